@@ -7,3 +7,13 @@
 #![warn(missing_docs)]
 
 pub mod canonical;
+pub mod entry;
+pub mod keys;
+pub mod registry;
+pub mod journal;
+pub mod index;
+pub mod sigs;
+pub mod ledger;
+pub mod verify;
+pub mod bundle;
+pub mod summary;

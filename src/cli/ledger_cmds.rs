@@ -1,0 +1,192 @@
+//! `init`, `log`, `verify`, `export`, `import`, `reindex`.
+
+use std::path::Path;
+
+use anyhow::Result;
+use clap::Args;
+
+use vereffen::bundle;
+use vereffen::ledger::{Ledger, LedgerError};
+use vereffen::verify;
+
+use super::{open_ledger, stderr_is_terminal, Cli};
+
+#[derive(Args, Debug)]
+pub struct LogArgs {
+    /// Only entries of this kind (e.g. party.register).
+    #[arg(long)]
+    kind: Option<String>,
+    /// Only entries written by this party.
+    #[arg(long)]
+    party: Option<String>,
+    /// Start at this sequence number.
+    #[arg(long, default_value_t = 1)]
+    since: u64,
+    /// Show at most this many entries.
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+fn hex(h: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(h)
+}
+
+pub fn init(cli: &Cli, id: Option<&str>) -> Result<i32> {
+    let id = match id {
+        Some(id) => id.to_string(),
+        None => {
+            let mut b = [0u8; 8];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+            format!("ledger-{}", hex(&b))
+        }
+    };
+    let ledger = Ledger::init(&cli.ledger, &id)?;
+    if cli.json {
+        println!("{}", serde_json::json!({"ledger": ledger.id(), "dir": cli.ledger}));
+    } else {
+        println!("created ledger {} in {}", ledger.id(), cli.ledger.display());
+        println!("other parties create their copies with `vereffen init --id {}` and exchange entries with export/import", ledger.id());
+    }
+    Ok(0)
+}
+
+pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
+    let ledger = open_ledger(&cli.ledger)?;
+    let mut rows = Vec::new();
+    ledger.for_each(args.since, |seq, e| {
+        let keep = args.kind.as_deref().is_none_or(|k| e.kind() == k) && args.party.as_deref().is_none_or(|p| e.body().author.party == p);
+        if keep && args.limit.is_none_or(|l| rows.len() < l) {
+            rows.push((seq, e));
+        }
+        Ok(())
+    })?;
+    if cli.json {
+        for (seq, e) in &rows {
+            let b = e.body();
+            println!(
+                "{}",
+                serde_json::json!({"seq": seq, "id": e.id().to_hex(), "kind": b.kind, "party": b.author.party, "key": b.author_key().fingerprint(), "time": b.time, "refs": b.refs, "summary": vereffen::summary::one_line(e), "payload": b.payload})
+            );
+        }
+    } else {
+        println!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY", "SEQ", "ID", "KIND", "AUTHOR", "TIME");
+        for (seq, e) in &rows {
+            let b = e.body();
+            println!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  {}", seq, e.id().short(), b.kind, b.author.party, b.time, vereffen::summary::one_line(e));
+        }
+    }
+    Ok(0)
+}
+
+pub fn verify(cli: &Cli) -> Result<i32> {
+    let ledger = match open_ledger(&cli.ledger) {
+        Ok(l) => l,
+        Err(e) => {
+            if let Some(LedgerError::Journal(_) | LedgerError::BadRecord { .. }) = e.downcast_ref::<LedgerError>() {
+                eprintln!("verify FAILED: {e}");
+                return Ok(1);
+            }
+            return Err(e);
+        }
+    };
+    let bar = if stderr_is_terminal() && !cli.json {
+        let b = indicatif::ProgressBar::new(ledger.len());
+        b.set_style(indicatif::ProgressStyle::with_template("verifying {bar:40} {pos}/{len} entries ({per_sec}, eta {eta})").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        Some(b)
+    } else {
+        None
+    };
+    let result = verify::verify_journal(ledger.journal_path(), |done| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(f) => {
+            if cli.json {
+                println!("{}", serde_json::json!({"ok": false, "seq": f.seq, "id": f.id.map(|i| i.to_hex()), "error": f.what}));
+            } else {
+                eprintln!("verify FAILED at {f}");
+            }
+            return Ok(1);
+        }
+    };
+    let mut problems = Vec::new();
+    if summary.head != ledger.head() || summary.entries != ledger.len() {
+        problems.push("the index's head differs from the journal's; run `vereffen reindex`".to_string());
+    }
+    if &summary.registry != ledger.registry() {
+        problems.push("the index's parties and keys differ from the journal's; run `vereffen reindex`".to_string());
+    }
+    if ledger.set_digest()? != summary.set_digest {
+        problems.push("the index's entry set differs from the journal's; run `vereffen reindex`".to_string());
+    }
+    let parties = summary.registry.parties().count();
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "kinds": summary.kinds, "problems": problems})
+        );
+    } else {
+        println!("ledger      {}", summary.ledger);
+        println!("entries     {} ({} signatures checked)", summary.entries, summary.signatures);
+        println!("parties     {}", parties);
+        for p in summary.registry.parties() {
+            println!("            {:<14} {:<19} {}", p.id, p.role.as_str(), p.name);
+        }
+        let kinds: Vec<String> = summary.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!("kinds       {}", kinds.join(", "));
+        println!("head        {}", hex(&summary.head));
+        println!("set digest  {}", hex(&summary.set_digest));
+        for p in &problems {
+            println!("problem     {p}");
+        }
+        if problems.is_empty() {
+            println!("verify OK: chain intact, every id, signature, key and reference checks out");
+        } else {
+            println!("verify FAILED");
+        }
+    }
+    Ok(if problems.is_empty() { 0 } else { 1 })
+}
+
+pub fn export(cli: &Cli, out: &Path, since: u64) -> Result<i32> {
+    let ledger = open_ledger(&cli.ledger)?;
+    let n = bundle::export(&ledger, out, since)?;
+    if cli.json {
+        println!("{}", serde_json::json!({"exported": n, "out": out, "ledger": ledger.id()}));
+    } else {
+        println!("exported {n} entries of ledger {} to {}", ledger.id(), out.display());
+    }
+    Ok(0)
+}
+
+pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
+    let mut ledger = open_ledger(&cli.ledger)?;
+    let report = bundle::import(&mut ledger, file)?;
+    if cli.json {
+        println!("{}", serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds}));
+    } else {
+        println!(
+            "imported {}: {} entries in the bundle, {} added, {} already present",
+            file.display(),
+            report.in_bundle,
+            report.added,
+            report.already_present
+        );
+        for (k, n) in &report.added_kinds {
+            println!("  added {n} {k}");
+        }
+    }
+    Ok(0)
+}
+
+pub fn reindex(cli: &Cli) -> Result<i32> {
+    let ledger = Ledger::reindex(&cli.ledger)?;
+    println!("rebuilt the index of ledger {} from {} journal entries", ledger.id(), ledger.len());
+    Ok(0)
+}

@@ -1,0 +1,174 @@
+//! Argument parsing and dispatch. Each command lives in a submodule; all
+//! real work is in the library.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use clap::{Parser, Subcommand};
+use ed25519_dalek::SigningKey;
+
+use vereffen::entry::{claimed_time_now, Author, Body, Entry, FORMAT_VERSION};
+use vereffen::keys::{self, KeyId};
+use vereffen::ledger::Ledger;
+
+mod demo;
+mod ledger_cmds;
+mod party_cmds;
+
+/// vereffen: one signed source of truth for outcome-based care contracts.
+#[derive(Parser, Debug)]
+#[command(name = "vereffen", version, about, long_about = None)]
+pub struct Cli {
+    /// The ledger directory.
+    #[arg(long, global = true, env = "VEREFFEN_LEDGER", default_value = "ledger")]
+    pub ledger: PathBuf,
+    /// Print data as JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create an empty ledger (refuses a non-empty directory).
+    Init {
+        /// The ledger id shared by every party's copy (default: a new random id).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Create and inspect key files.
+    #[command(subcommand)]
+    Keys(party_cmds::KeysCmd),
+    /// Register parties and manage their keys.
+    #[command(subcommand)]
+    Party(party_cmds::PartyCmd),
+    /// List entries in journal order.
+    Log(ledger_cmds::LogArgs),
+    /// Check the whole journal: chain, ids, signatures, key validity, references.
+    Verify,
+    /// Write a portable bundle of entries.
+    Export {
+        /// The bundle file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Export from this sequence number on (default: everything).
+        #[arg(long, default_value_t = 1)]
+        since: u64,
+    },
+    /// Verify a bundle and append the entries this copy lacks (all or nothing).
+    Import {
+        /// The bundle file.
+        file: PathBuf,
+    },
+    /// Rebuild the index from the journal.
+    Reindex,
+    /// Run the life of a contract in a temporary ledger, step by step.
+    Demo {
+        /// Keep the demo ledgers in this (new or empty) directory instead of a temporary one.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Parses the arguments, runs the command, prints errors; returns the exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    match dispatch(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> Result<i32> {
+    match &cli.command {
+        Command::Init { id } => ledger_cmds::init(cli, id.as_deref()),
+        Command::Keys(cmd) => party_cmds::keys(cli, cmd),
+        Command::Party(cmd) => party_cmds::party(cli, cmd),
+        Command::Log(args) => ledger_cmds::log(cli, args),
+        Command::Verify => ledger_cmds::verify(cli),
+        Command::Export { out, since } => ledger_cmds::export(cli, out, *since),
+        Command::Import { file } => ledger_cmds::import(cli, file),
+        Command::Reindex => ledger_cmds::reindex(cli),
+        Command::Demo { dir } => demo::run(dir.as_deref()),
+    }
+}
+
+/// Opens the ledger named by `--ledger`, reporting what opening noticed.
+pub fn open_ledger(dir: &Path) -> Result<Ledger> {
+    let ledger = Ledger::open(dir)?;
+    let report = ledger.open_report();
+    if let Some(t) = report.torn {
+        eprintln!(
+            "note: dropped a torn final record ({} bytes at byte {}) left by an interrupted write; it was never acknowledged",
+            t.bytes, t.offset
+        );
+    }
+    if report.caught_up > 0 {
+        eprintln!("note: the index caught up with {} entries appended before an interruption", report.caught_up);
+    }
+    Ok(ledger)
+}
+
+/// Loads a signing key file, warning if others can read it.
+pub fn load_key(path: &Path) -> Result<SigningKey> {
+    let key = keys::load_signing_key(path)?;
+    if let Some(w) = keys::permission_warning(path) {
+        eprintln!("{w}");
+    }
+    Ok(key)
+}
+
+/// Loads `--as KEY` and finds the party it currently belongs to.
+pub fn signer(ledger: &Ledger, path: &Path) -> Result<(SigningKey, String)> {
+    let key = load_key(path)?;
+    let id = KeyId::of(&key.verifying_key());
+    let party = ledger.registry().current_owner(&id).ok_or_else(|| match ledger.registry().key(&id) {
+        Some(rec) => anyhow!(
+            "key {} ({}) of party {:?} is no longer valid (revoked or retired); sign with a current key of the party",
+            path.display(),
+            id.fingerprint(),
+            rec.party
+        ),
+        None => anyhow!(
+            "key {} ({}) is not a key of any party in this ledger; register it with `vereffen party add` or use the party's current key",
+            path.display(),
+            id.fingerprint()
+        ),
+    })?;
+    Ok((key, party.id.clone()))
+}
+
+/// Builds the body of a new entry by `party` signed with `key`.
+pub fn new_body(ledger: &Ledger, party: &str, key: &SigningKey, kind: &str, refs: Vec<String>, payload: serde_json::Value) -> Body {
+    Body {
+        v: FORMAT_VERSION,
+        ledger: ledger.id().to_string(),
+        kind: kind.to_string(),
+        author: Author { party: party.to_string(), key: KeyId::of(&key.verifying_key()).to_hex() },
+        time: claimed_time_now(),
+        refs,
+        payload,
+    }
+}
+
+/// Signs and appends one entry; prints its sequence and id.
+pub fn append_one(ledger: &mut Ledger, body: Body, signers: &[&SigningKey], json: bool) -> Result<Entry> {
+    let entry = Entry::sign(body, signers).context("cannot build the entry")?;
+    let seqs = ledger.append(std::slice::from_ref(&entry))?;
+    if json {
+        println!("{}", serde_json::json!({"seq": seqs[0], "id": entry.id().to_hex(), "kind": entry.kind()}));
+    } else {
+        println!("appended {} as entry {} (sequence {})", entry.kind(), entry.id().short(), seqs[0]);
+    }
+    Ok(entry)
+}
+
+/// True when a progress bar makes sense.
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}

@@ -1,0 +1,174 @@
+//! `vereffen keys ...` and `vereffen party ...`.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Result};
+use clap::Subcommand;
+
+use vereffen::keys::{self, KeyId};
+use vereffen::registry::{self, Role};
+
+use super::{append_one, load_key, new_body, open_ledger, signer, Cli};
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+    /// Generate a key pair: DIR/NAME.key (private, mode 0600) and DIR/NAME.pub.
+    New {
+        /// File name stem.
+        name: String,
+        /// Directory for the files.
+        #[arg(long, default_value = "keys")]
+        dir: PathBuf,
+    },
+    /// Print the fingerprint and key id of a key file (never the private key).
+    Show {
+        /// A .key or .pub file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PartyCmd {
+    /// Register a party, signed by its own key (proof of possession).
+    Add {
+        /// Party id (a-z, 0-9, '.', '_', '-').
+        #[arg(long)]
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Role.
+        #[arg(long, value_enum)]
+        role: Role,
+        /// The party's private key file.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Add a new key to a party, signed by a current key and by the new key.
+    RotateKey {
+        /// A current private key of the party.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+        /// The new private key.
+        #[arg(long)]
+        new: PathBuf,
+        /// Keep the old key valid too (default: retire it).
+        #[arg(long)]
+        keep_old: bool,
+    },
+    /// Revoke a key of a party from this entry on.
+    RevokeKey {
+        /// A current private key of the party (signs the revocation).
+        #[arg(long = "as")]
+        as_key: PathBuf,
+        /// The key to revoke: a fingerprint, or a .pub/.key file.
+        #[arg(long)]
+        revoke: String,
+        /// Why (recorded in the ledger).
+        #[arg(long)]
+        reason: String,
+    },
+    /// List parties and their keys.
+    List,
+}
+
+pub fn keys(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
+    match cmd {
+        KeysCmd::New { name, dir } => {
+            if !vereffen::entry::is_valid_name(name) {
+                bail!("key name {name:?} is not valid: use a-z, 0-9, '.', '_' and '-'");
+            }
+            let key = keys::generate();
+            let files = keys::write_key_files(dir, name, &key)?;
+            let id = KeyId::of(&key.verifying_key());
+            if cli.json {
+                println!("{}", serde_json::json!({"private": files.private, "public": files.public, "fingerprint": id.fingerprint(), "key_id": id.to_hex()}));
+            } else {
+                println!("wrote {} (private, keep it secret) and {}", files.private.display(), files.public.display());
+                println!("fingerprint {}", id.fingerprint());
+            }
+        }
+        KeysCmd::Show { file } => {
+            let key = keys::load_verifying_key(file)?;
+            let id = KeyId::of(&key);
+            if cli.json {
+                println!("{}", serde_json::json!({"fingerprint": id.fingerprint(), "key_id": id.to_hex(), "public_key": data_encoding::HEXLOWER.encode(key.as_bytes())}));
+            } else {
+                println!("fingerprint {}", id.fingerprint());
+                println!("key id      {}", id.to_hex());
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
+    let mut ledger = open_ledger(&cli.ledger)?;
+    match cmd {
+        PartyCmd::Add { id, name, role, key } => {
+            if !vereffen::entry::is_valid_name(id) {
+                bail!("party id {id:?} is not valid: use 1 to 64 characters from a-z, 0-9, '.', '_' and '-'");
+            }
+            let key = load_key(key)?;
+            let body = new_body(&ledger, id, &key, registry::KIND_REGISTER, vec![], registry::register_payload(name, *role, &key.verifying_key()));
+            append_one(&mut ledger, body, &[&key], cli.json)?;
+        }
+        PartyCmd::RotateKey { as_key, new, keep_old } => {
+            let (old, party) = signer(&ledger, as_key)?;
+            let new_key = load_key(new)?;
+            let body = new_body(&ledger, &party, &old, registry::KIND_ROTATE, vec![], registry::rotate_payload(&new_key.verifying_key(), !keep_old));
+            append_one(&mut ledger, body, &[&old, &new_key], cli.json)?;
+        }
+        PartyCmd::RevokeKey { as_key, revoke, reason } => {
+            let (key, party) = signer(&ledger, as_key)?;
+            let target = if keys::is_fingerprint(revoke) {
+                let p = ledger.registry().party(&party).ok_or_else(|| anyhow!("party {party:?} vanished"))?;
+                p.keys
+                    .iter()
+                    .filter_map(|k| KeyId::from_hex(k))
+                    .find(|k| k.fingerprint() == *revoke)
+                    .ok_or_else(|| anyhow!("party {party:?} has no key with fingerprint {revoke}"))?
+            } else {
+                KeyId::of(&keys::load_verifying_key(std::path::Path::new(revoke))?)
+            };
+            let body = new_body(&ledger, &party, &key, registry::KIND_REVOKE, vec![], registry::revoke_payload(target, reason));
+            append_one(&mut ledger, body, &[&key], cli.json)?;
+        }
+        PartyCmd::List => {
+            let reg = ledger.registry();
+            if cli.json {
+                let parties: Vec<_> = reg
+                    .parties()
+                    .map(|p| {
+                        let keys: Vec<_> = p
+                            .keys
+                            .iter()
+                            .filter_map(|k| reg.key(&KeyId::from_hex(k)?).map(|r| (k, r)))
+                            .map(|(k, r)| serde_json::json!({"key_id": k, "fingerprint": KeyId::from_hex(k).map(|i| i.fingerprint()), "added_seq": r.added_seq, "ended": r.ended}))
+                            .collect();
+                        serde_json::json!({"id": p.id, "name": p.name, "role": p.role.as_str(), "keys": keys})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&parties)?);
+            } else {
+                println!("{:<16} {:<19} {:<40} KEYS", "PARTY", "ROLE", "NAME");
+                for p in reg.parties() {
+                    let keys: Vec<String> = p
+                        .keys
+                        .iter()
+                        .filter_map(|k| {
+                            let id = KeyId::from_hex(k)?;
+                            let rec = reg.key(&id)?;
+                            Some(match &rec.ended {
+                                None => id.fingerprint(),
+                                Some(end) => format!("{} (ended at seq {})", id.fingerprint(), end.seq),
+                            })
+                        })
+                        .collect();
+                    println!("{:<16} {:<19} {:<40} {}", p.id, p.role.as_str(), p.name, keys.join(", "));
+                }
+            }
+        }
+    }
+    Ok(0)
+}

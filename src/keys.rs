@@ -1,0 +1,306 @@
+//! Ed25519 keys: generation, PEM key files, key ids and fingerprints.
+//!
+//! * A **key id** is the lower-case hex of `blake3(public key bytes)` (32
+//!   bytes, 64 hex characters). Entries name their signer by key id.
+//! * A **fingerprint** is what people read out to each other: the first 10
+//!   bytes of the key id in RFC 4648 base32 (upper case, no padding), 16
+//!   characters in four groups, e.g. `K7QF-M2ZA-PX4D-33RT`.
+//! * Private keys are PKCS#8 PEM files (`NAME.key`, mode 0600), public keys
+//!   SubjectPublicKeyInfo PEM files (`NAME.pub`). Key files are written once
+//!   and never overwritten; a private key is never printed.
+
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+
+/// Largest key file we read; real ones are under 200 bytes.
+const MAX_KEY_FILE_BYTES: u64 = 16 * 1024;
+
+/// The id of a public key: `blake3(public key bytes)`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(pub [u8; 32]);
+
+impl KeyId {
+    /// The key id of `key`.
+    pub fn of(key: &VerifyingKey) -> KeyId {
+        KeyId(*blake3::hash(key.as_bytes()).as_bytes())
+    }
+
+    /// Lower-case hex, as written in entries.
+    pub fn to_hex(&self) -> String {
+        data_encoding::HEXLOWER.encode(&self.0)
+    }
+
+    /// Parses the 64-character lower-case hex form.
+    pub fn from_hex(s: &str) -> Option<KeyId> {
+        if s.len() != 64 {
+            return None;
+        }
+        let bytes = data_encoding::HEXLOWER.decode(s.as_bytes()).ok()?;
+        Some(KeyId(bytes.try_into().ok()?))
+    }
+
+    /// The human-readable fingerprint, `XXXX-XXXX-XXXX-XXXX`.
+    pub fn fingerprint(&self) -> String {
+        let b32 = data_encoding::BASE32_NOPAD.encode(&self.0[..10]);
+        debug_assert_eq!(b32.len(), 16);
+        format!("{}-{}-{}-{}", &b32[0..4], &b32[4..8], &b32[8..12], &b32[12..16])
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({})", self.fingerprint())
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.fingerprint())
+    }
+}
+
+/// True if `s` has the shape of a fingerprint (`XXXX-XXXX-XXXX-XXXX`, base32).
+pub fn is_fingerprint(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 19
+        && b.iter().enumerate().all(|(i, &c)| {
+            if i % 5 == 4 {
+                c == b'-'
+            } else {
+                c.is_ascii_uppercase() || (b'2'..=b'7').contains(&c)
+            }
+        })
+}
+
+/// What went wrong with a key file. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The file does not exist.
+    #[error("key file {0} does not exist (create one with `vereffen keys new NAME`)")]
+    Missing(PathBuf),
+    /// The file exists but cannot be read.
+    #[error("cannot read key file {path}: {source}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not a key of the expected kind.
+    #[error("{path} is not {expected}: {why}")]
+    NotAKey {
+        /// The file.
+        path: PathBuf,
+        /// What was expected, e.g. "an ed25519 private key (PKCS#8 PEM)".
+        expected: &'static str,
+        /// What was found instead.
+        why: String,
+    },
+    /// Refusing to overwrite an existing key file.
+    #[error("refusing to overwrite {0}: key files are never overwritten; choose another name or move the old file away")]
+    Exists(PathBuf),
+    /// Writing a new key file failed.
+    #[error("cannot write key file {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// A freshly generated key pair, from the operating system's randomness.
+pub fn generate() -> SigningKey {
+    SigningKey::generate(&mut rand_core::OsRng)
+}
+
+/// The two files `keys new` writes.
+#[derive(Debug, Clone)]
+pub struct KeyFiles {
+    /// `DIR/NAME.key`, the private key (mode 0600).
+    pub private: PathBuf,
+    /// `DIR/NAME.pub`, the public key.
+    pub public: PathBuf,
+}
+
+/// Writes `DIR/NAME.key` (mode 0600) and `DIR/NAME.pub` for `key`. Refuses if
+/// either file exists; writes neither in that case.
+pub fn write_key_files(dir: &Path, name: &str, key: &SigningKey) -> Result<KeyFiles, KeyError> {
+    let files = KeyFiles {
+        private: dir.join(format!("{name}.key")),
+        public: dir.join(format!("{name}.pub")),
+    };
+    for p in [&files.private, &files.public] {
+        if p.exists() {
+            return Err(KeyError::Exists(p.clone()));
+        }
+    }
+    fs::create_dir_all(dir).map_err(|source| KeyError::Write { path: dir.to_path_buf(), source })?;
+    let private_pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Write {
+        path: files.private.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let public_pem = key.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| {
+        KeyError::Write { path: files.public.clone(), source: std::io::Error::other(e.to_string()) }
+    })?;
+    write_new_file(&files.private, private_pem.as_bytes(), 0o600)?;
+    if let Err(e) = write_new_file(&files.public, public_pem.as_bytes(), 0o644) {
+        // Leave no half-made pair behind: the private key was just created by us.
+        let _ = fs::remove_file(&files.private);
+        return Err(e);
+    }
+    Ok(files)
+}
+
+fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = options.open(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            KeyError::Exists(path.to_path_buf())
+        } else {
+            KeyError::Write { path: path.to_path_buf(), source }
+        }
+    })?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .map_err(|source| KeyError::Write { path: path.to_path_buf(), source })
+}
+
+fn read_small(path: &Path) -> Result<String, KeyError> {
+    let meta = fs::metadata(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            KeyError::Missing(path.to_path_buf())
+        } else {
+            KeyError::Unreadable { path: path.to_path_buf(), source }
+        }
+    })?;
+    if !meta.is_file() || meta.len() > MAX_KEY_FILE_BYTES {
+        return Err(KeyError::NotAKey {
+            path: path.to_path_buf(),
+            expected: "a key file",
+            why: if meta.is_file() { "it is too large".into() } else { "it is not a regular file".into() },
+        });
+    }
+    let bytes = fs::read(path).map_err(|source| KeyError::Unreadable { path: path.to_path_buf(), source })?;
+    String::from_utf8(bytes).map_err(|_| KeyError::NotAKey {
+        path: path.to_path_buf(),
+        expected: "a PEM key file",
+        why: "it is binary, not PEM text".into(),
+    })
+}
+
+/// Parses a PKCS#8 PEM private key held in memory; `origin` names it in errors.
+pub fn signing_key_from_pem(pem: &str, origin: &Path) -> Result<SigningKey, KeyError> {
+    const EXPECTED: &str = "an ed25519 private key (PKCS#8 PEM, `-----BEGIN PRIVATE KEY-----`)";
+    match SigningKey::from_pkcs8_pem(pem) {
+        Ok(k) => Ok(k),
+        Err(e) => {
+            let why = if pem.contains("BEGIN PUBLIC KEY") {
+                "it holds a public key; pass the private .key file".to_string()
+            } else if !pem.contains("-----BEGIN") {
+                "it is not PEM".to_string()
+            } else if pem.contains("BEGIN PRIVATE KEY") {
+                format!("it is a private key of another kind or damaged ({e})")
+            } else {
+                "it holds another kind of PEM object".to_string()
+            };
+            Err(KeyError::NotAKey { path: origin.to_path_buf(), expected: EXPECTED, why })
+        }
+    }
+}
+
+/// Reads a private key file (`NAME.key`).
+pub fn load_signing_key(path: &Path) -> Result<SigningKey, KeyError> {
+    let text = read_small(path)?;
+    signing_key_from_pem(&text, path)
+}
+
+/// Reads a public key from a `.pub` file, or from a `.key` file (whose
+/// public half is derived).
+pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey, KeyError> {
+    let text = read_small(path)?;
+    if text.contains("BEGIN PRIVATE KEY") {
+        return signing_key_from_pem(&text, path).map(|k| k.verifying_key());
+    }
+    VerifyingKey::from_public_key_pem(&text).map_err(|e| KeyError::NotAKey {
+        path: path.to_path_buf(),
+        expected: "an ed25519 public key (SPKI PEM, `-----BEGIN PUBLIC KEY-----`)",
+        why: if text.contains("-----BEGIN") { format!("{e}") } else { "it is not PEM".into() },
+    })
+}
+
+/// Warns (as text) when a private key file is readable by others.
+pub fn permission_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path).ok()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Some(format!(
+                "warning: private key {} is readable by others (mode {:o}); run `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            ));
+        }
+    }
+    let _ = path;
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_reads_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = generate();
+        let files = write_key_files(dir.path(), "a", &key).unwrap();
+        assert_eq!(load_signing_key(&files.private).unwrap().to_bytes(), key.to_bytes());
+        assert_eq!(load_verifying_key(&files.public).unwrap(), key.verifying_key());
+        assert_eq!(load_verifying_key(&files.private).unwrap(), key.verifying_key());
+        assert!(matches!(write_key_files(dir.path(), "a", &generate()), Err(KeyError::Exists(_))));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&files.private).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn bad_key_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.key");
+        assert!(load_signing_key(&missing).unwrap_err().to_string().contains("does not exist"));
+        let junk = dir.path().join("junk.key");
+        fs::write(&junk, "hello").unwrap();
+        assert!(load_signing_key(&junk).unwrap_err().to_string().contains("not PEM"));
+        let files = write_key_files(dir.path(), "b", &generate()).unwrap();
+        let err = load_signing_key(&files.public).unwrap_err().to_string();
+        assert!(err.contains("holds a public key"), "{err}");
+    }
+
+    #[test]
+    fn fingerprint_shape() {
+        let id = KeyId::of(&generate().verifying_key());
+        assert!(is_fingerprint(&id.fingerprint()));
+        assert_eq!(KeyId::from_hex(&id.to_hex()), Some(id));
+        assert!(!is_fingerprint("ABCD-EFGH-IJKL-MNO1"));
+    }
+}

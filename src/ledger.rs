@@ -1,0 +1,416 @@
+//! A ledger copy on disk: the journal (truth), the index (lookups), the
+//! registry (who may sign), and the lock that keeps one writer at a time.
+//!
+//! ```text
+//! DIR/journal   the append-only journal (see `journal`)
+//! DIR/index/    the sled index (see `index`), rebuilt by `reindex`
+//! DIR/lock      held (flock) by the one process using the copy
+//! ```
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::entry::{Entry, EntryError, EntryId};
+use crate::index::{Index, IndexBatch, IndexError};
+use crate::journal::{Hash, Journal, JournalError, Scanner, TornTail};
+use crate::registry::Registry;
+use crate::sigs::{self, SigItem};
+
+/// The journal file name inside a ledger directory.
+pub const JOURNAL_FILE: &str = "journal";
+/// The index directory name inside a ledger directory.
+pub const INDEX_DIR: &str = "index";
+/// The lock file name inside a ledger directory.
+pub const LOCK_FILE: &str = "lock";
+/// Index updates are applied in batches of this many entries when catching up.
+const CATCH_UP_BATCH: usize = 10_000;
+
+/// Everything that can go wrong with a ledger copy. Messages name the
+/// directory, record or entry and say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The directory does not exist.
+    #[error("ledger directory {0} does not exist: create a ledger there with `vereffen init --ledger {0}`, or pass --ledger DIR")]
+    NoSuchDir(PathBuf),
+    /// The directory is not a ledger.
+    #[error("{0} is not a vereffen ledger (it has no journal file): create one with `vereffen init --ledger DIR`, or pass the right --ledger DIR")]
+    NotALedger(PathBuf),
+    /// `init` on a non-empty directory.
+    #[error("{0} is not empty: `vereffen init` only creates a ledger in a new or empty directory")]
+    NotEmpty(PathBuf),
+    /// An invalid ledger id.
+    #[error("ledger id {0:?} is not valid: use 1 to 64 characters from a-z, 0-9, '.', '_' and '-', starting with a letter or digit")]
+    BadLedgerId(String),
+    /// Another process holds the lock.
+    #[error("ledger {dir} is in use by another vereffen process{holder}; wait until it finishes and try again")]
+    Locked {
+        /// The ledger directory.
+        dir: PathBuf,
+        /// " (pid N)" when known.
+        holder: String,
+    },
+    /// A filesystem error outside the journal.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The journal is damaged or unreadable.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The index is damaged or unreadable.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// A record holds bytes that are not an entry.
+    #[error("journal record {seq} does not hold a valid entry: {source}")]
+    BadRecord {
+        /// The record.
+        seq: u64,
+        /// Why.
+        source: EntryError,
+    },
+    /// An entry offered for append breaks a rule; nothing was appended.
+    #[error("entry {} ({kind}) was refused: {reason}. Nothing was appended", id.short())]
+    Rejected {
+        /// 0-based position in the offered batch.
+        position: usize,
+        /// The entry id.
+        id: EntryId,
+        /// The entry kind.
+        kind: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
+    move |source| LedgerError::Io { path: path.to_path_buf(), source }
+}
+
+/// What opening a ledger noticed (reported to the user, not errors).
+#[derive(Debug, Clone, Default)]
+pub struct OpenReport {
+    /// A torn final record that was dropped (never acknowledged).
+    pub torn: Option<TornTail>,
+    /// Records the index caught up with (appended but not indexed before a crash).
+    pub caught_up: u64,
+}
+
+/// An open ledger copy, locked for this process.
+pub struct Ledger {
+    dir: PathBuf,
+    journal: Journal,
+    index: Index,
+    registry: Registry,
+    report: OpenReport,
+    _lock: File,
+}
+
+fn lock(dir: &Path) -> Result<File, LedgerError> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io_err(&path))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.set_len(0);
+            let _ = file.write_all(format!("{}\n", std::process::id()).as_bytes());
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            let pid = pid.trim();
+            let holder = if pid.is_empty() { String::new() } else { format!(" (pid {pid})") };
+            Err(LedgerError::Locked { dir: dir.to_path_buf(), holder })
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(LedgerError::Io { path, source: e }),
+    }
+}
+
+impl Ledger {
+    /// Creates an empty ledger with id `ledger_id` in `dir` (new or empty).
+    pub fn init(dir: &Path, ledger_id: &str) -> Result<Ledger, LedgerError> {
+        if !crate::entry::is_valid_name(ledger_id) {
+            return Err(LedgerError::BadLedgerId(ledger_id.to_string()));
+        }
+        if dir.exists() {
+            let mut items = fs::read_dir(dir).map_err(io_err(dir))?;
+            if items.next().is_some() {
+                return Err(LedgerError::NotEmpty(dir.to_path_buf()));
+            }
+        } else {
+            fs::create_dir_all(dir).map_err(io_err(dir))?;
+        }
+        let lock = lock(dir)?;
+        let journal = Journal::create(&dir.join(JOURNAL_FILE), ledger_id)?;
+        let index = Index::open(&dir.join(INDEX_DIR))?;
+        let registry = Registry::default();
+        let mut batch = IndexBatch::default();
+        batch.finish(journal.resume_point(), &registry).map_err(|e| LedgerError::Index(index_err(dir, e)))?;
+        index.apply(batch)?;
+        index.flush()?;
+        Ok(Ledger { dir: dir.to_path_buf(), journal, index, registry, report: OpenReport::default(), _lock: lock })
+    }
+
+    /// Opens an existing ledger: takes the lock, checks the journal from
+    /// where the index left off, drops a torn tail, and brings the index up
+    /// to date.
+    pub fn open(dir: &Path) -> Result<Ledger, LedgerError> {
+        if !dir.is_dir() {
+            return Err(LedgerError::NoSuchDir(dir.to_path_buf()));
+        }
+        if !dir.join(JOURNAL_FILE).is_file() {
+            return Err(LedgerError::NotALedger(dir.to_path_buf()));
+        }
+        let lock = lock(dir)?;
+        Self::open_locked(dir, lock)
+    }
+
+    fn open_locked(dir: &Path, lock: File) -> Result<Ledger, LedgerError> {
+        let index = Index::open(&dir.join(INDEX_DIR))?;
+        let (resume, mut registry) = index.state()?;
+        let mut batch = IndexBatch::default();
+        let mut pending = 0usize;
+        let mut caught_up = 0u64;
+        let mut failure: Option<LedgerError> = None;
+        let path = dir.join(JOURNAL_FILE);
+        let (journal, torn) = Journal::open(&path, resume, |pos, bytes| {
+            let entry = match Entry::decode(bytes) {
+                Ok(e) => e,
+                Err(source) => {
+                    failure.get_or_insert(LedgerError::BadRecord { seq: pos.seq, source });
+                    return Ok(());
+                }
+            };
+            if failure.is_some() {
+                return Ok(());
+            }
+            registry.apply(&entry, pos.seq);
+            batch.add(&entry, &pos);
+            pending += 1;
+            caught_up += 1;
+            if pending == CATCH_UP_BATCH {
+                let resume = crate::journal::Resume { seq: pos.seq, end: pos.end(), hash: pos.hash };
+                let full = std::mem::take(&mut batch);
+                if let Err(e) = finish_and_apply(&index, full, resume, &registry, dir) {
+                    failure.get_or_insert(e);
+                }
+                pending = 0;
+            }
+            Ok(())
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if caught_up > 0 || torn.is_some() {
+            finish_and_apply(&index, batch, journal.resume_point(), &registry, dir)?;
+            index.flush()?;
+        }
+        Ok(Ledger {
+            dir: dir.to_path_buf(),
+            journal,
+            index,
+            registry,
+            report: OpenReport { torn, caught_up },
+            _lock: lock,
+        })
+    }
+
+    /// Rebuilds the index from the journal.
+    pub fn reindex(dir: &Path) -> Result<Ledger, LedgerError> {
+        if !dir.join(JOURNAL_FILE).is_file() {
+            return Err(LedgerError::NotALedger(dir.to_path_buf()));
+        }
+        let lock = lock(dir)?;
+        let index_dir = dir.join(INDEX_DIR);
+        if index_dir.exists() {
+            fs::remove_dir_all(&index_dir).map_err(io_err(&index_dir))?;
+        }
+        Self::open_locked(dir, lock)
+    }
+
+    /// The ledger directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    /// The ledger id shared by every party's copy.
+    pub fn id(&self) -> &str {
+        self.journal.ledger()
+    }
+    /// What opening noticed.
+    pub fn open_report(&self) -> &OpenReport {
+        &self.report
+    }
+    /// The parties and keys now.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+    /// The number of entries.
+    pub fn len(&self) -> u64 {
+        self.journal.len()
+    }
+    /// True if the ledger has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.journal.is_empty()
+    }
+    /// The journal's chain head (depends on this copy's arrival order).
+    pub fn head(&self) -> Hash {
+        self.journal.head()
+    }
+    /// The journal file path.
+    pub fn journal_path(&self) -> &Path {
+        self.journal.path()
+    }
+    /// The index, for lookups.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// True if the entry is in this copy.
+    pub fn contains(&self, id: &EntryId) -> Result<bool, LedgerError> {
+        Ok(self.index.locate(id)?.is_some())
+    }
+
+    /// The entry with this id and its sequence number, if present.
+    pub fn get(&self, id: &EntryId) -> Result<Option<(u64, Entry)>, LedgerError> {
+        let Some(loc) = self.index.locate(id)? else { return Ok(None) };
+        let bytes = self.journal.read_entry(loc.offset, loc.len)?;
+        let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord { seq: loc.seq, source })?;
+        if e.id() != *id {
+            return Err(LedgerError::Index(IndexError {
+                path: self.dir.join(INDEX_DIR),
+                what: format!("it points entry {} at record {}, which holds another entry", id.short(), loc.seq),
+            }));
+        }
+        Ok(Some((loc.seq, e)))
+    }
+
+    /// Reads a list of (seq, id) pairs from the index into entries.
+    pub fn load(&self, ids: &[(u64, EntryId)]) -> Result<Vec<(u64, Entry)>, LedgerError> {
+        ids.iter()
+            .map(|(_, id)| {
+                self.get(id)?.ok_or_else(|| {
+                    LedgerError::Index(IndexError { path: self.dir.join(INDEX_DIR), what: format!("entry {} is listed but missing", id.short()) })
+                })
+            })
+            .collect()
+    }
+
+    /// Every entry in journal order, from sequence `since` (1-based) on.
+    pub fn scan(&self, since: u64) -> Result<Vec<(u64, Entry)>, LedgerError> {
+        let mut out = Vec::new();
+        self.for_each(since, |seq, e| {
+            out.push((seq, e));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` for every entry in journal order from sequence `since` on.
+    pub fn for_each(&self, since: u64, mut f: impl FnMut(u64, Entry) -> Result<(), LedgerError>) -> Result<(), LedgerError> {
+        let mut scanner = Scanner::open(self.journal.path())?;
+        while let Some((pos, bytes)) = scanner.next_record()? {
+            if pos.seq > self.journal.len() {
+                break;
+            }
+            if pos.seq >= since {
+                let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord { seq: pos.seq, source })?;
+                f(pos.seq, e)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The digest of the *set* of entries, independent of arrival order:
+    /// `blake3("vereffen-set-v1\n" || id_1 || ... || id_n)` over the ids in
+    /// ascending byte order. Two copies with the same entries agree on it.
+    pub fn set_digest(&self) -> Result<Hash, LedgerError> {
+        let mut h = blake3::Hasher::new();
+        h.update(SET_DIGEST_CONTEXT);
+        for id in self.index.ids() {
+            h.update(&id?.0);
+        }
+        Ok(*h.finalize().as_bytes())
+    }
+
+    /// Checks a batch against the rules (ledger id, duplicates, references,
+    /// registry, signatures) without changing anything. Returns the registry
+    /// as it would be after the batch.
+    pub fn check_batch(&self, entries: &[Entry]) -> Result<Registry, LedgerError> {
+        let mut reg = self.registry.clone();
+        let mut batch_ids: HashSet<EntryId> = HashSet::with_capacity(entries.len());
+        let mut items = Vec::with_capacity(entries.len());
+        let mut owners = Vec::with_capacity(entries.len());
+        let reject = |position: usize, e: &Entry, reason: String| LedgerError::Rejected { position, id: e.id(), kind: e.kind().to_string(), reason };
+        for (i, e) in entries.iter().enumerate() {
+            if e.body().ledger != self.id() {
+                return Err(reject(i, e, format!("it belongs to ledger {:?}, this copy is ledger {:?}", e.body().ledger, self.id())));
+            }
+            if batch_ids.contains(&e.id()) || self.contains(&e.id())? {
+                return Err(reject(i, e, "it is already in the ledger".into()));
+            }
+            for r in e.body().ref_ids() {
+                if !batch_ids.contains(&r) && !self.contains(&r)? {
+                    return Err(reject(i, e, format!("it references entry {}, which is not in this ledger", r.short())));
+                }
+            }
+            let keys = reg.check(e).map_err(|err| reject(i, e, err.0))?;
+            debug_assert_eq!(keys.len(), e.sigs().len());
+            let msg = e.signing_input();
+            for (s, key) in e.sigs().iter().zip(keys) {
+                items.push(SigItem { msg: msg.clone(), sig: s.sig, key });
+                owners.push(i);
+            }
+            reg.apply(e, self.journal.len() + 1 + i as u64);
+            batch_ids.insert(e.id());
+        }
+        if let Err(j) = sigs::verify_all(&items) {
+            let e = &entries[owners[j]];
+            return Err(reject(owners[j], e, "a signature does not verify: the entry was altered after signing, or signed for another ledger or kind".into()));
+        }
+        Ok(reg)
+    }
+
+    /// Appends a batch atomically: all entries are checked first; if any is
+    /// refused nothing is written. Returns each entry's sequence number once
+    /// the batch is durable (one fsync for the whole batch).
+    pub fn append(&mut self, entries: &[Entry]) -> Result<Vec<u64>, LedgerError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let registry = self.check_batch(entries)?;
+        let wires: Vec<Vec<u8>> = entries.iter().map(Entry::encode).collect();
+        let positions = self.journal.append(&wires)?;
+        // Durable from here on. The index follows; if it fails, the next open
+        // catches up from the journal.
+        self.registry = registry;
+        let mut batch = IndexBatch::default();
+        for (e, pos) in entries.iter().zip(&positions) {
+            batch.add(e, pos);
+        }
+        finish_and_apply(&self.index, batch, self.journal.resume_point(), &self.registry, &self.dir)?;
+        Ok(positions.iter().map(|p| p.seq).collect())
+    }
+
+    /// Flushes the index (on drop sled flushes too; this makes it explicit).
+    pub fn close(self) -> Result<(), LedgerError> {
+        self.index.flush()?;
+        Ok(())
+    }
+}
+
+/// Domain prefix of the set digest.
+pub const SET_DIGEST_CONTEXT: &[u8] = b"vereffen-set-v1\n";
+
+fn index_err(dir: &Path, e: impl std::fmt::Display) -> IndexError {
+    IndexError { path: dir.join(INDEX_DIR), what: e.to_string() }
+}
+
+fn finish_and_apply(index: &Index, mut batch: IndexBatch, resume: crate::journal::Resume, registry: &Registry, dir: &Path) -> Result<(), LedgerError> {
+    batch.finish(resume, registry).map_err(|e| index_err(dir, e))?;
+    index.apply(batch)?;
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! One-line, human-readable summaries of entries, for `log` and reports.
+
+use serde_json::Value;
+
+use crate::entry::Entry;
+use crate::keys::KeyId;
+use crate::registry::{KIND_REGISTER, KIND_REVOKE, KIND_ROTATE};
+
+fn s<'a>(v: &'a Value, field: &str) -> &'a str {
+    v.get(field).and_then(Value::as_str).unwrap_or("?")
+}
+
+fn fingerprint_of_public(hex: &str) -> String {
+    data_encoding::HEXLOWER
+        .decode(hex.as_bytes())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).ok())
+        .map(|k| KeyId::of(&k).fingerprint())
+        .unwrap_or_else(|| "?".into())
+}
+
+/// A one-line summary of what an entry says.
+pub fn one_line(e: &Entry) -> String {
+    let b = e.body();
+    let p = &b.payload;
+    match b.kind.as_str() {
+        KIND_REGISTER => format!("registers {} as {} ({:?}), key {}", b.author.party, s(p, "role"), s(p, "name"), b.author_key().fingerprint()),
+        KIND_ROTATE => {
+            let retire = p.get("retire_old").and_then(Value::as_bool).unwrap_or(false);
+            format!(
+                "adds key {} to {}{}",
+                fingerprint_of_public(s(p, "new_public_key")),
+                b.author.party,
+                if retire { format!(", retires {}", b.author_key().fingerprint()) } else { String::new() }
+            )
+        }
+        KIND_REVOKE => format!(
+            "revokes key {} of {}: {}",
+            KeyId::from_hex(s(p, "key")).map(|k| k.fingerprint()).unwrap_or_else(|| "?".into()),
+            b.author.party,
+            s(p, "reason")
+        ),
+        other => format!("{other} by {}", b.author.party),
+    }
+}
