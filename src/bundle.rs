@@ -97,7 +97,10 @@ pub fn entry_line(seq: u64, e: &Entry) -> Result<Vec<u8>, canonical::CanonicalEr
 /// renamed into place, so a failed export leaves no partial file). Returns
 /// the number of entries written.
 pub fn export(ledger: &Ledger, out: &Path, since: u64) -> Result<u64, BundleError> {
-    let io = |source| BundleError::Io { path: out.to_path_buf(), source };
+    let io = |source| BundleError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
     let dir = match out.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -110,10 +113,14 @@ pub fn export(ledger: &Ledger, out: &Path, since: u64) -> Result<u64, BundleErro
             "bundle": "vereffen", "entries": entries.len(), "ledger": ledger.id(), "since": since.max(1), "version": 1
         }))
         .map_err(|e| io(std::io::Error::other(e)))?;
-        w.write_all(&header).and_then(|_| w.write_all(b"\n")).map_err(io)?;
+        w.write_all(&header)
+            .and_then(|_| w.write_all(b"\n"))
+            .map_err(io)?;
         for (seq, e) in &entries {
             let line = entry_line(*seq, e).map_err(|e| io(std::io::Error::other(e)))?;
-            w.write_all(&line).and_then(|_| w.write_all(b"\n")).map_err(io)?;
+            w.write_all(&line)
+                .and_then(|_| w.write_all(b"\n"))
+                .map_err(io)?;
         }
         w.flush().map_err(io)?;
     }
@@ -123,16 +130,27 @@ pub fn export(ledger: &Ledger, out: &Path, since: u64) -> Result<u64, BundleErro
 }
 
 fn parse_entry_line(text: &str) -> Result<Entry, String> {
-    let v = canonical::decode(text.as_bytes()).map_err(|e| format!("not a bundle entry line: {e}"))?;
-    let obj = v.as_object().ok_or("not a bundle entry line: expected a JSON object")?;
+    let v =
+        canonical::decode(text.as_bytes()).map_err(|e| format!("not a bundle entry line: {e}"))?;
+    let obj = v
+        .as_object()
+        .ok_or("not a bundle entry line: expected a JSON object")?;
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort_unstable();
     if keys != ["body", "id", "seq", "sigs"] {
-        return Err(format!("not a bundle entry line: expected the fields body, id, seq, sigs; found {}", keys.join(", ")));
+        return Err(format!(
+            "not a bundle entry line: expected the fields body, id, seq, sigs; found {}",
+            keys.join(", ")
+        ));
     }
     let body = obj["body"].as_str().ok_or("field body must be a string")?;
-    let id = obj["id"].as_str().and_then(EntryId::from_hex).ok_or("field id must be a 64-character hex entry id")?;
-    obj["seq"].as_u64().ok_or("field seq must be a non-negative integer")?;
+    let id = obj["id"]
+        .as_str()
+        .and_then(EntryId::from_hex)
+        .ok_or("field id must be a 64-character hex entry id")?;
+    obj["seq"]
+        .as_u64()
+        .ok_or("field seq must be a non-negative integer")?;
     let sigs = obj["sigs"].as_array().ok_or("field sigs must be a list")?;
     let sigs = sigs
         .iter()
@@ -151,7 +169,11 @@ fn parse_entry_line(text: &str) -> Result<Entry, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let e = Entry::from_parts(body.as_bytes().to_vec(), sigs).map_err(|e| e.to_string())?;
     if e.id() != id {
-        return Err(format!("the id {} does not match the body, whose blake3 hash is {}: the body was altered", id.short(), e.id().short()));
+        return Err(format!(
+            "the id {} does not match the body, whose blake3 hash is {}: the body was altered",
+            id.short(),
+            e.id().short()
+        ));
     }
     Ok(e)
 }
@@ -159,9 +181,16 @@ fn parse_entry_line(text: &str) -> Result<Entry, String> {
 /// Reads a bundle file: checks the header and every line. Returns the
 /// entries with their line numbers.
 pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, BundleError> {
-    let file = std::fs::File::open(path).map_err(|source| BundleError::Io { path: path.to_path_buf(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| BundleError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut reader = BufReader::new(file);
-    let line_err = |line: usize, what: String| BundleError::Line { path: path.to_path_buf(), line, what };
+    let line_err = |line: usize, what: String| BundleError::Line {
+        path: path.to_path_buf(),
+        line,
+        what,
+    };
     let mut out = Vec::new();
     let mut buf = Vec::new();
     let mut line_no = 0usize;
@@ -172,21 +201,36 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
             .by_ref()
             .take(MAX_LINE_BYTES as u64 + 1)
             .read_until(b'\n', &mut buf)
-            .map_err(|source| BundleError::Io { path: path.to_path_buf(), source })?;
+            .map_err(|source| BundleError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
         if n == 0 {
             break;
         }
         line_no += 1;
         if buf.last() != Some(&b'\n') {
-            let what = if n > MAX_LINE_BYTES { "the line is longer than any entry can be" } else { "the last line is cut short (no newline): the file is truncated" };
+            let what = if n > MAX_LINE_BYTES {
+                "the line is longer than any entry can be"
+            } else {
+                "the last line is cut short (no newline): the file is truncated"
+            };
             return Err(line_err(line_no, what.into()));
         }
         buf.pop();
-        let text = std::str::from_utf8(&buf).map_err(|_| line_err(line_no, "the line is not UTF-8 text".into()))?;
+        let text = std::str::from_utf8(&buf)
+            .map_err(|_| line_err(line_no, "the line is not UTF-8 text".into()))?;
         if line_no == 1 {
-            let v = canonical::decode(text.as_bytes()).map_err(|e| line_err(1, format!("not a vereffen bundle header: {e}")))?;
-            if v.get("bundle").and_then(Value::as_str) != Some("vereffen") || v.get("version").and_then(Value::as_u64) != Some(1) {
-                return Err(line_err(1, "not a vereffen bundle header (expected \"bundle\":\"vereffen\",\"version\":1)".into()));
+            let v = canonical::decode(text.as_bytes())
+                .map_err(|e| line_err(1, format!("not a vereffen bundle header: {e}")))?;
+            if v.get("bundle").and_then(Value::as_str) != Some("vereffen")
+                || v.get("version").and_then(Value::as_u64) != Some(1)
+            {
+                return Err(line_err(
+                    1,
+                    "not a vereffen bundle header (expected \"bundle\":\"vereffen\",\"version\":1)"
+                        .into(),
+                ));
             }
             let ledger = v.get("ledger").and_then(Value::as_str).unwrap_or_default();
             if ledger != expect_ledger {
@@ -199,7 +243,10 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
         out.push((line_no, e));
     }
     if line_no == 0 {
-        return Err(line_err(1, "the file is empty: not a vereffen bundle".into()));
+        return Err(line_err(
+            1,
+            "the file is empty: not a vereffen bundle".into(),
+        ));
     }
     if declared != Some(out.len() as u64) {
         return Err(line_err(line_no, format!(
@@ -215,7 +262,11 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
 /// docs). Fails on a dependency cycle, naming an entry in it.
 pub fn import_order(entries: Vec<(usize, Entry)>) -> Result<Vec<(usize, Entry)>, (usize, String)> {
     let n = entries.len();
-    let pos: HashMap<EntryId, usize> = entries.iter().enumerate().map(|(i, (_, e))| (e.id(), i)).collect();
+    let pos: HashMap<EntryId, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, (_, e))| (e.id(), i))
+        .collect();
     let mut intro: HashMap<KeyId, usize> = HashMap::new();
     let mut ends: HashMap<KeyId, Vec<usize>> = HashMap::new();
     for (i, (_, e)) in entries.iter().enumerate() {
@@ -255,7 +306,10 @@ pub fn import_order(entries: Vec<(usize, Entry)>) -> Result<Vec<(usize, Entry)>,
             dependents[j].push(i);
         }
     }
-    let mut ready: BTreeSet<(EntryId, usize)> = (0..n).filter(|&i| waiting[i] == 0).map(|i| (entries[i].1.id(), i)).collect();
+    let mut ready: BTreeSet<(EntryId, usize)> = (0..n)
+        .filter(|&i| waiting[i] == 0)
+        .map(|i| (entries[i].1.id(), i))
+        .collect();
     let mut order = Vec::with_capacity(n);
     while let Some(first) = ready.pop_first() {
         let i = first.1;
@@ -288,11 +342,19 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportReport, BundleEr
         fresh.push((line, e));
     }
     let already_present = in_bundle - fresh.len();
-    let ordered = import_order(fresh).map_err(|(line, what)| BundleError::Line { path: path.to_path_buf(), line, what })?;
+    let ordered = import_order(fresh).map_err(|(line, what)| BundleError::Line {
+        path: path.to_path_buf(),
+        line,
+        what,
+    })?;
     let (lines, entries): (Vec<usize>, Vec<Entry>) = ordered.into_iter().unzip();
     if let Err(err) = ledger.append(&entries) {
         return Err(match err {
-            LedgerError::Rejected { position, .. } => BundleError::Refused { path: path.to_path_buf(), line: lines[position], source: err },
+            LedgerError::Rejected { position, .. } => BundleError::Refused {
+                path: path.to_path_buf(),
+                line: lines[position],
+                source: err,
+            },
             other => BundleError::Ledger(other),
         });
     }
@@ -300,5 +362,10 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportReport, BundleEr
     for e in &entries {
         *kinds.entry(e.kind().to_string()).or_default() += 1;
     }
-    Ok(ImportReport { in_bundle, added: entries.len(), already_present, added_kinds: kinds.into_iter().collect() })
+    Ok(ImportReport {
+        in_bundle,
+        added: entries.len(),
+        already_present,
+        added_kinds: kinds.into_iter().collect(),
+    })
 }

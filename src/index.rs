@@ -5,15 +5,19 @@
 //! One sled tree with prefixed keys, so every batch is applied atomically:
 //!
 //! ```text
-//! "e" id(32)                 -> seq(8 BE) entry_offset(8 BE) entry_len(4 BE)
-//! "s" seq(8 BE)              -> id(32)
-//! "p" party "\0" seq(8 BE)   -> id(32)
-//! "k" kind "\0" seq(8 BE)    -> id(32)
-//! "c" contract "\0" seq(8 BE)-> id(32)
-//! "m" "head"                 -> seq(8) end(8) hash(32)
-//! "m" "registry"             -> registry (JSON)
+//! "e" id(32)                      -> seq(8 BE) entry_offset(8 BE) entry_len(4 BE)
+//! "p" party    "\0" chunk(4 BE)   -> posting list: n * (seq(8 BE) id(32))
+//! "k" kind     "\0" chunk(4 BE)   -> posting list
+//! "c" contract "\0" chunk(4 BE)   -> posting list
+//! "m" "head"                      -> seq(8) end(8) hash(32)
+//! "m" "registry"                  -> registry (JSON)
 //! ```
+//!
+//! Posting lists hold up to [`POSTING_CHUNK`] entries per key, in journal
+//! order; a batch appends to the last chunk of each list it touches, so a
+//! batch of a thousand entries by one party costs one write, not a thousand.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::entry::{Entry, EntryId};
@@ -22,7 +26,9 @@ use crate::registry::Registry;
 
 /// Index problems.
 #[derive(Debug, thiserror::Error)]
-#[error("index {path}: {what}. The index holds only derived data: rebuild it with `vereffen reindex`")]
+#[error(
+    "index {path}: {what}. The index holds only derived data: rebuild it with `vereffen reindex`"
+)]
 pub struct IndexError {
     /// The index directory.
     pub path: PathBuf,
@@ -48,18 +54,22 @@ pub struct Index {
     path: PathBuf,
 }
 
+/// Entries per posting-list chunk (40 bytes each).
+pub const POSTING_CHUNK: usize = 1024;
+const POSTING_ITEM: usize = 40;
+
 /// A batch of index updates, applied atomically.
 #[derive(Default)]
 pub struct IndexBatch {
     batch: sled::Batch,
+    postings: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
-fn seq_key(prefix: &[u8], name: &str, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(prefix.len() + name.len() + 9);
-    k.extend_from_slice(prefix);
+fn list_prefix(prefix: u8, name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 6);
+    k.push(prefix);
     k.extend_from_slice(name.as_bytes());
     k.push(0);
-    k.extend_from_slice(&seq.to_be_bytes());
     k
 }
 
@@ -72,11 +82,19 @@ impl IndexBatch {
         loc.extend_from_slice(&pos.entry_offset.to_be_bytes());
         loc.extend_from_slice(&pos.entry_len.to_be_bytes());
         self.batch.insert([b"e".as_slice(), &id].concat(), loc);
-        self.batch.insert([b"s".as_slice(), &pos.seq.to_be_bytes()].concat(), &id);
-        self.batch.insert(seq_key(b"p", &e.body().author.party, pos.seq), &id);
-        self.batch.insert(seq_key(b"k", e.kind(), pos.seq), &id);
+        let mut item = [0u8; POSTING_ITEM];
+        item[..8].copy_from_slice(&pos.seq.to_be_bytes());
+        item[8..].copy_from_slice(&id);
+        let mut post = |prefix: u8, name: &str| {
+            self.postings
+                .entry(list_prefix(prefix, name))
+                .or_default()
+                .extend_from_slice(&item);
+        };
+        post(b'p', &e.body().author.party);
+        post(b'k', e.kind());
         if let Some(c) = e.contract() {
-            self.batch.insert(seq_key(b"c", c, pos.seq), &id);
+            post(b'c', c);
         }
     }
 
@@ -87,7 +105,8 @@ impl IndexBatch {
         head.extend_from_slice(&resume.end.to_be_bytes());
         head.extend_from_slice(&resume.hash);
         self.batch.insert(b"mhead".as_slice(), head);
-        self.batch.insert(b"mregistry".as_slice(), serde_json::to_vec(registry)?);
+        self.batch
+            .insert(b"mregistry".as_slice(), serde_json::to_vec(registry)?);
         Ok(())
     }
 }
@@ -95,25 +114,41 @@ impl IndexBatch {
 impl Index {
     /// Opens (or creates) the index in `dir`.
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
-        let err = |what: String| IndexError { path: dir.to_path_buf(), what };
+        let err = |what: String| IndexError {
+            path: dir.to_path_buf(),
+            what,
+        };
         let db = sled::Config::new()
             .path(dir)
             .flush_every_ms(Some(1000))
             .open()
             .map_err(|e| err(format!("cannot open: {e}")))?;
-        let tree = db.open_tree("v1").map_err(|e| err(format!("cannot open tree: {e}")))?;
-        Ok(Index { db, tree, path: dir.to_path_buf() })
+        let tree = db
+            .open_tree("v1")
+            .map_err(|e| err(format!("cannot open tree: {e}")))?;
+        Ok(Index {
+            db,
+            tree,
+            path: dir.to_path_buf(),
+        })
     }
 
     fn err(&self, what: impl std::fmt::Display) -> IndexError {
-        IndexError { path: self.path.clone(), what: what.to_string() }
+        IndexError {
+            path: self.path.clone(),
+            what: what.to_string(),
+        }
     }
 
     /// The resume point and registry stored by the last batch.
     pub fn state(&self) -> Result<(Resume, Registry), IndexError> {
         let head = self.tree.get(b"mhead").map_err(|e| self.err(e))?;
         let resume = match head {
-            None => Resume { seq: 0, end: 0, hash: [0; 32] },
+            None => Resume {
+                seq: 0,
+                end: 0,
+                hash: [0; 32],
+            },
             Some(v) if v.len() == 48 => Resume {
                 seq: u64::from_be_bytes(v[0..8].try_into().unwrap_or_default()),
                 end: u64::from_be_bytes(v[8..16].try_into().unwrap_or_default()),
@@ -123,7 +158,8 @@ impl Index {
         };
         let registry = match self.tree.get(b"mregistry").map_err(|e| self.err(e))? {
             None => Registry::default(),
-            Some(v) => serde_json::from_slice(&v).map_err(|e| self.err(format!("the stored registry is malformed: {e}")))?,
+            Some(v) => serde_json::from_slice(&v)
+                .map_err(|e| self.err(format!("the stored registry is malformed: {e}")))?,
         };
         if resume.seq == 0 && registry != Registry::default() {
             return Err(self.err("it holds parties but no head"));
@@ -131,9 +167,41 @@ impl Index {
         Ok((resume, registry))
     }
 
-    /// Applies a batch atomically.
+    /// Applies a batch atomically: the posting lists it extends are read
+    /// here and written back in the same sled batch.
     pub fn apply(&self, batch: IndexBatch) -> Result<(), IndexError> {
-        self.tree.apply_batch(batch.batch).map_err(|e| self.err(e))
+        let IndexBatch {
+            mut batch,
+            postings,
+        } = batch;
+        for (prefix, items) in postings {
+            let (mut chunk_no, mut chunk) = match self.tree.scan_prefix(&prefix).next_back() {
+                Some(kv) => {
+                    let (k, v) = kv.map_err(|e| self.err(e))?;
+                    let no = k
+                        .get(prefix.len()..)
+                        .and_then(|s| <[u8; 4]>::try_from(s).ok())
+                        .map(u32::from_be_bytes);
+                    (
+                        no.ok_or_else(|| self.err("a posting-list key is malformed"))?,
+                        v.to_vec(),
+                    )
+                }
+                None => (0, Vec::new()),
+            };
+            for item in items.chunks_exact(POSTING_ITEM) {
+                if chunk.len() == POSTING_CHUNK * POSTING_ITEM {
+                    batch.insert(
+                        [prefix.as_slice(), &chunk_no.to_be_bytes()].concat(),
+                        std::mem::take(&mut chunk),
+                    );
+                    chunk_no += 1;
+                }
+                chunk.extend_from_slice(item);
+            }
+            batch.insert([prefix.as_slice(), &chunk_no.to_be_bytes()].concat(), chunk);
+        }
+        self.tree.apply_batch(batch).map_err(|e| self.err(e))
     }
 
     /// Flushes to disk (the journal is durable regardless; this only saves
@@ -149,7 +217,10 @@ impl Index {
 
     /// Where the entry with this id is, if present.
     pub fn locate(&self, id: &EntryId) -> Result<Option<Located>, IndexError> {
-        let v = self.tree.get([b"e".as_slice(), &id.0].concat()).map_err(|e| self.err(e))?;
+        let v = self
+            .tree
+            .get([b"e".as_slice(), &id.0].concat())
+            .map_err(|e| self.err(e))?;
         Ok(v.and_then(|v| {
             (v.len() == 20).then(|| Located {
                 seq: u64::from_be_bytes(v[0..8].try_into().unwrap_or_default()),
@@ -159,24 +230,18 @@ impl Index {
         }))
     }
 
-    /// The id at a sequence number.
-    pub fn id_at(&self, seq: u64) -> Result<Option<EntryId>, IndexError> {
-        let v = self.tree.get([b"s".as_slice(), &seq.to_be_bytes()].concat()).map_err(|e| self.err(e))?;
-        Ok(v.and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok().map(EntryId)))
-    }
-
-    fn scan(&self, prefix: &[u8], name: &str) -> Result<Vec<(u64, EntryId)>, IndexError> {
-        let mut p = prefix.to_vec();
-        p.extend_from_slice(name.as_bytes());
-        p.push(0);
+    fn scan(&self, prefix: u8, name: &str) -> Result<Vec<(u64, EntryId)>, IndexError> {
+        let p = list_prefix(prefix, name);
         let mut out = Vec::new();
         for kv in self.tree.scan_prefix(&p) {
             let (k, v) = kv.map_err(|e| self.err(e))?;
-            let seq = k.get(p.len()..).and_then(|s| <[u8; 8]>::try_from(s).ok()).map(u64::from_be_bytes);
-            let id = <[u8; 32]>::try_from(v.as_ref()).ok().map(EntryId);
-            match (seq, id) {
-                (Some(s), Some(i)) => out.push((s, i)),
-                _ => return Err(self.err("a lookup key is malformed")),
+            if k.len() != p.len() + 4 || v.len() % POSTING_ITEM != 0 {
+                return Err(self.err("a posting list is malformed"));
+            }
+            for item in v.chunks_exact(POSTING_ITEM) {
+                let seq = u64::from_be_bytes(item[..8].try_into().unwrap_or_default());
+                let id = EntryId(item[8..].try_into().unwrap_or_default());
+                out.push((seq, id));
             }
         }
         Ok(out)
@@ -184,22 +249,24 @@ impl Index {
 
     /// Entries by author party, in journal order.
     pub fn by_party(&self, party: &str) -> Result<Vec<(u64, EntryId)>, IndexError> {
-        self.scan(b"p", party)
+        self.scan(b'p', party)
     }
     /// Entries by kind, in journal order.
     pub fn by_kind(&self, kind: &str) -> Result<Vec<(u64, EntryId)>, IndexError> {
-        self.scan(b"k", kind)
+        self.scan(b'k', kind)
     }
     /// Entries concerning a contract, in journal order.
     pub fn by_contract(&self, contract: &str) -> Result<Vec<(u64, EntryId)>, IndexError> {
-        self.scan(b"c", contract)
+        self.scan(b'c', contract)
     }
 
     /// All entry ids in byte order (for the set digest).
     pub fn ids(&self) -> impl Iterator<Item = Result<EntryId, IndexError>> + '_ {
         self.tree.scan_prefix(b"e").map(move |kv| {
             let (k, _) = kv.map_err(|e| self.err(e))?;
-            <[u8; 32]>::try_from(&k[1..]).map(EntryId).map_err(|_| self.err("an id key is malformed"))
+            <[u8; 32]>::try_from(&k[1..])
+                .map(EntryId)
+                .map_err(|_| self.err("an id key is malformed"))
         })
     }
 }

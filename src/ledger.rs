@@ -88,7 +88,10 @@ pub enum LedgerError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
-    move |source| LedgerError::Io { path: path.to_path_buf(), source }
+    move |source| LedgerError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// What opening a ledger noticed (reported to the user, not errors).
@@ -112,7 +115,13 @@ pub struct Ledger {
 
 fn lock(dir: &Path) -> Result<File, LedgerError> {
     let path = dir.join(LOCK_FILE);
-    let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io_err(&path))?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io_err(&path))?;
     match file.try_lock() {
         Ok(()) => {
             let _ = file.set_len(0);
@@ -123,8 +132,15 @@ fn lock(dir: &Path) -> Result<File, LedgerError> {
             let mut pid = String::new();
             let _ = file.read_to_string(&mut pid);
             let pid = pid.trim();
-            let holder = if pid.is_empty() { String::new() } else { format!(" (pid {pid})") };
-            Err(LedgerError::Locked { dir: dir.to_path_buf(), holder })
+            let holder = if pid.is_empty() {
+                String::new()
+            } else {
+                format!(" (pid {pid})")
+            };
+            Err(LedgerError::Locked {
+                dir: dir.to_path_buf(),
+                holder,
+            })
         }
         Err(std::fs::TryLockError::Error(e)) => Err(LedgerError::Io { path, source: e }),
     }
@@ -149,10 +165,19 @@ impl Ledger {
         let index = Index::open(&dir.join(INDEX_DIR))?;
         let registry = Registry::default();
         let mut batch = IndexBatch::default();
-        batch.finish(journal.resume_point(), &registry).map_err(|e| LedgerError::Index(index_err(dir, e)))?;
+        batch
+            .finish(journal.resume_point(), &registry)
+            .map_err(|e| LedgerError::Index(index_err(dir, e)))?;
         index.apply(batch)?;
         index.flush()?;
-        Ok(Ledger { dir: dir.to_path_buf(), journal, index, registry, report: OpenReport::default(), _lock: lock })
+        Ok(Ledger {
+            dir: dir.to_path_buf(),
+            journal,
+            index,
+            registry,
+            report: OpenReport::default(),
+            _lock: lock,
+        })
     }
 
     /// Opens an existing ledger: takes the lock, checks the journal from
@@ -181,7 +206,10 @@ impl Ledger {
             let entry = match Entry::decode(bytes) {
                 Ok(e) => e,
                 Err(source) => {
-                    failure.get_or_insert(LedgerError::BadRecord { seq: pos.seq, source });
+                    failure.get_or_insert(LedgerError::BadRecord {
+                        seq: pos.seq,
+                        source,
+                    });
                     return Ok(());
                 }
             };
@@ -193,7 +221,11 @@ impl Ledger {
             pending += 1;
             caught_up += 1;
             if pending == CATCH_UP_BATCH {
-                let resume = crate::journal::Resume { seq: pos.seq, end: pos.end(), hash: pos.hash };
+                let resume = crate::journal::Resume {
+                    seq: pos.seq,
+                    end: pos.end(),
+                    hash: pos.hash,
+                };
                 let full = std::mem::take(&mut batch);
                 if let Err(e) = finish_and_apply(&index, full, resume, &registry, dir) {
                     failure.get_or_insert(e);
@@ -276,13 +308,22 @@ impl Ledger {
 
     /// The entry with this id and its sequence number, if present.
     pub fn get(&self, id: &EntryId) -> Result<Option<(u64, Entry)>, LedgerError> {
-        let Some(loc) = self.index.locate(id)? else { return Ok(None) };
+        let Some(loc) = self.index.locate(id)? else {
+            return Ok(None);
+        };
         let bytes = self.journal.read_entry(loc.offset, loc.len)?;
-        let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord { seq: loc.seq, source })?;
+        let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord {
+            seq: loc.seq,
+            source,
+        })?;
         if e.id() != *id {
             return Err(LedgerError::Index(IndexError {
                 path: self.dir.join(INDEX_DIR),
-                what: format!("it points entry {} at record {}, which holds another entry", id.short(), loc.seq),
+                what: format!(
+                    "it points entry {} at record {}, which holds another entry",
+                    id.short(),
+                    loc.seq
+                ),
             }));
         }
         Ok(Some((loc.seq, e)))
@@ -293,7 +334,10 @@ impl Ledger {
         ids.iter()
             .map(|(_, id)| {
                 self.get(id)?.ok_or_else(|| {
-                    LedgerError::Index(IndexError { path: self.dir.join(INDEX_DIR), what: format!("entry {} is listed but missing", id.short()) })
+                    LedgerError::Index(IndexError {
+                        path: self.dir.join(INDEX_DIR),
+                        what: format!("entry {} is listed but missing", id.short()),
+                    })
                 })
             })
             .collect()
@@ -310,14 +354,21 @@ impl Ledger {
     }
 
     /// Calls `f` for every entry in journal order from sequence `since` on.
-    pub fn for_each(&self, since: u64, mut f: impl FnMut(u64, Entry) -> Result<(), LedgerError>) -> Result<(), LedgerError> {
+    pub fn for_each(
+        &self,
+        since: u64,
+        mut f: impl FnMut(u64, Entry) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError> {
         let mut scanner = Scanner::open(self.journal.path())?;
         while let Some((pos, bytes)) = scanner.next_record()? {
             if pos.seq > self.journal.len() {
                 break;
             }
             if pos.seq >= since {
-                let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord { seq: pos.seq, source })?;
+                let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord {
+                    seq: pos.seq,
+                    source,
+                })?;
                 f(pos.seq, e)?;
             }
         }
@@ -344,24 +395,48 @@ impl Ledger {
         let mut batch_ids: HashSet<EntryId> = HashSet::with_capacity(entries.len());
         let mut items = Vec::with_capacity(entries.len());
         let mut owners = Vec::with_capacity(entries.len());
-        let reject = |position: usize, e: &Entry, reason: String| LedgerError::Rejected { position, id: e.id(), kind: e.kind().to_string(), reason };
+        let reject = |position: usize, e: &Entry, reason: String| LedgerError::Rejected {
+            position,
+            id: e.id(),
+            kind: e.kind().to_string(),
+            reason,
+        };
         for (i, e) in entries.iter().enumerate() {
             if e.body().ledger != self.id() {
-                return Err(reject(i, e, format!("it belongs to ledger {:?}, this copy is ledger {:?}", e.body().ledger, self.id())));
+                return Err(reject(
+                    i,
+                    e,
+                    format!(
+                        "it belongs to ledger {:?}, this copy is ledger {:?}",
+                        e.body().ledger,
+                        self.id()
+                    ),
+                ));
             }
             if batch_ids.contains(&e.id()) || self.contains(&e.id())? {
                 return Err(reject(i, e, "it is already in the ledger".into()));
             }
             for r in e.body().ref_ids() {
                 if !batch_ids.contains(&r) && !self.contains(&r)? {
-                    return Err(reject(i, e, format!("it references entry {}, which is not in this ledger", r.short())));
+                    return Err(reject(
+                        i,
+                        e,
+                        format!(
+                            "it references entry {}, which is not in this ledger",
+                            r.short()
+                        ),
+                    ));
                 }
             }
             let keys = reg.check(e).map_err(|err| reject(i, e, err.0))?;
             debug_assert_eq!(keys.len(), e.sigs().len());
             let msg = e.signing_input();
             for (s, key) in e.sigs().iter().zip(keys) {
-                items.push(SigItem { msg: msg.clone(), sig: s.sig, key });
+                items.push(SigItem {
+                    msg: msg.clone(),
+                    sig: s.sig,
+                    key,
+                });
                 owners.push(i);
             }
             reg.apply(e, self.journal.len() + 1 + i as u64);
@@ -391,7 +466,13 @@ impl Ledger {
         for (e, pos) in entries.iter().zip(&positions) {
             batch.add(e, pos);
         }
-        finish_and_apply(&self.index, batch, self.journal.resume_point(), &self.registry, &self.dir)?;
+        finish_and_apply(
+            &self.index,
+            batch,
+            self.journal.resume_point(),
+            &self.registry,
+            &self.dir,
+        )?;
         Ok(positions.iter().map(|p| p.seq).collect())
     }
 
@@ -406,11 +487,22 @@ impl Ledger {
 pub const SET_DIGEST_CONTEXT: &[u8] = b"vereffen-set-v1\n";
 
 fn index_err(dir: &Path, e: impl std::fmt::Display) -> IndexError {
-    IndexError { path: dir.join(INDEX_DIR), what: e.to_string() }
+    IndexError {
+        path: dir.join(INDEX_DIR),
+        what: e.to_string(),
+    }
 }
 
-fn finish_and_apply(index: &Index, mut batch: IndexBatch, resume: crate::journal::Resume, registry: &Registry, dir: &Path) -> Result<(), LedgerError> {
-    batch.finish(resume, registry).map_err(|e| index_err(dir, e))?;
+fn finish_and_apply(
+    index: &Index,
+    mut batch: IndexBatch,
+    resume: crate::journal::Resume,
+    registry: &Registry,
+    dir: &Path,
+) -> Result<(), LedgerError> {
+    batch
+        .finish(resume, registry)
+        .map_err(|e| index_err(dir, e))?;
     index.apply(batch)?;
     Ok(())
 }

@@ -6,14 +6,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod canonical;
 pub mod entry;
-pub mod keys;
-pub mod registry;
-pub mod journal;
 pub mod index;
-pub mod sigs;
+pub mod journal;
+pub mod keys;
 pub mod ledger;
-pub mod verify;
-pub mod bundle;
+pub mod note;
+pub mod registry;
+pub mod sigs;
 pub mod summary;
+pub mod verify;

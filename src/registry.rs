@@ -34,10 +34,17 @@ pub const KIND_REVOKE: &str = "party.revoke_key";
 
 /// Every entry kind this version of vereffen understands. An entry of any
 /// other kind is refused: an auditor must know what each fact means.
-pub const KNOWN_KINDS: &[&str] = &[KIND_REGISTER, KIND_ROTATE, KIND_REVOKE];
+pub const KNOWN_KINDS: &[&str] = &[
+    KIND_REGISTER,
+    KIND_ROTATE,
+    KIND_REVOKE,
+    crate::note::KIND_NOTE,
+];
 
 /// What a party does in contracts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A care provider (hospital, home-care organisation, GP group).
@@ -92,8 +99,10 @@ pub struct KeyEnd {
 pub struct KeyRecord {
     /// The owning party.
     pub party: String,
-    /// The public key (hex).
-    pub public_key: String,
+    /// The public key (hex in JSON; kept parsed, so checks do not repeat
+    /// the point decompression).
+    #[serde(with = "public_key_hex")]
+    pub public_key: VerifyingKey,
     /// Journal sequence number of the entry that added it.
     pub added_seq: u64,
     /// The entry that added it.
@@ -126,7 +135,7 @@ pub struct RuleError(pub String);
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registry {
     parties: BTreeMap<String, Party>,
-    keys: BTreeMap<String, KeyRecord>,
+    keys: BTreeMap<KeyId, KeyRecord>,
 }
 
 #[derive(Deserialize)]
@@ -161,8 +170,13 @@ fn parse_public_key(hex: &str) -> Result<VerifyingKey, RuleError> {
         .decode(hex.as_bytes())
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| RuleError(format!("public key {hex:?} is not 64 lower-case hex characters")))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| RuleError(format!("public key {hex} is not a valid ed25519 point")))
+        .ok_or_else(|| {
+            RuleError(format!(
+                "public key {hex:?} is not 64 lower-case hex characters"
+            ))
+        })?;
+    VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| RuleError(format!("public key {hex} is not a valid ed25519 point")))
 }
 
 /// Payload of a `party.register` entry.
@@ -191,26 +205,38 @@ impl Registry {
     }
     /// One key's record.
     pub fn key(&self, id: &KeyId) -> Option<&KeyRecord> {
-        self.keys.get(&id.to_hex())
+        self.keys.get(id)
     }
     /// The party a key belongs to, if the key is currently valid.
     pub fn current_owner(&self, id: &KeyId) -> Option<&Party> {
-        let rec = self.keys.get(&id.to_hex())?;
+        let rec = self.keys.get(id)?;
         if rec.ended.is_some() {
             return None;
         }
         self.parties.get(&rec.party)
     }
 
-    fn valid_key_of(&self, party: &str, key: &KeyId, what: &str) -> Result<VerifyingKey, RuleError> {
+    fn valid_key_of(
+        &self,
+        party: &str,
+        key: &KeyId,
+        what: &str,
+    ) -> Result<VerifyingKey, RuleError> {
         if !self.parties.contains_key(party) {
             return Err(RuleError(format!(
                 "{what}: party {party:?} is not registered in this ledger (register it with `vereffen party add`, or import its registration first)"
             )));
         }
-        let rec = self.keys.get(&key.to_hex()).filter(|r| r.party == party).ok_or_else(|| {
-            RuleError(format!("{what}: key {} is not a key of party {party:?}", key.fingerprint()))
-        })?;
+        let rec = self
+            .keys
+            .get(key)
+            .filter(|r| r.party == party)
+            .ok_or_else(|| {
+                RuleError(format!(
+                    "{what}: key {} is not a key of party {party:?}",
+                    key.fingerprint()
+                ))
+            })?;
         if let Some(end) = &rec.ended {
             let how = match &end.reason {
                 KeyEndReason::Revoked { reason } => format!("revoked ({reason})"),
@@ -223,7 +249,7 @@ impl Registry {
                 end.seq
             )));
         }
-        parse_public_key(&rec.public_key)
+        Ok(rec.public_key)
     }
 
     /// Checks `e` against the rules at this point and returns the public key
@@ -243,7 +269,11 @@ impl Registry {
             if e.sigs().len() == n {
                 Ok(())
             } else {
-                Err(RuleError(format!("a {} entry carries {n} signature(s), this one {}", b.kind, e.sigs().len())))
+                Err(RuleError(format!(
+                    "a {} entry carries {n} signature(s), this one {}",
+                    b.kind,
+                    e.sigs().len()
+                )))
             }
         };
         match b.kind.as_str() {
@@ -251,7 +281,9 @@ impl Registry {
                 expect_sigs(1)?;
                 let p: RegisterPayload = payload(e)?;
                 if self.parties.contains_key(party) {
-                    return Err(RuleError(format!("party {party:?} is already registered; choose another id")));
+                    return Err(RuleError(format!(
+                        "party {party:?} is already registered; choose another id"
+                    )));
                 }
                 if p.name.trim().is_empty() || p.name.len() > 200 {
                     return Err(RuleError("party name must be 1 to 200 characters".into()));
@@ -262,7 +294,7 @@ impl Registry {
                         "a registration must be signed by the key it registers (proof of possession)".into(),
                     ));
                 }
-                if let Some(rec) = self.keys.get(&author.to_hex()) {
+                if let Some(rec) = self.keys.get(&author) {
                     return Err(RuleError(format!(
                         "key {} is already registered to party {:?}; every party needs its own key",
                         author.fingerprint(),
@@ -278,9 +310,11 @@ impl Registry {
                 let new = parse_public_key(&p.new_public_key)?;
                 let new_id = KeyId::of(&new);
                 if e.sigs()[1].key != new_id {
-                    return Err(RuleError("the second signature of a rotation must be by the new key".into()));
+                    return Err(RuleError(
+                        "the second signature of a rotation must be by the new key".into(),
+                    ));
                 }
-                if let Some(rec) = self.keys.get(&new_id.to_hex()) {
+                if let Some(rec) = self.keys.get(&new_id) {
                     return Err(RuleError(format!(
                         "new key {} is already registered to party {:?}",
                         new_id.fingerprint(),
@@ -293,16 +327,20 @@ impl Registry {
                 expect_sigs(1)?;
                 let p: RevokePayload = payload(e)?;
                 let signer = self.valid_key_of(party, &author, "key revocation")?;
-                let target = KeyId::from_hex(&p.key)
-                    .ok_or_else(|| RuleError(format!("revoked key {:?} is not a hex key id", p.key)))?;
+                let target = KeyId::from_hex(&p.key).ok_or_else(|| {
+                    RuleError(format!("revoked key {:?} is not a hex key id", p.key))
+                })?;
                 self.valid_key_of(party, &target, "key revocation target")?;
                 if p.reason.trim().is_empty() {
                     return Err(RuleError("a revocation needs a reason".into()));
                 }
                 Ok(vec![signer])
             }
-            _ => {
+            other => {
                 expect_sigs(1)?;
+                if other == crate::note::KIND_NOTE {
+                    crate::note::check_payload(&b.payload).map_err(RuleError)?;
+                }
                 Ok(vec![self.valid_key_of(party, &author, "signer")?])
             }
         }
@@ -312,40 +350,77 @@ impl Registry {
     pub fn apply(&mut self, e: &Entry, seq: u64) {
         let b = e.body();
         let id = e.id().to_hex();
-        let author = b.author.key.clone();
+        let author = b.author_key();
         match b.kind.as_str() {
             KIND_REGISTER => {
-                let Ok(p) = payload::<RegisterPayload>(e) else { return };
+                let Ok(p) = payload::<RegisterPayload>(e) else {
+                    return;
+                };
+                let Ok(key) = parse_public_key(&p.public_key) else {
+                    return;
+                };
                 self.keys.insert(
-                    author.clone(),
-                    KeyRecord { party: b.author.party.clone(), public_key: p.public_key, added_seq: seq, added_by: id.clone(), ended: None },
+                    author,
+                    KeyRecord {
+                        party: b.author.party.clone(),
+                        public_key: key,
+                        added_seq: seq,
+                        added_by: id.clone(),
+                        ended: None,
+                    },
                 );
                 self.parties.insert(
                     b.author.party.clone(),
-                    Party { id: b.author.party.clone(), name: p.name, role: p.role, registered_by: id, keys: vec![author] },
+                    Party {
+                        id: b.author.party.clone(),
+                        name: p.name,
+                        role: p.role,
+                        registered_by: id,
+                        keys: vec![author.to_hex()],
+                    },
                 );
             }
             KIND_ROTATE => {
-                let Ok(p) = payload::<RotatePayload>(e) else { return };
-                let Ok(new) = parse_public_key(&p.new_public_key) else { return };
-                let new_id = KeyId::of(&new).to_hex();
+                let Ok(p) = payload::<RotatePayload>(e) else {
+                    return;
+                };
+                let Ok(new) = parse_public_key(&p.new_public_key) else {
+                    return;
+                };
+                let new_id = KeyId::of(&new);
                 self.keys.insert(
-                    new_id.clone(),
-                    KeyRecord { party: b.author.party.clone(), public_key: p.new_public_key, added_seq: seq, added_by: id.clone(), ended: None },
+                    new_id,
+                    KeyRecord {
+                        party: b.author.party.clone(),
+                        public_key: new,
+                        added_seq: seq,
+                        added_by: id.clone(),
+                        ended: None,
+                    },
                 );
                 if let Some(party) = self.parties.get_mut(&b.author.party) {
-                    party.keys.push(new_id);
+                    party.keys.push(new_id.to_hex());
                 }
                 if p.retire_old {
                     if let Some(rec) = self.keys.get_mut(&author) {
-                        rec.ended = Some(KeyEnd { seq, entry: id, reason: KeyEndReason::Retired });
+                        rec.ended = Some(KeyEnd {
+                            seq,
+                            entry: id,
+                            reason: KeyEndReason::Retired,
+                        });
                     }
                 }
             }
             KIND_REVOKE => {
-                let Ok(p) = payload::<RevokePayload>(e) else { return };
-                if let Some(rec) = self.keys.get_mut(&p.key) {
-                    rec.ended = Some(KeyEnd { seq, entry: id, reason: KeyEndReason::Revoked { reason: p.reason } });
+                let Ok(p) = payload::<RevokePayload>(e) else {
+                    return;
+                };
+                if let Some(rec) = KeyId::from_hex(&p.key).and_then(|k| self.keys.get_mut(&k)) {
+                    rec.ended = Some(KeyEnd {
+                        seq,
+                        entry: id,
+                        reason: KeyEndReason::Revoked { reason: p.reason },
+                    });
                 }
             }
             _ => {}
@@ -365,10 +440,20 @@ impl Registry {
     pub fn ends_key(e: &Entry) -> Option<KeyId> {
         match e.kind() {
             KIND_ROTATE => {
-                let retire = e.body().payload.get("retire_old").and_then(Value::as_bool).unwrap_or(false);
+                let retire = e
+                    .body()
+                    .payload
+                    .get("retire_old")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
                 retire.then(|| e.body().author_key())
             }
-            KIND_REVOKE => e.body().payload.get("key").and_then(Value::as_str).and_then(KeyId::from_hex),
+            KIND_REVOKE => e
+                .body()
+                .payload
+                .get("key")
+                .and_then(Value::as_str)
+                .and_then(KeyId::from_hex),
             _ => None,
         }
     }
@@ -378,4 +463,18 @@ impl Registry {
 /// through references.
 pub fn refs_of(e: &Entry) -> Vec<EntryId> {
     e.body().ref_ids().collect()
+}
+
+mod public_key_hex {
+    use ed25519_dalek::VerifyingKey;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(k: &VerifyingKey, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&data_encoding::HEXLOWER.encode(k.as_bytes()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VerifyingKey, D::Error> {
+        let hex = String::deserialize(d)?;
+        super::parse_public_key(&hex).map_err(|e| serde::de::Error::custom(e.0))
+    }
 }

@@ -43,7 +43,10 @@ fn first_bad(chunk: &[SigItem]) -> Option<usize> {
     if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
         return None;
     }
-    chunk.iter().position(|i| i.key.verify(&i.msg, &i.sig).is_err()).or(Some(0))
+    chunk
+        .iter()
+        .position(|i| i.key.verify(&i.msg, &i.sig).is_err())
+        .or(Some(0))
 }
 
 #[cfg(test)]
@@ -57,7 +60,11 @@ mod tests {
         let mut items: Vec<SigItem> = (0..1000u32)
             .map(|i| {
                 let msg = i.to_le_bytes().to_vec();
-                SigItem { sig: k.sign(&msg), msg, key: k.verifying_key() }
+                SigItem {
+                    sig: k.sign(&msg),
+                    msg,
+                    key: k.verifying_key(),
+                }
             })
             .collect();
         assert_eq!(verify_all(&items), Ok(()));

@@ -25,22 +25,46 @@ pub fn one_line(e: &Entry) -> String {
     let b = e.body();
     let p = &b.payload;
     match b.kind.as_str() {
-        KIND_REGISTER => format!("registers {} as {} ({:?}), key {}", b.author.party, s(p, "role"), s(p, "name"), b.author_key().fingerprint()),
+        KIND_REGISTER => format!(
+            "registers {} as {} ({:?}), key {}",
+            b.author.party,
+            s(p, "role"),
+            s(p, "name"),
+            b.author_key().fingerprint()
+        ),
         KIND_ROTATE => {
-            let retire = p.get("retire_old").and_then(Value::as_bool).unwrap_or(false);
+            let retire = p
+                .get("retire_old")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             format!(
                 "adds key {} to {}{}",
                 fingerprint_of_public(s(p, "new_public_key")),
                 b.author.party,
-                if retire { format!(", retires {}", b.author_key().fingerprint()) } else { String::new() }
+                if retire {
+                    format!(", retires {}", b.author_key().fingerprint())
+                } else {
+                    String::new()
+                }
             )
         }
         KIND_REVOKE => format!(
             "revokes key {} of {}: {}",
-            KeyId::from_hex(s(p, "key")).map(|k| k.fingerprint()).unwrap_or_else(|| "?".into()),
+            KeyId::from_hex(s(p, "key"))
+                .map(|k| k.fingerprint())
+                .unwrap_or_else(|| "?".into()),
             b.author.party,
             s(p, "reason")
         ),
+        crate::note::KIND_NOTE => {
+            let text = s(p, "text");
+            let first: String = text.lines().next().unwrap_or("").chars().take(60).collect();
+            let more = if first.len() < text.len() { "..." } else { "" };
+            match p.get("contract").and_then(Value::as_str) {
+                Some(c) => format!("note on {c}: {first}{more}"),
+                None => format!("note: {first}{more}"),
+            }
+        }
         other => format!("{other} by {}", b.author.party),
     }
 }

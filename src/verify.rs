@@ -57,10 +57,22 @@ pub struct Failure {
 /// Verifies the journal at `path`; `progress` is called with the number of
 /// records done after each chunk.
 pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summary, Failure> {
-    let journal_failure = |e: JournalError| match e {
-        JournalError::Damaged { seq, what, offset, .. } => Failure { seq, id: None, what: format!("{what} (byte {offset})") },
-        other => Failure { seq: 0, id: None, what: other.to_string() },
-    };
+    fn journal_failure(e: JournalError) -> Failure {
+        match e {
+            JournalError::Damaged {
+                seq, what, offset, ..
+            } => Failure {
+                seq,
+                id: None,
+                what: format!("{what} (byte {offset})"),
+            },
+            other => Failure {
+                seq: 0,
+                id: None,
+                what: other.to_string(),
+            },
+        }
+    }
     let mut scanner = Scanner::open(path).map_err(journal_failure)?;
     let ledger = scanner.ledger().to_string();
     let mut registry = Registry::default();
@@ -69,57 +81,113 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
     let mut signatures = 0u64;
     let mut head = *blake3::hash(&crate::journal::header_bytes(&ledger)).as_bytes();
     let mut done = 0u64;
-    loop {
-        let mut chunk: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK_RECORDS);
+    // A reader thread scans and chain-checks records while the chunk before
+    // is decoded and its signatures checked.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<(u64, Hash, Vec<u8>)>, Failure>>(2);
+    let reader = std::thread::spawn(move || loop {
+        let mut chunk = Vec::with_capacity(CHUNK_RECORDS);
         while chunk.len() < CHUNK_RECORDS {
-            match scanner.next_record().map_err(journal_failure)? {
-                Some((pos, bytes)) => {
-                    head = pos.hash;
-                    chunk.push((pos.seq, bytes));
+            match scanner.next_record() {
+                Ok(Some((pos, bytes))) => chunk.push((pos.seq, pos.hash, bytes)),
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(journal_failure(e)));
+                    return scanner.torn();
                 }
-                None => break,
             }
         }
-        if chunk.is_empty() {
-            break;
+        let last = chunk.len() < CHUNK_RECORDS;
+        if !chunk.is_empty() && tx.send(Ok(chunk)).is_err() {
+            return scanner.torn();
         }
-        let decoded: Vec<Result<Entry, Failure>> = chunk
+        if last {
+            return scanner.torn();
+        }
+    });
+    for chunk in rx {
+        let chunk = chunk?;
+        if let Some(last) = chunk.last() {
+            head = last.1;
+        }
+        let decoded: Vec<Result<(Entry, Vec<u8>), Failure>> = chunk
             .par_iter()
-            .map(|(seq, bytes)| Entry::decode(bytes).map_err(|e| Failure { seq: *seq, id: None, what: e.to_string() }))
+            .map(|(seq, _, bytes)| {
+                let e = Entry::decode(bytes).map_err(|e| Failure {
+                    seq: *seq,
+                    id: None,
+                    what: e.to_string(),
+                })?;
+                let msg = e.signing_input();
+                Ok((e, msg))
+            })
             .collect();
         let mut items = Vec::with_capacity(chunk.len());
         let mut owners = Vec::with_capacity(chunk.len());
-        for ((seq, _), e) in chunk.iter().zip(decoded) {
-            let e = e?;
-            let fail = |what: String| Failure { seq: *seq, id: Some(e.id()), what };
+        for ((seq, _, _), e) in chunk.iter().zip(decoded) {
+            let (e, mut msg) = e?;
+            let fail = |what: String| Failure {
+                seq: *seq,
+                id: Some(e.id()),
+                what,
+            };
             if e.body().ledger != ledger {
-                return Err(fail(format!("the entry belongs to ledger {:?}, the journal to {ledger:?}", e.body().ledger)));
+                return Err(fail(format!(
+                    "the entry belongs to ledger {:?}, the journal to {ledger:?}",
+                    e.body().ledger
+                )));
             }
             if !seen.insert(e.id()) {
                 return Err(fail("the entry appears twice in the journal".into()));
             }
             for r in e.body().ref_ids() {
                 if !seen.contains(&r) || r == e.id() {
-                    return Err(fail(format!("it references entry {}, which does not come before it in the journal", r.short())));
+                    return Err(fail(format!(
+                        "it references entry {}, which does not come before it in the journal",
+                        r.short()
+                    )));
                 }
             }
             let keys = registry.check(&e).map_err(|err| fail(err.0))?;
-            let msg = e.signing_input();
-            for (s, key) in e.sigs().iter().zip(keys) {
-                items.push(SigItem { msg: msg.clone(), sig: s.sig, key });
+            let n = e.sigs().len();
+            for (i, (s, key)) in e.sigs().iter().zip(keys).enumerate() {
+                let m = if i + 1 == n {
+                    std::mem::take(&mut msg)
+                } else {
+                    msg.clone()
+                };
+                items.push(SigItem {
+                    msg: m,
+                    sig: s.sig,
+                    key,
+                });
                 owners.push((*seq, e.id()));
             }
             registry.apply(&e, *seq);
-            *kinds.entry(e.kind().to_string()).or_default() += 1;
+            match kinds.get_mut(e.kind()) {
+                Some(count) => *count += 1,
+                None => {
+                    kinds.insert(e.kind().to_string(), 1);
+                }
+            }
         }
         if let Err(j) = sigs::verify_all(&items) {
             let (seq, id) = owners[j];
-            return Err(Failure { seq, id: Some(id), what: "a signature does not verify: the entry was altered after it was signed".into() });
+            return Err(Failure {
+                seq,
+                id: Some(id),
+                what: "a signature does not verify: the entry was altered after it was signed"
+                    .into(),
+            });
         }
         signatures += items.len() as u64;
         done += chunk.len() as u64;
         progress(done);
     }
+    let torn = reader.join().map_err(|_| Failure {
+        seq: done + 1,
+        id: None,
+        what: "the journal reader thread failed".into(),
+    })?;
     let mut ids: Vec<EntryId> = seen.into_iter().collect();
     ids.par_sort_unstable();
     let mut h = blake3::Hasher::new();
@@ -135,6 +203,6 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
         head,
         set_digest: *h.finalize().as_bytes(),
         kinds,
-        torn: scanner.torn(),
+        torn,
     })
 }

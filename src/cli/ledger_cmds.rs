@@ -42,7 +42,10 @@ pub fn init(cli: &Cli, id: Option<&str>) -> Result<i32> {
     };
     let ledger = Ledger::init(&cli.ledger, &id)?;
     if cli.json {
-        println!("{}", serde_json::json!({"ledger": ledger.id(), "dir": cli.ledger}));
+        println!(
+            "{}",
+            serde_json::json!({"ledger": ledger.id(), "dir": cli.ledger})
+        );
     } else {
         println!("created ledger {} in {}", ledger.id(), cli.ledger.display());
         println!("other parties create their copies with `vereffen init --id {}` and exchange entries with export/import", ledger.id());
@@ -54,7 +57,11 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
     let mut rows = Vec::new();
     ledger.for_each(args.since, |seq, e| {
-        let keep = args.kind.as_deref().is_none_or(|k| e.kind() == k) && args.party.as_deref().is_none_or(|p| e.body().author.party == p);
+        let keep = args.kind.as_deref().is_none_or(|k| e.kind() == k)
+            && args
+                .party
+                .as_deref()
+                .is_none_or(|p| e.body().author.party == p);
         if keep && args.limit.is_none_or(|l| rows.len() < l) {
             rows.push((seq, e));
         }
@@ -69,10 +76,21 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
             );
         }
     } else {
-        println!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY", "SEQ", "ID", "KIND", "AUTHOR", "TIME");
+        println!(
+            "{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY",
+            "SEQ", "ID", "KIND", "AUTHOR", "TIME"
+        );
         for (seq, e) in &rows {
             let b = e.body();
-            println!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  {}", seq, e.id().short(), b.kind, b.author.party, b.time, vereffen::summary::one_line(e));
+            println!(
+                "{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  {}",
+                seq,
+                e.id().short(),
+                b.kind,
+                b.author.party,
+                b.time,
+                vereffen::summary::one_line(e)
+            );
         }
     }
     Ok(0)
@@ -82,7 +100,9 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     let ledger = match open_ledger(&cli.ledger) {
         Ok(l) => l,
         Err(e) => {
-            if let Some(LedgerError::Journal(_) | LedgerError::BadRecord { .. }) = e.downcast_ref::<LedgerError>() {
+            if let Some(LedgerError::Journal(_) | LedgerError::BadRecord { .. }) =
+                e.downcast_ref::<LedgerError>()
+            {
                 eprintln!("verify FAILED: {e}");
                 return Ok(1);
             }
@@ -91,7 +111,12 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     };
     let bar = if stderr_is_terminal() && !cli.json {
         let b = indicatif::ProgressBar::new(ledger.len());
-        b.set_style(indicatif::ProgressStyle::with_template("verifying {bar:40} {pos}/{len} entries ({per_sec}, eta {eta})").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "verifying {bar:40} {pos}/{len} entries ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
         Some(b)
     } else {
         None
@@ -108,7 +133,10 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         Ok(s) => s,
         Err(f) => {
             if cli.json {
-                println!("{}", serde_json::json!({"ok": false, "seq": f.seq, "id": f.id.map(|i| i.to_hex()), "error": f.what}));
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": false, "seq": f.seq, "id": f.id.map(|i| i.to_hex()), "error": f.what})
+                );
             } else {
                 eprintln!("verify FAILED at {f}");
             }
@@ -117,13 +145,20 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     };
     let mut problems = Vec::new();
     if summary.head != ledger.head() || summary.entries != ledger.len() {
-        problems.push("the index's head differs from the journal's; run `vereffen reindex`".to_string());
+        problems.push(
+            "the index's head differs from the journal's; run `vereffen reindex`".to_string(),
+        );
     }
     if &summary.registry != ledger.registry() {
-        problems.push("the index's parties and keys differ from the journal's; run `vereffen reindex`".to_string());
+        problems.push(
+            "the index's parties and keys differ from the journal's; run `vereffen reindex`"
+                .to_string(),
+        );
     }
     if ledger.set_digest()? != summary.set_digest {
-        problems.push("the index's entry set differs from the journal's; run `vereffen reindex`".to_string());
+        problems.push(
+            "the index's entry set differs from the journal's; run `vereffen reindex`".to_string(),
+        );
     }
     let parties = summary.registry.parties().count();
     if cli.json {
@@ -133,12 +168,24 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         );
     } else {
         println!("ledger      {}", summary.ledger);
-        println!("entries     {} ({} signatures checked)", summary.entries, summary.signatures);
+        println!(
+            "entries     {} ({} signatures checked)",
+            summary.entries, summary.signatures
+        );
         println!("parties     {}", parties);
         for p in summary.registry.parties() {
-            println!("            {:<14} {:<19} {}", p.id, p.role.as_str(), p.name);
+            println!(
+                "            {:<14} {:<19} {}",
+                p.id,
+                p.role.as_str(),
+                p.name
+            );
         }
-        let kinds: Vec<String> = summary.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let kinds: Vec<String> = summary
+            .kinds
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
         println!("kinds       {}", kinds.join(", "));
         println!("head        {}", hex(&summary.head));
         println!("set digest  {}", hex(&summary.set_digest));
@@ -158,9 +205,16 @@ pub fn export(cli: &Cli, out: &Path, since: u64) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
     let n = bundle::export(&ledger, out, since)?;
     if cli.json {
-        println!("{}", serde_json::json!({"exported": n, "out": out, "ledger": ledger.id()}));
+        println!(
+            "{}",
+            serde_json::json!({"exported": n, "out": out, "ledger": ledger.id()})
+        );
     } else {
-        println!("exported {n} entries of ledger {} to {}", ledger.id(), out.display());
+        println!(
+            "exported {n} entries of ledger {} to {}",
+            ledger.id(),
+            out.display()
+        );
     }
     Ok(0)
 }
@@ -169,7 +223,10 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
     let mut ledger = open_ledger(&cli.ledger)?;
     let report = bundle::import(&mut ledger, file)?;
     if cli.json {
-        println!("{}", serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds}));
+        println!(
+            "{}",
+            serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds})
+        );
     } else {
         println!(
             "imported {}: {} entries in the bundle, {} added, {} already present",
@@ -187,6 +244,10 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
 
 pub fn reindex(cli: &Cli) -> Result<i32> {
     let ledger = Ledger::reindex(&cli.ledger)?;
-    println!("rebuilt the index of ledger {} from {} journal entries", ledger.id(), ledger.len());
+    println!(
+        "rebuilt the index of ledger {} from {} journal entries",
+        ledger.id(),
+        ledger.len()
+    );
     Ok(0)
 }

@@ -44,6 +44,21 @@ pub enum Command {
     /// Register parties and manage their keys.
     #[command(subcommand)]
     Party(party_cmds::PartyCmd),
+    /// Record a signed free-text note (e.g. the minutes of a review moment).
+    Note {
+        /// The text.
+        #[arg(long)]
+        text: String,
+        /// The contract the note is about.
+        #[arg(long)]
+        contract: Option<String>,
+        /// Entries the note refers to (full hex ids).
+        #[arg(long = "ref")]
+        refs: Vec<String>,
+        /// The signing key of the writing party.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
     /// List entries in journal order.
     Log(ledger_cmds::LogArgs),
     /// Check the whole journal: chain, ids, signatures, key validity, references.
@@ -89,6 +104,12 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Init { id } => ledger_cmds::init(cli, id.as_deref()),
         Command::Keys(cmd) => party_cmds::keys(cli, cmd),
         Command::Party(cmd) => party_cmds::party(cli, cmd),
+        Command::Note {
+            text,
+            contract,
+            refs,
+            as_key,
+        } => note(cli, text, contract.as_deref(), refs, as_key),
         Command::Log(args) => ledger_cmds::log(cli, args),
         Command::Verify => ledger_cmds::verify(cli),
         Command::Export { out, since } => ledger_cmds::export(cli, out, *since),
@@ -109,7 +130,10 @@ pub fn open_ledger(dir: &Path) -> Result<Ledger> {
         );
     }
     if report.caught_up > 0 {
-        eprintln!("note: the index caught up with {} entries appended before an interruption", report.caught_up);
+        eprintln!(
+            "note: the index caught up with {} entries appended before an interruption",
+            report.caught_up
+        );
     }
     Ok(ledger)
 }
@@ -144,12 +168,22 @@ pub fn signer(ledger: &Ledger, path: &Path) -> Result<(SigningKey, String)> {
 }
 
 /// Builds the body of a new entry by `party` signed with `key`.
-pub fn new_body(ledger: &Ledger, party: &str, key: &SigningKey, kind: &str, refs: Vec<String>, payload: serde_json::Value) -> Body {
+pub fn new_body(
+    ledger: &Ledger,
+    party: &str,
+    key: &SigningKey,
+    kind: &str,
+    refs: Vec<String>,
+    payload: serde_json::Value,
+) -> Body {
     Body {
         v: FORMAT_VERSION,
         ledger: ledger.id().to_string(),
         kind: kind.to_string(),
-        author: Author { party: party.to_string(), key: KeyId::of(&key.verifying_key()).to_hex() },
+        author: Author {
+            party: party.to_string(),
+            key: KeyId::of(&key.verifying_key()).to_hex(),
+        },
         time: claimed_time_now(),
         refs,
         payload,
@@ -157,13 +191,26 @@ pub fn new_body(ledger: &Ledger, party: &str, key: &SigningKey, kind: &str, refs
 }
 
 /// Signs and appends one entry; prints its sequence and id.
-pub fn append_one(ledger: &mut Ledger, body: Body, signers: &[&SigningKey], json: bool) -> Result<Entry> {
+pub fn append_one(
+    ledger: &mut Ledger,
+    body: Body,
+    signers: &[&SigningKey],
+    json: bool,
+) -> Result<Entry> {
     let entry = Entry::sign(body, signers).context("cannot build the entry")?;
     let seqs = ledger.append(std::slice::from_ref(&entry))?;
     if json {
-        println!("{}", serde_json::json!({"seq": seqs[0], "id": entry.id().to_hex(), "kind": entry.kind()}));
+        println!(
+            "{}",
+            serde_json::json!({"seq": seqs[0], "id": entry.id().to_hex(), "kind": entry.kind()})
+        );
     } else {
-        println!("appended {} as entry {} (sequence {})", entry.kind(), entry.id().short(), seqs[0]);
+        println!(
+            "appended {} as entry {} (sequence {})",
+            entry.kind(),
+            entry.id().short(),
+            seqs[0]
+        );
     }
     Ok(entry)
 }
@@ -171,4 +218,30 @@ pub fn append_one(ledger: &mut Ledger, body: Body, signers: &[&SigningKey], json
 /// True when a progress bar makes sense.
 pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
+}
+
+fn note(
+    cli: &Cli,
+    text: &str,
+    contract: Option<&str>,
+    refs: &[String],
+    as_key: &Path,
+) -> Result<i32> {
+    let mut ledger = open_ledger(&cli.ledger)?;
+    let (key, party) = signer(&ledger, as_key)?;
+    for r in refs {
+        if vereffen::entry::EntryId::from_hex(r).is_none() {
+            anyhow::bail!("--ref {r:?} is not a full entry id (64 hex characters; `vereffen log --json` shows them)");
+        }
+    }
+    let body = new_body(
+        &ledger,
+        &party,
+        &key,
+        vereffen::note::KIND_NOTE,
+        refs.to_vec(),
+        vereffen::note::payload(text, contract),
+    );
+    append_one(&mut ledger, body, &[&key], cli.json)?;
+    Ok(0)
 }

@@ -82,9 +82,16 @@ pub fn keys(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
             let files = keys::write_key_files(dir, name, &key)?;
             let id = KeyId::of(&key.verifying_key());
             if cli.json {
-                println!("{}", serde_json::json!({"private": files.private, "public": files.public, "fingerprint": id.fingerprint(), "key_id": id.to_hex()}));
+                println!(
+                    "{}",
+                    serde_json::json!({"private": files.private, "public": files.public, "fingerprint": id.fingerprint(), "key_id": id.to_hex()})
+                );
             } else {
-                println!("wrote {} (private, keep it secret) and {}", files.private.display(), files.public.display());
+                println!(
+                    "wrote {} (private, keep it secret) and {}",
+                    files.private.display(),
+                    files.public.display()
+                );
                 println!("fingerprint {}", id.fingerprint());
             }
         }
@@ -92,7 +99,10 @@ pub fn keys(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
             let key = keys::load_verifying_key(file)?;
             let id = KeyId::of(&key);
             if cli.json {
-                println!("{}", serde_json::json!({"fingerprint": id.fingerprint(), "key_id": id.to_hex(), "public_key": data_encoding::HEXLOWER.encode(key.as_bytes())}));
+                println!(
+                    "{}",
+                    serde_json::json!({"fingerprint": id.fingerprint(), "key_id": id.to_hex(), "public_key": data_encoding::HEXLOWER.encode(key.as_bytes())})
+                );
             } else {
                 println!("fingerprint {}", id.fingerprint());
                 println!("key id      {}", id.to_hex());
@@ -105,33 +115,72 @@ pub fn keys(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
 pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
     let mut ledger = open_ledger(&cli.ledger)?;
     match cmd {
-        PartyCmd::Add { id, name, role, key } => {
+        PartyCmd::Add {
+            id,
+            name,
+            role,
+            key,
+        } => {
             if !vereffen::entry::is_valid_name(id) {
                 bail!("party id {id:?} is not valid: use 1 to 64 characters from a-z, 0-9, '.', '_' and '-'");
             }
             let key = load_key(key)?;
-            let body = new_body(&ledger, id, &key, registry::KIND_REGISTER, vec![], registry::register_payload(name, *role, &key.verifying_key()));
+            let body = new_body(
+                &ledger,
+                id,
+                &key,
+                registry::KIND_REGISTER,
+                vec![],
+                registry::register_payload(name, *role, &key.verifying_key()),
+            );
             append_one(&mut ledger, body, &[&key], cli.json)?;
         }
-        PartyCmd::RotateKey { as_key, new, keep_old } => {
+        PartyCmd::RotateKey {
+            as_key,
+            new,
+            keep_old,
+        } => {
             let (old, party) = signer(&ledger, as_key)?;
             let new_key = load_key(new)?;
-            let body = new_body(&ledger, &party, &old, registry::KIND_ROTATE, vec![], registry::rotate_payload(&new_key.verifying_key(), !keep_old));
+            let body = new_body(
+                &ledger,
+                &party,
+                &old,
+                registry::KIND_ROTATE,
+                vec![],
+                registry::rotate_payload(&new_key.verifying_key(), !keep_old),
+            );
             append_one(&mut ledger, body, &[&old, &new_key], cli.json)?;
         }
-        PartyCmd::RevokeKey { as_key, revoke, reason } => {
+        PartyCmd::RevokeKey {
+            as_key,
+            revoke,
+            reason,
+        } => {
             let (key, party) = signer(&ledger, as_key)?;
             let target = if keys::is_fingerprint(revoke) {
-                let p = ledger.registry().party(&party).ok_or_else(|| anyhow!("party {party:?} vanished"))?;
+                let p = ledger
+                    .registry()
+                    .party(&party)
+                    .ok_or_else(|| anyhow!("party {party:?} vanished"))?;
                 p.keys
                     .iter()
                     .filter_map(|k| KeyId::from_hex(k))
                     .find(|k| k.fingerprint() == *revoke)
-                    .ok_or_else(|| anyhow!("party {party:?} has no key with fingerprint {revoke}"))?
+                    .ok_or_else(|| {
+                        anyhow!("party {party:?} has no key with fingerprint {revoke}")
+                    })?
             } else {
                 KeyId::of(&keys::load_verifying_key(std::path::Path::new(revoke))?)
             };
-            let body = new_body(&ledger, &party, &key, registry::KIND_REVOKE, vec![], registry::revoke_payload(target, reason));
+            let body = new_body(
+                &ledger,
+                &party,
+                &key,
+                registry::KIND_REVOKE,
+                vec![],
+                registry::revoke_payload(target, reason),
+            );
             append_one(&mut ledger, body, &[&key], cli.json)?;
         }
         PartyCmd::List => {
@@ -161,11 +210,19 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
                             let rec = reg.key(&id)?;
                             Some(match &rec.ended {
                                 None => id.fingerprint(),
-                                Some(end) => format!("{} (ended at seq {})", id.fingerprint(), end.seq),
+                                Some(end) => {
+                                    format!("{} (ended at seq {})", id.fingerprint(), end.seq)
+                                }
                             })
                         })
                         .collect();
-                    println!("{:<16} {:<19} {:<40} {}", p.id, p.role.as_str(), p.name, keys.join(", "));
+                    println!(
+                        "{:<16} {:<19} {:<40} {}",
+                        p.id,
+                        p.role.as_str(),
+                        p.name,
+                        keys.join(", ")
+                    );
                 }
             }
         }

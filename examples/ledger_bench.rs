@@ -1,0 +1,138 @@
+//! Ledger throughput benchmark.
+//!
+//! ```text
+//! cargo run --release --example ledger_bench -- --entries 100000 [--batch 1000]
+//! ```
+//!
+//! Signs N note entries (one party), appends them in durable batches (one
+//! fsync per batch), then verifies the journal from a cold open, and checks
+//! the same signatures with raw ed25519 batch verification on the same cores.
+//! Prints one `name=value` line per figure.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+use vereffen::entry::{Author, Body, Entry, FORMAT_VERSION};
+use vereffen::keys::KeyId;
+use vereffen::ledger::Ledger;
+use vereffen::registry;
+use vereffen::sigs::{self, SigItem};
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| {
+            v.replace('_', "")
+                .parse()
+                .unwrap_or_else(|_| panic!("{name} needs a number"))
+        })
+        .unwrap_or(default)
+}
+
+fn body(
+    ledger: &str,
+    kind: &str,
+    key: &ed25519_dalek::SigningKey,
+    payload: serde_json::Value,
+) -> Body {
+    Body {
+        v: FORMAT_VERSION,
+        ledger: ledger.into(),
+        kind: kind.into(),
+        author: Author {
+            party: "ziekenhuis".into(),
+            key: KeyId::of(&key.verifying_key()).to_hex(),
+        },
+        time: "2026-11-22T12:00:00Z".into(),
+        refs: vec![],
+        payload,
+    }
+}
+
+fn main() {
+    let n = arg("--entries", 100_000);
+    let batch = arg("--batch", 1000).max(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger");
+    let key = vereffen::keys::generate();
+    let mut ledger = Ledger::init(&path, "bench").expect("init");
+    let reg = Entry::sign(
+        body(
+            "bench",
+            registry::KIND_REGISTER,
+            &key,
+            registry::register_payload(
+                "Ziekenhuis",
+                registry::Role::Provider,
+                &key.verifying_key(),
+            ),
+        ),
+        &[&key],
+    )
+    .expect("sign");
+    ledger.append(&[reg]).expect("register");
+
+    let t = Instant::now();
+    let entries: Vec<Entry> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let text = format!(
+                "measurement note {i}: bed-days 1.63 per patient, admissions 0.94 per patient"
+            );
+            Entry::sign(
+                body(
+                    "bench",
+                    vereffen::note::KIND_NOTE,
+                    &key,
+                    vereffen::note::payload(&text, Some("copd-achterhoek")),
+                ),
+                &[&key],
+            )
+            .expect("sign")
+        })
+        .collect();
+    let sign_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    for chunk in entries.chunks(batch) {
+        ledger.append(chunk).expect("append");
+    }
+    ledger.close().expect("close");
+    let append_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let ledger = Ledger::open(&path).expect("open");
+    let summary = vereffen::verify::verify_journal(ledger.journal_path(), |_| {}).expect("verify");
+    let verify_s = t.elapsed().as_secs_f64();
+    assert_eq!(summary.entries, n as u64 + 1);
+
+    let items: Vec<SigItem> = entries
+        .iter()
+        .map(|e| SigItem {
+            msg: e.signing_input(),
+            sig: e.sigs()[0].sig,
+            key: key.verifying_key(),
+        })
+        .collect();
+    let t = Instant::now();
+    sigs::verify_all(&items).expect("raw verify");
+    let raw_s = t.elapsed().as_secs_f64();
+
+    let journal_bytes = std::fs::metadata(ledger.journal_path())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!("entries={n}");
+    println!("batch={batch}");
+    println!("threads={}", rayon::current_num_threads());
+    println!("journal_bytes={journal_bytes}");
+    println!("sign_entries_per_s={:.0}", n as f64 / sign_s);
+    println!("append_entries_per_s={:.0}", n as f64 / append_s);
+    println!("verify_entries_per_s={:.0}", (n + 1) as f64 / verify_s);
+    println!("raw_batch_verify_per_s={:.0}", n as f64 / raw_s);
+    println!(
+        "verify_vs_raw={:.2}",
+        (raw_s / verify_s) * ((n + 1) as f64 / n as f64)
+    );
+}
