@@ -23,28 +23,16 @@ fn arg(name: &str, default: usize) -> usize {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.replace('_', "")
-                .parse()
-                .unwrap_or_else(|_| panic!("{name} needs a number"))
-        })
+        .map(|v| v.replace('_', "").parse().unwrap_or_else(|_| panic!("{name} needs a number")))
         .unwrap_or(default)
 }
 
-fn body(
-    ledger: &str,
-    kind: &str,
-    key: &ed25519_dalek::SigningKey,
-    payload: serde_json::Value,
-) -> Body {
+fn body(ledger: &str, kind: &str, key: &ed25519_dalek::SigningKey, payload: serde_json::Value) -> Body {
     Body {
         v: FORMAT_VERSION,
         ledger: ledger.into(),
         kind: kind.into(),
-        author: Author {
-            party: "ziekenhuis".into(),
-            key: KeyId::of(&key.verifying_key()).to_hex(),
-        },
+        author: Author { party: "ziekenhuis".into(), key: KeyId::of(&key.verifying_key()).to_hex() },
         time: "2026-11-22T12:00:00Z".into(),
         refs: vec![],
         payload,
@@ -63,11 +51,7 @@ fn main() {
             "bench",
             registry::KIND_REGISTER,
             &key,
-            registry::register_payload(
-                "Ziekenhuis",
-                registry::Role::Provider,
-                &key.verifying_key(),
-            ),
+            registry::register_payload("Ziekenhuis", registry::Role::Provider, &key.verifying_key()),
         ),
         &[&key],
     )
@@ -78,16 +62,9 @@ fn main() {
     let entries: Vec<Entry> = (0..n)
         .into_par_iter()
         .map(|i| {
-            let text = format!(
-                "measurement note {i}: bed-days 1.63 per patient, admissions 0.94 per patient"
-            );
+            let text = format!("measurement note {i}: bed-days 1.63 per patient, admissions 0.94 per patient");
             Entry::sign(
-                body(
-                    "bench",
-                    vereffen::note::KIND_NOTE,
-                    &key,
-                    vereffen::note::payload(&text, Some("copd-achterhoek")),
-                ),
+                body("bench", vereffen::note::KIND_NOTE, &key, vereffen::note::payload(&text, Some("copd-achterhoek"))),
                 &[&key],
             )
             .expect("sign")
@@ -110,19 +87,13 @@ fn main() {
 
     let items: Vec<SigItem> = entries
         .iter()
-        .map(|e| SigItem {
-            msg: e.signing_input(),
-            sig: e.sigs()[0].sig,
-            key: key.verifying_key(),
-        })
+        .map(|e| SigItem { msg: e.signing_input(), sig: e.sigs()[0].sig, key: key.verifying_key() })
         .collect();
     let t = Instant::now();
     sigs::verify_all(&items).expect("raw verify");
     let raw_s = t.elapsed().as_secs_f64();
 
-    let journal_bytes = std::fs::metadata(ledger.journal_path())
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let journal_bytes = std::fs::metadata(ledger.journal_path()).map(|m| m.len()).unwrap_or(0);
     println!("entries={n}");
     println!("batch={batch}");
     println!("threads={}", rayon::current_num_threads());
@@ -131,8 +102,5 @@ fn main() {
     println!("append_entries_per_s={:.0}", n as f64 / append_s);
     println!("verify_entries_per_s={:.0}", (n + 1) as f64 / verify_s);
     println!("raw_batch_verify_per_s={:.0}", n as f64 / raw_s);
-    println!(
-        "verify_vs_raw={:.2}",
-        (raw_s / verify_s) * ((n + 1) as f64 / n as f64)
-    );
+    println!("verify_vs_raw={:.2}", (raw_s / verify_s) * ((n + 1) as f64 / n as f64));
 }

@@ -97,10 +97,7 @@ pub fn entry_line(seq: u64, e: &Entry) -> Result<Vec<u8>, canonical::CanonicalEr
 /// renamed into place, so a failed export leaves no partial file). Returns
 /// the number of entries written.
 pub fn export(ledger: &Ledger, out: &Path, since: u64) -> Result<u64, BundleError> {
-    let io = |source| BundleError::Io {
-        path: out.to_path_buf(),
-        source,
-    };
+    let io = |source| BundleError::Io { path: out.to_path_buf(), source };
     let dir = match out.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -113,14 +110,10 @@ pub fn export(ledger: &Ledger, out: &Path, since: u64) -> Result<u64, BundleErro
             "bundle": "vereffen", "entries": entries.len(), "ledger": ledger.id(), "since": since.max(1), "version": 1
         }))
         .map_err(|e| io(std::io::Error::other(e)))?;
-        w.write_all(&header)
-            .and_then(|_| w.write_all(b"\n"))
-            .map_err(io)?;
+        w.write_all(&header).and_then(|_| w.write_all(b"\n")).map_err(io)?;
         for (seq, e) in &entries {
             let line = entry_line(*seq, e).map_err(|e| io(std::io::Error::other(e)))?;
-            w.write_all(&line)
-                .and_then(|_| w.write_all(b"\n"))
-                .map_err(io)?;
+            w.write_all(&line).and_then(|_| w.write_all(b"\n")).map_err(io)?;
         }
         w.flush().map_err(io)?;
     }
@@ -130,11 +123,8 @@ pub fn export(ledger: &Ledger, out: &Path, since: u64) -> Result<u64, BundleErro
 }
 
 fn parse_entry_line(text: &str) -> Result<Entry, String> {
-    let v =
-        canonical::decode(text.as_bytes()).map_err(|e| format!("not a bundle entry line: {e}"))?;
-    let obj = v
-        .as_object()
-        .ok_or("not a bundle entry line: expected a JSON object")?;
+    let v = canonical::decode(text.as_bytes()).map_err(|e| format!("not a bundle entry line: {e}"))?;
+    let obj = v.as_object().ok_or("not a bundle entry line: expected a JSON object")?;
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort_unstable();
     if keys != ["body", "id", "seq", "sigs"] {
@@ -144,13 +134,8 @@ fn parse_entry_line(text: &str) -> Result<Entry, String> {
         ));
     }
     let body = obj["body"].as_str().ok_or("field body must be a string")?;
-    let id = obj["id"]
-        .as_str()
-        .and_then(EntryId::from_hex)
-        .ok_or("field id must be a 64-character hex entry id")?;
-    obj["seq"]
-        .as_u64()
-        .ok_or("field seq must be a non-negative integer")?;
+    let id = obj["id"].as_str().and_then(EntryId::from_hex).ok_or("field id must be a 64-character hex entry id")?;
+    obj["seq"].as_u64().ok_or("field seq must be a non-negative integer")?;
     let sigs = obj["sigs"].as_array().ok_or("field sigs must be a list")?;
     let sigs = sigs
         .iter()
@@ -162,8 +147,11 @@ fn parse_entry_line(text: &str) -> Result<Entry, String> {
                 .and_then(|h| data_encoding::HEXLOWER.decode(h.as_bytes()).ok())
                 .and_then(|b| <[u8; 64]>::try_from(b).ok());
             match (key, sig, s.as_object().map(|o| o.len())) {
-                (Some(key), Some(sig), Some(2)) => Ok(EntrySig { key, sig: ed25519_dalek::Signature::from_bytes(&sig) }),
-                _ => Err("each signature needs exactly a hex key id (key) and a 128-hex-character signature (sig)".to_string()),
+                (Some(key), Some(sig), Some(2)) => {
+                    Ok(EntrySig { key, sig: ed25519_dalek::Signature::from_bytes(&sig) })
+                }
+                _ => Err("each signature needs exactly a hex key id (key) and a 128-hex-character signature (sig)"
+                    .to_string()),
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -181,16 +169,9 @@ fn parse_entry_line(text: &str) -> Result<Entry, String> {
 /// Reads a bundle file: checks the header and every line. Returns the
 /// entries with their line numbers.
 pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, BundleError> {
-    let file = std::fs::File::open(path).map_err(|source| BundleError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = std::fs::File::open(path).map_err(|source| BundleError::Io { path: path.to_path_buf(), source })?;
     let mut reader = BufReader::new(file);
-    let line_err = |line: usize, what: String| BundleError::Line {
-        path: path.to_path_buf(),
-        line,
-        what,
-    };
+    let line_err = |line: usize, what: String| BundleError::Line { path: path.to_path_buf(), line, what };
     let mut out = Vec::new();
     let mut buf = Vec::new();
     let mut line_no = 0usize;
@@ -201,10 +182,7 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
             .by_ref()
             .take(MAX_LINE_BYTES as u64 + 1)
             .read_until(b'\n', &mut buf)
-            .map_err(|source| BundleError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            .map_err(|source| BundleError::Io { path: path.to_path_buf(), source })?;
         if n == 0 {
             break;
         }
@@ -218,8 +196,7 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
             return Err(line_err(line_no, what.into()));
         }
         buf.pop();
-        let text = std::str::from_utf8(&buf)
-            .map_err(|_| line_err(line_no, "the line is not UTF-8 text".into()))?;
+        let text = std::str::from_utf8(&buf).map_err(|_| line_err(line_no, "the line is not UTF-8 text".into()))?;
         if line_no == 1 {
             let v = canonical::decode(text.as_bytes())
                 .map_err(|e| line_err(1, format!("not a vereffen bundle header: {e}")))?;
@@ -228,13 +205,15 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
             {
                 return Err(line_err(
                     1,
-                    "not a vereffen bundle header (expected \"bundle\":\"vereffen\",\"version\":1)"
-                        .into(),
+                    "not a vereffen bundle header (expected \"bundle\":\"vereffen\",\"version\":1)".into(),
                 ));
             }
             let ledger = v.get("ledger").and_then(Value::as_str).unwrap_or_default();
             if ledger != expect_ledger {
-                return Err(line_err(1, format!("the bundle is from ledger {ledger:?}, this copy is ledger {expect_ledger:?}")));
+                return Err(line_err(
+                    1,
+                    format!("the bundle is from ledger {ledger:?}, this copy is ledger {expect_ledger:?}"),
+                ));
             }
             declared = v.get("entries").and_then(Value::as_u64);
             continue;
@@ -243,17 +222,17 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
         out.push((line_no, e));
     }
     if line_no == 0 {
-        return Err(line_err(
-            1,
-            "the file is empty: not a vereffen bundle".into(),
-        ));
+        return Err(line_err(1, "the file is empty: not a vereffen bundle".into()));
     }
     if declared != Some(out.len() as u64) {
-        return Err(line_err(line_no, format!(
-            "the header declares {} entries but the file holds {}: the file is truncated or was edited",
-            declared.map(|d| d.to_string()).unwrap_or_else(|| "no number of".into()),
-            out.len()
-        )));
+        return Err(line_err(
+            line_no,
+            format!(
+                "the header declares {} entries but the file holds {}: the file is truncated or was edited",
+                declared.map(|d| d.to_string()).unwrap_or_else(|| "no number of".into()),
+                out.len()
+            ),
+        ));
     }
     Ok(out)
 }
@@ -262,11 +241,7 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
 /// docs). Fails on a dependency cycle, naming an entry in it.
 pub fn import_order(entries: Vec<(usize, Entry)>) -> Result<Vec<(usize, Entry)>, (usize, String)> {
     let n = entries.len();
-    let pos: HashMap<EntryId, usize> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, (_, e))| (e.id(), i))
-        .collect();
+    let pos: HashMap<EntryId, usize> = entries.iter().enumerate().map(|(i, (_, e))| (e.id(), i)).collect();
     let mut intro: HashMap<KeyId, usize> = HashMap::new();
     let mut ends: HashMap<KeyId, Vec<usize>> = HashMap::new();
     for (i, (_, e)) in entries.iter().enumerate() {
@@ -306,10 +281,8 @@ pub fn import_order(entries: Vec<(usize, Entry)>) -> Result<Vec<(usize, Entry)>,
             dependents[j].push(i);
         }
     }
-    let mut ready: BTreeSet<(EntryId, usize)> = (0..n)
-        .filter(|&i| waiting[i] == 0)
-        .map(|i| (entries[i].1.id(), i))
-        .collect();
+    let mut ready: BTreeSet<(EntryId, usize)> =
+        (0..n).filter(|&i| waiting[i] == 0).map(|i| (entries[i].1.id(), i)).collect();
     let mut order = Vec::with_capacity(n);
     while let Some(first) = ready.pop_first() {
         let i = first.1;
@@ -323,7 +296,11 @@ pub fn import_order(entries: Vec<(usize, Entry)>) -> Result<Vec<(usize, Entry)>,
     }
     if order.len() != n {
         let stuck = (0..n).find(|&i| waiting[i] > 0).unwrap_or(0);
-        return Err((entries[stuck].0, "the entries form a dependency cycle (for example an entry signed by a key after that key's revocation)".into()));
+        return Err((
+            entries[stuck].0,
+            "the entries form a dependency cycle (for example an entry signed by a key after that key's revocation)"
+                .into(),
+        ));
     }
     let mut slots: Vec<Option<(usize, Entry)>> = entries.into_iter().map(Some).collect();
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
@@ -342,19 +319,14 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportReport, BundleEr
         fresh.push((line, e));
     }
     let already_present = in_bundle - fresh.len();
-    let ordered = import_order(fresh).map_err(|(line, what)| BundleError::Line {
-        path: path.to_path_buf(),
-        line,
-        what,
-    })?;
+    let ordered =
+        import_order(fresh).map_err(|(line, what)| BundleError::Line { path: path.to_path_buf(), line, what })?;
     let (lines, entries): (Vec<usize>, Vec<Entry>) = ordered.into_iter().unzip();
     if let Err(err) = ledger.append(&entries) {
         return Err(match err {
-            LedgerError::Rejected { position, .. } => BundleError::Refused {
-                path: path.to_path_buf(),
-                line: lines[position],
-                source: err,
-            },
+            LedgerError::Rejected { position, .. } => {
+                BundleError::Refused { path: path.to_path_buf(), line: lines[position], source: err }
+            }
             other => BundleError::Ledger(other),
         });
     }
@@ -362,10 +334,5 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportReport, BundleEr
     for e in &entries {
         *kinds.entry(e.kind().to_string()).or_default() += 1;
     }
-    Ok(ImportReport {
-        in_bundle,
-        added: entries.len(),
-        already_present,
-        added_kinds: kinds.into_iter().collect(),
-    })
+    Ok(ImportReport { in_bundle, added: entries.len(), already_present, added_kinds: kinds.into_iter().collect() })
 }

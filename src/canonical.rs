@@ -54,8 +54,7 @@ pub fn encode_serialize<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Canon
 /// Parses `bytes` and checks that they are exactly the canonical encoding of
 /// the value they hold.
 pub fn decode(bytes: &[u8]) -> Result<Value, CanonicalError> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| CanonicalError::Syntax(e.to_string()))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| CanonicalError::Syntax(e.to_string()))?;
     let again = encode(&value)?;
     if again != bytes {
         return Err(CanonicalError::NotCanonical);
@@ -149,48 +148,27 @@ mod tests {
     #[test]
     fn sorts_keys_and_drops_whitespace() {
         let v = json!({"b": 1, "a": [true, null, "x"], "B": {"z": -3, "y": "0.10"}});
-        assert_eq!(
-            encode(&v).unwrap(),
-            br#"{"B":{"y":"0.10","z":-3},"a":[true,null,"x"],"b":1}"#.to_vec()
-        );
+        assert_eq!(encode(&v).unwrap(), br#"{"B":{"y":"0.10","z":-3},"a":[true,null,"x"],"b":1}"#.to_vec());
     }
 
     #[test]
     fn escapes_exactly_the_control_characters() {
         let v = json!("a\"b\\c/\u{1}\n\u{7f}é");
-        assert_eq!(
-            encode(&v).unwrap(),
-            "\"a\\\"b\\\\c/\\u0001\\n\u{7f}é\"".as_bytes()
-        );
+        assert_eq!(encode(&v).unwrap(), "\"a\\\"b\\\\c/\\u0001\\n\u{7f}é\"".as_bytes());
     }
 
     #[test]
     fn refuses_floats_and_unsafe_integers() {
-        assert!(matches!(
-            encode(&json!(0.1)),
-            Err(CanonicalError::Number(_))
-        ));
-        assert!(matches!(
-            encode(&json!(1u64 << 53)),
-            Err(CanonicalError::Number(_))
-        ));
+        assert!(matches!(encode(&json!(0.1)), Err(CanonicalError::Number(_))));
+        assert!(matches!(encode(&json!(1u64 << 53)), Err(CanonicalError::Number(_))));
         assert!(encode(&json!(MAX_SAFE_INTEGER)).is_ok());
     }
 
     #[test]
     fn decode_refuses_non_canonical_bytes() {
-        assert_eq!(
-            decode(br#"{"a":1, "b":2}"#),
-            Err(CanonicalError::NotCanonical)
-        );
-        assert_eq!(
-            decode(br#"{"b":1,"a":2}"#),
-            Err(CanonicalError::NotCanonical)
-        );
-        assert_eq!(
-            decode(br#"{"a":1,"a":1}"#),
-            Err(CanonicalError::NotCanonical)
-        );
+        assert_eq!(decode(br#"{"a":1, "b":2}"#), Err(CanonicalError::NotCanonical));
+        assert_eq!(decode(br#"{"b":1,"a":2}"#), Err(CanonicalError::NotCanonical));
+        assert_eq!(decode(br#"{"a":1,"a":1}"#), Err(CanonicalError::NotCanonical));
         assert_eq!(decode(br#""\/""#), Err(CanonicalError::NotCanonical));
         assert!(matches!(decode(b"{"), Err(CanonicalError::Syntax(_))));
         assert!(decode(br#"{"a":1,"b":[2,"3"]}"#).is_ok());

@@ -138,28 +138,21 @@ pub struct Entry {
 pub fn is_valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c))
+        && s.bytes().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c))
 }
 
 /// Checks an entry kind: dotted lower-case words, e.g. `contract.accept`.
 pub fn is_valid_kind(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.split('.').all(|w| {
-            !w.is_empty()
-                && w.bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
-        })
+        && s.split('.')
+            .all(|w| !w.is_empty() && w.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'))
 }
 
 /// The bytes every signature of an entry covers.
 pub fn signing_input(ledger: &str, kind: &str, body: &[u8]) -> Vec<u8> {
-    let mut m =
-        Vec::with_capacity(SIGNING_CONTEXT.len() + ledger.len() + kind.len() + 2 + body.len());
+    let mut m = Vec::with_capacity(SIGNING_CONTEXT.len() + ledger.len() + kind.len() + 2 + body.len());
     m.extend_from_slice(SIGNING_CONTEXT);
     m.extend_from_slice(ledger.as_bytes());
     m.push(0);
@@ -175,10 +168,7 @@ impl Body {
     pub fn check_shape(&self) -> Result<(), EntryError> {
         let bad = |m: String| Err(EntryError::Shape(m));
         if self.v != FORMAT_VERSION {
-            return bad(format!(
-                "format version {} is not supported (this build reads {FORMAT_VERSION})",
-                self.v
-            ));
+            return bad(format!("format version {} is not supported (this build reads {FORMAT_VERSION})", self.v));
         }
         if !is_valid_name(&self.ledger) {
             return bad(format!("ledger id {:?} is not a valid name", self.ledger));
@@ -187,34 +177,21 @@ impl Body {
             return bad(format!("kind {:?} is not a valid kind", self.kind));
         }
         if !is_valid_name(&self.author.party) {
-            return bad(format!(
-                "author party {:?} is not a valid party id",
-                self.author.party
-            ));
+            return bad(format!("author party {:?} is not a valid party id", self.author.party));
         }
         if KeyId::from_hex(&self.author.key).is_none() {
-            return bad(format!(
-                "author key {:?} is not a 64-character hex key id",
-                self.author.key
-            ));
+            return bad(format!("author key {:?} is not a 64-character hex key id", self.author.key));
         }
-        if time::OffsetDateTime::parse(&self.time, &time::format_description::well_known::Rfc3339)
-            .is_err()
-        {
+        if time::OffsetDateTime::parse(&self.time, &time::format_description::well_known::Rfc3339).is_err() {
             return bad(format!("time {:?} is not an RFC 3339 timestamp", self.time));
         }
         if self.refs.len() > MAX_REFS {
-            return bad(format!(
-                "{} references exceed the limit of {MAX_REFS}",
-                self.refs.len()
-            ));
+            return bad(format!("{} references exceed the limit of {MAX_REFS}", self.refs.len()));
         }
         let mut seen = std::collections::BTreeSet::new();
         for r in &self.refs {
             if EntryId::from_hex(r).is_none() {
-                return bad(format!(
-                    "reference {r:?} is not a 64-character hex entry id"
-                ));
+                return bad(format!("reference {r:?} is not a 64-character hex entry id"));
             }
             if !seen.insert(r) {
                 return bad(format!("reference {r} appears twice"));
@@ -280,31 +257,17 @@ impl Entry {
     pub fn sign(body: Body, signers: &[&SigningKey]) -> Result<Entry, EntryError> {
         body.check_shape()?;
         if signers.is_empty() || signers.len() > MAX_SIGS {
-            return Err(EntryError::Shape(format!(
-                "an entry needs 1 to {MAX_SIGS} signers"
-            )));
+            return Err(EntryError::Shape(format!("an entry needs 1 to {MAX_SIGS} signers")));
         }
         if KeyId::of(&signers[0].verifying_key()) != body.author_key() {
-            return Err(EntryError::Shape(
-                "the first signer is not the author key".into(),
-            ));
+            return Err(EntryError::Shape("the first signer is not the author key".into()));
         }
         let bytes = body.encode()?;
         let input = signing_input(&body.ledger, &body.kind, &bytes);
-        let sigs = signers
-            .iter()
-            .map(|k| EntrySig {
-                key: KeyId::of(&k.verifying_key()),
-                sig: k.sign(&input),
-            })
-            .collect();
+        let sigs =
+            signers.iter().map(|k| EntrySig { key: KeyId::of(&k.verifying_key()), sig: k.sign(&input) }).collect();
         let id = EntryId(*blake3::hash(&bytes).as_bytes());
-        Ok(Entry {
-            bytes,
-            body,
-            id,
-            sigs,
-        })
+        Ok(Entry { bytes, body, id, sigs })
     }
 
     /// Rebuilds an entry from canonical body bytes and signatures, checking
@@ -330,23 +293,14 @@ impl Entry {
             }
         })?;
         if body.encode()? != bytes {
-            return Err(EntryError::Canonical(
-                canonical::CanonicalError::NotCanonical,
-            ));
+            return Err(EntryError::Canonical(canonical::CanonicalError::NotCanonical));
         }
         body.check_shape()?;
         if sigs[0].key != body.author_key() {
-            return Err(EntryError::Shape(
-                "the first signature is not by the author key".into(),
-            ));
+            return Err(EntryError::Shape("the first signature is not by the author key".into()));
         }
         let id = EntryId(*blake3::hash(&bytes).as_bytes());
-        Ok(Entry {
-            bytes,
-            body,
-            id,
-            sigs,
-        })
+        Ok(Entry { bytes, body, id, sigs })
     }
 
     /// Decodes the wire form (see the module docs).
@@ -402,26 +356,16 @@ impl Entry {
 /// Splits wire bytes into the body bytes and signatures.
 fn split_wire(wire: &[u8]) -> Result<(&[u8], Vec<EntrySig>), EntryError> {
     let short = || EntryError::Wire(format!("{} bytes are too few for an entry", wire.len()));
-    let len_bytes: [u8; 4] = wire
-        .get(..4)
-        .ok_or_else(short)?
-        .try_into()
-        .map_err(|_| short())?;
+    let len_bytes: [u8; 4] = wire.get(..4).ok_or_else(short)?.try_into().map_err(|_| short())?;
     let len = u32::from_le_bytes(len_bytes) as usize;
     if len > MAX_BODY_BYTES {
-        return Err(EntryError::Wire(format!(
-            "body length {len} is above the limit of {MAX_BODY_BYTES}"
-        )));
+        return Err(EntryError::Wire(format!("body length {len} is above the limit of {MAX_BODY_BYTES}")));
     }
     let body = wire.get(4..4 + len).ok_or_else(short)?;
     let n = *wire.get(4 + len).ok_or_else(short)? as usize;
     let rest = &wire[5 + len..];
     if rest.len() != n * 96 {
-        return Err(EntryError::Wire(format!(
-            "{n} signatures need {} bytes, found {}",
-            n * 96,
-            rest.len()
-        )));
+        return Err(EntryError::Wire(format!("{n} signatures need {} bytes, found {}", n * 96, rest.len())));
     }
     let sigs = rest
         .chunks_exact(96)
@@ -430,10 +374,7 @@ fn split_wire(wire: &[u8]) -> Result<(&[u8], Vec<EntrySig>), EntryError> {
             key.copy_from_slice(&c[..32]);
             let mut sig = [0u8; 64];
             sig.copy_from_slice(&c[32..]);
-            EntrySig {
-                key: KeyId(key),
-                sig: Signature::from_bytes(&sig),
-            }
+            EntrySig { key: KeyId(key), sig: Signature::from_bytes(&sig) }
         })
         .collect();
     Ok((body, sigs))
@@ -446,11 +387,8 @@ pub fn claimed_time_now() -> String {
     if let Ok(t) = std::env::var("VEREFFEN_TIME") {
         return t;
     }
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
 #[cfg(test)]
@@ -464,10 +402,7 @@ pub(crate) mod tests {
             v: FORMAT_VERSION,
             ledger: "test-ledger".into(),
             kind: kind.into(),
-            author: Author {
-                party: "ziekenhuis".into(),
-                key: KeyId::of(&key.verifying_key()).to_hex(),
-            },
+            author: Author { party: "ziekenhuis".into(), key: KeyId::of(&key.verifying_key()).to_hex() },
             time: "2026-11-22T10:00:00Z".into(),
             refs: vec![],
             payload,
@@ -477,41 +412,25 @@ pub(crate) mod tests {
     #[test]
     fn sign_encode_decode() {
         let k = crate::keys::generate();
-        let e = Entry::sign(
-            body_for(&k, "note.text", json!({"text": "héllo", "n": 3})),
-            &[&k],
-        )
-        .unwrap();
+        let e = Entry::sign(body_for(&k, "note.text", json!({"text": "héllo", "n": 3})), &[&k]).unwrap();
         let back = Entry::decode(&e.encode()).unwrap();
         assert_eq!(back, e);
-        assert_eq!(
-            back.id(),
-            EntryId(*blake3::hash(back.body_bytes()).as_bytes())
-        );
+        assert_eq!(back.id(), EntryId(*blake3::hash(back.body_bytes()).as_bytes()));
     }
 
     #[test]
     fn direct_encoding_equals_generic_canonical_encoding() {
         let k = crate::keys::generate();
-        let mut b = body_for(
-            &k,
-            "note",
-            json!({"text": "a\"b\n", "contract": "x", "z": [1, {"b": null, "a": true}]}),
-        );
+        let mut b = body_for(&k, "note", json!({"text": "a\"b\n", "contract": "x", "z": [1, {"b": null, "a": true}]}));
         b.refs = vec![EntryId([1; 32]).to_hex(), EntryId([0; 32]).to_hex()];
-        assert_eq!(
-            b.encode().unwrap(),
-            canonical::encode_serialize(&b).unwrap()
-        );
+        assert_eq!(b.encode().unwrap(), canonical::encode_serialize(&b).unwrap());
     }
 
     #[test]
     fn non_canonical_bodies_are_refused() {
         let k = crate::keys::generate();
         let e = Entry::sign(body_for(&k, "note", json!({"text": "x"})), &[&k]).unwrap();
-        let spaced = String::from_utf8(e.body_bytes().to_vec())
-            .unwrap()
-            .replacen(',', ", ", 1);
+        let spaced = String::from_utf8(e.body_bytes().to_vec()).unwrap().replacen(',', ", ", 1);
         let err = Entry::from_parts(spaced.into_bytes(), e.sigs().to_vec()).unwrap_err();
         assert!(matches!(err, EntryError::Canonical(_)), "{err}");
     }
@@ -526,10 +445,7 @@ pub(crate) mod tests {
         assert!(Entry::sign(b.clone(), &[&k]).is_err());
         b.refs = vec![];
         b.payload = json!({"amount": 0.5});
-        assert!(
-            Entry::sign(b, &[&k]).is_err(),
-            "floats never enter an entry"
-        );
+        assert!(Entry::sign(b, &[&k]).is_err(), "floats never enter an entry");
         assert!(Entry::decode(&[1, 0, 0]).is_err());
     }
 

@@ -26,9 +26,7 @@ use crate::registry::Registry;
 
 /// Index problems.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "index {path}: {what}. The index holds only derived data: rebuild it with `vereffen reindex`"
-)]
+#[error("index {path}: {what}. The index holds only derived data: rebuild it with `vereffen reindex`")]
 pub struct IndexError {
     /// The index directory.
     pub path: PathBuf,
@@ -86,10 +84,7 @@ impl IndexBatch {
         item[..8].copy_from_slice(&pos.seq.to_be_bytes());
         item[8..].copy_from_slice(&id);
         let mut post = |prefix: u8, name: &str| {
-            self.postings
-                .entry(list_prefix(prefix, name))
-                .or_default()
-                .extend_from_slice(&item);
+            self.postings.entry(list_prefix(prefix, name)).or_default().extend_from_slice(&item);
         };
         post(b'p', &e.body().author.party);
         post(b'k', e.kind());
@@ -105,8 +100,7 @@ impl IndexBatch {
         head.extend_from_slice(&resume.end.to_be_bytes());
         head.extend_from_slice(&resume.hash);
         self.batch.insert(b"mhead".as_slice(), head);
-        self.batch
-            .insert(b"mregistry".as_slice(), serde_json::to_vec(registry)?);
+        self.batch.insert(b"mregistry".as_slice(), serde_json::to_vec(registry)?);
         Ok(())
     }
 }
@@ -114,41 +108,25 @@ impl IndexBatch {
 impl Index {
     /// Opens (or creates) the index in `dir`.
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
-        let err = |what: String| IndexError {
-            path: dir.to_path_buf(),
-            what,
-        };
+        let err = |what: String| IndexError { path: dir.to_path_buf(), what };
         let db = sled::Config::new()
             .path(dir)
             .flush_every_ms(Some(1000))
             .open()
             .map_err(|e| err(format!("cannot open: {e}")))?;
-        let tree = db
-            .open_tree("v1")
-            .map_err(|e| err(format!("cannot open tree: {e}")))?;
-        Ok(Index {
-            db,
-            tree,
-            path: dir.to_path_buf(),
-        })
+        let tree = db.open_tree("v1").map_err(|e| err(format!("cannot open tree: {e}")))?;
+        Ok(Index { db, tree, path: dir.to_path_buf() })
     }
 
     fn err(&self, what: impl std::fmt::Display) -> IndexError {
-        IndexError {
-            path: self.path.clone(),
-            what: what.to_string(),
-        }
+        IndexError { path: self.path.clone(), what: what.to_string() }
     }
 
     /// The resume point and registry stored by the last batch.
     pub fn state(&self) -> Result<(Resume, Registry), IndexError> {
         let head = self.tree.get(b"mhead").map_err(|e| self.err(e))?;
         let resume = match head {
-            None => Resume {
-                seq: 0,
-                end: 0,
-                hash: [0; 32],
-            },
+            None => Resume { seq: 0, end: 0, hash: [0; 32] },
             Some(v) if v.len() == 48 => Resume {
                 seq: u64::from_be_bytes(v[0..8].try_into().unwrap_or_default()),
                 end: u64::from_be_bytes(v[8..16].try_into().unwrap_or_default()),
@@ -158,8 +136,9 @@ impl Index {
         };
         let registry = match self.tree.get(b"mregistry").map_err(|e| self.err(e))? {
             None => Registry::default(),
-            Some(v) => serde_json::from_slice(&v)
-                .map_err(|e| self.err(format!("the stored registry is malformed: {e}")))?,
+            Some(v) => {
+                serde_json::from_slice(&v).map_err(|e| self.err(format!("the stored registry is malformed: {e}")))?
+            }
         };
         if resume.seq == 0 && registry != Registry::default() {
             return Err(self.err("it holds parties but no head"));
@@ -170,31 +149,19 @@ impl Index {
     /// Applies a batch atomically: the posting lists it extends are read
     /// here and written back in the same sled batch.
     pub fn apply(&self, batch: IndexBatch) -> Result<(), IndexError> {
-        let IndexBatch {
-            mut batch,
-            postings,
-        } = batch;
+        let IndexBatch { mut batch, postings } = batch;
         for (prefix, items) in postings {
             let (mut chunk_no, mut chunk) = match self.tree.scan_prefix(&prefix).next_back() {
                 Some(kv) => {
                     let (k, v) = kv.map_err(|e| self.err(e))?;
-                    let no = k
-                        .get(prefix.len()..)
-                        .and_then(|s| <[u8; 4]>::try_from(s).ok())
-                        .map(u32::from_be_bytes);
-                    (
-                        no.ok_or_else(|| self.err("a posting-list key is malformed"))?,
-                        v.to_vec(),
-                    )
+                    let no = k.get(prefix.len()..).and_then(|s| <[u8; 4]>::try_from(s).ok()).map(u32::from_be_bytes);
+                    (no.ok_or_else(|| self.err("a posting-list key is malformed"))?, v.to_vec())
                 }
                 None => (0, Vec::new()),
             };
             for item in items.chunks_exact(POSTING_ITEM) {
                 if chunk.len() == POSTING_CHUNK * POSTING_ITEM {
-                    batch.insert(
-                        [prefix.as_slice(), &chunk_no.to_be_bytes()].concat(),
-                        std::mem::take(&mut chunk),
-                    );
+                    batch.insert([prefix.as_slice(), &chunk_no.to_be_bytes()].concat(), std::mem::take(&mut chunk));
                     chunk_no += 1;
                 }
                 chunk.extend_from_slice(item);
@@ -217,10 +184,7 @@ impl Index {
 
     /// Where the entry with this id is, if present.
     pub fn locate(&self, id: &EntryId) -> Result<Option<Located>, IndexError> {
-        let v = self
-            .tree
-            .get([b"e".as_slice(), &id.0].concat())
-            .map_err(|e| self.err(e))?;
+        let v = self.tree.get([b"e".as_slice(), &id.0].concat()).map_err(|e| self.err(e))?;
         Ok(v.and_then(|v| {
             (v.len() == 20).then(|| Located {
                 seq: u64::from_be_bytes(v[0..8].try_into().unwrap_or_default()),
@@ -264,9 +228,7 @@ impl Index {
     pub fn ids(&self) -> impl Iterator<Item = Result<EntryId, IndexError>> + '_ {
         self.tree.scan_prefix(b"e").map(move |kv| {
             let (k, _) = kv.map_err(|e| self.err(e))?;
-            <[u8; 32]>::try_from(&k[1..])
-                .map(EntryId)
-                .map_err(|_| self.err("an id key is malformed"))
+            <[u8; 32]>::try_from(&k[1..]).map(EntryId).map_err(|_| self.err("an id key is malformed"))
         })
     }
 }

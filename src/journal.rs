@@ -139,10 +139,7 @@ pub struct Journal {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
-    move |source| JournalError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| JournalError::Io { path: path.to_path_buf(), source }
 }
 
 /// Encodes the journal header for `ledger`.
@@ -160,12 +157,7 @@ pub fn header_check(len: u32, seq: u64) -> [u8; 4] {
     hasher.update(&len.to_le_bytes());
     hasher.update(&seq.to_le_bytes());
     let h = hasher.finalize();
-    [
-        h.as_bytes()[0],
-        h.as_bytes()[1],
-        h.as_bytes()[2],
-        h.as_bytes()[3],
-    ]
+    [h.as_bytes()[0], h.as_bytes()[1], h.as_bytes()[2], h.as_bytes()[3]]
 }
 
 /// Appends the bytes of one record to `out` and returns its hash.
@@ -184,25 +176,18 @@ pub fn encode_record(out: &mut Vec<u8>, seq: u64, prev: &Hash, entry: &[u8]) -> 
 
 /// Reads and checks the header; returns the ledger id and header length.
 fn read_header(path: &Path, r: &mut impl Read) -> Result<(String, u64), JournalError> {
-    let bad = |what: &str| JournalError::BadHeader {
-        path: path.to_path_buf(),
-        what: what.to_string(),
-    };
+    let bad = |what: &str| JournalError::BadHeader { path: path.to_path_buf(), what: what.to_string() };
     let mut fixed = [0u8; 10];
-    r.read_exact(&mut fixed)
-        .map_err(|_| bad("the file is too short to be a vereffen journal"))?;
+    r.read_exact(&mut fixed).map_err(|_| bad("the file is too short to be a vereffen journal"))?;
     if &fixed[..8] != MAGIC {
         return Err(bad("the file does not start with the vereffen journal magic \"VRFJRNL1\": it is not a vereffen journal or its first bytes are damaged"));
     }
     let n = u16::from_le_bytes([fixed[8], fixed[9]]) as usize;
     let mut id = vec![0u8; n];
-    r.read_exact(&mut id)
-        .map_err(|_| bad("the header is cut short"))?;
+    r.read_exact(&mut id).map_err(|_| bad("the header is cut short"))?;
     let id = String::from_utf8(id).map_err(|_| bad("the ledger id in the header is not text"))?;
     if !crate::entry::is_valid_name(&id) {
-        return Err(bad(&format!(
-            "the ledger id {id:?} in the header is not valid: the header is damaged"
-        )));
+        return Err(bad(&format!("the ledger id {id:?} in the header is not valid: the header is damaged")));
     }
     Ok((id, 10 + n as u64))
 }
@@ -266,17 +251,14 @@ impl Scanner {
             });
         }
         let mut hash = [0u8; 32];
-        self.reader
-            .seek(SeekFrom::Start(at.end - 32))
-            .map_err(io(&self.path))?;
+        self.reader.seek(SeekFrom::Start(at.end - 32)).map_err(io(&self.path))?;
         self.reader.read_exact(&mut hash).map_err(io(&self.path))?;
         if hash != at.hash {
             return Err(JournalError::Damaged {
                 path: self.path.clone(),
                 seq: at.seq,
                 offset: at.end - 32,
-                what: "its hash differs from the one the index recorded when it was appended"
-                    .into(),
+                what: "its hash differs from the one the index recorded when it was appended".into(),
             });
         }
         self.pos = at.end;
@@ -286,12 +268,7 @@ impl Scanner {
     }
 
     fn damaged(&self, what: String) -> JournalError {
-        JournalError::Damaged {
-            path: self.path.clone(),
-            seq: self.next_seq,
-            offset: self.pos,
-            what,
-        }
+        JournalError::Damaged { path: self.path.clone(), seq: self.next_seq, offset: self.pos, what }
     }
 
     fn step(&mut self) -> Result<Step, JournalError> {
@@ -299,10 +276,7 @@ impl Scanner {
         if remaining == 0 {
             return Ok(Step::End);
         }
-        let torn = Step::Torn(TornTail {
-            offset: self.pos,
-            bytes: remaining,
-        });
+        let torn = Step::Torn(TornTail { offset: self.pos, bytes: remaining });
         if remaining < RECORD_HEAD as u64 {
             return Ok(torn);
         }
@@ -316,22 +290,16 @@ impl Scanner {
             if head.iter().all(|&b| b == 0) && self.rest_is_zero(remaining - RECORD_HEAD as u64)? {
                 return Ok(torn);
             }
-            return Err(self.damaged(
-                "its header check does not match (length or sequence field altered)".into(),
-            ));
+            return Err(self.damaged("its header check does not match (length or sequence field altered)".into()));
         }
         if seq != self.next_seq {
             return Err(self.damaged(format!("it carries sequence number {seq}")));
         }
         if head[16..48] != self.prev {
-            return Err(
-                self.damaged("it does not chain to the previous record (prev hash differs)".into())
-            );
+            return Err(self.damaged("it does not chain to the previous record (prev hash differs)".into()));
         }
         if len as usize > MAX_ENTRY_BYTES {
-            return Err(self.damaged(format!(
-                "its length {len} exceeds the limit of {MAX_ENTRY_BYTES}"
-            )));
+            return Err(self.damaged(format!("its length {len} exceeds the limit of {MAX_ENTRY_BYTES}")));
         }
         let need = RECORD_HEAD as u64 + len as u64 + RECORD_TAIL as u64;
         if remaining < need {
@@ -340,25 +308,16 @@ impl Scanner {
         let mut entry = vec![0u8; len as usize];
         self.reader.read_exact(&mut entry).map_err(io(&self.path))?;
         let mut stored = [0u8; 32];
-        self.reader
-            .read_exact(&mut stored)
-            .map_err(io(&self.path))?;
+        self.reader.read_exact(&mut stored).map_err(io(&self.path))?;
         let mut hasher = blake3::Hasher::new();
         hasher.update(&head);
         hasher.update(&entry);
         let hash = *hasher.finalize().as_bytes();
         if hash != stored {
-            return Err(self.damaged(
-                "its hash does not match its content (entry bytes or hash altered)".into(),
-            ));
+            return Err(self.damaged("its hash does not match its content (entry bytes or hash altered)".into()));
         }
-        let pos = RecordPos {
-            seq,
-            offset: self.pos,
-            entry_offset: self.pos + RECORD_HEAD as u64,
-            entry_len: len,
-            hash,
-        };
+        let pos =
+            RecordPos { seq, offset: self.pos, entry_offset: self.pos + RECORD_HEAD as u64, entry_len: len, hash };
         self.pos += need;
         self.next_seq += 1;
         self.prev = hash;
@@ -370,9 +329,7 @@ impl Scanner {
         let mut left = n;
         while left > 0 {
             let k = left.min(buf.len() as u64) as usize;
-            self.reader
-                .read_exact(&mut buf[..k])
-                .map_err(io(&self.path))?;
+            self.reader.read_exact(&mut buf[..k]).map_err(io(&self.path))?;
             if buf[..k].iter().any(|&b| b != 0) {
                 return Ok(false);
             }
@@ -404,16 +361,9 @@ impl Journal {
     /// Creates a new, empty journal at `path` (which must not exist) and
     /// makes it durable.
     pub fn create(path: &Path, ledger: &str) -> Result<Journal, JournalError> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(io(path))?;
+        let mut file = OpenOptions::new().read(true).write(true).create_new(true).open(path).map_err(io(path))?;
         let header = header_bytes(ledger);
-        file.write_all(&header)
-            .and_then(|_| file.sync_all())
-            .map_err(io(path))?;
+        file.write_all(&header).and_then(|_| file.sync_all()).map_err(io(path))?;
         sync_dir(path)?;
         Ok(Journal {
             file,
@@ -439,15 +389,9 @@ impl Journal {
             visit(pos, &entry)?;
         }
         let torn = scan.torn;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(io(path))?;
+        let file = OpenOptions::new().read(true).write(true).open(path).map_err(io(path))?;
         if let Some(t) = torn {
-            file.set_len(t.offset)
-                .and_then(|_| file.sync_all())
-                .map_err(io(path))?;
+            file.set_len(t.offset).and_then(|_| file.sync_all()).map_err(io(path))?;
         }
         Ok((
             Journal {
@@ -480,11 +424,7 @@ impl Journal {
     }
     /// Where the index should resume next time.
     pub fn resume_point(&self) -> Resume {
-        Resume {
-            seq: self.len(),
-            end: self.end,
-            hash: self.head,
-        }
+        Resume { seq: self.len(), end: self.end, hash: self.head }
     }
     /// The journal file.
     pub fn path(&self) -> &Path {
@@ -495,19 +435,11 @@ impl Journal {
     /// the positions only after the data is durable. On failure nothing is
     /// acknowledged and the file is cut back to where it was.
     pub fn append(&mut self, entries: &[Vec<u8>]) -> Result<Vec<RecordPos>, JournalError> {
-        let mut buf = Vec::with_capacity(
-            entries
-                .iter()
-                .map(|e| e.len() + RECORD_HEAD + RECORD_TAIL)
-                .sum(),
-        );
+        let mut buf = Vec::with_capacity(entries.iter().map(|e| e.len() + RECORD_HEAD + RECORD_TAIL).sum());
         let mut positions = Vec::with_capacity(entries.len());
         let (mut seq, mut prev, mut offset) = (self.next_seq, self.head, self.end);
         for e in entries {
-            assert!(
-                e.len() <= MAX_ENTRY_BYTES,
-                "entry exceeds MAX_ENTRY_BYTES; callers check limits"
-            );
+            assert!(e.len() <= MAX_ENTRY_BYTES, "entry exceeds MAX_ENTRY_BYTES; callers check limits");
             let start = buf.len();
             let hash = encode_record(&mut buf, seq, &prev, e);
             positions.push(RecordPos {
@@ -528,10 +460,7 @@ impl Journal {
             .and_then(|_| self.file.sync_data());
         if let Err(source) = written {
             let _ = self.file.set_len(self.end);
-            return Err(JournalError::Io {
-                path: self.path.clone(),
-                source,
-            });
+            return Err(JournalError::Io { path: self.path.clone(), source });
         }
         debug_assert_eq!(offset, self.end + buf.len() as u64);
         self.end = offset;
@@ -544,9 +473,7 @@ impl Journal {
     pub fn read_entry(&self, pos: u64, len: u32) -> Result<Vec<u8>, JournalError> {
         use std::os::unix::fs::FileExt;
         let mut buf = vec![0u8; len as usize];
-        self.file
-            .read_exact_at(&mut buf, pos)
-            .map_err(io(&self.path))?;
+        self.file.read_exact_at(&mut buf, pos).map_err(io(&self.path))?;
         Ok(buf)
     }
 }
@@ -554,12 +481,7 @@ impl Journal {
 /// Makes a newly created file's directory entry durable.
 pub fn sync_dir(file: &Path) -> Result<(), JournalError> {
     if let Some(dir) = file.parent() {
-        let d = File::open(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        })
-        .map_err(io(dir))?;
+        let d = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }).map_err(io(dir))?;
         d.sync_all().map_err(io(dir))?;
     }
     Ok(())

@@ -49,13 +49,7 @@ impl KeyId {
     pub fn fingerprint(&self) -> String {
         let b32 = data_encoding::BASE32_NOPAD.encode(&self.0[..10]);
         debug_assert_eq!(b32.len(), 16);
-        format!(
-            "{}-{}-{}-{}",
-            &b32[0..4],
-            &b32[4..8],
-            &b32[8..12],
-            &b32[12..16]
-        )
+        format!("{}-{}-{}-{}", &b32[0..4], &b32[4..8], &b32[8..12], &b32[12..16])
     }
 }
 
@@ -68,8 +62,7 @@ impl serde::Serialize for KeyId {
 impl<'de> serde::Deserialize<'de> for KeyId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeyId, D::Error> {
         let s = String::deserialize(d)?;
-        KeyId::from_hex(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a hex key id")))
+        KeyId::from_hex(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a hex key id")))
     }
 }
 
@@ -123,7 +116,9 @@ pub enum KeyError {
         why: String,
     },
     /// Refusing to overwrite an existing key file.
-    #[error("refusing to overwrite {0}: key files are never overwritten; choose another name or move the old file away")]
+    #[error(
+        "refusing to overwrite {0}: key files are never overwritten; choose another name or move the old file away"
+    )]
     Exists(PathBuf),
     /// Writing a new key file failed.
     #[error("cannot write key file {path}: {source}")]
@@ -152,32 +147,20 @@ pub struct KeyFiles {
 /// Writes `DIR/NAME.key` (mode 0600) and `DIR/NAME.pub` for `key`. Refuses if
 /// either file exists; writes neither in that case.
 pub fn write_key_files(dir: &Path, name: &str, key: &SigningKey) -> Result<KeyFiles, KeyError> {
-    let files = KeyFiles {
-        private: dir.join(format!("{name}.key")),
-        public: dir.join(format!("{name}.pub")),
-    };
+    let files = KeyFiles { private: dir.join(format!("{name}.key")), public: dir.join(format!("{name}.pub")) };
     for p in [&files.private, &files.public] {
         if p.exists() {
             return Err(KeyError::Exists(p.clone()));
         }
     }
-    fs::create_dir_all(dir).map_err(|source| KeyError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    fs::create_dir_all(dir).map_err(|source| KeyError::Write { path: dir.to_path_buf(), source })?;
     let private_pem = key
         .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| KeyError::Write {
-            path: files.private.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        .map_err(|e| KeyError::Write { path: files.private.clone(), source: std::io::Error::other(e.to_string()) })?;
     let public_pem = key
         .verifying_key()
         .to_public_key_pem(LineEnding::LF)
-        .map_err(|e| KeyError::Write {
-            path: files.public.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        .map_err(|e| KeyError::Write { path: files.public.clone(), source: std::io::Error::other(e.to_string()) })?;
     write_new_file(&files.private, private_pem.as_bytes(), 0o600)?;
     if let Err(e) = write_new_file(&files.public, public_pem.as_bytes(), 0o644) {
         // Leave no half-made pair behind: the private key was just created by us.
@@ -201,18 +184,12 @@ fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> 
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             KeyError::Exists(path.to_path_buf())
         } else {
-            KeyError::Write {
-                path: path.to_path_buf(),
-                source,
-            }
+            KeyError::Write { path: path.to_path_buf(), source }
         }
     })?;
     file.write_all(bytes)
         .and_then(|_| file.sync_all())
-        .map_err(|source| KeyError::Write {
-            path: path.to_path_buf(),
-            source,
-        })
+        .map_err(|source| KeyError::Write { path: path.to_path_buf(), source })
 }
 
 fn read_small(path: &Path) -> Result<String, KeyError> {
@@ -220,27 +197,17 @@ fn read_small(path: &Path) -> Result<String, KeyError> {
         if source.kind() == std::io::ErrorKind::NotFound {
             KeyError::Missing(path.to_path_buf())
         } else {
-            KeyError::Unreadable {
-                path: path.to_path_buf(),
-                source,
-            }
+            KeyError::Unreadable { path: path.to_path_buf(), source }
         }
     })?;
     if !meta.is_file() || meta.len() > MAX_KEY_FILE_BYTES {
         return Err(KeyError::NotAKey {
             path: path.to_path_buf(),
             expected: "a key file",
-            why: if meta.is_file() {
-                "it is too large".into()
-            } else {
-                "it is not a regular file".into()
-            },
+            why: if meta.is_file() { "it is too large".into() } else { "it is not a regular file".into() },
         });
     }
-    let bytes = fs::read(path).map_err(|source| KeyError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = fs::read(path).map_err(|source| KeyError::Unreadable { path: path.to_path_buf(), source })?;
     String::from_utf8(bytes).map_err(|_| KeyError::NotAKey {
         path: path.to_path_buf(),
         expected: "a PEM key file",
@@ -263,11 +230,7 @@ pub fn signing_key_from_pem(pem: &str, origin: &Path) -> Result<SigningKey, KeyE
             } else {
                 "it holds another kind of PEM object".to_string()
             };
-            Err(KeyError::NotAKey {
-                path: origin.to_path_buf(),
-                expected: EXPECTED,
-                why,
-            })
+            Err(KeyError::NotAKey { path: origin.to_path_buf(), expected: EXPECTED, why })
         }
     }
 }
@@ -288,11 +251,7 @@ pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey, KeyError> {
     VerifyingKey::from_public_key_pem(&text).map_err(|e| KeyError::NotAKey {
         path: path.to_path_buf(),
         expected: "an ed25519 public key (SPKI PEM, `-----BEGIN PUBLIC KEY-----`)",
-        why: if text.contains("-----BEGIN") {
-            format!("{e}")
-        } else {
-            "it is not PEM".into()
-        },
+        why: if text.contains("-----BEGIN") { format!("{e}") } else { "it is not PEM".into() },
     })
 }
 
@@ -324,22 +283,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = generate();
         let files = write_key_files(dir.path(), "a", &key).unwrap();
-        assert_eq!(
-            load_signing_key(&files.private).unwrap().to_bytes(),
-            key.to_bytes()
-        );
-        assert_eq!(
-            load_verifying_key(&files.public).unwrap(),
-            key.verifying_key()
-        );
-        assert_eq!(
-            load_verifying_key(&files.private).unwrap(),
-            key.verifying_key()
-        );
-        assert!(matches!(
-            write_key_files(dir.path(), "a", &generate()),
-            Err(KeyError::Exists(_))
-        ));
+        assert_eq!(load_signing_key(&files.private).unwrap().to_bytes(), key.to_bytes());
+        assert_eq!(load_verifying_key(&files.public).unwrap(), key.verifying_key());
+        assert_eq!(load_verifying_key(&files.private).unwrap(), key.verifying_key());
+        assert!(matches!(write_key_files(dir.path(), "a", &generate()), Err(KeyError::Exists(_))));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -352,16 +299,10 @@ mod tests {
     fn bad_key_files_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.key");
-        assert!(load_signing_key(&missing)
-            .unwrap_err()
-            .to_string()
-            .contains("does not exist"));
+        assert!(load_signing_key(&missing).unwrap_err().to_string().contains("does not exist"));
         let junk = dir.path().join("junk.key");
         fs::write(&junk, "hello").unwrap();
-        assert!(load_signing_key(&junk)
-            .unwrap_err()
-            .to_string()
-            .contains("not PEM"));
+        assert!(load_signing_key(&junk).unwrap_err().to_string().contains("not PEM"));
         let files = write_key_files(dir.path(), "b", &generate()).unwrap();
         let err = load_signing_key(&files.public).unwrap_err().to_string();
         assert!(err.contains("holds a public key"), "{err}");

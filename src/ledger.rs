@@ -88,10 +88,7 @@ pub enum LedgerError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
-    move |source| LedgerError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| LedgerError::Io { path: path.to_path_buf(), source }
 }
 
 /// What opening a ledger noticed (reported to the user, not errors).
@@ -115,13 +112,8 @@ pub struct Ledger {
 
 fn lock(dir: &Path) -> Result<File, LedgerError> {
     let path = dir.join(LOCK_FILE);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io_err(&path))?;
+    let mut file =
+        OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io_err(&path))?;
     match file.try_lock() {
         Ok(()) => {
             let _ = file.set_len(0);
@@ -132,15 +124,8 @@ fn lock(dir: &Path) -> Result<File, LedgerError> {
             let mut pid = String::new();
             let _ = file.read_to_string(&mut pid);
             let pid = pid.trim();
-            let holder = if pid.is_empty() {
-                String::new()
-            } else {
-                format!(" (pid {pid})")
-            };
-            Err(LedgerError::Locked {
-                dir: dir.to_path_buf(),
-                holder,
-            })
+            let holder = if pid.is_empty() { String::new() } else { format!(" (pid {pid})") };
+            Err(LedgerError::Locked { dir: dir.to_path_buf(), holder })
         }
         Err(std::fs::TryLockError::Error(e)) => Err(LedgerError::Io { path, source: e }),
     }
@@ -165,19 +150,10 @@ impl Ledger {
         let index = Index::open(&dir.join(INDEX_DIR))?;
         let registry = Registry::default();
         let mut batch = IndexBatch::default();
-        batch
-            .finish(journal.resume_point(), &registry)
-            .map_err(|e| LedgerError::Index(index_err(dir, e)))?;
+        batch.finish(journal.resume_point(), &registry).map_err(|e| LedgerError::Index(index_err(dir, e)))?;
         index.apply(batch)?;
         index.flush()?;
-        Ok(Ledger {
-            dir: dir.to_path_buf(),
-            journal,
-            index,
-            registry,
-            report: OpenReport::default(),
-            _lock: lock,
-        })
+        Ok(Ledger { dir: dir.to_path_buf(), journal, index, registry, report: OpenReport::default(), _lock: lock })
     }
 
     /// Opens an existing ledger: takes the lock, checks the journal from
@@ -206,10 +182,7 @@ impl Ledger {
             let entry = match Entry::decode(bytes) {
                 Ok(e) => e,
                 Err(source) => {
-                    failure.get_or_insert(LedgerError::BadRecord {
-                        seq: pos.seq,
-                        source,
-                    });
+                    failure.get_or_insert(LedgerError::BadRecord { seq: pos.seq, source });
                     return Ok(());
                 }
             };
@@ -221,11 +194,7 @@ impl Ledger {
             pending += 1;
             caught_up += 1;
             if pending == CATCH_UP_BATCH {
-                let resume = crate::journal::Resume {
-                    seq: pos.seq,
-                    end: pos.end(),
-                    hash: pos.hash,
-                };
+                let resume = crate::journal::Resume { seq: pos.seq, end: pos.end(), hash: pos.hash };
                 let full = std::mem::take(&mut batch);
                 if let Err(e) = finish_and_apply(&index, full, resume, &registry, dir) {
                     failure.get_or_insert(e);
@@ -312,18 +281,11 @@ impl Ledger {
             return Ok(None);
         };
         let bytes = self.journal.read_entry(loc.offset, loc.len)?;
-        let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord {
-            seq: loc.seq,
-            source,
-        })?;
+        let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord { seq: loc.seq, source })?;
         if e.id() != *id {
             return Err(LedgerError::Index(IndexError {
                 path: self.dir.join(INDEX_DIR),
-                what: format!(
-                    "it points entry {} at record {}, which holds another entry",
-                    id.short(),
-                    loc.seq
-                ),
+                what: format!("it points entry {} at record {}, which holds another entry", id.short(), loc.seq),
             }));
         }
         Ok(Some((loc.seq, e)))
@@ -365,10 +327,7 @@ impl Ledger {
                 break;
             }
             if pos.seq >= since {
-                let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord {
-                    seq: pos.seq,
-                    source,
-                })?;
+                let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord { seq: pos.seq, source })?;
                 f(pos.seq, e)?;
             }
         }
@@ -406,11 +365,7 @@ impl Ledger {
                 return Err(reject(
                     i,
                     e,
-                    format!(
-                        "it belongs to ledger {:?}, this copy is ledger {:?}",
-                        e.body().ledger,
-                        self.id()
-                    ),
+                    format!("it belongs to ledger {:?}, this copy is ledger {:?}", e.body().ledger, self.id()),
                 ));
             }
             if batch_ids.contains(&e.id()) || self.contains(&e.id())? {
@@ -421,10 +376,7 @@ impl Ledger {
                     return Err(reject(
                         i,
                         e,
-                        format!(
-                            "it references entry {}, which is not in this ledger",
-                            r.short()
-                        ),
+                        format!("it references entry {}, which is not in this ledger", r.short()),
                     ));
                 }
             }
@@ -432,11 +384,7 @@ impl Ledger {
             debug_assert_eq!(keys.len(), e.sigs().len());
             let msg = e.signing_input();
             for (s, key) in e.sigs().iter().zip(keys) {
-                items.push(SigItem {
-                    msg: msg.clone(),
-                    sig: s.sig,
-                    key,
-                });
+                items.push(SigItem { msg: msg.clone(), sig: s.sig, key });
                 owners.push(i);
             }
             reg.apply(e, self.journal.len() + 1 + i as u64);
@@ -466,13 +414,7 @@ impl Ledger {
         for (e, pos) in entries.iter().zip(&positions) {
             batch.add(e, pos);
         }
-        finish_and_apply(
-            &self.index,
-            batch,
-            self.journal.resume_point(),
-            &self.registry,
-            &self.dir,
-        )?;
+        finish_and_apply(&self.index, batch, self.journal.resume_point(), &self.registry, &self.dir)?;
         Ok(positions.iter().map(|p| p.seq).collect())
     }
 
@@ -487,10 +429,7 @@ impl Ledger {
 pub const SET_DIGEST_CONTEXT: &[u8] = b"vereffen-set-v1\n";
 
 fn index_err(dir: &Path, e: impl std::fmt::Display) -> IndexError {
-    IndexError {
-        path: dir.join(INDEX_DIR),
-        what: e.to_string(),
-    }
+    IndexError { path: dir.join(INDEX_DIR), what: e.to_string() }
 }
 
 fn finish_and_apply(
@@ -500,9 +439,7 @@ fn finish_and_apply(
     registry: &Registry,
     dir: &Path,
 ) -> Result<(), LedgerError> {
-    batch
-        .finish(resume, registry)
-        .map_err(|e| index_err(dir, e))?;
+    batch.finish(resume, registry).map_err(|e| index_err(dir, e))?;
     index.apply(batch)?;
     Ok(())
 }

@@ -25,20 +25,13 @@ pub fn check_payload(p: &Value) -> Result<(), String> {
     let obj = p.as_object().ok_or("a note payload must be an object")?;
     for k in obj.keys() {
         if k != "text" && k != "contract" {
-            return Err(format!(
-                "a note payload has no field {k:?} (allowed: text, contract)"
-            ));
+            return Err(format!("a note payload has no field {k:?} (allowed: text, contract)"));
         }
     }
-    let text = obj
-        .get("text")
-        .and_then(Value::as_str)
-        .ok_or("a note needs a text")?;
+    let text = obj.get("text").and_then(Value::as_str).ok_or("a note needs a text")?;
     let n = text.chars().count();
     if n == 0 || n > MAX_NOTE_CHARS {
-        return Err(format!(
-            "a note text must be 1 to {MAX_NOTE_CHARS} characters, this one has {n}"
-        ));
+        return Err(format!("a note text must be 1 to {MAX_NOTE_CHARS} characters, this one has {n}"));
     }
     if let Some(c) = obj.get("contract") {
         if !c.as_str().is_some_and(crate::entry::is_valid_name) {

@@ -34,17 +34,10 @@ pub const KIND_REVOKE: &str = "party.revoke_key";
 
 /// Every entry kind this version of vereffen understands. An entry of any
 /// other kind is refused: an auditor must know what each fact means.
-pub const KNOWN_KINDS: &[&str] = &[
-    KIND_REGISTER,
-    KIND_ROTATE,
-    KIND_REVOKE,
-    crate::note::KIND_NOTE,
-];
+pub const KNOWN_KINDS: &[&str] = &[KIND_REGISTER, KIND_ROTATE, KIND_REVOKE, crate::note::KIND_NOTE];
 
 /// What a party does in contracts.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A care provider (hospital, home-care organisation, GP group).
@@ -170,13 +163,8 @@ fn parse_public_key(hex: &str) -> Result<VerifyingKey, RuleError> {
         .decode(hex.as_bytes())
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| {
-            RuleError(format!(
-                "public key {hex:?} is not 64 lower-case hex characters"
-            ))
-        })?;
-    VerifyingKey::from_bytes(&bytes)
-        .map_err(|_| RuleError(format!("public key {hex} is not a valid ed25519 point")))
+        .ok_or_else(|| RuleError(format!("public key {hex:?} is not 64 lower-case hex characters")))?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| RuleError(format!("public key {hex} is not a valid ed25519 point")))
 }
 
 /// Payload of a `party.register` entry.
@@ -216,26 +204,15 @@ impl Registry {
         self.parties.get(&rec.party)
     }
 
-    fn valid_key_of(
-        &self,
-        party: &str,
-        key: &KeyId,
-        what: &str,
-    ) -> Result<VerifyingKey, RuleError> {
+    fn valid_key_of(&self, party: &str, key: &KeyId, what: &str) -> Result<VerifyingKey, RuleError> {
         if !self.parties.contains_key(party) {
             return Err(RuleError(format!(
                 "{what}: party {party:?} is not registered in this ledger (register it with `vereffen party add`, or import its registration first)"
             )));
         }
-        let rec = self
-            .keys
-            .get(key)
-            .filter(|r| r.party == party)
-            .ok_or_else(|| {
-                RuleError(format!(
-                    "{what}: key {} is not a key of party {party:?}",
-                    key.fingerprint()
-                ))
+        let rec =
+            self.keys.get(key).filter(|r| r.party == party).ok_or_else(|| {
+                RuleError(format!("{what}: key {} is not a key of party {party:?}", key.fingerprint()))
             })?;
         if let Some(end) = &rec.ended {
             let how = match &end.reason {
@@ -258,10 +235,7 @@ impl Registry {
     pub fn check(&self, e: &Entry) -> Result<Vec<VerifyingKey>, RuleError> {
         let b = e.body();
         if !KNOWN_KINDS.contains(&b.kind.as_str()) {
-            return Err(RuleError(format!(
-                "entry kind {:?} is not known to this version of vereffen",
-                b.kind
-            )));
+            return Err(RuleError(format!("entry kind {:?} is not known to this version of vereffen", b.kind)));
         }
         let author = b.author_key();
         let party = b.author.party.as_str();
@@ -269,11 +243,7 @@ impl Registry {
             if e.sigs().len() == n {
                 Ok(())
             } else {
-                Err(RuleError(format!(
-                    "a {} entry carries {n} signature(s), this one {}",
-                    b.kind,
-                    e.sigs().len()
-                )))
+                Err(RuleError(format!("a {} entry carries {n} signature(s), this one {}", b.kind, e.sigs().len())))
             }
         };
         match b.kind.as_str() {
@@ -281,9 +251,7 @@ impl Registry {
                 expect_sigs(1)?;
                 let p: RegisterPayload = payload(e)?;
                 if self.parties.contains_key(party) {
-                    return Err(RuleError(format!(
-                        "party {party:?} is already registered; choose another id"
-                    )));
+                    return Err(RuleError(format!("party {party:?} is already registered; choose another id")));
                 }
                 if p.name.trim().is_empty() || p.name.len() > 200 {
                     return Err(RuleError("party name must be 1 to 200 characters".into()));
@@ -310,9 +278,7 @@ impl Registry {
                 let new = parse_public_key(&p.new_public_key)?;
                 let new_id = KeyId::of(&new);
                 if e.sigs()[1].key != new_id {
-                    return Err(RuleError(
-                        "the second signature of a rotation must be by the new key".into(),
-                    ));
+                    return Err(RuleError("the second signature of a rotation must be by the new key".into()));
                 }
                 if let Some(rec) = self.keys.get(&new_id) {
                     return Err(RuleError(format!(
@@ -327,9 +293,8 @@ impl Registry {
                 expect_sigs(1)?;
                 let p: RevokePayload = payload(e)?;
                 let signer = self.valid_key_of(party, &author, "key revocation")?;
-                let target = KeyId::from_hex(&p.key).ok_or_else(|| {
-                    RuleError(format!("revoked key {:?} is not a hex key id", p.key))
-                })?;
+                let target = KeyId::from_hex(&p.key)
+                    .ok_or_else(|| RuleError(format!("revoked key {:?} is not a hex key id", p.key)))?;
                 self.valid_key_of(party, &target, "key revocation target")?;
                 if p.reason.trim().is_empty() {
                     return Err(RuleError("a revocation needs a reason".into()));
@@ -403,11 +368,7 @@ impl Registry {
                 }
                 if p.retire_old {
                     if let Some(rec) = self.keys.get_mut(&author) {
-                        rec.ended = Some(KeyEnd {
-                            seq,
-                            entry: id,
-                            reason: KeyEndReason::Retired,
-                        });
+                        rec.ended = Some(KeyEnd { seq, entry: id, reason: KeyEndReason::Retired });
                     }
                 }
             }
@@ -416,11 +377,7 @@ impl Registry {
                     return;
                 };
                 if let Some(rec) = KeyId::from_hex(&p.key).and_then(|k| self.keys.get_mut(&k)) {
-                    rec.ended = Some(KeyEnd {
-                        seq,
-                        entry: id,
-                        reason: KeyEndReason::Revoked { reason: p.reason },
-                    });
+                    rec.ended = Some(KeyEnd { seq, entry: id, reason: KeyEndReason::Revoked { reason: p.reason } });
                 }
             }
             _ => {}
@@ -440,20 +397,10 @@ impl Registry {
     pub fn ends_key(e: &Entry) -> Option<KeyId> {
         match e.kind() {
             KIND_ROTATE => {
-                let retire = e
-                    .body()
-                    .payload
-                    .get("retire_old")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
+                let retire = e.body().payload.get("retire_old").and_then(Value::as_bool).unwrap_or(false);
                 retire.then(|| e.body().author_key())
             }
-            KIND_REVOKE => e
-                .body()
-                .payload
-                .get("key")
-                .and_then(Value::as_str)
-                .and_then(KeyId::from_hex),
+            KIND_REVOKE => e.body().payload.get("key").and_then(Value::as_str).and_then(KeyId::from_hex),
             _ => None,
         }
     }

@@ -25,11 +25,8 @@ pub struct SigItem {
 
 /// Checks all items; on failure returns the index of the first bad one.
 pub fn verify_all(items: &[SigItem]) -> Result<(), usize> {
-    let bad: Option<usize> = items
-        .par_chunks(CHUNK)
-        .enumerate()
-        .filter_map(|(ci, chunk)| first_bad(chunk).map(|i| ci * CHUNK + i))
-        .min();
+    let bad: Option<usize> =
+        items.par_chunks(CHUNK).enumerate().filter_map(|(ci, chunk)| first_bad(chunk).map(|i| ci * CHUNK + i)).min();
     match bad {
         Some(i) => Err(i),
         None => Ok(()),
@@ -43,10 +40,7 @@ fn first_bad(chunk: &[SigItem]) -> Option<usize> {
     if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
         return None;
     }
-    chunk
-        .iter()
-        .position(|i| i.key.verify(&i.msg, &i.sig).is_err())
-        .or(Some(0))
+    chunk.iter().position(|i| i.key.verify(&i.msg, &i.sig).is_err()).or(Some(0))
 }
 
 #[cfg(test)]
@@ -60,11 +54,7 @@ mod tests {
         let mut items: Vec<SigItem> = (0..1000u32)
             .map(|i| {
                 let msg = i.to_le_bytes().to_vec();
-                SigItem {
-                    sig: k.sign(&msg),
-                    msg,
-                    key: k.verifying_key(),
-                }
+                SigItem { sig: k.sign(&msg), msg, key: k.verifying_key() }
             })
             .collect();
         assert_eq!(verify_all(&items), Ok(()));

@@ -33,26 +33,17 @@ pub fn one_line(e: &Entry) -> String {
             b.author_key().fingerprint()
         ),
         KIND_ROTATE => {
-            let retire = p
-                .get("retire_old")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
+            let retire = p.get("retire_old").and_then(Value::as_bool).unwrap_or(false);
             format!(
                 "adds key {} to {}{}",
                 fingerprint_of_public(s(p, "new_public_key")),
                 b.author.party,
-                if retire {
-                    format!(", retires {}", b.author_key().fingerprint())
-                } else {
-                    String::new()
-                }
+                if retire { format!(", retires {}", b.author_key().fingerprint()) } else { String::new() }
             )
         }
         KIND_REVOKE => format!(
             "revokes key {} of {}: {}",
-            KeyId::from_hex(s(p, "key"))
-                .map(|k| k.fingerprint())
-                .unwrap_or_else(|| "?".into()),
+            KeyId::from_hex(s(p, "key")).map(|k| k.fingerprint()).unwrap_or_else(|| "?".into()),
             b.author.party,
             s(p, "reason")
         ),

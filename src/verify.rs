@@ -59,18 +59,10 @@ pub struct Failure {
 pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summary, Failure> {
     fn journal_failure(e: JournalError) -> Failure {
         match e {
-            JournalError::Damaged {
-                seq, what, offset, ..
-            } => Failure {
-                seq,
-                id: None,
-                what: format!("{what} (byte {offset})"),
-            },
-            other => Failure {
-                seq: 0,
-                id: None,
-                what: other.to_string(),
-            },
+            JournalError::Damaged { seq, what, offset, .. } => {
+                Failure { seq, id: None, what: format!("{what} (byte {offset})") }
+            }
+            other => Failure { seq: 0, id: None, what: other.to_string() },
         }
     }
     let mut scanner = Scanner::open(path).map_err(journal_failure)?;
@@ -112,11 +104,7 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
         let decoded: Vec<Result<(Entry, Vec<u8>), Failure>> = chunk
             .par_iter()
             .map(|(seq, _, bytes)| {
-                let e = Entry::decode(bytes).map_err(|e| Failure {
-                    seq: *seq,
-                    id: None,
-                    what: e.to_string(),
-                })?;
+                let e = Entry::decode(bytes).map_err(|e| Failure { seq: *seq, id: None, what: e.to_string() })?;
                 let msg = e.signing_input();
                 Ok((e, msg))
             })
@@ -125,11 +113,7 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
         let mut owners = Vec::with_capacity(chunk.len());
         for ((seq, _, _), e) in chunk.iter().zip(decoded) {
             let (e, mut msg) = e?;
-            let fail = |what: String| Failure {
-                seq: *seq,
-                id: Some(e.id()),
-                what,
-            };
+            let fail = |what: String| Failure { seq: *seq, id: Some(e.id()), what };
             if e.body().ledger != ledger {
                 return Err(fail(format!(
                     "the entry belongs to ledger {:?}, the journal to {ledger:?}",
@@ -150,16 +134,8 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
             let keys = registry.check(&e).map_err(|err| fail(err.0))?;
             let n = e.sigs().len();
             for (i, (s, key)) in e.sigs().iter().zip(keys).enumerate() {
-                let m = if i + 1 == n {
-                    std::mem::take(&mut msg)
-                } else {
-                    msg.clone()
-                };
-                items.push(SigItem {
-                    msg: m,
-                    sig: s.sig,
-                    key,
-                });
+                let m = if i + 1 == n { std::mem::take(&mut msg) } else { msg.clone() };
+                items.push(SigItem { msg: m, sig: s.sig, key });
                 owners.push((*seq, e.id()));
             }
             registry.apply(&e, *seq);
@@ -175,8 +151,7 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
             return Err(Failure {
                 seq,
                 id: Some(id),
-                what: "a signature does not verify: the entry was altered after it was signed"
-                    .into(),
+                what: "a signature does not verify: the entry was altered after it was signed".into(),
             });
         }
         signatures += items.len() as u64;
@@ -195,14 +170,5 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
     for id in &ids {
         h.update(&id.0);
     }
-    Ok(Summary {
-        ledger,
-        entries: done,
-        signatures,
-        registry,
-        head,
-        set_digest: *h.finalize().as_bytes(),
-        kinds,
-        torn,
-    })
+    Ok(Summary { ledger, entries: done, signatures, registry, head, set_digest: *h.finalize().as_bytes(), kinds, torn })
 }

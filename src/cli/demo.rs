@@ -58,10 +58,7 @@ pub const PARTIES: &[DemoParty] = &[
 ];
 
 fn demo_key(p: &DemoParty) -> Result<SigningKey> {
-    Ok(keys::signing_key_from_pem(
-        p.pem,
-        Path::new(&format!("keys/demo-{}.key", p.id)),
-    )?)
+    Ok(keys::signing_key_from_pem(p.pem, Path::new(&format!("keys/demo-{}.key", p.id)))?)
 }
 
 fn step(n: u32, text: &str) {
@@ -73,10 +70,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     let base = match dir {
         Some(d) => {
             if d.exists() && std::fs::read_dir(d)?.next().is_some() {
-                bail!(
-                    "{} is not empty: the demo needs a new or empty directory",
-                    d.display()
-                );
+                bail!("{} is not empty: the demo needs a new or empty directory", d.display());
             }
             std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
             d.to_path_buf()
@@ -87,20 +81,14 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         }
     };
     println!("vereffen demo: the life of a contract on two parties' copies of one ledger");
-    println!(
-        "working in {} (demo keys from keys/: public test keys, never for real contracts)",
-        base.display()
-    );
+    println!("working in {} (demo keys from keys/: public test keys, never for real contracts)", base.display());
 
     step(1, "The hospital creates its copy of the ledger");
     let hospital_dir = base.join("ziekenhuis-copy");
     let mut hospital = Ledger::init(&hospital_dir, DEMO_LEDGER)?;
     println!("created ledger {DEMO_LEDGER} in {}", hospital_dir.display());
 
-    step(
-        2,
-        "The parties register, each signing with its own key (proof of possession)",
-    );
+    step(2, "The parties register, each signing with its own key (proof of possession)");
     let mut entries = Vec::new();
     for p in PARTIES {
         let key = demo_key(p)?;
@@ -122,34 +110,23 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         );
     }
     let seqs = hospital.append(&entries)?;
-    println!(
-        "appended {} entries in one durable batch (sequences {}..={})",
-        seqs.len(),
-        seqs[0],
-        seqs[seqs.len() - 1]
-    );
+    println!("appended {} entries in one durable batch (sequences {}..={})", seqs.len(), seqs[0], seqs[seqs.len() - 1]);
 
-    step(
-        3,
-        "The hospital exports its entries; the insurer imports them into its own copy",
-    );
+    step(3, "The hospital exports its entries; the insurer imports them into its own copy");
     let bundle_path = base.join("ziekenhuis-export.jsonl");
     let n = bundle::export(&hospital, &bundle_path, 1)?;
     println!("exported {n} entries to {}", bundle_path.display());
     let insurer_dir = base.join("verzekeraar-copy");
     let mut insurer = Ledger::init(&insurer_dir, DEMO_LEDGER)?;
     let report = bundle::import(&mut insurer, &bundle_path)?;
-    println!("insurer's copy: {} added, {} already present (every signature checked before anything was appended)", report.added, report.already_present);
-    let again = bundle::import(&mut insurer, &bundle_path)?;
     println!(
-        "importing the same bundle again: {} added, {} already present",
-        again.added, again.already_present
+        "insurer's copy: {} added, {} already present (every signature checked before anything was appended)",
+        report.added, report.already_present
     );
+    let again = bundle::import(&mut insurer, &bundle_path)?;
+    println!("importing the same bundle again: {} added, {} already present", again.added, again.already_present);
 
-    step(
-        4,
-        "Both copies verify, and agree on the set of signed facts",
-    );
+    step(4, "Both copies verify, and agree on the set of signed facts");
     let mut digests = Vec::new();
     for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
         let s = verify::verify_journal(ledger.journal_path(), |_| {})

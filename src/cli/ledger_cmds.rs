@@ -42,13 +42,13 @@ pub fn init(cli: &Cli, id: Option<&str>) -> Result<i32> {
     };
     let ledger = Ledger::init(&cli.ledger, &id)?;
     if cli.json {
-        println!(
-            "{}",
-            serde_json::json!({"ledger": ledger.id(), "dir": cli.ledger})
-        );
+        println!("{}", serde_json::json!({"ledger": ledger.id(), "dir": cli.ledger}));
     } else {
         println!("created ledger {} in {}", ledger.id(), cli.ledger.display());
-        println!("other parties create their copies with `vereffen init --id {}` and exchange entries with export/import", ledger.id());
+        println!(
+            "other parties create their copies with `vereffen init --id {}` and exchange entries with export/import",
+            ledger.id()
+        );
     }
     Ok(0)
 }
@@ -58,10 +58,7 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
     let mut rows = Vec::new();
     ledger.for_each(args.since, |seq, e| {
         let keep = args.kind.as_deref().is_none_or(|k| e.kind() == k)
-            && args
-                .party
-                .as_deref()
-                .is_none_or(|p| e.body().author.party == p);
+            && args.party.as_deref().is_none_or(|p| e.body().author.party == p);
         if keep && args.limit.is_none_or(|l| rows.len() < l) {
             rows.push((seq, e));
         }
@@ -76,10 +73,7 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
             );
         }
     } else {
-        println!(
-            "{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY",
-            "SEQ", "ID", "KIND", "AUTHOR", "TIME"
-        );
+        println!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY", "SEQ", "ID", "KIND", "AUTHOR", "TIME");
         for (seq, e) in &rows {
             let b = e.body();
             println!(
@@ -100,9 +94,7 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     let ledger = match open_ledger(&cli.ledger) {
         Ok(l) => l,
         Err(e) => {
-            if let Some(LedgerError::Journal(_) | LedgerError::BadRecord { .. }) =
-                e.downcast_ref::<LedgerError>()
-            {
+            if let Some(LedgerError::Journal(_) | LedgerError::BadRecord { .. }) = e.downcast_ref::<LedgerError>() {
                 eprintln!("verify FAILED: {e}");
                 return Ok(1);
             }
@@ -112,10 +104,8 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     let bar = if stderr_is_terminal() && !cli.json {
         let b = indicatif::ProgressBar::new(ledger.len());
         b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "verifying {bar:40} {pos}/{len} entries ({per_sec}, eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template("verifying {bar:40} {pos}/{len} entries ({per_sec}, eta {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Some(b)
     } else {
@@ -145,20 +135,13 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     };
     let mut problems = Vec::new();
     if summary.head != ledger.head() || summary.entries != ledger.len() {
-        problems.push(
-            "the index's head differs from the journal's; run `vereffen reindex`".to_string(),
-        );
+        problems.push("the index's head differs from the journal's; run `vereffen reindex`".to_string());
     }
     if &summary.registry != ledger.registry() {
-        problems.push(
-            "the index's parties and keys differ from the journal's; run `vereffen reindex`"
-                .to_string(),
-        );
+        problems.push("the index's parties and keys differ from the journal's; run `vereffen reindex`".to_string());
     }
     if ledger.set_digest()? != summary.set_digest {
-        problems.push(
-            "the index's entry set differs from the journal's; run `vereffen reindex`".to_string(),
-        );
+        problems.push("the index's entry set differs from the journal's; run `vereffen reindex`".to_string());
     }
     let parties = summary.registry.parties().count();
     if cli.json {
@@ -168,24 +151,12 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         );
     } else {
         println!("ledger      {}", summary.ledger);
-        println!(
-            "entries     {} ({} signatures checked)",
-            summary.entries, summary.signatures
-        );
+        println!("entries     {} ({} signatures checked)", summary.entries, summary.signatures);
         println!("parties     {}", parties);
         for p in summary.registry.parties() {
-            println!(
-                "            {:<14} {:<19} {}",
-                p.id,
-                p.role.as_str(),
-                p.name
-            );
+            println!("            {:<14} {:<19} {}", p.id, p.role.as_str(), p.name);
         }
-        let kinds: Vec<String> = summary
-            .kinds
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
+        let kinds: Vec<String> = summary.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
         println!("kinds       {}", kinds.join(", "));
         println!("head        {}", hex(&summary.head));
         println!("set digest  {}", hex(&summary.set_digest));
@@ -205,16 +176,9 @@ pub fn export(cli: &Cli, out: &Path, since: u64) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
     let n = bundle::export(&ledger, out, since)?;
     if cli.json {
-        println!(
-            "{}",
-            serde_json::json!({"exported": n, "out": out, "ledger": ledger.id()})
-        );
+        println!("{}", serde_json::json!({"exported": n, "out": out, "ledger": ledger.id()}));
     } else {
-        println!(
-            "exported {n} entries of ledger {} to {}",
-            ledger.id(),
-            out.display()
-        );
+        println!("exported {n} entries of ledger {} to {}", ledger.id(), out.display());
     }
     Ok(0)
 }
@@ -244,10 +208,6 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
 
 pub fn reindex(cli: &Cli) -> Result<i32> {
     let ledger = Ledger::reindex(&cli.ledger)?;
-    println!(
-        "rebuilt the index of ledger {} from {} journal entries",
-        ledger.id(),
-        ledger.len()
-    );
+    println!("rebuilt the index of ledger {} from {} journal entries", ledger.id(), ledger.len());
     Ok(0)
 }

@@ -104,12 +104,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Init { id } => ledger_cmds::init(cli, id.as_deref()),
         Command::Keys(cmd) => party_cmds::keys(cli, cmd),
         Command::Party(cmd) => party_cmds::party(cli, cmd),
-        Command::Note {
-            text,
-            contract,
-            refs,
-            as_key,
-        } => note(cli, text, contract.as_deref(), refs, as_key),
+        Command::Note { text, contract, refs, as_key } => note(cli, text, contract.as_deref(), refs, as_key),
         Command::Log(args) => ledger_cmds::log(cli, args),
         Command::Verify => ledger_cmds::verify(cli),
         Command::Export { out, since } => ledger_cmds::export(cli, out, *since),
@@ -130,10 +125,7 @@ pub fn open_ledger(dir: &Path) -> Result<Ledger> {
         );
     }
     if report.caught_up > 0 {
-        eprintln!(
-            "note: the index caught up with {} entries appended before an interruption",
-            report.caught_up
-        );
+        eprintln!("note: the index caught up with {} entries appended before an interruption", report.caught_up);
     }
     Ok(ledger)
 }
@@ -180,10 +172,7 @@ pub fn new_body(
         v: FORMAT_VERSION,
         ledger: ledger.id().to_string(),
         kind: kind.to_string(),
-        author: Author {
-            party: party.to_string(),
-            key: KeyId::of(&key.verifying_key()).to_hex(),
-        },
+        author: Author { party: party.to_string(), key: KeyId::of(&key.verifying_key()).to_hex() },
         time: claimed_time_now(),
         refs,
         payload,
@@ -191,26 +180,13 @@ pub fn new_body(
 }
 
 /// Signs and appends one entry; prints its sequence and id.
-pub fn append_one(
-    ledger: &mut Ledger,
-    body: Body,
-    signers: &[&SigningKey],
-    json: bool,
-) -> Result<Entry> {
+pub fn append_one(ledger: &mut Ledger, body: Body, signers: &[&SigningKey], json: bool) -> Result<Entry> {
     let entry = Entry::sign(body, signers).context("cannot build the entry")?;
     let seqs = ledger.append(std::slice::from_ref(&entry))?;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"seq": seqs[0], "id": entry.id().to_hex(), "kind": entry.kind()})
-        );
+        println!("{}", serde_json::json!({"seq": seqs[0], "id": entry.id().to_hex(), "kind": entry.kind()}));
     } else {
-        println!(
-            "appended {} as entry {} (sequence {})",
-            entry.kind(),
-            entry.id().short(),
-            seqs[0]
-        );
+        println!("appended {} as entry {} (sequence {})", entry.kind(), entry.id().short(), seqs[0]);
     }
     Ok(entry)
 }
@@ -220,13 +196,7 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-fn note(
-    cli: &Cli,
-    text: &str,
-    contract: Option<&str>,
-    refs: &[String],
-    as_key: &Path,
-) -> Result<i32> {
+fn note(cli: &Cli, text: &str, contract: Option<&str>, refs: &[String], as_key: &Path) -> Result<i32> {
     let mut ledger = open_ledger(&cli.ledger)?;
     let (key, party) = signer(&ledger, as_key)?;
     for r in refs {

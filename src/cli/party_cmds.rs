@@ -87,11 +87,7 @@ pub fn keys(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
                     serde_json::json!({"private": files.private, "public": files.public, "fingerprint": id.fingerprint(), "key_id": id.to_hex()})
                 );
             } else {
-                println!(
-                    "wrote {} (private, keep it secret) and {}",
-                    files.private.display(),
-                    files.public.display()
-                );
+                println!("wrote {} (private, keep it secret) and {}", files.private.display(), files.public.display());
                 println!("fingerprint {}", id.fingerprint());
             }
         }
@@ -115,12 +111,7 @@ pub fn keys(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
 pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
     let mut ledger = open_ledger(&cli.ledger)?;
     match cmd {
-        PartyCmd::Add {
-            id,
-            name,
-            role,
-            key,
-        } => {
+        PartyCmd::Add { id, name, role, key } => {
             if !vereffen::entry::is_valid_name(id) {
                 bail!("party id {id:?} is not valid: use 1 to 64 characters from a-z, 0-9, '.', '_' and '-'");
             }
@@ -135,11 +126,7 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
             );
             append_one(&mut ledger, body, &[&key], cli.json)?;
         }
-        PartyCmd::RotateKey {
-            as_key,
-            new,
-            keep_old,
-        } => {
+        PartyCmd::RotateKey { as_key, new, keep_old } => {
             let (old, party) = signer(&ledger, as_key)?;
             let new_key = load_key(new)?;
             let body = new_body(
@@ -152,24 +139,15 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
             );
             append_one(&mut ledger, body, &[&old, &new_key], cli.json)?;
         }
-        PartyCmd::RevokeKey {
-            as_key,
-            revoke,
-            reason,
-        } => {
+        PartyCmd::RevokeKey { as_key, revoke, reason } => {
             let (key, party) = signer(&ledger, as_key)?;
             let target = if keys::is_fingerprint(revoke) {
-                let p = ledger
-                    .registry()
-                    .party(&party)
-                    .ok_or_else(|| anyhow!("party {party:?} vanished"))?;
+                let p = ledger.registry().party(&party).ok_or_else(|| anyhow!("party {party:?} vanished"))?;
                 p.keys
                     .iter()
                     .filter_map(|k| KeyId::from_hex(k))
                     .find(|k| k.fingerprint() == *revoke)
-                    .ok_or_else(|| {
-                        anyhow!("party {party:?} has no key with fingerprint {revoke}")
-                    })?
+                    .ok_or_else(|| anyhow!("party {party:?} has no key with fingerprint {revoke}"))?
             } else {
                 KeyId::of(&keys::load_verifying_key(std::path::Path::new(revoke))?)
             };
@@ -216,13 +194,7 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
                             })
                         })
                         .collect();
-                    println!(
-                        "{:<16} {:<19} {:<40} {}",
-                        p.id,
-                        p.role.as_str(),
-                        p.name,
-                        keys.join(", ")
-                    );
+                    println!("{:<16} {:<19} {:<40} {}", p.id, p.role.as_str(), p.name, keys.join(", "));
                 }
             }
         }

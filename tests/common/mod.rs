@@ -1,0 +1,134 @@
+//! Shared test helpers: demo keys and ledgers with a realistic mix of entries.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::SigningKey;
+use vereffen::entry::{Author, Body, Entry, FORMAT_VERSION};
+use vereffen::keys::{self, KeyId};
+use vereffen::ledger::Ledger;
+use vereffen::registry::{self, Role};
+
+pub const LEDGER_ID: &str = "test-copd";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A demo key from keys/.
+pub fn demo_key(name: &str) -> SigningKey {
+    keys::load_signing_key(&repo().join("keys").join(format!("demo-{name}.key"))).expect("demo key")
+}
+
+pub fn body(party: &str, key: &SigningKey, kind: &str, refs: Vec<String>, payload: serde_json::Value) -> Body {
+    Body {
+        v: FORMAT_VERSION,
+        ledger: LEDGER_ID.into(),
+        kind: kind.into(),
+        author: Author { party: party.into(), key: KeyId::of(&key.verifying_key()).to_hex() },
+        time: "2027-01-15T09:30:00Z".into(),
+        refs,
+        payload,
+    }
+}
+
+pub fn register(party: &str, name: &str, role: Role, key: &SigningKey) -> Entry {
+    Entry::sign(
+        body(party, key, registry::KIND_REGISTER, vec![], registry::register_payload(name, role, &key.verifying_key())),
+        &[key],
+    )
+    .unwrap()
+}
+
+pub fn note(party: &str, key: &SigningKey, text: &str, refs: Vec<String>) -> Entry {
+    Entry::sign(
+        body(party, key, vereffen::note::KIND_NOTE, refs, vereffen::note::payload(text, Some("copd-achterhoek"))),
+        &[key],
+    )
+    .unwrap()
+}
+
+/// A history with registrations, notes with references, a rotation that
+/// retires a key, and a revocation: every rule of the registry is exercised.
+pub fn history() -> Vec<Entry> {
+    let zh = demo_key("ziekenhuis");
+    let tz = demo_key("thuiszorg");
+    let vz = demo_key("verzekeraar");
+    let zh2 = SigningKey::from_bytes(&[7u8; 32]);
+    let tz2 = SigningKey::from_bytes(&[9u8; 32]);
+    let mut out = vec![
+        register("ziekenhuis", "Ziekenhuis Oost-Achterhoek", Role::Provider, &zh),
+        register("thuiszorg", "Thuiszorg Berkelland", Role::Provider, &tz),
+        register("verzekeraar", "Zorgverzekeraar Noord-Oost", Role::Payer, &vz),
+    ];
+    let n1 = note("ziekenhuis", &zh, "kick-off of the COPD programme", vec![]);
+    let n2 = note("verzekeraar", &vz, "agreed: baseline from 2025 claims", vec![n1.id().to_hex()]);
+    out.push(n1);
+    out.push(n2.clone());
+    out.push(
+        Entry::sign(
+            body(
+                "ziekenhuis",
+                &zh,
+                registry::KIND_ROTATE,
+                vec![],
+                registry::rotate_payload(&zh2.verifying_key(), true),
+            ),
+            &[&zh, &zh2],
+        )
+        .unwrap(),
+    );
+    out.push(note("ziekenhuis", &zh2, "signed with the new key", vec![n2.id().to_hex()]));
+    out.push(
+        Entry::sign(
+            body(
+                "thuiszorg",
+                &tz,
+                registry::KIND_ROTATE,
+                vec![],
+                registry::rotate_payload(&tz2.verifying_key(), false),
+            ),
+            &[&tz, &tz2],
+        )
+        .unwrap(),
+    );
+    out.push(note("thuiszorg", &tz, "last note with the old key", vec![]));
+    out.push(
+        Entry::sign(
+            body(
+                "thuiszorg",
+                &tz2,
+                registry::KIND_REVOKE,
+                vec![],
+                registry::revoke_payload(KeyId::of(&tz.verifying_key()), "laptop lost"),
+            ),
+            &[&tz2],
+        )
+        .unwrap(),
+    );
+    out.push(note("thuiszorg", &tz2, "after the revocation", vec![]));
+    out
+}
+
+/// A fresh ledger in `dir` holding `entries`, appended one by one.
+pub fn ledger_with(dir: &Path, entries: &[Entry]) -> Ledger {
+    let mut l = Ledger::init(dir, LEDGER_ID).unwrap();
+    for e in entries {
+        l.append(std::slice::from_ref(e)).unwrap();
+    }
+    l
+}
+
+/// Copies a directory tree (for tamper tests on copies of one ledger).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let item = item.unwrap();
+        let target = to.join(item.file_name());
+        if item.file_type().unwrap().is_dir() {
+            copy_dir(&item.path(), &target);
+        } else if item.file_name() != "lock" {
+            std::fs::copy(item.path(), target).unwrap();
+        }
+    }
+}

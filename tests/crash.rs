@@ -1,0 +1,108 @@
+//! Crash test: a child process appends in a loop and is killed with SIGKILL
+//! at a random moment. After reopening, verify passes and every append the
+//! child had acknowledged (printed after `append` returned) is present.
+//!
+//! The child is this test binary itself, re-run with `VEREFFEN_CRASH_CHILD`
+//! set, so the test needs nothing but the library.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use vereffen::entry::EntryId;
+use vereffen::ledger::Ledger;
+
+const CHILD_ENV: &str = "VEREFFEN_CRASH_CHILD";
+
+/// In the child: append batches of 1..=40 notes forever, printing each
+/// acknowledged id. In a normal test run: returns at once.
+#[test]
+fn crash_child() {
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let key = demo_key("ziekenhuis");
+    let mut ledger = Ledger::open(std::path::Path::new(&dir)).unwrap();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    writeln!(out, "ready").unwrap();
+    out.flush().unwrap();
+    let mut n = 0u64;
+    loop {
+        let size = 1 + (n % 40) as usize;
+        let batch: Vec<_> =
+            (0..size).map(|i| note("ziekenhuis", &key, &format!("crash test note {n}.{i}"), vec![])).collect();
+        ledger.append(&batch).unwrap();
+        for e in &batch {
+            writeln!(out, "ack {}", e.id().to_hex()).unwrap();
+        }
+        out.flush().unwrap();
+        n += 1;
+    }
+}
+
+#[test]
+fn acknowledged_appends_survive_sigkill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    let zh = demo_key("ziekenhuis");
+    drop(ledger_with(&dir, &[register("ziekenhuis", "Ziekenhuis", vereffen::registry::Role::Provider, &zh)]));
+    let mut total_acked = 0usize;
+    // Kill moments spread over the first second of appending.
+    for (round, wait_ms) in [37u64, 151, 263, 419, 587, 811].into_iter().enumerate() {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "crash_child", "--nocapture", "--test-threads", "1"])
+            .env(CHILD_ENV, &dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut acked = Vec::new();
+        // libtest prints its own lines first.
+        loop {
+            let line = rx.recv_timeout(Duration::from_secs(60)).expect("child did not start");
+            if line.contains("ready") {
+                break;
+            }
+        }
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(wait_ms) {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(5)) {
+                if let Some(id) = line.strip_prefix("ack ") {
+                    acked.push(EntryId::from_hex(id).unwrap());
+                }
+            }
+        }
+        // SIGKILL: no destructors, no flushes.
+        child.kill().unwrap();
+        child.wait().unwrap();
+        reader.join().unwrap();
+        for line in rx.try_iter() {
+            if let Some(id) = line.strip_prefix("ack ") {
+                acked.push(EntryId::from_hex(id).unwrap());
+            }
+        }
+        let ledger = Ledger::open(&dir).unwrap();
+        let summary = vereffen::verify::verify_journal(ledger.journal_path(), |_| {})
+            .unwrap_or_else(|f| panic!("round {round}: verify failed: {f}"));
+        assert_eq!(summary.entries, ledger.len());
+        for id in &acked {
+            assert!(ledger.contains(id).unwrap(), "round {round}: acknowledged entry {} is missing", id.short());
+        }
+        total_acked += acked.len();
+    }
+    assert!(total_acked > 0, "the child never acknowledged anything: the test tested nothing");
+}
