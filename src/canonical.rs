@@ -156,21 +156,39 @@ mod tests {
     #[test]
     fn escapes_exactly_the_control_characters() {
         let v = json!("a\"b\\c/\u{1}\n\u{7f}é");
-        assert_eq!(encode(&v).unwrap(), "\"a\\\"b\\\\c/\\u0001\\n\u{7f}é\"".as_bytes());
+        assert_eq!(
+            encode(&v).unwrap(),
+            "\"a\\\"b\\\\c/\\u0001\\n\u{7f}é\"".as_bytes()
+        );
     }
 
     #[test]
     fn refuses_floats_and_unsafe_integers() {
-        assert!(matches!(encode(&json!(0.1)), Err(CanonicalError::Number(_))));
-        assert!(matches!(encode(&json!(1u64 << 53)), Err(CanonicalError::Number(_))));
+        assert!(matches!(
+            encode(&json!(0.1)),
+            Err(CanonicalError::Number(_))
+        ));
+        assert!(matches!(
+            encode(&json!(1u64 << 53)),
+            Err(CanonicalError::Number(_))
+        ));
         assert!(encode(&json!(MAX_SAFE_INTEGER)).is_ok());
     }
 
     #[test]
     fn decode_refuses_non_canonical_bytes() {
-        assert_eq!(decode(br#"{"a":1, "b":2}"#), Err(CanonicalError::NotCanonical));
-        assert_eq!(decode(br#"{"b":1,"a":2}"#), Err(CanonicalError::NotCanonical));
-        assert_eq!(decode(br#"{"a":1,"a":1}"#), Err(CanonicalError::NotCanonical));
+        assert_eq!(
+            decode(br#"{"a":1, "b":2}"#),
+            Err(CanonicalError::NotCanonical)
+        );
+        assert_eq!(
+            decode(br#"{"b":1,"a":2}"#),
+            Err(CanonicalError::NotCanonical)
+        );
+        assert_eq!(
+            decode(br#"{"a":1,"a":1}"#),
+            Err(CanonicalError::NotCanonical)
+        );
         assert_eq!(decode(br#""\/""#), Err(CanonicalError::NotCanonical));
         assert!(matches!(decode(b"{"), Err(CanonicalError::Syntax(_))));
         assert!(decode(br#"{"a":1,"b":[2,"3"]}"#).is_ok());
