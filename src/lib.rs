@@ -7,4 +7,5 @@
 #![warn(missing_docs)]
 
 pub mod canonical;
+pub mod checkpoint;
 pub mod merkle;

@@ -934,6 +934,52 @@ mod tests {
         assert_eq!(inclusion_proof_len(0, 1_000_000), 20);
     }
 
+    fn hex(hash: &Hash) -> String {
+        HEXLOWER.encode(hash)
+    }
+
+    /// The worked example in docs/FORMAT-merkle.md; keep the two in sync.
+    #[test]
+    fn worked_example_matches_format_doc() {
+        let l: Vec<Hash> = [b"a", b"b", b"c"].iter().map(|d| leaf_hash(*d)).collect();
+        let (l0, l1, l2) = (
+            "1ff621ee3430890e869728995a6cee4f2b0b61271bfc19b0092b06d778750ae8",
+            "3acbabc85b6b9ceff22334abe02e3752f93875f0c2fcdc7ef48ded6117df4170",
+            "732874dc36c7e6c2cb61920dc5740c9bd14b0495c6933217631c0191559e3fa1",
+        );
+        let n01 = "6564e87d8619ea09c801c567c641d47fe817ae3b2cf80685cde2eb6557247eca";
+        let root = "6c62dd52a0971b7d00a7cead004e0c3f3c0766e3f5359a0f8297768d2b02d03c";
+        assert_eq!(
+            hex(&empty_root()),
+            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+        );
+        assert_eq!([hex(&l[0]), hex(&l[1]), hex(&l[2])], [l0, l1, l2]);
+        assert_eq!(hex(&node_hash(&l[0], &l[1])), n01);
+        assert_eq!(hex(&root_of(&l)), root);
+        let proofs: Vec<Vec<String>> = (0..3)
+            .map(|i| inclusion_proof(&l, i, 3).unwrap().iter().map(hex).collect())
+            .collect();
+        assert_eq!(proofs, [vec![l1, l2], vec![l0, l2], vec![n01]]);
+        let c23: Vec<String> = consistency_proof(&l, 2, 3)
+            .unwrap()
+            .iter()
+            .map(hex)
+            .collect();
+        let c13: Vec<String> = consistency_proof(&l, 1, 3)
+            .unwrap()
+            .iter()
+            .map(hex)
+            .collect();
+        assert_eq!(
+            (c23, c13),
+            (vec![l2.to_string()], vec![l1.to_string(), l2.to_string()])
+        );
+        assert_eq!(
+            HEXLOWER.encode(&CompactTree::from_leaves(&l).to_bytes()),
+            format!("010000000000000003{n01}{l2}")
+        );
+    }
+
     proptest! {
         #[test]
         fn verification_never_panics(
