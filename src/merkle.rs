@@ -275,6 +275,14 @@ fn bit_len(x: u64) -> usize {
     (u64::BITS - x.leading_zeros()) as usize
 }
 
+/// `x >> bits`, 0 when `bits >= 64` (where `>>` would overflow).
+fn shift_right(x: u64, bits: usize) -> u64 {
+    u32::try_from(bits)
+        .ok()
+        .and_then(|bits| x.checked_shr(bits))
+        .unwrap_or(0)
+}
+
 /// Number of hashes in the inclusion proof for `index < size`: the levels
 /// where the path to the root of the full part of the tree branches
 /// (`inner`), plus one per perfect subtree to the left on the right border.
@@ -283,7 +291,7 @@ pub fn inclusion_proof_len(index: u64, size: u64) -> usize {
         return 0;
     }
     let inner = bit_len(index ^ (size - 1));
-    let border = (index >> inner).count_ones() as usize;
+    let border = shift_right(index, inner).count_ones() as usize;
     inner + border
 }
 
@@ -295,7 +303,7 @@ pub fn consistency_proof_len(old_size: u64, new_size: u64) -> usize {
     }
     let last = old_size - 1;
     let inner = bit_len(last ^ (new_size - 1));
-    let border = (last >> inner).count_ones() as usize;
+    let border = shift_right(last, inner).count_ones() as usize;
     let shared = old_size.trailing_zeros() as usize;
     let seed = usize::from(!old_size.is_power_of_two());
     seed + inner - shared + border
@@ -875,6 +883,10 @@ mod tests {
         assert!(verify_consistency(8, 8, &root, &l[0], &[]).is_err());
         assert!(verify_consistency(8, 8, &root, &root, &[root]).is_err());
         assert!(verify_consistency(u64::MAX - 1, u64::MAX, &root, &root, &[root; 3]).is_err());
+        // Regression: `index >> 64` overflowed (and wrapped in release).
+        assert_eq!(inclusion_proof_len(1, (1 << 63) + 1), 64);
+        assert_eq!(consistency_proof_len(1, (1 << 63) + 1), 64);
+        assert_eq!(inclusion_proof_len(u64::MAX - 1, u64::MAX), 63);
         assert_eq!(range_root(&l, 4, 8), Ok(root_of(&l[4..])));
         assert!(range_root(&l, 9, 8).is_err());
         assert!(range_root(&l, 0, 9).is_err());
@@ -998,9 +1010,16 @@ mod tests {
             let _ = verify_consistency(other, size, &leaf, &root, &proof);
             let _ = verify_consistency(size, other, &leaf, &root, &proof);
             let _ = CompactTree::from_bytes(&bytes);
-            let len = inclusion_proof_len(index % size.max(1), size);
-            prop_assert!(len <= 128);
-            prop_assert!(consistency_proof_len(other, size) <= 128);
+            // The closed-form lengths equal the step counts of the RFC loops.
+            let index = index % size.max(1);
+            let steps = inclusion_shape(index, size).map_or(0, |s| s.len());
+            prop_assert_eq!(inclusion_proof_len(index, size), steps);
+            prop_assert!(steps <= 64);
+            let (old, new) = (other.min(size), other.max(size));
+            let (seeded, steps) = consistency_shape(old, new);
+            let expected = if old == 0 || old == new { 0 } else { steps.len() + 1 - usize::from(seeded) };
+            prop_assert_eq!(consistency_proof_len(old, new), expected);
+            prop_assert!(expected <= 128);
         }
     }
 }
