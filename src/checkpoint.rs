@@ -1021,7 +1021,8 @@ bGLdUqCXG30Ap86tAE4MPzwHZuP1NZoPgpd2jSsC0Dw=
         let good = EXAMPLE_NOTE;
         let sig_line = good.lines().nth(4).unwrap();
         let body = "vereffen.example/copd-achterhoek/hospital\n3\nbGLdUqCXG30Ap86tAE4MPzwHZuP1NZoPgpd2jSsC0Dw=\n";
-        let cases: Vec<(String, fn(&CheckpointError) -> bool)> = vec![
+        type Expect = fn(&CheckpointError) -> bool;
+        let cases: Vec<(String, Expect)> = vec![
             (good.replace('\n', "\r\n"), |e| {
                 matches!(e, E::CarriageReturn { line: 1 })
             }),

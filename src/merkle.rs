@@ -28,7 +28,7 @@ use data_encoding::HEXLOWER;
 /// A 32-byte BLAKE3 digest: a leaf hash, an interior node hash or a root.
 pub type Hash = [u8; 32];
 
-/// Length of a [`Hash`] in bytes.
+/// Length of a [`Hash`](type@Hash) in bytes.
 pub const HASH_LEN: usize = 32;
 
 /// Domain-separation prefix of a leaf hash (RFC 6962 section 2.1).
