@@ -515,6 +515,9 @@ impl SignedNote {
     }
 
     /// The note text: body, empty line, signature lines.
+    ///
+    /// The fields are public, so the caller must keep at least one signature
+    /// line (and valid key names) for the text to parse again.
     pub fn to_text(&self) -> String {
         let mut out = self.checkpoint.body();
         out.push('\n');
