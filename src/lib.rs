@@ -8,11 +8,13 @@
 
 pub mod bundle;
 pub mod canonical;
+pub mod checkpoint;
 pub mod entry;
 pub mod index;
 pub mod journal;
 pub mod keys;
 pub mod ledger;
+pub mod merkle;
 pub mod note;
 pub mod registry;
 pub mod sigs;
