@@ -447,7 +447,7 @@ pub fn proof_to_bytes(proof: &[Hash]) -> Vec<u8> {
 /// at most [`MAX_PROOF_HASHES`] hashes.
 pub fn proof_from_bytes(bytes: &[u8]) -> Result<Vec<Hash>, MerkleError> {
     let malformed = MerkleError::MalformedProof { len: bytes.len() };
-    if bytes.len() % HASH_LEN != 0 || bytes.len() / HASH_LEN > MAX_PROOF_HASHES {
+    if !bytes.len().is_multiple_of(HASH_LEN) || bytes.len() / HASH_LEN > MAX_PROOF_HASHES {
         return Err(malformed);
     }
     bytes.chunks_exact(HASH_LEN).map(|chunk| Hash::try_from(chunk).map_err(|_| malformed.clone())).collect()
