@@ -72,7 +72,8 @@ pub fn parse_str(file_name: &str, text: &str) -> Result<Contract, Vec<Diagnostic
             && (field == f
                 || field.strip_prefix(f).is_some_and(|rest| rest.starts_with(['.', '['])))
     };
-    for problem in validate::validate(&contract) {
+    let parties_parsed = !diags.iter().any(|d| d.field.starts_with("parties"));
+    for problem in validate::validate_with(&contract, parties_parsed) {
         if failed.iter().any(|f| under(&problem.field, f)) {
             continue;
         }

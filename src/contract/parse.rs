@@ -126,7 +126,8 @@ pub(crate) fn parse(file: &str, text: &str) -> (Option<Contract>, Vec<Diagnostic
         Ok(doc) => doc,
         Err(e) => {
             let at = e.span().map(|s| p.lines.pos(s.start)).unwrap_or(Pos::START);
-            let message = format!("not valid TOML: {}", e.message().trim());
+            let flat: Vec<&str> = e.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let message = format!("not valid TOML: {}", flat.join("; "));
             p.err(at, "", message);
             return (None, p.diags, p.spans);
         }
@@ -678,10 +679,20 @@ impl<'s> Parser<'s> {
         let term = self.term(&t);
         let knobs = self.knobs(&t);
         let parties = self.parties(&t);
+        // Defaults that name parties use only the parties read without problems.
+        let sound: Vec<Party> = parties
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                let prefix = format!("parties[{i}]");
+                !self.diags.iter().any(|d| d.field.starts_with(&prefix))
+            })
+            .map(|(_, p)| p.clone())
+            .collect();
         let who = Who {
-            providers: ids_with_role(&parties, Role::Provider),
-            payers: ids_with_role(&parties, Role::Payer),
-            signatories: parties.iter().filter(|p| p.signatory).map(|p| p.id.clone()).collect(),
+            providers: ids_with_role(&sound, Role::Provider),
+            payers: ids_with_role(&sound, Role::Payer),
+            signatories: sound.iter().filter(|p| p.signatory).map(|p| p.id.clone()).collect(),
         };
         let population = self.population(&t);
         let baseline = self.baseline(&t);

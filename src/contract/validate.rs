@@ -25,6 +25,10 @@ pub struct Problem {
 struct V<'c> {
     c: &'c Contract,
     out: Vec<Problem>,
+    /// False when the parties list is broken (a party failed to parse or an
+    /// id is duplicated): checks that depend on who is who would only repeat
+    /// that one mistake in many places, so they are skipped.
+    trust_parties: bool,
 }
 
 fn pct(d: Decimal) -> String {
@@ -34,7 +38,13 @@ fn pct(d: Decimal) -> String {
 
 /// Validates a contract; returns every problem found.
 pub fn validate(c: &Contract) -> Vec<Problem> {
-    let mut v = V { c, out: Vec::new() };
+    validate_with(c, true)
+}
+
+/// Validates a contract; `parties_parsed` is false when the parser already
+/// reported a problem in the parties list.
+pub(crate) fn validate_with(c: &Contract, parties_parsed: bool) -> Vec<Problem> {
+    let mut v = V { c, out: Vec::new(), trust_parties: parties_parsed };
     v.identity();
     v.term();
     v.parties();
@@ -76,7 +86,7 @@ impl<'c> V<'c> {
     }
 
     fn party_with(&mut self, field: &str, id: &str, role: Option<Role>) {
-        if id.is_empty() {
+        if id.is_empty() || !self.trust_parties {
             return;
         }
         match (self.c.party(id), role) {
@@ -150,6 +160,7 @@ impl<'c> V<'c> {
         for (i, p) in c.parties.iter().enumerate() {
             if !p.id.is_empty() && !seen.insert(p.id.as_str()) {
                 self.bad(format!("parties[{i}].id"), format!("duplicate party id \"{}\"", p.id));
+                self.trust_parties = false;
             }
             if p.name.trim().is_empty() {
                 self.bad(format!("parties[{i}].name"), "must not be empty");
@@ -171,6 +182,9 @@ impl<'c> V<'c> {
             if p.contribution.is_some() && p.role != Role::Payer {
                 self.bad(format!("parties[{i}].contribution"), "only a payer has a contribution");
             }
+        }
+        if !self.trust_parties {
+            return;
         }
         let providers = c.parties_with_role(Role::Provider).count();
         let payers = c.parties_with_role(Role::Payer).count();
@@ -205,6 +219,7 @@ impl<'c> V<'c> {
             }
         }
         match k.contract_form {
+            _ if !self.trust_parties => {}
             ContractForm::Single if providers > 1 => self.bad(
                 "knobs.contract_form",
                 format!("\"single\" but the contract has {providers} providers; use \"integral\""),
@@ -240,7 +255,7 @@ impl<'c> V<'c> {
         if k.condition_scope == ConditionScope::SingleCondition && c.population.condition.trim().is_empty() {
             self.bad("population.condition", "missing required field (condition_scope is \"single_condition\")");
         }
-        if k.chain_partners != ChainPartners::None && providers == 1 {
+        if self.trust_parties && k.chain_partners != ChainPartners::None && providers == 1 {
             self.bad("knobs.chain_partners", format!("\"{}\" needs several providers; use \"none\"", k.chain_partners));
         }
     }
@@ -342,25 +357,8 @@ impl<'c> V<'c> {
             if !ind.id.is_empty() && !seen.insert(ind.id.as_str()) {
                 self.bad(at("id"), format!("duplicate indicator id \"{}\"", ind.id));
             }
-            if !ind.source.is_empty() {
-                match c.party(&ind.source) {
-                    None => self.bad(at("source"), format!("measurement source \"{}\" is not a party", ind.source)),
-                    Some(p) if p.role == Role::Auditor => {
-                        self.bad(at("source"), format!("\"{}\" is an auditor and cannot be a measurement source", ind.source))
-                    }
-                    _ => {}
-                }
-            }
-            let mut agreed = BTreeSet::new();
-            for (j, a) in ind.agreed_by.iter().enumerate() {
-                let field = format!("indicators[{i}].agreed_by[{j}]");
-                if c.party(a).is_none() {
-                    self.bad(&field, format!("\"{a}\" is not a party"));
-                } else if *a == ind.source {
-                    self.bad(&field, "the measurement source does not also agree to its own figure");
-                } else if !agreed.insert(a.as_str()) {
-                    self.bad(&field, format!("\"{a}\" is listed twice"));
-                }
+            if self.trust_parties {
+                self.indicator_parties(i, ind);
             }
             if let Some(q) = &ind.quality {
                 first_weight.get_or_insert(i);
@@ -391,6 +389,31 @@ impl<'c> V<'c> {
                     format!("indicators[{i}].quality.weight"),
                     format!("the quality weights sum to {}, not 1", weight_sum.normalize()),
                 );
+            }
+        }
+    }
+
+    fn indicator_parties(&mut self, i: usize, ind: &Indicator) {
+        let c = self.c;
+        let at = |f: &str| format!("indicators[{i}].{f}");
+        if !ind.source.is_empty() {
+            match c.party(&ind.source) {
+                None => self.bad(at("source"), format!("measurement source \"{}\" is not a party", ind.source)),
+                Some(p) if p.role == Role::Auditor => {
+                    self.bad(at("source"), format!("\"{}\" is an auditor and cannot be a measurement source", ind.source))
+                }
+                _ => {}
+            }
+        }
+        let mut agreed = BTreeSet::new();
+        for (j, a) in ind.agreed_by.iter().enumerate() {
+            let field = format!("indicators[{i}].agreed_by[{j}]");
+            if c.party(a).is_none() {
+                self.bad(&field, format!("\"{a}\" is not a party"));
+            } else if *a == ind.source {
+                self.bad(&field, "the measurement source does not also agree to its own figure");
+            } else if !agreed.insert(a.as_str()) {
+                self.bad(&field, format!("\"{a}\" is listed twice"));
             }
         }
     }
@@ -745,7 +768,7 @@ impl<'c> V<'c> {
         let base = "distribution.payers";
         match &c.distribution.payers.rule {
             PayerRule::Fixed { shares } => self.shares(base, shares, Role::Payer),
-            PayerRule::ByContribution => {
+            PayerRule::ByContribution if self.trust_parties => {
                 for (i, p) in c.parties.iter().enumerate() {
                     if p.role == Role::Payer && p.contribution.is_none_or(|x| x.is_zero()) {
                         self.bad(
@@ -755,10 +778,14 @@ impl<'c> V<'c> {
                     }
                 }
             }
+            PayerRule::ByContribution => {}
         }
     }
 
     fn shares(&mut self, base: &str, shares: &BTreeMap<String, Decimal>, role: Role) {
+        if !self.trust_parties {
+            return;
+        }
         if shares.is_empty() {
             self.bad(format!("{base}.shares"), "needs at least one share");
             return;
