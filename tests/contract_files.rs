@@ -88,11 +88,3 @@ fn missing_file_is_a_diagnostic() {
     assert_eq!(diags.len(), 1);
     assert!(diags[0].to_string().starts_with("no/such/contract.toml:1:1: cannot read file: "));
 }
-
-#[test]
-#[ignore]
-fn print_terms() {
-    let path = std::env::var("CONTRACT").unwrap();
-    let c = check_file(Path::new(&path)).unwrap();
-    print!("{}", c.render_terms());
-}

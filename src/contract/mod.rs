@@ -285,3 +285,6 @@ impl Contract {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -85,11 +85,12 @@ pub(crate) fn suggest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
     if word.chars().count() > 64 {
         return None;
     }
-    let limit = (word.chars().count() / 3).clamp(1, 3);
+    let len = word.chars().count();
+    let limit = (len / 3).clamp(2, 3);
     allowed
         .iter()
         .map(|a| (distance(word, a), *a))
-        .filter(|(d, _)| *d <= limit)
+        .filter(|(d, _)| *d <= limit && *d < len)
         .min()
         .map(|(_, a)| a)
 }
