@@ -19,7 +19,10 @@ fn files(dir: &str, ext: &str) -> Vec<PathBuf> {
 #[test]
 fn example_contracts_validate_and_round_trip() {
     let examples = files("contracts", "toml");
-    assert!(examples.len() >= 5, "expected at least five example contracts");
+    assert!(
+        examples.len() >= 5,
+        "expected at least five example contracts"
+    );
     let mut failures = Vec::new();
     for path in &examples {
         let contract = match check_file(path) {
@@ -35,12 +38,19 @@ fn example_contracts_validate_and_round_trip() {
         let bytes = vereffen::canonical::encode(&json).unwrap();
         let back = Contract::from_canonical_json(&json).unwrap();
         assert_eq!(back, contract, "{}", path.display());
-        assert_eq!(vereffen::canonical::encode(&back.to_canonical_json()).unwrap(), bytes);
+        assert_eq!(
+            vereffen::canonical::encode(&back.to_canonical_json()).unwrap(),
+            bytes
+        );
         assert_eq!(back.version_hash(), contract.version_hash());
         // The canonical bytes decode as canonical JSON.
         assert_eq!(vereffen::canonical::decode(&bytes).unwrap(), json);
     }
-    assert!(failures.is_empty(), "example contracts have problems:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "example contracts have problems:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// The diagnostics for a file, one per line, with the file named by its
@@ -86,5 +96,7 @@ fn invalid_contracts_give_exactly_the_expected_diagnostics() {
 fn missing_file_is_a_diagnostic() {
     let diags = check_file(Path::new("no/such/contract.toml")).unwrap_err();
     assert_eq!(diags.len(), 1);
-    assert!(diags[0].to_string().starts_with("no/such/contract.toml:1:1: cannot read file: "));
+    assert!(diags[0]
+        .to_string()
+        .starts_with("no/such/contract.toml:1:1: cannot read file: "));
 }

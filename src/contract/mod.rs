@@ -34,7 +34,7 @@ pub use diagnostic::Diagnostic;
 pub use diff::{diff, Change};
 pub use model::*;
 pub use parse::{MAX_FILE_BYTES, MAX_INDICATORS, MAX_LIST, MAX_PARTIES, MAX_TEXT};
-pub use validate::{validate, valid_fingerprint, Problem};
+pub use validate::{valid_fingerprint, validate, Problem};
 
 use diagnostic::{locate, Pos};
 
@@ -70,7 +70,9 @@ pub fn parse_str(file_name: &str, text: &str) -> Result<Contract, Vec<Diagnostic
     let under = |field: &str, f: &str| {
         !f.is_empty()
             && (field == f
-                || field.strip_prefix(f).is_some_and(|rest| rest.starts_with(['.', '['])))
+                || field
+                    .strip_prefix(f)
+                    .is_some_and(|rest| rest.starts_with(['.', '['])))
     };
     let parties_parsed = !diags.iter().any(|d| d.field.starts_with("parties"));
     for problem in validate::validate_with(&contract, parties_parsed) {
@@ -100,14 +102,23 @@ pub fn parse_str(file_name: &str, text: &str) -> Result<Contract, Vec<Diagnostic
 pub fn check_file(path: &Path) -> Result<Contract, Vec<Diagnostic>> {
     let name = path.display().to_string();
     let whole_file = |message: String| {
-        vec![Diagnostic { file: name.clone(), line: 1, column: 1, field: String::new(), message }]
+        vec![Diagnostic {
+            file: name.clone(),
+            line: 1,
+            column: 1,
+            field: String::new(),
+            message,
+        }]
     };
     let meta = std::fs::metadata(path).map_err(|e| whole_file(format!("cannot read file: {e}")))?;
     if meta.len() > MAX_FILE_BYTES as u64 {
-        return Err(whole_file(format!("file is larger than {MAX_FILE_BYTES} bytes")));
+        return Err(whole_file(format!(
+            "file is larger than {MAX_FILE_BYTES} bytes"
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| whole_file(format!("cannot read file: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|_| whole_file("file is not UTF-8 text".to_string()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| whole_file("file is not UTF-8 text".to_string()))?;
     parse_str(&name, &text)
 }
 
@@ -140,17 +151,23 @@ impl Contract {
     /// Reads a contract back from its canonical JSON. The value must be
     /// exactly canonical (re-encoding gives the same bytes) and the contract
     /// must validate.
-    pub fn from_canonical_json(value: &serde_json::Value) -> Result<Contract, CanonicalContractError> {
+    pub fn from_canonical_json(
+        value: &serde_json::Value,
+    ) -> Result<Contract, CanonicalContractError> {
         let contract: Contract = serde_json::from_value(value.clone())
             .map_err(|e| CanonicalContractError::Shape(e.to_string()))?;
-        let given = crate::canonical::encode(value).map_err(|_| CanonicalContractError::NotCanonical)?;
+        let given =
+            crate::canonical::encode(value).map_err(|_| CanonicalContractError::NotCanonical)?;
         if contract.canonical_bytes() != given {
             return Err(CanonicalContractError::NotCanonical);
         }
         let problems = validate::validate(&contract);
         if !problems.is_empty() {
             return Err(CanonicalContractError::Invalid(
-                problems.into_iter().map(|p| format!("{}: {}", p.field, p.message)).collect(),
+                problems
+                    .into_iter()
+                    .map(|p| format!("{}: {}", p.field, p.message))
+                    .collect(),
             ));
         }
         Ok(contract)
@@ -165,7 +182,13 @@ impl Contract {
             ("2. financing base", k.financing_base.to_string()),
             ("3. financing goal", k.financing_goal.to_string()),
             ("4. contract form", k.contract_form.to_string()),
-            ("5. term", format!("{} ({}-{})", k.term, self.term.first_year, self.term.last_year)),
+            (
+                "5. term",
+                format!(
+                    "{} ({}-{})",
+                    k.term, self.term.first_year, self.term.last_year
+                ),
+            ),
             (
                 "6. risk allocation",
                 format!(
@@ -189,7 +212,9 @@ impl Contract {
                 n(d);
             }
         }
-        self.parties.iter_mut().for_each(|p| no(&mut p.contribution));
+        self.parties
+            .iter_mut()
+            .for_each(|p| no(&mut p.contribution));
         if let Some(b) = &mut self.baseline {
             n(&mut b.cost);
             match &mut b.trend {
@@ -224,7 +249,10 @@ impl Contract {
         }
         if let Some(s) = &mut p.shared_savings {
             match &mut s.corridor {
-                Corridor::Fixed { min_savings_rate, min_loss_rate } => {
+                Corridor::Fixed {
+                    min_savings_rate,
+                    min_loss_rate,
+                } => {
                     n(min_savings_rate);
                     no(min_loss_rate);
                 }
@@ -239,7 +267,12 @@ impl Contract {
             n(&mut s.min_quality_score);
             match &mut s.loss_share {
                 Some(LossShare::Fixed { rate }) => n(rate),
-                Some(LossShare::QualityScaled { intercept, slope, min, max }) => {
+                Some(LossShare::QualityScaled {
+                    intercept,
+                    slope,
+                    min,
+                    max,
+                }) => {
                     n(intercept);
                     n(slope);
                     n(min);
@@ -270,10 +303,14 @@ impl Contract {
                 n(repayment_rate);
             }
         }
-        self.revenue_guarantees.iter_mut().for_each(|g| n(&mut g.floor));
+        self.revenue_guarantees
+            .iter_mut()
+            .for_each(|g| n(&mut g.floor));
         for t in &mut self.tariff_adjustments {
             n(&mut t.rate);
-            if let Trigger::TargetMet { target, .. } | Trigger::TargetMissed { target, .. } = &mut t.trigger {
+            if let Trigger::TargetMet { target, .. } | Trigger::TargetMissed { target, .. } =
+                &mut t.trigger
+            {
                 n(target);
             }
         }

@@ -116,7 +116,11 @@ impl Date {
         let year = text.get(0..4)?.parse().ok()?;
         let month = text.get(5..7)?.parse().ok()?;
         let day = text.get(8..10)?.parse().ok()?;
-        if !text.bytes().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()) {
+        if !text
+            .bytes()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        {
             return None;
         }
         Date::new(year, month, day)

@@ -127,7 +127,12 @@ pub(crate) fn parse(file: &str, text: &str) -> (Option<Contract>, Vec<Diagnostic
         Ok(doc) => doc,
         Err(e) => {
             let at = e.span().map(|s| p.lines.pos(s.start)).unwrap_or(Pos::START);
-            let flat: Vec<&str> = e.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let flat: Vec<&str> = e
+                .message()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
             let message = format!("not valid TOML: {}", flat.join("; "));
             p.err(at, "", message);
             return (None, p.diags, p.spans);
@@ -231,7 +236,11 @@ impl<'s> Parser<'s> {
                 Some(s)
             }
             _ => {
-                self.err(at, path, format!("expected a string, found {}", value_kind(v)));
+                self.err(
+                    at,
+                    path,
+                    format!("expected a string, found {}", value_kind(v)),
+                );
                 None
             }
         }
@@ -255,13 +264,21 @@ impl<'s> Parser<'s> {
             Value::Integer(i) => {
                 let n = *i.value();
                 if n < min || n > max {
-                    self.err(at, path, format!("must be between {min} and {max}, found {n}"));
+                    self.err(
+                        at,
+                        path,
+                        format!("must be between {min} and {max}, found {n}"),
+                    );
                     return None;
                 }
                 Some(n)
             }
             _ => {
-                self.err(at, path, format!("expected an integer, found {}", value_kind(v)));
+                self.err(
+                    at,
+                    path,
+                    format!("expected an integer, found {}", value_kind(v)),
+                );
                 None
             }
         }
@@ -276,7 +293,11 @@ impl<'s> Parser<'s> {
         match v {
             Value::Boolean(b) => Some(*b.value()),
             _ => {
-                self.err(at, path, format!("expected true or false, found {}", value_kind(v)));
+                self.err(
+                    at,
+                    path,
+                    format!("expected true or false, found {}", value_kind(v)),
+                );
                 None
             }
         }
@@ -307,7 +328,11 @@ impl<'s> Parser<'s> {
             Value::Datetime(d) => d.value().to_string(),
             Value::String(s) => s.value().to_string(),
             _ => {
-                self.err(at, path, format!("expected a date YYYY-MM-DD, found {}", value_kind(v)));
+                self.err(
+                    at,
+                    path,
+                    format!("expected a date YYYY-MM-DD, found {}", value_kind(v)),
+                );
                 return None;
             }
         };
@@ -333,7 +358,11 @@ impl<'s> Parser<'s> {
             }
             Value::String(s) => (s.value().trim().to_string(), true),
             _ => {
-                self.err(at, path, format!("expected a number, found {}", value_kind(v)));
+                self.err(
+                    at,
+                    path,
+                    format!("expected a number, found {}", value_kind(v)),
+                );
                 return None;
             }
         };
@@ -380,11 +409,19 @@ impl<'s> Parser<'s> {
         let d = d.normalize();
         if num == Num::Money {
             if d.is_sign_negative() && !d.is_zero() {
-                self.err(at, path, format!("amount must not be negative, found {raw}"));
+                self.err(
+                    at,
+                    path,
+                    format!("amount must not be negative, found {raw}"),
+                );
                 return None;
             }
             if d.scale() > 2 {
-                self.err(at, path, format!("amount has more than two decimals (cents): {raw}"));
+                self.err(
+                    at,
+                    path,
+                    format!("amount has more than two decimals (cents): {raw}"),
+                );
                 return None;
             }
         }
@@ -406,7 +443,10 @@ impl<'s> Parser<'s> {
 
     fn req_str(&mut self, t: &Tbl<'_>, key: &str) -> String {
         match self.get(t, key) {
-            Some((item, path, at)) => self.value(item, &path, at, "a string").and_then(|v| self.as_str(v, &path, at)).unwrap_or_default(),
+            Some((item, path, at)) => self
+                .value(item, &path, at, "a string")
+                .and_then(|v| self.as_str(v, &path, at))
+                .unwrap_or_default(),
             None => {
                 self.missing(t, key);
                 String::new()
@@ -416,14 +456,20 @@ impl<'s> Parser<'s> {
 
     fn opt_str(&mut self, t: &Tbl<'_>, key: &str) -> String {
         match self.get(t, key) {
-            Some((item, path, at)) => self.value(item, &path, at, "a string").and_then(|v| self.as_str(v, &path, at)).unwrap_or_default(),
+            Some((item, path, at)) => self
+                .value(item, &path, at, "a string")
+                .and_then(|v| self.as_str(v, &path, at))
+                .unwrap_or_default(),
             None => String::new(),
         }
     }
 
     fn req_id(&mut self, t: &Tbl<'_>, key: &str) -> String {
         match self.get(t, key) {
-            Some((item, path, at)) => self.value(item, &path, at, "an id").and_then(|v| self.as_id(v, &path, at)).unwrap_or_default(),
+            Some((item, path, at)) => self
+                .value(item, &path, at, "an id")
+                .and_then(|v| self.as_id(v, &path, at))
+                .unwrap_or_default(),
             None => {
                 self.missing(t, key);
                 String::new()
@@ -439,7 +485,10 @@ impl<'s> Parser<'s> {
 
     fn req_year(&mut self, t: &Tbl<'_>, key: &str) -> u16 {
         match self.get(t, key) {
-            Some((item, path, at)) => self.value(item, &path, at, "a year").and_then(|v| self.as_year(v, &path, at)).unwrap_or(0),
+            Some((item, path, at)) => self
+                .value(item, &path, at, "a year")
+                .and_then(|v| self.as_year(v, &path, at))
+                .unwrap_or(0),
             None => {
                 self.missing(t, key);
                 0
@@ -449,14 +498,20 @@ impl<'s> Parser<'s> {
 
     fn opt_bool(&mut self, t: &Tbl<'_>, key: &str, default: bool) -> bool {
         match self.get(t, key) {
-            Some((item, path, at)) => self.value(item, &path, at, "true or false").and_then(|v| self.as_bool(v, &path, at)).unwrap_or(default),
+            Some((item, path, at)) => self
+                .value(item, &path, at, "true or false")
+                .and_then(|v| self.as_bool(v, &path, at))
+                .unwrap_or(default),
             None => default,
         }
     }
 
     fn req_choice<E: Choice>(&mut self, t: &Tbl<'_>, key: &str) -> E {
         match self.get(t, key) {
-            Some((item, path, at)) => self.value(item, &path, at, "a string").and_then(|v| self.as_choice(v, &path, at)).unwrap_or(E::ALL[0].1),
+            Some((item, path, at)) => self
+                .value(item, &path, at, "a string")
+                .and_then(|v| self.as_choice(v, &path, at))
+                .unwrap_or(E::ALL[0].1),
             None => {
                 self.missing(t, key);
                 E::ALL[0].1
@@ -466,14 +521,20 @@ impl<'s> Parser<'s> {
 
     fn opt_choice<E: Choice>(&mut self, t: &Tbl<'_>, key: &str, default: E) -> E {
         match self.get(t, key) {
-            Some((item, path, at)) => self.value(item, &path, at, "a string").and_then(|v| self.as_choice(v, &path, at)).unwrap_or(default),
+            Some((item, path, at)) => self
+                .value(item, &path, at, "a string")
+                .and_then(|v| self.as_choice(v, &path, at))
+                .unwrap_or(default),
             None => default,
         }
     }
 
     fn req_num(&mut self, t: &Tbl<'_>, key: &str, num: Num) -> Decimal {
         match self.get(t, key) {
-            Some((item, path, at)) => self.value(item, &path, at, "a number").and_then(|v| self.as_decimal(v, &path, at, num)).unwrap_or_default(),
+            Some((item, path, at)) => self
+                .value(item, &path, at, "a number")
+                .and_then(|v| self.as_decimal(v, &path, at, num))
+                .unwrap_or_default(),
             None => {
                 self.missing(t, key);
                 Decimal::ZERO
@@ -509,7 +570,13 @@ impl<'s> Parser<'s> {
 
     /// The tables of an array of tables (`[[key]]` or an inline array of
     /// inline tables), each with its path `key[i]`.
-    fn list<'d>(&mut self, t: &Tbl<'d>, key: &str, allowed: &[&'static str], max: usize) -> Vec<Tbl<'d>> {
+    fn list<'d>(
+        &mut self,
+        t: &Tbl<'d>,
+        key: &str,
+        allowed: &[&'static str],
+        max: usize,
+    ) -> Vec<Tbl<'d>> {
         let Some((item, path, at)) = self.get(t, key) else {
             return Vec::new();
         };
@@ -528,13 +595,21 @@ impl<'s> Parser<'s> {
                         Some(table) => tables.push((table, pos)),
                         None => {
                             let p = format!("{path}[{i}]");
-                            self.err(pos, &p, format!("expected a table, found {}", v.type_name()));
+                            self.err(
+                                pos,
+                                &p,
+                                format!("expected a table, found {}", v.type_name()),
+                            );
                         }
                     }
                 }
             }
             _ => {
-                self.err(at, &path, format!("expected a list of tables, found {}", kind(item)));
+                self.err(
+                    at,
+                    &path,
+                    format!("expected a list of tables, found {}", kind(item)),
+                );
                 return Vec::new();
             }
         }
@@ -582,7 +657,11 @@ impl<'s> Parser<'s> {
     }
 
     /// The entries of a sub-table used as a map (`{ ziekenhuis = 0.5, ... }`).
-    fn map_entries<'d>(&mut self, t: &Tbl<'d>, key: &str) -> Option<Vec<(String, &'d Item, String, Pos)>> {
+    fn map_entries<'d>(
+        &mut self,
+        t: &Tbl<'d>,
+        key: &str,
+    ) -> Option<Vec<(String, &'d Item, String, Pos)>> {
         let (item, path, at) = self.get(t, key)?;
         let Some(table) = item.as_table_like() else {
             self.err(at, &path, format!("expected a table, found {}", kind(item)));
@@ -651,9 +730,24 @@ impl<'s> Parser<'s> {
             Pos::START,
             root,
             &[
-                "format", "id", "title", "description", "currency", "rounding", "term", "knobs",
-                "parties", "population", "baseline", "indicators", "payments", "impulse",
-                "revenue_guarantees", "tariff_adjustments", "distribution", "monitoring",
+                "format",
+                "id",
+                "title",
+                "description",
+                "currency",
+                "rounding",
+                "term",
+                "knobs",
+                "parties",
+                "population",
+                "baseline",
+                "indicators",
+                "payments",
+                "impulse",
+                "revenue_guarantees",
+                "tariff_adjustments",
+                "distribution",
+                "monitoring",
             ],
         );
         let format = match self.get(&t, "format") {
@@ -671,7 +765,11 @@ impl<'s> Parser<'s> {
         let id = self.req_str(&t, "id");
         if !id.is_empty() && !valid_id_len(&id, 64) {
             let at = self.spans.get("id").copied().unwrap_or(Pos::START);
-            self.err(at, "id", format!("\"{id}\" is not a valid contract id (1 to 64 of a-z, 0-9 and -)"));
+            self.err(
+                at,
+                "id",
+                format!("\"{id}\" is not a valid contract id (1 to 64 of a-z, 0-9 and -)"),
+            );
         }
         let title = self.req_str(&t, "title");
         let description = self.opt_str(&t, "description");
@@ -693,7 +791,11 @@ impl<'s> Parser<'s> {
         let who = Who {
             providers: ids_with_role(&sound, Role::Provider),
             payers: ids_with_role(&sound, Role::Payer),
-            signatories: sound.iter().filter(|p| p.signatory).map(|p| p.id.clone()).collect(),
+            signatories: sound
+                .iter()
+                .filter(|p| p.signatory)
+                .map(|p| p.id.clone())
+                .collect(),
         };
         let population = self.population(&t);
         let baseline = self.baseline(&t);
@@ -728,8 +830,13 @@ impl<'s> Parser<'s> {
     }
 
     fn term(&mut self, root: &Tbl<'_>) -> Term {
-        let mut term = Term { first_year: 0, last_year: 0, review_dates: Vec::new() };
-        let Some(t) = self.req_sub(root, "term", &["first_year", "last_year", "review_dates"]) else {
+        let mut term = Term {
+            first_year: 0,
+            last_year: 0,
+            review_dates: Vec::new(),
+        };
+        let Some(t) = self.req_sub(root, "term", &["first_year", "last_year", "review_dates"])
+        else {
             return term;
         };
         term.first_year = self.req_year(&t, "first_year");
@@ -750,8 +857,15 @@ impl<'s> Parser<'s> {
             root,
             "knobs",
             &[
-                "scope", "financing_base", "financing_goal", "contract_form", "term",
-                "risk_allocation", "chain_partners", "provider_reward", "condition_scope",
+                "scope",
+                "financing_base",
+                "financing_goal",
+                "contract_form",
+                "term",
+                "risk_allocation",
+                "chain_partners",
+                "provider_reward",
+                "condition_scope",
             ],
         );
         let Some(t) = t else {
@@ -829,13 +943,22 @@ impl<'s> Parser<'s> {
             let name = self.req_str(&t, "name");
             let role = self.req_choice(&t, "role");
             let key = match self.get(&t, "key") {
-                Some((item, path, at)) => self.value(item, &path, at, "a string").and_then(|v| self.as_str(v, &path, at)),
+                Some((item, path, at)) => self
+                    .value(item, &path, at, "a string")
+                    .and_then(|v| self.as_str(v, &path, at)),
                 None => None,
             };
             let signatory = self.opt_bool(&t, "signatory", false);
             let contribution = self.opt_num(&t, "contribution", Num::Money);
             self.finish(&t);
-            out.push(Party { id, name, role, key, signatory, contribution });
+            out.push(Party {
+                id,
+                name,
+                role,
+                key,
+                signatory,
+                contribution,
+            });
         }
         out
     }
@@ -851,7 +974,13 @@ impl<'s> Parser<'s> {
         let Some(t) = self.req_sub(
             root,
             "population",
-            &["description", "condition", "attribution", "size_indicator", "expected_size"],
+            &[
+                "description",
+                "condition",
+                "attribution",
+                "size_indicator",
+                "expected_size",
+            ],
         ) else {
             return pop;
         };
@@ -873,7 +1002,14 @@ impl<'s> Parser<'s> {
         let t = self.sub(
             root,
             "baseline",
-            &["base_year", "unit", "cost", "source", "trend", "risk_adjustment"],
+            &[
+                "base_year",
+                "unit",
+                "cost",
+                "source",
+                "trend",
+                "risk_adjustment",
+            ],
         )?;
         let base_year = self.req_year(&t, "base_year");
         let unit = self.req_choice(&t, "unit");
@@ -882,7 +1018,14 @@ impl<'s> Parser<'s> {
         let trend = self.trend(&t);
         let risk_adjustment = self.risk_adjustment(&t);
         self.finish(&t);
-        Some(Baseline { base_year, unit, cost, source, trend, risk_adjustment })
+        Some(Baseline {
+            base_year,
+            unit,
+            cost,
+            source,
+            trend,
+            risk_adjustment,
+        })
     }
 
     /// The `method` of a tagged table, read before the other keys.
@@ -899,14 +1042,18 @@ impl<'s> Parser<'s> {
     }
 
     fn trend(&mut self, root: &Tbl<'_>) -> Trend {
-        let fallback = Trend::FixedRate { rate: Decimal::ZERO };
+        let fallback = Trend::FixedRate {
+            rate: Decimal::ZERO,
+        };
         let Some(mut t) = self.req_sub(root, "trend", &["method"]) else {
             return fallback;
         };
         let trend = match self.method::<TrendMethod>(&t) {
             Some(TrendMethod::FixedRate) => {
                 t.allowed.push("rate");
-                Trend::FixedRate { rate: self.req_num(&t, "rate", Num::Rate) }
+                Trend::FixedRate {
+                    rate: self.req_num(&t, "rate", Num::Rate),
+                }
             }
             Some(TrendMethod::RatesPerYear) => {
                 t.allowed.push("rates");
@@ -915,7 +1062,10 @@ impl<'s> Parser<'s> {
                     self.missing(&t, "rates");
                 }
                 for (key, item, path, at) in self.map_entries(&t, "rates").unwrap_or_default() {
-                    let year = key.parse::<u16>().ok().filter(|y| (2000..=2100).contains(y));
+                    let year = key
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|y| (2000..=2100).contains(y));
                     let Some(year) = year else {
                         let kp = self.spans.get(&path).copied().unwrap_or(at);
                         self.err(kp, &path, format!("\"{key}\" is not a year (2000 to 2100)"));
@@ -932,11 +1082,15 @@ impl<'s> Parser<'s> {
             }
             Some(TrendMethod::MeasuredRate) => {
                 t.allowed.push("indicator");
-                Trend::MeasuredRate { indicator: self.req_id(&t, "indicator") }
+                Trend::MeasuredRate {
+                    indicator: self.req_id(&t, "indicator"),
+                }
             }
             Some(TrendMethod::MeasuredIndex) => {
                 t.allowed.push("indicator");
-                Trend::MeasuredIndex { indicator: self.req_id(&t, "indicator") }
+                Trend::MeasuredIndex {
+                    indicator: self.req_id(&t, "indicator"),
+                }
             }
             None => {
                 t.allowed.extend(["rate", "rates", "indicator"]);
@@ -959,11 +1113,15 @@ impl<'s> Parser<'s> {
             }
             Some(RiskMethod::Fixed) => {
                 t.allowed.push("factor");
-                RiskAdjustment::Fixed { factor: self.req_num(&t, "factor", Num::Plain) }
+                RiskAdjustment::Fixed {
+                    factor: self.req_num(&t, "factor", Num::Plain),
+                }
             }
             Some(RiskMethod::Measured) => {
                 t.allowed.push("indicator");
-                RiskAdjustment::Measured { indicator: self.req_id(&t, "indicator") }
+                RiskAdjustment::Measured {
+                    indicator: self.req_id(&t, "indicator"),
+                }
             }
         };
         self.finish(&t);
@@ -975,8 +1133,16 @@ impl<'s> Parser<'s> {
             root,
             "indicators",
             &[
-                "id", "name", "unit", "direction", "period", "aggregation", "source", "agreed_by",
-                "method", "quality",
+                "id",
+                "name",
+                "unit",
+                "direction",
+                "period",
+                "aggregation",
+                "source",
+                "agreed_by",
+                "method",
+                "quality",
             ],
             MAX_INDICATORS,
         );
@@ -987,27 +1153,37 @@ impl<'s> Parser<'s> {
             let unit: Unit = self.req_choice(&t, "unit");
             let direction = self.req_choice(&t, "direction");
             let period = self.opt_choice(&t, "period", Period::Year);
-            let default_agg = if unit.is_additive() { Aggregation::Sum } else { Aggregation::Mean };
+            let default_agg = if unit.is_additive() {
+                Aggregation::Sum
+            } else {
+                Aggregation::Mean
+            };
             let aggregation = self.opt_choice(&t, "aggregation", default_agg);
             let source = self.req_id(&t, "source");
             let agreed_by = match self.id_list(&t, "agreed_by") {
                 Some(list) => list,
-                None => who.signatories.iter().filter(|s| **s != source).cloned().collect(),
+                None => who
+                    .signatories
+                    .iter()
+                    .filter(|s| **s != source)
+                    .cloned()
+                    .collect(),
             };
             let method = self.opt_str(&t, "method");
-            let quality = match self.sub(&t, "quality", &["threshold", "target", "weight", "scoring"]) {
-                Some(q) => {
-                    let quality = Quality {
-                        threshold: self.req_num(&q, "threshold", Num::Plain),
-                        target: self.req_num(&q, "target", Num::Plain),
-                        weight: self.req_num(&q, "weight", Num::Rate),
-                        scoring: self.opt_choice(&q, "scoring", Scoring::Linear),
-                    };
-                    self.finish(&q);
-                    Some(quality)
-                }
-                None => None,
-            };
+            let quality =
+                match self.sub(&t, "quality", &["threshold", "target", "weight", "scoring"]) {
+                    Some(q) => {
+                        let quality = Quality {
+                            threshold: self.req_num(&q, "threshold", Num::Plain),
+                            target: self.req_num(&q, "target", Num::Plain),
+                            weight: self.req_num(&q, "weight", Num::Rate),
+                            scoring: self.opt_choice(&q, "scoring", Scoring::Linear),
+                        };
+                        self.finish(&q);
+                        Some(quality)
+                    }
+                    None => None,
+                };
             self.finish(&t);
             out.push(Indicator {
                 id,
@@ -1037,7 +1213,11 @@ impl<'s> Parser<'s> {
             Some(id) => id,
             None => {
                 let path = join(&t.path, key);
-                self.err(t.at, &path, format!("missing required field (the contract has several {kind}s)"));
+                self.err(
+                    t.at,
+                    &path,
+                    format!("missing required field (the contract has several {kind}s)"),
+                );
                 String::new()
             }
         }
@@ -1064,7 +1244,13 @@ impl<'s> Parser<'s> {
         let Some(t) = self.req_sub(
             root,
             "payments",
-            &["volume", "pay_for_performance", "shared_savings", "bundled", "capitation"],
+            &[
+                "volume",
+                "pay_for_performance",
+                "shared_savings",
+                "bundled",
+                "capitation",
+            ],
         ) else {
             return payments;
         };
@@ -1088,8 +1274,16 @@ impl<'s> Parser<'s> {
             &t,
             "activities",
             &[
-                "id", "name", "code", "unit", "price", "quantity_indicator", "provider", "payer",
-                "funding", "max_amount_per_year",
+                "id",
+                "name",
+                "code",
+                "unit",
+                "price",
+                "quantity_indicator",
+                "provider",
+                "payer",
+                "funding",
+                "max_amount_per_year",
             ],
             MAX_LIST,
         ) {
@@ -1149,7 +1343,11 @@ impl<'s> Parser<'s> {
             Some(f) => f,
             None => {
                 let path = join(&t.path, "funding");
-                self.err(t.at, &path, "missing required field (no funding stream on the line or its component)");
+                self.err(
+                    t.at,
+                    &path,
+                    "missing required field (no funding stream on the line or its component)",
+                );
                 Funding::ALL[0].1
             }
         }
@@ -1165,7 +1363,16 @@ impl<'s> Parser<'s> {
         for b in self.list(
             &t,
             "bonuses",
-            &["id", "indicator", "target", "amount", "basis", "recipient", "payer", "funding"],
+            &[
+                "id",
+                "indicator",
+                "target",
+                "amount",
+                "basis",
+                "recipient",
+                "payer",
+                "funding",
+            ],
             MAX_LIST,
         ) {
             let bonus = Bonus {
@@ -1190,9 +1397,21 @@ impl<'s> Parser<'s> {
             root,
             "shared_savings",
             &[
-                "funding", "payer", "recipient", "sided", "actual_cost_indicator", "corridor",
-                "sharing_base", "provider_share", "quality_scaling", "min_quality_score",
-                "loss_share", "withhold", "savings_cap", "loss_cap", "carry_forward_losses",
+                "funding",
+                "payer",
+                "recipient",
+                "sided",
+                "actual_cost_indicator",
+                "corridor",
+                "sharing_base",
+                "provider_share",
+                "quality_scaling",
+                "min_quality_score",
+                "loss_share",
+                "withhold",
+                "savings_cap",
+                "loss_cap",
+                "carry_forward_losses",
             ],
         )?;
         let funding = self.req_choice(&t, "funding");
@@ -1208,7 +1427,9 @@ impl<'s> Parser<'s> {
             .opt_num(&t, "min_quality_score", Num::Rate)
             .unwrap_or(Decimal::ZERO);
         let loss_share = self.loss_share(&t);
-        let withhold = self.opt_num(&t, "withhold", Num::Rate).unwrap_or(Decimal::ZERO);
+        let withhold = self
+            .opt_num(&t, "withhold", Num::Rate)
+            .unwrap_or(Decimal::ZERO);
         let savings_cap = self.opt_num(&t, "savings_cap", Num::Rate);
         let loss_cap = self.opt_num(&t, "loss_cap", Num::Rate);
         let carry_forward_losses = self.opt_bool(&t, "carry_forward_losses", false);
@@ -1233,7 +1454,10 @@ impl<'s> Parser<'s> {
     }
 
     fn corridor(&mut self, root: &Tbl<'_>) -> Corridor {
-        let fallback = Corridor::Fixed { min_savings_rate: Decimal::ZERO, min_loss_rate: None };
+        let fallback = Corridor::Fixed {
+            min_savings_rate: Decimal::ZERO,
+            min_loss_rate: None,
+        };
         let Some(mut t) = self.req_sub(root, "corridor", &["method"]) else {
             return fallback;
         };
@@ -1251,7 +1475,12 @@ impl<'s> Parser<'s> {
                     self.missing(&t, "rows");
                 }
                 let mut rows = Vec::new();
-                for r in self.list(&t, "rows", &["population", "min_savings_rate", "min_loss_rate"], MAX_LIST) {
+                for r in self.list(
+                    &t,
+                    "rows",
+                    &["population", "min_savings_rate", "min_loss_rate"],
+                    MAX_LIST,
+                ) {
                     let population = match self.get(&r, "population") {
                         Some((item, path, at)) => self
                             .value(item, &path, at, "an integer")
@@ -1274,7 +1503,8 @@ impl<'s> Parser<'s> {
                 Corridor::PopulationTable { rows }
             }
             None => {
-                t.allowed.extend(["min_savings_rate", "min_loss_rate", "rows"]);
+                t.allowed
+                    .extend(["min_savings_rate", "min_loss_rate", "rows"]);
                 fallback
             }
         };
@@ -1287,20 +1517,27 @@ impl<'s> Parser<'s> {
         let share = match self.method::<LossMethod>(&t) {
             Some(LossMethod::Fixed) => {
                 t.allowed.push("rate");
-                LossShare::Fixed { rate: self.req_num(&t, "rate", Num::Rate) }
+                LossShare::Fixed {
+                    rate: self.req_num(&t, "rate", Num::Rate),
+                }
             }
             Some(LossMethod::QualityScaled) => {
                 t.allowed.extend(["intercept", "slope", "min", "max"]);
                 LossShare::QualityScaled {
-                    intercept: self.opt_num(&t, "intercept", Num::Rate).unwrap_or(Decimal::ONE),
+                    intercept: self
+                        .opt_num(&t, "intercept", Num::Rate)
+                        .unwrap_or(Decimal::ONE),
                     slope: self.req_num(&t, "slope", Num::Rate),
                     min: self.req_num(&t, "min", Num::Rate),
                     max: self.req_num(&t, "max", Num::Rate),
                 }
             }
             None => {
-                t.allowed.extend(["rate", "intercept", "slope", "min", "max"]);
-                LossShare::Fixed { rate: Decimal::ZERO }
+                t.allowed
+                    .extend(["rate", "intercept", "slope", "min", "max"]);
+                LossShare::Fixed {
+                    rate: Decimal::ZERO,
+                }
             }
         };
         self.finish(&t);
@@ -1312,8 +1549,15 @@ impl<'s> Parser<'s> {
             root,
             "bundled",
             &[
-                "funding", "payer", "recipient", "episode", "target_price", "episodes_indicator",
-                "actual_cost_indicator", "stop_gain", "stop_loss",
+                "funding",
+                "payer",
+                "recipient",
+                "episode",
+                "target_price",
+                "episodes_indicator",
+                "actual_cost_indicator",
+                "stop_gain",
+                "stop_loss",
             ],
         )?;
         let b = Bundled {
@@ -1336,8 +1580,13 @@ impl<'s> Parser<'s> {
             root,
             "capitation",
             &[
-                "funding", "payer", "recipient", "amount_per_member", "members_indicator",
-                "actual_cost_indicator", "risk_corridors",
+                "funding",
+                "payer",
+                "recipient",
+                "amount_per_member",
+                "members_indicator",
+                "actual_cost_indicator",
+                "risk_corridors",
             ],
         )?;
         let funding = self.req_choice(&t, "funding");
@@ -1347,7 +1596,12 @@ impl<'s> Parser<'s> {
         let members_indicator = self.req_id(&t, "members_indicator");
         let actual_cost_indicator = self.req_id(&t, "actual_cost_indicator");
         let mut risk_corridors = Vec::new();
-        for b in self.list(&t, "risk_corridors", &["from", "to", "provider_share"], MAX_LIST) {
+        for b in self.list(
+            &t,
+            "risk_corridors",
+            &["from", "to", "provider_share"],
+            MAX_LIST,
+        ) {
             let band = RiskBand {
                 from: self.req_num(&b, "from", Num::Rate),
                 to: self.opt_num(&b, "to", Num::Rate),
@@ -1374,8 +1628,15 @@ impl<'s> Parser<'s> {
             root,
             "impulse",
             &[
-                "year", "recipient", "payer", "amount", "kind", "repayment_rate",
-                "remaining_at_end", "funding", "purpose",
+                "year",
+                "recipient",
+                "payer",
+                "amount",
+                "kind",
+                "repayment_rate",
+                "remaining_at_end",
+                "funding",
+                "purpose",
             ],
             MAX_LIST,
         ) {
@@ -1414,7 +1675,15 @@ impl<'s> Parser<'s> {
             let funding = self.req_choice(&t, "funding");
             let purpose = self.req_str(&t, "purpose");
             self.finish(&t);
-            out.push(Impulse { year, recipient, payer, amount, kind, funding, purpose });
+            out.push(Impulse {
+                year,
+                recipient,
+                payer,
+                amount,
+                kind,
+                funding,
+                purpose,
+            });
         }
         out
     }
@@ -1424,7 +1693,14 @@ impl<'s> Parser<'s> {
         for t in self.list(
             root,
             "revenue_guarantees",
-            &["provider", "payer", "floor", "years", "revenue_indicator", "funding"],
+            &[
+                "provider",
+                "payer",
+                "floor",
+                "years",
+                "revenue_indicator",
+                "funding",
+            ],
             MAX_LIST,
         ) {
             let provider = self.party_or_single(&t, "provider", &who.providers, "provider");
@@ -1440,7 +1716,14 @@ impl<'s> Parser<'s> {
             let revenue_indicator = self.opt_id(&t, "revenue_indicator");
             let funding = self.req_choice(&t, "funding");
             self.finish(&t);
-            out.push(RevenueGuarantee { provider, payer, floor, years, revenue_indicator, funding });
+            out.push(RevenueGuarantee {
+                provider,
+                payer,
+                floor,
+                years,
+                revenue_indicator,
+                funding,
+            });
         }
         out
     }
@@ -1495,7 +1778,14 @@ impl<'s> Parser<'s> {
             };
             let reason = self.req_str(&t, "reason");
             self.finish(&t);
-            out.push(TariffAdjustment { id, kind, rate, applies_to, trigger, reason });
+            out.push(TariffAdjustment {
+                id,
+                kind,
+                rate,
+                applies_to,
+                trigger,
+                reason,
+            });
         }
         out
     }
@@ -1504,14 +1794,23 @@ impl<'s> Parser<'s> {
         let t = self.sub(root, "distribution", &["providers", "payers"]);
         let single_provider = ProviderDistribution {
             rule: ProviderRule::Fixed {
-                shares: who.providers.iter().take(1).map(|p| (p.clone(), Decimal::ONE)).collect(),
+                shares: who
+                    .providers
+                    .iter()
+                    .take(1)
+                    .map(|p| (p.clone(), Decimal::ONE))
+                    .collect(),
             },
             remainder: Remainder::LargestRemainder,
         };
         let by_contribution = PayerDistribution {
             rule: if who.payers.len() == 1 {
                 PayerRule::Fixed {
-                    shares: who.payers.iter().map(|p| (p.clone(), Decimal::ONE)).collect(),
+                    shares: who
+                        .payers
+                        .iter()
+                        .map(|p| (p.clone(), Decimal::ONE))
+                        .collect(),
                 }
             } else {
                 PayerRule::ByContribution
@@ -1526,14 +1825,19 @@ impl<'s> Parser<'s> {
                     "missing required field (the contract has several providers)",
                 );
             }
-            return Distribution { providers: single_provider, payers: by_contribution };
+            return Distribution {
+                providers: single_provider,
+                payers: by_contribution,
+            };
         };
         let providers = match self.sub(&t, "providers", &["method", "remainder"]) {
             Some(mut p) => {
                 let rule = match self.method::<ProviderMethod>(&p) {
                     Some(ProviderMethod::Fixed) => {
                         p.allowed.push("shares");
-                        ProviderRule::Fixed { shares: self.shares(&p) }
+                        ProviderRule::Fixed {
+                            shares: self.shares(&p),
+                        }
                     }
                     Some(ProviderMethod::ByIndicator) => {
                         p.allowed.push("indicators");
@@ -1541,7 +1845,9 @@ impl<'s> Parser<'s> {
                             self.missing(&p, "indicators");
                         }
                         let mut indicators = BTreeMap::new();
-                        for (k, item, path, at) in self.map_entries(&p, "indicators").unwrap_or_default() {
+                        for (k, item, path, at) in
+                            self.map_entries(&p, "indicators").unwrap_or_default()
+                        {
                             if let Some(id) = self
                                 .value(item, &path, at, "an id")
                                 .and_then(|v| self.as_id(v, &path, at))
@@ -1577,7 +1883,9 @@ impl<'s> Parser<'s> {
                     Some(PayerMethod::ByContribution) => PayerRule::ByContribution,
                     Some(PayerMethod::Fixed) => {
                         p.allowed.push("shares");
-                        PayerRule::Fixed { shares: self.shares(&p) }
+                        PayerRule::Fixed {
+                            shares: self.shares(&p),
+                        }
                     }
                     None => {
                         p.allowed.push("shares");
@@ -1620,7 +1928,12 @@ impl<'s> Parser<'s> {
         let Some(t) = self.sub(
             root,
             "monitoring",
-            &["reporting", "missing_measurement", "below_quality_gate", "notes"],
+            &[
+                "reporting",
+                "missing_measurement",
+                "below_quality_gate",
+                "notes",
+            ],
         ) else {
             return m;
         };
@@ -1634,7 +1947,11 @@ impl<'s> Parser<'s> {
 }
 
 fn ids_with_role(parties: &[Party], role: Role) -> Vec<String> {
-    parties.iter().filter(|p| p.role == role && !p.id.is_empty()).map(|p| p.id.clone()).collect()
+    parties
+        .iter()
+        .filter(|p| p.role == role && !p.id.is_empty())
+        .map(|p| p.id.clone())
+        .collect()
 }
 
 super::choice::choice! {

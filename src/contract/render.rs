@@ -40,7 +40,9 @@ fn who(c: &Contract, id: &Option<String>, split: &str) -> String {
 }
 
 fn name(c: &Contract, id: &str) -> String {
-    c.party(id).map(|p| format!("{} ({id})", p.name)).unwrap_or_else(|| id.to_string())
+    c.party(id)
+        .map(|p| format!("{} ({id})", p.name))
+        .unwrap_or_else(|| id.to_string())
 }
 
 impl Contract {
@@ -90,7 +92,14 @@ impl Contract {
             if let Some(x) = p.contribution {
                 extra.push(format!("contributes {} a year", money(x)));
             }
-            writeln!(o, "  {:<14} {:<19} {}  [{}]", p.id, p.role.word(), p.name, extra.join(", "))?;
+            writeln!(
+                o,
+                "  {:<14} {:<19} {}  [{}]",
+                p.id,
+                p.role.word(),
+                p.name,
+                extra.join(", ")
+            )?;
         }
 
         writeln!(o, "\nKnobs (Bijlage 3)")?;
@@ -104,22 +113,38 @@ impl Contract {
         if !pop.condition.is_empty() {
             writeln!(o, "  condition: {}", pop.condition)?;
         }
-        writeln!(o, "  attribution: {}; size measured by {}", pop.attribution, pop.size_indicator)?;
+        writeln!(
+            o,
+            "  attribution: {}; size measured by {}",
+            pop.attribution, pop.size_indicator
+        )?;
         if let Some(n) = pop.expected_size {
             writeln!(o, "  expected size: {n}")?;
         }
 
         if let Some(b) = &c.baseline {
             writeln!(o, "\nBaseline")?;
-            writeln!(o, "  {} {} in {} ({})", money(b.cost), b.unit.word().replace('_', " "), b.base_year, b.source)?;
+            writeln!(
+                o,
+                "  {} {} in {} ({})",
+                money(b.cost),
+                b.unit.word().replace('_', " "),
+                b.base_year,
+                b.source
+            )?;
             let trend = match &b.trend {
                 Trend::FixedRate { rate } => format!("{} a year", percent(*rate)),
                 Trend::RatesPerYear { rates } => {
-                    let r: Vec<String> = rates.iter().map(|(y, r)| format!("{y}: {}", percent(*r))).collect();
+                    let r: Vec<String> = rates
+                        .iter()
+                        .map(|(y, r)| format!("{y}: {}", percent(*r)))
+                        .collect();
                     r.join(", ")
                 }
                 Trend::MeasuredRate { indicator } => format!("yearly rate measured by {indicator}"),
-                Trend::MeasuredIndex { indicator } => format!("index {indicator}, year / base year"),
+                Trend::MeasuredIndex { indicator } => {
+                    format!("index {indicator}, year / base year")
+                }
             };
             writeln!(o, "  trend: {trend}")?;
             let risk = match &b.risk_adjustment {
@@ -132,14 +157,29 @@ impl Contract {
 
         writeln!(o, "\nIndicators")?;
         for i in &c.indicators {
-            writeln!(o, "  {}: {} [{}, {}, per {}]", i.id, i.name, i.unit, i.direction.word().replace('_', " "), i.period)?;
-            let agreed = if i.agreed_by.is_empty() { "nobody else".to_string() } else { i.agreed_by.join(", ") };
+            writeln!(
+                o,
+                "  {}: {} [{}, {}, per {}]",
+                i.id,
+                i.name,
+                i.unit,
+                i.direction.word().replace('_', " "),
+                i.period
+            )?;
+            let agreed = if i.agreed_by.is_empty() {
+                "nobody else".to_string()
+            } else {
+                i.agreed_by.join(", ")
+            };
             writeln!(o, "    measured by {}, agreed by {}", i.source, agreed)?;
             if let Some(q) = &i.quality {
                 writeln!(
                     o,
                     "    quality: threshold {}, target {}, weight {} ({})",
-                    q.threshold, q.target, percent(q.weight), q.scoring
+                    q.threshold,
+                    q.target,
+                    percent(q.weight),
+                    q.scoring
                 )?;
             }
         }
@@ -149,11 +189,21 @@ impl Contract {
         if let Some(v) = &p.volume {
             writeln!(o, "  Volume")?;
             for a in &v.activities {
-                let code = if a.code.is_empty() { String::new() } else { format!(" code {}", a.code) };
+                let code = if a.code.is_empty() {
+                    String::new()
+                } else {
+                    format!(" code {}", a.code)
+                };
                 writeln!(
                     o,
                     "    {}{code}: {} per {} x {}, paid by {} to {} ({})",
-                    a.name, money(a.price), a.unit, a.quantity_indicator, a.payer, a.provider, a.funding
+                    a.name,
+                    money(a.price),
+                    a.unit,
+                    a.quantity_indicator,
+                    a.payer,
+                    a.provider,
+                    a.funding
                 )?;
                 if let Some(m) = a.max_amount_per_year {
                     writeln!(o, "      at most {} a year", money(m))?;
@@ -166,7 +216,10 @@ impl Contract {
                     cap.activities.join(" + "),
                     cap.max_quantity,
                     cap.per.word().replace('_', " "),
-                    cap.exposure_indicator.as_ref().map(|e| format!(" (clients: {e})")).unwrap_or_default()
+                    cap.exposure_indicator
+                        .as_ref()
+                        .map(|e| format!(" (clients: {e})"))
+                        .unwrap_or_default()
                 )?;
             }
         }
@@ -191,10 +244,22 @@ impl Contract {
             }
         }
         if let Some(s) = &p.shared_savings {
-            writeln!(o, "  Shared savings ({}, {})", s.sided.word().replace('_', "-"), s.funding)?;
-            writeln!(o, "    actual cost: {}; benchmark from the baseline", s.actual_cost_indicator)?;
+            writeln!(
+                o,
+                "  Shared savings ({}, {})",
+                s.sided.word().replace('_', "-"),
+                s.funding
+            )?;
+            writeln!(
+                o,
+                "    actual cost: {}; benchmark from the baseline",
+                s.actual_cost_indicator
+            )?;
             match &s.corridor {
-                Corridor::Fixed { min_savings_rate, min_loss_rate } => writeln!(
+                Corridor::Fixed {
+                    min_savings_rate,
+                    min_loss_rate,
+                } => writeln!(
                     o,
                     "    corridor: savings {}, losses {}",
                     percent(*min_savings_rate),
@@ -203,18 +268,36 @@ impl Contract {
                 Corridor::PopulationTable { rows } => {
                     writeln!(o, "    corridor by population size (linear between rows):")?;
                     for r in rows {
-                        writeln!(o, "      {:>8}: savings {}, losses {}", r.population, percent(r.min_savings_rate), opt_pct(r.min_loss_rate))?;
+                        writeln!(
+                            o,
+                            "      {:>8}: savings {}, losses {}",
+                            r.population,
+                            percent(r.min_savings_rate),
+                            opt_pct(r.min_loss_rate)
+                        )?;
                     }
                 }
             }
-            writeln!(o, "    sharing: {}", s.sharing_base.word().replace('_', " "))?;
+            writeln!(
+                o,
+                "    sharing: {}",
+                s.sharing_base.word().replace('_', " ")
+            )?;
             let scaled = match s.quality_scaling {
                 QualityScaling::None => "",
                 QualityScaling::Proportional => " x quality score",
             };
-            writeln!(o, "    provider share of savings: {}{scaled}", percent(s.provider_share))?;
+            writeln!(
+                o,
+                "    provider share of savings: {}{scaled}",
+                percent(s.provider_share)
+            )?;
             if !s.min_quality_score.is_zero() {
-                writeln!(o, "    no savings share below quality score {}", percent(s.min_quality_score))?;
+                writeln!(
+                    o,
+                    "    no savings share below quality score {}",
+                    percent(s.min_quality_score)
+                )?;
             }
             match &s.loss_share {
                 Some(LossShare::Fixed { rate }) => writeln!(o, "    provider share of losses: {}", percent(*rate))?,
@@ -244,8 +327,19 @@ impl Contract {
         if let Some(b) = &p.bundled {
             writeln!(o, "  Bundled payment ({})", b.funding)?;
             writeln!(o, "    episode: {}", b.episode)?;
-            writeln!(o, "    target price {} per episode x {}; actual cost {}", money(b.target_price), b.episodes_indicator, b.actual_cost_indicator)?;
-            writeln!(o, "    stop-gain {}, stop-loss {} of target total", opt_pct(b.stop_gain), opt_pct(b.stop_loss))?;
+            writeln!(
+                o,
+                "    target price {} per episode x {}; actual cost {}",
+                money(b.target_price),
+                b.episodes_indicator,
+                b.actual_cost_indicator
+            )?;
+            writeln!(
+                o,
+                "    stop-gain {}, stop-loss {} of target total",
+                opt_pct(b.stop_gain),
+                opt_pct(b.stop_loss)
+            )?;
         }
         if let Some(cp) = &p.capitation {
             writeln!(o, "  Population budget ({})", cp.funding)?;
@@ -272,13 +366,24 @@ impl Contract {
             for i in &c.impulse {
                 let kind = match &i.kind {
                     ImpulseKind::Grant => "grant".to_string(),
-                    ImpulseKind::Advance { repayment_rate, remaining_at_end } => format!(
+                    ImpulseKind::Advance {
+                        repayment_rate,
+                        remaining_at_end,
+                    } => format!(
                         "advance, repaid from {} of later savings shares, rest {} at the end",
                         percent(*repayment_rate),
                         remaining_at_end
                     ),
                 };
-                writeln!(o, "  {}: {} from {} to {} ({kind}; {})", i.year, money(i.amount), i.payer, i.recipient, i.funding)?;
+                writeln!(
+                    o,
+                    "  {}: {} from {} to {} ({kind}; {})",
+                    i.year,
+                    money(i.amount),
+                    i.payer,
+                    i.recipient,
+                    i.funding
+                )?;
                 writeln!(o, "    {}", i.purpose)?;
             }
         }
@@ -295,32 +400,54 @@ impl Contract {
                 years.join(", "),
                 g.payer,
                 g.funding,
-                g.revenue_indicator.as_deref().unwrap_or("this contract's payments")
+                g.revenue_indicator
+                    .as_deref()
+                    .unwrap_or("this contract's payments")
             )?;
         }
         for t in &c.tariff_adjustments {
             let when = match &t.trigger {
                 Trigger::Always => "always".to_string(),
-                Trigger::TargetMet { indicator, target } => format!("when {indicator} reaches {target}"),
-                Trigger::TargetMissed { indicator, target } => format!("when {indicator} misses {target}"),
+                Trigger::TargetMet { indicator, target } => {
+                    format!("when {indicator} reaches {target}")
+                }
+                Trigger::TargetMissed { indicator, target } => {
+                    format!("when {indicator} misses {target}")
+                }
             };
-            writeln!(o, "  tariff {} of {} on {}, {when}: {}", t.kind, percent(t.rate), t.applies_to.join(", "), t.reason)?;
+            writeln!(
+                o,
+                "  tariff {} of {} on {}, {when}: {}",
+                t.kind,
+                percent(t.rate),
+                t.applies_to.join(", "),
+                t.reason
+            )?;
         }
 
         writeln!(o, "\nDistribution")?;
         match &c.distribution.providers.rule {
             ProviderRule::Fixed { shares } => {
-                let s: Vec<String> = shares.iter().map(|(k, v)| format!("{k} {}", percent(*v))).collect();
+                let s: Vec<String> = shares
+                    .iter()
+                    .map(|(k, v)| format!("{k} {}", percent(*v)))
+                    .collect();
                 writeln!(o, "  providers: {}", s.join(", "))?;
             }
             ProviderRule::ByIndicator { indicators } => {
-                let s: Vec<String> = indicators.iter().map(|(k, v)| format!("{k} by {v}")).collect();
+                let s: Vec<String> = indicators
+                    .iter()
+                    .map(|(k, v)| format!("{k} by {v}"))
+                    .collect();
                 writeln!(o, "  providers in proportion to: {}", s.join(", "))?;
             }
         }
         match &c.distribution.payers.rule {
             PayerRule::Fixed { shares } => {
-                let s: Vec<String> = shares.iter().map(|(k, v)| format!("{k} {}", percent(*v))).collect();
+                let s: Vec<String> = shares
+                    .iter()
+                    .map(|(k, v)| format!("{k} {}", percent(*v)))
+                    .collect();
                 writeln!(o, "  payers: {}", s.join(", "))?;
             }
             PayerRule::ByContribution => writeln!(o, "  payers: in proportion to contributions")?,
@@ -334,7 +461,13 @@ impl Contract {
 
         let m = &c.monitoring;
         writeln!(o, "\nMonitoring")?;
-        writeln!(o, "  reporting {}; a missing figure: {}; below the quality gate: {}", m.reporting, m.missing_measurement.word().replace('_', " "), m.below_quality_gate.word().replace('_', " "))?;
+        writeln!(
+            o,
+            "  reporting {}; a missing figure: {}; below the quality gate: {}",
+            m.reporting,
+            m.missing_measurement.word().replace('_', " "),
+            m.below_quality_gate.word().replace('_', " ")
+        )?;
         if !m.notes.is_empty() {
             writeln!(o, "  {}", m.notes)?;
         }

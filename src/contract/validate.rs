@@ -44,7 +44,11 @@ pub fn validate(c: &Contract) -> Vec<Problem> {
 /// Validates a contract; `parties_parsed` is false when the parser already
 /// reported a problem in the parties list.
 pub(crate) fn validate_with(c: &Contract, parties_parsed: bool) -> Vec<Problem> {
-    let mut v = V { c, out: Vec::new(), trust_parties: parties_parsed };
+    let mut v = V {
+        c,
+        out: Vec::new(),
+        trust_parties: parties_parsed,
+    };
     v.identity();
     v.term();
     v.parties();
@@ -62,7 +66,10 @@ pub(crate) fn validate_with(c: &Contract, parties_parsed: bool) -> Vec<Problem> 
 
 impl<'c> V<'c> {
     fn bad(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.out.push(Problem { field: field.into(), message: message.into() });
+        self.out.push(Problem {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     /// `value` must lie in `lo..=hi` (or `lo..hi` when `hi_open`).
@@ -70,7 +77,12 @@ impl<'c> V<'c> {
         if value < lo || value > hi {
             self.bad(
                 field,
-                format!("{what} must be between {} and {}, found {}", pct(lo), pct(hi), pct(value)),
+                format!(
+                    "{what} must be between {} and {}, found {}",
+                    pct(lo),
+                    pct(hi),
+                    pct(value)
+                ),
             );
         }
     }
@@ -81,7 +93,13 @@ impl<'c> V<'c> {
 
     fn cap(&mut self, field: &str, value: Decimal) {
         if value <= Decimal::ZERO || value > Decimal::ONE {
-            self.bad(field, format!("a cap must be above 0% and at most 100%, found {}", pct(value)));
+            self.bad(
+                field,
+                format!(
+                    "a cap must be above 0% and at most 100%, found {}",
+                    pct(value)
+                ),
+            );
         }
     }
 
@@ -93,7 +111,11 @@ impl<'c> V<'c> {
             (None, _) => self.bad(field, format!("\"{id}\" is not a party")),
             (Some(p), Some(r)) if p.role != r => self.bad(
                 field,
-                format!("\"{id}\" is not a {}: its role is {}", r.to_string().replace('_', " "), p.role),
+                format!(
+                    "\"{id}\" is not a {}: its role is {}",
+                    r.to_string().replace('_', " "),
+                    p.role
+                ),
             ),
             _ => {}
         }
@@ -110,7 +132,11 @@ impl<'c> V<'c> {
                 let list: Vec<String> = units.iter().map(|u| format!("\"{u}\"")).collect();
                 self.bad(
                     field,
-                    format!("indicator \"{id}\" has unit \"{}\"; expected {}", i.unit, list.join(" or ")),
+                    format!(
+                        "indicator \"{id}\" has unit \"{}\"; expected {}",
+                        i.unit,
+                        list.join(" or ")
+                    ),
                 );
             }
             _ => {}
@@ -131,12 +157,18 @@ impl<'c> V<'c> {
         if t.first_year > t.last_year {
             self.bad(
                 "term.last_year",
-                format!("last year {} is before first year {}", t.last_year, t.first_year),
+                format!(
+                    "last year {} is before first year {}",
+                    t.last_year, t.first_year
+                ),
             );
             return;
         }
         if t.last_year - t.first_year >= 15 {
-            self.bad("term.last_year", "a term longer than 15 years is not supported");
+            self.bad(
+                "term.last_year",
+                "a term longer than 15 years is not supported",
+            );
         }
         let mut prev: Option<Date> = None;
         for (i, d) in t.review_dates.iter().enumerate() {
@@ -144,7 +176,10 @@ impl<'c> V<'c> {
             if d.year < t.first_year || d.year > t.last_year + 1 {
                 self.bad(
                     &field,
-                    format!("review date {d} is outside the term {}-{} (or the year after)", t.first_year, t.last_year),
+                    format!(
+                        "review date {d} is outside the term {}-{} (or the year after)",
+                        t.first_year, t.last_year
+                    ),
                 );
             }
             if prev.is_some_and(|p| p >= *d) {
@@ -159,7 +194,10 @@ impl<'c> V<'c> {
         let mut seen = BTreeSet::new();
         for (i, p) in c.parties.iter().enumerate() {
             if !p.id.is_empty() && !seen.insert(p.id.as_str()) {
-                self.bad(format!("parties[{i}].id"), format!("duplicate party id \"{}\"", p.id));
+                self.bad(
+                    format!("parties[{i}].id"),
+                    format!("duplicate party id \"{}\"", p.id),
+                );
                 self.trust_parties = false;
             }
             if p.name.trim().is_empty() {
@@ -177,10 +215,16 @@ impl<'c> V<'c> {
                 _ => {}
             }
             if p.signatory && p.role == Role::Auditor {
-                self.bad(format!("parties[{i}].signatory"), "an auditor does not sign the contract");
+                self.bad(
+                    format!("parties[{i}].signatory"),
+                    "an auditor does not sign the contract",
+                );
             }
             if p.contribution.is_some() && p.role != Role::Payer {
-                self.bad(format!("parties[{i}].contribution"), "only a payer has a contribution");
+                self.bad(
+                    format!("parties[{i}].contribution"),
+                    "only a payer has a contribution",
+                );
             }
         }
         if !self.trust_parties {
@@ -191,7 +235,10 @@ impl<'c> V<'c> {
         if providers == 0 {
             self.bad("parties", "the contract needs at least one provider");
         } else if !c.parties_with_role(Role::Provider).any(|p| p.signatory) {
-            self.bad("parties", "at least one provider must sign (signatory = true)");
+            self.bad(
+                "parties",
+                "at least one provider must sign (signatory = true)",
+            );
         }
         if payers == 0 {
             self.bad("parties", "the contract needs at least one payer");
@@ -209,11 +256,17 @@ impl<'c> V<'c> {
             match k.term {
                 TermKind::OneYear if t.first_year != t.last_year => self.bad(
                     "knobs.term",
-                    format!("\"one_year\" but the term runs {}-{}", t.first_year, t.last_year),
+                    format!(
+                        "\"one_year\" but the term runs {}-{}",
+                        t.first_year, t.last_year
+                    ),
                 ),
                 TermKind::MultiYear if t.first_year == t.last_year => self.bad(
                     "knobs.term",
-                    format!("\"multi_year\" but the term is the single year {}", t.first_year),
+                    format!(
+                        "\"multi_year\" but the term is the single year {}",
+                        t.first_year
+                    ),
                 ),
                 _ => {}
             }
@@ -252,11 +305,22 @@ impl<'c> V<'c> {
                 "\"population_budget\" needs a payments.capitation component",
             );
         }
-        if k.condition_scope == ConditionScope::SingleCondition && c.population.condition.trim().is_empty() {
-            self.bad("population.condition", "missing required field (condition_scope is \"single_condition\")");
+        if k.condition_scope == ConditionScope::SingleCondition
+            && c.population.condition.trim().is_empty()
+        {
+            self.bad(
+                "population.condition",
+                "missing required field (condition_scope is \"single_condition\")",
+            );
         }
         if self.trust_parties && k.chain_partners != ChainPartners::None && providers == 1 {
-            self.bad("knobs.chain_partners", format!("\"{}\" needs several providers; use \"none\"", k.chain_partners));
+            self.bad(
+                "knobs.chain_partners",
+                format!(
+                    "\"{}\" needs several providers; use \"none\"",
+                    k.chain_partners
+                ),
+            );
         }
     }
 
@@ -273,14 +337,20 @@ impl<'c> V<'c> {
         let c = self.c;
         let Some(b) = &c.baseline else {
             if c.payments.shared_savings.is_some() {
-                self.bad("baseline", "missing required field (shared savings need a baseline)");
+                self.bad(
+                    "baseline",
+                    "missing required field (shared savings need a baseline)",
+                );
             }
             return;
         };
         if b.base_year != 0 && c.term.first_year != 0 && b.base_year >= c.term.first_year {
             self.bad(
                 "baseline.base_year",
-                format!("base year {} must be before the first contract year {}", b.base_year, c.term.first_year),
+                format!(
+                    "base year {} must be before the first contract year {}",
+                    b.base_year, c.term.first_year
+                ),
             );
         }
         if b.cost.is_zero() {
@@ -294,7 +364,10 @@ impl<'c> V<'c> {
             if !ok {
                 self.bad(
                     "baseline.unit",
-                    format!("\"{}\" does not fit the population size indicator's unit \"{}\"", b.unit, size.unit),
+                    format!(
+                        "\"{}\" does not fit the population size indicator's unit \"{}\"",
+                        b.unit, size.unit
+                    ),
                 );
             }
         }
@@ -306,7 +379,10 @@ impl<'c> V<'c> {
                     if *year <= b.base_year || *year > c.term.last_year {
                         self.bad(
                             format!("baseline.trend.rates.{year}"),
-                            format!("year {year} is not after the base year {} and within the term", b.base_year),
+                            format!(
+                                "year {year} is not after the base year {} and within the term",
+                                b.base_year
+                            ),
                         );
                     }
                 }
@@ -316,7 +392,10 @@ impl<'c> V<'c> {
                         .map(|y| y.to_string())
                         .collect();
                     if !missing.is_empty() {
-                        self.bad("baseline.trend.rates", format!("missing a rate for {}", missing.join(", ")));
+                        self.bad(
+                            "baseline.trend.rates",
+                            format!("missing a rate for {}", missing.join(", ")),
+                        );
                     }
                 }
             }
@@ -331,19 +410,30 @@ impl<'c> V<'c> {
             RiskAdjustment::None => {}
             RiskAdjustment::Fixed { factor } => {
                 if *factor <= Decimal::ZERO || *factor > Decimal::TWO {
-                    self.bad("baseline.risk_adjustment.factor", format!("factor must be above 0 and at most 2, found {factor}"));
+                    self.bad(
+                        "baseline.risk_adjustment.factor",
+                        format!("factor must be above 0 and at most 2, found {factor}"),
+                    );
                 }
             }
-            RiskAdjustment::Measured { indicator } => {
-                self.indicator_with("baseline.risk_adjustment.indicator", indicator, &[Unit::Index])
-            }
+            RiskAdjustment::Measured { indicator } => self.indicator_with(
+                "baseline.risk_adjustment.indicator",
+                indicator,
+                &[Unit::Index],
+            ),
         }
     }
 
     fn trend_rate(&mut self, field: &str, rate: Decimal) {
         let lo = Decimal::new(-5, 1);
         if rate < lo || rate > Decimal::ONE {
-            self.bad(field, format!("a yearly trend must be between -50% and 100%, found {}", pct(rate)));
+            self.bad(
+                field,
+                format!(
+                    "a yearly trend must be between -50% and 100%, found {}",
+                    pct(rate)
+                ),
+            );
         }
     }
 
@@ -364,7 +454,13 @@ impl<'c> V<'c> {
                 first_weight.get_or_insert(i);
                 weight_sum += q.weight;
                 if q.weight <= Decimal::ZERO || q.weight > Decimal::ONE {
-                    self.bad(at("quality.weight"), format!("a weight must be above 0% and at most 100%, found {}", pct(q.weight)));
+                    self.bad(
+                        at("quality.weight"),
+                        format!(
+                            "a weight must be above 0% and at most 100%, found {}",
+                            pct(q.weight)
+                        ),
+                    );
                 }
                 match ind.direction {
                     Direction::Neutral => self.bad(
@@ -387,7 +483,10 @@ impl<'c> V<'c> {
             if weight_sum != Decimal::ONE {
                 self.bad(
                     format!("indicators[{i}].quality.weight"),
-                    format!("the quality weights sum to {}, not 1", weight_sum.normalize()),
+                    format!(
+                        "the quality weights sum to {}, not 1",
+                        weight_sum.normalize()
+                    ),
                 );
             }
         }
@@ -398,10 +497,17 @@ impl<'c> V<'c> {
         let at = |f: &str| format!("indicators[{i}].{f}");
         if !ind.source.is_empty() {
             match c.party(&ind.source) {
-                None => self.bad(at("source"), format!("measurement source \"{}\" is not a party", ind.source)),
-                Some(p) if p.role == Role::Auditor => {
-                    self.bad(at("source"), format!("\"{}\" is an auditor and cannot be a measurement source", ind.source))
-                }
+                None => self.bad(
+                    at("source"),
+                    format!("measurement source \"{}\" is not a party", ind.source),
+                ),
+                Some(p) if p.role == Role::Auditor => self.bad(
+                    at("source"),
+                    format!(
+                        "\"{}\" is an auditor and cannot be a measurement source",
+                        ind.source
+                    ),
+                ),
                 _ => {}
             }
         }
@@ -411,7 +517,10 @@ impl<'c> V<'c> {
             if c.party(a).is_none() {
                 self.bad(&field, format!("\"{a}\" is not a party"));
             } else if *a == ind.source {
-                self.bad(&field, "the measurement source does not also agree to its own figure");
+                self.bad(
+                    &field,
+                    "the measurement source does not also agree to its own figure",
+                );
             } else if !agreed.insert(a.as_str()) {
                 self.bad(&field, format!("\"{a}\" is listed twice"));
             }
@@ -420,7 +529,10 @@ impl<'c> V<'c> {
 
     fn needs_quality(&mut self, field: &str, what: &str) {
         if self.c.quality_indicators().next().is_none() {
-            self.bad(field, format!("{what} needs at least one quality indicator"));
+            self.bad(
+                field,
+                format!("{what} needs at least one quality indicator"),
+            );
         }
     }
 
@@ -433,7 +545,10 @@ impl<'c> V<'c> {
             && p.bundled.is_none()
             && p.capitation.is_none()
         {
-            self.bad("payments", "the contract needs at least one payment component");
+            self.bad(
+                "payments",
+                "the contract needs at least one payment component",
+            );
         }
         if let Some(v) = &p.volume {
             self.volume(v);
@@ -441,7 +556,10 @@ impl<'c> V<'c> {
         if let Some(pf) = &p.pay_for_performance {
             let mut seen = BTreeSet::new();
             if pf.bonuses.is_empty() {
-                self.bad("payments.pay_for_performance.bonuses", "needs at least one bonus");
+                self.bad(
+                    "payments.pay_for_performance.bonuses",
+                    "needs at least one bonus",
+                );
             }
             for (i, b) in pf.bonuses.iter().enumerate() {
                 let at = |f: &str| format!("payments.pay_for_performance.bonuses[{i}].{f}");
@@ -451,7 +569,13 @@ impl<'c> V<'c> {
                 self.indicator_with(&at("indicator"), &b.indicator, &[]);
                 if let Some(ind) = c.indicator(&b.indicator) {
                     if ind.direction == Direction::Neutral {
-                        self.bad(at("indicator"), format!("indicator \"{}\" has no direction, so a target cannot be met", b.indicator));
+                        self.bad(
+                            at("indicator"),
+                            format!(
+                                "indicator \"{}\" has no direction, so a target cannot be met",
+                                b.indicator
+                            ),
+                        );
                     }
                 }
                 if let Some(r) = &b.recipient {
@@ -471,8 +595,16 @@ impl<'c> V<'c> {
             if b.target_price.is_zero() {
                 self.bad(at("target_price"), "must be above 0");
             }
-            self.indicator_with(&at("episodes_indicator"), &b.episodes_indicator, &[Unit::Episodes]);
-            self.indicator_with(&at("actual_cost_indicator"), &b.actual_cost_indicator, &[Unit::Eur]);
+            self.indicator_with(
+                &at("episodes_indicator"),
+                &b.episodes_indicator,
+                &[Unit::Episodes],
+            );
+            self.indicator_with(
+                &at("actual_cost_indicator"),
+                &b.actual_cost_indicator,
+                &[Unit::Eur],
+            );
             if let Some(x) = b.stop_gain {
                 self.cap(&at("stop_gain"), x);
             }
@@ -508,9 +640,18 @@ impl<'c> V<'c> {
             if a.price.is_zero() {
                 self.bad(at("price"), "must be above 0");
             }
-            self.indicator_with(&at("quantity_indicator"), &a.quantity_indicator, &[
-                Unit::Hours, Unit::Count, Unit::Days, Unit::Members, Unit::MemberMonths, Unit::Episodes,
-            ]);
+            self.indicator_with(
+                &at("quantity_indicator"),
+                &a.quantity_indicator,
+                &[
+                    Unit::Hours,
+                    Unit::Count,
+                    Unit::Days,
+                    Unit::Members,
+                    Unit::MemberMonths,
+                    Unit::Episodes,
+                ],
+            );
             self.party_with(&at("provider"), &a.provider, Some(Role::Provider));
             self.party_with(&at("payer"), &a.payer, Some(Role::Payer));
         }
@@ -521,21 +662,32 @@ impl<'c> V<'c> {
             }
             for (j, a) in cap.activities.iter().enumerate() {
                 if !v.activities.iter().any(|x| x.id == *a) {
-                    self.bad(format!("payments.volume.caps[{i}].activities[{j}]"), format!("\"{a}\" is not a volume activity"));
+                    self.bad(
+                        format!("payments.volume.caps[{i}].activities[{j}]"),
+                        format!("\"{a}\" is not a volume activity"),
+                    );
                 }
             }
             if cap.max_quantity <= Decimal::ZERO {
                 self.bad(at("max_quantity"), "must be above 0");
             }
             match (cap.per, &cap.exposure_indicator) {
-                (CapPer::Year, Some(_)) => self.bad(at("exposure_indicator"), "not used for a cap per \"year\""),
+                (CapPer::Year, Some(_)) => {
+                    self.bad(at("exposure_indicator"), "not used for a cap per \"year\"")
+                }
                 (CapPer::Year, None) => {}
                 (per, None) => self.bad(
                     at("exposure_indicator"),
-                    format!("missing required field (a cap per \"{per}\" needs the number of clients)"),
+                    format!(
+                        "missing required field (a cap per \"{per}\" needs the number of clients)"
+                    ),
                 ),
-                (CapPer::ClientMonth, Some(id)) => self.indicator_with(&at("exposure_indicator"), id, &[Unit::MemberMonths]),
-                (CapPer::ClientYear, Some(id)) => self.indicator_with(&at("exposure_indicator"), id, &[Unit::Members]),
+                (CapPer::ClientMonth, Some(id)) => {
+                    self.indicator_with(&at("exposure_indicator"), id, &[Unit::MemberMonths])
+                }
+                (CapPer::ClientYear, Some(id)) => {
+                    self.indicator_with(&at("exposure_indicator"), id, &[Unit::Members])
+                }
             }
         }
         let _ = c;
@@ -545,24 +697,52 @@ impl<'c> V<'c> {
         let base = "payments.shared_savings";
         let at = |f: &str| format!("{base}.{f}");
         self.recipients(base, &s.payer, &s.recipient);
-        self.indicator_with(&at("actual_cost_indicator"), &s.actual_cost_indicator, &[Unit::Eur]);
+        self.indicator_with(
+            &at("actual_cost_indicator"),
+            &s.actual_cost_indicator,
+            &[Unit::Eur],
+        );
         let two = s.sided == Sided::TwoSided;
         let below_one = |d: Decimal| d >= Decimal::ZERO && d < Decimal::ONE;
         match &s.corridor {
-            Corridor::Fixed { min_savings_rate, min_loss_rate } => {
+            Corridor::Fixed {
+                min_savings_rate,
+                min_loss_rate,
+            } => {
                 if !below_one(*min_savings_rate) {
-                    self.bad(at("corridor.min_savings_rate"), format!("a corridor must be at least 0% and below 100%, found {}", pct(*min_savings_rate)));
+                    self.bad(
+                        at("corridor.min_savings_rate"),
+                        format!(
+                            "a corridor must be at least 0% and below 100%, found {}",
+                            pct(*min_savings_rate)
+                        ),
+                    );
                 }
                 match (two, min_loss_rate) {
-                    (true, None) => self.bad(at("corridor.min_loss_rate"), "missing required field (the contract is two-sided)"),
-                    (false, Some(_)) => self.bad(at("corridor.min_loss_rate"), "only a two-sided contract has a loss corridor"),
-                    (true, Some(r)) if !below_one(*r) => self.bad(at("corridor.min_loss_rate"), format!("a corridor must be at least 0% and below 100%, found {}", pct(*r))),
+                    (true, None) => self.bad(
+                        at("corridor.min_loss_rate"),
+                        "missing required field (the contract is two-sided)",
+                    ),
+                    (false, Some(_)) => self.bad(
+                        at("corridor.min_loss_rate"),
+                        "only a two-sided contract has a loss corridor",
+                    ),
+                    (true, Some(r)) if !below_one(*r) => self.bad(
+                        at("corridor.min_loss_rate"),
+                        format!(
+                            "a corridor must be at least 0% and below 100%, found {}",
+                            pct(*r)
+                        ),
+                    ),
                     _ => {}
                 }
             }
             Corridor::PopulationTable { rows } => {
                 if rows.len() < 2 {
-                    self.bad(at("corridor.rows"), "a corridor table needs at least two rows");
+                    self.bad(
+                        at("corridor.rows"),
+                        "a corridor table needs at least two rows",
+                    );
                 }
                 let mut prev: Option<u64> = None;
                 for (i, r) in rows.iter().enumerate() {
@@ -574,12 +754,30 @@ impl<'c> V<'c> {
                     }
                     prev = Some(r.population);
                     if !below_one(r.min_savings_rate) {
-                        self.bad(rf("min_savings_rate"), format!("a corridor must be at least 0% and below 100%, found {}", pct(r.min_savings_rate)));
+                        self.bad(
+                            rf("min_savings_rate"),
+                            format!(
+                                "a corridor must be at least 0% and below 100%, found {}",
+                                pct(r.min_savings_rate)
+                            ),
+                        );
                     }
                     match (two, r.min_loss_rate) {
-                        (true, None) => self.bad(rf("min_loss_rate"), "missing required field (the contract is two-sided)"),
-                        (false, Some(_)) => self.bad(rf("min_loss_rate"), "only a two-sided contract has a loss corridor"),
-                        (true, Some(x)) if !below_one(x) => self.bad(rf("min_loss_rate"), format!("a corridor must be at least 0% and below 100%, found {}", pct(x))),
+                        (true, None) => self.bad(
+                            rf("min_loss_rate"),
+                            "missing required field (the contract is two-sided)",
+                        ),
+                        (false, Some(_)) => self.bad(
+                            rf("min_loss_rate"),
+                            "only a two-sided contract has a loss corridor",
+                        ),
+                        (true, Some(x)) if !below_one(x) => self.bad(
+                            rf("min_loss_rate"),
+                            format!(
+                                "a corridor must be at least 0% and below 100%, found {}",
+                                pct(x)
+                            ),
+                        ),
                         _ => {}
                     }
                 }
@@ -597,29 +795,53 @@ impl<'c> V<'c> {
             self.needs_quality(&at("min_quality_score"), "a quality gate");
         }
         if s.withhold < Decimal::ZERO || s.withhold >= Decimal::ONE {
-            self.bad(at("withhold"), format!("a withhold must be at least 0% and below 100%, found {}", pct(s.withhold)));
+            self.bad(
+                at("withhold"),
+                format!(
+                    "a withhold must be at least 0% and below 100%, found {}",
+                    pct(s.withhold)
+                ),
+            );
         }
         if let Some(x) = s.savings_cap {
             self.cap(&at("savings_cap"), x);
         }
         match (two, &s.loss_share) {
-            (true, None) => self.bad(at("loss_share"), "missing required field (the contract is two-sided)"),
-            (false, Some(_)) => self.bad(at("loss_share"), "only a two-sided contract shares losses"),
+            (true, None) => self.bad(
+                at("loss_share"),
+                "missing required field (the contract is two-sided)",
+            ),
+            (false, Some(_)) => {
+                self.bad(at("loss_share"), "only a two-sided contract shares losses")
+            }
             (_, Some(LossShare::Fixed { rate })) => self.share(&at("loss_share.rate"), *rate),
-            (_, Some(LossShare::QualityScaled { intercept, slope, min, max })) => {
+            (
+                _,
+                Some(LossShare::QualityScaled {
+                    intercept,
+                    slope,
+                    min,
+                    max,
+                }),
+            ) => {
                 self.share(&at("loss_share.intercept"), *intercept);
                 self.share(&at("loss_share.slope"), *slope);
                 self.share(&at("loss_share.min"), *min);
                 self.share(&at("loss_share.max"), *max);
                 if min > max {
-                    self.bad(at("loss_share.max"), format!("max ({}) is below min ({})", pct(*max), pct(*min)));
+                    self.bad(
+                        at("loss_share.max"),
+                        format!("max ({}) is below min ({})", pct(*max), pct(*min)),
+                    );
                 }
                 self.needs_quality(&at("loss_share"), "a quality-scaled loss share");
             }
             (false, None) => {}
         }
         match (two, s.loss_cap) {
-            (false, Some(_)) => self.bad(at("loss_cap"), "only a two-sided contract has a loss cap"),
+            (false, Some(_)) => {
+                self.bad(at("loss_cap"), "only a two-sided contract has a loss cap")
+            }
             (true, Some(x)) => self.cap(&at("loss_cap"), x),
             _ => {}
         }
@@ -632,8 +854,16 @@ impl<'c> V<'c> {
         if cp.amount_per_member.is_zero() {
             self.bad(at("amount_per_member"), "must be above 0");
         }
-        self.indicator_with(&at("members_indicator"), &cp.members_indicator, &[Unit::Members, Unit::MemberMonths]);
-        self.indicator_with(&at("actual_cost_indicator"), &cp.actual_cost_indicator, &[Unit::Eur]);
+        self.indicator_with(
+            &at("members_indicator"),
+            &cp.members_indicator,
+            &[Unit::Members, Unit::MemberMonths],
+        );
+        self.indicator_with(
+            &at("actual_cost_indicator"),
+            &cp.actual_cost_indicator,
+            &[Unit::Eur],
+        );
         if cp.risk_corridors.is_empty() {
             self.bad(at("risk_corridors"), "needs at least one band (from = 0)");
         }
@@ -644,17 +874,34 @@ impl<'c> V<'c> {
             match edge {
                 Some(e) if b.from != e => self.bad(
                     bf("from"),
-                    format!("band starts at {} but must start where the previous one ends ({})", pct(b.from), pct(e)),
+                    format!(
+                        "band starts at {} but must start where the previous one ends ({})",
+                        pct(b.from),
+                        pct(e)
+                    ),
                 ),
-                None => self.bad(bf("from"), "the previous band is open-ended; no band may follow it"),
+                None => self.bad(
+                    bf("from"),
+                    "the previous band is open-ended; no band may follow it",
+                ),
                 _ => {}
             }
             if let Some(to) = b.to {
                 if to <= b.from {
-                    self.bad(bf("to"), format!("band ends at {} which is not above its start {}", pct(to), pct(b.from)));
+                    self.bad(
+                        bf("to"),
+                        format!(
+                            "band ends at {} which is not above its start {}",
+                            pct(to),
+                            pct(b.from)
+                        ),
+                    );
                 }
             } else if i + 1 != n {
-                self.bad(bf("to"), "missing required field (only the last band may be open-ended)");
+                self.bad(
+                    bf("to"),
+                    "missing required field (only the last band may be open-ended)",
+                );
             }
             self.share(&bf("provider_share"), b.provider_share);
             edge = b.to;
@@ -666,8 +913,17 @@ impl<'c> V<'c> {
         let t = &c.term;
         for (i, imp) in c.impulse.iter().enumerate() {
             let at = |f: &str| format!("impulse[{i}].{f}");
-            if imp.year != 0 && t.first_year != 0 && !(t.first_year..=t.last_year).contains(&imp.year) {
-                self.bad(at("year"), format!("year {} is outside the term {}-{}", imp.year, t.first_year, t.last_year));
+            if imp.year != 0
+                && t.first_year != 0
+                && !(t.first_year..=t.last_year).contains(&imp.year)
+            {
+                self.bad(
+                    at("year"),
+                    format!(
+                        "year {} is outside the term {}-{}",
+                        imp.year, t.first_year, t.last_year
+                    ),
+                );
             }
             self.party_with(&at("recipient"), &imp.recipient, Some(Role::Provider));
             self.party_with(&at("payer"), &imp.payer, Some(Role::Payer));
@@ -676,12 +932,21 @@ impl<'c> V<'c> {
             }
             if let ImpulseKind::Advance { repayment_rate, .. } = imp.kind {
                 if repayment_rate <= Decimal::ZERO || repayment_rate > Decimal::ONE {
-                    self.bad(at("repayment_rate"), format!("must be above 0% and at most 100%, found {}", pct(repayment_rate)));
+                    self.bad(
+                        at("repayment_rate"),
+                        format!(
+                            "must be above 0% and at most 100%, found {}",
+                            pct(repayment_rate)
+                        ),
+                    );
                 }
                 if c.payments.shared_savings.is_none() {
                     self.bad(at("kind"), "an advance is repaid from savings shares, but the contract has no shared savings");
                 } else if imp.year == t.last_year && t.last_year != 0 {
-                    self.bad(at("year"), "an advance paid in the last year cannot be repaid from later savings");
+                    self.bad(
+                        at("year"),
+                        "an advance paid in the last year cannot be repaid from later savings",
+                    );
                 }
             }
         }
@@ -699,9 +964,18 @@ impl<'c> V<'c> {
             let mut seen = BTreeSet::new();
             for (j, y) in g.years.iter().enumerate() {
                 if !(c.term.first_year..=c.term.last_year).contains(y) {
-                    self.bad(format!("revenue_guarantees[{i}].years[{j}]"), format!("year {y} is outside the term {}-{}", c.term.first_year, c.term.last_year));
+                    self.bad(
+                        format!("revenue_guarantees[{i}].years[{j}]"),
+                        format!(
+                            "year {y} is outside the term {}-{}",
+                            c.term.first_year, c.term.last_year
+                        ),
+                    );
                 } else if !seen.insert(*y) {
-                    self.bad(format!("revenue_guarantees[{i}].years[{j}]"), format!("year {y} is listed twice"));
+                    self.bad(
+                        format!("revenue_guarantees[{i}].years[{j}]"),
+                        format!("year {y} is listed twice"),
+                    );
                 }
             }
             if let Some(id) = &g.revenue_indicator {
@@ -722,24 +996,35 @@ impl<'c> V<'c> {
         for (i, t) in c.tariff_adjustments.iter().enumerate() {
             let at = |f: &str| format!("tariff_adjustments[{i}].{f}");
             if !t.id.is_empty() && !seen.insert(t.id.as_str()) {
-                self.bad(at("id"), format!("duplicate tariff adjustment id \"{}\"", t.id));
+                self.bad(
+                    at("id"),
+                    format!("duplicate tariff adjustment id \"{}\"", t.id),
+                );
             }
             if t.rate <= Decimal::ZERO || t.rate > Decimal::ONE {
-                self.bad(at("rate"), format!("must be above 0% and at most 100%, found {}", pct(t.rate)));
+                self.bad(
+                    at("rate"),
+                    format!("must be above 0% and at most 100%, found {}", pct(t.rate)),
+                );
             }
             if t.applies_to.is_empty() {
                 self.bad(at("applies_to"), "needs at least one volume activity");
             }
             for (j, a) in t.applies_to.iter().enumerate() {
                 if !activities.contains(&a.as_str()) {
-                    self.bad(format!("tariff_adjustments[{i}].applies_to[{j}]"), format!("\"{a}\" is not a volume activity"));
+                    self.bad(
+                        format!("tariff_adjustments[{i}].applies_to[{j}]"),
+                        format!("\"{a}\" is not a volume activity"),
+                    );
                 }
             }
             match &t.trigger {
                 Trigger::Always => {}
                 Trigger::TargetMet { indicator, .. } | Trigger::TargetMissed { indicator, .. } => {
                     self.indicator_with(&at("trigger.indicator"), indicator, &[]);
-                    if c.indicator(indicator).is_some_and(|x| x.direction == Direction::Neutral) {
+                    if c.indicator(indicator)
+                        .is_some_and(|x| x.direction == Direction::Neutral)
+                    {
                         self.bad(at("trigger.indicator"), format!("indicator \"{indicator}\" has no direction, so a target cannot be met"));
                     }
                 }
@@ -798,7 +1083,10 @@ impl<'c> V<'c> {
             sum += share;
         }
         if sum != Decimal::ONE {
-            self.bad(format!("{base}.shares"), format!("the shares sum to {}, not 1", sum.normalize()));
+            self.bad(
+                format!("{base}.shares"),
+                format!("the shares sum to {}, not 1", sum.normalize()),
+            );
         }
     }
 }
@@ -808,6 +1096,8 @@ pub fn valid_fingerprint(key: &str) -> bool {
     let groups: Vec<&str> = key.split('-').collect();
     groups.len() == 4
         && groups.iter().all(|g| {
-            g.len() == 4 && g.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+            g.len() == 4
+                && g.bytes()
+                    .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
         })
 }
