@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod canonical;
 pub mod checkpoint;
+pub mod contract;
 pub mod entry;
 pub mod index;
 pub mod journal;

@@ -1,0 +1,87 @@
+//! Contract files: every example validates and round-trips; every invalid
+//! file gives exactly its expected diagnostics.
+
+use std::path::{Path, PathBuf};
+
+use vereffen::contract::{check_file, parse_str, Contract};
+
+fn files(dir: &str, ext: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn example_contracts_validate_and_round_trip() {
+    let examples = files("contracts", "toml");
+    assert!(examples.len() >= 5, "expected at least five example contracts");
+    let mut failures = Vec::new();
+    for path in &examples {
+        let contract = match check_file(path) {
+            Ok(c) => c,
+            Err(diags) => {
+                for d in diags {
+                    failures.push(d.to_string());
+                }
+                continue;
+            }
+        };
+        let json = contract.to_canonical_json();
+        let bytes = vereffen::canonical::encode(&json).unwrap();
+        let back = Contract::from_canonical_json(&json).unwrap();
+        assert_eq!(back, contract, "{}", path.display());
+        assert_eq!(vereffen::canonical::encode(&back.to_canonical_json()).unwrap(), bytes);
+        assert_eq!(back.version_hash(), contract.version_hash());
+        // The canonical bytes decode as canonical JSON.
+        assert_eq!(vereffen::canonical::decode(&bytes).unwrap(), json);
+    }
+    assert!(failures.is_empty(), "example contracts have problems:\n{}", failures.join("\n"));
+}
+
+/// The diagnostics for a file, one per line, with the file named by its
+/// base name so the expectations do not depend on the checkout path.
+fn diagnostics(path: &Path) -> String {
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let text = std::fs::read_to_string(path).unwrap();
+    match parse_str(&name, &text) {
+        Ok(_) => String::new(),
+        Err(diags) => diags.iter().map(|d| format!("{d}\n")).collect(),
+    }
+}
+
+/// Every `tests/contracts_invalid/X.toml` gives exactly the lines of
+/// `X.expected`. Set `BLESS=1` to (re)write the expectations, then review them.
+#[test]
+fn invalid_contracts_give_exactly_the_expected_diagnostics() {
+    let bless = std::env::var_os("BLESS").is_some();
+    let cases = files("tests/contracts_invalid", "toml");
+    assert!(cases.len() >= 12, "expected a suite of invalid files");
+    let mut failures = Vec::new();
+    for path in &cases {
+        let got = diagnostics(path);
+        assert!(!got.is_empty(), "{} unexpectedly validates", path.display());
+        let expected_path = path.with_extension("expected");
+        if bless {
+            std::fs::write(&expected_path, &got).unwrap();
+            continue;
+        }
+        let expected =
+            std::fs::read_to_string(&expected_path).unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
+        if got != expected {
+            failures.push(format!("{}:\n--- expected\n{expected}--- got\n{got}", path.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn missing_file_is_a_diagnostic() {
+    let diags = check_file(Path::new("no/such/contract.toml")).unwrap_err();
+    assert_eq!(diags.len(), 1);
+    assert!(diags[0].to_string().starts_with("no/such/contract.toml:1:1: cannot read file: "));
+}
