@@ -56,6 +56,41 @@ pub fn one_line(e: &Entry) -> String {
                 None => format!("note: {first}{more}"),
             }
         }
+        k if k.starts_with("contract.") => {
+            let version = &s(p, "version")[..12.min(s(p, "version").len())];
+            let contract = s(p, "contract");
+            let behalf = p.get("on_behalf_of").and_then(Value::as_str).map(|o| format!(" for {o}")).unwrap_or_default();
+            match k {
+                crate::negotiation::KIND_PROPOSE => format!("proposes {contract} version {version}"),
+                crate::negotiation::KIND_COUNTER => {
+                    format!(
+                        "counters {contract} {} with version {version}",
+                        &s(p, "answers")[..12.min(s(p, "answers").len())]
+                    )
+                }
+                crate::negotiation::KIND_AMEND => format!(
+                    "amends {contract} from {}: version {version}",
+                    p.get("effective_from").and_then(Value::as_u64).unwrap_or(0)
+                ),
+                crate::negotiation::KIND_ACCEPT => format!("signs {contract} version {version}{behalf}"),
+                crate::negotiation::KIND_REJECT => {
+                    format!("rejects {contract} version {version}{behalf}: {}", s(p, "reason"))
+                }
+                crate::negotiation::KIND_WITHDRAW => format!("withdraws {contract} version {version}"),
+                _ => format!("{k} on {contract}"),
+            }
+        }
+        crate::negotiation::KIND_MANDATE_GRANT => format!(
+            "mandates {} to sign for {} ({} years {}-{})",
+            s(p, "grantee"),
+            b.author.party,
+            p.get("contracts").map(|c| c.to_string()).unwrap_or_default(),
+            p.get("first_year").and_then(Value::as_u64).unwrap_or(0),
+            p.get("last_year").and_then(Value::as_u64).unwrap_or(0)
+        ),
+        crate::negotiation::KIND_MANDATE_REVOKE => {
+            format!("revokes mandate {}: {}", &s(p, "mandate")[..12.min(s(p, "mandate").len())], s(p, "reason"))
+        }
         other => format!("{other} by {}", b.author.party),
     }
 }

@@ -69,6 +69,7 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
     let ledger = scanner.ledger().to_string();
     let mut registry = Registry::default();
     let mut seen: HashSet<EntryId> = HashSet::new();
+    let mut referenceable: std::collections::HashMap<EntryId, Entry> = std::collections::HashMap::new();
     let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
     let mut signatures = 0u64;
     let mut head = *blake3::hash(&crate::journal::header_bytes(&ledger)).as_bytes();
@@ -131,7 +132,8 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
                     )));
                 }
             }
-            let keys = registry.check(&e).map_err(|err| fail(err.0))?;
+            let keys =
+                crate::rules::check(&e, &registry, &|id| referenceable.get(id).cloned()).map_err(|err| fail(err.0))?;
             let n = e.sigs().len();
             for (i, (s, key)) in e.sigs().iter().zip(keys).enumerate() {
                 let m = if i + 1 == n { std::mem::take(&mut msg) } else { msg.clone() };
@@ -139,6 +141,9 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
                 owners.push((*seq, e.id()));
             }
             registry.apply(&e, *seq);
+            if crate::rules::is_referenceable(e.kind()) {
+                referenceable.insert(e.id(), e.clone());
+            }
             match kinds.get_mut(e.kind()) {
                 Some(count) => *count += 1,
                 None => {

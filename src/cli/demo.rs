@@ -10,9 +10,11 @@ use anyhow::{bail, Context, Result};
 use ed25519_dalek::SigningKey;
 
 use vereffen::bundle;
+use vereffen::contract;
 use vereffen::entry::Entry;
 use vereffen::keys::{self, KeyId};
 use vereffen::ledger::Ledger;
+use vereffen::negotiation as neg;
 use vereffen::registry::{self, Role};
 use vereffen::verify;
 
@@ -59,6 +61,42 @@ pub const PARTIES: &[DemoParty] = &[
 
 fn demo_key(p: &DemoParty) -> Result<SigningKey> {
     Ok(keys::signing_key_from_pem(p.pem, Path::new(&format!("keys/demo-{}.key", p.id)))?)
+}
+
+/// The COPD example contract, embedded so the demo runs from any directory.
+const COPD_CONTRACT: &str = include_str!("../../contracts/copd-telemonitoring-shared-savings.toml");
+
+fn short(h: &str) -> &str {
+    &h[..12.min(h.len())]
+}
+
+fn party(id: &str) -> Result<SigningKey> {
+    let p = PARTIES.iter().find(|p| p.id == id).ok_or_else(|| anyhow::anyhow!("no demo party {id}"))?;
+    demo_key(p)
+}
+
+fn sign(
+    ledger: &Ledger,
+    party: &str,
+    key: &SigningKey,
+    kind: &str,
+    refs: Vec<String>,
+    payload: serde_json::Value,
+) -> Result<Entry> {
+    Ok(Entry::sign(new_body(ledger, party, key, kind, refs, payload), &[key])?)
+}
+
+/// Sends everything `from` has to `to` as a bundle file, as parties do by mail or sftp.
+fn exchange(from: &Ledger, to: &mut Ledger, path: &Path) -> Result<()> {
+    bundle::export(from, path, 1)?;
+    let r = bundle::import(to, path)?;
+    println!(
+        "  exchanged {}: {} new entries, {} already present",
+        path.file_name().and_then(|f| f.to_str()).unwrap_or("bundle"),
+        r.added,
+        r.already_present
+    );
+    Ok(())
 }
 
 fn step(n: u32, text: &str) {
@@ -112,21 +150,71 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     let seqs = hospital.append(&entries)?;
     println!("appended {} entries in one durable batch (sequences {}..={})", seqs.len(), seqs[0], seqs[seqs.len() - 1]);
 
-    step(3, "The hospital exports its entries; the insurer imports them into its own copy");
-    let bundle_path = base.join("ziekenhuis-export.jsonl");
-    let n = bundle::export(&hospital, &bundle_path, 1)?;
-    println!("exported {n} entries to {}", bundle_path.display());
+    step(3, "The hospital proposes the COPD telemonitoring contract");
+    let proposal = contract::parse_str("contracts/copd-telemonitoring-shared-savings.toml", COPD_CONTRACT)
+        .map_err(|d| anyhow::anyhow!("the demo contract is invalid: {}", d[0]))?;
+    let id = proposal.id.clone();
+    let zh = party("ziekenhuis")?;
+    let e =
+        sign(&hospital, "ziekenhuis", &zh, neg::KIND_PROPOSE, vec![], neg::offer_payload(&proposal, None, None, None))?;
+    hospital.append(std::slice::from_ref(&e))?;
+    println!(
+        "ziekenhuis proposes \"{}\" ({}-{}), version {}",
+        proposal.title,
+        proposal.term.first_year,
+        proposal.term.last_year,
+        short(&proposal.version_hash())
+    );
+
+    step(4, "The insurer imports the hospital's entries into its own copy and counters");
     let insurer_dir = base.join("verzekeraar-copy");
     let mut insurer = Ledger::init(&insurer_dir, DEMO_LEDGER)?;
-    let report = bundle::import(&mut insurer, &bundle_path)?;
-    println!(
-        "insurer's copy: {} added, {} already present (every signature checked before anything was appended)",
-        report.added, report.already_present
-    );
-    let again = bundle::import(&mut insurer, &bundle_path)?;
-    println!("importing the same bundle again: {} added, {} already present", again.added, again.already_present);
+    exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-1.jsonl"))?;
+    let counter_text = COPD_CONTRACT.replacen("provider_share = 0.5\n", "provider_share = 0.45\n", 1);
+    if counter_text == COPD_CONTRACT {
+        bail!("the demo cannot find the provider share in the COPD contract");
+    }
+    let counter = contract::parse_str("counter.toml", &counter_text).map_err(|d| anyhow::anyhow!("{}", d[0]))?;
+    for change in contract::diff(&proposal, &counter) {
+        println!("  verzekeraar proposes: {change}");
+    }
+    let vz = party("verzekeraar")?;
+    let e = sign(
+        &insurer,
+        "verzekeraar",
+        &vz,
+        neg::KIND_COUNTER,
+        vec![e.id().to_hex()],
+        neg::offer_payload(&counter, Some(&proposal.version_hash()), None, None),
+    )?;
+    insurer.append(std::slice::from_ref(&e))?;
+    let counter_entry = e.id().to_hex();
 
-    step(4, "Both copies verify, and agree on the set of signed facts");
+    step(5, "The hospital and the home-care organisation accept the counter-proposal");
+    exchange(&insurer, &mut hospital, &base.join("to-ziekenhuis-1.jsonl"))?;
+    for who in ["ziekenhuis", "thuiszorg"] {
+        let key = party(who)?;
+        let e = sign(
+            &hospital,
+            who,
+            &key,
+            neg::KIND_ACCEPT,
+            vec![counter_entry.clone()],
+            neg::decision_payload(&id, &counter.version_hash(), None, None),
+        )?;
+        hospital.append(std::slice::from_ref(&e))?;
+        println!("  {who} signs version {}", short(&counter.version_hash()));
+    }
+    exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-2.jsonl"))?;
+    for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
+        let ids = ledger.index().by_contract(&id)?;
+        let entries: Vec<Entry> = ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect();
+        let st = neg::status(&id, &entries);
+        let in_force = st.latest_in_force().map(|v| short(&v.version).to_string()).unwrap_or_else(|| "nothing".into());
+        println!("{name:<12} copy: version in force {in_force}");
+    }
+
+    step(6, "Both copies verify, and agree on the set of signed facts");
     let mut digests = Vec::new();
     for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
         let s = verify::verify_journal(ledger.journal_path(), |_| {})

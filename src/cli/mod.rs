@@ -12,6 +12,7 @@ use vereffen::entry::{claimed_time_now, Author, Body, Entry, FORMAT_VERSION};
 use vereffen::keys::{self, KeyId};
 use vereffen::ledger::Ledger;
 
+mod contract_cmds;
 mod demo;
 mod ledger_cmds;
 mod party_cmds;
@@ -44,6 +45,12 @@ pub enum Command {
     /// Register parties and manage their keys.
     #[command(subcommand)]
     Party(party_cmds::PartyCmd),
+    /// Contracts: check files, negotiate, sign, amend, inspect.
+    #[command(subcommand)]
+    Contract(contract_cmds::ContractCmd),
+    /// Mandates: let another party sign contract versions for you.
+    #[command(subcommand)]
+    Mandate(contract_cmds::MandateCmd),
     /// Record a signed free-text note (e.g. the minutes of a review moment).
     Note {
         /// The text.
@@ -104,6 +111,8 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Init { id } => ledger_cmds::init(cli, id.as_deref()),
         Command::Keys(cmd) => party_cmds::keys(cli, cmd),
         Command::Party(cmd) => party_cmds::party(cli, cmd),
+        Command::Contract(cmd) => contract_cmds::contract(cli, cmd),
+        Command::Mandate(cmd) => contract_cmds::mandate(cli, cmd),
         Command::Note { text, contract, refs, as_key } => note(cli, text, contract.as_deref(), refs, as_key),
         Command::Log(args) => ledger_cmds::log(cli, args),
         Command::Verify => ledger_cmds::verify(cli),

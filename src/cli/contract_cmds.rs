@@ -1,0 +1,773 @@
+//! `vereffen contract ...` and `vereffen mandate ...`: contracts as files,
+//! negotiated and signed on the ledger.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Result};
+use clap::Subcommand;
+use serde_json::{json, Value};
+
+use vereffen::contract::{self, Contract};
+use vereffen::entry::{Entry, EntryId};
+use vereffen::ledger::Ledger;
+use vereffen::negotiation::{self as neg, ContractStatus, MandateAction, VersionInfo, VersionKind, VersionState};
+
+use super::{append_one, new_body, open_ledger, signer, Cli};
+
+#[derive(Subcommand, Debug)]
+pub enum ContractCmd {
+    /// Validate contract files without touching a ledger; print every problem.
+    Check {
+        /// Contract files (TOML).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Propose a new contract from a file.
+    Propose {
+        /// The contract file.
+        file: PathBuf,
+        /// The proposing party's key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Answer a version with a counter-proposal.
+    Counter {
+        /// The contract id.
+        id: String,
+        /// The counter-proposal file.
+        file: PathBuf,
+        /// The version answered (hash or prefix); default: the one open version offered by another party.
+        #[arg(long)]
+        to: Option<String>,
+        /// Your key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Sign exactly one version.
+    Accept {
+        /// The contract id.
+        id: String,
+        /// The version (hash or prefix of at least 8 characters).
+        #[arg(long)]
+        version: String,
+        /// Sign for this party, under a mandate it recorded.
+        #[arg(long)]
+        on_behalf_of: Option<String>,
+        /// Your key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Decline a version, with a reason.
+    Reject {
+        /// The contract id.
+        id: String,
+        /// The version (hash or prefix).
+        #[arg(long)]
+        version: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Reject for this party, under a mandate it recorded.
+        #[arg(long)]
+        on_behalf_of: Option<String>,
+        /// Your key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Take back a version you offered (only while it is not agreed).
+    Withdraw {
+        /// The contract id.
+        id: String,
+        /// The version (hash or prefix).
+        #[arg(long)]
+        version: String,
+        /// Why (optional).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Your key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Propose a new version of an in-force contract, governing from a year on.
+    Amend {
+        /// The contract id.
+        id: String,
+        /// The amended contract file.
+        file: PathBuf,
+        /// The first contract year the amendment governs.
+        #[arg(long)]
+        effective_from: u16,
+        /// Your key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// The negotiation history as a tree: who signed what, what is in force, what is pending.
+    Status {
+        /// The contract id.
+        id: String,
+    },
+    /// The terms of a version as a readable document.
+    Show {
+        /// The contract id.
+        id: String,
+        /// The version (default: the latest in force).
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// The differences between two versions, knob by knob, in words.
+    Diff {
+        /// The contract id.
+        id: String,
+        /// The old version (hash or prefix).
+        a: String,
+        /// The new version (hash or prefix).
+        b: String,
+    },
+    /// Every contract in the ledger.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MandateCmd {
+    /// Let another party sign contract versions for you.
+    Grant {
+        /// The party that may sign for you.
+        #[arg(long)]
+        to: String,
+        /// Contract ids covered (repeat), or `*` for all.
+        #[arg(long = "contract", required = true)]
+        contracts: Vec<String>,
+        /// Actions covered (repeat).
+        #[arg(long = "action", value_enum, required = true)]
+        actions: Vec<MandateAction>,
+        /// First contract year covered.
+        #[arg(long)]
+        from: u16,
+        /// Last contract year covered.
+        #[arg(long)]
+        until: u16,
+        /// Your key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// End a mandate you granted.
+    Revoke {
+        /// The mandate entry id.
+        mandate: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Your key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Every mandate and whether it is revoked.
+    List,
+}
+
+fn short(h: &str) -> &str {
+    &h[..12.min(h.len())]
+}
+
+/// Loads and validates a contract file, printing every problem.
+fn load_contract(path: &Path) -> Result<Contract> {
+    contract::check_file(path).map_err(|diags| {
+        let lines: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        anyhow!("{} is not a valid contract ({} problem(s)):\n{}", path.display(), lines.len(), lines.join("\n"))
+    })
+}
+
+fn entries_of(ledger: &Ledger, id: &str) -> Result<Vec<Entry>> {
+    let ids = ledger.index().by_contract(id)?;
+    Ok(ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect())
+}
+
+fn status_of(ledger: &Ledger, id: &str) -> Result<ContractStatus> {
+    let st = neg::status(id, &entries_of(ledger, id)?);
+    if st.versions.is_empty() {
+        bail!("there is no contract {id:?} in this ledger (`vereffen contract list` shows the contracts)");
+    }
+    Ok(st)
+}
+
+/// The entry that carries a version (the lowest id, for determinism).
+fn carrier(v: &VersionInfo) -> Result<String> {
+    v.entries.iter().next().cloned().ok_or_else(|| anyhow!("version {} has no entry", short(&v.version)))
+}
+
+fn kind_word(v: &VersionInfo) -> String {
+    match &v.kind {
+        VersionKind::Proposal => "proposal".into(),
+        VersionKind::Counter { answers } => format!("counter to {}", short(answers)),
+        VersionKind::Amendment { amends, effective_from } => {
+            format!("amendment of {} from {effective_from}", short(amends))
+        }
+    }
+}
+
+fn state_words(v: &VersionInfo) -> String {
+    match v.state() {
+        VersionState::Agreed => "agreed".into(),
+        VersionState::Pending { waiting_for } => format!("pending: waiting for {}", waiting_for.join(", ")),
+        VersionState::Rejected { by } => format!("rejected by {}", by.join(", ")),
+        VersionState::Withdrawn => "withdrawn".into(),
+    }
+}
+
+pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
+    if let ContractCmd::Check { files } = cmd {
+        return check(cli, files);
+    }
+    let mut ledger = open_ledger(&cli.ledger)?;
+    match cmd {
+        ContractCmd::Check { .. } => unreachable!("handled above"),
+        ContractCmd::Propose { file, as_key } => {
+            let c = load_contract(file)?;
+            let (key, party) = signer(&ledger, as_key)?;
+            neg::check_parties(&c, ledger.registry())?;
+            if !entries_of(&ledger, &c.id)?.is_empty() {
+                bail!(
+                    "contract {:?} already exists in this ledger: answer a version with `vereffen contract counter {} FILE`, or change an in-force contract with `vereffen contract amend`",
+                    c.id,
+                    c.id
+                );
+            }
+            let body =
+                new_body(&ledger, &party, &key, neg::KIND_PROPOSE, vec![], neg::offer_payload(&c, None, None, None));
+            append_one(&mut ledger, body, &[&key], cli.json)?;
+            if !cli.json {
+                println!("proposed version {} of contract {}", c.version_hash(), c.id);
+            }
+        }
+        ContractCmd::Counter { id, file, to, as_key } => {
+            let c = load_contract(file)?;
+            if c.id != *id {
+                bail!("{} is contract {:?}, not {id:?}", file.display(), c.id);
+            }
+            let (key, party) = signer(&ledger, as_key)?;
+            neg::check_parties(&c, ledger.registry())?;
+            let st = status_of(&ledger, id)?;
+            if st.base.is_some() {
+                bail!("contract {id:?} is in force: change it with `vereffen contract amend {id} FILE --effective-from YEAR`");
+            }
+            let target = match to {
+                Some(t) => st.resolve(t).map_err(|e| anyhow!(e))?,
+                None => {
+                    let open: Vec<&VersionInfo> = st
+                        .versions
+                        .values()
+                        .filter(|v| matches!(v.state(), VersionState::Pending { .. }) && !v.offered_by.contains(&party))
+                        .collect();
+                    match open.as_slice() {
+                        [one] => *one,
+                        [] => bail!("no open version of {id:?} offered by another party to answer; name one with --to"),
+                        many => bail!(
+                            "several open versions could be answered ({}); name one with --to",
+                            many.iter().map(|v| short(&v.version)).collect::<Vec<_>>().join(", ")
+                        ),
+                    }
+                }
+            };
+            if matches!(target.state(), VersionState::Withdrawn) {
+                bail!("version {} was withdrawn; answer another version", short(&target.version));
+            }
+            if st.versions.contains_key(&c.version_hash()) {
+                bail!("these terms are already version {} of {id:?}: accept it instead", short(&c.version_hash()));
+            }
+            let body = new_body(
+                &ledger,
+                &party,
+                &key,
+                neg::KIND_COUNTER,
+                vec![carrier(target)?],
+                neg::offer_payload(&c, Some(&target.version), None, None),
+            );
+            append_one(&mut ledger, body, &[&key], cli.json)?;
+            if !cli.json {
+                println!("countered version {} with version {}", short(&target.version), c.version_hash());
+            }
+        }
+        ContractCmd::Accept { id, version, on_behalf_of, as_key } => {
+            decide(cli, &mut ledger, id, version, on_behalf_of.as_deref(), None, as_key, MandateAction::Accept)?;
+        }
+        ContractCmd::Reject { id, version, reason, on_behalf_of, as_key } => {
+            decide(
+                cli,
+                &mut ledger,
+                id,
+                version,
+                on_behalf_of.as_deref(),
+                Some(reason),
+                as_key,
+                MandateAction::Reject,
+            )?;
+        }
+        ContractCmd::Withdraw { id, version, reason, as_key } => {
+            let (key, party) = signer(&ledger, as_key)?;
+            let st = status_of(&ledger, id)?;
+            let v = st.resolve(version).map_err(|e| anyhow!(e))?;
+            if !v.offered_by.contains(&party) {
+                bail!("{party:?} did not offer version {}: only its offerer can withdraw it", short(&v.version));
+            }
+            match v.state() {
+                VersionState::Agreed => {
+                    bail!("version {} is agreed by every signatory and can no longer be withdrawn", short(&v.version))
+                }
+                VersionState::Withdrawn => bail!("version {} is already withdrawn", short(&v.version)),
+                _ => {}
+            }
+            let entry = v
+                .signatures
+                .get(&party)
+                .and_then(|s| s.iter().find(|s| v.entries.contains(&s.entry)))
+                .map(|s| s.entry.clone())
+                .ok_or_else(|| anyhow!("cannot find {party:?}'s offer of this version"))?;
+            let body = new_body(
+                &ledger,
+                &party,
+                &key,
+                neg::KIND_WITHDRAW,
+                vec![entry],
+                neg::decision_payload(id, &v.version, None, reason.as_deref()),
+            );
+            append_one(&mut ledger, body, &[&key], cli.json)?;
+        }
+        ContractCmd::Amend { id, file, effective_from, as_key } => {
+            let c = load_contract(file)?;
+            if c.id != *id {
+                bail!("{} is contract {:?}, not {id:?}", file.display(), c.id);
+            }
+            let (key, party) = signer(&ledger, as_key)?;
+            neg::check_parties(&c, ledger.registry())?;
+            let st = status_of(&ledger, id)?;
+            let Some(current) = st.latest_in_force() else {
+                bail!("contract {id:?} is not in force: an amendment changes an in-force contract; agree on a version first (`vereffen contract status {id}`)");
+            };
+            if st.versions.contains_key(&c.version_hash()) {
+                bail!("these terms are already version {} of {id:?}", short(&c.version_hash()));
+            }
+            // The first unsettled year: no year of this contract has a
+            // co-signed settlement in this version of vereffen yet, so it is
+            // the first year the current version governs.
+            let first_open = current.effective_from();
+            if *effective_from < first_open || !c.term.years().contains(effective_from) {
+                bail!(
+                    "an amendment effective from {effective_from} is not allowed: it must lie within the term {}-{} and not before {first_open}, the first year still open",
+                    c.term.first_year,
+                    c.term.last_year
+                );
+            }
+            let mut refs = vec![carrier(current)?];
+            for (_, sigs) in current.signatures.iter().filter(|(p, _)| current.signatories.contains(p)) {
+                if let Some(s) = sigs.iter().next() {
+                    if !refs.contains(&s.entry) {
+                        refs.push(s.entry.clone());
+                    }
+                }
+            }
+            let body = new_body(
+                &ledger,
+                &party,
+                &key,
+                neg::KIND_AMEND,
+                refs,
+                neg::offer_payload(&c, None, Some(&current.version), Some(*effective_from)),
+            );
+            append_one(&mut ledger, body, &[&key], cli.json)?;
+            if !cli.json {
+                println!(
+                    "proposed amendment {} of version {}, effective from {effective_from}",
+                    c.version_hash(),
+                    short(&current.version)
+                );
+            }
+        }
+        ContractCmd::Status { id } => print_status(cli, &status_of(&ledger, id)?)?,
+        ContractCmd::Show { id, version } => {
+            let st = status_of(&ledger, id)?;
+            let v = match version {
+                Some(h) => st.resolve(h).map_err(|e| anyhow!(e))?,
+                None => match st.latest_in_force() {
+                    Some(v) => v,
+                    None if st.versions.len() == 1 => {
+                        st.versions.values().next().ok_or_else(|| anyhow!("no versions"))?
+                    }
+                    None => bail!(
+                        "contract {id:?} is not in force and has {} versions; choose one with --version ({})",
+                        st.versions.len(),
+                        st.versions.keys().map(|h| short(h)).collect::<Vec<_>>().join(", ")
+                    ),
+                },
+            };
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&v.terms.to_canonical_json())?);
+            } else {
+                println!("version {} ({}, {})\n", v.version, kind_word(v), state_words(v));
+                print!("{}", v.terms.render_terms());
+            }
+        }
+        ContractCmd::Diff { id, a, b } => {
+            let st = status_of(&ledger, id)?;
+            let (va, vb) = (st.resolve(a).map_err(|e| anyhow!(e))?, st.resolve(b).map_err(|e| anyhow!(e))?);
+            let changes = contract::diff(&va.terms, &vb.terms);
+            if cli.json {
+                let list: Vec<Value> = changes
+                    .iter()
+                    .map(|c| json!({"path": c.path, "label": c.label, "before": c.before, "after": c.after}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!("{} -> {}: {} change(s)", short(&va.version), short(&vb.version), changes.len());
+                for c in &changes {
+                    println!("  {c}");
+                }
+            }
+        }
+        ContractCmd::List => {
+            let mut ids = BTreeSet::new();
+            for kind in [neg::KIND_PROPOSE] {
+                for (_, e) in ledger.load(&ledger.index().by_kind(kind)?)? {
+                    if let Some(c) = e.contract() {
+                        ids.insert(c.to_string());
+                    }
+                }
+            }
+            let mut rows = Vec::new();
+            for id in ids {
+                let st = neg::status(&id, &entries_of(&ledger, &id)?);
+                let title = st.versions.values().next().map(|v| v.terms.title.clone()).unwrap_or_default();
+                let state = if !st.conflicts.is_empty() {
+                    "conflict".to_string()
+                } else if let Some(v) = st.latest_in_force() {
+                    format!("in force ({})", short(&v.version))
+                } else {
+                    "negotiating".to_string()
+                };
+                rows.push((id, title, state, st.versions.len()));
+            }
+            if cli.json {
+                let list: Vec<Value> = rows
+                    .iter()
+                    .map(|(i, t, s, n)| json!({"contract": i, "title": t, "state": s, "versions": n}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!("{:<40} {:<26} {:>8}  TITLE", "CONTRACT", "STATE", "VERSIONS");
+                for (i, t, s, n) in rows {
+                    println!("{i:<40} {s:<26} {n:>8}  {t}");
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn check(cli: &Cli, files: &[PathBuf]) -> Result<i32> {
+    let mut bad = 0;
+    let mut report = Vec::new();
+    for f in files {
+        match contract::check_file(f) {
+            Ok(c) => {
+                if !cli.json {
+                    println!("{}: ok: contract {} \"{}\", version {}", f.display(), c.id, c.title, c.version_hash());
+                }
+                report.push(json!({"file": f, "ok": true, "contract": c.id, "version": c.version_hash()}));
+            }
+            Err(diags) => {
+                bad += 1;
+                for d in &diags {
+                    if !cli.json {
+                        println!("{d}");
+                    }
+                }
+                report.push(json!({"file": f, "ok": false, "problems": diags.iter().map(|d| d.to_string()).collect::<Vec<_>>()}));
+            }
+        }
+    }
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    if bad > 0 {
+        eprintln!("error: {bad} of {} file(s) are not valid contracts", files.len());
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    cli: &Cli,
+    ledger: &mut Ledger,
+    id: &str,
+    version: &str,
+    on_behalf_of: Option<&str>,
+    reason: Option<&str>,
+    as_key: &Path,
+    action: MandateAction,
+) -> Result<()> {
+    let (key, party) = signer(ledger, as_key)?;
+    let st = status_of(ledger, id)?;
+    let v = st.resolve(version).map_err(|e| anyhow!(e))?;
+    let principal = on_behalf_of.unwrap_or(&party).to_string();
+    if v.terms.parties.iter().all(|p| p.id != principal) {
+        bail!("{principal:?} is not a party of contract {id:?}: only its parties sign it");
+    }
+    let verb = if action == MandateAction::Accept { "accept" } else { "reject" };
+    match v.state() {
+        VersionState::Withdrawn => {
+            bail!("version {} was withdrawn by its offerer and cannot be {verb}ed", short(&v.version))
+        }
+        VersionState::Agreed if action == MandateAction::Reject => {
+            bail!(
+                "version {} is already agreed by every signatory; propose changes with `vereffen contract amend`",
+                short(&v.version)
+            )
+        }
+        _ => {}
+    }
+    if action == MandateAction::Accept {
+        if v.signatures.contains_key(&principal) {
+            bail!("{principal:?} has already signed version {}", short(&v.version));
+        }
+        if !matches!(v.kind, VersionKind::Amendment { .. }) {
+            if let Some(base) = &st.base {
+                if *base != v.version {
+                    bail!(
+                        "another version ({}) of {id:?} is already in force; change it with `vereffen contract amend`",
+                        short(base)
+                    );
+                }
+            }
+        }
+    } else if v.rejections.contains_key(&principal) {
+        bail!("{principal:?} has already rejected version {}", short(&v.version));
+    }
+    let mut refs = vec![carrier(v)?];
+    if principal != party {
+        refs.push(find_mandate(ledger, &principal, &party, id, action)?);
+    }
+    let kind = if action == MandateAction::Accept { neg::KIND_ACCEPT } else { neg::KIND_REJECT };
+    let body = new_body(ledger, &party, &key, kind, refs, neg::decision_payload(id, &v.version, on_behalf_of, reason));
+    append_one(ledger, body, &[&key], cli.json)?;
+    if !cli.json && action == MandateAction::Accept {
+        let st = status_of(ledger, id)?;
+        if let Some(v2) = st.versions.get(&v.version) {
+            match v2.state() {
+                VersionState::Agreed => println!("version {} is now agreed by every signatory", short(&v.version)),
+                VersionState::Pending { waiting_for } => println!("still waiting for: {}", waiting_for.join(", ")),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Mandates and their revocations, from the ledger.
+fn mandates(ledger: &Ledger) -> Result<Vec<(Entry, neg::MandatePayload, Option<Entry>)>> {
+    let grants = ledger.load(&ledger.index().by_kind(neg::KIND_MANDATE_GRANT)?)?;
+    let revokes = ledger.load(&ledger.index().by_kind(neg::KIND_MANDATE_REVOKE)?)?;
+    let mut out = Vec::new();
+    for (_, g) in grants {
+        let p: neg::MandatePayload = serde_json::from_value(g.body().payload.clone())?;
+        let revoked = revokes
+            .iter()
+            .find(|(_, r)| r.body().payload.get("mandate").and_then(Value::as_str) == Some(&g.id().to_hex()))
+            .map(|(_, r)| r.clone());
+        out.push((g, p, revoked));
+    }
+    Ok(out)
+}
+
+fn find_mandate(
+    ledger: &Ledger,
+    principal: &str,
+    agent: &str,
+    contract: &str,
+    action: MandateAction,
+) -> Result<String> {
+    let found = mandates(ledger)?.into_iter().find(|(g, p, revoked)| {
+        g.body().author.party == principal
+            && p.grantee == agent
+            && p.actions.contains(&action)
+            && p.contracts.iter().any(|c| c == "*" || c == contract)
+            && revoked.is_none()
+    });
+    match found {
+        Some((g, _, _)) => Ok(g.id().to_hex()),
+        None => bail!(
+            "{agent:?} cannot sign for {principal:?}: no unrevoked mandate from {principal:?} to {agent:?} covers {action:?} on contract {contract:?} (the principal records one with `vereffen mandate grant`)"
+        ),
+    }
+}
+
+fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
+    if cli.json {
+        let versions: Vec<Value> = st
+            .versions
+            .values()
+            .map(|v| {
+                json!({"version": v.version, "kind": v.kind, "offered_by": v.offered_by, "state": v.state(),
+                       "effective_from": v.effective_from(), "signatures": v.signatures, "rejections": v.rejections,
+                       "withdrawn": v.withdrawn, "signatories": v.signatories, "entries": v.entries})
+            })
+            .collect();
+        let governing: Value = st
+            .base
+            .as_ref()
+            .and_then(|b| st.versions.get(b))
+            .map(|b| {
+                b.terms
+                    .term
+                    .years()
+                    .map(|y| json!({"year": y, "version": st.governing(y).map(|v| v.version.clone())}))
+                    .collect::<Vec<_>>()
+            })
+            .map(Value::from)
+            .unwrap_or(Value::Null);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"contract": st.contract, "base": st.base, "amendments": st.amendments,
+                "governing": governing, "conflicts": st.conflicts, "versions": versions})
+            )?
+        );
+        return Ok(());
+    }
+    let title = st.versions.values().next().map(|v| v.terms.title.clone()).unwrap_or_default();
+    println!("contract {} \"{}\"", st.contract, title);
+    match st.base.as_ref().and_then(|b| st.versions.get(b)) {
+        Some(base) => {
+            let years: Vec<String> = base
+                .terms
+                .term
+                .years()
+                .map(|y| {
+                    format!("{y}: {}", st.governing(y).map(|v| short(&v.version).to_string()).unwrap_or("-".into()))
+                })
+                .collect();
+            println!("in force   {}", years.join(", "));
+        }
+        None => println!("in force   nothing yet"),
+    }
+    for c in &st.conflicts {
+        println!("CONFLICT   {c}");
+    }
+    println!("versions");
+    // Roots are versions that answer or amend nothing known; children follow their parent.
+    let parent = |v: &VersionInfo| match &v.kind {
+        VersionKind::Proposal => None,
+        VersionKind::Counter { answers } => Some(answers.clone()),
+        VersionKind::Amendment { amends, .. } => Some(amends.clone()),
+    };
+    fn walk(st: &ContractStatus, v: &VersionInfo, depth: usize, parent: &dyn Fn(&VersionInfo) -> Option<String>) {
+        let pad = "   ".repeat(depth);
+        let arrow = if depth == 0 { "" } else { "└─ " };
+        println!(
+            "  {pad}{arrow}{}  {} by {}  [{}]",
+            short(&v.version),
+            kind_word(v),
+            v.offered_by.iter().cloned().collect::<Vec<_>>().join(", "),
+            state_words(v)
+        );
+        for (party, sigs) in &v.signatures {
+            for s in sigs {
+                let via = if s.signed_by != *party {
+                    format!(" (signed by {} under mandate)", s.signed_by)
+                } else {
+                    String::new()
+                };
+                println!("  {pad}      signed by {party}{via} at {} in entry {}", s.time, short(&s.entry));
+            }
+        }
+        for (party, reasons) in &v.rejections {
+            for r in reasons {
+                println!("  {pad}      rejected by {party}: {r}");
+            }
+        }
+        for child in st.versions.values().filter(|c| parent(c).as_deref() == Some(v.version.as_str())) {
+            walk(st, child, depth + 1, parent);
+        }
+    }
+    for v in st.versions.values().filter(|v| parent(v).is_none_or(|p| !st.versions.contains_key(&p))) {
+        walk(st, v, 0, &parent);
+    }
+    let pending: Vec<String> = st
+        .versions
+        .values()
+        .filter_map(|v| match v.state() {
+            VersionState::Pending { waiting_for } => {
+                Some(format!("{} waits for {}", short(&v.version), waiting_for.join(", ")))
+            }
+            _ => None,
+        })
+        .collect();
+    if !pending.is_empty() {
+        println!("pending    {}", pending.join("; "));
+    }
+    Ok(())
+}
+
+pub fn mandate(cli: &Cli, cmd: &MandateCmd) -> Result<i32> {
+    let mut ledger = open_ledger(&cli.ledger)?;
+    match cmd {
+        MandateCmd::Grant { to, contracts, actions, from, until, as_key } => {
+            let (key, party) = signer(&ledger, as_key)?;
+            if ledger.registry().party(to).is_none() {
+                bail!("grantee {to:?} is not registered in this ledger");
+            }
+            let mut actions = actions.clone();
+            actions.sort();
+            actions.dedup();
+            let payload = serde_json::to_value(neg::MandatePayload {
+                grantee: to.clone(),
+                contracts: contracts.clone(),
+                actions,
+                first_year: *from,
+                last_year: *until,
+            })?;
+            let body = new_body(&ledger, &party, &key, neg::KIND_MANDATE_GRANT, vec![], payload);
+            append_one(&mut ledger, body, &[&key], cli.json)?;
+        }
+        MandateCmd::Revoke { mandate, reason, as_key } => {
+            let (key, party) = signer(&ledger, as_key)?;
+            let id = EntryId::from_hex(mandate).ok_or_else(|| {
+                anyhow!("{mandate:?} is not a full entry id (64 hex characters; `vereffen mandate list` shows them)")
+            })?;
+            if mandates(&ledger)?.iter().any(|(g, _, r)| g.id() == id && r.is_some()) {
+                bail!("mandate {} is already revoked", id.short());
+            }
+            let payload =
+                serde_json::to_value(neg::RevokeMandatePayload { mandate: id.to_hex(), reason: reason.clone() })?;
+            let body = new_body(&ledger, &party, &key, neg::KIND_MANDATE_REVOKE, vec![id.to_hex()], payload);
+            append_one(&mut ledger, body, &[&key], cli.json)?;
+        }
+        MandateCmd::List => {
+            let list = mandates(&ledger)?;
+            if cli.json {
+                let rows: Vec<Value> = list
+                    .iter()
+                    .map(|(g, p, r)| json!({"mandate": g.id().to_hex(), "grantor": g.body().author.party, "grantee": p.grantee,
+                        "contracts": p.contracts, "actions": p.actions, "first_year": p.first_year, "last_year": p.last_year,
+                        "revoked_by": r.as_ref().map(|r| r.id().to_hex())}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for (g, p, r) in &list {
+                    println!(
+                        "{}  {} -> {}  contracts {}  actions {:?}  years {}-{}{}",
+                        g.id(),
+                        g.body().author.party,
+                        p.grantee,
+                        p.contracts.join(","),
+                        p.actions,
+                        p.first_year,
+                        p.last_year,
+                        if r.is_some() { "  REVOKED" } else { "" }
+                    );
+                }
+            }
+        }
+    }
+    Ok(0)
+}

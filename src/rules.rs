@@ -1,0 +1,45 @@
+//! The validity rules of every entry kind, in one place, so that append,
+//! import and verify apply exactly the same rules.
+//!
+//! An entry is valid at a point of a journal when its kind is known, its
+//! signatures and keys satisfy the registry ([`Registry::check`]), and its
+//! payload satisfies its kind's rules, which may look at the entries it
+//! references (through `lookup`) but at nothing else, so validity does not
+//! depend on the order in which copies received unrelated entries.
+
+use ed25519_dalek::VerifyingKey;
+
+use crate::entry::{Entry, EntryId};
+use crate::registry::{self, Registry, RuleError};
+use crate::{negotiation, note};
+
+/// True if this version of vereffen knows the kind.
+pub fn is_known(kind: &str) -> bool {
+    [registry::KIND_REGISTER, registry::KIND_ROTATE, registry::KIND_REVOKE, note::KIND_NOTE].contains(&kind)
+        || negotiation::KINDS.contains(&kind)
+}
+
+/// True if entries of this kind may be referenced by the rules of another
+/// entry (verify keeps these in memory for lookups).
+pub fn is_referenceable(kind: &str) -> bool {
+    negotiation::KINDS.contains(&kind)
+}
+
+/// Checks `e` against the registry and its kind's rules. Returns the public
+/// key for each signature, in order; the caller checks the signatures.
+pub fn check(
+    e: &Entry,
+    reg: &Registry,
+    lookup: &dyn Fn(&EntryId) -> Option<Entry>,
+) -> Result<Vec<VerifyingKey>, RuleError> {
+    if !is_known(e.kind()) {
+        return Err(RuleError(format!("entry kind {:?} is not known to this version of vereffen", e.kind())));
+    }
+    let keys = reg.check(e)?;
+    match e.kind() {
+        note::KIND_NOTE => note::check_payload(&e.body().payload).map_err(RuleError)?,
+        k if negotiation::KINDS.contains(&k) => negotiation::check(e, lookup)?,
+        _ => {}
+    }
+    Ok(keys)
+}
