@@ -69,6 +69,28 @@ impl fmt::Display for EntryId {
     }
 }
 
+/// A hasher for entry ids: ids are blake3 outputs, uniformly distributed,
+/// so eight of their bytes are already a good hash (and nobody can choose an
+/// id without a blake3 preimage). Used for the large id sets of verify.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut word = [0u8; 8];
+        let n = bytes.len().min(8);
+        word[..n].copy_from_slice(&bytes[..n]);
+        self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+    }
+    fn write_usize(&mut self, _length_prefix: usize) {}
+}
+
+/// A set of entry ids hashed with [`IdHasher`].
+pub type IdSet = std::collections::HashSet<EntryId, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// Who wrote an entry: a party and the key it signed with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,6 +152,7 @@ pub struct Entry {
     bytes: Vec<u8>,
     body: Body,
     id: EntryId,
+    author: KeyId,
     sigs: Vec<EntrySig>,
 }
 
@@ -148,6 +171,11 @@ pub fn is_valid_kind(s: &str) -> bool {
         && s.len() <= 64
         && s.split('.')
             .all(|w| !w.is_empty() && w.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'))
+}
+
+/// True for exactly 64 lower-case hex characters (an id or key id).
+fn is_hex64(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 /// The bytes every signature of an entry covers.
@@ -179,7 +207,7 @@ impl Body {
         if !is_valid_name(&self.author.party) {
             return bad(format!("author party {:?} is not a valid party id", self.author.party));
         }
-        if KeyId::from_hex(&self.author.key).is_none() {
+        if !is_hex64(&self.author.key) {
             return bad(format!("author key {:?} is not a 64-character hex key id", self.author.key));
         }
         if time::OffsetDateTime::parse(&self.time, &time::format_description::well_known::Rfc3339).is_err() {
@@ -259,7 +287,8 @@ impl Entry {
         if signers.is_empty() || signers.len() > MAX_SIGS {
             return Err(EntryError::Shape(format!("an entry needs 1 to {MAX_SIGS} signers")));
         }
-        if KeyId::of(&signers[0].verifying_key()) != body.author_key() {
+        let author = KeyId::of(&signers[0].verifying_key());
+        if author != body.author_key() {
             return Err(EntryError::Shape("the first signer is not the author key".into()));
         }
         let bytes = body.encode()?;
@@ -267,7 +296,7 @@ impl Entry {
         let sigs =
             signers.iter().map(|k| EntrySig { key: KeyId::of(&k.verifying_key()), sig: k.sign(&input) }).collect();
         let id = EntryId(*blake3::hash(&bytes).as_bytes());
-        Ok(Entry { bytes, body, id, sigs })
+        Ok(Entry { bytes, body, id, author, sigs })
     }
 
     /// Rebuilds an entry from canonical body bytes and signatures, checking
@@ -296,11 +325,12 @@ impl Entry {
             return Err(EntryError::Canonical(canonical::CanonicalError::NotCanonical));
         }
         body.check_shape()?;
-        if sigs[0].key != body.author_key() {
+        let author = sigs[0].key;
+        if author.to_hex() != body.author.key {
             return Err(EntryError::Shape("the first signature is not by the author key".into()));
         }
         let id = EntryId(*blake3::hash(&bytes).as_bytes());
-        Ok(Entry { bytes, body, id, sigs })
+        Ok(Entry { bytes, body, id, author, sigs })
     }
 
     /// Decodes the wire form (see the module docs).
@@ -325,6 +355,10 @@ impl Entry {
     /// The content address.
     pub fn id(&self) -> EntryId {
         self.id
+    }
+    /// The author's key id (decoded once).
+    pub fn author_key(&self) -> KeyId {
+        self.author
     }
     /// The parsed body.
     pub fn body(&self) -> &Body {

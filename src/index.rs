@@ -52,6 +52,10 @@ pub struct Index {
     path: PathBuf,
 }
 
+/// How often (every 10 ms) to retry sled's own lock while a just-dropped
+/// instance in this process finishes its last flush: at most 5 seconds.
+const SLED_LOCK_RETRIES: u32 = 500;
+
 /// Entries per posting-list chunk (40 bytes each).
 pub const POSTING_CHUNK: usize = 1024;
 const POSTING_ITEM: usize = 40;
@@ -109,11 +113,22 @@ impl Index {
     /// Opens (or creates) the index in `dir`.
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
         let err = |what: String| IndexError { path: dir.to_path_buf(), what };
-        let db = sled::Config::new()
-            .path(dir)
-            .flush_every_ms(Some(1000))
-            .open()
-            .map_err(|e| err(format!("cannot open: {e}")))?;
+        // The caller holds the ledger's own lock, so a sled lock that is still
+        // held belongs to an instance this process just dropped, whose
+        // background flusher has not finished: wait for it, within a limit.
+        let mut attempt = 0;
+        let db = loop {
+            match sled::Config::new().path(dir).flush_every_ms(Some(1000)).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock && attempt < SLED_LOCK_RETRIES =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => return Err(err(format!("cannot open: {e}"))),
+            }
+        };
         let tree = db.open_tree("v1").map_err(|e| err(format!("cannot open tree: {e}")))?;
         Ok(Index { db, tree, path: dir.to_path_buf() })
     }

@@ -226,7 +226,7 @@ pub fn check_parties(c: &Contract, reg: &Registry) -> Result<(), RuleError> {
 fn check_author_key(c: &Contract, e: &Entry) -> Result<(), RuleError> {
     let party = &e.body().author.party;
     if let Some(fp) = contract_party(c, party).and_then(|p| p.key.as_ref()) {
-        let used = e.body().author_key().fingerprint();
+        let used = e.author_key().fingerprint();
         if used != *fp {
             return err(format!(
                 "{party:?} signed with key {used}, but the contract names key {fp} for {party:?}: sign with that key, or offer a version that names the new key"

@@ -231,7 +231,7 @@ impl Registry {
     /// signatures, in order (the caller checks the signatures, in batches).
     pub fn check(&self, e: &Entry) -> Result<Vec<VerifyingKey>, RuleError> {
         let b = e.body();
-        let author = b.author_key();
+        let author = e.author_key();
         let party = b.author.party.as_str();
         let expect_sigs = |n: usize| {
             if e.sigs().len() == n {
@@ -306,7 +306,7 @@ impl Registry {
     pub fn apply(&mut self, e: &Entry, seq: u64) {
         let b = e.body();
         let id = e.id().to_hex();
-        let author = b.author_key();
+        let author = e.author_key();
         match b.kind.as_str() {
             KIND_REGISTER => {
                 let Ok(p) = payload::<RegisterPayload>(e) else {
@@ -378,7 +378,7 @@ impl Registry {
     /// The key whose validity an entry starts (registration, rotation), if any.
     pub fn introduces_key(e: &Entry) -> Option<KeyId> {
         match e.kind() {
-            KIND_REGISTER => Some(e.body().author_key()),
+            KIND_REGISTER => Some(e.author_key()),
             KIND_ROTATE => e.sigs().get(1).map(|s| s.key),
             _ => None,
         }
@@ -389,7 +389,7 @@ impl Registry {
         match e.kind() {
             KIND_ROTATE => {
                 let retire = e.body().payload.get("retire_old").and_then(Value::as_bool).unwrap_or(false);
-                retire.then(|| e.body().author_key())
+                retire.then(|| e.author_key())
             }
             KIND_REVOKE => e.body().payload.get("key").and_then(Value::as_str).and_then(KeyId::from_hex),
             _ => None,

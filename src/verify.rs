@@ -6,7 +6,7 @@
 //! sequentially, decode in parallel, apply the registry rules sequentially
 //! (they depend on order), then check the chunk's signatures in parallel.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -54,6 +54,88 @@ pub struct Failure {
     pub what: String,
 }
 
+/// What the sequential rules pass carries from record to record.
+struct RulesState {
+    ledger: String,
+    registry: Registry,
+    seen: crate::entry::IdSet,
+    referenceable: HashMap<EntryId, Entry>,
+    kinds: BTreeMap<String, u64>,
+}
+
+/// Signatures to check and, for each, its record (sequence number, entry id).
+type SigBatch = (Vec<SigItem>, Vec<(u64, EntryId)>);
+
+/// Raw journal records: sequence number, record hash, entry bytes.
+type Records = [(u64, Hash, Vec<u8>)];
+
+/// Decodes a chunk (in parallel) and applies the rules in order. Returns the
+/// signatures to check, their records, and the first rule failure (the
+/// signatures returned are those of the records before it).
+fn rules_pass(st: &mut RulesState, chunk: &Records) -> (Vec<SigItem>, Vec<(u64, EntryId)>, Option<Failure>) {
+    let decoded: Vec<Result<(Entry, Vec<u8>), Failure>> = chunk
+        .par_iter()
+        .map(|(seq, _, bytes)| {
+            let e = Entry::decode(bytes).map_err(|e| Failure { seq: *seq, id: None, what: e.to_string() })?;
+            let msg = e.signing_input();
+            Ok((e, msg))
+        })
+        .collect();
+    let mut items = Vec::with_capacity(chunk.len());
+    let mut owners = Vec::with_capacity(chunk.len());
+    for ((seq, _, _), e) in chunk.iter().zip(decoded) {
+        let (e, mut msg) = match e {
+            Ok(x) => x,
+            Err(f) => return (items, owners, Some(f)),
+        };
+        let fail = |what: String| Some(Failure { seq: *seq, id: Some(e.id()), what });
+        if e.body().ledger != st.ledger {
+            let what = format!("the entry belongs to ledger {:?}, the journal to {:?}", e.body().ledger, st.ledger);
+            return (items, owners, fail(what));
+        }
+        if !st.seen.insert(e.id()) {
+            return (items, owners, fail("the entry appears twice in the journal".into()));
+        }
+        if let Some(r) = e.body().ref_ids().find(|r| !st.seen.contains(r) || *r == e.id()) {
+            let what = format!("it references entry {}, which does not come before it in the journal", r.short());
+            return (items, owners, fail(what));
+        }
+        let keys = match crate::rules::check(&e, &st.registry, &|id| st.referenceable.get(id).cloned()) {
+            Ok(k) => k,
+            Err(err) => return (items, owners, fail(err.0)),
+        };
+        let n = e.sigs().len();
+        for (i, (s, key)) in e.sigs().iter().zip(keys).enumerate() {
+            let m = if i + 1 == n { std::mem::take(&mut msg) } else { msg.clone() };
+            items.push(SigItem { msg: m, sig: s.sig, key });
+            owners.push((*seq, e.id()));
+        }
+        st.registry.apply(&e, *seq);
+        if crate::rules::is_referenceable(e.kind()) {
+            st.referenceable.insert(e.id(), e.clone());
+        }
+        match st.kinds.get_mut(e.kind()) {
+            Some(count) => *count += 1,
+            None => {
+                st.kinds.insert(e.kind().to_string(), 1);
+            }
+        }
+    }
+    (items, owners, None)
+}
+
+/// Checks signatures on all cores; names the first bad one's record.
+fn check_signatures(items: &[SigItem], owners: &[(u64, EntryId)]) -> Result<u64, Failure> {
+    match sigs::verify_all(items) {
+        Ok(()) => Ok(items.len() as u64),
+        Err(j) => Err(Failure {
+            seq: owners[j].0,
+            id: Some(owners[j].1),
+            what: "a signature does not verify: the entry was altered after it was signed".into(),
+        }),
+    }
+}
+
 /// Verifies the journal at `path`; `progress` is called with the number of
 /// records done after each chunk.
 pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summary, Failure> {
@@ -67,10 +149,6 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
     }
     let mut scanner = Scanner::open(path).map_err(journal_failure)?;
     let ledger = scanner.ledger().to_string();
-    let mut registry = Registry::default();
-    let mut seen: HashSet<EntryId> = HashSet::new();
-    let mut referenceable: std::collections::HashMap<EntryId, Entry> = std::collections::HashMap::new();
-    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
     let mut signatures = 0u64;
     let mut head = *blake3::hash(&crate::journal::header_bytes(&ledger)).as_bytes();
     let mut done = 0u64;
@@ -97,77 +175,45 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
             return scanner.torn();
         }
     });
+    let mut state = RulesState {
+        ledger: ledger.clone(),
+        registry: Registry::default(),
+        seen: Default::default(),
+        referenceable: HashMap::new(),
+        kinds: BTreeMap::new(),
+    };
+    // While the signatures of one chunk are checked (on all cores), the next
+    // chunk is decoded and its rules applied: the sequential rules pass never
+    // leaves a core idle. A failure in either is reported in journal order.
+    let mut pending: Option<SigBatch> = None;
     for chunk in rx {
         let chunk = chunk?;
         if let Some(last) = chunk.last() {
             head = last.1;
         }
-        let decoded: Vec<Result<(Entry, Vec<u8>), Failure>> = chunk
-            .par_iter()
-            .map(|(seq, _, bytes)| {
-                let e = Entry::decode(bytes).map_err(|e| Failure { seq: *seq, id: None, what: e.to_string() })?;
-                let msg = e.signing_input();
-                Ok((e, msg))
-            })
-            .collect();
-        let mut items = Vec::with_capacity(chunk.len());
-        let mut owners = Vec::with_capacity(chunk.len());
-        for ((seq, _, _), e) in chunk.iter().zip(decoded) {
-            let (e, mut msg) = e?;
-            let fail = |what: String| Failure { seq: *seq, id: Some(e.id()), what };
-            if e.body().ledger != ledger {
-                return Err(fail(format!(
-                    "the entry belongs to ledger {:?}, the journal to {ledger:?}",
-                    e.body().ledger
-                )));
-            }
-            if !seen.insert(e.id()) {
-                return Err(fail("the entry appears twice in the journal".into()));
-            }
-            for r in e.body().ref_ids() {
-                if !seen.contains(&r) || r == e.id() {
-                    return Err(fail(format!(
-                        "it references entry {}, which does not come before it in the journal",
-                        r.short()
-                    )));
-                }
-            }
-            let keys =
-                crate::rules::check(&e, &registry, &|id| referenceable.get(id).cloned()).map_err(|err| fail(err.0))?;
-            let n = e.sigs().len();
-            for (i, (s, key)) in e.sigs().iter().zip(keys).enumerate() {
-                let m = if i + 1 == n { std::mem::take(&mut msg) } else { msg.clone() };
-                items.push(SigItem { msg: m, sig: s.sig, key });
-                owners.push((*seq, e.id()));
-            }
-            registry.apply(&e, *seq);
-            if crate::rules::is_referenceable(e.kind()) {
-                referenceable.insert(e.id(), e.clone());
-            }
-            match kinds.get_mut(e.kind()) {
-                Some(count) => *count += 1,
-                None => {
-                    kinds.insert(e.kind().to_string(), 1);
-                }
-            }
+        let previous = pending.take();
+        let (previous_sigs, (items, owners, failure)) = rayon::join(
+            || previous.map_or(Ok(0), |(items, owners)| check_signatures(&items, &owners)),
+            || rules_pass(&mut state, &chunk),
+        );
+        signatures += previous_sigs?;
+        if let Some(f) = failure {
+            check_signatures(&items, &owners)?;
+            return Err(f);
         }
-        if let Err(j) = sigs::verify_all(&items) {
-            let (seq, id) = owners[j];
-            return Err(Failure {
-                seq,
-                id: Some(id),
-                what: "a signature does not verify: the entry was altered after it was signed".into(),
-            });
-        }
-        signatures += items.len() as u64;
         done += chunk.len() as u64;
         progress(done);
+        pending = Some((items, owners));
+    }
+    if let Some((items, owners)) = pending {
+        signatures += check_signatures(&items, &owners)?;
     }
     let torn = reader.join().map_err(|_| Failure {
         seq: done + 1,
         id: None,
         what: "the journal reader thread failed".into(),
     })?;
+    let RulesState { registry, seen, kinds, .. } = state;
     let mut ids: Vec<EntryId> = seen.into_iter().collect();
     ids.par_sort_unstable();
     let mut h = blake3::Hasher::new();
