@@ -23,6 +23,15 @@
 
 use crate::merkle::Hash;
 use data_encoding::{BASE64, HEXLOWER};
+
+/// Decodes standard padded base64 in its one canonical form. `data_encoding`
+/// also accepts concatenated padded blocks (`CQ==a0Aa`); those would give a
+/// note two textual forms, so anything that does not re-encode to the same
+/// text is refused.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let bytes = BASE64.decode(text.as_bytes()).ok()?;
+    (BASE64.encode(&bytes) == text).then_some(bytes)
+}
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
 /// Largest signed note [`SignedNote::parse`] accepts, in bytes.
@@ -371,7 +380,7 @@ fn parse_size(text: &str) -> Result<u64, CheckpointError> {
 /// Standard padded base64 of exactly 32 bytes, canonical trailing bits.
 fn parse_root(text: &str) -> Result<Hash, CheckpointError> {
     let invalid = || CheckpointError::InvalidRoot { text: text.to_string() };
-    let bytes = BASE64.decode(text.as_bytes()).map_err(|_| invalid())?;
+    let bytes = decode_base64(text).ok_or_else(invalid)?;
     Hash::try_from(bytes.as_slice()).map_err(|_| invalid())
 }
 
@@ -415,8 +424,7 @@ impl NoteSignature {
             return Err(malformed("no space between key name and signature"));
         };
         check_key_name(name)?;
-        let raw =
-            BASE64.decode(encoded.as_bytes()).map_err(|_| malformed("signature is not standard padded base64"))?;
+        let raw = decode_base64(encoded).ok_or_else(|| malformed("signature is not standard padded base64"))?;
         let Some((key_hash, data)) = raw.split_first_chunk::<KEY_HASH_LEN>() else {
             return Err(malformed("signature is shorter than the 4-byte key hash"));
         };
@@ -584,7 +592,7 @@ impl Verifier {
         let (Some(name), Some(hash_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(invalid("it does not have three '+'-separated fields"));
         };
-        let raw = BASE64.decode(key_b64.as_bytes()).map_err(|_| invalid("the key is not standard padded base64"))?;
+        let raw = decode_base64(key_b64).ok_or_else(|| invalid("the key is not standard padded base64"))?;
         let Some((&type_byte, key_bytes)) = raw.split_first() else {
             return Err(invalid("the key is empty"));
         };
