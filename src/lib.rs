@@ -15,6 +15,7 @@ pub mod index;
 pub mod journal;
 pub mod keys;
 pub mod ledger;
+pub mod measurement;
 pub mod merkle;
 pub mod negotiation;
 pub mod note;

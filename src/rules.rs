@@ -11,18 +11,19 @@ use ed25519_dalek::VerifyingKey;
 
 use crate::entry::{Entry, EntryId};
 use crate::registry::{self, Registry, RuleError};
-use crate::{negotiation, note};
+use crate::{measurement, negotiation, note};
 
 /// True if this version of vereffen knows the kind.
 pub fn is_known(kind: &str) -> bool {
     [registry::KIND_REGISTER, registry::KIND_ROTATE, registry::KIND_REVOKE, note::KIND_NOTE].contains(&kind)
         || negotiation::KINDS.contains(&kind)
+        || measurement::KINDS.contains(&kind)
 }
 
 /// True if entries of this kind may be referenced by the rules of another
 /// entry (verify keeps these in memory for lookups).
 pub fn is_referenceable(kind: &str) -> bool {
-    negotiation::KINDS.contains(&kind)
+    negotiation::KINDS.contains(&kind) || measurement::KINDS.contains(&kind)
 }
 
 /// Checks `e` against the registry and its kind's rules. Returns the public
@@ -39,6 +40,7 @@ pub fn check(
     match e.kind() {
         note::KIND_NOTE => note::check_payload(&e.body().payload).map_err(RuleError)?,
         k if negotiation::KINDS.contains(&k) => negotiation::check(e, lookup)?,
+        k if measurement::KINDS.contains(&k) => measurement::check(e, lookup)?,
         _ => {}
     }
     Ok(keys)

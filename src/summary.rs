@@ -80,6 +80,22 @@ pub fn one_line(e: &Entry) -> String {
                 _ => format!("{k} on {contract}"),
             }
         }
+        crate::measurement::KIND_SUBMIT | crate::measurement::KIND_CORRECT => format!(
+            "{} {} {} = {}{}",
+            if b.kind == crate::measurement::KIND_SUBMIT { "measures" } else { "corrects" },
+            s(p, "indicator"),
+            s(p, "period"),
+            s(p, "value"),
+            p.get("reason").and_then(Value::as_str).map(|r| format!(" ({r})")).unwrap_or_default()
+        ),
+        crate::measurement::KIND_ATTEST => {
+            format!("attests measurement {}", &s(p, "measurement")[..12.min(s(p, "measurement").len())])
+        }
+        crate::measurement::KIND_DISPUTE => format!(
+            "disputes measurement {}: {}",
+            &s(p, "measurement")[..12.min(s(p, "measurement").len())],
+            s(p, "reason")
+        ),
         crate::negotiation::KIND_MANDATE_GRANT => format!(
             "mandates {} to sign for {} ({} years {}-{})",
             s(p, "grantee"),

@@ -15,6 +15,7 @@ use vereffen::ledger::Ledger;
 mod contract_cmds;
 mod demo;
 mod ledger_cmds;
+mod measure_cmds;
 mod party_cmds;
 
 /// vereffen: one signed source of truth for outcome-based care contracts.
@@ -51,6 +52,9 @@ pub enum Command {
     /// Mandates: let another party sign contract versions for you.
     #[command(subcommand)]
     Mandate(contract_cmds::MandateCmd),
+    /// Measurements: submit, attest, dispute, correct, list.
+    #[command(subcommand)]
+    Measure(measure_cmds::MeasureCmd),
     /// Record a signed free-text note (e.g. the minutes of a review moment).
     Note {
         /// The text.
@@ -112,6 +116,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Keys(cmd) => party_cmds::keys(cli, cmd),
         Command::Party(cmd) => party_cmds::party(cli, cmd),
         Command::Contract(cmd) => contract_cmds::contract(cli, cmd),
+        Command::Measure(cmd) => measure_cmds::measure(cli, cmd),
         Command::Mandate(cmd) => contract_cmds::mandate(cli, cmd),
         Command::Note { text, contract, refs, as_key } => note(cli, text, contract.as_deref(), refs, as_key),
         Command::Log(args) => ledger_cmds::log(cli, args),

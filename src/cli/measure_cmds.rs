@@ -1,0 +1,526 @@
+//! `vereffen measure ...`: agreed outcome measurements.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Subcommand;
+use serde_json::{json, Value};
+
+use vereffen::contract::Indicator;
+use vereffen::entry::{Entry, EntryId};
+use vereffen::ledger::Ledger;
+use vereffen::measurement::{self as meas, Measurement, State};
+use vereffen::negotiation::{self as neg, VersionInfo};
+
+use super::{new_body, open_ledger, signer, Cli};
+
+/// Most rows one measurement file may hold.
+const MAX_FILE_ROWS: usize = 10_000;
+
+#[derive(Subcommand, Debug)]
+pub enum MeasureCmd {
+    /// Submit figures: from a CSV or JSON file, or one with --indicator/--period/--value.
+    Submit {
+        /// The contract id.
+        contract: String,
+        /// A CSV (indicator,period,value[,note]) or JSON ([{indicator, period, value, note}]) file.
+        #[arg(long, conflicts_with_all = ["indicator", "period", "value"])]
+        file: Option<PathBuf>,
+        /// The indicator id.
+        #[arg(long, requires_all = ["period", "value"])]
+        indicator: Option<String>,
+        /// The period (2026, 2026-Q2 or 2026-03, as the indicator says).
+        #[arg(long)]
+        period: Option<String>,
+        /// The value, an exact decimal.
+        #[arg(long)]
+        value: Option<String>,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+        /// The source's key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Record your agreement with a figure.
+    Attest {
+        /// The measurement id (or a unique prefix of at least 8 characters).
+        id: String,
+        /// Your key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Object to a figure, with a reason.
+    Dispute {
+        /// The measurement id (or prefix).
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Your key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Record a new figure that supersedes one (which stays in the ledger).
+    Correct {
+        /// The measurement id (or prefix).
+        id: String,
+        /// The new value.
+        #[arg(long)]
+        value: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// The source's key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Each indicator and period: value, source, state, who has to act; missing figures too.
+    List {
+        /// The contract id.
+        contract: String,
+        /// Only this contract year.
+        #[arg(long)]
+        year: Option<u16>,
+        /// Only this state (agreed, pending, disputed, superseded, conflict, missing).
+        #[arg(long)]
+        state: Option<String>,
+    },
+}
+
+fn lookup(ledger: &Ledger) -> impl Fn(&EntryId) -> Option<Entry> + '_ {
+    move |id| ledger.get(id).ok().flatten().map(|(_, e)| e)
+}
+
+fn contract_entries(ledger: &Ledger, contract: &str) -> Result<Vec<Entry>> {
+    let ids = ledger.index().by_contract(contract)?;
+    Ok(ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect())
+}
+
+/// The negotiation status and the measurements of a contract.
+fn contract_state(ledger: &Ledger, contract: &str) -> Result<(neg::ContractStatus, Vec<Measurement>)> {
+    let entries = contract_entries(ledger, contract)?;
+    let st = neg::status(contract, &entries);
+    if st.versions.is_empty() {
+        bail!("there is no contract {contract:?} in this ledger (`vereffen contract list` shows the contracts)");
+    }
+    let ms = meas::states(contract, &entries, &lookup(ledger));
+    Ok((st, ms))
+}
+
+fn governing<'a>(st: &'a neg::ContractStatus, year: u16) -> Result<&'a VersionInfo> {
+    if st.base.is_none() {
+        bail!("contract {:?} is not in force: figures are submitted under the version in force (`vereffen contract status {}`)", st.contract, st.contract);
+    }
+    st.governing(year)
+        .ok_or_else(|| anyhow!("no version of contract {:?} governs {year}: it lies outside the term", st.contract))
+}
+
+/// Finds a measurement by id or unique prefix among all measurement entries.
+fn find_measurement(ledger: &Ledger, id: &str) -> Result<Entry> {
+    if id.len() < 8 {
+        bail!("measurement id {id:?} is too short: give at least 8 characters");
+    }
+    let mut hits = Vec::new();
+    for kind in [meas::KIND_SUBMIT, meas::KIND_CORRECT] {
+        for (seq, eid) in ledger.index().by_kind(kind)? {
+            if eid.to_hex().starts_with(id) {
+                hits.push((seq, eid));
+            }
+        }
+    }
+    match hits.as_slice() {
+        [one] => Ok(ledger.load(&[*one])?.remove(0).1),
+        [] => bail!("there is no measurement {id} in this ledger (`vereffen measure list CONTRACT` shows them)"),
+        _ => bail!("measurement id prefix {id} is ambiguous; give more characters"),
+    }
+}
+
+struct Row {
+    line: usize,
+    indicator: String,
+    period: String,
+    value: String,
+    note: Option<String>,
+}
+
+fn read_rows(path: &Path) -> Result<Vec<Row>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rows = Vec::new();
+    if path.extension().and_then(|e| e.to_str()) == Some("json") {
+        let v: Value =
+            serde_json::from_str(&text).map_err(|e| anyhow!("{}:{}: not valid JSON: {e}", path.display(), e.line()))?;
+        let list = v
+            .as_array()
+            .ok_or_else(|| anyhow!("{}: expected a JSON list of {{indicator, period, value, note}}", path.display()))?;
+        for (i, item) in list.iter().enumerate() {
+            let field = |f: &str| match item.get(f) {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            };
+            rows.push(Row {
+                line: i + 1,
+                indicator: field("indicator").unwrap_or_default(),
+                period: field("period").unwrap_or_default(),
+                value: field("value").unwrap_or_default(),
+                note: field("note").filter(|n| !n.is_empty()),
+            });
+        }
+    } else {
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+        let headers = reader.headers().map_err(|e| anyhow!("{}:1: {e}", path.display()))?.clone();
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(ci), Some(cp), Some(cv)) = (col("indicator"), col("period"), col("value")) else {
+            bail!(
+                "{}:1: the header must name the columns indicator,period,value (and optionally note); found {:?}",
+                path.display(),
+                headers.iter().collect::<Vec<_>>()
+            );
+        };
+        if let Some(extra) = headers.iter().find(|h| !["indicator", "period", "value", "note"].contains(h)) {
+            bail!("{}:1: unknown column {extra:?} (allowed: indicator, period, value, note)", path.display());
+        }
+        let cn = col("note");
+        for (i, rec) in reader.records().enumerate() {
+            let rec = rec.map_err(|e| anyhow!("{}:{}: {e}", path.display(), i + 2))?;
+            let get = |c: usize| rec.get(c).unwrap_or("").to_string();
+            rows.push(Row {
+                line: i + 2,
+                indicator: get(ci),
+                period: get(cp),
+                value: get(cv),
+                note: cn.map(get).filter(|n| !n.is_empty()),
+            });
+        }
+    }
+    if rows.is_empty() {
+        bail!("{}: the file holds no figures", path.display());
+    }
+    if rows.len() > MAX_FILE_ROWS {
+        bail!("{}: {} rows exceed the limit of {MAX_FILE_ROWS} per file", path.display(), rows.len());
+    }
+    Ok(rows)
+}
+
+pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
+    let mut ledger = open_ledger(&cli.ledger)?;
+    match cmd {
+        MeasureCmd::Submit { contract, file, indicator, period, value, note, as_key } => {
+            let rows = match (file, indicator, period, value) {
+                (Some(f), _, _, _) => read_rows(f)?,
+                (None, Some(i), Some(p), Some(v)) => {
+                    vec![Row { line: 0, indicator: i.clone(), period: p.clone(), value: v.clone(), note: note.clone() }]
+                }
+                _ => bail!("give --file FILE, or --indicator, --period and --value"),
+            };
+            let origin = file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "command line".into());
+            submit_rows(cli, &mut ledger, contract, &rows, &origin, as_key)?;
+        }
+        MeasureCmd::Attest { id, as_key } | MeasureCmd::Dispute { id, as_key, .. } => {
+            let (key, party) = signer(&ledger, as_key)?;
+            let m = find_measurement(&ledger, id)?;
+            let contract = m.contract().unwrap_or_default().to_string();
+            let (_, ms) = contract_state(&ledger, &contract)?;
+            let this = ms
+                .iter()
+                .find(|x| x.id == m.id().to_hex())
+                .ok_or_else(|| anyhow!("measurement {} is not readable", m.id().short()))?;
+            if let State::Superseded { by } = &this.state {
+                bail!(
+                    "measurement {} was superseded by correction {}; act on that one instead",
+                    m.id().short(),
+                    &by[..12]
+                );
+            }
+            let is_attest = matches!(cmd, MeasureCmd::Attest { .. });
+            let mut refs = vec![m.id().to_hex()];
+            let (kind, reason) = match cmd {
+                MeasureCmd::Dispute { reason, .. } => (meas::KIND_DISPUTE, Some(reason.as_str())),
+                _ => (meas::KIND_ATTEST, None),
+            };
+            if is_attest {
+                let own_disputes = own_open_disputes(&ledger, &m, &party)?;
+                if this.signed_by.contains_key(&party) && own_disputes.is_empty() {
+                    bail!("{party:?} has already signed measurement {}", m.id().short());
+                }
+                refs.extend(own_disputes);
+            }
+            let body = new_body(
+                &ledger,
+                &party,
+                &key,
+                kind,
+                refs,
+                meas::response_payload(&contract, &m.id().to_hex(), reason),
+            );
+            super::append_one(&mut ledger, body, &[&key], cli.json)?;
+        }
+        MeasureCmd::Correct { id, value, reason, as_key } => {
+            let (key, party) = signer(&ledger, as_key)?;
+            let m = find_measurement(&ledger, id)?;
+            let (p, _, ind) = meas::figure_of(&m, &lookup(&ledger))?;
+            let (st, ms) = contract_state(&ledger, &p.contract)?;
+            if let Some(State::Superseded { by }) = ms.iter().find(|x| x.id == m.id().to_hex()).map(|x| &x.state) {
+                bail!("measurement {} was already superseded by {}; correct that one", m.id().short(), &by[..12]);
+            }
+            let v = meas::parse_value(ind.unit, value).map_err(|e| anyhow!(e))?;
+            if v.to_string() == p.value {
+                bail!("the value {v} is unchanged: a correction must change the figure (attest or dispute instead)");
+            }
+            let year = meas::period_year(&ind, &p.period).map_err(|e| anyhow!(e))?;
+            let version = governing(&st, year)?;
+            let payload = meas::figure_payload(
+                &p.contract,
+                &version.version,
+                &p.indicator,
+                &p.period,
+                v,
+                None,
+                None,
+                Some((&m.id().to_hex(), reason)),
+            );
+            let body =
+                new_body(&ledger, &party, &key, meas::KIND_CORRECT, vec![carrier(version)?, m.id().to_hex()], payload);
+            super::append_one(&mut ledger, body, &[&key], cli.json)?;
+        }
+        MeasureCmd::List { contract, year, state } => list(cli, &ledger, contract, *year, state.as_deref())?,
+    }
+    Ok(0)
+}
+
+/// The entry carrying a version (the lowest id, for determinism).
+fn carrier(v: &VersionInfo) -> Result<String> {
+    v.entries.iter().next().cloned().ok_or_else(|| anyhow!("version {} has no entry", &v.version[..12]))
+}
+
+/// The author's disputes of a measurement, which an attestation resolves.
+fn own_open_disputes(ledger: &Ledger, m: &Entry, party: &str) -> Result<Vec<String>> {
+    let contract = m.contract().unwrap_or_default();
+    Ok(contract_entries(ledger, contract)?
+        .into_iter()
+        .filter(|e| {
+            e.kind() == meas::KIND_DISPUTE
+                && e.body().author.party == party
+                && e.body().payload.get("measurement").and_then(Value::as_str) == Some(&m.id().to_hex())
+        })
+        .map(|e| e.id().to_hex())
+        .collect())
+}
+
+/// Checks every row and appends all of them in one batch, or none.
+fn submit_rows(
+    cli: &Cli,
+    ledger: &mut Ledger,
+    contract: &str,
+    rows: &[Row],
+    origin: &str,
+    as_key: &Path,
+) -> Result<()> {
+    let (key, party) = signer(ledger, as_key)?;
+    let (st, ms) = contract_state(ledger, contract)?;
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut entries = Vec::new();
+    for r in rows {
+        let at = if r.line == 0 { origin.to_string() } else { format!("{origin}:{}", r.line) };
+        let mut bad = |m: String| problems.push(format!("{at}: {m}"));
+        // The version in force for the period's year defines the indicator.
+        // A base-year figure (for a measured index) is defined by the version
+        // governing the first contract year.
+        let first_year = st.base.as_ref().and_then(|b| st.versions.get(b)).map(|v| v.terms.term.first_year);
+        let year_hint =
+            r.period.get(..4).and_then(|y| y.parse::<u16>().ok()).map(|y| first_year.map_or(y, |f| y.max(f)));
+        let Some(version) = year_hint.and_then(|y| st.governing(y)) else {
+            if st.base.is_none() {
+                bad(format!("contract {contract:?} is not in force"));
+            } else {
+                bad(format!("period {:?} is not within the contract term", r.period));
+            }
+            continue;
+        };
+        let Some(ind) = version.terms.indicators.iter().find(|i| i.id == r.indicator) else {
+            let known: Vec<&str> = version.terms.indicators.iter().map(|i| i.id.as_str()).collect();
+            bad(format!("unknown indicator {:?} (the contract has: {})", r.indicator, known.join(", ")));
+            continue;
+        };
+        if let Err(m) = row_checks(ind, r, &party) {
+            bad(m);
+            continue;
+        }
+        if let Ok(y) = meas::period_year(ind, &r.period) {
+            if !meas::measured_years(&version.terms, ind).contains(&y) {
+                bad(format!("period {:?} is not within the contract term", r.period));
+                continue;
+            }
+        }
+        let value = match meas::parse_value(ind.unit, &r.value) {
+            Ok(v) => v,
+            Err(m) => {
+                bad(m);
+                continue;
+            }
+        };
+        if !seen.insert((r.indicator.clone(), r.period.clone())) {
+            bad(format!("{} {} appears twice in this file", r.indicator, r.period));
+            continue;
+        }
+        if let Some(existing) = ms.iter().find(|m| {
+            m.indicator == r.indicator && m.period == r.period && !matches!(m.state, State::Superseded { .. })
+        }) {
+            bad(format!(
+                "{} {} already has figure {} ({}); change it with `vereffen measure correct {} --value V --reason TEXT`",
+                r.indicator, r.period, existing.value, &existing.id[..12], &existing.id[..12]
+            ));
+            continue;
+        }
+        let payload = meas::figure_payload(
+            contract,
+            &version.version,
+            &r.indicator,
+            &r.period,
+            value,
+            r.note.as_deref(),
+            None,
+            None,
+        );
+        entries.push(Entry::sign(
+            new_body(ledger, &party, &key, meas::KIND_SUBMIT, vec![carrier(version)?], payload),
+            &[&key],
+        )?);
+    }
+    if !problems.is_empty() {
+        bail!("nothing was submitted; {} problem(s):\n{}", problems.len(), problems.join("\n"));
+    }
+    let seqs = ledger.append(&entries)?;
+    if cli.json {
+        let list: Vec<Value> =
+            entries.iter().zip(&seqs).map(|(e, s)| json!({"seq": s, "id": e.id().to_hex()})).collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for (e, s) in entries.iter().zip(&seqs) {
+            let p = &e.body().payload;
+            println!(
+                "submitted {} {} = {} as measurement {} (sequence {s})",
+                p["indicator"].as_str().unwrap_or(""),
+                p["period"].as_str().unwrap_or(""),
+                p["value"].as_str().unwrap_or(""),
+                e.id().short()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn row_checks(ind: &Indicator, r: &Row, party: &str) -> Result<(), String> {
+    if ind.source != party {
+        return Err(format!(
+            "{party:?} is not the measurement source of {} (the contract names {:?})",
+            ind.id, ind.source
+        ));
+    }
+    meas::period_year(ind, &r.period)?;
+    Ok(())
+}
+
+fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Option<&str>) -> Result<()> {
+    const STATES: [&str; 6] = ["agreed", "pending", "disputed", "superseded", "conflict", "missing"];
+    if let Some(s) = state {
+        if !STATES.contains(&s) {
+            bail!("unknown state {s:?}; use one of {}", STATES.join(", "));
+        }
+    }
+    let (st, ms) = contract_state(ledger, contract)?;
+    let Some(base) = st.base.as_ref().and_then(|b| st.versions.get(b)) else {
+        bail!("contract {contract:?} is not in force: there are no figures to list yet");
+    };
+    let years: Vec<u16> = base.terms.term.years().filter(|y| year.is_none_or(|x| x == *y)).collect();
+    if years.is_empty() {
+        bail!(
+            "{} lies outside the term {}-{}",
+            year.unwrap_or(0),
+            base.terms.term.first_year,
+            base.terms.term.last_year
+        );
+    }
+    let mut rows: Vec<Value> = Vec::new();
+    for y in years {
+        let Some(version) = st.governing(y) else { continue };
+        for ind in &version.terms.indicators {
+            for period in meas::periods_of_year(ind, y) {
+                let here: Vec<&Measurement> =
+                    ms.iter().filter(|m| m.indicator == ind.id && m.period == period).collect();
+                if !here.iter().any(|m| !matches!(m.state, State::Superseded { .. })) {
+                    rows.push(json!({"indicator": ind.id, "period": period, "year": y, "value": null, "unit": ind.unit.to_string(),
+                        "source": ind.source, "state": "missing", "to_act": [ind.source], "id": null}));
+                }
+                for m in here {
+                    let to_act: Vec<String> = match &m.state {
+                        State::Pending { waiting_for } => waiting_for.clone(),
+                        State::Disputed { .. } | State::Conflict { .. } => vec![m.source.clone()],
+                        _ => vec![],
+                    };
+                    let shown = if m.unit == "eur" { format!("{:.2}", m.value) } else { m.value.to_string() };
+                    rows.push(json!({"indicator": m.indicator, "period": m.period, "year": y, "value": shown,
+                        "unit": m.unit, "source": m.source, "state": m.state.name(), "detail": m.state, "to_act": to_act,
+                        "id": m.id, "signed_by": m.signed_by, "corrects": m.corrects, "reason": m.reason,
+                        "derived_from": m.derivation.as_ref().map(|d| &d.file_hash)}));
+                }
+            }
+        }
+    }
+    rows.retain(|r| state.is_none_or(|s| r["state"] == s));
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "{:<24} {:<8} {:>16} {:<15} {:<12} {:<11} {:<12} WHO HAS TO ACT",
+        "INDICATOR", "PERIOD", "VALUE", "UNIT", "SOURCE", "STATE", "ID"
+    );
+    for r in &rows {
+        let to_act: Vec<&str> =
+            r["to_act"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let action = match r["state"].as_str() {
+            Some("missing") => format!("{} to submit", to_act.join(", ")),
+            Some("pending") => format!("{} to attest", to_act.join(", ")),
+            Some("disputed") => {
+                format!("{} to correct (disputed: {})", to_act.join(", "), disputed_reasons(&r["detail"]))
+            }
+            Some("conflict") => format!("{} to correct one of the conflicting figures", to_act.join(", ")),
+            _ => String::new(),
+        };
+        println!(
+            "{:<24} {:<8} {:>16} {:<15} {:<12} {:<11} {:<12} {}",
+            r["indicator"].as_str().unwrap_or(""),
+            r["period"].as_str().unwrap_or(""),
+            r["value"].as_str().unwrap_or("-"),
+            r["unit"].as_str().unwrap_or(""),
+            r["source"].as_str().unwrap_or(""),
+            r["state"].as_str().unwrap_or(""),
+            r["id"].as_str().map(|i| &i[..12]).unwrap_or("-"),
+            action
+        );
+    }
+    Ok(())
+}
+
+fn disputed_reasons(detail: &Value) -> String {
+    detail["by"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(p, r)| {
+                    format!(
+                        "{p}: {}",
+                        r.as_array()
+                            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
