@@ -109,7 +109,7 @@ fn contract_state(ledger: &Ledger, contract: &str) -> Result<(neg::ContractStatu
     Ok((st, ms))
 }
 
-fn governing<'a>(st: &'a neg::ContractStatus, year: u16) -> Result<&'a VersionInfo> {
+fn governing(st: &neg::ContractStatus, year: u16) -> Result<&VersionInfo> {
     if st.base.is_none() {
         bail!("contract {:?} is not in force: figures are submitted under the version in force (`vereffen contract status {}`)", st.contract, st.contract);
     }
