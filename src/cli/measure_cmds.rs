@@ -234,6 +234,9 @@ pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
                     &by[..12]
                 );
             }
+            if this.source == party {
+                bail!("{party:?} is the source of measurement {}: the source signed its figure by submitting it; to change it use `vereffen measure correct`", m.id().short());
+            }
             let is_attest = matches!(cmd, MeasureCmd::Attest { .. });
             let mut refs = vec![m.id().to_hex()];
             let (kind, reason) = match cmd {
