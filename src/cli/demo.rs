@@ -14,6 +14,7 @@ use vereffen::contract;
 use vereffen::entry::Entry;
 use vereffen::keys::{self, KeyId};
 use vereffen::ledger::Ledger;
+use vereffen::measurement as meas;
 use vereffen::negotiation as neg;
 use vereffen::registry::{self, Role};
 use vereffen::verify;
@@ -62,6 +63,13 @@ pub const PARTIES: &[DemoParty] = &[
 fn demo_key(p: &DemoParty) -> Result<SigningKey> {
     Ok(keys::signing_key_from_pem(p.pem, Path::new(&format!("keys/demo-{}.key", p.id)))?)
 }
+
+/// The COPD example figures per measurement source, embedded like the contract.
+const COPD_FIGURES: [(&str, &str); 3] = [
+    ("ziekenhuis", include_str!("../../examples/measurements/copd-telemonitoring-oost-achterhoek/ziekenhuis.csv")),
+    ("thuiszorg", include_str!("../../examples/measurements/copd-telemonitoring-oost-achterhoek/thuiszorg.csv")),
+    ("verzekeraar", include_str!("../../examples/measurements/copd-telemonitoring-oost-achterhoek/verzekeraar.csv")),
+];
 
 /// The COPD example contract, embedded so the demo runs from any directory.
 const COPD_CONTRACT: &str = include_str!("../../contracts/copd-telemonitoring-shared-savings.toml");
@@ -214,7 +222,57 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         println!("{name:<12} copy: version in force {in_force}");
     }
 
-    step(6, "Both copies verify, and agree on the set of signed facts");
+    step(6, "The measurement sources submit the COPD figures for 2025-2027; the other parties attest");
+    let version = counter.version_hash();
+    let mut figures = Vec::new();
+    for (source, csv_text) in COPD_FIGURES {
+        let key = party(source)?;
+        let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+        let mut batch = Vec::new();
+        for rec in reader.records() {
+            let rec = rec?;
+            let (ind, period, value, note) = (&rec[0], &rec[1], &rec[2], rec.get(3).filter(|n| !n.is_empty()));
+            let value: rust_decimal::Decimal = value.parse().map_err(|_| anyhow::anyhow!("bad demo value {value}"))?;
+            let payload = meas::figure_payload(&id, &version, ind, period, value, note, None, None);
+            batch.push(sign(&hospital, source, &key, meas::KIND_SUBMIT, vec![counter_entry.clone()], payload)?);
+        }
+        hospital.append(&batch)?;
+        println!("  {source:<12} submits {} figures", batch.len());
+        figures.extend(batch);
+    }
+    let lookup = |eid: &vereffen::entry::EntryId| hospital.get(eid).ok().flatten().map(|(_, e)| e);
+    let mut attestations = Vec::new();
+    for f in &figures {
+        let (_, _, ind) = meas::figure_of(f, &lookup)?;
+        for p in meas::required_parties(&ind).into_iter().filter(|p| *p != f.body().author.party) {
+            let key = party(&p)?;
+            let mid = f.id().to_hex();
+            attestations.push(sign(
+                &hospital,
+                &p,
+                &key,
+                meas::KIND_ATTEST,
+                vec![mid.clone()],
+                meas::response_payload(&id, &mid, None),
+            )?);
+        }
+    }
+    hospital.append(&attestations)?;
+    println!("  {} attestations by the counterparties", attestations.len());
+    exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-3.jsonl"))?;
+    let ids = insurer.index().by_contract(&id)?;
+    let entries: Vec<Entry> = insurer.load(&ids)?.into_iter().map(|(_, e)| e).collect();
+    let insurer_lookup = |eid: &vereffen::entry::EntryId| insurer.get(eid).ok().flatten().map(|(_, e)| e);
+    let states = meas::states(&id, &entries, &insurer_lookup);
+    for year in 2025..=2027u16 {
+        let of_year: Vec<&meas::Measurement> = states.iter().filter(|m| m.year == year).collect();
+        let agreed = of_year.iter().filter(|m| m.state == meas::State::Agreed).count();
+        let cost =
+            of_year.iter().find(|m| m.indicator == "care-cost").map(|m| format!("{:.2}", m.value)).unwrap_or_default();
+        println!("  {year}: {agreed} of {} figures agreed in the insurer's copy; care cost {cost}", of_year.len());
+    }
+
+    step(7, "Both copies verify, and agree on the set of signed facts");
     let mut digests = Vec::new();
     for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
         let s = verify::verify_journal(ledger.journal_path(), |_| {})
