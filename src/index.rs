@@ -9,7 +9,9 @@
 //! "p" party    "\0" chunk(4 BE)   -> posting list: n * (seq(8 BE) id(32))
 //! "k" kind     "\0" chunk(4 BE)   -> posting list
 //! "c" contract "\0" chunk(4 BE)   -> posting list
+//! "L" chunk(4 BE)                 -> Merkle leaf hashes, 32 bytes each, in journal order
 //! "m" "head"                      -> seq(8) end(8) hash(32)
+//! "m" "merkle"                    -> the compact Merkle tree (frontier) after the head
 //! "m" "registry"                  -> registry (JSON)
 //! ```
 //!
@@ -21,7 +23,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::entry::{Entry, EntryId};
-use crate::journal::{RecordPos, Resume};
+use crate::journal::{Hash, RecordPos, Resume};
+use crate::merkle::CompactTree;
 use crate::registry::Registry;
 
 /// Index problems.
@@ -56,6 +59,9 @@ pub struct Index {
 /// instance in this process finishes its last flush: at most 5 seconds.
 const SLED_LOCK_RETRIES: u32 = 500;
 
+/// Merkle leaf hashes per chunk (32 KiB values).
+const LEAF_CHUNK: usize = 1024;
+
 /// Entries per posting-list chunk (40 bytes each).
 pub const POSTING_CHUNK: usize = 1024;
 const POSTING_ITEM: usize = 40;
@@ -65,6 +71,7 @@ const POSTING_ITEM: usize = 40;
 pub struct IndexBatch {
     batch: sled::Batch,
     postings: BTreeMap<Vec<u8>, Vec<u8>>,
+    leaves: Vec<u8>,
 }
 
 fn list_prefix(prefix: u8, name: &str) -> Vec<u8> {
@@ -76,8 +83,9 @@ fn list_prefix(prefix: u8, name: &str) -> Vec<u8> {
 }
 
 impl IndexBatch {
-    /// Adds the lookups for one appended entry.
-    pub fn add(&mut self, e: &Entry, pos: &RecordPos) {
+    /// Adds the lookups for one appended entry and its Merkle leaf hash.
+    pub fn add(&mut self, e: &Entry, pos: &RecordPos, leaf: &Hash) {
+        self.leaves.extend_from_slice(leaf);
         let id = e.id().0;
         let mut loc = Vec::with_capacity(20);
         loc.extend_from_slice(&pos.seq.to_be_bytes());
@@ -97,8 +105,10 @@ impl IndexBatch {
         }
     }
 
-    /// Records the resume point and the registry after the batch.
-    pub fn finish(&mut self, resume: Resume, registry: &Registry) -> Result<(), serde_json::Error> {
+    /// Records the resume point, the Merkle tree and the registry after the batch.
+    pub fn finish(&mut self, resume: Resume, tree: &CompactTree, registry: &Registry) -> Result<(), serde_json::Error> {
+        debug_assert_eq!(tree.size(), resume.seq, "the Merkle tree covers exactly the journal");
+        self.batch.insert(b"mmerkle".as_slice(), tree.to_bytes());
         let mut head = Vec::with_capacity(48);
         head.extend_from_slice(&resume.seq.to_be_bytes());
         head.extend_from_slice(&resume.end.to_be_bytes());
@@ -137,8 +147,8 @@ impl Index {
         IndexError { path: self.path.clone(), what: what.to_string() }
     }
 
-    /// The resume point and registry stored by the last batch.
-    pub fn state(&self) -> Result<(Resume, Registry), IndexError> {
+    /// The resume point, Merkle tree and registry stored by the last batch.
+    pub fn state(&self) -> Result<(Resume, CompactTree, Registry), IndexError> {
         let head = self.tree.get(b"mhead").map_err(|e| self.err(e))?;
         let resume = match head {
             None => Resume { seq: 0, end: 0, hash: [0; 32] },
@@ -158,32 +168,75 @@ impl Index {
         if resume.seq == 0 && registry != Registry::default() {
             return Err(self.err("it holds parties but no head"));
         }
-        Ok((resume, registry))
+        let tree = match self.tree.get(b"mmerkle").map_err(|e| self.err(e))? {
+            None => CompactTree::new(),
+            Some(v) => CompactTree::from_bytes(&v)
+                .map_err(|e| self.err(format!("the stored Merkle tree is malformed: {e}")))?,
+        };
+        if tree.size() != resume.seq {
+            return Err(self.err(format!(
+                "its Merkle tree covers {} entries but its head {}",
+                tree.size(),
+                resume.seq
+            )));
+        }
+        Ok((resume, tree, registry))
     }
 
     /// Applies a batch atomically: the posting lists it extends are read
     /// here and written back in the same sled batch.
     pub fn apply(&self, batch: IndexBatch) -> Result<(), IndexError> {
-        let IndexBatch { mut batch, postings } = batch;
+        let IndexBatch { mut batch, postings, leaves } = batch;
+        self.append_chunks(&mut batch, b"L", &leaves, LEAF_CHUNK * 32, 32)?;
         for (prefix, items) in postings {
-            let (mut chunk_no, mut chunk) = match self.tree.scan_prefix(&prefix).next_back() {
-                Some(kv) => {
-                    let (k, v) = kv.map_err(|e| self.err(e))?;
-                    let no = k.get(prefix.len()..).and_then(|s| <[u8; 4]>::try_from(s).ok()).map(u32::from_be_bytes);
-                    (no.ok_or_else(|| self.err("a posting-list key is malformed"))?, v.to_vec())
-                }
-                None => (0, Vec::new()),
-            };
-            for item in items.chunks_exact(POSTING_ITEM) {
-                if chunk.len() == POSTING_CHUNK * POSTING_ITEM {
-                    batch.insert([prefix.as_slice(), &chunk_no.to_be_bytes()].concat(), std::mem::take(&mut chunk));
-                    chunk_no += 1;
-                }
-                chunk.extend_from_slice(item);
-            }
-            batch.insert([prefix.as_slice(), &chunk_no.to_be_bytes()].concat(), chunk);
+            self.append_chunks(&mut batch, &prefix, &items, POSTING_CHUNK * POSTING_ITEM, POSTING_ITEM)?;
         }
         self.tree.apply_batch(batch).map_err(|e| self.err(e))
+    }
+
+    /// Appends fixed-size items to the chunked list under `prefix`: the last
+    /// chunk is read and extended, full chunks spill into new keys.
+    fn append_chunks(
+        &self,
+        batch: &mut sled::Batch,
+        prefix: &[u8],
+        items: &[u8],
+        chunk_bytes: usize,
+        item: usize,
+    ) -> Result<(), IndexError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let (mut chunk_no, mut chunk) = match self.tree.scan_prefix(prefix).next_back() {
+            Some(kv) => {
+                let (k, v) = kv.map_err(|e| self.err(e))?;
+                let no = k.get(prefix.len()..).and_then(|s| <[u8; 4]>::try_from(s).ok()).map(u32::from_be_bytes);
+                (no.ok_or_else(|| self.err("a chunked-list key is malformed"))?, v.to_vec())
+            }
+            None => (0, Vec::new()),
+        };
+        for one in items.chunks_exact(item) {
+            if chunk.len() == chunk_bytes {
+                batch.insert([prefix, &chunk_no.to_be_bytes()].concat(), std::mem::take(&mut chunk));
+                chunk_no += 1;
+            }
+            chunk.extend_from_slice(one);
+        }
+        batch.insert([prefix, &chunk_no.to_be_bytes()].concat(), chunk);
+        Ok(())
+    }
+
+    /// Every Merkle leaf hash, in journal order.
+    pub fn leaf_hashes(&self) -> Result<Vec<Hash>, IndexError> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(b"L") {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            if k.len() != 5 || !v.len().is_multiple_of(32) {
+                return Err(self.err("a leaf-hash chunk is malformed"));
+            }
+            out.extend(v.chunks_exact(32).map(|c| <Hash>::try_from(c).unwrap_or_default()));
+        }
+        Ok(out)
     }
 
     /// Flushes to disk (the journal is durable regardless; this only saves

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::entry::{Entry, EntryError, EntryId};
 use crate::index::{Index, IndexBatch, IndexError};
 use crate::journal::{Hash, Journal, JournalError, Scanner, TornTail};
+use crate::merkle::{self, CompactTree};
 use crate::registry::Registry;
 use crate::sigs::{self, SigItem};
 
@@ -106,6 +107,7 @@ pub struct Ledger {
     journal: Journal,
     index: Index,
     registry: Registry,
+    tree: CompactTree,
     report: OpenReport,
     _lock: File,
 }
@@ -149,11 +151,20 @@ impl Ledger {
         let journal = Journal::create(&dir.join(JOURNAL_FILE), ledger_id)?;
         let index = Index::open(&dir.join(INDEX_DIR))?;
         let registry = Registry::default();
+        let tree = CompactTree::new();
         let mut batch = IndexBatch::default();
-        batch.finish(journal.resume_point(), &registry).map_err(|e| LedgerError::Index(index_err(dir, e)))?;
+        batch.finish(journal.resume_point(), &tree, &registry).map_err(|e| LedgerError::Index(index_err(dir, e)))?;
         index.apply(batch)?;
         index.flush()?;
-        Ok(Ledger { dir: dir.to_path_buf(), journal, index, registry, report: OpenReport::default(), _lock: lock })
+        Ok(Ledger {
+            dir: dir.to_path_buf(),
+            journal,
+            index,
+            registry,
+            tree,
+            report: OpenReport::default(),
+            _lock: lock,
+        })
     }
 
     /// Opens an existing ledger: takes the lock, checks the journal from
@@ -172,7 +183,7 @@ impl Ledger {
 
     fn open_locked(dir: &Path, lock: File) -> Result<Ledger, LedgerError> {
         let index = Index::open(&dir.join(INDEX_DIR))?;
-        let (resume, mut registry) = index.state()?;
+        let (resume, mut tree, mut registry) = index.state()?;
         let mut batch = IndexBatch::default();
         let mut pending = 0usize;
         let mut caught_up = 0u64;
@@ -190,13 +201,15 @@ impl Ledger {
                 return Ok(());
             }
             registry.apply(&entry, pos.seq);
-            batch.add(&entry, &pos);
+            let leaf = merkle::leaf_hash(bytes);
+            tree.push(leaf);
+            batch.add(&entry, &pos, &leaf);
             pending += 1;
             caught_up += 1;
             if pending == CATCH_UP_BATCH {
                 let resume = crate::journal::Resume { seq: pos.seq, end: pos.end(), hash: pos.hash };
                 let full = std::mem::take(&mut batch);
-                if let Err(e) = finish_and_apply(&index, full, resume, &registry, dir) {
+                if let Err(e) = finish_and_apply(&index, full, resume, &tree, &registry, dir) {
                     failure.get_or_insert(e);
                 }
                 pending = 0;
@@ -207,7 +220,7 @@ impl Ledger {
             return Err(e);
         }
         if caught_up > 0 || torn.is_some() {
-            finish_and_apply(&index, batch, journal.resume_point(), &registry, dir)?;
+            finish_and_apply(&index, batch, journal.resume_point(), &tree, &registry, dir)?;
             index.flush()?;
         }
         Ok(Ledger {
@@ -215,6 +228,7 @@ impl Ledger {
             journal,
             index,
             registry,
+            tree,
             report: OpenReport { torn, caught_up },
             _lock: lock,
         })
@@ -264,6 +278,11 @@ impl Ledger {
     /// The journal file path.
     pub fn journal_path(&self) -> &Path {
         self.journal.path()
+    }
+    /// The Merkle tree over the journal (leaf `i` is the entry of record
+    /// `i + 1`, hashed as `merkle::leaf_hash(wire bytes)`).
+    pub fn merkle_tree(&self) -> &CompactTree {
+        &self.tree
     }
     /// The index, for lookups.
     pub fn index(&self) -> &Index {
@@ -420,10 +439,13 @@ impl Ledger {
         // catches up from the journal.
         self.registry = registry;
         let mut batch = IndexBatch::default();
-        for (e, pos) in entries.iter().zip(&positions) {
-            batch.add(e, pos);
+        for ((e, pos), wire) in entries.iter().zip(&positions).zip(&wires) {
+            let leaf = merkle::leaf_hash(wire);
+            let index = self.tree.push(leaf);
+            debug_assert_eq!(index + 1, pos.seq, "leaf index = sequence number - 1");
+            batch.add(e, pos, &leaf);
         }
-        finish_and_apply(&self.index, batch, self.journal.resume_point(), &self.registry, &self.dir)?;
+        finish_and_apply(&self.index, batch, self.journal.resume_point(), &self.tree, &self.registry, &self.dir)?;
         // Make the index's high-water mark durable too: a journal found
         // shorter than it later is reported as truncated, never mistaken for
         // a torn tail. One more fsync per batch, not per entry.
@@ -449,10 +471,11 @@ fn finish_and_apply(
     index: &Index,
     mut batch: IndexBatch,
     resume: crate::journal::Resume,
+    tree: &CompactTree,
     registry: &Registry,
     dir: &Path,
 ) -> Result<(), LedgerError> {
-    batch.finish(resume, registry).map_err(|e| index_err(dir, e))?;
+    batch.finish(resume, tree, registry).map_err(|e| index_err(dir, e))?;
     index.apply(batch)?;
     Ok(())
 }

@@ -35,6 +35,8 @@ pub struct Summary {
     pub head: Hash,
     /// The order-independent set digest.
     pub set_digest: Hash,
+    /// The Merkle root over the journal's entries (RFC 6962 shape, blake3).
+    pub merkle_root: Hash,
     /// Entries per kind.
     pub kinds: BTreeMap<String, u64>,
     /// A torn tail found at the end (only possible if the journal was not
@@ -155,24 +157,28 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
     // A reader thread scans and chain-checks records while the chunk before
     // is decoded and its signatures checked.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<(u64, Hash, Vec<u8>)>, Failure>>(2);
-    let reader = std::thread::spawn(move || loop {
-        let mut chunk = Vec::with_capacity(CHUNK_RECORDS);
-        while chunk.len() < CHUNK_RECORDS {
-            match scanner.next_record() {
-                Ok(Some((pos, bytes))) => chunk.push((pos.seq, pos.hash, bytes)),
-                Ok(None) => break,
-                Err(e) => {
-                    let _ = tx.send(Err(journal_failure(e)));
-                    return scanner.torn();
+    let reader = std::thread::spawn(move || {
+        // The Merkle tree over the journal is rebuilt as records are read.
+        let mut tree = crate::merkle::CompactTree::new();
+        loop {
+            let mut chunk = Vec::with_capacity(CHUNK_RECORDS);
+            while chunk.len() < CHUNK_RECORDS {
+                match scanner.next_record() {
+                    Ok(Some((pos, bytes))) => {
+                        tree.push(crate::merkle::leaf_hash(&bytes));
+                        chunk.push((pos.seq, pos.hash, bytes));
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = tx.send(Err(journal_failure(e)));
+                        return (scanner.torn(), tree.root());
+                    }
                 }
             }
-        }
-        let last = chunk.len() < CHUNK_RECORDS;
-        if !chunk.is_empty() && tx.send(Ok(chunk)).is_err() {
-            return scanner.torn();
-        }
-        if last {
-            return scanner.torn();
+            let last = chunk.len() < CHUNK_RECORDS;
+            if (!chunk.is_empty() && tx.send(Ok(chunk)).is_err()) || last {
+                return (scanner.torn(), tree.root());
+            }
         }
     });
     let mut state = RulesState {
@@ -208,7 +214,7 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
     if let Some((items, owners)) = pending {
         signatures += check_signatures(&items, &owners)?;
     }
-    let torn = reader.join().map_err(|_| Failure {
+    let (torn, merkle_root) = reader.join().map_err(|_| Failure {
         seq: done + 1,
         id: None,
         what: "the journal reader thread failed".into(),
@@ -221,5 +227,15 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
     for id in &ids {
         h.update(&id.0);
     }
-    Ok(Summary { ledger, entries: done, signatures, registry, head, set_digest: *h.finalize().as_bytes(), kinds, torn })
+    Ok(Summary {
+        ledger,
+        entries: done,
+        signatures,
+        registry,
+        head,
+        set_digest: *h.finalize().as_bytes(),
+        merkle_root,
+        kinds,
+        torn,
+    })
 }

@@ -36,6 +36,12 @@ fn the_history_is_valid_and_rules_hold() {
     assert_eq!(l.index().by_party("thuiszorg").unwrap().len(), 5);
     assert_eq!(l.index().by_kind("note").unwrap().len(), 5);
     assert_eq!(l.index().by_contract("copd-achterhoek").unwrap().len(), 5);
+    // The incrementally kept Merkle tree matches one built from the journal.
+    let leaves = l.index().leaf_hashes().unwrap();
+    assert_eq!(leaves.len(), entries.len());
+    assert_eq!(leaves[0], vereffen::merkle::leaf_hash(&entries[0].encode()));
+    assert_eq!(vereffen::merkle::root_of(&leaves), l.merkle_tree().root());
+    assert_eq!(s.merkle_root, l.merkle_tree().root());
 }
 
 #[test]
@@ -102,6 +108,8 @@ fn an_index_lost_in_a_crash_catches_up_and_reindex_rebuilds() {
     let l = Ledger::open(&path).unwrap();
     assert_eq!(l.open_report().caught_up, (entries.len() - 4) as u64);
     assert_eq!(l.set_digest().unwrap(), digest);
+    let root = vereffen::merkle::root_of(&l.index().leaf_hashes().unwrap());
+    assert_eq!(root, l.merkle_tree().root(), "the caught-up tree and leaves agree");
     drop(l);
     let l = Ledger::reindex(&path).unwrap();
     assert_eq!(l.set_digest().unwrap(), digest);

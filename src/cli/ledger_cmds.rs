@@ -140,6 +140,9 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     if &summary.registry != ledger.registry() {
         problems.push("the index's parties and keys differ from the journal's; run `vereffen reindex`".to_string());
     }
+    if ledger.merkle_tree().root() != summary.merkle_root || ledger.merkle_tree().size() != summary.entries {
+        problems.push("the index's Merkle tree differs from the journal's; run `vereffen reindex`".to_string());
+    }
     if ledger.set_digest()? != summary.set_digest {
         problems.push("the index's entry set differs from the journal's; run `vereffen reindex`".to_string());
     }
@@ -147,7 +150,7 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     if cli.json {
         println!(
             "{}",
-            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "kinds": summary.kinds, "problems": problems})
+            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems})
         );
     } else {
         println!("ledger      {}", summary.ledger);
@@ -160,6 +163,7 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         println!("kinds       {}", kinds.join(", "));
         println!("head        {}", hex(&summary.head));
         println!("set digest  {}", hex(&summary.set_digest));
+        println!("merkle root {} (tree size {})", hex(&summary.merkle_root), summary.entries);
         for p in &problems {
             println!("problem     {p}");
         }
