@@ -59,6 +59,10 @@ pub struct Index {
 /// instance in this process finishes its last flush: at most 5 seconds.
 const SLED_LOCK_RETRIES: u32 = 500;
 
+/// The layout version of the index. An index of another version (written
+/// by another version of vereffen) is rebuilt from the journal on open.
+pub const INDEX_VERSION: u32 = 2;
+
 /// Merkle leaf hashes per chunk (32 KiB values).
 const LEAF_CHUNK: usize = 1024;
 
@@ -109,6 +113,7 @@ impl IndexBatch {
     pub fn finish(&mut self, resume: Resume, tree: &CompactTree, registry: &Registry) -> Result<(), serde_json::Error> {
         debug_assert_eq!(tree.size(), resume.seq, "the Merkle tree covers exactly the journal");
         self.batch.insert(b"mmerkle".as_slice(), tree.to_bytes());
+        self.batch.insert(b"mversion".as_slice(), INDEX_VERSION.to_be_bytes().to_vec());
         let mut head = Vec::with_capacity(48);
         head.extend_from_slice(&resume.seq.to_be_bytes());
         head.extend_from_slice(&resume.end.to_be_bytes());
@@ -145,6 +150,13 @@ impl Index {
 
     fn err(&self, what: impl std::fmt::Display) -> IndexError {
         IndexError { path: self.path.clone(), what: what.to_string() }
+    }
+
+    /// True if the index was written by this layout version (or is empty).
+    pub fn is_current(&self) -> Result<bool, IndexError> {
+        let version = self.tree.get(b"mversion").map_err(|e| self.err(e))?;
+        let empty = self.tree.is_empty();
+        Ok(empty || version.as_deref() == Some(INDEX_VERSION.to_be_bytes().as_slice()))
     }
 
     /// The resume point, Merkle tree and registry stored by the last batch.

@@ -99,6 +99,8 @@ pub struct OpenReport {
     pub torn: Option<TornTail>,
     /// Records the index caught up with (appended but not indexed before a crash).
     pub caught_up: u64,
+    /// The index was written by another version of vereffen and was rebuilt.
+    pub rebuilt: bool,
 }
 
 /// An open ledger copy, locked for this process.
@@ -183,6 +185,12 @@ impl Ledger {
 
     fn open_locked(dir: &Path, lock: File) -> Result<Ledger, LedgerError> {
         let index = Index::open(&dir.join(INDEX_DIR))?;
+        // An index written by another version of vereffen is rebuilt from the
+        // journal (it holds only derived data).
+        let rebuilt = !index.is_current()?;
+        if rebuilt {
+            index.clear()?;
+        }
         let (resume, mut tree, mut registry) = index.state()?;
         let mut batch = IndexBatch::default();
         let mut pending = 0usize;
@@ -229,7 +237,7 @@ impl Ledger {
             index,
             registry,
             tree,
-            report: OpenReport { torn, caught_up },
+            report: OpenReport { torn, caught_up, rebuilt },
             _lock: lock,
         })
     }

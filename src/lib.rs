@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod canonical;
 pub mod checkpoint;
 pub mod contract;
+pub mod derive;
 pub mod entry;
 pub mod index;
 pub mod journal;

@@ -8,6 +8,7 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use vereffen::contract::Indicator;
+use vereffen::derive::{self, Granularity, Rules};
 use vereffen::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
 use vereffen::measurement::{self as meas, Measurement, State};
@@ -42,6 +43,31 @@ pub enum MeasureCmd {
         /// The source's key.
         #[arg(long = "as")]
         as_key: PathBuf,
+    },
+    /// Derive figures from a row-level claims extract by stated rules, and submit them with the file's and the rules' hashes.
+    Derive {
+        /// The contract id.
+        contract: String,
+        /// The rules file (TOML; see docs/DERIVE.md).
+        #[arg(long)]
+        rules: PathBuf,
+        /// The claims file (CSV).
+        #[arg(long)]
+        file: PathBuf,
+        /// The contract year to derive.
+        #[arg(long)]
+        period: u16,
+        /// The source's key.
+        #[arg(long = "as")]
+        as_key: PathBuf,
+    },
+    /// Recompute a derived figure from your own copy of the claims file: a match, or the difference.
+    Recompute {
+        /// The measurement id (or prefix).
+        id: String,
+        /// Your copy of the claims file.
+        #[arg(long)]
+        file: PathBuf,
     },
     /// Record your agreement with a figure.
     Attest {
@@ -216,7 +242,7 @@ pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
                 _ => bail!("give --file FILE, or --indicator, --period and --value"),
             };
             let origin = file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "command line".into());
-            submit_rows(cli, &mut ledger, contract, &rows, &origin, as_key)?;
+            submit_rows(cli, &mut ledger, contract, &rows, &origin, as_key, None)?;
         }
         MeasureCmd::Attest { id, as_key } | MeasureCmd::Dispute { id, as_key, .. } => {
             let (key, party) = signer(&ledger, as_key)?;
@@ -289,6 +315,55 @@ pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
             super::append_one(&mut ledger, body, &[&key], cli.json)?;
         }
         MeasureCmd::List { contract, year, state } => list(cli, &ledger, contract, *year, state.as_deref())?,
+        MeasureCmd::Derive { contract, rules, file, period, as_key } => {
+            let rules_parsed = Rules::from_file(rules)?;
+            let (st, _) = contract_state(&ledger, contract)?;
+            let version = governing(&st, *period)?;
+            let derivation = derive::derive_file(&rules_parsed, file, *period)?;
+            let mut rows = Vec::new();
+            let mut derivations = Vec::new();
+            for (i, m) in rules_parsed.metrics.iter().enumerate() {
+                let Some(ind) = version.terms.indicators.iter().find(|x| x.id == m.indicator) else {
+                    bail!(
+                        "{}: metric {} fills indicator {:?}, which contract {contract:?} does not have",
+                        rules.display(),
+                        i + 1,
+                        m.indicator
+                    );
+                };
+                for f in derivation.figures(&rules_parsed, i, granularity(ind.period))? {
+                    rows.push(Row {
+                        line: 0,
+                        indicator: f.indicator.clone(),
+                        period: f.period.clone(),
+                        value: f.value.to_string(),
+                        note: None,
+                    });
+                    derivations.push(meas::Derivation {
+                        file_hash: derivation.file_hash.clone(),
+                        rules_hash: derivation.rules_hash.clone(),
+                        rules: rules_parsed.canonical_json(),
+                        metric: format!("{:?}", m.measure).to_lowercase(),
+                        rows_read: derivation.rows_read,
+                        rows_counted: derivation.rows_counted,
+                    });
+                }
+            }
+            if !cli.json {
+                println!(
+                    "derived from {} ({} rows read, {} counted, {} outside {period}, {} outside the fence; file blake3 {})",
+                    file.display(),
+                    derivation.rows_read,
+                    derivation.rows_counted,
+                    derivation.rows_outside_period,
+                    derivation.rows_outside_fence,
+                    &derivation.file_hash[..16]
+                );
+            }
+            let origin = format!("derived from {}", file.display());
+            submit_rows(cli, &mut ledger, contract, &rows, &origin, as_key, Some(derivations))?;
+        }
+        MeasureCmd::Recompute { id, file } => return recompute(cli, &ledger, id, file),
     }
     Ok(0)
 }
@@ -320,13 +395,15 @@ fn submit_rows(
     rows: &[Row],
     origin: &str,
     as_key: &Path,
+    derivations: Option<Vec<meas::Derivation>>,
 ) -> Result<()> {
     let (key, party) = signer(ledger, as_key)?;
     let (st, ms) = contract_state(ledger, contract)?;
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
     let mut entries = Vec::new();
-    for r in rows {
+    for (n, r) in rows.iter().enumerate() {
+        let derivation = derivations.as_ref().and_then(|d| d.get(n).cloned());
         let at = if r.line == 0 { origin.to_string() } else { format!("{origin}:{}", r.line) };
         let mut bad = |m: String| problems.push(format!("{at}: {m}"));
         // The version in force for the period's year defines the indicator.
@@ -385,7 +462,7 @@ fn submit_rows(
             &r.period,
             value,
             r.note.as_deref(),
-            None,
+            derivation,
             None,
         );
         entries.push(Entry::sign(
@@ -414,6 +491,80 @@ fn submit_rows(
         }
     }
     Ok(())
+}
+
+fn granularity(p: vereffen::contract::Period) -> Granularity {
+    match p {
+        vereffen::contract::Period::Year => Granularity::Year,
+        vereffen::contract::Period::Quarter => Granularity::Quarter,
+        vereffen::contract::Period::Month => Granularity::Month,
+    }
+}
+
+/// Recomputes a derived measurement from a copy of its source file.
+fn recompute(cli: &Cli, ledger: &Ledger, id: &str, file: &Path) -> Result<i32> {
+    let m = find_measurement(ledger, id)?;
+    let (p, _, ind) = meas::figure_of(&m, &lookup(ledger))?;
+    let Some(d) = p.derivation else {
+        bail!("measurement {} was submitted, not derived from a file: there is nothing to recompute", m.id().short());
+    };
+    let rules = Rules::from_canonical(&d.rules)?;
+    if rules.hash() != d.rules_hash {
+        bail!("the rules recorded with measurement {} do not match their recorded hash", m.id().short());
+    }
+    let year = meas::period_year(&ind, &p.period).map_err(|e| anyhow!(e))?;
+    let again = derive::derive_file(&rules, file, year)?;
+    let i = rules
+        .metrics
+        .iter()
+        .position(|x| x.indicator == p.indicator)
+        .ok_or_else(|| anyhow!("the recorded rules have no metric for {}", p.indicator))?;
+    let figure = again
+        .figures(&rules, i, granularity(ind.period))?
+        .into_iter()
+        .find(|f| f.period == p.period)
+        .ok_or_else(|| anyhow!("the rules give no figure for period {}", p.period))?;
+    let recorded: rust_decimal::Decimal =
+        p.value.parse().map_err(|_| anyhow!("recorded value {} is not a decimal", p.value))?;
+    let same_file = again.file_hash == d.file_hash;
+    let same_value = figure.value == recorded.normalize();
+    if cli.json {
+        println!(
+            "{}",
+            json!({"measurement": m.id().to_hex(), "indicator": p.indicator, "period": p.period, "recorded": p.value,
+            "recomputed": figure.value.to_string(), "match": same_value, "same_file": same_file,
+            "recorded_file_hash": d.file_hash, "file_hash": again.file_hash, "rows_read": again.rows_read, "recorded_rows_read": d.rows_read})
+        );
+    } else {
+        println!(
+            "{} {}: recorded {}, recomputed {} from {}",
+            p.indicator,
+            p.period,
+            p.value,
+            figure.value,
+            file.display()
+        );
+        if same_file {
+            println!("file: identical to the one the figure was derived from (blake3 {})", &d.file_hash[..16]);
+        } else {
+            println!(
+                "file: DIFFERS from the one the figure was derived from (blake3 {} recorded, {} here; {} rows recorded, {} here)",
+                &d.file_hash[..16],
+                &again.file_hash[..16],
+                d.rows_read,
+                again.rows_read
+            );
+        }
+        println!(
+            "{}",
+            if same_value {
+                "MATCH: the figure follows from this file and the recorded rules"
+            } else {
+                "DIFFERENT: the figure does not follow from this file"
+            }
+        );
+    }
+    Ok(if same_value { 0 } else { 1 })
 }
 
 fn row_checks(ind: &Indicator, r: &Row, party: &str) -> Result<(), String> {

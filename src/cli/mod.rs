@@ -138,7 +138,9 @@ pub fn open_ledger(dir: &Path) -> Result<Ledger> {
             t.bytes, t.offset
         );
     }
-    if report.caught_up > 0 {
+    if report.rebuilt {
+        eprintln!("note: the index was written by another version of vereffen; it was rebuilt from the journal");
+    } else if report.caught_up > 0 {
         eprintln!("note: the index caught up with {} entries appended before an interruption", report.caught_up);
     }
     Ok(ledger)
