@@ -425,3 +425,78 @@ fn the_example_figures_submit_for_every_contract() {
         assert!(missing.is_empty(), "{}: figures missing from examples/measurements: {missing:?}", c.id);
     }
 }
+
+#[test]
+fn derive_records_the_file_hash_and_recompute_confirms_it() {
+    let tmp = setup_cli();
+    let d = tmp.path();
+    let rules = repo().join("examples/data/rules-copd.toml").display().to_string();
+    let claims = repo().join("examples/data/claims-copd-2027.csv").display().to_string();
+    // A claims file with one malformed row records nothing.
+    let text = fs::read_to_string(&claims).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[5000] = "p-000001,2027-02-30x,GP-CONSULT,huisartsen,32.50,1";
+    fs::write(d.join("bad.csv"), lines.join("\n") + "\n").unwrap();
+    refused(
+        d,
+        &[
+            "measure",
+            "derive",
+            ID,
+            "--rules",
+            &rules,
+            "--file",
+            "bad.csv",
+            "--period",
+            "2027",
+            "--as",
+            &key("verzekeraar"),
+        ],
+        "bad.csv:5001: date",
+    );
+    // The derivation must be by the indicators' source.
+    refused(
+        d,
+        &[
+            "measure",
+            "derive",
+            ID,
+            "--rules",
+            &rules,
+            "--file",
+            &claims,
+            "--period",
+            "2027",
+            "--as",
+            &key("ziekenhuis"),
+        ],
+        "is not the measurement source of care-cost",
+    );
+    ok(
+        d,
+        &[
+            "measure",
+            "derive",
+            ID,
+            "--rules",
+            &rules,
+            "--file",
+            &claims,
+            "--period",
+            "2027",
+            "--as",
+            &key("verzekeraar"),
+        ],
+    );
+    let rows = list(d, &["--year", "2027"]);
+    let cost = rows.iter().find(|r| r["indicator"] == "care-cost").unwrap();
+    assert_eq!(cost["value"], "3101192.36");
+    assert_eq!(cost["derived_from"].as_str().unwrap(), blake3::hash(text.as_bytes()).to_hex().as_str());
+    let id = cost["id"].as_str().unwrap();
+    let out = ok(d, &["measure", "recompute", id, "--file", &claims]);
+    assert!(out.contains("MATCH") && out.contains("identical"), "{out}");
+    fs::write(d.join("other.csv"), text.lines().take(6000).collect::<Vec<_>>().join("\n") + "\n").unwrap();
+    let (code, out, _) = run(d, &["measure", "recompute", id, "--file", "other.csv"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("DIFFERENT") && out.contains("DIFFERS"), "{out}");
+}

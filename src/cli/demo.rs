@@ -11,6 +11,7 @@ use ed25519_dalek::SigningKey;
 
 use vereffen::bundle;
 use vereffen::contract;
+use vereffen::derive;
 use vereffen::entry::Entry;
 use vereffen::keys::{self, KeyId};
 use vereffen::ledger::Ledger;
@@ -70,6 +71,65 @@ const COPD_FIGURES: [(&str, &str); 3] = [
     ("thuiszorg", include_str!("../../examples/measurements/copd-telemonitoring-oost-achterhoek/thuiszorg.csv")),
     ("verzekeraar", include_str!("../../examples/measurements/copd-telemonitoring-oost-achterhoek/verzekeraar.csv")),
 ];
+
+/// The insurer's claims extract for 2027 and the rules that derive figures from it.
+const COPD_CLAIMS_2027: &str = include_str!("../../examples/data/claims-copd-2027.csv");
+const COPD_RULES: &str = include_str!("../../examples/data/rules-copd.toml");
+
+/// The figures the demo derives from the claims extract instead of typing them in.
+fn derived_here(indicator: &str, period: &str) -> bool {
+    period == "2027" && (indicator == "care-cost" || indicator == "admissions")
+}
+
+/// The insurer derives its 2027 figures from its claims extract.
+fn derive_copd(ledger: &Ledger, key: &SigningKey, id: &str, version: &str, version_entry: &str) -> Result<Vec<Entry>> {
+    let rules = derive::Rules::parse("examples/data/rules-copd.toml", COPD_RULES)?;
+    let d = derive::derive(&rules, COPD_CLAIMS_2027.as_bytes(), "examples/data/claims-copd-2027.csv", 2027)?;
+    println!(
+        "  verzekeraar  derives 2027 figures from its claims extract: {} rows, {} inside the fence, file blake3 {}",
+        d.rows_read,
+        d.rows_counted,
+        &d.file_hash[..16]
+    );
+    let mut out = Vec::new();
+    for (i, m) in rules.metrics.iter().enumerate() {
+        for f in d.figures(&rules, i, derive::Granularity::Year)? {
+            println!("               {} {} = {}", f.indicator, f.period, f.value);
+            let derivation = meas::Derivation {
+                file_hash: d.file_hash.clone(),
+                rules_hash: d.rules_hash.clone(),
+                rules: rules.canonical_json(),
+                metric: format!("{:?}", m.measure).to_lowercase(),
+                rows_read: d.rows_read,
+                rows_counted: d.rows_counted,
+            };
+            let payload =
+                meas::figure_payload(id, version, &f.indicator, &f.period, f.value, None, Some(derivation), None);
+            out.push(sign(ledger, "verzekeraar", key, meas::KIND_SUBMIT, vec![version_entry.to_string()], payload)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The hospital recomputes the derived figures from its own copy of the extract.
+fn recompute_copd(ledger: &Ledger, figures: &[Entry]) -> Result<()> {
+    let lookup = |eid: &vereffen::entry::EntryId| ledger.get(eid).ok().flatten().map(|(_, e)| e);
+    for f in figures {
+        let (p, _, _) = meas::figure_of(f, &lookup)?;
+        let Some(d) = p.derivation else { continue };
+        let rules = derive::Rules::from_canonical(&d.rules)?;
+        let again = derive::derive(&rules, COPD_CLAIMS_2027.as_bytes(), "ziekenhuis copy", 2027)?;
+        let i = rules.metrics.iter().position(|m| m.indicator == p.indicator).unwrap_or(0);
+        let value = again.figures(&rules, i, derive::Granularity::Year)?.remove(0).value;
+        let verdict =
+            if again.file_hash == d.file_hash && value.to_string() == p.value { "match" } else { "DIFFERENT" };
+        println!(
+            "  ziekenhuis   recomputes {} {} from its own copy of the extract: {value} ({verdict})",
+            p.indicator, p.period
+        );
+    }
+    Ok(())
+}
 
 /// The COPD example contract, embedded so the demo runs from any directory.
 const COPD_CONTRACT: &str = include_str!("../../contracts/copd-telemonitoring-shared-savings.toml");
@@ -232,14 +292,21 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         for rec in reader.records() {
             let rec = rec?;
             let (ind, period, value, note) = (&rec[0], &rec[1], &rec[2], rec.get(3).filter(|n| !n.is_empty()));
+            if derived_here(ind, period) {
+                continue;
+            }
             let value: rust_decimal::Decimal = value.parse().map_err(|_| anyhow::anyhow!("bad demo value {value}"))?;
             let payload = meas::figure_payload(&id, &version, ind, period, value, note, None, None);
             batch.push(sign(&hospital, source, &key, meas::KIND_SUBMIT, vec![counter_entry.clone()], payload)?);
+        }
+        if source == "verzekeraar" {
+            batch.extend(derive_copd(&hospital, &key, &id, &version, &counter_entry)?);
         }
         hospital.append(&batch)?;
         println!("  {source:<12} submits {} figures", batch.len());
         figures.extend(batch);
     }
+    recompute_copd(&hospital, &figures)?;
     let lookup = |eid: &vereffen::entry::EntryId| hospital.get(eid).ok().flatten().map(|(_, e)| e);
     let mut attestations = Vec::new();
     for f in &figures {
