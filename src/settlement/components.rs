@@ -91,7 +91,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
             base,
         ));
         let mut total = base;
-        for t in cx.c.tariff_adjustments.iter().filter(|t| t.applies_to.iter().any(|x| *x == a.id)) {
+        for t in cx.c.tariff_adjustments.iter().filter(|t| t.applies_to.contains(&a.id)) {
             let (on, why) = match &t.trigger {
                 Trigger::Always => (true, "always".to_string()),
                 Trigger::TargetMet { indicator, target } | Trigger::TargetMissed { indicator, target } => {

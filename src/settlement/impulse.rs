@@ -58,7 +58,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         ));
         if !repay.is_zero() {
             cx.transfer(
-                format!("impulse.{n}.repayment"),
+                format!("impulse.{n}.repayment.{}.{}", adv.payer, adv.recipient),
                 format!("Advance repayment ({} to {})", adv.recipient, adv.payer),
                 format!("{} repays {} of the {} advance", adv.recipient, format_money(repay), adv.year),
                 -repay,
@@ -81,7 +81,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
             ImpulseKind::Advance { .. } => "advance",
         };
         cx.transfer(
-            format!("impulse.{n}.{kind}"),
+            format!("impulse.{n}.{kind}.{}.{}", imp.payer, imp.recipient),
             format!("Impulse {kind}: {}", imp.purpose),
             format!("Impulse {kind} {year} from {} to {} = {}", imp.payer, imp.recipient, format_money(amount)),
             amount,
@@ -117,7 +117,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
                     adv.outstanding,
                 )),
                 RemainingAtEnd::Due => cx.transfer(
-                    format!("impulse.{n}.due"),
+                    format!("impulse.{n}.due.{}.{}", adv.payer, adv.recipient),
                     format!("Advance balance due at the end of the term ({} to {})", adv.recipient, adv.payer),
                     format!("Balance of the {} advance due = {}", adv.year, format_money(adv.outstanding)),
                     -adv.outstanding,
