@@ -73,6 +73,10 @@ use money::{serde_money, serde_value, Rounder};
 /// Limit on the contract years settled in one call to [`settle_term`].
 pub const MAX_TERM_YEARS: usize = 15;
 
+/// Limit on the absolute value of an input figure (10^15): far above any
+/// care contract, low enough that money lines always fit in exact cents.
+pub const MAX_FIGURE: i64 = 1_000_000_000_000_000;
+
 /// One agreed measurement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Figure {
@@ -570,6 +574,16 @@ pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Resul
         return Err(SettleError::MissingFigures(missing));
     }
 
+    let limit = Decimal::from(MAX_FIGURE);
+    let this_year = inputs.figures.iter().map(|(k, f)| (year, k, f));
+    let others = inputs.other_years.iter().flat_map(|(y, m)| m.iter().map(move |(k, f)| (*y, k, f)));
+    if let Some((y, k, f)) = this_year.chain(others).find(|(_, _, f)| f.value.abs() > limit) {
+        return Err(SettleError::InvalidFigure {
+            figure: format!("{k} ({y})"),
+            reason: format!("{} is beyond the limit of 10^15", f.value),
+        });
+    }
+
     let mut cx = Ctx { c, year, inputs, round: Rounder::new(c.rounding), lines: Vec::new(), used: BTreeMap::new() };
     let mut carry_out = carry.clone();
     carry_out.settled_through = Some(year);
@@ -593,6 +607,11 @@ pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Resul
     carry_out.advances = impulse::settle(&mut cx, &carry.advances)?;
     components::revenue_guarantees(&mut cx, revenue_lines_end)?;
 
+    // Every money line is exact in cents; an amount too large to carry two
+    // decimals is refused rather than shown inexactly.
+    if let Some(l) = cx.lines.iter().find(|l| l.amount.is_some_and(|a| a.scale() != 2)) {
+        return Err(SettleError::Arithmetic { figure: l.id.clone(), problem: "overflow" });
+    }
     let (parties, payments, totals_by_stream) = summarize(c, &cx.lines)?;
     let inputs = cx
         .used

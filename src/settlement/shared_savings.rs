@@ -250,7 +250,7 @@ fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     ));
     if benchmark <= Decimal::ZERO {
         return Err(SettleError::Arithmetic {
-            figure: "savings rate (benchmark is 0)".to_string(),
+            figure: "savings rate (the benchmark is not above 0)".to_string(),
             problem: "division by zero",
         });
     }
@@ -283,7 +283,7 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
                 Scoring::Linear => {
                     let (num, den, words) = if lower {
                         (
-                            q.threshold - v,
+                            money::sub(q.threshold, v, "quality score")?,
                             q.threshold - q.target,
                             format!(
                                 "({} - {}) / ({} - {})",
@@ -295,7 +295,7 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
                         )
                     } else {
                         (
-                            v - q.threshold,
+                            money::sub(v, q.threshold, "quality score")?,
                             q.target - q.threshold,
                             format!(
                                 "({} - {}) / ({} - {})",

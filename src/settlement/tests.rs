@@ -390,7 +390,7 @@ fn zero_members_and_zero_index_are_clear_errors() {
     let e =
         settle_year(&c, &inputs(2025, &[("size", dec!(0)), ("cost", dec!(0)), ("q", dec!(1))]), &Carry::initial(&c))
             .unwrap_err();
-    assert!(e.to_string().contains("benchmark is 0"), "{e}");
+    assert!(e.to_string().contains("benchmark is not above 0"), "{e}");
     let mut c = c;
     c.baseline.as_mut().unwrap().trend = Trend::MeasuredIndex { indicator: "size".into() };
     let i =
@@ -400,6 +400,19 @@ fn zero_members_and_zero_index_are_clear_errors() {
         matches!(&e, SettleError::Arithmetic { figure, problem: "division by zero" } if figure.contains("trend factor")),
         "{e}"
     );
+}
+
+#[test]
+fn huge_figures_are_errors_not_panics() {
+    let c = ss_contract(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "");
+    let i = inputs(2025, &[("size", Decimal::MAX), ("cost", dec!(0)), ("q", dec!(1))]);
+    let e = settle_year(&c, &i, &Carry::initial(&c)).unwrap_err();
+    assert!(matches!(e, SettleError::InvalidFigure { .. }), "{e}");
+    // At the limit the arithmetic still fits and every line is exact in cents.
+    let big = Decimal::from(MAX_FIGURE);
+    let s = settle1(&c, &inputs(2025, &[("size", big), ("cost", big), ("q", -big)]));
+    assert_eq!(amount(&s, "shared_savings.benchmark"), dec!(1000000000000000000.00));
+    assert_balanced(&s);
 }
 
 #[test]
