@@ -43,7 +43,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         let after = money::sub(adv.outstanding, repay, "advance balance")?;
         let n = adv.impulse;
         cx.push(Line::money(
-            format!("impulse.{n}.repayment_due"),
+            format!("impulse.{n}.repayment_amount"),
             format!("Repayment of the {} advance to {}", adv.year, adv.recipient),
             format!(
                 "Repayment = min({} x {} savings payout, {} balance{}) = {}; balance after = {}",

@@ -142,7 +142,8 @@ impl std::fmt::Display for FigureRef {
 }
 
 /// An impulse advance with a balance still to be repaid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AdvanceBalance {
     /// Position of the advance in the contract's `[[impulse]]` list, from 1.
     pub impulse: usize,
@@ -167,8 +168,11 @@ pub struct AdvanceBalance {
     pub remaining_at_end: RemainingAtEnd,
 }
 
-/// State carried from one contract year to the next.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// State carried from one contract year to the next. It serializes (money
+/// as two-decimal strings) and reads back, so a caller can keep it between
+/// the settlements of two years.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Carry {
     /// The last year settled; `None` before the first contract year.
     pub settled_through: Option<u16>,
@@ -183,7 +187,7 @@ pub struct Carry {
 impl Carry {
     /// The state before the first contract year: nothing outstanding.
     pub fn initial(_contract: &Contract) -> Carry {
-        Carry { settled_through: None, advances: Vec::new(), losses_carried: Decimal::ZERO }
+        Carry { settled_through: None, advances: Vec::new(), losses_carried: Decimal::new(0, 2) }
     }
 
     fn next_year(&self, contract: &Contract) -> u16 {

@@ -14,7 +14,7 @@
 //! quantities as given, with thousands separators (`125,000`, `6.5`).
 
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::Serializer;
+use serde::{Deserialize, Deserializer, Serializer};
 
 use super::SettleError;
 use crate::contract::Rounding;
@@ -153,6 +153,15 @@ pub(super) mod serde_money {
         s.serialize_str(&json_money(*d))
     }
 
+    /// Reads money written by [`serialize`]: a decimal string with exactly two decimals.
+    pub(in crate::settlement) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let text = String::deserialize(d)?;
+        match Decimal::from_str_exact(&text) {
+            Ok(v) if v.scale() == 2 => Ok(v),
+            _ => Err(serde::de::Error::custom(format!("not money with two decimals: {text}"))),
+        }
+    }
+
     pub(in crate::settlement) mod opt {
         use super::*;
 
@@ -190,6 +199,12 @@ pub(super) mod serde_value {
 
     pub(in crate::settlement) fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&d.normalize().to_string())
+    }
+
+    /// Reads a value written by [`serialize`].
+    pub(in crate::settlement) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let text = String::deserialize(d)?;
+        Decimal::from_str_exact(&text).map_err(|_| serde::de::Error::custom(format!("not a decimal: {text}")))
     }
 
     pub(in crate::settlement) mod opt {

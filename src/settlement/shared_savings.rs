@@ -124,10 +124,15 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
     if ss.carry_forward_losses {
         let mut out = carried;
         out.rescale(2);
+        let (label, words) = if cx.year == cx.c.term.last_year {
+            ("Losses not netted by the end of the term", "they lapse with the term")
+        } else {
+            ("Losses carried to the next year", "netted against later savings")
+        };
         cx.push(Line::money(
             id("losses_carried_out"),
-            "Losses carried to the next year",
-            format!("Losses carried to the next year = {}", format_money(out)),
+            label,
+            format!("{label} = {} ({words})", format_money(out)),
             out,
         ));
         return Ok(out);

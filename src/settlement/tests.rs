@@ -469,8 +469,14 @@ fn advance_repaid_in_part_then_due_at_term_end() {
     let zh = s[1].parties.iter().find(|p| p.party == "zh").unwrap();
     assert_eq!(zh.net, dec!(25000.00));
     // 2027: no savings, nothing repaid; 75,000 falls due.
-    assert_eq!(amount(&s[2], "impulse.1.repayment_due"), dec!(0.00));
+    assert_eq!(amount(&s[2], "impulse.1.repayment_amount"), dec!(0.00));
     assert_eq!(amount(&s[2], "impulse.1.due.zv.zh"), dec!(-75000.00));
+    // The carried state survives a JSON round trip and settles the same.
+    let json = serde_json::to_string(&s[1].carry_out).unwrap();
+    let back: Carry = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, s[1].carry_out);
+    let again = settle_year(&c, &advance_years([dec!(1000000), dec!(900000), dec!(1000000)])[2], &back).unwrap();
+    assert_eq!(again.to_json(), s[2].to_json());
     assert!(s[2].carry_out.advances.is_empty());
     s.iter().for_each(assert_balanced);
 }
@@ -482,7 +488,7 @@ fn advance_repaid_in_full() {
     // 2026: payout 250,000; 50% = 125,000, at most the balance 100,000.
     assert_eq!(amount(&s[1], "impulse.1.repayment.zv.zh"), dec!(-100000.00));
     assert!(s[1].carry_out.advances.is_empty());
-    assert!(s[2].line("impulse.1.repayment_due").is_none());
+    assert!(s[2].line("impulse.1.repayment_amount").is_none());
 }
 
 #[test]
