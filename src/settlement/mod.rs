@@ -33,10 +33,10 @@
 //!    risk bands (edges = band rate x budget, rounded to cents); per band the
 //!    providers keep (gain) or bear (loss) their share. Also a
 //!    reconciliation on top of the claims already paid.
-//! 6. **Impulse financing** (`impulse.*`): grants and advances of the year;
-//!    then advances of earlier years are repaid from the recipient's
-//!    shared-savings payout of this year (rate x payout, at most the
-//!    outstanding balance); in the last year an outstanding balance is
+//! 6. **Impulse financing** (`impulse.*`): advances of earlier years are
+//!    repaid from the recipient's shared-savings payout of this year (rate x
+//!    payout, at most the outstanding balance); then the grants and advances
+//!    of the year are paid; in the last year an outstanding balance is
 //!    waived or falls due, as the contract says.
 //! 7. **Revenue guarantee** (`revenue_guarantee.*`): top-up = floor -
 //!    revenue when positive; revenue is the measured indicator, or else the
@@ -46,6 +46,35 @@
 //! payers by the payer key (each payer's part stays separate), then each
 //! part among the providers by the provider key, see [`distribution`]. A
 //! transfer's line id is the component's id, then `.{payer}.{provider}`.
+//!
+//! # Readings of the contract format
+//!
+//! Where `docs/CONTRACT-FORMAT.md` leaves room, the engine reads it so:
+//!
+//! * The corridor is passed when savings are **at or above** corridor rate x
+//!   benchmark (a money comparison, no rounded rate). `sharing_base` applies
+//!   to losses as it does to savings.
+//! * Carried losses: a loss the provider paid nothing of (one-sided, or
+//!   inside the loss corridor) is carried whole; a loss the provider shared
+//!   in is settled. Carried losses first absorb later gross savings; what is
+//!   left at the end of the term lapses.
+//! * Several activities under one claim cap share it in the cap's listed
+//!   order; several tariff adjustments each apply to the activity's base
+//!   amount (they add, they do not compound).
+//! * Bundled and capitation results are year-end reconciliations on top of
+//!   the claims already paid, not the whole budget.
+//! * Advances are repaid from the recipient's total savings payout (all
+//!   payers); several advances to one recipient are repaid in contract order.
+//! * A revenue guarantee without an indicator counts the provider's
+//!   transfers of steps 1-5 (not impulse money) as its revenue.
+//!
+//! # Limits
+//!
+//! Input figures are at most [`MAX_FIGURE`] in absolute value; a contract
+//! year range is at most [`MAX_TERM_YEARS`] years. Missing required
+//! figures are one error listing each ([`required_indicators`] says which).
+//!
+//! # Transfers
 //!
 //! Lines with `funding` set are **transfers**: `payer` pays `party` the
 //! amount (a negative amount: `party` pays `payer`). All other lines are

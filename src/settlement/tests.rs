@@ -385,6 +385,32 @@ provider_share = 0.5"#;
 }
 
 #[test]
+fn trend_per_year_rates_and_measured_rates() {
+    let mut c = ss_contract(2025, 2026, "per_member_year", "8450.00", "members", ONE_SIDED, "");
+    let rates: BTreeMap<u16, Decimal> = [(2025, dec!(0.03)), (2026, dec!(0.02))].into_iter().collect();
+    c.baseline.as_mut().unwrap().trend = Trend::RatesPerYear { rates };
+    let fig = |y| inputs(y, &[("size", dec!(2000)), ("cost", dec!(17000000)), ("q", dec!(1))]);
+    let s = settle_term(&c, &[fig(2025), fig(2026)]).unwrap();
+    assert_eq!(
+        s[0].line("shared_savings.benchmark").unwrap().formula,
+        "Benchmark = 8,450.00 per member-year x 1.0300 trend x 2,000 members = 17,407,000.00"
+    );
+    // 1.03 x 1.02 = 1.0506; 8,450 x 1.0506 x 2,000 = 17,755,140.00.
+    assert_eq!(value(&s[1], "shared_savings.trend_factor"), dec!(1.0506));
+    assert_eq!(amount(&s[1], "shared_savings.benchmark"), dec!(17755140.00));
+
+    c.baseline.as_mut().unwrap().trend = Trend::MeasuredRate { indicator: "q".into() };
+    let needed = required_indicators(&c, 2026);
+    assert!(needed.contains(&FigureRef { indicator: "q".into(), year: 2025 }));
+    let i = fig(2026).with_other_year(2025, "q", dec!(0.03));
+    let e = settle_year(&c, &fig(2026), &s[0].carry_out).unwrap_err();
+    assert_eq!(e.to_string(), "missing figures: q (2025)");
+    // (1 + 3%) x (1 + 100%) with this year's q = 1: 2.06.
+    let s2 = settle_year(&c, &i, &s[0].carry_out).unwrap();
+    assert_eq!(value(&s2, "shared_savings.trend_factor"), dec!(2.06));
+}
+
+#[test]
 fn zero_members_and_zero_index_are_clear_errors() {
     let c = ss_contract(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "");
     let e =
