@@ -811,7 +811,8 @@ fn copd_advance_is_repaid_from_the_hospital_part_of_savings() {
     assert_eq!(amount(&s[0], "impulse.2.grant.verzekeraar.thuiszorg"), dec!(40000.00));
     let hospital_payout = amount(&s[1], "shared_savings.payout.verzekeraar.ziekenhuis");
     let repaid = -amount(&s[1], "impulse.1.repayment.verzekeraar.ziekenhuis");
-    assert_eq!(repaid, (hospital_payout * dec!(0.5)).round_dp(2).min(dec!(185000)));
+    let half_up = rust_decimal::RoundingStrategy::MidpointAwayFromZero;
+    assert_eq!(repaid, (hospital_payout * dec!(0.5)).round_dp_with_strategy(2, half_up).min(dec!(185000)));
     s.iter().for_each(assert_balanced);
 }
 
@@ -936,5 +937,40 @@ proptest! {
         let base = payout(actual, q);
         prop_assert!(payout(actual - less, q) >= base, "lower actual cost never lowers the payout");
         prop_assert!(payout(actual, (q + more_q).min(100)) >= base, "higher quality never lowers the payout");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn an_advance_is_accounted_for_to_the_cent(
+        costs in prop::collection::vec(60_000_000i64..110_000_000, 3),
+        due in any::<bool>(),
+    ) {
+        let c = advance_contract(if due { "due" } else { "waived" });
+        let years: Vec<Inputs> = costs
+            .iter()
+            .enumerate()
+            .map(|(k, cost)| inputs(2025 + k as u16, &[("size", dec!(1000)), ("cost", cents(*cost)), ("q", dec!(1))]))
+            .collect();
+        let s = settle_term(&c, &years).unwrap();
+        let mut repaid = Decimal::ZERO;
+        for st in &s {
+            assert_balanced(st);
+            let r = -transfers(st, "impulse.1.repayment.");
+            let payout = transfers(st, "shared_savings.payout.");
+            let half_up = rust_decimal::RoundingStrategy::MidpointAwayFromZero;
+            prop_assert!(r <= (payout * dec!(0.5)).round_dp_with_strategy(2, half_up), "repayment at most the rate x payout");
+            repaid += r;
+        }
+        let last = &s[2];
+        let settled_at_end = if due {
+            -transfers(last, "impulse.1.due.")
+        } else {
+            last.line("impulse.1.waived").and_then(|l| l.amount).unwrap_or_default()
+        };
+        prop_assert_eq!(repaid + settled_at_end, dec!(100000.00), "repaid + due or waived = the advance");
+        prop_assert!(last.carry_out.advances.is_empty());
     }
 }
