@@ -120,7 +120,12 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
             } else {
                 format!("{kind} not triggered ({why})")
             };
-            cx.push(Line::money(format!("volume.{}.{}", a.id, t.id), format!("{kind}: {}", t.reason), formula, adj));
+            cx.push(Line::money(
+                format!("volume.{}.adjustment.{}", a.id, t.id),
+                format!("{kind}: {}", t.reason),
+                formula,
+                adj,
+            ));
             total = money::add(total, adj, "volume amount")?;
         }
         if let Some(max) = a.max_amount_per_year {

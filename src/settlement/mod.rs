@@ -17,7 +17,8 @@
 //!    contract order limits the activities it names, in the cap's listed
 //!    order (limit = max x client-months, max x clients or max per year);
 //!    amount = price x capped quantity; each triggered tariff adjustment adds
-//!    (surcharge) or subtracts (discount) rate x that amount as its own line;
+//!    (surcharge) or subtracts (discount) rate x that amount as its own line
+//!    (`volume.{activity}.adjustment.{id}`);
 //!    then `max_amount_per_year` caps the activity.
 //! 2. **Pay for performance** (`p4p.*`): each bonus whose target is met
 //!    (at or better than the target per the indicator's direction; a

@@ -563,17 +563,17 @@ fn volume_claim_cap_and_surcharge() {
     let s = settle1(&c, &homecare_inputs(2025, dec!(10000), dec!(0.06)));
     assert_eq!(value(&s, "volume.cap.1"), dec!(7800));
     assert_eq!(amount(&s, "volume.tech-hours.amount"), dec!(581880.00));
-    assert_eq!(amount(&s, "volume.tech-hours.proven-time-saving"), dec!(581.88));
+    assert_eq!(amount(&s, "volume.tech-hours.adjustment.proven-time-saving"), dec!(581.88));
     assert_eq!(amount(&s, "volume.tech-hours.payment.verzekeraar.thuiszorg"), dec!(582461.88));
     // Under the cap and target missed: no surcharge.
     let s = settle1(&c, &homecare_inputs(2025, dec!(7000), dec!(0.04)));
     assert_eq!(amount(&s, "volume.tech-hours.amount"), dec!(522200.00));
-    assert_eq!(amount(&s, "volume.tech-hours.proven-time-saving"), dec!(0.00));
+    assert_eq!(amount(&s, "volume.tech-hours.adjustment.proven-time-saving"), dec!(0.00));
     // A missing trigger figure counts as missed and is not required.
     let mut i = homecare_inputs(2025, dec!(7000), dec!(0.06));
     i.figures.remove("time-saved");
     let s = settle1(&c, &i);
-    assert_eq!(amount(&s, "volume.tech-hours.proven-time-saving"), dec!(0.00));
+    assert_eq!(amount(&s, "volume.tech-hours.adjustment.proven-time-saving"), dec!(0.00));
 }
 
 #[test]
