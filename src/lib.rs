@@ -22,6 +22,7 @@ pub mod negotiation;
 pub mod note;
 pub mod registry;
 pub mod rules;
+pub mod settlement;
 pub mod sigs;
 pub mod summary;
 pub mod verify;

@@ -1,0 +1,447 @@
+//! Volume (with claim caps and tariff adjustments), pay for performance,
+//! bundled payment, capitation and revenue guarantees. The order and the
+//! rules are documented at the top of the settlement module.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use super::distribution::{allocate, Payout};
+use super::money::{self, format_money, format_number, format_rate};
+use super::{Ctx, Line, SettleError};
+use crate::contract::{
+    AdjustmentKind, BonusBasis, Bundled, CapPer, Capitation, Direction, MissingMeasurement, PayForPerformance, Trigger,
+    Unit, Volume,
+};
+
+/// Whether `value` is at or better than `target` in `direction` (neutral: at or above).
+pub(crate) fn meets(direction: Direction, value: Decimal, target: Decimal) -> bool {
+    match direction {
+        Direction::LowerIsBetter => value <= target,
+        Direction::HigherIsBetter | Direction::Neutral => value >= target,
+    }
+}
+
+fn zero() -> Decimal {
+    let mut z = Decimal::ZERO;
+    z.rescale(2);
+    z
+}
+
+/// Step 1: price x capped quantity per activity, tariff adjustments, yearly maximum.
+pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
+    let mut quantity: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for a in &v.activities {
+        let q = cx.fig_nonneg(&a.quantity_indicator)?;
+        quantity.insert(a.id.as_str(), q);
+    }
+    for (i, cap) in v.caps.iter().enumerate() {
+        let (limit, words) = match cap.per {
+            CapPer::Year => (cap.max_quantity, format!("{} per year", format_number(cap.max_quantity))),
+            CapPer::ClientMonth | CapPer::ClientYear => {
+                let Some(ind) = &cap.exposure_indicator else {
+                    return Err(SettleError::InvalidFigure {
+                        figure: format!("claim cap {}", i + 1),
+                        reason: "needs an exposure indicator".to_string(),
+                    });
+                };
+                let e = cx.fig_nonneg(ind)?;
+                let unit = if cap.per == CapPer::ClientMonth { "per client-month x" } else { "per client x" };
+                let what = if cap.per == CapPer::ClientMonth { "client-months" } else { "clients" };
+                (
+                    money::mul(cap.max_quantity, e, "claim cap")?,
+                    format!("{} {unit} {} {what}", format_number(cap.max_quantity), format_number(e)),
+                )
+            }
+        };
+        let mut remaining = limit;
+        let mut before = Vec::new();
+        for act in &cap.activities {
+            let Some(q) = quantity.get_mut(act.as_str()) else { continue };
+            before.push(format!("{act} {}", format_number(*q)));
+            let capped = (*q).min(remaining).max(Decimal::ZERO);
+            remaining = money::sub(remaining, capped, "claim cap")?;
+            *q = capped;
+        }
+        cx.push(Line::value(
+            format!("volume.cap.{}", i + 1),
+            format!("Claim cap on {}", cap.activities.join(", ")),
+            format!(
+                "Cap = {words} = {}; claimed {}; each activity at most what the cap leaves, in the listed order",
+                format_number(limit),
+                before.join(", ")
+            ),
+            limit,
+        ));
+    }
+    for a in &v.activities {
+        let q = quantity.get(a.id.as_str()).copied().unwrap_or_default();
+        let base = cx.round.cents(money::mul(a.price, q, "volume amount")?);
+        let code = if a.code.is_empty() { String::new() } else { format!(" (code {})", a.code) };
+        cx.push(Line::money(
+            format!("volume.{}.amount", a.id),
+            format!("{}{code}", a.name),
+            format!(
+                "{} {}s (after caps) x {} = {}",
+                format_number(q),
+                a.unit,
+                format_money(a.price),
+                format_money(base)
+            ),
+            base,
+        ));
+        let mut total = base;
+        for t in cx.c.tariff_adjustments.iter().filter(|t| t.applies_to.contains(&a.id)) {
+            let (on, why) = match &t.trigger {
+                Trigger::Always => (true, "always".to_string()),
+                Trigger::TargetMet { indicator, target } | Trigger::TargetMissed { indicator, target } => {
+                    let dir = cx.c.indicator(indicator).map_or(Direction::HigherIsBetter, |i| i.direction);
+                    let value = cx.fig_opt(indicator);
+                    let met = value.is_some_and(|x| meets(dir, x, *target));
+                    let want = matches!(t.trigger, Trigger::TargetMet { .. });
+                    let shown = value.map_or("missing".to_string(), format_number);
+                    (
+                        met == want,
+                        format!(
+                            "{indicator} {shown} {} target {}",
+                            if met { "meets" } else { "misses" },
+                            format_number(*target)
+                        ),
+                    )
+                }
+            };
+            let mut adj = if on { cx.round.cents(money::mul(t.rate, base, "tariff adjustment")?) } else { zero() };
+            if t.kind == AdjustmentKind::Discount {
+                adj = -adj;
+            }
+            let kind = if t.kind == AdjustmentKind::Surcharge { "Surcharge" } else { "Discount" };
+            let formula = if on {
+                format!("{kind} ({why}) = {} x {} = {}", format_rate(t.rate), format_money(base), format_money(adj))
+            } else {
+                format!("{kind} not triggered ({why})")
+            };
+            cx.push(Line::money(
+                format!("volume.{}.adjustment.{}", a.id, t.id),
+                format!("{kind}: {}", t.reason),
+                formula,
+                adj,
+            ));
+            total = money::add(total, adj, "volume amount")?;
+        }
+        if let Some(max) = a.max_amount_per_year {
+            if total > max {
+                let cut = money::sub(max, total, "volume maximum")?;
+                cx.push(Line::money(
+                    format!("volume.{}.max", a.id),
+                    "Yearly maximum",
+                    format!(
+                        "Capped at the yearly maximum {}: {} - {} = {}",
+                        format_money(max),
+                        format_money(max),
+                        format_money(total),
+                        format_money(cut)
+                    ),
+                    cut,
+                ));
+                total = cx.round.cents(max);
+            }
+        }
+        let label = format!("Volume payment {}", a.id);
+        allocate(
+            cx,
+            &Payout {
+                id: &format!("volume.{}.payment", a.id),
+                label: &label,
+                amount: total,
+                payer: Some(&a.payer),
+                recipient: Some(&a.provider),
+                funding: a.funding,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Step 2: bonuses whose target is met.
+pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Result<(), SettleError> {
+    let lenient = cx.c.monitoring.missing_measurement == MissingMeasurement::TreatAsNotMet;
+    for b in &p.bonuses {
+        let dir = cx.c.indicator(&b.indicator).map_or(Direction::HigherIsBetter, |i| i.direction);
+        let value = if lenient { cx.fig_opt(&b.indicator) } else { Some(cx.fig(&b.indicator)?) };
+        let met = value.is_some_and(|v| meets(dir, v, b.target));
+        let shown = value.map_or("missing (treated as not met)".to_string(), format_number);
+        let cmp = if dir == Direction::LowerIsBetter { "at most" } else { "at least" };
+        let (amount, how) = if !met {
+            (zero(), "not met: no bonus".to_string())
+        } else {
+            match b.basis {
+                BonusBasis::Fixed => (cx.round.cents(b.amount), format!("met: {}", format_money(b.amount))),
+                BonusBasis::PerMember => {
+                    let (m, words) = cx.members()?;
+                    let a = cx.round.cents(money::mul(b.amount, m, "bonus per member")?);
+                    (a, format!("met: {} x {words} = {}", format_money(b.amount), format_money(a)))
+                }
+            }
+        };
+        let line_id = format!("p4p.{}", b.id);
+        cx.push(Line::money(
+            line_id.clone(),
+            format!("Bonus {}", b.id),
+            format!("{} = {shown}, target {cmp} {}: {how}", b.indicator, format_number(b.target)),
+            amount,
+        ));
+        allocate(
+            cx,
+            &Payout {
+                id: &format!("{line_id}.payment"),
+                label: &format!("Bonus {}", b.id),
+                amount,
+                payer: b.payer.as_deref(),
+                recipient: b.recipient.as_deref(),
+                funding: b.funding,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Step 4: target price x episodes - actual cost, within stop-gain / stop-loss.
+pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> {
+    let episodes = cx.fig_nonneg(&b.episodes_indicator)?;
+    let target = cx.round.cents(money::mul(b.target_price, episodes, "bundled target total")?);
+    cx.push(Line::money(
+        "bundled.target_total",
+        "Target total",
+        format!(
+            "Target total = {} per episode x {} episodes = {}",
+            format_money(b.target_price),
+            format_number(episodes),
+            format_money(target)
+        ),
+        target,
+    ));
+    let actual = cx.round.cents(cx.fig_nonneg(&b.actual_cost_indicator)?);
+    cx.push(Line::money(
+        "bundled.actual_cost",
+        "Actual cost",
+        format!("Actual cost ({}) = {}", b.actual_cost_indicator, format_money(actual)),
+        actual,
+    ));
+    let raw = money::sub(target, actual, "bundled result")?;
+    cx.push(Line::money(
+        "bundled.result",
+        "Result before stop-gain / stop-loss",
+        format!("Result = {} - {} = {}", format_money(target), format_money(actual), format_money(raw)),
+        raw,
+    ));
+    let mut result = raw;
+    if raw > Decimal::ZERO {
+        if let Some(r) = b.stop_gain {
+            let cap = cx.round.cents(money::mul(r, target, "stop-gain")?);
+            cx.push(Line::money(
+                "bundled.stop_gain",
+                "Stop-gain",
+                format!(
+                    "Stop-gain = {} x {} = {}{}",
+                    format_rate(r),
+                    format_money(target),
+                    format_money(cap),
+                    if raw > cap { " (applies)" } else { " (not reached)" }
+                ),
+                cap,
+            ));
+            result = result.min(cap);
+        }
+    } else if raw < Decimal::ZERO {
+        if let Some(r) = b.stop_loss {
+            let cap = cx.round.cents(money::mul(r, target, "stop-loss")?);
+            cx.push(Line::money(
+                "bundled.stop_loss",
+                "Stop-loss",
+                format!(
+                    "Stop-loss = {} x {} = {}{}",
+                    format_rate(r),
+                    format_money(target),
+                    format_money(cap),
+                    if -raw > cap { " (applies)" } else { " (not reached)" }
+                ),
+                cap,
+            ));
+            result = result.max(-cap);
+        }
+    }
+    cx.push(Line::money(
+        "bundled.settlement",
+        "Bundled settlement",
+        format!("Settlement = {}", format_money(result)),
+        result,
+    ));
+    allocate(
+        cx,
+        &Payout {
+            id: "bundled.payment",
+            label: "Bundled settlement",
+            amount: result,
+            payer: b.payer.as_deref(),
+            recipient: b.recipient.as_deref(),
+            funding: b.funding,
+        },
+    )?;
+    Ok(())
+}
+
+/// Step 5: budget - actual cost, shared per risk band.
+pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), SettleError> {
+    let members = cx.fig_nonneg(&cap.members_indicator)?;
+    let monthly = cx.c.indicator(&cap.members_indicator).is_some_and(|i| i.unit == Unit::MemberMonths);
+    let raw = money::mul(cap.amount_per_member, members, "capitation budget")?;
+    let (budget, words) = if monthly {
+        (
+            cx.round.cents(money::div(raw, Decimal::from(12), "capitation budget")?),
+            format!("{} member-months / 12", format_number(members)),
+        )
+    } else {
+        (cx.round.cents(raw), format!("{} members", format_number(members)))
+    };
+    cx.push(Line::money(
+        "capitation.budget",
+        "Population budget",
+        format!(
+            "Budget = {} per member-year x {words} = {}",
+            format_money(cap.amount_per_member),
+            format_money(budget)
+        ),
+        budget,
+    ));
+    let actual = cx.round.cents(cx.fig_nonneg(&cap.actual_cost_indicator)?);
+    cx.push(Line::money(
+        "capitation.actual_cost",
+        "Actual cost",
+        format!("Actual cost ({}) = {}", cap.actual_cost_indicator, format_money(actual)),
+        actual,
+    ));
+    let result = money::sub(budget, actual, "capitation result")?;
+    let rate = cx.round.ratio(money::div(result, budget, "capitation result rate (budget is 0)")?);
+    cx.push(Line::money(
+        "capitation.result",
+        "Result (budget - actual)",
+        format!(
+            "Result = {} - {} = {} ({} of the budget)",
+            format_money(budget),
+            format_money(actual),
+            format_money(result),
+            format_rate(rate)
+        ),
+        result,
+    ));
+    let size = result.abs();
+    let gain = result > Decimal::ZERO;
+    let mut provider = zero();
+    for (i, band) in cap.risk_corridors.iter().enumerate() {
+        let lo = cx.round.cents(money::mul(band.from, budget, "risk band edge")?);
+        let hi = match band.to {
+            Some(to) => Some(cx.round.cents(money::mul(to, budget, "risk band edge")?)),
+            None => None,
+        };
+        let top = hi.map_or(size, |h| size.min(h));
+        let part = (top - lo).max(Decimal::ZERO);
+        let mut part = part;
+        part.rescale(2);
+        let share = cx.round.cents(money::mul(band.provider_share, part, "risk band share")?);
+        let range = match band.to {
+            Some(to) => format!("{} to {}", format_rate(band.from), format_rate(to)),
+            None => format!("beyond {}", format_rate(band.from)),
+        };
+        cx.push(Line::money(
+            format!("capitation.band.{}", i + 1),
+            format!("Risk band {range}"),
+            format!(
+                "Band {range} of the budget ({} to {}): part {} x provider share {} = {}",
+                format_money(lo),
+                hi.map_or("open".to_string(), format_money),
+                format_money(part),
+                format_rate(band.provider_share),
+                format_money(share)
+            ),
+            share,
+        ));
+        provider = money::add(provider, share, "capitation provider result")?;
+    }
+    let signed = if gain { provider } else { -provider };
+    let who = if gain { "Providers keep" } else { "Providers bear" };
+    cx.push(Line::money("capitation.provider_result", who, format!("{who} = {}", format_money(provider)), signed));
+    let payer_part = money::sub(result, signed, "capitation payer result")?;
+    cx.push(Line::money(
+        "capitation.payer_result",
+        "Payer's part of the result",
+        format!("Payer's part = {} - {} = {}", format_money(result), format_money(signed), format_money(payer_part)),
+        payer_part,
+    ));
+    allocate(
+        cx,
+        &Payout {
+            id: "capitation.payment",
+            label: "Capitation settlement",
+            amount: signed,
+            payer: cap.payer.as_deref(),
+            recipient: cap.recipient.as_deref(),
+            funding: cap.funding,
+        },
+    )?;
+    Ok(())
+}
+
+/// Step 7: top up each guaranteed provider's revenue to the floor. Without a
+/// revenue indicator, revenue is the provider's transfers in `lines[..end]`.
+pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), SettleError> {
+    let year = cx.year;
+    for (i, g) in cx.c.revenue_guarantees.iter().enumerate() {
+        if !g.years.contains(&year) {
+            continue;
+        }
+        let (revenue, source) = match &g.revenue_indicator {
+            Some(ind) => (cx.round.cents(cx.fig(ind)?), format!("measured ({ind})")),
+            None => {
+                let own = cx.lines[..end]
+                    .iter()
+                    .filter(|l| l.is_transfer() && l.party.as_deref() == Some(g.provider.as_str()))
+                    .filter_map(|l| l.amount);
+                (money::sum(own, "revenue")?, "this contract's payments in the year".to_string())
+            }
+        };
+        let mut revenue = revenue;
+        revenue.rescale(2);
+        let n = i + 1;
+        cx.push(Line::money(
+            format!("revenue_guarantee.{n}.revenue"),
+            format!("Revenue of {}", g.provider),
+            format!("Revenue, {source} = {}", format_money(revenue)),
+            revenue,
+        ));
+        let floor = cx.round.cents(g.floor);
+        let top_up = money::sub(floor, revenue, "revenue top-up")?.max(zero());
+        cx.push(Line::money(
+            format!("revenue_guarantee.{n}.top_up"),
+            "Revenue guarantee top-up",
+            format!(
+                "Top-up = max(0, {} floor - {} revenue) = {}",
+                format_money(floor),
+                format_money(revenue),
+                format_money(top_up)
+            ),
+            top_up,
+        ));
+        allocate(
+            cx,
+            &Payout {
+                id: &format!("revenue_guarantee.{n}.payment"),
+                label: "Revenue guarantee top-up",
+                amount: top_up,
+                payer: Some(&g.payer),
+                recipient: Some(&g.provider),
+                funding: g.funding,
+            },
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,706 @@
+//! Shared savings (and, two-sided, shared losses) against the benchmark.
+//!
+//! For a year, in this order (line ids in brackets):
+//!
+//! 1. Trend factor (`shared_savings.trend_factor`): fixed rate `(1 + r)^n`,
+//!    product of `(1 + rate)` per year, product of measured rates, or index of
+//!    the year / index of the base year; rounded to [`super::RATIO_DP`] decimals.
+//!    Risk factor (`shared_savings.risk_factor`) when the contract adjusts.
+//! 2. Benchmark (`shared_savings.benchmark`) = cost x trend x risk x size,
+//!    size = members, member-months (/ 12 for a per-member-year baseline;
+//!    members x 12 for a per-member-month one) or episodes; divided last,
+//!    rounded to cents.
+//! 3. Gross savings (`shared_savings.gross_savings`) = benchmark - actual cost.
+//! 4. Losses carried in (`shared_savings.losses_netted`): when the contract
+//!    carries losses forward, savings first absorb the carried losses; the
+//!    rest is the net savings (`shared_savings.net_savings`).
+//! 5. Savings rate = net savings / benchmark (shown only; the corridor test
+//!    compares money: net savings >= corridor rate x benchmark, rounded).
+//!    Corridor rate: fixed, or interpolated linearly in the population table
+//!    by members (first row below it, last row above it).
+//! 6. Savings: inside the corridor nothing is shared; at or past it the base
+//!    is all net savings (`first_euro`) or the part above the corridor
+//!    (`above_corridor`). Below the quality gate no share is paid. Provider
+//!    rate = share (x quality score when proportional); provider share =
+//!    rate x base; less the withhold (withhold rate x share); then at most
+//!    savings cap x benchmark. The payer keeps gross savings - payout.
+//! 7. Losses (gross savings below 0): two-sided, a loss at or past the loss
+//!    corridor is borne by the provider at the loss rate (fixed, or
+//!    clamp(intercept - slope x quality, min, max)) on all of it or on the
+//!    part above the corridor (the same `sharing_base`), at most loss cap x
+//!    benchmark. One-sided, the payer bears it.
+//! 8. Carry-forward (when `carry_forward_losses`): a loss the provider paid
+//!    nothing of (one-sided, or inside the loss corridor) is carried whole
+//!    and netted against later savings (step 4); a loss the provider shared
+//!    in is settled.
+//!
+//! The quality score (`quality.<indicator>`, `shared_savings.quality_score`)
+//! is the weighted sum of indicator scores: linear from 0 at the threshold
+//! to 1 at the target (rounded to [`super::RATIO_DP`] decimals), or a step
+//! (1 when the target is met). A missing quality figure scores 0 under
+//! `treat_as_not_met`.
+
+use rust_decimal::Decimal;
+
+use super::components::meets;
+use super::distribution::{allocate, Payout};
+use super::money::{self, format_factor, format_money, format_number, format_rate};
+use super::{Ctx, Line, SettleError};
+use crate::contract::{
+    BaselineUnit, Corridor, Direction, LossShare, QualityScaling, RiskAdjustment, Scoring, SharedSavings, SharingBase,
+    Sided, Trend, Unit,
+};
+
+const P: &str = "shared_savings";
+
+fn id(s: &str) -> String {
+    format!("{P}.{s}")
+}
+
+/// Settles shared savings for the year; returns the losses carried out.
+pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) -> Result<Decimal, SettleError> {
+    let benchmark = benchmark(cx)?;
+    let actual = cx.round.cents(cx.fig_nonneg(&ss.actual_cost_indicator)?);
+    cx.push(Line::money(
+        id("actual_cost"),
+        "Actual cost",
+        format!("Actual cost ({}) = {}", ss.actual_cost_indicator, format_money(actual)),
+        actual,
+    ));
+    let gross = money::sub(benchmark, actual, "gross savings")?;
+    cx.push(Line::money(
+        id("gross_savings"),
+        "Gross savings",
+        format!(
+            "Gross savings = {} benchmark - {} actual = {}",
+            format_money(benchmark),
+            format_money(actual),
+            format_money(gross)
+        ),
+        gross,
+    ));
+    let mut carried = if ss.carry_forward_losses { carried_in } else { Decimal::ZERO };
+    let mut net = gross;
+    if carried > Decimal::ZERO && gross > Decimal::ZERO {
+        let used = carried.min(gross);
+        carried = money::sub(carried, used, "losses carried")?;
+        net = money::sub(gross, used, "net savings")?;
+        cx.push(Line::money(
+            id("losses_netted"),
+            "Losses of earlier years netted",
+            format!(
+                "Losses netted = min({} carried in, {} gross savings) = {}",
+                format_money(carried_in),
+                format_money(gross),
+                format_money(used)
+            ),
+            used,
+        ));
+        cx.push(Line::money(
+            id("net_savings"),
+            "Net savings",
+            format!("Net savings = {} - {} = {}", format_money(gross), format_money(used), format_money(net)),
+            net,
+        ));
+    }
+    let rate = cx.round.ratio(money::div(net, benchmark, "savings rate")?);
+    cx.push(Line::value(
+        id("savings_rate"),
+        "Savings rate",
+        format!("Savings rate = {} / {} = {}", format_money(net), format_money(benchmark), format_rate(rate)),
+        rate,
+    ));
+    let quality = quality_score(cx)?;
+
+    if net > Decimal::ZERO {
+        savings(cx, ss, benchmark, gross, net, quality)?;
+    } else if net < Decimal::ZERO {
+        let loss = -net;
+        let provider_paid = losses(cx, ss, benchmark, loss, quality)?;
+        if ss.carry_forward_losses && provider_paid.is_zero() {
+            carried = money::add(carried, loss, "losses carried")?;
+        }
+    }
+    if ss.carry_forward_losses {
+        let mut out = carried;
+        out.rescale(2);
+        let (label, words) = if cx.year == cx.c.term.last_year {
+            ("Losses not netted by the end of the term", "they lapse with the term")
+        } else {
+            ("Losses carried to the next year", "netted against later savings")
+        };
+        cx.push(Line::money(
+            id("losses_carried_out"),
+            label,
+            format!("{label} = {} ({words})", format_money(out)),
+            out,
+        ));
+        return Ok(out);
+    }
+    Ok(Decimal::ZERO)
+}
+
+fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
+    let c = cx.c;
+    let Some(b) = &c.baseline else {
+        return Err(SettleError::InvalidFigure {
+            figure: "benchmark".to_string(),
+            reason: "shared savings needs a [baseline]".to_string(),
+        });
+    };
+    let year = cx.year;
+    let one = Decimal::ONE;
+    let span = format!("{}->{}", b.base_year, year);
+    let (trend, words) = match &b.trend {
+        Trend::FixedRate { rate } => {
+            let n = year.saturating_sub(b.base_year);
+            let base = money::add(one, *rate, "trend factor")?;
+            let mut f = one;
+            for _ in 0..n {
+                f = money::mul(f, base, "trend factor")?;
+            }
+            (f, format!("(1 + {})^{n}", format_rate(*rate)))
+        }
+        Trend::RatesPerYear { rates } => {
+            let mut f = one;
+            let mut parts = Vec::new();
+            for y in b.base_year.saturating_add(1)..=year {
+                let Some(r) = rates.get(&y) else {
+                    return Err(SettleError::InvalidFigure {
+                        figure: "trend factor".to_string(),
+                        reason: format!("the contract has no trend rate for {y}"),
+                    });
+                };
+                f = money::mul(f, money::add(one, *r, "trend factor")?, "trend factor")?;
+                parts.push(format!("(1 + {} {y})", format_rate(*r)));
+            }
+            (f, parts.join(" x "))
+        }
+        Trend::MeasuredRate { indicator } => {
+            let mut f = one;
+            let mut parts = Vec::new();
+            for y in b.base_year.saturating_add(1)..=year {
+                let r = cx.fig_in(indicator, y)?;
+                f = money::mul(f, money::add(one, r, "trend factor")?, "trend factor")?;
+                parts.push(format!("(1 + {} {y})", format_rate(r)));
+            }
+            (f, parts.join(" x "))
+        }
+        Trend::MeasuredIndex { indicator } => {
+            let now = cx.fig_in(indicator, year)?;
+            let then = cx.fig_in(indicator, b.base_year)?;
+            let f = money::div(now, then, "trend factor (index of the base year is 0)")?;
+            (f, format!("index {} ({year}) / {} ({})", format_number(now), format_number(then), b.base_year))
+        }
+    };
+    let trend = cx.round.ratio(trend);
+    cx.push(Line::value(
+        id("trend_factor"),
+        format!("Trend factor {span}"),
+        format!("Trend factor {span} = {words} = {}", format_factor(trend)),
+        trend,
+    ));
+    let risk = match &b.risk_adjustment {
+        RiskAdjustment::None => one,
+        RiskAdjustment::Fixed { factor } => *factor,
+        RiskAdjustment::Measured { indicator } => cx.fig_nonneg(indicator)?,
+    };
+    if !matches!(b.risk_adjustment, RiskAdjustment::None) {
+        cx.push(Line::value(
+            id("risk_factor"),
+            "Risk adjustment factor",
+            format!("Risk factor = {}", format_factor(risk)),
+            risk,
+        ));
+    }
+    let size_id = c.population.size_indicator.clone();
+    let size = cx.fig_nonneg(&size_id)?;
+    let unit = c.indicator(&size_id).map(|i| i.unit);
+    let twelve = Decimal::from(12);
+    let (size, divisor, size_words, per) = match (b.unit, unit) {
+        (BaselineUnit::PerMemberYear, Some(Unit::MemberMonths)) => {
+            (size, twelve, format!("{} member-months / 12", format_number(size)), "per member-year")
+        }
+        (BaselineUnit::PerMemberMonth, Some(Unit::Members)) => (
+            money::mul(size, twelve, "benchmark size")?,
+            one,
+            format!("{} members x 12", format_number(size)),
+            "per member-month",
+        ),
+        (BaselineUnit::PerMemberMonth, _) => {
+            (size, one, format!("{} member-months", format_number(size)), "per member-month")
+        }
+        (BaselineUnit::PerEpisode, _) | (_, Some(Unit::Episodes)) => {
+            (size, one, format!("{} episodes", format_number(size)), "per episode")
+        }
+        (BaselineUnit::PerMemberYear, _) => (size, one, format!("{} members", format_number(size)), "per member-year"),
+    };
+    let raw = money::mul(money::mul(money::mul(b.cost, trend, "benchmark")?, risk, "benchmark")?, size, "benchmark")?;
+    let benchmark = cx.round.cents(money::div(raw, divisor, "benchmark")?);
+    let risk_words = if matches!(b.risk_adjustment, RiskAdjustment::None) {
+        String::new()
+    } else {
+        format!(" x {} risk", format_factor(risk))
+    };
+    cx.push(Line::money(
+        id("benchmark"),
+        "Benchmark (expected cost)",
+        format!(
+            "Benchmark = {} {per} x {} trend{risk_words} x {size_words} = {}",
+            format_money(b.cost),
+            format_factor(trend),
+            format_money(benchmark)
+        ),
+        benchmark,
+    ));
+    if benchmark <= Decimal::ZERO {
+        return Err(SettleError::Arithmetic {
+            figure: "savings rate (the benchmark is not above 0)".to_string(),
+            problem: "division by zero",
+        });
+    }
+    Ok(benchmark)
+}
+
+/// The quality score, or `None` when the contract has no quality indicators.
+fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
+    let c = cx.c;
+    let mut total = Decimal::ZERO;
+    let mut terms = Vec::new();
+    for (ind, q) in c.quality_indicators() {
+        let lower = ind.direction == Direction::LowerIsBetter;
+        let (score, words) = match cx.fig_opt(&ind.id) {
+            None => (Decimal::ZERO, "missing: treated as not met".to_string()),
+            Some(v) => match q.scoring {
+                Scoring::Step => {
+                    let met = meets(ind.direction, v, q.target);
+                    let s = if met { Decimal::ONE } else { Decimal::ZERO };
+                    (
+                        s,
+                        format!(
+                            "{} {} target {}",
+                            format_number(v),
+                            if met { "meets" } else { "misses" },
+                            format_number(q.target)
+                        ),
+                    )
+                }
+                Scoring::Linear => {
+                    let (num, den, words) = if lower {
+                        (
+                            money::sub(q.threshold, v, "quality score")?,
+                            q.threshold - q.target,
+                            format!(
+                                "({} - {}) / ({} - {})",
+                                format_number(q.threshold),
+                                format_number(v),
+                                format_number(q.threshold),
+                                format_number(q.target)
+                            ),
+                        )
+                    } else {
+                        (
+                            money::sub(v, q.threshold, "quality score")?,
+                            q.target - q.threshold,
+                            format!(
+                                "({} - {}) / ({} - {})",
+                                format_number(v),
+                                format_number(q.threshold),
+                                format_number(q.target),
+                                format_number(q.threshold)
+                            ),
+                        )
+                    };
+                    let raw = money::div(num, den, &format!("quality score of {}", ind.id))?;
+                    let s = cx.round.ratio(money::clamp(raw, Decimal::ZERO, Decimal::ONE));
+                    (s, format!("{words}, within 0..1"))
+                }
+            },
+        };
+        let direction = if lower { "lower is better" } else { "higher is better" };
+        cx.push(Line::value(
+            format!("quality.{}", ind.id),
+            format!("Quality score: {}", ind.name),
+            format!(
+                "{}: {direction}, threshold {}, target {}: {words} = {}",
+                ind.id,
+                format_number(q.threshold),
+                format_number(q.target),
+                format_factor(score)
+            ),
+            score,
+        ));
+        total = money::add(total, money::mul(q.weight, score, "quality score")?, "quality score")?;
+        terms.push(format!("{} x {}", format_rate(q.weight), format_factor(score)));
+    }
+    if terms.is_empty() {
+        return Ok(None);
+    }
+    let total = money::clamp(total, Decimal::ZERO, Decimal::ONE);
+    cx.push(Line::value(
+        id("quality_score"),
+        "Quality score",
+        format!("Quality score = {} = {}", terms.join(" + "), format_factor(total)),
+        total,
+    ));
+    Ok(Some(total))
+}
+
+fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(Decimal, String), SettleError> {
+    let pick =
+        |r: &crate::contract::CorridorRow| if loss { r.min_loss_rate.unwrap_or_default() } else { r.min_savings_rate };
+    match corridor {
+        Corridor::Fixed { min_savings_rate, min_loss_rate } => {
+            let r = if loss { min_loss_rate.unwrap_or_default() } else { *min_savings_rate };
+            Ok((r, "fixed".to_string()))
+        }
+        Corridor::PopulationTable { rows } => {
+            let (members, words) = cx.members()?;
+            let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+                return Err(SettleError::InvalidFigure {
+                    figure: "corridor".to_string(),
+                    reason: "empty table".to_string(),
+                });
+            };
+            if members <= Decimal::from(first.population) {
+                return Ok((
+                    pick(first),
+                    format!("{words}, at or below the first row ({}): its rate", first.population),
+                ));
+            }
+            if members >= Decimal::from(last.population) {
+                return Ok((pick(last), format!("{words}, at or above the last row ({}): its rate", last.population)));
+            }
+            for w in rows.windows(2) {
+                let (a, b) = (&w[0], &w[1]);
+                let (pa, pb) = (Decimal::from(a.population), Decimal::from(b.population));
+                if members >= pa && members < pb {
+                    let (ra, rb) = (pick(a), pick(b));
+                    let t = money::div(money::sub(members, pa, "corridor rate")?, pb - pa, "corridor rate")?;
+                    let r = cx.round.ratio(money::add(ra, money::mul(rb - ra, t, "corridor rate")?, "corridor rate")?);
+                    let words = format!(
+                        "{words} = {}: {} + ({} - {}) x ({} - {}) / ({} - {})",
+                        format_number(members.round_dp(2)),
+                        format_rate(ra),
+                        format_rate(rb),
+                        format_rate(ra),
+                        format_number(members.round_dp(2)),
+                        a.population,
+                        b.population,
+                        a.population
+                    );
+                    return Ok((r, words));
+                }
+            }
+            Ok((pick(last), words))
+        }
+    }
+}
+
+fn savings(
+    cx: &mut Ctx<'_>,
+    ss: &SharedSavings,
+    benchmark: Decimal,
+    gross: Decimal,
+    net: Decimal,
+    quality: Option<Decimal>,
+) -> Result<(), SettleError> {
+    let (msr, how) = corridor_rate(cx, &ss.corridor, false)?;
+    cx.push(Line::value(
+        id("corridor_rate"),
+        "Minimum savings rate",
+        format!("Minimum savings rate ({how}) = {}", format_rate(msr)),
+        msr,
+    ));
+    let corridor = cx.round.cents(money::mul(msr, benchmark, "savings corridor")?);
+    cx.push(Line::money(
+        id("corridor"),
+        "Savings corridor",
+        format!("Corridor = {} x {} benchmark = {}", format_rate(msr), format_money(benchmark), format_money(corridor)),
+        corridor,
+    ));
+    let mut payout = Decimal::ZERO;
+    payout.rescale(2);
+    if net < corridor {
+        cx.push(Line::money(
+            id("shared_base"),
+            "Savings shared",
+            format!(
+                "Savings {} are below the corridor {}: nothing is shared",
+                format_money(net),
+                format_money(corridor)
+            ),
+            payout,
+        ));
+    } else {
+        let base = match ss.sharing_base {
+            SharingBase::FirstEuro => net,
+            SharingBase::AboveCorridor => money::sub(net, corridor, "savings above the corridor")?,
+        };
+        let words = match ss.sharing_base {
+            SharingBase::FirstEuro => format!("Savings shared from the first euro = {}", format_money(base)),
+            SharingBase::AboveCorridor => {
+                format!(
+                    "Savings above the corridor = {} - {} = {}",
+                    format_money(net),
+                    format_money(corridor),
+                    format_money(base)
+                )
+            }
+        };
+        cx.push(Line::money(id("shared_base"), "Savings shared", words, base));
+        let q = quality.unwrap_or(Decimal::ONE);
+        if ss.min_quality_score > Decimal::ZERO && q < ss.min_quality_score {
+            cx.push(Line::value(
+                id("quality_gate"),
+                "Quality gate not met",
+                format!(
+                    "Quality score {} is below the gate {}: no savings share",
+                    format_factor(q),
+                    format_factor(ss.min_quality_score)
+                ),
+                q,
+            ));
+        } else {
+            let (rate, words) = match ss.quality_scaling {
+                QualityScaling::None => (ss.provider_share, format_rate(ss.provider_share)),
+                QualityScaling::Proportional => (
+                    money::mul(ss.provider_share, q, "provider rate")?,
+                    format!("{} x {} quality", format_rate(ss.provider_share), format_factor(q)),
+                ),
+            };
+            cx.push(Line::value(
+                id("provider_rate"),
+                "Provider share rate",
+                format!("Provider rate = {words} = {}", format_rate(rate)),
+                rate,
+            ));
+            payout = cx.round.cents(money::mul(rate, base, "provider share")?);
+            cx.push(Line::money(
+                id("provider_share"),
+                "Provider share before withhold and cap",
+                format!("Provider share = {} x {} = {}", format_rate(rate), format_money(base), format_money(payout)),
+                payout,
+            ));
+            if ss.withhold > Decimal::ZERO {
+                let withheld = cx.round.cents(money::mul(ss.withhold, payout, "withhold")?);
+                let after = money::sub(payout, withheld, "provider share after withhold")?;
+                cx.push(Line::money(
+                    id("withhold"),
+                    "Withhold",
+                    format!(
+                        "Withhold = {} x {} = {}",
+                        format_rate(ss.withhold),
+                        format_money(payout),
+                        format_money(withheld)
+                    ),
+                    withheld,
+                ));
+                cx.push(Line::money(
+                    id("after_withhold"),
+                    "Provider share after withhold",
+                    format!(
+                        "After withhold = {} - {} = {}",
+                        format_money(payout),
+                        format_money(withheld),
+                        format_money(after)
+                    ),
+                    after,
+                ));
+                payout = after;
+            }
+            if let Some(cap_rate) = ss.savings_cap {
+                let cap = cx.round.cents(money::mul(cap_rate, benchmark, "savings cap")?);
+                let binding = payout > cap;
+                cx.push(Line::money(
+                    id("savings_cap"),
+                    "Savings cap",
+                    format!(
+                        "Cap = {} x {} benchmark = {}{}",
+                        format_rate(cap_rate),
+                        format_money(benchmark),
+                        format_money(cap),
+                        if binding { " (applies)" } else { " (not reached)" }
+                    ),
+                    cap,
+                ));
+                payout = payout.min(cap);
+            }
+        }
+    }
+    cx.push(Line::money(
+        id("provider_payout"),
+        "Provider savings payout",
+        format!("Provider payout = {}", format_money(payout)),
+        payout,
+    ));
+    let keeps = money::sub(gross, payout, "payer's share of savings")?;
+    cx.push(Line::money(
+        id("payer_keeps"),
+        "Payer keeps",
+        format!(
+            "Payer keeps = {} gross savings - {} payout = {}",
+            format_money(gross),
+            format_money(payout),
+            format_money(keeps)
+        ),
+        keeps,
+    ));
+    allocate(
+        cx,
+        &Payout {
+            id: "shared_savings.payout",
+            label: "Shared savings payout",
+            amount: payout,
+            payer: ss.payer.as_deref(),
+            recipient: ss.recipient.as_deref(),
+            funding: ss.funding,
+        },
+    )?;
+    Ok(())
+}
+
+/// Settles a loss; returns what the providers pay (0 or more).
+fn losses(
+    cx: &mut Ctx<'_>,
+    ss: &SharedSavings,
+    benchmark: Decimal,
+    loss: Decimal,
+    quality: Option<Decimal>,
+) -> Result<Decimal, SettleError> {
+    let mut paid = Decimal::ZERO;
+    paid.rescale(2);
+    cx.push(Line::money(
+        id("loss"),
+        "Loss (actual cost above benchmark)",
+        format!("Loss = {}", format_money(loss)),
+        loss,
+    ));
+    let Some(share) = (match ss.sided {
+        Sided::TwoSided => ss.loss_share.as_ref(),
+        Sided::OneSided => None,
+    }) else {
+        cx.push(Line::money(
+            id("payer_bears"),
+            "Payer bears",
+            format!("One-sided: the payer bears the loss = {}", format_money(loss)),
+            loss,
+        ));
+        return Ok(paid);
+    };
+    let (mlr, how) = corridor_rate(cx, &ss.corridor, true)?;
+    cx.push(Line::value(
+        id("loss_corridor_rate"),
+        "Minimum loss rate",
+        format!("Minimum loss rate ({how}) = {}", format_rate(mlr)),
+        mlr,
+    ));
+    let corridor = cx.round.cents(money::mul(mlr, benchmark, "loss corridor")?);
+    cx.push(Line::money(
+        id("loss_corridor"),
+        "Loss corridor",
+        format!(
+            "Loss corridor = {} x {} benchmark = {}",
+            format_rate(mlr),
+            format_money(benchmark),
+            format_money(corridor)
+        ),
+        corridor,
+    ));
+    if loss < corridor {
+        cx.push(Line::money(
+            id("shared_loss_base"),
+            "Loss shared",
+            format!(
+                "Loss {} is below the loss corridor {}: nothing is shared",
+                format_money(loss),
+                format_money(corridor)
+            ),
+            paid,
+        ));
+    } else {
+        let base = match ss.sharing_base {
+            SharingBase::FirstEuro => loss,
+            SharingBase::AboveCorridor => money::sub(loss, corridor, "loss above the corridor")?,
+        };
+        cx.push(Line::money(
+            id("shared_loss_base"),
+            "Loss shared",
+            format!("Loss shared = {}", format_money(base)),
+            base,
+        ));
+        let (rate, words) = match share {
+            LossShare::Fixed { rate } => (*rate, "fixed".to_string()),
+            LossShare::QualityScaled { intercept, slope, min, max } => {
+                let q = quality.unwrap_or_default();
+                let raw = money::sub(*intercept, money::mul(*slope, q, "loss rate")?, "loss rate")?;
+                (
+                    money::clamp(raw, *min, *max),
+                    format!(
+                        "clamp({} - {} x {} quality, {}, {})",
+                        format_rate(*intercept),
+                        format_factor(*slope),
+                        format_factor(q),
+                        format_rate(*min),
+                        format_rate(*max)
+                    ),
+                )
+            }
+        };
+        cx.push(Line::value(
+            id("loss_rate"),
+            "Provider loss rate",
+            format!("Loss rate = {words} = {}", format_rate(rate)),
+            rate,
+        ));
+        paid = cx.round.cents(money::mul(rate, base, "provider loss share")?);
+        cx.push(Line::money(
+            id("provider_loss_share"),
+            "Provider loss share before cap",
+            format!("Provider loss share = {} x {} = {}", format_rate(rate), format_money(base), format_money(paid)),
+            paid,
+        ));
+        if let Some(cap_rate) = ss.loss_cap {
+            let cap = cx.round.cents(money::mul(cap_rate, benchmark, "loss cap")?);
+            let binding = paid > cap;
+            cx.push(Line::money(
+                id("loss_cap"),
+                "Loss cap",
+                format!(
+                    "Loss cap = {} x {} benchmark = {}{}",
+                    format_rate(cap_rate),
+                    format_money(benchmark),
+                    format_money(cap),
+                    if binding { " (applies)" } else { " (not reached)" }
+                ),
+                cap,
+            ));
+            paid = paid.min(cap);
+        }
+    }
+    cx.push(Line::money(
+        id("provider_loss"),
+        "Provider pays of the loss",
+        format!("Provider pays = {}", format_money(paid)),
+        paid,
+    ));
+    let bears = money::sub(loss, paid, "payer's share of the loss")?;
+    cx.push(Line::money(
+        id("payer_bears"),
+        "Payer bears",
+        format!("Payer bears = {} loss - {} = {}", format_money(loss), format_money(paid), format_money(bears)),
+        bears,
+    ));
+    allocate(
+        cx,
+        &Payout {
+            id: "shared_savings.loss_payment",
+            label: "Shared loss payment",
+            amount: -paid,
+            payer: ss.payer.as_deref(),
+            recipient: ss.recipient.as_deref(),
+            funding: ss.funding,
+        },
+    )?;
+    Ok(paid)
+}
