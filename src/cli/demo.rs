@@ -339,7 +339,24 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         println!("  {year}: {agreed} of {} figures agreed in the insurer's copy; care cost {cost}", of_year.len());
     }
 
-    step(7, "Both copies verify, and agree on the set of signed facts");
+    step(7, "Each party settles every year on its own copy: the same statement, to the cent");
+    for year in 2025..=2027u16 {
+        let mut hashes = Vec::new();
+        for ledger in [&hospital, &insurer] {
+            let (text, hash) =
+                super::settle_cmds::statement_text(ledger, &id, year, super::settle_cmds::Format::Table)?;
+            if year == 2027 && hashes.is_empty() {
+                println!("{text}");
+            }
+            hashes.push(hash);
+        }
+        if hashes[0] != hashes[1] {
+            bail!("the two copies computed different statements for {year}");
+        }
+        println!("  {year}: both copies computed statement {}", &hashes[0][..16]);
+    }
+
+    step(8, "Both copies verify, and agree on the set of signed facts");
     let mut digests = Vec::new();
     for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
         let s = verify::verify_journal(ledger.journal_path(), |_| {})

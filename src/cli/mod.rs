@@ -17,6 +17,7 @@ mod demo;
 mod ledger_cmds;
 mod measure_cmds;
 mod party_cmds;
+mod settle_cmds;
 
 /// vereffen: one signed source of truth for outcome-based care contracts.
 #[derive(Parser, Debug)]
@@ -55,6 +56,8 @@ pub enum Command {
     /// Measurements: submit, attest, dispute, correct, list.
     #[command(subcommand)]
     Measure(measure_cmds::MeasureCmd),
+    /// Compute a contract year's settlement statement from the agreed figures.
+    Settle(settle_cmds::SettleArgs),
     /// Record a signed free-text note (e.g. the minutes of a review moment).
     Note {
         /// The text.
@@ -117,6 +120,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Party(cmd) => party_cmds::party(cli, cmd),
         Command::Contract(cmd) => contract_cmds::contract(cli, cmd),
         Command::Measure(cmd) => measure_cmds::measure(cli, cmd),
+        Command::Settle(args) => settle_cmds::settle(cli, args),
         Command::Mandate(cmd) => contract_cmds::mandate(cli, cmd),
         Command::Note { text, contract, refs, as_key } => note(cli, text, contract.as_deref(), refs, as_key),
         Command::Log(args) => ledger_cmds::log(cli, args),

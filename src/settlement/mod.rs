@@ -85,6 +85,7 @@
 mod components;
 pub mod distribution;
 mod impulse;
+pub mod inputs;
 mod money;
 mod shared_savings;
 
