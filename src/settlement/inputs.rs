@@ -3,8 +3,6 @@
 //! still blocks a settlement (missing, pending, disputed or conflicting
 //! figures, and who has to act).
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -125,7 +123,7 @@ pub fn inputs_for_year(
                 if r.year == year {
                     inputs.figures.insert(r.indicator.clone(), fig);
                 } else {
-                    inputs.other_years.entry(r.year).or_insert_with(BTreeMap::new).insert(r.indicator.clone(), fig);
+                    inputs.other_years.entry(r.year).or_default().insert(r.indicator.clone(), fig);
                 }
             }
             Err(b) => blockers.extend(b),
