@@ -6,7 +6,6 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
 use proptest::prelude::*;
@@ -179,38 +178,6 @@ proptest! {
 }
 
 // ---- through the CLI ----
-
-fn run(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vereffen"))
-        .args(args)
-        .current_dir(cwd)
-        .env("VEREFFEN_LEDGER", "l")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(cwd: &Path, args: &[&str]) -> String {
-    let (code, out, err) = run(cwd, args);
-    assert_eq!(code, 0, "vereffen {args:?}:\n{out}\n{err}");
-    out
-}
-
-fn refused(cwd: &Path, args: &[&str], expect: &str) {
-    let before = fs::read(cwd.join("l/journal")).unwrap();
-    let (code, out, err) = run(cwd, args);
-    assert_ne!(code, 0, "vereffen {args:?} should fail:\n{out}");
-    assert!(err.contains(expect), "vereffen {args:?}: expected {expect:?} in:\n{err}");
-    assert_eq!(fs::read(cwd.join("l/journal")).unwrap(), before, "vereffen {args:?} changed the ledger");
-}
-
-fn key(party: &str) -> String {
-    repo().join("keys").join(format!("demo-{party}.key")).display().to_string()
-}
 
 fn version_of(cwd: &Path, file: &str) -> String {
     let out = ok(cwd, &["contract", "check", file, "--json"]);

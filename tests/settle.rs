@@ -4,23 +4,9 @@
 
 mod common;
 
+use common::*;
+
 use std::path::Path;
-use std::process::Command;
-
-fn run(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vereffen")).args(args).current_dir(cwd).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(cwd: &Path, args: &[&str]) -> String {
-    let (code, out, err) = run(cwd, args);
-    assert_eq!(code, 0, "vereffen {args:?}:\n{out}\n{err}");
-    out
-}
 
 const ID: &str = "copd-telemonitoring-oost-achterhoek";
 
@@ -78,7 +64,7 @@ fn both_copies_compute_the_same_statements() {
 fn figures_that_are_not_agreed_block_settlement_unless_draft() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let key = |p: &str| common::repo().join("keys").join(format!("demo-{p}.key")).display().to_string();
+    let key = |p: &str| key(p);
     ok(d, &["--ledger", "l", "init", "--id", "settle-test"]);
     for (p, role) in [("ziekenhuis", "provider"), ("thuiszorg", "provider"), ("verzekeraar", "payer")] {
         ok(d, &["--ledger", "l", "party", "add", "--id", p, "--name", p, "--role", role, "--key", &key(p)]);

@@ -178,6 +178,23 @@ fn load_contract(path: &Path) -> Result<Contract> {
     })
 }
 
+/// What offering a new version of an existing contract starts from: the
+/// valid terms of `file` (of contract `id`), the signer, and the status.
+fn new_version(
+    ledger: &Ledger,
+    id: &str,
+    file: &Path,
+    as_key: &Path,
+) -> Result<(Contract, ed25519_dalek::SigningKey, String, ContractStatus)> {
+    let c = load_contract(file)?;
+    if c.id != id {
+        bail!("{} is contract {:?}, not {id:?}", file.display(), c.id);
+    }
+    let (key, party) = signer(ledger, as_key)?;
+    neg::check_parties(&c, ledger.registry())?;
+    Ok((c, key, party, status_of(ledger, id)?))
+}
+
 fn entries_of(ledger: &Ledger, id: &str) -> Result<Vec<Entry>> {
     let ids = ledger.index().by_contract(id)?;
     Ok(ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect())
@@ -241,13 +258,7 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             }
         }
         ContractCmd::Counter { id, file, to, as_key } => {
-            let c = load_contract(file)?;
-            if c.id != *id {
-                bail!("{} is contract {:?}, not {id:?}", file.display(), c.id);
-            }
-            let (key, party) = signer(&ledger, as_key)?;
-            neg::check_parties(&c, ledger.registry())?;
-            let st = status_of(&ledger, id)?;
+            let (c, key, party, st) = new_version(&ledger, id, file, as_key)?;
             if st.base.is_some() {
                 bail!("contract {id:?} is in force: change it with `vereffen contract amend {id} FILE --effective-from YEAR`");
             }
@@ -334,13 +345,7 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             append_one(&mut ledger, body, &[&key], cli.json)?;
         }
         ContractCmd::Amend { id, file, effective_from, as_key } => {
-            let c = load_contract(file)?;
-            if c.id != *id {
-                bail!("{} is contract {:?}, not {id:?}", file.display(), c.id);
-            }
-            let (key, party) = signer(&ledger, as_key)?;
-            neg::check_parties(&c, ledger.registry())?;
-            let st = status_of(&ledger, id)?;
+            let (c, key, party, st) = new_version(&ledger, id, file, as_key)?;
             let Some(current) = st.latest_in_force() else {
                 bail!("contract {id:?} is not in force: an amendment changes an in-force contract; agree on a version first (`vereffen contract status {id}`)");
             };

@@ -132,3 +132,44 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs the `vereffen` binary in `cwd` with `VEREFFEN_LEDGER=l` (a
+/// `--ledger` argument overrides it) and a fixed claimed time; returns the
+/// exit code, stdout and stderr.
+pub fn run(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vereffen"))
+        .args(args)
+        .current_dir(cwd)
+        .env("VEREFFEN_LEDGER", "l")
+        .env("VEREFFEN_TIME", "2027-01-15T09:30:00Z")
+        .output()
+        .expect("run vereffen");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs a command that must succeed; returns its stdout.
+pub fn ok(cwd: &Path, args: &[&str]) -> String {
+    let (code, out, err) = run(cwd, args);
+    assert_eq!(code, 0, "vereffen {args:?}:\n{out}\n{err}");
+    out
+}
+
+/// Runs a command that must fail with `expect` in its stderr and leave the
+/// journal of ledger `l` byte for byte unchanged.
+pub fn refused(cwd: &Path, args: &[&str], expect: &str) {
+    let before = std::fs::read(cwd.join("l/journal")).ok();
+    let (code, out, err) = run(cwd, args);
+    assert_ne!(code, 0, "vereffen {args:?} should fail:\n{out}");
+    assert!(err.contains(expect), "vereffen {args:?}: expected {expect:?} in:\n{err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert_eq!(std::fs::read(cwd.join("l/journal")).ok(), before, "vereffen {args:?} changed the ledger");
+}
+
+/// The path of a demo key file.
+pub fn key(party: &str) -> String {
+    repo().join("keys").join(format!("demo-{party}.key")).display().to_string()
+}
