@@ -6,8 +6,6 @@ mod common;
 
 use common::*;
 
-use std::path::Path;
-
 const ID: &str = "copd-telemonitoring-oost-achterhoek";
 
 #[test]
