@@ -313,20 +313,19 @@ impl<R: Read> Read for HashingReader<R> {
 
 fn parse_date(s: &str, year: u16) -> Result<Option<usize>, String> {
     let b = s.as_bytes();
-    let ok = b.len() == 10
+    let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
         && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !ok {
+    if !shape {
         return Err(format!("date {s:?} is not YYYY-MM-DD"));
     }
-    let y: u16 = s[..4].parse().map_err(|_| format!("date {s:?} is not YYYY-MM-DD"))?;
-    let m: usize = s[5..7].parse().map_err(|_| format!("date {s:?} is not YYYY-MM-DD"))?;
-    let d: u8 = s[8..10].parse().map_err(|_| format!("date {s:?} is not YYYY-MM-DD"))?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(format!("date {s:?} is not a valid date"));
-    }
-    Ok((y == year).then_some(m - 1))
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u16>().unwrap_or(0);
+    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+    let month = time::Month::try_from(m as u8).map_err(|_| format!("date {s:?} is not a valid date"))?;
+    time::Date::from_calendar_date(i32::from(y), month, d as u8)
+        .map_err(|_| format!("date {s:?} is not a valid date"))?;
+    Ok((y == year).then_some(m as usize - 1))
 }
 
 fn parse_amount(s: &str, what: &str, max_decimals: u32) -> Result<Decimal, String> {
@@ -351,6 +350,9 @@ pub fn derive(rules: &Rules, reader: impl Read, file: &str, year: u16) -> Result
         let row_err = |line: u64, what: String| DeriveError::Row { file: file.to_string(), line, what };
         let headers = csv.byte_headers().map_err(|e| row_err(1, e.to_string()))?.clone();
         let names: Vec<&str> = headers.iter().map(|h| std::str::from_utf8(h).unwrap_or("?")).collect();
+        if let Some(dup) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| n) {
+            return Err(row_err(1, format!("column {dup:?} appears twice in the header")));
+        }
         let col = |n: &str| names.iter().position(|h| *h == n);
         let (Some(cm), Some(cd), Some(cc), Some(cp), Some(ca)) =
             (col("member"), col("date"), col("code"), col("provider"), col("amount"))
@@ -430,12 +432,16 @@ pub fn derive(rules: &Rules, reader: impl Read, file: &str, year: u16) -> Result
             if rules.membership == Membership::Claims {
                 *totals.members.entry(member.as_bytes().into()).or_insert(0) |= 1 << month;
             }
+            // A reversal (negative amount) takes its row back out of counts
+            // and quantities, as it does out of the cost.
+            let reversal = amount.is_sign_negative() && !amount.is_zero();
             for (i, m) in rules.metrics.iter().enumerate() {
                 let add = match m.measure {
                     Measure::Count if matches(&m.codes, code) => Decimal::ONE,
                     Measure::Quantity if matches(&m.codes, code) => quantity,
                     _ => continue,
                 };
+                let add = if reversal { -add } else { add };
                 totals.per_metric[i][month] = totals.per_metric[i][month].checked_add(add).ok_or_else(overflow)?;
             }
         }

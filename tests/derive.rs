@@ -94,6 +94,22 @@ fn every_metric_is_exact() {
     let m = figures(&rules, &d, Granularity::Month);
     assert_eq!(value(&m, "cost", "2027-02"), "0");
     assert_eq!(value(&m, "mm", "2027-04"), "1");
+    // A reversal takes its row back out of the count and the quantity.
+    let reversed = format!("{CLAIMS}c,2027-04-02,ADM-HF,zh,-3000.01,1\na,2027-01-22,BED,zh,-525.00,1\n");
+    let r = derive::derive(&rules, reversed.as_bytes(), "r.csv", 2027).unwrap();
+    let y = figures(&rules, &r, Granularity::Year);
+    assert_eq!(value(&y, "adm", "2027"), "1");
+    assert_eq!(value(&y, "beds", "2027"), "2");
+    assert_eq!(value(&y, "cost", "2027"), "5292.5");
+    // A leap day exists in 2028 only.
+    let leap = Rules::parse("r.toml", RULES).unwrap();
+    assert!(derive::derive(
+        &leap,
+        "member,date,code,provider,amount\na,2028-02-29,GP,ha,1.00\n".as_bytes(),
+        "l.csv",
+        2028
+    )
+    .is_ok());
     // The file hash is of the exact bytes.
     assert_eq!(d.file_hash, blake3::hash(CLAIMS.as_bytes()).to_hex().to_string());
 }
@@ -127,6 +143,9 @@ fn bad_rows_are_named_by_line_and_nothing_is_derived() {
     let cases = [
         (format!("{h}{ok}a,2027-01-05,GP,ha\n"), "c.csv:3: malformed row"),
         (format!("{h}{ok}a,2027-13-05,GP,ha,1.00,1\n"), "c.csv:3: date \"2027-13-05\" is not a valid date"),
+        (format!("{h}{ok}a,2027-02-30,GP,ha,1.00,1\n"), "c.csv:3: date \"2027-02-30\" is not a valid date"),
+        (format!("{h}{ok}a,2027-04-31,GP,ha,1.00,1\n"), "c.csv:3: date \"2027-04-31\" is not a valid date"),
+        ("member,date,code,provider,amount,amount\n".to_string(), "c.csv:1: column \"amount\" appears twice"),
         (format!("{h}{ok}a,05-01-2027,GP,ha,1.00,1\n"), "c.csv:3: date \"05-01-2027\" is not YYYY-MM-DD"),
         (format!("{h}{ok}a,2027-01-05,GP,ha,1.005,1\n"), "c.csv:3: amount 1.005 has more than 2 decimals"),
         (format!("{h}{ok}a,2027-01-05,GP,ha,12abc,1\n"), "c.csv:3: amount \"12abc\" is not a decimal number"),
