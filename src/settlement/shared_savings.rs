@@ -58,6 +58,33 @@ fn id(s: &str) -> String {
 }
 
 /// Settles shared savings for the year; returns the losses carried out.
+/// A cap of `cap_rate` x benchmark on `amount` (the savings payout or the
+/// provider's loss payment): pushes the cap line and returns the capped
+/// amount. `names` = (line id, label, name in the formula, figure name).
+fn apply_cap(
+    cx: &mut Ctx<'_>,
+    names: (&str, &str, &str, &str),
+    cap_rate: Decimal,
+    benchmark: Decimal,
+    amount: Decimal,
+) -> Result<Decimal, SettleError> {
+    let (line, label, formula, figure) = names;
+    let cap = cx.round.cents(money::mul(cap_rate, benchmark, figure)?);
+    let binding = if amount > cap { " (applies)" } else { " (not reached)" };
+    cx.push(Line::money(
+        id(line),
+        label,
+        format!(
+            "{formula} = {} x {} benchmark = {}{binding}",
+            format_rate(cap_rate),
+            format_money(benchmark),
+            format_money(cap)
+        ),
+        cap,
+    ));
+    Ok(amount.min(cap))
+}
+
 pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) -> Result<Decimal, SettleError> {
     let benchmark = benchmark(cx)?;
     let actual = cx.round.cents(cx.fig_nonneg(&ss.actual_cost_indicator)?);
@@ -510,21 +537,8 @@ fn savings(
                 payout = after;
             }
             if let Some(cap_rate) = ss.savings_cap {
-                let cap = cx.round.cents(money::mul(cap_rate, benchmark, "savings cap")?);
-                let binding = payout > cap;
-                cx.push(Line::money(
-                    id("savings_cap"),
-                    "Savings cap",
-                    format!(
-                        "Cap = {} x {} benchmark = {}{}",
-                        format_rate(cap_rate),
-                        format_money(benchmark),
-                        format_money(cap),
-                        if binding { " (applies)" } else { " (not reached)" }
-                    ),
-                    cap,
-                ));
-                payout = payout.min(cap);
+                payout =
+                    apply_cap(cx, ("savings_cap", "Savings cap", "Cap", "savings cap"), cap_rate, benchmark, payout)?;
             }
         }
     }
@@ -661,21 +675,7 @@ fn losses(
             paid,
         ));
         if let Some(cap_rate) = ss.loss_cap {
-            let cap = cx.round.cents(money::mul(cap_rate, benchmark, "loss cap")?);
-            let binding = paid > cap;
-            cx.push(Line::money(
-                id("loss_cap"),
-                "Loss cap",
-                format!(
-                    "Loss cap = {} x {} benchmark = {}{}",
-                    format_rate(cap_rate),
-                    format_money(benchmark),
-                    format_money(cap),
-                    if binding { " (applies)" } else { " (not reached)" }
-                ),
-                cap,
-            ));
-            paid = paid.min(cap);
+            paid = apply_cap(cx, ("loss_cap", "Loss cap", "Loss cap", "loss cap"), cap_rate, benchmark, paid)?;
         }
     }
     cx.push(Line::money(
