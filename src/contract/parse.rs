@@ -2,7 +2,7 @@
 //!
 //! The reader walks the `toml_edit` document, which keeps the byte span of
 //! every key and value, so each problem is reported at its line and column.
-//! Numbers are built from their source text, never through `f64`. Every
+//! Numbers are built from their source text, never through a binary float. Every
 //! table states the keys it allows; any other key is an error (with a "did
 //! you mean" suggestion when one is close). Problems are collected, never
 //! returned early, so one run reports everything it can.
@@ -281,7 +281,7 @@ impl<'s> Parser<'s> {
         date
     }
 
-    /// An exact decimal built from the value's source text (never via f64).
+    /// An exact decimal built from the value's source text (never via a binary float).
     fn as_decimal(&mut self, v: &Value, path: &str, at: Pos, num: Num) -> Option<Decimal> {
         let (raw, quoted) = match v {
             Value::Integer(_) | Value::Float(_) => {

@@ -22,7 +22,7 @@ fn ss(c: &Contract) -> &SharedSavings {
 #[test]
 fn decimals_come_from_the_source_text_not_from_f64() {
     // 0.1 is not representable in binary; the digits must survive exactly,
-    // including more digits than an f64 holds.
+    // including more digits than a binary float holds.
     let text = COPD.replace("provider_share = 0.5", "provider_share = 0.1000000000000000055511151231");
     let c = parse(&text);
     assert_eq!(ss(&c).provider_share.to_string(), "0.1000000000000000055511151231");
