@@ -11,6 +11,7 @@ use ed25519_dalek::VerifyingKey;
 
 use crate::entry::{Entry, EntryId};
 use crate::registry::{self, Registry, RuleError};
+use crate::settlement::cosign;
 use crate::{measurement, negotiation, note};
 
 /// True if this version of vereffen knows the kind.
@@ -18,12 +19,13 @@ pub fn is_known(kind: &str) -> bool {
     [registry::KIND_REGISTER, registry::KIND_ROTATE, registry::KIND_REVOKE, note::KIND_NOTE].contains(&kind)
         || negotiation::KINDS.contains(&kind)
         || measurement::KINDS.contains(&kind)
+        || cosign::KINDS.contains(&kind)
 }
 
 /// True if entries of this kind may be referenced by the rules of another
 /// entry (verify keeps these in memory for lookups).
 pub fn is_referenceable(kind: &str) -> bool {
-    negotiation::KINDS.contains(&kind) || measurement::KINDS.contains(&kind)
+    negotiation::KINDS.contains(&kind) || measurement::KINDS.contains(&kind) || cosign::KINDS.contains(&kind)
 }
 
 /// Checks `e` against the registry and its kind's rules. Returns the public
@@ -41,6 +43,7 @@ pub fn check(
         note::KIND_NOTE => note::check_payload(&e.body().payload).map_err(RuleError)?,
         k if negotiation::KINDS.contains(&k) => negotiation::check(e, lookup)?,
         k if measurement::KINDS.contains(&k) => measurement::check(e, lookup)?,
+        k if cosign::KINDS.contains(&k) => cosign::check(e, lookup)?,
         _ => {}
     }
     Ok(keys)

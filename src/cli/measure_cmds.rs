@@ -585,7 +585,8 @@ fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Op
             bail!("unknown state {s:?}; use one of {}", STATES.join(", "));
         }
     }
-    let (st, ms) = contract_state(ledger, contract)?;
+    let view = super::settle_cmds::contract_view(ledger, contract)?;
+    let (st, ms) = (&view.status, &view.measurements);
     let Some(base) = st.base.as_ref().and_then(|b| st.versions.get(b)) else {
         bail!("contract {contract:?} is not in force: there are no figures to list yet");
     };
@@ -616,10 +617,25 @@ fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Op
                         _ => vec![],
                     };
                     let shown = if m.unit == "eur" { format!("{:.2}", m.value) } else { m.value.to_string() };
+                    // A settled year that used this figure, or the figure this one corrects.
+                    let mut settled = view.settled_years_using(&m.id);
+                    if let Some(c) = &m.corrects {
+                        settled.extend(view.settled_years_using(c));
+                    }
+                    let conflict = match (&m.state, settled.first()) {
+                        (State::Agreed | State::Pending { .. }, Some(y)) if m.corrects.is_some() => {
+                            Some(format!("corrects a figure of settled {y}: resettle {y} to apply it"))
+                        }
+                        (State::Superseded { .. } | State::Disputed { .. }, Some(y)) => {
+                            Some(format!("used by settled {y}: resettle {y}"))
+                        }
+                        _ => None,
+                    };
                     rows.push(json!({"indicator": m.indicator, "period": m.period, "year": y, "value": shown,
                         "unit": m.unit, "source": m.source, "state": m.state.name(), "detail": m.state, "to_act": to_act,
                         "id": m.id, "signed_by": m.signed_by, "corrects": m.corrects, "reason": m.reason,
-                        "derived_from": m.derivation.as_ref().map(|d| &d.file_hash)}));
+                        "derived_from": m.derivation.as_ref().map(|d| &d.file_hash),
+                        "settled_in": settled, "settlement_conflict": conflict}));
                 }
             }
         }
@@ -644,6 +660,11 @@ fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Op
             }
             Some("conflict") => format!("{} to correct one of the conflicting figures", to_act.join(", ")),
             _ => String::new(),
+        };
+        let action = match r["settlement_conflict"].as_str() {
+            Some(c) if action.is_empty() => format!("CONFLICT: {c}"),
+            Some(c) => format!("{action}; CONFLICT: {c}"),
+            None => action,
         };
         println!(
             "{:<24} {:<8} {:>16} {:<15} {:<12} {:<11} {:<12} {}",

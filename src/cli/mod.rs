@@ -57,7 +57,7 @@ pub enum Command {
     #[command(subcommand)]
     Measure(measure_cmds::MeasureCmd),
     /// Compute a contract year's settlement statement from the agreed figures.
-    Settle(settle_cmds::SettleArgs),
+    Settle(settle_cmds::SettleCmd),
     /// Record a signed free-text note (e.g. the minutes of a review moment).
     Note {
         /// The text.

@@ -5,16 +5,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
 use vereffen::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
-use vereffen::measurement as meas;
-use vereffen::negotiation as neg;
-use vereffen::settlement::{self, inputs::inputs_for_year, Carry, Statement};
+use vereffen::settlement::cosign::{self, ComputeError, Computed, ContractView};
 
-use super::{open_ledger, Cli};
+use super::{append_one, new_body, open_ledger, signer, Cli};
 
 /// Output formats of a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -27,97 +25,84 @@ pub enum Format {
     Csv,
 }
 
+/// `vereffen settle CONTRACT --year Y ...` or `vereffen settle status CONTRACT`.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SettleCmd {
+    #[command(subcommand)]
+    sub: Option<SettleSub>,
+    #[command(flatten)]
+    args: SettleArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum SettleSub {
+    /// Each contract year: open, computable, signed by whom, settled, conflicts.
+    Status {
+        /// The contract id.
+        contract: String,
+    },
+}
+
 #[derive(Args, Debug)]
 pub struct SettleArgs {
     /// The contract id.
-    contract: String,
+    #[arg(required = true)]
+    contract: Option<String>,
     /// The contract year to settle.
-    #[arg(long)]
-    year: u16,
+    #[arg(long, required = true)]
+    year: Option<u16>,
     /// Compute even with figures that are not agreed yet: a preview, marked DRAFT everywhere.
     #[arg(long)]
     draft: bool,
-    /// Output format.
+    /// Output format (xlsx needs --out).
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
     /// Write to this file instead of standard output (replaced whole, never half-written).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Co-sign the statement this copy computes (a `settlement.sign` entry).
+    #[arg(long, requires = "as_key")]
+    sign: bool,
+    /// The signing key of a signatory party (with --sign).
+    #[arg(long = "as", requires = "sign")]
+    as_key: Option<PathBuf>,
+    /// With --sign: replace the settled statement of the year by this one (a resettlement all signatories sign).
+    #[arg(long, requires = "sign")]
+    resettle: bool,
 }
 
-/// A computed statement with everything its header shows.
-struct Computed {
-    statement: Statement,
-    version: String,
-    entries: Vec<String>,
-    not_agreed: Vec<String>,
-    draft: bool,
-}
-
-fn compute(ledger: &Ledger, contract: &str, year: u16, draft: bool) -> Result<Computed> {
+/// Reads a contract's entries on this copy once.
+pub fn contract_view(ledger: &Ledger, contract: &str) -> Result<ContractView> {
     let ids = ledger.index().by_contract(contract)?;
     let entries: Vec<Entry> = ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect();
-    let st = neg::status(contract, &entries);
-    if st.versions.is_empty() {
-        bail!("there is no contract {contract:?} in this ledger (`vereffen contract list` shows the contracts)");
-    }
-    let Some(base) = st.base.as_ref().and_then(|b| st.versions.get(b)) else {
-        bail!(
-            "contract {contract:?} is not in force: nothing can be settled before every signatory has signed a version"
-        );
-    };
-    let term = &base.terms.term;
-    if !term.years().contains(&year) {
-        bail!("{year} lies outside the contract term {}-{}", term.first_year, term.last_year);
-    }
     let lookup = |id: &EntryId| ledger.get(id).ok().flatten().map(|(_, e)| e);
-    let ms = meas::states(contract, &entries, &lookup);
-    // Settling year Y needs the state carried from every year before it.
-    let mut carry = Carry::initial(&base.terms);
-    let mut result = None;
-    for y in term.first_year..=year {
-        let version = st.governing(y).ok_or_else(|| anyhow!("no version of {contract:?} governs {y}"))?;
-        let inputs = inputs_for_year(&version.terms, y, &ms, draft).map_err(|blockers| {
-            let list: Vec<String> = blockers.iter().map(|b| format!("  {y} {b}")).collect();
-            anyhow!(
-                "{year} cannot be settled: {} figure(s) of {y} are not agreed:\n{}\n(`vereffen measure list {contract} --year {y}` shows them; --draft computes a preview anyway)",
-                blockers.len(),
-                list.join("\n")
-            )
-        })?;
-        let statement =
-            settlement::settle_year(&version.terms, &inputs.inputs, &carry).map_err(|e| anyhow!("{y}: {e}"))?;
-        carry = statement.carry_out.clone();
-        if y == year {
-            let not_agreed = inputs.not_agreed.iter().map(|b| b.to_string()).collect();
-            result = Some(Computed {
-                statement,
-                version: version.version.clone(),
-                entries: inputs.entries,
-                not_agreed,
-                draft,
-            });
-        }
-    }
-    result.ok_or_else(|| anyhow!("{year} was not reached"))
+    Ok(ContractView::new(contract, &entries, &lookup))
 }
 
-/// The canonical JSON document of a statement: header and statement.
-fn document(c: &Computed) -> Result<(Value, String)> {
-    let statement: Value = serde_json::to_value(&c.statement)?;
-    let body = vereffen::canonical::encode(&json!({"draft": c.draft, "inputs": c.entries, "statement": statement}))?;
-    let hash = blake3::hash(&body).to_hex().to_string();
-    let doc = json!({
+fn compute(view: &ContractView, year: u16, draft: bool) -> Result<Computed> {
+    view.compute(year, draft).map_err(|e| match e {
+        ComputeError::Blocked { year: y, .. } => anyhow!(
+            "{year} cannot be settled: {e}\n(`vereffen measure list {} --year {y}` shows them; --draft computes a preview anyway)",
+            view.contract
+        ),
+        other => anyhow!("{other}"),
+    })
+}
+
+/// The JSON document of a statement: header and statement.
+fn document(c: &Computed) -> Value {
+    json!({
         "draft": c.draft,
         "contract": c.statement.contract,
         "version": c.version,
         "year": c.statement.year,
-        "inputs": c.entries,
-        "not_agreed": c.not_agreed,
-        "statement_hash": hash,
-        "statement": statement,
-    });
-    Ok((doc, hash))
+        "inputs": c.inputs,
+        "previous": c.previous,
+        "not_agreed": c.not_agreed.iter().map(|b| b.to_string()).collect::<Vec<_>>(),
+        "statement_hash": c.hash,
+        "statement": c.value,
+    })
 }
 
 fn table(c: &Computed, hash: &str) -> String {
@@ -130,9 +115,12 @@ fn table(c: &Computed, hash: &str) -> String {
     o.push_str(&format!("statement hash    {hash}\n"));
     o.push_str(&format!(
         "input entries     {} measurement(s): {}\n",
-        c.entries.len(),
-        c.entries.iter().map(|e| &e[..12]).collect::<Vec<_>>().join(" ")
+        c.inputs.len(),
+        c.inputs.iter().map(|e| &e[..12]).collect::<Vec<_>>().join(" ")
     ));
+    if let Some(p) = &c.previous {
+        o.push_str(&format!("carried from      settled {} statement {}\n", s.year - 1, &p[..16]));
+    }
     for n in &c.not_agreed {
         o.push_str(&format!("NOT AGREED        {n}\n"));
     }
@@ -246,23 +234,227 @@ fn emit(text: &str, out: Option<&Path>) -> Result<()> {
 
 /// The agreed statement of a year in a format, and its hash.
 pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format) -> Result<(String, String)> {
-    render(&compute(ledger, contract, year, false)?, format)
+    let c = compute(&contract_view(ledger, contract)?, year, false)?;
+    Ok((render(&c, format)?, c.hash))
 }
 
-fn render(c: &Computed, format: Format) -> Result<(String, String)> {
-    let (doc, hash) = document(c)?;
-    let text = match format {
-        Format::Table => table(c, &hash),
-        Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
-        Format::Csv => csv_text(c, &hash)?,
+fn render(c: &Computed, format: Format) -> Result<String> {
+    Ok(match format {
+        Format::Table => table(c, &c.hash),
+        Format::Json => serde_json::to_string_pretty(&document(c))? + "\n",
+        Format::Csv => csv_text(c, &c.hash)?,
+    })
+}
+
+pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
+    if let Some(SettleSub::Status { contract }) = &cmd.sub {
+        return status(cli, contract);
+    }
+    let args = &cmd.args;
+    let (Some(contract), Some(year)) = (args.contract.as_deref(), args.year) else {
+        bail!("give a contract and --year (or `vereffen settle status CONTRACT`)");
     };
-    Ok((text, hash))
+    if args.sign {
+        return sign(cli, args, contract, year);
+    }
+    let ledger = open_ledger(&cli.ledger)?;
+    let view = contract_view(&ledger, contract)?;
+    let c = compute(&view, year, args.draft)?;
+    if let Some(ys) = view.settlements.get(&year) {
+        match &ys.settled {
+            Some(h) if *h != c.hash => eprintln!(
+                "warning: {year} is settled with statement {}, but this copy now computes {}: {}",
+                &h[..16],
+                &c.hash[..16],
+                if ys.conflicts.is_empty() {
+                    "see `vereffen settle status`".to_string()
+                } else {
+                    ys.conflicts.join("; ")
+                }
+            ),
+            _ => {}
+        }
+    }
+    let text = render(&c, if cli.json { Format::Json } else { args.format })?;
+    emit(&text, args.out.as_deref())?;
+    Ok(0)
 }
 
-pub fn settle(cli: &Cli, args: &SettleArgs) -> Result<i32> {
+/// Formats statement lines that differ, side by side.
+fn side_by_side(theirs_label: &str, theirs: &Value, mine: &Value) -> String {
+    let rows = cosign::differing_lines(theirs, mine);
+    let mut o = format!("  {:<52} {:>22} {:>22}\n", "line", theirs_label, "this copy");
+    for (id, a, b) in rows {
+        o.push_str(&format!("  {:<52} {:>22} {:>22}\n", truncate(&id, 52), a, b));
+    }
+    o
+}
+
+fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> {
+    if args.draft {
+        bail!("a DRAFT can never be signed: it uses figures that are not agreed; sign once every figure of {year} is agreed");
+    }
+    let mut ledger = open_ledger(&cli.ledger)?;
+    let key_path = args.as_key.as_deref().ok_or_else(|| anyhow!("--sign needs --as KEY"))?;
+    let (key, party) = signer(&ledger, key_path)?;
+    let view = contract_view(&ledger, contract)?;
+    let c = compute(&view, year, false)?;
+    let ys = view.settlements.get(&year).ok_or_else(|| anyhow!("{year} is not a year of contract {contract:?}"))?;
+    if !ys.signatories.contains(&party) {
+        bail!(
+            "{party:?} (key {}) is not a signatory of contract {contract:?}; its signatories are {}",
+            key_path.display(),
+            ys.signatories.join(", ")
+        );
+    }
+    let first = view.status.base.as_ref().and_then(|b| view.status.versions.get(b)).map(|v| v.terms.term.first_year);
+    if first.is_some_and(|f| year > f) && c.previous.is_none() {
+        bail!("{} is not settled yet: years are settled in order (`vereffen settle status {contract}`)", year - 1);
+    }
+    if let Some(prev) = view.settlements.get(&(year.wrapping_sub(1))) {
+        if !prev.conflicts.is_empty() {
+            bail!(
+                "{} is settled but in conflict ({}); resettle {} first",
+                year - 1,
+                prev.conflicts.join("; "),
+                year - 1
+            );
+        }
+    }
+    let replaces = match &ys.settled {
+        Some(h) if *h == c.hash => {
+            println!("{year} is already settled with this statement ({}); nothing to sign", &h[..16]);
+            return Ok(0);
+        }
+        Some(h) if !args.resettle => {
+            let theirs = &ys.statements[h].payload.statement;
+            bail!(
+                "{year} is settled with statement {}, but this copy computes {}:\n{}{}To replace the settled statement, every signatory signs the new one with --resettle.",
+                &h[..16],
+                &c.hash[..16],
+                side_by_side("settled", theirs, &c.value),
+                if ys.conflicts.is_empty() { String::new() } else { format!("conflicts: {}\n", ys.conflicts.join("; ")) }
+            );
+        }
+        Some(h) => Some(h.clone()),
+        None if args.resettle => bail!("{year} is not settled: there is nothing to resettle; sign without --resettle"),
+        None => None,
+    };
+    if ys.statements.get(&c.hash).is_some_and(|s| s.by.contains_key(&party)) {
+        println!(
+            "{party} already signed the {year} statement {}; waiting for {}",
+            &c.hash[..16],
+            ys.waiting_for(&c.hash).join(", ")
+        );
+        return Ok(0);
+    }
+    // Another party signed a different statement (and not ours): show where we differ.
+    for (h, s) in &ys.statements {
+        let pending = Some(h) != ys.settled.as_ref() && !ys.replaced.contains(h) && !view.is_stale(&s.payload);
+        let disagree: Vec<&String> =
+            s.by.keys().filter(|p| !ys.statements.get(&c.hash).is_some_and(|m| m.by.contains_key(*p))).collect();
+        if *h != c.hash && pending && !disagree.is_empty() && s.payload.replaces.as_ref() == replaces.as_ref() {
+            bail!(
+                "{} signed the {year} statement {}, but this copy computes {}; the signature is refused. Where they differ:\n{}Compare the inputs (`vereffen measure list {contract} --year {year}`) and exchange bundles before signing.",
+                disagree.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "),
+                &h[..16],
+                &c.hash[..16],
+                side_by_side(&format!("signed by {}", disagree[0]), &s.payload.statement, &c.value)
+            );
+        }
+    }
+    let (payload, refs) = cosign::sign_payload(&c, replaces.as_deref()).map_err(|e| anyhow!(e))?;
+    let body = new_body(&ledger, &party, &key, cosign::KIND_SIGN, refs, payload);
+    let entry = append_one(&mut ledger, body, &[&key], cli.json)?;
+    let mut waiting = ys.waiting_for(&c.hash);
+    waiting.retain(|p| *p != party);
+    if !cli.json {
+        if waiting.is_empty() {
+            println!("{party} signed the {year} statement {}: {year} is settled", &c.hash[..16]);
+        } else {
+            println!(
+                "{party} signed the {year} statement {} (entry {}); waiting for {}",
+                &c.hash[..16],
+                entry.id().short(),
+                waiting.join(", ")
+            );
+        }
+    }
+    Ok(0)
+}
+
+fn status(cli: &Cli, contract: &str) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
-    let c = compute(&ledger, &args.contract, args.year, args.draft)?;
-    let (text, _) = render(&c, if cli.json { Format::Json } else { args.format })?;
-    emit(&text, args.out.as_deref())?;
+    let view = contract_view(&ledger, contract)?;
+    if view.status.versions.is_empty() {
+        bail!("there is no contract {contract:?} in this ledger (`vereffen contract list` shows the contracts)");
+    }
+    if view.settlements.is_empty() {
+        bail!("contract {contract:?} is not in force: no year can be settled yet");
+    }
+    let mut rows = Vec::new();
+    for (year, ys) in &view.settlements {
+        let computed = view.compute(*year, false);
+        let (state, detail) = if let Some(h) = &ys.settled {
+            let state = if ys.conflicts.is_empty() { "settled" } else { "settled, conflict" };
+            let by: Vec<&String> = ys.statements[h].by.keys().collect();
+            (
+                state.to_string(),
+                format!(
+                    "statement {} signed by {}",
+                    &h[..16],
+                    by.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        } else if !ys.statements.is_empty() {
+            let parts: Vec<String> = ys
+                .statements
+                .values()
+                .filter(|s| !ys.replaced.contains(&s.hash))
+                .map(|s| {
+                    let by = s.by.keys().cloned().collect::<Vec<_>>().join(", ");
+                    if view.is_stale(&s.payload) {
+                        format!(
+                            "{} signed by {by} is stale (its inputs or previous year changed): sign anew",
+                            &s.hash[..16]
+                        )
+                    } else {
+                        format!("{} signed by {by}, waiting for {}", &s.hash[..16], ys.waiting_for(&s.hash).join(", "))
+                    }
+                })
+                .collect();
+            let state = if parts.len() > 1 { "signed, disagreement" } else { "signed" };
+            (state.to_string(), parts.join("; "))
+        } else {
+            match &computed {
+                Ok(c) => ("computable".to_string(), format!("statement {}, no signatures yet", &c.hash[..16])),
+                Err(ComputeError::Blocked { year: y, blockers }) => {
+                    ("open".to_string(), format!("{} figure(s) of {y} not agreed", blockers.len()))
+                }
+                Err(e) => ("open".to_string(), e.to_string()),
+            }
+        };
+        let mine = computed.as_ref().ok().map(|c| c.hash.clone());
+        rows.push((*year, state, detail, ys, mine));
+    }
+    if cli.json {
+        let out: Vec<Value> = rows
+            .iter()
+            .map(|(y, state, detail, ys, mine)| {
+                json!({"year": y, "state": state, "detail": detail, "settled": ys.settled, "this_copy_computes": mine,
+                       "signatories": ys.signatories, "conflicts": ys.conflicts,
+                       "statements": ys.statements.values().map(|s| json!({"hash": s.hash, "signed_by": s.by.keys().collect::<Vec<_>>(), "replaces": s.payload.replaces})).collect::<Vec<_>>()})
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(0);
+    }
+    println!("{:<6} {:<22} DETAIL", "YEAR", "STATE");
+    for (year, state, detail, ys, _) in &rows {
+        println!("{year:<6} {state:<22} {detail}");
+        for c in &ys.conflicts {
+            println!("{:<6} {:<22} CONFLICT: {c}", "", "");
+        }
+    }
     Ok(0)
 }

@@ -83,6 +83,7 @@
 //! funding stream; `payments` nets them per payer, provider and stream.
 
 mod components;
+pub mod cosign;
 pub mod distribution;
 mod impulse;
 pub mod inputs;
