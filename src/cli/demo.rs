@@ -18,6 +18,7 @@ use vereffen::ledger::Ledger;
 use vereffen::measurement as meas;
 use vereffen::negotiation as neg;
 use vereffen::registry::{self, Role};
+use vereffen::settlement::cosign;
 use vereffen::verify;
 
 use super::new_body;
@@ -152,6 +153,18 @@ fn sign(
     payload: serde_json::Value,
 ) -> Result<Entry> {
     Ok(Entry::sign(new_body(ledger, party, key, kind, refs, payload), &[key])?)
+}
+
+/// `who` co-signs the statement of `year` its own copy computes.
+fn cosign(ledger: &mut Ledger, who: &str, contract: &str, year: u16) -> Result<()> {
+    let key = party(who)?;
+    let view = super::settle_cmds::contract_view(ledger, contract)?;
+    let c = view.compute(year, false).map_err(|e| anyhow::anyhow!("{year}: {e}"))?;
+    let (payload, refs) = cosign::sign_payload(&c, None).map_err(|e| anyhow::anyhow!(e))?;
+    let e = sign(ledger, who, &key, cosign::KIND_SIGN, refs, payload)?;
+    ledger.append(std::slice::from_ref(&e))?;
+    println!("  {who:<12} signs the {year} statement {}", short(&c.hash));
+    Ok(())
 }
 
 /// Sends everything `from` has to `to` as a bundle file, as parties do by mail or sftp.
@@ -356,7 +369,29 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         println!("  {year}: both copies computed statement {}", &hashes[0][..16]);
     }
 
-    step(8, "Both copies verify, and agree on the set of signed facts");
+    step(8, "The signatories co-sign each year's statement on their own copies");
+    for year in 2025..=2027u16 {
+        for who in ["ziekenhuis", "thuiszorg"] {
+            cosign(&mut hospital, who, &id, year)?;
+        }
+        exchange(&hospital, &mut insurer, &base.join(format!("to-verzekeraar-{year}.jsonl")))?;
+        cosign(&mut insurer, "verzekeraar", &id, year)?;
+        exchange(&insurer, &mut hospital, &base.join(format!("to-ziekenhuis-{year}.jsonl")))?;
+        for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
+            let view = super::settle_cmds::contract_view(ledger, &id)?;
+            let ys = &view.settlements[&year];
+            match &ys.settled {
+                Some(h) => println!(
+                    "  {year} in the {name} copy: SETTLED, statement {} signed by {}",
+                    short(h),
+                    ys.statements[h].by.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                None => bail!("{year} is not settled in the {name} copy"),
+            }
+        }
+    }
+
+    step(9, "Both copies verify (recomputing every signed statement), and agree on the set of signed facts");
     let mut digests = Vec::new();
     for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
         let s = verify::verify_journal(ledger.journal_path(), |_| {})

@@ -5,12 +5,11 @@
 //! # The statement hash
 //!
 //! A statement is identified by the blake3 hash of the canonical JSON of
-//! `{"draft", "inputs", "previous", "statement"}`: whether it is a draft,
-//! the ids of the measurement entries it used, the statement hash of the
-//! settled previous year whose carried state it started from (`null` for the
-//! first contract year or when the previous year is not settled), and the
-//! statement itself. Two copies that hold the same facts compute the same
-//! hash; a signed hash is never a draft's.
+//! `{"draft", "inputs", "statement"}`: whether it is a draft, the ids of
+//! the measurement entries it used, and the statement itself (whose lines
+//! show what was carried in). Two copies that hold the same facts compute
+//! the same hash; a signed hash is never a draft's. A signature also names
+//! the settled previous-year statement it starts from (`previous`).
 //!
 //! # Validity of a `settlement.sign` entry
 //!
@@ -86,8 +85,8 @@ fn err<T>(msg: impl Into<String>) -> Result<T, RuleError> {
 }
 
 /// The statement hash of a statement document (see the module docs).
-pub fn statement_hash(draft: bool, inputs: &[String], previous: Option<&str>, statement: &Value) -> String {
-    let doc = json!({"draft": draft, "inputs": inputs, "previous": previous, "statement": statement});
+pub fn statement_hash(draft: bool, inputs: &[String], statement: &Value) -> String {
+    let doc = json!({"draft": draft, "inputs": inputs, "statement": statement});
     // Canonical encoding of a JSON value built here cannot fail (no floats).
     let bytes = crate::canonical::encode(&doc).unwrap_or_default();
     blake3::hash(&bytes).to_hex().to_string()
@@ -225,7 +224,7 @@ pub fn check(e: &Entry, lookup: &dyn Fn(&EntryId) -> Option<Entry>) -> Result<()
             first_difference(&p.statement, &value)
         ));
     }
-    if statement_hash(false, &p.inputs, p.previous.as_deref(), &value) != p.statement_hash {
+    if statement_hash(false, &p.inputs, &value) != p.statement_hash {
         return err("the statement hash does not match the recorded statement");
     }
     Ok(())
@@ -378,12 +377,24 @@ pub fn status(contract: &ContractStatus, entries: &[Entry], ms: &[Measurement]) 
         }
         settled_by_year.insert(ys.year, ys.settled.clone());
     }
+    // The carried state out of each statement of each year, by hash.
+    let carries: BTreeMap<(u16, String), Value> = years
+        .values()
+        .flat_map(|ys| {
+            ys.statements.values().map(move |s| {
+                ((ys.year, s.hash.clone()), s.payload.statement.get("carry_out").cloned().unwrap_or_default())
+            })
+        })
+        .collect();
     for ys in years.values_mut() {
         let Some(prev_year) = ys.year.checked_sub(1) else { continue };
         let Some(Some(prev_now)) = settled_by_year.get(&prev_year) else { continue };
         let recorded = ys.settled_statement().and_then(|s| s.payload.previous.clone());
         if let Some(recorded) = recorded {
-            if recorded != *prev_now {
+            // Only the carried state passes from one year to the next: a
+            // resettlement that carries the same state changes nothing here.
+            let same_carry = carries.get(&(prev_year, recorded.clone())) == carries.get(&(prev_year, prev_now.clone()));
+            if recorded != *prev_now && !same_carry {
                 ys.conflicts.push(format!(
                     "the settled statement starts from {prev_year} statement {}, which was resettled as {}: resettle {}",
                     short(&recorded),
@@ -560,7 +571,7 @@ impl ContractView {
                 .and_then(|s| s.by.values().map(|x| x.entry.clone()).min());
             let value =
                 serde_json::to_value(&statement).map_err(|e| ComputeError::Engine { year, message: e.to_string() })?;
-            let hash = statement_hash(draft, &yi.entries, previous.as_deref(), &value);
+            let hash = statement_hash(draft, &yi.entries, &value);
             return Ok(Computed {
                 statement,
                 value,

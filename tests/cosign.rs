@@ -1,0 +1,208 @@
+//! Co-signed settlements through the CLI: a year is settled when every
+//! signatory signed the same statement; years settle in order; a DRAFT or a
+//! non-signatory's signature is refused; a correction after settlement is a
+//! conflict in `settle status`, `measure list` and `verify` until all
+//! signatories sign a resettlement; a statement that does not follow from
+//! its signed inputs never enters a ledger.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use vereffen::entry::{Entry, EntryId};
+use vereffen::ledger::Ledger;
+use vereffen::settlement::cosign::{self, ContractView};
+
+const ID: &str = "copd-telemonitoring-oost-achterhoek";
+
+/// A ledger `l` in `d` with the COPD contract in force and every example
+/// figure of 2025-2027 submitted and attested.
+fn agreed_copd(d: &std::path::Path) {
+    ok(d, &["init", "--id", "cosign-test"]);
+    for (p, role) in
+        [("ziekenhuis", "provider"), ("thuiszorg", "provider"), ("verzekeraar", "payer"), ("accountant", "auditor")]
+    {
+        ok(d, &["party", "add", "--id", p, "--name", p, "--role", role, "--key", &key(p)]);
+    }
+    let copd = repo().join("contracts/copd-telemonitoring-shared-savings.toml").display().to_string();
+    ok(d, &["contract", "propose", &copd, "--as", &key("ziekenhuis")]);
+    let v: Value = serde_json::from_str(&ok(d, &["contract", "check", &copd, "--json"])).unwrap();
+    let version = v[0]["version"].as_str().unwrap().to_string();
+    for p in ["thuiszorg", "verzekeraar"] {
+        ok(d, &["contract", "accept", ID, "--version", &version, "--as", &key(p)]);
+    }
+    let figures = repo().join("examples/measurements").join(ID);
+    for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
+        let file = figures.join(format!("{p}.csv"));
+        ok(d, &["measure", "submit", ID, "--file", file.to_str().unwrap(), "--as", &key(p)]);
+    }
+    let pending: Value =
+        serde_json::from_str(&ok(d, &["--json", "measure", "list", ID, "--state", "pending"])).unwrap();
+    for m in pending.as_array().unwrap() {
+        for p in m["to_act"].as_array().unwrap() {
+            ok(d, &["measure", "attest", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
+        }
+    }
+}
+
+fn status(d: &std::path::Path) -> Value {
+    serde_json::from_str(&ok(d, &["--json", "settle", "status", ID])).unwrap()
+}
+
+fn sign(d: &std::path::Path, year: &str, party: &str) -> String {
+    ok(d, &["settle", ID, "--year", year, "--sign", "--as", &key(party)])
+}
+
+#[test]
+fn cosigning_settles_years_in_order_and_corrections_need_a_resettlement() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    agreed_copd(d);
+    let st = status(d);
+    assert!(st.as_array().unwrap().iter().all(|y| y["state"] == "computable"), "{st:#}");
+
+    // What is refused, each leaving the ledger unchanged.
+    refused(d, &["settle", ID, "--year", "2026", "--sign", "--as", &key("ziekenhuis")], "2025 is not settled yet");
+    refused(d, &["settle", ID, "--year", "2025", "--draft", "--sign", "--as", &key("ziekenhuis")], "DRAFT");
+    refused(d, &["settle", ID, "--year", "2025", "--sign", "--as", &key("accountant")], "\"accountant\" (key");
+    refused(
+        d,
+        &["settle", ID, "--year", "2025", "--sign", "--resettle", "--as", &key("thuiszorg")],
+        "nothing to resettle",
+    );
+    refused(d, &["settle", ID, "--year", "2031", "--sign", "--as", &key("thuiszorg")], "outside the contract term");
+
+    // Settled once every signatory signed the same statement.
+    assert!(sign(d, "2025", "ziekenhuis").contains("waiting for thuiszorg, verzekeraar"));
+    let st = status(d);
+    assert_eq!(st[0]["state"], "signed", "{st:#}");
+    assert!(sign(d, "2025", "ziekenhuis").contains("already signed"));
+    sign(d, "2025", "thuiszorg");
+    assert!(sign(d, "2025", "verzekeraar").contains("2025 is settled"));
+    let st = status(d);
+    assert_eq!(st[0]["state"], "settled", "{st:#}");
+    let settled_2025 = st[0]["settled"].as_str().unwrap().to_string();
+    assert_eq!(st[0]["this_copy_computes"], settled_2025.as_str());
+    assert!(sign(d, "2025", "thuiszorg").contains("already settled"));
+    for p in ["verzekeraar", "thuiszorg", "ziekenhuis"] {
+        sign(d, "2026", p);
+    }
+    assert_eq!(status(d)[1]["state"], "settled");
+    let verify = ok(d, &["verify"]);
+    assert!(verify.contains("settlements 6 signature(s)") && !verify.contains("conflict"), "{verify}");
+
+    // A 2025 figure is corrected after settlement: a conflict everywhere.
+    let list: Value = serde_json::from_str(&ok(d, &["--json", "measure", "list", ID, "--year", "2025"])).unwrap();
+    let cost = list.as_array().unwrap().iter().find(|m| m["indicator"] == "care-cost").unwrap();
+    let cost_id = cost["id"].as_str().unwrap().to_string();
+    let source = cost["source"].as_str().unwrap().to_string();
+    ok(d, &["measure", "correct", &cost_id, "--value", "2500000.00", "--reason", "late claims", "--as", &key(&source)]);
+    let st = status(d);
+    assert_eq!(st[0]["state"], "settled, conflict", "{st:#}");
+    assert!(st[0]["conflicts"][0].as_str().unwrap().contains("was corrected by"), "{st:#}");
+    let table = ok(d, &["measure", "list", ID, "--year", "2025"]);
+    assert!(table.contains("CONFLICT: used by settled 2025: resettle 2025"), "{table}");
+    let verify = ok(d, &["verify"]);
+    assert!(verify.contains(&format!("conflict    {ID} 2025: input care-cost 2025")), "{verify}");
+
+    // Once the correction is agreed, the settled statement differs: shown side by side, refused without --resettle.
+    let corr: Value = serde_json::from_str(&ok(d, &["--json", "measure", "list", ID, "--state", "pending"])).unwrap();
+    for m in corr.as_array().unwrap() {
+        for p in m["to_act"].as_array().unwrap() {
+            ok(d, &["measure", "attest", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
+        }
+    }
+    refused(d, &["settle", ID, "--year", "2025", "--sign", "--as", &key("ziekenhuis")], "shared_savings.gross_savings");
+    refused(d, &["settle", ID, "--year", "2025", "--sign", "--as", &key("ziekenhuis")], "--resettle");
+    for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
+        ok(d, &["settle", ID, "--year", "2025", "--sign", "--resettle", "--as", &key(p)]);
+    }
+    let st = status(d);
+    assert_eq!(st[0]["state"], "settled", "{st:#}");
+    assert_ne!(st[0]["settled"], settled_2025.as_str());
+    // 2026 was settled on the old 2025 statement; this contract carries nothing from year to year
+    // (no carried losses, no advances), so the 2026 statement stands.
+    assert_eq!(st[1]["state"], "settled", "{st:#}");
+    assert!(sign(d, "2026", "thuiszorg").contains("already settled"));
+    assert!(!ok(d, &["verify"]).contains("conflict"));
+}
+
+/// Reads the contract's entries from a ledger directory.
+fn entries_of(dir: &std::path::Path) -> (Ledger, Vec<Entry>) {
+    let ledger = Ledger::open(dir).unwrap();
+    let ids = ledger.index().by_contract(ID).unwrap();
+    let entries = ledger.load(&ids).unwrap().into_iter().map(|(_, e)| e).collect();
+    (ledger, entries)
+}
+
+#[test]
+fn a_statement_that_does_not_follow_from_its_inputs_never_enters_a_ledger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    agreed_copd(d);
+    sign(d, "2025", "ziekenhuis");
+    let (mut ledger, entries) = entries_of(&d.join("l"));
+    let signed = entries.iter().find(|e| e.kind() == cosign::KIND_SIGN).unwrap().clone();
+    let zk = demo_key("ziekenhuis");
+    let journal_before = std::fs::read(d.join("l/journal")).unwrap();
+
+    // One cent more on a transfer line, the hash recomputed to match.
+    let mut p = cosign::payload_of(&signed).unwrap();
+    let lines = p.statement["lines"].as_array_mut().unwrap();
+    let line = lines.iter_mut().find(|l| l["amount"].is_string()).unwrap();
+    let a: rust_decimal::Decimal = line["amount"].as_str().unwrap().parse().unwrap();
+    line["amount"] = Value::String(format!("{:.2}", a + rust_decimal::Decimal::new(1, 2)));
+    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement);
+    let mut b = signed.body().clone();
+    b.payload = serde_json::to_value(&p).unwrap();
+    let forged = Entry::sign(b, &[&zk]).unwrap();
+    let err = ledger.append(&[forged]).unwrap_err().to_string();
+    assert!(err.contains("does not follow from its signed inputs"), "{err}");
+
+    // A hash that is not the statement's.
+    let mut p = cosign::payload_of(&signed).unwrap();
+    p.statement_hash = "0".repeat(64);
+    let mut b = signed.body().clone();
+    b.payload = serde_json::to_value(&p).unwrap();
+    let err = ledger.append(&[Entry::sign(b, &[&zk]).unwrap()]).unwrap_err().to_string();
+    assert!(err.contains("statement hash does not match"), "{err}");
+
+    // An input left out.
+    let mut p = cosign::payload_of(&signed).unwrap();
+    p.inputs.pop();
+    let mut b = signed.body().clone();
+    b.refs.remove(p.inputs.len() + 1);
+    b.payload = serde_json::to_value(&p).unwrap();
+    let err = ledger.append(&[Entry::sign(b, &[&zk]).unwrap()]).unwrap_err().to_string();
+    assert!(err.contains("do not cover") || err.contains("not exactly the figures"), "{err}");
+    drop(ledger);
+    assert_eq!(std::fs::read(d.join("l/journal")).unwrap(), journal_before, "a refused entry changed the journal");
+}
+
+#[test]
+fn settlement_status_does_not_depend_on_arrival_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    agreed_copd(d);
+    for y in ["2025", "2026"] {
+        for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
+            sign(d, y, p);
+        }
+    }
+    sign(d, "2027", "thuiszorg");
+    let (ledger, mut entries) = entries_of(&d.join("l"));
+    let lookup = |id: &EntryId| ledger.get(id).ok().flatten().map(|(_, e)| e);
+    let reference = ContractView::new(ID, &entries, &lookup).settlements;
+    assert!(reference[&2025].settled.is_some() && reference[&2027].settled.is_none());
+    let mut state = 0x9e3779b97f4a7c15u64;
+    for _ in 0..20 {
+        // A deterministic Fisher-Yates shuffle.
+        for i in (1..entries.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            entries.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        assert_eq!(ContractView::new(ID, &entries, &lookup).settlements, reference);
+    }
+}
