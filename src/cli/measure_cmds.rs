@@ -590,7 +590,10 @@ fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Op
     let Some(base) = st.base.as_ref().and_then(|b| st.versions.get(b)) else {
         bail!("contract {contract:?} is not in force: there are no figures to list yet");
     };
-    let years: Vec<u16> = base.terms.term.years().filter(|y| year.is_none_or(|x| x == *y)).collect();
+    // The term's years and any year before it that a measured trend needs (its base year).
+    let measured: std::collections::BTreeSet<u16> =
+        base.terms.indicators.iter().flat_map(|i| meas::measured_years(&base.terms, i)).collect();
+    let years: Vec<u16> = measured.into_iter().filter(|y| year.is_none_or(|x| x == *y)).collect();
     if years.is_empty() {
         bail!(
             "{} lies outside the term {}-{}",
@@ -601,8 +604,13 @@ fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Op
     }
     let mut rows: Vec<Value> = Vec::new();
     for y in years {
-        let Some(version) = st.governing(y) else { continue };
+        let Some(version) = st.governing(y).or(if y < base.terms.term.first_year { Some(base) } else { None }) else {
+            continue;
+        };
         for ind in &version.terms.indicators {
+            if !meas::measured_years(&version.terms, ind).contains(&y) {
+                continue;
+            }
             for period in meas::periods_of_year(ind, y) {
                 let here: Vec<&Measurement> =
                     ms.iter().filter(|m| m.indicator == ind.id && m.period == period).collect();

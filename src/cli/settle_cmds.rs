@@ -14,6 +14,8 @@ use vereffen::settlement::cosign::{self, ComputeError, Computed, ContractView};
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
 
+mod xlsx;
+
 /// Output formats of a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -23,6 +25,8 @@ pub enum Format {
     Json,
     /// One row per line, for spreadsheets.
     Csv,
+    /// An Excel workbook (needs --out): amounts as numbers in a euro format.
+    Xlsx,
 }
 
 /// `vereffen settle CONTRACT --year Y ...` or `vereffen settle status CONTRACT`.
@@ -149,7 +153,18 @@ fn table(c: &Computed, hash: &str) -> String {
         o.push_str(&format!("{k:<20} {:>20}\n", settlement_money(*v)));
     }
     o.push_str(&format!("\nCARRIED INTO {}\n", s.year + 1));
-    o.push_str(&format!("{}\n", serde_json::to_string(&s.carry_out).unwrap_or_default()));
+    let carry = &s.carry_out;
+    o.push_str(&format!("{:<58} {:>20}\n", "losses carried forward", settlement_money(carry.losses_carried)));
+    if carry.advances.is_empty() {
+        o.push_str("advances outstanding                                                       none\n");
+    }
+    for a in &carry.advances {
+        o.push_str(&format!(
+            "{:<58} {:>20}\n",
+            truncate(&format!("advance {} of {} to {} ({}): outstanding", a.impulse, a.year, a.recipient, a.payer), 58),
+            settlement_money(a.outstanding)
+        ));
+    }
     o.push_str(draft);
     o
 }
@@ -213,17 +228,17 @@ fn csv_text(c: &Computed, hash: &str) -> Result<String> {
     Ok(String::from_utf8(w.into_inner().map_err(|e| anyhow!("{e}"))?)?)
 }
 
-/// Writes `text` to `out` whole (temporary file, then rename) or to stdout.
-fn emit(text: &str, out: Option<&Path>) -> Result<()> {
+/// Writes `bytes` to `out` whole (temporary file, then rename) or to stdout.
+fn emit(bytes: &[u8], out: Option<&Path>) -> Result<()> {
     match out {
         None => {
-            std::io::stdout().write_all(text.as_bytes())?;
+            std::io::stdout().write_all(bytes)?;
         }
         Some(path) => {
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
             let mut tmp =
                 tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
-            tmp.write_all(text.as_bytes())?;
+            tmp.write_all(bytes)?;
             tmp.as_file().sync_all()?;
             tmp.persist(path).map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
             eprintln!("wrote {}", path.display());
@@ -238,12 +253,18 @@ pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format
     Ok((render(&c, format)?, c.hash))
 }
 
-fn render(c: &Computed, format: Format) -> Result<String> {
+/// The statement in `format`, as bytes.
+fn render_bytes(c: &Computed, format: Format) -> Result<Vec<u8>> {
     Ok(match format {
-        Format::Table => table(c, &c.hash),
-        Format::Json => serde_json::to_string_pretty(&document(c))? + "\n",
-        Format::Csv => csv_text(c, &c.hash)?,
+        Format::Table => table(c, &c.hash).into_bytes(),
+        Format::Json => (serde_json::to_string_pretty(&document(c))? + "\n").into_bytes(),
+        Format::Csv => csv_text(c, &c.hash)?.into_bytes(),
+        Format::Xlsx => xlsx::workbook(c)?,
     })
+}
+
+fn render(c: &Computed, format: Format) -> Result<String> {
+    Ok(String::from_utf8(render_bytes(c, format)?)?)
 }
 
 pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
@@ -275,8 +296,11 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
             _ => {}
         }
     }
-    let text = render(&c, if cli.json { Format::Json } else { args.format })?;
-    emit(&text, args.out.as_deref())?;
+    let format = if cli.json { Format::Json } else { args.format };
+    if format == Format::Xlsx && args.out.is_none() {
+        bail!("--format xlsx writes a workbook: give --out FILE.xlsx");
+    }
+    emit(&render_bytes(&c, format)?, args.out.as_deref())?;
     Ok(0)
 }
 

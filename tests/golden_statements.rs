@@ -1,0 +1,95 @@
+//! Golden statements: for every example contract in `contracts/` and every
+//! contract year, the statement in every format (table, JSON, CSV, XLSX) as
+//! computed from the example figures in `examples/measurements/`, compared
+//! byte for byte with the reviewed files in `tests/golden/`. Each year is
+//! then co-signed by every signatory (so every payment component passes the
+//! replay of `settlement.sign`), and `verify` recomputes them all.
+//!
+//! After a deliberate change to statements, regenerate with
+//! `UPDATE_GOLDEN=1 cargo test --release --test golden_statements` and
+//! review the diff before committing it.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+/// Builds a ledger in `d/l` with `contract` in force and every example
+/// figure submitted and attested; returns the contract.
+fn agreed(d: &Path, file: &Path) -> vereffen::contract::Contract {
+    let c = vereffen::contract::check_file(file).expect("example contract is valid");
+    ok(d, &["init", "--id", &format!("golden-{}", c.id)]);
+    for p in &c.parties {
+        ok(d, &["party", "add", "--id", &p.id, "--name", &p.name, "--role", &p.role.to_string(), "--key", &key(&p.id)]);
+    }
+    let signatories: Vec<&str> = c.parties.iter().filter(|p| p.signatory).map(|p| p.id.as_str()).collect();
+    ok(d, &["contract", "propose", file.to_str().unwrap(), "--as", &key(signatories[0])]);
+    let version = c.version_hash();
+    for p in &signatories[1..] {
+        ok(d, &["contract", "accept", &c.id, "--version", &version, "--as", &key(p)]);
+    }
+    let figures = repo().join("examples/measurements").join(&c.id);
+    let mut files: Vec<_> = std::fs::read_dir(&figures).unwrap().map(|f| f.unwrap().path()).collect();
+    files.sort();
+    for f in files {
+        let source = f.file_stem().unwrap().to_str().unwrap().to_string();
+        ok(d, &["measure", "submit", &c.id, "--file", f.to_str().unwrap(), "--as", &key(&source)]);
+    }
+    let pending: Value =
+        serde_json::from_str(&ok(d, &["--json", "measure", "list", &c.id, "--state", "pending"])).unwrap();
+    for m in pending.as_array().unwrap() {
+        for p in m["to_act"].as_array().unwrap() {
+            ok(d, &["measure", "attest", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
+        }
+    }
+    c
+}
+
+fn check_golden(name: &str, actual: &[u8], mismatches: &mut Vec<String>) {
+    let path = repo().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    match std::fs::read(&path) {
+        Ok(expected) if expected == actual => {}
+        Ok(_) => mismatches.push(format!("{name} differs from tests/golden/{name}")),
+        Err(_) => mismatches.push(format!("tests/golden/{name} is missing (UPDATE_GOLDEN=1 generates it)")),
+    }
+}
+
+#[test]
+fn every_example_contract_and_year_matches_its_golden_statements() {
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("contracts")).unwrap().map(|f| f.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 5, "one golden set per example contract");
+    let mut mismatches = Vec::new();
+    for file in files {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let c = agreed(d, &file);
+        let signatories: Vec<&str> = c.parties.iter().filter(|p| p.signatory).map(|p| p.id.as_str()).collect();
+        for year in c.term.years() {
+            let y = year.to_string();
+            for (format, ext) in [("table", "txt"), ("json", "json"), ("csv", "csv"), ("xlsx", "xlsx")] {
+                let out = d.join(format!("s.{ext}"));
+                ok(d, &["settle", &c.id, "--year", &y, "--format", format, "--out", out.to_str().unwrap()]);
+                check_golden(&format!("{}/{year}.{ext}", c.id), &std::fs::read(&out).unwrap(), &mut mismatches);
+            }
+            for p in &signatories {
+                ok(d, &["settle", &c.id, "--year", &y, "--sign", "--as", &key(p)]);
+            }
+        }
+        let st: Value = serde_json::from_str(&ok(d, &["--json", "settle", "status", &c.id])).unwrap();
+        for y in st.as_array().unwrap() {
+            assert_eq!(y["state"], "settled", "{}: {y:#}", c.id);
+            assert_eq!(y["settled"], y["this_copy_computes"], "{}: {y:#}", c.id);
+        }
+        let verify = ok(d, &["verify"]);
+        assert!(verify.contains("verify OK") && !verify.contains("conflict"), "{verify}");
+    }
+    assert!(mismatches.is_empty(), "golden statements differ:\n{}", mismatches.join("\n"));
+}
