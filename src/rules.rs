@@ -11,13 +11,14 @@ use ed25519_dalek::VerifyingKey;
 
 use crate::entry::{Entry, EntryId};
 use crate::registry::{self, Registry, RuleError};
-use crate::{measurement, negotiation, note};
+use crate::{audit, measurement, negotiation, note};
 
 /// True if this version of vereffen knows the kind.
 pub fn is_known(kind: &str) -> bool {
     [registry::KIND_REGISTER, registry::KIND_ROTATE, registry::KIND_REVOKE, note::KIND_NOTE].contains(&kind)
         || negotiation::KINDS.contains(&kind)
         || measurement::KINDS.contains(&kind)
+        || audit::KINDS.contains(&kind)
 }
 
 /// True if entries of this kind may be referenced by the rules of another
@@ -41,6 +42,10 @@ pub fn check(
         note::KIND_NOTE => note::check_payload(&e.body().payload).map_err(RuleError)?,
         k if negotiation::KINDS.contains(&k) => negotiation::check(e, lookup)?,
         k if measurement::KINDS.contains(&k) => measurement::check(e, lookup)?,
+        k if audit::KINDS.contains(&k) => match keys.first() {
+            Some(author) => audit::check(e, author, reg)?,
+            None => return Err(RuleError("an audit entry needs the author's signature".into())),
+        },
         _ => {}
     }
     Ok(keys)

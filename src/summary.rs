@@ -107,6 +107,7 @@ pub fn one_line(e: &Entry) -> String {
         crate::negotiation::KIND_MANDATE_REVOKE => {
             format!("revokes mandate {}: {}", &s(p, "mandate")[..12.min(s(p, "mandate").len())], s(p, "reason"))
         }
+        k if crate::audit::KINDS.contains(&k) => crate::audit::one_line(e),
         other => format!("{other} by {}", b.author.party),
     }
 }
