@@ -605,8 +605,11 @@ pub fn equivocations(ledger: &Ledger) -> Result<Vec<Equivocation>, AuditError> {
                     second: r.note,
                     proof: vec![],
                 };
+                // The same pair in either order is one finding.
+                let (a, b) = (&ev.first.checkpoint, &ev.second.checkpoint);
                 let known = out.iter().any(|o: &Equivocation| {
-                    o.first.checkpoint == ev.first.checkpoint && o.second.checkpoint == ev.second.checkpoint
+                    let (x, y) = (&o.first.checkpoint, &o.second.checkpoint);
+                    o.finding == ev.finding && ((x == a && y == b) || (x == b && y == a))
                 });
                 if !known {
                     out.push(ev);

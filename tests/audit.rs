@@ -190,6 +190,10 @@ fn witness_chain_extends_across_appends() {
             // Without a proof the witness refuses; with one it extends.
             refused(&d, &args, "consistency proof");
             ok(&d, &["--ledger", "l", "audit", "consistency", prev, &c, "--out", &proof]);
+            // Sizes name the recorded checkpoints: the same proof.
+            let size_of = |f: &str| fs::read_to_string(d.join(f)).unwrap().lines().nth(1).unwrap().to_string();
+            let by_size = ok(&d, &["--ledger", "l", "audit", "consistency", &size_of(prev), &size_of(&c)]);
+            assert_eq!(by_size, fs::read_to_string(d.join(&proof)).unwrap());
             ok(&d, &["audit", "verify-proof", &proof, "--key", &pubkey("ziekenhuis")]);
             args.extend(["--proof", &proof]);
         }
@@ -271,7 +275,20 @@ fn two_copies_that_diverge_are_caught_as_equivocation() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("does not extend"), "{err}");
     assert!(err.contains(&c3) && err.contains(c2.split("\n\n").next().unwrap()), "{err}");
-    let _ = c1;
+    // Both forks' checkpoints arriving in one copy are visible to a report.
+    sync(&d, "fork", "b");
+    sync(&d, "l", "b");
+    let b = vereffen::ledger::Ledger::open(&d.join("b")).unwrap();
+    let found = audit::equivocations(&b).unwrap();
+    assert!(found.iter().any(|e| e.finding == audit::Finding::NotConsistent), "{found:?}");
+    let same: Vec<_> = found.iter().filter(|e| e.finding == audit::Finding::SameSizeDifferentRoot).collect();
+    assert_eq!(same.len(), 1, "one conflict at size 9, recorded and seen among checkpoints: {found:?}");
+    let latest = audit::latest_checkpoints(&b).unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].origin, "vereffen/copd-test/zh");
+    assert_eq!(latest[0].latest.checkpoint.size(), 11);
+    assert!(latest[0].cosignatures.is_empty(), "the fork's newest checkpoint was never cosigned");
+    assert!(c1.starts_with("vereffen/copd-test/zh\n7\n"));
 }
 
 #[test]

@@ -62,9 +62,9 @@ pub enum AuditCmd {
     },
     /// Write a consistency proof between two signed checkpoints of this copy.
     Consistency {
-        /// The older signed checkpoint file.
+        /// The older signed checkpoint: a file, or the tree size of a checkpoint recorded in this copy.
         old: PathBuf,
-        /// The newer signed checkpoint file.
+        /// The newer signed checkpoint: a file, or the tree size of a checkpoint recorded in this copy.
         new: PathBuf,
         /// Write the proof here instead of to stdout.
         #[arg(long)]
@@ -320,7 +320,10 @@ fn consistency(cli: &Cli, old: &Path, new: &Path, out: Option<&Path>) -> Result<
     let leaves = ledger.index().leaf_hashes()?;
     let mut notes = Vec::new();
     for path in [old, new] {
-        let note = read_note(path)?;
+        let note = match path.to_str().and_then(|t| t.parse::<u64>().ok()).filter(|_| !path.exists()) {
+            Some(size) => recorded_checkpoint(&ledger, &origin, size)?,
+            None => read_note(path)?,
+        };
         audit::verify_with_registry(&note, ledger.id(), ledger.registry())
             .with_context(|| format!("checkpoint {} refused", path.display()))?;
         check_matches_tree(&note.checkpoint, &origin, &leaves)
@@ -340,6 +343,15 @@ fn consistency(cli: &Cli, old: &Path, new: &Path, out: Option<&Path>) -> Result<
         eprintln!("consistency proof from size {m} to {n} written to {}", path.display());
     }
     Ok(0)
+}
+
+/// The checkpoint of `size` this copy's keeper recorded.
+fn recorded_checkpoint(ledger: &Ledger, origin: &str, size: u64) -> Result<SignedNote> {
+    audit::recorded_notes(ledger, audit::KIND_CHECKPOINT)?
+        .into_iter()
+        .map(|r| r.note)
+        .find(|n| n.checkpoint.origin() == origin && n.checkpoint.size() == size)
+        .ok_or_else(|| anyhow!("this copy has no recorded checkpoint of size {size}; `vereffen log --kind audit.checkpoint` lists them"))
 }
 
 fn verify_proof(cli: &Cli, file: &Path, keys: &[PathBuf], origin: Option<&str>) -> Result<i32> {
