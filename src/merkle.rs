@@ -583,6 +583,120 @@ impl CompactTree {
     }
 }
 
+/// Every complete level of the tree over a list of leaves, kept in memory so
+/// that proofs are cheap after one `O(n)` build: any aligned perfect subtree
+/// root is a lookup, and a proof costs `O(log² n)` hashes instead of the
+/// `O(n)` of [`inclusion_proof`] and [`consistency_proof`] (which recompute
+/// subtree roots from the leaves). It gives exactly the same proofs; use it
+/// when many proofs are made from one set of leaves. Memory: about twice the
+/// leaf hashes (64 MB at a million leaves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofTree {
+    /// `levels[j][i]` is the root of leaves `i * 2^j .. (i + 1) * 2^j`.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl ProofTree {
+    /// Builds the levels over `leaves` (leaf hashes): `n - 1` node hashes.
+    pub fn new(leaves: Vec<Hash>) -> Self {
+        let mut levels = vec![leaves];
+        while let Some(last) = levels.last().filter(|l| l.len() >= 2) {
+            let next: Vec<Hash> = last.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
+            levels.push(next);
+        }
+        Self { levels }
+    }
+
+    /// Number of leaves.
+    pub fn len(&self) -> u64 {
+        self.levels[0].len() as u64
+    }
+
+    /// True if there are no leaves.
+    pub fn is_empty(&self) -> bool {
+        self.levels[0].is_empty()
+    }
+
+    /// `MTH` of leaves `start..end` where `start` is a multiple of the
+    /// largest power of two not above `end - start`, as in every proof.
+    fn range(&self, start: usize, end: usize) -> Hash {
+        let n = end - start;
+        if n == 0 {
+            return empty_root();
+        }
+        if n.is_power_of_two() && start.is_multiple_of(n) {
+            let level = n.trailing_zeros() as usize;
+            return self.levels[level][start >> level];
+        }
+        let k = split_point(n);
+        node_hash(&self.range(start, start + k), &self.range(start + k, end))
+    }
+
+    /// Root of the tree of the first `size` leaves.
+    pub fn root(&self, size: u64) -> Result<Hash, MerkleError> {
+        let available = self.len();
+        if size > available {
+            return Err(MerkleError::SizeExceedsLeaves { size, available });
+        }
+        Ok(self.range(0, size as usize))
+    }
+
+    /// The same proof as [`inclusion_proof`] over these leaves.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, MerkleError> {
+        self.root(size)?;
+        if index >= size {
+            return Err(MerkleError::IndexOutOfRange { index, size });
+        }
+        let mut out = Vec::with_capacity(inclusion_proof_len(index, size));
+        self.path(index as usize, 0, size as usize, &mut out);
+        Ok(out)
+    }
+
+    fn path(&self, m: usize, start: usize, end: usize, out: &mut Vec<Hash>) {
+        if end - start == 1 {
+            return;
+        }
+        let k = split_point(end - start);
+        if m < start + k {
+            self.path(m, start, start + k, out);
+            out.push(self.range(start + k, end));
+        } else {
+            self.path(m, start + k, end, out);
+            out.push(self.range(start, start + k));
+        }
+    }
+
+    /// The same proof as [`consistency_proof`] over these leaves.
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, MerkleError> {
+        self.root(new_size)?;
+        if old_size > new_size {
+            return Err(MerkleError::OldSizeGreater { old: old_size, new: new_size });
+        }
+        let mut out = Vec::with_capacity(consistency_proof_len(old_size, new_size));
+        if old_size > 0 && old_size < new_size {
+            self.subproof(old_size as usize, 0, new_size as usize, true, &mut out);
+        }
+        Ok(out)
+    }
+
+    fn subproof(&self, m: usize, start: usize, end: usize, complete: bool, out: &mut Vec<Hash>) {
+        if m == end - start {
+            if !complete {
+                out.push(self.range(start, end));
+            }
+            return;
+        }
+        let k = split_point(end - start);
+        if m <= k {
+            self.subproof(m, start, start + k, complete, out);
+            out.push(self.range(start + k, end));
+        } else {
+            self.subproof(m - k, start + k, end, false, out);
+            out.push(self.range(start, start + k));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -787,6 +901,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn proof_tree_gives_the_same_proofs() {
+        let l = leaves(130);
+        let tree = ProofTree::new(l.clone());
+        assert_eq!(tree.len(), 130);
+        for n in 0..=130u64 {
+            assert_eq!(tree.root(n), Ok(root_of(&l[..n as usize])));
+            for i in 0..n {
+                assert_eq!(tree.inclusion_proof(i, n), inclusion_proof(&l, i, n), "{i} in {n}");
+            }
+            for m in 0..=n.min(80) {
+                assert_eq!(tree.consistency_proof(m, n), consistency_proof(&l, m, n), "{m}->{n}");
+            }
+        }
+        assert!(tree.inclusion_proof(0, 131).is_err());
+        assert!(tree.inclusion_proof(5, 5).is_err());
+        assert!(tree.consistency_proof(6, 5).is_err());
+        assert!(ProofTree::new(vec![]).is_empty());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use ed25519_dalek::VerifyingKey;
 use crate::entry::{Entry, EntryId};
 use crate::registry::{self, Registry, RuleError};
 use crate::settlement::cosign;
-use crate::{measurement, negotiation, note};
+use crate::{audit, measurement, negotiation, note};
 
 /// True if this version of vereffen knows the kind.
 pub fn is_known(kind: &str) -> bool {
@@ -20,6 +20,7 @@ pub fn is_known(kind: &str) -> bool {
         || negotiation::KINDS.contains(&kind)
         || measurement::KINDS.contains(&kind)
         || cosign::KINDS.contains(&kind)
+        || audit::KINDS.contains(&kind)
 }
 
 /// True if entries of this kind may be referenced by the rules of another
@@ -44,6 +45,10 @@ pub fn check(
         k if negotiation::KINDS.contains(&k) => negotiation::check(e, lookup)?,
         k if measurement::KINDS.contains(&k) => measurement::check(e, lookup)?,
         k if cosign::KINDS.contains(&k) => cosign::check(e, lookup)?,
+        k if audit::KINDS.contains(&k) => match keys.first() {
+            Some(author) => audit::check(e, author, reg)?,
+            None => return Err(RuleError("an audit entry needs the author's signature".into())),
+        },
         _ => {}
     }
     Ok(keys)

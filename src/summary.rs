@@ -107,6 +107,17 @@ pub fn one_line(e: &Entry) -> String {
         crate::negotiation::KIND_MANDATE_REVOKE => {
             format!("revokes mandate {}: {}", &s(p, "mandate")[..12.min(s(p, "mandate").len())], s(p, "reason"))
         }
+        k if crate::audit::KINDS.contains(&k) => crate::audit::one_line(e),
+        crate::settlement::cosign::KIND_SIGN => {
+            let hash = p.get("statement_hash").and_then(Value::as_str).unwrap_or("");
+            let replaces = if p.get("replaces").is_some_and(|r| !r.is_null()) { " (resettlement)" } else { "" };
+            format!(
+                "signs the {} {} statement {}{replaces}",
+                p.get("contract").and_then(Value::as_str).unwrap_or("?"),
+                p.get("year").and_then(Value::as_u64).unwrap_or(0),
+                &hash[..12.min(hash.len())]
+            )
+        }
         other => format!("{other} by {}", b.author.party),
     }
 }

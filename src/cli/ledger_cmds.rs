@@ -146,6 +146,9 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     if ledger.set_digest()? != summary.set_digest {
         problems.push("the index's entry set differs from the journal's; run `vereffen reindex`".to_string());
     }
+    if let Some(origin) = vereffen::audit::copy_origin(ledger.dir())? {
+        problems.extend(vereffen::audit::check_own_checkpoints(&ledger, &origin)?);
+    }
     let parties = summary.registry.parties().count();
     // Every settlement statement was recomputed from its signed inputs by the
     // rules during the pass above; here: corrections after settlement.

@@ -12,6 +12,7 @@ use vereffen::entry::{claimed_time_now, Author, Body, Entry, FORMAT_VERSION};
 use vereffen::keys::{self, KeyId};
 use vereffen::ledger::Ledger;
 
+mod audit_cmds;
 mod contract_cmds;
 mod demo;
 mod ledger_cmds;
@@ -73,6 +74,9 @@ pub enum Command {
         #[arg(long = "as")]
         as_key: PathBuf,
     },
+    /// Audit: signed checkpoints, witness cosignatures, inclusion and consistency proofs.
+    #[command(subcommand)]
+    Audit(audit_cmds::AuditCmd),
     /// List entries in journal order.
     Log(ledger_cmds::LogArgs),
     /// Check the whole journal: chain, ids, signatures, key validity, references.
@@ -123,6 +127,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Settle(args) => settle_cmds::settle(cli, args),
         Command::Mandate(cmd) => contract_cmds::mandate(cli, cmd),
         Command::Note { text, contract, refs, as_key } => note(cli, text, contract.as_deref(), refs, as_key),
+        Command::Audit(cmd) => audit_cmds::audit(cli, cmd),
         Command::Log(args) => ledger_cmds::log(cli, args),
         Command::Verify => ledger_cmds::verify(cli),
         Command::Export { out, since } => ledger_cmds::export(cli, out, *since),
