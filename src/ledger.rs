@@ -114,11 +114,23 @@ pub struct Ledger {
     _lock: File,
 }
 
+/// How long opening waits for another process to release the lock.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(750);
+
 fn lock(dir: &Path) -> Result<File, LedgerError> {
     let path = dir.join(LOCK_FILE);
     let mut file =
         OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io_err(&path))?;
-    match file.try_lock() {
+    // A short command of another process (or a child process that has
+    // not yet reached exec and still shares the descriptor) releases the
+    // lock soon: wait up to LOCK_WAIT before reporting it.
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    let mut attempt = file.try_lock();
+    while matches!(attempt, Err(std::fs::TryLockError::WouldBlock)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        attempt = file.try_lock();
+    }
+    match attempt {
         Ok(()) => {
             let _ = file.set_len(0);
             let _ = file.write_all(format!("{}\n", std::process::id()).as_bytes());

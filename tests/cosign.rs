@@ -125,6 +125,18 @@ fn cosigning_settles_years_in_order_and_corrections_need_a_resettlement() {
     assert_eq!(st[1]["state"], "settled", "{st:#}");
     assert!(sign(d, "2026", "thuiszorg").contains("already settled"));
     assert!(!ok(d, &["verify"]).contains("conflict"));
+
+    // An amendment can no longer reach back into a settled year.
+    let text = std::fs::read_to_string(repo().join("contracts/copd-telemonitoring-shared-savings.toml")).unwrap();
+    let amended = text.replacen("provider_share = 0.5\n", "provider_share = 0.55\n", 1);
+    assert_ne!(amended, text, "the example's provider share moved");
+    std::fs::write(d.join("amended.toml"), amended).unwrap();
+    refused(
+        d,
+        &["contract", "amend", ID, "amended.toml", "--effective-from", "2026", "--as", &key("ziekenhuis")],
+        "not before 2027, the first year still open",
+    );
+    ok(d, &["contract", "amend", ID, "amended.toml", "--effective-from", "2027", "--as", &key("ziekenhuis")]);
 }
 
 /// Reads the contract's entries from a ledger directory.
@@ -194,6 +206,7 @@ fn settlement_status_does_not_depend_on_arrival_order() {
     let lookup = |id: &EntryId| ledger.get(id).ok().flatten().map(|(_, e)| e);
     let reference = ContractView::new(ID, &entries, &lookup).settlements;
     assert!(reference[&2025].settled.is_some() && reference[&2027].settled.is_none());
+    let reference_2027 = ContractView::new(ID, &entries, &lookup).compute(2027, false).unwrap().hash;
     let mut state = 0x9e3779b97f4a7c15u64;
     for _ in 0..20 {
         // A deterministic Fisher-Yates shuffle.
@@ -203,6 +216,8 @@ fn settlement_status_does_not_depend_on_arrival_order() {
             state ^= state << 17;
             entries.swap(i, (state % (i as u64 + 1)) as usize);
         }
-        assert_eq!(ContractView::new(ID, &entries, &lookup).settlements, reference);
+        let view = ContractView::new(ID, &entries, &lookup);
+        assert_eq!(view.settlements, reference);
+        assert_eq!(view.compute(2027, false).unwrap().hash, reference_2027);
     }
 }

@@ -352,10 +352,13 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             if st.versions.contains_key(&c.version_hash()) {
                 bail!("these terms are already version {} of {id:?}", short(&c.version_hash()));
             }
-            // The first unsettled year: no year of this contract has a
-            // co-signed settlement in this version of vereffen yet, so it is
-            // the first year the current version governs.
-            let first_open = current.effective_from();
+            // The first year still open: not before the current version's
+            // effective year, and after every year already settled (a settled
+            // year changes only by a resettlement of the version it was
+            // settled under).
+            let view = super::settle_cmds::contract_view(&ledger, id)?;
+            let last_settled = view.settlements.iter().filter(|(_, s)| s.settled.is_some()).map(|(y, _)| *y).max();
+            let first_open = current.effective_from().max(last_settled.map_or(0, |y| y + 1));
             if *effective_from < first_open || !c.term.years().contains(effective_from) {
                 bail!(
                     "an amendment effective from {effective_from} is not allowed: it must lie within the term {}-{} and not before {first_open}, the first year still open",
