@@ -189,6 +189,29 @@ fn a_statement_that_does_not_follow_from_its_inputs_never_enters_a_ledger() {
     assert!(err.contains("do not cover") || err.contains("not exactly the figures"), "{err}");
     drop(ledger);
     assert_eq!(std::fs::read(d.join("l/journal")).unwrap(), journal_before, "a refused entry changed the journal");
+
+    // A keeper who writes a forged statement into the journal directly
+    // (bypassing every check, with a valid signature and hash chain) is
+    // caught by `verify`, which replays every signed statement.
+    let mut p = cosign::payload_of(&signed).unwrap();
+    let lines = p.statement["lines"].as_array_mut().unwrap();
+    let line = lines.iter_mut().rev().find(|l| l["amount"].is_string()).unwrap();
+    line["amount"] = Value::String("1.00".into());
+    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement);
+    let mut b = signed.body().clone();
+    b.payload = serde_json::to_value(&p).unwrap();
+    let forged = Entry::sign(b, &[&zk]).unwrap();
+    let (mut journal, _) = vereffen::journal::Journal::open(
+        &d.join("l/journal"),
+        vereffen::journal::Resume { seq: 0, end: 0, hash: [0; 32] },
+        |_, _| Ok(()),
+    )
+    .unwrap();
+    journal.append(&[forged.encode()]).unwrap();
+    drop(journal);
+    let (code, out, err) = run(d, &["verify"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("does not follow from its signed inputs"), "{err}");
 }
 
 #[test]
