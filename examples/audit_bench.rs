@@ -15,37 +15,19 @@
 
 use std::time::Instant;
 
+#[path = "bench_common/mod.rs"]
+mod bench_common;
+use bench_common::{arg, body};
+
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use rayon::prelude::*;
 use vereffen::audit::{self, ConsistencyBundle, InclusionBundle, ProofBundle};
 use vereffen::checkpoint::{Checkpoint, SignedNote};
-use vereffen::entry::{Author, Body, Entry, FORMAT_VERSION};
-use vereffen::keys::KeyId;
+use vereffen::entry::Entry;
 use vereffen::ledger::Ledger;
 use vereffen::{merkle, registry};
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.replace('_', "").parse().unwrap_or_else(|_| panic!("{name} needs a number")))
-        .unwrap_or(default)
-}
-
-fn body(kind: &str, key: &ed25519_dalek::SigningKey, payload: serde_json::Value) -> Body {
-    Body {
-        v: FORMAT_VERSION,
-        ledger: "bench".into(),
-        kind: kind.into(),
-        author: Author { party: "ziekenhuis".into(), key: KeyId::of(&key.verifying_key()).to_hex() },
-        time: "2026-11-22T12:00:00Z".into(),
-        refs: vec![],
-        payload,
-    }
-}
 
 /// Signs and records a checkpoint of the current tree; returns the note.
 fn checkpoint(ledger: &mut Ledger, key: &ed25519_dalek::SigningKey) -> SignedNote {

@@ -12,25 +12,19 @@
 
 use std::time::Instant;
 
+#[path = "bench_common/mod.rs"]
+mod bench_common;
+use bench_common::{arg, body};
+
 // The same allocator as the `vereffen` binary, so the figures are the product's.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use rayon::prelude::*;
-use vereffen::entry::{Author, Body, Entry, FORMAT_VERSION};
-use vereffen::keys::KeyId;
+use vereffen::entry::Entry;
 use vereffen::ledger::Ledger;
 use vereffen::registry;
 use vereffen::sigs::{self, SigItem};
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.replace('_', "").parse().unwrap_or_else(|_| panic!("{name} needs a number")))
-        .unwrap_or(default)
-}
 
 /// CPU seconds (user + system) this process has used, from /proc.
 fn cpu_seconds() -> f64 {
@@ -38,18 +32,6 @@ fn cpu_seconds() -> f64 {
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
-}
-
-fn body(ledger: &str, kind: &str, key: &ed25519_dalek::SigningKey, payload: serde_json::Value) -> Body {
-    Body {
-        v: FORMAT_VERSION,
-        ledger: ledger.into(),
-        kind: kind.into(),
-        author: Author { party: "ziekenhuis".into(), key: KeyId::of(&key.verifying_key()).to_hex() },
-        time: "2026-11-22T12:00:00Z".into(),
-        refs: vec![],
-        payload,
-    }
 }
 
 fn main() {
@@ -61,7 +43,6 @@ fn main() {
     let mut ledger = Ledger::init(&path, "bench").expect("init");
     let reg = Entry::sign(
         body(
-            "bench",
             registry::KIND_REGISTER,
             &key,
             registry::register_payload("Ziekenhuis", registry::Role::Provider, &key.verifying_key()),
@@ -77,7 +58,7 @@ fn main() {
         .map(|i| {
             let text = format!("measurement note {i}: bed-days 1.63 per patient, admissions 0.94 per patient");
             Entry::sign(
-                body("bench", vereffen::note::KIND_NOTE, &key, vereffen::note::payload(&text, Some("copd-achterhoek"))),
+                body(vereffen::note::KIND_NOTE, &key, vereffen::note::payload(&text, Some("copd-achterhoek"))),
                 &[&key],
             )
             .expect("sign")

@@ -1,0 +1,29 @@
+//! What the benchmark examples share: argument parsing and the bodies of
+//! the synthetic entries they sign (all by one `ziekenhuis` key, ledger
+//! `bench`, a fixed claimed time).
+
+use vereffen::entry::{Author, Body, FORMAT_VERSION};
+use vereffen::keys::KeyId;
+
+/// The value of `--name N` (underscores allowed: `1_000_000`), or `default`.
+pub fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.replace('_', "").parse().unwrap_or_else(|_| panic!("{name} needs a number")))
+        .unwrap_or(default)
+}
+
+/// A body of `kind` in ledger `bench`, authored by `ziekenhuis` with `key`.
+pub fn body(kind: &str, key: &ed25519_dalek::SigningKey, payload: serde_json::Value) -> Body {
+    Body {
+        v: FORMAT_VERSION,
+        ledger: "bench".into(),
+        kind: kind.into(),
+        author: Author { party: "ziekenhuis".into(), key: KeyId::of(&key.verifying_key()).to_hex() },
+        time: "2026-11-22T12:00:00Z".into(),
+        refs: vec![],
+        payload,
+    }
+}
