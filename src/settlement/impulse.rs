@@ -44,13 +44,14 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         let n = adv.impulse;
         cx.push(Line::money(
             format!("impulse.{n}.repayment_amount"),
-            format!("Repayment of the {} advance to {}", adv.year, adv.recipient),
-            format!(
+            txt!(cx, "Repayment of the {} advance to {}", adv.year, adv.recipient),
+            txt!(
+                cx,
                 "Repayment = min({} x {} savings payout, {} balance{}) = {}; balance after = {}",
                 format_rate(adv.repayment_rate),
                 format_money(payout),
                 format_money(adv.outstanding),
-                if left < payout { format!(", {} payout left", format_money(left)) } else { String::new() },
+                if left < payout { txt!(cx, ", {} payout left", format_money(left)) } else { String::new() },
                 format_money(repay),
                 format_money(after)
             ),
@@ -59,8 +60,8 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         if !repay.is_zero() {
             cx.transfer(
                 format!("impulse.{n}.repayment.{}.{}", adv.payer, adv.recipient),
-                format!("Advance repayment ({} to {})", adv.recipient, adv.payer),
-                format!("{} repays {} of the {} advance", adv.recipient, format_money(repay), adv.year),
+                txt!(cx, "Advance repayment ({} to {})", adv.recipient, adv.payer),
+                txt!(cx, "{} repays {} of the {} advance", adv.recipient, format_money(repay), adv.year),
                 -repay,
                 &adv.payer,
                 &adv.recipient,
@@ -82,8 +83,8 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         };
         cx.transfer(
             format!("impulse.{n}.{kind}.{}.{}", imp.payer, imp.recipient),
-            format!("Impulse {kind}: {}", imp.purpose),
-            format!("Impulse {kind} {year} from {} to {} = {}", imp.payer, imp.recipient, format_money(amount)),
+            txt!(cx, "Impulse {kind}: {}", imp.purpose),
+            txt!(cx, "Impulse {kind} {year} from {} to {} = {}", imp.payer, imp.recipient, format_money(amount)),
             amount,
             &imp.payer,
             &imp.recipient,
@@ -113,13 +114,13 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
                 RemainingAtEnd::Waived => cx.push(Line::money(
                     format!("impulse.{n}.waived"),
                     "Advance balance waived at the end of the term",
-                    format!("Balance of the {} advance waived = {}", adv.year, format_money(adv.outstanding)),
+                    txt!(cx, "Balance of the {} advance waived = {}", adv.year, format_money(adv.outstanding)),
                     adv.outstanding,
                 )),
                 RemainingAtEnd::Due => cx.transfer(
                     format!("impulse.{n}.due.{}.{}", adv.payer, adv.recipient),
-                    format!("Advance balance due at the end of the term ({} to {})", adv.recipient, adv.payer),
-                    format!("Balance of the {} advance due = {}", adv.year, format_money(adv.outstanding)),
+                    txt!(cx, "Advance balance due at the end of the term ({} to {})", adv.recipient, adv.payer),
+                    txt!(cx, "Balance of the {} advance due = {}", adv.year, format_money(adv.outstanding)),
                     -adv.outstanding,
                     &adv.payer,
                     &adv.recipient,

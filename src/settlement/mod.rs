@@ -82,6 +82,15 @@
 //! figures that explain them. `totals_by_stream` sums the transfers per
 //! funding stream; `payments` nets them per payer, provider and stream.
 
+/// Formats explanatory text (a label or formula) only when the statement is
+/// explained ([`Explain::Full`]); a quiet run gets an empty string and
+/// spends nothing on formatting.
+macro_rules! txt {
+    ($cx:expr, $($arg:tt)*) => {
+        if $cx.explain { format!($($arg)*) } else { String::new() }
+    };
+}
+
 mod components;
 pub mod distribution;
 mod impulse;
@@ -419,6 +428,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) round: Rounder,
     pub(crate) lines: Vec<Line>,
     used: BTreeMap<FigureRef, Figure>,
+    /// Whether labels and formulas are written ([`Explain::Full`]).
+    pub(crate) explain: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -456,7 +467,13 @@ impl<'a> Ctx<'a> {
         Ok(v)
     }
 
-    pub(crate) fn push(&mut self, line: Line) {
+    pub(crate) fn push(&mut self, mut line: Line) {
+        if !self.explain {
+            // Literal labels are not formatted but still dropped, so that a
+            // quiet line is the full line with label and formula blanked.
+            line.label = String::new();
+            line.formula = String::new();
+        }
         self.lines.push(line);
     }
 
@@ -476,7 +493,7 @@ impl<'a> Ctx<'a> {
         line.party = Some(provider.to_string());
         line.payer = Some(payer.to_string());
         line.funding = Some(funding);
-        self.lines.push(line);
+        self.push(line);
     }
 
     /// The population size in members: members as measured, member-months / 12,
@@ -488,10 +505,10 @@ impl<'a> Ctx<'a> {
         Ok(match unit {
             Some(Unit::MemberMonths) => {
                 let m = money::div(v, Decimal::from(12), "members from member-months")?;
-                (m, format!("{} member-months / 12", format_number(v)))
+                (m, txt!(self, "{} member-months / 12", format_number(v)))
             }
-            Some(Unit::Episodes) => (v, format!("{} episodes", format_number(v))),
-            _ => (v, format!("{} members", format_number(v))),
+            Some(Unit::Episodes) => (v, txt!(self, "{} episodes", format_number(v))),
+            _ => (v, txt!(self, "{} members", format_number(v))),
         })
     }
 }
@@ -591,9 +608,41 @@ pub fn required_indicators(contract: &Contract, year: u16) -> Vec<FigureRef> {
     req.into_iter().collect()
 }
 
+/// Whether a statement carries its explanatory text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Explain {
+    /// Every line has its label and formula (what `settle` shows).
+    Full,
+    /// Labels and formulas are left empty; every number (amounts, values,
+    /// parties, payments, carry, inputs used) is exactly that of
+    /// [`Explain::Full`]. For simulation, where only the numbers are read.
+    Quiet,
+}
+
 /// Settles contract year `inputs.year`, given the state carried out of the
 /// year before (or [`Carry::initial`] for the first year).
 pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Result<Statement, SettleError> {
+    settle_year_with(contract, inputs, carry, Explain::Full)
+}
+
+/// [`settle_year`], with or without the explanatory text: the same engine
+/// code computes the same numbers either way.
+pub fn settle_year_with(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    explain: Explain,
+) -> Result<Statement, SettleError> {
+    settle_year_inner(contract, inputs, carry, explain, &contract.version_hash())
+}
+
+fn settle_year_inner(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    explain: Explain,
+    version: &str,
+) -> Result<Statement, SettleError> {
     let c = contract;
     let year = inputs.year;
     if !c.term.years().contains(&year) {
@@ -619,7 +668,15 @@ pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Resul
         });
     }
 
-    let mut cx = Ctx { c, year, inputs, round: Rounder::new(c.rounding), lines: Vec::new(), used: BTreeMap::new() };
+    let mut cx = Ctx {
+        c,
+        year,
+        inputs,
+        round: Rounder::new(c.rounding),
+        lines: Vec::new(),
+        used: BTreeMap::new(),
+        explain: explain == Explain::Full,
+    };
     let mut carry_out = carry.clone();
     carry_out.settled_through = Some(year);
 
@@ -655,7 +712,7 @@ pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Resul
         .collect();
     Ok(Statement {
         contract: c.id.clone(),
-        contract_version: c.version_hash(),
+        contract_version: version.to_string(),
         year,
         inputs,
         lines: cx.lines,
@@ -714,13 +771,36 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
 /// Settles `inputs_by_year` (one [`Inputs`] per contract year, in order from
 /// the first year), chaining the carried state; stops at the first error.
 pub fn settle_term(contract: &Contract, inputs_by_year: &[Inputs]) -> Result<Vec<Statement>, SettleError> {
+    settle_term_with(contract, inputs_by_year, Explain::Full)
+}
+
+/// [`settle_term`], with or without the explanatory text (see [`Explain`]).
+/// The contract's version hash is computed once for the whole term.
+pub fn settle_term_with(
+    contract: &Contract,
+    inputs_by_year: &[Inputs],
+    explain: Explain,
+) -> Result<Vec<Statement>, SettleError> {
+    let version = contract.version_hash();
+    settle_term_versioned(contract, inputs_by_year, explain, &version)
+}
+
+/// [`settle_term_with`] for a contract whose version hash the caller has
+/// already computed (`version` must be `contract.version_hash()`): a
+/// simulation settles one contract many thousand times.
+pub fn settle_term_versioned(
+    contract: &Contract,
+    inputs_by_year: &[Inputs],
+    explain: Explain,
+    version: &str,
+) -> Result<Vec<Statement>, SettleError> {
     if inputs_by_year.len() > MAX_TERM_YEARS {
         return Err(SettleError::TooManyYears);
     }
     let mut carry = Carry::initial(contract);
     let mut out = Vec::with_capacity(inputs_by_year.len());
     for inputs in inputs_by_year {
-        let s = settle_year(contract, inputs, &carry)?;
+        let s = settle_year_inner(contract, inputs, &carry, explain, version)?;
         carry = s.carry_out.clone();
         out.push(s);
     }
