@@ -636,6 +636,19 @@ pub fn settle_year_with(
     settle_year_inner(contract, inputs, carry, explain, &contract.version_hash())
 }
 
+/// [`settle_year_with`] for a contract whose version hash the caller has
+/// already computed (`version` must be `contract.version_hash()`): a
+/// simulation settles one contract many thousand times.
+pub fn settle_year_versioned(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    explain: Explain,
+    version: &str,
+) -> Result<Statement, SettleError> {
+    settle_year_inner(contract, inputs, carry, explain, version)
+}
+
 fn settle_year_inner(
     contract: &Contract,
     inputs: &Inputs,
