@@ -355,7 +355,7 @@ fn write_charts(
             })
             .collect();
         let chart = Chart::Boxes {
-            title: format!("{}: net result per year (P5, P25, median, P75, P95)", s.variant),
+            title: format!("Net result per year (P5, P25, median, P75, P95): {}", s.variant),
             years: s.periods[..ny].to_vec(),
             parties,
         };
@@ -400,7 +400,7 @@ fn write_charts(
                 m.variants[v].parties[first_provider(m, v)].id.clone()
             };
             let chart = Chart::Lines {
-                title: format!("{}: result over the term of {who} along {}", s.variant, axis_name(m, 0)),
+                title: format!("Result over the term of {who} along {}", axis_name(m, 0)),
                 x_label: axis_name(m, 0),
                 series,
             };
@@ -420,10 +420,7 @@ fn write_charts(
                 .collect();
             rows.sort_by(|a, b| (b.2 - b.1).abs().total_cmp(&(a.2 - a.1).abs()).then(a.0.cmp(&b.0)));
             let chart = Chart::Tornado {
-                title: format!(
-                    "{}: what moves {}'s result over the term most (P5 to P95 of each input)",
-                    s.variant, m.variants[v].parties[p].id
-                ),
+                title: format!("What moves {}'s result over the term most", m.variants[v].parties[p].id),
                 base: term_net(m, v, &base[v], p) as f64 / 100.0,
                 bars: rows,
             };

@@ -143,7 +143,12 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                     .label(name.as_str())
                     .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], col.filled()));
             }
-            c.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(err)?;
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(err)?;
         }
         Chart::Lines { title, x_label, series } => {
             let pts = series.iter().flat_map(|(_, p)| p.iter());
@@ -173,7 +178,12 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                     .label(name.as_str())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], col.stroke_width(2)));
             }
-            c.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(err)?;
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(err)?;
         }
         Chart::Tornado { title, base, bars } => {
             let (lo, hi) = bars.iter().fold((*base, *base), |(a, b), (_, l, h)| (a.min(*l).min(*h), b.max(*l).max(*h)));
@@ -199,7 +209,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                     }
                 })
                 .x_label_formatter(&euros)
-                .x_desc("net result over the term (EUR); left end / right end: input at P5 (blue) or P95 (red)")
+                .x_desc("net result over the term (EUR); blue: input at its P5, red: at its P95")
                 .draw()
                 .map_err(err)?;
             for (i, (_, l, h)) in bars.iter().enumerate() {

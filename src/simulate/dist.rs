@@ -121,6 +121,7 @@ pub fn norm_cdf(z: f64) -> f64 {
 
 /// Complementary error function (W. J. Cody's rational approximations, as
 /// in many libms; absolute error below 1e-15 for all `x`).
+#[allow(clippy::excessive_precision)] // the published coefficients, as printed
 fn erfc(x: f64) -> f64 {
     let ax = x.abs();
     let r = if ax < 0.5 {
@@ -200,6 +201,7 @@ fn erfc(x: f64) -> f64 {
 /// The standard normal quantile `Phi^-1(p)`: Acklam's rational
 /// approximation refined by one Halley step (relative error ~1e-15).
 /// `p` outside `(0, 1)` gives -/+ 8.5 (beyond any practical draw).
+#[allow(clippy::excessive_precision)]
 pub fn norm_quantile(p: f64) -> f64 {
     if p <= 0.0 || p.is_nan() {
         return -8.5;
