@@ -1,6 +1,7 @@
-//! Benchmark of `vereffen simulate`: Monte Carlo runs of the five-year
-//! example contracts with their example scenarios, on all cores. Not a
-//! timed test.
+//! Benchmark of `vereffen simulate`: Monte Carlo runs of a five-year
+//! contract with every payment component (`examples/bench/`) and of the two
+//! five-year example contracts with their example scenarios, on all cores.
+//! Not a timed test.
 //!
 //! ```text
 //! cargo run --release --example simulate_bench -- --runs 100000
@@ -27,12 +28,21 @@ fn main() {
     let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     println!("runs={runs}");
     println!("threads={}", rayon::current_num_threads());
-    for (file, id) in [
-        ("regional-population-budget.toml", "diabetes-population-budget-berkelland"),
-        ("home-dialysis-bundled.toml", "home-dialysis-bundle-2025"),
+    for (file, scenario, id) in [
+        ("examples/bench/all-components.toml", "examples/bench/all-components-scenarios.toml", "bench-all-components"),
+        (
+            "contracts/regional-population-budget.toml",
+            "examples/scenarios/diabetes-population-budget-berkelland.toml",
+            "diabetes-population-budget-berkelland",
+        ),
+        (
+            "contracts/home-dialysis-bundled.toml",
+            "examples/scenarios/home-dialysis-bundle-2025.toml",
+            "home-dialysis-bundle-2025",
+        ),
     ] {
-        let c = contract::check_file(&repo.join("contracts").join(file)).expect("valid contract");
-        let s = scenarios::read_file(&repo.join("examples/scenarios").join(format!("{id}.toml"))).expect("scenarios");
+        let c = contract::check_file(&repo.join(file)).expect("valid contract");
+        let s = scenarios::read_file(&repo.join(scenario)).expect("scenarios");
         let m = Model::new(s, vec![Variant::new(id, c)]).expect("model");
         let t = Instant::now();
         let stats = m.monte_carlo(runs, 1, &|_| {}, &mut |_| {}).expect("runs");

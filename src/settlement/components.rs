@@ -209,8 +209,8 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
     Ok(())
 }
 
-/// Step 4: target price x episodes - actual cost, within stop-gain / stop-loss.
-pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> {
+/// The target total (target price x episodes), pushed as `bundled.target_total`.
+pub(crate) fn bundled_target(cx: &mut Ctx<'_>, b: &Bundled) -> Result<Decimal, SettleError> {
     let episodes = cx.fig_nonneg(&b.episodes_indicator)?;
     let target = cx.round.cents(money::mul(b.target_price, episodes, "bundled target total")?);
     cx.push(Line::money(
@@ -225,6 +225,12 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
         ),
         target,
     ));
+    Ok(target)
+}
+
+/// Step 4: target price x episodes - actual cost, within stop-gain / stop-loss.
+pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> {
+    let target = bundled_target(cx, b)?;
     let actual = cx.round.cents(cx.fig_nonneg(&b.actual_cost_indicator)?);
     cx.push(Line::money(
         "bundled.actual_cost",
@@ -297,8 +303,8 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
     Ok(())
 }
 
-/// Step 5: budget - actual cost, shared per risk band.
-pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), SettleError> {
+/// The population budget, pushed as `capitation.budget`.
+pub(crate) fn capitation_budget(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<Decimal, SettleError> {
     let members = cx.fig_nonneg(&cap.members_indicator)?;
     let monthly = cx.c.indicator(&cap.members_indicator).is_some_and(|i| i.unit == Unit::MemberMonths);
     let raw = money::mul(cap.amount_per_member, members, "capitation budget")?;
@@ -321,6 +327,12 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
         ),
         budget,
     ));
+    Ok(budget)
+}
+
+/// Step 5: budget - actual cost, shared per risk band.
+pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), SettleError> {
+    let budget = capitation_budget(cx, cap)?;
     let actual = cx.round.cents(cx.fig_nonneg(&cap.actual_cost_indicator)?);
     cx.push(Line::money(
         "capitation.actual_cost",

@@ -636,6 +636,30 @@ pub fn settle_year_with(
     settle_year_inner(contract, inputs, carry, explain, &contract.version_hash())
 }
 
+/// The amount of a line that an input may be measured against before the
+/// year is settled: `shared_savings.benchmark`, `bundled.target_total` or
+/// `capitation.budget`, computed by the code that settles the year (none of
+/// them depends on the actual cost). `None` for any other line, or when the
+/// contract has no such component.
+pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<Option<Decimal>, SettleError> {
+    let c = contract;
+    let mut cx = Ctx {
+        c,
+        year: inputs.year,
+        inputs,
+        round: Rounder::new(c.rounding),
+        lines: Vec::new(),
+        used: BTreeMap::new(),
+        explain: false,
+    };
+    match (line, &c.payments.shared_savings, &c.payments.bundled, &c.payments.capitation) {
+        ("shared_savings.benchmark", Some(_), _, _) => shared_savings::benchmark(&mut cx).map(Some),
+        ("bundled.target_total", _, Some(b), _) => components::bundled_target(&mut cx, b).map(Some),
+        ("capitation.budget", _, _, Some(cap)) => components::capitation_budget(&mut cx, cap).map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// [`settle_year_with`] for a contract whose version hash the caller has
 /// already computed (`version` must be `contract.version_hash()`): a
 /// simulation settles one contract many thousand times.

@@ -170,7 +170,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
     Ok(Decimal::ZERO)
 }
 
-fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
+pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     let c = cx.c;
     let Some(b) = &c.baseline else {
         return Err(SettleError::InvalidFigure {

@@ -430,12 +430,27 @@ impl<'m> Runner<'m> {
         for k in 0..t.len() {
             let y = t[k].year;
             if has_line_base {
-                let pre = settlement::settle_year_versioned(c, &t[k], &carry, Explain::Quiet, &var.version)
-                    .map_err(settle_err)?;
+                // The benchmark, target total or budget straight from the
+                // engine's own functions; any other line from a settlement
+                // of the year with the input at 0.
+                let mut pre: Option<Statement> = None;
                 let j = m.years.binary_search(&y).unwrap_or(0);
                 for (i, input) in m.scenarios.inputs.iter().enumerate() {
                     let Base::Line(line) = &input.base else { continue };
-                    let Some(base) = pre.line(line).and_then(|l| l.amount.or(l.value)) else {
+                    let direct = settlement::base_amount(c, &t[k], line).map_err(settle_err)?;
+                    let base = match direct {
+                        Some(b) => Some(b),
+                        None => {
+                            if pre.is_none() {
+                                pre = Some(
+                                    settlement::settle_year_versioned(c, &t[k], &carry, Explain::Quiet, &var.version)
+                                        .map_err(settle_err)?,
+                                );
+                            }
+                            pre.as_ref().and_then(|p| p.line(line)).and_then(|l| l.amount.or(l.value))
+                        }
+                    };
+                    let Some(base) = base else {
                         return Err(SimError::Input {
                             at: Diagnostic {
                                 file: m.scenarios.file.clone(),
