@@ -427,7 +427,8 @@ pub(crate) struct Ctx<'a> {
     inputs: &'a Inputs,
     pub(crate) round: Rounder,
     pub(crate) lines: Vec<Line>,
-    used: BTreeMap<FigureRef, Figure>,
+    /// The figures read, by (indicator, year): borrowed from the inputs.
+    used: BTreeMap<(&'a str, u16), &'a Figure>,
     /// Whether labels and formulas are written ([`Explain::Full`]).
     pub(crate) explain: bool,
 }
@@ -440,13 +441,18 @@ impl<'a> Ctx<'a> {
 
     /// The figure for `indicator` in `year`; an error when missing.
     pub(crate) fn fig_in(&mut self, indicator: &str, year: u16) -> Result<Decimal, SettleError> {
-        let r = FigureRef { indicator: indicator.to_string(), year };
-        match self.inputs.get(indicator, year) {
-            Some(f) => {
-                self.used.insert(r, f.clone());
+        let inputs: &'a Inputs = self.inputs;
+        let found = if year == inputs.year {
+            inputs.figures.get_key_value(indicator)
+        } else {
+            inputs.other_years.get(&year).and_then(|m| m.get_key_value(indicator))
+        };
+        match found {
+            Some((k, f)) => {
+                self.used.insert((k.as_str(), year), f);
                 Ok(f.value)
             }
-            None => Err(SettleError::MissingFigures(vec![r])),
+            None => Err(SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }])),
         }
     }
 
@@ -745,7 +751,12 @@ fn settle_year_inner(
     let inputs = cx
         .used
         .into_iter()
-        .map(|(r, f)| UsedFigure { indicator: r.indicator, year: r.year, value: f.value, source_entry: f.source_entry })
+        .map(|((indicator, year), f)| UsedFigure {
+            indicator: indicator.to_string(),
+            year,
+            value: f.value,
+            source_entry: f.source_entry.clone(),
+        })
         .collect();
     Ok(Statement {
         contract: c.id.clone(),
@@ -763,28 +774,30 @@ fn settle_year_inner(
 type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, Decimal>);
 
 fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
-    let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut net: BTreeMap<(String, String, Funding), Decimal> = BTreeMap::new();
-    let mut received: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut paid: BTreeMap<String, Decimal> = BTreeMap::new();
+    // Keys borrow from the lines (same order as owned strings would give).
+    let mut totals: BTreeMap<&'static str, Decimal> = BTreeMap::new();
+    let mut net: BTreeMap<(&str, &str, Funding), Decimal> = BTreeMap::new();
+    let mut received: BTreeMap<&str, Decimal> = BTreeMap::new();
+    let mut paid: BTreeMap<&str, Decimal> = BTreeMap::new();
     for l in lines.iter().filter(|l| l.is_transfer()) {
         let (Some(amount), Some(funding), Some(to), Some(from)) = (l.amount, l.funding, &l.party, &l.payer) else {
             continue;
         };
-        let t = totals.entry(funding.to_string()).or_default();
+        let t = totals.entry(crate::contract::Choice::word(funding)).or_default();
         *t = money::add(*t, amount, "total per funding stream")?;
-        let n = net.entry((from.clone(), to.clone(), funding)).or_default();
+        let n = net.entry((from.as_str(), to.as_str(), funding)).or_default();
         *n = money::add(*n, amount, "net payment")?;
         let (gets, gives) = if amount.is_sign_negative() { (from, to) } else { (to, from) };
-        let r = received.entry(gets.clone()).or_default();
+        let r = received.entry(gets.as_str()).or_default();
         *r = money::add(*r, amount.abs(), "received by a party")?;
-        let p = paid.entry(gives.clone()).or_default();
+        let p = paid.entry(gives.as_str()).or_default();
         *p = money::add(*p, amount.abs(), "paid by a party")?;
     }
+    let totals: BTreeMap<String, Decimal> = totals.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     let mut parties = Vec::new();
     for party in &c.parties {
-        let r = received.get(&party.id).copied();
-        let p = paid.get(&party.id).copied();
+        let r = received.get(party.id.as_str()).copied();
+        let p = paid.get(party.id.as_str()).copied();
         if r.is_none() && p.is_none() {
             continue;
         }
@@ -799,7 +812,7 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
         .filter(|(_, a)| !a.is_zero())
         .map(|((payer, provider, funding), a)| {
             let (from, to) = if a.is_sign_negative() { (provider, payer) } else { (payer, provider) };
-            Payment { from, to, funding, amount: a.abs() }
+            Payment { from: from.to_string(), to: to.to_string(), funding, amount: a.abs() }
         })
         .collect();
     Ok((parties, payments, totals))

@@ -359,11 +359,16 @@ impl Model {
 struct Runner<'m> {
     m: &'m Model,
     templates: Vec<Vec<Inputs>>,
+    /// Per variant and template: the point slot of each figure, in the
+    /// maps' iteration order (this year's figures, then other years').
+    slots: Vec<Vec<Vec<usize>>>,
+    /// The values of the run being settled, per point slot.
+    values: Vec<Decimal>,
 }
 
 impl<'m> Runner<'m> {
     fn new(m: &'m Model) -> Runner<'m> {
-        let templates = m
+        let templates: Vec<Vec<Inputs>> = m
             .variants
             .iter()
             .map(|v| {
@@ -387,19 +392,31 @@ impl<'m> Runner<'m> {
                     .collect()
             })
             .collect();
-        Runner { m, templates }
+        let ny = m.years.len();
+        let slot = |id: &str, y: u16| {
+            let i = m.scenarios.inputs.iter().position(|x| x.id == id).unwrap_or(0);
+            i * ny + m.years.binary_search(&y).unwrap_or(0)
+        };
+        let slots = templates
+            .iter()
+            .map(|ts: &Vec<Inputs>| {
+                ts.iter()
+                    .map(|t| {
+                        let this = t.figures.keys().map(|id| slot(id, t.year));
+                        let other = t.other_years.iter().flat_map(|(y, f)| f.keys().map(|id| slot(id, *y)));
+                        this.chain(other).collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        Runner { m, templates, slots, values: vec![Decimal::ZERO; m.scenarios.inputs.len() * ny] }
     }
 
-    fn set(templates: &mut [Inputs], id: &str, year: u16, value: Decimal) {
-        for t in templates.iter_mut() {
-            let f = if t.year == year {
-                t.figures.get_mut(id)
-            } else {
-                t.other_years.get_mut(&year).and_then(|m| m.get_mut(id))
-            };
-            if let Some(f) = f {
-                f.value = value;
-            }
+    /// Writes `values` into the figures of template `t` (one pass, no lookups).
+    fn fill(t: &mut Inputs, slots: &[usize], values: &[Decimal]) {
+        let figs = t.figures.values_mut().chain(t.other_years.values_mut().flat_map(|m| m.values_mut()));
+        for (f, &k) in figs.zip(slots) {
+            f.value = values[k];
         }
     }
 
@@ -421,8 +438,12 @@ impl<'m> Runner<'m> {
                 if !matches!(input.base, Base::Line(_)) {
                     m.check(i, y, value, run)?;
                 }
-                Runner::set(t, &input.id, y, value);
+                self.values[i * ny + j] = value;
             }
+        }
+        let slots = &self.slots[v];
+        for (tk, sk) in t.iter_mut().zip(slots) {
+            Runner::fill(tk, sk, &self.values);
         }
         let has_line_base = m.scenarios.inputs.iter().any(|i| matches!(i.base, Base::Line(_)));
         let mut carry = Carry::initial(c);
@@ -468,7 +489,10 @@ impl<'m> Runner<'m> {
                     };
                     let value = round_dp(base * (Decimal::ONE + point[i * ny + j]), dp_of(m.units[i]));
                     m.check(i, y, value, run)?;
-                    Runner::set(t, &input.id, y, value);
+                    self.values[i * ny + j] = value;
+                }
+                for (tk, sk) in t[k..].iter_mut().zip(&slots[k..]) {
+                    Runner::fill(tk, sk, &self.values);
                 }
             }
             let s = settlement::settle_year_versioned(c, &t[k], &carry, Explain::Quiet, &var.version)
