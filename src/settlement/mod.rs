@@ -519,9 +519,9 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn provider_key_indicators(c: &Contract) -> Vec<String> {
+fn provider_key_indicators(c: &Contract) -> Vec<&str> {
     match &c.distribution.providers.rule {
-        ProviderRule::ByIndicator { indicators } => indicators.values().cloned().collect(),
+        ProviderRule::ByIndicator { indicators } => indicators.values().map(String::as_str).collect(),
         ProviderRule::Fixed { .. } => Vec::new(),
     }
 }
@@ -530,11 +530,17 @@ fn provider_key_indicators(c: &Contract) -> Vec<String> {
 /// missing (tariff triggers; quality and bonus figures under
 /// `treat_as_not_met`) are not listed.
 pub fn required_indicators(contract: &Contract, year: u16) -> Vec<FigureRef> {
-    let c = contract;
     let mut req: BTreeSet<FigureRef> = BTreeSet::new();
-    let mut add = |id: &str, y: u16| {
+    visit_required(contract, year, &mut |id: &str, y: u16| {
         req.insert(FigureRef { indicator: id.to_string(), year: y });
-    };
+    });
+    req.into_iter().collect()
+}
+
+/// Calls `add` for every figure [`required_indicators`] lists (possibly
+/// more than once, in no particular order), without allocating.
+fn visit_required(contract: &Contract, year: u16, add: &mut dyn FnMut(&str, u16)) {
+    let c = contract;
     let strict = c.monitoring.missing_measurement == MissingMeasurement::BlockSettlement;
     let key = provider_key_indicators(c);
     let p = &c.payments;
@@ -611,7 +617,6 @@ pub fn required_indicators(contract: &Contract, year: u16) -> Vec<FigureRef> {
             }
         }
     }
-    req.into_iter().collect()
 }
 
 /// Whether a statement carries its explanatory text.
@@ -695,10 +700,14 @@ fn settle_year_inner(
     if expected != year {
         return Err(SettleError::CarryOutOfOrder { expected, year });
     }
-    let missing: Vec<FigureRef> =
-        required_indicators(c, year).into_iter().filter(|r| inputs.get(&r.indicator, r.year).is_none()).collect();
+    let mut missing: BTreeSet<FigureRef> = BTreeSet::new();
+    visit_required(c, year, &mut |id: &str, y: u16| {
+        if inputs.get(id, y).is_none() {
+            missing.insert(FigureRef { indicator: id.to_string(), year: y });
+        }
+    });
     if !missing.is_empty() {
-        return Err(SettleError::MissingFigures(missing));
+        return Err(SettleError::MissingFigures(missing.into_iter().collect()));
     }
 
     let limit = Decimal::from(MAX_FIGURE);
@@ -716,7 +725,7 @@ fn settle_year_inner(
         year,
         inputs,
         round: Rounder::new(c.rounding),
-        lines: Vec::new(),
+        lines: Vec::with_capacity(64),
         used: BTreeMap::new(),
         explain: explain == Explain::Full,
     };
