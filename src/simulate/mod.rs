@@ -163,6 +163,19 @@ fn round_dp(d: Decimal, dp: u32) -> Decimal {
     d.round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven)
 }
 
+/// `base x (1 + change)` rounded by the unit; an impossible change (a draw
+/// out of range) or an overflow gives the sentinel that `Model::check` refuses.
+fn based(base: Decimal, change: Decimal, unit: Unit) -> Decimal {
+    if change == Decimal::MIN {
+        return Decimal::MIN;
+    }
+    Decimal::ONE
+        .checked_add(change)
+        .and_then(|f| base.checked_mul(f))
+        .map(|v| round_dp(v, dp_of(unit)))
+        .unwrap_or(Decimal::MIN)
+}
+
 /// A float as a decimal rounded half-even to `dp` places (`None` when not finite or too large).
 fn f64_to_decimal(x: f64, dp: u32) -> Option<Decimal> {
     if !x.is_finite() || x.abs() > 1e13 {
@@ -432,7 +445,7 @@ impl<'m> Runner<'m> {
                 let x = point[i * ny + j];
                 let value = match &input.base {
                     Base::Absolute => x,
-                    Base::Number(b) => round_dp(*b * (Decimal::ONE + x), dp_of(m.units[i])),
+                    Base::Number(b) => based(*b, x, m.units[i]),
                     Base::Line(_) => Decimal::ZERO, // set year by year below
                 };
                 if !matches!(input.base, Base::Line(_)) {
@@ -487,7 +500,7 @@ impl<'m> Runner<'m> {
                             year: y,
                         });
                     };
-                    let value = round_dp(base * (Decimal::ONE + point[i * ny + j]), dp_of(m.units[i]));
+                    let value = based(base, point[i * ny + j], m.units[i]);
                     m.check(i, y, value, run)?;
                     self.values[i * ny + j] = value;
                 }
