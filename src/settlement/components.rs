@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::distribution::{allocate, Payout};
 use super::money::{self, format_money, format_number, format_rate};
-use super::{Ctx, Line, SettleError};
+use super::{Ctx, SettleError};
 use crate::contract::{
     AdjustmentKind, BonusBasis, Bundled, CapPer, Capitation, Direction, MissingMeasurement, PayForPerformance, Trigger,
     Unit, Volume,
@@ -63,7 +63,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
             remaining = money::sub(remaining, capped, "claim cap")?;
             *q = capped;
         }
-        cx.push(Line::value(
+        cx.push_value(
             format!("volume.cap.{}", i + 1),
             txt!(cx, "Claim cap on {}", cap.activities.join(", ")),
             txt!(
@@ -73,13 +73,13 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                 before.join(", ")
             ),
             limit,
-        ));
+        );
     }
     for a in &v.activities {
         let q = quantity.get(a.id.as_str()).copied().unwrap_or_default();
         let base = cx.round.cents(money::mul(a.price, q, "volume amount")?);
         let code = if a.code.is_empty() { String::new() } else { txt!(cx, " (code {})", a.code) };
-        cx.push(Line::money(
+        cx.push_money(
             format!("volume.{}.amount", a.id),
             txt!(cx, "{}{code}", a.name),
             txt!(
@@ -91,7 +91,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                 format_money(base)
             ),
             base,
-        ));
+        );
         let mut total = base;
         for t in cx.c.tariff_adjustments.iter().filter(|t| t.applies_to.contains(&a.id)) {
             let (on, why) = match &t.trigger {
@@ -123,18 +123,18 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
             } else {
                 txt!(cx, "{kind} not triggered ({why})")
             };
-            cx.push(Line::money(
+            cx.push_money(
                 format!("volume.{}.adjustment.{}", a.id, t.id),
                 txt!(cx, "{kind}: {}", t.reason),
                 formula,
                 adj,
-            ));
+            );
             total = money::add(total, adj, "volume amount")?;
         }
         if let Some(max) = a.max_amount_per_year {
             if total > max {
                 let cut = money::sub(max, total, "volume maximum")?;
-                cx.push(Line::money(
+                cx.push_money(
                     format!("volume.{}.max", a.id),
                     "Yearly maximum",
                     txt!(
@@ -146,7 +146,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                         format_money(cut)
                     ),
                     cut,
-                ));
+                );
                 total = cx.round.cents(max);
             }
         }
@@ -188,12 +188,12 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
             }
         };
         let line_id = format!("p4p.{}", b.id);
-        cx.push(Line::money(
+        cx.push_money(
             line_id.clone(),
             txt!(cx, "Bonus {}", b.id),
             txt!(cx, "{} = {shown}, target {cmp} {}: {how}", b.indicator, format_number(b.target)),
             amount,
-        ));
+        );
         allocate(
             cx,
             &Payout {
@@ -213,7 +213,7 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
 pub(crate) fn bundled_target(cx: &mut Ctx<'_>, b: &Bundled) -> Result<Decimal, SettleError> {
     let episodes = cx.fig_nonneg(&b.episodes_indicator)?;
     let target = cx.round.cents(money::mul(b.target_price, episodes, "bundled target total")?);
-    cx.push(Line::money(
+    cx.push_money(
         "bundled.target_total",
         "Target total",
         txt!(
@@ -224,7 +224,7 @@ pub(crate) fn bundled_target(cx: &mut Ctx<'_>, b: &Bundled) -> Result<Decimal, S
             format_money(target)
         ),
         target,
-    ));
+    );
     Ok(target)
 }
 
@@ -232,24 +232,24 @@ pub(crate) fn bundled_target(cx: &mut Ctx<'_>, b: &Bundled) -> Result<Decimal, S
 pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> {
     let target = bundled_target(cx, b)?;
     let actual = cx.round.cents(cx.fig_nonneg(&b.actual_cost_indicator)?);
-    cx.push(Line::money(
+    cx.push_money(
         "bundled.actual_cost",
         "Actual cost",
         txt!(cx, "Actual cost ({}) = {}", b.actual_cost_indicator, format_money(actual)),
         actual,
-    ));
+    );
     let raw = money::sub(target, actual, "bundled result")?;
-    cx.push(Line::money(
+    cx.push_money(
         "bundled.result",
         "Result before stop-gain / stop-loss",
         txt!(cx, "Result = {} - {} = {}", format_money(target), format_money(actual), format_money(raw)),
         raw,
-    ));
+    );
     let mut result = raw;
     if raw > Decimal::ZERO {
         if let Some(r) = b.stop_gain {
             let cap = cx.round.cents(money::mul(r, target, "stop-gain")?);
-            cx.push(Line::money(
+            cx.push_money(
                 "bundled.stop_gain",
                 "Stop-gain",
                 txt!(
@@ -261,13 +261,13 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
                     if raw > cap { " (applies)" } else { " (not reached)" }
                 ),
                 cap,
-            ));
+            );
             result = result.min(cap);
         }
     } else if raw < Decimal::ZERO {
         if let Some(r) = b.stop_loss {
             let cap = cx.round.cents(money::mul(r, target, "stop-loss")?);
-            cx.push(Line::money(
+            cx.push_money(
                 "bundled.stop_loss",
                 "Stop-loss",
                 txt!(
@@ -279,16 +279,16 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
                     if -raw > cap { " (applies)" } else { " (not reached)" }
                 ),
                 cap,
-            ));
+            );
             result = result.max(-cap);
         }
     }
-    cx.push(Line::money(
+    cx.push_money(
         "bundled.settlement",
         "Bundled settlement",
         txt!(cx, "Settlement = {}", format_money(result)),
         result,
-    ));
+    );
     allocate(
         cx,
         &Payout {
@@ -316,7 +316,7 @@ pub(crate) fn capitation_budget(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<De
     } else {
         (cx.round.cents(raw), txt!(cx, "{} members", format_number(members)))
     };
-    cx.push(Line::money(
+    cx.push_money(
         "capitation.budget",
         "Population budget",
         txt!(
@@ -326,7 +326,7 @@ pub(crate) fn capitation_budget(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<De
             format_money(budget)
         ),
         budget,
-    ));
+    );
     Ok(budget)
 }
 
@@ -334,15 +334,15 @@ pub(crate) fn capitation_budget(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<De
 pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), SettleError> {
     let budget = capitation_budget(cx, cap)?;
     let actual = cx.round.cents(cx.fig_nonneg(&cap.actual_cost_indicator)?);
-    cx.push(Line::money(
+    cx.push_money(
         "capitation.actual_cost",
         "Actual cost",
         txt!(cx, "Actual cost ({}) = {}", cap.actual_cost_indicator, format_money(actual)),
         actual,
-    ));
+    );
     let result = money::sub(budget, actual, "capitation result")?;
     let rate = cx.round.ratio(money::div(result, budget, "capitation result rate (budget is 0)")?);
-    cx.push(Line::money(
+    cx.push_money(
         "capitation.result",
         "Result (budget - actual)",
         txt!(
@@ -354,7 +354,7 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
             format_rate(rate)
         ),
         result,
-    ));
+    );
     let size = result.abs();
     let gain = result > Decimal::ZERO;
     let mut provider = zero();
@@ -373,7 +373,7 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
             Some(to) => txt!(cx, "{} to {}", format_rate(band.from), format_rate(to)),
             None => txt!(cx, "beyond {}", format_rate(band.from)),
         };
-        cx.push(Line::money(
+        cx.push_money(
             format!("capitation.band.{}", i + 1),
             txt!(cx, "Risk band {range}"),
             txt!(
@@ -386,19 +386,19 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
                 format_money(share)
             ),
             share,
-        ));
+        );
         provider = money::add(provider, share, "capitation provider result")?;
     }
     let signed = if gain { provider } else { -provider };
     let who = if gain { "Providers keep" } else { "Providers bear" };
-    cx.push(Line::money("capitation.provider_result", who, txt!(cx, "{who} = {}", format_money(provider)), signed));
+    cx.push_money("capitation.provider_result", who, txt!(cx, "{who} = {}", format_money(provider)), signed);
     let payer_part = money::sub(result, signed, "capitation payer result")?;
-    cx.push(Line::money(
+    cx.push_money(
         "capitation.payer_result",
         "Payer's part of the result",
         txt!(cx, "Payer's part = {} - {} = {}", format_money(result), format_money(signed), format_money(payer_part)),
         payer_part,
-    ));
+    );
     allocate(
         cx,
         &Payout {
@@ -434,15 +434,15 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
         let mut revenue = revenue;
         revenue.rescale(2);
         let n = i + 1;
-        cx.push(Line::money(
+        cx.push_money(
             format!("revenue_guarantee.{n}.revenue"),
             txt!(cx, "Revenue of {}", g.provider),
             txt!(cx, "Revenue, {source} = {}", format_money(revenue)),
             revenue,
-        ));
+        );
         let floor = cx.round.cents(g.floor);
         let top_up = money::sub(floor, revenue, "revenue top-up")?.max(zero());
-        cx.push(Line::money(
+        cx.push_money(
             format!("revenue_guarantee.{n}.top_up"),
             "Revenue guarantee top-up",
             txt!(
@@ -453,7 +453,7 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
                 format_money(top_up)
             ),
             top_up,
-        ));
+        );
         allocate(
             cx,
             &Payout {

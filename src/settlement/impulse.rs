@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::money::{self, format_money, format_rate};
-use super::{AdvanceBalance, Ctx, Line, SettleError};
+use super::{AdvanceBalance, Ctx, SettleError};
 use crate::contract::{ImpulseKind, RemainingAtEnd};
 
 /// Settles impulse financing for the year; returns the advances still open.
@@ -42,7 +42,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         repay.rescale(2);
         let after = money::sub(adv.outstanding, repay, "advance balance")?;
         let n = adv.impulse;
-        cx.push(Line::money(
+        cx.push_money(
             format!("impulse.{n}.repayment_amount"),
             txt!(cx, "Repayment of the {} advance to {}", adv.year, adv.recipient),
             txt!(
@@ -56,7 +56,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
                 format_money(after)
             ),
             repay,
-        ));
+        );
         if !repay.is_zero() {
             cx.transfer(
                 format!("impulse.{n}.repayment.{}.{}", adv.payer, adv.recipient),
@@ -111,12 +111,12 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
             }
             let n = adv.impulse;
             match adv.remaining_at_end {
-                RemainingAtEnd::Waived => cx.push(Line::money(
+                RemainingAtEnd::Waived => cx.push_money(
                     format!("impulse.{n}.waived"),
                     "Advance balance waived at the end of the term",
                     txt!(cx, "Balance of the {} advance waived = {}", adv.year, format_money(adv.outstanding)),
                     adv.outstanding,
-                )),
+                ),
                 RemainingAtEnd::Due => cx.transfer(
                     format!("impulse.{n}.due.{}.{}", adv.payer, adv.recipient),
                     txt!(cx, "Advance balance due at the end of the term ({} to {})", adv.recipient, adv.payer),

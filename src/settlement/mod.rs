@@ -473,6 +473,30 @@ impl<'a> Ctx<'a> {
         Ok(v)
     }
 
+    /// Pushes a money line; a quiet run does not even copy the label.
+    pub(crate) fn push_money(
+        &mut self,
+        id: impl Into<String>,
+        label: impl Into<String>,
+        formula: String,
+        amount: Decimal,
+    ) {
+        let label = if self.explain { label.into() } else { String::new() };
+        self.push(Line::money(id, label, formula, amount));
+    }
+
+    /// Pushes a value line; a quiet run does not even copy the label.
+    pub(crate) fn push_value(
+        &mut self,
+        id: impl Into<String>,
+        label: impl Into<String>,
+        formula: String,
+        value: Decimal,
+    ) {
+        let label = if self.explain { label.into() } else { String::new() };
+        self.push(Line::value(id, label, formula, value));
+    }
+
     pub(crate) fn push(&mut self, mut line: Line) {
         if !self.explain {
             // Literal labels are not formatted but still dropped, so that a

@@ -45,7 +45,7 @@ use rust_decimal::Decimal;
 use super::components::meets;
 use super::distribution::{allocate, Payout};
 use super::money::{self, format_factor, format_money, format_number, format_rate};
-use super::{Ctx, Line, SettleError};
+use super::{Ctx, SettleError};
 use crate::contract::{
     BaselineUnit, Corridor, Direction, LossShare, QualityScaling, RiskAdjustment, Scoring, SharedSavings, SharingBase,
     Sided, Trend, Unit,
@@ -71,7 +71,7 @@ fn apply_cap(
     let (line, label, formula, figure) = names;
     let cap = cx.round.cents(money::mul(cap_rate, benchmark, figure)?);
     let binding = if amount > cap { " (applies)" } else { " (not reached)" };
-    cx.push(Line::money(
+    cx.push_money(
         id(line),
         label,
         txt!(
@@ -82,21 +82,21 @@ fn apply_cap(
             format_money(cap)
         ),
         cap,
-    ));
+    );
     Ok(amount.min(cap))
 }
 
 pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) -> Result<Decimal, SettleError> {
     let benchmark = benchmark(cx)?;
     let actual = cx.round.cents(cx.fig_nonneg(&ss.actual_cost_indicator)?);
-    cx.push(Line::money(
+    cx.push_money(
         id("actual_cost"),
         "Actual cost",
         txt!(cx, "Actual cost ({}) = {}", ss.actual_cost_indicator, format_money(actual)),
         actual,
-    ));
+    );
     let gross = money::sub(benchmark, actual, "gross savings")?;
-    cx.push(Line::money(
+    cx.push_money(
         id("gross_savings"),
         "Gross savings",
         txt!(
@@ -107,14 +107,14 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
             format_money(gross)
         ),
         gross,
-    ));
+    );
     let mut carried = if ss.carry_forward_losses { carried_in } else { Decimal::ZERO };
     let mut net = gross;
     if carried > Decimal::ZERO && gross > Decimal::ZERO {
         let used = carried.min(gross);
         carried = money::sub(carried, used, "losses carried")?;
         net = money::sub(gross, used, "net savings")?;
-        cx.push(Line::money(
+        cx.push_money(
             id("losses_netted"),
             "Losses of earlier years netted",
             txt!(
@@ -125,21 +125,21 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
                 format_money(used)
             ),
             used,
-        ));
-        cx.push(Line::money(
+        );
+        cx.push_money(
             id("net_savings"),
             "Net savings",
             txt!(cx, "Net savings = {} - {} = {}", format_money(gross), format_money(used), format_money(net)),
             net,
-        ));
+        );
     }
     let rate = cx.round.ratio(money::div(net, benchmark, "savings rate")?);
-    cx.push(Line::value(
+    cx.push_value(
         id("savings_rate"),
         "Savings rate",
         txt!(cx, "Savings rate = {} / {} = {}", format_money(net), format_money(benchmark), format_rate(rate)),
         rate,
-    ));
+    );
     let quality = quality_score(cx)?;
 
     if net > Decimal::ZERO {
@@ -159,12 +159,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
         } else {
             ("Losses carried to the next year", "netted against later savings")
         };
-        cx.push(Line::money(
-            id("losses_carried_out"),
-            label,
-            txt!(cx, "{label} = {} ({words})", format_money(out)),
-            out,
-        ));
+        cx.push_money(id("losses_carried_out"), label, txt!(cx, "{label} = {} ({words})", format_money(out)), out);
         return Ok(out);
     }
     Ok(Decimal::ZERO)
@@ -224,24 +219,24 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
         }
     };
     let trend = cx.round.ratio(trend);
-    cx.push(Line::value(
+    cx.push_value(
         id("trend_factor"),
         txt!(cx, "Trend factor {span}"),
         txt!(cx, "Trend factor {span} = {words} = {}", format_factor(trend)),
         trend,
-    ));
+    );
     let risk = match &b.risk_adjustment {
         RiskAdjustment::None => one,
         RiskAdjustment::Fixed { factor } => *factor,
         RiskAdjustment::Measured { indicator } => cx.fig_nonneg(indicator)?,
     };
     if !matches!(b.risk_adjustment, RiskAdjustment::None) {
-        cx.push(Line::value(
+        cx.push_value(
             id("risk_factor"),
             "Risk adjustment factor",
             txt!(cx, "Risk factor = {}", format_factor(risk)),
             risk,
-        ));
+        );
     }
     let size_id = c.population.size_indicator.clone();
     let size = cx.fig_nonneg(&size_id)?;
@@ -272,7 +267,7 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     } else {
         txt!(cx, " x {} risk", format_factor(risk))
     };
-    cx.push(Line::money(
+    cx.push_money(
         id("benchmark"),
         "Benchmark (expected cost)",
         txt!(
@@ -283,7 +278,7 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
             format_money(benchmark)
         ),
         benchmark,
-    ));
+    );
     if benchmark <= Decimal::ZERO {
         return Err(SettleError::Arithmetic {
             figure: "savings rate (the benchmark is not above 0)".to_string(),
@@ -352,7 +347,7 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
             },
         };
         let direction = if lower { "lower is better" } else { "higher is better" };
-        cx.push(Line::value(
+        cx.push_value(
             format!("quality.{}", ind.id),
             txt!(cx, "Quality score: {}", ind.name),
             txt!(
@@ -364,7 +359,7 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
                 format_factor(score)
             ),
             score,
-        ));
+        );
         total = money::add(total, money::mul(q.weight, score, "quality score")?, "quality score")?;
         terms.push(txt!(cx, "{} x {}", format_rate(q.weight), format_factor(score)));
     }
@@ -372,12 +367,12 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
         return Ok(None);
     }
     let total = money::clamp(total, Decimal::ZERO, Decimal::ONE);
-    cx.push(Line::value(
+    cx.push_value(
         id("quality_score"),
         "Quality score",
         txt!(cx, "Quality score = {} = {}", terms.join(" + "), format_factor(total)),
         total,
-    ));
+    );
     Ok(Some(total))
 }
 
@@ -442,14 +437,14 @@ fn savings(
     quality: Option<Decimal>,
 ) -> Result<(), SettleError> {
     let (msr, how) = corridor_rate(cx, &ss.corridor, false)?;
-    cx.push(Line::value(
+    cx.push_value(
         id("corridor_rate"),
         "Minimum savings rate",
         txt!(cx, "Minimum savings rate ({how}) = {}", format_rate(msr)),
         msr,
-    ));
+    );
     let corridor = cx.round.cents(money::mul(msr, benchmark, "savings corridor")?);
-    cx.push(Line::money(
+    cx.push_money(
         id("corridor"),
         "Savings corridor",
         txt!(
@@ -460,11 +455,11 @@ fn savings(
             format_money(corridor)
         ),
         corridor,
-    ));
+    );
     let mut payout = Decimal::ZERO;
     payout.rescale(2);
     if net < corridor {
-        cx.push(Line::money(
+        cx.push_money(
             id("shared_base"),
             "Savings shared",
             txt!(
@@ -474,7 +469,7 @@ fn savings(
                 format_money(corridor)
             ),
             payout,
-        ));
+        );
     } else {
         let base = match ss.sharing_base {
             SharingBase::FirstEuro => net,
@@ -492,10 +487,10 @@ fn savings(
                 )
             }
         };
-        cx.push(Line::money(id("shared_base"), "Savings shared", words, base));
+        cx.push_money(id("shared_base"), "Savings shared", words, base);
         let q = quality.unwrap_or(Decimal::ONE);
         if ss.min_quality_score > Decimal::ZERO && q < ss.min_quality_score {
-            cx.push(Line::value(
+            cx.push_value(
                 id("quality_gate"),
                 "Quality gate not met",
                 txt!(
@@ -505,7 +500,7 @@ fn savings(
                     format_factor(ss.min_quality_score)
                 ),
                 q,
-            ));
+            );
         } else {
             let (rate, words) = match ss.quality_scaling {
                 QualityScaling::None => (ss.provider_share, format_rate(ss.provider_share)),
@@ -514,23 +509,23 @@ fn savings(
                     txt!(cx, "{} x {} quality", format_rate(ss.provider_share), format_factor(q)),
                 ),
             };
-            cx.push(Line::value(
+            cx.push_value(
                 id("provider_rate"),
                 "Provider share rate",
                 txt!(cx, "Provider rate = {words} = {}", format_rate(rate)),
                 rate,
-            ));
+            );
             payout = cx.round.cents(money::mul(rate, base, "provider share")?);
-            cx.push(Line::money(
+            cx.push_money(
                 id("provider_share"),
                 "Provider share before withhold and cap",
                 txt!(cx, "Provider share = {} x {} = {}", format_rate(rate), format_money(base), format_money(payout)),
                 payout,
-            ));
+            );
             if ss.withhold > Decimal::ZERO {
                 let withheld = cx.round.cents(money::mul(ss.withhold, payout, "withhold")?);
                 let after = money::sub(payout, withheld, "provider share after withhold")?;
-                cx.push(Line::money(
+                cx.push_money(
                     id("withhold"),
                     "Withhold",
                     txt!(
@@ -541,8 +536,8 @@ fn savings(
                         format_money(withheld)
                     ),
                     withheld,
-                ));
-                cx.push(Line::money(
+                );
+                cx.push_money(
                     id("after_withhold"),
                     "Provider share after withhold",
                     txt!(
@@ -553,7 +548,7 @@ fn savings(
                         format_money(after)
                     ),
                     after,
-                ));
+                );
                 payout = after;
             }
             if let Some(cap_rate) = ss.savings_cap {
@@ -562,14 +557,14 @@ fn savings(
             }
         }
     }
-    cx.push(Line::money(
+    cx.push_money(
         id("provider_payout"),
         "Provider savings payout",
         txt!(cx, "Provider payout = {}", format_money(payout)),
         payout,
-    ));
+    );
     let keeps = money::sub(gross, payout, "payer's share of savings")?;
-    cx.push(Line::money(
+    cx.push_money(
         id("payer_keeps"),
         "Payer keeps",
         txt!(
@@ -580,7 +575,7 @@ fn savings(
             format_money(keeps)
         ),
         keeps,
-    ));
+    );
     allocate(
         cx,
         &Payout {
@@ -605,33 +600,28 @@ fn losses(
 ) -> Result<Decimal, SettleError> {
     let mut paid = Decimal::ZERO;
     paid.rescale(2);
-    cx.push(Line::money(
-        id("loss"),
-        "Loss (actual cost above benchmark)",
-        txt!(cx, "Loss = {}", format_money(loss)),
-        loss,
-    ));
+    cx.push_money(id("loss"), "Loss (actual cost above benchmark)", txt!(cx, "Loss = {}", format_money(loss)), loss);
     let Some(share) = (match ss.sided {
         Sided::TwoSided => ss.loss_share.as_ref(),
         Sided::OneSided => None,
     }) else {
-        cx.push(Line::money(
+        cx.push_money(
             id("payer_bears"),
             "Payer bears",
             txt!(cx, "One-sided: the payer bears the loss = {}", format_money(loss)),
             loss,
-        ));
+        );
         return Ok(paid);
     };
     let (mlr, how) = corridor_rate(cx, &ss.corridor, true)?;
-    cx.push(Line::value(
+    cx.push_value(
         id("loss_corridor_rate"),
         "Minimum loss rate",
         txt!(cx, "Minimum loss rate ({how}) = {}", format_rate(mlr)),
         mlr,
-    ));
+    );
     let corridor = cx.round.cents(money::mul(mlr, benchmark, "loss corridor")?);
-    cx.push(Line::money(
+    cx.push_money(
         id("loss_corridor"),
         "Loss corridor",
         txt!(
@@ -642,9 +632,9 @@ fn losses(
             format_money(corridor)
         ),
         corridor,
-    ));
+    );
     if loss < corridor {
-        cx.push(Line::money(
+        cx.push_money(
             id("shared_loss_base"),
             "Loss shared",
             txt!(
@@ -654,18 +644,13 @@ fn losses(
                 format_money(corridor)
             ),
             paid,
-        ));
+        );
     } else {
         let base = match ss.sharing_base {
             SharingBase::FirstEuro => loss,
             SharingBase::AboveCorridor => money::sub(loss, corridor, "loss above the corridor")?,
         };
-        cx.push(Line::money(
-            id("shared_loss_base"),
-            "Loss shared",
-            txt!(cx, "Loss shared = {}", format_money(base)),
-            base,
-        ));
+        cx.push_money(id("shared_loss_base"), "Loss shared", txt!(cx, "Loss shared = {}", format_money(base)), base);
         let (rate, words) = match share {
             LossShare::Fixed { rate } => (*rate, "fixed".to_string()),
             LossShare::QualityScaled { intercept, slope, min, max } => {
@@ -685,36 +670,36 @@ fn losses(
                 )
             }
         };
-        cx.push(Line::value(
+        cx.push_value(
             id("loss_rate"),
             "Provider loss rate",
             txt!(cx, "Loss rate = {words} = {}", format_rate(rate)),
             rate,
-        ));
+        );
         paid = cx.round.cents(money::mul(rate, base, "provider loss share")?);
-        cx.push(Line::money(
+        cx.push_money(
             id("provider_loss_share"),
             "Provider loss share before cap",
             txt!(cx, "Provider loss share = {} x {} = {}", format_rate(rate), format_money(base), format_money(paid)),
             paid,
-        ));
+        );
         if let Some(cap_rate) = ss.loss_cap {
             paid = apply_cap(cx, ("loss_cap", "Loss cap", "Loss cap", "loss cap"), cap_rate, benchmark, paid)?;
         }
     }
-    cx.push(Line::money(
+    cx.push_money(
         id("provider_loss"),
         "Provider pays of the loss",
         txt!(cx, "Provider pays = {}", format_money(paid)),
         paid,
-    ));
+    );
     let bears = money::sub(loss, paid, "payer's share of the loss")?;
-    cx.push(Line::money(
+    cx.push_money(
         id("payer_bears"),
         "Payer bears",
         txt!(cx, "Payer bears = {} loss - {} = {}", format_money(loss), format_money(paid), format_money(bears)),
         bears,
-    ));
+    );
     allocate(
         cx,
         &Payout {
