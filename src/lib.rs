@@ -25,5 +25,6 @@ pub mod registry;
 pub mod rules;
 pub mod settlement;
 pub mod sigs;
+pub mod simulate;
 pub mod summary;
 pub mod verify;

@@ -19,6 +19,7 @@ mod ledger_cmds;
 mod measure_cmds;
 mod party_cmds;
 mod settle_cmds;
+mod simulate_cmds;
 
 /// vereffen: one signed source of truth for outcome-based care contracts.
 #[derive(Parser, Debug)]
@@ -59,6 +60,9 @@ pub enum Command {
     Measure(measure_cmds::MeasureCmd),
     /// Compute a contract year's settlement statement from the agreed figures.
     Settle(settle_cmds::SettleCmd),
+    /// Simulate contract files before signing: Monte Carlo, sweeps,
+    /// sensitivity and variants side by side (no ledger needed).
+    Simulate(simulate_cmds::SimulateArgs),
     /// Record a signed free-text note (e.g. the minutes of a review moment).
     Note {
         /// The text.
@@ -125,6 +129,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Contract(cmd) => contract_cmds::contract(cli, cmd),
         Command::Measure(cmd) => measure_cmds::measure(cli, cmd),
         Command::Settle(args) => settle_cmds::settle(cli, args),
+        Command::Simulate(args) => simulate_cmds::simulate(cli, args),
         Command::Mandate(cmd) => contract_cmds::mandate(cli, cmd),
         Command::Note { text, contract, refs, as_key } => note(cli, text, contract.as_deref(), refs, as_key),
         Command::Audit(cmd) => audit_cmds::audit(cli, cmd),

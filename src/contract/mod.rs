@@ -20,10 +20,10 @@
 //! The format is documented, field by field, in `docs/CONTRACT-FORMAT.md`.
 
 pub(crate) mod choice;
-mod diagnostic;
+pub(crate) mod diagnostic;
 mod diff;
 mod model;
-mod parse;
+pub(crate) mod parse;
 mod render;
 mod validate;
 

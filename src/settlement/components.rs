@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::distribution::{allocate, Payout};
 use super::money::{self, format_money, format_number, format_rate};
-use super::{Ctx, Line, SettleError};
+use super::{Ctx, SettleError};
 use crate::contract::{
     AdjustmentKind, BonusBasis, Bundled, CapPer, Capitation, Direction, MissingMeasurement, PayForPerformance, Trigger,
     Unit, Volume,
@@ -37,7 +37,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
     }
     for (i, cap) in v.caps.iter().enumerate() {
         let (limit, words) = match cap.per {
-            CapPer::Year => (cap.max_quantity, format!("{} per year", format_number(cap.max_quantity))),
+            CapPer::Year => (cap.max_quantity, txt!(cx, "{} per year", format_number(cap.max_quantity))),
             CapPer::ClientMonth | CapPer::ClientYear => {
                 let Some(ind) = &cap.exposure_indicator else {
                     return Err(SettleError::InvalidFigure {
@@ -50,7 +50,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                 let what = if cap.per == CapPer::ClientMonth { "client-months" } else { "clients" };
                 (
                     money::mul(cap.max_quantity, e, "claim cap")?,
-                    format!("{} {unit} {} {what}", format_number(cap.max_quantity), format_number(e)),
+                    txt!(cx, "{} {unit} {} {what}", format_number(cap.max_quantity), format_number(e)),
                 )
             }
         };
@@ -58,30 +58,32 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
         let mut before = Vec::new();
         for act in &cap.activities {
             let Some(q) = quantity.get_mut(act.as_str()) else { continue };
-            before.push(format!("{act} {}", format_number(*q)));
+            before.push(txt!(cx, "{act} {}", format_number(*q)));
             let capped = (*q).min(remaining).max(Decimal::ZERO);
             remaining = money::sub(remaining, capped, "claim cap")?;
             *q = capped;
         }
-        cx.push(Line::value(
+        cx.push_value(
             format!("volume.cap.{}", i + 1),
-            format!("Claim cap on {}", cap.activities.join(", ")),
-            format!(
+            txt!(cx, "Claim cap on {}", cap.activities.join(", ")),
+            txt!(
+                cx,
                 "Cap = {words} = {}; claimed {}; each activity at most what the cap leaves, in the listed order",
                 format_number(limit),
                 before.join(", ")
             ),
             limit,
-        ));
+        );
     }
     for a in &v.activities {
         let q = quantity.get(a.id.as_str()).copied().unwrap_or_default();
         let base = cx.round.cents(money::mul(a.price, q, "volume amount")?);
-        let code = if a.code.is_empty() { String::new() } else { format!(" (code {})", a.code) };
-        cx.push(Line::money(
+        let code = if a.code.is_empty() { String::new() } else { txt!(cx, " (code {})", a.code) };
+        cx.push_money(
             format!("volume.{}.amount", a.id),
-            format!("{}{code}", a.name),
-            format!(
+            txt!(cx, "{}{code}", a.name),
+            txt!(
+                cx,
                 "{} {}s (after caps) x {} = {}",
                 format_number(q),
                 a.unit,
@@ -89,7 +91,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                 format_money(base)
             ),
             base,
-        ));
+        );
         let mut total = base;
         for t in cx.c.tariff_adjustments.iter().filter(|t| t.applies_to.contains(&a.id)) {
             let (on, why) = match &t.trigger {
@@ -102,7 +104,8 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                     let shown = value.map_or("missing".to_string(), format_number);
                     (
                         met == want,
-                        format!(
+                        txt!(
+                            cx,
                             "{indicator} {shown} {} target {}",
                             if met { "meets" } else { "misses" },
                             format_number(*target)
@@ -116,25 +119,26 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
             }
             let kind = if t.kind == AdjustmentKind::Surcharge { "Surcharge" } else { "Discount" };
             let formula = if on {
-                format!("{kind} ({why}) = {} x {} = {}", format_rate(t.rate), format_money(base), format_money(adj))
+                txt!(cx, "{kind} ({why}) = {} x {} = {}", format_rate(t.rate), format_money(base), format_money(adj))
             } else {
-                format!("{kind} not triggered ({why})")
+                txt!(cx, "{kind} not triggered ({why})")
             };
-            cx.push(Line::money(
+            cx.push_money(
                 format!("volume.{}.adjustment.{}", a.id, t.id),
-                format!("{kind}: {}", t.reason),
+                txt!(cx, "{kind}: {}", t.reason),
                 formula,
                 adj,
-            ));
+            );
             total = money::add(total, adj, "volume amount")?;
         }
         if let Some(max) = a.max_amount_per_year {
             if total > max {
                 let cut = money::sub(max, total, "volume maximum")?;
-                cx.push(Line::money(
+                cx.push_money(
                     format!("volume.{}.max", a.id),
                     "Yearly maximum",
-                    format!(
+                    txt!(
+                        cx,
                         "Capped at the yearly maximum {}: {} - {} = {}",
                         format_money(max),
                         format_money(max),
@@ -142,7 +146,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                         format_money(cut)
                     ),
                     cut,
-                ));
+                );
                 total = cx.round.cents(max);
             }
         }
@@ -175,21 +179,21 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
             (zero(), "not met: no bonus".to_string())
         } else {
             match b.basis {
-                BonusBasis::Fixed => (cx.round.cents(b.amount), format!("met: {}", format_money(b.amount))),
+                BonusBasis::Fixed => (cx.round.cents(b.amount), txt!(cx, "met: {}", format_money(b.amount))),
                 BonusBasis::PerMember => {
                     let (m, words) = cx.members()?;
                     let a = cx.round.cents(money::mul(b.amount, m, "bonus per member")?);
-                    (a, format!("met: {} x {words} = {}", format_money(b.amount), format_money(a)))
+                    (a, txt!(cx, "met: {} x {words} = {}", format_money(b.amount), format_money(a)))
                 }
             }
         };
         let line_id = format!("p4p.{}", b.id);
-        cx.push(Line::money(
+        cx.push_money(
             line_id.clone(),
-            format!("Bonus {}", b.id),
-            format!("{} = {shown}, target {cmp} {}: {how}", b.indicator, format_number(b.target)),
+            txt!(cx, "Bonus {}", b.id),
+            txt!(cx, "{} = {shown}, target {cmp} {}: {how}", b.indicator, format_number(b.target)),
             amount,
-        ));
+        );
         allocate(
             cx,
             &Payout {
@@ -205,43 +209,51 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
     Ok(())
 }
 
-/// Step 4: target price x episodes - actual cost, within stop-gain / stop-loss.
-pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> {
+/// The target total (target price x episodes), pushed as `bundled.target_total`.
+pub(crate) fn bundled_target(cx: &mut Ctx<'_>, b: &Bundled) -> Result<Decimal, SettleError> {
     let episodes = cx.fig_nonneg(&b.episodes_indicator)?;
     let target = cx.round.cents(money::mul(b.target_price, episodes, "bundled target total")?);
-    cx.push(Line::money(
+    cx.push_money(
         "bundled.target_total",
         "Target total",
-        format!(
+        txt!(
+            cx,
             "Target total = {} per episode x {} episodes = {}",
             format_money(b.target_price),
             format_number(episodes),
             format_money(target)
         ),
         target,
-    ));
+    );
+    Ok(target)
+}
+
+/// Step 4: target price x episodes - actual cost, within stop-gain / stop-loss.
+pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> {
+    let target = bundled_target(cx, b)?;
     let actual = cx.round.cents(cx.fig_nonneg(&b.actual_cost_indicator)?);
-    cx.push(Line::money(
+    cx.push_money(
         "bundled.actual_cost",
         "Actual cost",
-        format!("Actual cost ({}) = {}", b.actual_cost_indicator, format_money(actual)),
+        txt!(cx, "Actual cost ({}) = {}", b.actual_cost_indicator, format_money(actual)),
         actual,
-    ));
+    );
     let raw = money::sub(target, actual, "bundled result")?;
-    cx.push(Line::money(
+    cx.push_money(
         "bundled.result",
         "Result before stop-gain / stop-loss",
-        format!("Result = {} - {} = {}", format_money(target), format_money(actual), format_money(raw)),
+        txt!(cx, "Result = {} - {} = {}", format_money(target), format_money(actual), format_money(raw)),
         raw,
-    ));
+    );
     let mut result = raw;
     if raw > Decimal::ZERO {
         if let Some(r) = b.stop_gain {
             let cap = cx.round.cents(money::mul(r, target, "stop-gain")?);
-            cx.push(Line::money(
+            cx.push_money(
                 "bundled.stop_gain",
                 "Stop-gain",
-                format!(
+                txt!(
+                    cx,
                     "Stop-gain = {} x {} = {}{}",
                     format_rate(r),
                     format_money(target),
@@ -249,16 +261,17 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
                     if raw > cap { " (applies)" } else { " (not reached)" }
                 ),
                 cap,
-            ));
+            );
             result = result.min(cap);
         }
     } else if raw < Decimal::ZERO {
         if let Some(r) = b.stop_loss {
             let cap = cx.round.cents(money::mul(r, target, "stop-loss")?);
-            cx.push(Line::money(
+            cx.push_money(
                 "bundled.stop_loss",
                 "Stop-loss",
-                format!(
+                txt!(
+                    cx,
                     "Stop-loss = {} x {} = {}{}",
                     format_rate(r),
                     format_money(target),
@@ -266,16 +279,16 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
                     if -raw > cap { " (applies)" } else { " (not reached)" }
                 ),
                 cap,
-            ));
+            );
             result = result.max(-cap);
         }
     }
-    cx.push(Line::money(
+    cx.push_money(
         "bundled.settlement",
         "Bundled settlement",
-        format!("Settlement = {}", format_money(result)),
+        txt!(cx, "Settlement = {}", format_money(result)),
         result,
-    ));
+    );
     allocate(
         cx,
         &Payout {
@@ -290,42 +303,50 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
     Ok(())
 }
 
-/// Step 5: budget - actual cost, shared per risk band.
-pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), SettleError> {
+/// The population budget, pushed as `capitation.budget`.
+pub(crate) fn capitation_budget(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<Decimal, SettleError> {
     let members = cx.fig_nonneg(&cap.members_indicator)?;
     let monthly = cx.c.indicator(&cap.members_indicator).is_some_and(|i| i.unit == Unit::MemberMonths);
     let raw = money::mul(cap.amount_per_member, members, "capitation budget")?;
     let (budget, words) = if monthly {
         (
             cx.round.cents(money::div(raw, Decimal::from(12), "capitation budget")?),
-            format!("{} member-months / 12", format_number(members)),
+            txt!(cx, "{} member-months / 12", format_number(members)),
         )
     } else {
-        (cx.round.cents(raw), format!("{} members", format_number(members)))
+        (cx.round.cents(raw), txt!(cx, "{} members", format_number(members)))
     };
-    cx.push(Line::money(
+    cx.push_money(
         "capitation.budget",
         "Population budget",
-        format!(
+        txt!(
+            cx,
             "Budget = {} per member-year x {words} = {}",
             format_money(cap.amount_per_member),
             format_money(budget)
         ),
         budget,
-    ));
+    );
+    Ok(budget)
+}
+
+/// Step 5: budget - actual cost, shared per risk band.
+pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), SettleError> {
+    let budget = capitation_budget(cx, cap)?;
     let actual = cx.round.cents(cx.fig_nonneg(&cap.actual_cost_indicator)?);
-    cx.push(Line::money(
+    cx.push_money(
         "capitation.actual_cost",
         "Actual cost",
-        format!("Actual cost ({}) = {}", cap.actual_cost_indicator, format_money(actual)),
+        txt!(cx, "Actual cost ({}) = {}", cap.actual_cost_indicator, format_money(actual)),
         actual,
-    ));
+    );
     let result = money::sub(budget, actual, "capitation result")?;
     let rate = cx.round.ratio(money::div(result, budget, "capitation result rate (budget is 0)")?);
-    cx.push(Line::money(
+    cx.push_money(
         "capitation.result",
         "Result (budget - actual)",
-        format!(
+        txt!(
+            cx,
             "Result = {} - {} = {} ({} of the budget)",
             format_money(budget),
             format_money(actual),
@@ -333,7 +354,7 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
             format_rate(rate)
         ),
         result,
-    ));
+    );
     let size = result.abs();
     let gain = result > Decimal::ZERO;
     let mut provider = zero();
@@ -349,13 +370,14 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
         part.rescale(2);
         let share = cx.round.cents(money::mul(band.provider_share, part, "risk band share")?);
         let range = match band.to {
-            Some(to) => format!("{} to {}", format_rate(band.from), format_rate(to)),
-            None => format!("beyond {}", format_rate(band.from)),
+            Some(to) => txt!(cx, "{} to {}", format_rate(band.from), format_rate(to)),
+            None => txt!(cx, "beyond {}", format_rate(band.from)),
         };
-        cx.push(Line::money(
+        cx.push_money(
             format!("capitation.band.{}", i + 1),
-            format!("Risk band {range}"),
-            format!(
+            txt!(cx, "Risk band {range}"),
+            txt!(
+                cx,
                 "Band {range} of the budget ({} to {}): part {} x provider share {} = {}",
                 format_money(lo),
                 hi.map_or("open".to_string(), format_money),
@@ -364,19 +386,19 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
                 format_money(share)
             ),
             share,
-        ));
+        );
         provider = money::add(provider, share, "capitation provider result")?;
     }
     let signed = if gain { provider } else { -provider };
     let who = if gain { "Providers keep" } else { "Providers bear" };
-    cx.push(Line::money("capitation.provider_result", who, format!("{who} = {}", format_money(provider)), signed));
+    cx.push_money("capitation.provider_result", who, txt!(cx, "{who} = {}", format_money(provider)), signed);
     let payer_part = money::sub(result, signed, "capitation payer result")?;
-    cx.push(Line::money(
+    cx.push_money(
         "capitation.payer_result",
         "Payer's part of the result",
-        format!("Payer's part = {} - {} = {}", format_money(result), format_money(signed), format_money(payer_part)),
+        txt!(cx, "Payer's part = {} - {} = {}", format_money(result), format_money(signed), format_money(payer_part)),
         payer_part,
-    ));
+    );
     allocate(
         cx,
         &Payout {
@@ -400,7 +422,7 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
             continue;
         }
         let (revenue, source) = match &g.revenue_indicator {
-            Some(ind) => (cx.round.cents(cx.fig(ind)?), format!("measured ({ind})")),
+            Some(ind) => (cx.round.cents(cx.fig(ind)?), txt!(cx, "measured ({ind})")),
             None => {
                 let own = cx.lines[..end]
                     .iter()
@@ -412,25 +434,26 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
         let mut revenue = revenue;
         revenue.rescale(2);
         let n = i + 1;
-        cx.push(Line::money(
+        cx.push_money(
             format!("revenue_guarantee.{n}.revenue"),
-            format!("Revenue of {}", g.provider),
-            format!("Revenue, {source} = {}", format_money(revenue)),
+            txt!(cx, "Revenue of {}", g.provider),
+            txt!(cx, "Revenue, {source} = {}", format_money(revenue)),
             revenue,
-        ));
+        );
         let floor = cx.round.cents(g.floor);
         let top_up = money::sub(floor, revenue, "revenue top-up")?.max(zero());
-        cx.push(Line::money(
+        cx.push_money(
             format!("revenue_guarantee.{n}.top_up"),
             "Revenue guarantee top-up",
-            format!(
+            txt!(
+                cx,
                 "Top-up = max(0, {} floor - {} revenue) = {}",
                 format_money(floor),
                 format_money(revenue),
                 format_money(top_up)
             ),
             top_up,
-        ));
+        );
         allocate(
             cx,
             &Payout {

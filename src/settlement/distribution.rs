@@ -176,11 +176,11 @@ pub(crate) fn allocate(cx: &mut Ctx<'_>, p: &Payout<'_>) -> Result<Vec<(String, 
                         let key = if by_contribution {
                             let c = w.iter().find(|(q, _)| *q == part.party).map(|(_, x)| *x).unwrap_or_default();
                             let total: Decimal = w.iter().map(|(_, x)| *x).sum();
-                            format!("contribution {} of {}", format_money(c), format_money(total))
+                            txt!(cx, "contribution {} of {}", format_money(c), format_money(total))
                         } else {
                             key_words(&w, &part.party, false)
                         };
-                        format!("payer part: {key} of {}{}", format_money(p.amount), cents_words(part.extra_cents))
+                        txt!(cx, "payer part: {key} of {}{}", format_money(p.amount), cents_words(part.extra_cents))
                     };
                     (part.party, part.amount, words)
                 })
@@ -201,7 +201,8 @@ pub(crate) fn allocate(cx: &mut Ctx<'_>, p: &Payout<'_>) -> Result<Vec<(String, 
                         let words = if w.len() == 1 {
                             String::new()
                         } else {
-                            format!(
+                            txt!(
+                                cx,
                                 "provider part: {} of {}{}",
                                 key_words(&w, &part.party, by_indicator),
                                 format_money(amount),
@@ -217,13 +218,13 @@ pub(crate) fn allocate(cx: &mut Ctx<'_>, p: &Payout<'_>) -> Result<Vec<(String, 
             let words: Vec<&str> =
                 [payer_words.as_str(), provider_words.as_str()].into_iter().filter(|w| !w.is_empty()).collect();
             let formula = if words.is_empty() {
-                format!("{} = {}", p.label, format_money(part))
+                txt!(cx, "{} = {}", p.label, format_money(part))
             } else {
-                format!("{}; {} = {}", p.label, words.join("; "), format_money(part))
+                txt!(cx, "{}; {} = {}", p.label, words.join("; "), format_money(part))
             };
             cx.transfer(
                 format!("{}.{payer}.{provider}", p.id),
-                format!("{} ({payer} to {provider})", p.label),
+                txt!(cx, "{} ({payer} to {provider})", p.label),
                 formula,
                 part,
                 &payer,

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::money::{self, format_money, format_rate};
-use super::{AdvanceBalance, Ctx, Line, SettleError};
+use super::{AdvanceBalance, Ctx, SettleError};
 use crate::contract::{ImpulseKind, RemainingAtEnd};
 
 /// Settles impulse financing for the year; returns the advances still open.
@@ -42,25 +42,26 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         repay.rescale(2);
         let after = money::sub(adv.outstanding, repay, "advance balance")?;
         let n = adv.impulse;
-        cx.push(Line::money(
+        cx.push_money(
             format!("impulse.{n}.repayment_amount"),
-            format!("Repayment of the {} advance to {}", adv.year, adv.recipient),
-            format!(
+            txt!(cx, "Repayment of the {} advance to {}", adv.year, adv.recipient),
+            txt!(
+                cx,
                 "Repayment = min({} x {} savings payout, {} balance{}) = {}; balance after = {}",
                 format_rate(adv.repayment_rate),
                 format_money(payout),
                 format_money(adv.outstanding),
-                if left < payout { format!(", {} payout left", format_money(left)) } else { String::new() },
+                if left < payout { txt!(cx, ", {} payout left", format_money(left)) } else { String::new() },
                 format_money(repay),
                 format_money(after)
             ),
             repay,
-        ));
+        );
         if !repay.is_zero() {
             cx.transfer(
                 format!("impulse.{n}.repayment.{}.{}", adv.payer, adv.recipient),
-                format!("Advance repayment ({} to {})", adv.recipient, adv.payer),
-                format!("{} repays {} of the {} advance", adv.recipient, format_money(repay), adv.year),
+                txt!(cx, "Advance repayment ({} to {})", adv.recipient, adv.payer),
+                txt!(cx, "{} repays {} of the {} advance", adv.recipient, format_money(repay), adv.year),
                 -repay,
                 &adv.payer,
                 &adv.recipient,
@@ -82,8 +83,8 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         };
         cx.transfer(
             format!("impulse.{n}.{kind}.{}.{}", imp.payer, imp.recipient),
-            format!("Impulse {kind}: {}", imp.purpose),
-            format!("Impulse {kind} {year} from {} to {} = {}", imp.payer, imp.recipient, format_money(amount)),
+            txt!(cx, "Impulse {kind}: {}", imp.purpose),
+            txt!(cx, "Impulse {kind} {year} from {} to {} = {}", imp.payer, imp.recipient, format_money(amount)),
             amount,
             &imp.payer,
             &imp.recipient,
@@ -110,16 +111,16 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
             }
             let n = adv.impulse;
             match adv.remaining_at_end {
-                RemainingAtEnd::Waived => cx.push(Line::money(
+                RemainingAtEnd::Waived => cx.push_money(
                     format!("impulse.{n}.waived"),
                     "Advance balance waived at the end of the term",
-                    format!("Balance of the {} advance waived = {}", adv.year, format_money(adv.outstanding)),
+                    txt!(cx, "Balance of the {} advance waived = {}", adv.year, format_money(adv.outstanding)),
                     adv.outstanding,
-                )),
+                ),
                 RemainingAtEnd::Due => cx.transfer(
                     format!("impulse.{n}.due.{}.{}", adv.payer, adv.recipient),
-                    format!("Advance balance due at the end of the term ({} to {})", adv.recipient, adv.payer),
-                    format!("Balance of the {} advance due = {}", adv.year, format_money(adv.outstanding)),
+                    txt!(cx, "Advance balance due at the end of the term ({} to {})", adv.recipient, adv.payer),
+                    txt!(cx, "Balance of the {} advance due = {}", adv.year, format_money(adv.outstanding)),
                     -adv.outstanding,
                     &adv.payer,
                     &adv.recipient,

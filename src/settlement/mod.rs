@@ -82,6 +82,15 @@
 //! figures that explain them. `totals_by_stream` sums the transfers per
 //! funding stream; `payments` nets them per payer, provider and stream.
 
+/// Formats explanatory text (a label or formula) only when the statement is
+/// explained ([`Explain::Full`]); a quiet run gets an empty string and
+/// spends nothing on formatting.
+macro_rules! txt {
+    ($cx:expr, $($arg:tt)*) => {
+        if $cx.explain { format!($($arg)*) } else { String::new() }
+    };
+}
+
 mod components;
 pub mod cosign;
 pub mod distribution;
@@ -419,7 +428,10 @@ pub(crate) struct Ctx<'a> {
     inputs: &'a Inputs,
     pub(crate) round: Rounder,
     pub(crate) lines: Vec<Line>,
-    used: BTreeMap<FigureRef, Figure>,
+    /// The figures read, by (indicator, year): borrowed from the inputs.
+    used: BTreeMap<(&'a str, u16), &'a Figure>,
+    /// Whether labels and formulas are written ([`Explain::Full`]).
+    pub(crate) explain: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -430,13 +442,18 @@ impl<'a> Ctx<'a> {
 
     /// The figure for `indicator` in `year`; an error when missing.
     pub(crate) fn fig_in(&mut self, indicator: &str, year: u16) -> Result<Decimal, SettleError> {
-        let r = FigureRef { indicator: indicator.to_string(), year };
-        match self.inputs.get(indicator, year) {
-            Some(f) => {
-                self.used.insert(r, f.clone());
+        let inputs: &'a Inputs = self.inputs;
+        let found = if year == inputs.year {
+            inputs.figures.get_key_value(indicator)
+        } else {
+            inputs.other_years.get(&year).and_then(|m| m.get_key_value(indicator))
+        };
+        match found {
+            Some((k, f)) => {
+                self.used.insert((k.as_str(), year), f);
                 Ok(f.value)
             }
-            None => Err(SettleError::MissingFigures(vec![r])),
+            None => Err(SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }])),
         }
     }
 
@@ -457,7 +474,37 @@ impl<'a> Ctx<'a> {
         Ok(v)
     }
 
-    pub(crate) fn push(&mut self, line: Line) {
+    /// Pushes a money line; a quiet run does not even copy the label.
+    pub(crate) fn push_money(
+        &mut self,
+        id: impl Into<String>,
+        label: impl Into<String>,
+        formula: String,
+        amount: Decimal,
+    ) {
+        let label = if self.explain { label.into() } else { String::new() };
+        self.push(Line::money(id, label, formula, amount));
+    }
+
+    /// Pushes a value line; a quiet run does not even copy the label.
+    pub(crate) fn push_value(
+        &mut self,
+        id: impl Into<String>,
+        label: impl Into<String>,
+        formula: String,
+        value: Decimal,
+    ) {
+        let label = if self.explain { label.into() } else { String::new() };
+        self.push(Line::value(id, label, formula, value));
+    }
+
+    pub(crate) fn push(&mut self, mut line: Line) {
+        if !self.explain {
+            // Literal labels are not formatted but still dropped, so that a
+            // quiet line is the full line with label and formula blanked.
+            line.label = String::new();
+            line.formula = String::new();
+        }
         self.lines.push(line);
     }
 
@@ -477,7 +524,7 @@ impl<'a> Ctx<'a> {
         line.party = Some(provider.to_string());
         line.payer = Some(payer.to_string());
         line.funding = Some(funding);
-        self.lines.push(line);
+        self.push(line);
     }
 
     /// The population size in members: members as measured, member-months / 12,
@@ -489,17 +536,17 @@ impl<'a> Ctx<'a> {
         Ok(match unit {
             Some(Unit::MemberMonths) => {
                 let m = money::div(v, Decimal::from(12), "members from member-months")?;
-                (m, format!("{} member-months / 12", format_number(v)))
+                (m, txt!(self, "{} member-months / 12", format_number(v)))
             }
-            Some(Unit::Episodes) => (v, format!("{} episodes", format_number(v))),
-            _ => (v, format!("{} members", format_number(v))),
+            Some(Unit::Episodes) => (v, txt!(self, "{} episodes", format_number(v))),
+            _ => (v, txt!(self, "{} members", format_number(v))),
         })
     }
 }
 
-fn provider_key_indicators(c: &Contract) -> Vec<String> {
+fn provider_key_indicators(c: &Contract) -> Vec<&str> {
     match &c.distribution.providers.rule {
-        ProviderRule::ByIndicator { indicators } => indicators.values().cloned().collect(),
+        ProviderRule::ByIndicator { indicators } => indicators.values().map(String::as_str).collect(),
         ProviderRule::Fixed { .. } => Vec::new(),
     }
 }
@@ -508,11 +555,17 @@ fn provider_key_indicators(c: &Contract) -> Vec<String> {
 /// missing (tariff triggers; quality and bonus figures under
 /// `treat_as_not_met`) are not listed.
 pub fn required_indicators(contract: &Contract, year: u16) -> Vec<FigureRef> {
-    let c = contract;
     let mut req: BTreeSet<FigureRef> = BTreeSet::new();
-    let mut add = |id: &str, y: u16| {
+    visit_required(contract, year, &mut |id: &str, y: u16| {
         req.insert(FigureRef { indicator: id.to_string(), year: y });
-    };
+    });
+    req.into_iter().collect()
+}
+
+/// Calls `add` for every figure [`required_indicators`] lists (possibly
+/// more than once, in no particular order), without allocating.
+fn visit_required(contract: &Contract, year: u16, add: &mut dyn FnMut(&str, u16)) {
+    let c = contract;
     let strict = c.monitoring.missing_measurement == MissingMeasurement::BlockSettlement;
     let key = provider_key_indicators(c);
     let p = &c.payments;
@@ -589,12 +642,80 @@ pub fn required_indicators(contract: &Contract, year: u16) -> Vec<FigureRef> {
             }
         }
     }
-    req.into_iter().collect()
+}
+
+/// Whether a statement carries its explanatory text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Explain {
+    /// Every line has its label and formula (what `settle` shows).
+    Full,
+    /// Labels and formulas are left empty; every number (amounts, values,
+    /// parties, payments, carry, inputs used) is exactly that of
+    /// [`Explain::Full`]. For simulation, where only the numbers are read.
+    Quiet,
 }
 
 /// Settles contract year `inputs.year`, given the state carried out of the
 /// year before (or [`Carry::initial`] for the first year).
 pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Result<Statement, SettleError> {
+    settle_year_with(contract, inputs, carry, Explain::Full)
+}
+
+/// [`settle_year`], with or without the explanatory text: the same engine
+/// code computes the same numbers either way.
+pub fn settle_year_with(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    explain: Explain,
+) -> Result<Statement, SettleError> {
+    settle_year_inner(contract, inputs, carry, explain, &contract.version_hash())
+}
+
+/// The amount of a line that an input may be measured against before the
+/// year is settled: `shared_savings.benchmark`, `bundled.target_total` or
+/// `capitation.budget`, computed by the code that settles the year (none of
+/// them depends on the actual cost). `None` for any other line, or when the
+/// contract has no such component.
+pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<Option<Decimal>, SettleError> {
+    let c = contract;
+    let mut cx = Ctx {
+        c,
+        year: inputs.year,
+        inputs,
+        round: Rounder::new(c.rounding),
+        lines: Vec::new(),
+        used: BTreeMap::new(),
+        explain: false,
+    };
+    match (line, &c.payments.shared_savings, &c.payments.bundled, &c.payments.capitation) {
+        ("shared_savings.benchmark", Some(_), _, _) => shared_savings::benchmark(&mut cx).map(Some),
+        ("bundled.target_total", _, Some(b), _) => components::bundled_target(&mut cx, b).map(Some),
+        ("capitation.budget", _, _, Some(cap)) => components::capitation_budget(&mut cx, cap).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// [`settle_year_with`] for a contract whose version hash the caller has
+/// already computed (`version` must be `contract.version_hash()`): a
+/// simulation settles one contract many thousand times.
+pub fn settle_year_versioned(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    explain: Explain,
+    version: &str,
+) -> Result<Statement, SettleError> {
+    settle_year_inner(contract, inputs, carry, explain, version)
+}
+
+fn settle_year_inner(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    explain: Explain,
+    version: &str,
+) -> Result<Statement, SettleError> {
     let c = contract;
     let year = inputs.year;
     if !c.term.years().contains(&year) {
@@ -604,10 +725,14 @@ pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Resul
     if expected != year {
         return Err(SettleError::CarryOutOfOrder { expected, year });
     }
-    let missing: Vec<FigureRef> =
-        required_indicators(c, year).into_iter().filter(|r| inputs.get(&r.indicator, r.year).is_none()).collect();
+    let mut missing: BTreeSet<FigureRef> = BTreeSet::new();
+    visit_required(c, year, &mut |id: &str, y: u16| {
+        if inputs.get(id, y).is_none() {
+            missing.insert(FigureRef { indicator: id.to_string(), year: y });
+        }
+    });
     if !missing.is_empty() {
-        return Err(SettleError::MissingFigures(missing));
+        return Err(SettleError::MissingFigures(missing.into_iter().collect()));
     }
 
     let limit = Decimal::from(MAX_FIGURE);
@@ -620,7 +745,15 @@ pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Resul
         });
     }
 
-    let mut cx = Ctx { c, year, inputs, round: Rounder::new(c.rounding), lines: Vec::new(), used: BTreeMap::new() };
+    let mut cx = Ctx {
+        c,
+        year,
+        inputs,
+        round: Rounder::new(c.rounding),
+        lines: Vec::with_capacity(64),
+        used: BTreeMap::new(),
+        explain: explain == Explain::Full,
+    };
     let mut carry_out = carry.clone();
     carry_out.settled_through = Some(year);
 
@@ -652,11 +785,16 @@ pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Resul
     let inputs = cx
         .used
         .into_iter()
-        .map(|(r, f)| UsedFigure { indicator: r.indicator, year: r.year, value: f.value, source_entry: f.source_entry })
+        .map(|((indicator, year), f)| UsedFigure {
+            indicator: indicator.to_string(),
+            year,
+            value: f.value,
+            source_entry: f.source_entry.clone(),
+        })
         .collect();
     Ok(Statement {
         contract: c.id.clone(),
-        contract_version: c.version_hash(),
+        contract_version: version.to_string(),
         year,
         inputs,
         lines: cx.lines,
@@ -670,28 +808,30 @@ pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Resul
 type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, Decimal>);
 
 fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
-    let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut net: BTreeMap<(String, String, Funding), Decimal> = BTreeMap::new();
-    let mut received: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut paid: BTreeMap<String, Decimal> = BTreeMap::new();
+    // Keys borrow from the lines (same order as owned strings would give).
+    let mut totals: BTreeMap<&'static str, Decimal> = BTreeMap::new();
+    let mut net: BTreeMap<(&str, &str, Funding), Decimal> = BTreeMap::new();
+    let mut received: BTreeMap<&str, Decimal> = BTreeMap::new();
+    let mut paid: BTreeMap<&str, Decimal> = BTreeMap::new();
     for l in lines.iter().filter(|l| l.is_transfer()) {
         let (Some(amount), Some(funding), Some(to), Some(from)) = (l.amount, l.funding, &l.party, &l.payer) else {
             continue;
         };
-        let t = totals.entry(funding.to_string()).or_default();
+        let t = totals.entry(crate::contract::Choice::word(funding)).or_default();
         *t = money::add(*t, amount, "total per funding stream")?;
-        let n = net.entry((from.clone(), to.clone(), funding)).or_default();
+        let n = net.entry((from.as_str(), to.as_str(), funding)).or_default();
         *n = money::add(*n, amount, "net payment")?;
         let (gets, gives) = if amount.is_sign_negative() { (from, to) } else { (to, from) };
-        let r = received.entry(gets.clone()).or_default();
+        let r = received.entry(gets.as_str()).or_default();
         *r = money::add(*r, amount.abs(), "received by a party")?;
-        let p = paid.entry(gives.clone()).or_default();
+        let p = paid.entry(gives.as_str()).or_default();
         *p = money::add(*p, amount.abs(), "paid by a party")?;
     }
+    let totals: BTreeMap<String, Decimal> = totals.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     let mut parties = Vec::new();
     for party in &c.parties {
-        let r = received.get(&party.id).copied();
-        let p = paid.get(&party.id).copied();
+        let r = received.get(party.id.as_str()).copied();
+        let p = paid.get(party.id.as_str()).copied();
         if r.is_none() && p.is_none() {
             continue;
         }
@@ -706,7 +846,7 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
         .filter(|(_, a)| !a.is_zero())
         .map(|((payer, provider, funding), a)| {
             let (from, to) = if a.is_sign_negative() { (provider, payer) } else { (payer, provider) };
-            Payment { from, to, funding, amount: a.abs() }
+            Payment { from: from.to_string(), to: to.to_string(), funding, amount: a.abs() }
         })
         .collect();
     Ok((parties, payments, totals))
@@ -715,13 +855,36 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
 /// Settles `inputs_by_year` (one [`Inputs`] per contract year, in order from
 /// the first year), chaining the carried state; stops at the first error.
 pub fn settle_term(contract: &Contract, inputs_by_year: &[Inputs]) -> Result<Vec<Statement>, SettleError> {
+    settle_term_with(contract, inputs_by_year, Explain::Full)
+}
+
+/// [`settle_term`], with or without the explanatory text (see [`Explain`]).
+/// The contract's version hash is computed once for the whole term.
+pub fn settle_term_with(
+    contract: &Contract,
+    inputs_by_year: &[Inputs],
+    explain: Explain,
+) -> Result<Vec<Statement>, SettleError> {
+    let version = contract.version_hash();
+    settle_term_versioned(contract, inputs_by_year, explain, &version)
+}
+
+/// [`settle_term_with`] for a contract whose version hash the caller has
+/// already computed (`version` must be `contract.version_hash()`): a
+/// simulation settles one contract many thousand times.
+pub fn settle_term_versioned(
+    contract: &Contract,
+    inputs_by_year: &[Inputs],
+    explain: Explain,
+    version: &str,
+) -> Result<Vec<Statement>, SettleError> {
     if inputs_by_year.len() > MAX_TERM_YEARS {
         return Err(SettleError::TooManyYears);
     }
     let mut carry = Carry::initial(contract);
     let mut out = Vec::with_capacity(inputs_by_year.len());
     for inputs in inputs_by_year {
-        let s = settle_year(contract, inputs, &carry)?;
+        let s = settle_year_inner(contract, inputs, &carry, explain, version)?;
         carry = s.carry_out.clone();
         out.push(s);
     }

@@ -45,7 +45,7 @@ use rust_decimal::Decimal;
 use super::components::meets;
 use super::distribution::{allocate, Payout};
 use super::money::{self, format_factor, format_money, format_number, format_rate};
-use super::{Ctx, Line, SettleError};
+use super::{Ctx, SettleError};
 use crate::contract::{
     BaselineUnit, Corridor, Direction, LossShare, QualityScaling, RiskAdjustment, Scoring, SharedSavings, SharingBase,
     Sided, Trend, Unit,
@@ -71,72 +71,75 @@ fn apply_cap(
     let (line, label, formula, figure) = names;
     let cap = cx.round.cents(money::mul(cap_rate, benchmark, figure)?);
     let binding = if amount > cap { " (applies)" } else { " (not reached)" };
-    cx.push(Line::money(
+    cx.push_money(
         id(line),
         label,
-        format!(
+        txt!(
+            cx,
             "{formula} = {} x {} benchmark = {}{binding}",
             format_rate(cap_rate),
             format_money(benchmark),
             format_money(cap)
         ),
         cap,
-    ));
+    );
     Ok(amount.min(cap))
 }
 
 pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) -> Result<Decimal, SettleError> {
     let benchmark = benchmark(cx)?;
     let actual = cx.round.cents(cx.fig_nonneg(&ss.actual_cost_indicator)?);
-    cx.push(Line::money(
+    cx.push_money(
         id("actual_cost"),
         "Actual cost",
-        format!("Actual cost ({}) = {}", ss.actual_cost_indicator, format_money(actual)),
+        txt!(cx, "Actual cost ({}) = {}", ss.actual_cost_indicator, format_money(actual)),
         actual,
-    ));
+    );
     let gross = money::sub(benchmark, actual, "gross savings")?;
-    cx.push(Line::money(
+    cx.push_money(
         id("gross_savings"),
         "Gross savings",
-        format!(
+        txt!(
+            cx,
             "Gross savings = {} benchmark - {} actual = {}",
             format_money(benchmark),
             format_money(actual),
             format_money(gross)
         ),
         gross,
-    ));
+    );
     let mut carried = if ss.carry_forward_losses { carried_in } else { Decimal::ZERO };
     let mut net = gross;
     if carried > Decimal::ZERO && gross > Decimal::ZERO {
         let used = carried.min(gross);
         carried = money::sub(carried, used, "losses carried")?;
         net = money::sub(gross, used, "net savings")?;
-        cx.push(Line::money(
+        cx.push_money(
             id("losses_netted"),
             "Losses of earlier years netted",
-            format!(
+            txt!(
+                cx,
                 "Losses netted = min({} carried in, {} gross savings) = {}",
                 format_money(carried_in),
                 format_money(gross),
                 format_money(used)
             ),
             used,
-        ));
-        cx.push(Line::money(
+        );
+        cx.push_money(
             id("net_savings"),
             "Net savings",
-            format!("Net savings = {} - {} = {}", format_money(gross), format_money(used), format_money(net)),
+            txt!(cx, "Net savings = {} - {} = {}", format_money(gross), format_money(used), format_money(net)),
             net,
-        ));
+        );
     }
     let rate = cx.round.ratio(money::div(net, benchmark, "savings rate")?);
-    cx.push(Line::value(
+    cx.push_value(
         id("savings_rate"),
         "Savings rate",
-        format!("Savings rate = {} / {} = {}", format_money(net), format_money(benchmark), format_rate(rate)),
+        txt!(cx, "Savings rate = {} / {} = {}", format_money(net), format_money(benchmark), format_rate(rate)),
         rate,
-    ));
+    );
     let quality = quality_score(cx)?;
 
     if net > Decimal::ZERO {
@@ -156,18 +159,13 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
         } else {
             ("Losses carried to the next year", "netted against later savings")
         };
-        cx.push(Line::money(
-            id("losses_carried_out"),
-            label,
-            format!("{label} = {} ({words})", format_money(out)),
-            out,
-        ));
+        cx.push_money(id("losses_carried_out"), label, txt!(cx, "{label} = {} ({words})", format_money(out)), out);
         return Ok(out);
     }
     Ok(Decimal::ZERO)
 }
 
-fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
+pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     let c = cx.c;
     let Some(b) = &c.baseline else {
         return Err(SettleError::InvalidFigure {
@@ -177,7 +175,7 @@ fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     };
     let year = cx.year;
     let one = Decimal::ONE;
-    let span = format!("{}->{}", b.base_year, year);
+    let span = txt!(cx, "{}->{}", b.base_year, year);
     let (trend, words) = match &b.trend {
         Trend::FixedRate { rate } => {
             let n = year.saturating_sub(b.base_year);
@@ -186,7 +184,7 @@ fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
             for _ in 0..n {
                 f = money::mul(f, base, "trend factor")?;
             }
-            (f, format!("(1 + {})^{n}", format_rate(*rate)))
+            (f, txt!(cx, "(1 + {})^{n}", format_rate(*rate)))
         }
         Trend::RatesPerYear { rates } => {
             let mut f = one;
@@ -199,7 +197,7 @@ fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
                     });
                 };
                 f = money::mul(f, money::add(one, *r, "trend factor")?, "trend factor")?;
-                parts.push(format!("(1 + {} {y})", format_rate(*r)));
+                parts.push(txt!(cx, "(1 + {} {y})", format_rate(*r)));
             }
             (f, parts.join(" x "))
         }
@@ -209,7 +207,7 @@ fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
             for y in b.base_year.saturating_add(1)..=year {
                 let r = cx.fig_in(indicator, y)?;
                 f = money::mul(f, money::add(one, r, "trend factor")?, "trend factor")?;
-                parts.push(format!("(1 + {} {y})", format_rate(r)));
+                parts.push(txt!(cx, "(1 + {} {y})", format_rate(r)));
             }
             (f, parts.join(" x "))
         }
@@ -217,28 +215,28 @@ fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
             let now = cx.fig_in(indicator, year)?;
             let then = cx.fig_in(indicator, b.base_year)?;
             let f = money::div(now, then, "trend factor (index of the base year is 0)")?;
-            (f, format!("index {} ({year}) / {} ({})", format_number(now), format_number(then), b.base_year))
+            (f, txt!(cx, "index {} ({year}) / {} ({})", format_number(now), format_number(then), b.base_year))
         }
     };
     let trend = cx.round.ratio(trend);
-    cx.push(Line::value(
+    cx.push_value(
         id("trend_factor"),
-        format!("Trend factor {span}"),
-        format!("Trend factor {span} = {words} = {}", format_factor(trend)),
+        txt!(cx, "Trend factor {span}"),
+        txt!(cx, "Trend factor {span} = {words} = {}", format_factor(trend)),
         trend,
-    ));
+    );
     let risk = match &b.risk_adjustment {
         RiskAdjustment::None => one,
         RiskAdjustment::Fixed { factor } => *factor,
         RiskAdjustment::Measured { indicator } => cx.fig_nonneg(indicator)?,
     };
     if !matches!(b.risk_adjustment, RiskAdjustment::None) {
-        cx.push(Line::value(
+        cx.push_value(
             id("risk_factor"),
             "Risk adjustment factor",
-            format!("Risk factor = {}", format_factor(risk)),
+            txt!(cx, "Risk factor = {}", format_factor(risk)),
             risk,
-        ));
+        );
     }
     let size_id = c.population.size_indicator.clone();
     let size = cx.fig_nonneg(&size_id)?;
@@ -246,40 +244,41 @@ fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     let twelve = Decimal::from(12);
     let (size, divisor, size_words, per) = match (b.unit, unit) {
         (BaselineUnit::PerMemberYear, Some(Unit::MemberMonths)) => {
-            (size, twelve, format!("{} member-months / 12", format_number(size)), "per member-year")
+            (size, twelve, txt!(cx, "{} member-months / 12", format_number(size)), "per member-year")
         }
         (BaselineUnit::PerMemberMonth, Some(Unit::Members)) => (
             money::mul(size, twelve, "benchmark size")?,
             one,
-            format!("{} members x 12", format_number(size)),
+            txt!(cx, "{} members x 12", format_number(size)),
             "per member-month",
         ),
         (BaselineUnit::PerMemberMonth, _) => {
-            (size, one, format!("{} member-months", format_number(size)), "per member-month")
+            (size, one, txt!(cx, "{} member-months", format_number(size)), "per member-month")
         }
         (BaselineUnit::PerEpisode, _) | (_, Some(Unit::Episodes)) => {
-            (size, one, format!("{} episodes", format_number(size)), "per episode")
+            (size, one, txt!(cx, "{} episodes", format_number(size)), "per episode")
         }
-        (BaselineUnit::PerMemberYear, _) => (size, one, format!("{} members", format_number(size)), "per member-year"),
+        (BaselineUnit::PerMemberYear, _) => (size, one, txt!(cx, "{} members", format_number(size)), "per member-year"),
     };
     let raw = money::mul(money::mul(money::mul(b.cost, trend, "benchmark")?, risk, "benchmark")?, size, "benchmark")?;
     let benchmark = cx.round.cents(money::div(raw, divisor, "benchmark")?);
     let risk_words = if matches!(b.risk_adjustment, RiskAdjustment::None) {
         String::new()
     } else {
-        format!(" x {} risk", format_factor(risk))
+        txt!(cx, " x {} risk", format_factor(risk))
     };
-    cx.push(Line::money(
+    cx.push_money(
         id("benchmark"),
         "Benchmark (expected cost)",
-        format!(
+        txt!(
+            cx,
             "Benchmark = {} {per} x {} trend{risk_words} x {size_words} = {}",
             format_money(b.cost),
             format_factor(trend),
             format_money(benchmark)
         ),
         benchmark,
-    ));
+    );
     if benchmark <= Decimal::ZERO {
         return Err(SettleError::Arithmetic {
             figure: "savings rate (the benchmark is not above 0)".to_string(),
@@ -304,7 +303,8 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
                     let s = if met { Decimal::ONE } else { Decimal::ZERO };
                     (
                         s,
-                        format!(
+                        txt!(
+                            cx,
                             "{} {} target {}",
                             format_number(v),
                             if met { "meets" } else { "misses" },
@@ -317,7 +317,8 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
                         (
                             money::sub(q.threshold, v, "quality score")?,
                             q.threshold - q.target,
-                            format!(
+                            txt!(
+                                cx,
                                 "({} - {}) / ({} - {})",
                                 format_number(q.threshold),
                                 format_number(v),
@@ -329,7 +330,8 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
                         (
                             money::sub(v, q.threshold, "quality score")?,
                             q.target - q.threshold,
-                            format!(
+                            txt!(
+                                cx,
                                 "({} - {}) / ({} - {})",
                                 format_number(v),
                                 format_number(q.threshold),
@@ -340,15 +342,16 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
                     };
                     let raw = money::div(num, den, &format!("quality score of {}", ind.id))?;
                     let s = cx.round.ratio(money::clamp(raw, Decimal::ZERO, Decimal::ONE));
-                    (s, format!("{words}, within 0..1"))
+                    (s, txt!(cx, "{words}, within 0..1"))
                 }
             },
         };
         let direction = if lower { "lower is better" } else { "higher is better" };
-        cx.push(Line::value(
+        cx.push_value(
             format!("quality.{}", ind.id),
-            format!("Quality score: {}", ind.name),
-            format!(
+            txt!(cx, "Quality score: {}", ind.name),
+            txt!(
+                cx,
                 "{}: {direction}, threshold {}, target {}: {words} = {}",
                 ind.id,
                 format_number(q.threshold),
@@ -356,20 +359,20 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
                 format_factor(score)
             ),
             score,
-        ));
+        );
         total = money::add(total, money::mul(q.weight, score, "quality score")?, "quality score")?;
-        terms.push(format!("{} x {}", format_rate(q.weight), format_factor(score)));
+        terms.push(txt!(cx, "{} x {}", format_rate(q.weight), format_factor(score)));
     }
     if terms.is_empty() {
         return Ok(None);
     }
     let total = money::clamp(total, Decimal::ZERO, Decimal::ONE);
-    cx.push(Line::value(
+    cx.push_value(
         id("quality_score"),
         "Quality score",
-        format!("Quality score = {} = {}", terms.join(" + "), format_factor(total)),
+        txt!(cx, "Quality score = {} = {}", terms.join(" + "), format_factor(total)),
         total,
-    ));
+    );
     Ok(Some(total))
 }
 
@@ -392,11 +395,11 @@ fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(D
             if members <= Decimal::from(first.population) {
                 return Ok((
                     pick(first),
-                    format!("{words}, at or below the first row ({}): its rate", first.population),
+                    txt!(cx, "{words}, at or below the first row ({}): its rate", first.population),
                 ));
             }
             if members >= Decimal::from(last.population) {
-                return Ok((pick(last), format!("{words}, at or above the last row ({}): its rate", last.population)));
+                return Ok((pick(last), txt!(cx, "{words}, at or above the last row ({}): its rate", last.population)));
             }
             for w in rows.windows(2) {
                 let (a, b) = (&w[0], &w[1]);
@@ -405,7 +408,8 @@ fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(D
                     let (ra, rb) = (pick(a), pick(b));
                     let t = money::div(money::sub(members, pa, "corridor rate")?, pb - pa, "corridor rate")?;
                     let r = cx.round.ratio(money::add(ra, money::mul(rb - ra, t, "corridor rate")?, "corridor rate")?);
-                    let words = format!(
+                    let words = txt!(
+                        cx,
                         "{words} = {}: {} + ({} - {}) x ({} - {}) / ({} - {})",
                         format_number(members.round_dp(2)),
                         format_rate(ra),
@@ -433,41 +437,49 @@ fn savings(
     quality: Option<Decimal>,
 ) -> Result<(), SettleError> {
     let (msr, how) = corridor_rate(cx, &ss.corridor, false)?;
-    cx.push(Line::value(
+    cx.push_value(
         id("corridor_rate"),
         "Minimum savings rate",
-        format!("Minimum savings rate ({how}) = {}", format_rate(msr)),
+        txt!(cx, "Minimum savings rate ({how}) = {}", format_rate(msr)),
         msr,
-    ));
+    );
     let corridor = cx.round.cents(money::mul(msr, benchmark, "savings corridor")?);
-    cx.push(Line::money(
+    cx.push_money(
         id("corridor"),
         "Savings corridor",
-        format!("Corridor = {} x {} benchmark = {}", format_rate(msr), format_money(benchmark), format_money(corridor)),
+        txt!(
+            cx,
+            "Corridor = {} x {} benchmark = {}",
+            format_rate(msr),
+            format_money(benchmark),
+            format_money(corridor)
+        ),
         corridor,
-    ));
+    );
     let mut payout = Decimal::ZERO;
     payout.rescale(2);
     if net < corridor {
-        cx.push(Line::money(
+        cx.push_money(
             id("shared_base"),
             "Savings shared",
-            format!(
+            txt!(
+                cx,
                 "Savings {} are below the corridor {}: nothing is shared",
                 format_money(net),
                 format_money(corridor)
             ),
             payout,
-        ));
+        );
     } else {
         let base = match ss.sharing_base {
             SharingBase::FirstEuro => net,
             SharingBase::AboveCorridor => money::sub(net, corridor, "savings above the corridor")?,
         };
         let words = match ss.sharing_base {
-            SharingBase::FirstEuro => format!("Savings shared from the first euro = {}", format_money(base)),
+            SharingBase::FirstEuro => txt!(cx, "Savings shared from the first euro = {}", format_money(base)),
             SharingBase::AboveCorridor => {
-                format!(
+                txt!(
+                    cx,
                     "Savings above the corridor = {} - {} = {}",
                     format_money(net),
                     format_money(corridor),
@@ -475,65 +487,68 @@ fn savings(
                 )
             }
         };
-        cx.push(Line::money(id("shared_base"), "Savings shared", words, base));
+        cx.push_money(id("shared_base"), "Savings shared", words, base);
         let q = quality.unwrap_or(Decimal::ONE);
         if ss.min_quality_score > Decimal::ZERO && q < ss.min_quality_score {
-            cx.push(Line::value(
+            cx.push_value(
                 id("quality_gate"),
                 "Quality gate not met",
-                format!(
+                txt!(
+                    cx,
                     "Quality score {} is below the gate {}: no savings share",
                     format_factor(q),
                     format_factor(ss.min_quality_score)
                 ),
                 q,
-            ));
+            );
         } else {
             let (rate, words) = match ss.quality_scaling {
                 QualityScaling::None => (ss.provider_share, format_rate(ss.provider_share)),
                 QualityScaling::Proportional => (
                     money::mul(ss.provider_share, q, "provider rate")?,
-                    format!("{} x {} quality", format_rate(ss.provider_share), format_factor(q)),
+                    txt!(cx, "{} x {} quality", format_rate(ss.provider_share), format_factor(q)),
                 ),
             };
-            cx.push(Line::value(
+            cx.push_value(
                 id("provider_rate"),
                 "Provider share rate",
-                format!("Provider rate = {words} = {}", format_rate(rate)),
+                txt!(cx, "Provider rate = {words} = {}", format_rate(rate)),
                 rate,
-            ));
+            );
             payout = cx.round.cents(money::mul(rate, base, "provider share")?);
-            cx.push(Line::money(
+            cx.push_money(
                 id("provider_share"),
                 "Provider share before withhold and cap",
-                format!("Provider share = {} x {} = {}", format_rate(rate), format_money(base), format_money(payout)),
+                txt!(cx, "Provider share = {} x {} = {}", format_rate(rate), format_money(base), format_money(payout)),
                 payout,
-            ));
+            );
             if ss.withhold > Decimal::ZERO {
                 let withheld = cx.round.cents(money::mul(ss.withhold, payout, "withhold")?);
                 let after = money::sub(payout, withheld, "provider share after withhold")?;
-                cx.push(Line::money(
+                cx.push_money(
                     id("withhold"),
                     "Withhold",
-                    format!(
+                    txt!(
+                        cx,
                         "Withhold = {} x {} = {}",
                         format_rate(ss.withhold),
                         format_money(payout),
                         format_money(withheld)
                     ),
                     withheld,
-                ));
-                cx.push(Line::money(
+                );
+                cx.push_money(
                     id("after_withhold"),
                     "Provider share after withhold",
-                    format!(
+                    txt!(
+                        cx,
                         "After withhold = {} - {} = {}",
                         format_money(payout),
                         format_money(withheld),
                         format_money(after)
                     ),
                     after,
-                ));
+                );
                 payout = after;
             }
             if let Some(cap_rate) = ss.savings_cap {
@@ -542,24 +557,25 @@ fn savings(
             }
         }
     }
-    cx.push(Line::money(
+    cx.push_money(
         id("provider_payout"),
         "Provider savings payout",
-        format!("Provider payout = {}", format_money(payout)),
+        txt!(cx, "Provider payout = {}", format_money(payout)),
         payout,
-    ));
+    );
     let keeps = money::sub(gross, payout, "payer's share of savings")?;
-    cx.push(Line::money(
+    cx.push_money(
         id("payer_keeps"),
         "Payer keeps",
-        format!(
+        txt!(
+            cx,
             "Payer keeps = {} gross savings - {} payout = {}",
             format_money(gross),
             format_money(payout),
             format_money(keeps)
         ),
         keeps,
-    ));
+    );
     allocate(
         cx,
         &Payout {
@@ -584,65 +600,57 @@ fn losses(
 ) -> Result<Decimal, SettleError> {
     let mut paid = Decimal::ZERO;
     paid.rescale(2);
-    cx.push(Line::money(
-        id("loss"),
-        "Loss (actual cost above benchmark)",
-        format!("Loss = {}", format_money(loss)),
-        loss,
-    ));
+    cx.push_money(id("loss"), "Loss (actual cost above benchmark)", txt!(cx, "Loss = {}", format_money(loss)), loss);
     let Some(share) = (match ss.sided {
         Sided::TwoSided => ss.loss_share.as_ref(),
         Sided::OneSided => None,
     }) else {
-        cx.push(Line::money(
+        cx.push_money(
             id("payer_bears"),
             "Payer bears",
-            format!("One-sided: the payer bears the loss = {}", format_money(loss)),
+            txt!(cx, "One-sided: the payer bears the loss = {}", format_money(loss)),
             loss,
-        ));
+        );
         return Ok(paid);
     };
     let (mlr, how) = corridor_rate(cx, &ss.corridor, true)?;
-    cx.push(Line::value(
+    cx.push_value(
         id("loss_corridor_rate"),
         "Minimum loss rate",
-        format!("Minimum loss rate ({how}) = {}", format_rate(mlr)),
+        txt!(cx, "Minimum loss rate ({how}) = {}", format_rate(mlr)),
         mlr,
-    ));
+    );
     let corridor = cx.round.cents(money::mul(mlr, benchmark, "loss corridor")?);
-    cx.push(Line::money(
+    cx.push_money(
         id("loss_corridor"),
         "Loss corridor",
-        format!(
+        txt!(
+            cx,
             "Loss corridor = {} x {} benchmark = {}",
             format_rate(mlr),
             format_money(benchmark),
             format_money(corridor)
         ),
         corridor,
-    ));
+    );
     if loss < corridor {
-        cx.push(Line::money(
+        cx.push_money(
             id("shared_loss_base"),
             "Loss shared",
-            format!(
+            txt!(
+                cx,
                 "Loss {} is below the loss corridor {}: nothing is shared",
                 format_money(loss),
                 format_money(corridor)
             ),
             paid,
-        ));
+        );
     } else {
         let base = match ss.sharing_base {
             SharingBase::FirstEuro => loss,
             SharingBase::AboveCorridor => money::sub(loss, corridor, "loss above the corridor")?,
         };
-        cx.push(Line::money(
-            id("shared_loss_base"),
-            "Loss shared",
-            format!("Loss shared = {}", format_money(base)),
-            base,
-        ));
+        cx.push_money(id("shared_loss_base"), "Loss shared", txt!(cx, "Loss shared = {}", format_money(base)), base);
         let (rate, words) = match share {
             LossShare::Fixed { rate } => (*rate, "fixed".to_string()),
             LossShare::QualityScaled { intercept, slope, min, max } => {
@@ -650,7 +658,8 @@ fn losses(
                 let raw = money::sub(*intercept, money::mul(*slope, q, "loss rate")?, "loss rate")?;
                 (
                     money::clamp(raw, *min, *max),
-                    format!(
+                    txt!(
+                        cx,
                         "clamp({} - {} x {} quality, {}, {})",
                         format_rate(*intercept),
                         format_factor(*slope),
@@ -661,36 +670,36 @@ fn losses(
                 )
             }
         };
-        cx.push(Line::value(
+        cx.push_value(
             id("loss_rate"),
             "Provider loss rate",
-            format!("Loss rate = {words} = {}", format_rate(rate)),
+            txt!(cx, "Loss rate = {words} = {}", format_rate(rate)),
             rate,
-        ));
+        );
         paid = cx.round.cents(money::mul(rate, base, "provider loss share")?);
-        cx.push(Line::money(
+        cx.push_money(
             id("provider_loss_share"),
             "Provider loss share before cap",
-            format!("Provider loss share = {} x {} = {}", format_rate(rate), format_money(base), format_money(paid)),
+            txt!(cx, "Provider loss share = {} x {} = {}", format_rate(rate), format_money(base), format_money(paid)),
             paid,
-        ));
+        );
         if let Some(cap_rate) = ss.loss_cap {
             paid = apply_cap(cx, ("loss_cap", "Loss cap", "Loss cap", "loss cap"), cap_rate, benchmark, paid)?;
         }
     }
-    cx.push(Line::money(
+    cx.push_money(
         id("provider_loss"),
         "Provider pays of the loss",
-        format!("Provider pays = {}", format_money(paid)),
+        txt!(cx, "Provider pays = {}", format_money(paid)),
         paid,
-    ));
+    );
     let bears = money::sub(loss, paid, "payer's share of the loss")?;
-    cx.push(Line::money(
+    cx.push_money(
         id("payer_bears"),
         "Payer bears",
-        format!("Payer bears = {} loss - {} = {}", format_money(loss), format_money(paid), format_money(bears)),
+        txt!(cx, "Payer bears = {} loss - {} = {}", format_money(loss), format_money(paid), format_money(bears)),
         bears,
-    ));
+    );
     allocate(
         cx,
         &Payout {

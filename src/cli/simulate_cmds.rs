@@ -1,0 +1,568 @@
+//! `vereffen simulate`: contract files under scenarios, before signing.
+//! No ledger is needed. All computation is in `vereffen::simulate`; this
+//! file reads files, prints tables and writes the output directory (built
+//! in a temporary directory next to it, renamed into place when complete).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use rust_decimal::Decimal;
+
+use vereffen::contract::{self, Role};
+use vereffen::simulate::charts::{self, Chart};
+use vereffen::simulate::{self, scenarios, Model, Outcome, Variant, VariantStats, COMPONENTS};
+
+use super::Cli;
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Contract files: one, or several variants to compare on the same scenarios.
+    #[arg(required = true)]
+    contracts: Vec<PathBuf>,
+    /// The scenarios file (docs/SIMULATION.md).
+    #[arg(long)]
+    scenarios: PathBuf,
+    /// Monte Carlo runs (default: the file's, else 10,000).
+    #[arg(long)]
+    runs: Option<u64>,
+    /// Seed (default: the file's, else 1). The same seed gives the same output.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write CSV files and charts to this directory (must not exist, or be empty).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+fn money(cents: i64) -> String {
+    Decimal::new(cents, 2).to_string()
+}
+
+fn eur(x: f64) -> String {
+    let neg = x < 0.0;
+    let s = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if neg && out != "0" {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn variant_names(paths: &[PathBuf]) -> Vec<String> {
+    let stems: Vec<String> =
+        paths.iter().map(|p| p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()).collect();
+    stems
+        .iter()
+        .enumerate()
+        .map(|(i, s)| if stems.iter().filter(|t| *t == s).count() > 1 { format!("{s}-{}", i + 1) } else { s.clone() })
+        .collect()
+}
+
+/// The model from the arguments (contracts checked, scenarios read and joined).
+pub fn load(contracts: &[PathBuf], scenarios_file: &Path) -> Result<Model> {
+    let mut variants = Vec::new();
+    for (path, name) in contracts.iter().zip(variant_names(contracts)) {
+        let c = contract::check_file(path)
+            .map_err(|d| anyhow!("{}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")))?;
+        variants.push(Variant::new(&name, c));
+    }
+    let s = scenarios::read_file(scenarios_file)
+        .map_err(|d| anyhow!("{}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")))?;
+    Model::new(s, variants).map_err(|e| anyhow!("{e}"))
+}
+
+pub fn simulate(_cli: &Cli, a: &SimulateArgs) -> Result<i32> {
+    let model = load(&a.contracts, &a.scenarios)?;
+    let runs = a.runs.or(model.scenarios.runs).unwrap_or(10_000);
+    if runs == 0 || runs > simulate::MAX_RUNS {
+        bail!("--runs must be between 1 and {}", simulate::MAX_RUNS);
+    }
+    let seed = a.seed.or(model.scenarios.seed).unwrap_or(1);
+    let pool = {
+        let mut b = rayon::ThreadPoolBuilder::new();
+        if let Some(t) = a.threads {
+            b = b.num_threads(t.max(1));
+        }
+        b.build().context("cannot start threads")?
+    };
+    // Refuse an unusable output directory before any work.
+    let staging = match &a.out {
+        Some(out) => Some(staging_dir(out)?),
+        None => None,
+    };
+    let result = pool.install(|| run(&model, runs, seed, staging.as_ref().map(|t| t.path())));
+    let (stats, sweep, tornado) = result?;
+    print_tables(&model, &stats, runs, seed);
+    if let Some(sw) = &sweep {
+        print_sweep(&model, sw);
+    }
+    if let Some(t) = &tornado {
+        print_tornado(&model, t);
+    }
+    if let (Some(tmp), Some(out)) = (staging, &a.out) {
+        let tmp = tmp.keep();
+        if out.exists() {
+            std::fs::remove_dir(out)
+                .with_context(|| format!("cannot replace the empty directory {}", out.display()))?;
+        }
+        std::fs::rename(&tmp, out).with_context(|| format!("cannot move the results into {}", out.display()))?;
+        println!("wrote {}", out.display());
+    }
+    Ok(0)
+}
+
+fn staging_dir(out: &Path) -> Result<tempfile::TempDir> {
+    if out.exists() {
+        let empty = out.is_dir() && std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !empty {
+            bail!("{} exists and is not an empty directory; give a new directory for --out", out.display());
+        }
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".vereffen-simulate-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("cannot create a directory in {}", parent.display()))
+}
+
+type Tornado = (Vec<Outcome>, Vec<(usize, Vec<Outcome>, Vec<Outcome>)>);
+
+#[allow(clippy::type_complexity)]
+fn run(
+    model: &Model,
+    runs: u64,
+    seed: u64,
+    dir: Option<&Path>,
+) -> Result<(Vec<VariantStats>, Option<Vec<Vec<Outcome>>>, Option<Tornado>)> {
+    let bar = if super::stderr_is_terminal() {
+        let b = indicatif::ProgressBar::new(runs);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs {per_sec} eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut writers = match dir {
+        Some(d) => Some(RunWriters::new(d, model)?),
+        None => None,
+    };
+    let mut write_err: Option<std::io::Error> = None;
+    let stats = model
+        .monte_carlo(runs, seed, &|done| bar.set_position(done), &mut |r| {
+            if let (Some(w), None) = (writers.as_mut(), &write_err) {
+                if let Err(e) = w.run(model, r) {
+                    write_err = Some(e);
+                }
+            }
+        })
+        .map_err(|e| anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    if let Some(e) = write_err {
+        return Err(e).context("cannot write runs.csv");
+    }
+    if let Some(w) = writers {
+        w.finish().context("cannot write runs.csv")?;
+    }
+    let sweep = if model.scenarios.sweep.is_empty() { None } else { Some(model.sweep().map_err(|e| anyhow!("{e}"))?) };
+    let tornado = if model.scenarios.inputs.iter().any(|i| i.is_random()) {
+        Some(model.tornado().map_err(|e| anyhow!("{e}"))?)
+    } else {
+        None
+    };
+    if let Some(d) = dir {
+        write_summary(d, &stats).context("cannot write summary.csv")?;
+        if let Some(sw) = &sweep {
+            write_sweep(d, model, sw).context("cannot write sweep.csv")?;
+        }
+        if let Some(t) = &tornado {
+            write_tornado(d, model, t).context("cannot write tornado.csv")?;
+        }
+        write_charts(d, model, &stats, sweep.as_deref(), tornado.as_ref()).map_err(|e| anyhow!(e))?;
+    }
+    Ok((stats, sweep, tornado))
+}
+
+struct RunWriters {
+    runs: BufWriter<File>,
+    inputs: BufWriter<File>,
+}
+
+impl RunWriters {
+    fn new(dir: &Path, m: &Model) -> std::io::Result<RunWriters> {
+        let mut runs = BufWriter::new(File::create(dir.join("runs.csv"))?);
+        writeln!(runs, "variant,run,period,party,net,{}", COMPONENTS.join(","))?;
+        let mut inputs = BufWriter::new(File::create(dir.join("inputs.csv"))?);
+        let ids: Vec<&str> = m.scenarios.inputs.iter().map(|i| i.id.as_str()).collect();
+        writeln!(inputs, "run,year,{}", ids.join(","))?;
+        Ok(RunWriters { runs, inputs })
+    }
+
+    fn run(&mut self, m: &Model, r: &simulate::Run<'_>) -> std::io::Result<()> {
+        let ny = m.years.len();
+        for (j, y) in m.years.iter().enumerate() {
+            write!(self.inputs, "{},{y}", r.run)?;
+            for i in 0..m.scenarios.inputs.len() {
+                write!(self.inputs, ",{}", r.point[i * ny + j])?;
+            }
+            writeln!(self.inputs)?;
+        }
+        for (v, o) in r.outcomes.iter().enumerate() {
+            let var = &m.variants[v];
+            let c = &var.contract;
+            let np = m.variants[v].parties.len();
+            let periods: Vec<String> = c.term.years().map(|y| y.to_string()).chain(["term".to_string()]).collect();
+            for (k, period) in periods.iter().enumerate() {
+                for (p, party) in m.variants[v].parties.iter().enumerate() {
+                    write!(self.runs, "{},{},{period},{},{}", var.name, r.run, party.id, money(o.nets[k * np + p]))?;
+                    for ci in 0..COMPONENTS.len() {
+                        write!(self.runs, ",{}", money(o.components[(k * np + p) * COMPONENTS.len() + ci]))?;
+                    }
+                    writeln!(self.runs)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        self.runs.flush()?;
+        self.inputs.flush()
+    }
+}
+
+fn write_summary(dir: &Path, stats: &[VariantStats]) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(dir.join("summary.csv"))?);
+    let comps: Vec<String> = COMPONENTS.iter().map(|c| format!("expected_{c}")).collect();
+    writeln!(w, "variant,party,role,period,mean,p5,p25,p50,p75,p95,p_loss,worst,best,{}", comps.join(","))?;
+    for v in stats {
+        for (k, period) in v.periods.iter().enumerate() {
+            for (p, (party, role)) in v.parties.iter().enumerate() {
+                let s = v.get(k, p);
+                write!(
+                    w,
+                    "{},{party},{role},{period},{:.2},{:.2},{:.2},{:.2},{:.2},{:.2},{:.4},{:.2},{:.2}",
+                    v.variant, s.mean, s.p5, s.p25, s.p50, s.p75, s.p95, s.p_loss, s.worst, s.best
+                )?;
+                for c in s.components {
+                    write!(w, ",{c:.2}")?;
+                }
+                writeln!(w)?;
+            }
+        }
+    }
+    w.flush()
+}
+
+fn axis_name(m: &Model, axis: usize) -> String {
+    let a = &m.scenarios.sweep[axis];
+    let i = &m.scenarios.inputs[a.input];
+    match &i.base {
+        scenarios::Base::Absolute => i.id.clone(),
+        _ => format!("{} change", i.id),
+    }
+}
+
+fn write_sweep(dir: &Path, m: &Model, sw: &[Vec<Outcome>]) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(dir.join("sweep.csv"))?);
+    let y_name = if m.scenarios.sweep.len() > 1 { axis_name(m, 1) } else { "y".to_string() };
+    writeln!(w, "variant,{},{},period,party,net", axis_name(m, 0), y_name)?;
+    for ((x, y), outs) in m.sweep_points().iter().zip(sw) {
+        for (v, o) in outs.iter().enumerate() {
+            let c = &m.variants[v].contract;
+            let np = m.variants[v].parties.len();
+            let periods: Vec<String> = c.term.years().map(|y| y.to_string()).chain(["term".to_string()]).collect();
+            for (k, period) in periods.iter().enumerate() {
+                for (p, party) in m.variants[v].parties.iter().enumerate() {
+                    let y = y.map(|y| y.to_string()).unwrap_or_default();
+                    writeln!(w, "{},{x},{y},{period},{},{}", m.variants[v].name, party.id, money(o.nets[k * np + p]))?;
+                }
+            }
+        }
+    }
+    w.flush()
+}
+
+fn term_net(m: &Model, v: usize, o: &Outcome, p: usize) -> i64 {
+    let np = m.variants[v].parties.len();
+    o.nets[(m.periods(v) - 1) * np + p]
+}
+
+fn write_tornado(dir: &Path, m: &Model, t: &Tornado) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(dir.join("tornado.csv"))?);
+    writeln!(w, "variant,party,input,term_net_at_p5,term_net_central,term_net_at_p95")?;
+    let (base, bars) = t;
+    for v in 0..m.variants.len() {
+        for (p, party) in m.variants[v].parties.iter().enumerate() {
+            for (i, lo, hi) in bars {
+                writeln!(
+                    w,
+                    "{},{},{},{},{},{}",
+                    m.variants[v].name,
+                    party.id,
+                    m.scenarios.inputs[*i].id,
+                    money(term_net(m, v, &lo[v], p)),
+                    money(term_net(m, v, &base[v], p)),
+                    money(term_net(m, v, &hi[v], p))
+                )?;
+            }
+        }
+    }
+    w.flush()
+}
+
+fn first_provider(m: &Model, v: usize) -> usize {
+    m.variants[v].parties.iter().position(|p| p.role == Role::Provider).unwrap_or(0)
+}
+
+fn write_charts(
+    dir: &Path,
+    m: &Model,
+    stats: &[VariantStats],
+    sweep: Option<&[Vec<Outcome>]>,
+    tornado: Option<&Tornado>,
+) -> Result<(), String> {
+    for (v, s) in stats.iter().enumerate() {
+        let ny = s.periods.len() - 1;
+        let parties = s
+            .parties
+            .iter()
+            .enumerate()
+            .map(|(p, (id, role))| {
+                let boxes = (0..ny)
+                    .map(|k| {
+                        let x = s.get(k, p);
+                        [x.p5, x.p25, x.p50, x.p75, x.p95]
+                    })
+                    .collect();
+                (format!("{id} ({role})"), boxes)
+            })
+            .collect();
+        let chart = Chart::Boxes {
+            title: format!("Net result per year (P5, P25, median, P75, P95): {}", s.variant),
+            years: s.periods[..ny].to_vec(),
+            parties,
+        };
+        charts::write(dir, &format!("distribution-{}", s.variant), &chart)?;
+
+        if let Some(sw) = sweep {
+            let pts = m.sweep_points();
+            let x = |d: &Decimal| d.to_string().parse::<f64>().unwrap_or(0.0);
+            let series: Vec<(String, Vec<(f64, f64)>)> = if m.scenarios.sweep.len() == 1 {
+                m.variants[v]
+                    .parties
+                    .iter()
+                    .enumerate()
+                    .map(|(p, party)| {
+                        let line = pts
+                            .iter()
+                            .zip(sw)
+                            .map(|((px, _), o)| (x(px), term_net(m, v, &o[v], p) as f64 / 100.0))
+                            .collect();
+                        (party.id.clone(), line)
+                    })
+                    .collect()
+            } else {
+                let p = first_provider(m, v);
+                m.scenarios.sweep[1]
+                    .values
+                    .iter()
+                    .map(|yv| {
+                        let line = pts
+                            .iter()
+                            .zip(sw)
+                            .filter(|((_, py), _)| *py == Some(*yv))
+                            .map(|((px, _), o)| (x(px), term_net(m, v, &o[v], p) as f64 / 100.0))
+                            .collect();
+                        (format!("{} = {yv}", axis_name(m, 1)), line)
+                    })
+                    .collect()
+            };
+            let who = if m.scenarios.sweep.len() == 1 {
+                "each party".to_string()
+            } else {
+                m.variants[v].parties[first_provider(m, v)].id.clone()
+            };
+            let chart = Chart::Lines {
+                title: format!("Result over the term of {who} along {}", axis_name(m, 0)),
+                x_label: axis_name(m, 0),
+                series,
+            };
+            charts::write(dir, &format!("sweep-{}", s.variant), &chart)?;
+        }
+        if let Some((base, bars)) = tornado {
+            let p = first_provider(m, v);
+            let mut rows: Vec<(String, f64, f64)> = bars
+                .iter()
+                .map(|(i, lo, hi)| {
+                    (
+                        m.scenarios.inputs[*i].id.clone(),
+                        term_net(m, v, &lo[v], p) as f64 / 100.0,
+                        term_net(m, v, &hi[v], p) as f64 / 100.0,
+                    )
+                })
+                .collect();
+            rows.sort_by(|a, b| (b.2 - b.1).abs().total_cmp(&(a.2 - a.1).abs()).then(a.0.cmp(&b.0)));
+            let chart = Chart::Tornado {
+                title: format!("What moves {}'s result over the term most", m.variants[v].parties[p].id),
+                base: term_net(m, v, &base[v], p) as f64 / 100.0,
+                bars: rows,
+            };
+            charts::write(dir, &format!("tornado-{}", s.variant), &chart)?;
+        }
+    }
+    Ok(())
+}
+
+fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) {
+    println!("Monte Carlo: {runs} runs, seed {seed}; results in EUR (net = received - paid)");
+    for s in stats {
+        println!();
+        println!(
+            "== {} ({})",
+            s.variant,
+            m.variants.iter().find(|v| v.name == s.variant).map(|v| v.contract.id.as_str()).unwrap_or("")
+        );
+        println!(
+            "{:<22} {:>6} {:>14} {:>14} {:>14} {:>14} {:>7} {:>14}",
+            "party", "period", "mean", "P5", "P50", "P95", "P(loss)", "worst"
+        );
+        for (p, (party, _)) in s.parties.iter().enumerate() {
+            for (k, period) in s.periods.iter().enumerate() {
+                let x = s.get(k, p);
+                println!(
+                    "{:<22} {:>6} {:>14} {:>14} {:>14} {:>14} {:>6.1}% {:>14}",
+                    party,
+                    period,
+                    eur(x.mean),
+                    eur(x.p5),
+                    eur(x.p50),
+                    eur(x.p95),
+                    x.p_loss * 100.0,
+                    eur(x.worst)
+                );
+            }
+        }
+        println!("expected value per component over the term:");
+        let term = s.periods.len() - 1;
+        for (p, (party, _)) in s.parties.iter().enumerate() {
+            let x = s.get(term, p);
+            let parts: Vec<String> = COMPONENTS
+                .iter()
+                .zip(x.components)
+                .filter(|(_, v)| *v != 0.0)
+                .map(|(c, v)| format!("{c} {}", eur(v)))
+                .collect();
+            println!("  {:<20} {}", party, if parts.is_empty() { "-".to_string() } else { parts.join(", ") });
+        }
+    }
+    if stats.len() > 1 {
+        println!();
+        println!("== comparison over the term (same draws for every variant)");
+        let mut parties: Vec<&str> = Vec::new();
+        for s in stats {
+            for (p, _) in &s.parties {
+                if !parties.contains(&p.as_str()) {
+                    parties.push(p);
+                }
+            }
+        }
+        print!("{:<22} {:<10}", "party", "");
+        for s in stats {
+            print!(" {:>18}", truncate(&s.variant, 18));
+        }
+        println!();
+        for party in parties {
+            for (label, f) in [
+                ("mean", (|x: &simulate::Stats| eur(x.mean)) as fn(&simulate::Stats) -> String),
+                ("P5", |x| eur(x.p5)),
+                ("P95", |x| eur(x.p95)),
+                ("P(loss)", |x| format!("{:.1}%", x.p_loss * 100.0)),
+            ] {
+                print!("{:<22} {:<10}", party, label);
+                for s in stats {
+                    let cell = s
+                        .parties
+                        .iter()
+                        .position(|(p, _)| p == party)
+                        .map(|p| f(s.get(s.periods.len() - 1, p)))
+                        .unwrap_or_else(|| "-".to_string());
+                    print!(" {cell:>18}");
+                }
+                println!();
+            }
+        }
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n).collect()
+    }
+}
+
+fn print_sweep(m: &Model, sw: &[Vec<Outcome>]) {
+    println!();
+    println!("== sweep: result over the term, other inputs at their central values");
+    for v in 0..m.variants.len() {
+        print!("{:<12} {:<10}", truncate(&m.variants[v].name, 12), truncate(&axis_name(m, 0), 10));
+        if m.scenarios.sweep.len() > 1 {
+            print!(" {:<10}", truncate(&axis_name(m, 1), 10));
+        }
+        for party in &m.variants[v].parties {
+            print!(" {:>16}", truncate(&party.id, 16));
+        }
+        println!();
+        for ((x, y), o) in m.sweep_points().iter().zip(sw) {
+            print!("{:<12} {:<10}", "", x.to_string());
+            if let Some(y) = y {
+                print!(" {:<10}", y.to_string());
+            }
+            for p in 0..m.variants[v].parties.len() {
+                print!(" {:>16}", eur(term_net(m, v, &o[v], p) as f64 / 100.0));
+            }
+            println!();
+        }
+    }
+}
+
+fn print_tornado(m: &Model, t: &Tornado) {
+    let (base, bars) = t;
+    println!();
+    println!("== sensitivity: first provider's result over the term, each input at its P5 / P95");
+    for v in 0..m.variants.len() {
+        let p = first_provider(m, v);
+        println!(
+            "{} ({}): central {}",
+            m.variants[v].name,
+            m.variants[v].parties[p].id,
+            eur(term_net(m, v, &base[v], p) as f64 / 100.0)
+        );
+        for (i, lo, hi) in bars {
+            println!(
+                "  {:<24} {:>16} {:>16}",
+                m.scenarios.inputs[*i].id,
+                eur(term_net(m, v, &lo[v], p) as f64 / 100.0),
+                eur(term_net(m, v, &hi[v], p) as f64 / 100.0)
+            );
+        }
+    }
+}
