@@ -36,8 +36,8 @@
 //! * **time out of order**: an entry whose claimed time is more than
 //!   [`CLOCK_SKEW_SECS`] earlier than the claimed time of an entry it
 //!   references (the reference proves the other entry existed first), or more
-//!   than [`CLOCK_SKEW_SECS`] earlier than the previous entry by the same
-//!   party in this copy's journal order; also an entry whose claimed time is
+//!   than [`CLOCK_SKEW_SECS`] earlier than the entry by the same party just
+//!   before it in this copy's journal order (with a readable time); also an entry whose claimed time is
 //!   not an RFC 3339 time;
 //! * **key used after revocation**: an entry signed with a key whose
 //!   revocation's claimed time is earlier than the entry's claimed time
@@ -776,7 +776,7 @@ fn contract(
             anomalies.push(Anomaly {
                 kind: AnomalyKind::SettlementConflict,
                 subject: format!("{id} {}", ys.year),
-                entry: ys.settled.clone(),
+                entry: None,
                 detail: c.clone(),
             });
         }
@@ -951,9 +951,7 @@ fn times(all: &[(u64, Entry)], by_id: &BTreeMap<EntryId, &Entry>, anomalies: &mu
                 });
             }
         }
-        if last_by_party.get(party).is_none_or(|(pt, _)| t > *pt) {
-            last_by_party.insert(party, (t, e));
-        }
+        last_by_party.insert(party, (t, e));
     }
 }
 

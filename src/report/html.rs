@@ -59,6 +59,10 @@ dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; word-break: break-al
 .anomalies.none { border-color: var(--ok); background: var(--okbg); }
 .tag { display: inline-block; border: 1px solid currentColor; border-radius: 3px; padding: 0 .35em; font-size: 8.5pt; white-space: nowrap; }
 section.contract { border-top: 1px solid var(--line); }
+h4.settlement { font-size: 11.5pt; text-transform: none; letter-spacing: 0; color: var(--ink); border-bottom: 1px solid var(--line); margin-top: 1.4em; }
+table.statement th { width: 9em; white-space: nowrap; }
+table.payments, table.net { width: auto; min-width: 55%; }
+td code { white-space: nowrap; }
 nav ol { margin: .3em 0; columns: 2; }
 @media print {
   body { margin: 0; max-width: none; padding: 0; font-size: 9.5pt; }
@@ -70,7 +74,6 @@ nav ol { margin: .3em 0; columns: 2; }
   section.contract, #checkpoints { break-before: page; page-break-before: always; }
   nav { display: none; }
   a { color: inherit; text-decoration: none; }
-  code[title] { }
 }
 "#;
 
