@@ -494,15 +494,22 @@ pub fn build(ledger: &Ledger) -> Result<Report, ReportError> {
             finding: ev.finding.as_str().to_string(),
             report: ev.report(),
         };
+        // The entry recording this evidence, if it was recorded (rather
+        // than seen among recorded checkpoints).
+        let payload = ev.payload();
+        let recorded = all.iter().find(|(_, e)| e.kind() == audit::KIND_EQUIVOCATION && e.body().payload == payload);
+        let (a, b) = (&ev.first.checkpoint, &ev.second.checkpoint);
         anomalies.push(Anomaly {
             kind: AnomalyKind::Equivocation,
             subject: report.origin.clone(),
-            entry: None,
+            entry: recorded.map(|(_, e)| e.id().to_hex()),
             detail: format!(
-                "{}: two signed checkpoints of sizes {} and {} cannot both be true",
+                "{}: the keeper signed a tree of size {} with root {} and a tree of size {} with root {}; they cannot both be this copy's history",
                 report.finding,
-                ev.first.checkpoint.size(),
-                ev.second.checkpoint.size()
+                a.size(),
+                short(&hex(a.root())),
+                b.size(),
+                short(&hex(b.root()))
             ),
         });
         equivocations.push(report);

@@ -1,7 +1,8 @@
 //! `vereffen audit report`: the report of the demo ledger (with checkpoints
 //! and witness cosignatures) is a golden JSON file; the report of that
-//! ledger after a correction after settlement, a dispute, a backdated note
-//! and a key used after its revocation is a second golden file, with every
+//! ledger after a correction after settlement, a dispute, a backdated note,
+//! a key used after its revocation and a forked copy caught by its witness
+//! is a second golden file, with every
 //! anomaly listed first; the HTML escapes every string from the ledger and
 //! renders in headless Chromium.
 //!
@@ -139,6 +140,21 @@ fn add_anomalies(d: &Path) {
     );
 }
 
+/// The hospital forks its copy after its first checkpoint; the insurer
+/// cosigns the honest branch's next checkpoint and then sees the fork's
+/// checkpoint of the same size with another root: recorded evidence.
+fn add_equivocation(d: &Path) {
+    copy_dir(&d.join(ZH), &d.join("demo/fork"));
+    ok(d, &["--ledger", ZH, "note", "--text", "admissions fell by 30%", "--as", &key("ziekenhuis")]);
+    ok(d, &["--ledger", "demo/fork", "note", "--text", "admissions fell by 10%", "--as", &key("ziekenhuis")]);
+    ok(d, &["--ledger", ZH, "audit", "checkpoint", "--as", &key("ziekenhuis"), "--out", "cp-zh-2"]);
+    ok(d, &["--ledger", "demo/fork", "audit", "checkpoint", "--as", &key("ziekenhuis"), "--out", "cp-fork"]);
+    ok(d, &["--ledger", ZH, "audit", "consistency", "cp-zh", "cp-zh-2", "--out", "p12"]);
+    ok(d, &["--ledger", VZ, "audit", "witness", "cp-zh-2", "--proof", "p12", "--as", &key("verzekeraar")]);
+    let (code, _, err) = run(d, &["--ledger", VZ, "audit", "witness", "cp-fork", "--as", &key("verzekeraar")]);
+    assert_eq!(code, 3, "{err}");
+}
+
 fn report(d: &Path, format: &str) -> String {
     ok(d, &["--ledger", VZ, "audit", "report", "--format", format])
 }
@@ -234,12 +250,14 @@ fn anomalies_are_listed_first_and_escaped() {
     let d = tmp.path();
     demo_with_checkpoints(d);
     add_anomalies(d);
+    add_equivocation(d);
     let json = report(d, "json");
     golden("demo-anomalies.json", &json);
 
     let r: Value = serde_json::from_str(&json).unwrap();
     let k = kinds(&r);
     for expected in [
+        "equivocation",
         "key_used_after_revocation",
         "correction_after_settlement",
         "settlement_conflict",
@@ -283,6 +301,11 @@ fn anomalies_are_listed_first_and_escaped() {
     let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} missing"));
     assert!(at("correction after settlement") < at("id=\"parties\""));
     assert!(at("key used after revocation") < at("correction after settlement"));
+    assert!(at("equivocation</td>") < at("key used after revocation"));
+    assert!(
+        html.contains("class=\"bad\">vereffen/demo-copd-achterhoek/ziekenhuis: same_size_different_root"),
+        "evidence section"
+    );
 }
 
 /// Chromium, if installed (CI installs it; without it, under `CI` this fails).
