@@ -373,8 +373,8 @@ pub struct StatementReport {
     pub replay: String,
     /// Payments (from, to, funding, amount).
     pub payments: Vec<Payment>,
-    /// Net per party (party, net).
-    pub net: Vec<(String, String)>,
+    /// Net amount per party (received minus paid).
+    pub net: Vec<NetAmount>,
 }
 
 /// A party's signature on a statement.
@@ -403,6 +403,24 @@ pub struct Payment {
     pub amount: String,
 }
 
+/// A party's net amount in a statement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetAmount {
+    /// Party.
+    pub party: String,
+    /// Net amount in euro, as written (negative: the party pays).
+    pub net: String,
+}
+
+/// A witness cosignature of a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CosignatureReport {
+    /// Witness key name (`<party>/<fingerprint>`).
+    pub witness: String,
+    /// The time the witness claims, RFC 3339.
+    pub time: String,
+}
+
 /// A copy's latest checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckpointReport {
@@ -414,8 +432,8 @@ pub struct CheckpointReport {
     pub root: String,
     /// Distinct checkpoints of this origin recorded.
     pub checkpoints: usize,
-    /// Verified cosignatures: witness key name and claimed time.
-    pub cosignatures: Vec<(String, String)>,
+    /// Verified cosignatures.
+    pub cosignatures: Vec<CosignatureReport>,
     /// The signed note as text.
     pub note: String,
 }
@@ -435,8 +453,9 @@ fn hex(h: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(h)
 }
 
+/// The first 12 characters (ids and hashes are hex; never panics on other text).
 fn short(h: &str) -> &str {
-    &h[..12.min(h.len())]
+    h.char_indices().nth(12).map_or(h, |(i, _)| &h[..i])
 }
 
 fn parse_time(t: &str) -> Option<OffsetDateTime> {
@@ -483,7 +502,11 @@ pub fn build(ledger: &Ledger) -> Result<Report, ReportError> {
             size: s.latest.checkpoint.size(),
             root: hex(s.latest.checkpoint.root()),
             checkpoints: s.checkpoints,
-            cosignatures: s.cosignatures.iter().map(|c| (c.name.clone(), unix_to_rfc3339(c.timestamp))).collect(),
+            cosignatures: s
+                .cosignatures
+                .iter()
+                .map(|c| CosignatureReport { witness: c.name.clone(), time: unix_to_rfc3339(c.timestamp) })
+                .collect(),
             note: s.latest.to_text(),
         })
         .collect();
@@ -880,7 +903,9 @@ fn contract(
                     net: st
                         .get("parties")
                         .and_then(Value::as_array)
-                        .map(|ps| ps.iter().map(|p| (text(p, "party"), text(p, "net"))).collect())
+                        .map(|ps| {
+                            ps.iter().map(|p| NetAmount { party: text(p, "party"), net: text(p, "net") }).collect()
+                        })
                         .unwrap_or_default(),
                 }
             })

@@ -29,7 +29,7 @@ fn e(s: &str) -> String {
 
 /// A hash shortened to 12 characters, with the full hash as a tooltip.
 fn h(s: &str) -> String {
-    format!("<code title=\"{}\">{}</code>", e(s), e(&s[..12.min(s.len())]))
+    format!("<code title=\"{}\">{}</code>", e(s), e(super::short(s)))
 }
 
 fn oh(s: &Option<String>) -> String {
@@ -334,8 +334,8 @@ fn contract(o: &mut String, c: &ContractReport) {
                 );
             }
             let mut net = String::new();
-            for (party, amount) in &st.net {
-                let _ = write!(net, "<tr><td>{}</td><td class=\"num\">&euro; {}</td></tr>", e(party), e(amount));
+            for n in &st.net {
+                let _ = write!(net, "<tr><td>{}</td><td class=\"num\">&euro; {}</td></tr>", e(&n.party), e(&n.net));
             }
             let _ = writeln!(
                 o,
@@ -364,7 +364,7 @@ fn checkpoints(o: &mut String, r: &Report) {
         o.push_str("<p class=\"muted\">No checkpoints recorded in this copy.</p>\n");
     }
     for c in &r.checkpoints {
-        let cos: Vec<String> = c.cosignatures.iter().map(|(name, t)| format!("{} at {}", e(name), e(t))).collect();
+        let cos: Vec<String> = c.cosignatures.iter().map(|c| format!("{} at {}", e(&c.witness), e(&c.time))).collect();
         let _ = writeln!(
             o,
             "<h3>{}</h3>\n<p>Latest of {} checkpoint(s): tree size {}, root <code>{}</code>.<br>Cosigned by: {}</p>\n<pre>{}</pre>",
