@@ -22,6 +22,7 @@ pub mod merkle;
 pub mod negotiation;
 pub mod note;
 pub mod registry;
+pub mod report;
 pub mod rules;
 pub mod settlement;
 pub mod sigs;

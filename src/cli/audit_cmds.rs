@@ -83,6 +83,26 @@ pub enum AuditCmd {
     },
     /// Latest checkpoints per copy with their cosignatures, and equivocation evidence.
     Status,
+    /// The audit report of this copy: anomalies first, then parties and
+    /// keys, contracts, measurements, settlements replayed from their signed
+    /// inputs, checkpoints and equivocation evidence.
+    Report {
+        /// html: one self-contained file that prints cleanly to PDF; json: the same data.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+        format: ReportFormat,
+        /// Write the report here (atomically) instead of to stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Output format of `audit report`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// A self-contained HTML document.
+    Html,
+    /// Pretty JSON with a fixed order.
+    Json,
 }
 
 pub fn audit(cli: &Cli, cmd: &AuditCmd) -> Result<i32> {
@@ -95,6 +115,7 @@ pub fn audit(cli: &Cli, cmd: &AuditCmd) -> Result<i32> {
         AuditCmd::Consistency { old, new, out } => consistency(cli, old, new, out.as_deref()),
         AuditCmd::VerifyProof { file, keys, origin } => verify_proof(cli, file, keys, origin.as_deref()),
         AuditCmd::Status => status(cli),
+        AuditCmd::Report { format, out } => report(cli, *format, out.as_deref()),
     }
 }
 
@@ -423,4 +444,18 @@ fn status(cli: &Cli) -> Result<i32> {
         }
     }
     Ok(if equivocations.is_empty() { 0 } else { EXIT_EQUIVOCATION })
+}
+
+fn report(cli: &Cli, format: ReportFormat, out: Option<&Path>) -> Result<i32> {
+    let ledger = open_ledger(&cli.ledger)?;
+    let report = vereffen::report::build(&ledger)?;
+    let text = match format {
+        ReportFormat::Html => vereffen::report::html::render(&report),
+        ReportFormat::Json => vereffen::report::to_json(&report),
+    };
+    super::settle_cmds::emit(text.as_bytes(), out)?;
+    if out.is_some() {
+        eprintln!("{} anomalies", report.anomalies.len());
+    }
+    Ok(0)
 }

@@ -229,7 +229,7 @@ fn csv_text(c: &Computed, hash: &str) -> Result<String> {
 }
 
 /// Writes `bytes` to `out` whole (temporary file, then rename) or to stdout.
-fn emit(bytes: &[u8], out: Option<&Path>) -> Result<()> {
+pub(super) fn emit(bytes: &[u8], out: Option<&Path>) -> Result<()> {
     match out {
         None => {
             std::io::stdout().write_all(bytes)?;
