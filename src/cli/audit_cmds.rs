@@ -207,7 +207,7 @@ fn checkpoint_cmd(cli: &Cli, as_key: &Path, out: Option<&Path>) -> Result<i32> {
 }
 
 /// Seconds since the epoch of the claimed time (VEREFFEN_TIME or now).
-fn cosign_time() -> u64 {
+pub(super) fn cosign_time() -> u64 {
     let text = vereffen::entry::claimed_time_now();
     time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp().max(0) as u64)

@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use ed25519_dalek::SigningKey;
 
-use vereffen::bundle;
+use vereffen::checkpoint::{self, Checkpoint, SignedNote};
 use vereffen::contract;
 use vereffen::derive;
 use vereffen::entry::Entry;
@@ -20,6 +20,7 @@ use vereffen::negotiation as neg;
 use vereffen::registry::{self, Role};
 use vereffen::settlement::cosign;
 use vereffen::verify;
+use vereffen::{audit, bundle};
 
 use super::new_body;
 
@@ -391,7 +392,43 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         }
     }
 
-    step(9, "Both copies verify (recomputing every signed statement), and agree on the set of signed facts");
+    step(9, "The hospital signs a checkpoint of its copy; the insurer witnesses it; an auditor's report");
+    let note = {
+        let tree = hospital.merkle_tree();
+        let origin = audit::origin(hospital.id(), "ziekenhuis");
+        let cp = Checkpoint::new(&origin, tree.size(), tree.root())?;
+        let note = SignedNote::sign(cp, &audit::key_name("ziekenhuis", &zh.verifying_key()), &zh)?;
+        let e = sign(&hospital, "ziekenhuis", &zh, audit::KIND_CHECKPOINT, vec![], audit::note_payload(&note))?;
+        hospital.append(std::slice::from_ref(&e))?;
+        audit::set_copy_origin(hospital.dir(), &origin)?;
+        println!("  ziekenhuis signs {origin} at tree size {}", note.checkpoint.size());
+        note
+    };
+    audit::verify_with_registry(&note, insurer.id(), insurer.registry())?;
+    let witnessed = audit::witnessed_by(&insurer, "verzekeraar", note.checkpoint.origin())?;
+    audit::decide_witness(&witnessed, &note, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut cosigned = note.clone();
+    let name = audit::key_name("verzekeraar", &vz.verifying_key());
+    cosigned.signatures.push(checkpoint::cosign(&note.checkpoint, &name, &vz, super::audit_cmds::cosign_time())?);
+    let e = sign(&insurer, "verzekeraar", &vz, audit::KIND_WITNESS, vec![], audit::note_payload(&cosigned))?;
+    insurer.append(std::slice::from_ref(&e))?;
+    println!("  verzekeraar checks the signature against its registry and cosigns it on its own copy:");
+    for line in cosigned.to_text().lines() {
+        println!("    {line}");
+    }
+    exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-audit.jsonl"))?;
+    exchange(&insurer, &mut hospital, &base.join("to-ziekenhuis-audit.jsonl"))?;
+    let report = vereffen::report::build(&insurer)?;
+    let report_path = base.join("audit-report.html");
+    std::fs::write(&report_path, vereffen::report::html::render(&report))
+        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    println!(
+        "  audit report of the insurer's copy: {} anomalies, written to {}",
+        report.anomalies.len(),
+        report_path.display()
+    );
+
+    step(10, "Both copies verify (recomputing every signed statement), and agree on the set of signed facts");
     let mut digests = Vec::new();
     for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
         let s = verify::verify_journal(ledger.journal_path(), |_| {})
