@@ -56,8 +56,10 @@ pub struct Index {
 }
 
 /// How often (every 10 ms) to retry sled's own lock while a just-dropped
-/// instance in this process finishes its last flush: at most 5 seconds.
-const SLED_LOCK_RETRIES: u32 = 500;
+/// instance in this process finishes its last flush: at most 30 seconds.
+/// Only this process can hold it (the ledger's own lock is taken first), and
+/// on a loaded 2-core machine the flush has taken more than 5 seconds.
+const SLED_LOCK_RETRIES: u32 = 3000;
 
 /// The layout version of the index. An index of another version (written
 /// by another version of vereffen) is rebuilt from the journal on open.
