@@ -56,10 +56,9 @@ pub struct Index {
 }
 
 /// How often (every 10 ms) to retry sled's own lock while a just-dropped
-/// instance in this process finishes its last flush: at most 30 seconds.
-/// Only this process can hold it (the ledger's own lock is taken first), and
-/// on a loaded 2-core machine the flush has taken more than 5 seconds.
-const SLED_LOCK_RETRIES: u32 = 3000;
+/// instance in this process finishes its last flush: at most 5 seconds.
+/// Only this process can hold it (the ledger's own lock is taken first).
+const SLED_LOCK_RETRIES: u32 = 500;
 
 /// The layout version of the index. An index of another version (written
 /// by another version of vereffen) is rebuilt from the journal on open.
@@ -137,8 +136,11 @@ impl Index {
         let db = loop {
             match sled::Config::new().path(dir).flush_every_ms(Some(1000)).open() {
                 Ok(db) => break db,
+                // sled reports its lock as an `Other` error whose text names it.
                 Err(sled::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock && attempt < SLED_LOCK_RETRIES =>
+                    if (e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.to_string().contains("could not acquire lock"))
+                        && attempt < SLED_LOCK_RETRIES =>
                 {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10));
