@@ -308,8 +308,13 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
 fn side_by_side(theirs_label: &str, theirs: &Value, mine: &Value) -> String {
     let rows = cosign::differing_lines(theirs, mine);
     let mut o = format!("  {:<52} {:>22} {:>22}\n", "line", theirs_label, "this copy");
+    // Money (two decimals) with thousands separators, as in the statement.
+    let show = |v: &str| match v.parse::<rust_decimal::Decimal>() {
+        Ok(d) if d.scale() == 2 => settlement_money(d),
+        _ => v.to_string(),
+    };
     for (id, a, b) in rows {
-        o.push_str(&format!("  {:<52} {:>22} {:>22}\n", truncate(&id, 52), a, b));
+        o.push_str(&format!("  {:<52} {:>22} {:>22}\n", truncate(&id, 52), show(&a), show(&b)));
     }
     o
 }
