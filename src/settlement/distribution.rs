@@ -179,7 +179,7 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut V
         let Some(t) = sw.checked_add(v) else { return false };
         sw = t;
     }
-    if sw <= 0 || !c.checked_mul(sw).is_some_and(|p| p < LIMIT) {
+    if sw <= 0 || c.checked_mul(sw).is_none_or(|p| p >= LIMIT) {
         return false;
     }
     let n = weights.len();

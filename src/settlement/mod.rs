@@ -818,7 +818,7 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
     let mut net: Vec<((&str, &str, Funding), Decimal)> = Vec::new();
     let mut received: Vec<(&str, Decimal)> = Vec::new();
     let mut paid: Vec<(&str, Decimal)> = Vec::new();
-    fn slot<'k, K: PartialEq>(v: &'k mut Vec<(K, Decimal)>, key: K) -> &'k mut Decimal {
+    fn slot<K: PartialEq>(v: &mut Vec<(K, Decimal)>, key: K) -> &mut Decimal {
         let i = match v.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
