@@ -95,13 +95,14 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
         let mut total = base;
         for t in cx.c.tariff_adjustments.iter().filter(|t| t.applies_to.contains(&a.id)) {
             let (on, why) = match &t.trigger {
-                Trigger::Always => (true, "always".to_string()),
+                Trigger::Always => (true, txt!(cx, "always")),
                 Trigger::TargetMet { indicator, target } | Trigger::TargetMissed { indicator, target } => {
                     let dir = cx.c.indicator(indicator).map_or(Direction::HigherIsBetter, |i| i.direction);
                     let value = cx.fig_opt(indicator);
                     let met = value.is_some_and(|x| meets(dir, x, *target));
                     let want = matches!(t.trigger, Trigger::TargetMet { .. });
-                    let shown = value.map_or("missing".to_string(), format_number);
+                    let shown =
+                        if cx.explain { value.map_or("missing".to_string(), format_number) } else { String::new() };
                     (
                         met == want,
                         txt!(
@@ -150,7 +151,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                 total = cx.round.cents(max);
             }
         }
-        let label = format!("Volume payment {}", a.id);
+        let label = txt!(cx, "Volume payment {}", a.id);
         allocate(
             cx,
             &Payout {
@@ -173,10 +174,14 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
         let dir = cx.c.indicator(&b.indicator).map_or(Direction::HigherIsBetter, |i| i.direction);
         let value = if lenient { cx.fig_opt(&b.indicator) } else { Some(cx.fig(&b.indicator)?) };
         let met = value.is_some_and(|v| meets(dir, v, b.target));
-        let shown = value.map_or("missing (treated as not met)".to_string(), format_number);
+        let shown = if cx.explain {
+            value.map_or("missing (treated as not met)".to_string(), format_number)
+        } else {
+            String::new()
+        };
         let cmp = if dir == Direction::LowerIsBetter { "at most" } else { "at least" };
         let (amount, how) = if !met {
-            (zero(), "not met: no bonus".to_string())
+            (zero(), txt!(cx, "not met: no bonus"))
         } else {
             match b.basis {
                 BonusBasis::Fixed => (cx.round.cents(b.amount), txt!(cx, "met: {}", format_money(b.amount))),
@@ -187,18 +192,19 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
                 }
             }
         };
-        let line_id = format!("p4p.{}", b.id);
+        let mut line_id = format!("p4p.{}", b.id);
         cx.push_money(
             line_id.clone(),
             txt!(cx, "Bonus {}", b.id),
             txt!(cx, "{} = {shown}, target {cmp} {}: {how}", b.indicator, format_number(b.target)),
             amount,
         );
+        line_id.push_str(".payment");
         allocate(
             cx,
             &Payout {
-                id: &format!("{line_id}.payment"),
-                label: &format!("Bonus {}", b.id),
+                id: &line_id,
+                label: &txt!(cx, "Bonus {}", b.id),
                 amount,
                 payer: b.payer.as_deref(),
                 recipient: b.recipient.as_deref(),
@@ -428,7 +434,7 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
                     .iter()
                     .filter(|l| l.is_transfer() && l.party.as_deref() == Some(g.provider.as_str()))
                     .filter_map(|l| l.amount);
-                (money::sum(own, "revenue")?, "this contract's payments in the year".to_string())
+                (money::sum(own, "revenue")?, txt!(cx, "this contract's payments in the year"))
             }
         };
         let mut revenue = revenue;

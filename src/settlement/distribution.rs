@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 use super::money::{self, format_money, format_number, format_rate};
 use super::{Ctx, SettleError};
-use crate::contract::{Funding, PayerRule, ProviderRule, Remainder, Role};
+use crate::contract::{Contract, Funding, PayerRule, ProviderRule, Remainder, Role};
 
 /// One party's part of a split.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,100 +34,244 @@ pub fn split(
     rule: Remainder,
     what: &str,
 ) -> Result<Vec<Part>, SettleError> {
-    let sum = money::sum(weights.iter().map(|(_, w)| *w), what)?;
-    if sum <= Decimal::ZERO || weights.iter().any(|(_, w)| w.is_sign_negative() && !w.is_zero()) {
+    let w: Vec<Decimal> = weights.iter().map(|(_, w)| *w).collect();
+    let mut cut = Vec::with_capacity(w.len());
+    split_cents(total, &w, rule, &mut cut).map_err(|e| named(e, || what.to_string()))?;
+    Ok(weights
+        .iter()
+        .zip(cut)
+        .map(|((party, _), (amount, extra_cents))| Part { party: party.clone(), amount, extra_cents })
+        .collect())
+}
+
+/// The error `e` of [`split_cents`] (which names no figure) naming `what`.
+fn named(mut e: SettleError, what: impl FnOnce() -> String) -> SettleError {
+    if let SettleError::Arithmetic { figure, .. } | SettleError::InvalidFigure { figure, .. } = &mut e {
+        *figure = what();
+    }
+    e
+}
+
+/// The arithmetic of [`split`]: per weight, in order, (amount, extra cents)
+/// into `out` (cleared first). Errors name no figure: the caller names it.
+fn split_cents(
+    total: Decimal,
+    weights: &[Decimal],
+    rule: Remainder,
+    out: &mut Vec<(Decimal, u32)>,
+) -> Result<(), SettleError> {
+    const WHAT: &str = "";
+    out.clear();
+    let sum = money::sum(weights.iter().copied(), WHAT)?;
+    if sum <= Decimal::ZERO || weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
         return Err(SettleError::InvalidFigure {
-            figure: what.to_string(),
+            figure: WHAT.to_string(),
             reason: "the distribution key must have weights of 0 or more with a positive sum".to_string(),
         });
     }
     let negative = total.is_sign_negative();
     let whole = total.abs();
+    if !split_exact(whole, weights, rule, out) {
+        split_decimal(whole, sum, weights, rule, out)?;
+    }
+    if negative {
+        for p in out.iter_mut() {
+            p.0 = -p.0;
+        }
+    }
+    debug_assert_eq!(out.iter().map(|p| p.0).sum::<Decimal>(), total);
+    Ok(())
+}
+
+/// [`split_cents`] of `whole` (not negative) in Decimal arithmetic, any size.
+fn split_decimal(
+    whole: Decimal,
+    sum: Decimal,
+    weights: &[Decimal],
+    rule: Remainder,
+    out: &mut Vec<(Decimal, u32)>,
+) -> Result<(), SettleError> {
+    const WHAT: &str = "";
+    out.clear();
     let cent = Decimal::new(1, 2);
-    let mut parts = Vec::with_capacity(weights.len());
-    let mut remainders = Vec::with_capacity(weights.len());
-    for (party, w) in weights {
-        let scaled = money::mul(whole, *w, what)?;
-        let mut base = money::div(scaled, sum, what)?.trunc_with_scale(2);
+    let mut remainders = [Decimal::ZERO; 16];
+    let mut remainders_vec = Vec::new();
+    let remainders: &mut [Decimal] = if weights.len() <= remainders.len() {
+        &mut remainders[..weights.len()]
+    } else {
+        remainders_vec.resize(weights.len(), Decimal::ZERO);
+        &mut remainders_vec
+    };
+    for (w, rem) in weights.iter().zip(remainders.iter_mut()) {
+        let scaled = money::mul(whole, *w, WHAT)?;
+        let mut base = money::div(scaled, sum, WHAT)?.trunc_with_scale(2);
         // The division keeps 28 significant digits; should it have rounded up
         // across a cent, step back so the cut part never exceeds the exact one.
-        if money::mul(base, sum, what)? > scaled {
-            base = money::sub(base, cent, what)?;
+        if money::mul(base, sum, WHAT)? > scaled {
+            base = money::sub(base, cent, WHAT)?;
         }
         base.rescale(2);
-        remainders.push(money::sub(scaled, money::mul(base, sum, what)?, what)?);
-        parts.push(Part { party: party.clone(), amount: base, extra_cents: 0 });
+        *rem = money::sub(scaled, money::mul(base, sum, WHAT)?, WHAT)?;
+        out.push((base, 0));
     }
-    let given = money::sum(parts.iter().map(|p| p.amount), what)?;
-    let left = money::sub(whole, given, what)?;
-    let left_cents = money::mul(left, Decimal::ONE_HUNDRED, what)?;
+    let given = money::sum(out.iter().map(|p| p.0), WHAT)?;
+    let left = money::sub(whole, given, WHAT)?;
+    let left_cents = money::mul(left, Decimal::ONE_HUNDRED, WHAT)?;
     let n = left_cents.trunc().to_u32().unwrap_or(0);
-    debug_assert!(left_cents.fract().is_zero() && (n as usize) <= parts.len());
+    debug_assert!(left_cents.fract().is_zero() && (n as usize) <= out.len());
     match rule {
         Remainder::LargestRemainder => {
-            let mut order: Vec<usize> = (0..parts.len()).collect();
-            // Stable sort: equal remainders keep the contract's party order.
-            order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]));
-            for i in order.into_iter().cycle().take(n as usize) {
-                parts[i].extra_cents += 1;
+            if n > 0 {
+                let mut order: Vec<usize> = (0..out.len()).collect();
+                // Stable sort: equal remainders keep the contract's party order.
+                order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]));
+                for i in order.into_iter().cycle().take(n as usize) {
+                    out[i].1 += 1;
+                }
             }
         }
         Remainder::LargestShare => {
             let mut best = 0;
-            for (i, (_, w)) in weights.iter().enumerate() {
-                if *w > weights[best].1 {
+            for (i, w) in weights.iter().enumerate() {
+                if *w > weights[best] {
                     best = i;
                 }
             }
-            if let Some(p) = parts.get_mut(best) {
-                p.extra_cents = n;
+            if let Some(p) = out.get_mut(best) {
+                p.1 = n;
             }
         }
     }
-    for p in &mut parts {
-        p.amount = money::add(p.amount, money::mul(Decimal::from(p.extra_cents), cent, what)?, what)?;
-        if negative {
-            p.amount = -p.amount;
+    for p in out.iter_mut() {
+        p.0 = money::add(p.0, money::mul(Decimal::from(p.1), cent, WHAT)?, WHAT)?;
+    }
+    Ok(())
+}
+
+/// [`split_cents`] of `whole` (in cents, not negative) in integers, for
+/// the common case where every Decimal step there is exact: whole x weight
+/// and part x sum of weights fit in the 96-bit mantissa at a scale of at most
+/// 28. Then the cut part (the rounded quotient, truncated to cents and
+/// stepped back if it rounded up across a cent) is exactly the floor of
+/// `whole x weight / sum` in cents, and the remainders compare as the
+/// integers `whole x weight - part x sum`; the results are the same
+/// Decimals. Returns false (and leaves `out` to be refilled) otherwise.
+fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut Vec<(Decimal, u32)>) -> bool {
+    const LIMIT: i128 = 1 << 96;
+    if whole.scale() != 2 || weights.len() > 16 {
+        return false;
+    }
+    let c = whole.mantissa();
+    let s = weights.iter().map(|w| w.scale()).max().unwrap_or(0);
+    if s > 26 || c < 0 {
+        return false;
+    }
+    let mut w = [0i128; 16];
+    let mut sw: i128 = 0;
+    for (k, x) in weights.iter().enumerate() {
+        let Some(v) = 10i128.checked_pow(s - x.scale()).and_then(|f| x.mantissa().checked_mul(f)) else {
+            return false;
+        };
+        if v < 0 {
+            return false;
+        }
+        w[k] = v;
+        let Some(t) = sw.checked_add(v) else { return false };
+        sw = t;
+    }
+    if sw <= 0 || c.checked_mul(sw).is_none_or(|p| p >= LIMIT) {
+        return false;
+    }
+    let n = weights.len();
+    let mut rem = [0i128; 16];
+    let mut bases = [0i128; 16];
+    let mut extra = [0u32; 16];
+    let mut given: i128 = 0;
+    for k in 0..n {
+        let scaled = c * w[k];
+        let base = scaled / sw;
+        rem[k] = scaled - base * sw;
+        given += base;
+        bases[k] = base;
+    }
+    let left = (c - given) as u32;
+    match rule {
+        Remainder::LargestRemainder => {
+            if left > 0 {
+                let mut order = [0usize; 16];
+                for (k, o) in order.iter_mut().enumerate().take(n) {
+                    *o = k;
+                }
+                let order = &mut order[..n];
+                // Stable sort: equal remainders keep the contract's party order.
+                order.sort_by(|a, b| rem[*b].cmp(&rem[*a]));
+                for &i in order.iter().cycle().take(left as usize) {
+                    extra[i] += 1;
+                }
+            }
+        }
+        Remainder::LargestShare => {
+            let mut best = 0;
+            for (i, x) in weights.iter().enumerate() {
+                if *x > weights[best] {
+                    best = i;
+                }
+            }
+            extra[best] = left;
         }
     }
-    debug_assert_eq!(parts.iter().map(|p| p.amount).sum::<Decimal>(), total);
-    Ok(parts)
+    out.clear();
+    let cent = Decimal::new(1, 2);
+    for k in 0..n {
+        // The last step as `split_decimal` takes it (a zero part comes out
+        // as that addition gives it).
+        let base = Decimal::from_i128_with_scale(bases[k], 2);
+        let Some(amount) = Decimal::from(extra[k]).checked_mul(cent).and_then(|x| base.checked_add(x)) else {
+            return false;
+        };
+        out.push((amount, extra[k]));
+    }
+    true
 }
 
 /// The payer key of the contract: (payer, weight) in party order.
-fn payer_weights(cx: &Ctx<'_>) -> Vec<(String, Decimal)> {
-    let c = cx.c;
+fn payer_weights(c: &Contract) -> Vec<(&str, Decimal)> {
     c.parties_with_role(Role::Payer)
         .filter_map(|p| match &c.distribution.payers.rule {
-            PayerRule::ByContribution => Some((p.id.clone(), p.contribution.unwrap_or_default())),
-            PayerRule::Fixed { shares } => shares.get(&p.id).map(|s| (p.id.clone(), *s)),
+            PayerRule::ByContribution => Some((p.id.as_str(), p.contribution.unwrap_or_default())),
+            PayerRule::Fixed { shares } => shares.get(&p.id).map(|s| (p.id.as_str(), *s)),
         })
         .collect()
 }
 
 /// The provider key for this year: (provider, weight) in party order.
-fn provider_weights(cx: &mut Ctx<'_>) -> Result<Vec<(String, Decimal)>, SettleError> {
-    let c = cx.c;
+/// Computed once per year (it reads the year's figures) and kept in `cx`.
+fn provider_weights<'a>(cx: &mut Ctx<'a>) -> Result<Vec<(&'a str, Decimal)>, SettleError> {
+    if let Some(w) = &cx.provider_key {
+        return Ok(w.clone());
+    }
+    let c: &'a Contract = cx.c;
     let mut out = Vec::new();
     for p in c.parties_with_role(Role::Provider) {
         match &c.distribution.providers.rule {
             ProviderRule::Fixed { shares } => {
                 if let Some(s) = shares.get(&p.id) {
-                    out.push((p.id.clone(), *s));
+                    out.push((p.id.as_str(), *s));
                 }
             }
             ProviderRule::ByIndicator { indicators } => {
                 if let Some(ind) = indicators.get(&p.id) {
-                    out.push((p.id.clone(), cx.fig_nonneg(ind)?));
+                    out.push((p.id.as_str(), cx.fig_nonneg(ind)?));
                 }
             }
         }
     }
+    cx.provider_key = Some(out.clone());
     Ok(out)
 }
 
-fn key_words(weights: &[(String, Decimal)], party: &str, by_indicator: bool) -> String {
-    let w = weights.iter().find(|(p, _)| p == party).map(|(_, w)| *w).unwrap_or_default();
+fn key_words(weights: &[(&str, Decimal)], party: &str, by_indicator: bool) -> String {
+    let w = weights.iter().find(|(p, _)| *p == party).map(|(_, w)| *w).unwrap_or_default();
     if by_indicator {
         let total: Decimal = weights.iter().map(|(_, w)| *w).sum();
         format!("{} of {}", format_number(w), format_number(total))
@@ -154,87 +298,94 @@ pub(crate) struct Payout<'p> {
 
 /// Splits `p` among payers and providers as the contract says and pushes one
 /// transfer line per (payer, provider), id `{id}.{payer}.{provider}`.
-/// Returns the transfers (payer, provider, amount). A zero amount makes no lines.
-pub(crate) fn allocate(cx: &mut Ctx<'_>, p: &Payout<'_>) -> Result<Vec<(String, String, Decimal)>, SettleError> {
+/// A zero amount makes no lines.
+pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), SettleError> {
     debug_assert_eq!(p.amount.scale(), 2);
-    let mut out = Vec::new();
     if p.amount.is_zero() {
-        return Ok(out);
+        return Ok(());
     }
-    let payer_parts: Vec<(String, Decimal, String)> = match p.payer {
-        Some(payer) => vec![(payer.to_string(), p.amount, String::new())],
+    let c: &'a Contract = cx.c;
+    let mut cut = Vec::new();
+    let payer_parts: Vec<(&str, Decimal, String)> = match p.payer {
+        Some(payer) => vec![(payer, p.amount, String::new())],
         None => {
-            let w = payer_weights(cx);
-            let by_contribution = matches!(cx.c.distribution.payers.rule, PayerRule::ByContribution);
-            let parts = split(p.amount, &w, cx.c.distribution.payers.remainder, &format!("payer split of {}", p.id))?;
-            parts
-                .into_iter()
-                .map(|part| {
-                    let words = if w.len() == 1 {
+            let w = payer_weights(c);
+            let by_contribution = matches!(c.distribution.payers.rule, PayerRule::ByContribution);
+            let key: Vec<Decimal> = w.iter().map(|(_, x)| *x).collect();
+            split_cents(p.amount, &key, c.distribution.payers.remainder, &mut cut)
+                .map_err(|e| named(e, || format!("payer split of {}", p.id)))?;
+            w.iter()
+                .zip(&cut)
+                .map(|(&(party, _), &(amount, extra_cents))| {
+                    let words = if w.len() == 1 || !cx.explain {
                         String::new()
                     } else {
                         let key = if by_contribution {
-                            let c = w.iter().find(|(q, _)| *q == part.party).map(|(_, x)| *x).unwrap_or_default();
+                            let c = w.iter().find(|(q, _)| *q == party).map(|(_, x)| *x).unwrap_or_default();
                             let total: Decimal = w.iter().map(|(_, x)| *x).sum();
-                            txt!(cx, "contribution {} of {}", format_money(c), format_money(total))
+                            format!("contribution {} of {}", format_money(c), format_money(total))
                         } else {
-                            key_words(&w, &part.party, false)
+                            key_words(&w, party, false)
                         };
-                        txt!(cx, "payer part: {key} of {}{}", format_money(p.amount), cents_words(part.extra_cents))
+                        format!("payer part: {key} of {}{}", format_money(p.amount), cents_words(extra_cents))
                     };
-                    (part.party, part.amount, words)
+                    (party, amount, words)
                 })
                 .collect()
         }
     };
+    let provider_key = match p.recipient {
+        Some(_) => None,
+        None => Some(provider_weights(cx)?),
+    };
+    let by_indicator = matches!(c.distribution.providers.rule, ProviderRule::ByIndicator { .. });
+    let mut provider_parts: Vec<(&str, Decimal, String)> = Vec::new();
     for (payer, amount, payer_words) in payer_parts {
-        let provider_parts: Vec<(String, Decimal, String)> = match p.recipient {
-            Some(r) => vec![(r.to_string(), amount, String::new())],
-            None => {
-                let w = provider_weights(cx)?;
-                let by_indicator = matches!(cx.c.distribution.providers.rule, ProviderRule::ByIndicator { .. });
-                let parts =
-                    split(amount, &w, cx.c.distribution.providers.remainder, &format!("provider split of {}", p.id))?;
-                parts
-                    .into_iter()
-                    .map(|part| {
-                        let words = if w.len() == 1 {
-                            String::new()
-                        } else {
-                            txt!(
-                                cx,
-                                "provider part: {} of {}{}",
-                                key_words(&w, &part.party, by_indicator),
-                                format_money(amount),
-                                cents_words(part.extra_cents)
-                            )
-                        };
-                        (part.party, part.amount, words)
-                    })
-                    .collect()
+        provider_parts.clear();
+        match (p.recipient, &provider_key) {
+            (Some(r), _) => provider_parts.push((r, amount, String::new())),
+            (None, w) => {
+                let w = w.as_deref().unwrap_or_default();
+                let key: Vec<Decimal> = w.iter().map(|(_, x)| *x).collect();
+                split_cents(amount, &key, c.distribution.providers.remainder, &mut cut)
+                    .map_err(|e| named(e, || format!("provider split of {}", p.id)))?;
+                for (&(party, _), &(part, extra_cents)) in w.iter().zip(&cut) {
+                    let words = if w.len() == 1 || !cx.explain {
+                        String::new()
+                    } else {
+                        format!(
+                            "provider part: {} of {}{}",
+                            key_words(w, party, by_indicator),
+                            format_money(amount),
+                            cents_words(extra_cents)
+                        )
+                    };
+                    provider_parts.push((party, part, words));
+                }
             }
-        };
-        for (provider, part, provider_words) in provider_parts {
-            let words: Vec<&str> =
-                [payer_words.as_str(), provider_words.as_str()].into_iter().filter(|w| !w.is_empty()).collect();
-            let formula = if words.is_empty() {
-                txt!(cx, "{} = {}", p.label, format_money(part))
+        }
+        for (provider, part, provider_words) in provider_parts.drain(..) {
+            let formula = if !cx.explain {
+                String::new()
             } else {
-                txt!(cx, "{}; {} = {}", p.label, words.join("; "), format_money(part))
+                let words: Vec<&str> =
+                    [payer_words.as_str(), provider_words.as_str()].into_iter().filter(|w| !w.is_empty()).collect();
+                if words.is_empty() {
+                    format!("{} = {}", p.label, format_money(part))
+                } else {
+                    format!("{}; {} = {}", p.label, words.join("; "), format_money(part))
+                }
             };
-            cx.transfer(
-                format!("{}.{payer}.{provider}", p.id),
-                txt!(cx, "{} ({payer} to {provider})", p.label),
-                formula,
-                part,
-                &payer,
-                &provider,
-                p.funding,
-            );
-            out.push((payer.clone(), provider, part));
+            let mut id = String::with_capacity(p.id.len() + payer.len() + provider.len() + 2);
+            id.push_str(p.id);
+            id.push('.');
+            id.push_str(payer);
+            id.push('.');
+            id.push_str(provider);
+            cx.transfer(id, txt!(cx, "{} ({payer} to {provider})", p.label), formula, part, payer, provider, p.funding);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn cents_words(n: u32) -> String {
@@ -289,6 +440,38 @@ mod tests {
         let k = w(&[("a", dec!(0.6)), ("b", dec!(0.4))]);
         let parts = split(dec!(-0.05), &k, Remainder::LargestRemainder, "t").unwrap();
         assert_eq!(amounts(&parts), vec![dec!(-0.03), dec!(-0.02)]);
+    }
+
+    #[test]
+    fn integer_split_equals_decimal_split() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |m: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % m
+        };
+        for case in 0..20_000 {
+            let n = 1 + next(6) as usize;
+            let weights: Vec<Decimal> = (0..n)
+                .map(|_| Decimal::new(next(if case % 3 == 0 { 10 } else { 1_000_000 }) as i64, next(7) as u32))
+                .collect();
+            let sum: Decimal = weights.iter().sum();
+            if sum.is_zero() {
+                continue;
+            }
+            let big = if case % 5 == 0 { 1_000_000_000_000 } else { 1 };
+            let whole = Decimal::new((next(100_000_000) * big) as i64, 2);
+            for rule in [Remainder::LargestRemainder, Remainder::LargestShare] {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                if !split_exact(whole, &weights, rule, &mut a) {
+                    continue;
+                }
+                split_decimal(whole, sum, &weights, rule, &mut b).unwrap();
+                assert_eq!(a, b, "{whole} by {weights:?}");
+                for (x, y) in a.iter().zip(&b) {
+                    assert_eq!(x.0.serialize(), y.0.serialize(), "{whole} by {weights:?}: {a:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -430,6 +430,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) lines: Vec<Line>,
     /// The figures read, by (indicator, year): borrowed from the inputs.
     used: BTreeMap<(&'a str, u16), &'a Figure>,
+    /// The provider key of the year, once read (see `distribution`).
+    pub(crate) provider_key: Option<Vec<(&'a str, Decimal)>>,
     /// Whether labels and formulas are written ([`Explain::Full`]).
     pub(crate) explain: bool,
 }
@@ -686,6 +688,7 @@ pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<O
         round: Rounder::new(c.rounding),
         lines: Vec::new(),
         used: BTreeMap::new(),
+        provider_key: None,
         explain: false,
     };
     match (line, &c.payments.shared_savings, &c.payments.bundled, &c.payments.capitation) {
@@ -752,6 +755,7 @@ fn settle_year_inner(
         round: Rounder::new(c.rounding),
         lines: Vec::with_capacity(64),
         used: BTreeMap::new(),
+        provider_key: None,
         explain: explain == Explain::Full,
     };
     let mut carry_out = carry.clone();
@@ -808,30 +812,41 @@ fn settle_year_inner(
 type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, Decimal>);
 
 fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
-    // Keys borrow from the lines (same order as owned strings would give).
-    let mut totals: BTreeMap<&'static str, Decimal> = BTreeMap::new();
-    let mut net: BTreeMap<(&str, &str, Funding), Decimal> = BTreeMap::new();
-    let mut received: BTreeMap<&str, Decimal> = BTreeMap::new();
-    let mut paid: BTreeMap<&str, Decimal> = BTreeMap::new();
+    // Few parties and streams: small vectors searched in place, keys borrowed
+    // from the lines; sorted at the end into the order the maps would give.
+    let mut totals: Vec<(&'static str, Decimal)> = Vec::new();
+    let mut net: Vec<((&str, &str, Funding), Decimal)> = Vec::new();
+    let mut received: Vec<(&str, Decimal)> = Vec::new();
+    let mut paid: Vec<(&str, Decimal)> = Vec::new();
+    fn slot<K: PartialEq>(v: &mut Vec<(K, Decimal)>, key: K) -> &mut Decimal {
+        let i = match v.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                v.push((key, Decimal::ZERO));
+                v.len() - 1
+            }
+        };
+        &mut v[i].1
+    }
     for l in lines.iter().filter(|l| l.is_transfer()) {
         let (Some(amount), Some(funding), Some(to), Some(from)) = (l.amount, l.funding, &l.party, &l.payer) else {
             continue;
         };
-        let t = totals.entry(crate::contract::Choice::word(funding)).or_default();
+        let t = slot(&mut totals, crate::contract::Choice::word(funding));
         *t = money::add(*t, amount, "total per funding stream")?;
-        let n = net.entry((from.as_str(), to.as_str(), funding)).or_default();
+        let n = slot(&mut net, (from.as_str(), to.as_str(), funding));
         *n = money::add(*n, amount, "net payment")?;
         let (gets, gives) = if amount.is_sign_negative() { (from, to) } else { (to, from) };
-        let r = received.entry(gets.as_str()).or_default();
+        let r = slot(&mut received, gets.as_str());
         *r = money::add(*r, amount.abs(), "received by a party")?;
-        let p = paid.entry(gives.as_str()).or_default();
+        let p = slot(&mut paid, gives.as_str());
         *p = money::add(*p, amount.abs(), "paid by a party")?;
     }
     let totals: BTreeMap<String, Decimal> = totals.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     let mut parties = Vec::new();
     for party in &c.parties {
-        let r = received.get(party.id.as_str()).copied();
-        let p = paid.get(party.id.as_str()).copied();
+        let r = received.iter().find(|(k, _)| *k == party.id).map(|(_, v)| *v);
+        let p = paid.iter().find(|(k, _)| *k == party.id).map(|(_, v)| *v);
         if r.is_none() && p.is_none() {
             continue;
         }
@@ -841,6 +856,7 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
         let net = money::sub(r, p, "net result of a party")?;
         parties.push(PartyResult { party: party.id.clone(), role: party.role, received: r, paid: p, net });
     }
+    net.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let payments = net
         .into_iter()
         .filter(|(_, a)| !a.is_zero())

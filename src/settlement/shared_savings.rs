@@ -51,10 +51,11 @@ use crate::contract::{
     Sided, Trend, Unit,
 };
 
-const P: &str = "shared_savings";
-
-fn id(s: &str) -> String {
-    format!("{P}.{s}")
+/// A line id of this component: `id!("benchmark")` is `"shared_savings.benchmark"`.
+macro_rules! id {
+    ($s:literal) => {
+        concat!("shared_savings.", $s)
+    };
 }
 
 /// Settles shared savings for the year; returns the losses carried out.
@@ -72,7 +73,7 @@ fn apply_cap(
     let cap = cx.round.cents(money::mul(cap_rate, benchmark, figure)?);
     let binding = if amount > cap { " (applies)" } else { " (not reached)" };
     cx.push_money(
-        id(line),
+        line,
         label,
         txt!(
             cx,
@@ -90,14 +91,14 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
     let benchmark = benchmark(cx)?;
     let actual = cx.round.cents(cx.fig_nonneg(&ss.actual_cost_indicator)?);
     cx.push_money(
-        id("actual_cost"),
+        id!("actual_cost"),
         "Actual cost",
         txt!(cx, "Actual cost ({}) = {}", ss.actual_cost_indicator, format_money(actual)),
         actual,
     );
     let gross = money::sub(benchmark, actual, "gross savings")?;
     cx.push_money(
-        id("gross_savings"),
+        id!("gross_savings"),
         "Gross savings",
         txt!(
             cx,
@@ -115,7 +116,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
         carried = money::sub(carried, used, "losses carried")?;
         net = money::sub(gross, used, "net savings")?;
         cx.push_money(
-            id("losses_netted"),
+            id!("losses_netted"),
             "Losses of earlier years netted",
             txt!(
                 cx,
@@ -127,7 +128,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
             used,
         );
         cx.push_money(
-            id("net_savings"),
+            id!("net_savings"),
             "Net savings",
             txt!(cx, "Net savings = {} - {} = {}", format_money(gross), format_money(used), format_money(net)),
             net,
@@ -135,7 +136,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
     }
     let rate = cx.round.ratio(money::div(net, benchmark, "savings rate")?);
     cx.push_value(
-        id("savings_rate"),
+        id!("savings_rate"),
         "Savings rate",
         txt!(cx, "Savings rate = {} / {} = {}", format_money(net), format_money(benchmark), format_rate(rate)),
         rate,
@@ -159,7 +160,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
         } else {
             ("Losses carried to the next year", "netted against later savings")
         };
-        cx.push_money(id("losses_carried_out"), label, txt!(cx, "{label} = {} ({words})", format_money(out)), out);
+        cx.push_money(id!("losses_carried_out"), label, txt!(cx, "{label} = {} ({words})", format_money(out)), out);
         return Ok(out);
     }
     Ok(Decimal::ZERO)
@@ -220,7 +221,7 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     };
     let trend = cx.round.ratio(trend);
     cx.push_value(
-        id("trend_factor"),
+        id!("trend_factor"),
         txt!(cx, "Trend factor {span}"),
         txt!(cx, "Trend factor {span} = {words} = {}", format_factor(trend)),
         trend,
@@ -232,7 +233,7 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     };
     if !matches!(b.risk_adjustment, RiskAdjustment::None) {
         cx.push_value(
-            id("risk_factor"),
+            id!("risk_factor"),
             "Risk adjustment factor",
             txt!(cx, "Risk factor = {}", format_factor(risk)),
             risk,
@@ -268,7 +269,7 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
         txt!(cx, " x {} risk", format_factor(risk))
     };
     cx.push_money(
-        id("benchmark"),
+        id!("benchmark"),
         "Benchmark (expected cost)",
         txt!(
             cx,
@@ -368,7 +369,7 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
     }
     let total = money::clamp(total, Decimal::ZERO, Decimal::ONE);
     cx.push_value(
-        id("quality_score"),
+        id!("quality_score"),
         "Quality score",
         txt!(cx, "Quality score = {} = {}", terms.join(" + "), format_factor(total)),
         total,
@@ -438,14 +439,14 @@ fn savings(
 ) -> Result<(), SettleError> {
     let (msr, how) = corridor_rate(cx, &ss.corridor, false)?;
     cx.push_value(
-        id("corridor_rate"),
+        id!("corridor_rate"),
         "Minimum savings rate",
         txt!(cx, "Minimum savings rate ({how}) = {}", format_rate(msr)),
         msr,
     );
     let corridor = cx.round.cents(money::mul(msr, benchmark, "savings corridor")?);
     cx.push_money(
-        id("corridor"),
+        id!("corridor"),
         "Savings corridor",
         txt!(
             cx,
@@ -460,7 +461,7 @@ fn savings(
     payout.rescale(2);
     if net < corridor {
         cx.push_money(
-            id("shared_base"),
+            id!("shared_base"),
             "Savings shared",
             txt!(
                 cx,
@@ -487,11 +488,11 @@ fn savings(
                 )
             }
         };
-        cx.push_money(id("shared_base"), "Savings shared", words, base);
+        cx.push_money(id!("shared_base"), "Savings shared", words, base);
         let q = quality.unwrap_or(Decimal::ONE);
         if ss.min_quality_score > Decimal::ZERO && q < ss.min_quality_score {
             cx.push_value(
-                id("quality_gate"),
+                id!("quality_gate"),
                 "Quality gate not met",
                 txt!(
                     cx,
@@ -510,14 +511,14 @@ fn savings(
                 ),
             };
             cx.push_value(
-                id("provider_rate"),
+                id!("provider_rate"),
                 "Provider share rate",
                 txt!(cx, "Provider rate = {words} = {}", format_rate(rate)),
                 rate,
             );
             payout = cx.round.cents(money::mul(rate, base, "provider share")?);
             cx.push_money(
-                id("provider_share"),
+                id!("provider_share"),
                 "Provider share before withhold and cap",
                 txt!(cx, "Provider share = {} x {} = {}", format_rate(rate), format_money(base), format_money(payout)),
                 payout,
@@ -526,7 +527,7 @@ fn savings(
                 let withheld = cx.round.cents(money::mul(ss.withhold, payout, "withhold")?);
                 let after = money::sub(payout, withheld, "provider share after withhold")?;
                 cx.push_money(
-                    id("withhold"),
+                    id!("withhold"),
                     "Withhold",
                     txt!(
                         cx,
@@ -538,7 +539,7 @@ fn savings(
                     withheld,
                 );
                 cx.push_money(
-                    id("after_withhold"),
+                    id!("after_withhold"),
                     "Provider share after withhold",
                     txt!(
                         cx,
@@ -552,20 +553,25 @@ fn savings(
                 payout = after;
             }
             if let Some(cap_rate) = ss.savings_cap {
-                payout =
-                    apply_cap(cx, ("savings_cap", "Savings cap", "Cap", "savings cap"), cap_rate, benchmark, payout)?;
+                payout = apply_cap(
+                    cx,
+                    (id!("savings_cap"), "Savings cap", "Cap", "savings cap"),
+                    cap_rate,
+                    benchmark,
+                    payout,
+                )?;
             }
         }
     }
     cx.push_money(
-        id("provider_payout"),
+        id!("provider_payout"),
         "Provider savings payout",
         txt!(cx, "Provider payout = {}", format_money(payout)),
         payout,
     );
     let keeps = money::sub(gross, payout, "payer's share of savings")?;
     cx.push_money(
-        id("payer_keeps"),
+        id!("payer_keeps"),
         "Payer keeps",
         txt!(
             cx,
@@ -600,13 +606,13 @@ fn losses(
 ) -> Result<Decimal, SettleError> {
     let mut paid = Decimal::ZERO;
     paid.rescale(2);
-    cx.push_money(id("loss"), "Loss (actual cost above benchmark)", txt!(cx, "Loss = {}", format_money(loss)), loss);
+    cx.push_money(id!("loss"), "Loss (actual cost above benchmark)", txt!(cx, "Loss = {}", format_money(loss)), loss);
     let Some(share) = (match ss.sided {
         Sided::TwoSided => ss.loss_share.as_ref(),
         Sided::OneSided => None,
     }) else {
         cx.push_money(
-            id("payer_bears"),
+            id!("payer_bears"),
             "Payer bears",
             txt!(cx, "One-sided: the payer bears the loss = {}", format_money(loss)),
             loss,
@@ -615,14 +621,14 @@ fn losses(
     };
     let (mlr, how) = corridor_rate(cx, &ss.corridor, true)?;
     cx.push_value(
-        id("loss_corridor_rate"),
+        id!("loss_corridor_rate"),
         "Minimum loss rate",
         txt!(cx, "Minimum loss rate ({how}) = {}", format_rate(mlr)),
         mlr,
     );
     let corridor = cx.round.cents(money::mul(mlr, benchmark, "loss corridor")?);
     cx.push_money(
-        id("loss_corridor"),
+        id!("loss_corridor"),
         "Loss corridor",
         txt!(
             cx,
@@ -635,7 +641,7 @@ fn losses(
     );
     if loss < corridor {
         cx.push_money(
-            id("shared_loss_base"),
+            id!("shared_loss_base"),
             "Loss shared",
             txt!(
                 cx,
@@ -650,7 +656,7 @@ fn losses(
             SharingBase::FirstEuro => loss,
             SharingBase::AboveCorridor => money::sub(loss, corridor, "loss above the corridor")?,
         };
-        cx.push_money(id("shared_loss_base"), "Loss shared", txt!(cx, "Loss shared = {}", format_money(base)), base);
+        cx.push_money(id!("shared_loss_base"), "Loss shared", txt!(cx, "Loss shared = {}", format_money(base)), base);
         let (rate, words) = match share {
             LossShare::Fixed { rate } => (*rate, "fixed".to_string()),
             LossShare::QualityScaled { intercept, slope, min, max } => {
@@ -671,31 +677,31 @@ fn losses(
             }
         };
         cx.push_value(
-            id("loss_rate"),
+            id!("loss_rate"),
             "Provider loss rate",
             txt!(cx, "Loss rate = {words} = {}", format_rate(rate)),
             rate,
         );
         paid = cx.round.cents(money::mul(rate, base, "provider loss share")?);
         cx.push_money(
-            id("provider_loss_share"),
+            id!("provider_loss_share"),
             "Provider loss share before cap",
             txt!(cx, "Provider loss share = {} x {} = {}", format_rate(rate), format_money(base), format_money(paid)),
             paid,
         );
         if let Some(cap_rate) = ss.loss_cap {
-            paid = apply_cap(cx, ("loss_cap", "Loss cap", "Loss cap", "loss cap"), cap_rate, benchmark, paid)?;
+            paid = apply_cap(cx, (id!("loss_cap"), "Loss cap", "Loss cap", "loss cap"), cap_rate, benchmark, paid)?;
         }
     }
     cx.push_money(
-        id("provider_loss"),
+        id!("provider_loss"),
         "Provider pays of the loss",
         txt!(cx, "Provider pays = {}", format_money(paid)),
         paid,
     );
     let bears = money::sub(loss, paid, "payer's share of the loss")?;
     cx.push_money(
-        id("payer_bears"),
+        id!("payer_bears"),
         "Payer bears",
         txt!(cx, "Payer bears = {} loss - {} = {}", format_money(loss), format_money(paid), format_money(bears)),
         bears,

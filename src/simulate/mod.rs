@@ -369,47 +369,73 @@ impl Model {
 }
 
 /// Per thread: the yearly inputs of each variant, filled in place per run.
+///
+/// A year's inputs hold every input in that year, and of the other years
+/// only the figures the engine reads for it (`required_indicators`): the
+/// engine reads no other figure of another year, so the statements are the
+/// same. The one thing that could tell the difference is the engine's
+/// refusal of a figure beyond [`settlement::MAX_FIGURE`], which looks at
+/// every figure given: when a run has such a value, the year is settled
+/// with all figures, as given before.
 struct Runner<'m> {
     m: &'m Model,
     templates: Vec<Vec<Inputs>>,
     /// Per variant and template: the point slot of each figure, in the
     /// maps' iteration order (this year's figures, then other years').
     slots: Vec<Vec<Vec<usize>>>,
+    /// Per variant and template: the figures of other years left out
+    /// (indicator, year, point slot).
+    dropped: Vec<Vec<Vec<(String, u16, usize)>>>,
     /// The values of the run being settled, per point slot.
     values: Vec<Decimal>,
+    /// Whether a value of the run is beyond [`settlement::MAX_FIGURE`].
+    beyond: bool,
 }
 
 impl<'m> Runner<'m> {
     fn new(m: &'m Model) -> Runner<'m> {
-        let templates: Vec<Vec<Inputs>> = m
-            .variants
-            .iter()
-            .map(|v| {
-                v.contract
-                    .term
-                    .years()
-                    .map(|ty| {
-                        let mut inp = Inputs::new(ty);
-                        for i in &m.scenarios.inputs {
-                            for &y in &m.years {
-                                let f = Figure { value: Decimal::ZERO, source_entry: None };
-                                if y == ty {
-                                    inp.figures.insert(i.id.clone(), f);
-                                } else {
-                                    inp.other_years.entry(y).or_default().insert(i.id.clone(), f);
-                                }
-                            }
-                        }
-                        inp
-                    })
-                    .collect()
-            })
-            .collect();
         let ny = m.years.len();
         let slot = |id: &str, y: u16| {
             let i = m.scenarios.inputs.iter().position(|x| x.id == id).unwrap_or(0);
             i * ny + m.years.binary_search(&y).unwrap_or(0)
         };
+        let mut dropped = Vec::new();
+        let templates: Vec<Vec<Inputs>> = m
+            .variants
+            .iter()
+            .map(|v| {
+                let mut left_out = Vec::new();
+                let ts = v
+                    .contract
+                    .term
+                    .years()
+                    .map(|ty| {
+                        let needed: BTreeSet<(String, u16)> = settlement::required_indicators(&v.contract, ty)
+                            .into_iter()
+                            .map(|r| (r.indicator, r.year))
+                            .collect();
+                        let mut inp = Inputs::new(ty);
+                        let mut out = Vec::new();
+                        for i in &m.scenarios.inputs {
+                            for &y in &m.years {
+                                let f = Figure { value: Decimal::ZERO, source_entry: None };
+                                if y == ty {
+                                    inp.figures.insert(i.id.clone(), f);
+                                } else if needed.contains(&(i.id.clone(), y)) {
+                                    inp.other_years.entry(y).or_default().insert(i.id.clone(), f);
+                                } else {
+                                    out.push((i.id.clone(), y, slot(&i.id, y)));
+                                }
+                            }
+                        }
+                        left_out.push(out);
+                        inp
+                    })
+                    .collect();
+                dropped.push(left_out);
+                ts
+            })
+            .collect();
         let slots = templates
             .iter()
             .map(|ts: &Vec<Inputs>| {
@@ -422,7 +448,14 @@ impl<'m> Runner<'m> {
                     .collect()
             })
             .collect();
-        Runner { m, templates, slots, values: vec![Decimal::ZERO; m.scenarios.inputs.len() * ny] }
+        Runner {
+            m,
+            templates,
+            slots,
+            dropped,
+            values: vec![Decimal::ZERO; m.scenarios.inputs.len() * ny],
+            beyond: false,
+        }
     }
 
     /// Writes `values` into the figures of template `t` (one pass, no lookups).
@@ -433,13 +466,38 @@ impl<'m> Runner<'m> {
         }
     }
 
+    fn set(&mut self, slot: usize, value: Decimal) {
+        self.values[slot] = value;
+        if value.abs() > Decimal::from(settlement::MAX_FIGURE) {
+            self.beyond = true;
+        }
+    }
+
+    /// Settles template `k` of variant `v`: as filled, or, when a value of
+    /// the run is beyond the limit, with the figures left out added back.
+    fn settle_year(&self, v: usize, k: usize, carry: &Carry) -> Result<Statement, SettleError> {
+        let var = &self.m.variants[v];
+        let t = &self.templates[v][k];
+        if !self.beyond || self.dropped[v][k].is_empty() {
+            return settlement::settle_year_versioned(&var.contract, t, carry, Explain::Quiet, &var.version);
+        }
+        let mut all = t.clone();
+        for (id, y, slot) in &self.dropped[v][k] {
+            all.other_years
+                .entry(*y)
+                .or_default()
+                .insert(id.clone(), Figure { value: self.values[*slot], source_entry: None });
+        }
+        settlement::settle_year_versioned(&var.contract, &all, carry, Explain::Quiet, &var.version)
+    }
+
     fn settle(&mut self, v: usize, point: &[Decimal], run: Option<u64>) -> Result<Vec<Statement>, SimError> {
         let m = self.m;
         let var = &m.variants[v];
         let c = &var.contract;
         let ny = m.years.len();
-        let t = &mut self.templates[v];
         let settle_err = |error| SimError::Settle { variant: var.name.clone(), run, error };
+        self.beyond = false;
         for (i, input) in m.scenarios.inputs.iter().enumerate() {
             for (j, &y) in m.years.iter().enumerate() {
                 let x = point[i * ny + j];
@@ -451,18 +509,18 @@ impl<'m> Runner<'m> {
                 if !matches!(input.base, Base::Line(_)) {
                     m.check(i, y, value, run)?;
                 }
-                self.values[i * ny + j] = value;
+                self.set(i * ny + j, value);
             }
         }
-        let slots = &self.slots[v];
-        for (tk, sk) in t.iter_mut().zip(slots) {
+        for (tk, sk) in self.templates[v].iter_mut().zip(&self.slots[v]) {
             Runner::fill(tk, sk, &self.values);
         }
         let has_line_base = m.scenarios.inputs.iter().any(|i| matches!(i.base, Base::Line(_)));
         let mut carry = Carry::initial(c);
-        let mut out = Vec::with_capacity(t.len());
-        for k in 0..t.len() {
-            let y = t[k].year;
+        let nt = self.templates[v].len();
+        let mut out = Vec::with_capacity(nt);
+        for k in 0..nt {
+            let y = self.templates[v][k].year;
             if has_line_base {
                 // The benchmark, target total or budget straight from the
                 // engine's own functions; any other line from a settlement
@@ -471,15 +529,12 @@ impl<'m> Runner<'m> {
                 let j = m.years.binary_search(&y).unwrap_or(0);
                 for (i, input) in m.scenarios.inputs.iter().enumerate() {
                     let Base::Line(line) = &input.base else { continue };
-                    let direct = settlement::base_amount(c, &t[k], line).map_err(settle_err)?;
+                    let direct = settlement::base_amount(c, &self.templates[v][k], line).map_err(settle_err)?;
                     let base = match direct {
                         Some(b) => Some(b),
                         None => {
                             if pre.is_none() {
-                                pre = Some(
-                                    settlement::settle_year_versioned(c, &t[k], &carry, Explain::Quiet, &var.version)
-                                        .map_err(settle_err)?,
-                                );
+                                pre = Some(self.settle_year(v, k, &carry).map_err(settle_err)?);
                             }
                             pre.as_ref().and_then(|p| p.line(line)).and_then(|l| l.amount.or(l.value))
                         }
@@ -502,14 +557,13 @@ impl<'m> Runner<'m> {
                     };
                     let value = based(base, point[i * ny + j], m.units[i]);
                     m.check(i, y, value, run)?;
-                    self.values[i * ny + j] = value;
+                    self.set(i * ny + j, value);
                 }
-                for (tk, sk) in t[k..].iter_mut().zip(&slots[k..]) {
+                for (tk, sk) in self.templates[v][k..].iter_mut().zip(&self.slots[v][k..]) {
                     Runner::fill(tk, sk, &self.values);
                 }
             }
-            let s = settlement::settle_year_versioned(c, &t[k], &carry, Explain::Quiet, &var.version)
-                .map_err(settle_err)?;
+            let s = self.settle_year(v, k, &carry).map_err(settle_err)?;
             carry = s.carry_out.clone();
             out.push(s);
         }
@@ -518,6 +572,12 @@ impl<'m> Runner<'m> {
 }
 
 fn cents(d: Decimal) -> i64 {
+    // Statement money has two decimals: its mantissa is the cents.
+    if d.scale() == 2 {
+        if let Ok(c) = i64::try_from(d.mantissa()) {
+            return c;
+        }
+    }
     (d * Decimal::ONE_HUNDRED).trunc().to_i64().unwrap_or(0)
 }
 
