@@ -17,7 +17,7 @@ use std::time::Instant;
 
 #[path = "bench_common/mod.rs"]
 mod bench_common;
-use bench_common::{arg, body};
+use bench_common::{arg, body, registered_ledger};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -27,7 +27,7 @@ use vereffen::audit::{self, ConsistencyBundle, InclusionBundle, ProofBundle};
 use vereffen::checkpoint::{Checkpoint, SignedNote};
 use vereffen::entry::Entry;
 use vereffen::ledger::Ledger;
-use vereffen::{merkle, registry};
+use vereffen::merkle;
 
 /// Signs and records a checkpoint of the current tree; returns the note.
 fn checkpoint(ledger: &mut Ledger, key: &ed25519_dalek::SigningKey) -> SignedNote {
@@ -45,18 +45,7 @@ fn main() {
     let proofs = arg("--proofs", 1000).max(1);
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("ledger");
-    let key = vereffen::keys::generate();
-    let mut ledger = Ledger::init(&path, "bench").expect("init");
-    let reg = Entry::sign(
-        body(
-            registry::KIND_REGISTER,
-            &key,
-            registry::register_payload("Ziekenhuis", registry::Role::Provider, &key.verifying_key()),
-        ),
-        &[&key],
-    )
-    .expect("sign");
-    ledger.append(&[reg]).expect("register");
+    let (mut ledger, key) = registered_ledger(&path);
     let t = Instant::now();
     for start in (0..n).step_by(100_000) {
         let entries: Vec<Entry> = (start..(start + 100_000).min(n))

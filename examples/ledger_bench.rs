@@ -14,7 +14,7 @@ use std::time::Instant;
 
 #[path = "bench_common/mod.rs"]
 mod bench_common;
-use bench_common::{arg, body};
+use bench_common::{arg, body, registered_ledger};
 
 // The same allocator as the `vereffen` binary, so the figures are the product's.
 #[global_allocator]
@@ -23,7 +23,6 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use rayon::prelude::*;
 use vereffen::entry::Entry;
 use vereffen::ledger::Ledger;
-use vereffen::registry;
 use vereffen::sigs::{self, SigItem};
 
 /// CPU seconds (user + system) this process has used, from /proc.
@@ -39,18 +38,7 @@ fn main() {
     let batch = arg("--batch", 1000).max(1);
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("ledger");
-    let key = vereffen::keys::generate();
-    let mut ledger = Ledger::init(&path, "bench").expect("init");
-    let reg = Entry::sign(
-        body(
-            registry::KIND_REGISTER,
-            &key,
-            registry::register_payload("Ziekenhuis", registry::Role::Provider, &key.verifying_key()),
-        ),
-        &[&key],
-    )
-    .expect("sign");
-    ledger.append(&[reg]).expect("register");
+    let (mut ledger, key) = registered_ledger(&path);
 
     let t = Instant::now();
     let entries: Vec<Entry> = (0..n)

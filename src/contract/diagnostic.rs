@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 
 /// One problem found in a contract file.
 ///
@@ -73,6 +74,51 @@ impl<'s> LineIndex<'s> {
         let start = self.starts.get(line).copied().unwrap_or(0);
         let column = self.text.get(start..offset).map(|s| s.chars().count()).unwrap_or(0);
         Pos { line: u32::try_from(line + 1).unwrap_or(u32::MAX), column: u32::try_from(column + 1).unwrap_or(u32::MAX) }
+    }
+}
+
+/// Collects the diagnostics of one source file, with positions from spans.
+/// Shared by every strict TOML reader (contracts, scenarios).
+pub(crate) struct Reporter<'s> {
+    /// The file name shown in diagnostics.
+    pub file: String,
+    /// Line starts of the source text.
+    pub lines: LineIndex<'s>,
+    /// The problems so far.
+    pub diags: Vec<Diagnostic>,
+}
+
+impl<'s> Reporter<'s> {
+    /// No problems yet in `text`, read from `file`.
+    pub fn new(file: &str, text: &'s str) -> Self {
+        Reporter { file: file.to_string(), lines: LineIndex::new(text), diags: Vec::new() }
+    }
+
+    /// Records a problem with `field` at `at`.
+    pub fn err(&mut self, at: Pos, field: &str, message: impl Into<String>) {
+        self.diags.push(Diagnostic {
+            file: self.file.clone(),
+            line: at.line,
+            column: at.column,
+            field: field.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// The position of a span's start, or `fallback` without one.
+    pub fn pos(&self, span: Option<Range<usize>>, fallback: Pos) -> Pos {
+        span.map(|s| self.lines.pos(s.start)).unwrap_or(fallback)
+    }
+
+    /// The position of a TOML item, or `fallback`.
+    pub fn item_pos(&self, item: &toml_edit::Item, fallback: Pos) -> Pos {
+        let span = match item {
+            toml_edit::Item::Table(t) => t.span(),
+            toml_edit::Item::ArrayOfTables(a) => a.span(),
+            toml_edit::Item::Value(v) => v.span(),
+            toml_edit::Item::None => None,
+        };
+        self.pos(span, fallback)
     }
 }
 

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::choice::Choice;
-use super::diagnostic::{Diagnostic, LineIndex, Pos, Spans};
+use super::diagnostic::{Diagnostic, Pos, Reporter, Spans};
 use super::model::*;
 
 /// Largest contract file read, in bytes.
@@ -41,10 +41,8 @@ enum Num {
 
 /// The parse state: the source, the problems so far and the spans seen.
 pub(crate) struct Parser<'s> {
-    file: String,
     text: &'s str,
-    lines: LineIndex<'s>,
-    pub diags: Vec<Diagnostic>,
+    r: Reporter<'s>,
     pub spans: Spans,
 }
 
@@ -100,49 +98,36 @@ fn valid_id_len(id: &str, max: usize) -> bool {
 
 /// Parses a contract from TOML text. `file` is used in diagnostics only.
 pub(crate) fn parse(file: &str, text: &str) -> (Option<Contract>, Vec<Diagnostic>, Spans) {
-    let mut p =
-        Parser { file: file.to_string(), text, lines: LineIndex::new(text), diags: Vec::new(), spans: Spans::new() };
+    let mut p = Parser { text, r: Reporter::new(file, text), spans: Spans::new() };
     if text.len() > MAX_FILE_BYTES {
         p.err(Pos::START, "", format!("file is larger than {MAX_FILE_BYTES} bytes"));
-        return (None, p.diags, p.spans);
+        return (None, p.r.diags, p.spans);
     }
     let doc = match ImDocument::parse(text) {
         Ok(doc) => doc,
         Err(e) => {
-            let at = e.span().map(|s| p.lines.pos(s.start)).unwrap_or(Pos::START);
+            let at = p.r.pos(e.span(), Pos::START);
             let flat: Vec<&str> = e.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
             let message = format!("not valid TOML: {}", flat.join("; "));
             p.err(at, "", message);
-            return (None, p.diags, p.spans);
+            return (None, p.r.diags, p.spans);
         }
     };
     let contract = p.contract(doc.as_table());
-    (Some(contract), p.diags, p.spans)
+    (Some(contract), p.r.diags, p.spans)
 }
 
 impl<'s> Parser<'s> {
     fn err(&mut self, at: Pos, field: &str, message: impl Into<String>) {
-        self.diags.push(Diagnostic {
-            file: self.file.clone(),
-            line: at.line,
-            column: at.column,
-            field: field.to_string(),
-            message: message.into(),
-        });
+        self.r.err(at, field, message)
     }
 
     fn pos_of(&self, span: Option<Range<usize>>, fallback: Pos) -> Pos {
-        span.map(|s| self.lines.pos(s.start)).unwrap_or(fallback)
+        self.r.pos(span, fallback)
     }
 
     fn item_pos(&self, item: &Item, fallback: Pos) -> Pos {
-        let span = match item {
-            Item::Table(t) => t.span(),
-            Item::ArrayOfTables(a) => a.span(),
-            Item::Value(v) => v.span(),
-            Item::None => None,
-        };
-        self.pos_of(span, fallback)
+        self.r.item_pos(item, fallback)
     }
 
     fn tbl<'d>(&mut self, path: &str, at: Pos, table: &'d dyn TableLike, allowed: &[&'static str]) -> Tbl<'d> {
@@ -676,7 +661,7 @@ impl<'s> Parser<'s> {
             .enumerate()
             .filter(|(i, _)| {
                 let prefix = format!("parties[{i}]");
-                !self.diags.iter().any(|d| d.field.starts_with(&prefix))
+                !self.r.diags.iter().any(|d| d.field.starts_with(&prefix))
             })
             .map(|(_, p)| p.clone())
             .collect();

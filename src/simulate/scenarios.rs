@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::dist::{cholesky, Dist};
-use crate::contract::diagnostic::{LineIndex, Pos};
+use crate::contract::diagnostic::{Pos, Reporter};
 use crate::contract::Diagnostic;
 
 /// Largest scenarios file read, in bytes.
@@ -98,34 +98,20 @@ pub struct Scenarios {
 }
 
 struct P<'s> {
-    file: String,
-    lines: LineIndex<'s>,
-    diags: Vec<Diagnostic>,
+    r: Reporter<'s>,
 }
 
 impl<'s> P<'s> {
     fn err(&mut self, at: Pos, field: &str, message: impl Into<String>) {
-        self.diags.push(Diagnostic {
-            file: self.file.clone(),
-            line: at.line,
-            column: at.column,
-            field: field.to_string(),
-            message: message.into(),
-        });
+        self.r.err(at, field, message)
     }
 
     fn pos(&self, span: Option<Range<usize>>, fallback: Pos) -> Pos {
-        span.map(|s| self.lines.pos(s.start)).unwrap_or(fallback)
+        self.r.pos(span, fallback)
     }
 
     fn item_pos(&self, item: &Item, fallback: Pos) -> Pos {
-        let span = match item {
-            Item::Table(t) => t.span(),
-            Item::ArrayOfTables(a) => a.span(),
-            Item::Value(v) => v.span(),
-            Item::None => None,
-        };
-        self.pos(span, fallback)
+        self.r.item_pos(item, fallback)
     }
 
     /// Checks that `t` has only `allowed` keys.
@@ -267,18 +253,18 @@ pub(crate) fn to_decimal(x: f64) -> Decimal {
 
 /// Parses the scenarios text. `file` names the file in diagnostics.
 pub fn parse(file: &str, text: &str) -> Result<Scenarios, Vec<Diagnostic>> {
-    let mut p = P { file: file.to_string(), lines: LineIndex::new(text), diags: Vec::new() };
+    let mut p = P { r: Reporter::new(file, text) };
     if text.len() > MAX_SCENARIO_BYTES {
         p.err(Pos::START, "", format!("file is larger than {MAX_SCENARIO_BYTES} bytes"));
-        return Err(p.diags);
+        return Err(p.r.diags);
     }
     let doc = match ImDocument::parse(text) {
         Ok(d) => d,
         Err(e) => {
-            let at = e.span().map(|s| p.lines.pos(s.start)).unwrap_or(Pos::START);
+            let at = p.r.pos(e.span(), Pos::START);
             let flat: Vec<&str> = e.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
             p.err(at, "", format!("not valid TOML: {}", flat.join("; ")));
-            return Err(p.diags);
+            return Err(p.r.diags);
         }
     };
     let root = doc.as_table();
@@ -318,7 +304,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenarios, Vec<Diagnostic>> {
     }
     let Some(inputs) = root.get("inputs").and_then(|i| i.as_table_like()) else {
         p.err(Pos::START, "inputs", "the file has no [inputs] table");
-        return Err(p.diags);
+        return Err(p.r.diags);
     };
     for (id, item) in inputs.iter() {
         let path = format!("inputs.{id}");
@@ -449,7 +435,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenarios, Vec<Diagnostic>> {
             None => p.err(first_corr, "correlations", "expected [[correlations]] tables"),
         }
     }
-    if !pairs.is_empty() && p.diags.is_empty() {
+    if !pairs.is_empty() && p.r.diags.is_empty() {
         let mut members: Vec<usize> = pairs.iter().flat_map(|&(a, b, _, _)| [a, b]).collect();
         members.sort_unstable();
         members.dedup();
@@ -543,10 +529,10 @@ pub fn parse(file: &str, text: &str) -> Result<Scenarios, Vec<Diagnostic>> {
             None => p.err(at, "sweep", "expected a table"),
         }
     }
-    if p.diags.is_empty() {
+    if p.r.diags.is_empty() {
         Ok(s)
     } else {
-        Err(p.diags)
+        Err(p.r.diags)
     }
 }
 
