@@ -145,7 +145,7 @@ pub fn workbook(c: &Computed) -> Result<Vec<u8>> {
     for (i, f) in s.inputs.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string(r, 0, &f.indicator)?;
-        ws.write_number(r, 1, f64::from(f.year))?;
+        ws.write_number(r, 1, f.year)?;
         value_cell(ws, r, 2, f.value)?;
     }
     let r = s.inputs.len() as u32 + 2;
