@@ -163,7 +163,7 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     if cli.json {
         println!(
             "{}",
-            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems, "settlements_replayed": signs.len(), "settlement_conflicts": conflicts})
+            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems, "settlements_replayed": signs.len(), "settlement_conflicts": conflicts, "void": summary.void.iter().map(|v| v.to_json()).collect::<Vec<_>>()})
         );
     } else {
         println!("ledger      {}", summary.ledger);
@@ -186,6 +186,15 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         }
         for c in &conflicts {
             println!("conflict    {c}");
+        }
+        for v in &summary.void {
+            let via = v.introduced_by_void.map(|i| format!(", introduced by void entry {}", i.short())).unwrap_or_default();
+            println!(
+                "warning     entry {} is void: signed with key {}{via}, ended by entry {} which does not have it in its causal past; it counts for nothing (FORMAT.md 4.3)",
+                v.id.short(),
+                v.key.fingerprint(),
+                v.ending.short()
+            );
         }
         for p in &problems {
             println!("problem     {p}");
@@ -216,7 +225,7 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
     if cli.json {
         println!(
             "{}",
-            serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds})
+            serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds, "added_void": report.added_void, "void_total": report.void_total})
         );
     } else {
         println!(
@@ -228,6 +237,12 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
         );
         for (k, n) in &report.added_kinds {
             println!("  added {n} {k}");
+        }
+        if report.void_total > 0 {
+            println!(
+                "  warning: {} of the added entries are void and this copy now holds {} void entries (signed with a key ended without them in the ending entry's causal past; they count for nothing; `vereffen verify` lists them)",
+                report.added_void, report.void_total
+            );
         }
     }
     Ok(0)
