@@ -64,13 +64,20 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
         }
         Ok(())
     })?;
+    // Void entries (FORMAT.md 4.3) are listed, marked: the journal keeps them.
+    let void = ledger.void_entries()?;
+    let summary = |e: &vereffen::entry::Entry| match void.get(&e.id()) {
+        Some(v) => format!("VOID (key ended by {}): {}", v.ending.short(), vereffen::summary::one_line(e)),
+        None => vereffen::summary::one_line(e),
+    };
     if cli.json {
         for (seq, e) in &rows {
             let b = e.body();
-            println!(
-                "{}",
-                serde_json::json!({"seq": seq, "id": e.id().to_hex(), "kind": b.kind, "party": b.author.party, "key": b.author_key().fingerprint(), "time": b.time, "refs": b.refs, "summary": vereffen::summary::one_line(e), "payload": b.payload})
-            );
+            let mut row = serde_json::json!({"seq": seq, "id": e.id().to_hex(), "kind": b.kind, "party": b.author.party, "key": b.author_key().fingerprint(), "time": b.time, "refs": b.refs, "summary": vereffen::summary::one_line(e), "payload": b.payload});
+            if let Some(v) = void.get(&e.id()) {
+                row["void"] = v.to_json();
+            }
+            println!("{row}");
         }
     } else {
         println!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY", "SEQ", "ID", "KIND", "AUTHOR", "TIME");
@@ -83,7 +90,7 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
                 b.kind,
                 b.author.party,
                 b.time,
-                vereffen::summary::one_line(e)
+                summary(e)
             );
         }
     }
