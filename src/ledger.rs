@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use crate::entry::{Entry, EntryError, EntryId};
 use crate::index::{Index, IndexBatch, IndexError};
 use crate::journal::{Hash, Journal, JournalError, Scanner, TornTail};
-use crate::merkle::{self, CompactTree};
 use crate::keys::KeyId;
 use crate::liveness::{self, VoidSet};
+use crate::merkle::{self, CompactTree};
 use crate::registry::{KeyUse, Registry};
 use crate::sigs::{self, SigItem};
 

@@ -1046,7 +1046,8 @@ fn void_entries(
     for (seq, e) in all {
         let Some(v) = void.get(&e.id()) else { continue };
         let ending = by_id.get(&v.ending);
-        let how = ending.map_or("ended", |r| if r.kind() == crate::registry::KIND_REVOKE { "revoked" } else { "retired" });
+        let how =
+            ending.map_or("ended", |r| if r.kind() == crate::registry::KIND_REVOKE { "revoked" } else { "retired" });
         let via = v
             .introduced_by_void
             .map(|i| format!(" (its key was introduced by void entry {})", i.short()))

@@ -95,7 +95,14 @@ fn revocation_set() -> (Vec<Entry>, Vec<EntryId>) {
     let reg_vz = register("verzekeraar", "Verzekeraar", Role::Payer, &vz);
     let reg_tz = register("thuiszorg", "Thuiszorg", Role::Provider, &tz);
     let rot_zh = Entry::sign(
-        body_at("ziekenhuis", &zh, registry::KIND_ROTATE, vec![], registry::rotate_payload(&zh2.verifying_key(), false), t),
+        body_at(
+            "ziekenhuis",
+            &zh,
+            registry::KIND_ROTATE,
+            vec![],
+            registry::rotate_payload(&zh2.verifying_key(), false),
+            t,
+        ),
         &[&zh, &zh2],
     )
     .unwrap();
@@ -116,9 +123,11 @@ fn revocation_set() -> (Vec<Entry>, Vec<EntryId>) {
     )
     .unwrap();
     // The thief backdates two entries with the stolen key.
-    let backdated =
-        Entry::sign(body_at("ziekenhuis", &zh, "note", vec![], vereffen::note::payload("backdated", None), "2026-01-01T00:00:00Z"), &[&zh])
-            .unwrap();
+    let backdated = Entry::sign(
+        body_at("ziekenhuis", &zh, "note", vec![], vereffen::note::payload("backdated", None), "2026-01-01T00:00:00Z"),
+        &[&zh],
+    )
+    .unwrap();
     let backdated_ref = note("ziekenhuis", &zh, "backdated with a reference", vec![n2.id().to_hex()]);
     // Another party builds on a void entry: its own entry stays live.
     let builds_on = note("verzekeraar", &vz, "seen the backdated note", vec![backdated.id().to_hex()]);
@@ -142,7 +151,14 @@ fn revocation_set() -> (Vec<Entry>, Vec<EntryId>) {
     // verzekeraar adds two keys; each revokes the other concurrently: both die,
     // and so do the entries each one signed outside the other's causal past.
     let rot_vz2 = Entry::sign(
-        body_at("verzekeraar", &vz, registry::KIND_ROTATE, vec![], registry::rotate_payload(&vz2.verifying_key(), false), t),
+        body_at(
+            "verzekeraar",
+            &vz,
+            registry::KIND_ROTATE,
+            vec![],
+            registry::rotate_payload(&vz2.verifying_key(), false),
+            t,
+        ),
         &[&vz, &vz2],
     )
     .unwrap();
@@ -261,8 +277,36 @@ fn a_backdated_entry_of_a_revoked_key_is_void_in_every_copy() {
     vereffen::keys::write_key_files(d, "zh-2", &SigningKey::from_bytes(&[7u8; 32])).unwrap();
     let k2 = k2.display().to_string();
     ok(d, &["init", "--id", LEDGER_ID]);
-    ok(d, &["party", "add", "--id", "ziekenhuis", "--name", "Ziekenhuis", "--role", "provider", "--key", &key("ziekenhuis")]);
-    ok(d, &["party", "add", "--id", "verzekeraar", "--name", "Verzekeraar", "--role", "payer", "--key", &key("verzekeraar")]);
+    ok(
+        d,
+        &[
+            "party",
+            "add",
+            "--id",
+            "ziekenhuis",
+            "--name",
+            "Ziekenhuis",
+            "--role",
+            "provider",
+            "--key",
+            &key("ziekenhuis"),
+        ],
+    );
+    ok(
+        d,
+        &[
+            "party",
+            "add",
+            "--id",
+            "verzekeraar",
+            "--name",
+            "Verzekeraar",
+            "--role",
+            "payer",
+            "--key",
+            &key("verzekeraar"),
+        ],
+    );
     ok(d, &["party", "rotate-key", "--as", &key("ziekenhuis"), "--new", &k2, "--keep-old"]);
     ok(d, &["note", "--text", "signed with the old key", "--as", &key("ziekenhuis")]);
     ok(d, &["party", "revoke-key", "--as", &k2, "--revoke", &key("ziekenhuis"), "--reason", "laptop stolen"]);
@@ -307,7 +351,8 @@ fn a_backdated_entry_of_a_revoked_key_is_void_in_every_copy() {
         assert_eq!(void[0]["id"], e.id().to_hex());
         assert_eq!(void[0]["key"], KeyId::of(&zh.verifying_key()).to_hex());
         digests.push(json["set_digest"].clone());
-        let report: Value = serde_json::from_str(&ok(d, &["--ledger", copy, "audit", "report", "--format", "json"])).unwrap();
+        let report: Value =
+            serde_json::from_str(&ok(d, &["--ledger", copy, "audit", "report", "--format", "json"])).unwrap();
         let found = report["anomalies"].as_array().unwrap().iter().any(|a| {
             a["kind"] == "key_used_after_revocation"
                 && a["entry"] == e.id().to_hex()
@@ -325,7 +370,21 @@ fn revoking_the_last_key_needs_last_key() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     ok(d, &["init", "--id", LEDGER_ID]);
-    ok(d, &["party", "add", "--id", "ziekenhuis", "--name", "Ziekenhuis", "--role", "provider", "--key", &key("ziekenhuis")]);
+    ok(
+        d,
+        &[
+            "party",
+            "add",
+            "--id",
+            "ziekenhuis",
+            "--name",
+            "Ziekenhuis",
+            "--role",
+            "provider",
+            "--key",
+            &key("ziekenhuis"),
+        ],
+    );
     let args = ["party", "revoke-key", "--as", &key("ziekenhuis"), "--revoke", &key("ziekenhuis"), "--reason", "done"];
     refused(d, &args, "last current key");
     refused(d, &args, "--last-key");
@@ -353,7 +412,14 @@ fn witness_set() -> Vec<Entry> {
     note.signatures.push(cosig);
     let reg = |party: &str, role, k: &SigningKey, time: &str| {
         Entry::sign(
-            body_at(party, k, registry::KIND_REGISTER, vec![], registry::register_payload(party, role, &k.verifying_key()), time),
+            body_at(
+                party,
+                k,
+                registry::KIND_REGISTER,
+                vec![],
+                registry::register_payload(party, role, &k.verifying_key()),
+                time,
+            ),
             &[k],
         )
         .unwrap()
@@ -403,7 +469,8 @@ fn demo_bundle() -> &'static (tempfile::TempDir, Vec<Entry>) {
         ok(d, &["--ledger", zh, "export", "--out", "zh.jsonl"]);
         ok(d, &["--ledger", vz, "import", "zh.jsonl"]);
         ok(d, &["--ledger", vz, "export", "--out", "all.jsonl"]);
-        let entries = bundle::read(&d.join("all.jsonl"), "demo-copd-achterhoek").unwrap().into_iter().map(|(_, e)| e).collect();
+        let entries =
+            bundle::read(&d.join("all.jsonl"), "demo-copd-achterhoek").unwrap().into_iter().map(|(_, e)| e).collect();
         (tmp, entries)
     })
 }

@@ -195,7 +195,8 @@ pub fn verify(cli: &Cli) -> Result<i32> {
             println!("conflict    {c}");
         }
         for v in &summary.void {
-            let via = v.introduced_by_void.map(|i| format!(", introduced by void entry {}", i.short())).unwrap_or_default();
+            let via =
+                v.introduced_by_void.map(|i| format!(", introduced by void entry {}", i.short())).unwrap_or_default();
             println!(
                 "warning     entry {} is void: signed with key {}{via}, ended by entry {} which does not have it in its causal past; it counts for nothing (FORMAT.md 4.3)",
                 v.id.short(),

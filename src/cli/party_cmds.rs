@@ -181,14 +181,8 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
                 );
             }
             let refs = ending_refs(&ledger, &target)?;
-            let body = new_body(
-                &ledger,
-                &party,
-                &key,
-                registry::KIND_REVOKE,
-                refs,
-                registry::revoke_payload(target, reason),
-            );
+            let body =
+                new_body(&ledger, &party, &key, registry::KIND_REVOKE, refs, registry::revoke_payload(target, reason));
             append_one(&mut ledger, body, &[&key], cli.json)?;
         }
         PartyCmd::List => {
