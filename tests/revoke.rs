@@ -524,3 +524,76 @@ proptest! {
         }
     }
 }
+
+/// In the demo, thuiszorg's first key is revoked by a hand-made revocation
+/// that references only its contract entries: every figure and settlement
+/// signature of that key becomes void. The derived views leave them out
+/// without a panic.
+#[test]
+fn derived_views_skip_void_entries_without_panicking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let vz = "demo/verzekeraar-copy";
+    ok(d, &["demo", "--dir", "demo"]);
+    let before: Value = serde_json::from_str(&ok(d, &["--json", "--ledger", vz, "settle", "status", ID_DEMO])).unwrap();
+    let tz2 = SigningKey::from_bytes(&[9u8; 32]);
+    vereffen::keys::write_key_files(d, "tz-2", &tz2).unwrap();
+    ok(d, &["--ledger", vz, "party", "rotate-key", "--as", &key("thuiszorg"), "--new", "tz-2.key", "--keep-old"]);
+    // The revocation references thuiszorg's contract entries (so the
+    // contract stays in force) but none of its figures or signatures.
+    let log: Vec<Value> =
+        ok(d, &["--json", "--ledger", vz, "log"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let contract_refs: Vec<String> = log
+        .iter()
+        .filter(|r| r["party"] == "thuiszorg" && r["kind"].as_str().unwrap().starts_with("contract."))
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!contract_refs.is_empty());
+    {
+        let mut l = Ledger::open(&d.join(vz)).unwrap();
+        let tz = demo_key("thuiszorg");
+        let mut b = body_at(
+            "thuiszorg",
+            &tz2,
+            registry::KIND_REVOKE,
+            contract_refs,
+            registry::revoke_payload(KeyId::of(&tz.verifying_key()), "compromised"),
+            "2027-06-01T00:00:00Z",
+        );
+        b.ledger = "demo-copd-achterhoek".into();
+        l.append(&[Entry::sign(b, &[&tz2]).unwrap()]).unwrap();
+        assert!(!l.void_entries().unwrap().is_empty());
+    }
+    let (code, out, err) = run(d, &["--ledger", vz, "verify"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("warning") && out.contains("is void"), "{out}");
+    for args in [
+        &["--ledger", vz, "settle", "status", ID_DEMO][..],
+        &["--ledger", vz, "measure", "list", ID_DEMO],
+        &["--ledger", vz, "contract", "status", ID_DEMO],
+        &["--ledger", vz, "settle", ID_DEMO, "--year", "2025"],
+        &["--ledger", vz, "audit", "report", "--format", "json"],
+        &["--ledger", vz, "log"],
+    ] {
+        let (_, out, err) = run(d, args);
+        assert!(!err.contains("panicked") && !out.contains("panicked"), "{args:?}: {err}");
+    }
+    let after: Value = serde_json::from_str(&ok(d, &["--json", "--ledger", vz, "settle", "status", ID_DEMO])).unwrap();
+    assert_ne!(before, after, "void figures and signatures change the settlement state");
+    let list = ok(d, &["--json", "--ledger", vz, "measure", "list", ID_DEMO]);
+    let tz_key = KeyId::of(&demo_key("thuiszorg").verifying_key()).to_hex();
+    let log: Vec<Value> =
+        ok(d, &["--json", "--ledger", vz, "log"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let void_figures: Vec<&Value> = log
+        .iter()
+        .filter(|r| r["kind"] == "measure.submit" && r.get("void").is_some_and(|v| v["key"] == tz_key.as_str()))
+        .collect();
+    assert!(!void_figures.is_empty(), "thuiszorg's figures are void");
+    for f in &void_figures {
+        assert!(!list.contains(f["id"].as_str().unwrap()), "a void figure is not listed");
+    }
+    let report = ok(d, &["--ledger", vz, "audit", "report", "--format", "json"]);
+    assert!(report.contains("is void"), "the report lists void entries");
+}
+
+const ID_DEMO: &str = "copd-telemonitoring-oost-achterhoek";
