@@ -227,6 +227,25 @@ pub fn check(e: &Entry, author: &VerifyingKey, reg: &Registry) -> Result<(), Rul
     Ok(())
 }
 
+/// What the rules of an `audit.witness` or `audit.equivocation` entry read
+/// from the registry besides the author's key: the party whose copy the
+/// note(s) checkpoint (its registration must come first) and the key names
+/// (`<party>/<fingerprint>`) of every signature line they carry (the
+/// introductions of those keys must come first). `None` for other kinds or
+/// payloads that do not parse (those are refused by [`check`] anyway).
+pub fn registry_reads(e: &Entry) -> Option<(String, Vec<String>)> {
+    let p = &e.body().payload;
+    let notes = match e.kind() {
+        KIND_WITNESS => vec![payload_note(p, "note").ok()?],
+        KIND_EQUIVOCATION => vec![payload_note(p, "first").ok()?, payload_note(p, "second").ok()?],
+        _ => return None,
+    };
+    let (_, party) = parse_origin(notes[0].checkpoint.origin())?;
+    let party = party.to_string();
+    let names = notes.iter().flat_map(|n| n.signatures.iter().map(|s| s.name.clone())).collect();
+    Some((party, names))
+}
+
 /// A one-line summary of an audit entry, for `log`.
 pub fn one_line(e: &Entry) -> String {
     let p = &e.body().payload;

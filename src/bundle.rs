@@ -13,9 +13,11 @@
 //! Import checks every line and every entry before it appends any (all or
 //! nothing), skips entries the copy already has, and appends the rest in one
 //! deterministic order that depends only on the set of entries: references
-//! first, a key's introduction before its use, a key's uses before its
-//! revocation, and otherwise ascending entry id. So the same entries in any
-//! line order give the same journal.
+//! first, a key's introduction before its use (and before its ending, and
+//! before a witness record whose signature lines it signs), and otherwise
+//! ascending entry id. So the same entries in any line order give the same
+//! journal. Entries signed by a key that an ending entry ended without them
+//! in its causal past are accepted as void (`crate::liveness`).
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -80,6 +82,11 @@ pub struct ImportReport {
     pub already_present: usize,
     /// Kinds of the added entries, with counts.
     pub added_kinds: Vec<(String, usize)>,
+    /// Added entries that are void (signed by a key ended by an ending entry
+    /// that does not have them in its causal past; `crate::liveness`).
+    pub added_void: usize,
+    /// Void entries in the copy after the import (added or not).
+    pub void_total: usize,
 }
 
 /// The canonical JSON line for one entry.
@@ -237,39 +244,55 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
     Ok(out)
 }
 
-/// The deterministic append order for a set of new entries (see the module
-/// docs). Fails on a dependency cycle, naming an entry in it.
+/// The deterministic append order for a set of new entries (FORMAT.md 7):
+/// a topological order in which every entry comes after (a) the entries it
+/// references, (b) the introductions of its signing keys, (c) for an ending
+/// entry, the introduction of the key it ends, and (d) for an
+/// `audit.witness` or `audit.equivocation`, the registration of the party
+/// whose checkpoint it carries and the introductions of the keys named in
+/// its signature lines; ties by ascending entry id. Every registry read of
+/// the rules is thereby an ordering constraint. Fails on a dependency cycle,
+/// naming an entry in it.
 pub fn import_order(entries: Vec<(usize, Entry)>) -> Result<Vec<(usize, Entry)>, (usize, String)> {
     let n = entries.len();
     let pos: HashMap<EntryId, usize> = entries.iter().enumerate().map(|(i, (_, e))| (e.id(), i)).collect();
     let mut intro: HashMap<KeyId, usize> = HashMap::new();
-    let mut ends: HashMap<KeyId, Vec<usize>> = HashMap::new();
+    // Key name `<party>/<fingerprint>` and party registrations, for (d).
+    let mut intro_by_name: HashMap<String, usize> = HashMap::new();
+    let mut registration: HashMap<&str, usize> = HashMap::new();
     for (i, (_, e)) in entries.iter().enumerate() {
         if let Some(k) = Registry::introduces_key(e) {
             intro.insert(k, i);
+            intro_by_name.insert(format!("{}/{}", e.body().author.party, k.fingerprint()), i);
         }
-        if let Some(k) = Registry::ends_key(e) {
-            ends.entry(k).or_default().push(i);
+        if e.kind() == crate::registry::KIND_REGISTER {
+            registration.insert(e.body().author.party.as_str(), i);
         }
     }
     let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
     for (i, (_, e)) in entries.iter().enumerate() {
-        for r in e.body().ref_ids() {
-            if let Some(&j) = pos.get(&r) {
+        let mut add = |j: usize| {
+            if j != i {
                 deps[i].insert(j);
             }
-        }
-        for s in e.sigs() {
-            if let Some(&j) = intro.get(&s.key) {
-                if j != i {
-                    deps[i].insert(j);
-                }
+        };
+        for r in e.body().ref_ids() {
+            if let Some(&j) = pos.get(&r) {
+                add(j);
             }
-            if let Some(enders) = ends.get(&s.key) {
-                for &j in enders {
-                    if j != i {
-                        deps[j].insert(i);
-                    }
+        }
+        for k in e.sigs().iter().map(|s| s.key).chain(Registry::ends_key(e)) {
+            if let Some(&j) = intro.get(&k) {
+                add(j);
+            }
+        }
+        if let Some((party, names)) = crate::audit::registry_reads(e) {
+            if let Some(&j) = registration.get(party.as_str()) {
+                add(j);
+            }
+            for name in &names {
+                if let Some(&j) = intro_by_name.get(name) {
+                    add(j);
                 }
             }
         }
@@ -298,7 +321,7 @@ pub fn import_order(entries: Vec<(usize, Entry)>) -> Result<Vec<(usize, Entry)>,
         let stuck = (0..n).find(|&i| waiting[i] > 0).unwrap_or(0);
         return Err((
             entries[stuck].0,
-            "the entries form a dependency cycle (for example an entry signed by a key after that key's revocation)"
+            "the entries form a dependency cycle (references, key introductions and checkpoint signers depend on each other in a circle): this bundle cannot come from a valid copy"
                 .into(),
         ));
     }
@@ -322,7 +345,7 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportReport, BundleEr
     let ordered =
         import_order(fresh).map_err(|(line, what)| BundleError::Line { path: path.to_path_buf(), line, what })?;
     let (lines, entries): (Vec<usize>, Vec<Entry>) = ordered.into_iter().unzip();
-    if let Err(err) = ledger.append(&entries) {
+    if let Err(err) = ledger.append_as(&entries, crate::registry::KeyUse::Existing) {
         return Err(match err {
             LedgerError::Rejected { position, .. } => {
                 BundleError::Refused { path: path.to_path_buf(), line: lines[position], source: err }
@@ -334,5 +357,14 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportReport, BundleEr
     for e in &entries {
         *kinds.entry(e.kind().to_string()).or_default() += 1;
     }
-    Ok(ImportReport { in_bundle, added: entries.len(), already_present, added_kinds: kinds.into_iter().collect() })
+    let void = ledger.void_entries()?;
+    let added_void = entries.iter().filter(|e| void.contains_key(&e.id())).count();
+    Ok(ImportReport {
+        in_bundle,
+        added: entries.len(),
+        already_present,
+        added_kinds: kinds.into_iter().collect(),
+        added_void,
+        void_total: void.len(),
+    })
 }

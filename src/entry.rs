@@ -32,6 +32,12 @@ pub const SIGNING_CONTEXT: &[u8] = b"vereffen-entry-v1\0";
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// Most references one entry may carry.
 pub const MAX_REFS: usize = 1024;
+/// Most references an ending entry (`party.revoke_key`, `party.rotate_key`)
+/// may carry: it references the entries signed by the key it ends. Each
+/// reference takes 67 bytes of the body (64 hex characters, two quotes, a
+/// comma), so 15,000 take 1,005,000 bytes and leave room for the rest of a
+/// 1 MiB body.
+pub const MAX_ENDING_REFS: usize = 15_000;
 /// Most signatures one entry may carry.
 pub const MAX_SIGS: usize = 8;
 
@@ -213,8 +219,12 @@ impl Body {
         if time::OffsetDateTime::parse(&self.time, &time::format_description::well_known::Rfc3339).is_err() {
             return bad(format!("time {:?} is not an RFC 3339 timestamp", self.time));
         }
-        if self.refs.len() > MAX_REFS {
-            return bad(format!("{} references exceed the limit of {MAX_REFS}", self.refs.len()));
+        let max_refs = match self.kind.as_str() {
+            "party.revoke_key" | "party.rotate_key" => MAX_ENDING_REFS,
+            _ => MAX_REFS,
+        };
+        if self.refs.len() > max_refs {
+            return bad(format!("{} references exceed the limit of {max_refs} for a {}", self.refs.len(), self.kind));
         }
         let mut seen = std::collections::BTreeSet::new();
         for r in &self.refs {

@@ -15,8 +15,10 @@ use std::path::{Path, PathBuf};
 use crate::entry::{Entry, EntryError, EntryId};
 use crate::index::{Index, IndexBatch, IndexError};
 use crate::journal::{Hash, Journal, JournalError, Scanner, TornTail};
+use crate::keys::KeyId;
+use crate::liveness::{self, VoidSet};
 use crate::merkle::{self, CompactTree};
-use crate::registry::Registry;
+use crate::registry::{KeyUse, Registry};
 use crate::sigs::{self, SigItem};
 
 /// The journal file name inside a ledger directory.
@@ -371,10 +373,48 @@ impl Ledger {
         Ok(*h.finalize().as_bytes())
     }
 
-    /// Checks a batch against the rules (ledger id, duplicates, references,
-    /// registry, signatures) without changing anything. Returns the registry
-    /// as it would be after the batch.
+    /// The void entries of this copy (`crate::liveness`): a function of the
+    /// entry set. Reads the journal only when some key was ever ended.
+    pub fn void_entries(&self) -> Result<VoidSet, LedgerError> {
+        if !self.registry.any_key_ended() {
+            return Ok(VoidSet::new());
+        }
+        let all = self.scan(1)?;
+        Ok(liveness::void_entries(all.iter().map(|(_, e)| e)))
+    }
+
+    /// The live entries of one contract (void entries left out), in journal
+    /// order: what every derived view of a contract (negotiation status,
+    /// measurement states, settlements) is computed from.
+    pub fn contract_entries(&self, contract: &str) -> Result<Vec<Entry>, LedgerError> {
+        let ids = self.index.by_contract(contract)?;
+        let void = self.void_entries()?;
+        Ok(self.load(&ids)?.into_iter().map(|(_, e)| e).filter(|e| !void.contains_key(&e.id())).collect())
+    }
+
+    /// The entry with this id if it is present and live (not void).
+    pub fn get_live(&self, id: &EntryId, void: &VoidSet) -> Option<Entry> {
+        if void.contains_key(id) {
+            return None;
+        }
+        self.get(id).ok().flatten().map(|(_, e)| e)
+    }
+
+    /// Checks a batch of new entries against the rules (ledger id,
+    /// duplicates, references, registry, signatures) without changing
+    /// anything. Returns the registry as it would be after the batch.
     pub fn check_batch(&self, entries: &[Entry]) -> Result<Registry, LedgerError> {
+        self.check_batch_as(entries, KeyUse::New)
+    }
+
+    /// Checks a batch of new or existing (imported) entries; see [`KeyUse`].
+    /// New entries are also refused when their signing key was introduced by
+    /// a void entry.
+    pub fn check_batch_as(&self, entries: &[Entry], mode: KeyUse) -> Result<Registry, LedgerError> {
+        let void = match mode {
+            KeyUse::New if self.registry.any_key_ended() => self.void_entries()?,
+            _ => VoidSet::new(),
+        };
         let mut reg = self.registry.clone();
         let mut batch_ids: HashSet<EntryId> = HashSet::with_capacity(entries.len());
         let batch_map: std::collections::HashMap<EntryId, &Entry> = entries.iter().map(|e| (e.id(), e)).collect();
@@ -413,7 +453,10 @@ impl Ledger {
                     false => self.get(id).ok().flatten().map(|(_, e)| e),
                 }
             };
-            let keys = crate::rules::check(e, &reg, &lookup).map_err(|err| reject(i, e, err.0))?;
+            let keys = crate::rules::check_as(e, &reg, &lookup, mode).map_err(|err| reject(i, e, err.0))?;
+            if let Some(v) = self.void_intro(&reg, e, &void) {
+                return Err(reject(i, e, v));
+            }
             debug_assert_eq!(keys.len(), e.sigs().len());
             let msg = e.signing_input();
             for (s, key) in e.sigs().iter().zip(keys) {
@@ -430,15 +473,38 @@ impl Ledger {
         Ok(reg)
     }
 
-    /// Appends a batch atomically: all entries are checked first; if any is
-    /// refused nothing is written. Returns each entry's sequence number once
-    /// the batch is durable (one journal fsync for the whole batch, then one
-    /// index flush).
+    /// For a new entry: why its signing key cannot be used because the entry
+    /// that introduced it is void, if so.
+    fn void_intro(&self, reg: &Registry, e: &Entry, void: &VoidSet) -> Option<String> {
+        if void.is_empty() {
+            return None;
+        }
+        let key: KeyId = e.author_key();
+        let rec = reg.key(&key)?;
+        let intro = EntryId::from_hex(&rec.added_by)?;
+        let v = void.get(&intro)?;
+        Some(format!(
+            "key {} was introduced by entry {}, which is void (its signing key was ended by entry {} without it in its causal past); sign with another current key",
+            key.fingerprint(),
+            intro.short(),
+            v.ending.short()
+        ))
+    }
+
+    /// Appends a batch of new entries atomically: all entries are checked
+    /// first; if any is refused nothing is written. Returns each entry's
+    /// sequence number once the batch is durable (one journal fsync for the
+    /// whole batch, then one index flush).
     pub fn append(&mut self, entries: &[Entry]) -> Result<Vec<u64>, LedgerError> {
+        self.append_as(entries, KeyUse::New)
+    }
+
+    /// Appends a batch of new or existing (imported) entries; see [`KeyUse`].
+    pub fn append_as(&mut self, entries: &[Entry], mode: KeyUse) -> Result<Vec<u64>, LedgerError> {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
-        let registry = self.check_batch(entries)?;
+        let registry = self.check_batch_as(entries, mode)?;
         let wires: Vec<Vec<u8>> = entries.iter().map(Entry::encode).collect();
         let positions = self.journal.append(&wires)?;
         // Durable from here on. The index follows; if it fails, the next open

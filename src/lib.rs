@@ -17,6 +17,7 @@ pub mod index;
 pub mod journal;
 pub mod keys;
 pub mod ledger;
+pub mod liveness;
 pub mod measurement;
 pub mod merkle;
 pub mod negotiation;

@@ -15,6 +15,13 @@
 //!   (of the same party) stops being valid from this entry on.
 //! * Every other entry must be signed by exactly one key, which is a current
 //!   key of the author party at that point of the journal.
+//!
+//! Those rules are for *new* entries ([`KeyUse::New`]). An entry that already
+//! exists in some copy (import, verify, reopening) is checked with
+//! [`KeyUse::Existing`]: its signing key must have been introduced for the
+//! author party, but may since have been ended. Whether such an entry counts
+//! is decided by the liveness rule over the whole entry set
+//! (`crate::liveness`), so that validity never depends on arrival order.
 
 use std::collections::BTreeMap;
 
@@ -116,6 +123,17 @@ pub struct Party {
     pub keys: Vec<String>,
 }
 
+/// Whether an entry is new (written by this copy now) or already exists
+/// (imported, or re-read from a journal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    /// A new entry: every key it uses must be current (not ended).
+    New,
+    /// An existing entry: its keys must have been introduced for the party;
+    /// an ended key makes the entry void (`crate::liveness`), not invalid.
+    Existing,
+}
+
 /// Why an entry breaks the registry rules. Messages say what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -201,7 +219,7 @@ impl Registry {
         self.parties.get(&rec.party)
     }
 
-    fn valid_key_of(&self, party: &str, key: &KeyId, what: &str) -> Result<VerifyingKey, RuleError> {
+    fn valid_key_of(&self, party: &str, key: &KeyId, what: &str, mode: KeyUse) -> Result<VerifyingKey, RuleError> {
         if !self.parties.contains_key(party) {
             return Err(RuleError(format!(
                 "{what}: party {party:?} is not registered in this ledger (register it with `vereffen party add`, or import its registration first)"
@@ -211,7 +229,7 @@ impl Registry {
             self.keys.get(key).filter(|r| r.party == party).ok_or_else(|| {
                 RuleError(format!("{what}: key {} is not a key of party {party:?}", key.fingerprint()))
             })?;
-        if let Some(end) = &rec.ended {
+        if let (Some(end), KeyUse::New) = (&rec.ended, mode) {
             let how = match &end.reason {
                 KeyEndReason::Revoked { reason } => format!("revoked ({reason})"),
                 KeyEndReason::Retired => "retired by a key rotation".into(),
@@ -226,10 +244,17 @@ impl Registry {
         Ok(rec.public_key)
     }
 
-    /// Checks `e` against the key rules at this point (kinds and payloads
-    /// are checked in `rules`) and returns the public key for each of its
-    /// signatures, in order (the caller checks the signatures, in batches).
+    /// Checks a new entry `e` against the key rules at this point (kinds and
+    /// payloads are checked in `rules`) and returns the public key for each
+    /// of its signatures, in order (the caller checks the signatures, in
+    /// batches). Same as [`Registry::check_as`] with [`KeyUse::New`].
     pub fn check(&self, e: &Entry) -> Result<Vec<VerifyingKey>, RuleError> {
+        self.check_as(e, KeyUse::New)
+    }
+
+    /// Checks `e` against the key rules at this point, for a new or an
+    /// existing entry (see [`KeyUse`]).
+    pub fn check_as(&self, e: &Entry, mode: KeyUse) -> Result<Vec<VerifyingKey>, RuleError> {
         let b = e.body();
         let author = e.author_key();
         let party = b.author.party.as_str();
@@ -268,7 +293,7 @@ impl Registry {
             KIND_ROTATE => {
                 expect_sigs(2)?;
                 let p: RotatePayload = payload(e)?;
-                let old = self.valid_key_of(party, &author, "key rotation")?;
+                let old = self.valid_key_of(party, &author, "key rotation", mode)?;
                 let new = parse_public_key(&p.new_public_key)?;
                 let new_id = KeyId::of(&new);
                 if e.sigs()[1].key != new_id {
@@ -286,10 +311,10 @@ impl Registry {
             KIND_REVOKE => {
                 expect_sigs(1)?;
                 let p: RevokePayload = payload(e)?;
-                let signer = self.valid_key_of(party, &author, "key revocation")?;
+                let signer = self.valid_key_of(party, &author, "key revocation", mode)?;
                 let target = KeyId::from_hex(&p.key)
                     .ok_or_else(|| RuleError(format!("revoked key {:?} is not a hex key id", p.key)))?;
-                self.valid_key_of(party, &target, "key revocation target")?;
+                self.valid_key_of(party, &target, "key revocation target", mode)?;
                 if p.reason.trim().is_empty() {
                     return Err(RuleError("a revocation needs a reason".into()));
                 }
@@ -297,7 +322,7 @@ impl Registry {
             }
             _ => {
                 expect_sigs(1)?;
-                Ok(vec![self.valid_key_of(party, &author, "signer")?])
+                Ok(vec![self.valid_key_of(party, &author, "signer", mode)?])
             }
         }
     }
@@ -358,7 +383,9 @@ impl Registry {
                     party.keys.push(new_id.to_hex());
                 }
                 if p.retire_old {
-                    if let Some(rec) = self.keys.get_mut(&author) {
+                    // The first ending entry in journal order is recorded;
+                    // every ending entry counts for liveness (`liveness`).
+                    if let Some(rec) = self.keys.get_mut(&author).filter(|r| r.ended.is_none()) {
                         rec.ended = Some(KeyEnd { seq, entry: id, reason: KeyEndReason::Retired });
                     }
                 }
@@ -367,12 +394,30 @@ impl Registry {
                 let Ok(p) = payload::<RevokePayload>(e) else {
                     return;
                 };
-                if let Some(rec) = KeyId::from_hex(&p.key).and_then(|k| self.keys.get_mut(&k)) {
+                if let Some(rec) =
+                    KeyId::from_hex(&p.key).and_then(|k| self.keys.get_mut(&k)).filter(|r| r.ended.is_none())
+                {
                     rec.ended = Some(KeyEnd { seq, entry: id, reason: KeyEndReason::Revoked { reason: p.reason } });
                 }
             }
             _ => {}
         }
+    }
+
+    /// True if some key of the ledger was ever ended (revoked or retired):
+    /// only then can entries be void (`crate::liveness`).
+    pub fn any_key_ended(&self) -> bool {
+        self.keys.values().any(|r| r.ended.is_some())
+    }
+
+    /// The current (not ended) keys of `party`, in the order they were added.
+    pub fn current_keys(&self, party: &str) -> Vec<KeyId> {
+        let Some(p) = self.parties.get(party) else { return Vec::new() };
+        p.keys
+            .iter()
+            .filter_map(|k| KeyId::from_hex(k))
+            .filter(|k| self.keys.get(k).is_some_and(|r| r.ended.is_none()))
+            .collect()
     }
 
     /// The key whose validity an entry starts (registration, rotation), if any.

@@ -41,9 +41,10 @@
 //!   not an RFC 3339 time;
 //! * **key used after revocation**: an entry signed with a key whose
 //!   revocation's claimed time is earlier than the entry's claimed time
-//!   (any amount). A copy refuses entries signed by a key revoked earlier in
-//!   its journal, so such an entry sits before the revocation in the journal
-//!   while claiming to be made after it (imported late, or a clock set back);
+//!   (any amount): such an entry claims to be made after the revocation
+//!   (imported late, or a clock set back); and every **void** entry (signed
+//!   with a key that an ending entry ended without the entry in its causal
+//!   past, FORMAT.md 4.3), which counts for nothing in any derived state;
 //! * **equivocation**: recorded `audit.equivocation` evidence, or two
 //!   recorded checkpoints of one copy with one size and different roots.
 
@@ -472,16 +473,20 @@ fn unix_to_rfc3339(secs: u64) -> String {
 /// Builds the report of `ledger`.
 pub fn build(ledger: &Ledger) -> Result<Report, ReportError> {
     let all = ledger.scan(1)?;
+    let void = crate::liveness::void_entries(all.iter().map(|(_, e)| e));
     let by_id: BTreeMap<EntryId, &Entry> = all.iter().map(|(_, e)| (e.id(), e)).collect();
     let time_of =
         |id: &str| EntryId::from_hex(id).and_then(|i| by_id.get(&i)).map(|e| e.body().time.clone()).unwrap_or_default();
-    let lookup = |id: &EntryId| by_id.get(id).map(|e| (*e).clone());
+    let lookup = |id: &EntryId| by_id.get(id).filter(|_| !void.contains_key(id)).map(|e| (*e).clone());
     let mut anomalies = Vec::new();
 
     let parties = parties(ledger.registry(), &time_of);
 
     let mut by_contract: BTreeMap<&str, Vec<Entry>> = BTreeMap::new();
     for (_, e) in &all {
+        if void.contains_key(&e.id()) {
+            continue;
+        }
         if let Some(c) = e.contract() {
             by_contract.entry(c).or_default().push(e.clone());
         }
@@ -494,6 +499,7 @@ pub fn build(ledger: &Ledger) -> Result<Report, ReportError> {
 
     times(&all, &by_id, &mut anomalies);
     revoked_keys(ledger.registry(), &all, &by_id, &mut anomalies);
+    void_entries(&all, &by_id, &void, &mut anomalies);
 
     let checkpoints = audit::latest_checkpoints(ledger)?
         .into_iter()
@@ -1024,6 +1030,39 @@ fn revoked_keys(reg: &Registry, all: &[(u64, Entry)], by_id: &BTreeMap<EntryId, 
                 });
             }
         }
+    }
+}
+
+/// Void entries (FORMAT.md 4.3; see the module docs).
+fn void_entries(
+    all: &[(u64, Entry)],
+    by_id: &BTreeMap<EntryId, &Entry>,
+    void: &crate::liveness::VoidSet,
+    anomalies: &mut Vec<Anomaly>,
+) {
+    if void.is_empty() {
+        return;
+    }
+    for (seq, e) in all {
+        let Some(v) = void.get(&e.id()) else { continue };
+        let ending = by_id.get(&v.ending);
+        let how =
+            ending.map_or("ended", |r| if r.kind() == crate::registry::KIND_REVOKE { "revoked" } else { "retired" });
+        let via = v
+            .introduced_by_void
+            .map(|i| format!(" (its key was introduced by void entry {})", i.short()))
+            .unwrap_or_default();
+        anomalies.push(Anomaly {
+            kind: AnomalyKind::KeyUsedAfterRevocation,
+            subject: format!("key {} of {}", v.key.fingerprint(), e.body().author.party),
+            entry: Some(e.id().to_hex()),
+            detail: format!(
+                "entry {seq} ({}) is void: it is signed with key {}{via}, {how} by {} which does not have it in its causal past; it counts for nothing",
+                e.kind(),
+                v.key.fingerprint(),
+                v.ending.short()
+            ),
+        });
     }
 }
 

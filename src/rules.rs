@@ -10,7 +10,7 @@
 use ed25519_dalek::VerifyingKey;
 
 use crate::entry::{Entry, EntryId};
-use crate::registry::{self, Registry, RuleError};
+use crate::registry::{self, KeyUse, Registry, RuleError};
 use crate::settlement::cosign;
 use crate::{audit, measurement, negotiation, note};
 
@@ -29,17 +29,29 @@ pub fn is_referenceable(kind: &str) -> bool {
     negotiation::KINDS.contains(&kind) || measurement::KINDS.contains(&kind) || cosign::KINDS.contains(&kind)
 }
 
-/// Checks `e` against the registry and its kind's rules. Returns the public
-/// key for each signature, in order; the caller checks the signatures.
+/// Checks a new entry `e` against the registry and its kind's rules. Returns
+/// the public key for each signature, in order; the caller checks the
+/// signatures. Same as [`check_as`] with [`KeyUse::New`].
 pub fn check(
     e: &Entry,
     reg: &Registry,
     lookup: &dyn Fn(&EntryId) -> Option<Entry>,
 ) -> Result<Vec<VerifyingKey>, RuleError> {
+    check_as(e, reg, lookup, KeyUse::New)
+}
+
+/// Checks a new or an existing entry (see [`KeyUse`]: an existing entry may
+/// be signed by a key ended since; it is then void, not invalid).
+pub fn check_as(
+    e: &Entry,
+    reg: &Registry,
+    lookup: &dyn Fn(&EntryId) -> Option<Entry>,
+    mode: KeyUse,
+) -> Result<Vec<VerifyingKey>, RuleError> {
     if !is_known(e.kind()) {
         return Err(RuleError(format!("entry kind {:?} is not known to this version of vereffen", e.kind())));
     }
-    let keys = reg.check(e)?;
+    let keys = reg.check_as(e, mode)?;
     match e.kind() {
         note::KIND_NOTE => note::check_payload(&e.body().payload).map_err(RuleError)?,
         k if negotiation::KINDS.contains(&k) => negotiation::check(e, lookup)?,

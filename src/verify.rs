@@ -42,6 +42,10 @@ pub struct Summary {
     /// A torn tail found at the end (only possible if the journal was not
     /// opened for writing since the crash).
     pub torn: Option<TornTail>,
+    /// Void entries (signed by a key an ending entry ended without them in
+    /// its causal past; `crate::liveness`), in id order. A warning, not a
+    /// failure: every copy holding the same entries holds them too.
+    pub void: Vec<crate::liveness::VoidEntry>,
 }
 
 /// The first problem found.
@@ -102,7 +106,12 @@ fn rules_pass(st: &mut RulesState, chunk: &Records) -> (Vec<SigItem>, Vec<(u64, 
             let what = format!("it references entry {}, which does not come before it in the journal", r.short());
             return (items, owners, fail(what));
         }
-        let keys = match crate::rules::check(&e, &st.registry, &|id| st.referenceable.get(id).cloned()) {
+        let keys = match crate::rules::check_as(
+            &e,
+            &st.registry,
+            &|id| st.referenceable.get(id).cloned(),
+            crate::registry::KeyUse::Existing,
+        ) {
             Ok(k) => k,
             Err(err) => return (items, owners, fail(err.0)),
         };
@@ -220,6 +229,7 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
         what: "the journal reader thread failed".into(),
     })?;
     let RulesState { registry, seen, kinds, .. } = state;
+    let void = if registry.any_key_ended() { void_of_journal(path, done)? } else { Vec::new() };
     let mut ids: Vec<EntryId> = seen.into_iter().collect();
     ids.par_sort_unstable();
     let mut h = blake3::Hasher::new();
@@ -237,5 +247,21 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
         merkle_root,
         kinds,
         torn,
+        void,
     })
+}
+
+/// The void entries of the first `records` records of a journal that has
+/// just verified (a second sequential pass, only when some key was ended).
+fn void_of_journal(path: &Path, records: u64) -> Result<Vec<crate::liveness::VoidEntry>, Failure> {
+    let fail = |seq: u64, what: String| Failure { seq, id: None, what };
+    let mut scanner = Scanner::open(path).map_err(|e| fail(0, e.to_string()))?;
+    let mut entries = Vec::new();
+    while let Some((pos, bytes)) = scanner.next_record().map_err(|e| fail(0, e.to_string()))? {
+        if pos.seq > records {
+            break;
+        }
+        entries.push(Entry::decode(&bytes).map_err(|e| fail(pos.seq, e.to_string()))?);
+    }
+    Ok(crate::liveness::void_entries(&entries).into_values().collect())
 }

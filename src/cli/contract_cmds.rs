@@ -196,8 +196,7 @@ fn new_version(
 }
 
 fn entries_of(ledger: &Ledger, id: &str) -> Result<Vec<Entry>> {
-    let ids = ledger.index().by_contract(id)?;
-    Ok(ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect())
+    Ok(ledger.contract_entries(id)?)
 }
 
 fn status_of(ledger: &Ledger, id: &str) -> Result<ContractStatus> {

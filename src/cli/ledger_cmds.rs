@@ -64,13 +64,20 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
         }
         Ok(())
     })?;
+    // Void entries (FORMAT.md 4.3) are listed, marked: the journal keeps them.
+    let void = ledger.void_entries()?;
+    let summary = |e: &vereffen::entry::Entry| match void.get(&e.id()) {
+        Some(v) => format!("VOID (key ended by {}): {}", v.ending.short(), vereffen::summary::one_line(e)),
+        None => vereffen::summary::one_line(e),
+    };
     if cli.json {
         for (seq, e) in &rows {
             let b = e.body();
-            println!(
-                "{}",
-                serde_json::json!({"seq": seq, "id": e.id().to_hex(), "kind": b.kind, "party": b.author.party, "key": b.author_key().fingerprint(), "time": b.time, "refs": b.refs, "summary": vereffen::summary::one_line(e), "payload": b.payload})
-            );
+            let mut row = serde_json::json!({"seq": seq, "id": e.id().to_hex(), "kind": b.kind, "party": b.author.party, "key": b.author_key().fingerprint(), "time": b.time, "refs": b.refs, "summary": vereffen::summary::one_line(e), "payload": b.payload});
+            if let Some(v) = void.get(&e.id()) {
+                row["void"] = v.to_json();
+            }
+            println!("{row}");
         }
     } else {
         println!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY", "SEQ", "ID", "KIND", "AUTHOR", "TIME");
@@ -83,7 +90,7 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
                 b.kind,
                 b.author.party,
                 b.time,
-                vereffen::summary::one_line(e)
+                summary(e)
             );
         }
     }
@@ -163,7 +170,7 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     if cli.json {
         println!(
             "{}",
-            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems, "settlements_replayed": signs.len(), "settlement_conflicts": conflicts})
+            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems, "settlements_replayed": signs.len(), "settlement_conflicts": conflicts, "void": summary.void.iter().map(|v| v.to_json()).collect::<Vec<_>>()})
         );
     } else {
         println!("ledger      {}", summary.ledger);
@@ -186,6 +193,16 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         }
         for c in &conflicts {
             println!("conflict    {c}");
+        }
+        for v in &summary.void {
+            let via =
+                v.introduced_by_void.map(|i| format!(", introduced by void entry {}", i.short())).unwrap_or_default();
+            println!(
+                "warning     entry {} is void: signed with key {}{via}, ended by entry {} which does not have it in its causal past; it counts for nothing (FORMAT.md 4.3)",
+                v.id.short(),
+                v.key.fingerprint(),
+                v.ending.short()
+            );
         }
         for p in &problems {
             println!("problem     {p}");
@@ -216,7 +233,7 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
     if cli.json {
         println!(
             "{}",
-            serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds})
+            serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds, "added_void": report.added_void, "void_total": report.void_total})
         );
     } else {
         println!(
@@ -228,6 +245,12 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
         );
         for (k, n) in &report.added_kinds {
             println!("  added {n} {k}");
+        }
+        if report.void_total > 0 {
+            println!(
+                "  warning: {} of the added entries are void and this copy now holds {} void entries (signed with a key ended without them in the ending entry's causal past; they count for nothing; `vereffen verify` lists them)",
+                report.added_void, report.void_total
+            );
         }
     }
     Ok(0)

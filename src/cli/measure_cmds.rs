@@ -120,8 +120,7 @@ fn lookup(ledger: &Ledger) -> impl Fn(&EntryId) -> Option<Entry> + '_ {
 }
 
 fn contract_entries(ledger: &Ledger, contract: &str) -> Result<Vec<Entry>> {
-    let ids = ledger.index().by_contract(contract)?;
-    Ok(ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect())
+    Ok(ledger.contract_entries(contract)?)
 }
 
 /// The negotiation status and the measurements of a contract.

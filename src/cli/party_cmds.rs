@@ -67,9 +67,30 @@ pub enum PartyCmd {
         /// Why (recorded in the ledger).
         #[arg(long)]
         reason: String,
+        /// Allow revoking the party's last current key, which locks the
+        /// party out for good (it can never sign again).
+        #[arg(long)]
+        last_key: bool,
     },
     /// List parties and their keys.
     List,
+}
+
+/// The references of a new ending entry of `key` (FORMAT.md 4.3): the
+/// entries signed by `key` in this copy that are not in the causal past of
+/// another one of them, so that all of them stay live.
+fn ending_refs(ledger: &vereffen::ledger::Ledger, key: &KeyId) -> Result<Vec<String>> {
+    let all = ledger.scan(1)?;
+    let refs = vereffen::liveness::ending_refs(all.iter().map(|(_, e)| e), key);
+    if refs.len() > vereffen::entry::MAX_ENDING_REFS {
+        bail!(
+            "key {} signed {} entries that no other entry of it references; an ending entry can reference at most {} (FORMAT.md 3.1). Write a note with the key that references some of them first (`vereffen note --ref`), then retry",
+            key.fingerprint(),
+            refs.len(),
+            vereffen::entry::MAX_ENDING_REFS
+        );
+    }
+    Ok(refs.iter().map(|r| r.to_hex()).collect())
 }
 
 pub fn keys(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
@@ -129,17 +150,18 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
         PartyCmd::RotateKey { as_key, new, keep_old } => {
             let (old, party) = signer(&ledger, as_key)?;
             let new_key = load_key(new)?;
+            let refs = if *keep_old { vec![] } else { ending_refs(&ledger, &KeyId::of(&old.verifying_key()))? };
             let body = new_body(
                 &ledger,
                 &party,
                 &old,
                 registry::KIND_ROTATE,
-                vec![],
+                refs,
                 registry::rotate_payload(&new_key.verifying_key(), !keep_old),
             );
             append_one(&mut ledger, body, &[&old, &new_key], cli.json)?;
         }
-        PartyCmd::RevokeKey { as_key, revoke, reason } => {
+        PartyCmd::RevokeKey { as_key, revoke, reason, last_key } => {
             let (key, party) = signer(&ledger, as_key)?;
             let target = if keys::is_fingerprint(revoke) {
                 let p = ledger.registry().party(&party).ok_or_else(|| anyhow!("party {party:?} vanished"))?;
@@ -151,14 +173,16 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
             } else {
                 KeyId::of(&keys::load_verifying_key(std::path::Path::new(revoke))?)
             };
-            let body = new_body(
-                &ledger,
-                &party,
-                &key,
-                registry::KIND_REVOKE,
-                vec![],
-                registry::revoke_payload(target, reason),
-            );
+            let current = ledger.registry().current_keys(&party);
+            if current == [target] && !last_key {
+                bail!(
+                    "key {} is the last current key of party {party:?}: revoking it locks the party out for good (no entry can ever be signed for it again). Rotate to a new key first (`vereffen party rotate-key`), or pass --last-key if that is really what you want",
+                    target.fingerprint()
+                );
+            }
+            let refs = ending_refs(&ledger, &target)?;
+            let body =
+                new_body(&ledger, &party, &key, registry::KIND_REVOKE, refs, registry::revoke_payload(target, reason));
             append_one(&mut ledger, body, &[&key], cli.json)?;
         }
         PartyCmd::List => {

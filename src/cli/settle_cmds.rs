@@ -78,9 +78,9 @@ pub struct SettleArgs {
 
 /// Reads a contract's entries on this copy once.
 pub fn contract_view(ledger: &Ledger, contract: &str) -> Result<ContractView> {
-    let ids = ledger.index().by_contract(contract)?;
-    let entries: Vec<Entry> = ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect();
-    let lookup = |id: &EntryId| ledger.get(id).ok().flatten().map(|(_, e)| e);
+    let entries: Vec<Entry> = ledger.contract_entries(contract)?;
+    let void = ledger.void_entries()?;
+    let lookup = |id: &EntryId| ledger.get_live(id, &void);
     Ok(ContractView::new(contract, &entries, &lookup))
 }
 

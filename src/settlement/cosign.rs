@@ -359,7 +359,16 @@ pub fn status(contract: &ContractStatus, entries: &[Entry], ms: &[Measurement]) 
         }
         let used: Vec<String> = ys.settled_statement().map(|s| s.payload.inputs.clone()).unwrap_or_default();
         for id in &used {
-            let Some(m) = by_id.get(id.as_str()) else { continue };
+            // Every input is a figure of the contract (the replay rule), so
+            // one missing from the measurements is void (FORMAT.md 4.3).
+            let Some(m) = by_id.get(id.as_str()) else {
+                ys.conflicts.push(format!(
+                    "input {} of the settled statement is void (signed with a key ended without it in the ending entry's causal past): the figure must be submitted again and {} resettled",
+                    short(id),
+                    ys.year
+                ));
+                continue;
+            };
             let what = format!("input {} {} ({})", m.indicator, m.period, short(id));
             match &m.state {
                 State::Superseded { by } => ys.conflicts.push(format!(
