@@ -6,20 +6,25 @@
 //!
 //! ```text
 //! "e" id(32)                      -> seq(8 BE) entry_offset(8 BE) entry_len(4 BE)
-//! "p" party    "\0" chunk(4 BE)   -> posting list: n * (seq(8 BE) id(32))
-//! "k" kind     "\0" chunk(4 BE)   -> posting list
-//! "c" contract "\0" chunk(4 BE)   -> posting list
-//! "L" chunk(4 BE)                 -> Merkle leaf hashes, 32 bytes each, in journal order
+//! "p" party    "\0" seq(8 BE)     -> id(32)      (posting: entries by author party)
+//! "k" kind     "\0" seq(8 BE)     -> id(32)      (posting: entries by kind)
+//! "c" contract "\0" seq(8 BE)     -> id(32)      (posting: entries concerning a contract)
+//! "L" seq(8 BE)                   -> Merkle leaf hash (32)
 //! "m" "head"                      -> seq(8) end(8) hash(32)
 //! "m" "merkle"                    -> the compact Merkle tree (frontier) after the head
 //! "m" "registry"                  -> registry (JSON)
+//! "m" "version"                   -> INDEX_VERSION (4 BE)
 //! ```
 //!
-//! Posting lists hold up to [`POSTING_CHUNK`] entries per key, in journal
-//! order; a batch appends to the last chunk of each list it touches, so a
-//! batch of a thousand entries by one party costs one write, not a thousand.
+//! Every posting and every leaf hash is a key of its own, written once and
+//! never rewritten: an append inserts a few small keys and rewrites only the
+//! small `m` values. (Version 2 kept posting lists and leaf hashes as
+//! growing chunks rewritten on every append; sled is log-structured, so
+//! every rewrite left the old chunk behind and the index grew to many times
+//! the journal: 16x for the `index_bench` ledger of 2,623 contracts.)
+//! Names (parties, kinds, contracts) never contain a NUL byte, so the
+//! prefix `X name "\0"` of one list is never a prefix of another's keys.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::entry::{Entry, EntryId};
@@ -62,21 +67,16 @@ const SLED_LOCK_RETRIES: u32 = 500;
 
 /// The layout version of the index. An index of another version (written
 /// by another version of vereffen) is rebuilt from the journal on open.
-pub const INDEX_VERSION: u32 = 2;
+/// Version 3: one key per posting and per leaf hash (see the module docs).
+pub const INDEX_VERSION: u32 = 3;
 
-/// Merkle leaf hashes per chunk (32 KiB values).
-const LEAF_CHUNK: usize = 1024;
-
-/// Entries per posting-list chunk (40 bytes each).
-pub const POSTING_CHUNK: usize = 1024;
-const POSTING_ITEM: usize = 40;
+/// Bytes of a posting key after its list prefix: the sequence number.
+const POSTING_SEQ: usize = 8;
 
 /// A batch of index updates, applied atomically.
 #[derive(Default)]
 pub struct IndexBatch {
     batch: sled::Batch,
-    postings: BTreeMap<Vec<u8>, Vec<u8>>,
-    leaves: Vec<u8>,
 }
 
 fn list_prefix(prefix: u8, name: &str) -> Vec<u8> {
@@ -88,20 +88,22 @@ fn list_prefix(prefix: u8, name: &str) -> Vec<u8> {
 }
 
 impl IndexBatch {
-    /// Adds the lookups for one appended entry and its Merkle leaf hash.
+    /// Adds the lookups for one appended entry and its Merkle leaf hash:
+    /// new keys only, nothing already stored is rewritten.
     pub fn add(&mut self, e: &Entry, pos: &RecordPos, leaf: &Hash) {
-        self.leaves.extend_from_slice(leaf);
         let id = e.id().0;
+        let seq = pos.seq.to_be_bytes();
+        self.batch.insert([b"L".as_slice(), &seq].concat(), leaf.as_slice());
         let mut loc = Vec::with_capacity(20);
-        loc.extend_from_slice(&pos.seq.to_be_bytes());
+        loc.extend_from_slice(&seq);
         loc.extend_from_slice(&pos.entry_offset.to_be_bytes());
         loc.extend_from_slice(&pos.entry_len.to_be_bytes());
         self.batch.insert([b"e".as_slice(), &id].concat(), loc);
-        let mut item = [0u8; POSTING_ITEM];
-        item[..8].copy_from_slice(&pos.seq.to_be_bytes());
-        item[8..].copy_from_slice(&id);
         let mut post = |prefix: u8, name: &str| {
-            self.postings.entry(list_prefix(prefix, name)).or_default().extend_from_slice(&item);
+            debug_assert!(!name.as_bytes().contains(&0), "names never contain NUL");
+            let mut key = list_prefix(prefix, name);
+            key.extend_from_slice(&seq);
+            self.batch.insert(key, id.as_slice());
         };
         post(b'p', &e.body().author.party);
         post(b'k', e.kind());
@@ -199,47 +201,9 @@ impl Index {
         Ok((resume, tree, registry))
     }
 
-    /// Applies a batch atomically: the posting lists it extends are read
-    /// here and written back in the same sled batch.
+    /// Applies a batch atomically.
     pub fn apply(&self, batch: IndexBatch) -> Result<(), IndexError> {
-        let IndexBatch { mut batch, postings, leaves } = batch;
-        self.append_chunks(&mut batch, b"L", &leaves, LEAF_CHUNK * 32, 32)?;
-        for (prefix, items) in postings {
-            self.append_chunks(&mut batch, &prefix, &items, POSTING_CHUNK * POSTING_ITEM, POSTING_ITEM)?;
-        }
-        self.tree.apply_batch(batch).map_err(|e| self.err(e))
-    }
-
-    /// Appends fixed-size items to the chunked list under `prefix`: the last
-    /// chunk is read and extended, full chunks spill into new keys.
-    fn append_chunks(
-        &self,
-        batch: &mut sled::Batch,
-        prefix: &[u8],
-        items: &[u8],
-        chunk_bytes: usize,
-        item: usize,
-    ) -> Result<(), IndexError> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        let (mut chunk_no, mut chunk) = match self.tree.scan_prefix(prefix).next_back() {
-            Some(kv) => {
-                let (k, v) = kv.map_err(|e| self.err(e))?;
-                let no = k.get(prefix.len()..).and_then(|s| <[u8; 4]>::try_from(s).ok()).map(u32::from_be_bytes);
-                (no.ok_or_else(|| self.err("a chunked-list key is malformed"))?, v.to_vec())
-            }
-            None => (0, Vec::new()),
-        };
-        for one in items.chunks_exact(item) {
-            if chunk.len() == chunk_bytes {
-                batch.insert([prefix, &chunk_no.to_be_bytes()].concat(), std::mem::take(&mut chunk));
-                chunk_no += 1;
-            }
-            chunk.extend_from_slice(one);
-        }
-        batch.insert([prefix, &chunk_no.to_be_bytes()].concat(), chunk);
-        Ok(())
+        self.tree.apply_batch(batch.batch).map_err(|e| self.err(e))
     }
 
     /// Every Merkle leaf hash, in journal order.
@@ -247,10 +211,12 @@ impl Index {
         let mut out = Vec::new();
         for kv in self.tree.scan_prefix(b"L") {
             let (k, v) = kv.map_err(|e| self.err(e))?;
-            if k.len() != 5 || !v.len().is_multiple_of(32) {
-                return Err(self.err("a leaf-hash chunk is malformed"));
+            let leaf = <Hash>::try_from(v.as_ref()).map_err(|_| self.err("a leaf hash is malformed"))?;
+            let seq = k.get(1..).and_then(|s| <[u8; 8]>::try_from(s).ok()).map(u64::from_be_bytes);
+            if seq != Some(out.len() as u64 + 1) {
+                return Err(self.err("the leaf hashes are not numbered 1, 2, 3, ... in journal order"));
             }
-            out.extend(v.chunks_exact(32).map(|c| <Hash>::try_from(c).unwrap_or_default()));
+            out.push(leaf);
         }
         Ok(out)
     }
@@ -283,14 +249,12 @@ impl Index {
         let mut out = Vec::new();
         for kv in self.tree.scan_prefix(&p) {
             let (k, v) = kv.map_err(|e| self.err(e))?;
-            if k.len() != p.len() + 4 || v.len() % POSTING_ITEM != 0 {
-                return Err(self.err("a posting list is malformed"));
-            }
-            for item in v.chunks_exact(POSTING_ITEM) {
-                let seq = u64::from_be_bytes(item[..8].try_into().unwrap_or_default());
-                let id = EntryId(item[8..].try_into().unwrap_or_default());
-                out.push((seq, id));
-            }
+            let seq = k.get(p.len()..).and_then(|s| <[u8; POSTING_SEQ]>::try_from(s).ok()).map(u64::from_be_bytes);
+            let id = <[u8; 32]>::try_from(v.as_ref()).ok().map(EntryId);
+            let (Some(seq), Some(id)) = (seq, id) else {
+                return Err(self.err("a posting is malformed"));
+            };
+            out.push((seq, id));
         }
         Ok(out)
     }
