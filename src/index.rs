@@ -2,7 +2,8 @@
 //! plus the registry and the resume point. Derived data only: `vereffen
 //! reindex` rebuilds it from the journal.
 //!
-//! One sled tree with prefixed keys, so every batch is applied atomically:
+//! Two sled trees with prefixed keys. The data tree (`v1`) holds keys that
+//! are written once per entry:
 //!
 //! ```text
 //! "e" id(32)                      -> seq(8 BE) entry_offset(8 BE) entry_len(4 BE)
@@ -10,11 +11,23 @@
 //! "k" kind     "\0" seq(8 BE)     -> id(32)      (posting: entries by kind)
 //! "c" contract "\0" seq(8 BE)     -> id(32)      (posting: entries concerning a contract)
 //! "L" seq(8 BE)                   -> Merkle leaf hash (32)
+//! ```
+//!
+//! The meta tree (`meta`) holds the few values rewritten by every batch,
+//! apart from the data so that rewriting them rewrites only their own small
+//! sled node:
+//!
+//! ```text
 //! "m" "head"                      -> seq(8) end(8) hash(32)
 //! "m" "merkle"                    -> the compact Merkle tree (frontier) after the head
 //! "m" "registry"                  -> registry (JSON)
 //! "m" "version"                   -> INDEX_VERSION (4 BE)
 //! ```
+//!
+//! A batch is applied to the data tree first and to the meta tree after, so
+//! the head never claims entries whose keys are missing; if a crash comes in
+//! between, the next open catches up and writes the same keys again (every
+//! data key is a pure function of its entry and position).
 //!
 //! Every posting and every leaf hash is a key of its own, written once and
 //! never rewritten: an append inserts a few small keys and rewrites only the
@@ -57,6 +70,7 @@ pub struct Located {
 pub struct Index {
     db: sled::Db,
     tree: sled::Tree,
+    meta: sled::Tree,
     path: PathBuf,
 }
 
@@ -77,6 +91,7 @@ const POSTING_SEQ: usize = 8;
 #[derive(Default)]
 pub struct IndexBatch {
     batch: sled::Batch,
+    meta: sled::Batch,
 }
 
 fn list_prefix(prefix: u8, name: &str) -> Vec<u8> {
@@ -115,14 +130,14 @@ impl IndexBatch {
     /// Records the resume point, the Merkle tree and the registry after the batch.
     pub fn finish(&mut self, resume: Resume, tree: &CompactTree, registry: &Registry) -> Result<(), serde_json::Error> {
         debug_assert_eq!(tree.size(), resume.seq, "the Merkle tree covers exactly the journal");
-        self.batch.insert(b"mmerkle".as_slice(), tree.to_bytes());
-        self.batch.insert(b"mversion".as_slice(), INDEX_VERSION.to_be_bytes().to_vec());
+        self.meta.insert(b"mmerkle".as_slice(), tree.to_bytes());
+        self.meta.insert(b"mversion".as_slice(), INDEX_VERSION.to_be_bytes().to_vec());
         let mut head = Vec::with_capacity(48);
         head.extend_from_slice(&resume.seq.to_be_bytes());
         head.extend_from_slice(&resume.end.to_be_bytes());
         head.extend_from_slice(&resume.hash);
-        self.batch.insert(b"mhead".as_slice(), head);
-        self.batch.insert(b"mregistry".as_slice(), serde_json::to_vec(registry)?);
+        self.meta.insert(b"mhead".as_slice(), head);
+        self.meta.insert(b"mregistry".as_slice(), serde_json::to_vec(registry)?);
         Ok(())
     }
 }
@@ -151,7 +166,8 @@ impl Index {
             }
         };
         let tree = db.open_tree("v1").map_err(|e| err(format!("cannot open tree: {e}")))?;
-        Ok(Index { db, tree, path: dir.to_path_buf() })
+        let meta = db.open_tree("meta").map_err(|e| err(format!("cannot open tree: {e}")))?;
+        Ok(Index { db, tree, meta, path: dir.to_path_buf() })
     }
 
     fn err(&self, what: impl std::fmt::Display) -> IndexError {
@@ -160,14 +176,14 @@ impl Index {
 
     /// True if the index was written by this layout version (or is empty).
     pub fn is_current(&self) -> Result<bool, IndexError> {
-        let version = self.tree.get(b"mversion").map_err(|e| self.err(e))?;
-        let empty = self.tree.is_empty();
+        let version = self.meta.get(b"mversion").map_err(|e| self.err(e))?;
+        let empty = self.tree.is_empty() && self.meta.is_empty();
         Ok(empty || version.as_deref() == Some(INDEX_VERSION.to_be_bytes().as_slice()))
     }
 
     /// The resume point, Merkle tree and registry stored by the last batch.
     pub fn state(&self) -> Result<(Resume, CompactTree, Registry), IndexError> {
-        let head = self.tree.get(b"mhead").map_err(|e| self.err(e))?;
+        let head = self.meta.get(b"mhead").map_err(|e| self.err(e))?;
         let resume = match head {
             None => Resume { seq: 0, end: 0, hash: [0; 32] },
             Some(v) if v.len() == 48 => Resume {
@@ -177,7 +193,7 @@ impl Index {
             },
             Some(_) => return Err(self.err("the stored head is malformed")),
         };
-        let registry = match self.tree.get(b"mregistry").map_err(|e| self.err(e))? {
+        let registry = match self.meta.get(b"mregistry").map_err(|e| self.err(e))? {
             None => Registry::default(),
             Some(v) => {
                 serde_json::from_slice(&v).map_err(|e| self.err(format!("the stored registry is malformed: {e}")))?
@@ -186,7 +202,7 @@ impl Index {
         if resume.seq == 0 && registry != Registry::default() {
             return Err(self.err("it holds parties but no head"));
         }
-        let tree = match self.tree.get(b"mmerkle").map_err(|e| self.err(e))? {
+        let tree = match self.meta.get(b"mmerkle").map_err(|e| self.err(e))? {
             None => CompactTree::new(),
             Some(v) => CompactTree::from_bytes(&v)
                 .map_err(|e| self.err(format!("the stored Merkle tree is malformed: {e}")))?,
@@ -201,9 +217,11 @@ impl Index {
         Ok((resume, tree, registry))
     }
 
-    /// Applies a batch atomically.
+    /// Applies a batch: its data keys atomically, then its meta values
+    /// (head, Merkle frontier, registry) atomically.
     pub fn apply(&self, batch: IndexBatch) -> Result<(), IndexError> {
-        self.tree.apply_batch(batch.batch).map_err(|e| self.err(e))
+        self.tree.apply_batch(batch.batch).map_err(|e| self.err(e))?;
+        self.meta.apply_batch(batch.meta).map_err(|e| self.err(e))
     }
 
     /// Every Merkle leaf hash, in journal order.
@@ -229,6 +247,7 @@ impl Index {
 
     /// Deletes everything (for reindex).
     pub fn clear(&self) -> Result<(), IndexError> {
+        self.meta.clear().map_err(|e| self.err(e))?;
         self.tree.clear().map_err(|e| self.err(e))
     }
 
