@@ -12,6 +12,13 @@
 //! `--runs` times on a contract in the middle of the ledger). The `vereffen`
 //! binary must have been built (`cargo build --release`) beside this example.
 //! `--keep DIR` builds the ledger in the new directory DIR and keeps it.
+//!
+//! Measured on the 2,623-contract ledger (15,741 entries, an 18.7 MB
+//! journal; 2 shared cores): index layout 2 (growing posting chunks) 294 MB,
+//! `index_bytes/journal_bytes=15.77`; layout 3 (one key per posting) 19.4 MB,
+//! `index_bytes/journal_bytes=1.04`. `settle --draft` then costs the same on
+//! both (about 13 ms of CPU at best, most of it sled's fixed start-up), so
+//! its wall time mostly reflects the machine's load.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
