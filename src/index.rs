@@ -35,8 +35,9 @@
 //! growing chunks rewritten on every append; sled is log-structured, so
 //! every rewrite left the old chunk behind and the index grew to many times
 //! the journal: 16x for the `index_bench` ledger of 2,623 contracts.)
-//! Names (parties, kinds, contracts) never contain a NUL byte, so the
-//! prefix `X name "\0"` of one list is never a prefix of another's keys.
+//! A list's keys are exactly its prefix `X name "\0"` plus 8 bytes; a longer
+//! key under that prefix belongs to another list whose name starts with
+//! `name "\0"` (only a hostile entry has such a name) and is skipped.
 
 use std::path::{Path, PathBuf};
 
@@ -115,7 +116,6 @@ impl IndexBatch {
         loc.extend_from_slice(&pos.entry_len.to_be_bytes());
         self.batch.insert([b"e".as_slice(), &id].concat(), loc);
         let mut post = |prefix: u8, name: &str| {
-            debug_assert!(!name.as_bytes().contains(&0), "names never contain NUL");
             let mut key = list_prefix(prefix, name);
             key.extend_from_slice(&seq);
             self.batch.insert(key, id.as_slice());
@@ -268,6 +268,10 @@ impl Index {
         let mut out = Vec::new();
         for kv in self.tree.scan_prefix(&p) {
             let (k, v) = kv.map_err(|e| self.err(e))?;
+            if k.len() != p.len() + POSTING_SEQ {
+                // Another list, whose name is this one's plus NUL and more.
+                continue;
+            }
             let seq = k.get(p.len()..).and_then(|s| <[u8; POSTING_SEQ]>::try_from(s).ok()).map(u64::from_be_bytes);
             let id = <[u8; 32]>::try_from(v.as_ref()).ok().map(EntryId);
             let (Some(seq), Some(id)) = (seq, id) else {
