@@ -184,12 +184,17 @@ impl Ledger {
     }
 
     fn open_locked(dir: &Path, lock: File) -> Result<Ledger, LedgerError> {
-        let index = Index::open(&dir.join(INDEX_DIR))?;
+        let index_dir = dir.join(INDEX_DIR);
+        let mut index = Index::open(&index_dir)?;
         // An index written by another version of vereffen is rebuilt from the
-        // journal (it holds only derived data).
+        // journal (it holds only derived data). Its directory is removed
+        // rather than cleared: sled keeps a cleared tree's old log segments,
+        // and an old layout's index can be many times the journal's size.
         let rebuilt = !index.is_current()?;
         if rebuilt {
-            index.clear()?;
+            drop(index);
+            fs::remove_dir_all(&index_dir).map_err(io_err(&index_dir))?;
+            index = Index::open(&index_dir)?;
         }
         let (resume, mut tree, mut registry) = index.state()?;
         let mut batch = IndexBatch::default();

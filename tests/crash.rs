@@ -1,9 +1,12 @@
-//! Crash test: a child process appends in a loop and is killed with SIGKILL
+//! Crash tests: a child process appends in a loop and is killed with SIGKILL
 //! at a random moment. After reopening, verify passes and every append the
-//! child had acknowledged (printed after `append` returned) is present.
+//! child had acknowledged (printed after `append` returned) is present. And
+//! `vereffen import` of a large bundle is killed with SIGKILL at many points:
+//! the copy then holds none or all of the bundle's entries, with no manual
+//! step.
 //!
-//! The child is this test binary itself, re-run with `VEREFFEN_CRASH_CHILD`
-//! set, so the test needs nothing but the library.
+//! The appending child is this test binary itself, re-run with
+//! `VEREFFEN_CRASH_CHILD` set, so that test needs nothing but the library.
 
 mod common;
 
@@ -12,6 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
+use rayon::prelude::*;
 use vereffen::entry::EntryId;
 use vereffen::ledger::Ledger;
 
@@ -105,4 +109,137 @@ fn acknowledged_appends_survive_sigkill() {
         total_acked += acked.len();
     }
     assert!(total_acked > 0, "the child never acknowledged anything: the test tested nothing");
+}
+
+/// Notes in the bundle of the import crash test (about 4 MB of bundle).
+const IMPORT_NOTES: usize = 6_000;
+/// Kills of `vereffen import` per run of the test.
+const IMPORT_TRIALS: usize = 20;
+
+/// Bytes of the file at `path` (0 if it cannot be read).
+fn file_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+#[test]
+fn import_killed_anywhere_leaves_none_or_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zh = demo_key("ziekenhuis");
+    let reg = register("ziekenhuis", "Ziekenhuis", vereffen::registry::Role::Provider, &zh);
+    // The copy that imports: the registration only.
+    let base = tmp.path().join("base");
+    drop(ledger_with(&base, std::slice::from_ref(&reg)));
+    // The exporting copy: the registration and many notes, appended in batches.
+    let source = tmp.path().join("source");
+    let mut src = ledger_with(&source, std::slice::from_ref(&reg));
+    let notes: Vec<_> = (0..IMPORT_NOTES)
+        .into_par_iter()
+        .map(|i| note("ziekenhuis", &zh, &format!("import crash note {i}: {}", "bed-days ".repeat(40)), vec![]))
+        .collect();
+    for chunk in notes.chunks(2000) {
+        src.append(chunk).unwrap();
+    }
+    let bundle = tmp.path().join("bundle.jsonl");
+    vereffen::bundle::export(&src, &bundle, 1).unwrap();
+    drop(src);
+    let ids: Vec<EntryId> = notes.iter().map(|e| e.id()).collect();
+    let base_journal = file_len(&base.join("journal"));
+
+    let import = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_vereffen"))
+            .arg("--ledger")
+            .arg(dir)
+            .arg("import")
+            .arg(&bundle)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // One uninterrupted import, to know how long one takes.
+    let whole = tmp.path().join("whole");
+    copy_dir(&base, &whole);
+    let start = Instant::now();
+    assert!(import(&whole).wait().unwrap().success(), "an uninterrupted import fails");
+    let full = start.elapsed();
+
+    // A fixed pseudo-random sequence (the same kill points every run).
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut random = move |below: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below.max(1)
+    };
+    let (mut none, mut all, mut unfinished) = (0, 0, 0);
+    let mut imported_again = false;
+    for trial in 0..IMPORT_TRIALS {
+        let dir = tmp.path().join(format!("trial-{trial}"));
+        copy_dir(&base, &dir);
+        let journal = dir.join("journal");
+        let mut child = import(&dir);
+        let t = Instant::now();
+        if trial % 2 == 0 {
+            // Kill while the journal is being written: as soon as it grows,
+            // after 0 to 3 ms.
+            let delay = Duration::from_micros(random(3000));
+            while file_len(&journal) == base_journal && t.elapsed() < full * 4 + Duration::from_secs(10) {
+                std::hint::spin_loop();
+            }
+            let grown = Instant::now();
+            while grown.elapsed() < delay {
+                std::hint::spin_loop();
+            }
+        } else {
+            // Kill at a random moment of the whole import.
+            let at = Duration::from_micros(random(full.as_micros() as u64));
+            while t.elapsed() < at {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+        // SIGKILL: no destructors, no flushes.
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        // Read-only verification first: an unfinished import is reported as
+        // such, never as damage.
+        let before = vereffen::verify::verify_journal(&journal, |_| {})
+            .unwrap_or_else(|f| panic!("trial {trial}: verify of the killed copy failed: {f}"));
+        if let Some(t) = before.torn {
+            unfinished += usize::from(t.unfinished_batch == Some(IMPORT_NOTES as u64));
+        }
+        // Opening drops an unfinished batch whole; no manual step.
+        let ledger = Ledger::open(&dir).unwrap_or_else(|e| panic!("trial {trial}: open failed: {e}"));
+        let summary = vereffen::verify::verify_journal(ledger.journal_path(), |_| {})
+            .unwrap_or_else(|f| panic!("trial {trial}: verify failed: {f}"));
+        assert_eq!(summary.torn, None, "trial {trial}: the open left a torn tail");
+        assert_eq!(summary.entries, ledger.len(), "trial {trial}");
+        let present = ids.iter().filter(|id| ledger.contains(id).unwrap()).count();
+        match present {
+            0 => {
+                assert_eq!(ledger.len(), 1, "trial {trial}: only the registration");
+                none += 1;
+            }
+            n if n == ids.len() => {
+                assert_eq!(ledger.len(), 1 + ids.len() as u64, "trial {trial}");
+                all += 1;
+            }
+            n => panic!(
+                "trial {trial}: the copy holds {n} of the bundle's {} entries: import is not all or nothing",
+                ids.len()
+            ),
+        }
+        drop(ledger);
+        // An interrupted import can simply be run again.
+        if present == 0 && !imported_again {
+            imported_again = true;
+            assert!(import(&dir).wait().unwrap().success(), "trial {trial}: importing again fails");
+            let ledger = Ledger::open(&dir).unwrap();
+            assert_eq!(ledger.len(), 1 + ids.len() as u64, "trial {trial}: the repeated import is incomplete");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    eprintln!("import crash trials: {none} none, {all} all, {unfinished} unfinished batches dropped");
+    assert!(unfinished > 0, "no kill landed while the batch was being written: the test tested nothing");
+    assert!(none > 0, "no kill landed before the import was durable");
 }

@@ -147,10 +147,16 @@ pub fn open_ledger(dir: &Path) -> Result<Ledger> {
     let ledger = Ledger::open(dir)?;
     let report = ledger.open_report();
     if let Some(t) = report.torn {
-        eprintln!(
-            "note: dropped a torn final record ({} bytes at byte {}) left by an interrupted write; it was never acknowledged",
-            t.bytes, t.offset
-        );
+        match t.unfinished_batch {
+            None => eprintln!(
+                "note: dropped a torn final record ({} bytes at byte {}) left by an interrupted write; it was never acknowledged",
+                t.bytes, t.offset
+            ),
+            Some(n) => eprintln!(
+                "note: dropped an unfinished batch of {n} entries ({} bytes at byte {}) left by an interrupted import or append; it was never acknowledged, so none of its entries is in this copy (import it again)",
+                t.bytes, t.offset
+            ),
+        }
     }
     if report.rebuilt {
         eprintln!("note: the index was written by another version of vereffen; it was rebuilt from the journal");
