@@ -155,13 +155,25 @@ fn payload<T: serde::de::DeserializeOwned>(e: &Entry) -> Result<T, RuleError> {
         .map_err(|err| RuleError(format!("{} payload is malformed: {err}", e.kind())))
 }
 
+/// Parses a public key from its hex form under the strict key rule
+/// ([`crate::keys::strict_public_key`]: a curve point, canonically encoded,
+/// not of small order).
 fn parse_public_key(hex: &str) -> Result<VerifyingKey, RuleError> {
     let bytes: [u8; 32] = data_encoding::HEXLOWER
         .decode(hex.as_bytes())
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| RuleError(format!("public key {hex:?} is not 64 lower-case hex characters")))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| RuleError(format!("public key {hex} is not a valid ed25519 point")))
+    crate::keys::strict_public_key(&bytes).map_err(|why| RuleError(format!("public key {hex} is refused: {why}")))
+}
+
+/// The public key named by a string field of an entry's payload, reading
+/// nothing else of the payload (used before the signatures are checked).
+fn payload_key(e: &Entry, field: &str) -> Result<VerifyingKey, RuleError> {
+    let hex = e.body().payload.get(field).and_then(Value::as_str).ok_or_else(|| {
+        RuleError(format!("{} payload is malformed: field `{field}` must be a string of 64 hex characters", e.kind()))
+    })?;
+    parse_public_key(hex)
 }
 
 /// Payload of a `party.register` entry.
@@ -226,10 +238,25 @@ impl Registry {
         Ok(rec.public_key)
     }
 
-    /// Checks `e` against the key rules at this point (kinds and payloads
+    /// Checks `e` against all key rules at this point (kinds and payloads
     /// are checked in `rules`) and returns the public key for each of its
-    /// signatures, in order (the caller checks the signatures, in batches).
+    /// signatures, in order: [`Registry::signing_keys`] then
+    /// [`Registry::check_verified`]. The caller checks the signatures.
     pub fn check(&self, e: &Entry) -> Result<Vec<VerifyingKey>, RuleError> {
+        let keys = self.signing_keys(e)?;
+        self.check_verified(e)?;
+        Ok(keys)
+    }
+
+    /// The first step for any entry, before its signatures are checked: the
+    /// public key each signature must verify under, in order. Checks only
+    /// what is needed to name those keys: the number of signatures, that the
+    /// signing keys are current keys of the author party, and for a
+    /// registration (the registered key, which must be the author key) or a
+    /// rotation (the new key, which must make the second signature) the one
+    /// payload field holding the key, under the strict key rule. Nothing
+    /// else of the payload is read.
+    pub fn signing_keys(&self, e: &Entry) -> Result<Vec<VerifyingKey>, RuleError> {
         let b = e.body();
         let author = e.author_key();
         let party = b.author.party.as_str();
@@ -243,6 +270,44 @@ impl Registry {
         match b.kind.as_str() {
             KIND_REGISTER => {
                 expect_sigs(1)?;
+                let key = payload_key(e, "public_key")?;
+                if KeyId::of(&key) != author {
+                    return Err(RuleError(
+                        "a registration must be signed by the key it registers (proof of possession)".into(),
+                    ));
+                }
+                Ok(vec![key])
+            }
+            KIND_ROTATE => {
+                expect_sigs(2)?;
+                let old = self.valid_key_of(party, &author, "key rotation")?;
+                let new = payload_key(e, "new_public_key")?;
+                if e.sigs()[1].key != KeyId::of(&new) {
+                    return Err(RuleError("the second signature of a rotation must be by the new key".into()));
+                }
+                Ok(vec![old, new])
+            }
+            KIND_REVOKE => {
+                expect_sigs(1)?;
+                Ok(vec![self.valid_key_of(party, &author, "key revocation")?])
+            }
+            _ => {
+                expect_sigs(1)?;
+                Ok(vec![self.valid_key_of(party, &author, "signer")?])
+            }
+        }
+    }
+
+    /// The second step, for an entry that passed [`Registry::signing_keys`]
+    /// and whose signatures verified: the rest of the `party.*` rules (the
+    /// whole payload, a new party id, keys not yet used, the revoked key and
+    /// reason). Other kinds have no further registry rules.
+    pub fn check_verified(&self, e: &Entry) -> Result<(), RuleError> {
+        let b = e.body();
+        let author = e.author_key();
+        let party = b.author.party.as_str();
+        match b.kind.as_str() {
+            KIND_REGISTER => {
                 let p: RegisterPayload = payload(e)?;
                 if self.parties.contains_key(party) {
                     return Err(RuleError(format!("party {party:?} is already registered; choose another id")));
@@ -250,12 +315,7 @@ impl Registry {
                 if p.name.trim().is_empty() || p.name.len() > 200 {
                     return Err(RuleError("party name must be 1 to 200 characters".into()));
                 }
-                let key = parse_public_key(&p.public_key)?;
-                if KeyId::of(&key) != author {
-                    return Err(RuleError(
-                        "a registration must be signed by the key it registers (proof of possession)".into(),
-                    ));
-                }
+                debug_assert_eq!(parse_public_key(&p.public_key).map(|k| KeyId::of(&k)), Ok(author));
                 if let Some(rec) = self.keys.get(&author) {
                     return Err(RuleError(format!(
                         "key {} is already registered to party {:?}; every party needs its own key",
@@ -263,17 +323,11 @@ impl Registry {
                         rec.party
                     )));
                 }
-                Ok(vec![key])
+                Ok(())
             }
             KIND_ROTATE => {
-                expect_sigs(2)?;
                 let p: RotatePayload = payload(e)?;
-                let old = self.valid_key_of(party, &author, "key rotation")?;
-                let new = parse_public_key(&p.new_public_key)?;
-                let new_id = KeyId::of(&new);
-                if e.sigs()[1].key != new_id {
-                    return Err(RuleError("the second signature of a rotation must be by the new key".into()));
-                }
+                let new_id = KeyId::of(&parse_public_key(&p.new_public_key)?);
                 if let Some(rec) = self.keys.get(&new_id) {
                     return Err(RuleError(format!(
                         "new key {} is already registered to party {:?}",
@@ -281,24 +335,19 @@ impl Registry {
                         rec.party
                     )));
                 }
-                Ok(vec![old, new])
+                Ok(())
             }
             KIND_REVOKE => {
-                expect_sigs(1)?;
                 let p: RevokePayload = payload(e)?;
-                let signer = self.valid_key_of(party, &author, "key revocation")?;
                 let target = KeyId::from_hex(&p.key)
                     .ok_or_else(|| RuleError(format!("revoked key {:?} is not a hex key id", p.key)))?;
                 self.valid_key_of(party, &target, "key revocation target")?;
                 if p.reason.trim().is_empty() {
                     return Err(RuleError("a revocation needs a reason".into()));
                 }
-                Ok(vec![signer])
+                Ok(())
             }
-            _ => {
-                expect_sigs(1)?;
-                Ok(vec![self.valid_key_of(party, &author, "signer")?])
-            }
+            _ => Ok(()),
         }
     }
 
