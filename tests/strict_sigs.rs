@@ -262,8 +262,9 @@ fn verify_refuses_a_journal_with_a_small_order_party() {
     let d = tmp.path();
     drop(ledger_with(&d.join("l"), std::slice::from_ref(&registered)));
     let good = note("ziekenhuis", &zh, "a note", vec![]);
-    let sig = good.sigs()[0].sig;
-    let bad = with_signature(&good, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
+    let later = note("ziekenhuis", &zh, "a later note", vec![]);
+    let sig = later.sigs()[0].sig;
+    let bad = with_signature(&later, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
     write_into_journal(&d.join("l"), &[good, bad]);
     let f = vereffen::verify::verify_journal(&d.join("l/journal"), |_| {}).unwrap_err();
     assert_eq!(f.seq, 3, "{f}");
