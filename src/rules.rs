@@ -92,7 +92,12 @@ pub fn check(
 /// What to say about a refused entry signature (append, import, verify).
 pub fn signature_refusal(why: SigFailure) -> String {
     match why {
-        SigFailure::Mismatch => "a signature does not verify: the entry was altered after signing, or signed for another ledger or kind".into(),
-        other => format!("a signature does not verify ({other}): it was not made by the key's owner; the entry is forged or damaged"),
+        SigFailure::Mismatch => {
+            "a signature does not verify: the entry was altered after signing, or signed for another ledger or kind"
+                .into()
+        }
+        other => format!(
+            "a signature does not verify ({other}): it was not made by the key's owner; the entry is forged or damaged"
+        ),
     }
 }

@@ -74,13 +74,8 @@ pub fn verify_strict(key: &VerifyingKey, msg: &[u8], sig: &Signature) -> Result<
 /// Which strict check a refused signature fails (the first that applies);
 /// only called after `verify_strict` refused it.
 fn explain(key: &VerifyingKey, sig: &Signature) -> SigFailure {
-    let below_order = sig
-        .s_bytes()
-        .iter()
-        .rev()
-        .zip(GROUP_ORDER_LE.iter().rev())
-        .find(|(a, b)| a != b)
-        .is_some_and(|(a, b)| a < b);
+    let below_order =
+        sig.s_bytes().iter().rev().zip(GROUP_ORDER_LE.iter().rev()).find(|(a, b)| a != b).is_some_and(|(a, b)| a < b);
     if key.is_weak() {
         SigFailure::KeySmallOrder
     } else if !below_order {
@@ -108,7 +103,8 @@ pub struct SigItem {
 /// Checks all items with [`verify_strict`] on all cores; on failure returns
 /// the index of the first bad one (in slice order) and why it is bad.
 pub fn verify_all(items: &[SigItem]) -> Result<(), (usize, SigFailure)> {
-    let bad = items.par_iter().with_min_len(MIN_PER_TASK).position_first(|i| verify_strict(&i.key, &i.msg, &i.sig).is_err());
+    let bad =
+        items.par_iter().with_min_len(MIN_PER_TASK).position_first(|i| verify_strict(&i.key, &i.msg, &i.sig).is_err());
     match bad {
         None => Ok(()),
         Some(j) => {
@@ -209,7 +205,8 @@ mod tests {
         }
         // A: a non-canonical encoding of the identity, with R = identity and
         // S = 0, which batch verification accepts.
-        let a = VerifyingKey::from_bytes(&bytes32("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")).unwrap();
+        let a = VerifyingKey::from_bytes(&bytes32("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"))
+            .unwrap();
         let forged = sig_of(bytes32(SMALL_ORDER[0]), [0; 32]);
         assert!(ed25519_dalek::verify_batch(&[msg], &[forged], &[a]).is_ok(), "batch verification accepts it");
         assert_eq!(verify_strict(&a, msg, &forged), Err(SigFailure::KeyNonCanonical));
@@ -223,7 +220,10 @@ mod tests {
         let mut r = *good.r_bytes();
         // A byte pattern that is no curve point, canonical as bytes.
         let not_a_point = (2u8..0x7f).map(|b| [b; 32]).find(|b| VerifyingKey::from_bytes(b).is_err()).unwrap();
-        assert_eq!(verify_strict(&k.verifying_key(), msg, &sig_of(not_a_point, *good.s_bytes())), Err(SigFailure::RNotAPoint));
+        assert_eq!(
+            verify_strict(&k.verifying_key(), msg, &sig_of(not_a_point, *good.s_bytes())),
+            Err(SigFailure::RNotAPoint)
+        );
         r[0] ^= 1;
         let why = verify_strict(&k.verifying_key(), msg, &sig_of(r, *good.s_bytes())).unwrap_err();
         assert!(matches!(why, SigFailure::RNotAPoint | SigFailure::Mismatch | SigFailure::RNonCanonical), "{why:?}");

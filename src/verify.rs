@@ -226,7 +226,8 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
         }
     });
     let mut keys_state = KeysState { ledger: ledger.clone(), registry: Registry::default(), seen: Default::default() };
-    let mut rules_state = RulesState { registry: Registry::default(), referenceable: HashMap::new(), kinds: BTreeMap::new() };
+    let mut rules_state =
+        RulesState { registry: Registry::default(), referenceable: HashMap::new(), kinds: BTreeMap::new() };
     // While the signatures and then the rules of one chunk are checked, the
     // next chunk is decoded and its signing keys found: the sequential
     // passes never leave a core idle. No entry's rules run before its

@@ -193,7 +193,8 @@ fn append_refuses_non_canonical_signatures() {
     let good = note("ziekenhuis", &zh, "a note", vec![]);
     let sig = good.sigs()[0].sig;
     // S + l: the same equation holds, but S is not canonical.
-    let s_plus_l = with_signature(&good, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
+    let s_plus_l =
+        with_signature(&good, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
     append_refused(&mut ledger, &[s_plus_l], "its S is not below the group order");
     // R as a non-canonical encoding (of the identity) or a small-order point.
     for r in NON_CANONICAL_SMALL {
@@ -206,7 +207,8 @@ fn append_refuses_non_canonical_signatures() {
     }
     // The first bad entry of a batch is named, whichever check finds it.
     let later = note("ziekenhuis", &zh, "a later note", vec![]);
-    let bad_later = with_signature(&later, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
+    let bad_later =
+        with_signature(&later, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
     let err = ledger.append(&[good.clone(), bad_later.clone()]).unwrap_err();
     assert!(matches!(err, vereffen::ledger::LedgerError::Rejected { position: 1, .. }), "{err}");
     ledger.append(&[good]).unwrap();
@@ -217,7 +219,21 @@ fn import_refuses_small_order_parties_and_their_entries() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     ok(d, &["init", "--id", LEDGER_ID]);
-    ok(d, &["party", "add", "--id", "ziekenhuis", "--name", "Ziekenhuis", "--role", "provider", "--key", &key("ziekenhuis")]);
+    ok(
+        d,
+        &[
+            "party",
+            "add",
+            "--id",
+            "ziekenhuis",
+            "--name",
+            "Ziekenhuis",
+            "--role",
+            "provider",
+            "--key",
+            &key("ziekenhuis"),
+        ],
+    );
     for (i, key) in SMALL_ORDER.iter().chain(&NON_CANONICAL_SMALL).enumerate() {
         let key = bytes32(key);
         let lines = [
@@ -233,9 +249,12 @@ fn import_refuses_small_order_parties_and_their_entries() {
     let zh = demo_key("ziekenhuis");
     let good = note("ziekenhuis", &zh, "a note", vec![]);
     let sig = good.sigs()[0].sig;
-    let s_plus_l = with_signature(&good, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
+    let s_plus_l =
+        with_signature(&good, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
     let small_r = with_signature(&good, 0, Signature::from_components(bytes32(SMALL_ORDER[0]), *sig.s_bytes()));
-    for (name, e, why) in [("splusl.jsonl", s_plus_l, "S is not below"), ("smallr.jsonl", small_r, "R is a point of small order")] {
+    for (name, e, why) in
+        [("splusl.jsonl", s_plus_l, "S is not below"), ("smallr.jsonl", small_r, "R is a point of small order")]
+    {
         write_bundle(&d.join(name), &[vereffen::bundle::entry_line(2, &e).unwrap()]);
         cleanly_refused(d, &["import", name], &[&format!("{name}:2: entry"), why]);
     }
@@ -264,7 +283,8 @@ fn verify_refuses_a_journal_with_a_small_order_party() {
     let good = note("ziekenhuis", &zh, "a note", vec![]);
     let later = note("ziekenhuis", &zh, "a later note", vec![]);
     let sig = later.sigs()[0].sig;
-    let bad = with_signature(&later, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
+    let bad =
+        with_signature(&later, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
     write_into_journal(&d.join("l"), &[good, bad]);
     let f = vereffen::verify::verify_journal(&d.join("l/journal"), |_| {}).unwrap_err();
     assert_eq!(f.seq, 3, "{f}");
@@ -300,10 +320,16 @@ fn unsigned_contract_terms_never_reach_the_rules() {
     let text = std::fs::read_to_string(d.join("all.jsonl")).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let at = lines.iter().position(|l| l.contains("contract.propose")).unwrap();
-    lines[at] = forged_share_line(&lines[at], "5e28");
+    // 5e28, written out as the canonical form of the terms requires: a
+    // share no rule accepts, and one whose percentage overflows a Decimal.
+    lines[at] = forged_share_line(&lines[at], "50000000000000000000000000000");
     std::fs::write(d.join("forged.jsonl"), lines.join("\n") + "\n").unwrap();
     let line = format!("forged.jsonl:{}: entry", at + 1);
-    cleanly_refused(d, &["import", "forged.jsonl"], &[&line, "(contract.propose) was refused", "signature does not verify"]);
+    cleanly_refused(
+        d,
+        &["import", "forged.jsonl"],
+        &[&line, "(contract.propose) was refused", "signature does not verify"],
+    );
 
     // The same entry written into a journal directly: verify names it.
     let text = std::fs::read_to_string(d.join("forged.jsonl")).unwrap();
@@ -312,7 +338,9 @@ fn unsigned_contract_terms_never_reach_the_rules() {
     let sig = &v["sigs"][0];
     let sig = EntrySig {
         key: KeyId::from_hex(sig["key"].as_str().unwrap()).unwrap(),
-        sig: Signature::from_bytes(&data_encoding::HEXLOWER.decode(sig["sig"].as_str().unwrap().as_bytes()).unwrap().try_into().unwrap()),
+        sig: Signature::from_bytes(
+            &data_encoding::HEXLOWER.decode(sig["sig"].as_str().unwrap().as_bytes()).unwrap().try_into().unwrap(),
+        ),
     };
     let e = Entry::from_parts(body, vec![sig]).unwrap();
     write_into_journal(&d.join("l"), &[e.clone()]);
@@ -320,4 +348,24 @@ fn unsigned_contract_terms_never_reach_the_rules() {
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.contains(&format!("record 4 (entry {})", e.id().short())), "{err}");
     assert!(err.contains("signature does not verify"), "{err}");
+}
+
+#[test]
+fn checkpoint_verifier_keys_follow_the_same_key_rule() {
+    use vereffen::checkpoint::{KeyKind, Verifier};
+    let good = demo_key("ziekenhuis").verifying_key();
+    let vkey = Verifier::new("vereffen.example/l", good, KeyKind::Signer).unwrap().to_vkey();
+    assert!(Verifier::from_vkey(&vkey).is_ok());
+    for key in SMALL_ORDER {
+        let weak = ed25519_dalek::VerifyingKey::from_bytes(&bytes32(key)).unwrap();
+        let vkey = Verifier::new("vereffen.example/l", weak, KeyKind::Signer).unwrap().to_vkey();
+        let err = Verifier::from_vkey(&vkey).unwrap_err().to_string();
+        assert!(err.contains("small order"), "{err}");
+    }
+    for key in NON_CANONICAL_SMALL {
+        let weak = ed25519_dalek::VerifyingKey::from_bytes(&bytes32(key)).unwrap();
+        let vkey = Verifier::new("vereffen.example/l", weak, KeyKind::Cosigner).unwrap().to_vkey();
+        let err = Verifier::from_vkey(&vkey).unwrap_err().to_string();
+        assert!(err.contains("not canonically encoded"), "{err}");
+    }
 }
