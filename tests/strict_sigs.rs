@@ -343,7 +343,7 @@ fn unsigned_contract_terms_never_reach_the_rules() {
         ),
     };
     let e = Entry::from_parts(body, vec![sig]).unwrap();
-    write_into_journal(&d.join("l"), &[e.clone()]);
+    write_into_journal(&d.join("l"), std::slice::from_ref(&e));
     let (code, out, err) = run(d, &["verify"]);
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.contains(&format!("record 4 (entry {})", e.id().short())), "{err}");
