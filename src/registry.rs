@@ -8,6 +8,9 @@
 //! Rules:
 //! * `party.register`: signed by the key being registered (proof of
 //!   possession); the party id must be new; the key must be unused.
+//! * Every key that enters the registry (registration, rotation) must be
+//!   acceptable: a curve point, canonically encoded, not of small order
+//!   ([`crate::keys::strict_public_key`], `docs/FORMAT.md` 2).
 //! * `party.rotate_key`: signed by a current key of the party *and* by the
 //!   new key; the new key joins the party; with `retire_old` the signing key
 //!   stops being valid from this entry on.
@@ -241,7 +244,9 @@ impl Registry {
     /// Checks `e` against all key rules at this point (kinds and payloads
     /// are checked in `rules`) and returns the public key for each of its
     /// signatures, in order: [`Registry::signing_keys`] then
-    /// [`Registry::check_verified`]. The caller checks the signatures.
+    /// [`Registry::check_verified`], without checking the signatures. For
+    /// entries from outside, call the two steps around the signature check
+    /// (as `rules` does), so no payload rule runs on unsigned bytes.
     pub fn check(&self, e: &Entry) -> Result<Vec<VerifyingKey>, RuleError> {
         let keys = self.signing_keys(e)?;
         self.check_verified(e)?;
@@ -315,7 +320,13 @@ impl Registry {
                 if p.name.trim().is_empty() || p.name.len() > 200 {
                     return Err(RuleError("party name must be 1 to 200 characters".into()));
                 }
-                debug_assert_eq!(parse_public_key(&p.public_key).map(|k| KeyId::of(&k)), Ok(author));
+                // Checked by `signing_keys` already; repeated so this step
+                // stands on its own.
+                if KeyId::of(&parse_public_key(&p.public_key)?) != author {
+                    return Err(RuleError(
+                        "a registration must be signed by the key it registers (proof of possession)".into(),
+                    ));
+                }
                 if let Some(rec) = self.keys.get(&author) {
                     return Err(RuleError(format!(
                         "key {} is already registered to party {:?}; every party needs its own key",
