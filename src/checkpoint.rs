@@ -599,8 +599,11 @@ impl Verifier {
         let kind = KeyKind::from_type_byte(type_byte)
             .ok_or_else(|| invalid("the key type is neither 0x01 (signer) nor 0x04 (cosigner)"))?;
         let key_bytes: &[u8; 32] = key_bytes.try_into().map_err(|_| invalid("the public key is not 32 bytes"))?;
-        let key =
-            VerifyingKey::from_bytes(key_bytes).map_err(|_| invalid("the public key is not a valid Ed25519 point"))?;
+        let key = crate::keys::strict_public_key(key_bytes).map_err(|why| match why {
+            crate::keys::PublicKeyError::NotAPoint => invalid("the public key is not a valid Ed25519 point"),
+            crate::keys::PublicKeyError::NonCanonical => invalid("the public key is not canonically encoded"),
+            crate::keys::PublicKeyError::SmallOrder => invalid("the public key is a point of small order (a weak key)"),
+        })?;
         let verifier = Self::new(name, key, kind)?;
         if HEXLOWER.encode(&verifier.key_hash) != hash_hex {
             return Err(invalid("the key hash does not match the name and key"));
@@ -658,7 +661,9 @@ impl Verifier {
             }
         };
         let bytes = signature.data.last_chunk::<SIGNATURE_LEN>().ok_or("too short")?;
-        self.key.verify_strict(&message, &Signature::from_bytes(bytes)).map_err(|_| "Ed25519 verification failed")?;
+        // The one strict rule of every signature vereffen accepts (entries too).
+        crate::sigs::verify_strict(&self.key, &message, &Signature::from_bytes(bytes))
+            .map_err(|_| "Ed25519 verification failed")?;
         Ok(timestamp)
     }
 }

@@ -78,6 +78,67 @@ impl fmt::Display for KeyId {
     }
 }
 
+/// `p = 2^255 - 19`, the field modulus, as 32 little-endian bytes.
+const FIELD_P_LE: [u8; 32] = {
+    let mut p = [0xff; 32];
+    p[0] = 0xed;
+    p[31] = 0x7f;
+    p
+};
+
+/// True if the 32 bytes are the *canonical* encoding of whatever curve
+/// point they decode to, i.e. decoding and re-encoding gives the same
+/// bytes (`docs/FORMAT.md` 2). With `y` the low 255 bits (little-endian)
+/// and `sign` the top bit, that is: `y < p`, and not (`x = 0` and `sign = 1`);
+/// on the curve `x = 0` exactly when `y = 1` or `y = p - 1`. Pure byte
+/// arithmetic, so the check costs nothing next to a signature check. Says
+/// nothing about whether the bytes are a curve point at all.
+pub fn is_canonical_point_encoding(bytes: &[u8; 32]) -> bool {
+    let sign = bytes[31] >> 7;
+    let mut y = *bytes;
+    y[31] &= 0x7f;
+    // y < p, comparing from the most significant byte down.
+    let below_p = y.iter().rev().zip(FIELD_P_LE.iter().rev()).find(|(a, b)| a != b).is_some_and(|(a, b)| a < b);
+    if !below_p {
+        return false;
+    }
+    let mut p_minus_1 = FIELD_P_LE;
+    p_minus_1[0] -= 1;
+    let is_one = y[0] == 1 && y[1..].iter().all(|&b| b == 0);
+    let x_is_zero = is_one || y == p_minus_1;
+    !(x_is_zero && sign == 1)
+}
+
+/// Why 32 bytes are not acceptable as an Ed25519 public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PublicKeyError {
+    /// The bytes do not decode to a point on the curve.
+    #[error("it is not a valid ed25519 point")]
+    NotAPoint,
+    /// The bytes decode, but are not the canonical encoding of that point.
+    #[error("it is not the canonical encoding of its point (y is not below 2^255-19, or the sign bit is set for x = 0); only the canonical encoding is accepted")]
+    NonCanonical,
+    /// The point has small order (the identity or another torsion point):
+    /// anyone can make "signatures" that verify under it.
+    #[error("it is a point of small order (a weak key under which anyone can forge signatures); generate a real key with `vereffen keys new NAME`")]
+    SmallOrder,
+}
+
+/// Parses 32 bytes as a public key under the strict rule of
+/// `docs/FORMAT.md` 2: a curve point, canonically encoded, not of small
+/// order. Every public key that enters a ledger (registration, rotation) or
+/// is trusted for checkpoints goes through this.
+pub fn strict_public_key(bytes: &[u8; 32]) -> Result<VerifyingKey, PublicKeyError> {
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| PublicKeyError::NotAPoint)?;
+    if !is_canonical_point_encoding(bytes) {
+        return Err(PublicKeyError::NonCanonical);
+    }
+    if key.is_weak() {
+        return Err(PublicKeyError::SmallOrder);
+    }
+    Ok(key)
+}
+
 /// True if `s` has the shape of a fingerprint (`XXXX-XXXX-XXXX-XXXX`, base32).
 pub fn is_fingerprint(s: &str) -> bool {
     let b = s.as_bytes();
@@ -275,7 +336,7 @@ pub fn permission_warning(path: &Path) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -306,6 +367,94 @@ mod tests {
         let files = write_key_files(dir.path(), "b", &generate()).unwrap();
         let err = load_signing_key(&files.public).unwrap_err().to_string();
         assert!(err.contains("holds a public key"), "{err}");
+    }
+
+    /// The canonical encodings of the eight points of small order.
+    pub(crate) const SMALL_ORDER: [&str; 8] = [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    ];
+
+    fn bytes32(hex: &str) -> [u8; 32] {
+        data_encoding::HEXLOWER.decode(hex.as_bytes()).unwrap().try_into().unwrap()
+    }
+
+    /// Decode and re-encode: the definition the byte rule must match.
+    fn reencodes_to_itself(b: &[u8; 32]) -> Option<bool> {
+        VerifyingKey::from_bytes(b).ok().map(|k| k.to_edwards().compress().to_bytes() == *b)
+    }
+
+    #[test]
+    fn canonical_encoding_rule_matches_decode_and_reencode() {
+        let mut candidates: Vec<[u8; 32]> = Vec::new();
+        for sign in [0u8, 0x80] {
+            for k in 0u8..64 {
+                // y = k (small) and y = 2^255 - 1 - k (around p = 2^255 - 19).
+                let mut low = [0u8; 32];
+                low[0] = k;
+                low[31] |= sign;
+                let mut high = [0xff; 32];
+                high[0] = 0xff - k;
+                high[31] = 0x7f | sign;
+                candidates.extend([low, high]);
+            }
+        }
+        for _ in 0..200 {
+            candidates.push(generate().verifying_key().to_bytes());
+            let mut random = [0u8; 32];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
+            candidates.push(random);
+        }
+        let mut non_canonical_points = 0;
+        for b in &candidates {
+            if let Some(same) = reencodes_to_itself(b) {
+                assert_eq!(is_canonical_point_encoding(b), same, "{}", data_encoding::HEXLOWER.encode(b));
+                non_canonical_points += usize::from(!same);
+            }
+        }
+        assert!(non_canonical_points >= 4, "the sample holds non-canonical encodings of points");
+    }
+
+    #[test]
+    fn strict_public_keys() {
+        let good = generate().verifying_key();
+        assert_eq!(strict_public_key(good.as_bytes()), Ok(good));
+        for hex in SMALL_ORDER {
+            let b = bytes32(hex);
+            assert!(VerifyingKey::from_bytes(&b).unwrap().is_weak(), "{hex} has small order");
+            assert_eq!(strict_public_key(&b), Err(PublicKeyError::SmallOrder), "{hex}");
+        }
+        for hex in [
+            // The identity with the sign bit set, and as y = p + 1.
+            "0100000000000000000000000000000000000000000000000000000000000080",
+            "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            // y = p (that is 0) and y = p - 1 with the sign bit.
+            "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        ] {
+            assert_eq!(strict_public_key(&bytes32(hex)), Err(PublicKeyError::NonCanonical), "{hex}");
+        }
+        // A non-canonical encoding (y = p + k) of a point of large order.
+        let large = (2u8..19)
+            .map(|k| {
+                let mut b = FIELD_P_LE;
+                b[0] += k;
+                b
+            })
+            .find(|b| VerifyingKey::from_bytes(b).is_ok_and(|k| !k.is_weak()))
+            .expect("some y = p + k with k < 19 is a point of large order");
+        assert_eq!(strict_public_key(&large), Err(PublicKeyError::NonCanonical));
+        let not_a_point = (2u8..=255)
+            .map(|k| [k; 32])
+            .find(|b| VerifyingKey::from_bytes(b).is_err())
+            .expect("some bytes are not a point");
+        assert_eq!(strict_public_key(&not_a_point), Err(PublicKeyError::NotAPoint));
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! DIR/lock      held (flock) by the one process using the copy
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use ed25519_dalek::VerifyingKey;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -415,67 +417,111 @@ impl Ledger {
     /// Checks a batch of new or existing (imported) entries; see [`KeyUse`].
     /// New entries are also refused when their signing key was introduced by
     /// a void entry.
+    ///
+    /// Three steps, so that no unsigned byte reaches a kind's rules: (1) in
+    /// order, each entry's place (ledger, duplicates, references) and
+    /// signing keys ([`crate::rules::signing_keys`], against the registry as
+    /// the entries before it leave it); (2) every signature of those
+    /// entries, in parallel; (3) in order, the rules of the entries before
+    /// the first failure ([`crate::rules::check_verified`]). The error names
+    /// the first bad entry in batch order, whichever step found it.
     pub fn check_batch_as(&self, entries: &[Entry], mode: KeyUse) -> Result<Registry, LedgerError> {
         let void = match mode {
             KeyUse::New if self.registry.any_key_ended() => self.void_entries()?,
             _ => VoidSet::new(),
         };
-        let mut reg = self.registry.clone();
-        let mut batch_ids: HashSet<EntryId> = HashSet::with_capacity(entries.len());
-        let batch_map: std::collections::HashMap<EntryId, &Entry> = entries.iter().map(|e| (e.id(), e)).collect();
-        let mut items = Vec::with_capacity(entries.len());
-        let mut owners = Vec::with_capacity(entries.len());
         let reject = |position: usize, e: &Entry, reason: String| LedgerError::Rejected {
             position,
             id: e.id(),
             kind: e.kind().to_string(),
             reason,
         };
+        // First position of each id in the batch (duplicates are refused below).
+        let mut batch_pos: HashMap<EntryId, usize> = HashMap::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
-            if e.body().ledger != self.id() {
-                return Err(reject(
-                    i,
-                    e,
-                    format!("it belongs to ledger {:?}, this copy is ledger {:?}", e.body().ledger, self.id()),
-                ));
+            batch_pos.entry(e.id()).or_insert(i);
+        }
+        // Step 1: place and signing keys, in order.
+        let mut keys_reg = self.registry.clone();
+        let mut batch_ids: HashSet<EntryId> = HashSet::with_capacity(entries.len());
+        let mut signers: Vec<Vec<VerifyingKey>> = Vec::with_capacity(entries.len());
+        let mut items = Vec::with_capacity(entries.len());
+        let mut owners = Vec::with_capacity(entries.len());
+        let mut failure: Option<LedgerError> = None;
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(reason) = self.misplaced(e, &batch_ids)? {
+                failure = Some(reject(i, e, reason));
+                break;
             }
-            if batch_ids.contains(&e.id()) || self.contains(&e.id())? {
-                return Err(reject(i, e, "it is already in the ledger".into()));
-            }
-            for r in e.body().ref_ids() {
-                if !batch_ids.contains(&r) && !self.contains(&r)? {
-                    return Err(reject(
-                        i,
-                        e,
-                        format!("it references entry {}, which is not in this ledger", r.short()),
-                    ));
-                }
-            }
-            // Referenced entries come from earlier in the batch or from the ledger.
-            let lookup = |id: &EntryId| -> Option<Entry> {
-                match batch_ids.contains(id) {
-                    true => batch_map.get(id).map(|e| (*e).clone()),
-                    false => self.get(id).ok().flatten().map(|(_, e)| e),
+            let keys = match crate::rules::signing_keys(e, &keys_reg, mode) {
+                Ok(keys) => keys,
+                Err(err) => {
+                    failure = Some(reject(i, e, err.0));
+                    break;
                 }
             };
-            let keys = crate::rules::check_as(e, &reg, &lookup, mode).map_err(|err| reject(i, e, err.0))?;
+            debug_assert_eq!(keys.len(), e.sigs().len());
+            let msg = e.signing_input();
+            for (s, key) in e.sigs().iter().zip(&keys) {
+                items.push(SigItem { msg: msg.clone(), sig: s.sig, key: *key });
+                owners.push(i);
+            }
+            signers.push(keys);
+            keys_reg.apply(e, self.journal.len() + 1 + i as u64);
+            batch_ids.insert(e.id());
+        }
+        // Step 2: every signature of the entries that got through step 1.
+        let mut limit = signers.len();
+        if let Err((j, why)) = sigs::verify_all(&items) {
+            limit = owners[j];
+            let e = &entries[limit];
+            failure = Some(reject(limit, e, crate::rules::signature_refusal(why)));
+        }
+        // Step 3: the rules of the signed entries before the first failure, in order.
+        let mut reg = self.registry.clone();
+        for (i, (e, keys)) in entries.iter().zip(&signers).take(limit).enumerate() {
+            // Referenced entries come from earlier in the batch or from the ledger.
+            let lookup = |id: &EntryId| -> Option<Entry> {
+                match batch_pos.get(id) {
+                    Some(&j) if j < i => Some(entries[j].clone()),
+                    _ => self.get(id).ok().flatten().map(|(_, e)| e),
+                }
+            };
+            crate::rules::check_verified(e, keys, &reg, &lookup, mode).map_err(|err| reject(i, e, err.0))?;
             if let Some(v) = self.void_intro(&reg, e, &void) {
                 return Err(reject(i, e, v));
             }
-            debug_assert_eq!(keys.len(), e.sigs().len());
-            let msg = e.signing_input();
-            for (s, key) in e.sigs().iter().zip(keys) {
-                items.push(SigItem { msg: msg.clone(), sig: s.sig, key });
-                owners.push(i);
-            }
             reg.apply(e, self.journal.len() + 1 + i as u64);
-            batch_ids.insert(e.id());
         }
-        if let Err(j) = sigs::verify_all(&items) {
-            let e = &entries[owners[j]];
-            return Err(reject(owners[j], e, "a signature does not verify: the entry was altered after signing, or signed for another ledger or kind".into()));
+        match failure {
+            Some(f) => Err(f),
+            None => {
+                debug_assert!(reg == keys_reg, "both passes apply the same entries");
+                Ok(reg)
+            }
         }
-        Ok(reg)
+    }
+
+    /// Why `e` cannot take the next place in this copy after the batch
+    /// entries `before`: another ledger, already present, or a reference to
+    /// an entry that is in neither.
+    fn misplaced(&self, e: &Entry, before: &HashSet<EntryId>) -> Result<Option<String>, LedgerError> {
+        if e.body().ledger != self.id() {
+            return Ok(Some(format!(
+                "it belongs to ledger {:?}, this copy is ledger {:?}",
+                e.body().ledger,
+                self.id()
+            )));
+        }
+        if before.contains(&e.id()) || self.contains(&e.id())? {
+            return Ok(Some("it is already in the ledger".into()));
+        }
+        for r in e.body().ref_ids() {
+            if !before.contains(&r) && !self.contains(&r)? {
+                return Ok(Some(format!("it references entry {}, which is not in this ledger", r.short())));
+            }
+        }
+        Ok(None)
     }
 
     /// For a new entry: why its signing key cannot be used because the entry

@@ -8,6 +8,9 @@
 //! Rules:
 //! * `party.register`: signed by the key being registered (proof of
 //!   possession); the party id must be new; the key must be unused.
+//! * Every key that enters the registry (registration, rotation) must be
+//!   acceptable: a curve point, canonically encoded, not of small order
+//!   ([`crate::keys::strict_public_key`], `docs/FORMAT.md` 2).
 //! * `party.rotate_key`: signed by a current key of the party *and* by the
 //!   new key; the new key joins the party; with `retire_old` the signing key
 //!   stops being valid from this entry on.
@@ -173,13 +176,25 @@ fn payload<T: serde::de::DeserializeOwned>(e: &Entry) -> Result<T, RuleError> {
         .map_err(|err| RuleError(format!("{} payload is malformed: {err}", e.kind())))
 }
 
+/// Parses a public key from its hex form under the strict key rule
+/// ([`crate::keys::strict_public_key`]: a curve point, canonically encoded,
+/// not of small order).
 fn parse_public_key(hex: &str) -> Result<VerifyingKey, RuleError> {
     let bytes: [u8; 32] = data_encoding::HEXLOWER
         .decode(hex.as_bytes())
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| RuleError(format!("public key {hex:?} is not 64 lower-case hex characters")))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| RuleError(format!("public key {hex} is not a valid ed25519 point")))
+    crate::keys::strict_public_key(&bytes).map_err(|why| RuleError(format!("public key {hex} is refused: {why}")))
+}
+
+/// The public key named by a string field of an entry's payload, reading
+/// nothing else of the payload (used before the signatures are checked).
+fn payload_key(e: &Entry, field: &str) -> Result<VerifyingKey, RuleError> {
+    let hex = e.body().payload.get(field).and_then(Value::as_str).ok_or_else(|| {
+        RuleError(format!("{} payload is malformed: field `{field}` must be a string of 64 hex characters", e.kind()))
+    })?;
+    parse_public_key(hex)
 }
 
 /// Payload of a `party.register` entry.
@@ -244,17 +259,35 @@ impl Registry {
         Ok(rec.public_key)
     }
 
-    /// Checks a new entry `e` against the key rules at this point (kinds and
-    /// payloads are checked in `rules`) and returns the public key for each
-    /// of its signatures, in order (the caller checks the signatures, in
-    /// batches). Same as [`Registry::check_as`] with [`KeyUse::New`].
+    /// Checks `e` against all key rules at this point (kinds and payloads
+    /// are checked in `rules`) and returns the public key for each of its
+    /// signatures, in order: [`Registry::signing_keys`] then
+    /// [`Registry::check_verified`], without checking the signatures. For
+    /// entries from outside, call the two steps around the signature check
+    /// (as `rules` does), so no payload rule runs on unsigned bytes.
+    /// Same as [`Registry::check_as`] with [`KeyUse::New`].
     pub fn check(&self, e: &Entry) -> Result<Vec<VerifyingKey>, RuleError> {
         self.check_as(e, KeyUse::New)
     }
 
-    /// Checks `e` against the key rules at this point, for a new or an
-    /// existing entry (see [`KeyUse`]).
+    /// [`Registry::signing_keys`] then [`Registry::check_verified`] for a new
+    /// or an existing entry (see [`KeyUse`]), without checking signatures.
     pub fn check_as(&self, e: &Entry, mode: KeyUse) -> Result<Vec<VerifyingKey>, RuleError> {
+        let keys = self.signing_keys(e, mode)?;
+        self.check_verified(e, mode)?;
+        Ok(keys)
+    }
+
+    /// The first step for any entry, before its signatures are checked: the
+    /// public key each signature must verify under, in order. Checks only
+    /// what is needed to name those keys: the number of signatures, that the
+    /// signing keys are keys of the author party (current ones, for a
+    /// [`KeyUse::New`] entry), and for a
+    /// registration (the registered key, which must be the author key) or a
+    /// rotation (the new key, which must make the second signature) the one
+    /// payload field holding the key, under the strict key rule. Nothing
+    /// else of the payload is read.
+    pub fn signing_keys(&self, e: &Entry, mode: KeyUse) -> Result<Vec<VerifyingKey>, RuleError> {
         let b = e.body();
         let author = e.author_key();
         let party = b.author.party.as_str();
@@ -268,6 +301,44 @@ impl Registry {
         match b.kind.as_str() {
             KIND_REGISTER => {
                 expect_sigs(1)?;
+                let key = payload_key(e, "public_key")?;
+                if KeyId::of(&key) != author {
+                    return Err(RuleError(
+                        "a registration must be signed by the key it registers (proof of possession)".into(),
+                    ));
+                }
+                Ok(vec![key])
+            }
+            KIND_ROTATE => {
+                expect_sigs(2)?;
+                let old = self.valid_key_of(party, &author, "key rotation", mode)?;
+                let new = payload_key(e, "new_public_key")?;
+                if e.sigs()[1].key != KeyId::of(&new) {
+                    return Err(RuleError("the second signature of a rotation must be by the new key".into()));
+                }
+                Ok(vec![old, new])
+            }
+            KIND_REVOKE => {
+                expect_sigs(1)?;
+                Ok(vec![self.valid_key_of(party, &author, "key revocation", mode)?])
+            }
+            _ => {
+                expect_sigs(1)?;
+                Ok(vec![self.valid_key_of(party, &author, "signer", mode)?])
+            }
+        }
+    }
+
+    /// The second step, for an entry that passed [`Registry::signing_keys`]
+    /// and whose signatures verified: the rest of the `party.*` rules (the
+    /// whole payload, a new party id, keys not yet used, the revoked key and
+    /// reason). Other kinds have no further registry rules.
+    pub fn check_verified(&self, e: &Entry, mode: KeyUse) -> Result<(), RuleError> {
+        let b = e.body();
+        let author = e.author_key();
+        let party = b.author.party.as_str();
+        match b.kind.as_str() {
+            KIND_REGISTER => {
                 let p: RegisterPayload = payload(e)?;
                 if self.parties.contains_key(party) {
                     return Err(RuleError(format!("party {party:?} is already registered; choose another id")));
@@ -275,8 +346,9 @@ impl Registry {
                 if p.name.trim().is_empty() || p.name.len() > 200 {
                     return Err(RuleError("party name must be 1 to 200 characters".into()));
                 }
-                let key = parse_public_key(&p.public_key)?;
-                if KeyId::of(&key) != author {
+                // Checked by `signing_keys` already; repeated so this step
+                // stands on its own.
+                if KeyId::of(&parse_public_key(&p.public_key)?) != author {
                     return Err(RuleError(
                         "a registration must be signed by the key it registers (proof of possession)".into(),
                     ));
@@ -288,17 +360,11 @@ impl Registry {
                         rec.party
                     )));
                 }
-                Ok(vec![key])
+                Ok(())
             }
             KIND_ROTATE => {
-                expect_sigs(2)?;
                 let p: RotatePayload = payload(e)?;
-                let old = self.valid_key_of(party, &author, "key rotation", mode)?;
-                let new = parse_public_key(&p.new_public_key)?;
-                let new_id = KeyId::of(&new);
-                if e.sigs()[1].key != new_id {
-                    return Err(RuleError("the second signature of a rotation must be by the new key".into()));
-                }
+                let new_id = KeyId::of(&parse_public_key(&p.new_public_key)?);
                 if let Some(rec) = self.keys.get(&new_id) {
                     return Err(RuleError(format!(
                         "new key {} is already registered to party {:?}",
@@ -306,24 +372,19 @@ impl Registry {
                         rec.party
                     )));
                 }
-                Ok(vec![old, new])
+                Ok(())
             }
             KIND_REVOKE => {
-                expect_sigs(1)?;
                 let p: RevokePayload = payload(e)?;
-                let signer = self.valid_key_of(party, &author, "key revocation", mode)?;
                 let target = KeyId::from_hex(&p.key)
                     .ok_or_else(|| RuleError(format!("revoked key {:?} is not a hex key id", p.key)))?;
                 self.valid_key_of(party, &target, "key revocation target", mode)?;
                 if p.reason.trim().is_empty() {
                     return Err(RuleError("a revocation needs a reason".into()));
                 }
-                Ok(vec![signer])
+                Ok(())
             }
-            _ => {
-                expect_sigs(1)?;
-                Ok(vec![self.valid_key_of(party, &author, "signer", mode)?])
-            }
+            _ => Ok(()),
         }
     }
 

@@ -1,21 +1,24 @@
 //! Full verification of a journal from its first byte: record chain, every
-//! entry's canonical form, id and signatures (batched, on all cores), key
-//! validity at that point, and references.
+//! entry's canonical form, id and signatures (strict, on all cores), key
+//! validity at that point, references, and every kind's rules.
 //!
 //! The pipeline works in chunks of records: read and chain-check
-//! sequentially, decode in parallel, apply the registry rules sequentially
-//! (they depend on order), then check the chunk's signatures in parallel.
+//! sequentially; decode in parallel and find each entry's signing keys
+//! sequentially (they depend on order); check the chunk's signatures in
+//! parallel; only then apply the kinds' rules sequentially, so unsigned
+//! bytes never reach contract validation or settlement replay.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
 
 use crate::entry::{Entry, EntryId};
 use crate::journal::{Hash, JournalError, Scanner, TornTail};
 use crate::ledger::SET_DIGEST_CONTEXT;
 use crate::registry::Registry;
-use crate::sigs::{self, SigItem};
+use crate::sigs::{self, SigFailure, SigItem};
 
 /// Records per pipeline chunk.
 const CHUNK_RECORDS: usize = 8192;
@@ -60,25 +63,45 @@ pub struct Failure {
     pub what: String,
 }
 
-/// What the sequential rules pass carries from record to record.
-struct RulesState {
+/// What the first sequential pass (place and signing keys, before any
+/// signature is checked) carries from record to record.
+struct KeysState {
     ledger: String,
     registry: Registry,
     seen: crate::entry::IdSet,
+}
+
+/// What the rules pass (after the signatures verified) carries from record
+/// to record.
+struct RulesState {
+    registry: Registry,
     referenceable: HashMap<EntryId, Entry>,
     kinds: BTreeMap<String, u64>,
 }
 
-/// Signatures to check and, for each, its record (sequence number, entry id).
-type SigBatch = (Vec<SigItem>, Vec<(u64, EntryId)>);
+/// A decoded entry whose signatures are to be checked, then its rules.
+struct Keyed {
+    seq: u64,
+    entry: Entry,
+    keys: Vec<VerifyingKey>,
+}
+
+/// A chunk after the first pass: its entries (up to the first failure), the
+/// signatures to check and, for each, the index of its entry.
+struct KeyedChunk {
+    entries: Vec<Keyed>,
+    items: Vec<SigItem>,
+    owners: Vec<usize>,
+}
 
 /// Raw journal records: sequence number, record hash, entry bytes.
 type Records = [(u64, Hash, Vec<u8>)];
 
-/// Decodes a chunk (in parallel) and applies the rules in order. Returns the
-/// signatures to check, their records, and the first rule failure (the
-/// signatures returned are those of the records before it).
-fn rules_pass(st: &mut RulesState, chunk: &Records) -> (Vec<SigItem>, Vec<(u64, EntryId)>, Option<Failure>) {
+/// First pass over a chunk: decodes it (in parallel), then in order checks
+/// each entry's place (ledger, duplicates, references) and finds its
+/// signing keys. Returns the entries before the first failure, their
+/// signatures to check, and that failure.
+fn keys_pass(st: &mut KeysState, chunk: &Records) -> (KeyedChunk, Option<Failure>) {
     let decoded: Vec<Result<(Entry, Vec<u8>), Failure>> = chunk
         .par_iter()
         .map(|(seq, _, bytes)| {
@@ -87,63 +110,85 @@ fn rules_pass(st: &mut RulesState, chunk: &Records) -> (Vec<SigItem>, Vec<(u64, 
             Ok((e, msg))
         })
         .collect();
-    let mut items = Vec::with_capacity(chunk.len());
-    let mut owners = Vec::with_capacity(chunk.len());
+    let mut out = KeyedChunk {
+        entries: Vec::with_capacity(chunk.len()),
+        items: Vec::with_capacity(chunk.len()),
+        owners: Vec::with_capacity(chunk.len()),
+    };
     for ((seq, _, _), e) in chunk.iter().zip(decoded) {
         let (e, mut msg) = match e {
             Ok(x) => x,
-            Err(f) => return (items, owners, Some(f)),
+            Err(f) => return (out, Some(f)),
         };
         let fail = |what: String| Some(Failure { seq: *seq, id: Some(e.id()), what });
         if e.body().ledger != st.ledger {
             let what = format!("the entry belongs to ledger {:?}, the journal to {:?}", e.body().ledger, st.ledger);
-            return (items, owners, fail(what));
+            return (out, fail(what));
         }
         if !st.seen.insert(e.id()) {
-            return (items, owners, fail("the entry appears twice in the journal".into()));
+            return (out, fail("the entry appears twice in the journal".into()));
         }
         if let Some(r) = e.body().ref_ids().find(|r| !st.seen.contains(r) || *r == e.id()) {
             let what = format!("it references entry {}, which does not come before it in the journal", r.short());
-            return (items, owners, fail(what));
+            return (out, fail(what));
         }
-        let keys = match crate::rules::check_as(
+        let keys = match crate::rules::signing_keys(&e, &st.registry, crate::registry::KeyUse::Existing) {
+            Ok(k) => k,
+            Err(err) => return (out, fail(err.0)),
+        };
+        let n = e.sigs().len();
+        for (i, (s, key)) in e.sigs().iter().zip(&keys).enumerate() {
+            let m = if i + 1 == n { std::mem::take(&mut msg) } else { msg.clone() };
+            out.items.push(SigItem { msg: m, sig: s.sig, key: *key });
+            out.owners.push(out.entries.len());
+        }
+        st.registry.apply(&e, *seq);
+        out.entries.push(Keyed { seq: *seq, entry: e, keys });
+    }
+    (out, None)
+}
+
+/// Second pass over a chunk: checks its signatures on all cores, then, in
+/// order, the rules of the entries before the first bad signature. Returns
+/// the number of signatures checked, or the first failure in journal order.
+fn settle(st: &mut RulesState, chunk: KeyedChunk) -> Result<u64, Failure> {
+    let KeyedChunk { entries, items, owners } = chunk;
+    let (limit, bad_signature) = match sigs::verify_all(&items) {
+        Ok(()) => (entries.len(), None),
+        Err((j, why)) => {
+            let k = &entries[owners[j]];
+            let what = match why {
+                SigFailure::Mismatch => "a signature does not verify: the entry was altered after it was signed".into(),
+                other => crate::rules::signature_refusal(other),
+            };
+            (owners[j], Some(Failure { seq: k.seq, id: Some(k.entry.id()), what }))
+        }
+    };
+    for Keyed { seq, entry: e, keys } in entries.into_iter().take(limit) {
+        let checked = crate::rules::check_verified(
             &e,
+            &keys,
             &st.registry,
             &|id| st.referenceable.get(id).cloned(),
             crate::registry::KeyUse::Existing,
-        ) {
-            Ok(k) => k,
-            Err(err) => return (items, owners, fail(err.0)),
-        };
-        let n = e.sigs().len();
-        for (i, (s, key)) in e.sigs().iter().zip(keys).enumerate() {
-            let m = if i + 1 == n { std::mem::take(&mut msg) } else { msg.clone() };
-            items.push(SigItem { msg: m, sig: s.sig, key });
-            owners.push((*seq, e.id()));
+        );
+        if let Err(err) = checked {
+            return Err(Failure { seq, id: Some(e.id()), what: err.0 });
         }
-        st.registry.apply(&e, *seq);
-        if crate::rules::is_referenceable(e.kind()) {
-            st.referenceable.insert(e.id(), e.clone());
-        }
+        st.registry.apply(&e, seq);
         match st.kinds.get_mut(e.kind()) {
             Some(count) => *count += 1,
             None => {
                 st.kinds.insert(e.kind().to_string(), 1);
             }
         }
+        if crate::rules::is_referenceable(e.kind()) {
+            st.referenceable.insert(e.id(), e);
+        }
     }
-    (items, owners, None)
-}
-
-/// Checks signatures on all cores; names the first bad one's record.
-fn check_signatures(items: &[SigItem], owners: &[(u64, EntryId)]) -> Result<u64, Failure> {
-    match sigs::verify_all(items) {
-        Ok(()) => Ok(items.len() as u64),
-        Err(j) => Err(Failure {
-            seq: owners[j].0,
-            id: Some(owners[j].1),
-            what: "a signature does not verify: the entry was altered after it was signed".into(),
-        }),
+    match bad_signature {
+        Some(f) => Err(f),
+        None => Ok(items.len() as u64),
     }
 }
 
@@ -190,45 +235,53 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
             }
         }
     });
-    let mut state = RulesState {
-        ledger: ledger.clone(),
-        registry: Registry::default(),
-        seen: Default::default(),
-        referenceable: HashMap::new(),
-        kinds: BTreeMap::new(),
-    };
-    // While the signatures of one chunk are checked (on all cores), the next
-    // chunk is decoded and its rules applied: the sequential rules pass never
-    // leaves a core idle. A failure in either is reported in journal order.
-    let mut pending: Option<SigBatch> = None;
+    let mut keys_state = KeysState { ledger: ledger.clone(), registry: Registry::default(), seen: Default::default() };
+    let mut rules_state =
+        RulesState { registry: Registry::default(), referenceable: HashMap::new(), kinds: BTreeMap::new() };
+    // While the signatures and then the rules of one chunk are checked, the
+    // next chunk is decoded and its signing keys found: the sequential
+    // passes never leave a core idle. No entry's rules run before its
+    // signatures verified, and a failure is reported in journal order.
+    let mut pending: Option<KeyedChunk> = None;
     for chunk in rx {
-        let chunk = chunk?;
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(f) => {
+                // Damage further on: the records before it come first.
+                if let Some(previous) = pending.take() {
+                    settle(&mut rules_state, previous)?;
+                }
+                return Err(f);
+            }
+        };
         if let Some(last) = chunk.last() {
             head = last.1;
         }
         let previous = pending.take();
-        let (previous_sigs, (items, owners, failure)) = rayon::join(
-            || previous.map_or(Ok(0), |(items, owners)| check_signatures(&items, &owners)),
-            || rules_pass(&mut state, &chunk),
+        let (settled, (keyed, failure)) = rayon::join(
+            || previous.map_or(Ok(0), |p| settle(&mut rules_state, p)),
+            || keys_pass(&mut keys_state, &chunk),
         );
-        signatures += previous_sigs?;
+        signatures += settled?;
         if let Some(f) = failure {
-            check_signatures(&items, &owners)?;
+            settle(&mut rules_state, keyed)?;
             return Err(f);
         }
         done += chunk.len() as u64;
         progress(done);
-        pending = Some((items, owners));
+        pending = Some(keyed);
     }
-    if let Some((items, owners)) = pending {
-        signatures += check_signatures(&items, &owners)?;
+    if let Some(last) = pending {
+        signatures += settle(&mut rules_state, last)?;
     }
     let (torn, merkle_root) = reader.join().map_err(|_| Failure {
         seq: done + 1,
         id: None,
         what: "the journal reader thread failed".into(),
     })?;
-    let RulesState { registry, seen, kinds, .. } = state;
+    let RulesState { registry, kinds, .. } = rules_state;
+    let KeysState { seen, registry: keys_registry, .. } = keys_state;
+    debug_assert!(registry == keys_registry, "both passes apply the same entries");
     let void = if registry.any_key_ended() { void_of_journal(path, done)? } else { Vec::new() };
     let mut ids: Vec<EntryId> = seen.into_iter().collect();
     ids.par_sort_unstable();
