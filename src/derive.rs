@@ -329,10 +329,11 @@ fn parse_date(s: &str, year: u16) -> Result<Option<usize>, String> {
 }
 
 fn parse_amount(s: &str, what: &str, max_decimals: u32) -> Result<Decimal, String> {
-    if s.is_empty() || s.contains(['e', 'E']) {
-        return Err(format!("{what} {s:?} is not a decimal number"));
-    }
-    let v: Decimal = s.parse().map_err(|_| format!("{what} {s:?} is not a decimal number"))?;
+    let v = match crate::exact::parse_decimal(s) {
+        Ok(v) => v,
+        Err(crate::exact::ExactError::Malformed) => return Err(format!("{what} {s:?} is not a decimal number")),
+        Err(e) => return Err(format!("{what} {s} {e}")),
+    };
     if v.scale() > max_decimals {
         return Err(format!("{what} {s} has more than {max_decimals} decimals"));
     }

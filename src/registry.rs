@@ -250,6 +250,7 @@ impl Registry {
                 if p.name.trim().is_empty() || p.name.len() > 200 {
                     return Err(RuleError("party name must be 1 to 200 characters".into()));
                 }
+                crate::text::check_line("the party name", &p.name).map_err(RuleError)?;
                 let key = parse_public_key(&p.public_key)?;
                 if KeyId::of(&key) != author {
                     return Err(RuleError(
@@ -293,6 +294,7 @@ impl Registry {
                 if p.reason.trim().is_empty() {
                     return Err(RuleError("a revocation needs a reason".into()));
                 }
+                crate::text::check_free_text("the revocation reason", &p.reason).map_err(RuleError)?;
                 Ok(vec![signer])
             }
             _ => {
