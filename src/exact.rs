@@ -92,7 +92,9 @@ mod tests {
 
     #[test]
     fn other_spellings_are_refused() {
-        for t in ["", "-", ".", "2.", ".5", "+1", "1e3", "1E3", " 1", "1 ", "1_000", "1.2.3", "--1", "0x10", "NaN", "１"] {
+        for t in
+            ["", "-", ".", "2.", ".5", "+1", "1e3", "1E3", " 1", "1 ", "1_000", "1.2.3", "--1", "0x10", "NaN", "１"]
+        {
             assert_eq!(parse_decimal(t), Err(ExactError::Malformed), "{t:?}");
         }
         assert_eq!(parse_decimal(&"1".repeat(MAX_DECIMAL_TEXT + 1)), Err(ExactError::Malformed));

@@ -109,7 +109,8 @@ mod tests {
 
     #[test]
     fn names_refuse_every_control() {
-        for bad in ["a\u{1b}[2Jb", "a\u{7}", "a\0", "a\nb", "a\rb", "a\tb", "a\u{9b}", "a\u{2028}", "a\u{202E}b", "\u{2066}"]
+        for bad in
+            ["a\u{1b}[2Jb", "a\u{7}", "a\0", "a\nb", "a\rb", "a\tb", "a\u{9b}", "a\u{2028}", "a\u{202E}b", "\u{2066}"]
         {
             assert!(check_line("party name", bad).is_err(), "{bad:?}");
         }

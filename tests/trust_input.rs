@@ -275,10 +275,7 @@ fn control_characters_are_refused_in_new_text() {
     fs::write(d.join("bad.toml"), &bad).unwrap();
     let (code, out, err) = run(d, &["contract", "check", "bad.toml"]);
     assert_ne!(code, 0, "{out}");
-    assert!(
-        format!("{out}{err}").contains("title: the text holds control character U+001B"),
-        "{out}\n{err}"
-    );
+    assert!(format!("{out}{err}").contains("title: the text holds control character U+001B"), "{out}\n{err}");
 }
 
 /// Writes a journal directly, as an older version or a hostile peer could

@@ -255,7 +255,9 @@ fn read_json_rows(path: &Path, text: &str) -> Result<Vec<Row>> {
                 (_, Some(s)) if key == "note" => row.note = Some(s).filter(|n| !n.is_empty()),
                 ("note", None) if literal == "null" => {}
                 ("value", None) if number => row.value = literal.to_string(),
-                ("value", None) => bad(format!("field \"value\" must be a decimal number or a string, found {literal}")),
+                ("value", None) => {
+                    bad(format!("field \"value\" must be a decimal number or a string, found {literal}"))
+                }
                 (_, None) => bad(format!("field {key:?} must be a string, found {literal}")),
                 ("indicator", Some(s)) => row.indicator = s,
                 ("period", Some(s)) => row.period = s,
@@ -323,7 +325,10 @@ fn check_csv_quoting(text: &str) -> std::result::Result<(), (usize, String)> {
         }
     }
     if state == At::Quoted {
-        return Err((opened, "a quoted field opened on this line is never closed (the file is cut off or a quote is missing)".into()));
+        return Err((
+            opened,
+            "a quoted field opened on this line is never closed (the file is cut off or a quote is missing)".into(),
+        ));
     }
     Ok(())
 }

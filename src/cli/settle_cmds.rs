@@ -1,9 +1,9 @@
 //! `vereffen settle`: the yearly statement computed from the agreed figures
 //! on this copy of the ledger.
 
-use vereffen::text::{escape_line, spreadsheet_cell};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use vereffen::text::{escape_line, spreadsheet_cell};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};

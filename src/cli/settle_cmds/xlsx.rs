@@ -12,11 +12,11 @@
 //! a larger one is written as text so no cent is lost. The exact figures
 //! remain those of the JSON statement, whose hash is the statement hash.
 
-use vereffen::text::spreadsheet_cell;
 use anyhow::Result;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
+use vereffen::text::spreadsheet_cell;
 
 use vereffen::settlement::cosign::Computed;
 
