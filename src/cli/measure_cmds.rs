@@ -255,10 +255,13 @@ fn read_json_rows(path: &Path, text: &str) -> Result<Vec<Row>> {
                 (_, Some(s)) if key == "note" => row.note = Some(s).filter(|n| !n.is_empty()),
                 ("note", None) if literal == "null" => {}
                 ("value", None) if number => row.value = literal.to_string(),
-                ("value", None) => {
-                    bad(format!("field \"value\" must be a decimal number or a string, found {literal}"))
+                ("value", None) => bad(format!(
+                    "field \"value\" must be a decimal number or a string, found {}",
+                    vereffen::text::escape_line(literal)
+                )),
+                (_, None) => {
+                    bad(format!("field {key:?} must be a string, found {}", vereffen::text::escape_line(literal)))
                 }
-                (_, None) => bad(format!("field {key:?} must be a string, found {literal}")),
                 ("indicator", Some(s)) => row.indicator = s,
                 ("period", Some(s)) => row.period = s,
                 (_, Some(s)) => row.value = s,
