@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod canonical;
 pub mod checkpoint;
 pub mod contract;
+pub mod csv_strict;
 pub mod derive;
 pub mod entry;
 pub mod exact;

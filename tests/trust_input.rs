@@ -127,6 +127,9 @@ fn claims_amounts_that_would_be_rounded_are_refused() {
         ),
         ("a,2027-01-05,GP,ha,2.,1", "c.csv:3: amount \"2.\" is not a decimal number"),
         ("a,2027-01-05,GP,ha,1_000.00,1", "c.csv:3: amount \"1_000.00\" is not a decimal number"),
+        ("a,2027-01-05,\"GP\"X,ha,1.00,1", "c.csv:3: text ('X') after the closing quote of a field"),
+        ("a,2027-01-05,G\"P,ha,1.00,1", "c.csv:3: a quote inside an unquoted field"),
+        ("a,2027-01-05,GP,\"ha,1.00,1\nb,2027-01-05", "c.csv:3: a quoted field opened on this line is never closed"),
     ] {
         let claims = format!("{head}{row}\n");
         let e = derive::derive(&rules, claims.as_bytes(), "c.csv", 2027).unwrap_err().to_string();

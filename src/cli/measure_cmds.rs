@@ -283,61 +283,9 @@ fn read_json_rows(path: &Path, text: &str) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Refuses the CSV quoting the `csv` crate reads leniently: a quoted field
-/// never closed (a file cut off inside a quote), text after a field's
-/// closing quote (`"note"junk`) and a quote inside an unquoted field.
-/// Returns the line and what is wrong.
-fn check_csv_quoting(text: &str) -> std::result::Result<(), (usize, String)> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum At {
-        FieldStart,
-        Unquoted,
-        Quoted,
-        AfterQuote,
-    }
-    let mut state = At::FieldStart;
-    let (mut line, mut opened) = (1usize, 1usize);
-    for c in text.chars() {
-        state = match (state, c) {
-            (At::Quoted, '"') => At::AfterQuote,
-            (At::Quoted, _) => At::Quoted,
-            (At::FieldStart, '"') => {
-                opened = line;
-                At::Quoted
-            }
-            (At::AfterQuote, '"') => At::Quoted,
-            (_, ',' | '\n' | '\r') => At::FieldStart,
-            (At::Unquoted, '"') => {
-                return Err((
-                    line,
-                    "a quote inside an unquoted field; quote the whole field and double the quote (\"\")".into(),
-                ))
-            }
-            (At::AfterQuote, other) => {
-                return Err((
-                    line,
-                    format!(
-                        "text ({other:?}) after the closing quote of a field; a quoted field ends at its quote (write \"\" for a quote inside it)"
-                    ),
-                ))
-            }
-            (At::FieldStart | At::Unquoted, _) => At::Unquoted,
-        };
-        if c == '\n' {
-            line += 1;
-        }
-    }
-    if state == At::Quoted {
-        return Err((
-            opened,
-            "a quoted field opened on this line is never closed (the file is cut off or a quote is missing)".into(),
-        ));
-    }
-    Ok(())
-}
-
 fn read_csv_rows(path: &Path, text: &str) -> Result<Vec<Row>> {
-    check_csv_quoting(text).map_err(|(line, m)| anyhow!("{}:{line}: {m}", path.display()))?;
+    vereffen::csv_strict::QuoteCheck::check(text.as_bytes())
+        .map_err(|e| anyhow!("{}:{}: {}", path.display(), e.line, e.what))?;
     let mut rows = Vec::new();
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| anyhow!("{}:1: {e}", path.display()))?.clone();
