@@ -483,7 +483,7 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
     }
     println!("{:<6} {:<22} DETAIL", "YEAR", "STATE");
     for (year, state, detail, ys, _) in &rows {
-        println!("{year:<6} {state:<22} {}", escape_line(&detail));
+        println!("{year:<6} {state:<22} {}", escape_line(detail));
         for c in &ys.conflicts {
             println!("{:<6} {:<22} CONFLICT: {}", "", "", escape_line(c));
         }
