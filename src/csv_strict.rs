@@ -53,6 +53,15 @@ impl QuoteCheck {
     /// Checks the next bytes of the input; the first problem is returned
     /// (feeding more after an error gives no meaningful result).
     pub fn feed(&mut self, bytes: &[u8]) -> Result<(), QuoteError> {
+        // Fast path: outside a quoted field, a chunk without quotes only
+        // moves between field starts and unquoted text.
+        if matches!(self.at, At::FieldStart | At::Unquoted) && !bytes.contains(&b'"') {
+            self.line += bytes.iter().filter(|b| **b == b'\n').count() as u64;
+            if let Some(last) = bytes.last() {
+                self.at = if matches!(last, b',' | b'\n' | b'\r') { At::FieldStart } else { At::Unquoted };
+            }
+            return Ok(());
+        }
         for &b in bytes {
             self.at = match (self.at, b) {
                 (At::Quoted, b'"') => At::AfterQuote,
@@ -136,5 +145,14 @@ mod tests {
         assert_eq!(line(b"h\nsay \"hi\"\n"), 2);
         assert_eq!(line(b"h\n\"a\" ,b\n"), 2);
         assert!(QuoteCheck::check(b"h\n\"note\"junk").unwrap_err().what.contains("('j')"));
+        // Lines counted in quote-free chunks (the fast path) too.
+        let mut c = QuoteCheck::new();
+        c.feed(b"h\nok,1\nx").unwrap();
+        c.feed(b"y\n").unwrap();
+        assert_eq!(c.feed(b"z\"").unwrap_err().line, 4);
+        let mut c = QuoteCheck::new();
+        c.feed(b"h\nok,").unwrap();
+        c.feed(b"\"open\n").unwrap();
+        assert_eq!(c.finish().unwrap_err().line, 2);
     }
 }

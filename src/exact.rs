@@ -38,23 +38,41 @@ pub enum ExactError {
 
 /// True when `text` has the plain decimal shape (see the module docs).
 pub fn is_plain_decimal(text: &str) -> bool {
-    let body = text.strip_prefix('-').unwrap_or(text);
-    let (int, frac) = match body.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (body, None),
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    digits(int) && frac.is_none_or(digits)
+    plain_scale(text).is_some()
+}
+
+/// The number of decimals of a plain decimal, or `None` when `text` is not
+/// one (a single pass: this runs for every amount of a claims extract).
+fn plain_scale(text: &str) -> Option<usize> {
+    let body = text.strip_prefix('-').unwrap_or(text).as_bytes();
+    let mut int_digits = 0usize;
+    let mut point: Option<usize> = None;
+    for (i, &b) in body.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                if point.is_none() {
+                    int_digits += 1;
+                }
+            }
+            b'.' if point.is_none() && int_digits > 0 => point = Some(i),
+            _ => return None,
+        }
+    }
+    match point {
+        None if int_digits > 0 => Some(0),
+        Some(p) if p + 1 < body.len() => Some(body.len() - p - 1),
+        _ => None,
+    }
 }
 
 /// Reads `text` (no surrounding space) as an exact decimal, or says why it
 /// is not one. The value keeps the scale written (`1.50` has scale 2);
 /// callers normalize when they store it.
 pub fn parse_decimal(text: &str) -> Result<Decimal, ExactError> {
-    if text.len() > MAX_DECIMAL_TEXT || !is_plain_decimal(text) {
-        return Err(ExactError::Malformed);
-    }
-    let scale = text.split_once('.').map_or(0, |(_, f)| f.len());
+    let scale = match plain_scale(text) {
+        Some(scale) if text.len() <= MAX_DECIMAL_TEXT => scale,
+        _ => return Err(ExactError::Malformed),
+    };
     if scale > MAX_SCALE {
         return Err(ExactError::Inexact);
     }
