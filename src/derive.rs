@@ -297,16 +297,26 @@ impl Rules {
     }
 }
 
-/// A reader that hashes what passes through it.
-struct HashingReader<R> {
+/// A reader that hashes what passes through it and checks its CSV quoting
+/// ([`crate::csv_strict`]); the first quoting problem is kept in `bad`,
+/// which the record loop looks at after every record.
+struct HashingReader<'b, R> {
     inner: R,
     hasher: blake3::Hasher,
+    quotes: crate::csv_strict::QuoteCheck,
+    bad: &'b std::cell::RefCell<Option<crate::csv_strict::QuoteError>>,
 }
 
-impl<R: Read> Read for HashingReader<R> {
+impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
+        if self.bad.borrow().is_none() {
+            let checked = if n == 0 { self.quotes.finish() } else { self.quotes.feed(&buf[..n]) };
+            if let Err(e) = checked {
+                *self.bad.borrow_mut() = Some(e);
+            }
+        }
         Ok(n)
     }
 }
@@ -329,10 +339,11 @@ fn parse_date(s: &str, year: u16) -> Result<Option<usize>, String> {
 }
 
 fn parse_amount(s: &str, what: &str, max_decimals: u32) -> Result<Decimal, String> {
-    if s.is_empty() || s.contains(['e', 'E']) {
-        return Err(format!("{what} {s:?} is not a decimal number"));
-    }
-    let v: Decimal = s.parse().map_err(|_| format!("{what} {s:?} is not a decimal number"))?;
+    let v = match crate::exact::parse_decimal(s) {
+        Ok(v) => v,
+        Err(crate::exact::ExactError::Malformed) => return Err(format!("{what} {s:?} is not a decimal number")),
+        Err(e) => return Err(format!("{what} {s} {e}")),
+    };
     if v.scale() > max_decimals {
         return Err(format!("{what} {s} has more than {max_decimals} decimals"));
     }
@@ -342,12 +353,21 @@ fn parse_amount(s: &str, what: &str, max_decimals: u32) -> Result<Decimal, Strin
 /// Derives the rules' metrics for `year` from a claims file read from
 /// `reader`; `file` names it in errors.
 pub fn derive(rules: &Rules, reader: impl Read, file: &str, year: u16) -> Result<Derivation, DeriveError> {
-    let mut hashing = HashingReader { inner: reader, hasher: blake3::Hasher::new() };
+    let bad_quoting = std::cell::RefCell::new(None);
+    let mut hashing = HashingReader {
+        inner: reader,
+        hasher: blake3::Hasher::new(),
+        quotes: crate::csv_strict::QuoteCheck::new(),
+        bad: &bad_quoting,
+    };
     let mut totals = Totals { per_metric: vec![[Decimal::ZERO; 12]; rules.metrics.len()], ..Totals::default() };
     let (mut rows_read, mut rows_counted, mut outside_period, mut outside_fence) = (0u64, 0u64, 0u64, 0u64);
     {
         let mut csv = csv::ReaderBuilder::new().has_headers(true).from_reader(&mut hashing);
         let row_err = |line: u64, what: String| DeriveError::Row { file: file.to_string(), line, what };
+        // Bytes are checked as they are read, ahead of the records parsed
+        // from them: a quoting problem is reported before those records.
+        let quoting = || bad_quoting.borrow_mut().take().map(|e| row_err(e.line, e.what));
         let headers = csv.byte_headers().map_err(|e| row_err(1, e.to_string()))?.clone();
         let names: Vec<&str> = headers.iter().map(|h| std::str::from_utf8(h).unwrap_or("?")).collect();
         if let Some(dup) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| n) {
@@ -370,7 +390,11 @@ pub fn derive(rules: &Rules, reader: impl Read, file: &str, year: u16) -> Result
         let cq = col("quantity");
         let mut record = csv::ByteRecord::new();
         loop {
-            let more = csv.read_byte_record(&mut record).map_err(|e| {
+            let more = csv.read_byte_record(&mut record);
+            if let Some(e) = quoting() {
+                return Err(e);
+            }
+            let more = more.map_err(|e| {
                 let line = e.position().map(|p| p.line()).unwrap_or(rows_read + 2);
                 row_err(line, format!("malformed row: {e}"))
             })?;

@@ -122,7 +122,7 @@ fn check_text(what: &str, text: &str) -> Result<(), RuleError> {
     if text.trim().is_empty() || n > MAX_TEXT_CHARS {
         return err(format!("{what} must be 1 to {MAX_TEXT_CHARS} characters"));
     }
-    Ok(())
+    crate::text::check_free_text(what, text).map_err(RuleError)
 }
 
 /// Parses a period for an indicator and returns its contract year.
@@ -173,7 +173,13 @@ pub fn parse_value(unit: Unit, text: &str) -> Result<Decimal, String> {
     if t.is_empty() || t.contains(['e', 'E']) || t.starts_with('+') {
         return Err(format!("value {text:?} is not a plain decimal number (write e.g. 1234.56)"));
     }
-    let v: Decimal = t.parse().map_err(|_| format!("value {text:?} is not a decimal number"))?;
+    let v: Decimal = match crate::exact::parse_decimal(t) {
+        Ok(v) => v,
+        Err(crate::exact::ExactError::Malformed) => {
+            return Err(format!("value {text:?} is not a decimal number (write e.g. 1234.56)"))
+        }
+        Err(e) => return Err(format!("value {t} {e}")),
+    };
     let whole = v.fract().is_zero();
     let problem = match unit {
         _ if v.is_sign_negative() && !v.is_zero() => Some("cannot be negative"),

@@ -158,7 +158,8 @@ fn check_reason(reason: Option<&str>, required: bool) -> Result<(), RuleError> {
         Some(r) if r.trim().is_empty() || r.chars().count() > MAX_REASON_CHARS => {
             err(format!("a reason must be 1 to {MAX_REASON_CHARS} characters"))
         }
-        _ => Ok(()),
+        Some(r) => crate::text::check_free_text("the reason", r).map_err(RuleError),
+        None => Ok(()),
     }
 }
 

@@ -3,7 +3,8 @@
 //! contract and referring to earlier entries.
 //!
 //! Payload: `{"text": STRING}` or `{"contract": ID, "text": STRING}`; the
-//! text is 1 to [`MAX_NOTE_CHARS`] characters.
+//! text is 1 to [`MAX_NOTE_CHARS`] characters of printable text, line breaks
+//! and tabs (no other control character, see [`crate::text`]).
 
 use serde_json::{json, Value};
 
@@ -33,6 +34,7 @@ pub fn check_payload(p: &Value) -> Result<(), String> {
     if n == 0 || n > MAX_NOTE_CHARS {
         return Err(format!("a note text must be 1 to {MAX_NOTE_CHARS} characters, this one has {n}"));
     }
+    crate::text::check_free_text("the note text", text)?;
     if let Some(c) = obj.get("contract") {
         if !c.as_str().is_some_and(crate::entry::is_valid_name) {
             return Err("the contract of a note must be a valid contract id".into());

@@ -346,6 +346,7 @@ impl Registry {
                 if p.name.trim().is_empty() || p.name.len() > 200 {
                     return Err(RuleError("party name must be 1 to 200 characters".into()));
                 }
+                crate::text::check_line("the party name", &p.name).map_err(RuleError)?;
                 // Checked by `signing_keys` already; repeated so this step
                 // stands on its own.
                 if KeyId::of(&parse_public_key(&p.public_key)?) != author {
@@ -382,6 +383,7 @@ impl Registry {
                 if p.reason.trim().is_empty() {
                     return Err(RuleError("a revocation needs a reason".into()));
                 }
+                crate::text::check_free_text("the revocation reason", &p.reason).map_err(RuleError)?;
                 Ok(())
             }
             _ => Ok(()),

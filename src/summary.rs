@@ -20,8 +20,18 @@ fn fingerprint_of_public(hex: &str) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// A one-line summary of what an entry says.
+/// A one-line summary of what an entry says. Text from the entry (names,
+/// notes, reasons) comes from its author: control characters, line breaks
+/// and bidi controls in it are shown escaped ([`crate::text::escape_line`]),
+/// so a summary is always one line of printable text.
 pub fn one_line(e: &Entry) -> String {
+    let line = unescaped(e);
+    let shown = crate::text::escape_line(&line).into_owned();
+    debug_assert!(!shown.chars().any(crate::text::is_forbidden_in_line));
+    shown
+}
+
+fn unescaped(e: &Entry) -> String {
     let b = e.body();
     let p = &b.payload;
     match b.kind.as_str() {

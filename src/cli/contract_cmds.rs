@@ -462,6 +462,7 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             } else {
                 println!("{:<40} {:<26} {:>8}  TITLE", "CONTRACT", "STATE", "VERSIONS");
                 for (i, t, s, n) in rows {
+                    let t = vereffen::text::escape_line(&t);
                     println!("{i:<40} {s:<26} {n:>8}  {t}");
                 }
             }
@@ -477,7 +478,8 @@ fn check(cli: &Cli, files: &[PathBuf]) -> Result<i32> {
         match contract::check_file(f) {
             Ok(c) => {
                 if !cli.json {
-                    println!("{}: ok: contract {} \"{}\", version {}", f.display(), c.id, c.title, c.version_hash());
+                    let title = vereffen::text::escape_line(&c.title);
+                    println!("{}: ok: contract {} \"{title}\", version {}", f.display(), c.id, c.version_hash());
                 }
                 report.push(json!({"file": f, "ok": true, "contract": c.id, "version": c.version_hash()}));
             }
@@ -642,7 +644,7 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
         return Ok(());
     }
     let title = st.versions.values().next().map(|v| v.terms.title.clone()).unwrap_or_default();
-    println!("contract {} \"{}\"", st.contract, title);
+    println!("contract {} \"{}\"", st.contract, vereffen::text::escape_line(&title));
     match st.base.as_ref().and_then(|b| st.versions.get(b)) {
         Some(base) => {
             let years: Vec<String> = base
@@ -689,7 +691,7 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
         }
         for (party, reasons) in &v.rejections {
             for r in reasons {
-                println!("  {pad}      rejected by {party}: {r}");
+                println!("  {pad}      rejected by {party}: {}", vereffen::text::escape_line(r));
             }
         }
         for child in st.versions.values().filter(|c| parent(c).as_deref() == Some(v.version.as_str())) {

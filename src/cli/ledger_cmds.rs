@@ -177,7 +177,7 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         println!("entries     {} ({} signatures checked)", summary.entries, summary.signatures);
         println!("parties     {}", parties);
         for p in summary.registry.parties() {
-            println!("            {:<14} {:<19} {}", p.id, p.role.as_str(), p.name);
+            println!("            {:<14} {:<19} {}", p.id, p.role.as_str(), vereffen::text::escape_line(&p.name));
         }
         let kinds: Vec<String> = summary.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
         println!("kinds       {}", kinds.join(", "));

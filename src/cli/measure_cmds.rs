@@ -170,56 +170,167 @@ struct Row {
     note: Option<String>,
 }
 
-fn read_rows(path: &Path) -> Result<Vec<Row>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+/// Largest measurement file read, in bytes.
+const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// The fields a figure in a measurement file may have.
+const FIGURE_FIELDS: [&str; 4] = ["indicator", "period", "value", "note"];
+
+/// The 1-based line of byte `offset` of `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// The line of `part`, a slice of `text` (as the JSON reader's raw values are).
+fn line_of(text: &str, part: &str) -> usize {
+    let offset = (part.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    debug_assert!(offset <= text.len(), "a raw JSON value borrows from the file text");
+    line_at(text, offset)
+}
+
+/// A JSON object read as its fields in file order, duplicates included (so
+/// they can be refused: serde_json would silently keep the last one).
+struct RawObject<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawObject<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object {indicator, period, value, note}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    fields.push((k, map.next_value()?));
+                }
+                Ok(RawObject(fields))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Reads a JSON measurement file: a list of objects with exactly the fields
+/// `indicator`, `period`, `value` and optionally `note`. Duplicate and
+/// unknown fields are refused; a value is a string or a JSON number read
+/// from its literal text (never through a binary float).
+fn read_json_rows(path: &Path, text: &str) -> Result<Vec<Row>> {
+    use serde_json::value::RawValue;
+    let file = path.display();
+    let list: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| {
+        anyhow!("{file}:{}: expected a JSON list of {{indicator, period, value, note}} objects: {e}", e.line().max(1))
+    })?;
     let mut rows = Vec::new();
-    if path.extension().and_then(|e| e.to_str()) == Some("json") {
-        let v: Value =
-            serde_json::from_str(&text).map_err(|e| anyhow!("{}:{}: not valid JSON: {e}", path.display(), e.line()))?;
-        let list = v
-            .as_array()
-            .ok_or_else(|| anyhow!("{}: expected a JSON list of {{indicator, period, value, note}}", path.display()))?;
-        for (i, item) in list.iter().enumerate() {
-            let field = |f: &str| match item.get(f) {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ => None,
-            };
-            rows.push(Row {
-                line: i + 1,
-                indicator: field("indicator").unwrap_or_default(),
-                period: field("period").unwrap_or_default(),
-                value: field("value").unwrap_or_default(),
-                note: field("note").filter(|n| !n.is_empty()),
-            });
-        }
-    } else {
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-        let headers = reader.headers().map_err(|e| anyhow!("{}:1: {e}", path.display()))?.clone();
-        let col = |name: &str| headers.iter().position(|h| h == name);
-        let (Some(ci), Some(cp), Some(cv)) = (col("indicator"), col("period"), col("value")) else {
-            bail!(
-                "{}:1: the header must name the columns indicator,period,value (and optionally note); found {:?}",
-                path.display(),
-                headers.iter().collect::<Vec<_>>()
-            );
+    let mut problems = Vec::new();
+    for raw in list {
+        let line = line_of(text, raw.get());
+        let Ok(RawObject(fields)) = serde_json::from_str::<RawObject>(raw.get()) else {
+            problems.push(format!("{file}:{line}: each figure must be an object {{indicator, period, value, note}}"));
+            continue;
         };
-        if let Some(extra) = headers.iter().find(|h| !["indicator", "period", "value", "note"].contains(h)) {
-            bail!("{}:1: unknown column {extra:?} (allowed: indicator, period, value, note)", path.display());
+        let mut row = Row { line, indicator: String::new(), period: String::new(), value: String::new(), note: None };
+        let mut seen = BTreeSet::new();
+        let mut bad_row = false;
+        for (key, v) in &fields {
+            let at = line_of(text, v.get());
+            let mut bad = |m: String| {
+                problems.push(format!("{file}:{at}: {m}"));
+                bad_row = true;
+            };
+            if !FIGURE_FIELDS.contains(&key.as_str()) {
+                bad(format!("unknown field {key:?} (allowed: {})", FIGURE_FIELDS.join(", ")));
+                continue;
+            }
+            if !seen.insert(key.as_str()) {
+                bad(format!("field {key:?} appears twice in this figure; write it once"));
+                continue;
+            }
+            let as_string = serde_json::from_str::<String>(v.get()).ok();
+            let literal = v.get();
+            let number = literal.starts_with(|c: char| c == '-' || c.is_ascii_digit());
+            match (key.as_str(), as_string) {
+                (_, Some(s)) if key == "note" => row.note = Some(s).filter(|n| !n.is_empty()),
+                ("note", None) if literal == "null" => {}
+                ("value", None) if number => row.value = literal.to_string(),
+                ("value", None) => bad(format!(
+                    "field \"value\" must be a decimal number or a string, found {}",
+                    vereffen::text::escape_line(literal)
+                )),
+                (_, None) => {
+                    bad(format!("field {key:?} must be a string, found {}", vereffen::text::escape_line(literal)))
+                }
+                ("indicator", Some(s)) => row.indicator = s,
+                ("period", Some(s)) => row.period = s,
+                (_, Some(s)) => row.value = s,
+            }
         }
-        let cn = col("note");
-        for (i, rec) in reader.records().enumerate() {
-            let rec = rec.map_err(|e| anyhow!("{}:{}: {e}", path.display(), i + 2))?;
-            let get = |c: usize| rec.get(c).unwrap_or("").to_string();
-            rows.push(Row {
-                line: i + 2,
-                indicator: get(ci),
-                period: get(cp),
-                value: get(cv),
-                note: cn.map(get).filter(|n| !n.is_empty()),
-            });
+        for required in ["indicator", "period", "value"] {
+            if !seen.contains(required) {
+                problems.push(format!("{file}:{line}: this figure has no field {required:?}"));
+                bad_row = true;
+            }
+        }
+        if !bad_row {
+            rows.push(row);
         }
     }
+    if !problems.is_empty() {
+        bail!("nothing was submitted; {} problem(s):\n{}", problems.len(), problems.join("\n"));
+    }
+    Ok(rows)
+}
+
+fn read_csv_rows(path: &Path, text: &str) -> Result<Vec<Row>> {
+    vereffen::csv_strict::QuoteCheck::check(text.as_bytes())
+        .map_err(|e| anyhow!("{}:{}: {}", path.display(), e.line, e.what))?;
+    let mut rows = Vec::new();
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| anyhow!("{}:1: {e}", path.display()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(ci), Some(cp), Some(cv)) = (col("indicator"), col("period"), col("value")) else {
+        bail!(
+            "{}:1: the header must name the columns indicator,period,value (and optionally note); found {:?}",
+            path.display(),
+            headers.iter().collect::<Vec<_>>()
+        );
+    };
+    if let Some(extra) = headers.iter().find(|h| !FIGURE_FIELDS.contains(h)) {
+        bail!("{}:1: unknown column {extra:?} (allowed: indicator, period, value, note)", path.display());
+    }
+    if let Some(dup) = headers.iter().enumerate().find(|(i, h)| headers.iter().take(*i).any(|x| x == *h)) {
+        bail!("{}:1: column {:?} appears twice in the header", path.display(), dup.1);
+    }
+    let cn = col("note");
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(i + 2, |p| p.line() as usize);
+            anyhow!("{}:{line}: {e}", path.display())
+        })?;
+        let get = |c: usize| rec.get(c).unwrap_or("").to_string();
+        rows.push(Row {
+            line: rec.position().map_or(i + 2, |p| p.line() as usize),
+            indicator: get(ci),
+            period: get(cp),
+            value: get(cv),
+            note: cn.map(get).filter(|n| !n.is_empty()),
+        });
+    }
+    Ok(rows)
+}
+
+fn read_rows(path: &Path) -> Result<Vec<Row>> {
+    let size = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?.len();
+    if size > MAX_FILE_BYTES {
+        bail!("{}: {size} bytes exceed the limit of {MAX_FILE_BYTES} bytes per measurement file", path.display());
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let rows = if path.extension().and_then(|e| e.to_str()) == Some("json") {
+        read_json_rows(path, &text)?
+    } else {
+        read_csv_rows(path, &text)?
+    };
     if rows.is_empty() {
         bail!("{}: the file holds no figures", path.display());
     }
@@ -424,6 +535,10 @@ fn submit_rows(
             bad(format!("unknown indicator {:?} (the contract has: {})", r.indicator, known.join(", ")));
             continue;
         };
+        if let Some(Err(m)) = r.note.as_deref().map(|n| vereffen::text::check_free_text("the note", n)) {
+            bad(m);
+            continue;
+        }
         if let Err(m) = row_checks(ind, r, &party) {
             bad(m);
             continue;
@@ -682,7 +797,7 @@ fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Op
             r["source"].as_str().unwrap_or(""),
             r["state"].as_str().unwrap_or(""),
             r["id"].as_str().map(|i| &i[..12]).unwrap_or("-"),
-            action
+            vereffen::text::escape_line(&action)
         );
     }
     Ok(())

@@ -218,7 +218,8 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
                             })
                         })
                         .collect();
-                    println!("{:<16} {:<19} {:<40} {}", p.id, p.role.as_str(), p.name, keys.join(", "));
+                    let name = vereffen::text::escape_line(&p.name);
+                    println!("{:<16} {:<19} {:<40} {}", p.id, p.role.as_str(), name, keys.join(", "));
                 }
             }
         }

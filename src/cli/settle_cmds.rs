@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use vereffen::text::{escape_line, spreadsheet_cell};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
@@ -131,8 +132,10 @@ fn table(c: &Computed, hash: &str) -> String {
     o.push_str(&format!("\n{:<58} {:>20}\n", "DERIVATION", "AMOUNT (EUR)"));
     for l in &s.lines {
         let amount = l.amount.map(settlement_money).unwrap_or_default();
-        o.push_str(&format!("{:<58} {:>20}\n", truncate(&l.label, 58), amount));
-        o.push_str(&format!("    {}\n", l.formula));
+        // Labels and formulas quote contract text: shown escaped.
+        let (label, formula) = (escape_line(&l.label), escape_line(&l.formula));
+        o.push_str(&format!("{:<58} {:>20}\n", truncate(&label, 58), amount));
+        o.push_str(&format!("    {formula}\n"));
     }
     o.push_str(&format!("\n{:<20} {:>20} {:>20} {:>20}\n", "RESULT PER PARTY", "RECEIVED", "PAID", "NET"));
     for p in &s.parties {
@@ -216,8 +219,8 @@ fn csv_text(c: &Computed, hash: &str) -> Result<String> {
             if c.draft { "DRAFT" } else { "" },
             hash,
             &l.id,
-            &l.label,
-            &l.formula,
+            &spreadsheet_cell(&l.label),
+            &spreadsheet_cell(&l.formula),
             &l.amount.map(|a| format!("{:.2}", a)).unwrap_or_default(),
             &l.value.map(|v| v.to_string()).unwrap_or_default(),
             l.party.as_deref().unwrap_or(""),
@@ -480,9 +483,9 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
     }
     println!("{:<6} {:<22} DETAIL", "YEAR", "STATE");
     for (year, state, detail, ys, _) in &rows {
-        println!("{year:<6} {state:<22} {detail}");
+        println!("{year:<6} {state:<22} {}", escape_line(detail));
         for c in &ys.conflicts {
-            println!("{:<6} {:<22} CONFLICT: {c}", "", "");
+            println!("{:<6} {:<22} CONFLICT: {}", "", "", escape_line(c));
         }
     }
     Ok(0)

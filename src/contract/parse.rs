@@ -296,21 +296,21 @@ impl<'s> Parser<'s> {
         if let Some(t) = text.strip_prefix('+') {
             text = t.to_string();
         }
-        let digits = text.strip_prefix('-').unwrap_or(&text);
-        let well_formed = !digits.is_empty()
-            && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-            && digits.bytes().filter(|b| *b == b'.').count() <= 1
-            && !digits.starts_with('.')
-            && !digits.ends_with('.');
-        let parsed = if well_formed { Decimal::from_str_exact(&text).ok() } else { None };
-        let Some(mut d) = parsed else {
-            let what = if num == Num::Rate {
-                "an exact decimal number (e.g. 0.025 or \"2.5%\")"
-            } else {
-                "an exact decimal number (e.g. 1234.50)"
-            };
-            self.err(at, path, format!("{raw} is not {what}"));
-            return None;
+        let mut d = match crate::exact::parse_decimal(&text) {
+            Ok(d) => d,
+            Err(crate::exact::ExactError::Malformed) => {
+                let what = if num == Num::Rate {
+                    "an exact decimal number (e.g. 0.025 or \"2.5%\")"
+                } else {
+                    "an exact decimal number (e.g. 1234.50)"
+                };
+                self.err(at, path, format!("{raw} is not {what}"));
+                return None;
+            }
+            Err(e @ crate::exact::ExactError::Inexact) => {
+                self.err(at, path, format!("{raw} {e}"));
+                return None;
+            }
         };
         if percent {
             match d.checked_div(Decimal::ONE_HUNDRED) {

@@ -40,7 +40,13 @@ fn who(c: &Contract, id: &Option<String>, split: &str) -> String {
 }
 
 fn name(c: &Contract, id: &str) -> String {
-    c.party(id).map(|p| format!("{} ({id})", p.name)).unwrap_or_else(|| id.to_string())
+    c.party(id).map(|p| format!("{} ({id})", line(&p.name))).unwrap_or_else(|| id.to_string())
+}
+
+/// A single-line field as shown: control characters and line breaks escaped
+/// (terms from an older ledger or a hostile peer may hold them).
+fn line(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::escape_line(text)
 }
 
 impl Contract {
@@ -48,16 +54,19 @@ impl Contract {
     /// parties, term, knobs, population, baseline, indicators, payment
     /// components, impulse financing, other instruments, distribution and
     /// monitoring, with amounts as `EUR 1,234.50` and rates as percentages.
+    /// Control characters in the text are shown escaped
+    /// ([`crate::text::escape_text`]; names and titles also escape line
+    /// breaks), so the terms cannot repaint the reader's terminal.
     pub fn render_terms(&self) -> String {
         let mut o = String::new();
         // Writing to a String cannot fail; the results are ignored.
         let _ = self.write_terms(&mut o);
-        o
+        crate::text::escape_text(&o).into_owned()
     }
 
     fn write_terms(&self, o: &mut String) -> std::fmt::Result {
         let c = self;
-        writeln!(o, "{}", c.title)?;
+        writeln!(o, "{}", line(&c.title))?;
         writeln!(o, "contract {}  version {}", c.id, c.version_hash())?;
         if !c.description.is_empty() {
             writeln!(o, "\n{}", c.description.trim())?;
@@ -90,7 +99,7 @@ impl Contract {
             if let Some(x) = p.contribution {
                 extra.push(format!("contributes {} a year", money(x)));
             }
-            writeln!(o, "  {:<14} {:<19} {}  [{}]", p.id, p.role.word(), p.name, extra.join(", "))?;
+            writeln!(o, "  {:<14} {:<19} {}  [{}]", p.id, p.role.word(), line(&p.name), extra.join(", "))?;
         }
 
         writeln!(o, "\nKnobs (Bijlage 3)")?;
@@ -138,7 +147,7 @@ impl Contract {
                 o,
                 "  {}: {} [{}, {}, per {}]",
                 i.id,
-                i.name,
+                line(&i.name),
                 i.unit,
                 i.direction.word().replace('_', " "),
                 i.period
@@ -162,13 +171,13 @@ impl Contract {
         if let Some(v) = &p.volume {
             writeln!(o, "  Volume")?;
             for a in &v.activities {
-                let code = if a.code.is_empty() { String::new() } else { format!(" code {}", a.code) };
+                let code = if a.code.is_empty() { String::new() } else { format!(" code {}", line(&a.code)) };
                 writeln!(
                     o,
                     "    {}{code}: {} per {} x {}, paid by {} to {} ({})",
-                    a.name,
+                    line(&a.name),
                     money(a.price),
-                    a.unit,
+                    line(&a.unit),
                     a.quantity_indicator,
                     a.payer,
                     a.provider,

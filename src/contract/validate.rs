@@ -46,6 +46,7 @@ pub fn validate(c: &Contract) -> Vec<Problem> {
 pub(crate) fn validate_with(c: &Contract, parties_parsed: bool) -> Vec<Problem> {
     let mut v = V { c, out: Vec::new(), trust_parties: parties_parsed };
     v.identity();
+    v.text();
     v.term();
     v.parties();
     v.knobs();
@@ -112,6 +113,53 @@ impl<'c> V<'c> {
     fn identity(&mut self) {
         if self.c.title.trim().is_empty() {
             self.bad("title", "must not be empty");
+        }
+    }
+
+    /// Names, titles and codes are one line of printable text; descriptions,
+    /// conditions, methods, purposes, reasons and notes may also hold line
+    /// breaks and tabs. No other control character anywhere (see
+    /// [`crate::text`]): the terms are shown on every party's terminal.
+    fn text(&mut self) {
+        let c = self.c;
+        let mut lines: Vec<(String, &str)> = vec![("title".into(), &c.title)];
+        let mut free: Vec<(String, &str)> = vec![
+            ("description".into(), &c.description),
+            ("population.description".into(), &c.population.description),
+            ("population.condition".into(), &c.population.condition),
+            ("monitoring.notes".into(), &c.monitoring.notes),
+        ];
+        for (i, p) in c.parties.iter().enumerate() {
+            lines.push((format!("parties[{i}].name"), &p.name));
+        }
+        for (i, ind) in c.indicators.iter().enumerate() {
+            lines.push((format!("indicators[{i}].name"), &ind.name));
+            free.push((format!("indicators[{i}].method"), &ind.method));
+        }
+        if let Some(v) = &c.payments.volume {
+            for (i, a) in v.activities.iter().enumerate() {
+                let at = |f: &str| format!("payments.volume.activities[{i}].{f}");
+                lines.extend([(at("name"), a.name.as_str()), (at("code"), &a.code), (at("unit"), &a.unit)]);
+            }
+        }
+        if let Some(b) = &c.payments.bundled {
+            free.push(("payments.bundled.episode".into(), &b.episode));
+        }
+        for (i, x) in c.impulse.iter().enumerate() {
+            free.push((format!("impulse[{i}].purpose"), &x.purpose));
+        }
+        for (i, t) in c.tariff_adjustments.iter().enumerate() {
+            free.push((format!("tariff_adjustments[{i}].reason"), &t.reason));
+        }
+        for (field, text) in lines {
+            if let Err(m) = crate::text::check_line("the text", text) {
+                self.bad(field, m);
+            }
+        }
+        for (field, text) in free {
+            if let Err(m) = crate::text::check_free_text("the text", text) {
+                self.bad(field, m);
+            }
         }
     }
 

@@ -7,8 +7,12 @@ use std::fmt::Write;
 
 use super::{Anomaly, ContractReport, Report};
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML element content and quoted attribute values:
+/// markup characters as entities, and control characters (other than line
+/// breaks and tabs) and bidi controls shown as `\u{1b}`-style text
+/// ([`crate::text::escape_text`]), which HTML cannot carry safely.
 pub fn escape(s: &str) -> String {
+    let s = crate::text::escape_text(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -396,5 +400,10 @@ mod tests {
             escape("<script>alert('x')</script> & \"q\""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
         );
+    }
+
+    #[test]
+    fn escapes_control_characters() {
+        assert_eq!(escape("a\u{1b}[2J\u{0}b\u{202e}<\nc"), "a\\u{1b}[2J\\u{0}b\\u{202e}&lt;\nc");
     }
 }

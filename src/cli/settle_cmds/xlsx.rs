@@ -16,6 +16,7 @@ use anyhow::Result;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
+use vereffen::text::spreadsheet_cell;
 
 use vereffen::settlement::cosign::Computed;
 
@@ -89,8 +90,9 @@ pub fn workbook(c: &Computed) -> Result<Vec<u8>> {
     for l in &s.lines {
         row += 1;
         ws.write_string(row, 0, &l.id)?;
-        ws.write_string(row, 1, &l.label)?;
-        ws.write_string_with_format(row, 2, &l.formula, &wrap)?;
+        // Labels and formulas quote contract text: escaped, never a formula.
+        ws.write_string(row, 1, spreadsheet_cell(&l.label))?;
+        ws.write_string_with_format(row, 2, spreadsheet_cell(&l.formula), &wrap)?;
         if let Some(a) = l.amount {
             money_cell(ws, row, 3, a, &eur)?;
         }
