@@ -42,10 +42,10 @@ pub fn init(cli: &Cli, id: Option<&str>) -> Result<i32> {
     };
     let ledger = Ledger::init(&cli.ledger, &id)?;
     if cli.json {
-        println!("{}", serde_json::json!({"ledger": ledger.id(), "dir": cli.ledger}));
+        outln!("{}", serde_json::json!({"ledger": ledger.id(), "dir": cli.ledger}));
     } else {
-        println!("created ledger {} in {}", ledger.id(), cli.ledger.display());
-        println!(
+        outln!("created ledger {} in {}", ledger.id(), cli.ledger.display());
+        outln!(
             "other parties create their copies with `vereffen init --id {}` and exchange entries with export/import",
             ledger.id()
         );
@@ -67,16 +67,16 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
     if cli.json {
         for (seq, e) in &rows {
             let b = e.body();
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({"seq": seq, "id": e.id().to_hex(), "kind": b.kind, "party": b.author.party, "key": b.author_key().fingerprint(), "time": b.time, "refs": b.refs, "summary": vereffen::summary::one_line(e), "payload": b.payload})
             );
         }
     } else {
-        println!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY", "SEQ", "ID", "KIND", "AUTHOR", "TIME");
+        outln!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY", "SEQ", "ID", "KIND", "AUTHOR", "TIME");
         for (seq, e) in &rows {
             let b = e.body();
-            println!(
+            outln!(
                 "{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  {}",
                 seq,
                 e.id().short(),
@@ -123,7 +123,7 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         Ok(s) => s,
         Err(f) => {
             if cli.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"ok": false, "seq": f.seq, "id": f.id.map(|i| i.to_hex()), "error": f.what})
                 );
@@ -161,39 +161,39 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         conflicts.extend(view.conflicts().into_iter().map(|x| format!("{c} {x}")));
     }
     if cli.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems, "settlements_replayed": signs.len(), "settlement_conflicts": conflicts})
         );
     } else {
-        println!("ledger      {}", summary.ledger);
-        println!("entries     {} ({} signatures checked)", summary.entries, summary.signatures);
-        println!("parties     {}", parties);
+        outln!("ledger      {}", summary.ledger);
+        outln!("entries     {} ({} signatures checked)", summary.entries, summary.signatures);
+        outln!("parties     {}", parties);
         for p in summary.registry.parties() {
-            println!("            {:<14} {:<19} {}", p.id, p.role.as_str(), p.name);
+            outln!("            {:<14} {:<19} {}", p.id, p.role.as_str(), p.name);
         }
         let kinds: Vec<String> = summary.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        println!("kinds       {}", kinds.join(", "));
-        println!("head        {}", hex(&summary.head));
-        println!("set digest  {}", hex(&summary.set_digest));
-        println!("merkle root {} (tree size {})", hex(&summary.merkle_root), summary.entries);
+        outln!("kinds       {}", kinds.join(", "));
+        outln!("head        {}", hex(&summary.head));
+        outln!("set digest  {}", hex(&summary.set_digest));
+        outln!("merkle root {} (tree size {})", hex(&summary.merkle_root), summary.entries);
         if !signs.is_empty() {
-            println!(
+            outln!(
                 "settlements {} signature(s) on statements of {} contract(s), each recomputed from its signed inputs: all match",
                 signs.len(),
                 contracts.len()
             );
         }
         for c in &conflicts {
-            println!("conflict    {c}");
+            outln!("conflict    {c}");
         }
         for p in &problems {
-            println!("problem     {p}");
+            outln!("problem     {p}");
         }
         if problems.is_empty() {
-            println!("verify OK: chain intact, every id, signature, key and reference checks out");
+            outln!("verify OK: chain intact, every id, signature, key and reference checks out");
         } else {
-            println!("verify FAILED");
+            outln!("verify FAILED");
         }
     }
     Ok(if problems.is_empty() { 0 } else { 1 })
@@ -203,9 +203,9 @@ pub fn export(cli: &Cli, out: &Path, since: u64) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
     let n = bundle::export(&ledger, out, since)?;
     if cli.json {
-        println!("{}", serde_json::json!({"exported": n, "out": out, "ledger": ledger.id()}));
+        outln!("{}", serde_json::json!({"exported": n, "out": out, "ledger": ledger.id()}));
     } else {
-        println!("exported {n} entries of ledger {} to {}", ledger.id(), out.display());
+        outln!("exported {n} entries of ledger {} to {}", ledger.id(), out.display());
     }
     Ok(0)
 }
@@ -214,12 +214,12 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
     let mut ledger = open_ledger(&cli.ledger)?;
     let report = bundle::import(&mut ledger, file)?;
     if cli.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds})
         );
     } else {
-        println!(
+        outln!(
             "imported {}: {} entries in the bundle, {} added, {} already present",
             file.display(),
             report.in_bundle,
@@ -227,7 +227,7 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
             report.already_present
         );
         for (k, n) in &report.added_kinds {
-            println!("  added {n} {k}");
+            outln!("  added {n} {k}");
         }
     }
     Ok(0)
@@ -235,6 +235,6 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
 
 pub fn reindex(cli: &Cli) -> Result<i32> {
     let ledger = Ledger::reindex(&cli.ledger)?;
-    println!("rebuilt the index of ledger {} from {} journal entries", ledger.id(), ledger.len());
+    outln!("rebuilt the index of ledger {} from {} journal entries", ledger.id(), ledger.len());
     Ok(0)
 }
