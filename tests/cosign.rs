@@ -202,7 +202,7 @@ fn a_statement_that_does_not_follow_from_its_inputs_never_enters_a_ledger() {
     let line = lines.iter_mut().find(|l| l["amount"].is_string()).unwrap();
     let a: rust_decimal::Decimal = line["amount"].as_str().unwrap().parse().unwrap();
     line["amount"] = Value::String(format!("{:.2}", a + rust_decimal::Decimal::new(1, 2)));
-    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement);
+    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement).unwrap();
     let mut b = signed.body().clone();
     b.payload = serde_json::to_value(&p).unwrap();
     let forged = Entry::sign(b, &[&zk]).unwrap();
@@ -235,7 +235,7 @@ fn a_statement_that_does_not_follow_from_its_inputs_never_enters_a_ledger() {
     let lines = p.statement["lines"].as_array_mut().unwrap();
     let line = lines.iter_mut().rev().find(|l| l["amount"].is_string()).unwrap();
     line["amount"] = Value::String("1.00".into());
-    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement);
+    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement).unwrap();
     let mut b = signed.body().clone();
     b.payload = serde_json::to_value(&p).unwrap();
     let forged = Entry::sign(b, &[&zk]).unwrap();
