@@ -282,3 +282,18 @@ fn settlement_status_does_not_depend_on_arrival_order() {
         assert_eq!(view.compute(2027, false).unwrap().hash, reference_2027);
     }
 }
+
+/// A statement document without a canonical encoding (a float, an integer
+/// beyond 2^53-1) has no statement hash: an error, never the hash of empty
+/// bytes that two different statements would share.
+#[test]
+fn a_statement_without_canonical_form_has_no_hash() {
+    let inputs = vec!["ab".repeat(32)];
+    for bad in [serde_json::json!({"total": 1.5}), serde_json::json!({"total": u64::MAX})] {
+        assert!(cosign::statement_hash(false, &inputs, &bad).is_err(), "{bad}");
+    }
+    let good = serde_json::json!({"total": "1.50"});
+    let hash = cosign::statement_hash(false, &inputs, &good).unwrap();
+    assert_eq!(hash.len(), 64);
+    assert_ne!(hash, blake3::hash(b"").to_hex().to_string());
+}

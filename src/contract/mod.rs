@@ -56,6 +56,16 @@ pub enum CanonicalContractError {
     Invalid(Vec<String>),
 }
 
+/// Longest contract id, in bytes.
+pub const MAX_CONTRACT_ID_BYTES: usize = 64;
+
+/// The contract id grammar (`docs/FORMAT.md` 5, `docs/CONTRACT-FORMAT.md`):
+/// 1 to [`MAX_CONTRACT_ID_BYTES`] bytes from `a-z 0-9 -`. The contract
+/// reader and the offer rule both apply it.
+pub fn is_valid_contract_id(id: &str) -> bool {
+    parse::valid_id_len(id, MAX_CONTRACT_ID_BYTES)
+}
+
 /// Parses and validates contract TOML `text`; `file_name` appears in the
 /// diagnostics. Returns the contract, or every problem sorted by position.
 pub fn parse_str(file_name: &str, text: &str) -> Result<Contract, Vec<Diagnostic>> {
@@ -169,6 +179,12 @@ impl Contract {
         let given = crate::canonical::encode(value).map_err(|_| CanonicalContractError::NotCanonical)?;
         if contract.try_canonical_bytes().map_err(|_| CanonicalContractError::NotCanonical)? != given {
             return Err(CanonicalContractError::NotCanonical);
+        }
+        if !is_valid_contract_id(&contract.id) {
+            return Err(CanonicalContractError::Invalid(vec![format!(
+                "id: {:?} is not a valid contract id (1 to {MAX_CONTRACT_ID_BYTES} of a-z, 0-9 and -)",
+                contract.id
+            )]));
         }
         let problems = validate::validate(&contract);
         if !problems.is_empty() {
