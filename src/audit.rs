@@ -934,9 +934,16 @@ fn verify_note(
     let Some((_, party)) = parse_origin(origin) else {
         return refused(format!("checkpoint origin {origin:?} is not a vereffen copy (vereffen/<ledger>/<party>)"));
     };
+    // The signer's key name must be exactly `<party>/<fingerprint of that
+    // key>`: the party of the origin and the fingerprint of the trusted key
+    // itself, not any text after the slash.
     let trusted_signer = verified.signers().iter().any(|name| {
-        key_name_party(name) == party
-            && keys.iter().any(|k| k.name() == name && k.kind() == KeyKind::Signer && trusted.contains(k.key()))
+        keys.iter().any(|k| {
+            k.name() == name
+                && k.kind() == KeyKind::Signer
+                && trusted.contains(k.key())
+                && *name == key_name(party, k.key())
+        })
     });
     if !trusted_signer {
         let names = verified.signers().join(", ");
@@ -1037,6 +1044,32 @@ mod tests {
     fn note(size: u64, root_byte: u8, key: &SigningKey) -> SignedNote {
         let cp = Checkpoint::new("vereffen/l/zh", size, [root_byte; 32]).unwrap();
         SignedNote::sign(cp, &key_name("zh", &key.verifying_key()), key).unwrap()
+    }
+
+    /// In a proof file the keeper's signature line must be named
+    /// `<party>/<fingerprint of the signing key>`: a trusted key under a
+    /// key name with another fingerprint, or without one, is not accepted.
+    #[test]
+    fn proof_signer_names_carry_the_keys_own_fingerprint() {
+        let key = SigningKey::from_bytes(&[6; 32]);
+        let other = SigningKey::from_bytes(&[8; 32]);
+        let leaves: Vec<Hash> = (0..6u8).map(|i| merkle::leaf_hash(&[i])).collect();
+        let path = merkle::consistency_proof(&leaves, 2, 6).unwrap();
+        let bundle_named = |name: &str| {
+            let at = |n: u64| {
+                let cp = Checkpoint::new("vereffen/l/zh", n, merkle::root_of(&leaves[..n as usize])).unwrap();
+                SignedNote::sign(cp, name, &key).unwrap()
+            };
+            let keys = vec![Verifier::new(name, key.verifying_key(), KeyKind::Signer).unwrap()];
+            ProofBundle::Consistency(ConsistencyBundle { path: path.clone(), keys, old: at(2), new: at(6) })
+        };
+        let trusted = [key.verifying_key()];
+        let good = bundle_named(&key_name("zh", &key.verifying_key()));
+        assert!(verify_bundle(&good, &trusted, None).is_ok());
+        for name in [key_name("zh", &other.verifying_key()), "zh/AAAA-AAAA-AAAA-AAAA".into(), "zh".into()] {
+            let err = verify_bundle(&bundle_named(&name), &trusted, None).unwrap_err().to_string();
+            assert!(err.contains("not a trusted key"), "{name}: {err}");
+        }
     }
 
     #[test]
