@@ -20,7 +20,11 @@ mod xlsx;
 pub enum Format {
     /// A financial statement for the terminal.
     Table,
-    /// Canonical JSON (its blake3 hash is the statement hash).
+    /// Pretty-printed JSON (not canonical): the statement under "statement"
+    /// with its "statement_hash", "inputs", "draft", "version", "previous"
+    /// and "not_agreed". The statement hash is blake3 of the canonical JSON
+    /// of {"draft", "inputs", "statement"} only (docs/FORMAT.md 5.8), not of
+    /// this file.
     Json,
     /// One row per line, for spreadsheets.
     Csv,
