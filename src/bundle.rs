@@ -212,7 +212,8 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
                     "not a vereffen bundle header (expected \"bundle\":\"vereffen\",\"version\":1)".into(),
                 ));
             }
-            let mut fields: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+            let mut fields: Vec<&str> =
+                v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
             fields.sort_unstable();
             if fields != HEADER_FIELDS {
                 return Err(line_err(
@@ -224,7 +225,7 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
                     ),
                 ));
             }
-            if !v["since"].as_u64().is_some_and(|s| s >= 1) || v["entries"].as_u64().is_none() {
+            if v["since"].as_u64().is_none_or(|s| s < 1) || v["entries"].as_u64().is_none() {
                 return Err(line_err(
                     1,
                     "the header's since must be an integer of at least 1 and entries a non-negative integer".into(),
@@ -244,7 +245,10 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
         if let Some(first) = seen.insert(e.id(), line_no) {
             return Err(line_err(
                 line_no,
-                format!("entry {} appears twice in the bundle (first on line {first}); a bundle holds each entry once", e.id().short()),
+                format!(
+                    "entry {} appears twice in the bundle (first on line {first}); a bundle holds each entry once",
+                    e.id().short()
+                ),
             ));
         }
         out.push((line_no, e));

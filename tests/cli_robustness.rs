@@ -38,7 +38,8 @@ fn run_with_closed_stdout(cwd: &Path, args: &[&str]) -> (Option<i32>, String) {
 fn demo(d: &Path) -> (String, String) {
     ok(d, &["demo", "--dir", "demo"]);
     let copy = "demo/verzekeraar-copy".to_string();
-    let list: serde_json::Value = serde_json::from_str(&ok(d, &["--ledger", &copy, "--json", "contract", "list"])).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(d, &["--ledger", &copy, "--json", "contract", "list"])).unwrap();
     let id = list.as_array().unwrap()[0]["contract"].as_str().unwrap().to_string();
     (copy, id)
 }
@@ -178,7 +179,23 @@ fn a_full_disk_journal_error_is_printed_once() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     ok(d, &["--ledger", "l", "init", "--id", "copd-test"]);
-    ok(d, &["--ledger", "l", "party", "add", "--id", "zh", "--name", "Z", "--role", "provider", "--key", &key("ziekenhuis")]);
+    ok(
+        d,
+        &[
+            "--ledger",
+            "l",
+            "party",
+            "add",
+            "--id",
+            "zh",
+            "--name",
+            "Z",
+            "--role",
+            "provider",
+            "--key",
+            &key("ziekenhuis"),
+        ],
+    );
     let before = fs::read(d.join("l/journal")).unwrap();
     let (code, err) = run_on_full_disk(d, &["--ledger", "l", "note", "--text", "x", "--as", &key("ziekenhuis")]);
     assert_ne!(code, 0, "{err}");

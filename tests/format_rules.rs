@@ -86,11 +86,28 @@ fn bundle_header_seq_and_duplicates_are_exact() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     ok(d, &["--ledger", "src", "init", "--id", "copd-test"]);
-    ok(d, &["--ledger", "src", "party", "add", "--id", "zh", "--name", "Z", "--role", "provider", "--key", &key("ziekenhuis")]);
+    ok(
+        d,
+        &[
+            "--ledger",
+            "src",
+            "party",
+            "add",
+            "--id",
+            "zh",
+            "--name",
+            "Z",
+            "--role",
+            "provider",
+            "--key",
+            &key("ziekenhuis"),
+        ],
+    );
     ok(d, &["--ledger", "src", "note", "--text", "one", "--as", &key("ziekenhuis")]);
     ok(d, &["--ledger", "src", "export", "--out", "b.jsonl"]);
     ok(d, &["--ledger", "l", "init", "--id", "copd-test"]);
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Vec<Value>)>, &str)> = vec![
+    type Edit = Box<dyn FnOnce(&mut Vec<Value>)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "dup",
             Box::new(|l: &mut Vec<Value>| {
@@ -100,7 +117,11 @@ fn bundle_header_seq_and_duplicates_are_exact() {
             }),
             "b-dup:4: entry",
         ),
-        ("seq0", Box::new(|l: &mut Vec<Value>| l[2]["seq"] = 0.into()), "b-seq0:3: field seq must be an integer of at least 1"),
+        (
+            "seq0",
+            Box::new(|l: &mut Vec<Value>| l[2]["seq"] = 0.into()),
+            "b-seq0:3: field seq must be an integer of at least 1",
+        ),
         ("since0", Box::new(|l: &mut Vec<Value>| l[0]["since"] = 0.into()), "b-since0:1: the header's since"),
         (
             "nosince",

@@ -425,7 +425,9 @@ fn verify_proof(cli: &Cli, file: &Path, keys: &[PathBuf], origin: Option<&str>) 
         ),
         None => outln!(
             "proof OK: the tree of size {} of {} extends the tree of size {} (append-only)",
-            report.sizes.1, report.origin, report.sizes.0
+            report.sizes.1,
+            report.origin,
+            report.sizes.0
         ),
     }
     outln!("signed by   {}", report.signers.join(", "));

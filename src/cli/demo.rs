@@ -127,7 +127,8 @@ fn recompute_copd(ledger: &Ledger, figures: &[Entry]) -> Result<()> {
             if again.file_hash == d.file_hash && value.to_string() == p.value { "match" } else { "DIFFERENT" };
         outln!(
             "  ziekenhuis   recomputes {} {} from its own copy of the extract: {value} ({verdict})",
-            p.indicator, p.period
+            p.indicator,
+            p.period
         );
     }
     Ok(())

@@ -655,7 +655,13 @@ fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Op
     }
     outln!(
         "{:<24} {:<8} {:>16} {:<15} {:<12} {:<11} {:<12} WHO HAS TO ACT",
-        "INDICATOR", "PERIOD", "VALUE", "UNIT", "SOURCE", "STATE", "ID"
+        "INDICATOR",
+        "PERIOD",
+        "VALUE",
+        "UNIT",
+        "SOURCE",
+        "STATE",
+        "ID"
     );
     for r in &rows {
         let to_act: Vec<&str> =

@@ -453,7 +453,14 @@ fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) -> Resu
         );
         outln!(
             "{:<22} {:>6} {:>14} {:>14} {:>14} {:>14} {:>7} {:>14}",
-            "party", "period", "mean", "P5", "P50", "P95", "P(loss)", "worst"
+            "party",
+            "period",
+            "mean",
+            "P5",
+            "P50",
+            "P95",
+            "P(loss)",
+            "worst"
         );
         for (p, (party, _)) in s.parties.iter().enumerate() {
             for (k, period) in s.periods.iter().enumerate() {

@@ -69,7 +69,13 @@ impl<'c> V<'c> {
     /// valid contract has a canonical form and a version hash.
     fn safe_integer(&mut self, field: &str, n: u64) {
         if n > crate::canonical::MAX_SAFE_INTEGER {
-            self.bad(field, format!("{n} is larger than {}, the largest integer canonical JSON holds", crate::canonical::MAX_SAFE_INTEGER));
+            self.bad(
+                field,
+                format!(
+                    "{n} is larger than {}, the largest integer canonical JSON holds",
+                    crate::canonical::MAX_SAFE_INTEGER
+                ),
+            );
         }
     }
 

@@ -218,5 +218,9 @@ pub fn files_under(dir: &Path, skip: &[&str]) -> Vec<String> {
 /// Golden files on disk that no test produces: each is named in the result,
 /// so a renamed contract or dropped year cannot leave stale files unnoticed.
 pub fn orphan_goldens(on_disk: &[String], produced: &[String]) -> Vec<String> {
-    on_disk.iter().filter(|f| !produced.contains(f)).map(|f| format!("{f} is an orphaned golden file: no test produces it; delete it")).collect()
+    on_disk
+        .iter()
+        .filter(|f| !produced.contains(f))
+        .map(|f| format!("{f} is an orphaned golden file: no test produces it; delete it"))
+        .collect()
 }
