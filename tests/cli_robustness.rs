@@ -173,38 +173,6 @@ fn keys_new_on_a_full_disk_leaves_nothing_behind() {
     assert!(fs::metadata(d.join("k/x.key")).unwrap().len() > 0);
 }
 
-#[cfg(unix)]
-#[test]
-fn a_full_disk_journal_error_is_printed_once() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    ok(d, &["--ledger", "l", "init", "--id", "copd-test"]);
-    ok(
-        d,
-        &[
-            "--ledger",
-            "l",
-            "party",
-            "add",
-            "--id",
-            "zh",
-            "--name",
-            "Z",
-            "--role",
-            "provider",
-            "--key",
-            &key("ziekenhuis"),
-        ],
-    );
-    let before = fs::read(d.join("l/journal")).unwrap();
-    let (code, err) = run_on_full_disk(d, &["--ledger", "l", "note", "--text", "x", "--as", &key("ziekenhuis")]);
-    assert_ne!(code, 0, "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let reason = "File too large";
-    assert_eq!(err.matches(reason).count(), 1, "the reason once:\n{err}");
-    assert_eq!(fs::read(d.join("l/journal")).unwrap(), before);
-}
-
 #[test]
 fn an_import_error_is_printed_once() {
     let tmp = tempfile::tempdir().unwrap();

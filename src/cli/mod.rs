@@ -345,3 +345,34 @@ fn note(cli: &Cli, text: &str, contract: Option<&str>, refs: &[String], as_key: 
     append_one(&mut ledger, body, &[&key], cli.json)?;
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A disk-full journal error names its reason once (`{:#}` printed the
+    /// `{path}: {source}` message and then the source again).
+    #[test]
+    fn a_journal_error_prints_its_reason_once() {
+        let source = std::io::Error::from_raw_os_error(28);
+        let reason = source.to_string();
+        let journal = vereffen::journal::JournalError::Io { path: PathBuf::from("l/journal"), source };
+        let e = anyhow::Error::from(vereffen::ledger::LedgerError::Journal(journal));
+        assert_eq!(format!("{e:#}").matches(&reason).count(), 2, "the old output repeated it: {e:#}");
+        let text = error_text(&e);
+        assert_eq!(text.matches(&reason).count(), 1, "{text}");
+        assert!(text.starts_with("journal l/journal: "), "{text}");
+        // Causes that add something are still printed.
+        let e = e.context("cannot record the note");
+        assert_eq!(error_text(&e), format!("cannot record the note: journal l/journal: {reason}"));
+    }
+
+    #[test]
+    fn only_a_closed_pipe_is_a_normal_end() {
+        let pipe = anyhow::Error::from(StdoutError(std::io::Error::from(std::io::ErrorKind::BrokenPipe)));
+        assert!(is_closed_stdout(&pipe));
+        let full = anyhow::Error::from(StdoutError(std::io::Error::from_raw_os_error(28)));
+        assert!(!is_closed_stdout(&full));
+        assert!(error_text(&full).starts_with("cannot write to standard output: "));
+    }
+}
