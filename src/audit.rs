@@ -274,21 +274,27 @@ pub fn one_line(e: &Entry) -> String {
 // Equivocation
 
 /// What makes two checkpoints of one copy incompatible.
+///
+/// Only findings a third party can check from the two signed checkpoints
+/// alone are evidence. A consistency proof that fails to verify is not: anyone
+/// can alter a proof, so the word `"not_consistent"` that earlier versions
+/// wrote is refused (`docs/FORMAT.md` 10.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
     /// Same tree size, different roots: two histories signed as one.
     SameSizeDifferentRoot,
-    /// The newer checkpoint's tree does not extend the older one: the
-    /// consistency proof offered for them fails.
-    NotConsistent,
 }
+
+/// The finding word earlier versions recorded for a consistency proof that
+/// did not verify; refused by the `audit.equivocation` rule because it is not
+/// evidence a third party can check.
+pub const REFUSED_FINDING_NOT_CONSISTENT: &str = "not_consistent";
 
 impl Finding {
     /// The payload word.
     pub fn as_str(&self) -> &'static str {
         match self {
             Finding::SameSizeDifferentRoot => "same_size_different_root",
-            Finding::NotConsistent => "not_consistent",
         }
     }
 }
@@ -302,7 +308,8 @@ pub struct Equivocation {
     pub first: SignedNote,
     /// The conflicting checkpoint, verbatim.
     pub second: SignedNote,
-    /// For [`Finding::NotConsistent`]: the consistency proof that failed.
+    /// Always empty for the findings accepted today; kept so the payload's
+    /// `proof` field (which must be `""`) round-trips.
     pub proof: Vec<Hash>,
 }
 
@@ -326,8 +333,12 @@ impl Equivocation {
     pub fn from_payload(p: &Value) -> Result<Self, String> {
         let finding = match p.get("finding").and_then(Value::as_str) {
             Some("same_size_different_root") => Finding::SameSizeDifferentRoot,
-            Some("not_consistent") => Finding::NotConsistent,
-            _ => return Err("finding must be \"same_size_different_root\" or \"not_consistent\"".into()),
+            Some(REFUSED_FINDING_NOT_CONSISTENT) => {
+                return Err(format!(
+                    "finding {REFUSED_FINDING_NOT_CONSISTENT:?} is refused: a consistency proof that does not verify is not evidence a third party can check (anyone can alter a proof); only \"same_size_different_root\" is recorded"
+                ))
+            }
+            _ => return Err("finding must be \"same_size_different_root\"".into()),
         };
         let first = payload_note(p, "first").map_err(|e| e.0)?;
         let second = payload_note(p, "second").map_err(|e| e.0)?;
@@ -355,31 +366,17 @@ impl Equivocation {
                     );
                 }
             }
-            Finding::NotConsistent => {
-                if a.size() >= b.size() {
-                    return refused("not_consistent needs the first checkpoint to be smaller than the second");
-                }
-                if merkle::verify_consistency(a.size(), b.size(), a.root(), b.root(), &self.proof).is_ok() {
-                    return refused("the consistency proof verifies: the second checkpoint extends the first");
-                }
-            }
         }
         Ok(())
     }
 
     /// A readable report: what conflicts, then both checkpoints verbatim.
     pub fn report(&self) -> String {
-        let (a, b) = (&self.first.checkpoint, &self.second.checkpoint);
+        let a = &self.first.checkpoint;
         let what = match self.finding {
             Finding::SameSizeDifferentRoot => format!(
                 "two signed checkpoints of {} have the same tree size {} but different roots: the copy showed two different histories",
                 a.origin(),
-                a.size()
-            ),
-            Finding::NotConsistent => format!(
-                "the signed checkpoint of {} at size {} does not extend the one at size {}: the consistency proof offered fails, so the history was rewritten or forked",
-                a.origin(),
-                b.size(),
                 a.size()
             ),
         };
@@ -422,6 +419,17 @@ pub enum WitnessRefusal {
     },
     /// The proof bundle is for other checkpoints.
     ProofMismatch(String),
+    /// The consistency proof does not verify from the last witnessed
+    /// checkpoint to the new one. This is not evidence against the keeper
+    /// (anyone can alter a proof): nothing is cosigned and nothing recorded.
+    ProofInvalid {
+        /// Last witnessed size.
+        old: u64,
+        /// Offered size.
+        new: u64,
+        /// Why verification failed.
+        why: String,
+    },
     /// It is older than the last witnessed one (and does not conflict with
     /// any witnessed one of its size).
     Stale {
@@ -441,6 +449,10 @@ impl std::fmt::Display for WitnessRefusal {
                 "the last checkpoint witnessed for this copy has size {old}; to witness size {new} you need a consistency proof from the copy's keeper (`vereffen audit consistency OLD NEW`), passed with --proof"
             ),
             WitnessRefusal::ProofMismatch(why) => write!(f, "the consistency proof does not fit: {why}"),
+            WitnessRefusal::ProofInvalid { old, new, why } => write!(
+                f,
+                "the consistency proof from size {old} to size {new} does not verify ({why}); the checkpoint was not witnessed and nothing was recorded. A proof that fails is not evidence of equivocation: ask the copy's keeper for a fresh proof (`vereffen audit consistency {old} {new}`)"
+            ),
             WitnessRefusal::Stale { last, new } => write!(
                 f,
                 "this checkpoint (size {new}) is older than the last one witnessed for this copy (size {last}); only newer checkpoints are witnessed"
@@ -499,12 +511,7 @@ pub fn decide_witness(
     }
     match merkle::verify_consistency(old.size(), cp.size(), old.root(), cp.root(), &proof.path) {
         Ok(()) => Ok(WitnessDecision::Extends { from: old.size() }),
-        Err(_) => Err(WitnessRefusal::Equivocation(Box::new(Equivocation {
-            finding: Finding::NotConsistent,
-            first: (*last).clone(),
-            second: new.clone(),
-            proof: proof.path.clone(),
-        }))),
+        Err(e) => Err(WitnessRefusal::ProofInvalid { old: old.size(), new: cp.size(), why: e.to_string() }),
     }
 }
 
@@ -946,9 +953,16 @@ fn verify_note(
     let Some((_, party)) = parse_origin(origin) else {
         return refused(format!("checkpoint origin {origin:?} is not a vereffen copy (vereffen/<ledger>/<party>)"));
     };
+    // The signer's key name must be exactly `<party>/<fingerprint of that
+    // key>`: the party of the origin and the fingerprint of the trusted key
+    // itself, not any text after the slash.
     let trusted_signer = verified.signers().iter().any(|name| {
-        key_name_party(name) == party
-            && keys.iter().any(|k| k.name() == name && k.kind() == KeyKind::Signer && trusted.contains(k.key()))
+        keys.iter().any(|k| {
+            k.name() == name
+                && k.kind() == KeyKind::Signer
+                && trusted.contains(k.key())
+                && *name == key_name(party, k.key())
+        })
     });
     if !trusted_signer {
         let names = verified.signers().join(", ");
@@ -1051,6 +1065,32 @@ mod tests {
         SignedNote::sign(cp, &key_name("zh", &key.verifying_key()), key).unwrap()
     }
 
+    /// In a proof file the keeper's signature line must be named
+    /// `<party>/<fingerprint of the signing key>`: a trusted key under a
+    /// key name with another fingerprint, or without one, is not accepted.
+    #[test]
+    fn proof_signer_names_carry_the_keys_own_fingerprint() {
+        let key = SigningKey::from_bytes(&[6; 32]);
+        let other = SigningKey::from_bytes(&[8; 32]);
+        let leaves: Vec<Hash> = (0..6u8).map(|i| merkle::leaf_hash(&[i])).collect();
+        let path = merkle::consistency_proof(&leaves, 2, 6).unwrap();
+        let bundle_named = |name: &str| {
+            let at = |n: u64| {
+                let cp = Checkpoint::new("vereffen/l/zh", n, merkle::root_of(&leaves[..n as usize])).unwrap();
+                SignedNote::sign(cp, name, &key).unwrap()
+            };
+            let keys = vec![Verifier::new(name, key.verifying_key(), KeyKind::Signer).unwrap()];
+            ProofBundle::Consistency(ConsistencyBundle { path: path.clone(), keys, old: at(2), new: at(6) })
+        };
+        let trusted = [key.verifying_key()];
+        let good = bundle_named(&key_name("zh", &key.verifying_key()));
+        assert!(verify_bundle(&good, &trusted, None).is_ok());
+        for name in [key_name("zh", &other.verifying_key()), "zh/AAAA-AAAA-AAAA-AAAA".into(), "zh".into()] {
+            let err = verify_bundle(&bundle_named(&name), &trusted, None).unwrap_err().to_string();
+            assert!(err.contains("not a trusted key"), "{name}: {err}");
+        }
+    }
+
     #[test]
     fn witness_decisions() {
         let key = SigningKey::from_bytes(&[5; 32]);
@@ -1080,14 +1120,21 @@ mod tests {
         }
         let fork = note(9, 8, &key);
         let bad = ConsistencyBundle { path, keys: vec![], old: n4.clone(), new: fork.clone() };
+        // A proof that fails is an error, never equivocation evidence.
         match decide_witness(std::slice::from_ref(&n4), &fork, Some(&bad)) {
+            Err(WitnessRefusal::ProofInvalid { old: 4, new: 9, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        match decide_witness(&[n4.clone(), n9.clone()], &forged, None) {
             Err(WitnessRefusal::Equivocation(ev)) => {
-                assert_eq!(ev.finding, Finding::NotConsistent);
                 let back = Equivocation::from_payload(&ev.payload()).unwrap();
                 assert_eq!(back, *ev);
-                assert!(ev.report().contains(&n4.to_text()) && ev.report().contains(&fork.to_text()));
+                assert!(ev.report().contains(&n4.to_text()) && ev.report().contains(&forged.to_text()));
             }
             other => panic!("{other:?}"),
         }
+        let legacy = json!({"finding": REFUSED_FINDING_NOT_CONSISTENT, "first": n4.to_text(), "second": n9.to_text(), "proof": ""});
+        let err = Equivocation::from_payload(&legacy).unwrap_err();
+        assert!(err.contains("refused"), "{err}");
     }
 }

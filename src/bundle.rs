@@ -71,6 +71,9 @@ pub enum BundleError {
     Ledger(#[from] LedgerError),
 }
 
+/// The fields of a bundle header, sorted: exactly these, no others.
+pub const HEADER_FIELDS: [&str; 5] = ["bundle", "entries", "ledger", "since", "version"];
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -142,7 +145,7 @@ fn parse_entry_line(text: &str) -> Result<Entry, String> {
     }
     let body = obj["body"].as_str().ok_or("field body must be a string")?;
     let id = obj["id"].as_str().and_then(EntryId::from_hex).ok_or("field id must be a 64-character hex entry id")?;
-    obj["seq"].as_u64().ok_or("field seq must be a non-negative integer")?;
+    obj["seq"].as_u64().filter(|&s| s >= 1).ok_or("field seq must be an integer of at least 1 (a sequence number)")?;
     let sigs = obj["sigs"].as_array().ok_or("field sigs must be a list")?;
     let sigs = sigs
         .iter()
@@ -183,6 +186,7 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
     let mut buf = Vec::new();
     let mut line_no = 0usize;
     let mut declared = None;
+    let mut seen: HashMap<EntryId, usize> = HashMap::new();
     loop {
         buf.clear();
         let n = reader
@@ -215,6 +219,25 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
                     "not a vereffen bundle header (expected \"bundle\":\"vereffen\",\"version\":1)".into(),
                 ));
             }
+            let mut fields: Vec<&str> =
+                v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+            fields.sort_unstable();
+            if fields != HEADER_FIELDS {
+                return Err(line_err(
+                    1,
+                    format!(
+                        "the header must have exactly the fields {}; it has {}",
+                        HEADER_FIELDS.join(", "),
+                        fields.join(", ")
+                    ),
+                ));
+            }
+            if v["since"].as_u64().is_none_or(|s| s < 1) || v["entries"].as_u64().is_none() {
+                return Err(line_err(
+                    1,
+                    "the header's since must be an integer of at least 1 and entries a non-negative integer".into(),
+                ));
+            }
             let ledger = v.get("ledger").and_then(Value::as_str).unwrap_or_default();
             if ledger != expect_ledger {
                 return Err(line_err(
@@ -226,6 +249,15 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
             continue;
         }
         let e = parse_entry_line(text).map_err(|what| line_err(line_no, what))?;
+        if let Some(first) = seen.insert(e.id(), line_no) {
+            return Err(line_err(
+                line_no,
+                format!(
+                    "entry {} appears twice in the bundle (first on line {first}); a bundle holds each entry once",
+                    e.id().short()
+                ),
+            ));
+        }
         out.push((line_no, e));
     }
     if line_no == 0 {

@@ -162,6 +162,41 @@ pub struct Entry {
     sigs: Vec<EntrySig>,
 }
 
+/// Length of the one accepted form of `time`, `YYYY-MM-DDTHH:MM:SSZ`.
+pub const TIME_LEN: usize = 20;
+
+/// True if `s` is a claimed time in the one accepted form
+/// `YYYY-MM-DDTHH:MM:SSZ` (`docs/FORMAT.md` 3.1): RFC 3339 in UTC with whole
+/// seconds, upper-case `T` and `Z`, a date that exists in the proleptic
+/// Gregorian calendar, hour 00-23, minute 00-59, second 00-59. No space for
+/// `T`, no offset, no fraction, no leap second: one time has one spelling.
+pub fn is_valid_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != TIME_LEN {
+        return false;
+    }
+    let shape = b.iter().enumerate().all(|(i, &c)| match i {
+        4 | 7 => c == b'-',
+        10 => c == b'T',
+        13 | 16 => c == b':',
+        19 => c == b'Z',
+        _ => c.is_ascii_digit(),
+    });
+    if !shape {
+        return false;
+    }
+    // Only ASCII digits are left in these ranges, so the numbers parse.
+    let num = |from: usize, to: usize| b[from..to].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    let (year, month, day) = (num(0, 4), num(5, 7), num(8, 10));
+    let (hour, minute, second) = (num(11, 13), num(14, 16), num(17, 19));
+    let date_exists = u8::try_from(month)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .and_then(|m| time::Date::from_calendar_date(year as i32, m, day as u8).ok())
+        .is_some();
+    date_exists && hour <= 23 && minute <= 59 && second <= 59
+}
+
 /// Checks the name rules shared by ledger ids and party ids: 1 to 64
 /// characters from `a-z 0-9 . _ -`, starting with a letter or digit.
 pub fn is_valid_name(s: &str) -> bool {
@@ -216,8 +251,11 @@ impl Body {
         if !is_hex64(&self.author.key) {
             return bad(format!("author key {:?} is not a 64-character hex key id", self.author.key));
         }
-        if time::OffsetDateTime::parse(&self.time, &time::format_description::well_known::Rfc3339).is_err() {
-            return bad(format!("time {:?} is not an RFC 3339 timestamp", self.time));
+        if !is_valid_time(&self.time) {
+            return bad(format!(
+                "time {:?} is not of the form YYYY-MM-DDTHH:MM:SSZ (UTC, whole seconds, upper-case T and Z)",
+                self.time
+            ));
         }
         let max_refs = match self.kind.as_str() {
             "party.revoke_key" | "party.rotate_key" => MAX_ENDING_REFS,

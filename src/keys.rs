@@ -215,7 +215,10 @@ pub fn write_key_files(dir: &Path, name: &str, key: &SigningKey) -> Result<KeyFi
         }
     }
     fs::create_dir_all(dir).map_err(|source| KeyError::Write { path: dir.to_path_buf(), source })?;
-    let private_pem = key
+    // PKCS#8 v1 (RFC 5208: version 0, no embedded public key), as `openssl
+    // genpkey` writes it; the v2 form some libraries refuse is only read.
+    let v1 = ed25519_dalek::pkcs8::KeypairBytes { secret_key: key.to_bytes(), public_key: None };
+    let private_pem = v1
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| KeyError::Write { path: files.private.clone(), source: std::io::Error::other(e.to_string()) })?;
     let public_pem = key
@@ -231,26 +234,34 @@ pub fn write_key_files(dir: &Path, name: &str, key: &SigningKey) -> Result<KeyFi
     Ok(files)
 }
 
+/// Writes a new file atomically: the bytes go to a temporary file (mode
+/// 0600) in the same directory, which is synced, given `mode` and then
+/// linked into place without replacing anything. A failure (a full disk)
+/// leaves no file at `path`, so the name stays free; an existing `path` is
+/// never overwritten.
 fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    let write_err = |source: std::io::Error| KeyError::Write { path: path.to_path_buf(), source };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".vereffen-key-").tempfile_in(dir).map_err(write_err)?;
+    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(write_err)?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(fs::Permissions::from_mode(mode)).map_err(write_err)?;
     }
     #[cfg(not(unix))]
     let _ = mode;
-    let mut file = options.open(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::AlreadyExists {
+    tmp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
             KeyError::Exists(path.to_path_buf())
         } else {
-            KeyError::Write { path: path.to_path_buf(), source }
+            write_err(e.error)
         }
     })?;
-    file.write_all(bytes)
-        .and_then(|_| file.sync_all())
-        .map_err(|source| KeyError::Write { path: path.to_path_buf(), source })
+    // The new name is durable only once the directory is synced.
+    #[cfg(unix)]
+    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(write_err)?;
+    Ok(())
 }
 
 fn read_small(path: &Path) -> Result<String, KeyError> {
@@ -354,6 +365,27 @@ pub(crate) mod tests {
             let mode = fs::metadata(&files.private).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    /// `keys new` writes PKCS#8 v1 (version 0, no public key), the form
+    /// `openssl genpkey` writes and every library reads; v2 files still load.
+    #[test]
+    fn private_keys_are_written_as_pkcs8_v1() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = generate();
+        let files = write_key_files(dir.path(), "v1", &key).unwrap();
+        let pem = fs::read_to_string(&files.private).unwrap();
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = data_encoding::BASE64.decode(b64.as_bytes()).unwrap();
+        // SEQUENCE(0x30 len=46) INTEGER(0x02 len 1) version 0: 48 bytes in all.
+        assert_eq!(der.len(), 48, "{der:02x?}");
+        assert_eq!(&der[..5], &[0x30, 0x2e, 0x02, 0x01, 0x00]);
+        assert_eq!(load_signing_key(&files.private).unwrap().to_bytes(), key.to_bytes());
+        let v2 = key.to_pkcs8_pem(LineEnding::LF).unwrap();
+        assert_eq!(signing_key_from_pem(&v2, &files.private).unwrap().to_bytes(), key.to_bytes());
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 
     #[test]

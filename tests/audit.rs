@@ -91,7 +91,12 @@ fn checkpoint_prove_and_verify_offline() {
     // The checkpoint entry itself is leaf 7: not in the tree of size 7.
     refused(&d, &["--ledger", "l", "audit", "prove", &ids[7]], "not in the checkpoint's tree of size 7");
     refused(&d, &["--ledger", "l", "audit", "prove", &"ab".repeat(32)], "is not in this copy");
-    refused(&d, &["--ledger", "l", "audit", "prove", "abc"], "not a full entry id");
+    refused(&d, &["--ledger", "l", "audit", "prove", "abc"], "not an entry id");
+    refused(&d, &["--ledger", "l", "audit", "prove", &ids[3][..7]], "at least 8");
+    refused(&d, &["--ledger", "l", "audit", "prove", "00000000"], "is not in this copy");
+    // An 8-character prefix, as every other command accepts, gives the same proof.
+    let by_prefix = ok(&d, &["--ledger", "l", "audit", "prove", &ids[3][..8]]);
+    assert_eq!(by_prefix, fs::read_to_string(d.join("proof-3")).unwrap());
     // A copy with no checkpoint cannot prove anything.
     refused(&d, &["--ledger", "b", "audit", "prove", &ids[0]], "no signed checkpoint");
     // The keeper's party may not change.
@@ -270,17 +275,20 @@ fn two_copies_that_diverge_are_caught_as_equivocation() {
         new: SignedNote::parse(&c3).unwrap(),
     };
     fs::write(d.join("p-fake"), ProofBundle::Consistency(fake).to_text()).unwrap();
+    // A proof that does not verify is not evidence a third party can check:
+    // an error that records nothing (not exit 3).
+    let journal_before = fs::read(d.join("b/journal")).unwrap();
     let (code, _, err) =
         run(&d, &["--ledger", "b", "audit", "witness", "c3-fork", "--proof", "p-fake", "--as", &key("verzekeraar")]);
-    assert_eq!(code, 3, "{err}");
-    assert!(err.contains("does not extend"), "{err}");
-    assert!(err.contains(&c3) && err.contains(c2.split("\n\n").next().unwrap()), "{err}");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not verify") && err.contains("nothing was recorded"), "{err}");
+    assert_eq!(fs::read(d.join("b/journal")).unwrap(), journal_before);
+    assert!(!c3.is_empty());
     // Both forks' checkpoints arriving in one copy are visible to a report.
     sync(&d, "fork", "b");
     sync(&d, "l", "b");
     let b = vereffen::ledger::Ledger::open(&d.join("b")).unwrap();
     let found = audit::equivocations(&b).unwrap();
-    assert!(found.iter().any(|e| e.finding == audit::Finding::NotConsistent), "{found:?}");
     let same: Vec<_> = found.iter().filter(|e| e.finding == audit::Finding::SameSizeDifferentRoot).collect();
     assert_eq!(same.len(), 1, "one conflict at size 9, recorded and seen among checkpoints: {found:?}");
     let latest = audit::latest_checkpoints(&b).unwrap();
@@ -289,6 +297,95 @@ fn two_copies_that_diverge_are_caught_as_equivocation() {
     assert_eq!(latest[0].latest.checkpoint.size(), 11);
     assert!(latest[0].cosignatures.is_empty(), "the fork's newest checkpoint was never cosigned");
     assert!(c1.starts_with("vereffen/copd-test/zh\n7\n"));
+}
+
+/// The reproduction: one altered character in an honest keeper's
+/// consistency proof must not become a signed accusation. The witness exits
+/// with an error (not 3), records and cosigns nothing, writes no evidence,
+/// and the honest proof still works afterwards.
+#[test]
+fn an_altered_consistency_proof_is_an_error_not_equivocation() {
+    let (_tmp, d) = setup();
+    checkpoint(&d, "l", "ziekenhuis", "c1");
+    for i in 0..3 {
+        ok(&d, &["--ledger", "l", "note", "--text", &format!("later {i}"), "--as", &key("ziekenhuis")]);
+    }
+    checkpoint(&d, "l", "ziekenhuis", "c2");
+    sync(&d, "l", "b");
+    ok(&d, &["--ledger", "b", "audit", "witness", "c1", "--as", &key("verzekeraar")]);
+    ok(&d, &["--ledger", "l", "audit", "consistency", "c1", "c2", "--out", &p(&d, "p12")]);
+    let honest = fs::read_to_string(d.join("p12")).unwrap();
+    // Alter one character inside the first path hash (still canonical base64).
+    let at = honest.find("\npath ").unwrap() + "\npath ".len() + 5;
+    let mut bad = honest.clone().into_bytes();
+    bad[at] = if bad[at] == b'A' { b'B' } else { b'A' };
+    fs::write(d.join("p12-bad"), &bad).unwrap();
+    assert!(ProofBundle::parse(&bad).is_ok(), "the altered file still parses; only the proof fails");
+    let journal_before = fs::read(d.join("b/journal")).unwrap();
+    let (code, out, err) = run(
+        &d,
+        &[
+            "--ledger",
+            "b",
+            "audit",
+            "witness",
+            "c2",
+            "--proof",
+            "p12-bad",
+            "--as",
+            &key("verzekeraar"),
+            "--evidence",
+            &p(&d, "ev"),
+            "--out",
+            &p(&d, "w2"),
+        ],
+    );
+    assert_eq!(code, 1, "an error, not equivocation (3):\n{err}");
+    assert!(err.contains("does not verify") && !err.contains("EQUIVOCATION"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.is_empty(), "nothing cosigned: {out}");
+    assert_eq!(fs::read(d.join("b/journal")).unwrap(), journal_before, "the ledger is byte-identical");
+    assert!(!d.join("ev").exists() && !d.join("w2").exists());
+    let log = ok(&d, &["--ledger", "b", "log", "--kind", "audit.equivocation"]);
+    assert_eq!(log.lines().filter(|l| l.contains("equivocation by")).count(), 0, "{log}");
+    let (code, _, _) = run(&d, &["--ledger", "b", "audit", "status"]);
+    assert_eq!(code, 0, "no equivocation listed");
+    // The honest proof is still accepted.
+    ok(&d, &["--ledger", "b", "audit", "witness", "c2", "--proof", "p12", "--as", &key("verzekeraar")]);
+    ok(&d, &["--ledger", "b", "verify"]);
+}
+
+/// An `audit.equivocation` entry with the old `not_consistent` finding (a
+/// failed proof, which anyone can fabricate) is refused on append.
+#[test]
+fn a_not_consistent_equivocation_entry_is_refused() {
+    use vereffen::entry::{Author, Body, Entry, FORMAT_VERSION};
+    use vereffen::keys::KeyId;
+    let (_tmp, d) = setup();
+    let c1 = SignedNote::parse(&checkpoint(&d, "l", "ziekenhuis", "c1")).unwrap();
+    ok(&d, &["--ledger", "l", "note", "--text", "later", "--as", &key("ziekenhuis")]);
+    let c2 = SignedNote::parse(&checkpoint(&d, "l", "ziekenhuis", "c2")).unwrap();
+    sync(&d, "l", "b");
+    let vz = common::demo_key("verzekeraar");
+    let payload = serde_json::json!({
+        "finding": "not_consistent",
+        "first": c1.to_text(),
+        "second": c2.to_text(),
+        "proof": "",
+    });
+    let body = Body {
+        v: FORMAT_VERSION,
+        ledger: "copd-test".into(),
+        kind: audit::KIND_EQUIVOCATION.into(),
+        author: Author { party: "vz".into(), key: KeyId::of(&vz.verifying_key()).to_hex() },
+        time: "2026-01-01T00:00:00Z".into(),
+        refs: vec![],
+        payload,
+    };
+    let entry = Entry::sign(body, &[&vz]).unwrap();
+    let mut b = vereffen::ledger::Ledger::open(&d.join("b")).unwrap();
+    let err = b.append(std::slice::from_ref(&entry)).unwrap_err().to_string();
+    assert!(err.contains("not_consistent") && err.contains("refused"), "{err}");
 }
 
 #[test]

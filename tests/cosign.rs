@@ -202,7 +202,7 @@ fn a_statement_that_does_not_follow_from_its_inputs_never_enters_a_ledger() {
     let line = lines.iter_mut().find(|l| l["amount"].is_string()).unwrap();
     let a: rust_decimal::Decimal = line["amount"].as_str().unwrap().parse().unwrap();
     line["amount"] = Value::String(format!("{:.2}", a + rust_decimal::Decimal::new(1, 2)));
-    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement);
+    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement).unwrap();
     let mut b = signed.body().clone();
     b.payload = serde_json::to_value(&p).unwrap();
     let forged = Entry::sign(b, &[&zk]).unwrap();
@@ -235,7 +235,7 @@ fn a_statement_that_does_not_follow_from_its_inputs_never_enters_a_ledger() {
     let lines = p.statement["lines"].as_array_mut().unwrap();
     let line = lines.iter_mut().rev().find(|l| l["amount"].is_string()).unwrap();
     line["amount"] = Value::String("1.00".into());
-    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement);
+    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement).unwrap();
     let mut b = signed.body().clone();
     b.payload = serde_json::to_value(&p).unwrap();
     let forged = Entry::sign(b, &[&zk]).unwrap();
@@ -281,4 +281,19 @@ fn settlement_status_does_not_depend_on_arrival_order() {
         assert_eq!(view.settlements, reference);
         assert_eq!(view.compute(2027, false).unwrap().hash, reference_2027);
     }
+}
+
+/// A statement document without a canonical encoding (a float, an integer
+/// beyond 2^53-1) has no statement hash: an error, never the hash of empty
+/// bytes that two different statements would share.
+#[test]
+fn a_statement_without_canonical_form_has_no_hash() {
+    let inputs = vec!["ab".repeat(32)];
+    for bad in [serde_json::json!({"total": 1.5}), serde_json::json!({"total": u64::MAX})] {
+        assert!(cosign::statement_hash(false, &inputs, &bad).is_err(), "{bad}");
+    }
+    let good = serde_json::json!({"total": "1.50"});
+    let hash = cosign::statement_hash(false, &inputs, &good).unwrap();
+    assert_eq!(hash.len(), 64);
+    assert_ne!(hash, blake3::hash(b"").to_hex().to_string());
 }

@@ -49,7 +49,7 @@ fn agreed(d: &Path, file: &Path) -> vereffen::contract::Contract {
 
 fn check_golden(name: &str, actual: &[u8], mismatches: &mut Vec<String>) {
     let path = repo().join("tests/golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+    if update_golden() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
         return;
@@ -67,6 +67,7 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
     files.sort();
     assert_eq!(files.len(), 5, "one golden set per example contract");
     let mut mismatches = Vec::new();
+    let mut produced = Vec::new();
     for file in files {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path();
@@ -77,7 +78,9 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
             for (format, ext) in [("table", "txt"), ("json", "json"), ("csv", "csv"), ("xlsx", "xlsx")] {
                 let out = d.join(format!("s.{ext}"));
                 ok(d, &["settle", &c.id, "--year", &y, "--format", format, "--out", out.to_str().unwrap()]);
-                check_golden(&format!("{}/{year}.{ext}", c.id), &std::fs::read(&out).unwrap(), &mut mismatches);
+                let name = format!("{}/{year}.{ext}", c.id);
+                check_golden(&name, &std::fs::read(&out).unwrap(), &mut mismatches);
+                produced.push(name);
             }
             for p in &signatories {
                 ok(d, &["settle", &c.id, "--year", &y, "--sign", "--as", &key(p)]);
@@ -91,5 +94,67 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
         let verify = ok(d, &["verify"]);
         assert!(verify.contains("verify OK") && !verify.contains("conflict"), "{verify}");
     }
+    // tests/golden/report/ belongs to tests/report.rs.
+    mismatches.extend(orphan_goldens(&files_under(&repo().join("tests/golden"), &["report"]), &produced));
     assert!(mismatches.is_empty(), "golden statements differ:\n{}", mismatches.join("\n"));
+}
+
+/// Only `UPDATE_GOLDEN=1` rewrites golden files; `0` or any other value is
+/// refused instead of silently rewriting them and passing.
+#[test]
+fn update_golden_accepts_only_1() {
+    use std::ffi::OsStr;
+    assert_eq!(golden_update_requested(None), Ok(false));
+    assert_eq!(golden_update_requested(Some(OsStr::new("1"))), Ok(true));
+    for v in ["0", "", "true", "yes", " 1", "1 "] {
+        let err = golden_update_requested(Some(OsStr::new(v))).unwrap_err();
+        assert!(err.contains("UPDATE_GOLDEN=1"), "{v:?}: {err}");
+    }
+}
+
+/// A golden file that no test produces is a failure, not silently ignored.
+#[test]
+fn orphaned_golden_files_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("c/sub")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("report")).unwrap();
+    for f in ["c/2025.json", "c/2031.json", "c/sub/x.csv", "report/demo.json"] {
+        std::fs::write(tmp.path().join(f), "x").unwrap();
+    }
+    let on_disk = files_under(tmp.path(), &["report"]);
+    assert_eq!(on_disk, ["c/2025.json", "c/2031.json", "c/sub/x.csv"]);
+    let orphans = orphan_goldens(&on_disk, &["c/2025.json".to_string()]);
+    assert_eq!(orphans.len(), 2, "{orphans:?}");
+    assert!(orphans[0].starts_with("c/2031.json is an orphaned golden file"), "{orphans:?}");
+}
+
+/// `.ci/run` refuses to run with UPDATE_GOLDEN set (to anything), before
+/// doing any work: CI compares golden files, it never rewrites them.
+#[test]
+fn ci_refuses_update_golden() {
+    for value in ["1", "0", ""] {
+        let mut child = std::process::Command::new("bash")
+            .arg(repo().join(".ci/run"))
+            .env("UPDATE_GOLDEN", value)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(30) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(".ci/run with UPDATE_GOLDEN={value:?} did not stop at once: it ran the build");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(!status.success(), "UPDATE_GOLDEN={value:?}: {err}");
+        assert!(err.contains("UPDATE_GOLDEN is set"), "{err}");
+    }
 }

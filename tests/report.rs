@@ -164,10 +164,14 @@ fn report(d: &Path, format: &str) -> String {
     ok(d, &["--ledger", VZ, "audit", "report", "--format", format])
 }
 
-/// Compares `actual` with `tests/golden/report/NAME` (or writes it under UPDATE_GOLDEN).
+/// Every golden file of this test, in `tests/golden/report/`.
+const REPORT_GOLDENS: [&str; 2] = ["demo-anomalies.json", "demo.json"];
+
+/// Compares `actual` with `tests/golden/report/NAME` (or writes it under UPDATE_GOLDEN=1).
 fn golden(name: &str, actual: &str) {
+    assert!(REPORT_GOLDENS.contains(&name), "add {name} to REPORT_GOLDENS");
     let path = repo().join("tests/golden/report").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+    if update_golden() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
         return;
@@ -184,6 +188,14 @@ fn golden(name: &str, actual: &str) {
             actual.lines().nth(line).unwrap_or("")
         );
     }
+}
+
+/// Every file in `tests/golden/report/` is one this test compares.
+#[test]
+fn no_orphaned_report_golden_files() {
+    let produced: Vec<String> = REPORT_GOLDENS.iter().map(|s| s.to_string()).collect();
+    let orphans = orphan_goldens(&files_under(&repo().join("tests/golden/report"), &[]), &produced);
+    assert!(orphans.is_empty(), "{}", orphans.join("\n"));
 }
 
 fn kinds(r: &Value) -> Vec<String> {

@@ -50,7 +50,7 @@ pub enum AuditCmd {
     },
     /// Write an inclusion proof bundle for an entry against a signed checkpoint.
     Prove {
-        /// The entry id (64 hex characters).
+        /// The entry id (64 hex characters, or a unique prefix of at least 8).
         entry: String,
         /// The signed checkpoint to prove against (default: the newest
         /// recorded checkpoint of this copy that contains the entry).
@@ -135,14 +135,12 @@ fn read_note(path: &Path) -> Result<SignedNote> {
     SignedNote::parse_bytes(&bytes).with_context(|| format!("{} is not a signed checkpoint", path.display()))
 }
 
-/// Writes `text` to `out`, or to stdout.
+/// Writes `text` to `out` (atomically, replacing a symlink rather than
+/// following it), or to stdout.
 fn emit(out: Option<&Path>, text: &str) -> Result<()> {
     match out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display())),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
+        Some(path) => super::write_file_atomically(path, text.as_bytes()),
+        None => super::write_stdout(text.as_bytes()),
     }
 }
 
@@ -249,7 +247,7 @@ fn witness(
             let report = ev.report();
             eprintln!("{report}");
             if let Some(path) = evidence {
-                std::fs::write(path, &report).with_context(|| format!("cannot write {}", path.display()))?;
+                super::write_file_atomically(path, report.as_bytes())?;
                 eprintln!("evidence written to {}", path.display());
             }
             let body = new_body(&ledger, &party, &key, audit::KIND_EQUIVOCATION, vec![], ev.payload());
@@ -290,9 +288,7 @@ fn witness(
 
 fn prove(cli: &Cli, entry: &str, checkpoint: Option<&Path>, out: Option<&Path>) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
-    let id = EntryId::from_hex(entry).ok_or_else(|| {
-        anyhow!("{entry:?} is not a full entry id (64 hex characters; `vereffen log --json` shows them)")
-    })?;
+    let id = resolve_entry_id(&ledger, entry)?;
     let (seq, e) =
         ledger.get(&id)?.ok_or_else(|| anyhow!("entry {} is not in this copy, so it has no proof here", id.short()))?;
     let index = seq - 1;
@@ -333,6 +329,34 @@ fn prove(cli: &Cli, entry: &str, checkpoint: Option<&Path>, out: Option<&Path>) 
         eprintln!("inclusion proof of entry {} (leaf {index} of {size}) written to {}", id.short(), path.display());
     }
     Ok(0)
+}
+
+/// Shortest entry id prefix `audit prove` accepts, as for measurement ids.
+const MIN_ID_PREFIX: usize = 8;
+
+/// An entry id given in full (64 hex characters) or as a unique prefix of
+/// at least [`MIN_ID_PREFIX`] hex characters of an entry in this copy.
+fn resolve_entry_id(ledger: &Ledger, text: &str) -> Result<EntryId> {
+    if let Some(id) = EntryId::from_hex(text) {
+        return Ok(id);
+    }
+    let hex = text.len() <= 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !hex || text.len() < MIN_ID_PREFIX {
+        bail!(
+            "{text:?} is not an entry id: give the 64 lower-case hex characters or a unique prefix of at least {MIN_ID_PREFIX} (`vereffen log` shows them)"
+        );
+    }
+    let mut hits = Vec::new();
+    for id in ledger.index().ids() {
+        let id = id?;
+        if id.to_hex().starts_with(text) {
+            hits.push(id);
+            if hits.len() > 1 {
+                bail!("entry id prefix {text} is ambiguous in this copy; give more characters");
+            }
+        }
+    }
+    hits.pop().ok_or_else(|| anyhow!("entry {text} is not in this copy, so it has no proof here"))
 }
 
 fn consistency(cli: &Cli, old: &Path, new: &Path, out: Option<&Path>) -> Result<i32> {
@@ -386,27 +410,29 @@ fn verify_proof(cli: &Cli, file: &Path, keys: &[PathBuf], origin: Option<&str>) 
         .with_context(|| format!("proof {} does NOT verify", file.display()))?;
     let cosigners: Vec<String> = report.cosignatures.iter().map(|c| format!("{} at {}", c.name, c.timestamp)).collect();
     if cli.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"ok": true, "origin": report.origin, "entry": report.entry.as_ref().map(|(id, kind, index)| serde_json::json!({"id": id.to_hex(), "kind": kind, "index": index})), "sizes": [report.sizes.0, report.sizes.1], "signers": report.signers, "cosigners": cosigners})
         );
         return Ok(0);
     }
     match &report.entry {
-        Some((id, kind, index)) => println!(
+        Some((id, kind, index)) => outln!(
             "proof OK: entry {} ({kind}) is leaf {index} of the tree of size {} of {}",
             id.to_hex(),
             report.sizes.1,
             report.origin
         ),
-        None => println!(
+        None => outln!(
             "proof OK: the tree of size {} of {} extends the tree of size {} (append-only)",
-            report.sizes.1, report.origin, report.sizes.0
+            report.sizes.1,
+            report.origin,
+            report.sizes.0
         ),
     }
-    println!("signed by   {}", report.signers.join(", "));
+    outln!("signed by   {}", report.signers.join(", "));
     if !cosigners.is_empty() {
-        println!("cosigned by {} (keys as named in the proof file)", cosigners.join(", "));
+        outln!("cosigned by {} (keys as named in the proof file)", cosigners.join(", "));
     }
     Ok(0)
 }
@@ -424,11 +450,11 @@ fn status(cli: &Cli) -> Result<i32> {
             .iter()
             .map(|e| serde_json::json!({"origin": e.origin(), "finding": e.finding.as_str(), "first": e.first.to_text(), "second": e.second.to_text()}))
             .collect();
-        println!("{}", serde_json::json!({"copies": copies, "equivocations": evidence}));
+        outln!("{}", serde_json::json!({"copies": copies, "equivocations": evidence}));
     } else {
         for s in &latest {
             let names: Vec<&str> = s.cosignatures.iter().map(|c| c.name.as_str()).collect();
-            println!(
+            outln!(
                 "{}  size {}  ({} checkpoints)  cosigned by: {}",
                 s.origin,
                 s.latest.checkpoint.size(),
@@ -437,10 +463,10 @@ fn status(cli: &Cli) -> Result<i32> {
             );
         }
         if latest.is_empty() {
-            println!("no checkpoints recorded");
+            outln!("no checkpoints recorded");
         }
         for e in &equivocations {
-            println!("{}", e.report());
+            outln!("{}", e.report());
         }
     }
     Ok(if equivocations.is_empty() { 0 } else { EXIT_EQUIVOCATION })

@@ -253,7 +253,7 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
                 new_body(&ledger, &party, &key, neg::KIND_PROPOSE, vec![], neg::offer_payload(&c, None, None, None));
             append_one(&mut ledger, body, &[&key], cli.json)?;
             if !cli.json {
-                println!("proposed version {} of contract {}", c.version_hash(), c.id);
+                outln!("proposed version {} of contract {}", c.version_hash(), c.id);
             }
         }
         ContractCmd::Counter { id, file, to, as_key } => {
@@ -295,7 +295,7 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             );
             append_one(&mut ledger, body, &[&key], cli.json)?;
             if !cli.json {
-                println!("countered version {} with version {}", short(&target.version), c.version_hash());
+                outln!("countered version {} with version {}", short(&target.version), c.version_hash());
             }
         }
         ContractCmd::Accept { id, version, on_behalf_of, as_key } => {
@@ -383,7 +383,7 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             );
             append_one(&mut ledger, body, &[&key], cli.json)?;
             if !cli.json {
-                println!(
+                outln!(
                     "proposed amendment {} of version {}, effective from {effective_from}",
                     c.version_hash(),
                     short(&current.version)
@@ -408,10 +408,10 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
                 },
             };
             if cli.json {
-                println!("{}", serde_json::to_string_pretty(&v.terms.to_canonical_json())?);
+                outln!("{}", serde_json::to_string_pretty(&v.terms.to_canonical_json())?);
             } else {
-                println!("version {} ({}, {})\n", v.version, kind_word(v), state_words(v));
-                print!("{}", v.terms.render_terms());
+                outln!("version {} ({}, {})\n", v.version, kind_word(v), state_words(v));
+                out!("{}", v.terms.render_terms());
             }
         }
         ContractCmd::Diff { id, a, b } => {
@@ -423,11 +423,11 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
                     .iter()
                     .map(|c| json!({"path": c.path, "label": c.label, "before": c.before, "after": c.after}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                outln!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                println!("{} -> {}: {} change(s)", short(&va.version), short(&vb.version), changes.len());
+                outln!("{} -> {}: {} change(s)", short(&va.version), short(&vb.version), changes.len());
                 for c in &changes {
-                    println!("  {c}");
+                    outln!("  {c}");
                 }
             }
         }
@@ -458,12 +458,12 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
                     .iter()
                     .map(|(i, t, s, n)| json!({"contract": i, "title": t, "state": s, "versions": n}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                outln!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                println!("{:<40} {:<26} {:>8}  TITLE", "CONTRACT", "STATE", "VERSIONS");
+                outln!("{:<40} {:<26} {:>8}  TITLE", "CONTRACT", "STATE", "VERSIONS");
                 for (i, t, s, n) in rows {
                     let t = vereffen::text::escape_line(&t);
-                    println!("{i:<40} {s:<26} {n:>8}  {t}");
+                    outln!("{i:<40} {s:<26} {n:>8}  {t}");
                 }
             }
         }
@@ -479,7 +479,7 @@ fn check(cli: &Cli, files: &[PathBuf]) -> Result<i32> {
             Ok(c) => {
                 if !cli.json {
                     let title = vereffen::text::escape_line(&c.title);
-                    println!("{}: ok: contract {} \"{title}\", version {}", f.display(), c.id, c.version_hash());
+                    outln!("{}: ok: contract {} \"{title}\", version {}", f.display(), c.id, c.version_hash());
                 }
                 report.push(json!({"file": f, "ok": true, "contract": c.id, "version": c.version_hash()}));
             }
@@ -487,7 +487,7 @@ fn check(cli: &Cli, files: &[PathBuf]) -> Result<i32> {
                 bad += 1;
                 for d in &diags {
                     if !cli.json {
-                        println!("{d}");
+                        outln!("{d}");
                     }
                 }
                 report.push(json!({"file": f, "ok": false, "problems": diags.iter().map(|d| d.to_string()).collect::<Vec<_>>()}));
@@ -495,7 +495,7 @@ fn check(cli: &Cli, files: &[PathBuf]) -> Result<i32> {
         }
     }
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     }
     if bad > 0 {
         eprintln!("error: {bad} of {} file(s) are not valid contracts", files.len());
@@ -563,8 +563,8 @@ fn decide(
         let st = status_of(ledger, id)?;
         if let Some(v2) = st.versions.get(&v.version) {
             match v2.state() {
-                VersionState::Agreed => println!("version {} is now agreed by every signatory", short(&v.version)),
-                VersionState::Pending { waiting_for } => println!("still waiting for: {}", waiting_for.join(", ")),
+                VersionState::Agreed => outln!("version {} is now agreed by every signatory", short(&v.version)),
+                VersionState::Pending { waiting_for } => outln!("still waiting for: {}", waiting_for.join(", ")),
                 _ => {}
             }
         }
@@ -634,7 +634,7 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
             })
             .map(Value::from)
             .unwrap_or(Value::Null);
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(
                 &json!({"contract": st.contract, "base": st.base, "amendments": st.amendments,
@@ -644,7 +644,7 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
         return Ok(());
     }
     let title = st.versions.values().next().map(|v| v.terms.title.clone()).unwrap_or_default();
-    println!("contract {} \"{}\"", st.contract, vereffen::text::escape_line(&title));
+    outln!("contract {} \"{}\"", st.contract, vereffen::text::escape_line(&title));
     match st.base.as_ref().and_then(|b| st.versions.get(b)) {
         Some(base) => {
             let years: Vec<String> = base
@@ -655,24 +655,29 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
                     format!("{y}: {}", st.governing(y).map(|v| short(&v.version).to_string()).unwrap_or("-".into()))
                 })
                 .collect();
-            println!("in force   {}", years.join(", "));
+            outln!("in force   {}", years.join(", "));
         }
-        None => println!("in force   nothing yet"),
+        None => outln!("in force   nothing yet"),
     }
     for c in &st.conflicts {
-        println!("CONFLICT   {c}");
+        outln!("CONFLICT   {c}");
     }
-    println!("versions");
+    outln!("versions");
     // Roots are versions that answer or amend nothing known; children follow their parent.
     let parent = |v: &VersionInfo| match &v.kind {
         VersionKind::Proposal => None,
         VersionKind::Counter { answers } => Some(answers.clone()),
         VersionKind::Amendment { amends, .. } => Some(amends.clone()),
     };
-    fn walk(st: &ContractStatus, v: &VersionInfo, depth: usize, parent: &dyn Fn(&VersionInfo) -> Option<String>) {
+    fn walk(
+        st: &ContractStatus,
+        v: &VersionInfo,
+        depth: usize,
+        parent: &dyn Fn(&VersionInfo) -> Option<String>,
+    ) -> Result<()> {
         let pad = "   ".repeat(depth);
         let arrow = if depth == 0 { "" } else { "└─ " };
-        println!(
+        outln!(
             "  {pad}{arrow}{}  {} by {}  [{}]",
             short(&v.version),
             kind_word(v),
@@ -686,20 +691,21 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
                 } else {
                     String::new()
                 };
-                println!("  {pad}      signed by {party}{via} at {} in entry {}", s.time, short(&s.entry));
+                outln!("  {pad}      signed by {party}{via} at {} in entry {}", s.time, short(&s.entry));
             }
         }
         for (party, reasons) in &v.rejections {
             for r in reasons {
-                println!("  {pad}      rejected by {party}: {}", vereffen::text::escape_line(r));
+                outln!("  {pad}      rejected by {party}: {}", vereffen::text::escape_line(r));
             }
         }
         for child in st.versions.values().filter(|c| parent(c).as_deref() == Some(v.version.as_str())) {
-            walk(st, child, depth + 1, parent);
+            walk(st, child, depth + 1, parent)?;
         }
+        Ok(())
     }
     for v in st.versions.values().filter(|v| parent(v).is_none_or(|p| !st.versions.contains_key(&p))) {
-        walk(st, v, 0, &parent);
+        walk(st, v, 0, &parent)?;
     }
     let pending: Vec<String> = st
         .versions
@@ -712,7 +718,7 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
         })
         .collect();
     if !pending.is_empty() {
-        println!("pending    {}", pending.join("; "));
+        outln!("pending    {}", pending.join("; "));
     }
     Ok(())
 }
@@ -760,10 +766,10 @@ pub fn mandate(cli: &Cli, cmd: &MandateCmd) -> Result<i32> {
                         "contracts": p.contracts, "actions": p.actions, "first_year": p.first_year, "last_year": p.last_year,
                         "revoked_by": r.as_ref().map(|r| r.id().to_hex())}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                outln!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 for (g, p, r) in &list {
-                    println!(
+                    outln!(
                         "{}  {} -> {}  contracts {}  actions {:?}  years {}-{}{}",
                         g.id(),
                         g.body().author.party,

@@ -87,7 +87,7 @@ fn derived_here(indicator: &str, period: &str) -> bool {
 fn derive_copd(ledger: &Ledger, key: &SigningKey, id: &str, version: &str, version_entry: &str) -> Result<Vec<Entry>> {
     let rules = derive::Rules::parse("examples/data/rules-copd.toml", COPD_RULES)?;
     let d = derive::derive(&rules, COPD_CLAIMS_2027.as_bytes(), "examples/data/claims-copd-2027.csv", 2027)?;
-    println!(
+    outln!(
         "  verzekeraar  derives 2027 figures from its claims extract: {} rows, {} inside the fence, file blake3 {}",
         d.rows_read,
         d.rows_counted,
@@ -96,7 +96,7 @@ fn derive_copd(ledger: &Ledger, key: &SigningKey, id: &str, version: &str, versi
     let mut out = Vec::new();
     for (i, m) in rules.metrics.iter().enumerate() {
         for f in d.figures(&rules, i, derive::Granularity::Year)? {
-            println!("               {} {} = {}", f.indicator, f.period, f.value);
+            outln!("               {} {} = {}", f.indicator, f.period, f.value);
             let derivation = meas::Derivation {
                 file_hash: d.file_hash.clone(),
                 rules_hash: d.rules_hash.clone(),
@@ -125,9 +125,10 @@ fn recompute_copd(ledger: &Ledger, figures: &[Entry]) -> Result<()> {
         let value = again.figures(&rules, i, derive::Granularity::Year)?.remove(0).value;
         let verdict =
             if again.file_hash == d.file_hash && value.to_string() == p.value { "match" } else { "DIFFERENT" };
-        println!(
+        outln!(
             "  ziekenhuis   recomputes {} {} from its own copy of the extract: {value} ({verdict})",
-            p.indicator, p.period
+            p.indicator,
+            p.period
         );
     }
     Ok(())
@@ -164,7 +165,7 @@ fn cosign(ledger: &mut Ledger, who: &str, contract: &str, year: u16) -> Result<(
     let (payload, refs) = cosign::sign_payload(&c, None).map_err(|e| anyhow::anyhow!(e))?;
     let e = sign(ledger, who, &key, cosign::KIND_SIGN, refs, payload)?;
     ledger.append(std::slice::from_ref(&e))?;
-    println!("  {who:<12} signs the {year} statement {}", short(&c.hash));
+    outln!("  {who:<12} signs the {year} statement {}", short(&c.hash));
     Ok(())
 }
 
@@ -172,7 +173,7 @@ fn cosign(ledger: &mut Ledger, who: &str, contract: &str, year: u16) -> Result<(
 fn exchange(from: &Ledger, to: &mut Ledger, path: &Path) -> Result<()> {
     bundle::export(from, path, 1)?;
     let r = bundle::import(to, path)?;
-    println!(
+    outln!(
         "  exchanged {}: {} new entries, {} already present",
         path.file_name().and_then(|f| f.to_str()).unwrap_or("bundle"),
         r.added,
@@ -181,8 +182,9 @@ fn exchange(from: &Ledger, to: &mut Ledger, path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn step(n: u32, text: &str) {
-    println!("\n== {n}. {text}");
+fn step(n: u32, text: &str) -> Result<()> {
+    outln!("\n== {n}. {text}");
+    Ok(())
 }
 
 pub fn run(dir: Option<&Path>) -> Result<i32> {
@@ -200,15 +202,15 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
             tmp.path().to_path_buf()
         }
     };
-    println!("vereffen demo: the life of a contract on two parties' copies of one ledger");
-    println!("working in {} (demo keys from keys/: public test keys, never for real contracts)", base.display());
+    outln!("vereffen demo: the life of a contract on two parties' copies of one ledger");
+    outln!("working in {} (demo keys from keys/: public test keys, never for real contracts)", base.display());
 
-    step(1, "The hospital creates its copy of the ledger");
+    step(1, "The hospital creates its copy of the ledger")?;
     let hospital_dir = base.join("ziekenhuis-copy");
     let mut hospital = Ledger::init(&hospital_dir, DEMO_LEDGER)?;
-    println!("created ledger {DEMO_LEDGER} in {}", hospital_dir.display());
+    outln!("created ledger {DEMO_LEDGER} in {}", hospital_dir.display());
 
-    step(2, "The parties register, each signing with its own key (proof of possession)");
+    step(2, "The parties register, each signing with its own key (proof of possession)")?;
     let mut entries = Vec::new();
     for p in PARTIES {
         let key = demo_key(p)?;
@@ -221,7 +223,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
             registry::register_payload(p.name, p.role, &key.verifying_key()),
         );
         entries.push(Entry::sign(body, &[&key])?);
-        println!(
+        outln!(
             "  {:<12} {:<19} {:<32} key {}",
             p.id,
             p.role.as_str(),
@@ -230,9 +232,9 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         );
     }
     let seqs = hospital.append(&entries)?;
-    println!("appended {} entries in one durable batch (sequences {}..={})", seqs.len(), seqs[0], seqs[seqs.len() - 1]);
+    outln!("appended {} entries in one durable batch (sequences {}..={})", seqs.len(), seqs[0], seqs[seqs.len() - 1]);
 
-    step(3, "The hospital proposes the COPD telemonitoring contract");
+    step(3, "The hospital proposes the COPD telemonitoring contract")?;
     let proposal = contract::parse_str("contracts/copd-telemonitoring-shared-savings.toml", COPD_CONTRACT)
         .map_err(|d| anyhow::anyhow!("the demo contract is invalid: {}", d[0]))?;
     let id = proposal.id.clone();
@@ -240,7 +242,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     let e =
         sign(&hospital, "ziekenhuis", &zh, neg::KIND_PROPOSE, vec![], neg::offer_payload(&proposal, None, None, None))?;
     hospital.append(std::slice::from_ref(&e))?;
-    println!(
+    outln!(
         "ziekenhuis proposes \"{}\" ({}-{}), version {}",
         proposal.title,
         proposal.term.first_year,
@@ -248,7 +250,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         short(&proposal.version_hash())
     );
 
-    step(4, "The insurer imports the hospital's entries into its own copy and counters");
+    step(4, "The insurer imports the hospital's entries into its own copy and counters")?;
     let insurer_dir = base.join("verzekeraar-copy");
     let mut insurer = Ledger::init(&insurer_dir, DEMO_LEDGER)?;
     exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-1.jsonl"))?;
@@ -258,7 +260,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     }
     let counter = contract::parse_str("counter.toml", &counter_text).map_err(|d| anyhow::anyhow!("{}", d[0]))?;
     for change in contract::diff(&proposal, &counter) {
-        println!("  verzekeraar proposes: {change}");
+        outln!("  verzekeraar proposes: {change}");
     }
     let vz = party("verzekeraar")?;
     let e = sign(
@@ -272,7 +274,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     insurer.append(std::slice::from_ref(&e))?;
     let counter_entry = e.id().to_hex();
 
-    step(5, "The hospital and the home-care organisation accept the counter-proposal");
+    step(5, "The hospital and the home-care organisation accept the counter-proposal")?;
     exchange(&insurer, &mut hospital, &base.join("to-ziekenhuis-1.jsonl"))?;
     for who in ["ziekenhuis", "thuiszorg"] {
         let key = party(who)?;
@@ -285,7 +287,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
             neg::decision_payload(&id, &counter.version_hash(), None, None),
         )?;
         hospital.append(std::slice::from_ref(&e))?;
-        println!("  {who} signs version {}", short(&counter.version_hash()));
+        outln!("  {who} signs version {}", short(&counter.version_hash()));
     }
     exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-2.jsonl"))?;
     for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
@@ -293,10 +295,10 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         let entries: Vec<Entry> = ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect();
         let st = neg::status(&id, &entries);
         let in_force = st.latest_in_force().map(|v| short(&v.version).to_string()).unwrap_or_else(|| "nothing".into());
-        println!("{name:<12} copy: version in force {in_force}");
+        outln!("{name:<12} copy: version in force {in_force}");
     }
 
-    step(6, "The measurement sources submit the COPD figures for 2025-2027; the other parties attest");
+    step(6, "The measurement sources submit the COPD figures for 2025-2027; the other parties attest")?;
     let version = counter.version_hash();
     let mut figures = Vec::new();
     for (source, csv_text) in COPD_FIGURES {
@@ -317,7 +319,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
             batch.extend(derive_copd(&hospital, &key, &id, &version, &counter_entry)?);
         }
         hospital.append(&batch)?;
-        println!("  {source:<12} submits {} figures", batch.len());
+        outln!("  {source:<12} submits {} figures", batch.len());
         figures.extend(batch);
     }
     recompute_copd(&hospital, &figures)?;
@@ -339,7 +341,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         }
     }
     hospital.append(&attestations)?;
-    println!("  {} attestations by the counterparties", attestations.len());
+    outln!("  {} attestations by the counterparties", attestations.len());
     exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-3.jsonl"))?;
     let ids = insurer.index().by_contract(&id)?;
     let entries: Vec<Entry> = insurer.load(&ids)?.into_iter().map(|(_, e)| e).collect();
@@ -350,27 +352,27 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         let agreed = of_year.iter().filter(|m| m.state == meas::State::Agreed).count();
         let cost =
             of_year.iter().find(|m| m.indicator == "care-cost").map(|m| format!("{:.2}", m.value)).unwrap_or_default();
-        println!("  {year}: {agreed} of {} figures agreed in the insurer's copy; care cost {cost}", of_year.len());
+        outln!("  {year}: {agreed} of {} figures agreed in the insurer's copy; care cost {cost}", of_year.len());
     }
 
-    step(7, "Each party settles every year on its own copy: the same statement, to the cent");
+    step(7, "Each party settles every year on its own copy: the same statement, to the cent")?;
     for year in 2025..=2027u16 {
         let mut hashes = Vec::new();
         for ledger in [&hospital, &insurer] {
             let (text, hash) =
                 super::settle_cmds::statement_text(ledger, &id, year, super::settle_cmds::Format::Table)?;
             if year == 2027 && hashes.is_empty() {
-                println!("{text}");
+                outln!("{text}");
             }
             hashes.push(hash);
         }
         if hashes[0] != hashes[1] {
             bail!("the two copies computed different statements for {year}");
         }
-        println!("  {year}: both copies computed statement {}", &hashes[0][..16]);
+        outln!("  {year}: both copies computed statement {}", &hashes[0][..16]);
     }
 
-    step(8, "The signatories co-sign each year's statement on their own copies");
+    step(8, "The signatories co-sign each year's statement on their own copies")?;
     for year in 2025..=2027u16 {
         for who in ["ziekenhuis", "thuiszorg"] {
             cosign(&mut hospital, who, &id, year)?;
@@ -382,7 +384,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
             let view = super::settle_cmds::contract_view(ledger, &id)?;
             let ys = &view.settlements[&year];
             match &ys.settled {
-                Some(h) => println!(
+                Some(h) => outln!(
                     "  {year} in the {name} copy: SETTLED, statement {} signed by {}",
                     short(h),
                     ys.statements[h].by.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -392,7 +394,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         }
     }
 
-    step(9, "The hospital signs a checkpoint of its copy; the insurer witnesses it; an auditor's report");
+    step(9, "The hospital signs a checkpoint of its copy; the insurer witnesses it; an auditor's report")?;
     let note = {
         let tree = hospital.merkle_tree();
         let origin = audit::origin(hospital.id(), "ziekenhuis");
@@ -401,7 +403,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         let e = sign(&hospital, "ziekenhuis", &zh, audit::KIND_CHECKPOINT, vec![], audit::note_payload(&note))?;
         hospital.append(std::slice::from_ref(&e))?;
         audit::set_copy_origin(hospital.dir(), &origin)?;
-        println!("  ziekenhuis signs {origin} at tree size {}", note.checkpoint.size());
+        outln!("  ziekenhuis signs {origin} at tree size {}", note.checkpoint.size());
         note
     };
     audit::verify_with_registry(&note, insurer.id(), insurer.registry())?;
@@ -412,9 +414,9 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     cosigned.signatures.push(checkpoint::cosign(&note.checkpoint, &name, &vz, super::audit_cmds::cosign_time())?);
     let e = sign(&insurer, "verzekeraar", &vz, audit::KIND_WITNESS, vec![], audit::note_payload(&cosigned))?;
     insurer.append(std::slice::from_ref(&e))?;
-    println!("  verzekeraar checks the signature against its registry and cosigns it on its own copy:");
+    outln!("  verzekeraar checks the signature against its registry and cosigns it on its own copy:");
     for line in cosigned.to_text().lines() {
-        println!("    {line}");
+        outln!("    {line}");
     }
     exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-audit.jsonl"))?;
     exchange(&insurer, &mut hospital, &base.join("to-ziekenhuis-audit.jsonl"))?;
@@ -422,18 +424,18 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     let report_path = base.join("audit-report.html");
     std::fs::write(&report_path, vereffen::report::html::render(&report))
         .with_context(|| format!("cannot write {}", report_path.display()))?;
-    println!(
+    outln!(
         "  audit report of the insurer's copy: {} anomalies, written to {}",
         report.anomalies.len(),
         report_path.display()
     );
 
-    step(10, "Both copies verify (recomputing every signed statement), and agree on the set of signed facts");
+    step(10, "Both copies verify (recomputing every signed statement), and agree on the set of signed facts")?;
     let mut digests = Vec::new();
     for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
         let s = verify::verify_journal(ledger.journal_path(), |_| {})
             .map_err(|f| anyhow::anyhow!("verify of the {name} copy failed at {f}"))?;
-        println!(
+        outln!(
             "{name:<12} verify OK: {} entries, {} signatures, {} parties, set digest {}",
             s.entries,
             s.signatures,
@@ -445,7 +447,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     if digests[0] != digests[1] {
         bail!("the two copies hold different sets of entries");
     }
-    println!("the copies hold the same signed facts: identical set digests");
+    outln!("the copies hold the same signed facts: identical set digests");
     hospital.close()?;
     insurer.close()?;
     Ok(0)

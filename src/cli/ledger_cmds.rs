@@ -42,10 +42,10 @@ pub fn init(cli: &Cli, id: Option<&str>) -> Result<i32> {
     };
     let ledger = Ledger::init(&cli.ledger, &id)?;
     if cli.json {
-        println!("{}", serde_json::json!({"ledger": ledger.id(), "dir": cli.ledger}));
+        outln!("{}", serde_json::json!({"ledger": ledger.id(), "dir": cli.ledger}));
     } else {
-        println!("created ledger {} in {}", ledger.id(), cli.ledger.display());
-        println!(
+        outln!("created ledger {} in {}", ledger.id(), cli.ledger.display());
+        outln!(
             "other parties create their copies with `vereffen init --id {}` and exchange entries with export/import",
             ledger.id()
         );
@@ -77,13 +77,13 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
             if let Some(v) = void.get(&e.id()) {
                 row["void"] = v.to_json();
             }
-            println!("{row}");
+            outln!("{row}");
         }
     } else {
-        println!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY", "SEQ", "ID", "KIND", "AUTHOR", "TIME");
+        outln!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY", "SEQ", "ID", "KIND", "AUTHOR", "TIME");
         for (seq, e) in &rows {
             let b = e.body();
-            println!(
+            outln!(
                 "{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  {}",
                 seq,
                 e.id().short(),
@@ -130,7 +130,7 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         Ok(s) => s,
         Err(f) => {
             if cli.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"ok": false, "seq": f.seq, "id": f.id.map(|i| i.to_hex()), "error": f.what})
                 );
@@ -168,31 +168,31 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         conflicts.extend(view.conflicts().into_iter().map(|x| format!("{c} {x}")));
     }
     if cli.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems, "settlements_replayed": signs.len(), "settlement_conflicts": conflicts, "void": summary.void.iter().map(|v| v.to_json()).collect::<Vec<_>>()})
         );
     } else {
-        println!("ledger      {}", summary.ledger);
-        println!("entries     {} ({} signatures checked)", summary.entries, summary.signatures);
-        println!("parties     {}", parties);
+        outln!("ledger      {}", summary.ledger);
+        outln!("entries     {} ({} signatures checked)", summary.entries, summary.signatures);
+        outln!("parties     {}", parties);
         for p in summary.registry.parties() {
-            println!("            {:<14} {:<19} {}", p.id, p.role.as_str(), vereffen::text::escape_line(&p.name));
+            outln!("            {:<14} {:<19} {}", p.id, p.role.as_str(), vereffen::text::escape_line(&p.name));
         }
         let kinds: Vec<String> = summary.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        println!("kinds       {}", kinds.join(", "));
-        println!("head        {}", hex(&summary.head));
-        println!("set digest  {}", hex(&summary.set_digest));
-        println!("merkle root {} (tree size {})", hex(&summary.merkle_root), summary.entries);
+        outln!("kinds       {}", kinds.join(", "));
+        outln!("head        {}", hex(&summary.head));
+        outln!("set digest  {}", hex(&summary.set_digest));
+        outln!("merkle root {} (tree size {})", hex(&summary.merkle_root), summary.entries);
         if !signs.is_empty() {
-            println!(
+            outln!(
                 "settlements {} signature(s) on statements of {} contract(s), each recomputed from its signed inputs: all match",
                 signs.len(),
                 contracts.len()
             );
         }
         for c in &conflicts {
-            println!("conflict    {c}");
+            outln!("conflict    {c}");
         }
         for v in &summary.void {
             let via =
@@ -205,12 +205,12 @@ pub fn verify(cli: &Cli) -> Result<i32> {
             );
         }
         for p in &problems {
-            println!("problem     {p}");
+            outln!("problem     {p}");
         }
         if problems.is_empty() {
-            println!("verify OK: chain intact, every id, signature, key and reference checks out");
+            outln!("verify OK: chain intact, every id, signature, key and reference checks out");
         } else {
-            println!("verify FAILED");
+            outln!("verify FAILED");
         }
     }
     Ok(if problems.is_empty() { 0 } else { 1 })
@@ -220,9 +220,9 @@ pub fn export(cli: &Cli, out: &Path, since: u64) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
     let n = bundle::export(&ledger, out, since)?;
     if cli.json {
-        println!("{}", serde_json::json!({"exported": n, "out": out, "ledger": ledger.id()}));
+        outln!("{}", serde_json::json!({"exported": n, "out": out, "ledger": ledger.id()}));
     } else {
-        println!("exported {n} entries of ledger {} to {}", ledger.id(), out.display());
+        outln!("exported {n} entries of ledger {} to {}", ledger.id(), out.display());
     }
     Ok(0)
 }
@@ -231,12 +231,12 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
     let mut ledger = open_ledger(&cli.ledger)?;
     let report = bundle::import(&mut ledger, file)?;
     if cli.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds, "added_void": report.added_void, "void_total": report.void_total})
         );
     } else {
-        println!(
+        outln!(
             "imported {}: {} entries in the bundle, {} added, {} already present",
             file.display(),
             report.in_bundle,
@@ -244,7 +244,7 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
             report.already_present
         );
         for (k, n) in &report.added_kinds {
-            println!("  added {n} {k}");
+            outln!("  added {n} {k}");
         }
         if report.void_total > 0 {
             println!(
@@ -258,6 +258,6 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
 
 pub fn reindex(cli: &Cli) -> Result<i32> {
     let ledger = Ledger::reindex(&cli.ledger)?;
-    println!("rebuilt the index of ledger {} from {} journal entries", ledger.id(), ledger.len());
+    outln!("rebuilt the index of ledger {} from {} journal entries", ledger.id(), ledger.len());
     Ok(0)
 }

@@ -460,7 +460,7 @@ pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
                 }
             }
             if !cli.json {
-                println!(
+                outln!(
                     "derived from {} ({} rows read, {} counted, {} outside {period}, {} outside the fence; file blake3 {})",
                     file.display(),
                     derivation.rows_read,
@@ -591,11 +591,11 @@ fn submit_rows(
     if cli.json {
         let list: Vec<Value> =
             entries.iter().zip(&seqs).map(|(e, s)| json!({"seq": s, "id": e.id().to_hex()})).collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         for (e, s) in entries.iter().zip(&seqs) {
             let p = &e.body().payload;
-            println!(
+            outln!(
                 "submitted {} {} = {} as measurement {} (sequence {s})",
                 p["indicator"].as_str().unwrap_or(""),
                 p["period"].as_str().unwrap_or(""),
@@ -643,14 +643,14 @@ fn recompute(cli: &Cli, ledger: &Ledger, id: &str, file: &Path) -> Result<i32> {
     let same_file = again.file_hash == d.file_hash;
     let same_value = figure.value == recorded.normalize();
     if cli.json {
-        println!(
+        outln!(
             "{}",
             json!({"measurement": m.id().to_hex(), "indicator": p.indicator, "period": p.period, "recorded": p.value,
             "recomputed": figure.value.to_string(), "match": same_value, "same_file": same_file,
             "recorded_file_hash": d.file_hash, "file_hash": again.file_hash, "rows_read": again.rows_read, "recorded_rows_read": d.rows_read})
         );
     } else {
-        println!(
+        outln!(
             "{} {}: recorded {}, recomputed {} from {}",
             p.indicator,
             p.period,
@@ -659,9 +659,9 @@ fn recompute(cli: &Cli, ledger: &Ledger, id: &str, file: &Path) -> Result<i32> {
             file.display()
         );
         if same_file {
-            println!("file: identical to the one the figure was derived from (blake3 {})", &d.file_hash[..16]);
+            outln!("file: identical to the one the figure was derived from (blake3 {})", &d.file_hash[..16]);
         } else {
-            println!(
+            outln!(
                 "file: DIFFERS from the one the figure was derived from (blake3 {} recorded, {} here; {} rows recorded, {} here)",
                 &d.file_hash[..16],
                 &again.file_hash[..16],
@@ -669,7 +669,7 @@ fn recompute(cli: &Cli, ledger: &Ledger, id: &str, file: &Path) -> Result<i32> {
                 again.rows_read
             );
         }
-        println!(
+        outln!(
             "{}",
             if same_value {
                 "MATCH: the figure follows from this file and the recorded rules"
@@ -764,12 +764,18 @@ fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Op
     }
     rows.retain(|r| state.is_none_or(|s| r["state"] == s));
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<24} {:<8} {:>16} {:<15} {:<12} {:<11} {:<12} WHO HAS TO ACT",
-        "INDICATOR", "PERIOD", "VALUE", "UNIT", "SOURCE", "STATE", "ID"
+        "INDICATOR",
+        "PERIOD",
+        "VALUE",
+        "UNIT",
+        "SOURCE",
+        "STATE",
+        "ID"
     );
     for r in &rows {
         let to_act: Vec<&str> =
@@ -788,7 +794,7 @@ fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Op
             Some(c) => format!("{action}; CONFLICT: {c}"),
             None => action,
         };
-        println!(
+        outln!(
             "{:<24} {:<8} {:>16} {:<15} {:<12} {:<11} {:<12} {}",
             r["indicator"].as_str().unwrap_or(""),
             r["period"].as_str().unwrap_or(""),

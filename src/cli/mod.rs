@@ -12,6 +12,25 @@ use vereffen::entry::{claimed_time_now, Author, Body, Entry, FORMAT_VERSION};
 use vereffen::keys::{self, KeyId};
 use vereffen::ledger::Ledger;
 
+/// `print!` to stdout through a writer whose errors are handled: a closed
+/// pipe or a full disk becomes an error ([`StdoutError`]) the caller returns
+/// with `?`, where `print!` would panic. [`run`] treats a closed pipe as a
+/// normal end (exit 0).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::StdoutError)?
+    }};
+}
+
+/// `println!` through a writer whose errors are handled; see [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::StdoutError)?
+    }};
+}
+
 mod audit_cmds;
 mod contract_cmds;
 mod demo;
@@ -109,16 +128,86 @@ pub enum Command {
     },
 }
 
+/// Writing to standard output failed. A closed pipe (`vereffen log | head`)
+/// is a normal end; anything else (a full disk behind a redirect) is an error.
+#[derive(Debug)]
+pub struct StdoutError(pub std::io::Error);
+
+impl std::fmt::Display for StdoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write to standard output: {}", self.0)
+    }
+}
+
+impl std::error::Error for StdoutError {}
+
+/// True when `e` says the reader of our standard output went away.
+fn is_closed_stdout(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<StdoutError>().is_some_and(|s| s.0.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes `bytes` to standard output, mapping failures to [`StdoutError`].
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(StdoutError)?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` safely: a temporary file in the same directory,
+/// synced, then renamed over `path`. A symlink at `path` is replaced, never
+/// followed, and a failed write leaves `path` as it was. Every `--out` of
+/// the command line goes through here.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path).map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
 /// Parses the arguments, runs the command, prints errors; returns the exit code.
 pub fn run() -> i32 {
     let cli = Cli::parse();
-    match dispatch(&cli) {
+    let result = dispatch(&cli).and_then(|code| {
+        // Flush here so that a closed pipe is seen now, not ignored at exit.
+        use std::io::Write as _;
+        std::io::stdout().lock().flush().map_err(StdoutError)?;
+        Ok(code)
+    });
+    match result {
         Ok(code) => code,
+        // The reader of our output went away (`| head`): a normal end. Every
+        // file was written before anything was printed.
+        Err(e) if is_closed_stdout(&e) => 0,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             1
         }
     }
+}
+
+/// The error and its causes joined by `: ` (as `{:#}` does), leaving out a
+/// cause whose text the message already contains: error types that embed
+/// their source in their own message (`"{path}: {source}"`) would otherwise
+/// print it twice.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.is_empty() {
+            out = text;
+        } else if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 fn dispatch(cli: &Cli) -> Result<i32> {
@@ -220,9 +309,9 @@ pub fn append_one(ledger: &mut Ledger, body: Body, signers: &[&SigningKey], json
     let entry = Entry::sign(body, signers).context("cannot build the entry")?;
     let seqs = ledger.append(std::slice::from_ref(&entry))?;
     if json {
-        println!("{}", serde_json::json!({"seq": seqs[0], "id": entry.id().to_hex(), "kind": entry.kind()}));
+        outln!("{}", serde_json::json!({"seq": seqs[0], "id": entry.id().to_hex(), "kind": entry.kind()}));
     } else {
-        println!("appended {} as entry {} (sequence {})", entry.kind(), entry.id().short(), seqs[0]);
+        outln!("appended {} as entry {} (sequence {})", entry.kind(), entry.id().short(), seqs[0]);
     }
     Ok(entry)
 }
@@ -240,6 +329,17 @@ fn note(cli: &Cli, text: &str, contract: Option<&str>, refs: &[String], as_key: 
             anyhow::bail!("--ref {r:?} is not a full entry id (64 hex characters; `vereffen log --json` shows them)");
         }
     }
+    // Command-line policy (like the other "does it exist here?" checks): a
+    // note about a contract this copy has never seen is a typo, not a fact.
+    if let Some(c) = contract {
+        let ids = ledger.index().by_contract(c)?;
+        let entries: Vec<Entry> = ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect();
+        if vereffen::negotiation::status(c, &entries).versions.is_empty() {
+            anyhow::bail!(
+                "there is no contract {c:?} in this ledger (`vereffen contract list` shows the contracts); nothing was recorded"
+            );
+        }
+    }
     let body = new_body(
         &ledger,
         &party,
@@ -250,4 +350,35 @@ fn note(cli: &Cli, text: &str, contract: Option<&str>, refs: &[String], as_key: 
     );
     append_one(&mut ledger, body, &[&key], cli.json)?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A disk-full journal error names its reason once (`{:#}` printed the
+    /// `{path}: {source}` message and then the source again).
+    #[test]
+    fn a_journal_error_prints_its_reason_once() {
+        let source = std::io::Error::from_raw_os_error(28);
+        let reason = source.to_string();
+        let journal = vereffen::journal::JournalError::Io { path: PathBuf::from("l/journal"), source };
+        let e = anyhow::Error::from(vereffen::ledger::LedgerError::Journal(journal));
+        assert_eq!(format!("{e:#}").matches(&reason).count(), 2, "the old output repeated it: {e:#}");
+        let text = error_text(&e);
+        assert_eq!(text.matches(&reason).count(), 1, "{text}");
+        assert!(text.starts_with("journal l/journal: "), "{text}");
+        // Causes that add something are still printed.
+        let e = e.context("cannot record the note");
+        assert_eq!(error_text(&e), format!("cannot record the note: journal l/journal: {reason}"));
+    }
+
+    #[test]
+    fn only_a_closed_pipe_is_a_normal_end() {
+        let pipe = anyhow::Error::from(StdoutError(std::io::Error::from(std::io::ErrorKind::BrokenPipe)));
+        assert!(is_closed_stdout(&pipe));
+        let full = anyhow::Error::from(StdoutError(std::io::Error::from_raw_os_error(28)));
+        assert!(!is_closed_stdout(&full));
+        assert!(error_text(&full).starts_with("cannot write to standard output: "));
+    }
 }

@@ -103,26 +103,26 @@ pub fn keys(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
             let files = keys::write_key_files(dir, name, &key)?;
             let id = KeyId::of(&key.verifying_key());
             if cli.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"private": files.private, "public": files.public, "fingerprint": id.fingerprint(), "key_id": id.to_hex()})
                 );
             } else {
-                println!("wrote {} (private, keep it secret) and {}", files.private.display(), files.public.display());
-                println!("fingerprint {}", id.fingerprint());
+                outln!("wrote {} (private, keep it secret) and {}", files.private.display(), files.public.display());
+                outln!("fingerprint {}", id.fingerprint());
             }
         }
         KeysCmd::Show { file } => {
             let key = keys::load_verifying_key(file)?;
             let id = KeyId::of(&key);
             if cli.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"fingerprint": id.fingerprint(), "key_id": id.to_hex(), "public_key": data_encoding::HEXLOWER.encode(key.as_bytes())})
                 );
             } else {
-                println!("fingerprint {}", id.fingerprint());
-                println!("key id      {}", id.to_hex());
+                outln!("fingerprint {}", id.fingerprint());
+                outln!("key id      {}", id.to_hex());
             }
         }
     }
@@ -200,9 +200,9 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
                         serde_json::json!({"id": p.id, "name": p.name, "role": p.role.as_str(), "keys": keys})
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&parties)?);
+                outln!("{}", serde_json::to_string_pretty(&parties)?);
             } else {
-                println!("{:<16} {:<19} {:<40} KEYS", "PARTY", "ROLE", "NAME");
+                outln!("{:<16} {:<19} {:<40} KEYS", "PARTY", "ROLE", "NAME");
                 for p in reg.parties() {
                     let keys: Vec<String> = p
                         .keys
@@ -219,7 +219,7 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
                         })
                         .collect();
                     let name = vereffen::text::escape_line(&p.name);
-                    println!("{:<16} {:<19} {:<40} {}", p.id, p.role.as_str(), name, keys.join(", "));
+                    outln!("{:<16} {:<19} {:<40} {}", p.id, p.role.as_str(), name, keys.join(", "));
                 }
             }
         }

@@ -1,11 +1,10 @@
 //! `vereffen settle`: the yearly statement computed from the agreed figures
 //! on this copy of the ledger.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use vereffen::text::{escape_line, spreadsheet_cell};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
@@ -22,7 +21,11 @@ mod xlsx;
 pub enum Format {
     /// A financial statement for the terminal.
     Table,
-    /// Canonical JSON (its blake3 hash is the statement hash).
+    /// Pretty-printed JSON (not canonical): the statement under "statement"
+    /// with its "statement_hash", "inputs", "draft", "version", "previous"
+    /// and "not_agreed". The statement hash is blake3 of the canonical JSON
+    /// of {"draft", "inputs", "statement"} only (docs/FORMAT.md 5.8), not of
+    /// this file.
     Json,
     /// One row per line, for spreadsheets.
     Csv,
@@ -234,16 +237,9 @@ fn csv_text(c: &Computed, hash: &str) -> Result<String> {
 /// Writes `bytes` to `out` whole (temporary file, then rename) or to stdout.
 pub(super) fn emit(bytes: &[u8], out: Option<&Path>) -> Result<()> {
     match out {
-        None => {
-            std::io::stdout().write_all(bytes)?;
-        }
+        None => super::write_stdout(bytes)?,
         Some(path) => {
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let mut tmp =
-                tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
-            tmp.write_all(bytes)?;
-            tmp.as_file().sync_all()?;
-            tmp.persist(path).map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
+            super::write_file_atomically(path, bytes)?;
             eprintln!("wrote {}", path.display());
         }
     }
@@ -355,7 +351,7 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
     }
     let replaces = match &ys.settled {
         Some(h) if *h == c.hash => {
-            println!("{year} is already settled with this statement ({}); nothing to sign", &h[..16]);
+            outln!("{year} is already settled with this statement ({}); nothing to sign", &h[..16]);
             return Ok(0);
         }
         Some(h) if !args.resettle => {
@@ -373,7 +369,7 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
         None => None,
     };
     if ys.statements.get(&c.hash).is_some_and(|s| s.by.contains_key(&party)) {
-        println!(
+        outln!(
             "{party} already signed the {year} statement {}; waiting for {}",
             &c.hash[..16],
             ys.waiting_for(&c.hash).join(", ")
@@ -402,9 +398,9 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
     waiting.retain(|p| *p != party);
     if !cli.json {
         if waiting.is_empty() {
-            println!("{party} signed the {year} statement {}: {year} is settled", &c.hash[..16]);
+            outln!("{party} signed the {year} statement {}: {year} is settled", &c.hash[..16]);
         } else {
-            println!(
+            outln!(
                 "{party} signed the {year} statement {} (entry {}); waiting for {}",
                 &c.hash[..16],
                 entry.id().short(),
@@ -478,14 +474,14 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
                        "statements": ys.statements.values().map(|s| json!({"hash": s.hash, "signed_by": s.by.keys().collect::<Vec<_>>(), "replaces": s.payload.replaces})).collect::<Vec<_>>()})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(0);
     }
-    println!("{:<6} {:<22} DETAIL", "YEAR", "STATE");
+    outln!("{:<6} {:<22} DETAIL", "YEAR", "STATE");
     for (year, state, detail, ys, _) in &rows {
-        println!("{year:<6} {state:<22} {}", escape_line(detail));
+        outln!("{year:<6} {state:<22} {}", escape_line(detail));
         for c in &ys.conflicts {
-            println!("{:<6} {:<22} CONFLICT: {}", "", "", escape_line(c));
+            outln!("{:<6} {:<22} CONFLICT: {}", "", "", escape_line(c));
         }
     }
     Ok(0)

@@ -34,10 +34,15 @@ pub struct SimulateArgs {
     /// Write CSV files and charts to this directory (must not exist, or be empty).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Threads (default: all cores).
+    /// Threads (default: all cores; at most 256).
     #[arg(long)]
     threads: Option<usize>,
 }
+
+/// Most worker threads `--threads` may ask for: far more than any machine
+/// this runs on has cores, so it only stops a typo (10,000) from starting
+/// thousands of threads that would never finish.
+pub const MAX_THREADS: usize = 256;
 
 fn money(cents: i64) -> String {
     Decimal::new(cents, 2).to_string()
@@ -93,6 +98,9 @@ pub fn simulate(_cli: &Cli, a: &SimulateArgs) -> Result<i32> {
     let pool = {
         let mut b = rayon::ThreadPoolBuilder::new();
         if let Some(t) = a.threads {
+            if t > MAX_THREADS {
+                bail!("--threads {t} is too many: give at most {MAX_THREADS} (or leave it out to use every core)");
+            }
             b = b.num_threads(t.max(1));
         }
         b.build().context("cannot start threads")?
@@ -104,13 +112,8 @@ pub fn simulate(_cli: &Cli, a: &SimulateArgs) -> Result<i32> {
     };
     let result = pool.install(|| run(&model, runs, seed, staging.as_ref().map(|t| t.path())));
     let (stats, sweep, tornado) = result?;
-    print_tables(&model, &stats, runs, seed);
-    if let Some(sw) = &sweep {
-        print_sweep(&model, sw);
-    }
-    if let Some(t) = &tornado {
-        print_tornado(&model, t);
-    }
+    // The output directory is moved into place before anything is printed,
+    // so a reader that stops early (`| head`) cannot lose it.
     if let (Some(tmp), Some(out)) = (staging, &a.out) {
         let tmp = tmp.keep();
         if out.exists() {
@@ -118,7 +121,16 @@ pub fn simulate(_cli: &Cli, a: &SimulateArgs) -> Result<i32> {
                 .with_context(|| format!("cannot replace the empty directory {}", out.display()))?;
         }
         std::fs::rename(&tmp, out).with_context(|| format!("cannot move the results into {}", out.display()))?;
-        println!("wrote {}", out.display());
+    }
+    print_tables(&model, &stats, runs, seed)?;
+    if let Some(sw) = &sweep {
+        print_sweep(&model, sw)?;
+    }
+    if let Some(t) = &tornado {
+        print_tornado(&model, t)?;
+    }
+    if let Some(out) = &a.out {
+        outln!("wrote {}", out.display());
     }
     Ok(0)
 }
@@ -430,23 +442,30 @@ fn write_charts(
     Ok(())
 }
 
-fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) {
-    println!("Monte Carlo: {runs} runs, seed {seed}; results in EUR (net = received - paid)");
+fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) -> Result<()> {
+    outln!("Monte Carlo: {runs} runs, seed {seed}; results in EUR (net = received - paid)");
     for s in stats {
-        println!();
-        println!(
+        outln!();
+        outln!(
             "== {} ({})",
             s.variant,
             m.variants.iter().find(|v| v.name == s.variant).map(|v| v.contract.id.as_str()).unwrap_or("")
         );
-        println!(
+        outln!(
             "{:<22} {:>6} {:>14} {:>14} {:>14} {:>14} {:>7} {:>14}",
-            "party", "period", "mean", "P5", "P50", "P95", "P(loss)", "worst"
+            "party",
+            "period",
+            "mean",
+            "P5",
+            "P50",
+            "P95",
+            "P(loss)",
+            "worst"
         );
         for (p, (party, _)) in s.parties.iter().enumerate() {
             for (k, period) in s.periods.iter().enumerate() {
                 let x = s.get(k, p);
-                println!(
+                outln!(
                     "{:<22} {:>6} {:>14} {:>14} {:>14} {:>14} {:>6.1}% {:>14}",
                     party,
                     period,
@@ -459,7 +478,7 @@ fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) {
                 );
             }
         }
-        println!("expected value per component over the term:");
+        outln!("expected value per component over the term:");
         let term = s.periods.len() - 1;
         for (p, (party, _)) in s.parties.iter().enumerate() {
             let x = s.get(term, p);
@@ -469,12 +488,12 @@ fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) {
                 .filter(|(_, v)| *v != 0.0)
                 .map(|(c, v)| format!("{c} {}", eur(v)))
                 .collect();
-            println!("  {:<20} {}", party, if parts.is_empty() { "-".to_string() } else { parts.join(", ") });
+            outln!("  {:<20} {}", party, if parts.is_empty() { "-".to_string() } else { parts.join(", ") });
         }
     }
     if stats.len() > 1 {
-        println!();
-        println!("== comparison over the term (same draws for every variant)");
+        outln!();
+        outln!("== comparison over the term (same draws for every variant)");
         let mut parties: Vec<&str> = Vec::new();
         for s in stats {
             for (p, _) in &s.parties {
@@ -483,11 +502,11 @@ fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) {
                 }
             }
         }
-        print!("{:<22} {:<10}", "party", "");
+        out!("{:<22} {:<10}", "party", "");
         for s in stats {
-            print!(" {:>18}", truncate(&s.variant, 18));
+            out!(" {:>18}", truncate(&s.variant, 18));
         }
-        println!();
+        outln!();
         for party in parties {
             for (label, f) in [
                 ("mean", (|x: &simulate::Stats| eur(x.mean)) as fn(&simulate::Stats) -> String),
@@ -495,7 +514,7 @@ fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) {
                 ("P95", |x| eur(x.p95)),
                 ("P(loss)", |x| format!("{:.1}%", x.p_loss * 100.0)),
             ] {
-                print!("{:<22} {:<10}", party, label);
+                out!("{:<22} {:<10}", party, label);
                 for s in stats {
                     let cell = s
                         .parties
@@ -503,12 +522,13 @@ fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) {
                         .position(|(p, _)| p == party)
                         .map(|p| f(s.get(s.periods.len() - 1, p)))
                         .unwrap_or_else(|| "-".to_string());
-                    print!(" {cell:>18}");
+                    out!(" {cell:>18}");
                 }
-                println!();
+                outln!();
             }
         }
     }
+    Ok(())
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -519,45 +539,46 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn print_sweep(m: &Model, sw: &[Vec<Outcome>]) {
-    println!();
-    println!("== sweep: result over the term, other inputs at their central values");
+fn print_sweep(m: &Model, sw: &[Vec<Outcome>]) -> Result<()> {
+    outln!();
+    outln!("== sweep: result over the term, other inputs at their central values");
     for v in 0..m.variants.len() {
-        print!("{:<12} {:<10}", truncate(&m.variants[v].name, 12), truncate(&axis_name(m, 0), 10));
+        out!("{:<12} {:<10}", truncate(&m.variants[v].name, 12), truncate(&axis_name(m, 0), 10));
         if m.scenarios.sweep.len() > 1 {
-            print!(" {:<10}", truncate(&axis_name(m, 1), 10));
+            out!(" {:<10}", truncate(&axis_name(m, 1), 10));
         }
         for party in &m.variants[v].parties {
-            print!(" {:>16}", truncate(&party.id, 16));
+            out!(" {:>16}", truncate(&party.id, 16));
         }
-        println!();
+        outln!();
         for ((x, y), o) in m.sweep_points().iter().zip(sw) {
-            print!("{:<12} {:<10}", "", x.to_string());
+            out!("{:<12} {:<10}", "", x.to_string());
             if let Some(y) = y {
-                print!(" {:<10}", y.to_string());
+                out!(" {:<10}", y.to_string());
             }
             for p in 0..m.variants[v].parties.len() {
-                print!(" {:>16}", eur(term_net(m, v, &o[v], p) as f64 / 100.0));
+                out!(" {:>16}", eur(term_net(m, v, &o[v], p) as f64 / 100.0));
             }
-            println!();
+            outln!();
         }
     }
+    Ok(())
 }
 
-fn print_tornado(m: &Model, t: &Tornado) {
+fn print_tornado(m: &Model, t: &Tornado) -> Result<()> {
     let (base, bars) = t;
-    println!();
-    println!("== sensitivity: first provider's result over the term, each input at its P5 / P95");
+    outln!();
+    outln!("== sensitivity: first provider's result over the term, each input at its P5 / P95");
     for v in 0..m.variants.len() {
         let p = first_provider(m, v);
-        println!(
+        outln!(
             "{} ({}): central {}",
             m.variants[v].name,
             m.variants[v].parties[p].id,
             eur(term_net(m, v, &base[v], p) as f64 / 100.0)
         );
         for (i, lo, hi) in bars {
-            println!(
+            outln!(
                 "  {:<24} {:>16} {:>16}",
                 m.scenarios.inputs[*i].id,
                 eur(term_net(m, v, &lo[v], p) as f64 / 100.0),
@@ -565,4 +586,5 @@ fn print_tornado(m: &Model, t: &Tornado) {
             );
         }
     }
+    Ok(())
 }

@@ -56,6 +56,16 @@ pub enum CanonicalContractError {
     Invalid(Vec<String>),
 }
 
+/// Longest contract id, in bytes.
+pub const MAX_CONTRACT_ID_BYTES: usize = 64;
+
+/// The contract id grammar (`docs/FORMAT.md` 5, `docs/CONTRACT-FORMAT.md`):
+/// 1 to [`MAX_CONTRACT_ID_BYTES`] bytes from `a-z 0-9 -`. The contract
+/// reader and the offer rule both apply it.
+pub fn is_valid_contract_id(id: &str) -> bool {
+    parse::valid_id_len(id, MAX_CONTRACT_ID_BYTES)
+}
+
 /// Parses and validates contract TOML `text`; `file_name` appears in the
 /// diagnostics. Returns the contract, or every problem sorted by position.
 pub fn parse_str(file_name: &str, text: &str) -> Result<Contract, Vec<Diagnostic>> {
@@ -120,18 +130,44 @@ impl Contract {
         serde_json::to_value(&copy).unwrap_or(serde_json::Value::Null)
     }
 
-    /// The canonical JSON bytes (see [`crate::canonical::encode`]).
-    pub fn canonical_bytes(&self) -> Vec<u8> {
-        crate::canonical::encode(&self.to_canonical_json()).unwrap_or_default()
+    /// The canonical JSON bytes (see [`crate::canonical::encode`]), or why
+    /// the contract has none: an integer beyond 2^53-1, which only a
+    /// contract built in code without [`validate`] can hold.
+    pub fn try_canonical_bytes(&self) -> Result<Vec<u8>, crate::canonical::CanonicalError> {
+        crate::canonical::encode(&self.to_canonical_json())
     }
 
-    /// The version hash: lowercase hex blake3 of [`HASH_DOMAIN`] followed by
-    /// [`Contract::canonical_bytes`].
-    pub fn version_hash(&self) -> String {
+    /// The canonical JSON bytes of a validated contract.
+    ///
+    /// # Panics
+    /// If the contract has no canonical form (see
+    /// [`Contract::try_canonical_bytes`]). Every contract this crate reads
+    /// ([`check_file`], [`parse_str`], [`Contract::from_canonical_json`]) is
+    /// validated, and [`validate`] refuses integers beyond 2^53-1, so for
+    /// them this cannot fail; it never falls back to other bytes, which would
+    /// give two different contracts one hash.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        self.try_canonical_bytes().expect("a validated contract holds only canonical JSON values")
+    }
+
+    /// The version hash (lowercase hex blake3 of [`HASH_DOMAIN`] followed by
+    /// the canonical bytes), or why the contract has no canonical form.
+    pub fn try_version_hash(&self) -> Result<String, crate::canonical::CanonicalError> {
+        let bytes = self.try_canonical_bytes()?;
         let mut hasher = blake3::Hasher::new();
         hasher.update(HASH_DOMAIN.as_bytes());
-        hasher.update(&self.canonical_bytes());
-        hasher.finalize().to_hex().to_string()
+        hasher.update(&bytes);
+        Ok(hasher.finalize().to_hex().to_string())
+    }
+
+    /// The version hash of a validated contract: lowercase hex blake3 of
+    /// [`HASH_DOMAIN`] followed by [`Contract::canonical_bytes`].
+    ///
+    /// # Panics
+    /// As [`Contract::canonical_bytes`]; use [`Contract::try_version_hash`]
+    /// for a contract built in code and not validated.
+    pub fn version_hash(&self) -> String {
+        self.try_version_hash().expect("a validated contract holds only canonical JSON values")
     }
 
     /// Reads a contract back from its canonical JSON. The value must be
@@ -141,8 +177,14 @@ impl Contract {
         let contract: Contract =
             serde_json::from_value(value.clone()).map_err(|e| CanonicalContractError::Shape(e.to_string()))?;
         let given = crate::canonical::encode(value).map_err(|_| CanonicalContractError::NotCanonical)?;
-        if contract.canonical_bytes() != given {
+        if contract.try_canonical_bytes().map_err(|_| CanonicalContractError::NotCanonical)? != given {
             return Err(CanonicalContractError::NotCanonical);
+        }
+        if !is_valid_contract_id(&contract.id) {
+            return Err(CanonicalContractError::Invalid(vec![format!(
+                "id: {:?} is not a valid contract id (1 to {MAX_CONTRACT_ID_BYTES} of a-z, 0-9 and -)",
+                contract.id
+            )]));
         }
         let problems = validate::validate(&contract);
         if !problems.is_empty() {

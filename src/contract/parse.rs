@@ -92,7 +92,7 @@ fn valid_id(id: &str) -> bool {
     valid_id_len(id, 32)
 }
 
-fn valid_id_len(id: &str, max: usize) -> bool {
+pub(crate) fn valid_id_len(id: &str, max: usize) -> bool {
     (1..=max).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
@@ -644,7 +644,7 @@ impl<'s> Parser<'s> {
             }
         };
         let id = self.req_str(&t, "id");
-        if !id.is_empty() && !valid_id_len(&id, 64) {
+        if !id.is_empty() && !super::is_valid_contract_id(&id) {
             let at = self.spans.get("id").copied().unwrap_or(Pos::START);
             self.err(at, "id", format!("\"{id}\" is not a valid contract id (1 to 64 of a-z, 0-9 and -)"));
         }

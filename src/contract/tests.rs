@@ -158,3 +158,22 @@ fn dates_and_fingerprints() {
     assert!(!valid_fingerprint("zhoa-7K3Q-M2XD-4PWN"));
     assert!(!valid_fingerprint("ZHOA7K3QM2XD4PWN"));
 }
+
+/// A contract without a canonical form (a count beyond 2^53-1) has no
+/// version hash: an error, never the hash of empty bytes shared by every
+/// such contract. `validate` refuses it, so a validated contract always has one.
+#[test]
+fn a_contract_without_canonical_form_has_no_hash() {
+    let mut a = parse(COPD);
+    a.population.expected_size = Some(u64::MAX);
+    let mut b = parse(COPD);
+    b.population.expected_size = Some(u64::MAX - 1);
+    assert!(a.try_canonical_bytes().is_err());
+    assert!(a.try_version_hash().is_err() && b.try_version_hash().is_err());
+    let problems = validate(&a);
+    assert!(problems.iter().any(|p| p.field == "population.expected_size"), "{problems:?}");
+    let mut ok = parse(COPD);
+    ok.population.expected_size = Some(crate::canonical::MAX_SAFE_INTEGER);
+    assert!(!validate(&ok).iter().any(|p| p.field == "population.expected_size"));
+    assert_eq!(ok.try_version_hash().unwrap(), ok.version_hash());
+}

@@ -66,6 +66,20 @@ impl<'c> V<'c> {
         self.out.push(Problem { field: field.into(), message: message.into() });
     }
 
+    /// A count that must fit canonical JSON (at most 2^53-1), so that every
+    /// valid contract has a canonical form and a version hash.
+    fn safe_integer(&mut self, field: &str, n: u64) {
+        if n > crate::canonical::MAX_SAFE_INTEGER {
+            self.bad(
+                field,
+                format!(
+                    "{n} is larger than {}, the largest integer canonical JSON holds",
+                    crate::canonical::MAX_SAFE_INTEGER
+                ),
+            );
+        }
+    }
+
     /// `value` must lie in `lo..=hi` (or `lo..hi` when `hi_open`).
     fn range(&mut self, field: &str, value: Decimal, lo: Decimal, hi: Decimal, what: &str) {
         if value < lo || value > hi {
@@ -291,6 +305,9 @@ impl<'c> V<'c> {
     }
 
     fn population(&mut self) {
+        if let Some(n) = self.c.population.expected_size {
+            self.safe_integer("population.expected_size", n);
+        }
         let id = self.c.population.size_indicator.clone();
         self.indicator_with("population.size_indicator", &id, &[Unit::Members, Unit::MemberMonths, Unit::Episodes]);
     }
@@ -630,6 +647,7 @@ impl<'c> V<'c> {
                         }
                     }
                     prev = Some(r.population);
+                    self.safe_integer(&rf("population"), r.population);
                     if !below_one(r.min_savings_rate) {
                         self.bad(
                             rf("min_savings_rate"),

@@ -84,12 +84,18 @@ fn err<T>(msg: impl Into<String>) -> Result<T, RuleError> {
     Err(RuleError(msg.into()))
 }
 
-/// The statement hash of a statement document (see the module docs).
-pub fn statement_hash(draft: bool, inputs: &[String], statement: &Value) -> String {
+/// The statement hash of a statement document (see the module docs), or
+/// why the document has no canonical encoding (a float or an integer beyond
+/// 2^53-1 in `statement`). Never a hash of other bytes: two different
+/// statements must not share a hash.
+pub fn statement_hash(
+    draft: bool,
+    inputs: &[String],
+    statement: &Value,
+) -> Result<String, crate::canonical::CanonicalError> {
     let doc = json!({"draft": draft, "inputs": inputs, "statement": statement});
-    // Canonical encoding of a JSON value built here cannot fail (no floats).
-    let bytes = crate::canonical::encode(&doc).unwrap_or_default();
-    blake3::hash(&bytes).to_hex().to_string()
+    let bytes = crate::canonical::encode(&doc)?;
+    Ok(blake3::hash(&bytes).to_hex().to_string())
 }
 
 /// Reads the payload of a settlement entry.
@@ -224,7 +230,9 @@ pub fn check(e: &Entry, lookup: &dyn Fn(&EntryId) -> Option<Entry>) -> Result<()
             first_difference(&p.statement, &value)
         ));
     }
-    if statement_hash(false, &p.inputs, &value) != p.statement_hash {
+    let hash = statement_hash(false, &p.inputs, &value)
+        .map_err(|x| RuleError(format!("the recomputed statement has no canonical form: {x}")))?;
+    if hash != p.statement_hash {
         return err("the statement hash does not match the recorded statement");
     }
     Ok(())
@@ -580,7 +588,8 @@ impl ContractView {
                 .and_then(|s| s.by.values().map(|x| x.entry.clone()).min());
             let value =
                 serde_json::to_value(&statement).map_err(|e| ComputeError::Engine { year, message: e.to_string() })?;
-            let hash = statement_hash(draft, &yi.entries, &value);
+            let hash = statement_hash(draft, &yi.entries, &value)
+                .map_err(|e| ComputeError::Engine { year, message: e.to_string() })?;
             return Ok(Computed {
                 statement,
                 value,

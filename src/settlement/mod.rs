@@ -367,7 +367,10 @@ pub struct Statement {
 impl Statement {
     /// Deterministic JSON of the statement (money as two-decimal strings).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        // Serializing cannot fail: every map has string keys and every value
+        // is a string, an integer, a bool or a struct of those (no floats,
+        // no non-string keys). An empty fallback would hide a bug.
+        serde_json::to_string_pretty(self).expect("a statement always serializes to JSON")
     }
 
     /// The line with `id`.

@@ -173,3 +173,54 @@ pub fn refused(cwd: &Path, args: &[&str], expect: &str) {
 pub fn key(party: &str) -> String {
     repo().join("keys").join(format!("demo-{party}.key")).display().to_string()
 }
+
+/// Reads `UPDATE_GOLDEN`: only the exact value `1` asks for golden files
+/// to be rewritten; unset means compare. Any other value (`0`, `true`, empty)
+/// is an error, so that a stray setting can never rewrite the files and pass.
+pub fn golden_update_requested(value: Option<&std::ffi::OsStr>) -> Result<bool, String> {
+    match value {
+        None => Ok(false),
+        Some(v) if v == "1" => Ok(true),
+        Some(v) => Err(format!(
+            "UPDATE_GOLDEN={v:?} is not understood: set UPDATE_GOLDEN=1 to regenerate golden files, or unset it to compare"
+        )),
+    }
+}
+
+/// True when the golden files are to be rewritten (`UPDATE_GOLDEN=1`);
+/// panics on any other value of `UPDATE_GOLDEN`.
+pub fn update_golden() -> bool {
+    golden_update_requested(std::env::var_os("UPDATE_GOLDEN").as_deref()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Files under `dir` (relative paths with `/`, sorted), skipping the
+/// top-level subdirectories named in `skip`.
+pub fn files_under(dir: &Path, skip: &[&str]) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, skip: &[&str], out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
+            let path = e.unwrap().path();
+            let rel = path.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
+            if path.is_dir() {
+                if !skip.contains(&rel.as_str()) {
+                    walk(base, &path, skip, out);
+                }
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, skip, &mut out);
+    out.sort();
+    out
+}
+
+/// Golden files on disk that no test produces: each is named in the result,
+/// so a renamed contract or dropped year cannot leave stale files unnoticed.
+pub fn orphan_goldens(on_disk: &[String], produced: &[String]) -> Vec<String> {
+    on_disk
+        .iter()
+        .filter(|f| !produced.contains(f))
+        .map(|f| format!("{f} is an orphaned golden file: no test produces it; delete it"))
+        .collect()
+}
