@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod contract;
 pub mod derive;
 pub mod entry;
+pub mod head;
 pub mod index;
 pub mod journal;
 pub mod keys;
