@@ -90,7 +90,10 @@ impl Head {
         }
         let number = |name: &str, s: &str| -> Result<u64, String> {
             let canonical = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
-            canonical.then(|| s.parse::<u64>().ok()).flatten().ok_or_else(|| format!("{name} {s:?} is not a decimal number"))
+            canonical
+                .then(|| s.parse::<u64>().ok())
+                .flatten()
+                .ok_or_else(|| format!("{name} {s:?} is not a decimal number"))
         };
         let seq = number("the sequence number", seq)?;
         let end = number("the end offset", end)?;

@@ -239,7 +239,10 @@ impl Ledger {
             report.index_rebuilt = Some("its directory was missing".into());
         }
         let now = Head { ledger: journal.ledger().to_string(), at: journal.resume_point() };
-        assert!(recorded.as_ref().is_none_or(|h| h.at.seq <= now.at.seq), "open_checked refuses a journal behind its head");
+        assert!(
+            recorded.as_ref().is_none_or(|h| h.at.seq <= now.at.seq),
+            "open_checked refuses a journal behind its head"
+        );
         if recorded.as_ref() != Some(&now) {
             head::write(dir, &now)?;
         }

@@ -179,7 +179,8 @@ pub fn verify_journal_against(
             while chunk.len() < CHUNK_RECORDS {
                 match scanner.next_record() {
                     Ok(Some((pos, bytes))) => {
-                        if acknowledged.is_some_and(|a| a.seq == pos.seq && (a.hash != pos.hash || a.end != pos.end())) {
+                        if acknowledged.is_some_and(|a| a.seq == pos.seq && (a.hash != pos.hash || a.end != pos.end()))
+                        {
                             // Hand over the records before it first, so
                             // earlier failures are still reported first.
                             if !chunk.is_empty() && tx.send(Ok(std::mem::take(&mut chunk))).is_err() {

@@ -127,7 +127,8 @@ fn sigkill_during_index_creation_needs_no_manual_step() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("l");
     let zh = demo_key("ziekenhuis");
-    let mut ledger = ledger_with(&dir, &[register("ziekenhuis", "Ziekenhuis", vereffen::registry::Role::Provider, &zh)]);
+    let mut ledger =
+        ledger_with(&dir, &[register("ziekenhuis", "Ziekenhuis", vereffen::registry::Role::Provider, &zh)]);
     let mut ids = Vec::with_capacity(BIG);
     for chunk in 0..BIG / 1000 {
         let batch: Vec<_> = (0..1000).map(|i| note("ziekenhuis", &zh, &format!("bulk {chunk}.{i}"), vec![])).collect();
@@ -173,5 +174,8 @@ fn sigkill_during_index_creation_needs_no_manual_step() {
         let out = binary(&dir, &["verify"]).output().unwrap();
         assert!(out.status.success(), "trial {trial}: verify: {}", String::from_utf8_lossy(&out.stdout));
     }
-    assert!(killed_mid_build >= KILL_TRIALS, "only {killed_mid_build} kills hit a running build: the test tested little");
+    assert!(
+        killed_mid_build >= KILL_TRIALS,
+        "only {killed_mid_build} kills hit a running build: the test tested little"
+    );
 }

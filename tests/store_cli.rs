@@ -43,7 +43,23 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
     let d = tmp.path().to_path_buf();
     ok(&d, &["--ledger", "l", "init", "--id", "store-test"]);
     ok(&d, &["keys", "new", "a", "--dir", "k"]);
-    ok(&d, &["--ledger", "l", "party", "add", "--id", "zh", "--name", "Ziekenhuis", "--role", "provider", "--key", "k/a.key"]);
+    ok(
+        &d,
+        &[
+            "--ledger",
+            "l",
+            "party",
+            "add",
+            "--id",
+            "zh",
+            "--name",
+            "Ziekenhuis",
+            "--role",
+            "provider",
+            "--key",
+            "k/a.key",
+        ],
+    );
     for i in 0..5 {
         ok(&d, &["--ledger", "l", "note", "--text", &format!("note {i}"), "--as", "k/a.key"]);
     }
@@ -212,7 +228,9 @@ fn a_journal_cut_at_a_record_boundary_is_refused_without_its_index_and_after_rei
     fs::write(l.join("journal"), cut).unwrap();
     fs::remove_dir_all(l.join("index")).unwrap();
     let before = snapshot(&l);
-    for args in [&["log"][..], &["note", "--text", "x", "--as", "k/a.key"], &["reindex"], &["export", "--out", "x.jsonl"]] {
+    for args in
+        [&["log"][..], &["note", "--text", "x", "--as", "k/a.key"], &["reindex"], &["export", "--out", "x.jsonl"]]
+    {
         let r = vereffen(&d, &[&["--ledger", "l"][..], args].concat());
         assert_ne!(r.code, 0, "{args:?} accepted a truncated journal: {}", r.stdout);
         assert!(
@@ -229,7 +247,8 @@ fn a_journal_cut_at_a_record_boundary_is_refused_without_its_index_and_after_rei
     let r = vereffen(&d, &["--ledger", "l", "verify"]);
     assert_eq!(r.code, 1);
     assert!(
-        r.stderr.contains("verify FAILED at record 5: the journal holds 4 entries, but this copy acknowledged 6 entries"),
+        r.stderr
+            .contains("verify FAILED at record 5: the journal holds 4 entries, but this copy acknowledged 6 entries"),
         "{}",
         r.stderr
     );

@@ -161,12 +161,20 @@ fn check_given_checkpoint(
     let shown = file.display();
     let verified = match vereffen::checkpoint::verify(&note, &audit::registry_verifiers(&summary.registry)) {
         Ok(v) => v,
-        Err(e) => return Ok(Err(format!("the checkpoint {shown} does not verify against the keys in this journal: {e}"))),
+        Err(e) => {
+            return Ok(Err(format!("the checkpoint {shown} does not verify against the keys in this journal: {e}")))
+        }
     };
     let cp = verified.checkpoint();
     match audit::parse_origin(cp.origin()) {
         Some((ledger, _)) if ledger == summary.ledger => {}
-        _ => return Ok(Err(format!("the checkpoint {shown} is of {:?}, not of a copy of ledger {:?}", cp.origin(), summary.ledger))),
+        _ => {
+            return Ok(Err(format!(
+                "the checkpoint {shown} is of {:?}, not of a copy of ledger {:?}",
+                cp.origin(),
+                summary.ledger
+            )))
+        }
     }
     if let Some(own) = own_origin.filter(|o| *o != cp.origin()) {
         return Ok(Err(format!("the checkpoint {shown} is of copy {:?}, this copy is {own:?}", cp.origin())));
