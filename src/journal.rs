@@ -270,6 +270,15 @@ impl Scanner {
         if at.seq == 0 {
             return Ok(());
         }
+        // The remembered point comes from derived data: it may be anything.
+        if at.end < self.pos + (RECORD_HEAD + RECORD_TAIL) as u64 {
+            return Err(JournalError::Damaged {
+                path: self.path.clone(),
+                seq: at.seq,
+                offset: at.end,
+                what: "the resume point the index recorded for it lies before the end of the first record".into(),
+            });
+        }
         if self.file_len < at.end {
             return Err(JournalError::Truncated {
                 path: self.path.clone(),

@@ -270,16 +270,13 @@ impl Ledger {
             let check = Scanner::open(&path).map_err(|e| Attempt::Other(e.into()))?.resume(resume);
             match check {
                 Ok(()) => {}
-                Err(e @ (JournalError::Truncated { .. } | JournalError::Damaged { .. })) => {
-                    if recorded.is_none() {
-                        return Err(Attempt::Other(e.into()));
-                    }
+                Err(e) if recorded.is_none() => return Err(Attempt::Other(e.into())),
+                Err(_) => {
                     return Err(Attempt::Index(format!(
                         "its resume point (entry {} ending at byte {}) is not on the journal",
                         resume.seq, resume.end
-                    )));
+                    )))
                 }
-                Err(e) => return Err(Attempt::Other(e.into())),
             }
         }
         let mut batch = IndexBatch::default();
@@ -313,7 +310,15 @@ impl Ledger {
             }
             Ok(())
         })
-        .map_err(|e| Attempt::Other(e.into()))?;
+        .map_err(|e| match e {
+            // Scanning on from a resume point that is on the journal but
+            // names the wrong record fails like damage: let a full rebuild
+            // from byte 0 decide (it reports real damage the same way).
+            JournalError::Damaged { .. } if resume.seq > 0 => {
+                Attempt::Index(format!("the journal does not continue from its resume point as recorded: {e}"))
+            }
+            e => Attempt::Other(e.into()),
+        })?;
         if let Some(e) = failure {
             return Err(e);
         }
