@@ -654,7 +654,7 @@ fn check_checkpoints_against(notes: &[RecordedNote], leaves: &[Hash], origin: &s
     let mut problems = Vec::new();
     for r in own {
         let cp = &r.note.checkpoint;
-        match merkle::range_root(&leaves, 0, cp.size()) {
+        match merkle::range_root(leaves, 0, cp.size()) {
             Ok(root) if root == *cp.root() => {}
             Ok(_) => problems.push(format!(
                 "the checkpoint recorded at sequence {} (size {}) does not match the first {} entries of this copy: the copy was rewritten after it was checkpointed",
