@@ -5,7 +5,7 @@
 //! ```
 //!
 //! Signs N note entries (one party), appends them in durable batches (one
-//! journal fsync and one index flush per batch), then verifies the journal
+//! journal fsync and one atomic head-file write per batch), then verifies the journal
 //! from a fresh open, and checks the same signatures with raw ed25519 batch
 //! verification on the same cores (best of three rounds each). Prints one
 //! `name=value` line per figure.
