@@ -5,8 +5,8 @@
 //! ```
 //!
 //! Signs N note entries (one party), appends them in durable batches (one
-//! journal fsync and one index flush per batch), then verifies the journal
-//! from a fresh open, and checks the same signatures alone with
+//! journal fsync and one atomic head-file write per batch), then verifies the
+//! journal from a fresh open, and checks the same signatures alone with
 //! `sigs::verify_all` (the strict rule, one by one on all cores; best of
 //! three rounds each). Prints one `name=value` line per figure.
 

@@ -652,15 +652,35 @@ pub fn equivocations(ledger: &Ledger) -> Result<Vec<Equivocation>, AuditError> {
 /// leaves. Returns one message per mismatch (empty when all match).
 pub fn check_own_checkpoints(ledger: &Ledger, origin: &str) -> Result<Vec<String>, AuditError> {
     let notes = recorded_notes(ledger, KIND_CHECKPOINT)?;
-    let own: Vec<&RecordedNote> = notes.iter().filter(|r| r.note.checkpoint.origin() == origin).collect();
-    if own.is_empty() {
+    if !notes.iter().any(|r| r.note.checkpoint.origin() == origin) {
         return Ok(vec![]);
     }
     let leaves = ledger.index().leaf_hashes().map_err(LedgerError::from)?;
+    Ok(check_checkpoints_against(&notes, &leaves, origin))
+}
+
+/// [`check_own_checkpoints`] over facts read from the journal itself (no
+/// index): the `audit.checkpoint` entries with their sequence numbers and
+/// every Merkle leaf hash in journal order. Used by `verify`, which must not
+/// depend on derived data.
+pub fn check_own_checkpoints_in(checkpoints: &[(u64, Entry)], leaves: &[Hash], origin: &str) -> Vec<String> {
+    let notes: Vec<RecordedNote> = checkpoints
+        .iter()
+        .filter(|(_, e)| e.kind() == KIND_CHECKPOINT)
+        .filter_map(|(seq, e)| {
+            let note = payload_note(&e.body().payload, "note").ok()?;
+            Some(RecordedNote { seq: *seq, entry: e.id(), party: e.body().author.party.clone(), note })
+        })
+        .collect();
+    check_checkpoints_against(&notes, leaves, origin)
+}
+
+fn check_checkpoints_against(notes: &[RecordedNote], leaves: &[Hash], origin: &str) -> Vec<String> {
+    let own: Vec<&RecordedNote> = notes.iter().filter(|r| r.note.checkpoint.origin() == origin).collect();
     let mut problems = Vec::new();
     for r in own {
         let cp = &r.note.checkpoint;
-        match merkle::range_root(&leaves, 0, cp.size()) {
+        match merkle::range_root(leaves, 0, cp.size()) {
             Ok(root) if root == *cp.root() => {}
             Ok(_) => problems.push(format!(
                 "the checkpoint recorded at sequence {} (size {}) does not match the first {} entries of this copy: the copy was rewritten after it was checkpointed",
@@ -676,7 +696,7 @@ pub fn check_own_checkpoints(ledger: &Ledger, origin: &str) -> Result<Vec<String
             )),
         }
     }
-    Ok(problems)
+    problems
 }
 
 /// The origin this copy's checkpoints use, if one was recorded in `dir`.

@@ -121,6 +121,29 @@ pub enum JournalError {
         /// What is wrong.
         what: String,
     },
+    /// An earlier append on this handle failed after it may have touched
+    /// the file: what is on disk after the last acknowledged record is
+    /// uncertain, so the handle refuses further appends.
+    #[error("journal {path}: an earlier append on this handle failed ({what}); what the file holds after the last acknowledged entry is uncertain, so this handle accepts no more appends. Nothing was appended. Reopen the ledger (run the command again): opening re-reads the journal from its durable state")]
+    Poisoned {
+        /// The journal file.
+        path: PathBuf,
+        /// The failure that poisoned the handle.
+        what: String,
+    },
+    /// The journal holds fewer records than the copy's recorded head
+    /// (`DIR/head`): it was truncated or replaced.
+    #[error("journal {path} holds {records} entries, but this copy acknowledged {acknowledged} entries up to byte {end} (recorded in its head file): entries are missing (the journal was truncated or replaced by an older copy). {}", crate::head::RESTORE_ADVICE)]
+    BehindHead {
+        /// The journal file.
+        path: PathBuf,
+        /// Complete records found.
+        records: u64,
+        /// Records the head says were acknowledged.
+        acknowledged: u64,
+        /// Where they end.
+        end: u64,
+    },
     /// The journal is shorter than what was acknowledged before.
     #[error("journal {path} ends at byte {len}, but the index recorded {seq} acknowledged entries up to byte {end}: entries are missing (the file was truncated or replaced). Restore it from a backup or another copy's export")]
     Truncated {
@@ -235,6 +258,11 @@ pub struct Journal {
     end: u64,
     next_seq: u64,
     head: Hash,
+    /// Set when an append failed after it may have touched the file.
+    poisoned: Option<String>,
+    /// Test seam: the next `sync_data` in `append` fails.
+    #[cfg(test)]
+    fail_next_sync: bool,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
@@ -342,6 +370,15 @@ impl Scanner {
     pub fn resume(&mut self, at: Resume) -> Result<(), JournalError> {
         if at.seq == 0 {
             return Ok(());
+        }
+        // The remembered point comes from derived data: it may be anything.
+        if at.end < self.pos + (RECORD_HEAD + RECORD_TAIL) as u64 {
+            return Err(JournalError::Damaged {
+                path: self.path.clone(),
+                seq: at.seq,
+                offset: at.end,
+                what: "the resume point the index recorded for it lies before the end of the first record".into(),
+            });
         }
         if self.file_len < at.end {
             return Err(JournalError::Truncated {
@@ -563,6 +600,9 @@ impl Journal {
             end: header.len() as u64,
             next_seq: 1,
             head: *blake3::hash(&header).as_bytes(),
+            poisoned: None,
+            #[cfg(test)]
+            fail_next_sync: false,
         })
     }
 
@@ -572,12 +612,45 @@ impl Journal {
     pub fn open(
         path: &Path,
         resume: Resume,
+        visit: impl FnMut(RecordPos, &[u8]) -> Result<(), JournalError>,
+    ) -> Result<(Journal, Option<TornTail>), JournalError> {
+        Self::open_checked(path, resume, None, visit)
+    }
+
+    /// Like [`Journal::open`], but first makes sure the journal holds at
+    /// least the `acknowledged` records (the copy's recorded head) and that
+    /// the record there has the recorded hash. Otherwise it returns
+    /// [`JournalError::BehindHead`] or [`JournalError::Damaged`] and changes
+    /// nothing: in particular a journal cut inside an acknowledged record is
+    /// never mistaken for a torn tail.
+    pub fn open_checked(
+        path: &Path,
+        resume: Resume,
+        acknowledged: Option<Resume>,
         mut visit: impl FnMut(RecordPos, &[u8]) -> Result<(), JournalError>,
     ) -> Result<(Journal, Option<TornTail>), JournalError> {
         let mut scan = Scanner::open(path)?;
         scan.resume(resume)?;
         while let Some((pos, entry)) = scan.next_record()? {
+            if let Some(ack) = acknowledged.filter(|a| a.seq == pos.seq) {
+                if pos.hash != ack.hash || pos.end() != ack.end {
+                    return Err(JournalError::Damaged {
+                        path: path.to_path_buf(),
+                        seq: pos.seq,
+                        offset: pos.offset,
+                        what: "it differs from the record this copy acknowledged at that sequence number (recorded in its head file): the journal was rewritten or replaced".into(),
+                    });
+                }
+            }
             visit(pos, &entry)?;
+        }
+        if let Some(ack) = acknowledged.filter(|a| scan.next_seq - 1 < a.seq) {
+            return Err(JournalError::BehindHead {
+                path: path.to_path_buf(),
+                records: scan.next_seq - 1,
+                acknowledged: ack.seq,
+                end: ack.end,
+            });
         }
         let torn = scan.torn;
         let file = OpenOptions::new().read(true).write(true).open(path).map_err(io(path))?;
@@ -592,6 +665,9 @@ impl Journal {
                 end: scan.pos,
                 next_seq: scan.next_seq,
                 head: scan.prev,
+                poisoned: None,
+                #[cfg(test)]
+                fail_next_sync: false,
             },
             torn,
         ))
@@ -622,12 +698,40 @@ impl Journal {
         &self.path
     }
 
+    /// True once an append on this handle failed: it refuses further
+    /// appends (see [`Journal::append`]).
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.is_some()
+    }
+
+    /// Makes the next `sync_data` in [`Journal::append`] fail (test seam).
+    #[cfg(test)]
+    pub(crate) fn fail_next_sync(&mut self) {
+        self.fail_next_sync = true;
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        #[cfg(test)]
+        if std::mem::take(&mut self.fail_next_sync) {
+            return Err(std::io::Error::other("injected fsync failure"));
+        }
+        self.file.sync_data()
+    }
+
     /// Appends `entries` (wire bytes) as one batch and fsyncs once. Returns
-    /// the positions only after the data is durable. On failure nothing is
-    /// acknowledged and the file is cut back to where it was. Two or more
-    /// entries are preceded by a batch header, so that a crash during the
-    /// write leaves an unfinished batch that the next open drops whole.
+    /// the positions only after the data is durable. Two or more entries
+    /// are preceded by a batch header, so that a crash during the write
+    /// leaves an unfinished batch that the next open drops whole.
+    ///
+    /// On failure nothing is acknowledged and the file is cut back to where
+    /// it was; but after a failed write or `fsync` the kernel may have
+    /// dropped or kept any of the written pages, so the handle is
+    /// **poisoned**: every later append returns [`JournalError::Poisoned`].
+    /// Reopening ([`Journal::open`]) re-reads the durable state.
     pub fn append(&mut self, entries: &[Vec<u8>]) -> Result<Vec<RecordPos>, JournalError> {
+        if let Some(what) = &self.poisoned {
+            return Err(JournalError::Poisoned { path: self.path.clone(), what: what.clone() });
+        }
         let batched = entries.len() >= BATCH_MIN_ENTRIES;
         let head_len = if batched { BATCH_HEAD } else { 0 };
         let mut buf =
@@ -661,14 +765,21 @@ impl Journal {
             debug_assert!(head.plausible(), "a batch we encode is plausible");
             buf[..BATCH_HEAD].copy_from_slice(&head.encode());
         }
-        let written = self
-            .file
-            .seek(SeekFrom::Start(self.end))
-            .and_then(|_| self.file.write_all(&buf))
-            .and_then(|_| self.file.sync_data());
-        if let Err(source) = written {
-            let _ = self.file.set_len(self.end);
-            return Err(JournalError::Io { path: self.path.clone(), source });
+        let written = self.file.seek(SeekFrom::Start(self.end)).and_then(|_| self.file.write_all(&buf));
+        if let Err(source) = written.and_then(|_| self.sync()) {
+            // Cut back what this batch may have left, durably if possible.
+            // Either way the handle is poisoned: after a failed fsync the
+            // page cache no longer tells what the disk holds.
+            let cut = self.file.set_len(self.end).and_then(|_| self.file.sync_all());
+            let what = match &cut {
+                Ok(()) => format!("{source}; the file was cut back to the last acknowledged entry"),
+                Err(e) => format!(
+                    "{source}; cutting the file back to byte {} also failed ({e}), so the unacknowledged batch may still be in the file",
+                    self.end
+                ),
+            };
+            self.poisoned = Some(what.clone());
+            return Err(JournalError::Io { path: self.path.clone(), source: std::io::Error::new(source.kind(), what) });
         }
         debug_assert_eq!(offset, self.end + buf.len() as u64);
         self.end = offset;
@@ -841,5 +952,46 @@ mod tests {
             let expect = ends.iter().filter(|(end, _)| *end <= cut).map(|(_, n)| *n).max().unwrap_or(0);
             proptest::prop_assert_eq!(n, expect);
         }
+    }
+
+    fn records(path: &Path) -> Vec<Vec<u8>> {
+        let mut scan = Scanner::open(path).unwrap();
+        let mut out = Vec::new();
+        while let Some((_, bytes)) = scan.next_record().unwrap() {
+            out.push(bytes);
+        }
+        assert_eq!(scan.torn(), None);
+        out
+    }
+
+    /// After a failed fsync the handle refuses every later append, and
+    /// reopening gives exactly the acknowledged records.
+    #[test]
+    fn a_failed_sync_poisons_the_handle_and_reopening_gives_the_acknowledged_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let mut j = Journal::create(&path, "test-ledger").unwrap();
+        let acked = vec![b"first".to_vec(), b"second".to_vec()];
+        j.append(&acked).unwrap();
+        let durable = std::fs::read(&path).unwrap();
+        j.fail_next_sync();
+        let err = j.append(&[b"lost".to_vec()]).unwrap_err().to_string();
+        assert!(err.contains("injected fsync failure") && err.contains("cut back"), "{err}");
+        assert!(j.is_poisoned());
+        assert_eq!(std::fs::read(&path).unwrap(), durable, "the failed batch was cut off");
+        // The next append is refused without touching the file, even though
+        // the fault is gone.
+        let err = j.append(&[b"later".to_vec()]).unwrap_err();
+        assert!(matches!(err, JournalError::Poisoned { .. }), "{err}");
+        assert!(err.to_string().contains("Reopen the ledger"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), durable);
+        drop(j);
+        let (mut j, torn) = Journal::open(&path, Resume { seq: 0, end: 0, hash: [0; 32] }, |_, _| Ok(())).unwrap();
+        assert_eq!(torn, None);
+        assert_eq!(j.len(), 2);
+        assert_eq!(records(&path), acked);
+        // A reopened handle appends again.
+        j.append(&[b"third".to_vec()]).unwrap();
+        assert_eq!(records(&path).len(), 3);
     }
 }

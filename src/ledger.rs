@@ -3,9 +3,18 @@
 //!
 //! ```text
 //! DIR/journal   the append-only journal (see `journal`)
-//! DIR/index/    the sled index (see `index`), rebuilt by `reindex`
+//! DIR/index/    the sled index (see `index`), rebuilt by `reindex` and
+//!               automatically whenever it cannot be used
+//! DIR/head      the last acknowledged record (see `head`): catches a
+//!               journal truncated at a record boundary
 //! DIR/lock      held (flock) by the one process using the copy
 //! ```
+//!
+//! After a failed journal write or fsync, the journal handle is poisoned
+//! and this `Ledger` refuses every further append: what the file holds is
+//! uncertain until it is re-read. Drop the ledger and open it again (in the
+//! command-line tool: run the next command), which re-reads the journal from
+//! its durable state and checks it against `DIR/head`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,6 +24,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::entry::{Entry, EntryError, EntryId};
+use crate::head::{self, Head, HeadError};
 use crate::index::{Index, IndexBatch, IndexError};
 use crate::journal::{Hash, Journal, JournalError, Scanner, TornTail};
 use crate::keys::KeyId;
@@ -22,6 +32,9 @@ use crate::liveness::{self, VoidSet};
 use crate::merkle::{self, CompactTree};
 use crate::registry::{KeyUse, Registry};
 use crate::sigs::{self, SigItem};
+
+/// Why an index is rebuilt when another version of vereffen wrote it.
+const OLD_LAYOUT: &str = "it was written by another version of vereffen";
 
 /// The journal file name inside a ledger directory.
 pub const JOURNAL_FILE: &str = "journal";
@@ -70,6 +83,18 @@ pub enum LedgerError {
     /// The index is damaged or unreadable.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// The head file (`DIR/head`) cannot be read or written.
+    #[error(transparent)]
+    Head(#[from] HeadError),
+    /// The journal holds less than this copy acknowledged (`DIR/head`), or
+    /// another history: it was truncated or replaced.
+    #[error("ledger {dir}: {what}. {}", head::RESTORE_ADVICE)]
+    Truncated {
+        /// The ledger directory.
+        dir: PathBuf,
+        /// What differs from the recorded head.
+        what: String,
+    },
     /// A record holds bytes that are not an entry.
     #[error("journal record {seq} does not hold a valid entry: {source}")]
     BadRecord {
@@ -105,6 +130,9 @@ pub struct OpenReport {
     pub caught_up: u64,
     /// The index was written by another version of vereffen and was rebuilt.
     pub rebuilt: bool,
+    /// The index could not be used (unreadable, or inconsistent with the
+    /// journal), so it was deleted and rebuilt from the journal: why.
+    pub index_rebuilt: Option<String>,
 }
 
 /// An open ledger copy, locked for this process.
@@ -185,30 +213,95 @@ impl Ledger {
         Self::open_locked(dir, lock)
     }
 
+    /// Opens with the lock held: checks the journal against the recorded
+    /// head, then opens the index and catches it up. An index that cannot be
+    /// used is deleted and rebuilt from the journal (it is derived data).
     fn open_locked(dir: &Path, lock: File) -> Result<Ledger, LedgerError> {
+        let recorded = checked_head(dir)?;
         let index_dir = dir.join(INDEX_DIR);
-        let mut index = Index::open(&index_dir)?;
-        // An index written by another version of vereffen is rebuilt from the
-        // journal (it holds only derived data). Its directory is removed
-        // rather than cleared: sled keeps a cleared tree's old log segments,
-        // and an old layout's index can be many times the journal's size.
-        let rebuilt = !index.is_current()?;
-        if rebuilt {
-            drop(index);
-            fs::remove_dir_all(&index_dir).map_err(io_err(&index_dir))?;
-            index = Index::open(&index_dir)?;
+        let index_existed = index_dir.exists();
+        let attempt = match guarded(|| Index::open(&index_dir)) {
+            Ok(index) => Self::open_with(dir, index, recorded.as_ref()),
+            Err(reason) => Err(Attempt::Index(reason)),
+        };
+        let loaded = match attempt {
+            Ok(loaded) => loaded,
+            Err(Attempt::Other(e)) => return Err(e),
+            Err(Attempt::Index(reason)) => {
+                // Every sled handle of the failed attempt is dropped by now.
+                if index_dir.exists() {
+                    fs::remove_dir_all(&index_dir).map_err(io_err(&index_dir))?;
+                }
+                let index = Index::open(&index_dir)?;
+                let mut loaded = Self::open_with(dir, index, recorded.as_ref()).map_err(|a| match a {
+                    Attempt::Other(e) => e,
+                    Attempt::Index(what) => LedgerError::Index(IndexError { path: index_dir.clone(), what }),
+                })?;
+                if reason == OLD_LAYOUT {
+                    loaded.report.rebuilt = true;
+                } else {
+                    loaded.report.index_rebuilt = Some(reason);
+                }
+                loaded
+            }
+        };
+        let Loaded { journal, index, registry, tree, mut report } = loaded;
+        if !index_existed && report.caught_up > 0 && report.index_rebuilt.is_none() {
+            report.index_rebuilt = Some("its directory was missing".into());
         }
-        let (resume, mut tree, mut registry) = index.state()?;
+        let now = Head { ledger: journal.ledger().to_string(), at: journal.resume_point() };
+        assert!(
+            recorded.as_ref().is_none_or(|h| h.at.seq <= now.at.seq),
+            "open_checked refuses a journal behind its head"
+        );
+        if recorded.as_ref() != Some(&now) {
+            head::write(dir, &now)?;
+        }
+        Ok(Ledger { dir: dir.to_path_buf(), journal, index, registry, tree, report, _lock: lock })
+    }
+
+    /// One attempt at opening with `index`. Problems of the index come back
+    /// as [`Attempt::Index`] (the caller rebuilds it), everything else as
+    /// [`Attempt::Other`].
+    fn open_with(dir: &Path, index: Index, recorded: Option<&Head>) -> Result<Loaded, Attempt> {
+        let ix = |e: IndexError| Attempt::Index(e.what);
+        // An index written by another version of vereffen is rebuilt from the
+        // journal (it holds only derived data). The caller removes its
+        // directory rather than clearing it: sled keeps a cleared tree's old
+        // log segments, and an old layout's index can be many times the
+        // journal's size.
+        if !index.is_current().map_err(ix)? {
+            return Err(Attempt::Index(OLD_LAYOUT.into()));
+        }
+        let rebuilt = false;
+        let (resume, mut tree, mut registry) = guarded(|| index.state()).map_err(Attempt::Index)?;
+        let path = dir.join(JOURNAL_FILE);
+        if resume.seq > 0 {
+            // The index's resume point must lie on the journal. With a
+            // recorded head, a mismatch is the index's fault (the head
+            // already vouched for the journal); a copy without a head (made
+            // by an older version) has only the index to catch truncation.
+            let check = Scanner::open(&path).map_err(|e| Attempt::Other(e.into()))?.resume(resume);
+            match check {
+                Ok(()) => {}
+                Err(e) if recorded.is_none() => return Err(Attempt::Other(e.into())),
+                Err(_) => {
+                    return Err(Attempt::Index(format!(
+                        "its resume point (entry {} ending at byte {}) is not on the journal",
+                        resume.seq, resume.end
+                    )))
+                }
+            }
+        }
         let mut batch = IndexBatch::default();
         let mut pending = 0usize;
         let mut caught_up = 0u64;
-        let mut failure: Option<LedgerError> = None;
-        let path = dir.join(JOURNAL_FILE);
-        let (journal, torn) = Journal::open(&path, resume, |pos, bytes| {
+        let mut failure: Option<Attempt> = None;
+        let (journal, torn) = Journal::open_checked(&path, resume, recorded.map(|h| h.at), |pos, bytes| {
             let entry = match Entry::decode(bytes) {
                 Ok(e) => e,
                 Err(source) => {
-                    failure.get_or_insert(LedgerError::BadRecord { seq: pos.seq, source });
+                    failure.get_or_insert(Attempt::Other(LedgerError::BadRecord { seq: pos.seq, source }));
                     return Ok(());
                 }
             };
@@ -225,27 +318,34 @@ impl Ledger {
                 let resume = crate::journal::Resume { seq: pos.seq, end: pos.end(), hash: pos.hash };
                 let full = std::mem::take(&mut batch);
                 if let Err(e) = finish_and_apply(&index, full, resume, &tree, &registry, dir) {
-                    failure.get_or_insert(e);
+                    failure.get_or_insert(Attempt::from(e));
                 }
                 pending = 0;
             }
             Ok(())
+        })
+        .map_err(|e| match e {
+            // Scanning on from a resume point that is on the journal but
+            // names the wrong record fails like damage: let a full rebuild
+            // from byte 0 decide (it reports real damage the same way).
+            JournalError::Damaged { .. } if resume.seq > 0 => {
+                Attempt::Index(format!("the journal does not continue from its resume point as recorded: {e}"))
+            }
+            e => Attempt::Other(e.into()),
         })?;
         if let Some(e) = failure {
             return Err(e);
         }
         if caught_up > 0 || torn.is_some() {
             finish_and_apply(&index, batch, journal.resume_point(), &tree, &registry, dir)?;
-            index.flush()?;
+            index.flush().map_err(ix)?;
         }
-        Ok(Ledger {
-            dir: dir.to_path_buf(),
+        Ok(Loaded {
             journal,
             index,
             registry,
             tree,
-            report: OpenReport { torn, caught_up, rebuilt },
-            _lock: lock,
+            report: OpenReport { torn, caught_up, rebuilt, index_rebuilt: None },
         })
     }
 
@@ -255,6 +355,8 @@ impl Ledger {
             return Err(LedgerError::NotALedger(dir.to_path_buf()));
         }
         let lock = lock(dir)?;
+        // A journal behind its head is refused before anything is touched.
+        checked_head(dir)?;
         let index_dir = dir.join(INDEX_DIR);
         if index_dir.exists() {
             fs::remove_dir_all(&index_dir).map_err(io_err(&index_dir))?;
@@ -569,10 +671,12 @@ impl Ledger {
             batch.add(e, pos, &leaf);
         }
         finish_and_apply(&self.index, batch, self.journal.resume_point(), &self.tree, &self.registry, &self.dir)?;
-        // Make the index's high-water mark durable too: a journal found
-        // shorter than it later is reported as truncated, never mistaken for
-        // a torn tail. One more fsync per batch, not per entry.
-        self.index.flush()?;
+        // Record the acknowledged head outside the index (durably, once per
+        // batch): a journal found shorter than it later is reported as
+        // truncated, never mistaken for a torn tail or accepted as whole,
+        // even if the index is deleted or rebuilt. The index itself is
+        // flushed in the background; after a crash it catches up on open.
+        head::write(&self.dir, &Head { ledger: self.id().to_string(), at: self.journal.resume_point() })?;
         Ok(positions.iter().map(|p| p.seq).collect())
     }
 
@@ -588,6 +692,54 @@ pub const SET_DIGEST_CONTEXT: &[u8] = b"vereffen-set-v1\n";
 
 fn index_err(dir: &Path, e: impl std::fmt::Display) -> IndexError {
     IndexError { path: dir.join(INDEX_DIR), what: e.to_string() }
+}
+
+/// Reads `DIR/head` and checks the journal against it (from the journal
+/// file alone): a journal that holds less, or another history, is refused.
+fn checked_head(dir: &Path) -> Result<Option<Head>, LedgerError> {
+    let recorded = head::read(dir)?;
+    if let Some(h) = &recorded {
+        if let Some(what) = head::compare(&dir.join(JOURNAL_FILE), h)? {
+            return Err(LedgerError::Truncated { dir: dir.to_path_buf(), what });
+        }
+    }
+    Ok(recorded)
+}
+
+/// The parts of an opened ledger before it gets its lock.
+struct Loaded {
+    journal: Journal,
+    index: Index,
+    registry: Registry,
+    tree: CompactTree,
+    report: OpenReport,
+}
+
+/// Why one attempt at opening failed.
+enum Attempt {
+    /// The index cannot be used: rebuild it (the reason is reported).
+    Index(String),
+    /// Anything else: reported to the caller as is.
+    Other(LedgerError),
+}
+
+impl From<LedgerError> for Attempt {
+    fn from(e: LedgerError) -> Attempt {
+        match e {
+            LedgerError::Index(e) => Attempt::Index(e.what),
+            other => Attempt::Other(other),
+        }
+    }
+}
+
+/// Runs an index operation; an error or a panic inside sled (which is
+/// possible on arbitrary bytes in its files) becomes the reason to rebuild.
+fn guarded<T>(f: impl FnOnce() -> Result<T, IndexError>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.what),
+        Err(_) => Err("reading it panicked".into()),
+    }
 }
 
 fn finish_and_apply(

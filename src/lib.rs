@@ -15,6 +15,7 @@ pub mod csv_strict;
 pub mod derive;
 pub mod entry;
 pub mod exact;
+pub mod head;
 pub mod index;
 pub mod journal;
 pub mod keys;

@@ -15,7 +15,7 @@ use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
 
 use crate::entry::{Entry, EntryId};
-use crate::journal::{Hash, JournalError, Scanner, TornTail};
+use crate::journal::{Hash, JournalError, Resume, Scanner, TornTail};
 use crate::ledger::SET_DIGEST_CONTEXT;
 use crate::registry::Registry;
 use crate::sigs::{self, SigFailure, SigItem};
@@ -194,7 +194,21 @@ fn settle(st: &mut RulesState, chunk: KeyedChunk) -> Result<u64, Failure> {
 
 /// Verifies the journal at `path`; `progress` is called with the number of
 /// records done after each chunk.
-pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summary, Failure> {
+pub fn verify_journal(path: &Path, progress: impl FnMut(u64)) -> Result<Summary, Failure> {
+    verify_journal_against(path, None, progress)
+}
+
+/// Verifies the journal at `path` and, when `acknowledged` is given (the
+/// copy's recorded head, `DIR/head`), that it still holds every acknowledged
+/// record: at least `acknowledged.seq` complete records, the one with that
+/// sequence number ending at `acknowledged.end` with hash
+/// `acknowledged.hash`. A journal truncated at a record boundary, or cut
+/// inside an acknowledged record, fails. Reads only; changes nothing.
+pub fn verify_journal_against(
+    path: &Path,
+    acknowledged: Option<Resume>,
+    mut progress: impl FnMut(u64),
+) -> Result<Summary, Failure> {
     fn journal_failure(e: JournalError) -> Failure {
         match e {
             JournalError::Damaged { seq, what, offset, .. } => {
@@ -219,6 +233,19 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
             while chunk.len() < CHUNK_RECORDS {
                 match scanner.next_record() {
                     Ok(Some((pos, bytes))) => {
+                        if acknowledged.is_some_and(|a| a.seq == pos.seq && (a.hash != pos.hash || a.end != pos.end()))
+                        {
+                            // Hand over the records before it first, so
+                            // earlier failures are still reported first.
+                            if !chunk.is_empty() && tx.send(Ok(std::mem::take(&mut chunk))).is_err() {
+                                return (scanner.torn(), tree.root());
+                            }
+                            let what = "it differs from the record this copy acknowledged at that sequence number (recorded in its head file): the journal was rewritten or replaced".to_string();
+                            // The receiver may be gone after its own failure;
+                            // either way the scan ends here.
+                            tx.send(Err(Failure { seq: pos.seq, id: None, what })).ok();
+                            return (scanner.torn(), tree.root());
+                        }
                         tree.push(crate::merkle::leaf_hash(&bytes));
                         chunk.push((pos.seq, pos.hash, bytes));
                     }
@@ -279,6 +306,18 @@ pub fn verify_journal(path: &Path, mut progress: impl FnMut(u64)) -> Result<Summ
         id: None,
         what: "the journal reader thread failed".into(),
     })?;
+    if let Some(a) = acknowledged.filter(|a| done < a.seq) {
+        return Err(Failure {
+            seq: done + 1,
+            id: None,
+            what: format!(
+                "the journal holds {done} entries, but this copy acknowledged {} entries up to byte {} (recorded in its head file): entries are missing (the journal was truncated or replaced by an older copy). {}",
+                a.seq,
+                a.end,
+                crate::head::RESTORE_ADVICE
+            ),
+        });
+    }
     let RulesState { registry, kinds, .. } = rules_state;
     let KeysState { seen, registry: keys_registry, .. } = keys_state;
     debug_assert!(registry == keys_registry, "both passes apply the same entries");

@@ -250,3 +250,75 @@ fn import_killed_anywhere_leaves_none_or_all() {
     assert!(unfinished > 0, "no kill landed while the batch was being written: the test tested nothing");
     assert!(none > 0, "no kill landed before the import was durable");
 }
+
+/// Entries in the ledger whose index is killed while being built.
+const BIG: usize = 20_000;
+/// Kill moments per command, spread over one uninterrupted index build.
+const KILL_TRIALS: u32 = 6;
+
+fn binary(dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vereffen"));
+    c.arg("--ledger").arg(dir).args(args).env_remove("VEREFFEN_LEDGER");
+    c
+}
+
+/// SIGKILL while the index is being built (by `reindex`, or by the first
+/// open of a copy without an index) at moments spread over the build; each
+/// time the next ordinary commands work with no manual step, and the index
+/// they use holds every entry.
+#[test]
+fn sigkill_during_index_creation_needs_no_manual_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    let zh = demo_key("ziekenhuis");
+    let mut ledger =
+        ledger_with(&dir, &[register("ziekenhuis", "Ziekenhuis", vereffen::registry::Role::Provider, &zh)]);
+    let mut ids = Vec::with_capacity(BIG);
+    for chunk in 0..BIG / 1000 {
+        let batch: Vec<_> = (0..1000).map(|i| note("ziekenhuis", &zh, &format!("bulk {chunk}.{i}"), vec![])).collect();
+        ids.extend(batch.iter().map(|e| e.id()));
+        ledger.append(&batch).unwrap();
+    }
+    drop(ledger);
+    // How long one uninterrupted build takes on this machine.
+    let start = Instant::now();
+    let out = binary(&dir, &["reindex"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let build = start.elapsed();
+    let mut killed_mid_build = 0;
+    for trial in 0..2 * KILL_TRIALS {
+        let (args, what): (&[&str], &str) =
+            if trial % 2 == 0 { (&["reindex"], "reindex") } else { (&["log", "--limit", "1"], "first open") };
+        if trial % 2 == 1 {
+            std::fs::remove_dir_all(dir.join("index")).unwrap();
+        }
+        let at = build * (2 * (trial / 2) + 1) / (2 * KILL_TRIALS);
+        let mut child = binary(&dir, args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(at);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_build += 1;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // The next commands just work. Each trial so far appended one note.
+        let appended = u64::from(trial);
+        let out = binary(&dir, &["log", "--limit", "1"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "trial {trial} ({what} killed after {at:?}): log failed: {stderr}");
+        assert!(!stderr.contains("reindex"), "trial {trial}: a manual step was asked for: {stderr}");
+        let mut ledger = Ledger::open(&dir).unwrap_or_else(|e| panic!("trial {trial} ({what}): {e}"));
+        assert_eq!(ledger.len(), (1 + BIG) as u64 + appended);
+        assert_eq!(ledger.index().by_kind("note").unwrap().len(), BIG + appended as usize, "trial {trial}");
+        for id in ids.iter().step_by(997) {
+            assert!(ledger.contains(id).unwrap(), "trial {trial}: entry {} not found", id.short());
+        }
+        ledger.append(&[note("ziekenhuis", &zh, &format!("after trial {trial}"), vec![])]).unwrap();
+        drop(ledger);
+        let out = binary(&dir, &["verify"]).output().unwrap();
+        assert!(out.status.success(), "trial {trial}: verify: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    assert!(
+        killed_mid_build >= KILL_TRIALS,
+        "only {killed_mid_build} kills hit a running build: the test tested little"
+    );
+}

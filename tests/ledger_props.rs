@@ -116,6 +116,43 @@ fn an_index_lost_in_a_crash_catches_up_and_reindex_rebuilds() {
     assert_eq!(l.len(), entries.len() as u64);
 }
 
+/// Cut at a record boundary and with the index gone (or rebuilt), a copy
+/// is refused by open, reindex and verify: the head file remembers what was
+/// acknowledged.
+#[test]
+fn a_journal_cut_at_a_record_boundary_is_refused_without_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let entries = history();
+    drop(ledger_with(&path, &entries));
+    let journal = path.join("journal");
+    let full = fs::read(&journal).unwrap();
+    let mut scan = vereffen::journal::Scanner::open(&journal).unwrap();
+    let mut ends = Vec::new();
+    while let Some((pos, _)) = scan.next_record().unwrap() {
+        ends.push(pos.end() as usize);
+    }
+    let recorded = vereffen::head::read(&path).unwrap().expect("the copy records its head").at;
+    assert_eq!(recorded.seq, entries.len() as u64);
+    for keep in [0, 3, entries.len() - 1] {
+        let cut = if keep == 0 { vereffen::journal::header_bytes(LEDGER_ID).len() } else { ends[keep - 1] };
+        fs::write(&journal, &full[..cut]).unwrap();
+        let _ = fs::remove_dir_all(path.join("index"));
+        for (what, result) in [("open", Ledger::open(&path).err()), ("reindex", Ledger::reindex(&path).err())] {
+            let err = result.map(|e| e.to_string()).unwrap_or_else(|| panic!("{what} accepted {keep} of 11 entries"));
+            assert!(err.contains(&format!("acknowledged {} entries", entries.len())), "{what}: {err}");
+            assert!(err.contains("entries are missing"), "{what}: {err}");
+        }
+        assert_eq!(fs::read(&journal).unwrap(), &full[..cut], "nothing was changed");
+        let f = vereffen::verify::verify_journal_against(&journal, Some(recorded), |_| {}).unwrap_err();
+        assert!(f.what.contains(&format!("the journal holds {keep} entries, but this copy acknowledged 11")), "{f}");
+    }
+    // The whole journal is accepted again.
+    fs::write(&journal, &full).unwrap();
+    assert_eq!(Ledger::open(&path).unwrap().len(), entries.len() as u64);
+    assert!(vereffen::verify::verify_journal_against(&journal, Some(recorded), |_| {}).is_ok());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
 
@@ -144,9 +181,13 @@ proptest! {
         let bytes = fs::read(&journal).unwrap();
         let cut = ((bytes.len() as f64) * cut_frac) as usize;
         fs::write(&journal, &bytes[..cut]).unwrap();
-        // The index remembers what was acknowledged: any loss is reported.
+        // The head file remembers what was acknowledged: any loss is
+        // reported, with or without the index.
         let err = Ledger::open(&base).err().map(|e| e.to_string()).unwrap_or_default();
         prop_assert!(err.contains("entries are missing") || err.contains("too short") || err.contains("cut short"), "cut at {} gave: {:?}", cut, err);
+        fs::remove_dir_all(base.join("index")).unwrap();
+        let err = Ledger::open(&base).err().map(|e| e.to_string()).unwrap_or_default();
+        prop_assert!(err.contains("entries are missing"), "cut at {} without the index gave: {:?}", cut, err);
     }
 
     #[test]

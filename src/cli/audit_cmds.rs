@@ -130,7 +130,7 @@ fn read_limited(path: &Path, max: usize) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn read_note(path: &Path) -> Result<SignedNote> {
+pub(super) fn read_note(path: &Path) -> Result<SignedNote> {
     let bytes = read_limited(path, checkpoint::MAX_NOTE_BYTES)?;
     SignedNote::parse_bytes(&bytes).with_context(|| format!("{} is not a signed checkpoint", path.display()))
 }

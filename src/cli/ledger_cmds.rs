@@ -5,8 +5,15 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use vereffen::audit;
 use vereffen::bundle;
-use vereffen::ledger::{Ledger, LedgerError};
+use vereffen::entry::{Entry, EntryId};
+use vereffen::head;
+use vereffen::journal::{Hash, Scanner};
+use vereffen::ledger::{Ledger, LedgerError, JOURNAL_FILE};
+use vereffen::settlement::cosign;
 use vereffen::verify;
 
 use super::{open_ledger, stderr_is_terminal, Cli};
@@ -97,19 +104,137 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
     Ok(0)
 }
 
-pub fn verify(cli: &Cli) -> Result<i32> {
-    let ledger = match open_ledger(&cli.ledger) {
-        Ok(l) => l,
-        Err(e) => {
-            if let Some(LedgerError::Journal(_) | LedgerError::BadRecord { .. }) = e.downcast_ref::<LedgerError>() {
-                eprintln!("verify FAILED: {e}");
-                return Ok(1);
+/// What `verify` reads from the journal itself (never from the index) for
+/// the checks that need entries after the full pass: the copy's own
+/// checkpoints, `--checkpoint`, and settlement conflicts.
+#[derive(Default)]
+struct JournalFacts {
+    /// Merkle leaf hashes in journal order (when checkpoints are checked).
+    leaves: Vec<Hash>,
+    /// `audit.checkpoint` entries with their sequence numbers.
+    checkpoints: Vec<(u64, Entry)>,
+    /// Entries concerning each contract that has a `settlement.sign`, in journal order.
+    by_contract: BTreeMap<String, Vec<Entry>>,
+    /// Contracts with at least one `settlement.sign`.
+    signed_contracts: BTreeSet<String>,
+    /// Entries that other entries may reference, by id.
+    referenceable: HashMap<EntryId, Entry>,
+}
+
+/// Reads the first `records` records of a journal that `verify` has just
+/// checked (records after them, appended meanwhile by a writer, are not
+/// read).
+fn journal_facts(path: &Path, records: u64, want_leaves: bool, want_contracts: bool) -> Result<JournalFacts> {
+    let mut facts = JournalFacts::default();
+    let mut scanner = Scanner::open(path)?;
+    while let Some((pos, bytes)) = scanner.next_record()? {
+        if pos.seq > records {
+            break;
+        }
+        if want_leaves {
+            facts.leaves.push(vereffen::merkle::leaf_hash(&bytes));
+        }
+        let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord { seq: pos.seq, source })?;
+        if e.kind() == audit::KIND_CHECKPOINT {
+            facts.checkpoints.push((pos.seq, e.clone()));
+        }
+        if want_contracts {
+            if let Some(c) = e.contract() {
+                if e.kind() == cosign::KIND_SIGN {
+                    facts.signed_contracts.insert(c.to_string());
+                }
+                facts.by_contract.entry(c.to_string()).or_default().push(e.clone());
             }
-            return Err(e);
+            if vereffen::rules::is_referenceable(e.kind()) {
+                facts.referenceable.insert(e.id(), e);
+            }
+        }
+    }
+    facts.by_contract.retain(|c, _| facts.signed_contracts.contains(c));
+    Ok(facts)
+}
+
+/// Checks the copy against a signed checkpoint given from outside: signed by
+/// a key of the verified registry, of this ledger (and of this copy's origin
+/// if it has one), and the journal's first `size` entries give its root.
+/// Returns the line to print, or the problem.
+fn check_given_checkpoint(
+    file: &Path,
+    summary: &verify::Summary,
+    own_origin: Option<&str>,
+    leaves: &[Hash],
+) -> Result<std::result::Result<String, String>> {
+    let note = super::audit_cmds::read_note(file)?;
+    let shown = file.display();
+    let verified = match vereffen::checkpoint::verify(&note, &audit::registry_verifiers(&summary.registry)) {
+        Ok(v) => v,
+        Err(e) => {
+            return Ok(Err(format!("the checkpoint {shown} does not verify against the keys in this journal: {e}")))
+        }
+    };
+    let cp = verified.checkpoint();
+    match audit::parse_origin(cp.origin()) {
+        Some((ledger, _)) if ledger == summary.ledger => {}
+        _ => {
+            return Ok(Err(format!(
+                "the checkpoint {shown} is of {:?}, not of a copy of ledger {:?}",
+                cp.origin(),
+                summary.ledger
+            )))
+        }
+    }
+    if let Some(own) = own_origin.filter(|o| *o != cp.origin()) {
+        return Ok(Err(format!("the checkpoint {shown} is of copy {:?}, this copy is {own:?}", cp.origin())));
+    }
+    match vereffen::merkle::range_root(leaves, 0, cp.size()) {
+        Err(_) => Ok(Err(format!(
+            "the checkpoint {shown} covers {} entries, but this copy holds only {}: entries are missing (the journal was truncated or replaced by an older copy). {}",
+            cp.size(),
+            leaves.len(),
+            vereffen::head::RESTORE_ADVICE
+        ))),
+        Ok(root) if root != *cp.root() => Ok(Err(format!(
+            "the first {} entries of this copy do not give the root of the checkpoint {shown}: this copy's history differs from the one that was checkpointed",
+            cp.size()
+        ))),
+        Ok(_) => {
+            let cosigned: Vec<&str> = verified.cosignatures().iter().map(|c| c.name.as_str()).collect();
+            Ok(Ok(format!(
+                "{shown}: size {} of {}, root matches; signed by {}{}",
+                cp.size(),
+                cp.origin(),
+                verified.signers().join(", "),
+                if cosigned.is_empty() { String::new() } else { format!(", cosigned by {}", cosigned.join(", ")) }
+            )))
+        }
+    }
+}
+
+/// `verify`: reads the journal (and `DIR/head`, `DIR/origin`) with
+/// read-only handles; takes no lock, never opens the index, truncates
+/// nothing. It may run while a writer appends: it checks the prefix that
+/// was in the file when it started.
+pub fn verify(cli: &Cli, checkpoint: Option<&Path>) -> Result<i32> {
+    let dir = &cli.ledger;
+    if !dir.is_dir() {
+        return Err(LedgerError::NoSuchDir(dir.clone()).into());
+    }
+    let journal = dir.join(JOURNAL_FILE);
+    if !journal.is_file() {
+        return Err(LedgerError::NotALedger(dir.clone()).into());
+    }
+    let mut problems = Vec::new();
+    // Read before the journal: a writer records its head only after the
+    // journal's fsync, so the journal read next holds at least this much.
+    let recorded = match head::read(dir) {
+        Ok(h) => h,
+        Err(e) => {
+            problems.push(e.to_string());
+            None
         }
     };
     let bar = if stderr_is_terminal() && !cli.json {
-        let b = indicatif::ProgressBar::new(ledger.len());
+        let b = indicatif::ProgressBar::new(recorded.as_ref().map_or(0, |h| h.at.seq));
         b.set_style(
             indicatif::ProgressStyle::with_template("verifying {bar:40} {pos}/{len} entries ({per_sec}, eta {eta})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -118,7 +243,7 @@ pub fn verify(cli: &Cli) -> Result<i32> {
     } else {
         None
     };
-    let result = verify::verify_journal(ledger.journal_path(), |done| {
+    let result = verify::verify_journal_against(&journal, recorded.as_ref().map(|h| h.at), |done| {
         if let Some(b) = &bar {
             b.set_position(done);
         }
@@ -140,37 +265,62 @@ pub fn verify(cli: &Cli) -> Result<i32> {
             return Ok(1);
         }
     };
-    let mut problems = Vec::new();
-    if summary.head != ledger.head() || summary.entries != ledger.len() {
-        problems.push("the index's head differs from the journal's; run `vereffen reindex`".to_string());
+    if let Some(h) = recorded.as_ref().filter(|h| h.ledger != summary.ledger) {
+        problems.push(format!(
+            "the head file {} belongs to ledger {:?}, the journal to {:?}: the journal was replaced",
+            dir.join(head::HEAD_FILE).display(),
+            h.ledger,
+            summary.ledger
+        ));
     }
-    if &summary.registry != ledger.registry() {
-        problems.push("the index's parties and keys differ from the journal's; run `vereffen reindex`".to_string());
+    let origin = audit::copy_origin(dir)?;
+    let signs = summary.kinds.get(cosign::KIND_SIGN).copied().unwrap_or(0);
+    let own_checkpoints = origin.is_some() && summary.kinds.contains_key(audit::KIND_CHECKPOINT);
+    let want_leaves = own_checkpoints || checkpoint.is_some();
+    let facts = if want_leaves || signs > 0 {
+        journal_facts(&journal, summary.entries, want_leaves, signs > 0)?
+    } else {
+        JournalFacts::default()
+    };
+    debug_assert!(!want_leaves || facts.leaves.len() as u64 == summary.entries);
+    if want_leaves && vereffen::merkle::root_of(&facts.leaves) != summary.merkle_root {
+        problems.push("the journal changed while it was read (its Merkle root differs between two reads)".into());
     }
-    if ledger.merkle_tree().root() != summary.merkle_root || ledger.merkle_tree().size() != summary.entries {
-        problems.push("the index's Merkle tree differs from the journal's; run `vereffen reindex`".to_string());
+    if let Some(origin) = origin.as_deref().filter(|_| own_checkpoints) {
+        problems.extend(audit::check_own_checkpoints_in(&facts.checkpoints, &facts.leaves, origin));
     }
-    if ledger.set_digest()? != summary.set_digest {
-        problems.push("the index's entry set differs from the journal's; run `vereffen reindex`".to_string());
-    }
-    if let Some(origin) = vereffen::audit::copy_origin(ledger.dir())? {
-        problems.extend(vereffen::audit::check_own_checkpoints(&ledger, &origin)?);
-    }
+    let given = match checkpoint {
+        Some(file) => match check_given_checkpoint(file, &summary, origin.as_deref(), &facts.leaves)? {
+            Ok(line) => Some(line),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        },
+        None => None,
+    };
     let parties = summary.registry.parties().count();
     // Every settlement statement was recomputed from its signed inputs by the
     // rules during the pass above; here: corrections after settlement.
-    let signs = ledger.index().by_kind(vereffen::settlement::cosign::KIND_SIGN)?;
-    let contracts: std::collections::BTreeSet<String> =
-        ledger.load(&signs)?.iter().filter_map(|(_, e)| e.contract().map(str::to_string)).collect();
+    // Void entries (FORMAT.md 4.3) count for nothing in derived states.
+    let void: std::collections::HashSet<EntryId> = summary.void.iter().map(|v| v.id).collect();
+    let lookup = |id: &EntryId| if void.contains(id) { None } else { facts.referenceable.get(id).cloned() };
     let mut conflicts = Vec::new();
-    for c in &contracts {
-        let view = super::settle_cmds::contract_view(&ledger, c)?;
+    for (c, entries) in &facts.by_contract {
+        let live: Vec<_> = entries.iter().filter(|e| !void.contains(&e.id())).cloned().collect();
+        let view = cosign::ContractView::new(c, &live, &lookup);
         conflicts.extend(view.conflicts().into_iter().map(|x| format!("{c} {x}")));
     }
+    let torn = summary.torn.map(|t| {
+        format!(
+            "{} bytes of an unfinished write at offset {}; the next write to this copy drops them",
+            t.bytes, t.offset
+        )
+    });
     if cli.json {
         outln!(
             "{}",
-            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems, "settlements_replayed": signs.len(), "settlement_conflicts": conflicts, "void": summary.void.iter().map(|v| v.to_json()).collect::<Vec<_>>()})
+            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems, "settlements_replayed": signs, "settlement_conflicts": conflicts, "torn_tail": summary.torn.map(|t| serde_json::json!({"offset": t.offset, "bytes": t.bytes, "note": torn})), "acknowledged": recorded.as_ref().map(|h| h.at.seq), "checkpoint": given, "void": summary.void.iter().map(|v| v.to_json()).collect::<Vec<_>>()})
         );
     } else {
         outln!("ledger      {}", summary.ledger);
@@ -184,12 +334,18 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         outln!("head        {}", hex(&summary.head));
         outln!("set digest  {}", hex(&summary.set_digest));
         outln!("merkle root {} (tree size {})", hex(&summary.merkle_root), summary.entries);
-        if !signs.is_empty() {
+        if signs > 0 {
             outln!(
                 "settlements {} signature(s) on statements of {} contract(s), each recomputed from its signed inputs: all match",
-                signs.len(),
-                contracts.len()
+                signs,
+                facts.by_contract.len()
             );
+        }
+        if let Some(line) = &given {
+            outln!("checkpoint  {line}");
+        }
+        if let Some(t) = &torn {
+            outln!("torn tail   {t}");
         }
         for c in &conflicts {
             outln!("conflict    {c}");
@@ -197,7 +353,7 @@ pub fn verify(cli: &Cli) -> Result<i32> {
         for v in &summary.void {
             let via =
                 v.introduced_by_void.map(|i| format!(", introduced by void entry {}", i.short())).unwrap_or_default();
-            println!(
+            outln!(
                 "warning     entry {} is void: signed with key {}{via}, ended by entry {} which does not have it in its causal past; it counts for nothing (FORMAT.md 4.3)",
                 v.id.short(),
                 v.key.fingerprint(),

@@ -102,8 +102,16 @@ pub enum Command {
     Audit(audit_cmds::AuditCmd),
     /// List entries in journal order.
     Log(ledger_cmds::LogArgs),
-    /// Check the whole journal: chain, ids, signatures, key validity, references.
-    Verify,
+    /// Check the whole journal: chain, ids, signatures, key validity,
+    /// references. Reads only: takes no lock, does not use the index and
+    /// changes no byte (a torn tail is reported, not dropped).
+    Verify {
+        /// Also check the copy against this signed checkpoint (e.g. one
+        /// another party witnessed): the journal must hold at least its size
+        /// and its first entries must give its root.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
     /// Write a portable bundle of entries.
     Export {
         /// The bundle file to write.
@@ -223,7 +231,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Note { text, contract, refs, as_key } => note(cli, text, contract.as_deref(), refs, as_key),
         Command::Audit(cmd) => audit_cmds::audit(cli, cmd),
         Command::Log(args) => ledger_cmds::log(cli, args),
-        Command::Verify => ledger_cmds::verify(cli),
+        Command::Verify { checkpoint } => ledger_cmds::verify(cli, checkpoint.as_deref()),
         Command::Export { out, since } => ledger_cmds::export(cli, out, *since),
         Command::Import { file } => ledger_cmds::import(cli, file),
         Command::Reindex => ledger_cmds::reindex(cli),
@@ -247,7 +255,9 @@ pub fn open_ledger(dir: &Path) -> Result<Ledger> {
             ),
         }
     }
-    if report.rebuilt {
+    if let Some(reason) = &report.index_rebuilt {
+        eprintln!("note: the index was unreadable ({reason}); rebuilt it from the journal ({} entries)", ledger.len());
+    } else if report.rebuilt {
         eprintln!("note: the index was written by another version of vereffen; it was rebuilt from the journal");
     } else if report.caught_up > 0 {
         eprintln!("note: the index caught up with {} entries appended before an interruption", report.caught_up);
