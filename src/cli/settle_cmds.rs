@@ -338,7 +338,10 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
     }
     let first = view.status.base.as_ref().and_then(|b| view.status.versions.get(b)).map(|v| v.terms.term.first_year);
     if first.is_some_and(|f| year > f) && c.previous.is_none() {
-        bail!("{} is not settled yet: years are settled in order (`vereffen settle status {contract}`)", year.saturating_sub(1));
+        bail!(
+            "{} is not settled yet: years are settled in order (`vereffen settle status {contract}`)",
+            year.saturating_sub(1)
+        );
     }
     if let Some(prev) = view.settlements.get(&(year.wrapping_sub(1))) {
         if !prev.conflicts.is_empty() {

@@ -35,7 +35,8 @@ pub use diff::{diff, Change};
 pub use model::*;
 pub use parse::{MAX_FILE_BYTES, MAX_INDICATORS, MAX_LIST, MAX_PARTIES, MAX_TEXT};
 pub use validate::{
-    valid_fingerprint, validate, Problem, MAX_CONTRACT_ID, MAX_ID, MAX_NUMBER, MAX_POPULATION, MAX_TERM, MAX_YEAR, MIN_YEAR,
+    valid_fingerprint, validate, Problem, MAX_CONTRACT_ID, MAX_ID, MAX_NUMBER, MAX_POPULATION, MAX_TERM, MAX_YEAR,
+    MIN_YEAR,
 };
 
 use diagnostic::{locate, Pos};

@@ -21,8 +21,8 @@ use super::model::*;
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 // The limits live with validation (which every path runs); the reader
 // applies the same ones to report them at their line and column.
-pub use super::validate::{MAX_INDICATORS, MAX_LIST, MAX_PARTIES, MAX_TEXT};
 use super::validate::{MAX_CONTRACT_ID, MAX_ID, MAX_POPULATION, MAX_YEAR, MIN_YEAR};
+pub use super::validate::{MAX_INDICATORS, MAX_LIST, MAX_PARTIES, MAX_TEXT};
 
 /// What a decimal field holds; decides the accepted forms and checks.
 #[derive(Clone, Copy, PartialEq, Eq)]

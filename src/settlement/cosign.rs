@@ -192,7 +192,10 @@ pub fn check(e: &Entry, lookup: &dyn Fn(&EntryId) -> Option<Entry>) -> Result<()
         let prev =
             lookup(&refs[1 + n]).ok_or_else(|| RuleError("the previous settlement is not in this ledger".into()))?;
         let pp = payload_of(&prev)?;
-        if pp.contract != p.contract || pp.year.checked_add(1) != Some(p.year) || Some(&pp.statement_hash) != p.previous.as_ref() {
+        if pp.contract != p.contract
+            || pp.year.checked_add(1) != Some(p.year)
+            || Some(&pp.statement_hash) != p.previous.as_ref()
+        {
             return err(format!(
                 "the last reference must be a settlement of {} {} with statement hash `previous`",
                 p.contract,

@@ -22,7 +22,11 @@
 //!    then `max_amount_per_year` caps the activity.
 //! 2. **Pay for performance** (`p4p.*`): each bonus whose target is met
 //!    (at or better than the target per the indicator's direction; a
-//!    missing figure is "not met" under `treat_as_not_met`).
+//!    missing figure is "not met" under `treat_as_not_met`). A bonus per
+//!    member is amount x size, divided by 12 last when the size is in
+//!    member-months, rounded once (as the benchmark and the capitation
+//!    budget are); the corridor table compares and interpolates in the
+//!    measured unit too (row population x 12 for member-months).
 //! 3. **Shared savings** (`shared_savings.*`), detailed in `shared_savings.rs`:
 //!    benchmark, gross savings, losses carried in, corridor, quality,
 //!    provider share, withhold, cap; or, two-sided, the loss payment.
@@ -72,7 +76,10 @@
 //! # Limits
 //!
 //! Input figures are at most [`MAX_FIGURE`] in absolute value; a contract
-//! year range is at most [`MAX_TERM_YEARS`] years. Missing required
+//! year range is at most [`MAX_TERM_YEARS`] years. The engine never panics
+//! on any contract, validated or not: every operation on a [`Decimal`] is
+//! checked, and an overflow is [`SettleError::Arithmetic`] naming the figure
+//! (release builds also check integer overflow, `overflow-checks = true`). Missing required
 //! figures are one error listing each ([`required_indicators`] says which).
 //!
 //! # Transfers
