@@ -357,7 +357,7 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             // settled under).
             let view = super::settle_cmds::contract_view(&ledger, id)?;
             let last_settled = view.settlements.iter().filter(|(_, s)| s.settled.is_some()).map(|(y, _)| *y).max();
-            let first_open = current.effective_from().max(last_settled.map_or(0, |y| y + 1));
+            let first_open = current.effective_from().max(last_settled.map_or(0, |y| y.saturating_add(1)));
             if *effective_from < first_open || !c.term.years().contains(effective_from) {
                 bail!(
                     "an amendment effective from {effective_from} is not allowed: it must lie within the term {}-{} and not before {first_open}, the first year still open",

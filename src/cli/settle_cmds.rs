@@ -127,7 +127,7 @@ fn table(c: &Computed, hash: &str) -> String {
         c.inputs.iter().map(|e| &e[..12]).collect::<Vec<_>>().join(" ")
     ));
     if let Some(p) = &c.previous {
-        o.push_str(&format!("carried from      settled {} statement {}\n", s.year - 1, &p[..16]));
+        o.push_str(&format!("carried from      settled {} statement {}\n", s.year.saturating_sub(1), &p[..16]));
     }
     for n in &c.not_agreed {
         o.push_str(&format!("NOT AGREED        {n}\n"));
@@ -158,7 +158,7 @@ fn table(c: &Computed, hash: &str) -> String {
     for (k, v) in &s.totals_by_stream {
         o.push_str(&format!("{k:<20} {:>20}\n", settlement_money(*v)));
     }
-    o.push_str(&format!("\nCARRIED INTO {}\n", s.year + 1));
+    o.push_str(&format!("\nCARRIED INTO {}\n", s.year.saturating_add(1)));
     let carry = &s.carry_out;
     o.push_str(&format!("{:<58} {:>20}\n", "losses carried forward", settlement_money(carry.losses_carried)));
     if carry.advances.is_empty() {
@@ -337,15 +337,18 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
     }
     let first = view.status.base.as_ref().and_then(|b| view.status.versions.get(b)).map(|v| v.terms.term.first_year);
     if first.is_some_and(|f| year > f) && c.previous.is_none() {
-        bail!("{} is not settled yet: years are settled in order (`vereffen settle status {contract}`)", year - 1);
+        bail!(
+            "{} is not settled yet: years are settled in order (`vereffen settle status {contract}`)",
+            year.saturating_sub(1)
+        );
     }
     if let Some(prev) = view.settlements.get(&(year.wrapping_sub(1))) {
         if !prev.conflicts.is_empty() {
             bail!(
                 "{} is settled but in conflict ({}); resettle {} first",
-                year - 1,
+                year.wrapping_sub(1),
                 prev.conflicts.join("; "),
-                year - 1
+                year.wrapping_sub(1)
             );
         }
     }

@@ -34,7 +34,10 @@ pub use diagnostic::Diagnostic;
 pub use diff::{diff, Change};
 pub use model::*;
 pub use parse::{MAX_FILE_BYTES, MAX_INDICATORS, MAX_LIST, MAX_PARTIES, MAX_TEXT};
-pub use validate::{valid_fingerprint, validate, Problem};
+pub use validate::{
+    valid_fingerprint, validate, Problem, MAX_CONTRACT_ID, MAX_ID, MAX_NUMBER, MAX_POPULATION, MAX_TERM, MAX_YEAR,
+    MIN_YEAR,
+};
 
 use diagnostic::{locate, Pos};
 
@@ -56,14 +59,11 @@ pub enum CanonicalContractError {
     Invalid(Vec<String>),
 }
 
-/// Longest contract id, in bytes.
-pub const MAX_CONTRACT_ID_BYTES: usize = 64;
-
 /// The contract id grammar (`docs/FORMAT.md` 5, `docs/CONTRACT-FORMAT.md`):
-/// 1 to [`MAX_CONTRACT_ID_BYTES`] bytes from `a-z 0-9 -`. The contract
+/// 1 to [`MAX_CONTRACT_ID`] bytes from `a-z 0-9 -`. The contract
 /// reader and the offer rule both apply it.
 pub fn is_valid_contract_id(id: &str) -> bool {
-    parse::valid_id_len(id, MAX_CONTRACT_ID_BYTES)
+    parse::valid_id_len(id, MAX_CONTRACT_ID)
 }
 
 /// Parses and validates contract TOML `text`; `file_name` appears in the
@@ -182,7 +182,7 @@ impl Contract {
         }
         if !is_valid_contract_id(&contract.id) {
             return Err(CanonicalContractError::Invalid(vec![format!(
-                "id: {:?} is not a valid contract id (1 to {MAX_CONTRACT_ID_BYTES} of a-z, 0-9 and -)",
+                "id: {:?} is not a valid contract id (1 to {MAX_CONTRACT_ID} of a-z, 0-9 and -)",
                 contract.id
             )]));
         }

@@ -19,14 +19,10 @@ use super::model::*;
 
 /// Largest contract file read, in bytes.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
-/// Most parties in one contract.
-pub const MAX_PARTIES: usize = 50;
-/// Most indicators in one contract.
-pub const MAX_INDICATORS: usize = 200;
-/// Most entries in any other list (activities, bonuses, impulse lines, rows...).
-pub const MAX_LIST: usize = 200;
-/// Longest free-text field, in characters.
-pub const MAX_TEXT: usize = 4000;
+// The limits live with validation (which every path runs); the reader
+// applies the same ones to report them at their line and column.
+use super::validate::{MAX_CONTRACT_ID, MAX_ID, MAX_POPULATION, MAX_YEAR, MIN_YEAR};
+pub use super::validate::{MAX_INDICATORS, MAX_LIST, MAX_PARTIES, MAX_TEXT};
 
 /// What a decimal field holds; decides the accepted forms and checks.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -89,11 +85,11 @@ pub(crate) fn suggest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
 }
 
 fn valid_id(id: &str) -> bool {
-    valid_id_len(id, 32)
+    valid_id_len(id, MAX_ID)
 }
 
 pub(crate) fn valid_id_len(id: &str, max: usize) -> bool {
-    (1..=max).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    super::validate::valid_id(id, max)
 }
 
 /// Parses a contract from TOML text. `file` is used in diagnostics only.
@@ -221,7 +217,7 @@ impl<'s> Parser<'s> {
     }
 
     fn as_year(&mut self, v: &Value, path: &str, at: Pos) -> Option<u16> {
-        self.as_int(v, path, at, 2000, 2100).and_then(|n| u16::try_from(n).ok())
+        self.as_int(v, path, at, MIN_YEAR.into(), MAX_YEAR.into()).and_then(|n| u16::try_from(n).ok())
     }
 
     fn as_bool(&mut self, v: &Value, path: &str, at: Pos) -> Option<bool> {
@@ -644,7 +640,7 @@ impl<'s> Parser<'s> {
             }
         };
         let id = self.req_str(&t, "id");
-        if !id.is_empty() && !super::is_valid_contract_id(&id) {
+        if !id.is_empty() && !valid_id_len(&id, MAX_CONTRACT_ID) {
             let at = self.spans.get("id").copied().unwrap_or(Pos::START);
             self.err(at, "id", format!("\"{id}\" is not a valid contract id (1 to 64 of a-z, 0-9 and -)"));
         }
@@ -836,7 +832,7 @@ impl<'s> Parser<'s> {
         if let Some((item, path, at)) = self.get(&t, "expected_size") {
             pop.expected_size = self
                 .value(item, &path, at, "an integer")
-                .and_then(|v| self.as_int(v, &path, at, 1, 100_000_000))
+                .and_then(|v| self.as_int(v, &path, at, 1, MAX_POPULATION as i64))
                 .and_then(|n| u64::try_from(n).ok());
         }
         self.finish(&t);
@@ -885,10 +881,10 @@ impl<'s> Parser<'s> {
                     self.missing(&t, "rates");
                 }
                 for (key, item, path, at) in self.map_entries(&t, "rates").unwrap_or_default() {
-                    let year = key.parse::<u16>().ok().filter(|y| (2000..=2100).contains(y));
+                    let year = key.parse::<u16>().ok().filter(|y| (MIN_YEAR..=MAX_YEAR).contains(y));
                     let Some(year) = year else {
                         let kp = self.spans.get(&path).copied().unwrap_or(at);
-                        self.err(kp, &path, format!("\"{key}\" is not a year (2000 to 2100)"));
+                        self.err(kp, &path, format!("\"{key}\" is not a year ({MIN_YEAR} to {MAX_YEAR})"));
                         continue;
                     };
                     if let Some(d) =
@@ -1218,7 +1214,7 @@ impl<'s> Parser<'s> {
                     let population = match self.get(&r, "population") {
                         Some((item, path, at)) => self
                             .value(item, &path, at, "an integer")
-                            .and_then(|v| self.as_int(v, &path, at, 1, 100_000_000))
+                            .and_then(|v| self.as_int(v, &path, at, 1, MAX_POPULATION as i64))
                             .and_then(|n| u64::try_from(n).ok())
                             .unwrap_or(0),
                         None => {

@@ -23,9 +23,14 @@ pub fn money(d: Decimal) -> String {
     format!("{}EUR {grouped}.{frac}", if neg { "-" } else { "" })
 }
 
-/// `12.5%`: a rate as an exact percentage.
+/// `12.5%`: a rate as an exact percentage. A value too large to be
+/// multiplied by 100 (only in a contract that does not validate) is shown as
+/// the plain number with "(as a fraction)" rather than overflowing.
 pub fn percent(d: Decimal) -> String {
-    format!("{}%", (d * Decimal::ONE_HUNDRED).normalize())
+    match d.checked_mul(Decimal::ONE_HUNDRED) {
+        Some(p) => format!("{}%", p.normalize()),
+        None => format!("{} (as a fraction)", d.normalize()),
+    }
 }
 
 fn opt_pct(d: Option<Decimal>) -> String {

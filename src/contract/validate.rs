@@ -6,6 +6,14 @@
 //! and shares, ranges of rates, the term, and the consistency of the knobs
 //! with the payment components. Every problem is reported, none stops the
 //! others.
+//!
+//! It also enforces every limit of the format (years, sizes, lengths of
+//! texts and lists, the form of ids and money, the size of numbers), so that
+//! a contract that arrives as canonical JSON in a ledger entry is held to
+//! exactly the rules of a contract read from a file: [`validate`] is the one
+//! check every path runs (the TOML reader, and `from_canonical_json` on
+//! append, import and verify). The reader reports the same limits at their
+//! line and column; it is never the only place they are checked.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,9 +39,51 @@ struct V<'c> {
     trust_parties: bool,
 }
 
+/// First contract year (and base year, impulse year, guarantee year) accepted.
+pub const MIN_YEAR: u16 = 2000;
+/// Last contract year (and base year, impulse year, guarantee year) accepted.
+pub const MAX_YEAR: u16 = 2100;
+/// Most contract years in a term.
+pub const MAX_TERM: u16 = 15;
+/// Largest `population.expected_size` and corridor-table `population`.
+pub const MAX_POPULATION: u64 = 100_000_000;
+/// Most parties in one contract.
+pub const MAX_PARTIES: usize = 50;
+/// Most indicators in one contract.
+pub const MAX_INDICATORS: usize = 200;
+/// Most entries in any other list or map (activities, bonuses, impulse lines, rows, shares...).
+pub const MAX_LIST: usize = 200;
+/// Longest free-text field, in characters.
+pub const MAX_TEXT: usize = 4000;
+/// Longest id of a party, indicator, activity, bonus or tariff adjustment, in bytes.
+pub const MAX_ID: usize = 32;
+/// Longest contract id, in bytes.
+pub const MAX_CONTRACT_ID: usize = 64;
+/// Largest absolute value of any number in a contract (money, targets,
+/// thresholds, quantities, band edges): 10^15, as for measured figures
+/// (`settlement::MAX_FIGURE`).
+pub const MAX_NUMBER: i64 = 1_000_000_000_000_000;
+
+/// `d` as a percentage; a value too large to be multiplied by 100 is shown
+/// as the plain number with "(as a fraction)" instead of overflowing.
 fn pct(d: Decimal) -> String {
-    let p = (d * Decimal::ONE_HUNDRED).normalize();
-    format!("{p}%")
+    match d.checked_mul(Decimal::ONE_HUNDRED) {
+        Some(p) => format!("{}%", p.normalize()),
+        None => format!("{} (as a fraction)", d.normalize()),
+    }
+}
+
+/// Whether `id` has 1 to `max` bytes of `a-z`, `0-9` and `-`.
+pub(crate) fn valid_id(id: &str, max: usize) -> bool {
+    (1..=max).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// At most the first 64 characters of `s`, for messages that quote hostile text.
+fn short(s: &str) -> String {
+    match s.char_indices().nth(64) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 /// Validates a contract; returns every problem found.
@@ -45,8 +95,9 @@ pub fn validate(c: &Contract) -> Vec<Problem> {
 /// reported a problem in the parties list.
 pub(crate) fn validate_with(c: &Contract, parties_parsed: bool) -> Vec<Problem> {
     let mut v = V { c, out: Vec::new(), trust_parties: parties_parsed };
+    v.limits();
     v.identity();
-    v.text();
+    v.control_characters();
     v.term();
     v.parties();
     v.knobs();
@@ -124,6 +175,281 @@ impl<'c> V<'c> {
         }
     }
 
+    /// The limits of the format (see the module doc): every one the TOML
+    /// reader applies, for contracts that did not come through it.
+    fn limits(&mut self) {
+        let c = self.c;
+        if c.format != FORMAT_VERSION {
+            self.bad("format", format!("must be between {FORMAT_VERSION} and {FORMAT_VERSION}, found {}", c.format));
+        }
+        if !c.id.is_empty() && !valid_id(&c.id, MAX_CONTRACT_ID) {
+            self.bad(
+                "id",
+                format!("\"{}\" is not a valid contract id (1 to {MAX_CONTRACT_ID} of a-z, 0-9 and -)", short(&c.id)),
+            );
+        }
+        self.text("title", &c.title);
+        self.text("description", &c.description);
+        let t = &c.term;
+        self.year("term.first_year", t.first_year);
+        self.year("term.last_year", t.last_year);
+        self.count("term.review_dates", t.review_dates.len(), MAX_LIST);
+        self.count("parties", c.parties.len(), MAX_PARTIES);
+        for (i, p) in c.parties.iter().enumerate() {
+            self.id(&format!("parties[{i}].id"), &p.id);
+            self.text(&format!("parties[{i}].name"), &p.name);
+            if let Some(k) = &p.key {
+                self.text(&format!("parties[{i}].key"), k);
+            }
+            if let Some(x) = p.contribution {
+                self.money(&format!("parties[{i}].contribution"), x);
+            }
+        }
+        let pop = &c.population;
+        self.text("population.description", &pop.description);
+        self.text("population.condition", &pop.condition);
+        self.text("population.size_indicator", &pop.size_indicator);
+        if let Some(n) = pop.expected_size {
+            self.population_count("population.expected_size", n);
+        }
+        if let Some(b) = &c.baseline {
+            self.year("baseline.base_year", b.base_year);
+            self.money("baseline.cost", b.cost);
+            self.text("baseline.source", &b.source);
+            match &b.trend {
+                Trend::RatesPerYear { rates } => {
+                    self.count("baseline.trend.rates", rates.len(), MAX_LIST);
+                    for year in rates.keys() {
+                        if !(MIN_YEAR..=MAX_YEAR).contains(year) {
+                            self.bad(
+                                format!("baseline.trend.rates.{year}"),
+                                format!("\"{year}\" is not a year ({MIN_YEAR} to {MAX_YEAR})"),
+                            );
+                        }
+                    }
+                }
+                Trend::MeasuredRate { indicator } | Trend::MeasuredIndex { indicator } => {
+                    self.text("baseline.trend.indicator", indicator)
+                }
+                Trend::FixedRate { .. } => {}
+            }
+        }
+        self.count("indicators", c.indicators.len(), MAX_INDICATORS);
+        for (i, ind) in c.indicators.iter().enumerate() {
+            let at = |f: &str| format!("indicators[{i}].{f}");
+            self.id(&at("id"), &ind.id);
+            self.text(&at("name"), &ind.name);
+            self.id(&at("source"), &ind.source);
+            self.text(&at("method"), &ind.method);
+            self.count(&at("agreed_by"), ind.agreed_by.len(), MAX_LIST);
+            for (j, a) in ind.agreed_by.iter().enumerate() {
+                self.id(&format!("indicators[{i}].agreed_by[{j}]"), a);
+            }
+            if let Some(q) = &ind.quality {
+                self.number(&at("quality.threshold"), q.threshold);
+                self.number(&at("quality.target"), q.target);
+            }
+        }
+        let p = &c.payments;
+        if let Some(v) = &p.volume {
+            self.count("payments.volume.activities", v.activities.len(), MAX_LIST);
+            for (i, a) in v.activities.iter().enumerate() {
+                let at = |f: &str| format!("payments.volume.activities[{i}].{f}");
+                self.id(&at("id"), &a.id);
+                self.text(&at("name"), &a.name);
+                self.text(&at("code"), &a.code);
+                self.text(&at("unit"), &a.unit);
+                self.text(&at("quantity_indicator"), &a.quantity_indicator);
+                self.text(&at("provider"), &a.provider);
+                self.text(&at("payer"), &a.payer);
+                self.money(&at("price"), a.price);
+                if let Some(x) = a.max_amount_per_year {
+                    self.money(&at("max_amount_per_year"), x);
+                }
+            }
+            self.count("payments.volume.caps", v.caps.len(), MAX_LIST);
+            for (i, cap) in v.caps.iter().enumerate() {
+                let at = |f: &str| format!("payments.volume.caps[{i}].{f}");
+                self.count(&at("activities"), cap.activities.len(), MAX_LIST);
+                cap.activities.iter().for_each(|a| self.text(&at("activities"), a));
+                self.number(&at("max_quantity"), cap.max_quantity);
+                if let Some(e) = &cap.exposure_indicator {
+                    self.text(&at("exposure_indicator"), e);
+                }
+            }
+        }
+        if let Some(pf) = &p.pay_for_performance {
+            self.count("payments.pay_for_performance.bonuses", pf.bonuses.len(), MAX_LIST);
+            for (i, b) in pf.bonuses.iter().enumerate() {
+                let at = |f: &str| format!("payments.pay_for_performance.bonuses[{i}].{f}");
+                self.id(&at("id"), &b.id);
+                self.text(&at("indicator"), &b.indicator);
+                self.number(&at("target"), b.target);
+                self.money(&at("amount"), b.amount);
+                self.opt_text(&at("recipient"), &b.recipient);
+                self.opt_text(&at("payer"), &b.payer);
+            }
+        }
+        if let Some(ss) = &p.shared_savings {
+            let base = "payments.shared_savings";
+            self.opt_text(&format!("{base}.payer"), &ss.payer);
+            self.opt_text(&format!("{base}.recipient"), &ss.recipient);
+            self.text(&format!("{base}.actual_cost_indicator"), &ss.actual_cost_indicator);
+            if let Corridor::PopulationTable { rows } = &ss.corridor {
+                self.count(&format!("{base}.corridor.rows"), rows.len(), MAX_LIST);
+                for (i, r) in rows.iter().enumerate() {
+                    self.population_count(&format!("{base}.corridor.rows[{i}].population"), r.population);
+                }
+            }
+        }
+        if let Some(b) = &p.bundled {
+            let base = "payments.bundled";
+            self.opt_text(&format!("{base}.payer"), &b.payer);
+            self.opt_text(&format!("{base}.recipient"), &b.recipient);
+            self.text(&format!("{base}.episode"), &b.episode);
+            self.money(&format!("{base}.target_price"), b.target_price);
+            self.text(&format!("{base}.episodes_indicator"), &b.episodes_indicator);
+            self.text(&format!("{base}.actual_cost_indicator"), &b.actual_cost_indicator);
+        }
+        if let Some(cp) = &p.capitation {
+            let base = "payments.capitation";
+            self.opt_text(&format!("{base}.payer"), &cp.payer);
+            self.opt_text(&format!("{base}.recipient"), &cp.recipient);
+            self.money(&format!("{base}.amount_per_member"), cp.amount_per_member);
+            self.text(&format!("{base}.members_indicator"), &cp.members_indicator);
+            self.text(&format!("{base}.actual_cost_indicator"), &cp.actual_cost_indicator);
+            self.count(&format!("{base}.risk_corridors"), cp.risk_corridors.len(), MAX_LIST);
+            for (i, band) in cp.risk_corridors.iter().enumerate() {
+                self.number(&format!("{base}.risk_corridors[{i}].from"), band.from);
+                if let Some(to) = band.to {
+                    self.number(&format!("{base}.risk_corridors[{i}].to"), to);
+                }
+            }
+        }
+        self.count("impulse", c.impulse.len(), MAX_LIST);
+        for (i, imp) in c.impulse.iter().enumerate() {
+            let at = |f: &str| format!("impulse[{i}].{f}");
+            self.year(&at("year"), imp.year);
+            self.text(&at("recipient"), &imp.recipient);
+            self.text(&at("payer"), &imp.payer);
+            self.money(&at("amount"), imp.amount);
+            self.text(&at("purpose"), &imp.purpose);
+        }
+        self.count("revenue_guarantees", c.revenue_guarantees.len(), MAX_LIST);
+        for (i, g) in c.revenue_guarantees.iter().enumerate() {
+            let at = |f: &str| format!("revenue_guarantees[{i}].{f}");
+            self.text(&at("provider"), &g.provider);
+            self.text(&at("payer"), &g.payer);
+            self.money(&at("floor"), g.floor);
+            self.count(&at("years"), g.years.len(), MAX_LIST);
+            for (j, y) in g.years.iter().enumerate() {
+                self.year(&format!("revenue_guarantees[{i}].years[{j}]"), *y);
+            }
+            self.opt_text(&at("revenue_indicator"), &g.revenue_indicator);
+        }
+        self.count("tariff_adjustments", c.tariff_adjustments.len(), MAX_LIST);
+        for (i, t) in c.tariff_adjustments.iter().enumerate() {
+            let at = |f: &str| format!("tariff_adjustments[{i}].{f}");
+            self.id(&at("id"), &t.id);
+            self.text(&at("reason"), &t.reason);
+            self.count(&at("applies_to"), t.applies_to.len(), MAX_LIST);
+            t.applies_to.iter().for_each(|a| self.text(&at("applies_to"), a));
+            if let Trigger::TargetMet { indicator, target } | Trigger::TargetMissed { indicator, target } = &t.trigger {
+                self.text(&at("trigger.indicator"), indicator);
+                self.number(&at("trigger.target"), *target);
+            }
+        }
+        let d = &c.distribution;
+        match &d.providers.rule {
+            ProviderRule::Fixed { shares } => self.share_keys("distribution.providers.shares", shares),
+            ProviderRule::ByIndicator { indicators } => {
+                let field = "distribution.providers.indicators";
+                self.count(field, indicators.len(), MAX_LIST);
+                for (party, ind) in indicators {
+                    self.text(field, party);
+                    self.text(&format!("{field}.{}", short(party)), ind);
+                }
+            }
+        }
+        if let PayerRule::Fixed { shares } = &d.payers.rule {
+            self.share_keys("distribution.payers.shares", shares);
+        }
+        self.text("monitoring.notes", &c.monitoring.notes);
+    }
+
+    /// The parties of a fixed key: at most [`MAX_LIST`], each a text.
+    fn share_keys(&mut self, field: &str, shares: &BTreeMap<String, Decimal>) {
+        self.count(field, shares.len(), MAX_LIST);
+        for party in shares.keys() {
+            self.text(field, party);
+        }
+    }
+
+    /// A year within [`MIN_YEAR`]..=[`MAX_YEAR`].
+    fn year(&mut self, field: &str, year: u16) {
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+            self.bad(field, format!("must be between {MIN_YEAR} and {MAX_YEAR}, found {year}"));
+        }
+    }
+
+    /// A population count within 1..=[`MAX_POPULATION`].
+    fn population_count(&mut self, field: &str, n: u64) {
+        if !(1..=MAX_POPULATION).contains(&n) {
+            self.bad(field, format!("must be between 1 and {MAX_POPULATION}, found {n}"));
+        }
+    }
+
+    /// A text of at most [`MAX_TEXT`] characters.
+    fn text(&mut self, field: &str, text: &str) {
+        if text.len() > MAX_TEXT && text.chars().count() > MAX_TEXT {
+            self.bad(field, format!("longer than {MAX_TEXT} characters"));
+        }
+    }
+
+    fn opt_text(&mut self, field: &str, text: &Option<String>) {
+        if let Some(t) = text {
+            self.text(field, t);
+        }
+    }
+
+    /// An id (1 to [`MAX_ID`] of a-z, 0-9 and -). An empty id is the
+    /// reader's placeholder for one it already refused, or a missing one.
+    fn id(&mut self, field: &str, id: &str) {
+        if !valid_id(id, MAX_ID) {
+            let message = if id.is_empty() {
+                "missing required field".to_string()
+            } else {
+                format!("\"{}\" is not a valid id (1 to {MAX_ID} of a-z, 0-9 and -)", short(id))
+            };
+            self.bad(field, message);
+        }
+    }
+
+    /// A list of at most `max` entries.
+    fn count(&mut self, field: &str, n: usize, max: usize) {
+        if n > max {
+            self.bad(field, format!("more than {max} entries"));
+        }
+    }
+
+    /// A number of at most [`MAX_NUMBER`] in absolute value.
+    fn number(&mut self, field: &str, value: Decimal) {
+        if value.abs() > Decimal::from(MAX_NUMBER) {
+            self.bad(field, format!("must be at most 10^15 in absolute value, found {}", value.normalize()));
+        }
+    }
+
+    /// Money: not negative, at most two decimals, at most [`MAX_NUMBER`].
+    fn money(&mut self, field: &str, value: Decimal) {
+        if value.is_sign_negative() && !value.is_zero() {
+            self.bad(field, format!("amount must not be negative, found {}", value.normalize()));
+        } else if value.normalize().scale() > 2 {
+            self.bad(field, format!("amount has more than two decimals (cents): {}", value.normalize()));
+        } else {
+            self.number(field, value);
+        }
+    }
+
     fn identity(&mut self) {
         if self.c.title.trim().is_empty() {
             self.bad("title", "must not be empty");
@@ -134,7 +460,7 @@ impl<'c> V<'c> {
     /// conditions, methods, purposes, reasons and notes may also hold line
     /// breaks and tabs. No other control character anywhere (see
     /// [`crate::text`]): the terms are shown on every party's terminal.
-    fn text(&mut self) {
+    fn control_characters(&mut self) {
         let c = self.c;
         let mut lines: Vec<(String, &str)> = vec![("title".into(), &c.title)];
         let mut free: Vec<(String, &str)> = vec![
@@ -186,13 +512,13 @@ impl<'c> V<'c> {
             self.bad("term.last_year", format!("last year {} is before first year {}", t.last_year, t.first_year));
             return;
         }
-        if t.last_year - t.first_year >= 15 {
-            self.bad("term.last_year", "a term longer than 15 years is not supported");
+        if t.last_year - t.first_year >= MAX_TERM {
+            self.bad("term.last_year", format!("a term longer than {MAX_TERM} years is not supported"));
         }
         let mut prev: Option<Date> = None;
         for (i, d) in t.review_dates.iter().enumerate() {
             let field = format!("term.review_dates[{i}]");
-            if d.year < t.first_year || d.year > t.last_year + 1 {
+            if d.year < t.first_year || d.year > t.last_year.saturating_add(1) {
                 self.bad(
                     &field,
                     format!("review date {d} is outside the term {}-{} (or the year after)", t.first_year, t.last_year),
@@ -354,7 +680,7 @@ impl<'c> V<'c> {
                     }
                 }
                 if b.base_year != 0 && c.term.last_year >= b.base_year {
-                    let missing: Vec<String> = (b.base_year + 1..=c.term.last_year)
+                    let missing: Vec<String> = (b.base_year.saturating_add(1)..=c.term.last_year)
                         .filter(|y| !rates.contains_key(y))
                         .map(|y| y.to_string())
                         .collect();
@@ -408,7 +734,9 @@ impl<'c> V<'c> {
             }
             if let Some(q) = &ind.quality {
                 first_weight.get_or_insert(i);
-                weight_sum += q.weight;
+                // Weights beyond 100% are refused below; the sum saturates
+                // rather than overflow, and then is not 1 either.
+                weight_sum = weight_sum.saturating_add(q.weight);
                 if q.weight <= Decimal::ZERO || q.weight > Decimal::ONE {
                     self.bad(
                         at("quality.weight"),
@@ -897,7 +1225,9 @@ impl<'c> V<'c> {
             let f = format!("{base}.shares.{party}");
             self.party_with(&f, party, Some(role));
             self.share(&f, *share);
-            sum += share;
+            // Shares beyond 0..1 are refused above; saturating keeps an
+            // absurd share from overflowing (the sum is then not 1 either).
+            sum = sum.saturating_add(*share);
         }
         if sum != Decimal::ONE {
             self.bad(format!("{base}.shares"), format!("the shares sum to {}, not 1", sum.normalize()));

@@ -186,8 +186,7 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
             match b.basis {
                 BonusBasis::Fixed => (cx.round.cents(b.amount), txt!(cx, "met: {}", format_money(b.amount))),
                 BonusBasis::PerMember => {
-                    let (m, words) = cx.members()?;
-                    let a = cx.round.cents(money::mul(b.amount, m, "bonus per member")?);
+                    let (a, words) = cx.per_member(b.amount, "bonus per member")?;
                     (a, txt!(cx, "met: {} x {words} = {}", format_money(b.amount), format_money(a)))
                 }
             }
@@ -371,8 +370,7 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
             None => None,
         };
         let top = hi.map_or(size, |h| size.min(h));
-        let part = (top - lo).max(Decimal::ZERO);
-        let mut part = part;
+        let mut part = money::sub(top, lo, "risk band part")?.max(Decimal::ZERO);
         part.rescale(2);
         let share = cx.round.cents(money::mul(band.provider_share, part, "risk band share")?);
         let range = match band.to {

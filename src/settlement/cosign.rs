@@ -198,11 +198,14 @@ pub fn check(e: &Entry, lookup: &dyn Fn(&EntryId) -> Option<Entry>) -> Result<()
         let prev =
             lookup(&refs[1 + n]).ok_or_else(|| RuleError("the previous settlement is not in this ledger".into()))?;
         let pp = payload_of(&prev)?;
-        if pp.contract != p.contract || pp.year + 1 != p.year || Some(&pp.statement_hash) != p.previous.as_ref() {
+        if pp.contract != p.contract
+            || pp.year.checked_add(1) != Some(p.year)
+            || Some(&pp.statement_hash) != p.previous.as_ref()
+        {
             return err(format!(
                 "the last reference must be a settlement of {} {} with statement hash `previous`",
                 p.contract,
-                p.year - 1
+                p.year.saturating_sub(1)
             ));
         }
         carry_of(&pp.statement)?
@@ -564,7 +567,7 @@ impl ContractView {
         let (mut carry, from) = match settled_before {
             Some((y, st)) => {
                 let carry = carry_of(&st.payload.statement).map_err(|e| ComputeError::Contract(e.0))?;
-                (carry, y + 1)
+                (carry, y.saturating_add(1))
             }
             None => (Carry::initial(&base.terms), term.first_year),
         };

@@ -459,7 +459,8 @@ mod tests {
                 continue;
             }
             let big = if case % 5 == 0 { 1_000_000_000_000 } else { 1 };
-            let whole = Decimal::new((next(100_000_000) * big) as i64, 2);
+            // Wrapping on purpose (the cases as they were drawn before overflow checks).
+            let whole = Decimal::new(next(100_000_000).wrapping_mul(big) as i64, 2);
             for rule in [Remainder::LargestRemainder, Remainder::LargestShare] {
                 let (mut a, mut b) = (Vec::new(), Vec::new());
                 if !split_exact(whole, &weights, rule, &mut a) {

@@ -22,7 +22,11 @@
 //!    then `max_amount_per_year` caps the activity.
 //! 2. **Pay for performance** (`p4p.*`): each bonus whose target is met
 //!    (at or better than the target per the indicator's direction; a
-//!    missing figure is "not met" under `treat_as_not_met`).
+//!    missing figure is "not met" under `treat_as_not_met`). A bonus per
+//!    member is amount x size, divided by 12 last when the size is in
+//!    member-months, rounded once (as the benchmark and the capitation
+//!    budget are); the corridor table compares and interpolates in the
+//!    measured unit too (row population x 12 for member-months).
 //! 3. **Shared savings** (`shared_savings.*`), detailed in `shared_savings.rs`:
 //!    benchmark, gross savings, losses carried in, corridor, quality,
 //!    provider share, withhold, cap; or, two-sided, the loss payment.
@@ -72,7 +76,10 @@
 //! # Limits
 //!
 //! Input figures are at most [`MAX_FIGURE`] in absolute value; a contract
-//! year range is at most [`MAX_TERM_YEARS`] years. Missing required
+//! year range is at most [`MAX_TERM_YEARS`] years. The engine never panics
+//! on any contract, validated or not: every operation on a [`Decimal`] is
+//! checked, and an overflow is [`SettleError::Arithmetic`] naming the figure
+//! (release builds also check integer overflow, `overflow-checks = true`). Missing required
 //! figures are one error listing each ([`required_indicators`] says which).
 //!
 //! # Transfers
@@ -532,22 +539,35 @@ impl<'a> Ctx<'a> {
         self.push(line);
     }
 
-    /// The population size in members: members as measured, member-months / 12,
-    /// or episodes; with the words for a formula.
-    pub(crate) fn members(&mut self) -> Result<(Decimal, String), SettleError> {
+    /// The population size as measured, the divisor that makes it members
+    /// (12 for member-months, else 1) and the words for a formula. Callers
+    /// multiply by the size first and divide by the divisor last, so that a
+    /// per-member amount has one rounding, at the end (as the benchmark and
+    /// the capitation budget have).
+    pub(crate) fn members(&mut self) -> Result<(Decimal, Decimal, String), SettleError> {
         let id = self.c.population.size_indicator.clone();
         let v = self.fig_nonneg(&id)?;
         let unit = self.c.indicator(&id).map(|i| i.unit);
         Ok(match unit {
             Some(Unit::MemberMonths) => {
-                let m = money::div(v, Decimal::from(12), "members from member-months")?;
-                (m, txt!(self, "{} member-months / 12", format_number(v)))
+                (v, Decimal::from(MONTHS_PER_YEAR), txt!(self, "{} member-months / 12", format_number(v)))
             }
-            Some(Unit::Episodes) => (v, txt!(self, "{} episodes", format_number(v))),
-            _ => (v, txt!(self, "{} members", format_number(v))),
+            Some(Unit::Episodes) => (v, Decimal::ONE, txt!(self, "{} episodes", format_number(v))),
+            _ => (v, Decimal::ONE, txt!(self, "{} members", format_number(v))),
         })
     }
+
+    /// `rate` per member-year x the population: rate x size / divisor, the
+    /// division last and one rounding to cents; with the formula words.
+    pub(crate) fn per_member(&mut self, rate: Decimal, figure: &str) -> Result<(Decimal, String), SettleError> {
+        let (size, divisor, words) = self.members()?;
+        let amount = self.round.cents(money::div(money::mul(rate, size, figure)?, divisor, figure)?);
+        Ok((amount, words))
+    }
 }
+
+/// Months in a year: member-months / 12 = members.
+pub(crate) const MONTHS_PER_YEAR: u32 = 12;
 
 fn provider_key_indicators(c: &Contract) -> Vec<&str> {
     match &c.distribution.providers.rule {

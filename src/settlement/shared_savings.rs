@@ -317,7 +317,7 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
                     let (num, den, words) = if lower {
                         (
                             money::sub(q.threshold, v, "quality score")?,
-                            q.threshold - q.target,
+                            money::sub(q.threshold, q.target, "quality score")?,
                             txt!(
                                 cx,
                                 "({} - {}) / ({} - {})",
@@ -330,7 +330,7 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
                     } else {
                         (
                             money::sub(v, q.threshold, "quality score")?,
-                            q.target - q.threshold,
+                            money::sub(q.target, q.threshold, "quality score")?,
                             txt!(
                                 cx,
                                 "({} - {}) / ({} - {})",
@@ -386,41 +386,53 @@ fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(D
             Ok((r, "fixed".to_string()))
         }
         Corridor::PopulationTable { rows } => {
-            let (members, words) = cx.members()?;
+            // Compared and interpolated in the measured unit (row population
+            // x divisor), so that member-months are divided by 12 last.
+            let (size, divisor, words) = cx.members()?;
             let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
                 return Err(SettleError::InvalidFigure {
                     figure: "corridor".to_string(),
                     reason: "empty table".to_string(),
                 });
             };
-            if members <= Decimal::from(first.population) {
+            let scaled = |pop: u64| money::mul(Decimal::from(pop), divisor, "corridor rate");
+            if size <= scaled(first.population)? {
                 return Ok((
                     pick(first),
                     txt!(cx, "{words}, at or below the first row ({}): its rate", first.population),
                 ));
             }
-            if members >= Decimal::from(last.population) {
+            if size >= scaled(last.population)? {
                 return Ok((pick(last), txt!(cx, "{words}, at or above the last row ({}): its rate", last.population)));
             }
             for w in rows.windows(2) {
                 let (a, b) = (&w[0], &w[1]);
-                let (pa, pb) = (Decimal::from(a.population), Decimal::from(b.population));
-                if members >= pa && members < pb {
+                let (pa, pb) = (scaled(a.population)?, scaled(b.population)?);
+                if size >= pa && size < pb {
                     let (ra, rb) = (pick(a), pick(b));
-                    let t = money::div(money::sub(members, pa, "corridor rate")?, pb - pa, "corridor rate")?;
-                    let r = cx.round.ratio(money::add(ra, money::mul(rb - ra, t, "corridor rate")?, "corridor rate")?);
-                    let words = txt!(
-                        cx,
-                        "{words} = {}: {} + ({} - {}) x ({} - {}) / ({} - {})",
-                        format_number(members.round_dp(2)),
-                        format_rate(ra),
-                        format_rate(rb),
-                        format_rate(ra),
-                        format_number(members.round_dp(2)),
-                        a.population,
-                        b.population,
-                        a.population
-                    );
+                    let t = money::div(
+                        money::sub(size, pa, "corridor rate")?,
+                        money::sub(pb, pa, "corridor rate")?,
+                        "corridor rate",
+                    )?;
+                    let step = money::mul(money::sub(rb, ra, "corridor rate")?, t, "corridor rate")?;
+                    let r = cx.round.ratio(money::add(ra, step, "corridor rate")?);
+                    let words = if cx.explain {
+                        let members = money::div(size, divisor, "corridor rate")?.round_dp(2);
+                        format!(
+                            "{words} = {}: {} + ({} - {}) x ({} - {}) / ({} - {})",
+                            format_number(members),
+                            format_rate(ra),
+                            format_rate(rb),
+                            format_rate(ra),
+                            format_number(members),
+                            a.population,
+                            b.population,
+                            a.population
+                        )
+                    } else {
+                        String::new()
+                    };
                     return Ok((r, words));
                 }
             }

@@ -974,3 +974,331 @@ proptest! {
         prop_assert!(last.carry_out.advances.is_empty());
     }
 }
+
+// ------------------------------------- arithmetic at the extremes (issue 12)
+
+/// The heart-failure example with its population counted in member-months
+/// and the per-member bonus at `rate`.
+fn hf_member_months(rate: Decimal) -> Contract {
+    let mut c = example("hf");
+    let size = c.population.size_indicator.clone();
+    c.indicators.iter_mut().filter(|i| i.id == size).for_each(|i| i.unit = crate::contract::Unit::MemberMonths);
+    let pf = c.payments.pay_for_performance.as_mut().unwrap();
+    pf.bonuses[0].amount = rate;
+    assert_eq!(pf.bonuses[0].basis, crate::contract::BonusBasis::PerMember);
+    assert!(crate::contract::validate(&c).is_empty(), "{:?}", crate::contract::validate(&c));
+    c
+}
+
+fn hf_inputs(year: u16, member_months: Decimal) -> Inputs {
+    inputs(
+        year,
+        &[
+            ("hf-patients", member_months),
+            ("bed-days", dec!(1.63)),
+            ("admissions", dec!(0.94)),
+            ("hf-revenue", dec!(1700000)),
+        ],
+    )
+}
+
+#[test]
+fn per_member_bonus_divides_member_months_last() {
+    // EUR 15.03 x 5,350 member-months / 12 = 6,700.875 exactly: half up
+    // 6,700.88 (dividing first gave 445.8333.. members and 6,700.87).
+    let c = hf_member_months(dec!(15.03));
+    let s = settle1(&c, &hf_inputs(2026, dec!(5350)));
+    assert_eq!(amount(&s, "p4p.bed-days-halved"), dec!(6700.88));
+    assert_balanced(&s);
+}
+
+/// The exact half-up / half-even cents of `rate_cents` x `size` / `divisor`
+/// in integers.
+fn exact_cents(rate_cents: i128, size: i128, divisor: i128, half_even: bool) -> i128 {
+    let num = rate_cents * size;
+    let (q, r) = (num / divisor, num % divisor);
+    let twice = 2 * r;
+    if twice > divisor || (twice == divisor && (!half_even || q % 2 == 1)) {
+        q + 1
+    } else {
+        q
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Every per-member amount (bonus per member, capitation budget,
+    /// benchmark per member-year over member-months) equals exact rational
+    /// arithmetic with one rounding.
+    #[test]
+    fn per_member_amounts_are_exact(
+        // Rates and populations of real contracts, where dividing first
+        // was a cent off in about 7% of the member-month cases.
+        rate_cents in 1i64..100_000,
+        size in 0i64..200_000,
+        monthly in any::<bool>(),
+        half_even in any::<bool>(),
+    ) {
+        let rate = Decimal::new(rate_cents, 2);
+        let divisor = if monthly { 12 } else { 1 };
+        let rounding = if half_even { crate::contract::Rounding::HalfEven } else { crate::contract::Rounding::HalfUp };
+        let expected = Decimal::from_i128_with_scale(exact_cents(rate_cents.into(), size.into(), divisor, half_even), 2);
+
+        let mut c = hf_member_months(rate);
+        c.rounding = rounding;
+        if !monthly {
+            let id = c.population.size_indicator.clone();
+            c.indicators.iter_mut().filter(|i| i.id == id).for_each(|i| i.unit = crate::contract::Unit::Members);
+        }
+        let s = settle1(&c, &hf_inputs(2026, Decimal::from(size)));
+        prop_assert_eq!(amount(&s, "p4p.bed-days-halved"), expected);
+
+        let mut d = example("diabetes");
+        d.rounding = rounding;
+        let cap = d.payments.capitation.as_mut().unwrap();
+        cap.amount_per_member = rate;
+        let members = cap.members_indicator.clone();
+        let unit = if monthly { crate::contract::Unit::MemberMonths } else { crate::contract::Unit::Members };
+        d.indicators.iter_mut().filter(|i| i.id == members).for_each(|i| i.unit = unit);
+        let i = diabetes_inputs(2025, dec!(1000)).with(&members, Decimal::from(size));
+        let budget = base_amount(&d, &i, "capitation.budget").unwrap();
+        prop_assert_eq!(budget, Some(expected));
+    }
+}
+
+#[test]
+fn extreme_quality_bounds_are_an_error_naming_the_figure_not_a_panic() {
+    // The issue's reproduction, straight into the engine (the reader now
+    // refuses such a contract): threshold -5e28 and target 5e28 made
+    // `target - threshold` overflow.
+    let mut c = example("copd");
+    let q = c.indicators.iter_mut().find_map(|i| i.quality.as_mut()).unwrap();
+    q.threshold = Decimal::from_i128_with_scale(-50_000_000_000_000_000_000_000_000_000, 0);
+    q.target = Decimal::from_i128_with_scale(50_000_000_000_000_000_000_000_000_000, 0);
+    for explain in [Explain::Full, Explain::Quiet] {
+        let e = settle_term_with(&c, &[copd_inputs(2025, dec!(2400000))], explain).unwrap_err();
+        assert!(
+            matches!(&e, SettleError::Arithmetic { figure, problem: "overflow" } if figure.contains("quality score")),
+            "{e:?}"
+        );
+    }
+}
+
+/// Decimals at the extremes: zero, tiny, huge (up to +-(2^96-1)), any scale
+/// 0..=28, and ordinary ones.
+fn extreme_decimal() -> impl Strategy<Value = Decimal> {
+    let max = (1i128 << 96) - 1;
+    let mantissa = prop_oneof![
+        Just(0i128),
+        Just(1i128),
+        Just(max),
+        Just(max - 1),
+        Just(5 * 10i128.pow(28)),
+        Just(10i128.pow(15)),
+        Just(10i128.pow(15) + 1),
+        0i128..=max,
+        0i128..1_000_000,
+    ];
+    let scale = prop_oneof![Just(0u32), Just(2), Just(28), 0u32..=28];
+    (mantissa, scale, any::<bool>()).prop_map(|(m, scale, neg)| {
+        let d = Decimal::from_i128_with_scale(m, scale);
+        if neg {
+            -d
+        } else {
+            d
+        }
+    })
+}
+
+/// Byte ranges of the plain numbers written after `= ` in a contract text
+/// (years, counts, money, rates; quoted values are left alone).
+fn number_slots(text: &str) -> Vec<std::ops::Range<usize>> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 2 < b.len() {
+        if b[i] == b'=' && b[i + 1] == b' ' && (b[i + 2].is_ascii_digit() || b[i + 2] == b'-') {
+            let start = i + 2;
+            let mut end = start + 1;
+            while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'.' || b[end] == b'_') {
+                end += 1;
+            }
+            out.push(start..end);
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn examples_text() -> [&'static str; 5] {
+    [
+        include_str!("../../contracts/copd-telemonitoring-shared-savings.toml"),
+        include_str!("../../contracts/heart-failure-telemonitoring-p4p.toml"),
+        include_str!("../../contracts/home-care-technology-hours.toml"),
+        include_str!("../../contracts/home-dialysis-bundled.toml"),
+        include_str!("../../contracts/regional-population-budget.toml"),
+    ]
+}
+
+/// Figures for every indicator of `c` in every year from 2000 to its last
+/// year (ordinary values by unit), with `extreme` at position `pick`.
+fn term_inputs(c: &Contract, extreme: Option<(usize, Decimal)>) -> Vec<Inputs> {
+    use crate::contract::Unit;
+    let ordinary = |u: Unit| match u {
+        Unit::Index => dec!(103.2),
+        Unit::Fraction => dec!(0.05),
+        Unit::Eur => dec!(2500000),
+        _ => dec!(1000),
+    };
+    let mut slot = 0usize;
+    let mut value = |u: Unit| {
+        let v = match extreme {
+            Some((k, x)) if k == slot => x,
+            _ => ordinary(u),
+        };
+        slot += 1;
+        v
+    };
+    let mut out = Vec::new();
+    for year in c.term.years() {
+        let mut i = Inputs::new(year);
+        for ind in &c.indicators {
+            i = i.with(&ind.id, value(ind.unit));
+        }
+        let base = c.baseline.as_ref().map_or(year, |b| b.base_year);
+        for y in base..year {
+            for ind in &c.indicators {
+                i = i.with_other_year(y, &ind.id, value(ind.unit));
+            }
+        }
+        out.push(i);
+    }
+    out
+}
+
+/// Settles the whole term fully and quietly and reads every base amount: no
+/// panic; the two agree; an error names its figure.
+fn settle_never_panics(c: &Contract, inputs: &[Inputs]) -> Result<(), TestCaseError> {
+    let full = settle_term_with(c, inputs, Explain::Full);
+    let quiet = settle_term_with(c, inputs, Explain::Quiet);
+    prop_assert_eq!(full.is_ok(), quiet.is_ok());
+    match full {
+        Ok(s) => s.iter().for_each(assert_balanced),
+        Err(e) => {
+            if let SettleError::Arithmetic { figure, .. } | SettleError::InvalidFigure { figure, .. } = &e {
+                prop_assert!(!figure.is_empty(), "{:?}", e);
+            }
+            prop_assert!(!e.to_string().is_empty());
+        }
+    }
+    for i in inputs {
+        for line in ["shared_savings.benchmark", "bundled.target_total", "capitation.budget"] {
+            let _ = base_amount(c, i, line);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// Up to three numbers of an example contract file replaced by extremes: the
+    /// reader refuses it with a positioned diagnostic, or the contract
+    /// validates and settles (or refuses to settle) without a panic.
+    #[test]
+    fn extreme_numbers_in_contract_files_never_panic(which in 0usize..5, pick in any::<prop::sample::Index>(), x in extreme_decimal()) {
+        let text = examples_text()[which];
+        let slots = number_slots(text);
+        let r = pick.get(&slots).clone();
+        let changed = format!("{}{}{}", &text[..r.start], x, &text[r.end..]);
+        match parse_str("x.toml", &changed) {
+            Err(d) => prop_assert!(!d.is_empty() && d.iter().all(|d| d.line >= 1 && !d.message.is_empty())),
+            Ok(c) => {
+                prop_assert!(crate::contract::validate(&c).is_empty());
+                let _ = c.render_terms();
+                let _ = crate::contract::diff(&example_by_index(which), &c);
+                settle_never_panics(&c, &term_inputs(&c, None))?;
+            }
+        }
+    }
+
+    /// Any decimal or integer of an example contract's model replaced by an
+    /// extreme, without validation (as a hostile caller of the library
+    /// could): validation, rendering, diff and settlement never panic.
+    #[test]
+    fn extreme_numbers_in_the_model_never_panic(
+        which in 0usize..5,
+        changes in prop::collection::vec(
+            (any::<prop::sample::Index>(), extreme_decimal(), prop_oneof![Just(0u64), Just(1), Just(2100), Just(65535), Just(u64::MAX)]),
+            1..4,
+        ),
+    ) {
+        let original = example_by_index(which);
+        let mut json = serde_json::to_value(&original).unwrap();
+        let mut slots = 0usize;
+        count_numbers(&json, &mut slots);
+        for (pick, x, int) in changes {
+            let mut seen = 0usize;
+            replace_number(&mut json, pick.index(slots), &mut seen, x, int);
+        }
+        let Ok(c) = serde_json::from_value::<Contract>(json) else { return Ok(()) };
+        let _ = crate::contract::validate(&c);
+        let _ = c.render_terms();
+        let _ = crate::contract::diff(&original, &c);
+        let _ = c.version_hash();
+        if c.term.years().count() <= MAX_TERM_YEARS {
+            settle_never_panics(&c, &term_inputs(&c, None))?;
+        }
+    }
+
+    /// Any figure of an example contract's term replaced by an extreme.
+    #[test]
+    fn extreme_figures_never_panic(which in 0usize..5, pick in any::<prop::sample::Index>(), x in extreme_decimal()) {
+        let c = example_by_index(which);
+        let figures: usize = term_inputs(&c, None)
+            .iter()
+            .map(|i| i.figures.len() + i.other_years.values().map(|m| m.len()).sum::<usize>())
+            .sum();
+        settle_never_panics(&c, &term_inputs(&c, Some((pick.index(figures), x))))?;
+    }
+}
+
+fn example_by_index(which: usize) -> Contract {
+    example(["copd", "hf", "homecare", "dialysis", "diabetes"][which])
+}
+
+/// Counts the decimal strings and integers of a JSON value.
+fn count_numbers(v: &serde_json::Value, n: &mut usize) {
+    match v {
+        serde_json::Value::String(s) if Decimal::from_str_exact(s).is_ok() => *n += 1,
+        serde_json::Value::Number(_) => *n += 1,
+        serde_json::Value::Array(a) => a.iter().for_each(|x| count_numbers(x, n)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| count_numbers(x, n)),
+        _ => {}
+    }
+}
+
+/// Replaces the `k`-th number (in [`count_numbers`] order): a decimal
+/// string by `x`, an integer by `int`.
+fn replace_number(v: &mut serde_json::Value, k: usize, seen: &mut usize, x: Decimal, int: u64) {
+    match v {
+        serde_json::Value::String(s) if Decimal::from_str_exact(s).is_ok() => {
+            if *seen == k {
+                *s = x.to_string();
+            }
+            *seen += 1;
+        }
+        serde_json::Value::Number(_) => {
+            if *seen == k {
+                *v = serde_json::Value::from(int);
+            }
+            *seen += 1;
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x2| replace_number(x2, k, seen, x, int)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x2| replace_number(x2, k, seen, x, int)),
+        _ => {}
+    }
+}

@@ -571,14 +571,21 @@ impl<'m> Runner<'m> {
     }
 }
 
+/// An amount in whole cents. Statement money has two decimals (its mantissa
+/// is the cents); an amount beyond the range of `i64` cents (about 9.2 x
+/// 10^16 euros, far past [`settlement::MAX_FIGURE`]) saturates at that range
+/// rather than wrapping or panicking.
 fn cents(d: Decimal) -> i64 {
-    // Statement money has two decimals: its mantissa is the cents.
     if d.scale() == 2 {
         if let Ok(c) = i64::try_from(d.mantissa()) {
             return c;
         }
     }
-    (d * Decimal::ONE_HUNDRED).trunc().to_i64().unwrap_or(0)
+    match d.checked_mul(Decimal::ONE_HUNDRED).and_then(|c| c.trunc().to_i64()) {
+        Some(c) => c,
+        None if d.is_sign_negative() => i64::MIN,
+        None => i64::MAX,
+    }
 }
 
 /// Nets per party (of `parties`) and component from a term's statements.
@@ -593,8 +600,8 @@ pub fn outcome(parties: &[Party], statements: &[Statement]) -> Outcome {
         for r in &s.parties {
             if let Some(p) = parties.iter().position(|q| q.id == r.party) {
                 let n = cents(r.net);
-                nets[k * np + p] += n;
-                nets[term * np + p] += n;
+                nets[k * np + p] = nets[k * np + p].saturating_add(n);
+                nets[term * np + p] = nets[term * np + p].saturating_add(n);
             }
         }
         for l in s.lines.iter().filter(|l| l.is_transfer()) {
@@ -602,10 +609,11 @@ pub fn outcome(parties: &[Party], statements: &[Statement]) -> Outcome {
             let prefix = l.id.split('.').next().unwrap_or("");
             let Some(ci) = COMPONENTS.iter().position(|x| *x == prefix) else { continue };
             let a = cents(a);
-            for (who, sign) in [(to, 1), (from, -1)] {
+            for (who, signed) in [(to, a), (from, a.saturating_neg())] {
                 if let Some(p) = parties.iter().position(|q| &q.id == who) {
-                    comps[(k * np + p) * nc + ci] += sign * a;
-                    comps[(term * np + p) * nc + ci] += sign * a;
+                    let (year_slot, term_slot) = ((k * np + p) * nc + ci, (term * np + p) * nc + ci);
+                    comps[year_slot] = comps[year_slot].saturating_add(signed);
+                    comps[term_slot] = comps[term_slot].saturating_add(signed);
                 }
             }
         }
