@@ -72,7 +72,10 @@ impl Contract {
     fn write_terms(&self, o: &mut String) -> std::fmt::Result {
         let c = self;
         writeln!(o, "{}", line(&c.title))?;
-        writeln!(o, "contract {}  version {}", c.id, c.version_hash())?;
+        // A contract that was never validated may have no canonical form
+        // (and so no version); rendering must not panic on it.
+        let version = c.try_version_hash().unwrap_or_else(|_| "(none: not in canonical form)".into());
+        writeln!(o, "contract {}  version {version}", c.id)?;
         if !c.description.is_empty() {
             writeln!(o, "\n{}", c.description.trim())?;
         }

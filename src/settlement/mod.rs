@@ -429,6 +429,15 @@ pub enum SettleError {
     /// Too many years in one call.
     #[error("at most {MAX_TERM_YEARS} years can be settled at once")]
     TooManyYears,
+    /// The contract has no canonical form (so no version): it was never
+    /// validated (every contract that passed `contract::validate` has one).
+    #[error("the contract has no canonical form (validate it first): {0}")]
+    NotCanonical(String),
+}
+
+/// The version hash of `contract`, or [`SettleError::NotCanonical`].
+fn version_of(contract: &Contract) -> Result<String, SettleError> {
+    contract.try_version_hash().map_err(|e| SettleError::NotCanonical(e.to_string()))
 }
 
 /// The settlement state of one year while it is computed.
@@ -694,7 +703,7 @@ pub fn settle_year_with(
     carry: &Carry,
     explain: Explain,
 ) -> Result<Statement, SettleError> {
-    settle_year_inner(contract, inputs, carry, explain, &contract.version_hash())
+    settle_year_inner(contract, inputs, carry, explain, &version_of(contract)?)
 }
 
 /// The amount of a line that an input may be measured against before the
@@ -904,7 +913,7 @@ pub fn settle_term_with(
     inputs_by_year: &[Inputs],
     explain: Explain,
 ) -> Result<Vec<Statement>, SettleError> {
-    let version = contract.version_hash();
+    let version = version_of(contract)?;
     settle_term_versioned(contract, inputs_by_year, explain, &version)
 }
 
