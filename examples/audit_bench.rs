@@ -23,11 +23,11 @@ use bench_common::{arg, body, registered_ledger};
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use rayon::prelude::*;
+use vereffen::audit::checkpoint::{Checkpoint, SignedNote};
 use vereffen::audit::{self, ConsistencyBundle, InclusionBundle, ProofBundle};
-use vereffen::checkpoint::{Checkpoint, SignedNote};
-use vereffen::entry::Entry;
+use vereffen::ledger::entry::Entry;
+use vereffen::ledger::merkle;
 use vereffen::ledger::Ledger;
-use vereffen::merkle;
 
 /// Signs and records a checkpoint of the current tree; returns the note.
 fn checkpoint(ledger: &mut Ledger, key: &ed25519_dalek::SigningKey) -> SignedNote {
@@ -52,8 +52,8 @@ fn main() {
             .into_par_iter()
             .map(|i| {
                 let text = format!("measurement note {i}: bed-days 1.63 per patient, admissions 0.94 per patient");
-                let payload = vereffen::note::payload(&text, Some("copd-achterhoek"));
-                Entry::sign(body(vereffen::note::KIND_NOTE, &key, payload), &[&key]).expect("sign")
+                let payload = vereffen::domain::note::payload(&text, Some("copd-achterhoek"));
+                Entry::sign(body(vereffen::domain::note::KIND_NOTE, &key, payload), &[&key]).expect("sign")
             })
             .collect();
         for chunk in entries.chunks(5000) {
@@ -64,8 +64,8 @@ fn main() {
     let old = checkpoint(&mut ledger, &key);
     let extra: Vec<Entry> = (0..1000)
         .map(|i| {
-            let payload = vereffen::note::payload(&format!("later note {i}"), None);
-            Entry::sign(body(vereffen::note::KIND_NOTE, &key, payload), &[&key]).expect("sign")
+            let payload = vereffen::domain::note::payload(&format!("later note {i}"), None);
+            Entry::sign(body(vereffen::domain::note::KIND_NOTE, &key, payload), &[&key]).expect("sign")
         })
         .collect();
     ledger.append(&extra).expect("append");
@@ -73,7 +73,7 @@ fn main() {
 
     // Everything below starts from a fresh open, as the CLI does.
     let t = Instant::now();
-    let mut ledger = Ledger::open(&path).expect("open");
+    let mut ledger = Ledger::open(&path, &vereffen::rules::ALL).expect("open");
     let open_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let new = checkpoint(&mut ledger, &key);
@@ -97,7 +97,7 @@ fn main() {
     // with the entry read by id through the index as `audit prove` does.
     let ids: Vec<_> = ledger
         .index()
-        .by_kind(vereffen::note::KIND_NOTE)
+        .by_kind(vereffen::domain::note::KIND_NOTE)
         .expect("ids")
         .into_iter()
         .step_by((n / proofs).max(1))

@@ -11,7 +11,7 @@ mod claims_gen;
 use std::io::Write;
 use std::time::Instant;
 
-use vereffen::derive::{self, Granularity, Rules};
+use vereffen::domain::derive::{self, Granularity, Rules};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()

@@ -28,12 +28,12 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use ed25519_dalek::SigningKey;
 use rayon::prelude::*;
-use vereffen::entry::{Author, Body, Entry, FORMAT_VERSION};
-use vereffen::keys::KeyId;
+use vereffen::domain::measurement as meas;
+use vereffen::domain::negotiation as neg;
+use vereffen::ledger::entry::{Author, Body, Entry, FORMAT_VERSION};
+use vereffen::ledger::keys::KeyId;
+use vereffen::ledger::registry::{self, Role};
 use vereffen::ledger::Ledger;
-use vereffen::measurement as meas;
-use vereffen::negotiation as neg;
-use vereffen::registry::{self, Role};
 
 /// The ledger id of the benchmark ledger.
 const LEDGER: &str = "index-bench";
@@ -55,7 +55,7 @@ fn repo() -> PathBuf {
 }
 
 fn demo_key(party: &str) -> SigningKey {
-    vereffen::keys::load_signing_key(&repo().join("keys").join(format!("demo-{party}.key"))).expect("demo key")
+    vereffen::ledger::keys::load_signing_key(&repo().join("keys").join(format!("demo-{party}.key"))).expect("demo key")
 }
 
 fn sign(party: &str, key: &SigningKey, kind: &str, refs: Vec<String>, payload: serde_json::Value) -> Entry {
@@ -84,7 +84,7 @@ fn dir_bytes(dir: &Path) -> u64 {
 /// The entries of contract number `i`: propose, accept and the 2025 figures.
 fn contract_entries(i: usize, keys: &[(&str, SigningKey)]) -> Vec<Entry> {
     let key = |p: &str| &keys.iter().find(|(q, _)| *q == p).expect("party key").1;
-    let mut c = vereffen::contract::check_file(&repo().join(CONTRACT)).expect("example contract");
+    let mut c = vereffen::domain::contract::check_file(&repo().join(CONTRACT)).expect("example contract");
     c.id = format!("dialysis-{i:05}");
     let v = c.version_hash();
     let prop = sign(
@@ -131,7 +131,7 @@ fn main() {
     let dir = keep.unwrap_or_else(|| tmp.path().join("ledger"));
     let keys: Vec<(&str, SigningKey)> =
         ["dialysecentrum", "verzekeraar", "vektis"].into_iter().map(|p| (p, demo_key(p))).collect();
-    let mut ledger = Ledger::init(&dir, LEDGER).expect("init");
+    let mut ledger = Ledger::init(&dir, LEDGER, &vereffen::rules::ALL).expect("init");
     for (party, role) in
         [("dialysecentrum", Role::Provider), ("verzekeraar", Role::Payer), ("vektis", Role::MeasurementSource)]
     {

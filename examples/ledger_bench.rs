@@ -21,9 +21,9 @@ use bench_common::{arg, body, registered_ledger};
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use rayon::prelude::*;
-use vereffen::entry::Entry;
+use vereffen::ledger::entry::Entry;
+use vereffen::ledger::sigs::{self, SigItem};
 use vereffen::ledger::Ledger;
-use vereffen::sigs::{self, SigItem};
 
 /// CPU seconds (user + system) this process has used, from /proc.
 fn cpu_seconds() -> f64 {
@@ -46,7 +46,11 @@ fn main() {
         .map(|i| {
             let text = format!("measurement note {i}: bed-days 1.63 per patient, admissions 0.94 per patient");
             Entry::sign(
-                body(vereffen::note::KIND_NOTE, &key, vereffen::note::payload(&text, Some("copd-achterhoek"))),
+                body(
+                    vereffen::domain::note::KIND_NOTE,
+                    &key,
+                    vereffen::domain::note::payload(&text, Some("copd-achterhoek")),
+                ),
                 &[&key],
             )
             .expect("sign")
@@ -73,8 +77,9 @@ fn main() {
     for _ in 0..3 {
         drop(ledger.take());
         let (t, c) = (Instant::now(), cpu_seconds());
-        let opened = Ledger::open(&path).expect("open");
-        let summary = vereffen::verify::verify_journal(opened.journal_path(), |_| {}).expect("verify");
+        let opened = Ledger::open(&path, &vereffen::rules::ALL).expect("open");
+        let summary = vereffen::ledger::verify::verify_journal(opened.journal_path(), &vereffen::rules::ALL, |_| {})
+            .expect("verify");
         if t.elapsed().as_secs_f64() < verify_s {
             verify_s = t.elapsed().as_secs_f64();
             verify_cpu = cpu_seconds() - c;

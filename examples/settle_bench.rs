@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use rust_decimal::Decimal;
-use vereffen::contract::{self, Aggregation, Contract};
-use vereffen::settlement::{self, Explain, Figure, Inputs};
+use vereffen::domain::contract::{self, Aggregation, Contract};
+use vereffen::domain::settlement::{self, Explain, Figure, Inputs};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -11,8 +11,8 @@
 
 use std::time::Instant;
 
-use vereffen::contract;
-use vereffen::simulate::{scenarios, Model, Variant};
+use vereffen::domain::contract;
+use vereffen::domain::simulate::{scenarios, Model, Variant};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,36 +1,33 @@
 //! vereffen: an append-only signed ledger for outcome-based care contracts.
 //!
 //! The data flow is one line: contract file -> signed entries -> ledger ->
-//! settlement -> statement. `docs/ARCHITECTURE.md` maps the modules.
+//! settlement -> statement. The modules are folders by layer, and imports
+//! point one way (`tests/layering.rs` keeps it so):
+//!
+//! ```text
+//! cli (binary) -> present -> audit -> domain -> ledger
+//!                            rules (composition root: every kind's rules)
+//! ```
+//!
+//! * [`ledger`]: the signed history (entries, keys, signatures, registry,
+//!   journal, index, Merkle tree, verify, bundles); knows nothing about care
+//!   contracts: the rules of the other kinds come in through
+//!   [`ledger::EntryRules`].
+//! * [`domain`]: pure functions of signed facts (contracts, negotiation,
+//!   measurements, settlement, simulation).
+//! * [`audit`]: checkpoints, witnesses, proofs and the audit report model.
+//! * [`rules`]: the rule set of this version of vereffen, which the
+//!   application hands to the ledger.
+//! * [`present`]: everything that turns a statement, a report, a log or a
+//!   simulation into text, CSV, XLSX, HTML or charts.
+//!
+//! `docs/ARCHITECTURE.md` maps every module.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod audit;
-pub mod bundle;
-pub mod canonical;
-pub mod checkpoint;
-pub mod contract;
-pub mod csv_strict;
-pub mod derive;
-pub mod entry;
-pub mod exact;
-pub mod head;
-pub mod index;
-pub mod journal;
-pub mod keys;
+pub mod domain;
 pub mod ledger;
-pub mod liveness;
-pub mod measurement;
-pub mod merkle;
-pub mod negotiation;
-pub mod note;
-pub mod registry;
-pub mod report;
+pub mod present;
 pub mod rules;
-pub mod settlement;
-pub mod sigs;
-pub mod simulate;
-pub mod summary;
-pub mod text;
-pub mod verify;

@@ -1,5 +1,7 @@
 //! The validity rules of every entry kind, in one place, so that append,
-//! import and verify apply exactly the same rules.
+//! import and verify apply exactly the same rules: the composition root
+//! that hands the domain's and the audit layer's kinds to the signed-history
+//! layer as [`ALL`], an [`EntryRules`].
 //!
 //! An entry is valid at a point of a journal when its kind is known, its
 //! signatures and keys satisfy the registry ([`Registry::check`]), and its
@@ -12,11 +14,44 @@
 
 use ed25519_dalek::VerifyingKey;
 
-use crate::entry::{Entry, EntryId};
-use crate::registry::{self, KeyUse, Registry, RuleError};
-use crate::settlement::cosign;
-use crate::sigs::{self, SigFailure};
-use crate::{audit, measurement, negotiation, note};
+use crate::audit;
+use crate::domain::settlement::cosign;
+use crate::domain::{measurement, negotiation, note};
+use crate::ledger::entry::{Entry, EntryId};
+use crate::ledger::registry::{self, KeyUse, Registry, RuleError};
+use crate::ledger::EntryRules;
+
+/// The rules of every kind this version of vereffen knows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllKinds;
+
+/// The rule set the application hands to every ledger it opens.
+pub static ALL: AllKinds = AllKinds;
+
+impl EntryRules for AllKinds {
+    fn signing_keys(&self, e: &Entry, reg: &Registry, mode: KeyUse) -> Result<Vec<VerifyingKey>, RuleError> {
+        signing_keys(e, reg, mode)
+    }
+
+    fn check_verified(
+        &self,
+        e: &Entry,
+        keys: &[VerifyingKey],
+        reg: &Registry,
+        lookup: &dyn Fn(&EntryId) -> Option<Entry>,
+        mode: KeyUse,
+    ) -> Result<(), RuleError> {
+        check_verified(e, keys, reg, lookup, mode)
+    }
+
+    fn is_referenceable(&self, kind: &str) -> bool {
+        is_referenceable(kind)
+    }
+
+    fn registry_reads(&self, e: &Entry) -> Option<(String, Vec<String>)> {
+        audit::registry_reads(e)
+    }
+}
 
 /// True if this version of vereffen knows the kind.
 pub fn is_known(kind: &str) -> bool {
@@ -74,46 +109,4 @@ pub fn check_verified(
         _ => {}
     }
     Ok(())
-}
-
-/// Checks `e` completely, in the safe order: [`signing_keys`], then every
-/// signature with [`sigs::verify_strict`], then [`check_verified`]. Returns
-/// the public key of each signature, in order. (Batches use the two steps
-/// directly, to check all signatures of a batch in parallel.) For a new
-/// entry: same as [`check_as`] with [`KeyUse::New`].
-pub fn check(
-    e: &Entry,
-    reg: &Registry,
-    lookup: &dyn Fn(&EntryId) -> Option<Entry>,
-) -> Result<Vec<VerifyingKey>, RuleError> {
-    check_as(e, reg, lookup, KeyUse::New)
-}
-
-/// [`check`] for a new or an existing entry (see [`KeyUse`]).
-pub fn check_as(
-    e: &Entry,
-    reg: &Registry,
-    lookup: &dyn Fn(&EntryId) -> Option<Entry>,
-    mode: KeyUse,
-) -> Result<Vec<VerifyingKey>, RuleError> {
-    let keys = signing_keys(e, reg, mode)?;
-    let msg = e.signing_input();
-    for (s, key) in e.sigs().iter().zip(&keys) {
-        sigs::verify_strict(key, &msg, &s.sig).map_err(|why| RuleError(signature_refusal(why)))?;
-    }
-    check_verified(e, &keys, reg, lookup, mode)?;
-    Ok(keys)
-}
-
-/// What to say about a refused entry signature (append, import, verify).
-pub fn signature_refusal(why: SigFailure) -> String {
-    match why {
-        SigFailure::Mismatch => {
-            "a signature does not verify: the entry was altered after signing, or signed for another ledger or kind"
-                .into()
-        }
-        other => format!(
-            "a signature does not verify ({other}): it was not made by the key's owner; the entry is forged or damaged"
-        ),
-    }
 }

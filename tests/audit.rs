@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use common::{key, ok, refused, repo, run};
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
+use vereffen::audit::checkpoint::{Checkpoint, SignedNote};
 use vereffen::audit::{self, ConsistencyBundle, ProofBundle};
-use vereffen::checkpoint::{Checkpoint, SignedNote};
-use vereffen::merkle;
+use vereffen::ledger::merkle;
 
 fn pubkey(party: &str) -> String {
     repo().join("keys").join(format!("demo-{party}.pub")).display().to_string()
@@ -287,7 +287,7 @@ fn two_copies_that_diverge_are_caught_as_equivocation() {
     // Both forks' checkpoints arriving in one copy are visible to a report.
     sync(&d, "fork", "b");
     sync(&d, "l", "b");
-    let b = vereffen::ledger::Ledger::open(&d.join("b")).unwrap();
+    let b = vereffen::ledger::Ledger::open(&d.join("b"), &vereffen::rules::ALL).unwrap();
     let found = audit::equivocations(&b).unwrap();
     let same: Vec<_> = found.iter().filter(|e| e.finding == audit::Finding::SameSizeDifferentRoot).collect();
     assert_eq!(same.len(), 1, "one conflict at size 9, recorded and seen among checkpoints: {found:?}");
@@ -359,8 +359,8 @@ fn an_altered_consistency_proof_is_an_error_not_equivocation() {
 /// failed proof, which anyone can fabricate) is refused on append.
 #[test]
 fn a_not_consistent_equivocation_entry_is_refused() {
-    use vereffen::entry::{Author, Body, Entry, FORMAT_VERSION};
-    use vereffen::keys::KeyId;
+    use vereffen::ledger::entry::{Author, Body, Entry, FORMAT_VERSION};
+    use vereffen::ledger::keys::KeyId;
     let (_tmp, d) = setup();
     let c1 = SignedNote::parse(&checkpoint(&d, "l", "ziekenhuis", "c1")).unwrap();
     ok(&d, &["--ledger", "l", "note", "--text", "later", "--as", &key("ziekenhuis")]);
@@ -383,7 +383,7 @@ fn a_not_consistent_equivocation_entry_is_refused() {
         payload,
     };
     let entry = Entry::sign(body, &[&vz]).unwrap();
-    let mut b = vereffen::ledger::Ledger::open(&d.join("b")).unwrap();
+    let mut b = vereffen::ledger::Ledger::open(&d.join("b"), &vereffen::rules::ALL).unwrap();
     let err = b.append(std::slice::from_ref(&entry)).unwrap_err().to_string();
     assert!(err.contains("not_consistent") && err.contains("refused"), "{err}");
 }

@@ -355,7 +355,7 @@ fn ledger_directories_are_checked() {
 #[test]
 fn a_second_process_is_locked_out() {
     let (_tmp, d) = setup();
-    let held = vereffen::ledger::Ledger::open(&d.join("l")).unwrap();
+    let held = vereffen::ledger::Ledger::open(&d.join("l"), &vereffen::rules::ALL).unwrap();
     refused(
         &d,
         "l",

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use vereffen::contract::{check_file, parse_str, Contract};
+use vereffen::domain::contract::{check_file, parse_str, Contract};
 
 fn files(dir: &str, ext: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
@@ -32,13 +32,13 @@ fn example_contracts_validate_and_round_trip() {
             }
         };
         let json = contract.to_canonical_json();
-        let bytes = vereffen::canonical::encode(&json).unwrap();
+        let bytes = vereffen::ledger::canonical::encode(&json).unwrap();
         let back = Contract::from_canonical_json(&json).unwrap();
         assert_eq!(back, contract, "{}", path.display());
-        assert_eq!(vereffen::canonical::encode(&back.to_canonical_json()).unwrap(), bytes);
+        assert_eq!(vereffen::ledger::canonical::encode(&back.to_canonical_json()).unwrap(), bytes);
         assert_eq!(back.version_hash(), contract.version_hash());
         // The canonical bytes decode as canonical JSON.
-        assert_eq!(vereffen::canonical::decode(&bytes).unwrap(), json);
+        assert_eq!(vereffen::ledger::canonical::decode(&bytes).unwrap(), json);
     }
     assert!(failures.is_empty(), "example contracts have problems:\n{}", failures.join("\n"));
 }

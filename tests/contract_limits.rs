@@ -9,12 +9,12 @@ use std::fs;
 use std::path::Path;
 
 use common::*;
-use vereffen::bundle;
-use vereffen::contract::{self, Contract, Trend};
-use vereffen::entry::Entry;
+use vereffen::domain::contract::{self, Contract, Trend};
+use vereffen::domain::negotiation as neg;
+use vereffen::ledger::bundle;
+use vereffen::ledger::entry::Entry;
+use vereffen::ledger::registry::Role;
 use vereffen::ledger::Ledger;
-use vereffen::negotiation as neg;
-use vereffen::registry::Role;
 
 const COPD: &str = "contracts/copd-telemonitoring-shared-savings.toml";
 
@@ -104,7 +104,7 @@ fn terms_beyond_the_limits_in_an_entry_are_refused_by_append_and_import() {
         let path = tmp.path().join(format!("bad-{i}.jsonl"));
         fs::write(&path, format!("{header}\n{}\n{}\n", rest.join("\n"), line.trim_end())).unwrap();
         let dst = tmp.path().join(format!("dst-{i}"));
-        let mut copy = Ledger::init(&dst, LEDGER_ID).unwrap();
+        let mut copy = Ledger::init(&dst, LEDGER_ID, &vereffen::rules::ALL).unwrap();
         let before = fs::read(dst.join("journal")).unwrap();
         let err = bundle::import(&mut copy, &path).unwrap_err().to_string();
         assert!(err.contains(message) && err.contains(":5:"), "{what}: {err}");

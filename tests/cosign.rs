@@ -9,9 +9,9 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use vereffen::entry::{Entry, EntryId};
+use vereffen::domain::settlement::cosign::{self, ContractView};
+use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
-use vereffen::settlement::cosign::{self, ContractView};
 
 const ID: &str = "copd-telemonitoring-oost-achterhoek";
 
@@ -179,7 +179,7 @@ fn cosigning_settles_years_in_order_and_corrections_need_a_resettlement() {
 
 /// Reads the contract's entries from a ledger directory.
 fn entries_of(dir: &std::path::Path) -> (Ledger, Vec<Entry>) {
-    let ledger = Ledger::open(dir).unwrap();
+    let ledger = Ledger::open(dir, &vereffen::rules::ALL).unwrap();
     let ids = ledger.index().by_contract(ID).unwrap();
     let entries = ledger.load(&ids).unwrap().into_iter().map(|(_, e)| e).collect();
     (ledger, entries)
@@ -239,9 +239,9 @@ fn a_statement_that_does_not_follow_from_its_inputs_never_enters_a_ledger() {
     let mut b = signed.body().clone();
     b.payload = serde_json::to_value(&p).unwrap();
     let forged = Entry::sign(b, &[&zk]).unwrap();
-    let (mut journal, _) = vereffen::journal::Journal::open(
+    let (mut journal, _) = vereffen::ledger::journal::Journal::open(
         &d.join("l/journal"),
-        vereffen::journal::Resume { seq: 0, end: 0, hash: [0; 32] },
+        vereffen::ledger::journal::Resume { seq: 0, end: 0, hash: [0; 32] },
         |_, _| Ok(()),
     )
     .unwrap();

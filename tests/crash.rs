@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use rayon::prelude::*;
-use vereffen::entry::EntryId;
+use vereffen::ledger::entry::EntryId;
 use vereffen::ledger::Ledger;
 
 const CHILD_ENV: &str = "VEREFFEN_CRASH_CHILD";
@@ -29,7 +29,7 @@ fn crash_child() {
         return;
     };
     let key = demo_key("ziekenhuis");
-    let mut ledger = Ledger::open(std::path::Path::new(&dir)).unwrap();
+    let mut ledger = Ledger::open(std::path::Path::new(&dir), &vereffen::rules::ALL).unwrap();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     writeln!(out, "ready").unwrap();
@@ -53,7 +53,7 @@ fn acknowledged_appends_survive_sigkill() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("l");
     let zh = demo_key("ziekenhuis");
-    drop(ledger_with(&dir, &[register("ziekenhuis", "Ziekenhuis", vereffen::registry::Role::Provider, &zh)]));
+    drop(ledger_with(&dir, &[register("ziekenhuis", "Ziekenhuis", vereffen::ledger::registry::Role::Provider, &zh)]));
     let mut total_acked = 0usize;
     // Kill moments spread over the first second of appending.
     for (round, wait_ms) in [37u64, 151, 263, 419, 587, 811].into_iter().enumerate() {
@@ -106,8 +106,8 @@ fn acknowledged_appends_survive_sigkill() {
                 acked.push(EntryId::from_hex(id).unwrap());
             }
         }
-        let ledger = Ledger::open(&dir).unwrap();
-        let summary = vereffen::verify::verify_journal(ledger.journal_path(), |_| {})
+        let ledger = Ledger::open(&dir, &vereffen::rules::ALL).unwrap();
+        let summary = vereffen::ledger::verify::verify_journal(ledger.journal_path(), &vereffen::rules::ALL, |_| {})
             .unwrap_or_else(|f| panic!("round {round}: verify failed: {f}"));
         assert_eq!(summary.entries, ledger.len());
         for id in &acked {
@@ -132,7 +132,7 @@ fn file_len(path: &std::path::Path) -> u64 {
 fn import_killed_anywhere_leaves_none_or_all() {
     let tmp = tempfile::tempdir().unwrap();
     let zh = demo_key("ziekenhuis");
-    let reg = register("ziekenhuis", "Ziekenhuis", vereffen::registry::Role::Provider, &zh);
+    let reg = register("ziekenhuis", "Ziekenhuis", vereffen::ledger::registry::Role::Provider, &zh);
     // The copy that imports: the registration only.
     let base = tmp.path().join("base");
     drop(ledger_with(&base, std::slice::from_ref(&reg)));
@@ -147,7 +147,7 @@ fn import_killed_anywhere_leaves_none_or_all() {
         src.append(chunk).unwrap();
     }
     let bundle = tmp.path().join("bundle.jsonl");
-    vereffen::bundle::export(&src, &bundle, 1).unwrap();
+    vereffen::ledger::bundle::export(&src, &bundle, 1).unwrap();
     drop(src);
     let ids: Vec<EntryId> = notes.iter().map(|e| e.id()).collect();
     let base_journal = file_len(&base.join("journal"));
@@ -210,14 +210,15 @@ fn import_killed_anywhere_leaves_none_or_all() {
 
         // Read-only verification first: an unfinished import is reported as
         // such, never as damage.
-        let before = vereffen::verify::verify_journal(&journal, |_| {})
+        let before = vereffen::ledger::verify::verify_journal(&journal, &vereffen::rules::ALL, |_| {})
             .unwrap_or_else(|f| panic!("trial {trial}: verify of the killed copy failed: {f}"));
         if let Some(t) = before.torn {
             unfinished += usize::from(t.unfinished_batch == Some(IMPORT_NOTES as u64));
         }
         // Opening drops an unfinished batch whole; no manual step.
-        let ledger = Ledger::open(&dir).unwrap_or_else(|e| panic!("trial {trial}: open failed: {e}"));
-        let summary = vereffen::verify::verify_journal(ledger.journal_path(), |_| {})
+        let ledger =
+            Ledger::open(&dir, &vereffen::rules::ALL).unwrap_or_else(|e| panic!("trial {trial}: open failed: {e}"));
+        let summary = vereffen::ledger::verify::verify_journal(ledger.journal_path(), &vereffen::rules::ALL, |_| {})
             .unwrap_or_else(|f| panic!("trial {trial}: verify failed: {f}"));
         assert_eq!(summary.torn, None, "trial {trial}: the open left a torn tail");
         assert_eq!(summary.entries, ledger.len(), "trial {trial}");
@@ -241,7 +242,7 @@ fn import_killed_anywhere_leaves_none_or_all() {
         if present == 0 && !imported_again {
             imported_again = true;
             assert!(import(&dir).wait().unwrap().success(), "trial {trial}: importing again fails");
-            let ledger = Ledger::open(&dir).unwrap();
+            let ledger = Ledger::open(&dir, &vereffen::rules::ALL).unwrap();
             assert_eq!(ledger.len(), 1 + ids.len() as u64, "trial {trial}: the repeated import is incomplete");
         }
         std::fs::remove_dir_all(&dir).unwrap();
@@ -272,7 +273,7 @@ fn sigkill_during_index_creation_needs_no_manual_step() {
     let dir = tmp.path().join("l");
     let zh = demo_key("ziekenhuis");
     let mut ledger =
-        ledger_with(&dir, &[register("ziekenhuis", "Ziekenhuis", vereffen::registry::Role::Provider, &zh)]);
+        ledger_with(&dir, &[register("ziekenhuis", "Ziekenhuis", vereffen::ledger::registry::Role::Provider, &zh)]);
     let mut ids = Vec::with_capacity(BIG);
     for chunk in 0..BIG / 1000 {
         let batch: Vec<_> = (0..1000).map(|i| note("ziekenhuis", &zh, &format!("bulk {chunk}.{i}"), vec![])).collect();
@@ -306,7 +307,8 @@ fn sigkill_during_index_creation_needs_no_manual_step() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "trial {trial} ({what} killed after {at:?}): log failed: {stderr}");
         assert!(!stderr.contains("reindex"), "trial {trial}: a manual step was asked for: {stderr}");
-        let mut ledger = Ledger::open(&dir).unwrap_or_else(|e| panic!("trial {trial} ({what}): {e}"));
+        let mut ledger =
+            Ledger::open(&dir, &vereffen::rules::ALL).unwrap_or_else(|e| panic!("trial {trial} ({what}): {e}"));
         assert_eq!(ledger.len(), (1 + BIG) as u64 + appended);
         assert_eq!(ledger.index().by_kind("note").unwrap().len(), BIG + appended as usize, "trial {trial}");
         for id in ids.iter().step_by(997) {

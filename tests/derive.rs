@@ -7,7 +7,7 @@ mod common;
 use common::repo;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use vereffen::derive::{self, DeriveError, Granularity, Rules};
+use vereffen::domain::derive::{self, DeriveError, Granularity, Rules};
 
 const RULES: &str = r#"
 membership = "claims"

@@ -9,7 +9,7 @@ use std::fs;
 
 use common::{key, ok, refused, repo};
 use serde_json::Value;
-use vereffen::entry::{is_valid_time, Author, Body, FORMAT_VERSION};
+use vereffen::ledger::entry::{is_valid_time, Author, Body, FORMAT_VERSION};
 
 fn body_at(time: &str) -> Body {
     Body {
@@ -54,17 +54,17 @@ fn time_has_exactly_one_form() {
 #[test]
 fn contract_ids_follow_the_grammar_in_offers_too() {
     let text = fs::read_to_string(repo().join("contracts/copd-telemonitoring-shared-savings.toml")).unwrap();
-    let c = vereffen::contract::parse_str("c.toml", &text).unwrap();
+    let c = vereffen::domain::contract::parse_str("c.toml", &text).unwrap();
     let canonical = c.to_canonical_json();
-    assert!(vereffen::contract::Contract::from_canonical_json(&canonical).is_ok());
+    assert!(vereffen::domain::contract::Contract::from_canonical_json(&canonical).is_ok());
     for bad in ["COPD", "copd_x", "copd.x", "", &"a".repeat(65)] {
         let mut v = canonical.clone();
         v["id"] = Value::String(bad.to_string());
-        let err = vereffen::contract::Contract::from_canonical_json(&v).unwrap_err().to_string();
+        let err = vereffen::domain::contract::Contract::from_canonical_json(&v).unwrap_err().to_string();
         assert!(err.contains("not a valid contract id"), "{bad:?}: {err}");
     }
-    assert!(vereffen::contract::is_valid_contract_id(&"a".repeat(64)));
-    assert!(vereffen::contract::is_valid_contract_id("-"));
+    assert!(vereffen::domain::contract::is_valid_contract_id(&"a".repeat(64)));
+    assert!(vereffen::domain::contract::is_valid_contract_id("-"));
 }
 
 /// Rewrites the bundle `from` into `to` with `edit` applied to its lines
@@ -75,7 +75,7 @@ fn edit_bundle(d: &std::path::Path, from: &str, to: &str, edit: impl FnOnce(&mut
     edit(&mut lines);
     let mut out = Vec::new();
     for l in &lines {
-        out.extend(vereffen::canonical::encode(l).unwrap());
+        out.extend(vereffen::ledger::canonical::encode(l).unwrap());
         out.push(b'\n');
     }
     fs::write(d.join(to), out).unwrap();

@@ -18,8 +18,8 @@ use serde_json::Value;
 
 /// Builds a ledger in `d/l` with `contract` in force and every example
 /// figure submitted and attested; returns the contract.
-fn agreed(d: &Path, file: &Path) -> vereffen::contract::Contract {
-    let c = vereffen::contract::check_file(file).expect("example contract is valid");
+fn agreed(d: &Path, file: &Path) -> vereffen::domain::contract::Contract {
+    let c = vereffen::domain::contract::check_file(file).expect("example contract is valid");
     ok(d, &["init", "--id", &format!("golden-{}", c.id)]);
     for p in &c.parties {
         ok(d, &["party", "add", "--id", &p.id, "--name", &p.name, "--role", &p.role.to_string(), "--key", &key(&p.id)]);

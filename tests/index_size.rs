@@ -37,7 +37,7 @@ fn one_append_at_a_time_keeps_the_index_within_twice_the_journal() {
     let dir = tmp.path().join("l");
     let zh = demo_key("ziekenhuis");
     let mut ledger =
-        ledger_with(&dir, &[register("ziekenhuis", "Ziekenhuis", vereffen::registry::Role::Provider, &zh)]);
+        ledger_with(&dir, &[register("ziekenhuis", "Ziekenhuis", vereffen::ledger::registry::Role::Provider, &zh)]);
     let notes: Vec<_> = (0..APPENDS)
         .into_par_iter()
         .map(|i| note("ziekenhuis", &zh, &format!("note {i}: {}", "admissions per patient ".repeat(130)), vec![]))
@@ -49,7 +49,7 @@ fn one_append_at_a_time_keeps_the_index_within_twice_the_journal() {
     let by_party = ledger.index().by_party("ziekenhuis").unwrap();
     assert_eq!(by_party.len(), APPENDS + 1);
     assert!(by_party.windows(2).all(|w| w[0].0 < w[1].0), "journal order");
-    let by_kind = ledger.index().by_kind(vereffen::note::KIND_NOTE).unwrap();
+    let by_kind = ledger.index().by_kind(vereffen::domain::note::KIND_NOTE).unwrap();
     assert_eq!(by_kind.iter().map(|(_, id)| *id).collect::<Vec<_>>(), notes.iter().map(|e| e.id()).collect::<Vec<_>>());
     assert_eq!(ledger.index().by_contract("copd-achterhoek").unwrap().len(), APPENDS);
     assert_eq!(ledger.index().leaf_hashes().unwrap().len(), APPENDS + 1);
@@ -63,7 +63,7 @@ fn one_append_at_a_time_keeps_the_index_within_twice_the_journal() {
         index as f64 / journal as f64
     );
     // Reopened, it is current and complete.
-    let ledger = Ledger::open(&dir).unwrap();
+    let ledger = Ledger::open(&dir, &vereffen::rules::ALL).unwrap();
     assert!(!ledger.open_report().rebuilt && ledger.open_report().caught_up == 0);
     assert_eq!(ledger.index().by_party("ziekenhuis").unwrap().len(), APPENDS + 1);
 }

@@ -10,11 +10,11 @@ use std::path::Path;
 use common::*;
 use proptest::prelude::*;
 use serde_json::Value;
-use vereffen::contract;
-use vereffen::entry::{Entry, EntryId};
-use vereffen::measurement as meas;
-use vereffen::negotiation as neg;
-use vereffen::registry::Role;
+use vereffen::domain::contract;
+use vereffen::domain::measurement as meas;
+use vereffen::domain::negotiation as neg;
+use vereffen::ledger::entry::{Entry, EntryId};
+use vereffen::ledger::registry::Role;
 
 const COPD: &str = "contracts/copd-telemonitoring-shared-savings.toml";
 const ID: &str = "copd-telemonitoring-oost-achterhoek";
@@ -97,7 +97,7 @@ fn the_history_ends_in_the_expected_states() {
     let (setup, entries) = history();
     let dir = tempfile::tempdir().unwrap();
     let l = ledger_with(&dir.path().join("l"), &[setup.clone(), entries.clone()].concat());
-    vereffen::verify::verify_journal(l.journal_path(), |_| {}).unwrap();
+    vereffen::ledger::verify::verify_journal(l.journal_path(), &vereffen::rules::ALL, |_| {}).unwrap();
     let all: Vec<Entry> = setup.iter().chain(&entries).cloned().collect();
     let lookup = |id: &EntryId| all.iter().find(|e| e.id() == *id).cloned();
     let states = meas::states(ID, &entries, &lookup);

@@ -9,11 +9,11 @@ use std::path::Path;
 
 use common::*;
 use proptest::prelude::*;
-use vereffen::contract::{self, Contract};
-use vereffen::entry::Entry;
+use vereffen::domain::contract::{self, Contract};
+use vereffen::domain::negotiation as neg;
+use vereffen::ledger::entry::Entry;
+use vereffen::ledger::registry::Role;
 use vereffen::ledger::Ledger;
-use vereffen::negotiation as neg;
-use vereffen::registry::Role;
 
 const COPD: &str = "contracts/copd-telemonitoring-shared-savings.toml";
 
@@ -142,7 +142,7 @@ fn the_negotiation_ends_in_force_with_the_amendment_from_2026() {
         neg::VersionState::Rejected { by: vec!["verzekeraar".into()] }
     );
     assert_eq!(st.versions[&copd("0.4").version_hash()].state(), neg::VersionState::Withdrawn);
-    let v = vereffen::verify::verify_journal(l.journal_path(), |_| {}).unwrap();
+    let v = vereffen::ledger::verify::verify_journal(l.journal_path(), &vereffen::rules::ALL, |_| {}).unwrap();
     assert_eq!(v.entries, 14);
 }
 
@@ -163,14 +163,14 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let src = ledger_with(&dir.path().join("src"), &[setup, entries].concat());
         let path = dir.path().join("b.jsonl");
-        vereffen::bundle::export(&src, &path, 1).unwrap();
+        vereffen::ledger::bundle::export(&src, &path, 1).unwrap();
         let text = fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         let mut out = vec![lines[0], lines[1], lines[2], lines[3]];
         out.extend(perm.iter().map(|&i| lines[4 + i]));
         fs::write(&path, out.join("\n") + "\n").unwrap();
-        let mut dst = Ledger::init(&dir.path().join("dst"), LEDGER_ID).unwrap();
-        vereffen::bundle::import(&mut dst, &path).unwrap();
+        let mut dst = Ledger::init(&dir.path().join("dst"), LEDGER_ID, &vereffen::rules::ALL).unwrap();
+        vereffen::ledger::bundle::import(&mut dst, &path).unwrap();
         let ids = dst.index().by_contract(&id).unwrap();
         let got: Vec<Entry> = dst.load(&ids).unwrap().into_iter().map(|(_, e)| e).collect();
         prop_assert_eq!(status_json(&id, &got), expected);

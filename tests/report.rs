@@ -121,9 +121,12 @@ fn add_anomalies(d: &Path) {
     // revokes the first with a revocation claiming 1 February.
     let keys = d.join("keys");
     std::fs::create_dir_all(&keys).unwrap();
-    let files =
-        vereffen::keys::write_key_files(&keys, "thuiszorg-2", &ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]))
-            .unwrap();
+    let files = vereffen::ledger::keys::write_key_files(
+        &keys,
+        "thuiszorg-2",
+        &ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]),
+    )
+    .unwrap();
     let tz2 = files.private.display().to_string();
     ok(d, &["--ledger", VZ, "party", "rotate-key", "--as", &key("thuiszorg"), "--new", &tz2, "--keep-old"]);
     ok_at(d, "2027-03-01T12:00:00Z", &["--ledger", VZ, "note", "--text", "old key", "--as", &key("thuiszorg")]);

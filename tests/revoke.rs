@@ -14,14 +14,14 @@ use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
 use serde_json::Value;
 use vereffen::audit;
-use vereffen::bundle;
-use vereffen::checkpoint::{self, Checkpoint, SignedNote};
-use vereffen::entry::{Author, Body, Entry, EntryId, FORMAT_VERSION};
-use vereffen::keys::KeyId;
+use vereffen::audit::checkpoint::{self, Checkpoint, SignedNote};
+use vereffen::ledger::bundle;
+use vereffen::ledger::entry::{Author, Body, Entry, EntryId, FORMAT_VERSION};
+use vereffen::ledger::keys::KeyId;
+use vereffen::ledger::liveness;
+use vereffen::ledger::registry::{self, Role};
+use vereffen::ledger::verify::verify_journal;
 use vereffen::ledger::Ledger;
-use vereffen::liveness;
-use vereffen::registry::{self, Role};
-use vereffen::verify::verify_journal;
 
 /// A body like `common::body` with a chosen claimed time.
 fn body_at(party: &str, key: &SigningKey, kind: &str, refs: Vec<String>, payload: Value, time: &str) -> Body {
@@ -67,10 +67,10 @@ fn import_fresh(dir: &Path, entries: &[&Entry]) -> Result<Verdict, String> {
     fs::create_dir_all(dir).unwrap();
     let path = dir.join("b.jsonl");
     write_bundle(&path, entries);
-    let mut l = Ledger::init(&dir.join("copy"), LEDGER_ID).unwrap();
+    let mut l = Ledger::init(&dir.join("copy"), LEDGER_ID, &vereffen::rules::ALL).unwrap();
     let report = bundle::import(&mut l, &path).map_err(|e| e.to_string())?;
     assert_eq!(report.added, entries.len());
-    let summary = verify_journal(l.journal_path(), |_| {}).map_err(|f| f.to_string())?;
+    let summary = verify_journal(l.journal_path(), &vereffen::rules::ALL, |_| {}).map_err(|f| f.to_string())?;
     let void: Vec<EntryId> = l.void_entries().unwrap().into_keys().collect();
     assert_eq!(summary.void.iter().map(|v| v.id).collect::<Vec<_>>(), void, "verify and the ledger agree");
     assert_eq!(report.void_total, void.len());
@@ -124,7 +124,14 @@ fn revocation_set() -> (Vec<Entry>, Vec<EntryId>) {
     .unwrap();
     // The thief backdates two entries with the stolen key.
     let backdated = Entry::sign(
-        body_at("ziekenhuis", &zh, "note", vec![], vereffen::note::payload("backdated", None), "2026-01-01T00:00:00Z"),
+        body_at(
+            "ziekenhuis",
+            &zh,
+            "note",
+            vec![],
+            vereffen::domain::note::payload("backdated", None),
+            "2026-01-01T00:00:00Z",
+        ),
         &[&zh],
     )
     .unwrap();
@@ -235,7 +242,7 @@ fn the_liveness_rule_voids_exactly_what_no_ending_entry_saw() {
     assert_eq!(v.void, expected);
     // A new entry with a revoked key is refused (as before); the dead keys of
     // the concurrent revocations too.
-    let mut l = Ledger::open(&dir.path().join("copy")).unwrap();
+    let mut l = Ledger::open(&dir.path().join("copy"), &vereffen::rules::ALL).unwrap();
     for (party, k) in [("ziekenhuis", demo_key("ziekenhuis")), ("verzekeraar", SigningKey::from_bytes(&[11u8; 32]))] {
         let err = l.append(&[note(party, &k, "new", vec![])]).unwrap_err().to_string();
         assert!(err.contains("revoked"), "{err}");
@@ -274,7 +281,7 @@ fn a_backdated_entry_of_a_revoked_key_is_void_in_every_copy() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let k2 = d.join("zh-2.key");
-    vereffen::keys::write_key_files(d, "zh-2", &SigningKey::from_bytes(&[7u8; 32])).unwrap();
+    vereffen::ledger::keys::write_key_files(d, "zh-2", &SigningKey::from_bytes(&[7u8; 32])).unwrap();
     let k2 = k2.display().to_string();
     ok(d, &["init", "--id", LEDGER_ID]);
     ok(
@@ -319,7 +326,14 @@ fn a_backdated_entry_of_a_revoked_key_is_void_in_every_copy() {
     // earlier time to the full export.
     let zh = demo_key("ziekenhuis");
     let e = Entry::sign(
-        body_at("ziekenhuis", &zh, "note", vec![], vereffen::note::payload("pay me", None), "2026-06-01T00:00:00Z"),
+        body_at(
+            "ziekenhuis",
+            &zh,
+            "note",
+            vec![],
+            vereffen::domain::note::payload("pay me", None),
+            "2026-06-01T00:00:00Z",
+        ),
         &[&zh],
     )
     .unwrap();
@@ -488,9 +502,9 @@ fn import_into(dir: &Path, ledger: &str, entries: &[&Entry]) -> Result<[u8; 32],
         text.push('\n');
     }
     fs::write(dir.join("b.jsonl"), text).unwrap();
-    let mut l = Ledger::init(&dir.join("copy"), ledger).unwrap();
+    let mut l = Ledger::init(&dir.join("copy"), ledger, &vereffen::rules::ALL).unwrap();
     bundle::import(&mut l, &dir.join("b.jsonl")).map_err(|e| e.to_string())?;
-    verify_journal(l.journal_path(), |_| {}).map_err(|f| f.to_string())?;
+    verify_journal(l.journal_path(), &vereffen::rules::ALL, |_| {}).map_err(|f| f.to_string())?;
     Ok(l.head())
 }
 
@@ -537,7 +551,7 @@ fn derived_views_skip_void_entries_without_panicking() {
     ok(d, &["demo", "--dir", "demo"]);
     let before: Value = serde_json::from_str(&ok(d, &["--json", "--ledger", vz, "settle", "status", ID_DEMO])).unwrap();
     let tz2 = SigningKey::from_bytes(&[9u8; 32]);
-    vereffen::keys::write_key_files(d, "tz-2", &tz2).unwrap();
+    vereffen::ledger::keys::write_key_files(d, "tz-2", &tz2).unwrap();
     ok(d, &["--ledger", vz, "party", "rotate-key", "--as", &key("thuiszorg"), "--new", "tz-2.key", "--keep-old"]);
     // The revocation references thuiszorg's contract entries (so the
     // contract stays in force) but none of its figures or signatures.
@@ -550,7 +564,7 @@ fn derived_views_skip_void_entries_without_panicking() {
         .collect();
     assert!(!contract_refs.is_empty());
     {
-        let mut l = Ledger::open(&d.join(vz)).unwrap();
+        let mut l = Ledger::open(&d.join(vz), &vereffen::rules::ALL).unwrap();
         let tz = demo_key("thuiszorg");
         let mut b = body_at(
             "thuiszorg",

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use vereffen::contract::{self, Aggregation, Contract};
-use vereffen::settlement::{self, Explain, Figure, Inputs};
+use vereffen::domain::contract::{self, Aggregation, Contract};
+use vereffen::domain::settlement::{self, Explain, Figure, Inputs};
 
 fn repo() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -92,7 +92,7 @@ fn assert_same(after: &BTreeMap<PathBuf, Vec<u8>>, before: &BTreeMap<PathBuf, Ve
 
 /// Record boundaries of a journal: the end offset of each record.
 fn record_ends(journal: &Path) -> Vec<u64> {
-    let mut scan = vereffen::journal::Scanner::open(journal).unwrap();
+    let mut scan = vereffen::ledger::journal::Scanner::open(journal).unwrap();
     let mut ends = Vec::new();
     while let Some((pos, _)) = scan.next_record().unwrap() {
         ends.push(pos.end());
@@ -171,7 +171,7 @@ fn verify_changes_no_byte_and_takes_no_lock() {
     let (_tmp, d) = setup();
     let l = d.join("l");
     // Healthy copy, while another process holds the writer lock.
-    let held = vereffen::ledger::Ledger::open(&l).unwrap();
+    let held = vereffen::ledger::Ledger::open(&l, &vereffen::rules::ALL).unwrap();
     let before = snapshot(&l);
     let r = ok(&d, &["--ledger", "l", "verify"]);
     assert!(r.stdout.contains("verify OK"), "{}", r.stdout);

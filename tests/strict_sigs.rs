@@ -10,10 +10,10 @@ mod common;
 use common::*;
 use ed25519_dalek::Signature;
 use serde_json::{json, Value};
-use vereffen::entry::{Author, Body, Entry, EntrySig, FORMAT_VERSION};
-use vereffen::keys::KeyId;
+use vereffen::ledger::entry::{Author, Body, Entry, EntrySig, FORMAT_VERSION};
+use vereffen::ledger::keys::KeyId;
+use vereffen::ledger::registry::{self, Role};
 use vereffen::ledger::Ledger;
-use vereffen::registry::{self, Role};
 
 /// The canonical encodings of the eight points of small order.
 const SMALL_ORDER: [&str; 8] = [
@@ -83,8 +83,8 @@ fn forged_registration(party: &str, key: &[u8; 32]) -> Entry {
 /// A note of `party` "signed" by the raw key `key` with R = identity, S = 0.
 fn forged_note(party: &str, key: &[u8; 32]) -> Entry {
     let sig = EntrySig { key: KeyId(*blake3::hash(key).as_bytes()), sig: identity_signature() };
-    let payload = vereffen::note::payload("we, the payer, waive all claims", Some("copd-achterhoek"));
-    forged(party, key, vereffen::note::KIND_NOTE, vec![], payload, vec![sig])
+    let payload = vereffen::domain::note::payload("we, the payer, waive all claims", Some("copd-achterhoek"));
+    forged(party, key, vereffen::domain::note::KIND_NOTE, vec![], payload, vec![sig])
 }
 
 /// `e` with the signature at `index` replaced.
@@ -110,9 +110,9 @@ fn add_le(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
 /// Appends `entries` to the journal of ledger `dir` directly, bypassing
 /// every check (what a dishonest keeper can do to their own copy).
 fn write_into_journal(dir: &std::path::Path, entries: &[Entry]) {
-    let (mut journal, _) = vereffen::journal::Journal::open(
+    let (mut journal, _) = vereffen::ledger::journal::Journal::open(
         &dir.join("journal"),
-        vereffen::journal::Resume { seq: 0, end: 0, hash: [0; 32] },
+        vereffen::ledger::journal::Resume { seq: 0, end: 0, hash: [0; 32] },
         |_, _| Ok(()),
     )
     .unwrap();
@@ -132,7 +132,7 @@ fn append_refused(ledger: &mut Ledger, entries: &[Entry], expect: &str) {
 /// Writes a bundle of ledger `LEDGER_ID` holding `lines` (entry lines).
 fn write_bundle(path: &std::path::Path, lines: &[Vec<u8>]) {
     let header = json!({"bundle": "vereffen", "entries": lines.len(), "ledger": LEDGER_ID, "since": 1, "version": 1});
-    let mut out = vereffen::canonical::encode(&header).unwrap();
+    let mut out = vereffen::ledger::canonical::encode(&header).unwrap();
     out.push(b'\n');
     for l in lines {
         out.extend_from_slice(l);
@@ -237,8 +237,8 @@ fn import_refuses_small_order_parties_and_their_entries() {
     for (i, key) in SMALL_ORDER.iter().chain(&NON_CANONICAL_SMALL).enumerate() {
         let key = bytes32(key);
         let lines = [
-            vereffen::bundle::entry_line(2, &forged_registration("mallory", &key)).unwrap(),
-            vereffen::bundle::entry_line(3, &forged_note("mallory", &key)).unwrap(),
+            vereffen::ledger::bundle::entry_line(2, &forged_registration("mallory", &key)).unwrap(),
+            vereffen::ledger::bundle::entry_line(3, &forged_note("mallory", &key)).unwrap(),
         ];
         let name = format!("weak{i}.jsonl");
         write_bundle(&d.join(&name), &lines);
@@ -255,7 +255,7 @@ fn import_refuses_small_order_parties_and_their_entries() {
     for (name, e, why) in
         [("splusl.jsonl", s_plus_l, "S is not below"), ("smallr.jsonl", small_r, "R is a point of small order")]
     {
-        write_bundle(&d.join(name), &[vereffen::bundle::entry_line(2, &e).unwrap()]);
+        write_bundle(&d.join(name), &[vereffen::ledger::bundle::entry_line(2, &e).unwrap()]);
         cleanly_refused(d, &["import", name], &[&format!("{name}:2: entry"), why]);
     }
 }
@@ -273,7 +273,8 @@ fn verify_refuses_a_journal_with_a_small_order_party() {
         let (code, out, err) = run(d, &["verify"]);
         assert_eq!(code, 1, "{out}\n{err}");
         assert!(err.contains("record 2 (entry") && err.contains("public key"), "{err}");
-        let f = vereffen::verify::verify_journal(&d.join("l/journal"), |_| {}).unwrap_err();
+        let f =
+            vereffen::ledger::verify::verify_journal(&d.join("l/journal"), &vereffen::rules::ALL, |_| {}).unwrap_err();
         assert_eq!(f.seq, 2, "{f}");
     }
     // A real key's entry with S + l, written directly, is caught too.
@@ -286,7 +287,7 @@ fn verify_refuses_a_journal_with_a_small_order_party() {
     let bad =
         with_signature(&later, 0, Signature::from_components(*sig.r_bytes(), add_le(sig.s_bytes(), &GROUP_ORDER_LE)));
     write_into_journal(&d.join("l"), &[good, bad]);
-    let f = vereffen::verify::verify_journal(&d.join("l/journal"), |_| {}).unwrap_err();
+    let f = vereffen::ledger::verify::verify_journal(&d.join("l/journal"), &vereffen::rules::ALL, |_| {}).unwrap_err();
     assert_eq!(f.seq, 3, "{f}");
     assert!(f.what.contains("its S is not below the group order"), "{f}");
 }
@@ -301,7 +302,7 @@ fn forged_share_line(line: &str, share: &str) -> String {
     let body = body.replacen("\"provider_share\":\"0.5\"", &format!("\"provider_share\":\"{share}\""), 1);
     let id = hex(blake3::hash(body.as_bytes()).as_bytes());
     let out = json!({"body": body, "id": id, "seq": v["seq"], "sigs": v["sigs"]});
-    String::from_utf8(vereffen::canonical::encode(&out).unwrap()).unwrap()
+    String::from_utf8(vereffen::ledger::canonical::encode(&out).unwrap()).unwrap()
 }
 
 #[test]
@@ -352,7 +353,7 @@ fn unsigned_contract_terms_never_reach_the_rules() {
 
 #[test]
 fn checkpoint_verifier_keys_follow_the_same_key_rule() {
-    use vereffen::checkpoint::{KeyKind, Verifier};
+    use vereffen::audit::checkpoint::{KeyKind, Verifier};
     let good = demo_key("ziekenhuis").verifying_key();
     let vkey = Verifier::new("vereffen.example/l", good, KeyKind::Signer).unwrap().to_vkey();
     assert!(Verifier::from_vkey(&vkey).is_ok());

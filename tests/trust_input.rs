@@ -10,12 +10,12 @@ use std::path::Path;
 
 use common::*;
 use serde_json::Value;
-use vereffen::contract;
-use vereffen::derive::{self, Rules};
-use vereffen::entry::Entry;
-use vereffen::journal::Journal;
-use vereffen::negotiation as neg;
-use vereffen::registry::Role;
+use vereffen::domain::contract;
+use vereffen::domain::derive::{self, Rules};
+use vereffen::domain::negotiation as neg;
+use vereffen::ledger::entry::Entry;
+use vereffen::ledger::journal::Journal;
+use vereffen::ledger::registry::Role;
 
 const COPD: &str = "contracts/copd-telemonitoring-shared-savings.toml";
 const ID: &str = "copd-telemonitoring-oost-achterhoek";

@@ -2,10 +2,10 @@
 //! the synthetic entries they sign (all by one `ziekenhuis` key, ledger
 //! `bench`, a fixed claimed time).
 
-use vereffen::entry::{Author, Body, Entry, FORMAT_VERSION};
-use vereffen::keys::KeyId;
+use vereffen::ledger::entry::{Author, Body, Entry, FORMAT_VERSION};
+use vereffen::ledger::keys::KeyId;
+use vereffen::ledger::registry;
 use vereffen::ledger::Ledger;
-use vereffen::registry;
 
 /// The value of `--name N` (underscores allowed: `1_000_000`), or `default`.
 pub fn arg(name: &str, default: usize) -> usize {
@@ -33,8 +33,8 @@ pub fn body(kind: &str, key: &ed25519_dalek::SigningKey, payload: serde_json::Va
 /// A new ledger `bench` in `path` with party `ziekenhuis` registered under a
 /// fresh key; returns the ledger and the key.
 pub fn registered_ledger(path: &std::path::Path) -> (Ledger, ed25519_dalek::SigningKey) {
-    let key = vereffen::keys::generate();
-    let mut ledger = Ledger::init(path, "bench").expect("init");
+    let key = vereffen::ledger::keys::generate();
+    let mut ledger = Ledger::init(path, "bench", &vereffen::rules::ALL).expect("init");
     let reg = Entry::sign(
         body(
             registry::KIND_REGISTER,

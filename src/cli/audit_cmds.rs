@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 
+use vereffen::audit::checkpoint::{self, Checkpoint, SignedNote};
 use vereffen::audit::{self, ConsistencyBundle, InclusionBundle, ProofBundle, WitnessDecision, WitnessRefusal};
-use vereffen::checkpoint::{self, Checkpoint, SignedNote};
-use vereffen::entry::{Entry, EntryId};
+use vereffen::ledger::entry::{Entry, EntryId};
+use vereffen::ledger::merkle;
 use vereffen::ledger::Ledger;
-use vereffen::merkle;
 
 use super::{new_body, open_ledger, signer, Cli};
 
@@ -145,7 +145,11 @@ fn emit(out: Option<&Path>, text: &str) -> Result<()> {
 }
 
 /// Signs and appends one entry; reports on stderr (stdout carries the note).
-fn record(ledger: &mut Ledger, body: vereffen::entry::Body, key: &ed25519_dalek::SigningKey) -> Result<(u64, Entry)> {
+fn record(
+    ledger: &mut Ledger,
+    body: vereffen::ledger::entry::Body,
+    key: &ed25519_dalek::SigningKey,
+) -> Result<(u64, Entry)> {
     let entry = Entry::sign(body, &[key]).context("cannot build the entry")?;
     let seqs = ledger.append(std::slice::from_ref(&entry))?;
     eprintln!("recorded {} as entry {} (sequence {})", entry.kind(), entry.id().short(), seqs[0]);
@@ -206,7 +210,7 @@ fn checkpoint_cmd(cli: &Cli, as_key: &Path, out: Option<&Path>) -> Result<i32> {
 
 /// Seconds since the epoch of the claimed time (VEREFFEN_TIME or now).
 pub(super) fn cosign_time() -> u64 {
-    let text = vereffen::entry::claimed_time_now();
+    let text = vereffen::ledger::entry::claimed_time_now();
     time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp().max(0) as u64)
         .unwrap_or(0)
@@ -404,7 +408,7 @@ fn verify_proof(cli: &Cli, file: &Path, keys: &[PathBuf], origin: Option<&str>) 
     let bundle = ProofBundle::parse(&bytes).with_context(|| format!("{} refused", file.display()))?;
     let trusted = keys
         .iter()
-        .map(|p| vereffen::keys::load_verifying_key(p).map_err(anyhow::Error::from))
+        .map(|p| vereffen::ledger::keys::load_verifying_key(p).map_err(anyhow::Error::from))
         .collect::<Result<Vec<_>>>()?;
     let report = audit::verify_bundle(&bundle, &trusted, origin)
         .with_context(|| format!("proof {} does NOT verify", file.display()))?;
@@ -474,10 +478,10 @@ fn status(cli: &Cli) -> Result<i32> {
 
 fn report(cli: &Cli, format: ReportFormat, out: Option<&Path>) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
-    let report = vereffen::report::build(&ledger)?;
+    let report = vereffen::audit::report::build(&ledger)?;
     let text = match format {
-        ReportFormat::Html => vereffen::report::html::render(&report),
-        ReportFormat::Json => vereffen::report::to_json(&report),
+        ReportFormat::Html => vereffen::present::report_html::render(&report),
+        ReportFormat::Json => vereffen::audit::report::to_json(&report),
     };
     super::settle_cmds::emit(text.as_bytes(), out)?;
     if out.is_some() {

@@ -8,10 +8,12 @@ use anyhow::{anyhow, bail, Result};
 use clap::Subcommand;
 use serde_json::{json, Value};
 
-use vereffen::contract::{self, Contract};
-use vereffen::entry::{Entry, EntryId};
+use vereffen::domain::contract::{self, Contract};
+use vereffen::domain::negotiation::{
+    self as neg, ContractStatus, MandateAction, VersionInfo, VersionKind, VersionState,
+};
+use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
-use vereffen::negotiation::{self as neg, ContractStatus, MandateAction, VersionInfo, VersionKind, VersionState};
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
 
@@ -462,7 +464,7 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             } else {
                 outln!("{:<40} {:<26} {:>8}  TITLE", "CONTRACT", "STATE", "VERSIONS");
                 for (i, t, s, n) in rows {
-                    let t = vereffen::text::escape_line(&t);
+                    let t = vereffen::ledger::text::escape_line(&t);
                     outln!("{i:<40} {s:<26} {n:>8}  {t}");
                 }
             }
@@ -478,7 +480,7 @@ fn check(cli: &Cli, files: &[PathBuf]) -> Result<i32> {
         match contract::check_file(f) {
             Ok(c) => {
                 if !cli.json {
-                    let title = vereffen::text::escape_line(&c.title);
+                    let title = vereffen::ledger::text::escape_line(&c.title);
                     outln!("{}: ok: contract {} \"{title}\", version {}", f.display(), c.id, c.version_hash());
                 }
                 report.push(json!({"file": f, "ok": true, "contract": c.id, "version": c.version_hash()}));
@@ -644,7 +646,7 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
         return Ok(());
     }
     let title = st.versions.values().next().map(|v| v.terms.title.clone()).unwrap_or_default();
-    outln!("contract {} \"{}\"", st.contract, vereffen::text::escape_line(&title));
+    outln!("contract {} \"{}\"", st.contract, vereffen::ledger::text::escape_line(&title));
     match st.base.as_ref().and_then(|b| st.versions.get(b)) {
         Some(base) => {
             let years: Vec<String> = base
@@ -696,7 +698,7 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
         }
         for (party, reasons) in &v.rejections {
             for r in reasons {
-                outln!("  {pad}      rejected by {party}: {}", vereffen::text::escape_line(r));
+                outln!("  {pad}      rejected by {party}: {}", vereffen::ledger::text::escape_line(r));
             }
         }
         for child in st.versions.values().filter(|c| parent(c).as_deref() == Some(v.version.as_str())) {

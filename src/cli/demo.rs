@@ -9,18 +9,19 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use ed25519_dalek::SigningKey;
 
-use vereffen::checkpoint::{self, Checkpoint, SignedNote};
-use vereffen::contract;
-use vereffen::derive;
-use vereffen::entry::Entry;
-use vereffen::keys::{self, KeyId};
+use vereffen::audit;
+use vereffen::audit::checkpoint::{self, Checkpoint, SignedNote};
+use vereffen::domain::contract;
+use vereffen::domain::derive;
+use vereffen::domain::measurement as meas;
+use vereffen::domain::negotiation as neg;
+use vereffen::domain::settlement::cosign;
+use vereffen::ledger::bundle;
+use vereffen::ledger::entry::Entry;
+use vereffen::ledger::keys::{self, KeyId};
+use vereffen::ledger::registry::{self, Role};
+use vereffen::ledger::verify;
 use vereffen::ledger::Ledger;
-use vereffen::measurement as meas;
-use vereffen::negotiation as neg;
-use vereffen::registry::{self, Role};
-use vereffen::settlement::cosign;
-use vereffen::verify;
-use vereffen::{audit, bundle};
 
 use super::new_body;
 
@@ -115,7 +116,7 @@ fn derive_copd(ledger: &Ledger, key: &SigningKey, id: &str, version: &str, versi
 
 /// The hospital recomputes the derived figures from its own copy of the extract.
 fn recompute_copd(ledger: &Ledger, figures: &[Entry]) -> Result<()> {
-    let lookup = |eid: &vereffen::entry::EntryId| ledger.get(eid).ok().flatten().map(|(_, e)| e);
+    let lookup = |eid: &vereffen::ledger::entry::EntryId| ledger.get(eid).ok().flatten().map(|(_, e)| e);
     for f in figures {
         let (p, _, _) = meas::figure_of(f, &lookup)?;
         let Some(d) = p.derivation else { continue };
@@ -207,7 +208,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
 
     step(1, "The hospital creates its copy of the ledger")?;
     let hospital_dir = base.join("ziekenhuis-copy");
-    let mut hospital = Ledger::init(&hospital_dir, DEMO_LEDGER)?;
+    let mut hospital = Ledger::init(&hospital_dir, DEMO_LEDGER, &vereffen::rules::ALL)?;
     outln!("created ledger {DEMO_LEDGER} in {}", hospital_dir.display());
 
     step(2, "The parties register, each signing with its own key (proof of possession)")?;
@@ -252,7 +253,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
 
     step(4, "The insurer imports the hospital's entries into its own copy and counters")?;
     let insurer_dir = base.join("verzekeraar-copy");
-    let mut insurer = Ledger::init(&insurer_dir, DEMO_LEDGER)?;
+    let mut insurer = Ledger::init(&insurer_dir, DEMO_LEDGER, &vereffen::rules::ALL)?;
     exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-1.jsonl"))?;
     let counter_text = COPD_CONTRACT.replacen("provider_share = 0.5\n", "provider_share = 0.45\n", 1);
     if counter_text == COPD_CONTRACT {
@@ -323,7 +324,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         figures.extend(batch);
     }
     recompute_copd(&hospital, &figures)?;
-    let lookup = |eid: &vereffen::entry::EntryId| hospital.get(eid).ok().flatten().map(|(_, e)| e);
+    let lookup = |eid: &vereffen::ledger::entry::EntryId| hospital.get(eid).ok().flatten().map(|(_, e)| e);
     let mut attestations = Vec::new();
     for f in &figures {
         let (_, _, ind) = meas::figure_of(f, &lookup)?;
@@ -345,7 +346,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-3.jsonl"))?;
     let ids = insurer.index().by_contract(&id)?;
     let entries: Vec<Entry> = insurer.load(&ids)?.into_iter().map(|(_, e)| e).collect();
-    let insurer_lookup = |eid: &vereffen::entry::EntryId| insurer.get(eid).ok().flatten().map(|(_, e)| e);
+    let insurer_lookup = |eid: &vereffen::ledger::entry::EntryId| insurer.get(eid).ok().flatten().map(|(_, e)| e);
     let states = meas::states(&id, &entries, &insurer_lookup);
     for year in 2025..=2027u16 {
         let of_year: Vec<&meas::Measurement> = states.iter().filter(|m| m.year == year).collect();
@@ -420,9 +421,9 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     }
     exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-audit.jsonl"))?;
     exchange(&insurer, &mut hospital, &base.join("to-ziekenhuis-audit.jsonl"))?;
-    let report = vereffen::report::build(&insurer)?;
+    let report = vereffen::audit::report::build(&insurer)?;
     let report_path = base.join("audit-report.html");
-    std::fs::write(&report_path, vereffen::report::html::render(&report))
+    std::fs::write(&report_path, vereffen::present::report_html::render(&report))
         .with_context(|| format!("cannot write {}", report_path.display()))?;
     outln!(
         "  audit report of the insurer's copy: {} anomalies, written to {}",
@@ -433,7 +434,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     step(10, "Both copies verify (recomputing every signed statement), and agree on the set of signed facts")?;
     let mut digests = Vec::new();
     for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
-        let s = verify::verify_journal(ledger.journal_path(), |_| {})
+        let s = verify::verify_journal(ledger.journal_path(), &vereffen::rules::ALL, |_| {})
             .map_err(|f| anyhow::anyhow!("verify of the {name} copy failed at {f}"))?;
         outln!(
             "{name:<12} verify OK: {} entries, {} signatures, {} parties, set digest {}",

@@ -8,13 +8,13 @@ use clap::Args;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use vereffen::audit;
-use vereffen::bundle;
-use vereffen::entry::{Entry, EntryId};
-use vereffen::head;
-use vereffen::journal::{Hash, Scanner};
+use vereffen::domain::settlement::cosign;
+use vereffen::ledger::bundle;
+use vereffen::ledger::entry::{Entry, EntryId};
+use vereffen::ledger::head;
+use vereffen::ledger::journal::{Hash, Scanner};
+use vereffen::ledger::verify;
 use vereffen::ledger::{Ledger, LedgerError, JOURNAL_FILE};
-use vereffen::settlement::cosign;
-use vereffen::verify;
 
 use super::{open_ledger, stderr_is_terminal, Cli};
 
@@ -47,7 +47,7 @@ pub fn init(cli: &Cli, id: Option<&str>) -> Result<i32> {
             format!("ledger-{}", hex(&b))
         }
     };
-    let ledger = Ledger::init(&cli.ledger, &id)?;
+    let ledger = Ledger::init(&cli.ledger, &id, &vereffen::rules::ALL)?;
     if cli.json {
         outln!("{}", serde_json::json!({"ledger": ledger.id(), "dir": cli.ledger}));
     } else {
@@ -73,14 +73,14 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
     })?;
     // Void entries (FORMAT.md 4.3) are listed, marked: the journal keeps them.
     let void = ledger.void_entries()?;
-    let summary = |e: &vereffen::entry::Entry| match void.get(&e.id()) {
-        Some(v) => format!("VOID (key ended by {}): {}", v.ending.short(), vereffen::summary::one_line(e)),
-        None => vereffen::summary::one_line(e),
+    let summary = |e: &vereffen::ledger::entry::Entry| match void.get(&e.id()) {
+        Some(v) => format!("VOID (key ended by {}): {}", v.ending.short(), vereffen::present::summary::one_line(e)),
+        None => vereffen::present::summary::one_line(e),
     };
     if cli.json {
         for (seq, e) in &rows {
             let b = e.body();
-            let mut row = serde_json::json!({"seq": seq, "id": e.id().to_hex(), "kind": b.kind, "party": b.author.party, "key": b.author_key().fingerprint(), "time": b.time, "refs": b.refs, "summary": vereffen::summary::one_line(e), "payload": b.payload});
+            let mut row = serde_json::json!({"seq": seq, "id": e.id().to_hex(), "kind": b.kind, "party": b.author.party, "key": b.author_key().fingerprint(), "time": b.time, "refs": b.refs, "summary": vereffen::present::summary::one_line(e), "payload": b.payload});
             if let Some(v) = void.get(&e.id()) {
                 row["void"] = v.to_json();
             }
@@ -132,7 +132,7 @@ fn journal_facts(path: &Path, records: u64, want_leaves: bool, want_contracts: b
             break;
         }
         if want_leaves {
-            facts.leaves.push(vereffen::merkle::leaf_hash(&bytes));
+            facts.leaves.push(vereffen::ledger::merkle::leaf_hash(&bytes));
         }
         let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord { seq: pos.seq, source })?;
         if e.kind() == audit::KIND_CHECKPOINT {
@@ -166,7 +166,7 @@ fn check_given_checkpoint(
 ) -> Result<std::result::Result<String, String>> {
     let note = super::audit_cmds::read_note(file)?;
     let shown = file.display();
-    let verified = match vereffen::checkpoint::verify(&note, &audit::registry_verifiers(&summary.registry)) {
+    let verified = match vereffen::audit::checkpoint::verify(&note, &audit::registry_verifiers(&summary.registry)) {
         Ok(v) => v,
         Err(e) => {
             return Ok(Err(format!("the checkpoint {shown} does not verify against the keys in this journal: {e}")))
@@ -186,12 +186,12 @@ fn check_given_checkpoint(
     if let Some(own) = own_origin.filter(|o| *o != cp.origin()) {
         return Ok(Err(format!("the checkpoint {shown} is of copy {:?}, this copy is {own:?}", cp.origin())));
     }
-    match vereffen::merkle::range_root(leaves, 0, cp.size()) {
+    match vereffen::ledger::merkle::range_root(leaves, 0, cp.size()) {
         Err(_) => Ok(Err(format!(
             "the checkpoint {shown} covers {} entries, but this copy holds only {}: entries are missing (the journal was truncated or replaced by an older copy). {}",
             cp.size(),
             leaves.len(),
-            vereffen::head::RESTORE_ADVICE
+            vereffen::ledger::head::RESTORE_ADVICE
         ))),
         Ok(root) if root != *cp.root() => Ok(Err(format!(
             "the first {} entries of this copy do not give the root of the checkpoint {shown}: this copy's history differs from the one that was checkpointed",
@@ -243,11 +243,12 @@ pub fn verify(cli: &Cli, checkpoint: Option<&Path>) -> Result<i32> {
     } else {
         None
     };
-    let result = verify::verify_journal_against(&journal, recorded.as_ref().map(|h| h.at), |done| {
-        if let Some(b) = &bar {
-            b.set_position(done);
-        }
-    });
+    let result =
+        verify::verify_journal_against(&journal, recorded.as_ref().map(|h| h.at), &vereffen::rules::ALL, |done| {
+            if let Some(b) = &bar {
+                b.set_position(done);
+            }
+        });
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -283,7 +284,7 @@ pub fn verify(cli: &Cli, checkpoint: Option<&Path>) -> Result<i32> {
         JournalFacts::default()
     };
     debug_assert!(!want_leaves || facts.leaves.len() as u64 == summary.entries);
-    if want_leaves && vereffen::merkle::root_of(&facts.leaves) != summary.merkle_root {
+    if want_leaves && vereffen::ledger::merkle::root_of(&facts.leaves) != summary.merkle_root {
         problems.push("the journal changed while it was read (its Merkle root differs between two reads)".into());
     }
     if let Some(origin) = origin.as_deref().filter(|_| own_checkpoints) {
@@ -327,7 +328,7 @@ pub fn verify(cli: &Cli, checkpoint: Option<&Path>) -> Result<i32> {
         outln!("entries     {} ({} signatures checked)", summary.entries, summary.signatures);
         outln!("parties     {}", parties);
         for p in summary.registry.parties() {
-            outln!("            {:<14} {:<19} {}", p.id, p.role.as_str(), vereffen::text::escape_line(&p.name));
+            outln!("            {:<14} {:<19} {}", p.id, p.role.as_str(), vereffen::ledger::text::escape_line(&p.name));
         }
         let kinds: Vec<String> = summary.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
         outln!("kinds       {}", kinds.join(", "));
@@ -413,7 +414,7 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
 }
 
 pub fn reindex(cli: &Cli) -> Result<i32> {
-    let ledger = Ledger::reindex(&cli.ledger)?;
+    let ledger = Ledger::reindex(&cli.ledger, &vereffen::rules::ALL)?;
     outln!("rebuilt the index of ledger {} from {} journal entries", ledger.id(), ledger.len());
     Ok(0)
 }

@@ -7,12 +7,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use serde_json::{json, Value};
 
-use vereffen::contract::Indicator;
-use vereffen::derive::{self, Granularity, Rules};
-use vereffen::entry::{Entry, EntryId};
+use vereffen::domain::contract::Indicator;
+use vereffen::domain::derive::{self, Granularity, Rules};
+use vereffen::domain::measurement::{self as meas, Measurement, State};
+use vereffen::domain::negotiation::{self as neg, VersionInfo};
+use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
-use vereffen::measurement::{self as meas, Measurement, State};
-use vereffen::negotiation::{self as neg, VersionInfo};
 
 use super::{new_body, open_ledger, signer, Cli};
 
@@ -256,11 +256,12 @@ fn read_json_rows(path: &Path, text: &str) -> Result<Vec<Row>> {
                 ("value", None) if number => row.value = literal.to_string(),
                 ("value", None) => bad(format!(
                     "field \"value\" must be a decimal number or a string, found {}",
-                    vereffen::text::escape_line(literal)
+                    vereffen::ledger::text::escape_line(literal)
                 )),
-                (_, None) => {
-                    bad(format!("field {key:?} must be a string, found {}", vereffen::text::escape_line(literal)))
-                }
+                (_, None) => bad(format!(
+                    "field {key:?} must be a string, found {}",
+                    vereffen::ledger::text::escape_line(literal)
+                )),
                 ("indicator", Some(s)) => row.indicator = s,
                 ("period", Some(s)) => row.period = s,
                 (_, Some(s)) => row.value = s,
@@ -283,7 +284,7 @@ fn read_json_rows(path: &Path, text: &str) -> Result<Vec<Row>> {
 }
 
 fn read_csv_rows(path: &Path, text: &str) -> Result<Vec<Row>> {
-    vereffen::csv_strict::QuoteCheck::check(text.as_bytes())
+    vereffen::domain::csv_strict::QuoteCheck::check(text.as_bytes())
         .map_err(|e| anyhow!("{}:{}: {}", path.display(), e.line, e.what))?;
     let mut rows = Vec::new();
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
@@ -535,7 +536,7 @@ fn submit_rows(
             bad(format!("unknown indicator {:?} (the contract has: {})", r.indicator, known.join(", ")));
             continue;
         };
-        if let Some(Err(m)) = r.note.as_deref().map(|n| vereffen::text::check_free_text("the note", n)) {
+        if let Some(Err(m)) = r.note.as_deref().map(|n| vereffen::ledger::text::check_free_text("the note", n)) {
             bad(m);
             continue;
         }
@@ -607,11 +608,11 @@ fn submit_rows(
     Ok(())
 }
 
-fn granularity(p: vereffen::contract::Period) -> Granularity {
+fn granularity(p: vereffen::domain::contract::Period) -> Granularity {
     match p {
-        vereffen::contract::Period::Year => Granularity::Year,
-        vereffen::contract::Period::Quarter => Granularity::Quarter,
-        vereffen::contract::Period::Month => Granularity::Month,
+        vereffen::domain::contract::Period::Year => Granularity::Year,
+        vereffen::domain::contract::Period::Quarter => Granularity::Quarter,
+        vereffen::domain::contract::Period::Month => Granularity::Month,
     }
 }
 
@@ -803,7 +804,7 @@ fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Op
             r["source"].as_str().unwrap_or(""),
             r["state"].as_str().unwrap_or(""),
             r["id"].as_str().map(|i| &i[..12]).unwrap_or("-"),
-            vereffen::text::escape_line(&action)
+            vereffen::ledger::text::escape_line(&action)
         );
     }
     Ok(())

@@ -8,8 +8,8 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand};
 use ed25519_dalek::SigningKey;
 
-use vereffen::entry::{claimed_time_now, Author, Body, Entry, FORMAT_VERSION};
-use vereffen::keys::{self, KeyId};
+use vereffen::ledger::entry::{claimed_time_now, Author, Body, Entry, FORMAT_VERSION};
+use vereffen::ledger::keys::{self, KeyId};
 use vereffen::ledger::Ledger;
 
 /// `print!` to stdout through a writer whose errors are handled: a closed
@@ -241,7 +241,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
 
 /// Opens the ledger named by `--ledger`, reporting what opening noticed.
 pub fn open_ledger(dir: &Path) -> Result<Ledger> {
-    let ledger = Ledger::open(dir)?;
+    let ledger = Ledger::open(dir, &vereffen::rules::ALL)?;
     let report = ledger.open_report();
     if let Some(t) = report.torn {
         match t.unfinished_batch {
@@ -335,7 +335,7 @@ fn note(cli: &Cli, text: &str, contract: Option<&str>, refs: &[String], as_key: 
     let mut ledger = open_ledger(&cli.ledger)?;
     let (key, party) = signer(&ledger, as_key)?;
     for r in refs {
-        if vereffen::entry::EntryId::from_hex(r).is_none() {
+        if vereffen::ledger::entry::EntryId::from_hex(r).is_none() {
             anyhow::bail!("--ref {r:?} is not a full entry id (64 hex characters; `vereffen log --json` shows them)");
         }
     }
@@ -344,7 +344,7 @@ fn note(cli: &Cli, text: &str, contract: Option<&str>, refs: &[String], as_key: 
     if let Some(c) = contract {
         let ids = ledger.index().by_contract(c)?;
         let entries: Vec<Entry> = ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect();
-        if vereffen::negotiation::status(c, &entries).versions.is_empty() {
+        if vereffen::domain::negotiation::status(c, &entries).versions.is_empty() {
             anyhow::bail!(
                 "there is no contract {c:?} in this ledger (`vereffen contract list` shows the contracts); nothing was recorded"
             );
@@ -354,9 +354,9 @@ fn note(cli: &Cli, text: &str, contract: Option<&str>, refs: &[String], as_key: 
         &ledger,
         &party,
         &key,
-        vereffen::note::KIND_NOTE,
+        vereffen::domain::note::KIND_NOTE,
         refs.to_vec(),
-        vereffen::note::payload(text, contract),
+        vereffen::domain::note::payload(text, contract),
     );
     append_one(&mut ledger, body, &[&key], cli.json)?;
     Ok(0)
@@ -372,7 +372,7 @@ mod tests {
     fn a_journal_error_prints_its_reason_once() {
         let source = std::io::Error::from_raw_os_error(28);
         let reason = source.to_string();
-        let journal = vereffen::journal::JournalError::Io { path: PathBuf::from("l/journal"), source };
+        let journal = vereffen::ledger::journal::JournalError::Io { path: PathBuf::from("l/journal"), source };
         let e = anyhow::Error::from(vereffen::ledger::LedgerError::Journal(journal));
         assert_eq!(format!("{e:#}").matches(&reason).count(), 2, "the old output repeated it: {e:#}");
         let text = error_text(&e);

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Result};
 use clap::Subcommand;
 
-use vereffen::keys::{self, KeyId};
-use vereffen::registry::{self, Role};
+use vereffen::ledger::keys::{self, KeyId};
+use vereffen::ledger::registry::{self, Role};
 
 use super::{append_one, load_key, new_body, open_ledger, signer, Cli};
 
@@ -81,13 +81,13 @@ pub enum PartyCmd {
 /// another one of them, so that all of them stay live.
 fn ending_refs(ledger: &vereffen::ledger::Ledger, key: &KeyId) -> Result<Vec<String>> {
     let all = ledger.scan(1)?;
-    let refs = vereffen::liveness::ending_refs(all.iter().map(|(_, e)| e), key);
-    if refs.len() > vereffen::entry::MAX_ENDING_REFS {
+    let refs = vereffen::ledger::liveness::ending_refs(all.iter().map(|(_, e)| e), key);
+    if refs.len() > vereffen::ledger::entry::MAX_ENDING_REFS {
         bail!(
             "key {} signed {} entries that no other entry of it references; an ending entry can reference at most {} (FORMAT.md 3.1). Write a note with the key that references some of them first (`vereffen note --ref`), then retry",
             key.fingerprint(),
             refs.len(),
-            vereffen::entry::MAX_ENDING_REFS
+            vereffen::ledger::entry::MAX_ENDING_REFS
         );
     }
     Ok(refs.iter().map(|r| r.to_hex()).collect())
@@ -96,7 +96,7 @@ fn ending_refs(ledger: &vereffen::ledger::Ledger, key: &KeyId) -> Result<Vec<Str
 pub fn keys(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
     match cmd {
         KeysCmd::New { name, dir } => {
-            if !vereffen::entry::is_valid_name(name) {
+            if !vereffen::ledger::entry::is_valid_name(name) {
                 bail!("key name {name:?} is not valid: use a-z, 0-9, '.', '_' and '-'");
             }
             let key = keys::generate();
@@ -133,7 +133,7 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
     let mut ledger = open_ledger(&cli.ledger)?;
     match cmd {
         PartyCmd::Add { id, name, role, key } => {
-            if !vereffen::entry::is_valid_name(id) {
+            if !vereffen::ledger::entry::is_valid_name(id) {
                 bail!("party id {id:?} is not valid: use 1 to 64 characters from a-z, 0-9, '.', '_' and '-'");
             }
             let key = load_key(key)?;
@@ -218,7 +218,7 @@ pub fn party(cli: &Cli, cmd: &PartyCmd) -> Result<i32> {
                             })
                         })
                         .collect();
-                    let name = vereffen::text::escape_line(&p.name);
+                    let name = vereffen::ledger::text::escape_line(&p.name);
                     outln!("{:<16} {:<19} {:<40} {}", p.id, p.role.as_str(), name, keys.join(", "));
                 }
             }

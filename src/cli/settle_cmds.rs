@@ -2,19 +2,18 @@
 //! on this copy of the ledger.
 
 use std::path::{Path, PathBuf};
-use vereffen::text::{escape_line, spreadsheet_cell};
+use vereffen::ledger::text::escape_line;
 
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
-use vereffen::entry::{Entry, EntryId};
+use vereffen::domain::settlement::cosign::{self, ComputeError, Computed, ContractView};
+use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
-use vereffen::settlement::cosign::{self, ComputeError, Computed, ContractView};
+use vereffen::present::{statement, xlsx};
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
-
-mod xlsx;
 
 /// Output formats of a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,142 +97,6 @@ fn compute(view: &ContractView, year: u16, draft: bool) -> Result<Computed> {
     })
 }
 
-/// The JSON document of a statement: header and statement.
-fn document(c: &Computed) -> Value {
-    json!({
-        "draft": c.draft,
-        "contract": c.statement.contract,
-        "version": c.version,
-        "year": c.statement.year,
-        "inputs": c.inputs,
-        "previous": c.previous,
-        "not_agreed": c.not_agreed.iter().map(|b| b.to_string()).collect::<Vec<_>>(),
-        "statement_hash": c.hash,
-        "statement": c.value,
-    })
-}
-
-fn table(c: &Computed, hash: &str) -> String {
-    let s = &c.statement;
-    let mut o = String::new();
-    let draft = if c.draft { "DRAFT - NOT AGREED - CANNOT BE SIGNED\n" } else { "" };
-    o.push_str(draft);
-    o.push_str(&format!("SETTLEMENT STATEMENT {} {}\n", s.contract, s.year));
-    o.push_str(&format!("contract version  {}\n", c.version));
-    o.push_str(&format!("statement hash    {hash}\n"));
-    o.push_str(&format!(
-        "input entries     {} measurement(s): {}\n",
-        c.inputs.len(),
-        c.inputs.iter().map(|e| &e[..12]).collect::<Vec<_>>().join(" ")
-    ));
-    if let Some(p) = &c.previous {
-        o.push_str(&format!("carried from      settled {} statement {}\n", s.year.saturating_sub(1), &p[..16]));
-    }
-    for n in &c.not_agreed {
-        o.push_str(&format!("NOT AGREED        {n}\n"));
-    }
-    o.push_str(&format!("\n{:<58} {:>20}\n", "DERIVATION", "AMOUNT (EUR)"));
-    for l in &s.lines {
-        let amount = l.amount.map(settlement_money).unwrap_or_default();
-        // Labels and formulas quote contract text: shown escaped.
-        let (label, formula) = (escape_line(&l.label), escape_line(&l.formula));
-        o.push_str(&format!("{:<58} {:>20}\n", truncate(&label, 58), amount));
-        o.push_str(&format!("    {formula}\n"));
-    }
-    o.push_str(&format!("\n{:<20} {:>20} {:>20} {:>20}\n", "RESULT PER PARTY", "RECEIVED", "PAID", "NET"));
-    for p in &s.parties {
-        o.push_str(&format!(
-            "{:<20} {:>20} {:>20} {:>20}\n",
-            p.party,
-            settlement_money(p.received),
-            settlement_money(p.paid),
-            settlement_money(p.net)
-        ));
-    }
-    o.push_str("\nPAYMENTS\n");
-    for p in &s.payments {
-        o.push_str(&format!("{:<16} pays {:<16} {:>20}  ({})\n", p.from, p.to, settlement_money(p.amount), p.funding));
-    }
-    o.push_str("\nTOTALS PER FUNDING STREAM\n");
-    for (k, v) in &s.totals_by_stream {
-        o.push_str(&format!("{k:<20} {:>20}\n", settlement_money(*v)));
-    }
-    o.push_str(&format!("\nCARRIED INTO {}\n", s.year.saturating_add(1)));
-    let carry = &s.carry_out;
-    o.push_str(&format!("{:<58} {:>20}\n", "losses carried forward", settlement_money(carry.losses_carried)));
-    if carry.advances.is_empty() {
-        o.push_str("advances outstanding                                                       none\n");
-    }
-    for a in &carry.advances {
-        o.push_str(&format!(
-            "{:<58} {:>20}\n",
-            truncate(&format!("advance {} of {} to {} ({}): outstanding", a.impulse, a.year, a.recipient, a.payer), 58),
-            settlement_money(a.outstanding)
-        ));
-    }
-    o.push_str(draft);
-    o
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 3).collect::<String>() + "..."
-    }
-}
-
-/// Money with thousands separators and two decimals.
-fn settlement_money(v: rust_decimal::Decimal) -> String {
-    let s = format!("{:.2}", v.round_dp(2));
-    let (sign, s) = s.strip_prefix('-').map(|r| ("-", r)).unwrap_or(("", s.as_str()));
-    let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
-    let mut grouped = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}{grouped}.{frac}")
-}
-
-fn csv_text(c: &Computed, hash: &str) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "contract",
-        "year",
-        "draft",
-        "statement_hash",
-        "line",
-        "label",
-        "formula",
-        "amount_eur",
-        "value",
-        "party",
-        "payer",
-        "funding",
-    ])?;
-    let s = &c.statement;
-    for l in &s.lines {
-        w.write_record([
-            s.contract.as_str(),
-            &s.year.to_string(),
-            if c.draft { "DRAFT" } else { "" },
-            hash,
-            &l.id,
-            &spreadsheet_cell(&l.label),
-            &spreadsheet_cell(&l.formula),
-            &l.amount.map(|a| format!("{:.2}", a)).unwrap_or_default(),
-            &l.value.map(|v| v.to_string()).unwrap_or_default(),
-            l.party.as_deref().unwrap_or(""),
-            l.payer.as_deref().unwrap_or(""),
-            &l.funding.map(|f| f.to_string()).unwrap_or_default(),
-        ])?;
-    }
-    Ok(String::from_utf8(w.into_inner().map_err(|e| anyhow!("{e}"))?)?)
-}
-
 /// Writes `bytes` to `out` whole (temporary file, then rename) or to stdout.
 pub(super) fn emit(bytes: &[u8], out: Option<&Path>) -> Result<()> {
     match out {
@@ -255,9 +118,9 @@ pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format
 /// The statement in `format`, as bytes.
 fn render_bytes(c: &Computed, format: Format) -> Result<Vec<u8>> {
     Ok(match format {
-        Format::Table => table(c, &c.hash).into_bytes(),
-        Format::Json => (serde_json::to_string_pretty(&document(c))? + "\n").into_bytes(),
-        Format::Csv => csv_text(c, &c.hash)?.into_bytes(),
+        Format::Table => statement::table(c, &c.hash).into_bytes(),
+        Format::Json => (serde_json::to_string_pretty(&statement::document(c))? + "\n").into_bytes(),
+        Format::Csv => statement::csv(c, &c.hash)?.into_bytes(),
         Format::Xlsx => xlsx::workbook(c)?,
     })
 }
@@ -301,21 +164,6 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
     }
     emit(&render_bytes(&c, format)?, args.out.as_deref())?;
     Ok(0)
-}
-
-/// Formats statement lines that differ, side by side.
-fn side_by_side(theirs_label: &str, theirs: &Value, mine: &Value) -> String {
-    let rows = cosign::differing_lines(theirs, mine);
-    let mut o = format!("  {:<52} {:>22} {:>22}\n", "line", theirs_label, "this copy");
-    // Money (two decimals) with thousands separators, as in the statement.
-    let show = |v: &str| match v.parse::<rust_decimal::Decimal>() {
-        Ok(d) if d.scale() == 2 => settlement_money(d),
-        _ => v.to_string(),
-    };
-    for (id, a, b) in rows {
-        o.push_str(&format!("  {:<52} {:>22} {:>22}\n", truncate(&id, 52), show(&a), show(&b)));
-    }
-    o
 }
 
 fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> {
@@ -363,7 +211,7 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
                 "{year} is settled with statement {}, but this copy computes {}:\n{}{}To replace the settled statement, every signatory signs the new one with --resettle.",
                 &h[..16],
                 &c.hash[..16],
-                side_by_side("settled", theirs, &c.value),
+                statement::side_by_side("settled", theirs, &c.value),
                 if ys.conflicts.is_empty() { String::new() } else { format!("conflicts: {}\n", ys.conflicts.join("; ")) }
             );
         }
@@ -390,7 +238,7 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
                 disagree.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "),
                 &h[..16],
                 &c.hash[..16],
-                side_by_side(&format!("signed by {}", disagree[0]), &s.payload.statement, &c.value)
+                statement::side_by_side(&format!("signed by {}", disagree[0]), &s.payload.statement, &c.value)
             );
         }
     }

@@ -1,5 +1,5 @@
 //! `vereffen simulate`: contract files under scenarios, before signing.
-//! No ledger is needed. All computation is in `vereffen::simulate`; this
+//! No ledger is needed. All computation is in `vereffen::domain::simulate`; this
 //! file reads files, prints tables and writes the output directory (built
 //! in a temporary directory next to it, renamed into place when complete).
 
@@ -11,9 +11,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use rust_decimal::Decimal;
 
-use vereffen::contract::{self, Role};
-use vereffen::simulate::charts::{self, Chart};
-use vereffen::simulate::{self, scenarios, Model, Outcome, Variant, VariantStats, COMPONENTS};
+use vereffen::domain::contract::{self, Role};
+use vereffen::domain::simulate::{self, scenarios, Model, Outcome, Variant, VariantStats, COMPONENTS};
+use vereffen::present::charts::{self, Chart};
 
 use super::Cli;
 

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
-use vereffen::entry::{Author, Body, Entry, FORMAT_VERSION};
-use vereffen::keys::{self, KeyId};
+use vereffen::ledger::entry::{Author, Body, Entry, FORMAT_VERSION};
+use vereffen::ledger::keys::{self, KeyId};
+use vereffen::ledger::registry::{self, Role};
 use vereffen::ledger::Ledger;
-use vereffen::registry::{self, Role};
 
 pub const LEDGER_ID: &str = "test-copd";
 
@@ -42,7 +42,13 @@ pub fn register(party: &str, name: &str, role: Role, key: &SigningKey) -> Entry 
 
 pub fn note(party: &str, key: &SigningKey, text: &str, refs: Vec<String>) -> Entry {
     Entry::sign(
-        body(party, key, vereffen::note::KIND_NOTE, refs, vereffen::note::payload(text, Some("copd-achterhoek"))),
+        body(
+            party,
+            key,
+            vereffen::domain::note::KIND_NOTE,
+            refs,
+            vereffen::domain::note::payload(text, Some("copd-achterhoek")),
+        ),
         &[key],
     )
     .unwrap()
@@ -112,7 +118,7 @@ pub fn history() -> Vec<Entry> {
 
 /// A fresh ledger in `dir` holding `entries`, appended one by one.
 pub fn ledger_with(dir: &Path, entries: &[Entry]) -> Ledger {
-    let mut l = Ledger::init(dir, LEDGER_ID).unwrap();
+    let mut l = Ledger::init(dir, LEDGER_ID, &vereffen::rules::ALL).unwrap();
     for e in entries {
         l.append(std::slice::from_ref(e)).unwrap();
     }

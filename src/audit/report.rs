@@ -1,0 +1,1076 @@
+//! The audit report: everything an auditor needs about one copy, read from
+//! its signed entries alone.
+//!
+//! [`build`] is a pure function of a [`Ledger`]'s contents: it reads every
+//! entry once and returns a [`Report`] (serializable; every collection in a
+//! fixed order, so the same ledger always gives byte-identical JSON and
+//! HTML). It never reads the clock: the report says what it was generated
+//! from (entry count, head hash, Merkle root), not when.
+//!
+//! [`crate::present::report_html::render`] turns a report into one self-contained HTML document
+//! (inline CSS with print rules, no scripts, no external resources; every
+//! string from the ledger escaped).
+//!
+//! # Anomalies
+//!
+//! Listed first, sorted by [`AnomalyKind`] then subject. Each is defined on
+//! the signed entries only:
+//!
+//! * **disputed figure**: a measurement whose state is disputed (a party
+//!   disputed it and has not resolved the dispute);
+//! * **unresolved figure**: a measurement still pending (waiting for
+//!   attestations) or in conflict with another live figure for the same
+//!   indicator and period;
+//! * **correction after settlement**: a `measure.correct` entry whose
+//!   corrected measurement was an input of a statement that every signatory
+//!   had signed (settled, or settled and since replaced). Listed even after a
+//!   resettlement, which the detail then says, because the history matters;
+//! * **settlement conflict**: a conflict the settlement status reports for a
+//!   year (an input of the settled statement corrected or disputed, a settled
+//!   statement built on a resettled previous year, two settled statements);
+//! * **contract conflict**: a conflict that keeps contract versions out of
+//!   force;
+//! * **replay differs**: a `settlement.sign` entry whose statement does not
+//!   equal the recomputation from its signed inputs (a valid copy never
+//!   holds one; listed in case a copy was built by other software);
+//! * **time out of order**: an entry whose claimed time is more than
+//!   [`CLOCK_SKEW_SECS`] earlier than the claimed time of an entry it
+//!   references (the reference proves the other entry existed first), or more
+//!   than [`CLOCK_SKEW_SECS`] earlier than the entry by the same party just
+//!   before it in this copy's journal order (with a readable time); also an entry whose claimed time is
+//!   not an RFC 3339 time;
+//! * **key used after revocation**: an entry signed with a key whose
+//!   revocation's claimed time is earlier than the entry's claimed time
+//!   (any amount): such an entry claims to be made after the revocation
+//!   (imported late, or a clock set back); and every **void** entry (signed
+//!   with a key that an ending entry ended without the entry in its causal
+//!   past, FORMAT.md 4.3), which counts for nothing in any derived state;
+//! * **equivocation**: recorded `audit.equivocation` evidence, or two
+//!   recorded checkpoints of one copy with one size and different roots.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::audit::{self, AuditError};
+use crate::domain::measurement::{self as meas, State};
+use crate::domain::negotiation::{VersionKind, VersionState};
+use crate::domain::settlement::cosign::{self, ContractView};
+use crate::ledger::entry::{Entry, EntryId};
+use crate::ledger::keys::KeyId;
+use crate::ledger::registry::{KeyEndReason, Registry};
+use crate::ledger::{Ledger, LedgerError};
+
+/// Clock skew tolerated between claimed times before an entry counts as out
+/// of order, in seconds (five minutes).
+pub const CLOCK_SKEW_SECS: i64 = 300;
+
+/// Why a report could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The ledger could not be read.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The audit entries could not be read.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+/// The audit report of one copy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The ledger id.
+    pub ledger: String,
+    /// Number of entries in this copy.
+    pub entries: u64,
+    /// Hash of the last journal record (hex).
+    pub head: String,
+    /// Merkle root of this copy's tree (hex).
+    pub merkle_root: String,
+    /// Leaves of the Merkle tree (equals `entries`).
+    pub merkle_size: u64,
+    /// What the report was generated from, in words (no clock time).
+    pub generated_from: String,
+    /// The tolerance used for claimed-time order, in seconds.
+    pub clock_skew_secs: i64,
+    /// Anomalies, most serious kind first.
+    pub anomalies: Vec<Anomaly>,
+    /// Parties with their key history, by id.
+    pub parties: Vec<PartyReport>,
+    /// Contracts by id.
+    pub contracts: Vec<ContractReport>,
+    /// Per copy (origin), the latest checkpoint and its cosignatures.
+    pub checkpoints: Vec<CheckpointReport>,
+    /// Equivocation evidence.
+    pub equivocations: Vec<EquivocationReport>,
+}
+
+/// What kind of anomaly; the order is the report's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyKind {
+    /// Two signed checkpoints of one copy that cannot both be true.
+    Equivocation,
+    /// A key used (by claimed time) after its revocation.
+    KeyUsedAfterRevocation,
+    /// A settlement statement that does not follow from its signed inputs.
+    ReplayDiffers,
+    /// A correction of a figure a settled statement used.
+    CorrectionAfterSettlement,
+    /// A settlement conflict that needs a resettlement.
+    SettlementConflict,
+    /// A disputed figure.
+    DisputedFigure,
+    /// A figure still pending or in conflict.
+    UnresolvedFigure,
+    /// Contract versions kept out of force by a conflict.
+    ContractConflict,
+    /// A claimed time out of order.
+    TimeOutOfOrder,
+}
+
+impl AnomalyKind {
+    /// A heading for the kind.
+    pub fn label(&self) -> &'static str {
+        match self {
+            AnomalyKind::Equivocation => "equivocation",
+            AnomalyKind::KeyUsedAfterRevocation => "key used after revocation",
+            AnomalyKind::ReplayDiffers => "replay differs",
+            AnomalyKind::CorrectionAfterSettlement => "correction after settlement",
+            AnomalyKind::SettlementConflict => "settlement conflict",
+            AnomalyKind::DisputedFigure => "disputed figure",
+            AnomalyKind::UnresolvedFigure => "unresolved figure",
+            AnomalyKind::ContractConflict => "contract conflict",
+            AnomalyKind::TimeOutOfOrder => "claimed time out of order",
+        }
+    }
+}
+
+/// One anomaly.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Anomaly {
+    /// The kind.
+    pub kind: AnomalyKind,
+    /// What it concerns (contract and year, indicator and period, party, origin).
+    pub subject: String,
+    /// The entry that shows it, if one does.
+    pub entry: Option<String>,
+    /// What is wrong, in words.
+    pub detail: String,
+}
+
+/// A party and its keys.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartyReport {
+    /// Party id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// The registration entry.
+    pub registered_by: String,
+    /// Keys in the order they were added.
+    pub keys: Vec<KeyReport>,
+}
+
+/// One key of a party.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyReport {
+    /// Key fingerprint.
+    pub fingerprint: String,
+    /// Key id (hex).
+    pub key_id: String,
+    /// The entry that introduced it.
+    pub added_by: String,
+    /// Its journal sequence number.
+    pub added_seq: u64,
+    /// Its claimed time.
+    pub added_time: String,
+    /// When and why it stopped being valid, if it did.
+    pub ended: Option<KeyEndReport>,
+}
+
+/// The end of a key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyEndReport {
+    /// `revoked` or `retired`.
+    pub how: String,
+    /// The reason given for a revocation.
+    pub reason: Option<String>,
+    /// The ending entry.
+    pub entry: String,
+    /// Its journal sequence number.
+    pub seq: u64,
+    /// Its claimed time.
+    pub time: String,
+}
+
+/// A contract: versions, signatures, what is in force, figures, settlements.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContractReport {
+    /// Contract id.
+    pub id: String,
+    /// The agreed base version, if any.
+    pub base: Option<String>,
+    /// The version governing each contract year.
+    pub in_force: Vec<InForce>,
+    /// Conflicts that keep versions out of force.
+    pub conflicts: Vec<String>,
+    /// Every version, by hash.
+    pub versions: Vec<VersionReport>,
+    /// Every measurement, by indicator, period and claimed time.
+    pub measurements: Vec<MeasurementReport>,
+    /// Settlements per contract year.
+    pub settlements: Vec<SettlementReport>,
+}
+
+/// The version governing one year.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InForce {
+    /// Contract year.
+    pub year: u16,
+    /// Version hash, if the year is governed.
+    pub version: Option<String>,
+}
+
+/// One contract version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionReport {
+    /// Version hash.
+    pub version: String,
+    /// `proposal`, `counter` or `amendment`.
+    pub kind: String,
+    /// The version it answers or amends.
+    pub answers: Option<String>,
+    /// First year it governs if in force.
+    pub effective_from: u16,
+    /// `agreed`, `pending`, `rejected` or `withdrawn`.
+    pub state: String,
+    /// Parties that offered it.
+    pub offered_by: Vec<String>,
+    /// Parties whose signatures the terms require.
+    pub signatories: Vec<String>,
+    /// Every signature.
+    pub signatures: Vec<SignatureReport>,
+    /// Rejections with reasons.
+    pub rejections: Vec<Rejection>,
+}
+
+/// A signature on a contract version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignatureReport {
+    /// Party bound.
+    pub party: String,
+    /// Party that signed (differs under a mandate).
+    pub signed_by: String,
+    /// The signing entry.
+    pub entry: String,
+    /// Its claimed time.
+    pub time: String,
+}
+
+/// A rejection of a version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejection {
+    /// The rejecting party.
+    pub party: String,
+    /// Its reasons.
+    pub reasons: Vec<String>,
+}
+
+/// One measurement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeasurementReport {
+    /// Entry id.
+    pub id: String,
+    /// Indicator.
+    pub indicator: String,
+    /// Period.
+    pub period: String,
+    /// Contract year.
+    pub year: u16,
+    /// Value as written.
+    pub value: String,
+    /// Unit.
+    pub unit: String,
+    /// State name (agreed, pending, disputed, superseded, conflict).
+    pub state: String,
+    /// What the state depends on (who to wait for, the correcting entry...).
+    pub state_detail: Option<String>,
+    /// Submitting source.
+    pub source: String,
+    /// Claimed time of the submission.
+    pub time: String,
+    /// Parties that signed it (source and attesters) with their entries.
+    pub signed_by: Vec<SignatureReport>,
+    /// The measurement it corrects.
+    pub corrects: Option<String>,
+    /// Why it corrects.
+    pub reason: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+    /// How it was derived, if from source data.
+    pub derivation: Option<String>,
+    /// Every dispute of it.
+    pub disputes: Vec<DisputeReport>,
+}
+
+/// A dispute of a measurement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DisputeReport {
+    /// Disputing party.
+    pub party: String,
+    /// The dispute entry.
+    pub entry: String,
+    /// Its claimed time.
+    pub time: String,
+    /// The reason.
+    pub reason: String,
+    /// True when the party has since resolved it.
+    pub resolved: bool,
+}
+
+/// One contract year's settlement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SettlementReport {
+    /// Contract year.
+    pub year: u16,
+    /// `open`, `signed`, `settled`, with `, conflict` when conflicts exist.
+    pub state: String,
+    /// Governing version hash.
+    pub version: Option<String>,
+    /// Parties that must sign.
+    pub signatories: Vec<String>,
+    /// The settled statement hash.
+    pub settled: Option<String>,
+    /// Settled statements replaced by a resettlement.
+    pub replaced: Vec<String>,
+    /// Conflicts.
+    pub conflicts: Vec<String>,
+    /// Every signed statement.
+    pub statements: Vec<StatementReport>,
+}
+
+/// A signed statement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatementReport {
+    /// Statement hash.
+    pub hash: String,
+    /// `settled`, `replaced` or `not settled`.
+    pub standing: String,
+    /// Previous year's statement hash it starts from.
+    pub previous: Option<String>,
+    /// Measurement entry ids used.
+    pub inputs: Vec<String>,
+    /// Signatures by party.
+    pub signatures: Vec<SignedReport>,
+    /// Replay from the signed inputs: `MATCH` or `DIFFERS: ...`, over every signing entry.
+    pub replay: String,
+    /// Payments (from, to, funding, amount).
+    pub payments: Vec<Payment>,
+    /// Net amount per party (received minus paid).
+    pub net: Vec<NetAmount>,
+}
+
+/// A party's signature on a statement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignedReport {
+    /// Party.
+    pub party: String,
+    /// Signing entry.
+    pub entry: String,
+    /// Claimed time.
+    pub time: String,
+    /// Statement hash it replaces, if a resettlement.
+    pub replaces: Option<String>,
+}
+
+/// One payment of a statement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Payment {
+    /// Paying party.
+    pub from: String,
+    /// Receiving party.
+    pub to: String,
+    /// Funding stream.
+    pub funding: String,
+    /// Amount in euro, as written.
+    pub amount: String,
+}
+
+/// A party's net amount in a statement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetAmount {
+    /// Party.
+    pub party: String,
+    /// Net amount in euro, as written (negative: the party pays).
+    pub net: String,
+}
+
+/// A witness cosignature of a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CosignatureReport {
+    /// Witness key name (`<party>/<fingerprint>`).
+    pub witness: String,
+    /// The time the witness claims, RFC 3339.
+    pub time: String,
+}
+
+/// A copy's latest checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckpointReport {
+    /// Origin (`vereffen/<ledger>/<party>`).
+    pub origin: String,
+    /// Tree size.
+    pub size: u64,
+    /// Root (hex).
+    pub root: String,
+    /// Distinct checkpoints of this origin recorded.
+    pub checkpoints: usize,
+    /// Verified cosignatures.
+    pub cosignatures: Vec<CosignatureReport>,
+    /// The signed note as text.
+    pub note: String,
+}
+
+/// Equivocation evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EquivocationReport {
+    /// Origin.
+    pub origin: String,
+    /// What was found.
+    pub finding: String,
+    /// The full report.
+    pub report: String,
+}
+
+fn hex(h: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(h)
+}
+
+/// The first 12 characters (ids and hashes are hex; never panics on other text).
+pub(crate) fn short(h: &str) -> &str {
+    h.char_indices().nth(12).map_or(h, |(i, _)| &h[..i])
+}
+
+fn parse_time(t: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(t, &Rfc3339).ok()
+}
+
+fn unix_to_rfc3339(secs: u64) -> String {
+    OffsetDateTime::from_unix_timestamp(secs as i64)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| format!("{secs} (seconds since 1970)"))
+}
+
+/// Builds the report of `ledger`.
+pub fn build(ledger: &Ledger) -> Result<Report, ReportError> {
+    let all = ledger.scan(1)?;
+    let void = crate::ledger::liveness::void_entries(all.iter().map(|(_, e)| e));
+    let by_id: BTreeMap<EntryId, &Entry> = all.iter().map(|(_, e)| (e.id(), e)).collect();
+    let time_of =
+        |id: &str| EntryId::from_hex(id).and_then(|i| by_id.get(&i)).map(|e| e.body().time.clone()).unwrap_or_default();
+    let lookup = |id: &EntryId| by_id.get(id).filter(|_| !void.contains_key(id)).map(|e| (*e).clone());
+    let mut anomalies = Vec::new();
+
+    let parties = parties(ledger.registry(), &time_of);
+
+    let mut by_contract: BTreeMap<&str, Vec<Entry>> = BTreeMap::new();
+    for (_, e) in &all {
+        if void.contains_key(&e.id()) {
+            continue;
+        }
+        if let Some(c) = e.contract() {
+            by_contract.entry(c).or_default().push(e.clone());
+        }
+    }
+    let mut contracts = Vec::new();
+    for (id, entries) in &by_contract {
+        let view = ContractView::new(id, entries, &lookup);
+        contracts.push(contract(&view, entries, &lookup, &mut anomalies));
+    }
+
+    times(&all, &by_id, &mut anomalies);
+    revoked_keys(ledger.registry(), &all, &by_id, &mut anomalies);
+    void_entries(&all, &by_id, &void, &mut anomalies);
+
+    let checkpoints = audit::latest_checkpoints(ledger)?
+        .into_iter()
+        .map(|s| CheckpointReport {
+            origin: s.origin.clone(),
+            size: s.latest.checkpoint.size(),
+            root: hex(s.latest.checkpoint.root()),
+            checkpoints: s.checkpoints,
+            cosignatures: s
+                .cosignatures
+                .iter()
+                .map(|c| CosignatureReport { witness: c.name.clone(), time: unix_to_rfc3339(c.timestamp) })
+                .collect(),
+            note: s.latest.to_text(),
+        })
+        .collect();
+    let mut equivocations = Vec::new();
+    for ev in audit::equivocations(ledger)? {
+        let report = EquivocationReport {
+            origin: ev.origin().to_string(),
+            finding: ev.finding.as_str().to_string(),
+            report: ev.report(),
+        };
+        // The entry recording this evidence, if it was recorded (rather
+        // than seen among recorded checkpoints).
+        let payload = ev.payload();
+        let recorded = all.iter().find(|(_, e)| e.kind() == audit::KIND_EQUIVOCATION && e.body().payload == payload);
+        let (a, b) = (&ev.first.checkpoint, &ev.second.checkpoint);
+        anomalies.push(Anomaly {
+            kind: AnomalyKind::Equivocation,
+            subject: report.origin.clone(),
+            entry: recorded.map(|(_, e)| e.id().to_hex()),
+            detail: format!(
+                "{}: the keeper signed a tree of size {} with root {} and a tree of size {} with root {}; they cannot both be this copy's history",
+                report.finding,
+                a.size(),
+                short(&hex(a.root())),
+                b.size(),
+                short(&hex(b.root()))
+            ),
+        });
+        equivocations.push(report);
+    }
+    equivocations.sort_by(|a, b| (&a.origin, &a.report).cmp(&(&b.origin, &b.report)));
+    equivocations.dedup();
+    anomalies.sort();
+    anomalies.dedup();
+
+    let tree = ledger.merkle_tree();
+    Ok(Report {
+        ledger: ledger.id().to_string(),
+        entries: ledger.len(),
+        head: hex(&ledger.head()),
+        merkle_root: hex(&tree.root()),
+        merkle_size: tree.size(),
+        generated_from: format!(
+            "generated from {} signed entries of this copy of ledger {}; no clock was read",
+            ledger.len(),
+            ledger.id()
+        ),
+        clock_skew_secs: CLOCK_SKEW_SECS,
+        anomalies,
+        parties,
+        contracts,
+        checkpoints,
+        equivocations,
+    })
+}
+
+fn parties(reg: &Registry, time_of: &dyn Fn(&str) -> String) -> Vec<PartyReport> {
+    reg.parties()
+        .map(|p| PartyReport {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            role: p.role.as_str().to_string(),
+            registered_by: p.registered_by.clone(),
+            keys: p
+                .keys
+                .iter()
+                .filter_map(|k| KeyId::from_hex(k))
+                .filter_map(|k| reg.key(&k).map(|r| (k, r)))
+                .map(|(k, r)| KeyReport {
+                    fingerprint: k.fingerprint(),
+                    key_id: k.to_hex(),
+                    added_by: r.added_by.clone(),
+                    added_seq: r.added_seq,
+                    added_time: time_of(&r.added_by),
+                    ended: r.ended.as_ref().map(|end| KeyEndReport {
+                        how: match end.reason {
+                            KeyEndReason::Revoked { .. } => "revoked".into(),
+                            KeyEndReason::Retired => "retired".into(),
+                        },
+                        reason: match &end.reason {
+                            KeyEndReason::Revoked { reason } => Some(reason.clone()),
+                            KeyEndReason::Retired => None,
+                        },
+                        entry: end.entry.clone(),
+                        seq: end.seq,
+                        time: time_of(&end.entry),
+                    }),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn contract(
+    view: &ContractView,
+    entries: &[Entry],
+    lookup: &dyn Fn(&EntryId) -> Option<Entry>,
+    anomalies: &mut Vec<Anomaly>,
+) -> ContractReport {
+    let id = view.contract.clone();
+    let st = &view.status;
+    for c in &st.conflicts {
+        anomalies.push(Anomaly {
+            kind: AnomalyKind::ContractConflict,
+            subject: id.clone(),
+            entry: None,
+            detail: c.clone(),
+        });
+    }
+    let versions = st
+        .versions
+        .values()
+        .map(|v| {
+            let (kind, answers) = match &v.kind {
+                VersionKind::Proposal => ("proposal", None),
+                VersionKind::Counter { answers } => ("counter", Some(answers.clone())),
+                VersionKind::Amendment { amends, .. } => ("amendment", Some(amends.clone())),
+            };
+            let state = match v.state() {
+                VersionState::Agreed => "agreed".to_string(),
+                VersionState::Pending { waiting_for } => format!("pending (waiting for {})", waiting_for.join(", ")),
+                VersionState::Rejected { by } => format!("rejected by {}", by.join(", ")),
+                VersionState::Withdrawn => "withdrawn".to_string(),
+            };
+            VersionReport {
+                version: v.version.clone(),
+                kind: kind.to_string(),
+                answers,
+                effective_from: v.effective_from(),
+                state,
+                offered_by: v.offered_by.iter().cloned().collect(),
+                signatories: v.signatories.clone(),
+                signatures: v
+                    .signatures
+                    .values()
+                    .flatten()
+                    .map(|s| SignatureReport {
+                        party: s.party.clone(),
+                        signed_by: s.signed_by.clone(),
+                        entry: s.entry.clone(),
+                        time: s.time.clone(),
+                    })
+                    .collect(),
+                rejections: v
+                    .rejections
+                    .iter()
+                    .map(|(p, r)| Rejection { party: p.clone(), reasons: r.iter().cloned().collect() })
+                    .collect(),
+            }
+        })
+        .collect();
+    let in_force = view
+        .settlements
+        .keys()
+        .map(|&y| InForce { year: y, version: st.governing(y).map(|v| v.version.clone()) })
+        .collect();
+
+    // Disputes by measurement.
+    let mut disputes: BTreeMap<String, Vec<(String, String, String, String)>> = BTreeMap::new();
+    for e in entries.iter().filter(|e| e.kind() == meas::KIND_DISPUTE) {
+        let p = &e.body().payload;
+        let (Some(m), reason) =
+            (p.get("measurement").and_then(Value::as_str), p.get("reason").and_then(Value::as_str).unwrap_or(""))
+        else {
+            continue;
+        };
+        disputes.entry(m.to_string()).or_default().push((
+            e.body().author.party.clone(),
+            e.id().to_hex(),
+            e.body().time.clone(),
+            reason.to_string(),
+        ));
+    }
+    let time_of =
+        |id: &str| EntryId::from_hex(id).and_then(|i| lookup(&i)).map(|e| e.body().time.clone()).unwrap_or_default();
+
+    let mut measurements: Vec<MeasurementReport> = view
+        .measurements
+        .iter()
+        .map(|m| {
+            let open: BTreeMap<String, Vec<String>> = match &m.state {
+                State::Disputed { by } => by.clone(),
+                _ => BTreeMap::new(),
+            };
+            let state_detail = match &m.state {
+                State::Agreed => None,
+                State::Pending { waiting_for } => Some(format!("waiting for {}", waiting_for.join(", "))),
+                State::Disputed { by } => Some(format!("disputed by {}", by.keys().cloned().collect::<Vec<_>>().join(", "))),
+                State::Superseded { by } => Some(format!("corrected by {}", short(by))),
+                State::Conflict { with } => {
+                    Some(format!("conflicts with {}", with.iter().map(|w| short(w)).collect::<Vec<_>>().join(", ")))
+                }
+            };
+            let subject = format!("{id} {} {}", m.indicator, m.period);
+            match &m.state {
+                State::Disputed { by } => anomalies.push(Anomaly {
+                    kind: AnomalyKind::DisputedFigure,
+                    subject: subject.clone(),
+                    entry: Some(m.id.clone()),
+                    detail: format!(
+                        "{} {} by {} is disputed: {}",
+                        m.value,
+                        m.unit,
+                        m.source,
+                        by.iter().map(|(p, r)| format!("{p}: {}", r.join("; "))).collect::<Vec<_>>().join(" / ")
+                    ),
+                }),
+                State::Pending { waiting_for } => anomalies.push(Anomaly {
+                    kind: AnomalyKind::UnresolvedFigure,
+                    subject: subject.clone(),
+                    entry: Some(m.id.clone()),
+                    detail: format!("{} {} by {} is pending: waiting for {}", m.value, m.unit, m.source, waiting_for.join(", ")),
+                }),
+                State::Conflict { with } => anomalies.push(Anomaly {
+                    kind: AnomalyKind::UnresolvedFigure,
+                    subject: subject.clone(),
+                    entry: Some(m.id.clone()),
+                    detail: format!(
+                        "{} {} by {} conflicts with another live figure for the same period ({}); neither counts until one is corrected",
+                        m.value,
+                        m.unit,
+                        m.source,
+                        with.iter().map(|w| short(w)).collect::<Vec<_>>().join(", ")
+                    ),
+                }),
+                _ => {}
+            }
+            MeasurementReport {
+                id: m.id.clone(),
+                indicator: m.indicator.clone(),
+                period: m.period.clone(),
+                year: m.year,
+                value: m.value.to_string(),
+                unit: m.unit.clone(),
+                state: m.state.name().to_string(),
+                state_detail,
+                source: m.source.clone(),
+                time: m.time.clone(),
+                signed_by: m
+                    .signed_by
+                    .iter()
+                    .map(|(p, e)| SignatureReport { party: p.clone(), signed_by: p.clone(), entry: e.clone(), time: time_of(e) })
+                    .collect(),
+                corrects: m.corrects.clone(),
+                reason: m.reason.clone(),
+                note: m.note.clone(),
+                derivation: m.derivation.as_ref().map(|d| {
+                    format!(
+                        "metric {} from file {} by rules {}: {} of {} rows counted",
+                        d.metric,
+                        short(&d.file_hash),
+                        short(&d.rules_hash),
+                        d.rows_counted,
+                        d.rows_read
+                    )
+                }),
+                disputes: disputes
+                    .get(&m.id)
+                    .map(|ds| {
+                        ds.iter()
+                            .map(|(party, entry, time, reason)| DisputeReport {
+                                party: party.clone(),
+                                entry: entry.clone(),
+                                time: time.clone(),
+                                reason: reason.clone(),
+                                resolved: !open.get(party).is_some_and(|r| r.contains(reason)),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    measurements
+        .sort_by(|a, b| (&a.indicator, &a.period, &a.time, &a.id).cmp(&(&b.indicator, &b.period, &b.time, &b.id)));
+
+    // Replay every settlement.sign entry from its signed inputs.
+    let mut replay: BTreeMap<String, Result<(), String>> = BTreeMap::new();
+    for e in entries.iter().filter(|e| e.kind() == cosign::KIND_SIGN) {
+        let result = cosign::check(e, lookup).map_err(|err| err.0);
+        if let Err(why) = &result {
+            anomalies.push(Anomaly {
+                kind: AnomalyKind::ReplayDiffers,
+                subject: format!("{id} settlement"),
+                entry: Some(e.id().to_hex()),
+                detail: why.clone(),
+            });
+        }
+        replay.insert(e.id().to_hex(), result);
+    }
+
+    let by_measurement: BTreeMap<&str, &meas::Measurement> =
+        view.measurements.iter().map(|m| (m.id.as_str(), m)).collect();
+    let mut settlements = Vec::new();
+    for ys in view.settlements.values() {
+        for c in &ys.conflicts {
+            anomalies.push(Anomaly {
+                kind: AnomalyKind::SettlementConflict,
+                subject: format!("{id} {}", ys.year),
+                entry: None,
+                detail: c.clone(),
+            });
+        }
+        // Corrections of inputs of any statement every signatory signed.
+        let complete: BTreeSet<&String> = ys.settled.iter().chain(ys.replaced.iter()).collect();
+        for h in &complete {
+            let Some(sig) = ys.statements.get(*h) else { continue };
+            for input in &sig.payload.inputs {
+                for m in view.measurements.iter().filter(|m| m.corrects.as_deref() == Some(input.as_str())) {
+                    let old = by_measurement.get(input.as_str());
+                    let still_used = ys.settled_statement().is_some_and(|s| s.payload.inputs.contains(input));
+                    anomalies.push(Anomaly {
+                        kind: AnomalyKind::CorrectionAfterSettlement,
+                        subject: format!("{id} {} {}", m.indicator, m.period),
+                        entry: Some(m.id.clone()),
+                        detail: format!(
+                            "{} corrected {} to {} {} at {} (reason: {}) after {} was settled with statement {}; {}",
+                            m.source,
+                            old.map(|o| o.value.to_string()).unwrap_or_else(|| short(input).to_string()),
+                            m.value,
+                            m.unit,
+                            m.time,
+                            m.reason.as_deref().unwrap_or("none given"),
+                            ys.year,
+                            short(h),
+                            if still_used { "not yet resettled" } else { "since resettled" }
+                        ),
+                    });
+                }
+            }
+        }
+        let signed = !ys.statements.is_empty();
+        let mut state = if ys.settled.is_some() {
+            "settled"
+        } else if signed {
+            "signed"
+        } else {
+            "open"
+        }
+        .to_string();
+        if !ys.conflicts.is_empty() {
+            state.push_str(", conflict");
+        }
+        let statements = ys
+            .statements
+            .values()
+            .map(|s| {
+                let standing = if ys.settled.as_ref() == Some(&s.hash) {
+                    "settled"
+                } else if ys.replaced.contains(&s.hash) {
+                    "replaced"
+                } else {
+                    "not settled"
+                };
+                let differs = s.by.values().find_map(|sg| match replay.get(&sg.entry) {
+                    Some(Err(why)) => Some(why.clone()),
+                    _ => None,
+                });
+                let st = &s.payload.statement;
+                let text = |v: &Value, f: &str| v.get(f).and_then(Value::as_str).unwrap_or("").to_string();
+                StatementReport {
+                    hash: s.hash.clone(),
+                    standing: standing.to_string(),
+                    previous: s.payload.previous.clone(),
+                    inputs: s.payload.inputs.clone(),
+                    signatures: s
+                        .by
+                        .iter()
+                        .map(|(p, sg)| SignedReport {
+                            party: p.clone(),
+                            entry: sg.entry.clone(),
+                            time: sg.time.clone(),
+                            replaces: sg.replaces.clone(),
+                        })
+                        .collect(),
+                    replay: match differs {
+                        None => format!("MATCH ({} signing entries recomputed)", s.by.len()),
+                        Some(why) => format!("DIFFERS: {why}"),
+                    },
+                    payments: st
+                        .get("payments")
+                        .and_then(Value::as_array)
+                        .map(|ps| {
+                            ps.iter()
+                                .map(|p| Payment {
+                                    from: text(p, "from"),
+                                    to: text(p, "to"),
+                                    funding: text(p, "funding"),
+                                    amount: text(p, "amount"),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    net: st
+                        .get("parties")
+                        .and_then(Value::as_array)
+                        .map(|ps| {
+                            ps.iter().map(|p| NetAmount { party: text(p, "party"), net: text(p, "net") }).collect()
+                        })
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        settlements.push(SettlementReport {
+            year: ys.year,
+            state,
+            version: ys.version.clone(),
+            signatories: ys.signatories.clone(),
+            settled: ys.settled.clone(),
+            replaced: ys.replaced.clone(),
+            conflicts: ys.conflicts.clone(),
+            statements,
+        });
+    }
+
+    ContractReport {
+        id,
+        base: st.base.clone(),
+        in_force,
+        conflicts: st.conflicts.clone(),
+        versions,
+        measurements,
+        settlements,
+    }
+}
+
+/// Claimed times out of order (see the module docs).
+fn times(all: &[(u64, Entry)], by_id: &BTreeMap<EntryId, &Entry>, anomalies: &mut Vec<Anomaly>) {
+    let mut last_by_party: BTreeMap<&str, (OffsetDateTime, &Entry)> = BTreeMap::new();
+    for (seq, e) in all {
+        let b = e.body();
+        let Some(t) = parse_time(&b.time) else {
+            anomalies.push(Anomaly {
+                kind: AnomalyKind::TimeOutOfOrder,
+                subject: format!("entry {seq} ({})", b.kind),
+                entry: Some(e.id().to_hex()),
+                detail: format!("claimed time {:?} is not an RFC 3339 time", b.time),
+            });
+            continue;
+        };
+        for r in e.body().ref_ids() {
+            let Some(other) = by_id.get(&r) else { continue };
+            let Some(rt) = parse_time(&other.body().time) else { continue };
+            if (rt - t).whole_seconds() > CLOCK_SKEW_SECS {
+                anomalies.push(Anomaly {
+                    kind: AnomalyKind::TimeOutOfOrder,
+                    subject: format!("entry {seq} ({}) by {}", b.kind, b.author.party),
+                    entry: Some(e.id().to_hex()),
+                    detail: format!(
+                        "claims {} but references {} ({} by {}) claimed at {}",
+                        b.time,
+                        r.short(),
+                        other.kind(),
+                        other.body().author.party,
+                        other.body().time
+                    ),
+                });
+            }
+        }
+        let party = b.author.party.as_str();
+        if let Some((prev_t, prev)) = last_by_party.get(party) {
+            if (*prev_t - t).whole_seconds() > CLOCK_SKEW_SECS {
+                anomalies.push(Anomaly {
+                    kind: AnomalyKind::TimeOutOfOrder,
+                    subject: format!("entry {seq} ({}) by {party}", b.kind),
+                    entry: Some(e.id().to_hex()),
+                    detail: format!(
+                        "claims {} but the previous entry by {party} in this copy ({}, {}) claims {}",
+                        b.time,
+                        prev.id().short(),
+                        prev.kind(),
+                        prev.body().time
+                    ),
+                });
+            }
+        }
+        last_by_party.insert(party, (t, e));
+    }
+}
+
+/// Entries signed with a key whose revocation claims an earlier time (see the module docs).
+fn revoked_keys(reg: &Registry, all: &[(u64, Entry)], by_id: &BTreeMap<EntryId, &Entry>, anomalies: &mut Vec<Anomaly>) {
+    // Key -> (revocation entry, its claimed time, reason).
+    let mut revoked: BTreeMap<KeyId, (&Entry, OffsetDateTime, String)> = BTreeMap::new();
+    for p in reg.parties() {
+        for k in p.keys.iter().filter_map(|k| KeyId::from_hex(k)) {
+            let Some(end) = reg.key(&k).and_then(|r| r.ended.as_ref()) else { continue };
+            let KeyEndReason::Revoked { reason } = &end.reason else { continue };
+            let Some(e) = EntryId::from_hex(&end.entry).and_then(|id| by_id.get(&id)) else { continue };
+            let Some(t) = parse_time(&e.body().time) else { continue };
+            revoked.insert(k, (e, t, reason.clone()));
+        }
+    }
+    if revoked.is_empty() {
+        return;
+    }
+    for (seq, e) in all {
+        let Some(t) = parse_time(&e.body().time) else { continue };
+        let keys: BTreeSet<KeyId> = e.sigs().iter().map(|s| s.key).collect();
+        for k in keys {
+            let Some((rev, rt, reason)) = revoked.get(&k) else { continue };
+            if t > *rt && rev.id() != e.id() {
+                anomalies.push(Anomaly {
+                    kind: AnomalyKind::KeyUsedAfterRevocation,
+                    subject: format!("key {} of {}", k.fingerprint(), rev.body().author.party),
+                    entry: Some(e.id().to_hex()),
+                    detail: format!(
+                        "entry {seq} ({}) claims {} but is signed with key {}, revoked ({reason}) by {} which claims {}",
+                        e.kind(),
+                        e.body().time,
+                        k.fingerprint(),
+                        rev.id().short(),
+                        rev.body().time
+                    ),
+                });
+            }
+        }
+    }
+}
+
+/// Void entries (FORMAT.md 4.3; see the module docs).
+fn void_entries(
+    all: &[(u64, Entry)],
+    by_id: &BTreeMap<EntryId, &Entry>,
+    void: &crate::ledger::liveness::VoidSet,
+    anomalies: &mut Vec<Anomaly>,
+) {
+    if void.is_empty() {
+        return;
+    }
+    for (seq, e) in all {
+        let Some(v) = void.get(&e.id()) else { continue };
+        let ending = by_id.get(&v.ending);
+        let how = ending.map_or("ended", |r| {
+            if r.kind() == crate::ledger::registry::KIND_REVOKE {
+                "revoked"
+            } else {
+                "retired"
+            }
+        });
+        let via = v
+            .introduced_by_void
+            .map(|i| format!(" (its key was introduced by void entry {})", i.short()))
+            .unwrap_or_default();
+        anomalies.push(Anomaly {
+            kind: AnomalyKind::KeyUsedAfterRevocation,
+            subject: format!("key {} of {}", v.key.fingerprint(), e.body().author.party),
+            entry: Some(e.id().to_hex()),
+            detail: format!(
+                "entry {seq} ({}) is void: it is signed with key {}{via}, {how} by {} which does not have it in its causal past; it counts for nothing",
+                e.kind(),
+                v.key.fingerprint(),
+                v.ending.short()
+            ),
+        });
+    }
+}
+
+/// The report as pretty JSON with a final newline.
+pub fn to_json(report: &Report) -> String {
+    // Serializing plain structs of strings and numbers cannot fail.
+    serde_json::to_string_pretty(report).unwrap_or_default() + "\n"
+}

@@ -1,0 +1,484 @@
+//! Splitting an amount among parties so the parts sum exactly to the whole.
+//!
+//! Each party's exact part is `total x weight / sum of weights`. Each part is
+//! first cut to whole cents toward zero; the cents left over (fewer than the
+//! number of parties) then go, one each, to the largest cut-off fractions
+//! (`largest_remainder`), or all to the party with the largest weight
+//! (`largest_share`). Ties go to the party listed first in the contract's
+//! `[[parties]]`. The contract's rounding rule is not used here: a split
+//! never creates or loses a cent.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+use super::money::{self, format_money, format_number, format_rate};
+use super::{Ctx, SettleError};
+use crate::domain::contract::{Contract, Funding, PayerRule, ProviderRule, Remainder, Role};
+
+/// One party's part of a split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Party id.
+    pub party: String,
+    /// Its amount in cents (scale 2).
+    pub amount: Decimal,
+    /// Leftover cents it received (0 or more).
+    pub extra_cents: u32,
+}
+
+/// Splits `total` (in cents) by `weights` (party, weight >= 0), in the given
+/// party order, with the remainder `rule`. `what` names the split in errors.
+pub fn split(
+    total: Decimal,
+    weights: &[(String, Decimal)],
+    rule: Remainder,
+    what: &str,
+) -> Result<Vec<Part>, SettleError> {
+    let w: Vec<Decimal> = weights.iter().map(|(_, w)| *w).collect();
+    let mut cut = Vec::with_capacity(w.len());
+    split_cents(total, &w, rule, &mut cut).map_err(|e| named(e, || what.to_string()))?;
+    Ok(weights
+        .iter()
+        .zip(cut)
+        .map(|((party, _), (amount, extra_cents))| Part { party: party.clone(), amount, extra_cents })
+        .collect())
+}
+
+/// The error `e` of [`split_cents`] (which names no figure) naming `what`.
+fn named(mut e: SettleError, what: impl FnOnce() -> String) -> SettleError {
+    if let SettleError::Arithmetic { figure, .. } | SettleError::InvalidFigure { figure, .. } = &mut e {
+        *figure = what();
+    }
+    e
+}
+
+/// The arithmetic of [`split`]: per weight, in order, (amount, extra cents)
+/// into `out` (cleared first). Errors name no figure: the caller names it.
+fn split_cents(
+    total: Decimal,
+    weights: &[Decimal],
+    rule: Remainder,
+    out: &mut Vec<(Decimal, u32)>,
+) -> Result<(), SettleError> {
+    const WHAT: &str = "";
+    out.clear();
+    let sum = money::sum(weights.iter().copied(), WHAT)?;
+    if sum <= Decimal::ZERO || weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
+        return Err(SettleError::InvalidFigure {
+            figure: WHAT.to_string(),
+            reason: "the distribution key must have weights of 0 or more with a positive sum".to_string(),
+        });
+    }
+    let negative = total.is_sign_negative();
+    let whole = total.abs();
+    if !split_exact(whole, weights, rule, out) {
+        split_decimal(whole, sum, weights, rule, out)?;
+    }
+    if negative {
+        for p in out.iter_mut() {
+            p.0 = -p.0;
+        }
+    }
+    debug_assert_eq!(out.iter().map(|p| p.0).sum::<Decimal>(), total);
+    Ok(())
+}
+
+/// [`split_cents`] of `whole` (not negative) in Decimal arithmetic, any size.
+fn split_decimal(
+    whole: Decimal,
+    sum: Decimal,
+    weights: &[Decimal],
+    rule: Remainder,
+    out: &mut Vec<(Decimal, u32)>,
+) -> Result<(), SettleError> {
+    const WHAT: &str = "";
+    out.clear();
+    let cent = Decimal::new(1, 2);
+    let mut remainders = [Decimal::ZERO; 16];
+    let mut remainders_vec = Vec::new();
+    let remainders: &mut [Decimal] = if weights.len() <= remainders.len() {
+        &mut remainders[..weights.len()]
+    } else {
+        remainders_vec.resize(weights.len(), Decimal::ZERO);
+        &mut remainders_vec
+    };
+    for (w, rem) in weights.iter().zip(remainders.iter_mut()) {
+        let scaled = money::mul(whole, *w, WHAT)?;
+        let mut base = money::div(scaled, sum, WHAT)?.trunc_with_scale(2);
+        // The division keeps 28 significant digits; should it have rounded up
+        // across a cent, step back so the cut part never exceeds the exact one.
+        if money::mul(base, sum, WHAT)? > scaled {
+            base = money::sub(base, cent, WHAT)?;
+        }
+        base.rescale(2);
+        *rem = money::sub(scaled, money::mul(base, sum, WHAT)?, WHAT)?;
+        out.push((base, 0));
+    }
+    let given = money::sum(out.iter().map(|p| p.0), WHAT)?;
+    let left = money::sub(whole, given, WHAT)?;
+    let left_cents = money::mul(left, Decimal::ONE_HUNDRED, WHAT)?;
+    let n = left_cents.trunc().to_u32().unwrap_or(0);
+    debug_assert!(left_cents.fract().is_zero() && (n as usize) <= out.len());
+    match rule {
+        Remainder::LargestRemainder => {
+            if n > 0 {
+                let mut order: Vec<usize> = (0..out.len()).collect();
+                // Stable sort: equal remainders keep the contract's party order.
+                order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]));
+                for i in order.into_iter().cycle().take(n as usize) {
+                    out[i].1 += 1;
+                }
+            }
+        }
+        Remainder::LargestShare => {
+            let mut best = 0;
+            for (i, w) in weights.iter().enumerate() {
+                if *w > weights[best] {
+                    best = i;
+                }
+            }
+            if let Some(p) = out.get_mut(best) {
+                p.1 = n;
+            }
+        }
+    }
+    for p in out.iter_mut() {
+        p.0 = money::add(p.0, money::mul(Decimal::from(p.1), cent, WHAT)?, WHAT)?;
+    }
+    Ok(())
+}
+
+/// [`split_cents`] of `whole` (in cents, not negative) in integers, for
+/// the common case where every Decimal step there is exact: whole x weight
+/// and part x sum of weights fit in the 96-bit mantissa at a scale of at most
+/// 28. Then the cut part (the rounded quotient, truncated to cents and
+/// stepped back if it rounded up across a cent) is exactly the floor of
+/// `whole x weight / sum` in cents, and the remainders compare as the
+/// integers `whole x weight - part x sum`; the results are the same
+/// Decimals. Returns false (and leaves `out` to be refilled) otherwise.
+fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut Vec<(Decimal, u32)>) -> bool {
+    const LIMIT: i128 = 1 << 96;
+    if whole.scale() != 2 || weights.len() > 16 {
+        return false;
+    }
+    let c = whole.mantissa();
+    let s = weights.iter().map(|w| w.scale()).max().unwrap_or(0);
+    if s > 26 || c < 0 {
+        return false;
+    }
+    let mut w = [0i128; 16];
+    let mut sw: i128 = 0;
+    for (k, x) in weights.iter().enumerate() {
+        let Some(v) = 10i128.checked_pow(s - x.scale()).and_then(|f| x.mantissa().checked_mul(f)) else {
+            return false;
+        };
+        if v < 0 {
+            return false;
+        }
+        w[k] = v;
+        let Some(t) = sw.checked_add(v) else { return false };
+        sw = t;
+    }
+    if sw <= 0 || c.checked_mul(sw).is_none_or(|p| p >= LIMIT) {
+        return false;
+    }
+    let n = weights.len();
+    let mut rem = [0i128; 16];
+    let mut bases = [0i128; 16];
+    let mut extra = [0u32; 16];
+    let mut given: i128 = 0;
+    for k in 0..n {
+        let scaled = c * w[k];
+        let base = scaled / sw;
+        rem[k] = scaled - base * sw;
+        given += base;
+        bases[k] = base;
+    }
+    let left = (c - given) as u32;
+    match rule {
+        Remainder::LargestRemainder => {
+            if left > 0 {
+                let mut order = [0usize; 16];
+                for (k, o) in order.iter_mut().enumerate().take(n) {
+                    *o = k;
+                }
+                let order = &mut order[..n];
+                // Stable sort: equal remainders keep the contract's party order.
+                order.sort_by(|a, b| rem[*b].cmp(&rem[*a]));
+                for &i in order.iter().cycle().take(left as usize) {
+                    extra[i] += 1;
+                }
+            }
+        }
+        Remainder::LargestShare => {
+            let mut best = 0;
+            for (i, x) in weights.iter().enumerate() {
+                if *x > weights[best] {
+                    best = i;
+                }
+            }
+            extra[best] = left;
+        }
+    }
+    out.clear();
+    let cent = Decimal::new(1, 2);
+    for k in 0..n {
+        // The last step as `split_decimal` takes it (a zero part comes out
+        // as that addition gives it).
+        let base = Decimal::from_i128_with_scale(bases[k], 2);
+        let Some(amount) = Decimal::from(extra[k]).checked_mul(cent).and_then(|x| base.checked_add(x)) else {
+            return false;
+        };
+        out.push((amount, extra[k]));
+    }
+    true
+}
+
+/// The payer key of the contract: (payer, weight) in party order.
+fn payer_weights(c: &Contract) -> Vec<(&str, Decimal)> {
+    c.parties_with_role(Role::Payer)
+        .filter_map(|p| match &c.distribution.payers.rule {
+            PayerRule::ByContribution => Some((p.id.as_str(), p.contribution.unwrap_or_default())),
+            PayerRule::Fixed { shares } => shares.get(&p.id).map(|s| (p.id.as_str(), *s)),
+        })
+        .collect()
+}
+
+/// The provider key for this year: (provider, weight) in party order.
+/// Computed once per year (it reads the year's figures) and kept in `cx`.
+fn provider_weights<'a>(cx: &mut Ctx<'a>) -> Result<Vec<(&'a str, Decimal)>, SettleError> {
+    if let Some(w) = &cx.provider_key {
+        return Ok(w.clone());
+    }
+    let c: &'a Contract = cx.c;
+    let mut out = Vec::new();
+    for p in c.parties_with_role(Role::Provider) {
+        match &c.distribution.providers.rule {
+            ProviderRule::Fixed { shares } => {
+                if let Some(s) = shares.get(&p.id) {
+                    out.push((p.id.as_str(), *s));
+                }
+            }
+            ProviderRule::ByIndicator { indicators } => {
+                if let Some(ind) = indicators.get(&p.id) {
+                    out.push((p.id.as_str(), cx.fig_nonneg(ind)?));
+                }
+            }
+        }
+    }
+    cx.provider_key = Some(out.clone());
+    Ok(out)
+}
+
+fn key_words(weights: &[(&str, Decimal)], party: &str, by_indicator: bool) -> String {
+    let w = weights.iter().find(|(p, _)| *p == party).map(|(_, w)| *w).unwrap_or_default();
+    if by_indicator {
+        let total: Decimal = weights.iter().map(|(_, w)| *w).sum();
+        format!("{} of {}", format_number(w), format_number(total))
+    } else {
+        format_rate(w)
+    }
+}
+
+/// A payment to be made for a component.
+pub(crate) struct Payout<'p> {
+    /// Line id prefix, e.g. `shared_savings.payout`.
+    pub(crate) id: &'p str,
+    /// Label prefix.
+    pub(crate) label: &'p str,
+    /// Rounded amount; positive: payer pays provider; negative: provider pays payer.
+    pub(crate) amount: Decimal,
+    /// Named payer, or `None` to split by the payer key.
+    pub(crate) payer: Option<&'p str>,
+    /// Named provider, or `None` to split by the provider key.
+    pub(crate) recipient: Option<&'p str>,
+    /// Funding stream.
+    pub(crate) funding: Funding,
+}
+
+/// Splits `p` among payers and providers as the contract says and pushes one
+/// transfer line per (payer, provider), id `{id}.{payer}.{provider}`.
+/// A zero amount makes no lines.
+pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), SettleError> {
+    debug_assert_eq!(p.amount.scale(), 2);
+    if p.amount.is_zero() {
+        return Ok(());
+    }
+    let c: &'a Contract = cx.c;
+    let mut cut = Vec::new();
+    let payer_parts: Vec<(&str, Decimal, String)> = match p.payer {
+        Some(payer) => vec![(payer, p.amount, String::new())],
+        None => {
+            let w = payer_weights(c);
+            let by_contribution = matches!(c.distribution.payers.rule, PayerRule::ByContribution);
+            let key: Vec<Decimal> = w.iter().map(|(_, x)| *x).collect();
+            split_cents(p.amount, &key, c.distribution.payers.remainder, &mut cut)
+                .map_err(|e| named(e, || format!("payer split of {}", p.id)))?;
+            w.iter()
+                .zip(&cut)
+                .map(|(&(party, _), &(amount, extra_cents))| {
+                    let words = if w.len() == 1 || !cx.explain {
+                        String::new()
+                    } else {
+                        let key = if by_contribution {
+                            let c = w.iter().find(|(q, _)| *q == party).map(|(_, x)| *x).unwrap_or_default();
+                            let total: Decimal = w.iter().map(|(_, x)| *x).sum();
+                            format!("contribution {} of {}", format_money(c), format_money(total))
+                        } else {
+                            key_words(&w, party, false)
+                        };
+                        format!("payer part: {key} of {}{}", format_money(p.amount), cents_words(extra_cents))
+                    };
+                    (party, amount, words)
+                })
+                .collect()
+        }
+    };
+    let provider_key = match p.recipient {
+        Some(_) => None,
+        None => Some(provider_weights(cx)?),
+    };
+    let by_indicator = matches!(c.distribution.providers.rule, ProviderRule::ByIndicator { .. });
+    let mut provider_parts: Vec<(&str, Decimal, String)> = Vec::new();
+    for (payer, amount, payer_words) in payer_parts {
+        provider_parts.clear();
+        match (p.recipient, &provider_key) {
+            (Some(r), _) => provider_parts.push((r, amount, String::new())),
+            (None, w) => {
+                let w = w.as_deref().unwrap_or_default();
+                let key: Vec<Decimal> = w.iter().map(|(_, x)| *x).collect();
+                split_cents(amount, &key, c.distribution.providers.remainder, &mut cut)
+                    .map_err(|e| named(e, || format!("provider split of {}", p.id)))?;
+                for (&(party, _), &(part, extra_cents)) in w.iter().zip(&cut) {
+                    let words = if w.len() == 1 || !cx.explain {
+                        String::new()
+                    } else {
+                        format!(
+                            "provider part: {} of {}{}",
+                            key_words(w, party, by_indicator),
+                            format_money(amount),
+                            cents_words(extra_cents)
+                        )
+                    };
+                    provider_parts.push((party, part, words));
+                }
+            }
+        }
+        for (provider, part, provider_words) in provider_parts.drain(..) {
+            let formula = if !cx.explain {
+                String::new()
+            } else {
+                let words: Vec<&str> =
+                    [payer_words.as_str(), provider_words.as_str()].into_iter().filter(|w| !w.is_empty()).collect();
+                if words.is_empty() {
+                    format!("{} = {}", p.label, format_money(part))
+                } else {
+                    format!("{}; {} = {}", p.label, words.join("; "), format_money(part))
+                }
+            };
+            let mut id = String::with_capacity(p.id.len() + payer.len() + provider.len() + 2);
+            id.push_str(p.id);
+            id.push('.');
+            id.push_str(payer);
+            id.push('.');
+            id.push_str(provider);
+            cx.transfer(id, txt!(cx, "{} ({payer} to {provider})", p.label), formula, part, payer, provider, p.funding);
+        }
+    }
+    Ok(())
+}
+
+fn cents_words(n: u32) -> String {
+    match n {
+        0 => String::new(),
+        1 => " + 1 cent rounding remainder".to_string(),
+        n => format!(" + {n} cents rounding remainder"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn w(items: &[(&str, Decimal)]) -> Vec<(String, Decimal)> {
+        items.iter().map(|(p, x)| (p.to_string(), *x)).collect()
+    }
+
+    fn amounts(parts: &[Part]) -> Vec<Decimal> {
+        parts.iter().map(|p| p.amount).collect()
+    }
+
+    #[test]
+    fn hundred_over_three_largest_remainder() {
+        let k = w(&[("a", Decimal::ONE), ("b", Decimal::ONE), ("c", Decimal::ONE)]);
+        let parts = split(dec!(100.00), &k, Remainder::LargestRemainder, "t").unwrap();
+        // 33.333.. each; one cent left; equal remainders: first party.
+        assert_eq!(amounts(&parts), vec![dec!(33.34), dec!(33.33), dec!(33.33)]);
+    }
+
+    #[test]
+    fn largest_remainder_goes_to_largest_fraction() {
+        // 10.00 by 1:2:4 -> 1.428571, 2.857142, 5.714285 -> cut 1.42, 2.85, 5.71 = 9.98;
+        // remainders 0.00857, 0.00714, 0.00428 -> cents to a then b.
+        let k = w(&[("a", dec!(1)), ("b", dec!(2)), ("c", dec!(4))]);
+        let parts = split(dec!(10.00), &k, Remainder::LargestRemainder, "t").unwrap();
+        assert_eq!(amounts(&parts), vec![dec!(1.43), dec!(2.86), dec!(5.71)]);
+    }
+
+    #[test]
+    fn largest_share_takes_all_cents() {
+        let k = w(&[("a", dec!(1)), ("b", dec!(2)), ("c", dec!(4))]);
+        let parts = split(dec!(10.00), &k, Remainder::LargestShare, "t").unwrap();
+        assert_eq!(amounts(&parts), vec![dec!(1.42), dec!(2.85), dec!(5.73)]);
+        assert_eq!(parts[2].extra_cents, 2);
+    }
+
+    #[test]
+    fn negative_totals_split_symmetrically() {
+        let k = w(&[("a", dec!(0.6)), ("b", dec!(0.4))]);
+        let parts = split(dec!(-0.05), &k, Remainder::LargestRemainder, "t").unwrap();
+        assert_eq!(amounts(&parts), vec![dec!(-0.03), dec!(-0.02)]);
+    }
+
+    #[test]
+    fn integer_split_equals_decimal_split() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |m: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % m
+        };
+        for case in 0..20_000 {
+            let n = 1 + next(6) as usize;
+            let weights: Vec<Decimal> = (0..n)
+                .map(|_| Decimal::new(next(if case % 3 == 0 { 10 } else { 1_000_000 }) as i64, next(7) as u32))
+                .collect();
+            let sum: Decimal = weights.iter().sum();
+            if sum.is_zero() {
+                continue;
+            }
+            let big = if case % 5 == 0 { 1_000_000_000_000 } else { 1 };
+            // Wrapping on purpose (the cases as they were drawn before overflow checks).
+            let whole = Decimal::new(next(100_000_000).wrapping_mul(big) as i64, 2);
+            for rule in [Remainder::LargestRemainder, Remainder::LargestShare] {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                if !split_exact(whole, &weights, rule, &mut a) {
+                    continue;
+                }
+                split_decimal(whole, sum, &weights, rule, &mut b).unwrap();
+                assert_eq!(a, b, "{whole} by {weights:?}");
+                for (x, y) in a.iter().zip(&b) {
+                    assert_eq!(x.0.serialize(), y.0.serialize(), "{whole} by {weights:?}: {a:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn zero_key_is_an_error() {
+        let k = w(&[("a", dec!(0)), ("b", dec!(0))]);
+        let e = split(dec!(1.00), &k, Remainder::LargestRemainder, "provider split of x").unwrap_err();
+        assert!(e.to_string().contains("provider split of x"), "{e}");
+    }
+}

@@ -1,0 +1,940 @@
+//! Settlement: from a contract, one year's agreed figures and the state
+//! carried from the year before, to a statement a controller can check
+//! line by line with a calculator.
+//!
+//! This module is pure: no IO, no clock, no randomness, no hash-map
+//! iteration. All arithmetic is exact [`Decimal`] arithmetic, checked for
+//! overflow and division by zero ([`SettleError::Arithmetic`] names the
+//! figure). Each money line is rounded to cents by the contract's rounding
+//! rule where it is produced; every later line uses the rounded value, and
+//! totals are sums of rounded lines. Computed ratios (trend factors from
+//! indices, interpolated corridor rates, indicator scores) are rounded to
+//! [`RATIO_DP`] decimals by the same rule; formulas show the number used.
+//!
+//! # Order of settlement for a year
+//!
+//! 1. **Volume** (`volume.*`): per activity, the quantity; each claim cap in
+//!    contract order limits the activities it names, in the cap's listed
+//!    order (limit = max x client-months, max x clients or max per year);
+//!    amount = price x capped quantity; each triggered tariff adjustment adds
+//!    (surcharge) or subtracts (discount) rate x that amount as its own line
+//!    (`volume.{activity}.adjustment.{id}`);
+//!    then `max_amount_per_year` caps the activity.
+//! 2. **Pay for performance** (`p4p.*`): each bonus whose target is met
+//!    (at or better than the target per the indicator's direction; a
+//!    missing figure is "not met" under `treat_as_not_met`). A bonus per
+//!    member is amount x size, divided by 12 last when the size is in
+//!    member-months, rounded once (as the benchmark and the capitation
+//!    budget are); the corridor table compares and interpolates in the
+//!    measured unit too (row population x 12 for member-months).
+//! 3. **Shared savings** (`shared_savings.*`), detailed in `shared_savings.rs`:
+//!    benchmark, gross savings, losses carried in, corridor, quality,
+//!    provider share, withhold, cap; or, two-sided, the loss payment.
+//! 4. **Bundled payment** (`bundled.*`): target price x episodes - actual
+//!    cost, a gain capped at stop-gain x target total, a loss at stop-loss x
+//!    target total. The line is the year-end reconciliation on top of the
+//!    claims already paid.
+//! 5. **Capitation** (`capitation.*`): budget - actual cost cut into the
+//!    risk bands (edges = band rate x budget, rounded to cents); per band the
+//!    providers keep (gain) or bear (loss) their share. Also a
+//!    reconciliation on top of the claims already paid.
+//! 6. **Impulse financing** (`impulse.*`): advances of earlier years are
+//!    repaid from the recipient's shared-savings payout of this year (rate x
+//!    payout, at most the outstanding balance); then the grants and advances
+//!    of the year are paid; in the last year an outstanding balance is
+//!    waived or falls due, as the contract says.
+//! 7. **Revenue guarantee** (`revenue_guarantee.*`): top-up = floor -
+//!    revenue when positive; revenue is the measured indicator, or else the
+//!    provider's transfers of steps 1-5 in this year (impulse excluded).
+//!
+//! A component without a named payer or recipient is split: first among the
+//! payers by the payer key (each payer's part stays separate), then each
+//! part among the providers by the provider key, see [`distribution`]. A
+//! transfer's line id is the component's id, then `.{payer}.{provider}`.
+//!
+//! # Readings of the contract format
+//!
+//! Where `docs/CONTRACT-FORMAT.md` leaves room, the engine reads it so:
+//!
+//! * The corridor is passed when savings are **at or above** corridor rate x
+//!   benchmark (a money comparison, no rounded rate). `sharing_base` applies
+//!   to losses as it does to savings.
+//! * Carried losses: a loss the provider paid nothing of (one-sided, or
+//!   inside the loss corridor) is carried whole; a loss the provider shared
+//!   in is settled. Carried losses first absorb later gross savings; what is
+//!   left at the end of the term lapses.
+//! * Several activities under one claim cap share it in the cap's listed
+//!   order; several tariff adjustments each apply to the activity's base
+//!   amount (they add, they do not compound).
+//! * Bundled and capitation results are year-end reconciliations on top of
+//!   the claims already paid, not the whole budget.
+//! * Advances are repaid from the recipient's total savings payout (all
+//!   payers); several advances to one recipient are repaid in contract order.
+//! * A revenue guarantee without an indicator counts the provider's
+//!   transfers of steps 1-5 (not impulse money) as its revenue.
+//!
+//! # Limits
+//!
+//! Input figures are at most [`MAX_FIGURE`] in absolute value; a contract
+//! year range is at most [`MAX_TERM_YEARS`] years. The engine never panics
+//! on any contract, validated or not: every operation on a [`Decimal`] is
+//! checked, and an overflow is [`SettleError::Arithmetic`] naming the figure
+//! (release builds also check integer overflow, `overflow-checks = true`). Missing required
+//! figures are one error listing each ([`required_indicators`] says which).
+//!
+//! # Transfers
+//!
+//! Lines with `funding` set are **transfers**: `payer` pays `party` the
+//! amount (a negative amount: `party` pays `payer`). All other lines are
+//! figures that explain them. `totals_by_stream` sums the transfers per
+//! funding stream; `payments` nets them per payer, provider and stream.
+
+/// Formats explanatory text (a label or formula) only when the statement is
+/// explained ([`Explain::Full`]); a quiet run gets an empty string and
+/// spends nothing on formatting.
+macro_rules! txt {
+    ($cx:expr, $($arg:tt)*) => {
+        if $cx.explain { format!($($arg)*) } else { String::new() }
+    };
+}
+
+mod components;
+pub mod cosign;
+pub mod distribution;
+mod impulse;
+pub mod inputs;
+mod money;
+mod shared_savings;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::contract::{Contract, Funding, MissingMeasurement, ProviderRule, RemainingAtEnd, Role, Trend, Unit};
+pub use money::{format_factor, format_money, format_number, format_rate, RATIO_DP};
+use money::{serde_money, serde_value, Rounder};
+
+/// Limit on the contract years settled in one call to [`settle_term`].
+pub const MAX_TERM_YEARS: usize = 15;
+
+/// Limit on the absolute value of an input figure (10^15): far above any
+/// care contract, low enough that money lines always fit in exact cents.
+pub const MAX_FIGURE: i64 = 1_000_000_000_000_000;
+
+/// One agreed measurement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figure {
+    /// The agreed value, in the indicator's unit.
+    pub value: Decimal,
+    /// The ledger entry that records the agreed figure, for traceability.
+    pub source_entry: Option<String>,
+}
+
+/// The agreed figures for settling one contract year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inputs {
+    /// The contract year being settled.
+    pub year: u16,
+    /// Agreed values of that year, by indicator id.
+    pub figures: BTreeMap<String, Figure>,
+    /// Agreed values of other years, by year and indicator id: only what a
+    /// measured trend needs (the index of the base year; measured growth
+    /// rates of earlier years).
+    pub other_years: BTreeMap<u16, BTreeMap<String, Figure>>,
+}
+
+impl Inputs {
+    /// No figures yet for `year`.
+    pub fn new(year: u16) -> Inputs {
+        Inputs { year, figures: BTreeMap::new(), other_years: BTreeMap::new() }
+    }
+
+    /// Adds the figure `value` for `indicator` in this year (no source entry).
+    pub fn with(mut self, indicator: &str, value: Decimal) -> Inputs {
+        self.figures.insert(indicator.to_string(), Figure { value, source_entry: None });
+        self
+    }
+
+    /// Adds the figure `value` for `indicator` in another `year`.
+    pub fn with_other_year(mut self, year: u16, indicator: &str, value: Decimal) -> Inputs {
+        self.other_years.entry(year).or_default().insert(indicator.to_string(), Figure { value, source_entry: None });
+        self
+    }
+
+    fn get(&self, indicator: &str, year: u16) -> Option<&Figure> {
+        if year == self.year {
+            self.figures.get(indicator)
+        } else {
+            self.other_years.get(&year).and_then(|m| m.get(indicator))
+        }
+    }
+}
+
+/// A figure a settlement needs: an indicator in a year.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FigureRef {
+    /// Indicator id.
+    pub indicator: String,
+    /// Year of the measurement.
+    pub year: u16,
+}
+
+impl std::fmt::Display for FigureRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.indicator, self.year)
+    }
+}
+
+/// An impulse advance with a balance still to be repaid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceBalance {
+    /// Position of the advance in the contract's `[[impulse]]` list, from 1.
+    pub impulse: usize,
+    /// Year the advance was paid.
+    pub year: u16,
+    /// Provider that received it and repays it.
+    pub recipient: String,
+    /// Payer that advanced it and is repaid.
+    pub payer: String,
+    /// Funding stream of the advance and of its repayments.
+    pub funding: Funding,
+    /// Amount advanced.
+    #[serde(with = "serde_money")]
+    pub amount: Decimal,
+    /// Balance still to be repaid.
+    #[serde(with = "serde_money")]
+    pub outstanding: Decimal,
+    /// Share of each later savings payout used to repay.
+    #[serde(with = "serde_value")]
+    pub repayment_rate: Decimal,
+    /// What happens to the balance after the last year.
+    pub remaining_at_end: RemainingAtEnd,
+}
+
+/// State carried from one contract year to the next. It serializes (money
+/// as two-decimal strings) and reads back, so a caller can keep it between
+/// the settlements of two years.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Carry {
+    /// The last year settled; `None` before the first contract year.
+    pub settled_through: Option<u16>,
+    /// Advances with a balance, in the order they were paid.
+    pub advances: Vec<AdvanceBalance>,
+    /// Shared-savings losses not settled yet, to be netted against later
+    /// savings (only when the contract carries losses forward).
+    #[serde(with = "serde_money")]
+    pub losses_carried: Decimal,
+}
+
+impl Carry {
+    /// The state before the first contract year: nothing outstanding.
+    pub fn initial(_contract: &Contract) -> Carry {
+        Carry { settled_through: None, advances: Vec::new(), losses_carried: Decimal::new(0, 2) }
+    }
+
+    fn next_year(&self, contract: &Contract) -> u16 {
+        self.settled_through.map_or(contract.term.first_year, |y| y.saturating_add(1))
+    }
+}
+
+/// One line of a statement: a figure, or a transfer when `funding` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line {
+    /// Stable id, e.g. `shared_savings.benchmark`.
+    pub id: String,
+    /// Label for a reader.
+    pub label: String,
+    /// The computation in words with its numbers, e.g. `Benchmark = 8,450.00
+    /// per member-year x 1.0300 trend x 2,000 members = 17,407,000.00`.
+    pub formula: String,
+    /// A money amount, rounded to cents.
+    #[serde(with = "serde_money::opt")]
+    pub amount: Option<Decimal>,
+    /// A non-money figure: a rate, score, factor or quantity.
+    #[serde(with = "serde_value::opt")]
+    pub value: Option<Decimal>,
+    /// The provider the line concerns (for a transfer: who receives it).
+    pub party: Option<String>,
+    /// For a transfer: the payer who pays it.
+    pub payer: Option<String>,
+    /// For a transfer: its funding stream.
+    pub funding: Option<Funding>,
+}
+
+impl Line {
+    fn money(id: impl Into<String>, label: impl Into<String>, formula: impl Into<String>, amount: Decimal) -> Line {
+        debug_assert!(amount.scale() == 2, "money lines are rounded to cents");
+        Line {
+            id: id.into(),
+            label: label.into(),
+            formula: formula.into(),
+            amount: Some(amount),
+            value: None,
+            party: None,
+            payer: None,
+            funding: None,
+        }
+    }
+
+    fn value(id: impl Into<String>, label: impl Into<String>, formula: impl Into<String>, value: Decimal) -> Line {
+        Line {
+            id: id.into(),
+            label: label.into(),
+            formula: formula.into(),
+            amount: None,
+            value: Some(value.normalize()),
+            party: None,
+            payer: None,
+            funding: None,
+        }
+    }
+
+    /// Whether the line is a transfer between a payer and a provider.
+    pub fn is_transfer(&self) -> bool {
+        self.funding.is_some()
+    }
+}
+
+/// What one party receives and pays in the year, over all transfers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartyResult {
+    /// Party id.
+    pub party: String,
+    /// Its role.
+    pub role: Role,
+    /// Sum of the transfers it receives.
+    #[serde(with = "serde_money")]
+    pub received: Decimal,
+    /// Sum of the transfers it pays.
+    #[serde(with = "serde_money")]
+    pub paid: Decimal,
+    /// Received - paid.
+    #[serde(with = "serde_money")]
+    pub net: Decimal,
+}
+
+/// A net payment between two parties in one funding stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Payment {
+    /// Who pays.
+    pub from: String,
+    /// Who receives.
+    pub to: String,
+    /// Funding stream.
+    pub funding: Funding,
+    /// Amount, above 0.
+    #[serde(with = "serde_money")]
+    pub amount: Decimal,
+}
+
+/// A figure used by the settlement, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsedFigure {
+    /// Indicator id.
+    pub indicator: String,
+    /// Year of the measurement.
+    pub year: u16,
+    /// The value.
+    #[serde(with = "serde_value")]
+    pub value: Decimal,
+    /// Ledger entry of the agreed figure.
+    pub source_entry: Option<String>,
+}
+
+/// The settlement of one contract year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    /// Contract id.
+    pub contract: String,
+    /// Version hash of the contract settled.
+    pub contract_version: String,
+    /// Contract year.
+    pub year: u16,
+    /// The figures used, in (indicator, year) order.
+    pub inputs: Vec<UsedFigure>,
+    /// Every computed figure and transfer, in settlement order.
+    pub lines: Vec<Line>,
+    /// Per party: received, paid, net (parties in contract order, only those with transfers).
+    pub parties: Vec<PartyResult>,
+    /// Net payments per payer, provider and funding stream.
+    pub payments: Vec<Payment>,
+    /// Sum of the transfer lines per funding stream (payer to provider positive).
+    #[serde(with = "serde_money::map")]
+    pub totals_by_stream: BTreeMap<String, Decimal>,
+    /// State for the next year.
+    pub carry_out: Carry,
+}
+
+impl Statement {
+    /// Deterministic JSON of the statement (money as two-decimal strings).
+    pub fn to_json(&self) -> String {
+        // Serializing cannot fail: every map has string keys and every value
+        // is a string, an integer, a bool or a struct of those (no floats,
+        // no non-string keys). An empty fallback would hide a bug.
+        serde_json::to_string_pretty(self).expect("a statement always serializes to JSON")
+    }
+
+    /// The line with `id`.
+    pub fn line(&self, id: &str) -> Option<&Line> {
+        self.lines.iter().find(|l| l.id == id)
+    }
+}
+
+/// Why a year cannot be settled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettleError {
+    /// The year is not a contract year.
+    #[error("year {year} is outside the contract term {first}-{last}")]
+    YearOutsideTerm {
+        /// Requested year.
+        year: u16,
+        /// First contract year.
+        first: u16,
+        /// Last contract year.
+        last: u16,
+    },
+    /// The carried state is not that of the year before.
+    #[error("the carried state is for settling {expected}, not {year}: settle the years in order")]
+    CarryOutOfOrder {
+        /// The year the carry can settle.
+        expected: u16,
+        /// The year requested.
+        year: u16,
+    },
+    /// Required figures are missing.
+    #[error("missing figures: {}", .0.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", "))]
+    MissingFigures(Vec<FigureRef>),
+    /// A figure is out of its domain (negative count, zero index, ...).
+    #[error("invalid figure {figure}: {reason}")]
+    InvalidFigure {
+        /// Which figure.
+        figure: String,
+        /// Why.
+        reason: String,
+    },
+    /// Overflow or division by zero while computing a figure.
+    #[error("cannot compute {figure}: {problem}")]
+    Arithmetic {
+        /// The figure being computed.
+        figure: String,
+        /// `overflow` or `division by zero`.
+        problem: &'static str,
+    },
+    /// Too many years in one call.
+    #[error("at most {MAX_TERM_YEARS} years can be settled at once")]
+    TooManyYears,
+    /// The contract has no canonical form (so no version): it was never
+    /// validated (every contract that passed `contract::validate` has one).
+    #[error("the contract has no canonical form (validate it first): {0}")]
+    NotCanonical(String),
+}
+
+/// The version hash of `contract`, or [`SettleError::NotCanonical`].
+fn version_of(contract: &Contract) -> Result<String, SettleError> {
+    contract.try_version_hash().map_err(|e| SettleError::NotCanonical(e.to_string()))
+}
+
+/// The settlement state of one year while it is computed.
+pub(crate) struct Ctx<'a> {
+    pub(crate) c: &'a Contract,
+    pub(crate) year: u16,
+    inputs: &'a Inputs,
+    pub(crate) round: Rounder,
+    pub(crate) lines: Vec<Line>,
+    /// The figures read, by (indicator, year): borrowed from the inputs.
+    used: BTreeMap<(&'a str, u16), &'a Figure>,
+    /// The provider key of the year, once read (see `distribution`).
+    pub(crate) provider_key: Option<Vec<(&'a str, Decimal)>>,
+    /// Whether labels and formulas are written ([`Explain::Full`]).
+    pub(crate) explain: bool,
+}
+
+impl<'a> Ctx<'a> {
+    /// This year's figure for `indicator`; an error when missing.
+    pub(crate) fn fig(&mut self, indicator: &str) -> Result<Decimal, SettleError> {
+        self.fig_in(indicator, self.year)
+    }
+
+    /// The figure for `indicator` in `year`; an error when missing.
+    pub(crate) fn fig_in(&mut self, indicator: &str, year: u16) -> Result<Decimal, SettleError> {
+        let inputs: &'a Inputs = self.inputs;
+        let found = if year == inputs.year {
+            inputs.figures.get_key_value(indicator)
+        } else {
+            inputs.other_years.get(&year).and_then(|m| m.get_key_value(indicator))
+        };
+        match found {
+            Some((k, f)) => {
+                self.used.insert((k.as_str(), year), f);
+                Ok(f.value)
+            }
+            None => Err(SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }])),
+        }
+    }
+
+    /// This year's figure, or `None` when it is missing.
+    pub(crate) fn fig_opt(&mut self, indicator: &str) -> Option<Decimal> {
+        self.fig(indicator).ok()
+    }
+
+    /// A figure that must not be negative (counts, costs, quantities).
+    pub(crate) fn fig_nonneg(&mut self, indicator: &str) -> Result<Decimal, SettleError> {
+        let v = self.fig(indicator)?;
+        if v.is_sign_negative() && !v.is_zero() {
+            return Err(SettleError::InvalidFigure {
+                figure: format!("{indicator} ({})", self.year),
+                reason: format!("{v} is negative"),
+            });
+        }
+        Ok(v)
+    }
+
+    /// Pushes a money line; a quiet run does not even copy the label.
+    pub(crate) fn push_money(
+        &mut self,
+        id: impl Into<String>,
+        label: impl Into<String>,
+        formula: String,
+        amount: Decimal,
+    ) {
+        let label = if self.explain { label.into() } else { String::new() };
+        self.push(Line::money(id, label, formula, amount));
+    }
+
+    /// Pushes a value line; a quiet run does not even copy the label.
+    pub(crate) fn push_value(
+        &mut self,
+        id: impl Into<String>,
+        label: impl Into<String>,
+        formula: String,
+        value: Decimal,
+    ) {
+        let label = if self.explain { label.into() } else { String::new() };
+        self.push(Line::value(id, label, formula, value));
+    }
+
+    pub(crate) fn push(&mut self, mut line: Line) {
+        if !self.explain {
+            // Literal labels are not formatted but still dropped, so that a
+            // quiet line is the full line with label and formula blanked.
+            line.label = String::new();
+            line.formula = String::new();
+        }
+        self.lines.push(line);
+    }
+
+    /// Pushes a transfer line: `payer` pays `provider` `amount` (rounded).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn transfer(
+        &mut self,
+        id: String,
+        label: String,
+        formula: String,
+        amount: Decimal,
+        payer: &str,
+        provider: &str,
+        funding: Funding,
+    ) {
+        let mut line = Line::money(id, label, formula, amount);
+        line.party = Some(provider.to_string());
+        line.payer = Some(payer.to_string());
+        line.funding = Some(funding);
+        self.push(line);
+    }
+
+    /// The population size as measured, the divisor that makes it members
+    /// (12 for member-months, else 1) and the words for a formula. Callers
+    /// multiply by the size first and divide by the divisor last, so that a
+    /// per-member amount has one rounding, at the end (as the benchmark and
+    /// the capitation budget have).
+    pub(crate) fn members(&mut self) -> Result<(Decimal, Decimal, String), SettleError> {
+        let id = self.c.population.size_indicator.clone();
+        let v = self.fig_nonneg(&id)?;
+        let unit = self.c.indicator(&id).map(|i| i.unit);
+        Ok(match unit {
+            Some(Unit::MemberMonths) => {
+                (v, Decimal::from(MONTHS_PER_YEAR), txt!(self, "{} member-months / 12", format_number(v)))
+            }
+            Some(Unit::Episodes) => (v, Decimal::ONE, txt!(self, "{} episodes", format_number(v))),
+            _ => (v, Decimal::ONE, txt!(self, "{} members", format_number(v))),
+        })
+    }
+
+    /// `rate` per member-year x the population: rate x size / divisor, the
+    /// division last and one rounding to cents; with the formula words.
+    pub(crate) fn per_member(&mut self, rate: Decimal, figure: &str) -> Result<(Decimal, String), SettleError> {
+        let (size, divisor, words) = self.members()?;
+        let amount = self.round.cents(money::div(money::mul(rate, size, figure)?, divisor, figure)?);
+        Ok((amount, words))
+    }
+}
+
+/// Months in a year: member-months / 12 = members.
+pub(crate) const MONTHS_PER_YEAR: u32 = 12;
+
+fn provider_key_indicators(c: &Contract) -> Vec<&str> {
+    match &c.distribution.providers.rule {
+        ProviderRule::ByIndicator { indicators } => indicators.values().map(String::as_str).collect(),
+        ProviderRule::Fixed { .. } => Vec::new(),
+    }
+}
+
+/// The figures that settling `year` needs, sorted. Figures that may be
+/// missing (tariff triggers; quality and bonus figures under
+/// `treat_as_not_met`) are not listed.
+pub fn required_indicators(contract: &Contract, year: u16) -> Vec<FigureRef> {
+    let mut req: BTreeSet<FigureRef> = BTreeSet::new();
+    visit_required(contract, year, &mut |id: &str, y: u16| {
+        req.insert(FigureRef { indicator: id.to_string(), year: y });
+    });
+    req.into_iter().collect()
+}
+
+/// Calls `add` for every figure [`required_indicators`] lists (possibly
+/// more than once, in no particular order), without allocating.
+fn visit_required(contract: &Contract, year: u16, add: &mut dyn FnMut(&str, u16)) {
+    let c = contract;
+    let strict = c.monitoring.missing_measurement == MissingMeasurement::BlockSettlement;
+    let key = provider_key_indicators(c);
+    let p = &c.payments;
+    if let Some(ss) = &p.shared_savings {
+        add(&c.population.size_indicator, year);
+        add(&ss.actual_cost_indicator, year);
+        if let Some(b) = &c.baseline {
+            match &b.trend {
+                Trend::MeasuredRate { indicator } => {
+                    for y in b.base_year.saturating_add(1)..=year {
+                        add(indicator, y);
+                    }
+                }
+                Trend::MeasuredIndex { indicator } => {
+                    add(indicator, b.base_year);
+                    add(indicator, year);
+                }
+                Trend::FixedRate { .. } | Trend::RatesPerYear { .. } => {}
+            }
+            if let crate::domain::contract::RiskAdjustment::Measured { indicator } = &b.risk_adjustment {
+                add(indicator, year);
+            }
+        }
+        if strict {
+            for (i, _) in c.quality_indicators() {
+                add(&i.id, year);
+            }
+        }
+        if ss.recipient.is_none() {
+            key.iter().for_each(|k| add(k, year));
+        }
+    }
+    if let Some(v) = &p.volume {
+        for a in &v.activities {
+            add(&a.quantity_indicator, year);
+        }
+        for cap in &v.caps {
+            if let Some(e) = &cap.exposure_indicator {
+                add(e, year);
+            }
+        }
+    }
+    if let Some(pp) = &p.pay_for_performance {
+        for b in &pp.bonuses {
+            if strict {
+                add(&b.indicator, year);
+            }
+            if b.basis == crate::domain::contract::BonusBasis::PerMember {
+                add(&c.population.size_indicator, year);
+            }
+            if b.recipient.is_none() {
+                key.iter().for_each(|k| add(k, year));
+            }
+        }
+    }
+    if let Some(b) = &p.bundled {
+        add(&b.episodes_indicator, year);
+        add(&b.actual_cost_indicator, year);
+        if b.recipient.is_none() {
+            key.iter().for_each(|k| add(k, year));
+        }
+    }
+    if let Some(cap) = &p.capitation {
+        add(&cap.members_indicator, year);
+        add(&cap.actual_cost_indicator, year);
+        if cap.recipient.is_none() {
+            key.iter().for_each(|k| add(k, year));
+        }
+    }
+    for g in &c.revenue_guarantees {
+        if let Some(ind) = &g.revenue_indicator {
+            if g.years.contains(&year) {
+                add(ind, year);
+            }
+        }
+    }
+}
+
+/// Whether a statement carries its explanatory text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Explain {
+    /// Every line has its label and formula (what `settle` shows).
+    Full,
+    /// Labels and formulas are left empty; every number (amounts, values,
+    /// parties, payments, carry, inputs used) is exactly that of
+    /// [`Explain::Full`]. For simulation, where only the numbers are read.
+    Quiet,
+}
+
+/// Settles contract year `inputs.year`, given the state carried out of the
+/// year before (or [`Carry::initial`] for the first year).
+pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Result<Statement, SettleError> {
+    settle_year_with(contract, inputs, carry, Explain::Full)
+}
+
+/// [`settle_year`], with or without the explanatory text: the same engine
+/// code computes the same numbers either way.
+pub fn settle_year_with(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    explain: Explain,
+) -> Result<Statement, SettleError> {
+    settle_year_inner(contract, inputs, carry, explain, &version_of(contract)?)
+}
+
+/// The amount of a line that an input may be measured against before the
+/// year is settled: `shared_savings.benchmark`, `bundled.target_total` or
+/// `capitation.budget`, computed by the code that settles the year (none of
+/// them depends on the actual cost). `None` for any other line, or when the
+/// contract has no such component.
+pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<Option<Decimal>, SettleError> {
+    let c = contract;
+    let mut cx = Ctx {
+        c,
+        year: inputs.year,
+        inputs,
+        round: Rounder::new(c.rounding),
+        lines: Vec::new(),
+        used: BTreeMap::new(),
+        provider_key: None,
+        explain: false,
+    };
+    match (line, &c.payments.shared_savings, &c.payments.bundled, &c.payments.capitation) {
+        ("shared_savings.benchmark", Some(_), _, _) => shared_savings::benchmark(&mut cx).map(Some),
+        ("bundled.target_total", _, Some(b), _) => components::bundled_target(&mut cx, b).map(Some),
+        ("capitation.budget", _, _, Some(cap)) => components::capitation_budget(&mut cx, cap).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// [`settle_year_with`] for a contract whose version hash the caller has
+/// already computed (`version` must be `contract.version_hash()`): a
+/// simulation settles one contract many thousand times.
+pub fn settle_year_versioned(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    explain: Explain,
+    version: &str,
+) -> Result<Statement, SettleError> {
+    settle_year_inner(contract, inputs, carry, explain, version)
+}
+
+fn settle_year_inner(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    explain: Explain,
+    version: &str,
+) -> Result<Statement, SettleError> {
+    let c = contract;
+    let year = inputs.year;
+    if !c.term.years().contains(&year) {
+        return Err(SettleError::YearOutsideTerm { year, first: c.term.first_year, last: c.term.last_year });
+    }
+    let expected = carry.next_year(c);
+    if expected != year {
+        return Err(SettleError::CarryOutOfOrder { expected, year });
+    }
+    let mut missing: BTreeSet<FigureRef> = BTreeSet::new();
+    visit_required(c, year, &mut |id: &str, y: u16| {
+        if inputs.get(id, y).is_none() {
+            missing.insert(FigureRef { indicator: id.to_string(), year: y });
+        }
+    });
+    if !missing.is_empty() {
+        return Err(SettleError::MissingFigures(missing.into_iter().collect()));
+    }
+
+    let limit = Decimal::from(MAX_FIGURE);
+    let this_year = inputs.figures.iter().map(|(k, f)| (year, k, f));
+    let others = inputs.other_years.iter().flat_map(|(y, m)| m.iter().map(move |(k, f)| (*y, k, f)));
+    if let Some((y, k, f)) = this_year.chain(others).find(|(_, _, f)| f.value.abs() > limit) {
+        return Err(SettleError::InvalidFigure {
+            figure: format!("{k} ({y})"),
+            reason: format!("{} is beyond the limit of 10^15", f.value),
+        });
+    }
+
+    let mut cx = Ctx {
+        c,
+        year,
+        inputs,
+        round: Rounder::new(c.rounding),
+        lines: Vec::with_capacity(64),
+        used: BTreeMap::new(),
+        provider_key: None,
+        explain: explain == Explain::Full,
+    };
+    let mut carry_out = carry.clone();
+    carry_out.settled_through = Some(year);
+
+    if let Some(v) = &c.payments.volume {
+        components::volume(&mut cx, v)?;
+    }
+    if let Some(p) = &c.payments.pay_for_performance {
+        components::pay_for_performance(&mut cx, p)?;
+    }
+    if let Some(ss) = &c.payments.shared_savings {
+        carry_out.losses_carried = shared_savings::settle(&mut cx, ss, carry.losses_carried)?;
+    }
+    if let Some(b) = &c.payments.bundled {
+        components::bundled(&mut cx, b)?;
+    }
+    if let Some(cap) = &c.payments.capitation {
+        components::capitation(&mut cx, cap)?;
+    }
+    let revenue_lines_end = cx.lines.len();
+    carry_out.advances = impulse::settle(&mut cx, &carry.advances)?;
+    components::revenue_guarantees(&mut cx, revenue_lines_end)?;
+
+    // Every money line is exact in cents; an amount too large to carry two
+    // decimals is refused rather than shown inexactly.
+    if let Some(l) = cx.lines.iter().find(|l| l.amount.is_some_and(|a| a.scale() != 2)) {
+        return Err(SettleError::Arithmetic { figure: l.id.clone(), problem: "overflow" });
+    }
+    let (parties, payments, totals_by_stream) = summarize(c, &cx.lines)?;
+    let inputs = cx
+        .used
+        .into_iter()
+        .map(|((indicator, year), f)| UsedFigure {
+            indicator: indicator.to_string(),
+            year,
+            value: f.value,
+            source_entry: f.source_entry.clone(),
+        })
+        .collect();
+    Ok(Statement {
+        contract: c.id.clone(),
+        contract_version: version.to_string(),
+        year,
+        inputs,
+        lines: cx.lines,
+        parties,
+        payments,
+        totals_by_stream,
+        carry_out,
+    })
+}
+
+type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, Decimal>);
+
+fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
+    // Few parties and streams: small vectors searched in place, keys borrowed
+    // from the lines; sorted at the end into the order the maps would give.
+    let mut totals: Vec<(&'static str, Decimal)> = Vec::new();
+    let mut net: Vec<((&str, &str, Funding), Decimal)> = Vec::new();
+    let mut received: Vec<(&str, Decimal)> = Vec::new();
+    let mut paid: Vec<(&str, Decimal)> = Vec::new();
+    fn slot<K: PartialEq>(v: &mut Vec<(K, Decimal)>, key: K) -> &mut Decimal {
+        let i = match v.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                v.push((key, Decimal::ZERO));
+                v.len() - 1
+            }
+        };
+        &mut v[i].1
+    }
+    for l in lines.iter().filter(|l| l.is_transfer()) {
+        let (Some(amount), Some(funding), Some(to), Some(from)) = (l.amount, l.funding, &l.party, &l.payer) else {
+            continue;
+        };
+        let t = slot(&mut totals, crate::domain::contract::Choice::word(funding));
+        *t = money::add(*t, amount, "total per funding stream")?;
+        let n = slot(&mut net, (from.as_str(), to.as_str(), funding));
+        *n = money::add(*n, amount, "net payment")?;
+        let (gets, gives) = if amount.is_sign_negative() { (from, to) } else { (to, from) };
+        let r = slot(&mut received, gets.as_str());
+        *r = money::add(*r, amount.abs(), "received by a party")?;
+        let p = slot(&mut paid, gives.as_str());
+        *p = money::add(*p, amount.abs(), "paid by a party")?;
+    }
+    let totals: BTreeMap<String, Decimal> = totals.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut parties = Vec::new();
+    for party in &c.parties {
+        let r = received.iter().find(|(k, _)| *k == party.id).map(|(_, v)| *v);
+        let p = paid.iter().find(|(k, _)| *k == party.id).map(|(_, v)| *v);
+        if r.is_none() && p.is_none() {
+            continue;
+        }
+        let (mut r, mut p) = (r.unwrap_or_default(), p.unwrap_or_default());
+        r.rescale(2);
+        p.rescale(2);
+        let net = money::sub(r, p, "net result of a party")?;
+        parties.push(PartyResult { party: party.id.clone(), role: party.role, received: r, paid: p, net });
+    }
+    net.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let payments = net
+        .into_iter()
+        .filter(|(_, a)| !a.is_zero())
+        .map(|((payer, provider, funding), a)| {
+            let (from, to) = if a.is_sign_negative() { (provider, payer) } else { (payer, provider) };
+            Payment { from: from.to_string(), to: to.to_string(), funding, amount: a.abs() }
+        })
+        .collect();
+    Ok((parties, payments, totals))
+}
+
+/// Settles `inputs_by_year` (one [`Inputs`] per contract year, in order from
+/// the first year), chaining the carried state; stops at the first error.
+pub fn settle_term(contract: &Contract, inputs_by_year: &[Inputs]) -> Result<Vec<Statement>, SettleError> {
+    settle_term_with(contract, inputs_by_year, Explain::Full)
+}
+
+/// [`settle_term`], with or without the explanatory text (see [`Explain`]).
+/// The contract's version hash is computed once for the whole term.
+pub fn settle_term_with(
+    contract: &Contract,
+    inputs_by_year: &[Inputs],
+    explain: Explain,
+) -> Result<Vec<Statement>, SettleError> {
+    let version = version_of(contract)?;
+    settle_term_versioned(contract, inputs_by_year, explain, &version)
+}
+
+/// [`settle_term_with`] for a contract whose version hash the caller has
+/// already computed (`version` must be `contract.version_hash()`): a
+/// simulation settles one contract many thousand times.
+pub fn settle_term_versioned(
+    contract: &Contract,
+    inputs_by_year: &[Inputs],
+    explain: Explain,
+    version: &str,
+) -> Result<Vec<Statement>, SettleError> {
+    if inputs_by_year.len() > MAX_TERM_YEARS {
+        return Err(SettleError::TooManyYears);
+    }
+    let mut carry = Carry::initial(contract);
+    let mut out = Vec::with_capacity(inputs_by_year.len());
+    for inputs in inputs_by_year {
+        let s = settle_year_inner(contract, inputs, &carry, explain, version)?;
+        carry = s.carry_out.clone();
+        out.push(s);
+    }
+    Ok(out)
+}

@@ -1,0 +1,267 @@
+//! Exact arithmetic, rounding and number formatting for settlement.
+//!
+//! * Every operation is checked: an overflow or a division by zero becomes a
+//!   [`SettleError::Arithmetic`] naming the figure being computed.
+//! * Money lines are rounded to cents by the contract's rule ([`Rounder::cents`]).
+//! * Computed ratios (trend factors from indices, interpolated corridor rates,
+//!   indicator scores) are rounded to [`RATIO_DP`] decimals by the same rule
+//!   ([`Rounder::ratio`]) so that the statement shows exactly the number used.
+//!
+//! Formatting in formulas (documented so a controller can read them):
+//! money `1,234,567.89` (comma thousands separator, always 2 decimals);
+//! rates as percentages with at least 2 decimals (`50.00%`, `3.9182%`);
+//! factors with at least 4 decimals (`1.0300`, `1.086374`); counts and
+//! quantities as given, with thousands separators (`125,000`, `6.5`).
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Deserializer, Serializer};
+
+use super::SettleError;
+use crate::domain::contract::Rounding;
+
+/// Decimals kept for computed ratios and factors (6 = 4 decimals of a percentage).
+pub const RATIO_DP: u32 = 6;
+
+/// Rounds money and ratios by the contract's rule.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rounder {
+    strategy: RoundingStrategy,
+}
+
+impl Rounder {
+    pub(crate) fn new(rule: Rounding) -> Rounder {
+        let strategy = match rule {
+            Rounding::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+        };
+        Rounder { strategy }
+    }
+
+    /// A money line: rounded to cents, scale exactly 2.
+    pub(crate) fn cents(self, d: Decimal) -> Decimal {
+        let mut r = d.round_dp_with_strategy(2, self.strategy);
+        r.rescale(2);
+        r
+    }
+
+    /// A computed ratio or factor, rounded to [`RATIO_DP`] decimals.
+    pub(crate) fn ratio(self, d: Decimal) -> Decimal {
+        d.round_dp_with_strategy(RATIO_DP, self.strategy).normalize()
+    }
+}
+
+fn arith(figure: &str, what: &'static str) -> SettleError {
+    SettleError::Arithmetic { figure: figure.to_string(), problem: what }
+}
+
+/// `a + b`, or an overflow error naming `figure`.
+pub(super) fn add(a: Decimal, b: Decimal, figure: &str) -> Result<Decimal, SettleError> {
+    a.checked_add(b).ok_or_else(|| arith(figure, "overflow"))
+}
+
+/// `a - b`, or an overflow error naming `figure`.
+pub(super) fn sub(a: Decimal, b: Decimal, figure: &str) -> Result<Decimal, SettleError> {
+    a.checked_sub(b).ok_or_else(|| arith(figure, "overflow"))
+}
+
+/// `a x b`, or an overflow error naming `figure`.
+pub(super) fn mul(a: Decimal, b: Decimal, figure: &str) -> Result<Decimal, SettleError> {
+    a.checked_mul(b).ok_or_else(|| arith(figure, "overflow"))
+}
+
+/// `a / b`, or a division-by-zero / overflow error naming `figure`.
+pub(super) fn div(a: Decimal, b: Decimal, figure: &str) -> Result<Decimal, SettleError> {
+    if b.is_zero() {
+        return Err(arith(figure, "division by zero"));
+    }
+    a.checked_div(b).ok_or_else(|| arith(figure, "overflow"))
+}
+
+/// Sum of `items`, or an overflow error naming `figure`.
+pub(super) fn sum(items: impl IntoIterator<Item = Decimal>, figure: &str) -> Result<Decimal, SettleError> {
+    items.into_iter().try_fold(Decimal::ZERO, |acc, x| add(acc, x, figure))
+}
+
+/// Clamps `x` to `lo..=hi` (`lo <= hi`).
+pub(super) fn clamp(x: Decimal, lo: Decimal, hi: Decimal) -> Decimal {
+    debug_assert!(lo <= hi);
+    x.max(lo).min(hi)
+}
+
+fn group_thousands(int: &str) -> String {
+    let mut out = String::with_capacity(int.len() + int.len() / 3);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// `d` with at least `min_dp` decimals (more when `d` has them), grouped.
+fn format_decimal(d: Decimal, min_dp: u32, grouped: bool) -> String {
+    let mut d = d.normalize();
+    if d.scale() < min_dp {
+        d.rescale(min_dp);
+    }
+    let text = d.abs().to_string();
+    let (int, frac) = text.split_once('.').unwrap_or((text.as_str(), ""));
+    let int = if grouped { group_thousands(int) } else { int.to_string() };
+    let sign = if d.is_sign_negative() && !d.is_zero() { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+/// Money for formulas: `-1,234,567.89` (an amount with more than two
+/// decimals, such as a tariff-adjusted unit price, shows all of them).
+pub fn format_money(d: Decimal) -> String {
+    format_decimal(d, 2, true)
+}
+
+/// A rate as a percentage with at least two decimals: `0.5` -> `50.00%`.
+pub fn format_rate(r: Decimal) -> String {
+    let pct = r.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(r);
+    format!("{}%", format_decimal(pct, 2, false))
+}
+
+/// A factor with at least four decimals: `1.03` -> `1.0300`.
+pub fn format_factor(f: Decimal) -> String {
+    format_decimal(f, 4, false)
+}
+
+/// A count or quantity as given, grouped: `125000` -> `125,000`.
+pub fn format_number(q: Decimal) -> String {
+    format_decimal(q, 0, true)
+}
+
+/// Money in JSON: a string with exactly two decimals, no grouping.
+pub(super) fn json_money(d: Decimal) -> String {
+    let mut d = d;
+    d.rescale(2);
+    d.to_string()
+}
+
+/// Serde helpers: money as a two-decimal string.
+pub(super) mod serde_money {
+    use super::*;
+
+    pub(in crate::domain::settlement) fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&json_money(*d))
+    }
+
+    /// Reads money written by [`serialize`]: a decimal string with exactly two decimals.
+    pub(in crate::domain::settlement) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let text = String::deserialize(d)?;
+        match Decimal::from_str_exact(&text) {
+            Ok(v) if v.scale() == 2 => Ok(v),
+            _ => Err(serde::de::Error::custom(format!("not money with two decimals: {text}"))),
+        }
+    }
+
+    pub(in crate::domain::settlement) mod opt {
+        use super::*;
+
+        pub(in crate::domain::settlement) fn serialize<S: Serializer>(
+            d: &Option<Decimal>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match d {
+                Some(d) => s.serialize_str(&json_money(*d)),
+                None => s.serialize_none(),
+            }
+        }
+    }
+
+    pub(in crate::domain::settlement) mod map {
+        use std::collections::BTreeMap;
+
+        use serde::ser::SerializeMap;
+
+        use super::*;
+
+        pub(in crate::domain::settlement) fn serialize<S: Serializer>(
+            m: &BTreeMap<String, Decimal>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(Some(m.len()))?;
+            for (k, v) in m {
+                map.serialize_entry(k, &json_money(*v))?;
+            }
+            map.end()
+        }
+    }
+}
+
+/// Serde helpers: a non-money value as its normalized decimal string.
+pub(super) mod serde_value {
+    use super::*;
+
+    pub(in crate::domain::settlement) fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&d.normalize().to_string())
+    }
+
+    /// Reads a value written by [`serialize`].
+    pub(in crate::domain::settlement) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let text = String::deserialize(d)?;
+        Decimal::from_str_exact(&text).map_err(|_| serde::de::Error::custom(format!("not a decimal: {text}")))
+    }
+
+    pub(in crate::domain::settlement) mod opt {
+        use super::*;
+
+        pub(in crate::domain::settlement) fn serialize<S: Serializer>(
+            d: &Option<Decimal>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match d {
+                Some(d) => s.serialize_str(&d.normalize().to_string()),
+                None => s.serialize_none(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    #[test]
+    fn rounding_rules() {
+        let up = Rounder::new(Rounding::HalfUp);
+        let even = Rounder::new(Rounding::HalfEven);
+        assert_eq!(up.cents(dec!(0.005)).to_string(), "0.01");
+        assert_eq!(up.cents(dec!(-0.005)).to_string(), "-0.01");
+        assert_eq!(even.cents(dec!(0.005)).to_string(), "0.00");
+        assert_eq!(even.cents(dec!(0.015)).to_string(), "0.02");
+        assert_eq!(up.cents(dec!(7)).to_string(), "7.00");
+        assert_eq!(up.ratio(dec!(0.12345650)), dec!(0.123457));
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(format_money(dec!(17407000)), "17,407,000.00");
+        assert_eq!(format_money(dec!(-1234.5)), "-1,234.50");
+        assert_eq!(format_money(dec!(999.99)), "999.99");
+        assert_eq!(format_money(dec!(74.6746)), "74.6746");
+        assert_eq!(format_rate(dec!(0.5)), "50.00%");
+        assert_eq!(format_rate(dec!(0.039182)), "3.9182%");
+        assert_eq!(format_factor(dec!(1.03)), "1.0300");
+        assert_eq!(format_factor(dec!(1.086374)), "1.086374");
+        assert_eq!(format_number(dec!(125000)), "125,000");
+        assert_eq!(format_number(dec!(6.50)), "6.5");
+        assert_eq!(json_money(dec!(17407000)), "17407000.00");
+    }
+
+    #[test]
+    fn checked_errors_name_the_figure() {
+        let e = div(Decimal::ONE, Decimal::ZERO, "savings rate").unwrap_err();
+        assert_eq!(e.to_string(), "cannot compute savings rate: division by zero");
+        assert!(mul(Decimal::MAX, dec!(2), "benchmark").is_err());
+    }
+}

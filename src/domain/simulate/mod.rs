@@ -1,0 +1,851 @@
+//! Simulation: a contract (or several variants of one) run through the
+//! settlement engine under scenarios of its inputs, before anyone signs.
+//!
+//! * [`scenarios`] reads the scenarios file: for each input a fixed value,
+//!   a distribution per year, or a change against a base (a number or a
+//!   statement line such as `shared_savings.benchmark`); correlations; a
+//!   sweep grid over one or two inputs.
+//! * [`Model`] joins the scenarios with the contract variants and checks
+//!   that every input is an indicator and every needed figure has an input.
+//! * [`Model::monte_carlo`] draws N runs. Run `r` uses its own ChaCha8
+//!   stream (seed, stream `r`), so a run's draws do not depend on which
+//!   thread runs it; runs are evaluated in parallel in chunks and collected
+//!   in run order; statistics are computed from exact integer cents in a
+//!   fixed order. The same seed gives the same output byte for byte for any
+//!   thread count. Every variant gets the same draws (common random
+//!   numbers), so differences between variants are the contract's, not
+//!   noise.
+//! * [`Model::sweep`] and [`Model::tornado`] are deterministic.
+//!
+//! Every figure fed to the engine is an exact [`Decimal`]: a drawn float is
+//! rounded half-even to the input's unit (counts, members, member-months,
+//! episodes, yes/no to whole numbers; money to cents; everything else to 4
+//! decimals); a change is rounded to 4 decimals (0.01%) and the value
+//! `base x (1 + change)` is rounded by the unit. Floats are used only for
+//! drawing and for statistics. Settlement is [`settlement::settle_year_versioned`]
+//! with [`Explain::Quiet`]: the same engine as `settle`, without the text.
+//!
+//! This module is pure except for the caller's progress and run callbacks;
+//! [`charts`] writes chart files.
+
+pub mod dist;
+pub mod scenarios;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::domain::contract::{Contract, Diagnostic, Party, Role, Unit};
+use crate::domain::settlement::{self, Carry, Explain, Figure, Inputs, SettleError, Statement};
+pub use scenarios::{Axis, Base, InputSpec, Scenarios, Spec};
+
+/// The payment components, by line-id prefix, in settlement order.
+pub const COMPONENTS: [&str; 7] =
+    ["volume", "p4p", "shared_savings", "bundled", "capitation", "impulse", "revenue_guarantee"];
+
+/// Most Monte Carlo runs in one simulation.
+pub const MAX_RUNS: u64 = 10_000_000;
+
+/// Runs evaluated in parallel between two progress reports.
+const CHUNK: u64 = 4096;
+
+/// Why a simulation cannot run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimError {
+    /// Problems in the scenarios file (or its fit with the contracts).
+    Scenario(Vec<Diagnostic>),
+    /// A run produced an impossible input (a negative count, an index of 0).
+    Input {
+        /// Where the input is defined.
+        at: Diagnostic,
+        /// The run (None in a sweep or tornado).
+        run: Option<u64>,
+        /// The year.
+        year: u16,
+    },
+    /// The engine refused a run's figures.
+    Settle {
+        /// The variant.
+        variant: String,
+        /// The run (None in a sweep or tornado).
+        run: Option<u64>,
+        /// What the engine said.
+        error: SettleError,
+    },
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let run = |r: &Option<u64>| r.map(|r| format!("run {r}, ")).unwrap_or_default();
+        match self {
+            SimError::Scenario(d) => {
+                let lines: Vec<String> = d.iter().map(|d| d.to_string()).collect();
+                write!(f, "{}", lines.join("\n"))
+            }
+            SimError::Input { at, run: r, year } => {
+                write!(f, "{}:{}:{}: {}: {}year {year}: {}", at.file, at.line, at.column, at.field, run(r), at.message)
+            }
+            SimError::Settle { variant, run: r, error } => write!(f, "{variant}: {}{error}", run(r)),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// A contract variant to simulate.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Its name in tables and file names (e.g. the file stem).
+    pub name: String,
+    /// The contract.
+    pub contract: Contract,
+    /// The parties with money at stake (providers and payers), in contract order.
+    pub parties: Vec<Party>,
+    version: String,
+}
+
+impl Variant {
+    /// A variant named `name`.
+    pub fn new(name: &str, contract: Contract) -> Variant {
+        let version = contract.version_hash();
+        let parties =
+            contract.parties.iter().filter(|p| matches!(p.role, Role::Provider | Role::Payer)).cloned().collect();
+        Variant { name: name.to_string(), contract, parties, version }
+    }
+}
+
+/// Scenarios joined with contract variants, checked and ready to run.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The scenarios.
+    pub scenarios: Scenarios,
+    /// The variants, in the order given.
+    pub variants: Vec<Variant>,
+    /// The years with inputs (term years of every variant and years before
+    /// the term that a figure refers to), increasing.
+    pub years: Vec<u16>,
+    /// Per input: the indicator's unit (from the first contract that has it).
+    units: Vec<Unit>,
+}
+
+/// A drawn or chosen scenario: per input and year (index `input * years + year`),
+/// the value, or the change for an input with a base.
+pub type Point = Vec<Decimal>;
+
+/// Per party of a variant: the net result per year and over the term, and per
+/// component, in cents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Net per (period, party): index `period * parties + party`; periods
+    /// are the term years then the whole term.
+    pub nets: Vec<i64>,
+    /// Net per (period, party, component), index
+    /// `(period * parties + party) * COMPONENTS.len() + component`.
+    pub components: Vec<i64>,
+}
+
+fn dp_of(unit: Unit) -> u32 {
+    match unit {
+        Unit::Members | Unit::MemberMonths | Unit::Episodes | Unit::Count | Unit::YesNo => 0,
+        Unit::Eur | Unit::EurPerMember => 2,
+        _ => 4,
+    }
+}
+
+fn round_dp(d: Decimal, dp: u32) -> Decimal {
+    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven)
+}
+
+/// `base x (1 + change)` rounded by the unit; an impossible change (a draw
+/// out of range) or an overflow gives the sentinel that `Model::check` refuses.
+fn based(base: Decimal, change: Decimal, unit: Unit) -> Decimal {
+    if change == Decimal::MIN {
+        return Decimal::MIN;
+    }
+    Decimal::ONE
+        .checked_add(change)
+        .and_then(|f| base.checked_mul(f))
+        .map(|v| round_dp(v, dp_of(unit)))
+        .unwrap_or(Decimal::MIN)
+}
+
+/// A float as a decimal rounded half-even to `dp` places (`None` when not finite or too large).
+fn f64_to_decimal(x: f64, dp: u32) -> Option<Decimal> {
+    if !x.is_finite() || x.abs() > 1e13 {
+        return None;
+    }
+    let scaled = (x * 10f64.powi(dp as i32)).round_ties_even();
+    Some(Decimal::new(scaled as i64, dp))
+}
+
+impl Model {
+    /// Joins `scenarios` with `variants`: every input must be an indicator of
+    /// some variant, every figure a variant needs must have an input.
+    pub fn new(scenarios: Scenarios, variants: Vec<Variant>) -> Result<Model, SimError> {
+        let file = scenarios.file.clone();
+        let diag = |line: u32, field: &str, message: String| Diagnostic {
+            file: file.clone(),
+            line,
+            column: 1,
+            field: field.to_string(),
+            message,
+        };
+        let mut diags = Vec::new();
+        let mut units = Vec::new();
+        for i in &scenarios.inputs {
+            match variants.iter().find_map(|v| v.contract.indicator(&i.id)) {
+                Some(ind) => units.push(ind.unit),
+                None => {
+                    let known: BTreeSet<&str> =
+                        variants.iter().flat_map(|v| v.contract.indicators.iter().map(|i| i.id.as_str())).collect();
+                    let known: Vec<&str> = known.into_iter().collect();
+                    let hint = crate::domain::contract::parse::suggest(&i.id, &known)
+                        .map(|s| format!(" (did you mean '{s}'?)"))
+                        .unwrap_or_default();
+                    diags.push(diag(
+                        i.line,
+                        &format!("inputs.{}", i.id),
+                        format!("unknown input: no contract has an indicator '{}'{hint}", i.id),
+                    ));
+                    units.push(Unit::Score);
+                }
+            }
+        }
+        let mut years: BTreeSet<u16> = BTreeSet::new();
+        for v in &variants {
+            let c = &v.contract;
+            for y in c.term.years() {
+                years.insert(y);
+                for r in settlement::required_indicators(c, y) {
+                    years.insert(r.year);
+                    if !scenarios.inputs.iter().any(|i| i.id == r.indicator) {
+                        let d = diag(
+                            1,
+                            "inputs",
+                            format!(
+                                "{} needs {} in {}; the file gives no [inputs.{}]",
+                                v.name, r.indicator, r.year, r.indicator
+                            ),
+                        );
+                        if !diags.contains(&d) {
+                            diags.push(d);
+                        }
+                    } else if !c.term.years().contains(&r.year) {
+                        if let Some(i) =
+                            scenarios.inputs.iter().find(|i| i.id == r.indicator && matches!(i.base, Base::Line(_)))
+                        {
+                            diags.push(diag(
+                                i.line,
+                                &format!("inputs.{}.base", i.id),
+                                format!(
+                                    "{} needs it in {}, outside the term, where no statement line exists",
+                                    v.name, r.year
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if diags.is_empty() {
+            Ok(Model { scenarios, variants, years: years.into_iter().collect(), units })
+        } else {
+            Err(SimError::Scenario(diags))
+        }
+    }
+
+    /// Number of periods of variant `v` (term years + the whole term).
+    pub fn periods(&self, v: usize) -> usize {
+        self.variants[v].contract.term.years().count() + 1
+    }
+
+    /// The central scenario: fixed values, and the median of each distribution.
+    pub fn central(&self) -> Point {
+        let mut p = Vec::with_capacity(self.scenarios.inputs.len() * self.years.len());
+        for (i, input) in self.scenarios.inputs.iter().enumerate() {
+            for &y in &self.years {
+                p.push(self.value_of(i, input.spec(y), None));
+            }
+        }
+        p
+    }
+
+    /// The value of a spec: fixed, or the distribution at draw `z` (median when `None`).
+    fn value_of(&self, i: usize, spec: &Spec, z: Option<f64>) -> Decimal {
+        match spec {
+            Spec::Fixed(d) => *d,
+            Spec::Dist(d) => {
+                let x = match z {
+                    Some(z) => d.at_z(z),
+                    None => d.median(),
+                };
+                let dp = if self.scenarios.inputs[i].base == Base::Absolute { dp_of(self.units[i]) } else { 4 };
+                // Out-of-range floats become an impossible value caught by `check`.
+                f64_to_decimal(x, dp).unwrap_or(Decimal::MIN)
+            }
+        }
+    }
+
+    /// Draws run `run` of a simulation with `seed`.
+    pub fn draw(&self, seed: u64, run: u64) -> Point {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(run);
+        let s = &self.scenarios;
+        let ny = self.years.len();
+        let mut p = vec![Decimal::ZERO; s.inputs.len() * ny];
+        let mut z = vec![0.0f64; s.inputs.len()];
+        let mut x = vec![0.0f64; s.correlated.len()];
+        for (j, &y) in self.years.iter().enumerate() {
+            for (i, input) in s.inputs.iter().enumerate() {
+                z[i] = if input.is_random() { StandardNormal.sample(&mut rng) } else { 0.0 };
+            }
+            let n = s.correlated.len();
+            for (k, &i) in s.correlated.iter().enumerate() {
+                x[k] = z[i];
+            }
+            for (r, &i) in s.correlated.iter().enumerate() {
+                z[i] = (0..=r).map(|k| s.cholesky[r * n + k] * x[k]).sum();
+            }
+            for (i, input) in s.inputs.iter().enumerate() {
+                p[i * ny + j] = self.value_of(i, input.spec(y), Some(z[i]));
+            }
+        }
+        p
+    }
+
+    /// Checks an absolute value for its unit; the error names the input.
+    fn check(&self, i: usize, year: u16, value: Decimal, run: Option<u64>) -> Result<(), SimError> {
+        let unit = self.units[i];
+        let problem = if value == Decimal::MIN {
+            Some("a drawn value is too large; bound the distribution with min/max".to_string())
+        } else if unit == Unit::Index && value <= Decimal::ZERO {
+            Some(format!("an index must be above 0, got {value}; bound the distribution with min"))
+        } else if value.is_sign_negative()
+            && !value.is_zero()
+            && !matches!(unit, Unit::Fraction | Unit::Score | Unit::Index)
+        {
+            Some(format!("{value} is negative, impossible for {unit}; bound the distribution with min = 0"))
+        } else {
+            None
+        };
+        match problem {
+            None => Ok(()),
+            Some(message) => {
+                let input = &self.scenarios.inputs[i];
+                Err(SimError::Input {
+                    at: Diagnostic {
+                        file: self.scenarios.file.clone(),
+                        line: input.line,
+                        column: 1,
+                        field: format!("inputs.{}", input.id),
+                        message,
+                    },
+                    run,
+                    year,
+                })
+            }
+        }
+    }
+
+    /// Settles variant `v` at `point` (quiet statements, one per term year).
+    pub fn settle(&self, v: usize, point: &[Decimal], run: Option<u64>) -> Result<Vec<Statement>, SimError> {
+        let mut r = Runner::new(self);
+        r.settle(v, point, run)
+    }
+
+    /// The outcome of variant `v` at `point`.
+    pub fn outcome(&self, v: usize, point: &[Decimal], run: Option<u64>) -> Result<Outcome, SimError> {
+        let mut r = Runner::new(self);
+        let st = r.settle(v, point, run)?;
+        Ok(outcome(&self.variants[v].parties, &st))
+    }
+}
+
+/// Per thread: the yearly inputs of each variant, filled in place per run.
+///
+/// A year's inputs hold every input in that year, and of the other years
+/// only the figures the engine reads for it (`required_indicators`): the
+/// engine reads no other figure of another year, so the statements are the
+/// same. The one thing that could tell the difference is the engine's
+/// refusal of a figure beyond [`settlement::MAX_FIGURE`], which looks at
+/// every figure given: when a run has such a value, the year is settled
+/// with all figures, as given before.
+struct Runner<'m> {
+    m: &'m Model,
+    templates: Vec<Vec<Inputs>>,
+    /// Per variant and template: the point slot of each figure, in the
+    /// maps' iteration order (this year's figures, then other years').
+    slots: Vec<Vec<Vec<usize>>>,
+    /// Per variant and template: the figures of other years left out
+    /// (indicator, year, point slot).
+    dropped: Vec<Vec<Vec<(String, u16, usize)>>>,
+    /// The values of the run being settled, per point slot.
+    values: Vec<Decimal>,
+    /// Whether a value of the run is beyond [`settlement::MAX_FIGURE`].
+    beyond: bool,
+}
+
+impl<'m> Runner<'m> {
+    fn new(m: &'m Model) -> Runner<'m> {
+        let ny = m.years.len();
+        let slot = |id: &str, y: u16| {
+            let i = m.scenarios.inputs.iter().position(|x| x.id == id).unwrap_or(0);
+            i * ny + m.years.binary_search(&y).unwrap_or(0)
+        };
+        let mut dropped = Vec::new();
+        let templates: Vec<Vec<Inputs>> = m
+            .variants
+            .iter()
+            .map(|v| {
+                let mut left_out = Vec::new();
+                let ts = v
+                    .contract
+                    .term
+                    .years()
+                    .map(|ty| {
+                        let needed: BTreeSet<(String, u16)> = settlement::required_indicators(&v.contract, ty)
+                            .into_iter()
+                            .map(|r| (r.indicator, r.year))
+                            .collect();
+                        let mut inp = Inputs::new(ty);
+                        let mut out = Vec::new();
+                        for i in &m.scenarios.inputs {
+                            for &y in &m.years {
+                                let f = Figure { value: Decimal::ZERO, source_entry: None };
+                                if y == ty {
+                                    inp.figures.insert(i.id.clone(), f);
+                                } else if needed.contains(&(i.id.clone(), y)) {
+                                    inp.other_years.entry(y).or_default().insert(i.id.clone(), f);
+                                } else {
+                                    out.push((i.id.clone(), y, slot(&i.id, y)));
+                                }
+                            }
+                        }
+                        left_out.push(out);
+                        inp
+                    })
+                    .collect();
+                dropped.push(left_out);
+                ts
+            })
+            .collect();
+        let slots = templates
+            .iter()
+            .map(|ts: &Vec<Inputs>| {
+                ts.iter()
+                    .map(|t| {
+                        let this = t.figures.keys().map(|id| slot(id, t.year));
+                        let other = t.other_years.iter().flat_map(|(y, f)| f.keys().map(|id| slot(id, *y)));
+                        this.chain(other).collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        Runner {
+            m,
+            templates,
+            slots,
+            dropped,
+            values: vec![Decimal::ZERO; m.scenarios.inputs.len() * ny],
+            beyond: false,
+        }
+    }
+
+    /// Writes `values` into the figures of template `t` (one pass, no lookups).
+    fn fill(t: &mut Inputs, slots: &[usize], values: &[Decimal]) {
+        let figs = t.figures.values_mut().chain(t.other_years.values_mut().flat_map(|m| m.values_mut()));
+        for (f, &k) in figs.zip(slots) {
+            f.value = values[k];
+        }
+    }
+
+    fn set(&mut self, slot: usize, value: Decimal) {
+        self.values[slot] = value;
+        if value.abs() > Decimal::from(settlement::MAX_FIGURE) {
+            self.beyond = true;
+        }
+    }
+
+    /// Settles template `k` of variant `v`: as filled, or, when a value of
+    /// the run is beyond the limit, with the figures left out added back.
+    fn settle_year(&self, v: usize, k: usize, carry: &Carry) -> Result<Statement, SettleError> {
+        let var = &self.m.variants[v];
+        let t = &self.templates[v][k];
+        if !self.beyond || self.dropped[v][k].is_empty() {
+            return settlement::settle_year_versioned(&var.contract, t, carry, Explain::Quiet, &var.version);
+        }
+        let mut all = t.clone();
+        for (id, y, slot) in &self.dropped[v][k] {
+            all.other_years
+                .entry(*y)
+                .or_default()
+                .insert(id.clone(), Figure { value: self.values[*slot], source_entry: None });
+        }
+        settlement::settle_year_versioned(&var.contract, &all, carry, Explain::Quiet, &var.version)
+    }
+
+    fn settle(&mut self, v: usize, point: &[Decimal], run: Option<u64>) -> Result<Vec<Statement>, SimError> {
+        let m = self.m;
+        let var = &m.variants[v];
+        let c = &var.contract;
+        let ny = m.years.len();
+        let settle_err = |error| SimError::Settle { variant: var.name.clone(), run, error };
+        self.beyond = false;
+        for (i, input) in m.scenarios.inputs.iter().enumerate() {
+            for (j, &y) in m.years.iter().enumerate() {
+                let x = point[i * ny + j];
+                let value = match &input.base {
+                    Base::Absolute => x,
+                    Base::Number(b) => based(*b, x, m.units[i]),
+                    Base::Line(_) => Decimal::ZERO, // set year by year below
+                };
+                if !matches!(input.base, Base::Line(_)) {
+                    m.check(i, y, value, run)?;
+                }
+                self.set(i * ny + j, value);
+            }
+        }
+        for (tk, sk) in self.templates[v].iter_mut().zip(&self.slots[v]) {
+            Runner::fill(tk, sk, &self.values);
+        }
+        let has_line_base = m.scenarios.inputs.iter().any(|i| matches!(i.base, Base::Line(_)));
+        let mut carry = Carry::initial(c);
+        let nt = self.templates[v].len();
+        let mut out = Vec::with_capacity(nt);
+        for k in 0..nt {
+            let y = self.templates[v][k].year;
+            if has_line_base {
+                // The benchmark, target total or budget straight from the
+                // engine's own functions; any other line from a settlement
+                // of the year with the input at 0.
+                let mut pre: Option<Statement> = None;
+                let j = m.years.binary_search(&y).unwrap_or(0);
+                for (i, input) in m.scenarios.inputs.iter().enumerate() {
+                    let Base::Line(line) = &input.base else { continue };
+                    let direct = settlement::base_amount(c, &self.templates[v][k], line).map_err(settle_err)?;
+                    let base = match direct {
+                        Some(b) => Some(b),
+                        None => {
+                            if pre.is_none() {
+                                pre = Some(self.settle_year(v, k, &carry).map_err(settle_err)?);
+                            }
+                            pre.as_ref().and_then(|p| p.line(line)).and_then(|l| l.amount.or(l.value))
+                        }
+                    };
+                    let Some(base) = base else {
+                        return Err(SimError::Input {
+                            at: Diagnostic {
+                                file: m.scenarios.file.clone(),
+                                line: input.line,
+                                column: 1,
+                                field: format!("inputs.{}.base", input.id),
+                                message: format!(
+                                    "{} has no statement line '{line}' to take the change against",
+                                    var.name
+                                ),
+                            },
+                            run,
+                            year: y,
+                        });
+                    };
+                    let value = based(base, point[i * ny + j], m.units[i]);
+                    m.check(i, y, value, run)?;
+                    self.set(i * ny + j, value);
+                }
+                for (tk, sk) in self.templates[v][k..].iter_mut().zip(&self.slots[v][k..]) {
+                    Runner::fill(tk, sk, &self.values);
+                }
+            }
+            let s = self.settle_year(v, k, &carry).map_err(settle_err)?;
+            carry = s.carry_out.clone();
+            out.push(s);
+        }
+        Ok(out)
+    }
+}
+
+/// An amount in whole cents. Statement money has two decimals (its mantissa
+/// is the cents); an amount beyond the range of `i64` cents (about 9.2 x
+/// 10^16 euros, far past [`settlement::MAX_FIGURE`]) saturates at that range
+/// rather than wrapping or panicking.
+fn cents(d: Decimal) -> i64 {
+    if d.scale() == 2 {
+        if let Ok(c) = i64::try_from(d.mantissa()) {
+            return c;
+        }
+    }
+    match d.checked_mul(Decimal::ONE_HUNDRED).and_then(|c| c.trunc().to_i64()) {
+        Some(c) => c,
+        None if d.is_sign_negative() => i64::MIN,
+        None => i64::MAX,
+    }
+}
+
+/// Nets per party (of `parties`) and component from a term's statements.
+pub fn outcome(parties: &[Party], statements: &[Statement]) -> Outcome {
+    let np = parties.len();
+    let nc = COMPONENTS.len();
+    let periods = statements.len() + 1;
+    let mut nets = vec![0i64; periods * np];
+    let mut comps = vec![0i64; periods * np * nc];
+    let term = statements.len();
+    for (k, s) in statements.iter().enumerate() {
+        for r in &s.parties {
+            if let Some(p) = parties.iter().position(|q| q.id == r.party) {
+                let n = cents(r.net);
+                nets[k * np + p] = nets[k * np + p].saturating_add(n);
+                nets[term * np + p] = nets[term * np + p].saturating_add(n);
+            }
+        }
+        for l in s.lines.iter().filter(|l| l.is_transfer()) {
+            let (Some(a), Some(to), Some(from)) = (l.amount, &l.party, &l.payer) else { continue };
+            let prefix = l.id.split('.').next().unwrap_or("");
+            let Some(ci) = COMPONENTS.iter().position(|x| *x == prefix) else { continue };
+            let a = cents(a);
+            for (who, signed) in [(to, a), (from, a.saturating_neg())] {
+                if let Some(p) = parties.iter().position(|q| &q.id == who) {
+                    let (year_slot, term_slot) = ((k * np + p) * nc + ci, (term * np + p) * nc + ci);
+                    comps[year_slot] = comps[year_slot].saturating_add(signed);
+                    comps[term_slot] = comps[term_slot].saturating_add(signed);
+                }
+            }
+        }
+    }
+    Outcome { nets, components: comps }
+}
+
+/// Statistics of one party in one period, in euros.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats {
+    /// Mean net result.
+    pub mean: f64,
+    /// 5th percentile.
+    pub p5: f64,
+    /// 25th percentile.
+    pub p25: f64,
+    /// Median.
+    pub p50: f64,
+    /// 75th percentile.
+    pub p75: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// Share of runs with a net result below 0.
+    pub p_loss: f64,
+    /// Lowest net result.
+    pub worst: f64,
+    /// Highest net result.
+    pub best: f64,
+    /// Expected net per component (same order as [`COMPONENTS`]).
+    pub components: [f64; 7],
+}
+
+/// Monte Carlo statistics of one variant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantStats {
+    /// Variant name.
+    pub variant: String,
+    /// Party ids, in contract order.
+    pub parties: Vec<(String, Role)>,
+    /// Period names: the years, then `term`.
+    pub periods: Vec<String>,
+    /// Per (period, party): index `period * parties + party`.
+    pub stats: Vec<Stats>,
+}
+
+impl VariantStats {
+    /// The statistics of `party` in `period`.
+    pub fn get(&self, period: usize, party: usize) -> &Stats {
+        &self.stats[period * self.parties.len() + party]
+    }
+}
+
+/// One Monte Carlo run as the run callback sees it.
+pub struct Run<'a> {
+    /// Run index, from 0.
+    pub run: u64,
+    /// The drawn point (see [`Point`]).
+    pub point: &'a [Decimal],
+    /// Per variant, the outcome.
+    pub outcomes: &'a [Outcome],
+}
+
+impl Model {
+    /// Monte Carlo: `runs` draws with `seed`, every variant on the same
+    /// draws. `on_run` sees each run in run order; `progress` the runs done.
+    pub fn monte_carlo(
+        &self,
+        runs: u64,
+        seed: u64,
+        progress: &(dyn Fn(u64) + Sync),
+        on_run: &mut dyn FnMut(&Run<'_>),
+    ) -> Result<Vec<VariantStats>, SimError> {
+        let runs = runs.clamp(1, MAX_RUNS);
+        let nv = self.variants.len();
+        let np: Vec<usize> = self.variants.iter().map(|v| v.parties.len()).collect();
+        let mut nets: Vec<Vec<Vec<i64>>> =
+            (0..nv).map(|v| vec![Vec::with_capacity(runs as usize); self.periods(v) * np[v]]).collect();
+        let mut sums: Vec<Vec<i128>> =
+            (0..nv).map(|v| vec![0i128; self.periods(v) * np[v] * COMPONENTS.len()]).collect();
+        let mut start = 0;
+        while start < runs {
+            let end = (start + CHUNK).min(runs);
+            let chunk: Vec<Result<(Point, Vec<Outcome>), SimError>> = (start..end)
+                .into_par_iter()
+                .map_init(
+                    || Runner::new(self),
+                    |r, run| {
+                        let p = self.draw(seed, run);
+                        let mut outs = Vec::with_capacity(nv);
+                        for v in 0..nv {
+                            let st = r.settle(v, &p, Some(run))?;
+                            outs.push(outcome(&self.variants[v].parties, &st));
+                        }
+                        Ok((p, outs))
+                    },
+                )
+                .collect();
+            for (k, res) in chunk.into_iter().enumerate() {
+                let (p, outs) = res?;
+                for (v, o) in outs.iter().enumerate() {
+                    for (slot, n) in o.nets.iter().enumerate() {
+                        nets[v][slot].push(*n);
+                    }
+                    for (slot, c) in o.components.iter().enumerate() {
+                        sums[v][slot] += i128::from(*c);
+                    }
+                }
+                on_run(&Run { run: start + k as u64, point: &p, outcomes: &outs });
+            }
+            start = end;
+            progress(start);
+        }
+        let mut out = Vec::with_capacity(nv);
+        for v in 0..nv {
+            let c = &self.variants[v].contract;
+            let mut stats = Vec::new();
+            for (slot, xs) in nets[v].iter_mut().enumerate() {
+                xs.sort_unstable();
+                let f: Vec<f64> = xs.iter().map(|c| *c as f64 / 100.0).collect();
+                let n = f.len() as f64;
+                let total: i128 = xs.iter().map(|x| i128::from(*x)).sum();
+                let mut components = [0.0; 7];
+                for (ci, comp) in components.iter_mut().enumerate() {
+                    *comp = sums[v][slot * COMPONENTS.len() + ci] as f64 / 100.0 / n;
+                }
+                stats.push(Stats {
+                    mean: total as f64 / 100.0 / n,
+                    p5: dist::percentile(&f, 0.05),
+                    p25: dist::percentile(&f, 0.25),
+                    p50: dist::percentile(&f, 0.50),
+                    p75: dist::percentile(&f, 0.75),
+                    p95: dist::percentile(&f, 0.95),
+                    p_loss: xs.iter().filter(|x| **x < 0).count() as f64 / n,
+                    worst: f.first().copied().unwrap_or(0.0),
+                    best: f.last().copied().unwrap_or(0.0),
+                    components,
+                });
+            }
+            let mut periods: Vec<String> = c.term.years().map(|y| y.to_string()).collect();
+            periods.push("term".to_string());
+            out.push(VariantStats {
+                variant: self.variants[v].name.clone(),
+                parties: self.variants[v].parties.iter().map(|p| (p.id.clone(), p.role)).collect(),
+                periods,
+                stats,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The sweep grid points: (x, y) values of the axes (y `None` for one axis).
+    pub fn sweep_points(&self) -> Vec<(Decimal, Option<Decimal>)> {
+        let s = &self.scenarios.sweep;
+        match s.len() {
+            0 => Vec::new(),
+            1 => s[0].values.iter().map(|x| (*x, None)).collect(),
+            _ => s[0].values.iter().flat_map(|x| s[1].values.iter().map(move |y| (*x, Some(*y)))).collect(),
+        }
+    }
+
+    fn with_axis(&self, p: &mut Point, input: usize, value: Decimal) {
+        let ny = self.years.len();
+        for j in 0..ny {
+            p[input * ny + j] = value;
+        }
+    }
+
+    /// The sweep: every other input at its central value; per grid point
+    /// (in [`Model::sweep_points`] order) the outcome of each variant.
+    pub fn sweep(&self) -> Result<Vec<Vec<Outcome>>, SimError> {
+        let axes = &self.scenarios.sweep;
+        let central = self.central();
+        self.sweep_points()
+            .into_par_iter()
+            .map_init(
+                || Runner::new(self),
+                |r, (x, y)| {
+                    let mut p = central.clone();
+                    self.with_axis(&mut p, axes[0].input, x);
+                    if let Some(y) = y {
+                        self.with_axis(&mut p, axes[1].input, y);
+                    }
+                    (0..self.variants.len())
+                        .map(|v| r.settle(v, &p, None).map(|st| outcome(&self.variants[v].parties, &st)))
+                        .collect()
+                },
+            )
+            .collect()
+    }
+
+    /// The tornado: per random input (file order), its 5th and 95th
+    /// percentile in every year with the other inputs at their central
+    /// values; returns (input index, outcome per variant at low, at high),
+    /// and the central outcome per variant.
+    #[allow(clippy::type_complexity)]
+    pub fn tornado(&self) -> Result<(Vec<Outcome>, Vec<(usize, Vec<Outcome>, Vec<Outcome>)>), SimError> {
+        let central = self.central();
+        let mut r = Runner::new(self);
+        let nv = self.variants.len();
+        let base: Vec<Outcome> = (0..nv)
+            .map(|v| r.settle(v, &central, None).map(|st| outcome(&self.variants[v].parties, &st)))
+            .collect::<Result<_, _>>()?;
+        let ny = self.years.len();
+        let random: Vec<usize> =
+            (0..self.scenarios.inputs.len()).filter(|i| self.scenarios.inputs[*i].is_random()).collect();
+        let bars = random
+            .into_par_iter()
+            .map_init(
+                || Runner::new(self),
+                |r, i| {
+                    let mut ends = Vec::new();
+                    for q in [0.05, 0.95] {
+                        let mut p = central.clone();
+                        for (j, &y) in self.years.iter().enumerate() {
+                            if let Spec::Dist(d) = self.scenarios.inputs[i].spec(y) {
+                                let z = dist::norm_quantile(q);
+                                p[i * ny + j] = self.value_of(i, &Spec::Dist(d.clone()), Some(z));
+                            }
+                        }
+                        let o: Vec<Outcome> = (0..nv)
+                            .map(|v| r.settle(v, &p, None).map(|st| outcome(&self.variants[v].parties, &st)))
+                            .collect::<Result<_, _>>()?;
+                        ends.push(o);
+                    }
+                    let high = ends.pop().unwrap_or_default();
+                    let low = ends.pop().unwrap_or_default();
+                    Ok((i, low, high))
+                },
+            )
+            .collect::<Result<Vec<_>, SimError>>()?;
+        Ok((base, bars))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,185 @@
+//! Simulation against the engine: a point scenario is `settle_term`; sweeps
+//! are monotone where the contract makes them so; draws follow their
+//! distributions; runs do not depend on the thread count.
+
+use std::path::PathBuf;
+
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::domain::contract;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn model(contract_file: &str, scenarios_text: &str) -> Model {
+    let c = contract::check_file(&repo().join("contracts").join(contract_file)).expect("valid contract");
+    let s = scenarios::parse("test.toml", scenarios_text).expect("valid scenarios");
+    Model::new(s, vec![Variant::new("v", c)]).expect("model")
+}
+
+const COPD_FIXED: &str = r#"
+[inputs.patients]
+value = 4823
+[inputs.care-cost]
+value = 2539510.14
+years = { 2026 = 2666978.73, 2027 = 3078128.48 }
+[inputs.admissions]
+value = 0.55
+[inputs.ccq]
+value = 2.3
+[inputs.prem]
+value = 0.78
+"#;
+
+#[test]
+fn a_point_scenario_is_what_settle_gives() {
+    let m = model("copd-telemonitoring-shared-savings.toml", COPD_FIXED);
+    let c = &m.variants[0].contract;
+    let quiet = m.settle(0, &m.central(), None).unwrap();
+    let inputs: Vec<crate::domain::settlement::Inputs> = c
+        .term
+        .years()
+        .map(|y| {
+            let cost = match y {
+                2026 => "2666978.73",
+                2027 => "3078128.48",
+                _ => "2539510.14",
+            };
+            crate::domain::settlement::Inputs::new(y)
+                .with("patients", Decimal::from(4823))
+                .with("care-cost", cost.parse().unwrap())
+                .with("admissions", "0.55".parse().unwrap())
+                .with("ccq", "2.3".parse().unwrap())
+                .with("prem", "0.78".parse().unwrap())
+        })
+        .collect();
+    let full = crate::domain::settlement::settle_term(c, &inputs).unwrap();
+    assert_eq!(full.len(), quiet.len());
+    for (mut f, q) in full.into_iter().zip(quiet) {
+        for l in &mut f.lines {
+            l.label.clear();
+            l.formula.clear();
+        }
+        assert_eq!(f, q, "year {}", f.year);
+    }
+    // One Monte Carlo run of a fixed scenario has the same nets.
+    let st = m.settle(0, &m.central(), None).unwrap();
+    let o = outcome(&m.variants[0].parties, &st);
+    let stats = m.monte_carlo(3, 1, &|_| {}, &mut |_| {}).unwrap();
+    let np = m.variants[0].parties.len();
+    for (slot, n) in o.nets.iter().enumerate() {
+        let s = &stats[0].stats[slot];
+        assert_eq!((s.mean * 100.0).round() as i64, *n, "slot {slot} of {np} parties");
+        assert_eq!(s.p5, s.p95);
+    }
+}
+
+#[test]
+fn one_sided_provider_result_never_falls_as_cost_falls() {
+    let text = std::fs::read_to_string(repo().join("examples/scenarios/home-care-technology-berkelland.toml")).unwrap();
+    let text = text.replace(
+        "x = { input = \"nursing-cost\", from = -0.10, to = 0.10, step = 0.01 }\ny = { input = \"time-saved\", values = [0.02, 0.05, 0.08] }",
+        "x = { input = \"nursing-cost\", from = -0.30, to = 0.30, step = 0.005 }",
+    );
+    let m = model("home-care-technology-hours.toml", &text);
+    assert_eq!(m.scenarios.sweep.len(), 1);
+    let sw = m.sweep().unwrap();
+    let p = m.variants[0].parties.iter().position(|p| p.role == Role::Provider).unwrap();
+    let np = m.variants[0].parties.len();
+    let term = m.periods(0) - 1;
+    let ss = COMPONENTS.iter().position(|c| *c == "shared_savings").unwrap();
+    let mut last: Option<(i64, i64)> = None;
+    let mut rose = false;
+    for o in &sw {
+        let net = o[0].nets[term * np + p];
+        let share = o[0].components[(term * np + p) * COMPONENTS.len() + ss];
+        if let Some((n, s)) = last {
+            // x rises = cost rises: the provider's result never rises.
+            assert!(net <= n && share <= s, "{net} > {n} or {share} > {s}");
+            rose |= net < n;
+        }
+        last = Some((net, share));
+    }
+    assert!(rose, "the sweep moves the result");
+    assert_eq!(last.map(|l| l.1), Some(0), "one-sided: no share of losses");
+}
+
+#[test]
+fn drawn_values_follow_their_distributions() {
+    let m = model(
+        "copd-telemonitoring-shared-savings.toml",
+        &COPD_FIXED
+            .replace("value = 4823", "value = { dist = \"normal\", mean = 5000, sd = 200 }")
+            .replace("value = 0.78", "value = { dist = \"triangular\", min = 0.6, mode = 0.8, max = 0.9 }"),
+    );
+    let ny = m.years.len();
+    let (pi, ri) = (0, 4);
+    let mut members = Vec::new();
+    let mut prem = Vec::new();
+    for run in 0..20_000 {
+        let p = m.draw(99, run);
+        members.push(p[pi * ny].to_string().parse::<f64>().unwrap());
+        prem.push(p[ri * ny + 1].to_string().parse::<f64>().unwrap());
+    }
+    members.sort_by(f64::total_cmp);
+    prem.sort_by(f64::total_cmp);
+    let z95 = 1.644_853_626_951;
+    assert!((dist::percentile(&members, 0.5) - 5000.0).abs() < 6.0);
+    assert!((dist::percentile(&members, 0.05) - (5000.0 - 200.0 * z95)).abs() < 10.0);
+    assert!((dist::percentile(&members, 0.95) - (5000.0 + 200.0 * z95)).abs() < 10.0);
+    let tri = dist::Dist::Triangular { min: 0.6, mode: 0.8, max: 0.9 };
+    for q in [0.05, 0.5, 0.95] {
+        assert!((dist::percentile(&prem, q) - tri.quantile(q)).abs() < 0.005, "triangular P{q}");
+    }
+    assert!(members.iter().all(|x| x.fract() == 0.0), "counts are whole numbers");
+}
+
+#[test]
+fn correlated_draws_correlate() {
+    let text = format!(
+        "{}\n[[correlations]]\ninputs = [\"admissions\", \"care-cost\"]\nrho = 0.8\n",
+        COPD_FIXED.replace("value = 0.55", "value = { dist = \"normal\", mean = 0.5, sd = 0.05 }").replace(
+            "value = 2539510.14\nyears = { 2026 = 2666978.73, 2027 = 3078128.48 }",
+            "value = { dist = \"normal\", mean = 2600000, sd = 100000 }",
+        )
+    );
+    let m = model("copd-telemonitoring-shared-savings.toml", &text);
+    let ny = m.years.len();
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let n = 5000.0;
+    for run in 0..5000 {
+        let p = m.draw(5, run);
+        let x: f64 = p[ny].to_string().parse().unwrap();
+        let y: f64 = p[2 * ny].to_string().parse().unwrap();
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        syy += y * y;
+        sxy += x * y;
+    }
+    let r = (sxy / n - sx / n * sy / n) / ((sxx / n - (sx / n).powi(2)).sqrt() * (syy / n - (sy / n).powi(2)).sqrt());
+    assert!((r - 0.8).abs() < 0.03, "correlation {r}");
+}
+
+#[test]
+fn runs_do_not_depend_on_the_thread_count() {
+    let text =
+        std::fs::read_to_string(repo().join("examples/scenarios/copd-telemonitoring-oost-achterhoek.toml")).unwrap();
+    let m = model("copd-telemonitoring-shared-savings.toml", &text);
+    let go = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut seen = Vec::new();
+            let stats = m
+                .monte_carlo(9000, 42, &|_| {}, &mut |r| seen.push((r.run, r.point.to_vec(), r.outcomes.to_vec())))
+                .unwrap();
+            (format!("{stats:?}"), seen)
+        })
+    };
+    let (a, b) = (go(1), go(2));
+    assert_eq!(a.0, b.0);
+    assert!(a.1 == b.1, "every run identical");
+    assert_eq!(a.1.iter().map(|r| r.0).collect::<Vec<_>>(), (0..9000).collect::<Vec<_>>(), "in run order");
+}

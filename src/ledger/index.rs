@@ -1,0 +1,305 @@
+//! The sled index: lookups by entry id, sequence, party, kind and contract,
+//! plus the registry and the resume point. Derived data only: `vereffen
+//! reindex` rebuilds it from the journal.
+//!
+//! Two sled trees with prefixed keys. The data tree (`v1`) holds keys that
+//! are written once per entry:
+//!
+//! ```text
+//! "e" id(32)                      -> seq(8 BE) entry_offset(8 BE) entry_len(4 BE)
+//! "p" party    "\0" seq(8 BE)     -> id(32)      (posting: entries by author party)
+//! "k" kind     "\0" seq(8 BE)     -> id(32)      (posting: entries by kind)
+//! "c" contract "\0" seq(8 BE)     -> id(32)      (posting: entries concerning a contract)
+//! "L" seq(8 BE)                   -> Merkle leaf hash (32)
+//! ```
+//!
+//! The meta tree (`meta`) holds the few values rewritten by every batch,
+//! apart from the data so that rewriting them rewrites only their own small
+//! sled node:
+//!
+//! ```text
+//! "m" "head"                      -> seq(8) end(8) hash(32)
+//! "m" "merkle"                    -> the compact Merkle tree (frontier) after the head
+//! "m" "registry"                  -> registry (JSON)
+//! "m" "version"                   -> INDEX_VERSION (4 BE)
+//! ```
+//!
+//! A batch is applied to the data tree first and to the meta tree after, so
+//! the head never claims entries whose keys are missing; if a crash comes in
+//! between, the next open catches up and writes the same keys again (every
+//! data key is a pure function of its entry and position).
+//!
+//! Every posting and every leaf hash is a key of its own, written once and
+//! never rewritten: an append inserts a few small keys and rewrites only the
+//! small `m` values. (Version 2 kept posting lists and leaf hashes as
+//! growing chunks rewritten on every append; sled is log-structured, so
+//! every rewrite left the old chunk behind and the index grew to many times
+//! the journal: 16x for the `index_bench` ledger of 2,623 contracts.)
+//! A list's keys are exactly its prefix `X name "\0"` plus 8 bytes; a longer
+//! key under that prefix belongs to another list whose name starts with
+//! `name "\0"` (only a hostile entry has such a name) and is skipped.
+
+use std::path::{Path, PathBuf};
+
+use crate::ledger::entry::{Entry, EntryId};
+use crate::ledger::journal::{Hash, RecordPos, Resume};
+use crate::ledger::merkle::CompactTree;
+use crate::ledger::registry::Registry;
+
+/// Index problems.
+#[derive(Debug, thiserror::Error)]
+#[error("index {path}: {what}. The index holds only derived data: rebuild it with `vereffen reindex`")]
+pub struct IndexError {
+    /// The index directory.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub what: String,
+}
+
+/// Where an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    /// Journal sequence number.
+    pub seq: u64,
+    /// Offset of the entry bytes in the journal.
+    pub offset: u64,
+    /// Length of the entry bytes.
+    pub len: u32,
+}
+
+/// The open index.
+pub struct Index {
+    db: sled::Db,
+    tree: sled::Tree,
+    meta: sled::Tree,
+    path: PathBuf,
+}
+
+/// How often (every 10 ms) to retry sled's own lock while a just-dropped
+/// instance in this process finishes its last flush: at most 5 seconds.
+/// Only this process can hold it (the ledger's own lock is taken first).
+const SLED_LOCK_RETRIES: u32 = 500;
+
+/// The layout version of the index. An index of another version (written
+/// by another version of vereffen) is rebuilt from the journal on open.
+/// Version 3: one key per posting and per leaf hash (see the module docs).
+pub const INDEX_VERSION: u32 = 3;
+
+/// Bytes of a posting key after its list prefix: the sequence number.
+const POSTING_SEQ: usize = 8;
+
+/// A batch of index updates, applied atomically.
+#[derive(Default)]
+pub struct IndexBatch {
+    batch: sled::Batch,
+    meta: sled::Batch,
+}
+
+fn list_prefix(prefix: u8, name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 6);
+    k.push(prefix);
+    k.extend_from_slice(name.as_bytes());
+    k.push(0);
+    k
+}
+
+impl IndexBatch {
+    /// Adds the lookups for one appended entry and its Merkle leaf hash:
+    /// new keys only, nothing already stored is rewritten.
+    pub fn add(&mut self, e: &Entry, pos: &RecordPos, leaf: &Hash) {
+        let id = e.id().0;
+        let seq = pos.seq.to_be_bytes();
+        self.batch.insert([b"L".as_slice(), &seq].concat(), leaf.as_slice());
+        let mut loc = Vec::with_capacity(20);
+        loc.extend_from_slice(&seq);
+        loc.extend_from_slice(&pos.entry_offset.to_be_bytes());
+        loc.extend_from_slice(&pos.entry_len.to_be_bytes());
+        self.batch.insert([b"e".as_slice(), &id].concat(), loc);
+        let mut post = |prefix: u8, name: &str| {
+            let mut key = list_prefix(prefix, name);
+            key.extend_from_slice(&seq);
+            self.batch.insert(key, id.as_slice());
+        };
+        post(b'p', &e.body().author.party);
+        post(b'k', e.kind());
+        if let Some(c) = e.contract() {
+            post(b'c', c);
+        }
+    }
+
+    /// Records the resume point, the Merkle tree and the registry after the batch.
+    pub fn finish(&mut self, resume: Resume, tree: &CompactTree, registry: &Registry) -> Result<(), serde_json::Error> {
+        debug_assert_eq!(tree.size(), resume.seq, "the Merkle tree covers exactly the journal");
+        self.meta.insert(b"mmerkle".as_slice(), tree.to_bytes());
+        self.meta.insert(b"mversion".as_slice(), INDEX_VERSION.to_be_bytes().to_vec());
+        let mut head = Vec::with_capacity(48);
+        head.extend_from_slice(&resume.seq.to_be_bytes());
+        head.extend_from_slice(&resume.end.to_be_bytes());
+        head.extend_from_slice(&resume.hash);
+        self.meta.insert(b"mhead".as_slice(), head);
+        self.meta.insert(b"mregistry".as_slice(), serde_json::to_vec(registry)?);
+        Ok(())
+    }
+}
+
+impl Index {
+    /// Opens (or creates) the index in `dir`.
+    pub fn open(dir: &Path) -> Result<Index, IndexError> {
+        let err = |what: String| IndexError { path: dir.to_path_buf(), what };
+        // The caller holds the ledger's own lock, so a sled lock that is still
+        // held belongs to an instance this process just dropped, whose
+        // background flusher has not finished: wait for it, within a limit.
+        let mut attempt = 0;
+        let db = loop {
+            match sled::Config::new().path(dir).flush_every_ms(Some(1000)).open() {
+                Ok(db) => break db,
+                // sled reports its lock as an `Other` error whose text names it.
+                Err(sled::Error::Io(e))
+                    if (e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.to_string().contains("could not acquire lock"))
+                        && attempt < SLED_LOCK_RETRIES =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => return Err(err(format!("cannot open: {e}"))),
+            }
+        };
+        let tree = db.open_tree("v1").map_err(|e| err(format!("cannot open tree: {e}")))?;
+        let meta = db.open_tree("meta").map_err(|e| err(format!("cannot open tree: {e}")))?;
+        Ok(Index { db, tree, meta, path: dir.to_path_buf() })
+    }
+
+    fn err(&self, what: impl std::fmt::Display) -> IndexError {
+        IndexError { path: self.path.clone(), what: what.to_string() }
+    }
+
+    /// True if the index was written by this layout version (or is empty).
+    pub fn is_current(&self) -> Result<bool, IndexError> {
+        let version = self.meta.get(b"mversion").map_err(|e| self.err(e))?;
+        let empty = self.tree.is_empty() && self.meta.is_empty();
+        Ok(empty || version.as_deref() == Some(INDEX_VERSION.to_be_bytes().as_slice()))
+    }
+
+    /// The resume point, Merkle tree and registry stored by the last batch.
+    pub fn state(&self) -> Result<(Resume, CompactTree, Registry), IndexError> {
+        let head = self.meta.get(b"mhead").map_err(|e| self.err(e))?;
+        let resume = match head {
+            None => Resume { seq: 0, end: 0, hash: [0; 32] },
+            Some(v) if v.len() == 48 => Resume {
+                seq: u64::from_be_bytes(v[0..8].try_into().unwrap_or_default()),
+                end: u64::from_be_bytes(v[8..16].try_into().unwrap_or_default()),
+                hash: v[16..48].try_into().unwrap_or_default(),
+            },
+            Some(_) => return Err(self.err("the stored head is malformed")),
+        };
+        let registry = match self.meta.get(b"mregistry").map_err(|e| self.err(e))? {
+            None => Registry::default(),
+            Some(v) => {
+                serde_json::from_slice(&v).map_err(|e| self.err(format!("the stored registry is malformed: {e}")))?
+            }
+        };
+        if resume.seq == 0 && registry != Registry::default() {
+            return Err(self.err("it holds parties but no head"));
+        }
+        let tree = match self.meta.get(b"mmerkle").map_err(|e| self.err(e))? {
+            None => CompactTree::new(),
+            Some(v) => CompactTree::from_bytes(&v)
+                .map_err(|e| self.err(format!("the stored Merkle tree is malformed: {e}")))?,
+        };
+        if tree.size() != resume.seq {
+            return Err(self.err(format!(
+                "its Merkle tree covers {} entries but its head {}",
+                tree.size(),
+                resume.seq
+            )));
+        }
+        Ok((resume, tree, registry))
+    }
+
+    /// Applies a batch: its data keys atomically, then its meta values
+    /// (head, Merkle frontier, registry) atomically.
+    pub fn apply(&self, batch: IndexBatch) -> Result<(), IndexError> {
+        self.tree.apply_batch(batch.batch).map_err(|e| self.err(e))?;
+        self.meta.apply_batch(batch.meta).map_err(|e| self.err(e))
+    }
+
+    /// Every Merkle leaf hash, in journal order.
+    pub fn leaf_hashes(&self) -> Result<Vec<Hash>, IndexError> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(b"L") {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            let leaf = <Hash>::try_from(v.as_ref()).map_err(|_| self.err("a leaf hash is malformed"))?;
+            let seq = k.get(1..).and_then(|s| <[u8; 8]>::try_from(s).ok()).map(u64::from_be_bytes);
+            if seq != Some(out.len() as u64 + 1) {
+                return Err(self.err("the leaf hashes are not numbered 1, 2, 3, ... in journal order"));
+            }
+            out.push(leaf);
+        }
+        Ok(out)
+    }
+
+    /// Flushes to disk (the journal is durable regardless; this only saves
+    /// catch-up work on the next open).
+    pub fn flush(&self) -> Result<(), IndexError> {
+        self.db.flush().map(|_| ()).map_err(|e| self.err(e))
+    }
+
+    /// Deletes everything (for reindex).
+    pub fn clear(&self) -> Result<(), IndexError> {
+        self.meta.clear().map_err(|e| self.err(e))?;
+        self.tree.clear().map_err(|e| self.err(e))
+    }
+
+    /// Where the entry with this id is, if present.
+    pub fn locate(&self, id: &EntryId) -> Result<Option<Located>, IndexError> {
+        let v = self.tree.get([b"e".as_slice(), &id.0].concat()).map_err(|e| self.err(e))?;
+        Ok(v.and_then(|v| {
+            (v.len() == 20).then(|| Located {
+                seq: u64::from_be_bytes(v[0..8].try_into().unwrap_or_default()),
+                offset: u64::from_be_bytes(v[8..16].try_into().unwrap_or_default()),
+                len: u32::from_be_bytes(v[16..20].try_into().unwrap_or_default()),
+            })
+        }))
+    }
+
+    fn scan(&self, prefix: u8, name: &str) -> Result<Vec<(u64, EntryId)>, IndexError> {
+        let p = list_prefix(prefix, name);
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(&p) {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            if k.len() != p.len() + POSTING_SEQ {
+                // Another list, whose name is this one's plus NUL and more.
+                continue;
+            }
+            let seq = k.get(p.len()..).and_then(|s| <[u8; POSTING_SEQ]>::try_from(s).ok()).map(u64::from_be_bytes);
+            let id = <[u8; 32]>::try_from(v.as_ref()).ok().map(EntryId);
+            let (Some(seq), Some(id)) = (seq, id) else {
+                return Err(self.err("a posting is malformed"));
+            };
+            out.push((seq, id));
+        }
+        Ok(out)
+    }
+
+    /// Entries by author party, in journal order.
+    pub fn by_party(&self, party: &str) -> Result<Vec<(u64, EntryId)>, IndexError> {
+        self.scan(b'p', party)
+    }
+    /// Entries by kind, in journal order.
+    pub fn by_kind(&self, kind: &str) -> Result<Vec<(u64, EntryId)>, IndexError> {
+        self.scan(b'k', kind)
+    }
+    /// Entries concerning a contract, in journal order.
+    pub fn by_contract(&self, contract: &str) -> Result<Vec<(u64, EntryId)>, IndexError> {
+        self.scan(b'c', contract)
+    }
+
+    /// All entry ids in byte order (for the set digest).
+    pub fn ids(&self) -> impl Iterator<Item = Result<EntryId, IndexError>> + '_ {
+        self.tree.scan_prefix(b"e").map(move |kv| {
+            let (k, _) = kv.map_err(|e| self.err(e))?;
+            <[u8; 32]>::try_from(&k[1..]).map(EntryId).map_err(|_| self.err("an id key is malformed"))
+        })
+    }
+}

@@ -1,0 +1,19 @@
+//! The presentation layer: everything that turns signed facts and computed
+//! results into something a person reads, shared by the CLI (and the web
+//! workspace to come).
+//!
+//! * [`statement`]: a settlement statement as a table, JSON, CSV;
+//!   [`xlsx`]: as a workbook;
+//! * [`summary`]: one-line descriptions of entries for `log`;
+//! * [`report_html`]: the audit report as self-contained HTML;
+//! * [`charts`]: simulation charts (SVG, PNG).
+//!
+//! May use: [`crate::ledger`], [`crate::domain`], [`crate::audit`]. Nothing
+//! here decides validity or computes money: it formats what the lower
+//! layers computed.
+
+pub mod charts;
+pub mod report_html;
+pub mod statement;
+pub mod summary;
+pub mod xlsx;
