@@ -26,6 +26,11 @@ use std::time::Instant;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[path = "bench_common/mod.rs"]
+#[allow(dead_code)] // this bench uses only the argument parsing
+mod bench_common;
+
+use bench_common::arg;
 use ed25519_dalek::SigningKey;
 use rayon::prelude::*;
 use vereffen::domain::measurement as meas;
@@ -39,16 +44,6 @@ use vereffen::ledger::Ledger;
 const LEDGER: &str = "index-bench";
 /// The example contract every benchmark contract is a renamed copy of.
 const CONTRACT: &str = "contracts/home-dialysis-bundled.toml";
-
-/// The value of `--name N`, or `default`.
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.replace('_', "").parse().unwrap_or_else(|_| panic!("{name} needs a number")))
-        .unwrap_or(default)
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

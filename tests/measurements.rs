@@ -137,25 +137,7 @@ fn state_of(d: &Path, indicator: &str, period: &str) -> Vec<(String, String)> {
 }
 
 fn setup_cli() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    ok(d, &["init", "--id", "measure-test"]);
-    for (p, role) in [
-        ("ziekenhuis", "provider"),
-        ("thuiszorg", "provider"),
-        ("verzekeraar", "payer"),
-        ("vektis", "measurement_source"),
-    ] {
-        ok(d, &["party", "add", "--id", p, "--name", p, "--role", role, "--key", &key(p)]);
-    }
-    let copd = repo().join(COPD).display().to_string();
-    ok(d, &["contract", "propose", &copd, "--as", &key("ziekenhuis")]);
-    let v: Value = serde_json::from_str(&ok(d, &["contract", "check", &copd, "--json"])).unwrap();
-    let version = v[0]["version"].as_str().unwrap().to_string();
-    for p in ["thuiszorg", "verzekeraar"] {
-        ok(d, &["contract", "accept", ID, "--version", &version, "--as", &key(p)]);
-    }
-    tmp
+    copd_in_force_cli("measure-test")
 }
 
 #[test]

@@ -20,27 +20,8 @@ use vereffen::ledger::registry::Role;
 const COPD: &str = "contracts/copd-telemonitoring-shared-savings.toml";
 const ID: &str = "copd-telemonitoring-oost-achterhoek";
 
-/// A ledger `l` in `d` with the four parties and the COPD contract in force.
 fn setup() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    ok(d, &["init", "--id", "trust-test"]);
-    for (p, role) in [
-        ("ziekenhuis", "provider"),
-        ("thuiszorg", "provider"),
-        ("verzekeraar", "payer"),
-        ("vektis", "measurement_source"),
-    ] {
-        ok(d, &["party", "add", "--id", p, "--name", p, "--role", role, "--key", &key(p)]);
-    }
-    let copd = repo().join(COPD).display().to_string();
-    ok(d, &["contract", "propose", &copd, "--as", &key("ziekenhuis")]);
-    let v: Value = serde_json::from_str(&ok(d, &["contract", "check", &copd, "--json"])).unwrap();
-    let version = v[0]["version"].as_str().unwrap().to_string();
-    for p in ["thuiszorg", "verzekeraar"] {
-        ok(d, &["contract", "accept", ID, "--version", &version, "--as", &key(p)]);
-    }
-    tmp
+    copd_in_force_cli("trust-test")
 }
 
 fn submit_file(d: &Path, name: &str, text: &str, expect: &str) {

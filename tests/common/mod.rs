@@ -230,3 +230,34 @@ pub fn orphan_goldens(on_disk: &[String], produced: &[String]) -> Vec<String> {
         .map(|f| format!("{f} is an orphaned golden file: no test produces it; delete it"))
         .collect()
 }
+
+/// The COPD example contract file, relative to the repository.
+pub const COPD_FILE: &str = "contracts/copd-telemonitoring-shared-savings.toml";
+/// The COPD example contract's id.
+pub const COPD_ID: &str = "copd-telemonitoring-oost-achterhoek";
+
+/// A copy (through the CLI, in a new temporary directory) of ledger
+/// `ledger_id` with the four demo parties registered and the COPD example
+/// contract proposed by the hospital and accepted by the other signatories:
+/// in force, ready for figures.
+pub fn copd_in_force_cli(ledger_id: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["init", "--id", ledger_id]);
+    for (p, role) in [
+        ("ziekenhuis", "provider"),
+        ("thuiszorg", "provider"),
+        ("verzekeraar", "payer"),
+        ("vektis", "measurement_source"),
+    ] {
+        ok(d, &["party", "add", "--id", p, "--name", p, "--role", role, "--key", &key(p)]);
+    }
+    let copd = repo().join(COPD_FILE).display().to_string();
+    ok(d, &["contract", "propose", &copd, "--as", &key("ziekenhuis")]);
+    let v: serde_json::Value = serde_json::from_str(&ok(d, &["contract", "check", &copd, "--json"])).unwrap();
+    let version = v[0]["version"].as_str().unwrap().to_string();
+    for p in ["thuiszorg", "verzekeraar"] {
+        ok(d, &["contract", "accept", COPD_ID, "--version", &version, "--as", &key(p)]);
+    }
+    tmp
+}
