@@ -284,36 +284,8 @@ fn a_backdated_entry_of_a_revoked_key_is_void_in_every_copy() {
     vereffen::ledger::keys::write_key_files(d, "zh-2", &SigningKey::from_bytes(&[7u8; 32])).unwrap();
     let k2 = k2.display().to_string();
     ok(d, &["init", "--id", LEDGER_ID]);
-    ok(
-        d,
-        &[
-            "party",
-            "add",
-            "--id",
-            "ziekenhuis",
-            "--name",
-            "Ziekenhuis",
-            "--role",
-            "provider",
-            "--key",
-            &key("ziekenhuis"),
-        ],
-    );
-    ok(
-        d,
-        &[
-            "party",
-            "add",
-            "--id",
-            "verzekeraar",
-            "--name",
-            "Verzekeraar",
-            "--role",
-            "payer",
-            "--key",
-            &key("verzekeraar"),
-        ],
-    );
+    add_party(d, "ziekenhuis", "Ziekenhuis", "provider", &key("ziekenhuis"));
+    add_party(d, "verzekeraar", "Verzekeraar", "payer", &key("verzekeraar"));
     ok(d, &["party", "rotate-key", "--as", &key("ziekenhuis"), "--new", &k2, "--keep-old"]);
     ok(d, &["note", "--text", "signed with the old key", "--as", &key("ziekenhuis")]);
     ok(d, &["party", "revoke-key", "--as", &k2, "--revoke", &key("ziekenhuis"), "--reason", "laptop stolen"]);
@@ -384,21 +356,7 @@ fn revoking_the_last_key_needs_last_key() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     ok(d, &["init", "--id", LEDGER_ID]);
-    ok(
-        d,
-        &[
-            "party",
-            "add",
-            "--id",
-            "ziekenhuis",
-            "--name",
-            "Ziekenhuis",
-            "--role",
-            "provider",
-            "--key",
-            &key("ziekenhuis"),
-        ],
-    );
+    add_party(d, "ziekenhuis", "Ziekenhuis", "provider", &key("ziekenhuis"));
     let args = ["party", "revoke-key", "--as", &key("ziekenhuis"), "--revoke", &key("ziekenhuis"), "--reason", "done"];
     refused(d, &args, "last current key");
     refused(d, &args, "--last-key");

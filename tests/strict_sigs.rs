@@ -15,17 +15,7 @@ use vereffen::ledger::keys::KeyId;
 use vereffen::ledger::registry::{self, Role};
 use vereffen::ledger::Ledger;
 
-/// The canonical encodings of the eight points of small order.
-const SMALL_ORDER: [&str; 8] = [
-    "0100000000000000000000000000000000000000000000000000000000000000",
-    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-    "0000000000000000000000000000000000000000000000000000000000000000",
-    "0000000000000000000000000000000000000000000000000000000000000080",
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
-];
+use vereffen::ledger::keys::SMALL_ORDER_POINTS as SMALL_ORDER;
 
 /// Non-canonical encodings of small-order points: the identity with the
 /// sign bit set and as y = p + 1; y = p (that is 0); y = p - 1 with the
@@ -219,21 +209,7 @@ fn import_refuses_small_order_parties_and_their_entries() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     ok(d, &["init", "--id", LEDGER_ID]);
-    ok(
-        d,
-        &[
-            "party",
-            "add",
-            "--id",
-            "ziekenhuis",
-            "--name",
-            "Ziekenhuis",
-            "--role",
-            "provider",
-            "--key",
-            &key("ziekenhuis"),
-        ],
-    );
+    add_party(d, "ziekenhuis", "Ziekenhuis", "provider", &key("ziekenhuis"));
     for (i, key) in SMALL_ORDER.iter().chain(&NON_CANONICAL_SMALL).enumerate() {
         let key = bytes32(key);
         let lines = [

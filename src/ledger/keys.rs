@@ -346,8 +346,23 @@ pub fn permission_warning(path: &Path) -> Option<String> {
     None
 }
 
+/// The canonical encodings (hex) of the eight points of small order on
+/// edwards25519 (`docs/FORMAT.md` 2): no public key or signature `R` may be
+/// one of them. Listed for verifiers and tests; the check itself
+/// ([`strict_public_key`]) does not depend on the list.
+pub const SMALL_ORDER_POINTS: [&str; 8] = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+];
+
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
     #[test]
@@ -401,18 +416,6 @@ pub(crate) mod tests {
         assert!(err.contains("holds a public key"), "{err}");
     }
 
-    /// The canonical encodings of the eight points of small order.
-    pub(crate) const SMALL_ORDER: [&str; 8] = [
-        "0100000000000000000000000000000000000000000000000000000000000000",
-        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0000000000000000000000000000000000000000000000000000000000000080",
-        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
-        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
-    ];
-
     fn bytes32(hex: &str) -> [u8; 32] {
         data_encoding::HEXLOWER.decode(hex.as_bytes()).unwrap().try_into().unwrap()
     }
@@ -457,7 +460,7 @@ pub(crate) mod tests {
     fn strict_public_keys() {
         let good = generate().verifying_key();
         assert_eq!(strict_public_key(good.as_bytes()), Ok(good));
-        for hex in SMALL_ORDER {
+        for hex in super::SMALL_ORDER_POINTS {
             let b = bytes32(hex);
             assert!(VerifyingKey::from_bytes(&b).unwrap().is_weak(), "{hex} has small order");
             assert_eq!(strict_public_key(&b), Err(PublicKeyError::SmallOrder), "{hex}");

@@ -131,7 +131,7 @@ pub fn refusal(why: SigFailure) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::keys::tests::SMALL_ORDER;
+    use crate::ledger::keys::SMALL_ORDER_POINTS as SMALL_ORDER;
     use ed25519_dalek::Signer;
 
     fn bytes32(hex: &str) -> [u8; 32] {

@@ -250,7 +250,7 @@ pub fn copd_in_force_cli(ledger_id: &str) -> tempfile::TempDir {
         ("verzekeraar", "payer"),
         ("vektis", "measurement_source"),
     ] {
-        ok(d, &["party", "add", "--id", p, "--name", p, "--role", role, "--key", &key(p)]);
+        add_party(d, p, p, role, &key(p));
     }
     let copd = repo().join(COPD_FILE).display().to_string();
     ok(d, &["contract", "propose", &copd, "--as", &key("ziekenhuis")]);
@@ -260,4 +260,9 @@ pub fn copd_in_force_cli(ledger_id: &str) -> tempfile::TempDir {
         ok(d, &["contract", "accept", COPD_ID, "--version", &version, "--as", &key(p)]);
     }
     tmp
+}
+
+/// `vereffen party add` through the CLI in the copy at `d` (which must succeed).
+pub fn add_party(d: &Path, id: &str, name: &str, role: &str, key_file: &str) -> String {
+    ok(d, &["party", "add", "--id", id, "--name", name, "--role", role, "--key", key_file])
 }
