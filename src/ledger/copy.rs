@@ -51,10 +51,10 @@ const CATCH_UP_BATCH: usize = 10_000;
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     /// The directory does not exist.
-    #[error("ledger directory {0} does not exist: create a ledger there with `vereffen init --ledger {0}`, or pass --ledger DIR")]
+    #[error("ledger directory {0} does not exist: create a ledger there with `vereffen --ledger {0} init --id LEDGER-ID`, or pass the --ledger DIR of an existing copy")]
     NoSuchDir(PathBuf),
     /// The directory is not a ledger.
-    #[error("{0} is not a vereffen ledger (it has no journal file): create one with `vereffen init --ledger DIR`, or pass the right --ledger DIR")]
+    #[error("{0} is not a vereffen ledger (it has no journal file): create one with `vereffen --ledger DIR init --id LEDGER-ID`, or pass the right --ledger DIR")]
     NotALedger(PathBuf),
     /// `init` on a non-empty directory.
     #[error("{0} is not empty: `vereffen init` only creates a ledger in a new or empty directory")]
