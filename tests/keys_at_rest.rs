@@ -284,7 +284,7 @@ fn the_encrypted_pem_hides_the_key_and_names_its_parameters() {
         (scrypt.cost_parameter, scrypt.block_size, scrypt.parallelization),
         (1 << keys::SCRYPT_LOG_N, keys::SCRYPT_R as u16, keys::SCRYPT_P as u16)
     );
-    assert!(keys::SCRYPT_LOG_N >= 15 && keys::SCRYPT_R >= 8 && keys::SCRYPT_P >= 1);
+    const { assert!(keys::SCRYPT_LOG_N >= 15 && keys::SCRYPT_R >= 8 && keys::SCRYPT_P >= 1) };
     assert_eq!(scrypt.salt.len(), 16);
     assert!(matches!(params.encryption, pbes2::EncryptionScheme::Aes256Cbc { .. }));
     // Two encryptions of one key differ (random salt and IV).

@@ -38,6 +38,8 @@ pub const SCRYPT_LOG_N: u8 = 17;
 pub const SCRYPT_R: u32 = 8;
 /// scrypt parallelism `p` of new encrypted key files.
 pub const SCRYPT_P: u32 = 1;
+// The floor the issue sets for new files: scrypt at least N = 2^15, r = 8, p = 1.
+const _: () = assert!(SCRYPT_LOG_N >= 15 && SCRYPT_R >= 8 && SCRYPT_P >= 1);
 /// Most memory (`128 * r * N` bytes) an encrypted key file may make scrypt
 /// use when it is read; a file asking for more is refused before any work.
 pub const MAX_SCRYPT_MEMORY_BYTES: u64 = 512 << 20;
