@@ -353,6 +353,33 @@ fn a_node_home_lists_every_ledger_and_reports_a_broken_one() {
     assert!(text.contains("== ledger broken (1 item) ==\n- cannot open home/ledgers/broken: "), "{text}");
     assert!(text.contains("== ledger hf-a (1 item) =="), "{text}");
     assert!(text.ends_with("3 items in 3 ledgers\n"), "{text}");
+    // The items of each readable copy are cached by its head: a second
+    // query gives the same, a damaged cache file is ignored, and a copy
+    // whose head moved is read again.
+    assert!(home.join("cache/inbox/hf-a.json").is_file());
+    assert!(!home.join("cache/inbox/broken.json").exists(), "a copy that cannot be read is never cached");
+    assert_eq!(ok(d, &["--json", "inbox", "--home", "home"]), out);
+    fs::write(home.join("cache/inbox/hf-b.json"), b"{\"v\": 1, garbage").unwrap();
+    let forged = fs::read_to_string(home.join("cache/inbox/hf-a.json")).unwrap().replace("sign_version", "cannot_open");
+    fs::write(home.join("cache/inbox/hf-a.json"), forged).unwrap();
+    assert_eq!(ok(d, &["--json", "inbox", "--home", "home"]), out);
+    ok(
+        d,
+        &[
+            "--ledger",
+            "home/ledgers/hf-a",
+            "contract",
+            "accept",
+            HF,
+            "--version",
+            &version,
+            "--as",
+            &key("verzekeraar"),
+        ],
+    );
+    let v: Value = serde_json::from_str(&ok(d, &["--json", "inbox", "--home", "home"])).unwrap();
+    let ledgers: Vec<&str> = v["items"].as_array().unwrap().iter().map(|i| i["ledger"].as_str().unwrap()).collect();
+    assert_eq!(ledgers, ["broken", "hf-b"], "hf-a's version is signed now: {v:#}");
     // VEREFFEN_HOME names the home too; --as replaces the home's keys.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_vereffen"))
         .args(["--json", "inbox", "--as", &key("ziekenhuis")])

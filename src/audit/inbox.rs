@@ -60,7 +60,7 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::audit::witness::{self, Equivocation};
@@ -83,6 +83,13 @@ pub const HOME_KEYS_DIR: &str = "keys";
 pub const MAX_HOME_LEDGERS: usize = 100_000;
 /// Most key files read from a node home's key directory.
 pub const MAX_HOME_KEYS: usize = 1_000;
+/// The directory under a node home where the inbox keeps each copy's items
+/// (derived data: deleting it only makes the next query slower).
+pub const HOME_CACHE_DIR: &str = "cache/inbox";
+/// The version of the cache file layout; a file of another version is ignored.
+pub const CACHE_VERSION: u32 = 1;
+/// Largest cache file read; a larger one is ignored (and recomputed).
+pub const MAX_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why an inbox could not be computed at all (a single copy that cannot be
 /// read under a node home is an item, [`InboxItem::CannotOpen`], not an error).
@@ -105,7 +112,8 @@ pub enum InboxError {
 }
 
 /// Where an item is and what to do about it: the fields every item carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Place {
     /// The ledger id.
     pub ledger: String,
@@ -124,7 +132,7 @@ pub struct Place {
 /// One thing that awaits me. Serialized as a JSON object with a `kind`
 /// field (the variant name in snake case), the [`Place`] fields, and the
 /// variant's own fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum InboxItem {
     /// A contract version waiting for my signature.
@@ -417,9 +425,101 @@ pub fn home_inbox(home: &Path, keys: &[MyKey]) -> Result<Vec<InboxItem>, InboxEr
         }
     }
     dirs.sort();
-    let mut out: Vec<InboxItem> = dirs.par_iter().flat_map_iter(|d| copy_inbox(d, keys)).collect();
+    let cache = home.join(HOME_CACHE_DIR);
+    let mut out: Vec<InboxItem> = dirs.par_iter().flat_map_iter(|d| cached_copy_inbox(d, keys, &cache)).collect();
     sort_items(&mut out);
     Ok(out)
+}
+
+/// One copy's items as the node home keeps them (`HOME/cache/inbox/<name>.json`).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheFile {
+    /// [`CACHE_VERSION`].
+    v: u32,
+    /// The version of vereffen that computed the items (its rules may differ).
+    vereffen: String,
+    /// The copy's head line (`DIR/head`) the items were computed at.
+    head: String,
+    /// The copy's directory as the commands name it.
+    dir: String,
+    /// My key files and public keys (hex), in order.
+    keys: Vec<(String, String)>,
+    /// The items.
+    items: Vec<InboxItem>,
+}
+
+fn cache_key(dir: &Path, keys: &[MyKey], head_line: &str) -> CacheFile {
+    CacheFile {
+        v: CACHE_VERSION,
+        vereffen: env!("CARGO_PKG_VERSION").to_string(),
+        head: head_line.to_string(),
+        dir: dir.display().to_string(),
+        keys: keys.iter().map(|k| (k.file.clone(), KeyId::of(&k.key).to_hex())).collect(),
+        items: Vec::new(),
+    }
+}
+
+/// The head line of the copy in `dir` when the journal ends exactly at the
+/// recorded head (nothing appended since, no torn tail) and its last record
+/// carries the head's hash: then the head line names the journal's whole
+/// content (its hash chains every record), and items computed at it still hold.
+fn settled_head(dir: &Path) -> Option<String> {
+    let h = crate::ledger::head::read(dir).ok()??;
+    let journal = dir.join(crate::ledger::JOURNAL_FILE);
+    let len = std::fs::metadata(&journal).ok()?.len();
+    if len != h.at.end || !matches!(crate::ledger::head::compare(&journal, &h), Ok(None)) {
+        return None;
+    }
+    Some(h.to_line())
+}
+
+/// [`copy_inbox`] through the node home's cache in `cache`: the items of a
+/// copy whose head has not moved since they were computed (for the same key
+/// files, directory name and version of vereffen) are read from
+/// `cache/<name>.json`; otherwise they are computed and, when the journal
+/// still ended at its head, written there (atomically; a cache that cannot
+/// be written only costs time). A cache file that does not parse, is too
+/// large or belongs to other keys is ignored.
+pub fn cached_copy_inbox(dir: &Path, keys: &[MyKey], cache: &Path) -> Vec<InboxItem> {
+    let Some(name) = dir.file_name().and_then(|n| n.to_str()).filter(|n| crate::ledger::entry::is_valid_name(n)) else {
+        return copy_inbox(dir, keys);
+    };
+    let Some(head_line) = settled_head(dir) else { return copy_inbox(dir, keys) };
+    let file = cache.join(format!("{name}.json"));
+    let key = cache_key(dir, keys, &head_line);
+    let hit = std::fs::File::open(&file).ok().and_then(|f| {
+        use std::io::Read as _;
+        let mut bytes = Vec::new();
+        f.take(MAX_CACHE_BYTES + 1).read_to_end(&mut bytes).ok()?;
+        if bytes.len() as u64 > MAX_CACHE_BYTES {
+            return None;
+        }
+        let c: CacheFile = serde_json::from_slice(&bytes).ok()?;
+        let same =
+            c.v == key.v && c.vereffen == key.vereffen && c.head == key.head && c.dir == key.dir && c.keys == key.keys;
+        // Items of this copy only, and never a copy that could not be read.
+        let sound = c.items.iter().all(|i| i.place().ledger == name && !matches!(i, InboxItem::CannotOpen { .. }));
+        (same && sound).then_some(c.items)
+    });
+    if let Some(items) = hit {
+        return items;
+    }
+    let items = copy_inbox(dir, keys);
+    let readable = !items.iter().any(|i| matches!(i, InboxItem::CannotOpen { .. }));
+    // Written only if nothing moved while computing: the head line is the same.
+    if readable && settled_head(dir).as_deref() == Some(head_line.as_str()) {
+        let c = CacheFile { items: items.clone(), ..key };
+        if let Ok(bytes) = serde_json::to_vec(&c) {
+            let _ = std::fs::create_dir_all(cache).and_then(|()| {
+                use std::io::Write as _;
+                let mut tmp = tempfile::NamedTempFile::new_in(cache)?;
+                tmp.write_all(&bytes)?;
+                tmp.persist(&file).map(|_| ()).map_err(|e| e.error)
+            });
+        }
+    }
+    items
 }
 
 /// The items of the copy in `dir` for `keys` (unsorted).
