@@ -891,3 +891,97 @@ fn contract_items(
         earlier_open = true;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::negotiation as neg;
+    use crate::ledger::entry::{Author, Body, FORMAT_VERSION};
+    use crate::ledger::registry::{self, Role};
+    use ed25519_dalek::SigningKey;
+
+    fn demo(party: &str) -> SigningKey {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("keys/demo-{party}.key"));
+        keys::load_signing_key(&path).unwrap()
+    }
+
+    fn entry(
+        party: &str,
+        signer: &SigningKey,
+        extra: &[&SigningKey],
+        kind: &str,
+        refs: Vec<String>,
+        p: Value,
+    ) -> Entry {
+        let body = Body {
+            v: FORMAT_VERSION,
+            ledger: "void-test".into(),
+            kind: kind.into(),
+            author: Author { party: party.into(), key: KeyId::of(&signer.verifying_key()).to_hex() },
+            time: "2027-01-15T09:30:00Z".into(),
+            refs,
+            payload: p,
+        };
+        let mut signers = vec![signer];
+        signers.extend_from_slice(extra);
+        Entry::sign(body, &signers).unwrap()
+    }
+
+    fn inbox_of(entries: &[Entry], party: &str) -> Vec<InboxItem> {
+        let mut registry = Registry::default();
+        for (i, e) in entries.iter().enumerate() {
+            registry.apply(e, i as u64 + 1);
+        }
+        let snap = Snapshot {
+            ledger: "void-test".into(),
+            entries: entries.iter().cloned().enumerate().map(|(i, e)| (i as u64 + 1, e)).collect(),
+            registry,
+        };
+        let facts = Facts::from_snapshot(snap, Path::new("l"));
+        let mine = BTreeMap::from([(party.to_string(), "k".to_string())]);
+        let mut out = items(&facts, &mine, &[]);
+        sort_items(&mut out);
+        out
+    }
+
+    /// A proposal signed with a key after the key's revocation (not in the
+    /// revocation's causal past) is void: it awaits nobody.
+    #[test]
+    fn void_entries_never_count() {
+        let (zh, vz, zh2) = (demo("ziekenhuis"), demo("verzekeraar"), SigningKey::from_bytes(&[5u8; 32]));
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts/heart-failure-telemonitoring-p4p.toml");
+        let contract = crate::domain::contract::check_file(&path).unwrap();
+        let reg = |p: &str, k: &SigningKey, role| {
+            entry(p, k, &[], registry::KIND_REGISTER, vec![], registry::register_payload(p, role, &k.verifying_key()))
+        };
+        let mut entries = vec![reg("ziekenhuis", &zh, Role::Provider), reg("verzekeraar", &vz, Role::Payer)];
+        let propose =
+            entry("ziekenhuis", &zh, &[], neg::KIND_PROPOSE, vec![], neg::offer_payload(&contract, None, None, None));
+        let mut live = entries.clone();
+        live.push(propose.clone());
+        assert_eq!(inbox_of(&live, "verzekeraar").iter().map(|i| i.kind()).collect::<Vec<_>>(), ["sign_version"]);
+
+        // The hospital adds a key and revokes the old one; the proposal
+        // signed with the old key afterwards is void.
+        entries.push(entry(
+            "ziekenhuis",
+            &zh,
+            &[&zh2],
+            registry::KIND_ROTATE,
+            vec![],
+            registry::rotate_payload(&zh2.verifying_key(), false),
+        ));
+        let refs: Vec<String> =
+            liveness::ending_refs(&entries, &KeyId::of(&zh.verifying_key())).iter().map(|r| r.to_hex()).collect();
+        entries.push(entry(
+            "ziekenhuis",
+            &zh2,
+            &[],
+            registry::KIND_REVOKE,
+            refs,
+            registry::revoke_payload(KeyId::of(&zh.verifying_key()), "laptop lost"),
+        ));
+        entries.push(propose);
+        assert!(inbox_of(&entries, "verzekeraar").is_empty(), "{:#?}", inbox_of(&entries, "verzekeraar"));
+    }
+}
