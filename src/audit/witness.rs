@@ -608,27 +608,42 @@ pub fn latest_checkpoints(ledger: &Ledger) -> Result<Vec<OriginStatus>, AuditErr
 /// entries, plus pairs of recorded checkpoints (from checkpoint and witness
 /// entries) with one origin and size but different roots.
 pub fn equivocations(ledger: &Ledger) -> Result<Vec<Equivocation>, AuditError> {
+    let mut ids = ledger.index().by_kind(KIND_EQUIVOCATION).map_err(LedgerError::from)?;
+    ids.extend(ledger.index().by_kind(KIND_CHECKPOINT).map_err(LedgerError::from)?);
+    ids.extend(ledger.index().by_kind(KIND_WITNESS).map_err(LedgerError::from)?);
+    let entries: Vec<Entry> = ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect();
+    Ok(equivocations_in(&entries))
+}
+
+/// [`equivocations`] over entries given directly (any kinds; entries of
+/// other kinds are ignored), in the order given: the `audit.equivocation`
+/// entries first, then pairs of checkpoints in the order their entries
+/// come. Used by views that read a journal without its index
+/// (`crate::audit::inbox`).
+pub fn equivocations_in(entries: &[Entry]) -> Vec<Equivocation> {
     let mut out = Vec::new();
-    let ids = ledger.index().by_kind(KIND_EQUIVOCATION).map_err(LedgerError::from)?;
-    for (_, e) in ledger.load(&ids)? {
+    for e in entries.iter().filter(|e| e.kind() == KIND_EQUIVOCATION) {
         if let Ok(ev) = Equivocation::from_payload(&e.body().payload) {
             out.push(ev);
         }
     }
-    let mut notes = recorded_notes(ledger, KIND_CHECKPOINT)?;
-    notes.extend(recorded_notes(ledger, KIND_WITNESS)?);
+    // Checkpoint entries before witness entries, each in the order given
+    // (journal order), as the recorded notes were always read.
+    let notes = [KIND_CHECKPOINT, KIND_WITNESS].into_iter().flat_map(|kind| {
+        entries.iter().filter(move |e| e.kind() == kind).filter_map(|e| payload_note(&e.body().payload, "note").ok())
+    });
     let mut seen: BTreeMap<(String, u64), SignedNote> = BTreeMap::new();
-    for r in notes {
-        let key = (r.note.checkpoint.origin().to_string(), r.note.checkpoint.size());
+    for note in notes {
+        let key = (note.checkpoint.origin().to_string(), note.checkpoint.size());
         match seen.get(&key) {
             None => {
-                seen.insert(key, r.note);
+                seen.insert(key, note);
             }
-            Some(first) if first.checkpoint.root() != r.note.checkpoint.root() => {
+            Some(first) if first.checkpoint.root() != note.checkpoint.root() => {
                 let ev = Equivocation {
                     finding: Finding::SameSizeDifferentRoot,
                     first: first.clone(),
-                    second: r.note,
+                    second: note,
                     proof: vec![],
                 };
                 // The same pair in either order is one finding.
@@ -644,7 +659,7 @@ pub fn equivocations(ledger: &Ledger) -> Result<Vec<Equivocation>, AuditError> {
             Some(_) => {}
         }
     }
-    Ok(out)
+    out
 }
 
 /// Checks this copy's own recorded checkpoints (origin `origin`) against

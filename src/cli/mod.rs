@@ -34,6 +34,7 @@ macro_rules! outln {
 mod audit_cmds;
 mod contract_cmds;
 mod demo;
+mod inbox_cmds;
 mod ledger_cmds;
 mod measure_cmds;
 mod party_cmds;
@@ -108,6 +109,10 @@ pub enum Command {
     /// Audit: signed checkpoints, witness cosignatures, inclusion and consistency proofs.
     #[command(subcommand)]
     Audit(audit_cmds::AuditCmd),
+    /// What awaits me: versions to sign, figures to attest, disputes of my
+    /// figures, statements to co-sign, computable years, conflicts and
+    /// equivocation, in one copy or every copy of a node (--home).
+    Inbox(inbox_cmds::InboxArgs),
     /// List entries in journal order.
     Log(ledger_cmds::LogArgs),
     /// Check the whole journal: chain, ids, signatures, key validity,
@@ -246,6 +251,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Mandate(cmd) => contract_cmds::mandate(cli, cmd),
         Command::Note { text, contract, refs, as_key } => note(cli, text, contract.as_deref(), refs, as_key),
         Command::Audit(cmd) => audit_cmds::audit(cli, cmd),
+        Command::Inbox(args) => inbox_cmds::inbox(cli, args),
         Command::Log(args) => ledger_cmds::log(cli, args),
         Command::Verify { checkpoint } => ledger_cmds::verify(cli, checkpoint.as_deref()),
         Command::Export { out, since } => ledger_cmds::export(cli, out, *since),

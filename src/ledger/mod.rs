@@ -8,7 +8,8 @@
 //! index ([`index`]), the Merkle tree over the journal ([`merkle`]), which
 //! entries count ([`liveness`]: live and void entries after a key's end),
 //! the copy on disk with its checked appends ([`copy`], re-exported here),
-//! full verification ([`verify`]), bundles ([`bundle`]) and the rules for
+//! full verification ([`verify`]), read-only snapshots of a journal
+//! ([`snapshot`]), bundles ([`bundle`]) and the rules for
 //! ledger text and its escaping on output ([`text`]).
 //!
 //! May use: nothing else in this crate. It knows the `party.*` kinds (who
@@ -28,6 +29,7 @@ pub mod liveness;
 pub mod merkle;
 pub mod registry;
 pub mod sigs;
+pub mod snapshot;
 pub mod text;
 pub mod verify;
 

@@ -5,6 +5,7 @@
 //! * [`statement`]: a settlement statement as a table, JSON, CSV;
 //!   [`xlsx`]: as a workbook;
 //! * [`summary`]: one-line descriptions of entries for `log`;
+//! * [`inbox`]: what awaits a party, as text grouped by ledger and as JSON;
 //! * [`report_html`]: the audit report as self-contained HTML;
 //! * [`charts`]: simulation charts (SVG, PNG).
 //!
@@ -13,6 +14,7 @@
 //! layers computed.
 
 pub mod charts;
+pub mod inbox;
 pub mod report_html;
 pub mod statement;
 pub mod summary;
