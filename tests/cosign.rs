@@ -62,7 +62,11 @@ fn cosigning_settles_years_in_order_and_corrections_need_a_resettlement() {
     assert!(st.as_array().unwrap().iter().all(|y| y["state"] == "computable"), "{st:#}");
 
     // What is refused, each leaving the ledger unchanged.
-    refused(d, &["settle", ID, "--year", "2026", "--sign", "--yes", "--as", &key("ziekenhuis")], "2025 is not settled yet");
+    refused(
+        d,
+        &["settle", ID, "--year", "2026", "--sign", "--yes", "--as", &key("ziekenhuis")],
+        "2025 is not settled yet",
+    );
     refused(d, &["settle", ID, "--year", "2025", "--draft", "--sign", "--yes", "--as", &key("ziekenhuis")], "DRAFT");
     refused(d, &["settle", ID, "--year", "2025", "--sign", "--yes", "--as", &key("accountant")], "\"accountant\" (key");
     refused(
@@ -70,7 +74,11 @@ fn cosigning_settles_years_in_order_and_corrections_need_a_resettlement() {
         &["settle", ID, "--year", "2025", "--sign", "--yes", "--resettle", "--as", &key("thuiszorg")],
         "nothing to resettle",
     );
-    refused(d, &["settle", ID, "--year", "2031", "--sign", "--yes", "--as", &key("thuiszorg")], "outside the contract term");
+    refused(
+        d,
+        &["settle", ID, "--year", "2031", "--sign", "--yes", "--as", &key("thuiszorg")],
+        "outside the contract term",
+    );
 
     // Settled once every signatory signed the same statement.
     assert!(sign(d, "2025", "ziekenhuis").contains("waiting for thuiszorg, verzekeraar"));
@@ -112,7 +120,11 @@ fn cosigning_settles_years_in_order_and_corrections_need_a_resettlement() {
             ok(d, &["measure", "attest", "--yes", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
         }
     }
-    refused(d, &["settle", ID, "--year", "2025", "--sign", "--yes", "--as", &key("ziekenhuis")], "shared_savings.gross_savings");
+    refused(
+        d,
+        &["settle", ID, "--year", "2025", "--sign", "--yes", "--as", &key("ziekenhuis")],
+        "shared_savings.gross_savings",
+    );
     refused(d, &["settle", ID, "--year", "2025", "--sign", "--yes", "--as", &key("ziekenhuis")], "--resettle");
     for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
         ok(d, &["settle", ID, "--year", "2025", "--sign", "--yes", "--resettle", "--as", &key(p)]);

@@ -35,7 +35,21 @@ fn agree_year(d: &Path, year: &str) {
             m["year"].as_u64().unwrap().to_string() == year && m["to_act"].as_array().unwrap().iter().any(|x| x == p)
         });
         if waits {
-            ok(d, &["measure", "attest", "--contract", COPD_ID, "--year", year, "--all-pending", "--as", &key(p), "--yes"]);
+            ok(
+                d,
+                &[
+                    "measure",
+                    "attest",
+                    "--contract",
+                    COPD_ID,
+                    "--year",
+                    year,
+                    "--all-pending",
+                    "--as",
+                    &key(p),
+                    "--yes",
+                ],
+            );
         }
     }
 }
@@ -67,7 +81,8 @@ fn attest_shows_the_figure_and_a_script_must_pass_yes() {
     }
     // Under --json the summary goes to stderr and stdout stays JSON.
     let other = pending(d).into_iter().find(|m| m["indicator"] == "admissions" && m["period"] == "2025").unwrap();
-    let json = ok(d, &["--json", "measure", "attest", other["id"].as_str().unwrap(), "--as", &key("ziekenhuis"), "--yes"]);
+    let json =
+        ok(d, &["--json", "measure", "attest", other["id"].as_str().unwrap(), "--as", &key("ziekenhuis"), "--yes"]);
     let v: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["kind"], "measure.attest");
 }
@@ -119,7 +134,8 @@ fn settle_sign_shows_the_amounts_per_party_and_the_payments_first() {
         assert!(out.lines().any(|l| l.trim_start().starts_with(p)), "{p} has no line:\n{out}");
     }
     assert!(out.contains("PAYMENTS (EUR)") && out.contains(" -> "), "{out}");
-    let negative = |l: &str| l.split_whitespace().any(|t| t.len() > 1 && t.starts_with('-') && t.as_bytes()[1].is_ascii_digit());
+    let negative =
+        |l: &str| l.split_whitespace().any(|t| t.len() > 1 && t.starts_with('-') && t.as_bytes()[1].is_ascii_digit());
     assert!(!out.lines().filter(|l| l.contains(" -> ")).any(negative), "a payment is positive:\n{out}");
 }
 
@@ -171,7 +187,11 @@ fn a_superseded_proposal_is_not_pending_forever() {
     let copd = repo().join(COPD_FILE);
     ok(d, &["contract", "propose", copd.to_str().unwrap(), "--as", &key("ziekenhuis")]);
     let text = std::fs::read_to_string(&copd).unwrap();
-    let countered = text.replacen("title = \"COPD telemonitoring Oost-Achterhoek 2025-2027\"", "title = \"COPD telemonitoring (counter)\"", 1);
+    let countered = text.replacen(
+        "title = \"COPD telemonitoring Oost-Achterhoek 2025-2027\"",
+        "title = \"COPD telemonitoring (counter)\"",
+        1,
+    );
     assert_ne!(text, countered);
     std::fs::write(d.join("counter.toml"), countered).unwrap();
     ok(d, &["contract", "counter", COPD_ID, "counter.toml", "--as", &key("verzekeraar")]);

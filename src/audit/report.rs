@@ -538,7 +538,8 @@ pub(crate) fn short(h: &str) -> &str {
 /// first instant after it, in UTC. `None` for any other text.
 pub fn period_end(period: &str) -> Option<OffsetDateTime> {
     use time::{Date, Month};
-    let first = |y: i32, m: u8| Some(Date::from_calendar_date(y, Month::try_from(m).ok()?, 1).ok()?.midnight().assume_utc());
+    let first =
+        |y: i32, m: u8| Some(Date::from_calendar_date(y, Month::try_from(m).ok()?, 1).ok()?.midnight().assume_utc());
     let year: i32 = period.get(..4).filter(|y| y.bytes().all(|b| b.is_ascii_digit()))?.parse().ok()?;
     let (y, m) = match period.get(4..)? {
         "" => (year + 1, 1),
@@ -597,7 +598,8 @@ fn shown_figure(id: &str, amount: Option<&str>, value: Option<&str>) -> String {
 
 /// The derivation lines of a signed statement (JSON form).
 fn derivation_of(statement: &Value) -> Vec<DerivationLine> {
-    let lines: Vec<&Value> = statement.get("lines").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+    let lines: Vec<&Value> =
+        statement.get("lines").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
     let text = |l: &Value, f: &str| l.get(f).and_then(Value::as_str).map(str::to_string);
     DERIVATION_LINES
         .iter()
@@ -1307,7 +1309,9 @@ mod period_tests {
         assert_eq!(end("2028-Q4").as_deref(), Some("2029-01-01T00:00:00Z"));
         assert_eq!(end("2028-03").as_deref(), Some("2028-04-01T00:00:00Z"));
         assert_eq!(end("2028-12").as_deref(), Some("2029-01-01T00:00:00Z"));
-        for bad in ["", "202", "2028-Q0", "2028-Q5", "2028-00", "2028-13", "2028-+1", "2028-1", "20x8", "2028-03x", "2028-Ü1"] {
+        for bad in
+            ["", "202", "2028-Q0", "2028-Q5", "2028-00", "2028-13", "2028-+1", "2028-1", "20x8", "2028-03x", "2028-Ü1"]
+        {
             assert_eq!(end(bad), None, "{bad:?}");
         }
     }

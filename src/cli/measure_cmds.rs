@@ -383,7 +383,8 @@ pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
                 entries.push(Entry::sign(body, &[&key])?);
                 shown.push(this);
             }
-            let what = if shown.len() == 1 { "this figure".to_string() } else { format!("these {} figures", shown.len()) };
+            let what =
+                if shown.len() == 1 { "this figure".to_string() } else { format!("these {} figures", shown.len()) };
             let summary = attest_summary(&party, &shown);
             super::confirm::confirm(&summary, &format!("Attest {what} as {party}?"), *yes, cli.json)?;
             let seqs = ledger.append(&entries)?;

@@ -284,7 +284,13 @@ fn sign_summary(party: &str, c: &Computed, replaces: Option<&str>) -> String {
     );
     let _ = writeln!(s, "  {:<20} {:>18} {:>18}", "PARTY", "RECEIVES (EUR)", "PAYS (EUR)");
     for p in &st.parties {
-        let _ = writeln!(s, "  {:<20} {:>18} {:>18}", escape_line(&p.party), format_money(p.received), format_money(p.paid));
+        let _ = writeln!(
+            s,
+            "  {:<20} {:>18} {:>18}",
+            escape_line(&p.party),
+            format_money(p.received),
+            format_money(p.paid)
+        );
     }
     if st.payments.is_empty() {
         s.push_str("  no payments\n");

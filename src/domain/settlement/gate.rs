@@ -106,7 +106,8 @@ mod tests {
 
     #[test]
     fn the_score_is_read_from_the_statement_line() {
-        let v = serde_json::json!({"lines": [{"id": "x", "value": "1"}, {"id": QUALITY_SCORE_LINE, "value": "0.7400001"}]});
+        let v =
+            serde_json::json!({"lines": [{"id": "x", "value": "1"}, {"id": QUALITY_SCORE_LINE, "value": "0.7400001"}]});
         assert_eq!(quality_score_of(&v), Some(dec!(0.7400001)));
         assert_eq!(quality_score_of(&serde_json::json!({"lines": []})), None);
         assert_eq!(quality_score_of(&serde_json::json!({"lines": [{"id": QUALITY_SCORE_LINE, "value": 0.5}]})), None);
