@@ -258,3 +258,38 @@ fn the_audit_report_flags_early_signatures_and_shows_derivations_in_the_statemen
     assert!(html.contains("Amount (EUR)"));
     assert!(html.contains("2,539,510.14"), "grouped money in the measurements");
 }
+
+#[test]
+fn a_year_below_the_quality_gate_raises_the_contracts_improvement_plan() {
+    let tmp = copd_in_force_cli("review-gate");
+    let d = tmp.path();
+    // 2025 quality figures at or beyond every threshold: quality score 0,
+    // below the COPD contract's gate of 0.3.
+    let figures = repo().join("examples/measurements").join(COPD_ID);
+    for (p, from, to) in [
+        ("verzekeraar", "admissions,2025,0.55", "admissions,2025,0.70"),
+        ("ziekenhuis", "ccq,2025,2.3", "ccq,2025,3.0"),
+        ("thuiszorg", "prem,2025,0.78", "prem,2025,0.60"),
+    ] {
+        let text = std::fs::read_to_string(figures.join(format!("{p}.csv"))).unwrap();
+        assert!(text.contains(from), "{p}: {from}");
+        let file = d.join(format!("{p}.csv"));
+        std::fs::write(&file, text.replacen(from, to, 1)).unwrap();
+        ok(d, &["measure", "submit", COPD_ID, "--file", file.to_str().unwrap(), "--as", &key(p)]);
+    }
+    agree_year(d, "2025");
+    let st = settle_status(d);
+    let y = st.iter().find(|y| y["year"] == 2025).unwrap();
+    assert_eq!(y["quality_gate"]["met"], false, "{y}");
+    assert_eq!(y["quality_gate"]["consequence"], "improvement_plan", "{y}");
+    assert!(y["detail"].as_str().unwrap().contains("improvement plan"), "{y}");
+    for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
+        ok(d, &["settle", COPD_ID, "--year", "2025", "--sign", "--yes", "--as", &key(p)]);
+    }
+    let report: Value = serde_json::from_str(&ok(d, &["audit", "report", "--format", "json"])).unwrap();
+    let gate: Vec<&Value> =
+        report["anomalies"].as_array().unwrap().iter().filter(|a| a["kind"] == "quality_gate_not_met").collect();
+    assert_eq!(gate.len(), 1, "{:#}", report["anomalies"]);
+    assert_eq!(gate[0]["subject"], format!("{COPD_ID} 2025"));
+    assert!(gate[0]["detail"].as_str().unwrap().contains("improvement plan"), "{}", gate[0]);
+}
