@@ -225,6 +225,8 @@ fn witness_chain_extends_across_appends() {
     ok(&d, &["--ledger", "l", "audit", "prove", &ids[1], "--out", &p(&d, "proof")]);
     let out = ok(&d, &["audit", "verify-proof", &p(&d, "proof"), "--key", &pubkey("ziekenhuis")]);
     assert!(out.contains("cosigned by vz/"), "{out}");
+    // Times are readable UTC (RFC 3339), not seconds since 1970.
+    assert!(out.contains(" at 2027-01-15T09:30:00Z"), "{out}");
 }
 
 #[test]

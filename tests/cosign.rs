@@ -40,7 +40,7 @@ fn agreed_copd(d: &std::path::Path) {
         serde_json::from_str(&ok(d, &["--json", "measure", "list", ID, "--state", "pending"])).unwrap();
     for m in pending.as_array().unwrap() {
         for p in m["to_act"].as_array().unwrap() {
-            ok(d, &["measure", "attest", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
+            ok(d, &["measure", "attest", "--yes", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
         }
     }
 }
@@ -50,7 +50,7 @@ fn status(d: &std::path::Path) -> Value {
 }
 
 fn sign(d: &std::path::Path, year: &str, party: &str) -> String {
-    ok(d, &["settle", ID, "--year", year, "--sign", "--as", &key(party)])
+    ok(d, &["settle", ID, "--year", year, "--sign", "--yes", "--as", &key(party)])
 }
 
 #[test]
@@ -62,15 +62,23 @@ fn cosigning_settles_years_in_order_and_corrections_need_a_resettlement() {
     assert!(st.as_array().unwrap().iter().all(|y| y["state"] == "computable"), "{st:#}");
 
     // What is refused, each leaving the ledger unchanged.
-    refused(d, &["settle", ID, "--year", "2026", "--sign", "--as", &key("ziekenhuis")], "2025 is not settled yet");
-    refused(d, &["settle", ID, "--year", "2025", "--draft", "--sign", "--as", &key("ziekenhuis")], "DRAFT");
-    refused(d, &["settle", ID, "--year", "2025", "--sign", "--as", &key("accountant")], "\"accountant\" (key");
     refused(
         d,
-        &["settle", ID, "--year", "2025", "--sign", "--resettle", "--as", &key("thuiszorg")],
+        &["settle", ID, "--year", "2026", "--sign", "--yes", "--as", &key("ziekenhuis")],
+        "2025 is not settled yet",
+    );
+    refused(d, &["settle", ID, "--year", "2025", "--draft", "--sign", "--yes", "--as", &key("ziekenhuis")], "DRAFT");
+    refused(d, &["settle", ID, "--year", "2025", "--sign", "--yes", "--as", &key("accountant")], "\"accountant\" (key");
+    refused(
+        d,
+        &["settle", ID, "--year", "2025", "--sign", "--yes", "--resettle", "--as", &key("thuiszorg")],
         "nothing to resettle",
     );
-    refused(d, &["settle", ID, "--year", "2031", "--sign", "--as", &key("thuiszorg")], "outside the contract term");
+    refused(
+        d,
+        &["settle", ID, "--year", "2031", "--sign", "--yes", "--as", &key("thuiszorg")],
+        "outside the contract term",
+    );
 
     // Settled once every signatory signed the same statement.
     assert!(sign(d, "2025", "ziekenhuis").contains("waiting for thuiszorg, verzekeraar"));
@@ -109,13 +117,17 @@ fn cosigning_settles_years_in_order_and_corrections_need_a_resettlement() {
     let corr: Value = serde_json::from_str(&ok(d, &["--json", "measure", "list", ID, "--state", "pending"])).unwrap();
     for m in corr.as_array().unwrap() {
         for p in m["to_act"].as_array().unwrap() {
-            ok(d, &["measure", "attest", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
+            ok(d, &["measure", "attest", "--yes", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
         }
     }
-    refused(d, &["settle", ID, "--year", "2025", "--sign", "--as", &key("ziekenhuis")], "shared_savings.gross_savings");
-    refused(d, &["settle", ID, "--year", "2025", "--sign", "--as", &key("ziekenhuis")], "--resettle");
+    refused(
+        d,
+        &["settle", ID, "--year", "2025", "--sign", "--yes", "--as", &key("ziekenhuis")],
+        "shared_savings.gross_savings",
+    );
+    refused(d, &["settle", ID, "--year", "2025", "--sign", "--yes", "--as", &key("ziekenhuis")], "--resettle");
     for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
-        ok(d, &["settle", ID, "--year", "2025", "--sign", "--resettle", "--as", &key(p)]);
+        ok(d, &["settle", ID, "--year", "2025", "--sign", "--yes", "--resettle", "--as", &key(p)]);
     }
     let st = status(d);
     assert_eq!(st[0]["state"], "settled", "{st:#}");
@@ -150,18 +162,18 @@ fn cosigning_settles_years_in_order_and_corrections_need_a_resettlement() {
     let corr: Value = serde_json::from_str(&ok(d, &["--json", "measure", "list", ID, "--state", "pending"])).unwrap();
     for m in corr.as_array().unwrap() {
         for p in m["to_act"].as_array().unwrap() {
-            ok(d, &["measure", "attest", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
+            ok(d, &["measure", "attest", "--yes", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
         }
     }
     for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
-        ok(d, &["settle", ID, "--year", "2026", "--sign", "--resettle", "--as", &key(p)]);
+        ok(d, &["settle", ID, "--year", "2026", "--sign", "--yes", "--resettle", "--as", &key(p)]);
     }
     let st = status(d);
     assert_eq!(st[1]["state"], "settled", "{st:#}");
     assert_eq!(st[2]["state"], "settled, conflict", "{st:#}");
     assert!(st[2]["conflicts"][0].as_str().unwrap().contains("was resettled"), "{st:#}");
     for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
-        ok(d, &["settle", ID, "--year", "2027", "--sign", "--resettle", "--as", &key(p)]);
+        ok(d, &["settle", ID, "--year", "2027", "--sign", "--yes", "--resettle", "--as", &key(p)]);
     }
     assert_eq!(status(d)[2]["state"], "settled");
 

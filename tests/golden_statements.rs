@@ -41,7 +41,7 @@ fn agreed(d: &Path, file: &Path) -> vereffen::domain::contract::Contract {
         serde_json::from_str(&ok(d, &["--json", "measure", "list", &c.id, "--state", "pending"])).unwrap();
     for m in pending.as_array().unwrap() {
         for p in m["to_act"].as_array().unwrap() {
-            ok(d, &["measure", "attest", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
+            ok(d, &["measure", "attest", "--yes", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
         }
     }
     c
@@ -83,7 +83,7 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
                 produced.push(name);
             }
             for p in &signatories {
-                ok(d, &["settle", &c.id, "--year", &y, "--sign", "--as", &key(p)]);
+                ok(d, &["settle", &c.id, "--year", &y, "--sign", "--yes", "--as", &key(p)]);
             }
         }
         let st: Value = serde_json::from_str(&ok(d, &["--json", "settle", "status", &c.id])).unwrap();

@@ -163,9 +163,9 @@ fn every_state_transition_through_the_cli() {
     );
     let (state, id) = state_of(d, "care-cost", "2025")[0].clone();
     assert_eq!(state, "pending");
-    ok(d, &["measure", "attest", &id[..10], "--as", &key("ziekenhuis")]);
+    ok(d, &["measure", "attest", "--yes", &id[..10], "--as", &key("ziekenhuis")]);
     assert_eq!(state_of(d, "care-cost", "2025")[0].0, "pending");
-    ok(d, &["measure", "attest", &id, "--as", &key("thuiszorg")]);
+    ok(d, &["measure", "attest", "--yes", &id, "--as", &key("thuiszorg")]);
     assert_eq!(state_of(d, "care-cost", "2025")[0].0, "agreed");
     ok(d, &["measure", "dispute", &id, "--reason", "December claims missing", "--as", &key("thuiszorg")]);
     assert_eq!(state_of(d, "care-cost", "2025")[0].0, "disputed");
@@ -188,11 +188,11 @@ fn every_state_transition_through_the_cli() {
     let states = state_of(d, "care-cost", "2025");
     assert!(states.contains(&("superseded".into(), id.clone())), "{states:?}");
     let new_id = states.iter().find(|s| s.0 == "pending").unwrap().1.clone();
-    refused(d, &["measure", "attest", &id, "--as", &key("ziekenhuis")], "was superseded");
+    refused(d, &["measure", "attest", "--yes", &id, "--as", &key("ziekenhuis")], "was superseded");
     refused(d, &["measure", "dispute", &id, "--reason", "x", "--as", &key("ziekenhuis")], "was superseded");
-    ok(d, &["measure", "attest", &new_id, "--as", &key("ziekenhuis")]);
-    refused(d, &["measure", "attest", &new_id, "--as", &key("ziekenhuis")], "has already signed");
-    ok(d, &["measure", "attest", &new_id, "--as", &key("thuiszorg")]);
+    ok(d, &["measure", "attest", "--yes", &new_id, "--as", &key("ziekenhuis")]);
+    refused(d, &["measure", "attest", "--yes", &new_id, "--as", &key("ziekenhuis")], "has already signed");
+    ok(d, &["measure", "attest", "--yes", &new_id, "--as", &key("thuiszorg")]);
     assert!(state_of(d, "care-cost", "2025").contains(&("agreed".into(), new_id.clone())));
     // A dispute resolved by the disputer's own attestation.
     ok(
@@ -213,7 +213,7 @@ fn every_state_transition_through_the_cli() {
     );
     let qid = state_of(d, "ccq", "2025")[0].1.clone();
     ok(d, &["measure", "dispute", &qid, "--reason", "which cohort?", "--as", &key("verzekeraar")]);
-    ok(d, &["measure", "attest", &qid, "--as", &key("verzekeraar")]);
+    ok(d, &["measure", "attest", "--yes", &qid, "--as", &key("verzekeraar")]);
     assert_eq!(state_of(d, "ccq", "2025")[0].0, "agreed");
     let log = ok(d, &["log", "--kind", "measure.correct"]);
     assert!(log.contains("corrects care-cost 2025 = 2431800.5 (December claims added)"), "{log}");
@@ -306,11 +306,11 @@ fn bad_measurement_input_is_refused_and_changes_nothing() {
     );
     refused(
         d,
-        &["measure", "attest", &id, "--as", &key("verzekeraar")],
+        &["measure", "attest", "--yes", &id, "--as", &key("verzekeraar")],
         "the source signed its figure by submitting it",
     );
-    refused(d, &["measure", "attest", &id, "--as", &key("vektis")], "is not among the parties that agree");
-    refused(d, &["measure", "attest", "0123", "--as", &key("ziekenhuis")], "too short");
+    refused(d, &["measure", "attest", "--yes", &id, "--as", &key("vektis")], "is not among the parties that agree");
+    refused(d, &["measure", "attest", "--yes", "0123", "--as", &key("ziekenhuis")], "too short");
     refused(
         d,
         &[

@@ -46,7 +46,29 @@
 //!   with a key that an ending entry ended without the entry in its causal
 //!   past, FORMAT.md 4.3), which counts for nothing in any derived state;
 //! * **equivocation**: recorded `audit.equivocation` evidence, or two
-//!   recorded checkpoints of one copy with one size and different roots.
+//!   recorded checkpoints of one copy with one size and different roots;
+//! * **quality gate not met**: a settled statement whose quality score
+//!   (line `shared_savings.quality_score`) is below the contract's
+//!   `min_quality_score`; the detail names the consequence the contract
+//!   states (`monitoring.below_quality_gate`, e.g. an improvement plan);
+//! * **signed before the period ended**: a figure (its submission or
+//!   correction, or an attestation of it) or a `settlement.sign` whose
+//!   claimed time is earlier than the end of the period it is about. The
+//!   end of a period is the first instant after it, in UTC ([`period_end`]):
+//!   year `2028` ends at `2029-01-01T00:00:00Z`, quarter `2028-Q2` at
+//!   `2028-07-01T00:00:00Z`, month `2028-03` at `2028-04-01T00:00:00Z`; a
+//!   settlement of contract year Y ends with year Y. No clock skew is
+//!   tolerated here (a signature at `2028-12-31T23:59:59Z` on a 2028 figure
+//!   is listed).
+//!
+//! # Readable figures
+//!
+//! Text meant for people (anomaly details, derivations, the HTML) writes
+//! money as the statements do ([`crate::domain::settlement::format_money`]:
+//! grouped thousands, at least two decimals, the currency named after the
+//! amount as `EUR`), rates as percentages with exactly [`RATE_DP`]
+//! decimals and scores with exactly [`SCORE_DP`] decimals; the exact
+//! figure as signed stays next to it (`value`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -59,10 +81,36 @@ use crate::audit::{self, AuditError};
 use crate::domain::measurement::{self as meas, State};
 use crate::domain::negotiation::{VersionKind, VersionState};
 use crate::domain::settlement::cosign::{self, ContractView};
+use crate::domain::settlement::gate;
 use crate::ledger::entry::{Entry, EntryId};
 use crate::ledger::keys::KeyId;
 use crate::ledger::registry::{KeyEndReason, Registry};
 use crate::ledger::{Ledger, LedgerError};
+
+/// Decimals of a rate shown as a percentage in the report (`6.00%`).
+pub const RATE_DP: u32 = 2;
+
+/// Decimals of a quality score or factor shown in the report (`0.7400`).
+pub const SCORE_DP: u32 = 4;
+
+/// Statement lines listed as a settlement's derivation, in this order when
+/// present: what an auditor compares with the replay result.
+pub const DERIVATION_LINES: [&str; 14] = [
+    "shared_savings.benchmark",
+    "shared_savings.actual_cost",
+    "shared_savings.gross_savings",
+    "shared_savings.savings_rate",
+    "shared_savings.quality_score",
+    "shared_savings.provider_rate",
+    "shared_savings.provider_payout",
+    "shared_savings.payer_keeps",
+    "bundled.target_total",
+    "bundled.actual_cost",
+    "bundled.result",
+    "capitation.budget",
+    "capitation.actual_cost",
+    "capitation.result",
+];
 
 /// Clock skew tolerated between claimed times before an entry counts as out
 /// of order, in seconds (five minutes).
@@ -130,6 +178,10 @@ pub enum AnomalyKind {
     ContractConflict,
     /// A claimed time out of order.
     TimeOutOfOrder,
+    /// A figure or statement signed before the end of its period.
+    SignedBeforePeriodEnd,
+    /// A settled year whose quality score is below the contract's gate.
+    QualityGateNotMet,
 }
 
 impl AnomalyKind {
@@ -145,6 +197,8 @@ impl AnomalyKind {
             AnomalyKind::UnresolvedFigure => "unresolved figure",
             AnomalyKind::ContractConflict => "contract conflict",
             AnomalyKind::TimeOutOfOrder => "claimed time out of order",
+            AnomalyKind::SignedBeforePeriodEnd => "signed before the period ended",
+            AnomalyKind::QualityGateNotMet => "quality gate not met",
         }
     }
 }
@@ -374,6 +428,29 @@ pub struct StatementReport {
     pub payments: Vec<Payment>,
     /// Net amount per party (received minus paid).
     pub net: Vec<NetAmount>,
+    /// The derivation: the statement's lines of [`DERIVATION_LINES`] that
+    /// it has, next to the replay result.
+    pub derivation: Vec<DerivationLine>,
+    /// The quality gate of this statement in words (met or not met, and the
+    /// contract's consequence), if the contract has a gate.
+    pub quality_gate: Option<String>,
+}
+
+/// One line of a settlement's derivation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DerivationLine {
+    /// Line id, e.g. `shared_savings.benchmark`.
+    pub id: String,
+    /// The line's label as signed.
+    pub label: String,
+    /// The figure as signed (an amount in euro or a value).
+    pub value: String,
+    /// The figure for people: money grouped with two decimals and `EUR`,
+    /// a rate as a percentage with [`RATE_DP`] decimals, a score with
+    /// [`SCORE_DP`] decimals.
+    pub shown: String,
+    /// The computation in words, as signed.
+    pub formula: String,
 }
 
 /// A party's signature on a statement.
@@ -457,11 +534,113 @@ pub(crate) fn short(h: &str) -> &str {
     h.char_indices().nth(12).map_or(h, |(i, _)| &h[..i])
 }
 
+/// The end of a measurement period (`2028`, `2028-Q2` or `2028-03`): the
+/// first instant after it, in UTC. `None` for any other text.
+pub fn period_end(period: &str) -> Option<OffsetDateTime> {
+    use time::{Date, Month};
+    let first =
+        |y: i32, m: u8| Some(Date::from_calendar_date(y, Month::try_from(m).ok()?, 1).ok()?.midnight().assume_utc());
+    let year: i32 = period.get(..4).filter(|y| y.bytes().all(|b| b.is_ascii_digit()))?.parse().ok()?;
+    let (y, m) = match period.get(4..)? {
+        "" => (year + 1, 1),
+        q if q.len() == 3 && q.starts_with("-Q") => match q.as_bytes()[2] {
+            n @ b'1'..=b'3' => (year, (n - b'0') * 3 + 1),
+            b'4' => (year + 1, 1),
+            _ => return None,
+        },
+        m if m.len() == 3 && m.starts_with('-') => match m[1..].parse::<u8>().ok()? {
+            12 => (year + 1, 1),
+            n @ 1..=11 if m[1..].bytes().all(|b| b.is_ascii_digit()) => (year, n + 1),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    first(y, m)
+}
+
+/// A figure for people: `eur` as money (grouped, at least two decimals)
+/// followed by `EUR`, any other unit as written.
+pub fn figure_text(value: &rust_decimal::Decimal, unit: &str) -> String {
+    if unit == "eur" {
+        format!("{} EUR", crate::domain::settlement::format_money(*value))
+    } else {
+        format!("{value} {unit}")
+    }
+}
+
+/// An amount written as a decimal string, for people: grouped with at
+/// least two decimals (the statements' format); other text as it is.
+pub fn money_text(amount: &str) -> String {
+    rust_decimal::Decimal::from_str_exact(amount)
+        .map(crate::domain::settlement::format_money)
+        .unwrap_or_else(|_| amount.to_string())
+}
+
+/// A statement line's figure for people (see [`DerivationLine::shown`]).
+fn shown_figure(id: &str, amount: Option<&str>, value: Option<&str>) -> String {
+    use rust_decimal::Decimal;
+    if let Some(a) = amount {
+        return format!("{} EUR", money_text(a));
+    }
+    let Some(v) = value else { return String::new() };
+    let Ok(d) = Decimal::from_str_exact(v) else { return v.to_string() };
+    let fixed = |d: Decimal, dp: u32| {
+        let mut r = d.round_dp(dp);
+        r.rescale(dp);
+        r
+    };
+    if id.ends_with("_rate") {
+        format!("{}%", fixed(d.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(d), RATE_DP))
+    } else {
+        fixed(d, SCORE_DP).to_string()
+    }
+}
+
+/// The derivation lines of a signed statement (JSON form).
+fn derivation_of(statement: &Value) -> Vec<DerivationLine> {
+    let lines: Vec<&Value> =
+        statement.get("lines").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+    let text = |l: &Value, f: &str| l.get(f).and_then(Value::as_str).map(str::to_string);
+    DERIVATION_LINES
+        .iter()
+        .filter_map(|id| lines.iter().find(|l| l.get("id").and_then(Value::as_str) == Some(id)))
+        .map(|l| {
+            let id = text(l, "id").unwrap_or_default();
+            let (amount, value) = (text(l, "amount"), text(l, "value"));
+            DerivationLine {
+                shown: shown_figure(&id, amount.as_deref(), value.as_deref()),
+                value: amount.or(value).unwrap_or_default(),
+                label: text(l, "label").unwrap_or_default(),
+                formula: text(l, "formula").unwrap_or_default(),
+                id,
+            }
+        })
+        .collect()
+}
+
+/// An anomaly when `time` (an entry's claimed time) lies before `end`.
+fn early(subject: String, entry: &str, what: &str, time: &str, end: OffsetDateTime, anomalies: &mut Vec<Anomaly>) {
+    let Some(t) = parse_time(time) else { return };
+    if t < end {
+        anomalies.push(Anomaly {
+            kind: AnomalyKind::SignedBeforePeriodEnd,
+            subject,
+            entry: Some(entry.to_string()),
+            detail: format!(
+                "{what} at {time}, before the period ended at {}",
+                end.format(&Rfc3339).unwrap_or_default()
+            ),
+        });
+    }
+}
+
 fn parse_time(t: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(t, &Rfc3339).ok()
 }
 
-fn unix_to_rfc3339(secs: u64) -> String {
+/// Seconds since 1970 as an RFC 3339 UTC time (`2027-01-15T09:30:00Z`);
+/// a time beyond the calendar is written as the number of seconds.
+pub fn unix_to_rfc3339(secs: u64) -> String {
     OffsetDateTime::from_unix_timestamp(secs as i64)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
@@ -630,6 +809,10 @@ fn contract(
                 VersionKind::Amendment { amends, .. } => ("amendment", Some(amends.clone())),
             };
             let state = match v.state() {
+                _ if st.superseded_by(&v.version).is_some() => {
+                    let by = st.superseded_by(&v.version).map(|b| b.version.as_str()).unwrap_or_default();
+                    format!("superseded by {} (in force)", short(by))
+                }
                 VersionState::Agreed => "agreed".to_string(),
                 VersionState::Pending { waiting_for } => format!("pending (waiting for {})", waiting_for.join(", ")),
                 VersionState::Rejected { by } => format!("rejected by {}", by.join(", ")),
@@ -711,9 +894,8 @@ fn contract(
                     subject: subject.clone(),
                     entry: Some(m.id.clone()),
                     detail: format!(
-                        "{} {} by {} is disputed: {}",
-                        m.value,
-                        m.unit,
+                        "{} by {} is disputed: {}",
+                        figure_text(&m.value, &m.unit),
                         m.source,
                         by.iter().map(|(p, r)| format!("{p}: {}", r.join("; "))).collect::<Vec<_>>().join(" / ")
                     ),
@@ -722,21 +904,38 @@ fn contract(
                     kind: AnomalyKind::UnresolvedFigure,
                     subject: subject.clone(),
                     entry: Some(m.id.clone()),
-                    detail: format!("{} {} by {} is pending: waiting for {}", m.value, m.unit, m.source, waiting_for.join(", ")),
+                    detail: format!(
+                        "{} by {} is pending: waiting for {}",
+                        figure_text(&m.value, &m.unit),
+                        m.source,
+                        waiting_for.join(", ")
+                    ),
                 }),
                 State::Conflict { with } => anomalies.push(Anomaly {
                     kind: AnomalyKind::UnresolvedFigure,
                     subject: subject.clone(),
                     entry: Some(m.id.clone()),
                     detail: format!(
-                        "{} {} by {} conflicts with another live figure for the same period ({}); neither counts until one is corrected",
-                        m.value,
-                        m.unit,
+                        "{} by {} conflicts with another live figure for the same period ({}); neither counts until one is corrected",
+                        figure_text(&m.value, &m.unit),
                         m.source,
                         with.iter().map(|w| short(w)).collect::<Vec<_>>().join(", ")
                     ),
                 }),
                 _ => {}
+            }
+            if let Some(end) = period_end(&m.period) {
+                let what = |p: &str| {
+                    if *p == m.source {
+                        format!("{p} submitted {} for {}", figure_text(&m.value, &m.unit), m.period)
+                    } else {
+                        format!("{p} attested {} for {}", figure_text(&m.value, &m.unit), m.period)
+                    }
+                };
+                early(subject.clone(), &m.id, &what(&m.source), &m.time, end, anomalies);
+                for (p, e) in m.signed_by.iter().filter(|(p, _)| **p != m.source) {
+                    early(subject.clone(), e, &what(p), &time_of(e), end, anomalies);
+                }
             }
             MeasurementReport {
                 id: m.id.clone(),
@@ -827,11 +1026,10 @@ fn contract(
                         subject: format!("{id} {} {}", m.indicator, m.period),
                         entry: Some(m.id.clone()),
                         detail: format!(
-                            "{} corrected {} to {} {} at {} (reason: {}) after {} was settled with statement {}; {}",
+                            "{} corrected {} to {} at {} (reason: {}) after {} was settled with statement {}; {}",
                             m.source,
-                            old.map(|o| o.value.to_string()).unwrap_or_else(|| short(input).to_string()),
-                            m.value,
-                            m.unit,
+                            old.map(|o| figure_text(&o.value, &o.unit)).unwrap_or_else(|| short(input).to_string()),
+                            figure_text(&m.value, &m.unit),
                             m.time,
                             m.reason.as_deref().unwrap_or("none given"),
                             ys.year,
@@ -871,7 +1069,28 @@ fn contract(
                 });
                 let st = &s.payload.statement;
                 let text = |v: &Value, f: &str| v.get(f).and_then(Value::as_str).unwrap_or("").to_string();
+                let gate = view
+                    .status
+                    .versions
+                    .get(&s.payload.version)
+                    .and_then(|v| gate::quality_gate(&v.terms, gate::quality_score_of(st)));
+                if let Some(g) = gate.as_ref().filter(|g| !g.met && standing == "settled") {
+                    anomalies.push(Anomaly {
+                        kind: AnomalyKind::QualityGateNotMet,
+                        subject: format!("{id} {}", ys.year),
+                        entry: s.by.values().map(|x| x.entry.clone()).min(),
+                        detail: format!("settled statement {}: {}", short(&s.hash), g.words()),
+                    });
+                }
+                if let Some(end) = period_end(&ys.year.to_string()) {
+                    for (p, sg) in &s.by {
+                        let what = format!("{p} signed the {} statement {}", ys.year, short(&s.hash));
+                        early(format!("{id} {}", ys.year), &sg.entry, &what, &sg.time, end, anomalies);
+                    }
+                }
                 StatementReport {
+                    derivation: derivation_of(st),
+                    quality_gate: gate.map(|g| g.words()),
                     hash: s.hash.clone(),
                     standing: standing.to_string(),
                     previous: s.payload.previous.clone(),
@@ -1073,4 +1292,41 @@ fn void_entries(
 pub fn to_json(report: &Report) -> String {
     // Serializing plain structs of strings and numbers cannot fail.
     serde_json::to_string_pretty(report).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+
+    fn end(p: &str) -> Option<String> {
+        period_end(p).map(|t| t.format(&Rfc3339).unwrap())
+    }
+
+    #[test]
+    fn a_period_ends_at_the_first_instant_after_it_in_utc() {
+        assert_eq!(end("2028").as_deref(), Some("2029-01-01T00:00:00Z"));
+        assert_eq!(end("2028-Q1").as_deref(), Some("2028-04-01T00:00:00Z"));
+        assert_eq!(end("2028-Q4").as_deref(), Some("2029-01-01T00:00:00Z"));
+        assert_eq!(end("2028-03").as_deref(), Some("2028-04-01T00:00:00Z"));
+        assert_eq!(end("2028-12").as_deref(), Some("2029-01-01T00:00:00Z"));
+        for bad in
+            ["", "202", "2028-Q0", "2028-Q5", "2028-00", "2028-13", "2028-+1", "2028-1", "20x8", "2028-03x", "2028-Ü1"]
+        {
+            assert_eq!(end(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn figures_and_rates_are_written_one_way() {
+        use rust_decimal_macros::dec;
+        assert_eq!(figure_text(&dec!(11500000), "eur"), "11,500,000.00 EUR");
+        assert_eq!(figure_text(&dec!(0.55), "ratio"), "0.55 ratio");
+        assert_eq!(money_text("365057.60"), "365,057.60");
+        assert_eq!(money_text("-5.5"), "-5.50");
+        assert_eq!(money_text("n/a"), "n/a");
+        assert_eq!(shown_figure("shared_savings.savings_rate", None, Some("0.06")), "6.00%");
+        assert_eq!(shown_figure("shared_savings.savings_rate", None, Some("0.0412345")), "4.12%");
+        assert_eq!(shown_figure("shared_savings.quality_score", None, Some("0.7400001")), "0.7400");
+        assert_eq!(shown_figure("shared_savings.benchmark", Some("2837211.41"), None), "2,837,211.41 EUR");
+    }
 }

@@ -412,7 +412,11 @@ fn verify_proof(cli: &Cli, file: &Path, keys: &[PathBuf], origin: Option<&str>) 
         .collect::<Result<Vec<_>>>()?;
     let report = audit::verify_bundle(&bundle, &trusted, origin)
         .with_context(|| format!("proof {} does NOT verify", file.display()))?;
-    let cosigners: Vec<String> = report.cosignatures.iter().map(|c| format!("{} at {}", c.name, c.timestamp)).collect();
+    let cosigners: Vec<String> = report
+        .cosignatures
+        .iter()
+        .map(|c| format!("{} at {}", c.name, vereffen::audit::report::unix_to_rfc3339(c.timestamp)))
+        .collect();
     if cli.json {
         outln!(
             "{}",

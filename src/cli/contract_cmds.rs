@@ -224,7 +224,11 @@ fn kind_word(v: &VersionInfo) -> String {
     }
 }
 
-fn state_words(v: &VersionInfo) -> String {
+fn state_words(st: &ContractStatus, v: &VersionInfo) -> String {
+    if let Some(by) = st.superseded_by(&v.version) {
+        let entry = by.entries.iter().next().map(|e| short(e).to_string()).unwrap_or_default();
+        return format!("superseded by {} (entry {entry}), which is in force", short(&by.version));
+    }
     match v.state() {
         VersionState::Agreed => "agreed".into(),
         VersionState::Pending { waiting_for } => format!("pending: waiting for {}", waiting_for.join(", ")),
@@ -412,7 +416,7 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             if cli.json {
                 outln!("{}", serde_json::to_string_pretty(&v.terms.to_canonical_json())?);
             } else {
-                outln!("version {} ({}, {})\n", v.version, kind_word(v), state_words(v));
+                outln!("version {} ({}, {})\n", v.version, kind_word(v), state_words(&st, v));
                 out!("{}", v.terms.render_terms());
             }
         }
@@ -619,6 +623,7 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
             .values()
             .map(|v| {
                 json!({"version": v.version, "kind": v.kind, "offered_by": v.offered_by, "state": v.state(),
+                       "superseded_by": st.superseded_by(&v.version).map(|b| &b.version),
                        "effective_from": v.effective_from(), "signatures": v.signatures, "rejections": v.rejections,
                        "withdrawn": v.withdrawn, "signatories": v.signatories, "entries": v.entries})
             })
@@ -684,7 +689,7 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
             short(&v.version),
             kind_word(v),
             v.offered_by.iter().cloned().collect::<Vec<_>>().join(", "),
-            state_words(v)
+            state_words(st, v)
         );
         for (party, sigs) in &v.signatures {
             for s in sigs {

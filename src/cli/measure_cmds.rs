@@ -7,11 +7,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use serde_json::{json, Value};
 
+use ed25519_dalek::SigningKey;
 use vereffen::domain::contract::Indicator;
 use vereffen::domain::derive::{self, Granularity, Rules};
 use vereffen::domain::measurement::{self as meas, Measurement, State};
 use vereffen::domain::negotiation::{self as neg, VersionInfo};
-use vereffen::ledger::entry::{Entry, EntryId};
+use vereffen::ledger::entry::{Body, Entry, EntryId};
 use vereffen::ledger::Ledger;
 
 use super::{new_body, open_ledger, signer, Cli};
@@ -69,13 +70,26 @@ pub enum MeasureCmd {
         #[arg(long)]
         file: PathBuf,
     },
-    /// Record your agreement with a figure.
+    /// Record your agreement with a figure (shown first; asks for confirmation unless --yes).
     Attest {
-        /// The measurement id (or a unique prefix of at least 8 characters).
-        id: String,
+        /// The measurement id (or a unique prefix of at least 8 characters); or --all-pending.
+        #[arg(required_unless_present = "all_pending", conflicts_with = "all_pending")]
+        id: Option<String>,
         /// Your key.
         #[arg(long = "as")]
         as_key: PathBuf,
+        /// With --all-pending: the contract id.
+        #[arg(long, requires = "all_pending")]
+        contract: Option<String>,
+        /// With --all-pending: the contract year.
+        #[arg(long, requires = "all_pending")]
+        year: Option<u16>,
+        /// Attest every figure of the contract year that waits for your attestation, in one batch (all or none).
+        #[arg(long, requires_all = ["contract", "year"])]
+        all_pending: bool,
+        /// Sign without asking (for scripts); without it, a standard input that is not a terminal is an error.
+        #[arg(long)]
+        yes: bool,
     },
     /// Object to a figure, with a reason.
     Dispute {
@@ -355,45 +369,50 @@ pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
             let origin = file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "command line".into());
             submit_rows(cli, &mut ledger, contract, &rows, &origin, as_key, None)?;
         }
-        MeasureCmd::Attest { id, as_key } | MeasureCmd::Dispute { id, as_key, .. } => {
+        MeasureCmd::Attest { id, as_key, contract, year, all_pending, yes } => {
+            let (key, party) = signer(&ledger, as_key)?;
+            let targets = match (id, contract, year) {
+                (Some(id), _, _) if !*all_pending => vec![find_measurement(&ledger, id)?],
+                (None, Some(c), Some(y)) if *all_pending => pending_for(&ledger, c, *y, &party)?,
+                _ => bail!("give a measurement id, or --all-pending with --contract C --year Y"),
+            };
+            let mut entries = Vec::with_capacity(targets.len());
+            let mut shown = Vec::with_capacity(targets.len());
+            for m in &targets {
+                let (body, this) = attestation(&ledger, m, &party, &key)?;
+                entries.push(Entry::sign(body, &[&key])?);
+                shown.push(this);
+            }
+            let what =
+                if shown.len() == 1 { "this figure".to_string() } else { format!("these {} figures", shown.len()) };
+            let summary = attest_summary(&party, &shown);
+            super::confirm::confirm(&summary, &format!("Attest {what} as {party}?"), *yes, cli.json)?;
+            let seqs = ledger.append(&entries)?;
+            if cli.json {
+                let list: Vec<Value> = entries
+                    .iter()
+                    .zip(&seqs)
+                    .map(|(e, s)| json!({"seq": s, "id": e.id().to_hex(), "kind": e.kind()}))
+                    .collect();
+                let out = if list.len() == 1 && !*all_pending { list[0].clone() } else { Value::from(list) };
+                outln!("{out}");
+            } else {
+                for (e, s) in entries.iter().zip(&seqs) {
+                    outln!("appended {} as entry {} (sequence {s})", e.kind(), e.id().short());
+                }
+            }
+        }
+        MeasureCmd::Dispute { id, reason, as_key } => {
             let (key, party) = signer(&ledger, as_key)?;
             let m = find_measurement(&ledger, id)?;
-            let contract = m.contract().unwrap_or_default().to_string();
-            let (_, ms) = contract_state(&ledger, &contract)?;
-            let this = ms
-                .iter()
-                .find(|x| x.id == m.id().to_hex())
-                .ok_or_else(|| anyhow!("measurement {} is not readable", m.id().short()))?;
-            if let State::Superseded { by } = &this.state {
-                bail!(
-                    "measurement {} was superseded by correction {}; act on that one instead",
-                    m.id().short(),
-                    &by[..12]
-                );
-            }
-            if this.source == party {
-                bail!("{party:?} is the source of measurement {}: the source signed its figure by submitting it; to change it use `vereffen measure correct`", m.id().short());
-            }
-            let is_attest = matches!(cmd, MeasureCmd::Attest { .. });
-            let mut refs = vec![m.id().to_hex()];
-            let (kind, reason) = match cmd {
-                MeasureCmd::Dispute { reason, .. } => (meas::KIND_DISPUTE, Some(reason.as_str())),
-                _ => (meas::KIND_ATTEST, None),
-            };
-            if is_attest {
-                let own_disputes = own_open_disputes(&ledger, &m, &party)?;
-                if this.signed_by.contains_key(&party) && own_disputes.is_empty() {
-                    bail!("{party:?} has already signed measurement {}", m.id().short());
-                }
-                refs.extend(own_disputes);
-            }
+            let this = response_target(&ledger, &m, &party)?;
             let body = new_body(
                 &ledger,
                 &party,
                 &key,
-                kind,
-                refs,
-                meas::response_payload(&contract, &m.id().to_hex(), reason),
+                meas::KIND_DISPUTE,
+                vec![m.id().to_hex()],
+                meas::response_payload(&this.contract, &m.id().to_hex(), Some(reason.as_str())),
             );
             super::append_one(&mut ledger, body, &[&key], cli.json)?;
         }
@@ -482,6 +501,93 @@ pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
 /// The entry carrying a version (the lowest id, for determinism).
 fn carrier(v: &VersionInfo) -> Result<String> {
     v.entries.iter().next().cloned().ok_or_else(|| anyhow!("version {} has no entry", &v.version[..12]))
+}
+
+/// A measurement a party responds to (attests or disputes), with its contract.
+struct Target {
+    contract: String,
+    m: Measurement,
+}
+
+/// Checks that `party` may respond to figure `m` at all: it is readable, not
+/// superseded, and `party` is not its source.
+fn response_target(ledger: &Ledger, m: &Entry, party: &str) -> Result<Target> {
+    let contract = m.contract().unwrap_or_default().to_string();
+    let (_, ms) = contract_state(ledger, &contract)?;
+    let this = ms
+        .into_iter()
+        .find(|x| x.id == m.id().to_hex())
+        .ok_or_else(|| anyhow!("measurement {} is not readable", m.id().short()))?;
+    if let State::Superseded { by } = &this.state {
+        bail!("measurement {} was superseded by correction {}; act on that one instead", m.id().short(), &by[..12]);
+    }
+    if this.source == party {
+        bail!("{party:?} is the source of measurement {}: the source signed its figure by submitting it; to change it use `vereffen measure correct`", m.id().short());
+    }
+    Ok(Target { contract, m: this })
+}
+
+/// The unsigned attestation of figure `m` by `party` (it also resolves the
+/// party's own open disputes of it), after every check; and what it attests.
+fn attestation(ledger: &Ledger, m: &Entry, party: &str, key: &SigningKey) -> Result<(Body, Target)> {
+    let this = response_target(ledger, m, party)?;
+    let own_disputes = own_open_disputes(ledger, m, party)?;
+    if this.m.signed_by.contains_key(party) && own_disputes.is_empty() {
+        bail!("{party:?} has already signed measurement {}", m.id().short());
+    }
+    let mut refs = vec![m.id().to_hex()];
+    refs.extend(own_disputes);
+    let payload = meas::response_payload(&this.contract, &m.id().to_hex(), None);
+    Ok((new_body(ledger, party, key, meas::KIND_ATTEST, refs, payload), this))
+}
+
+/// Every figure of `contract`'s `year` that waits for `party`'s attestation,
+/// by indicator and period.
+fn pending_for(ledger: &Ledger, contract: &str, year: u16, party: &str) -> Result<Vec<Entry>> {
+    let (_, ms) = contract_state(ledger, contract)?;
+    let mut ids: Vec<(String, String, EntryId)> = ms
+        .iter()
+        .filter(|m| m.year == year)
+        .filter(|m| matches!(&m.state, State::Pending { waiting_for } if waiting_for.iter().any(|p| p == party)))
+        .filter_map(|m| EntryId::from_hex(&m.id).map(|id| (m.indicator.clone(), m.period.clone(), id)))
+        .collect();
+    ids.sort();
+    if ids.is_empty() {
+        bail!("no figure of {contract:?} {year} waits for {party:?}'s attestation; nothing was signed (`vereffen measure list {contract} --year {year}` shows every figure)");
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for (_, _, id) in ids {
+        let (_, e) = ledger.get(&id)?.ok_or_else(|| anyhow!("measurement {} is not in this copy", id.short()))?;
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// What an attestation signs, for a person to check: per figure the
+/// contract, indicator, period, value with its unit, source and entry.
+fn attest_summary(party: &str, targets: &[Target]) -> String {
+    use std::fmt::Write as _;
+    let esc = vereffen::ledger::text::escape_line;
+    let mut s = format!("{party} attests {} figure(s):\n", targets.len());
+    for t in targets {
+        let m = &t.m;
+        let value = if m.unit == "eur" {
+            format!("{} EUR", vereffen::domain::settlement::format_money(m.value))
+        } else {
+            format!("{} {}", m.value, esc(&m.unit))
+        };
+        let _ = writeln!(
+            s,
+            "  contract {}  indicator {}  period {}  value {value}  source {}  measurement {}{}",
+            esc(&t.contract),
+            esc(&m.indicator),
+            esc(&m.period),
+            esc(&m.source),
+            &m.id[..12.min(m.id.len())],
+            m.corrects.as_deref().map(|c| format!(" (corrects {})", &c[..12.min(c.len())])).unwrap_or_default()
+        );
+    }
+    s
 }
 
 /// The author's disputes of a measurement, which an attestation resolves.

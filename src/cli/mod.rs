@@ -32,6 +32,7 @@ macro_rules! outln {
 }
 
 mod audit_cmds;
+mod confirm;
 mod contract_cmds;
 mod demo;
 mod inbox_cmds;

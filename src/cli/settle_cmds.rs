@@ -9,6 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
 use vereffen::domain::settlement::cosign::{self, ComputeError, Computed, ContractView};
+use vereffen::domain::settlement::gate;
 use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
 use vereffen::present::{statement, xlsx};
@@ -77,6 +78,9 @@ pub struct SettleArgs {
     /// With --sign: replace the settled statement of the year by this one (a resettlement all signatories sign).
     #[arg(long, requires = "sign")]
     resettle: bool,
+    /// With --sign: sign without asking (for scripts); without it, a standard input that is not a terminal is an error.
+    #[arg(long, requires = "sign")]
+    yes: bool,
 }
 
 /// Reads a contract's entries on this copy once.
@@ -242,6 +246,8 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
             );
         }
     }
+    let summary = sign_summary(&party, &c, replaces.as_deref());
+    super::confirm::confirm(&summary, &format!("Sign the {year} statement as {party}?"), args.yes, cli.json)?;
     let (payload, refs) = cosign::sign_payload(&c, replaces.as_deref()).map_err(|e| anyhow!(e))?;
     let body = new_body(&ledger, &party, &key, cosign::KIND_SIGN, refs, payload);
     let entry = append_one(&mut ledger, body, &[&key], cli.json)?;
@@ -260,6 +266,78 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
         }
     }
     Ok(0)
+}
+
+/// What a `settlement.sign` signs, for a person to check before signing:
+/// per party what it receives and pays, and every payment FROM -> TO with
+/// a positive amount (euro, two decimals, grouped).
+fn sign_summary(party: &str, c: &Computed, replaces: Option<&str>) -> String {
+    use std::fmt::Write as _;
+    use vereffen::domain::settlement::format_money;
+    let st = &c.statement;
+    let mut s = format!(
+        "{party} signs the {} statement {} of contract {}{}\n",
+        st.year,
+        &c.hash[..16],
+        escape_line(&st.contract),
+        replaces.map(|r| format!(", replacing settled statement {}", &r[..16.min(r.len())])).unwrap_or_default()
+    );
+    let _ = writeln!(s, "  {:<20} {:>18} {:>18}", "PARTY", "RECEIVES (EUR)", "PAYS (EUR)");
+    for p in &st.parties {
+        let _ = writeln!(
+            s,
+            "  {:<20} {:>18} {:>18}",
+            escape_line(&p.party),
+            format_money(p.received),
+            format_money(p.paid)
+        );
+    }
+    if st.payments.is_empty() {
+        s.push_str("  no payments\n");
+    } else {
+        let _ = writeln!(s, "  PAYMENTS (EUR)");
+        for p in &st.payments {
+            debug_assert!(p.amount > rust_decimal::Decimal::ZERO, "a payment is positive");
+            let _ = writeln!(
+                s,
+                "  {} -> {} {:>18} ({})",
+                escape_line(&p.from),
+                escape_line(&p.to),
+                format_money(p.amount),
+                p.funding
+            );
+        }
+    }
+    s
+}
+
+/// Why `year` is open: its own figures that are not agreed and, when an
+/// earlier unsettled year's figures block it (its statement starts from that
+/// year's), that year too. `blocked` is the year the computation stopped
+/// at with `blockers` figures not agreed.
+fn open_detail(view: &ContractView, year: u16, blocked: u16, blockers: usize) -> String {
+    use vereffen::domain::settlement::inputs::inputs_for_year;
+    debug_assert!(blocked <= year, "a year is blocked by itself or an earlier year");
+    let own = match view.status.governing(year).map(|v| inputs_for_year(&v.terms, year, &view.measurements, false)) {
+        _ if blocked == year => return format!("{blockers} figure(s) of {year} not agreed"),
+        Some(Err(own)) => format!("{} figure(s) of {year} not agreed", own.len()),
+        Some(Ok(_)) => format!("every figure of {year} agreed"),
+        None => format!("no version governs {year}"),
+    };
+    format!("{own}; waits for {blocked} to be settled ({blockers} figure(s) of {blocked} not agreed)")
+}
+
+/// The quality gate of `year`: from the settled statement if the year is
+/// settled, else from the statement this copy computes (none while open).
+fn year_gate(view: &ContractView, year: u16, computed: Option<&Computed>) -> Option<gate::GateNotice> {
+    let terms = &view.status.governing(year)?.terms;
+    let settled = view.settlements.get(&year).and_then(|ys| ys.settled_statement());
+    let statement = match (settled, computed) {
+        (Some(s), _) => &s.payload.statement,
+        (None, Some(c)) => &c.value,
+        (None, None) => return None,
+    };
+    gate::quality_gate(terms, gate::quality_score_of(statement))
 }
 
 fn status(cli: &Cli, contract: &str) -> Result<i32> {
@@ -308,19 +386,25 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
             match &computed {
                 Ok(c) => ("computable".to_string(), format!("statement {}, no signatures yet", &c.hash[..16])),
                 Err(ComputeError::Blocked { year: y, blockers }) => {
-                    ("open".to_string(), format!("{} figure(s) of {y} not agreed", blockers.len()))
+                    ("open".to_string(), open_detail(&view, *year, *y, blockers.len()))
                 }
                 Err(e) => ("open".to_string(), e.to_string()),
             }
         };
         let mine = computed.as_ref().ok().map(|c| c.hash.clone());
-        rows.push((*year, state, detail, ys, mine));
+        let gate = year_gate(&view, *year, computed.as_ref().ok());
+        let detail = match &gate {
+            Some(g) => format!("{detail}; {}", g.words()),
+            None => detail,
+        };
+        rows.push((*year, state, detail, ys, mine, gate));
     }
     if cli.json {
         let out: Vec<Value> = rows
             .iter()
-            .map(|(y, state, detail, ys, mine)| {
+            .map(|(y, state, detail, ys, mine, gate)| {
                 json!({"year": y, "state": state, "detail": detail, "settled": ys.settled, "this_copy_computes": mine,
+                       "quality_gate": gate,
                        "signatories": ys.signatories, "conflicts": ys.conflicts,
                        "statements": ys.statements.values().map(|s| json!({"hash": s.hash, "signed_by": s.by.keys().collect::<Vec<_>>(), "replaces": s.payload.replaces})).collect::<Vec<_>>()})
             })
@@ -329,7 +413,7 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
         return Ok(0);
     }
     outln!("{:<6} {:<22} DETAIL", "YEAR", "STATE");
-    for (year, state, detail, ys, _) in &rows {
+    for (year, state, detail, ys, _, _) in &rows {
         outln!("{year:<6} {state:<22} {}", escape_line(detail));
         for c in &ys.conflicts {
             outln!("{:<6} {:<22} CONFLICT: {}", "", "", escape_line(c));

@@ -613,6 +613,22 @@ impl ContractStatus {
         let hash = self.amendments.range(..=year).next_back().map(|(_, h)| h).unwrap_or(&base.version);
         self.versions.get(hash)
     }
+    /// The version in force that supersedes `version`, if `version` is still
+    /// pending but can no longer come into force: a proposal or counter
+    /// while another proposal or counter is the agreed base, or an amendment
+    /// while another agreed amendment takes effect in the same year. Such a
+    /// version is not waiting for anyone: accepting it is refused.
+    pub fn superseded_by(&self, version: &str) -> Option<&VersionInfo> {
+        let v = self.versions.get(version)?;
+        if !matches!(v.state(), VersionState::Pending { .. }) {
+            return None;
+        }
+        let by = match &v.kind {
+            VersionKind::Proposal | VersionKind::Counter { .. } => self.base.as_ref()?,
+            VersionKind::Amendment { effective_from, .. } => self.amendments.get(effective_from)?,
+        };
+        (by != version).then(|| self.versions.get(by)).flatten()
+    }
     /// The version in force now: the latest that governs any year.
     pub fn latest_in_force(&self) -> Option<&VersionInfo> {
         let base = self.versions.get(self.base.as_ref()?)?;

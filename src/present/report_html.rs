@@ -265,8 +265,8 @@ fn contract(o: &mut String, c: &ContractReport) {
             "<tr><td>{}</td><td>{}</td><td class=\"num\">{} <span class=\"muted\">{}</span></td><td><span class=\"{state_class}\">{}</span>{}<br>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{notes}</td></tr>",
             e(&m.indicator),
             e(&m.period),
-            e(&m.value),
-            e(&m.unit),
+            e(&if m.unit == "eur" { report::money_text(&m.value) } else { m.value.clone() }),
+            e(&if m.unit == "eur" { "EUR".to_string() } else { m.unit.clone() }),
             e(&m.state),
             m.state_detail.as_deref().map(|d| format!(": {}", e(d))).unwrap_or_default(),
             h(&m.id),
@@ -330,16 +330,21 @@ fn contract(o: &mut String, c: &ContractReport) {
             for p in &st.payments {
                 let _ = write!(
                     pays,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">&euro; {}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
                     e(&p.from),
                     e(&p.to),
                     e(&p.funding),
-                    e(&p.amount)
+                    e(&report::money_text(&p.amount))
                 );
             }
             let mut net = String::new();
             for n in &st.net {
-                let _ = write!(net, "<tr><td>{}</td><td class=\"num\">&euro; {}</td></tr>", e(&n.party), e(&n.net));
+                let _ = write!(
+                    net,
+                    "<tr><td>{}</td><td class=\"num\">{}</td></tr>",
+                    e(&n.party),
+                    e(&report::money_text(&n.net))
+                );
             }
             let _ = writeln!(
                 o,
@@ -351,11 +356,28 @@ fn contract(o: &mut String, c: &ContractReport) {
                 st.inputs.iter().map(|i| h(i)).collect::<Vec<_>>().join(" "),
                 e(&st.replay)
             );
+            if let Some(g) = &st.quality_gate {
+                let cls = if g.starts_with("quality gate met") { "ok" } else { "bad" };
+                let _ = writeln!(o, "<p class=\"{cls}\">{}</p>", e(g));
+            }
+            if !st.derivation.is_empty() {
+                o.push_str("<table class=\"derivation\">\n<thead><tr><th>Derivation</th><th>Figure</th><th>Computation</th></tr></thead>\n<tbody>\n");
+                for d in &st.derivation {
+                    let _ = writeln!(
+                        o,
+                        "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                        e(&d.label),
+                        e(&d.shown),
+                        e(&d.formula)
+                    );
+                }
+                o.push_str("</tbody>\n</table>\n");
+            }
             if !pays.is_empty() {
-                let _ = writeln!(o, "<table class=\"payments\">\n<thead><tr><th>From</th><th>To</th><th>Funding</th><th>Amount</th></tr></thead>\n<tbody>{pays}</tbody>\n</table>");
+                let _ = writeln!(o, "<table class=\"payments\">\n<thead><tr><th>From</th><th>To</th><th>Funding</th><th>Amount (EUR)</th></tr></thead>\n<tbody>{pays}</tbody>\n</table>");
             }
             if !net.is_empty() {
-                let _ = writeln!(o, "<table class=\"net\">\n<thead><tr><th>Party</th><th>Net</th></tr></thead>\n<tbody>{net}</tbody>\n</table>");
+                let _ = writeln!(o, "<table class=\"net\">\n<thead><tr><th>Party</th><th>Net (EUR)</th></tr></thead>\n<tbody>{net}</tbody>\n</table>");
             }
         }
     }

@@ -101,6 +101,7 @@ macro_rules! txt {
 mod components;
 pub mod cosign;
 pub mod distribution;
+pub mod gate;
 mod impulse;
 pub mod inputs;
 mod money;
