@@ -5,7 +5,7 @@
 //! point one way (`tests/layering.rs` keeps it so):
 //!
 //! ```text
-//! cli (binary) -> present -> audit -> domain -> ledger
+//! cli (binary) -> node -> present -> audit -> domain -> ledger
 //!                            rules (composition root: every kind's rules)
 //! ```
 //!
@@ -20,6 +20,8 @@
 //!   application hands to the ledger.
 //! * [`present`]: everything that turns a statement, a report, a log or a
 //!   simulation into text, CSV, XLSX, HTML or charts.
+//! * [`node`]: the party node: `serve` (HTTP API v1), `sync` with peers,
+//!   the node home and its peers.
 //!
 //! `docs/ARCHITECTURE.md` maps every module.
 
@@ -29,5 +31,6 @@
 pub mod audit;
 pub mod domain;
 pub mod ledger;
+pub mod node;
 pub mod present;
 pub mod rules;
