@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cli (binary) -> node -> present -> audit -> domain -> ledger
-//!                            rules (composition root: every kind's rules)
+//!                                    rules (composition root: every kind's rules)
 //! ```
 //!
 //! * [`ledger`]: the signed history (entries, keys, signatures, registry,
@@ -20,8 +20,8 @@
 //!   application hands to the ledger.
 //! * [`present`]: everything that turns a statement, a report, a log or a
 //!   simulation into text, CSV, XLSX, HTML or charts.
-//! * [`node`]: the party node: `serve` (HTTP API v1), `sync` with peers,
-//!   the node home and its peers.
+//! * [`node`]: the party node: server, client, sync and request signing
+//!   (RFC 9421); uses every layer below, used by the CLI.
 //!
 //! `docs/ARCHITECTURE.md` maps every module.
 

@@ -51,6 +51,14 @@ pub struct Cli {
     /// Print data as JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Read the passphrase of encrypted key files from this file (its
+    /// first line end is dropped). Default: ask in a terminal.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the passphrase of encrypted key files from this environment
+    /// variable. Default: ask in a terminal.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub passphrase_env: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -227,6 +235,14 @@ pub fn error_text(e: &anyhow::Error) -> String {
 }
 
 fn dispatch(cli: &Cli) -> Result<i32> {
+    let source = match (&cli.passphrase_file, &cli.passphrase_env) {
+        (Some(_), Some(_)) => anyhow::bail!("give either --passphrase-file or --passphrase-env, not both"),
+        (Some(f), None) => PassphraseSource::File(f.clone()),
+        (None, Some(n)) => PassphraseSource::Env(n.clone()),
+        (None, None) => PassphraseSource::Prompt,
+    };
+    // Set once per process, before any key is read.
+    let _ = PASSPHRASE_SOURCE.set(source);
     match &cli.command {
         Command::Init { id } => ledger_cmds::init(cli, id.as_deref()),
         Command::Keys(cmd) => party_cmds::keys(cli, cmd),
@@ -276,9 +292,82 @@ pub fn open_ledger(dir: &Path) -> Result<Ledger> {
     Ok(ledger)
 }
 
-/// Loads a signing key file, warning if others can read it.
+/// Where the passphrase of encrypted key files comes from: the global
+/// flags `--passphrase-file` / `--passphrase-env`, else a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PassphraseSource {
+    /// `--passphrase-file FILE`.
+    File(PathBuf),
+    /// `--passphrase-env NAME`.
+    Env(String),
+    /// Ask on the terminal (only when standard input is one).
+    Prompt,
+}
+
+/// The passphrase source of this run, set by `dispatch` from the flags.
+static PASSPHRASE_SOURCE: std::sync::OnceLock<PassphraseSource> = std::sync::OnceLock::new();
+
+/// The passphrase source of this run.
+pub fn passphrase_source() -> PassphraseSource {
+    PASSPHRASE_SOURCE.get().cloned().unwrap_or(PassphraseSource::Prompt)
+}
+
+/// True when a passphrase flag was given (then `keys new` encrypts by default).
+pub fn passphrase_flag_given() -> bool {
+    passphrase_source() != PassphraseSource::Prompt
+}
+
+/// The passphrase for the key file `path`, from the flags or, when
+/// standard input is a terminal, a prompt that does not echo (asked twice
+/// when `confirm`, for a new encryption). Without either, an error naming
+/// the flags.
+pub fn passphrase_for(path: &Path, confirm: bool) -> Result<keys::Passphrase> {
+    match passphrase_source() {
+        PassphraseSource::File(f) => Ok(keys::Passphrase::from_file(&f)?),
+        PassphraseSource::Env(n) => Ok(keys::Passphrase::from_env(&n)?),
+        PassphraseSource::Prompt => {
+            if !std::io::stdin().is_terminal() {
+                if confirm {
+                    anyhow::bail!(
+                        "encrypting {} needs a passphrase: give it with --passphrase-file FILE or --passphrase-env NAME (or run in a terminal to be asked)",
+                        path.display()
+                    );
+                }
+                return Err(keys::KeyError::NeedsPassphrase(path.to_path_buf()).into());
+            }
+            let ask = |prompt: String| -> Result<keys::Passphrase> {
+                let text = zeroize::Zeroizing::new(
+                    rpassword::prompt_password(prompt).context("cannot read the passphrase from the terminal")?,
+                );
+                Ok(keys::Passphrase::new(text.as_bytes().to_vec(), "prompt")?)
+            };
+            let first = ask(format!("passphrase for {}: ", path.display()))?;
+            if confirm {
+                let again = ask(format!("passphrase for {} (again): ", path.display()))?;
+                if again.as_bytes() != first.as_bytes() {
+                    anyhow::bail!("the two passphrases differ; nothing was written");
+                }
+            }
+            Ok(first)
+        }
+    }
+}
+
+/// Loads a signing key file: an encrypted one with the passphrase of
+/// [`passphrase_for`]; a plain one with a one-line warning. Warns if others
+/// can read it.
 pub fn load_key(path: &Path) -> Result<SigningKey> {
-    let key = keys::load_signing_key(path)?;
+    let key = match keys::read_private_key_file(path)? {
+        keys::PrivateKeyFile::Plain(k) => {
+            eprintln!(
+                "warning: {} is not encrypted; `vereffen keys encrypt {}` encrypts it",
+                path.display(),
+                path.display()
+            );
+            k
+        }
+        keys::PrivateKeyFile::Encrypted(enc) => enc.decrypt(&passphrase_for(path, false)?)?,
+    };
     if let Some(w) = keys::permission_warning(path) {
         eprintln!("{w}");
     }

@@ -19,10 +19,23 @@ pub enum KeysCmd {
         /// Directory for the files.
         #[arg(long, default_value = "keys")]
         dir: PathBuf,
+        /// Encrypt the private key under a passphrase (the default when
+        /// --passphrase-file or --passphrase-env is given; else asked twice).
+        #[arg(long)]
+        encrypt: bool,
+        /// Write the private key unencrypted even when a passphrase flag is given.
+        #[arg(long, conflicts_with = "encrypt")]
+        no_encrypt: bool,
     },
     /// Print the fingerprint and key id of a key file (never the private key).
     Show {
         /// A .key or .pub file.
+        file: PathBuf,
+    },
+    /// Encrypt an unencrypted private key file in place under a passphrase
+    /// (atomic rewrite, mode 0600; the key itself does not change).
+    Encrypt {
+        /// The private .key file.
         file: PathBuf,
     },
 }
@@ -95,25 +108,64 @@ fn ending_refs(ledger: &vereffen::ledger::Ledger, key: &KeyId) -> Result<Vec<Str
 
 pub fn keys(cli: &Cli, cmd: &KeysCmd) -> Result<i32> {
     match cmd {
-        KeysCmd::New { name, dir } => {
+        KeysCmd::New { name, dir, encrypt, no_encrypt } => {
             if !vereffen::ledger::entry::is_valid_name(name) {
                 bail!("key name {name:?} is not valid: use a-z, 0-9, '.', '_' and '-'");
             }
+            let encrypt = *encrypt || (super::passphrase_flag_given() && !no_encrypt);
+            let passphrase = if encrypt {
+                let target = dir.join(format!("{name}.key"));
+                if target.exists() {
+                    return Err(keys::KeyError::Exists(target).into());
+                }
+                Some(super::passphrase_for(&target, true)?)
+            } else {
+                None
+            };
             let key = keys::generate();
-            let files = keys::write_key_files(dir, name, &key)?;
+            let files = keys::write_key_files_with(dir, name, &key, passphrase.as_ref())?;
             let id = KeyId::of(&key.verifying_key());
             if cli.json {
+                let mut v = serde_json::json!({"private": files.private, "public": files.public, "fingerprint": id.fingerprint(), "key_id": id.to_hex()});
+                if encrypt {
+                    v["encrypted"] = serde_json::Value::Bool(true);
+                }
+                outln!("{v}");
+            } else if encrypt {
                 outln!(
-                    "{}",
-                    serde_json::json!({"private": files.private, "public": files.public, "fingerprint": id.fingerprint(), "key_id": id.to_hex()})
+                    "wrote {} (private, encrypted under your passphrase) and {}",
+                    files.private.display(),
+                    files.public.display()
                 );
+                outln!("fingerprint {}", id.fingerprint());
             } else {
                 outln!("wrote {} (private, keep it secret) and {}", files.private.display(), files.public.display());
                 outln!("fingerprint {}", id.fingerprint());
             }
         }
+        KeysCmd::Encrypt { file } => {
+            match keys::read_private_key_file(file)? {
+                keys::PrivateKeyFile::Encrypted(_) => return Err(keys::KeyError::AlreadyEncrypted(file.clone()).into()),
+                keys::PrivateKeyFile::Plain(_) => {}
+            }
+            let passphrase = super::passphrase_for(file, true)?;
+            let key = keys::encrypt_key_file(file, &passphrase)?;
+            let id = KeyId::of(&key.verifying_key());
+            if cli.json {
+                outln!("{}", serde_json::json!({"private": file, "fingerprint": id.fingerprint(), "encrypted": true}));
+            } else {
+                outln!("encrypted {} (fingerprint {})", file.display(), id.fingerprint());
+            }
+        }
         KeysCmd::Show { file } => {
-            let key = keys::load_verifying_key(file)?;
+            let key = match keys::read_private_key_file(file) {
+                Ok(keys::PrivateKeyFile::Encrypted(enc)) => {
+                    enc.decrypt(&super::passphrase_for(file, false)?)?.verifying_key()
+                }
+                Ok(keys::PrivateKeyFile::Plain(k)) => k.verifying_key(),
+                Err(e @ keys::KeyError::Encryption { .. }) => return Err(e.into()),
+                Err(_) => keys::load_verifying_key(file)?,
+            };
             let id = KeyId::of(&key);
             if cli.json {
                 outln!(

@@ -7,7 +7,15 @@
 //!   characters in four groups, e.g. `K7QF-M2ZA-PX4D-33RT`.
 //! * Private keys are PKCS#8 PEM files (`NAME.key`, mode 0600), public keys
 //!   SubjectPublicKeyInfo PEM files (`NAME.pub`). Key files are written once
-//!   and never overwritten; a private key is never printed.
+//!   and never overwritten (except by [`encrypt_key_file`], which replaces a
+//!   plain private key by the same key encrypted); a private key is never
+//!   printed.
+//! * A private key file may be encrypted: PKCS#8 `EncryptedPrivateKeyInfo`
+//!   (`-----BEGIN ENCRYPTED PRIVATE KEY-----`), PBES2 with scrypt
+//!   ([`SCRYPT_LOG_N`], [`SCRYPT_R`], [`SCRYPT_P`]) and AES-256-CBC. It is
+//!   opened with a [`Passphrase`] ([`load_signing_key_with`],
+//!   [`read_private_key_file`]); the passphrase and every decrypted byte are
+//!   wiped from memory after use.
 
 use std::fmt;
 use std::fs;
@@ -17,9 +25,101 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{SigningKey, VerifyingKey};
+use pkcs8::pkcs5::{self, pbes2};
+use zeroize::Zeroizing;
 
-/// Largest key file we read; real ones are under 200 bytes.
+/// Largest key file we read; real ones are under 400 bytes.
 const MAX_KEY_FILE_BYTES: u64 = 16 * 1024;
+
+/// scrypt cost of new encrypted key files: `N = 2^SCRYPT_LOG_N` (with
+/// [`SCRYPT_R`] = 8 that is 128 MiB of memory per derivation).
+pub const SCRYPT_LOG_N: u8 = 17;
+/// scrypt block size `r` of new encrypted key files.
+pub const SCRYPT_R: u32 = 8;
+/// scrypt parallelism `p` of new encrypted key files.
+pub const SCRYPT_P: u32 = 1;
+// The floor the issue sets for new files: scrypt at least N = 2^15, r = 8, p = 1.
+const _: () = assert!(SCRYPT_LOG_N >= 15 && SCRYPT_R >= 8 && SCRYPT_P >= 1);
+/// Most memory (`128 * r * N` bytes) an encrypted key file may make scrypt
+/// use when it is read; a file asking for more is refused before any work.
+pub const MAX_SCRYPT_MEMORY_BYTES: u64 = 512 << 20;
+/// Largest scrypt `p` an encrypted key file may ask for when it is read.
+pub const MAX_SCRYPT_P: u16 = 4;
+/// Longest passphrase, in bytes.
+pub const MAX_PASSPHRASE_BYTES: usize = 1024;
+/// Shortest passphrase accepted for encrypting a key, in bytes (any
+/// non-empty passphrase is tried for decrypting).
+pub const MIN_NEW_PASSPHRASE_BYTES: usize = 8;
+/// PEM label of an encrypted private key.
+const ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
+
+/// A passphrase held in memory, wiped when dropped. It is never printed
+/// (its `Debug` hides it) and never written anywhere.
+pub struct Passphrase(Zeroizing<Vec<u8>>);
+
+impl fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passphrase(<hidden>)")
+    }
+}
+
+impl Passphrase {
+    /// A passphrase from bytes; `origin` says where it came from in errors
+    /// (e.g. "the prompt"). Refuses an empty one and one over
+    /// [`MAX_PASSPHRASE_BYTES`].
+    pub fn new(bytes: Vec<u8>, origin: &str) -> Result<Passphrase, KeyError> {
+        let bytes = Zeroizing::new(bytes);
+        if bytes.is_empty() {
+            return Err(KeyError::Passphrase { origin: origin.to_string(), why: "it is empty".into() });
+        }
+        if bytes.len() > MAX_PASSPHRASE_BYTES {
+            return Err(KeyError::Passphrase {
+                origin: origin.to_string(),
+                why: format!("it is longer than {MAX_PASSPHRASE_BYTES} bytes"),
+            });
+        }
+        Ok(Passphrase(bytes))
+    }
+
+    /// The passphrase in the file `path`: its bytes, without one final line
+    /// end (`\n` or `\r\n`).
+    pub fn from_file(path: &Path) -> Result<Passphrase, KeyError> {
+        let origin = format!("passphrase file {}", path.display());
+        let meta = fs::metadata(path)
+            .map_err(|e| KeyError::Passphrase { origin: origin.clone(), why: format!("cannot read it: {e}") })?;
+        if !meta.is_file() || meta.len() > MAX_PASSPHRASE_BYTES as u64 + 2 {
+            return Err(KeyError::Passphrase {
+                origin,
+                why: format!("it is not a regular file of at most {MAX_PASSPHRASE_BYTES} bytes"),
+            });
+        }
+        let mut bytes = fs::read(path)
+            .map_err(|e| KeyError::Passphrase { origin: origin.clone(), why: format!("cannot read it: {e}") })?;
+        if bytes.ends_with(b"\r\n") {
+            bytes.truncate(bytes.len() - 2);
+        } else if bytes.ends_with(b"\n") {
+            bytes.truncate(bytes.len() - 1);
+        }
+        Passphrase::new(bytes, &origin)
+    }
+
+    /// The passphrase in the environment variable `name`.
+    pub fn from_env(name: &str) -> Result<Passphrase, KeyError> {
+        let origin = format!("environment variable {name}");
+        match std::env::var_os(name) {
+            None => Err(KeyError::Passphrase { origin, why: "it is not set".into() }),
+            Some(v) => match v.into_string() {
+                Ok(s) => Passphrase::new(s.into_bytes(), &origin),
+                Err(_) => Err(KeyError::Passphrase { origin, why: "it is not valid UTF-8".into() }),
+            },
+        }
+    }
+
+    /// The bytes, for the key derivation.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
 
 /// The id of a public key: `blake3(public key bytes)`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -189,6 +289,31 @@ pub enum KeyError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The key file is encrypted and no passphrase was given.
+    #[error("key file {0} is encrypted: give its passphrase with --passphrase-file FILE or --passphrase-env NAME (or run in a terminal to be asked)")]
+    NeedsPassphrase(PathBuf),
+    /// The passphrase does not decrypt the key file.
+    #[error("cannot decrypt key file {0}: wrong passphrase (or the file is damaged); nothing was done")]
+    WrongPassphrase(PathBuf),
+    /// The encrypted key file uses a scheme or parameters we do not read.
+    #[error("cannot decrypt key file {path}: {why}")]
+    Encryption {
+        /// The file.
+        path: PathBuf,
+        /// What is not supported.
+        why: String,
+    },
+    /// The key file is already encrypted.
+    #[error("key file {0} is already encrypted")]
+    AlreadyEncrypted(PathBuf),
+    /// A passphrase could not be read or is not acceptable.
+    #[error("the passphrase ({origin}) cannot be used: {why}")]
+    Passphrase {
+        /// Where it came from.
+        origin: String,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// A freshly generated key pair, from the operating system's randomness.
@@ -208,19 +333,28 @@ pub struct KeyFiles {
 /// Writes `DIR/NAME.key` (mode 0600) and `DIR/NAME.pub` for `key`. Refuses if
 /// either file exists; writes neither in that case.
 pub fn write_key_files(dir: &Path, name: &str, key: &SigningKey) -> Result<KeyFiles, KeyError> {
+    write_key_files_with(dir, name, key, None)
+}
+
+/// [`write_key_files`], with the private key encrypted under `passphrase`
+/// when one is given (see [`encrypted_private_key_pem`]).
+pub fn write_key_files_with(
+    dir: &Path,
+    name: &str,
+    key: &SigningKey,
+    passphrase: Option<&Passphrase>,
+) -> Result<KeyFiles, KeyError> {
     let files = KeyFiles { private: dir.join(format!("{name}.key")), public: dir.join(format!("{name}.pub")) };
     for p in [&files.private, &files.public] {
         if p.exists() {
             return Err(KeyError::Exists(p.clone()));
         }
     }
+    let private_pem = match passphrase {
+        Some(p) => encrypted_private_key_pem(key, p, &files.private)?,
+        None => plain_private_key_pem(key, &files.private)?,
+    };
     fs::create_dir_all(dir).map_err(|source| KeyError::Write { path: dir.to_path_buf(), source })?;
-    // PKCS#8 v1 (RFC 5208: version 0, no embedded public key), as `openssl
-    // genpkey` writes it; the v2 form some libraries refuse is only read.
-    let v1 = ed25519_dalek::pkcs8::KeypairBytes { secret_key: key.to_bytes(), public_key: None };
-    let private_pem = v1
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| KeyError::Write { path: files.private.clone(), source: std::io::Error::other(e.to_string()) })?;
     let public_pem = key
         .verifying_key()
         .to_public_key_pem(LineEnding::LF)
@@ -232,6 +366,187 @@ pub fn write_key_files(dir: &Path, name: &str, key: &SigningKey) -> Result<KeyFi
         return Err(e);
     }
     Ok(files)
+}
+
+/// The PKCS#8 v1 PEM of `key` (RFC 5208: version 0, no embedded public
+/// key), as `openssl genpkey` writes it; the v2 form some libraries refuse
+/// is only read.
+fn plain_private_key_pem(key: &SigningKey, path: &Path) -> Result<Zeroizing<String>, KeyError> {
+    let v1 = ed25519_dalek::pkcs8::KeypairBytes { secret_key: key.to_bytes(), public_key: None };
+    v1.to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| KeyError::Write { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) })
+}
+
+/// `key` as an encrypted PKCS#8 PEM (`-----BEGIN ENCRYPTED PRIVATE
+/// KEY-----`): the PKCS#8 v1 DER of [`plain_private_key_pem`] encrypted
+/// with PBES2 (RFC 8018): scrypt (RFC 7914) with `N = 2^`[`SCRYPT_LOG_N`],
+/// `r =` [`SCRYPT_R`], `p =` [`SCRYPT_P`], a random 16-byte salt and a
+/// 32-byte key, then AES-256-CBC with a random 16-byte IV. `path` names the
+/// file in errors. The passphrase must have at least
+/// [`MIN_NEW_PASSPHRASE_BYTES`] bytes.
+pub fn encrypted_private_key_pem(
+    key: &SigningKey,
+    passphrase: &Passphrase,
+    path: &Path,
+) -> Result<Zeroizing<String>, KeyError> {
+    if passphrase.as_bytes().len() < MIN_NEW_PASSPHRASE_BYTES {
+        return Err(KeyError::Passphrase {
+            origin: "for a new encryption".into(),
+            why: format!("a key is encrypted only under a passphrase of at least {MIN_NEW_PASSPHRASE_BYTES} bytes"),
+        });
+    }
+    let fail = |e: String| KeyError::Write { path: path.to_path_buf(), source: std::io::Error::other(e) };
+    let v1 = ed25519_dalek::pkcs8::KeypairBytes { secret_key: key.to_bytes(), public_key: None };
+    let der = v1.to_pkcs8_der().map_err(|e| fail(e.to_string()))?;
+    let mut salt = [0u8; 16];
+    let mut iv = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut iv);
+    let cost = pkcs5::scrypt::Params::new(SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P, 32).map_err(|e| fail(e.to_string()))?;
+    let params = pbes2::Parameters::scrypt_aes256cbc(cost, &salt, &iv).map_err(|e| fail(e.to_string()))?;
+    let info = pkcs8::PrivateKeyInfo::try_from(der.as_bytes()).map_err(|e| fail(e.to_string()))?;
+    let encrypted = info.encrypt_with_params(params, passphrase.as_bytes()).map_err(|e| fail(e.to_string()))?;
+    let pem = encrypted.to_pem(ENCRYPTED_LABEL, LineEnding::LF).map_err(|e| fail(e.to_string()))?;
+    Ok(pem)
+}
+
+/// What a private key file holds.
+pub enum PrivateKeyFile {
+    /// A plain PKCS#8 key.
+    Plain(SigningKey),
+    /// An encrypted key, still to be decrypted with [`EncryptedKey::decrypt`].
+    Encrypted(EncryptedKey),
+}
+
+/// An encrypted private key file whose scheme and parameters were checked
+/// (PBES2, scrypt within [`MAX_SCRYPT_MEMORY_BYTES`] and [`MAX_SCRYPT_P`],
+/// AES-CBC), not yet decrypted.
+pub struct EncryptedKey {
+    path: PathBuf,
+    der: Vec<u8>,
+}
+
+impl fmt::Debug for EncryptedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EncryptedKey({})", self.path.display())
+    }
+}
+
+impl EncryptedKey {
+    /// The file it was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Decrypts the key; [`KeyError::WrongPassphrase`] if `passphrase` does
+    /// not open it. The decrypted bytes are wiped after use.
+    pub fn decrypt(&self, passphrase: &Passphrase) -> Result<SigningKey, KeyError> {
+        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(self.der.as_slice())
+            .map_err(|_| KeyError::WrongPassphrase(self.path.clone()))?;
+        let plain = info.decrypt(passphrase.as_bytes()).map_err(|_| KeyError::WrongPassphrase(self.path.clone()))?;
+        SigningKey::from_pkcs8_der(plain.as_bytes()).map_err(|_| KeyError::WrongPassphrase(self.path.clone()))
+    }
+}
+
+/// Reads a private key file, plain or encrypted. An encrypted file's
+/// scheme is checked here, so that a hostile file cannot make the key
+/// derivation use unbounded memory or time: PBES2 with scrypt, `N` a power
+/// of two, `128 * r * N <=` [`MAX_SCRYPT_MEMORY_BYTES`], `p <=`
+/// [`MAX_SCRYPT_P`], and AES-128/192/256-CBC; anything else (PBES1, PBKDF2)
+/// is refused with the reason.
+pub fn read_private_key_file(path: &Path) -> Result<PrivateKeyFile, KeyError> {
+    let text = Zeroizing::new(read_small(path)?);
+    if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return signing_key_from_pem(&text, path).map(PrivateKeyFile::Plain);
+    }
+    let not_a_key = |why: String| KeyError::NotAKey {
+        path: path.to_path_buf(),
+        expected: "an encrypted ed25519 private key (`-----BEGIN ENCRYPTED PRIVATE KEY-----`)",
+        why,
+    };
+    let (label, doc) = pkcs8::der::Document::from_pem(text.trim()).map_err(|e| not_a_key(format!("{e}")))?;
+    if label != ENCRYPTED_LABEL {
+        return Err(not_a_key(format!("it holds a `{label}` PEM object")));
+    }
+    let der = doc.as_bytes().to_vec();
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice()).map_err(|e| not_a_key(format!("{e}")))?;
+    let refuse = |why: String| KeyError::Encryption { path: path.to_path_buf(), why };
+    let pkcs5::EncryptionScheme::Pbes2(params) = &info.encryption_algorithm else {
+        return Err(refuse("it uses PBES1; only PBES2 with scrypt is read (`vereffen keys encrypt` writes it)".into()));
+    };
+    let Some(scrypt) = params.kdf.scrypt() else {
+        return Err(refuse(
+            "its key derivation is not scrypt (PBKDF2?); only the memory-hard scrypt is read: re-encrypt with `openssl pkcs8 -topk8 -scrypt`".into(),
+        ));
+    };
+    let n = scrypt.cost_parameter;
+    let memory = 128u64.checked_mul(u64::from(scrypt.block_size)).and_then(|m| m.checked_mul(n));
+    if n < 2 || !n.is_power_of_two() || scrypt.block_size == 0 || scrypt.parallelization == 0 {
+        return Err(refuse("its scrypt parameters are invalid".into()));
+    }
+    if memory.is_none_or(|m| m > MAX_SCRYPT_MEMORY_BYTES) || scrypt.parallelization > MAX_SCRYPT_P {
+        return Err(refuse(format!(
+            "its scrypt parameters (N={n}, r={}, p={}) ask for more than {} MiB or p > {MAX_SCRYPT_P}",
+            scrypt.block_size,
+            scrypt.parallelization,
+            MAX_SCRYPT_MEMORY_BYTES >> 20
+        )));
+    }
+    if !matches!(
+        params.encryption,
+        pbes2::EncryptionScheme::Aes128Cbc { .. }
+            | pbes2::EncryptionScheme::Aes192Cbc { .. }
+            | pbes2::EncryptionScheme::Aes256Cbc { .. }
+    ) {
+        return Err(refuse("its cipher is not AES-CBC".into()));
+    }
+    Ok(PrivateKeyFile::Encrypted(EncryptedKey { path: path.to_path_buf(), der }))
+}
+
+/// Reads a private key file, decrypting it with `passphrase` if it is
+/// encrypted (a plain file is read as [`load_signing_key`] does). The one
+/// loader of the CLI and the node.
+pub fn load_signing_key_with(path: &Path, passphrase: &Passphrase) -> Result<SigningKey, KeyError> {
+    match read_private_key_file(path)? {
+        PrivateKeyFile::Plain(k) => Ok(k),
+        PrivateKeyFile::Encrypted(e) => e.decrypt(passphrase),
+    }
+}
+
+/// Replaces the plain private key file `path` by the same key encrypted
+/// under `passphrase` ([`encrypted_private_key_pem`]), atomically: a
+/// temporary file (mode 0600) in the same directory is written, synced,
+/// checked to decrypt to the same key, and renamed over `path`; on any
+/// failure `path` is unchanged. Refuses an already encrypted file. Returns
+/// the key.
+pub fn encrypt_key_file(path: &Path, passphrase: &Passphrase) -> Result<SigningKey, KeyError> {
+    let key = match read_private_key_file(path)? {
+        PrivateKeyFile::Plain(k) => k,
+        PrivateKeyFile::Encrypted(_) => return Err(KeyError::AlreadyEncrypted(path.to_path_buf())),
+    };
+    let pem = encrypted_private_key_pem(&key, passphrase, path)?;
+    let write_err = |source: std::io::Error| KeyError::Write { path: path.to_path_buf(), source };
+    // The invariant that makes the rewrite safe: the new bytes open to the same key.
+    let check = pkcs8::der::Document::from_pem(&pem).ok().and_then(|(_, doc)| {
+        EncryptedKey { path: path.to_path_buf(), der: doc.as_bytes().to_vec() }.decrypt(passphrase).ok()
+    });
+    if check.map(|k| k.to_bytes()) != Some(key.to_bytes()) {
+        return Err(write_err(std::io::Error::other(
+            "the encrypted form did not decrypt to the same key; nothing was written",
+        )));
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".vereffen-key-").tempfile_in(dir).map_err(write_err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(fs::Permissions::from_mode(0o600)).map_err(write_err)?;
+    }
+    tmp.write_all(pem.as_bytes()).and_then(|()| tmp.as_file().sync_all()).map_err(write_err)?;
+    tmp.persist(path).map_err(|e| write_err(e.error))?;
+    #[cfg(unix)]
+    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(write_err)?;
+    Ok(key)
 }
 
 /// Writes a new file atomically: the bytes go to a temporary file (mode
@@ -307,18 +622,28 @@ pub fn signing_key_from_pem(pem: &str, origin: &Path) -> Result<SigningKey, KeyE
     }
 }
 
-/// Reads a private key file (`NAME.key`).
+/// Reads a plain private key file (`NAME.key`); an encrypted one gives
+/// [`KeyError::NeedsPassphrase`] (use [`load_signing_key_with`]).
 pub fn load_signing_key(path: &Path) -> Result<SigningKey, KeyError> {
-    let text = read_small(path)?;
-    signing_key_from_pem(&text, path)
+    match read_private_key_file(path)? {
+        PrivateKeyFile::Plain(k) => Ok(k),
+        PrivateKeyFile::Encrypted(_) => Err(KeyError::NeedsPassphrase(path.to_path_buf())),
+    }
 }
 
 /// Reads a public key from a `.pub` file, or from a `.key` file (whose
 /// public half is derived).
 pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey, KeyError> {
-    let text = read_small(path)?;
+    let text = Zeroizing::new(read_small(path)?);
     if text.contains("BEGIN PRIVATE KEY") {
         return signing_key_from_pem(&text, path).map(|k| k.verifying_key());
+    }
+    if text.contains("BEGIN ENCRYPTED PRIVATE KEY") {
+        return Err(KeyError::NotAKey {
+            path: path.to_path_buf(),
+            expected: "a public key",
+            why: "it is an encrypted private key; pass its .pub file".into(),
+        });
     }
     VerifyingKey::from_public_key_pem(&text).map_err(|e| KeyError::NotAKey {
         path: path.to_path_buf(),
