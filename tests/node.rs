@@ -448,7 +448,8 @@ fn limit_request_rate_per_peer_key() {
     let digest = format!("/v1/ledgers/{LEDGER}/digest");
     let n = server::RATE_BURST as usize + 30;
     let t = Instant::now();
-    let statuses: Vec<u16> = (0..n).map(|_| raw(node.addr(), "GET", &digest, b"", Some(&signer("ziekenhuis", &zh))).0).collect();
+    let statuses: Vec<u16> =
+        (0..n).map(|_| raw(node.addr(), "GET", &digest, b"", Some(&signer("ziekenhuis", &zh))).0).collect();
     let fast = t.elapsed() < Duration::from_secs_f64(30.0 / server::RATE_PER_SEC);
     assert!(statuses[..server::RATE_BURST as usize / 2].iter().all(|&s| s == 200), "{statuses:?}");
     if fast {
@@ -469,7 +470,8 @@ fn limit_slow_senders_are_timed_out() {
     assert!(took >= server::HEADER_READ_TIMEOUT - Duration::from_millis(500), "{took:?}");
     assert!(took < server::HEADER_READ_TIMEOUT + Duration::from_secs(10), "{took:?}");
     // A body that never ends: 408 after BODY_READ_TIMEOUT.
-    let head = format!("POST /v1/ledgers/{LEDGER}/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\n\r\n0123456789");
+    let head =
+        format!("POST /v1/ledgers/{LEDGER}/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\n\r\n0123456789");
     let (st, r, took) = raw_head(addr, head.as_bytes(), true);
     assert_eq!(st, 408, "{}", String::from_utf8_lossy(&r));
     assert!(took >= server::BODY_READ_TIMEOUT - Duration::from_millis(500), "{took:?}");
@@ -487,7 +489,11 @@ fn limit_concurrent_connections() {
     let idle: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
     std::thread::sleep(Duration::from_millis(300));
     let t = Instant::now();
-    let (st, _, _) = raw_head(addr, format!("GET /v1/ledgers HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(), false);
+    let (st, _, _) = raw_head(
+        addr,
+        format!("GET /v1/ledgers HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        false,
+    );
     assert_eq!(st, 401);
     assert!(t.elapsed() >= server::HEADER_READ_TIMEOUT - Duration::from_secs(1), "served at once: {:?}", t.elapsed());
     drop(idle);
@@ -504,17 +510,24 @@ fn sync_over_tls_with_the_peers_ca_and_plain_http_refused_off_loopback() {
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
     std::fs::write(root.join("cert.pem"), ck.cert.pem()).unwrap();
     std::fs::write(root.join("key.pem"), ck.signing_key.serialize_pem()).unwrap();
-    let node_a = Node::start(
-        &a,
-        &["--tls-cert", &s(&root.join("cert.pem")), "--tls-key", &s(&root.join("key.pem"))],
-    );
+    let node_a = Node::start(&a, &["--tls-cert", &s(&root.join("cert.pem")), "--tls-key", &s(&root.join("key.pem"))]);
     assert!(node_a.url.starts_with("https://127.0.0.1:"), "{}", node_a.url);
     let url = format!("https://localhost:{}", node_a.addr().port());
     ok(
         root,
         &[
-            "peer", "add", "--home", &s(&b), "hospital", &url, "--party", "ziekenhuis", "--key-fingerprint",
-            &fingerprint("ziekenhuis"), "--ca", &s(&root.join("cert.pem")),
+            "peer",
+            "add",
+            "--home",
+            &s(&b),
+            "hospital",
+            &url,
+            "--party",
+            "ziekenhuis",
+            "--key-fingerprint",
+            &fingerprint("ziekenhuis"),
+            "--ca",
+            &s(&root.join("cert.pem")),
         ],
     );
     let out = ok_retry(root, &["sync", "--home", &s(&b), "--peer", "hospital"]);
@@ -522,7 +535,18 @@ fn sync_over_tls_with_the_peers_ca_and_plain_http_refused_off_loopback() {
     // Without the CA, the certificate is not trusted.
     ok(
         root,
-        &["peer", "add", "--home", &s(&b), "nocas", &url, "--party", "ziekenhuis", "--key-fingerprint", &fingerprint("ziekenhuis")],
+        &[
+            "peer",
+            "add",
+            "--home",
+            &s(&b),
+            "nocas",
+            &url,
+            "--party",
+            "ziekenhuis",
+            "--key-fingerprint",
+            &fingerprint("ziekenhuis"),
+        ],
     );
     let (code, out, err) = run_retry(root, &["sync", "--home", &s(&b), "--peer", "nocas"]);
     assert_ne!(code, 0, "{out}");
@@ -533,7 +557,18 @@ fn sync_over_tls_with_the_peers_ca_and_plain_http_refused_off_loopback() {
     assert!(err.contains("refusing plain HTTP") && err.contains("--insecure-http"), "{err}");
     let (code, _, err) = run(
         root,
-        &["peer", "add", "--home", &s(&b), "far", "http://10.1.2.3:8080", "--party", "x", "--key-fingerprint", &fingerprint("ziekenhuis")],
+        &[
+            "peer",
+            "add",
+            "--home",
+            &s(&b),
+            "far",
+            "http://10.1.2.3:8080",
+            "--party",
+            "x",
+            "--key-fingerprint",
+            &fingerprint("ziekenhuis"),
+        ],
     );
     assert_ne!(code, 0);
     assert!(err.contains("--insecure-http"), "{err}");
