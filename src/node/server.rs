@@ -330,9 +330,8 @@ async fn accept_loop(
                 None => drive!(tcp),
                 Some(acceptor) => {
                     // The TLS handshake counts against the head timeout.
-                    match tokio::time::timeout(head_timeout, acceptor.accept(tcp)).await {
-                        Ok(Ok(stream)) => drive!(stream),
-                        _ => {}
+                    if let Ok(Ok(stream)) = tokio::time::timeout(head_timeout, acceptor.accept(tcp)).await {
+                        drive!(stream)
                     }
                 }
             }
