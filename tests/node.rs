@@ -649,3 +649,27 @@ fn serve_with_sync_every_pulls_in_the_background() {
     drop(node_b);
     drop(node_a);
 }
+
+#[test]
+fn serve_stops_gracefully_on_sigterm_and_releases_its_copies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (a, _) = two_homes(root);
+    let mut node = Node::start(&a, &[]);
+    let zh = common::demo_key("ziekenhuis");
+    assert_eq!(
+        raw(node.addr(), "GET", &format!("/v1/ledgers/{LEDGER}/digest"), b"", Some(&signer("ziekenhuis", &zh))).0,
+        200
+    );
+    let pid = node.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut status = None;
+    while status.is_none() && Instant::now() < deadline {
+        status = node.child.try_wait().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "serve did not stop cleanly on SIGTERM");
+    // The copy is free again at once.
+    ok(root, &["--ledger", &s(&a.join("ledgers").join(LEDGER)), "verify"]);
+}
