@@ -946,3 +946,32 @@ pub fn differences(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parallel path itself (not the one-thread fallback) reads a good
+    /// file, cut in small blocks, to the one-thread result; a file with an
+    /// error is left to the one-thread reader.
+    #[test]
+    fn the_parallel_path_runs_on_a_good_file_and_steps_aside_on_a_bad_one() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let rules = Rules::from_file(&root.join("examples/data/rules-copd.toml")).unwrap();
+        let path = root.join("examples/data/claims-copd-2027.csv");
+        let name = path.display().to_string();
+        let one = derive(&rules, std::fs::File::open(&path).unwrap(), &name, 2027).unwrap();
+        for (threads, block) in [(2, 1000), (3, 64), (2, 1 << 20)] {
+            let f = std::fs::File::open(&path).unwrap();
+            let parts = derive_parts(&rules, f, &name, 2027, threads, block).unwrap();
+            assert_eq!(parts.as_ref(), Some(&one), "threads {threads}, block {block}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.csv");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("x,2027-02-30,GP-CONSULT,huisartsen,1.00,1\n");
+        std::fs::write(&bad, &text).unwrap();
+        let f = std::fs::File::open(&bad).unwrap();
+        assert_eq!(derive_parts(&rules, f, "bad.csv", 2027, 2, 1000).unwrap(), None);
+    }
+}
