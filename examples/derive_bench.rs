@@ -151,6 +151,7 @@ fn duckdb(rules: &Rules, path: &std::path::Path, repeat: usize) -> Option<(f64, 
     );
     let out = std::process::Command::new(python).arg("-c").arg(script).arg(path).output().ok()?;
     if !out.status.success() {
+        eprintln!("duckdb failed: {}", String::from_utf8_lossy(&out.stderr).trim());
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout);

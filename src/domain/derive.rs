@@ -405,7 +405,10 @@ struct Acc {
 
 impl Acc {
     fn new(rules: &Rules) -> Acc {
-        Acc { totals: Totals { per_metric: vec![[Decimal::ZERO; 12]; rules.metrics.len()], ..Totals::default() }, ..Acc::default() }
+        Acc {
+            totals: Totals { per_metric: vec![[Decimal::ZERO; 12]; rules.metrics.len()], ..Totals::default() },
+            ..Acc::default()
+        }
     }
 
     /// Sets bit `month` of `member` (no allocation for a member seen before).

@@ -189,7 +189,8 @@ fn runs_do_not_depend_on_the_thread_count() {
 fn two_contracts_with_own_inputs() -> (Model, Model, Model) {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(repo().join("contracts/copd-telemonitoring-shared-savings.toml")).unwrap();
-    let renamed = text.replace("id = \"prem\"", "id = \"prem-b\"").replace("provider_share = 0.5", "provider_share = 0.6");
+    let renamed =
+        text.replace("id = \"prem\"", "id = \"prem-b\"").replace("provider_share = 0.5", "provider_share = 0.6");
     assert_ne!(renamed, text);
     let b_file = dir.path().join("b.toml");
     std::fs::write(&b_file, renamed).unwrap();
