@@ -146,6 +146,7 @@ fn duckdb(rules: &Rules, path: &std::path::Path, repeat: usize) -> Option<(f64, 
     );
     let script = format!(
         "import sys, time\nimport duckdb\nbest = None\nfor _ in range({repeat}):\n    con = duckdb.connect()\n    \
+         con.execute('SET enable_progress_bar = false')\n    \
          t = time.time()\n    r = con.execute({sql:?}, [sys.argv[1]]).fetchone()[0]\n    s = time.time() - t\n    \
          best = s if best is None else min(best, s)\nprint(best, r)\n"
     );
@@ -155,7 +156,11 @@ fn duckdb(rules: &Rules, path: &std::path::Path, repeat: usize) -> Option<(f64, 
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut it = text.split_whitespace();
+    let Some(last) = text.lines().last() else {
+        eprintln!("duckdb printed nothing");
+        return None;
+    };
+    let mut it = last.split_whitespace();
     let secs: f64 = it.next()?.parse().ok()?;
     Some((secs, it.next()?.to_string()))
 }
