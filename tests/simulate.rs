@@ -185,3 +185,28 @@ fn an_existing_output_directory_is_not_overwritten() {
     assert!(err.contains("not an empty directory"), "{err}");
     assert_eq!(std::fs::read_to_string(out.join("keep.txt")).unwrap(), "mine");
 }
+
+/// A whole book simulated at once: with more variants than
+/// `MAX_COMPARED_VARIANTS` (32) the side-by-side table, which grows with
+/// variants x parties of all variants, is left out with a note; every
+/// variant's own table is still printed.
+#[test]
+fn a_whole_book_leaves_out_the_side_by_side_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(contract_for("copd-telemonitoring-oost-achterhoek")).unwrap();
+    let mut files = Vec::new();
+    for i in 0..33 {
+        let f = tmp.path().join(format!("book-{i:02}.toml"));
+        std::fs::write(&f, text.replace("ziekenhuis", &format!("ziekenhuis-{i:02}"))).unwrap();
+        files.push(s(&f));
+    }
+    let sc = s(&repo().join("examples/scenarios/copd-telemonitoring-oost-achterhoek.toml"));
+    let mut args: Vec<&str> = vec!["simulate"];
+    args.extend(files.iter().map(|f| f.as_str()));
+    args.extend(["--scenarios", &sc, "--runs", "20"]);
+    let out = ok(tmp.path(), &args);
+    assert!(!out.contains("== comparison over the term (same draws"), "{out}");
+    assert!(out.contains("comparison over the term: left out for more than 32 variants (33)"), "{out}");
+    assert_eq!(out.matches("\n== book-").count(), 33, "{out}");
+    assert!(out.contains("ziekenhuis-32"), "{out}");
+}

@@ -44,6 +44,13 @@ pub struct SimulateArgs {
 /// thousands of threads that would never finish.
 pub const MAX_THREADS: usize = 256;
 
+/// Most variants shown side by side in the comparison table. The table has
+/// a column per variant and a row per party of every variant, so for a whole
+/// book of contracts (thousands, each with its own provider) it would grow
+/// with the square of the book; beyond this it is left out (`summary.csv`
+/// has every variant's figures).
+pub const MAX_COMPARED_VARIANTS: usize = 32;
+
 fn money(cents: i64) -> String {
     Decimal::new(cents, 2).to_string()
 }
@@ -68,10 +75,14 @@ fn eur(x: f64) -> String {
 fn variant_names(paths: &[PathBuf]) -> Vec<String> {
     let stems: Vec<String> =
         paths.iter().map(|p| p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()).collect();
+    let mut count: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for s in &stems {
+        *count.entry(s.as_str()).or_insert(0) += 1;
+    }
     stems
         .iter()
         .enumerate()
-        .map(|(i, s)| if stems.iter().filter(|t| *t == s).count() > 1 { format!("{s}-{}", i + 1) } else { s.clone() })
+        .map(|(i, s)| if count[s.as_str()] > 1 { format!("{s}-{}", i + 1) } else { s.clone() })
         .collect()
 }
 
@@ -152,7 +163,8 @@ fn staging_dir(out: &Path) -> Result<tempfile::TempDir> {
         .with_context(|| format!("cannot create a directory in {}", parent.display()))
 }
 
-type Tornado = (Vec<Outcome>, Vec<(usize, Vec<Outcome>, Vec<Outcome>)>);
+/// The central outcome per variant, and per variant its bars (input, outcome at P5, at P95).
+type Tornado = (Vec<Outcome>, Vec<Vec<(usize, Outcome, Outcome)>>);
 
 #[allow(clippy::type_complexity)]
 fn run(
@@ -322,16 +334,16 @@ fn write_tornado(dir: &Path, m: &Model, t: &Tornado) -> std::io::Result<()> {
     let (base, bars) = t;
     for v in 0..m.variants.len() {
         for (p, party) in m.variants[v].parties.iter().enumerate() {
-            for (i, lo, hi) in bars {
+            for (i, lo, hi) in &bars[v] {
                 writeln!(
                     w,
                     "{},{},{},{},{},{}",
                     m.variants[v].name,
                     party.id,
                     m.scenarios.inputs[*i].id,
-                    money(term_net(m, v, &lo[v], p)),
+                    money(term_net(m, v, lo, p)),
                     money(term_net(m, v, &base[v], p)),
-                    money(term_net(m, v, &hi[v], p))
+                    money(term_net(m, v, hi, p))
                 )?;
             }
         }
@@ -420,13 +432,13 @@ fn write_charts(
         }
         if let Some((base, bars)) = tornado {
             let p = first_provider(m, v);
-            let mut rows: Vec<(String, f64, f64)> = bars
+            let mut rows: Vec<(String, f64, f64)> = bars[v]
                 .iter()
                 .map(|(i, lo, hi)| {
                     (
                         m.scenarios.inputs[*i].id.clone(),
-                        term_net(m, v, &lo[v], p) as f64 / 100.0,
-                        term_net(m, v, &hi[v], p) as f64 / 100.0,
+                        term_net(m, v, lo, p) as f64 / 100.0,
+                        term_net(m, v, hi, p) as f64 / 100.0,
                     )
                 })
                 .collect();
@@ -444,13 +456,9 @@ fn write_charts(
 
 fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) -> Result<()> {
     outln!("Monte Carlo: {runs} runs, seed {seed}; results in EUR (net = received - paid)");
-    for s in stats {
+    for (v, s) in stats.iter().enumerate() {
         outln!();
-        outln!(
-            "== {} ({})",
-            s.variant,
-            m.variants.iter().find(|v| v.name == s.variant).map(|v| v.contract.id.as_str()).unwrap_or("")
-        );
+        outln!("== {} ({})", s.variant, m.variants.get(v).map(|v| v.contract.id.as_str()).unwrap_or(""));
         outln!(
             "{:<22} {:>6} {:>14} {:>14} {:>14} {:>14} {:>7} {:>14}",
             "party",
@@ -491,7 +499,14 @@ fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) -> Resu
             outln!("  {:<20} {}", party, if parts.is_empty() { "-".to_string() } else { parts.join(", ") });
         }
     }
-    if stats.len() > 1 {
+    if stats.len() > MAX_COMPARED_VARIANTS {
+        outln!();
+        outln!(
+            "== comparison over the term: left out for more than {MAX_COMPARED_VARIANTS} variants ({}); \
+             summary.csv under --out holds every variant's figures",
+            stats.len()
+        );
+    } else if stats.len() > 1 {
         outln!();
         outln!("== comparison over the term (same draws for every variant)");
         let mut parties: Vec<&str> = Vec::new();
@@ -577,12 +592,12 @@ fn print_tornado(m: &Model, t: &Tornado) -> Result<()> {
             m.variants[v].parties[p].id,
             eur(term_net(m, v, &base[v], p) as f64 / 100.0)
         );
-        for (i, lo, hi) in bars {
+        for (i, lo, hi) in &bars[v] {
             outln!(
                 "  {:<24} {:>16} {:>16}",
                 m.scenarios.inputs[*i].id,
-                eur(term_net(m, v, &lo[v], p) as f64 / 100.0),
-                eur(term_net(m, v, &hi[v], p) as f64 / 100.0)
+                eur(term_net(m, v, lo, p) as f64 / 100.0),
+                eur(term_net(m, v, hi, p) as f64 / 100.0)
             );
         }
     }

@@ -352,8 +352,187 @@ fn parse_amount(s: &str, what: &str, max_decimals: u32) -> Result<Decimal, Strin
     Ok(v)
 }
 
+/// The columns of the claims file, from its header.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    member: usize,
+    date: usize,
+    code: usize,
+    provider: usize,
+    amount: usize,
+    quantity: Option<usize>,
+    /// Number of columns (every record has exactly this many).
+    count: usize,
+}
+
+impl Columns {
+    /// Reads the header; errors name line 1 of `file`.
+    fn of(headers: &csv::ByteRecord, file: &str) -> Result<Columns, DeriveError> {
+        let row_err = |what: String| DeriveError::Row { file: file.to_string(), line: 1, what };
+        let names: Vec<&str> = headers.iter().map(|h| std::str::from_utf8(h).unwrap_or("?")).collect();
+        if let Some(dup) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| n) {
+            return Err(row_err(format!("column {dup:?} appears twice in the header")));
+        }
+        let col = |n: &str| names.iter().position(|h| *h == n);
+        let (Some(member), Some(date), Some(code), Some(provider), Some(amount)) =
+            (col("member"), col("date"), col("code"), col("provider"), col("amount"))
+        else {
+            return Err(row_err(format!(
+                "the header must hold member,date,code,provider,amount[,quantity]; found {names:?}"
+            )));
+        };
+        if let Some(extra) =
+            names.iter().find(|n| !["member", "date", "code", "provider", "amount", "quantity"].contains(n))
+        {
+            return Err(row_err(format!("unknown column {extra:?}")));
+        }
+        Ok(Columns { member, date, code, provider, amount, quantity: col("quantity"), count: names.len() })
+    }
+}
+
+/// The running result of a derivation (of a whole file, or of one part).
+#[derive(Debug, Default)]
+struct Acc {
+    totals: Totals,
+    rows_read: u64,
+    rows_counted: u64,
+    outside_period: u64,
+    outside_fence: u64,
+    /// Whether a row had an amount or quantity of [`PARALLEL_MAX_VALUE`] or
+    /// more (then the parallel path leaves the file to the sequential one).
+    large: bool,
+}
+
+impl Acc {
+    fn new(rules: &Rules) -> Acc {
+        Acc {
+            totals: Totals { per_metric: vec![[Decimal::ZERO; 12]; rules.metrics.len()], ..Totals::default() },
+            ..Acc::default()
+        }
+    }
+
+    /// Sets bit `month` of `member` (no allocation for a member seen before).
+    fn mark(&mut self, member: &str, month: usize) {
+        match self.totals.members.get_mut(member.as_bytes()) {
+            Some(mask) => *mask |= 1 << month,
+            None => {
+                self.totals.members.insert(member.as_bytes().into(), 1 << month);
+            }
+        }
+    }
+
+    /// Counts one data record (at `line` of `file`, for errors).
+    fn row(
+        &mut self,
+        rules: &Rules,
+        cols: &Columns,
+        record: &csv::ByteRecord,
+        year: u16,
+        file: &str,
+        line: u64,
+    ) -> Result<(), DeriveError> {
+        let row_err = |what: String| DeriveError::Row { file: file.to_string(), line, what };
+        self.rows_read += 1;
+        let field = |i: usize, name: &str| -> Result<&str, DeriveError> {
+            let raw = record.get(i).unwrap_or_default();
+            let text = std::str::from_utf8(raw)
+                .map_err(|_| row_err(format!("field {name} is not valid UTF-8 (the file must be UTF-8)")))?;
+            if text.len() > MAX_FIELD_BYTES && name != "amount" && name != "quantity" {
+                return Err(row_err(format!("field {name} is longer than {MAX_FIELD_BYTES} bytes")));
+            }
+            Ok(text)
+        };
+        let member = field(cols.member, "member")?;
+        if member.is_empty() {
+            return Err(row_err("field member is empty".into()));
+        }
+        let month = parse_date(field(cols.date, "date")?, year).map_err(row_err)?;
+        let code = field(cols.code, "code")?;
+        let provider = field(cols.provider, "provider")?;
+        let amount = parse_amount(field(cols.amount, "amount")?, "amount", 2).map_err(row_err)?;
+        let quantity = match cols.quantity {
+            Some(q) if !field(q, "quantity")?.is_empty() => {
+                parse_amount(field(q, "quantity")?, "quantity", 4).map_err(row_err)?
+            }
+            _ => Decimal::ONE,
+        };
+        if quantity.is_sign_negative() {
+            return Err(row_err(format!("quantity {quantity} is negative")));
+        }
+        let Some(month) = month else {
+            self.outside_period += 1;
+            return Ok(());
+        };
+        if rules.membership == Membership::Enrolment && matches(&rules.enrolment_codes, code) {
+            self.mark(member, month);
+            return Ok(());
+        }
+        let fenced = matches(&rules.fence.codes, code)
+            && !matches(&rules.fence.exclude_codes, code)
+            && (rules.fence.providers.is_empty() || matches(&rules.fence.providers, provider));
+        if !fenced {
+            self.outside_fence += 1;
+            return Ok(());
+        }
+        if amount.is_sign_negative() && !amount.is_zero() && !rules.fence.allow_negative {
+            return Err(row_err(format!(
+                "amount {amount} is negative and the rules do not allow reversals (fence.allow_negative)"
+            )));
+        }
+        let limit = Decimal::from(PARALLEL_MAX_VALUE);
+        if amount.abs() >= limit || quantity >= limit {
+            self.large = true;
+        }
+        self.rows_counted += 1;
+        let overflow = || DeriveError::Figure { what: format!("{file}: the sums overflow at line {line}") };
+        self.totals.cost[month] = self.totals.cost[month].checked_add(amount).ok_or_else(overflow)?;
+        if rules.membership == Membership::Claims {
+            self.mark(member, month);
+        }
+        // A reversal (negative amount) takes its row back out of counts
+        // and quantities, as it does out of the cost.
+        let reversal = amount.is_sign_negative() && !amount.is_zero();
+        for (i, m) in rules.metrics.iter().enumerate() {
+            let add = match m.measure {
+                Measure::Count if matches(&m.codes, code) => Decimal::ONE,
+                Measure::Quantity if matches(&m.codes, code) => quantity,
+                _ => continue,
+            };
+            let add = if reversal { -add } else { add };
+            self.totals.per_metric[i][month] =
+                self.totals.per_metric[i][month].checked_add(add).ok_or_else(overflow)?;
+        }
+        Ok(())
+    }
+
+    /// Adds another part's result (sums add, members unite).
+    fn absorb(&mut self, other: Acc) -> Option<()> {
+        assert_eq!(self.totals.per_metric.len(), other.totals.per_metric.len(), "parts of one derivation");
+        for i in 0..12 {
+            self.totals.cost[i] = self.totals.cost[i].checked_add(other.totals.cost[i])?;
+            for (a, b) in self.totals.per_metric.iter_mut().zip(&other.totals.per_metric) {
+                a[i] = a[i].checked_add(b[i])?;
+            }
+        }
+        let mut members = other.totals.members;
+        if self.totals.members.len() < members.len() {
+            std::mem::swap(&mut self.totals.members, &mut members);
+        }
+        for (k, v) in members {
+            *self.totals.members.entry(k).or_insert(0) |= v;
+        }
+        self.rows_read += other.rows_read;
+        self.rows_counted += other.rows_counted;
+        self.outside_period += other.outside_period;
+        self.outside_fence += other.outside_fence;
+        self.large |= other.large;
+        Some(())
+    }
+}
+
 /// Derives the rules' metrics for `year` from a claims file read from
-/// `reader`; `file` names it in errors.
+/// `reader`; `file` names it in errors. One thread; [`derive_file`] splits a
+/// file on disk over the cores and gives the same result.
 pub fn derive(rules: &Rules, reader: impl Read, file: &str, year: u16) -> Result<Derivation, DeriveError> {
     let bad_quoting = std::cell::RefCell::new(None);
     let mut hashing = HashingReader {
@@ -362,8 +541,7 @@ pub fn derive(rules: &Rules, reader: impl Read, file: &str, year: u16) -> Result
         quotes: crate::domain::csv_strict::QuoteCheck::new(),
         bad: &bad_quoting,
     };
-    let mut totals = Totals { per_metric: vec![[Decimal::ZERO; 12]; rules.metrics.len()], ..Totals::default() };
-    let (mut rows_read, mut rows_counted, mut outside_period, mut outside_fence) = (0u64, 0u64, 0u64, 0u64);
+    let mut acc = Acc::new(rules);
     {
         let mut csv = csv::ReaderBuilder::new().has_headers(true).from_reader(&mut hashing);
         let row_err = |line: u64, what: String| DeriveError::Row { file: file.to_string(), line, what };
@@ -371,25 +549,7 @@ pub fn derive(rules: &Rules, reader: impl Read, file: &str, year: u16) -> Result
         // from them: a quoting problem is reported before those records.
         let quoting = || bad_quoting.borrow_mut().take().map(|e| row_err(e.line, e.what));
         let headers = csv.byte_headers().map_err(|e| row_err(1, e.to_string()))?.clone();
-        let names: Vec<&str> = headers.iter().map(|h| std::str::from_utf8(h).unwrap_or("?")).collect();
-        if let Some(dup) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| n) {
-            return Err(row_err(1, format!("column {dup:?} appears twice in the header")));
-        }
-        let col = |n: &str| names.iter().position(|h| *h == n);
-        let (Some(cm), Some(cd), Some(cc), Some(cp), Some(ca)) =
-            (col("member"), col("date"), col("code"), col("provider"), col("amount"))
-        else {
-            return Err(row_err(
-                1,
-                format!("the header must hold member,date,code,provider,amount[,quantity]; found {names:?}"),
-            ));
-        };
-        if let Some(extra) =
-            names.iter().find(|n| !["member", "date", "code", "provider", "amount", "quantity"].contains(n))
-        {
-            return Err(row_err(1, format!("unknown column {extra:?}")));
-        }
-        let cq = col("quantity");
+        let cols = Columns::of(&headers, file)?;
         let mut record = csv::ByteRecord::new();
         loop {
             let more = csv.read_byte_record(&mut record);
@@ -397,79 +557,14 @@ pub fn derive(rules: &Rules, reader: impl Read, file: &str, year: u16) -> Result
                 return Err(e);
             }
             let more = more.map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(rows_read + 2);
+                let line = e.position().map(|p| p.line()).unwrap_or(acc.rows_read + 2);
                 row_err(line, format!("malformed row: {e}"))
             })?;
             if !more {
                 break;
             }
-            rows_read += 1;
-            let line = record.position().map(|p| p.line()).unwrap_or(rows_read + 1);
-            let field = |i: usize, name: &str| -> Result<&str, DeriveError> {
-                let raw = record.get(i).unwrap_or_default();
-                let text = std::str::from_utf8(raw)
-                    .map_err(|_| row_err(line, format!("field {name} is not valid UTF-8 (the file must be UTF-8)")))?;
-                if text.len() > MAX_FIELD_BYTES && name != "amount" && name != "quantity" {
-                    return Err(row_err(line, format!("field {name} is longer than {MAX_FIELD_BYTES} bytes")));
-                }
-                Ok(text)
-            };
-            let member = field(cm, "member")?;
-            if member.is_empty() {
-                return Err(row_err(line, "field member is empty".into()));
-            }
-            let month = parse_date(field(cd, "date")?, year).map_err(|w| row_err(line, w))?;
-            let code = field(cc, "code")?;
-            let provider = field(cp, "provider")?;
-            let amount = parse_amount(field(ca, "amount")?, "amount", 2).map_err(|w| row_err(line, w))?;
-            let quantity = match cq {
-                Some(q) if !field(q, "quantity")?.is_empty() => {
-                    parse_amount(field(q, "quantity")?, "quantity", 4).map_err(|w| row_err(line, w))?
-                }
-                _ => Decimal::ONE,
-            };
-            if quantity.is_sign_negative() {
-                return Err(row_err(line, format!("quantity {quantity} is negative")));
-            }
-            let Some(month) = month else {
-                outside_period += 1;
-                continue;
-            };
-            if rules.membership == Membership::Enrolment && matches(&rules.enrolment_codes, code) {
-                *totals.members.entry(member.as_bytes().into()).or_insert(0) |= 1 << month;
-                continue;
-            }
-            let fenced = matches(&rules.fence.codes, code)
-                && !matches(&rules.fence.exclude_codes, code)
-                && (rules.fence.providers.is_empty() || matches(&rules.fence.providers, provider));
-            if !fenced {
-                outside_fence += 1;
-                continue;
-            }
-            if amount.is_sign_negative() && !amount.is_zero() && !rules.fence.allow_negative {
-                return Err(row_err(
-                    line,
-                    format!("amount {amount} is negative and the rules do not allow reversals (fence.allow_negative)"),
-                ));
-            }
-            rows_counted += 1;
-            let overflow = || DeriveError::Figure { what: format!("{file}: the sums overflow at line {line}") };
-            totals.cost[month] = totals.cost[month].checked_add(amount).ok_or_else(overflow)?;
-            if rules.membership == Membership::Claims {
-                *totals.members.entry(member.as_bytes().into()).or_insert(0) |= 1 << month;
-            }
-            // A reversal (negative amount) takes its row back out of counts
-            // and quantities, as it does out of the cost.
-            let reversal = amount.is_sign_negative() && !amount.is_zero();
-            for (i, m) in rules.metrics.iter().enumerate() {
-                let add = match m.measure {
-                    Measure::Count if matches(&m.codes, code) => Decimal::ONE,
-                    Measure::Quantity if matches(&m.codes, code) => quantity,
-                    _ => continue,
-                };
-                let add = if reversal { -add } else { add };
-                totals.per_metric[i][month] = totals.per_metric[i][month].checked_add(add).ok_or_else(overflow)?;
-            }
+            let line = record.position().map(|p| p.line()).unwrap_or(acc.rows_read + 2);
+            acc.row(rules, &cols, &record, year, file, line)?;
         }
     }
     // Drain anything the CSV reader left unread so the hash covers the file.
@@ -477,21 +572,279 @@ pub fn derive(rules: &Rules, reader: impl Read, file: &str, year: u16) -> Result
         .map_err(|e| DeriveError::Io { file: file.to_string(), what: e.to_string() })?;
     Ok(Derivation {
         year,
-        totals,
+        totals: acc.totals,
         file_hash: hashing.hasher.finalize().to_hex().to_string(),
         rules_hash: rules.hash(),
-        rows_read,
-        rows_counted,
-        rows_outside_period: outside_period,
-        rows_outside_fence: outside_fence,
+        rows_read: acc.rows_read,
+        rows_counted: acc.rows_counted,
+        rows_outside_period: acc.outside_period,
+        rows_outside_fence: acc.outside_fence,
     })
 }
 
-/// Derives from a file on disk.
+/// Bytes read at a time by [`derive_file`] (each read is cut at its last
+/// line end outside quotes and handed to a worker).
+pub const PARALLEL_BLOCK_BYTES: usize = 8 << 20;
+
+/// Longest stretch [`derive_file`] looks through for a line end outside
+/// quotes before it leaves the file to the one-thread reader.
+pub const PARALLEL_MAX_PART_BYTES: usize = 64 << 20;
+
+/// Amounts and quantities below this (in absolute value), in a file of
+/// fewer than [`PARALLEL_MAX_ROWS`] rows, keep every partial sum exact and
+/// far from overflow whatever the order of the rows; a file with a larger
+/// one is left to the one-thread reader, which reports an overflow at the
+/// line where its running sum overflows.
+pub const PARALLEL_MAX_VALUE: i64 = 1_000_000_000_000_000;
+
+/// See [`PARALLEL_MAX_VALUE`].
+pub const PARALLEL_MAX_ROWS: u64 = 1_000_000_000;
+
+/// Most worker threads [`derive_file`] starts.
+pub const MAX_DERIVE_THREADS: usize = 64;
+
+/// Derives from a file on disk, on every core ([`derive_file_with`] with
+/// the number of cores and [`PARALLEL_BLOCK_BYTES`]).
 pub fn derive_file(rules: &Rules, path: &Path, year: u16) -> Result<Derivation, DeriveError> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    derive_file_with(rules, path, year, threads, PARALLEL_BLOCK_BYTES)
+}
+
+fn io_err(file: &str, e: std::io::Error) -> DeriveError {
+    DeriveError::Io { file: file.to_string(), what: e.to_string() }
+}
+
+/// Derives from a file on disk with `threads` workers, reading `block`
+/// bytes at a time. The result is the one [`derive`] gives for the same
+/// bytes, error for error:
+///
+/// * one thread reads the file in order, hashes it and checks its quoting,
+///   and cuts each block at its last line end outside quotes (the quote
+///   count before a line end is even exactly when the line end ends a
+///   record, in a file whose quoting passes the check);
+/// * the workers parse the parts and add up their rows; the parts' sums
+///   and member sets are merged (sums of exact decimals and unions do not
+///   depend on where the file is cut or in what order parts finish);
+/// * anything this path cannot vouch for, any error in any part, a
+///   quoting problem, a record with a different number of fields, a value
+///   of [`PARALLEL_MAX_VALUE`] or more, no line end within
+///   [`PARALLEL_MAX_PART_BYTES`], is left to [`derive`] on the whole file,
+///   which reports the first error in file order with its line exactly as
+///   before (an error costs a second read of the file).
+///
+/// Memory: at most about `2 x threads + 2` blocks in flight plus the
+/// members (per worker, merged at the end).
+pub fn derive_file_with(
+    rules: &Rules,
+    path: &Path,
+    year: u16,
+    threads: usize,
+    block: usize,
+) -> Result<Derivation, DeriveError> {
     let file = path.display().to_string();
-    let f = std::fs::File::open(path).map_err(|e| DeriveError::Io { file: file.clone(), what: e.to_string() })?;
-    derive(rules, std::io::BufReader::with_capacity(1 << 20, f), &file, year)
+    let threads = threads.clamp(1, MAX_DERIVE_THREADS);
+    let block = block.max(1);
+    let sequential = || -> Result<Derivation, DeriveError> {
+        let f = std::fs::File::open(path).map_err(|e| io_err(&file, e))?;
+        derive(rules, std::io::BufReader::with_capacity(1 << 20, f), &file, year)
+    };
+    if threads == 1 {
+        return sequential();
+    }
+    let f = std::fs::File::open(path).map_err(|e| io_err(&file, e))?;
+    match derive_parts(rules, f, &file, year, threads, block)? {
+        Some(d) => Ok(d),
+        None => sequential(),
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The end (exclusive) of the last record that ends in `part` on a line end
+/// outside quotes; `part` starts outside quotes.
+fn last_record_end(part: &[u8]) -> Option<usize> {
+    let mut odd = part.iter().filter(|b| **b == b'"').count() % 2 == 1;
+    for i in (0..part.len()).rev() {
+        match part[i] {
+            b'\n' if !odd => return Some(i + 1),
+            b'"' => odd = !odd,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// What the reader of [`derive_parts`] hands on next.
+enum Part {
+    /// Whole records (the last part may end without a line end).
+    Data(Vec<u8>),
+    /// The file is read.
+    End,
+    /// No line end outside quotes within [`PARALLEL_MAX_PART_BYTES`].
+    TooLong,
+}
+
+/// The parallel path of [`derive_file_with`]: `Ok(None)` leaves the file to
+/// [`derive`].
+fn derive_parts(
+    rules: &Rules,
+    mut input: std::fs::File,
+    file: &str,
+    year: u16,
+    threads: usize,
+    block: usize,
+) -> Result<Option<Derivation>, DeriveError> {
+    use std::sync::mpsc;
+    let mut hasher = blake3::Hasher::new();
+    let mut quotes = crate::domain::csv_strict::QuoteCheck::new();
+    let mut quoting_ok = true;
+    // Reads the next part: everything up to the last record end of what is
+    // read (all of it at the end of the file). None at the end.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut done = false;
+    let mut next_part = |carry: &mut Vec<u8>| -> Result<Part, DeriveError> {
+        loop {
+            if done {
+                return Ok(if carry.is_empty() { Part::End } else { Part::Data(std::mem::take(carry)) });
+            }
+            let mut part = std::mem::take(carry);
+            let old = part.len();
+            part.resize(old + block, 0);
+            let n = read_full(&mut input, &mut part[old..]).map_err(|e| io_err(file, e))?;
+            part.truncate(old + n);
+            hasher.update(&part[old..]);
+            if quoting_ok {
+                quoting_ok = quotes.feed(&part[old..]).is_ok();
+            }
+            if n < block {
+                done = true;
+                quoting_ok = quoting_ok && quotes.finish().is_ok();
+                return Ok(if part.is_empty() { Part::End } else { Part::Data(part) });
+            }
+            match last_record_end(&part) {
+                Some(end) => {
+                    *carry = part.split_off(end);
+                    return Ok(Part::Data(part));
+                }
+                None if part.len() > PARALLEL_MAX_PART_BYTES => return Ok(Part::TooLong),
+                None => *carry = part,
+            }
+        }
+    };
+    // The header, from the first part.
+    let first = match next_part(&mut carry)? {
+        Part::Data(p) => p,
+        Part::End | Part::TooLong => return Ok(None),
+    };
+    let (cols, data_start) = {
+        let mut csv = csv::ReaderBuilder::new().has_headers(true).from_reader(first.as_slice());
+        let Ok(headers) = csv.byte_headers() else { return Ok(None) };
+        let Ok(cols) = Columns::of(headers, file) else { return Ok(None) };
+        (cols, csv.position().byte() as usize)
+    };
+    if data_start == 0 || data_start > first.len() {
+        return Ok(None);
+    }
+    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(threads);
+    let rx = std::sync::Mutex::new(rx);
+    let outcome = std::thread::scope(|scope| -> Result<Option<Acc>, DeriveError> {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let rx = &rx;
+                scope.spawn(move || -> Option<Acc> {
+                    let mut acc = Acc::new(rules);
+                    let mut ok = true;
+                    let mut record = csv::ByteRecord::new();
+                    loop {
+                        let part = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return None,
+                        };
+                        let Ok(part) = part else { break };
+                        if !ok {
+                            continue; // keep taking parts so the reader never waits
+                        }
+                        let mut csv =
+                            csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(part.as_slice());
+                        loop {
+                            match csv.read_byte_record(&mut record) {
+                                Ok(true) if record.len() == cols.count => {
+                                    if acc.row(rules, &cols, &record, year, file, 0).is_err() {
+                                        ok = false;
+                                        break;
+                                    }
+                                }
+                                Ok(false) => break,
+                                _ => {
+                                    ok = false;
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    ok.then_some(acc)
+                })
+            })
+            .collect();
+        let send = |part: Vec<u8>| tx.send(part).is_ok();
+        let mut ok = send(first[data_start..].to_vec());
+        drop(first);
+        let mut read_error = None;
+        while ok {
+            match next_part(&mut carry) {
+                Ok(Part::Data(p)) => ok = send(p),
+                Ok(Part::End) => break,
+                Ok(Part::TooLong) => ok = false,
+                Err(e) => {
+                    read_error = Some(e);
+                    ok = false;
+                }
+            }
+        }
+        drop(tx);
+        let mut total: Option<Acc> = None;
+        for w in workers {
+            match (w.join().ok().flatten(), total.as_mut()) {
+                (Some(acc), None) => total = Some(acc),
+                (Some(acc), Some(t)) => {
+                    if t.absorb(acc).is_none() {
+                        ok = false;
+                    }
+                }
+                (None, _) => ok = false,
+            }
+        }
+        if let Some(e) = read_error {
+            return Err(e);
+        }
+        Ok(total.filter(|_| ok))
+    })?;
+    let Some(acc) = outcome else { return Ok(None) };
+    if !quoting_ok || acc.large || acc.rows_read >= PARALLEL_MAX_ROWS {
+        return Ok(None);
+    }
+    Ok(Some(Derivation {
+        year,
+        totals: acc.totals,
+        file_hash: hasher.finalize().to_hex().to_string(),
+        rules_hash: rules.hash(),
+        rows_read: acc.rows_read,
+        rows_counted: acc.rows_counted,
+        rows_outside_period: acc.outside_period,
+        rows_outside_fence: acc.outside_fence,
+    }))
 }
 
 /// The granularity of the figures asked for.
@@ -595,4 +948,33 @@ pub fn differences(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parallel path itself (not the one-thread fallback) reads a good
+    /// file, cut in small blocks, to the one-thread result; a file with an
+    /// error is left to the one-thread reader.
+    #[test]
+    fn the_parallel_path_runs_on_a_good_file_and_steps_aside_on_a_bad_one() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let rules = Rules::from_file(&root.join("examples/data/rules-copd.toml")).unwrap();
+        let path = root.join("examples/data/claims-copd-2027.csv");
+        let name = path.display().to_string();
+        let one = derive(&rules, std::fs::File::open(&path).unwrap(), &name, 2027).unwrap();
+        for (threads, block) in [(2, 1000), (3, 64), (2, 1 << 20)] {
+            let f = std::fs::File::open(&path).unwrap();
+            let parts = derive_parts(&rules, f, &name, 2027, threads, block).unwrap();
+            assert_eq!(parts.as_ref(), Some(&one), "threads {threads}, block {block}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.csv");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("x,2027-02-30,GP-CONSULT,huisartsen,1.00,1\n");
+        std::fs::write(&bad, &text).unwrap();
+        let f = std::fs::File::open(&bad).unwrap();
+        assert_eq!(derive_parts(&rules, f, "bad.csv", 2027, 2, 1000).unwrap(), None);
+    }
 }

@@ -31,7 +31,7 @@
 pub mod dist;
 pub mod scenarios;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use rand::SeedableRng;
@@ -54,6 +54,11 @@ pub const MAX_RUNS: u64 = 10_000_000;
 
 /// Runs evaluated in parallel between two progress reports.
 const CHUNK: u64 = 4096;
+
+/// Most outcomes (runs x variants) evaluated before they are aggregated: the
+/// memory of a simulation of many contracts is bounded by this, not by the
+/// number of contracts times [`CHUNK`].
+pub const MAX_OUTCOMES_IN_FLIGHT: usize = 1 << 14;
 
 /// Why a simulation cannot run.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,9 +203,21 @@ impl Model {
         };
         let mut diags = Vec::new();
         let mut units = Vec::new();
+        // Each indicator's unit from the first variant that has it (one
+        // pass over the variants, not one per input).
+        let mut first_unit: HashMap<&str, Unit> = HashMap::new();
+        for v in &variants {
+            for ind in &v.contract.indicators {
+                first_unit.entry(ind.id.as_str()).or_insert(ind.unit);
+            }
+        }
+        let mut input_ids: HashMap<&str, usize> = HashMap::new();
+        for (k, i) in scenarios.inputs.iter().enumerate() {
+            input_ids.entry(i.id.as_str()).or_insert(k);
+        }
         for i in &scenarios.inputs {
-            match variants.iter().find_map(|v| v.contract.indicator(&i.id)) {
-                Some(ind) => units.push(ind.unit),
+            match first_unit.get(i.id.as_str()) {
+                Some(unit) => units.push(*unit),
                 None => {
                     let known: BTreeSet<&str> =
                         variants.iter().flat_map(|v| v.contract.indicators.iter().map(|i| i.id.as_str())).collect();
@@ -224,7 +241,7 @@ impl Model {
                 years.insert(y);
                 for r in settlement::required_indicators(c, y) {
                     years.insert(r.year);
-                    if !scenarios.inputs.iter().any(|i| i.id == r.indicator) {
+                    let Some(&k) = input_ids.get(r.indicator.as_str()) else {
                         let d = diag(
                             1,
                             "inputs",
@@ -236,10 +253,11 @@ impl Model {
                         if !diags.contains(&d) {
                             diags.push(d);
                         }
-                    } else if !c.term.years().contains(&r.year) {
-                        if let Some(i) =
-                            scenarios.inputs.iter().find(|i| i.id == r.indicator && matches!(i.base, Base::Line(_)))
-                        {
+                        continue;
+                    };
+                    if !c.term.years().contains(&r.year) {
+                        let i = &scenarios.inputs[k];
+                        if matches!(i.base, Base::Line(_)) {
                             diags.push(diag(
                                 i.line,
                                 &format!("inputs.{}.base", i.id),
@@ -253,11 +271,18 @@ impl Model {
                 }
             }
         }
+        drop(first_unit);
+        drop(input_ids);
         if diags.is_empty() {
             Ok(Model { scenarios, variants, years: years.into_iter().collect(), units })
         } else {
             Err(SimError::Scenario(diags))
         }
+    }
+
+    /// Input id -> index in the scenarios file.
+    fn input_index(&self) -> HashMap<&str, usize> {
+        self.scenarios.inputs.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect()
     }
 
     /// Number of periods of variant `v` (term years + the whole term).
@@ -369,69 +394,95 @@ impl Model {
 
 /// Per thread: the yearly inputs of each variant, filled in place per run.
 ///
-/// A year's inputs hold every input in that year, and of the other years
-/// only the figures the engine reads for it (`required_indicators`): the
-/// engine reads no other figure of another year, so the statements are the
-/// same. The one thing that could tell the difference is the engine's
-/// refusal of a figure beyond [`settlement::MAX_FIGURE`], which looks at
-/// every figure given: when a run has such a value, the year is settled
-/// with all figures, as given before.
+/// A variant's year holds only the figures the variant's contract can read:
+/// the inputs that are indicators of its contract in that year, and of the
+/// other years only the figures the engine reads for it
+/// (`required_indicators`). The engine reads no other figure, so the
+/// statements are the same as with every input of every year, and a
+/// simulation of many contracts, each with its own indicators, costs what
+/// its contracts cost, not contracts x inputs. The one thing that could
+/// tell the difference is the engine's refusal of a figure beyond
+/// [`settlement::MAX_FIGURE`], which looks at every figure given: when a run
+/// has such a value, the year is settled with every input of every year, as
+/// given before.
 struct Runner<'m> {
     m: &'m Model,
     templates: Vec<Vec<Inputs>>,
     /// Per variant and template: the point slot of each figure, in the
     /// maps' iteration order (this year's figures, then other years').
     slots: Vec<Vec<Vec<usize>>>,
-    /// Per variant and template: the figures of other years left out
-    /// (indicator, year, point slot).
-    dropped: Vec<Vec<Vec<(String, u16, usize)>>>,
+    /// Per variant and template: whether some input of some year is left
+    /// out (then a run with a value beyond the limit settles with all).
+    partial: Vec<Vec<bool>>,
+    /// Per variant: the inputs with a statement line as base that are
+    /// indicators of its contract, in file order.
+    line_inputs: Vec<Vec<usize>>,
     /// The values of the run being settled, per point slot.
     values: Vec<Decimal>,
+    /// Whether a value of the run other than a line-based one is beyond
+    /// [`settlement::MAX_FIGURE`].
+    beyond_fixed: bool,
     /// Whether a value of the run is beyond [`settlement::MAX_FIGURE`].
     beyond: bool,
+    /// The Monte Carlo run whose values (other than line-based ones) are in
+    /// `values`, so that the variants of one run share that work.
+    prepared: Option<u64>,
 }
 
 impl<'m> Runner<'m> {
     fn new(m: &'m Model) -> Runner<'m> {
         let ny = m.years.len();
+        let index = m.input_index();
         let slot = |id: &str, y: u16| {
-            let i = m.scenarios.inputs.iter().position(|x| x.id == id).unwrap_or(0);
+            let i = index.get(id).copied().unwrap_or(0);
             i * ny + m.years.binary_search(&y).unwrap_or(0)
         };
-        let mut dropped = Vec::new();
+        let mut partial = Vec::with_capacity(m.variants.len());
+        let mut line_inputs = Vec::with_capacity(m.variants.len());
         let templates: Vec<Vec<Inputs>> = m
             .variants
             .iter()
             .map(|v| {
-                let mut left_out = Vec::new();
-                let ts = v
-                    .contract
+                let c = &v.contract;
+                // The inputs this contract can read, in file order.
+                let mut own: Vec<usize> =
+                    c.indicators.iter().filter_map(|ind| index.get(ind.id.as_str()).copied()).collect();
+                own.sort_unstable();
+                own.dedup();
+                line_inputs.push(
+                    own.iter().copied().filter(|&i| matches!(m.scenarios.inputs[i].base, Base::Line(_))).collect(),
+                );
+                let mut flags = Vec::new();
+                let ts = c
                     .term
                     .years()
                     .map(|ty| {
-                        let needed: BTreeSet<(String, u16)> = settlement::required_indicators(&v.contract, ty)
-                            .into_iter()
-                            .map(|r| (r.indicator, r.year))
-                            .collect();
                         let mut inp = Inputs::new(ty);
-                        let mut out = Vec::new();
-                        for i in &m.scenarios.inputs {
-                            for &y in &m.years {
-                                let f = Figure { value: Decimal::ZERO, source_entry: None };
-                                if y == ty {
-                                    inp.figures.insert(i.id.clone(), f);
-                                } else if needed.contains(&(i.id.clone(), y)) {
-                                    inp.other_years.entry(y).or_default().insert(i.id.clone(), f);
-                                } else {
-                                    out.push((i.id.clone(), y, slot(&i.id, y)));
-                                }
-                            }
+                        let mut given = 0usize;
+                        for &i in &own {
+                            inp.figures.insert(
+                                m.scenarios.inputs[i].id.clone(),
+                                Figure { value: Decimal::ZERO, source_entry: None },
+                            );
+                            given += 1;
                         }
-                        left_out.push(out);
+                        for r in settlement::required_indicators(c, ty) {
+                            if !index.contains_key(r.indicator.as_str()) {
+                                continue;
+                            }
+                            let f = Figure { value: Decimal::ZERO, source_entry: None };
+                            let fresh = if r.year == ty {
+                                inp.figures.insert(r.indicator, f).is_none()
+                            } else {
+                                inp.other_years.entry(r.year).or_default().insert(r.indicator, f).is_none()
+                            };
+                            given += usize::from(fresh);
+                        }
+                        flags.push(given < m.scenarios.inputs.len() * ny);
                         inp
                     })
                     .collect();
-                dropped.push(left_out);
+                partial.push(flags);
                 ts
             })
             .collect();
@@ -451,9 +502,12 @@ impl<'m> Runner<'m> {
             m,
             templates,
             slots,
-            dropped,
+            partial,
+            line_inputs,
             values: vec![Decimal::ZERO; m.scenarios.inputs.len() * ny],
+            beyond_fixed: false,
             beyond: false,
+            prepared: None,
         }
     }
 
@@ -473,29 +527,41 @@ impl<'m> Runner<'m> {
     }
 
     /// Settles template `k` of variant `v`: as filled, or, when a value of
-    /// the run is beyond the limit, with the figures left out added back.
+    /// the run is beyond the limit, with every input of every year (a
+    /// line-based input that is not an indicator of this contract at 0).
     fn settle_year(&self, v: usize, k: usize, carry: &Carry) -> Result<Statement, SettleError> {
-        let var = &self.m.variants[v];
+        let m = self.m;
+        let var = &m.variants[v];
         let t = &self.templates[v][k];
-        if !self.beyond || self.dropped[v][k].is_empty() {
+        if !self.beyond || !self.partial[v][k] {
             return settlement::settle_year_versioned(&var.contract, t, carry, Explain::Quiet, &var.version);
         }
-        let mut all = t.clone();
-        for (id, y, slot) in &self.dropped[v][k] {
-            all.other_years
-                .entry(*y)
-                .or_default()
-                .insert(id.clone(), Figure { value: self.values[*slot], source_entry: None });
+        let ny = m.years.len();
+        let mut all = Inputs::new(t.year);
+        for (i, input) in m.scenarios.inputs.iter().enumerate() {
+            let own_line = self.line_inputs[v].contains(&i);
+            for (j, &y) in m.years.iter().enumerate() {
+                let value = match input.base {
+                    Base::Line(_) if !own_line => Decimal::ZERO,
+                    _ => self.values[i * ny + j],
+                };
+                let f = Figure { value, source_entry: None };
+                if y == t.year {
+                    all.figures.insert(input.id.clone(), f);
+                } else {
+                    all.other_years.entry(y).or_default().insert(input.id.clone(), f);
+                }
+            }
         }
         settlement::settle_year_versioned(&var.contract, &all, carry, Explain::Quiet, &var.version)
     }
 
-    fn settle(&mut self, v: usize, point: &[Decimal], run: Option<u64>) -> Result<Vec<Statement>, SimError> {
+    /// Sets the values of `point` that do not depend on a variant (every
+    /// input except those with a statement line as base), checking each.
+    fn prepare(&mut self, point: &[Decimal], run: Option<u64>) -> Result<(), SimError> {
         let m = self.m;
-        let var = &m.variants[v];
-        let c = &var.contract;
         let ny = m.years.len();
-        let settle_err = |error| SimError::Settle { variant: var.name.clone(), run, error };
+        self.prepared = None;
         self.beyond = false;
         for (i, input) in m.scenarios.inputs.iter().enumerate() {
             for (j, &y) in m.years.iter().enumerate() {
@@ -503,30 +569,104 @@ impl<'m> Runner<'m> {
                 let value = match &input.base {
                     Base::Absolute => x,
                     Base::Number(b) => based(*b, x, m.units[i]),
-                    Base::Line(_) => Decimal::ZERO, // set year by year below
+                    Base::Line(_) => continue, // set per variant, year by year
                 };
-                if !matches!(input.base, Base::Line(_)) {
-                    m.check(i, y, value, run)?;
-                }
+                m.check(i, y, value, run)?;
                 self.set(i * ny + j, value);
+            }
+        }
+        self.beyond_fixed = self.beyond;
+        Ok(())
+    }
+
+    /// Sets the values of input `i` from `point` after [`Runner::prepare`]
+    /// set those of another point that differs from `point` only in input
+    /// `i` (a line-based input is read from `point` when settling). A value
+    /// beyond the limit keeps the run on the path that settles with every
+    /// figure, which gives the same statements when nothing is beyond.
+    fn patch(&mut self, i: usize, point: &[Decimal], run: Option<u64>) -> Result<(), SimError> {
+        let m = self.m;
+        let ny = m.years.len();
+        let input = &m.scenarios.inputs[i];
+        self.prepared = None;
+        self.beyond = self.beyond_fixed;
+        for (j, &y) in m.years.iter().enumerate() {
+            let x = point[i * ny + j];
+            let value = match &input.base {
+                Base::Absolute => x,
+                Base::Number(b) => based(*b, x, m.units[i]),
+                Base::Line(_) => return Ok(()),
+            };
+            m.check(i, y, value, run)?;
+            self.set(i * ny + j, value);
+        }
+        self.beyond_fixed = self.beyond;
+        Ok(())
+    }
+
+    /// Settles variant `v` at `point`.
+    fn settle(&mut self, v: usize, point: &[Decimal], run: Option<u64>) -> Result<Vec<Statement>, SimError> {
+        self.prepare(point, run)?;
+        self.settle_prepared(v, point, run)
+    }
+
+    /// Settles variant `v` of Monte Carlo run `run`, preparing the run's
+    /// values unless this runner did so for the previous variant.
+    fn settle_run(&mut self, v: usize, point: &[Decimal], run: u64) -> Result<Vec<Statement>, SimError> {
+        if self.prepared != Some(run) {
+            self.prepare(point, Some(run))?;
+            self.prepared = Some(run);
+        }
+        self.settle_prepared(v, point, Some(run))
+    }
+
+    /// Settles variant `v` at `point` once [`Runner::prepare`] has set the
+    /// values of `point`.
+    fn settle_prepared(&mut self, v: usize, point: &[Decimal], run: Option<u64>) -> Result<Vec<Statement>, SimError> {
+        let m = self.m;
+        let var = &m.variants[v];
+        let ny = m.years.len();
+        let settle_err = |error| SimError::Settle { variant: var.name.clone(), run, error };
+        self.beyond = self.beyond_fixed;
+        let line_inputs = std::mem::take(&mut self.line_inputs[v]);
+        for &i in &line_inputs {
+            for j in 0..ny {
+                self.values[i * ny + j] = Decimal::ZERO;
             }
         }
         for (tk, sk) in self.templates[v].iter_mut().zip(&self.slots[v]) {
             Runner::fill(tk, sk, &self.values);
         }
-        let has_line_base = m.scenarios.inputs.iter().any(|i| matches!(i.base, Base::Line(_)));
+        let result = self.settle_years(v, point, run, &line_inputs, &settle_err);
+        self.line_inputs[v] = line_inputs;
+        result
+    }
+
+    fn settle_years(
+        &mut self,
+        v: usize,
+        point: &[Decimal],
+        run: Option<u64>,
+        line_inputs: &[usize],
+        settle_err: &dyn Fn(SettleError) -> SimError,
+    ) -> Result<Vec<Statement>, SimError> {
+        let m = self.m;
+        let var = &m.variants[v];
+        let c = &var.contract;
+        let ny = m.years.len();
         let mut carry = Carry::initial(c);
         let nt = self.templates[v].len();
         let mut out = Vec::with_capacity(nt);
         for k in 0..nt {
             let y = self.templates[v][k].year;
-            if has_line_base {
+            if !line_inputs.is_empty() {
                 // The benchmark, target total or budget straight from the
                 // engine's own functions; any other line from a settlement
                 // of the year with the input at 0.
                 let mut pre: Option<Statement> = None;
                 let j = m.years.binary_search(&y).unwrap_or(0);
-                for (i, input) in m.scenarios.inputs.iter().enumerate() {
+                for &i in line_inputs {
+                    let input = &m.scenarios.inputs[i];
                     let Base::Line(line) = &input.base else { continue };
                     let direct = settlement::base_amount(c, &self.templates[v][k], line).map_err(settle_err)?;
                     let base = match direct {
@@ -692,26 +832,32 @@ impl Model {
             (0..nv).map(|v| vec![Vec::with_capacity(runs as usize); self.periods(v) * np[v]]).collect();
         let mut sums: Vec<Vec<i128>> =
             (0..nv).map(|v| vec![0i128; self.periods(v) * np[v] * COMPONENTS.len()]).collect();
+        // A chunk holds at most MAX_OUTCOMES_IN_FLIGHT outcomes (runs x
+        // variants): thousands of contracts are simulated a few runs at a
+        // time, and (run, variant) pairs are spread over the cores, so even
+        // one run of many contracts uses every core.
+        let chunk_runs = (MAX_OUTCOMES_IN_FLIGHT / nv.max(1)).clamp(1, CHUNK as usize) as u64;
         let mut start = 0;
         while start < runs {
-            let end = (start + CHUNK).min(runs);
-            let chunk: Vec<Result<(Point, Vec<Outcome>), SimError>> = (start..end)
+            let end = (start + chunk_runs).min(runs);
+            let points: Vec<Point> = (start..end).into_par_iter().map(|run| self.draw(seed, run)).collect();
+            let n = (end - start) as usize;
+            let results: Vec<Result<Outcome, SimError>> = (0..n * nv)
                 .into_par_iter()
                 .map_init(
                     || Runner::new(self),
-                    |r, run| {
-                        let p = self.draw(seed, run);
-                        let mut outs = Vec::with_capacity(nv);
-                        for v in 0..nv {
-                            let st = r.settle(v, &p, Some(run))?;
-                            outs.push(outcome(&self.variants[v].parties, &st));
-                        }
-                        Ok((p, outs))
+                    |r, pair| {
+                        let (k, v) = (pair / nv, pair % nv);
+                        let run = start + k as u64;
+                        let st = r.settle_run(v, &points[k], run)?;
+                        Ok(outcome(&self.variants[v].parties, &st))
                     },
                 )
                 .collect();
-            for (k, res) in chunk.into_iter().enumerate() {
-                let (p, outs) = res?;
+            let mut results = results.into_iter();
+            for (k, p) in points.iter().enumerate() {
+                let outs: Vec<Outcome> = results.by_ref().take(nv).collect::<Result<_, _>>()?;
+                debug_assert_eq!(outs.len(), nv, "one result per run and variant");
                 for (v, o) in outs.iter().enumerate() {
                     for (slot, n) in o.nets.iter().enumerate() {
                         nets[v][slot].push(*n);
@@ -720,7 +866,7 @@ impl Model {
                         sums[v][slot] += i128::from(*c);
                     }
                 }
-                on_run(&Run { run: start + k as u64, point: &p, outcomes: &outs });
+                on_run(&Run { run: start + k as u64, point: p, outcomes: &outs });
             }
             start = end;
             progress(start);
@@ -795,54 +941,82 @@ impl Model {
                     if let Some(y) = y {
                         self.with_axis(&mut p, axes[1].input, y);
                     }
+                    // The point's values are set once for every variant.
+                    r.prepare(&p, None)?;
                     (0..self.variants.len())
-                        .map(|v| r.settle(v, &p, None).map(|st| outcome(&self.variants[v].parties, &st)))
+                        .map(|v| r.settle_prepared(v, &p, None).map(|st| outcome(&self.variants[v].parties, &st)))
                         .collect()
                 },
             )
             .collect()
     }
 
-    /// The tornado: per random input (file order), its 5th and 95th
-    /// percentile in every year with the other inputs at their central
-    /// values; returns (input index, outcome per variant at low, at high),
-    /// and the central outcome per variant.
+    /// The tornado: per variant, per random input it reads (an indicator of
+    /// its contract; file order), its 5th and 95th percentile in every year
+    /// with the other inputs at their central values; returns the central
+    /// outcome per variant and per variant the bars (input index, outcome
+    /// at low, at high). An input a variant does not read cannot move its
+    /// result and has no bar, so the work and the result grow with the
+    /// inputs each contract reads, not with contracts x inputs.
     #[allow(clippy::type_complexity)]
-    pub fn tornado(&self) -> Result<(Vec<Outcome>, Vec<(usize, Vec<Outcome>, Vec<Outcome>)>), SimError> {
+    pub fn tornado(&self) -> Result<(Vec<Outcome>, Vec<Vec<(usize, Outcome, Outcome)>>), SimError> {
         let central = self.central();
         let mut r = Runner::new(self);
         let nv = self.variants.len();
+        r.prepare(&central, None)?;
         let base: Vec<Outcome> = (0..nv)
-            .map(|v| r.settle(v, &central, None).map(|st| outcome(&self.variants[v].parties, &st)))
+            .map(|v| r.settle_prepared(v, &central, None).map(|st| outcome(&self.variants[v].parties, &st)))
             .collect::<Result<_, _>>()?;
         let ny = self.years.len();
-        let random: Vec<usize> =
-            (0..self.scenarios.inputs.len()).filter(|i| self.scenarios.inputs[*i].is_random()).collect();
-        let bars = random
-            .into_par_iter()
+        let index = self.input_index();
+        let mut tasks: Vec<(usize, usize)> = Vec::new();
+        for (v, var) in self.variants.iter().enumerate() {
+            let mut own: Vec<usize> = var
+                .contract
+                .indicators
+                .iter()
+                .filter_map(|ind| index.get(ind.id.as_str()).copied())
+                .filter(|&i| self.scenarios.inputs[i].is_random())
+                .collect();
+            own.sort_unstable();
+            own.dedup();
+            tasks.extend(own.into_iter().map(|i| (v, i)));
+        }
+        let ends = tasks
+            .par_iter()
             .map_init(
-                || Runner::new(self),
-                |r, i| {
-                    let mut ends = Vec::new();
+                || {
+                    // Every task starts from the central point, prepared once
+                    // per worker; a task changes one input and puts it back.
+                    let mut r = Runner::new(self);
+                    let ready = r.prepare(&central, None);
+                    (r, central.clone(), ready)
+                },
+                |(r, p, ready), &(v, i)| {
+                    ready.clone()?;
+                    let mut ends = Vec::with_capacity(2);
                     for q in [0.05, 0.95] {
-                        let mut p = central.clone();
                         for (j, &y) in self.years.iter().enumerate() {
                             if let Spec::Dist(d) = self.scenarios.inputs[i].spec(y) {
                                 let z = dist::norm_quantile(q);
                                 p[i * ny + j] = self.value_of(i, &Spec::Dist(d.clone()), Some(z));
                             }
                         }
-                        let o: Vec<Outcome> = (0..nv)
-                            .map(|v| r.settle(v, &p, None).map(|st| outcome(&self.variants[v].parties, &st)))
-                            .collect::<Result<_, _>>()?;
-                        ends.push(o);
+                        let settled = r.patch(i, p, None).and_then(|()| r.settle_prepared(v, p, None));
+                        p[i * ny..(i + 1) * ny].copy_from_slice(&central[i * ny..(i + 1) * ny]);
+                        r.patch(i, p, None)?;
+                        ends.push(outcome(&self.variants[v].parties, &settled?));
                     }
-                    let high = ends.pop().unwrap_or_default();
-                    let low = ends.pop().unwrap_or_default();
+                    let high = ends.pop().unwrap_or_else(|| base[v].clone());
+                    let low = ends.pop().unwrap_or_else(|| base[v].clone());
                     Ok((i, low, high))
                 },
             )
             .collect::<Result<Vec<_>, SimError>>()?;
+        let mut bars: Vec<Vec<(usize, Outcome, Outcome)>> = vec![Vec::new(); nv];
+        for (&(v, _), bar) in tasks.iter().zip(ends) {
+            bars[v].push(bar);
+        }
         Ok((base, bars))
     }
 }

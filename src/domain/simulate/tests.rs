@@ -183,3 +183,107 @@ fn runs_do_not_depend_on_the_thread_count() {
     assert!(a.1 == b.1, "every run identical");
     assert_eq!(a.1.iter().map(|r| r.0).collect::<Vec<_>>(), (0..9000).collect::<Vec<_>>(), "in run order");
 }
+
+/// The COPD example as a second contract whose quality indicator `prem` is
+/// called `prem-b`, and scenarios giving both `prem` and `prem-b` (random).
+fn two_contracts_with_own_inputs() -> (Model, Model, Model) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("contracts/copd-telemonitoring-shared-savings.toml")).unwrap();
+    let renamed =
+        text.replace("id = \"prem\"", "id = \"prem-b\"").replace("provider_share = 0.5", "provider_share = 0.6");
+    assert_ne!(renamed, text);
+    let b_file = dir.path().join("b.toml");
+    std::fs::write(&b_file, renamed).unwrap();
+    let a = contract::check_file(&repo().join("contracts/copd-telemonitoring-shared-savings.toml")).unwrap();
+    let b = contract::check_file(&b_file).unwrap();
+    let inputs = r#"
+[inputs.patients]
+value = { dist = "normal", mean = 4900, sd = 250, min = 0 }
+[inputs.care-cost]
+base = "shared_savings.benchmark"
+change = { dist = "normal", mean = -0.03, sd = 0.06, min = -0.40, max = 0.40 }
+[inputs.admissions]
+value = { dist = "triangular", min = 0.35, mode = 0.48, max = 0.65 }
+[inputs.ccq]
+value = { dist = "normal", mean = 2.2, sd = 0.15, min = 0, max = 6 }
+"#;
+    let prem = "[inputs.prem]\nvalue = { dist = \"uniform\", min = 0.70, max = 0.90 }\n";
+    let prem_b = "[inputs.prem-b]\nvalue = { dist = \"uniform\", min = 0.60, max = 0.95 }\n";
+    let both = scenarios::parse("both.toml", &format!("{inputs}{prem}{prem_b}")).unwrap();
+    let only_a = scenarios::parse("a.toml", &format!("{inputs}{prem}")).unwrap();
+    let only_b = scenarios::parse("b.toml", &format!("{inputs}{prem_b}")).unwrap();
+    (
+        Model::new(both, vec![Variant::new("a", a.clone()), Variant::new("b", b.clone())]).unwrap(),
+        Model::new(only_a, vec![Variant::new("a", a)]).unwrap(),
+        Model::new(only_b, vec![Variant::new("b", b)]).unwrap(),
+    )
+}
+
+/// Many contracts in one simulation, each with its own indicators: a
+/// contract's yearly inputs hold only its own indicators (before, every
+/// input of the file, so work and memory grew with contracts x inputs).
+#[test]
+fn a_contract_is_given_only_the_inputs_it_reads() {
+    let (both, _, _) = two_contracts_with_own_inputs();
+    let r = Runner::new(&both);
+    for (v, own) in [(0, "prem"), (1, "prem-b")] {
+        for t in &r.templates[v] {
+            let ids: Vec<&str> = t.figures.keys().map(|k| k.as_str()).collect();
+            assert!(ids.contains(&own), "{ids:?}");
+            let other = if own == "prem" { "prem-b" } else { "prem" };
+            assert!(!ids.contains(&other), "variant {v} is given {other}, which it cannot read: {ids:?}");
+            assert_eq!(ids.len(), 5, "{ids:?}");
+        }
+    }
+}
+
+/// Leaving out the inputs a contract does not read changes nothing: at the
+/// same values, each variant's outcome and tornado bars equal those of a
+/// simulation of that contract alone with only its own inputs; the tornado
+/// has no bar for an input a variant cannot read.
+#[test]
+fn inputs_a_contract_does_not_read_change_nothing() {
+    let (both, only_a, only_b) = two_contracts_with_own_inputs();
+    let ny = both.years.len();
+    for run in 0..40 {
+        let p = both.draw(7, run);
+        // The same values in the single-contract models' layout (input order
+        // patients, care-cost, admissions, ccq, then prem or prem-b).
+        let a_point: Vec<Decimal> = p[..5 * ny].to_vec();
+        let b_point: Vec<Decimal> = p[..4 * ny].iter().chain(&p[5 * ny..6 * ny]).copied().collect();
+        assert_eq!(both.outcome(0, &p, Some(run)).unwrap(), only_a.outcome(0, &a_point, Some(run)).unwrap());
+        assert_eq!(both.outcome(1, &p, Some(run)).unwrap(), only_b.outcome(0, &b_point, Some(run)).unwrap());
+    }
+    let (central, bars) = both.tornado().unwrap();
+    let (central_a, bars_a) = only_a.tornado().unwrap();
+    let (central_b, bars_b) = only_b.tornado().unwrap();
+    assert_eq!(central, vec![central_a[0].clone(), central_b[0].clone()]);
+    let ids = |m: &Model, b: &[(usize, Outcome, Outcome)]| -> Vec<String> {
+        b.iter().map(|(i, _, _)| m.scenarios.inputs[*i].id.clone()).collect()
+    };
+    assert_eq!(ids(&both, &bars[0]), ["patients", "care-cost", "admissions", "ccq", "prem"]);
+    assert_eq!(ids(&both, &bars[1]), ["patients", "care-cost", "admissions", "ccq", "prem-b"]);
+    assert_eq!(ids(&both, &bars[0]), ids(&only_a, &bars_a[0]));
+    for (v, single) in [(0, &bars_a[0]), (1, &bars_b[0])] {
+        for (x, y) in bars[v].iter().zip(single.iter()) {
+            assert_eq!((&x.1, &x.2), (&y.1, &y.2));
+        }
+    }
+}
+
+/// A Monte Carlo of many variants evaluates (run, variant) pairs in bounded
+/// chunks and gives the same statistics as one variant at a time would.
+#[test]
+fn many_variants_in_bounded_chunks_give_the_same_statistics() {
+    let (both, _, _) = two_contracts_with_own_inputs();
+    let mut seen = Vec::new();
+    let stats = both.monte_carlo(300, 3, &|_| {}, &mut |r| seen.push((r.run, r.outcomes.to_vec()))).unwrap();
+    assert_eq!(seen.iter().map(|(r, _)| *r).collect::<Vec<_>>(), (0..300).collect::<Vec<_>>());
+    for (run, outs) in &seen {
+        let p = both.draw(3, *run);
+        for (v, o) in outs.iter().enumerate() {
+            assert_eq!(o, &both.outcome(v, &p, Some(*run)).unwrap());
+        }
+    }
+    assert_eq!(stats.len(), 2);
+}
