@@ -411,27 +411,68 @@ pub enum RiskAdjustment {
     },
 }
 
+choice! {
+    /// How the benchmark of a year is found.
+    #[derive(Default)]
+    pub enum BaselineMode {
+        /// Computed: cost x trend factor x risk factor x size (the default).
+        #[default]
+        Computed = "computed",
+        /// An agreed figure: the benchmark total is itself a measured,
+        /// agreed indicator (computed by a third party such as Vektis or a
+        /// payer's actuary).
+        AgreedTotal = "agreed_total",
+    }
+}
+
+impl BaselineMode {
+    /// Whether this is the default mode (left out of the canonical form).
+    pub fn is_computed(&self) -> bool {
+        *self == BaselineMode::Computed
+    }
+}
+
 /// The baseline: what care would have cost without the innovation.
 ///
-/// Benchmark of year Y = `cost` x trend factor (base_year -> Y) x risk factor
-/// x size, where size is members, member-months / 12 or episodes for a
-/// per-member-year baseline, member-months or members x 12 for a
-/// per-member-month one, and episodes for a per-episode one.
+/// [`BaselineMode::Computed`]: benchmark of year Y = `cost` x trend factor
+/// (base_year -> Y) x risk factor x size, where size is members,
+/// member-months / 12 or episodes for a per-member-year baseline,
+/// member-months or members x 12 for a per-member-month one, and episodes
+/// for a per-episode one. `unit`, `cost` and `trend` are `Some` and
+/// `benchmark_indicator` is `None`.
+///
+/// [`BaselineMode::AgreedTotal`]: benchmark of year Y = the agreed figure of
+/// `benchmark_indicator` (unit `eur`) in Y, rounded to cents. `unit`,
+/// `cost`, `trend` and `risk_adjustment` are `None`.
+///
+/// The fields that one mode leaves `None` are left out of the canonical
+/// form, and so is the default mode, so a computed baseline has exactly the
+/// canonical form (and version hash) it had before the agreed mode existed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
-    /// Year the baseline cost was measured (before the first contract year).
+    /// Year the baseline was measured (before the first contract year).
     pub base_year: u16,
-    /// What `cost` is per.
-    pub unit: BaselineUnit,
-    /// Baseline cost per unit, in currency.
-    pub cost: Decimal,
+    /// Computed or an agreed total.
+    #[serde(default, skip_serializing_if = "BaselineMode::is_computed")]
+    pub mode: BaselineMode,
+    /// Agreed total only: the indicator (unit `eur`) giving the benchmark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark_indicator: Option<String>,
+    /// Computed only: what `cost` is per.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<BaselineUnit>,
+    /// Computed only: baseline cost per unit, in currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Decimal>,
     /// Where the baseline figure comes from (free text, e.g. "claims 2024").
     pub source: String,
-    /// Trend or index per year.
-    pub trend: Trend,
-    /// Risk adjustment.
-    pub risk_adjustment: RiskAdjustment,
+    /// Computed only: trend or index per year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend: Option<Trend>,
+    /// Computed only: risk adjustment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_adjustment: Option<RiskAdjustment>,
 }
 
 choice! {
@@ -755,6 +796,12 @@ pub enum Corridor {
     PopulationTable {
         /// Rows strictly increasing in population.
         rows: Vec<CorridorRow>,
+        /// Indicator (unit `members` or `member_months`) giving the
+        /// population that sets the rate (e.g. assigned members); `None` =
+        /// the population size indicator. Left out of the canonical form
+        /// when `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        population_indicator: Option<String>,
     },
 }
 
@@ -814,6 +861,67 @@ pub struct SharedSavings {
     pub loss_cap: Option<Decimal>,
     /// Whether a year's unpaid loss is netted against later savings.
     pub carry_forward_losses: bool,
+    /// Savings inside the corridor shared at their own rate when a condition
+    /// holds; `None` = nothing inside the corridor is shared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside_corridor: Option<InsideCorridor>,
+    /// A second loss cap: rate x an agreed figure (e.g. the provider's
+    /// revenue); with `loss_cap`, the lesser applies (two-sided only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure_loss_cap: Option<FigureCap>,
+    /// Indicator (unit `count`, 0 to 12) with the months the provider took
+    /// part in the year: its loss payment is scaled by months / 12 (early
+    /// termination). `None` = no pro-rating (two-sided only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participation_months_indicator: Option<String>,
+    /// Reduction of the provider's loss payment for circumstances outside
+    /// its control (two-sided only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_majeure: Option<ForceMajeure>,
+}
+
+/// A lower sharing tier for savings that do not pass the corridor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsideCorridor {
+    /// Provider share of all net savings (from the first euro) when the
+    /// savings are above 0 but below the corridor and the condition holds.
+    pub provider_share: Decimal,
+    /// The condition's indicator (not `neutral`).
+    pub indicator: String,
+    /// The condition holds when the indicator's value is at or better than
+    /// this (per its direction); a missing figure does not meet it.
+    pub target: Decimal,
+}
+
+/// A cap of `rate` x an agreed figure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FigureCap {
+    /// Share of the figure.
+    pub rate: Decimal,
+    /// Indicator (unit `eur`) giving the figure.
+    pub indicator: String,
+}
+
+/// How a provider's shared loss is reduced for circumstances outside its
+/// control (MSSP: extreme and uncontrollable circumstances; Dutch contracts:
+/// the COVID-19 continuity arrangements). The reduction is at most the loss.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ForceMajeure {
+    /// Reduced by a fraction: the product of agreed figures (unit
+    /// `fraction`, each 0 to 1), e.g. share of the year under an emergency x
+    /// share of the population in affected areas.
+    Fraction {
+        /// The indicators whose product is the fraction.
+        factors: Vec<String>,
+    },
+    /// Reduced by an agreed amount.
+    Amount {
+        /// Indicator (unit `eur`) with the amount.
+        indicator: String,
+    },
 }
 
 /// Bundled payment: target price per episode.

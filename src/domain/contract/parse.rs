@@ -840,15 +840,63 @@ impl<'s> Parser<'s> {
     }
 
     fn baseline(&mut self, root: &Tbl<'_>) -> Option<Baseline> {
-        let t = self.sub(root, "baseline", &["base_year", "unit", "cost", "source", "trend", "risk_adjustment"])?;
+        let t = self.sub(
+            root,
+            "baseline",
+            &[
+                "base_year",
+                "mode",
+                "unit",
+                "cost",
+                "source",
+                "trend",
+                "risk_adjustment",
+                "benchmark_indicator",
+            ],
+        )?;
         let base_year = self.req_year(&t, "base_year");
-        let unit = self.req_choice(&t, "unit");
-        let cost = self.req_num(&t, "cost", Num::Money);
+        let mode = self.opt_choice(&t, "mode", BaselineMode::Computed);
         let source = self.req_str(&t, "source");
-        let trend = self.trend(&t);
-        let risk_adjustment = self.risk_adjustment(&t);
+        let baseline = match mode {
+            BaselineMode::Computed => {
+                if let Some((_, path, at)) = self.get(&t, "benchmark_indicator") {
+                    self.err(at, &path, "only with mode = \"agreed_total\" (a computed benchmark is cost x trend x risk x size)");
+                }
+                Baseline {
+                    base_year,
+                    mode,
+                    benchmark_indicator: None,
+                    unit: Some(self.req_choice(&t, "unit")),
+                    cost: Some(self.req_num(&t, "cost", Num::Money)),
+                    source,
+                    trend: Some(self.trend(&t)),
+                    risk_adjustment: Some(self.risk_adjustment(&t)),
+                }
+            }
+            BaselineMode::AgreedTotal => {
+                for key in ["unit", "cost", "trend", "risk_adjustment"] {
+                    if let Some((_, path, at)) = self.get(&t, key) {
+                        self.err(
+                            at,
+                            &path,
+                            "not used with mode = \"agreed_total\" (the benchmark is the agreed figure of benchmark_indicator); remove it",
+                        );
+                    }
+                }
+                Baseline {
+                    base_year,
+                    mode,
+                    benchmark_indicator: Some(self.req_id(&t, "benchmark_indicator")),
+                    unit: None,
+                    cost: None,
+                    source,
+                    trend: None,
+                    risk_adjustment: None,
+                }
+            }
+        };
         self.finish(&t);
-        Some(Baseline { base_year, unit, cost, source, trend, risk_adjustment })
+        Some(baseline)
     }
 
     /// The `method` of a tagged table, read before the other keys.
@@ -1154,6 +1202,10 @@ impl<'s> Parser<'s> {
                 "savings_cap",
                 "loss_cap",
                 "carry_forward_losses",
+                "inside_corridor",
+                "figure_loss_cap",
+                "participation_months_indicator",
+                "force_majeure",
             ],
         )?;
         let funding = self.req_choice(&t, "funding");
@@ -1171,6 +1223,22 @@ impl<'s> Parser<'s> {
         let savings_cap = self.opt_num(&t, "savings_cap", Num::Rate);
         let loss_cap = self.opt_num(&t, "loss_cap", Num::Rate);
         let carry_forward_losses = self.opt_bool(&t, "carry_forward_losses", false);
+        let inside_corridor = self.sub(&t, "inside_corridor", &["provider_share", "indicator", "target"]).map(|u| {
+            let tier = InsideCorridor {
+                provider_share: self.req_num(&u, "provider_share", Num::Rate),
+                indicator: self.req_id(&u, "indicator"),
+                target: self.req_num(&u, "target", Num::Plain),
+            };
+            self.finish(&u);
+            tier
+        });
+        let figure_loss_cap = self.sub(&t, "figure_loss_cap", &["rate", "indicator"]).map(|u| {
+            let cap = FigureCap { rate: self.req_num(&u, "rate", Num::Rate), indicator: self.req_id(&u, "indicator") };
+            self.finish(&u);
+            cap
+        });
+        let participation_months_indicator = self.opt_id(&t, "participation_months_indicator");
+        let force_majeure = self.force_majeure(&t);
         self.finish(&t);
         Some(SharedSavings {
             funding,
@@ -1188,7 +1256,34 @@ impl<'s> Parser<'s> {
             savings_cap,
             loss_cap,
             carry_forward_losses,
+            inside_corridor,
+            figure_loss_cap,
+            participation_months_indicator,
+            force_majeure,
         })
+    }
+
+    fn force_majeure(&mut self, root: &Tbl<'_>) -> Option<ForceMajeure> {
+        let mut t = self.sub(root, "force_majeure", &["method"])?;
+        let fm = match self.method::<ForceMajeureMethod>(&t) {
+            Some(ForceMajeureMethod::Fraction) => {
+                t.allowed.push("factors");
+                if t.table.get("factors").is_none() {
+                    self.missing(&t, "factors");
+                }
+                ForceMajeure::Fraction { factors: self.id_list(&t, "factors").unwrap_or_default() }
+            }
+            Some(ForceMajeureMethod::Amount) => {
+                t.allowed.push("indicator");
+                ForceMajeure::Amount { indicator: self.req_id(&t, "indicator") }
+            }
+            None => {
+                t.allowed.extend(["factors", "indicator"]);
+                ForceMajeure::Amount { indicator: String::new() }
+            }
+        };
+        self.finish(&t);
+        Some(fm)
     }
 
     fn corridor(&mut self, root: &Tbl<'_>) -> Corridor {
@@ -1205,7 +1300,7 @@ impl<'s> Parser<'s> {
                 }
             }
             Some(CorridorMethod::PopulationTable) => {
-                t.allowed.push("rows");
+                t.allowed.extend(["rows", "population_indicator"]);
                 if t.table.get("rows").is_none() {
                     self.missing(&t, "rows");
                 }
@@ -1230,10 +1325,10 @@ impl<'s> Parser<'s> {
                     self.finish(&r);
                     rows.push(row);
                 }
-                Corridor::PopulationTable { rows }
+                Corridor::PopulationTable { rows, population_indicator: self.opt_id(&t, "population_indicator") }
             }
             None => {
-                t.allowed.extend(["min_savings_rate", "min_loss_rate", "rows"]);
+                t.allowed.extend(["min_savings_rate", "min_loss_rate", "rows", "population_indicator"]);
                 fallback
             }
         };
@@ -1640,6 +1735,16 @@ super::choice::choice! {
         Fixed = "fixed",
         /// A table by population size.
         PopulationTable = "population_table",
+    }
+}
+
+super::choice::choice! {
+    /// Methods of `payments.shared_savings.force_majeure`.
+    pub enum ForceMajeureMethod {
+        /// A fraction: the product of agreed figures.
+        Fraction = "fraction",
+        /// An agreed amount.
+        Amount = "amount",
     }
 }
 
