@@ -843,16 +843,7 @@ impl<'s> Parser<'s> {
         let t = self.sub(
             root,
             "baseline",
-            &[
-                "base_year",
-                "mode",
-                "unit",
-                "cost",
-                "source",
-                "trend",
-                "risk_adjustment",
-                "benchmark_indicator",
-            ],
+            &["base_year", "mode", "unit", "cost", "source", "trend", "risk_adjustment", "benchmark_indicator"],
         )?;
         let base_year = self.req_year(&t, "base_year");
         let mode = self.opt_choice(&t, "mode", BaselineMode::Computed);
@@ -860,7 +851,11 @@ impl<'s> Parser<'s> {
         let baseline = match mode {
             BaselineMode::Computed => {
                 if let Some((_, path, at)) = self.get(&t, "benchmark_indicator") {
-                    self.err(at, &path, "only with mode = \"agreed_total\" (a computed benchmark is cost x trend x risk x size)");
+                    self.err(
+                        at,
+                        &path,
+                        "only with mode = \"agreed_total\" (a computed benchmark is cost x trend x risk x size)",
+                    );
                 }
                 Baseline {
                     base_year,

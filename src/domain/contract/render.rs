@@ -130,7 +130,14 @@ impl Contract {
             writeln!(o, "\nBaseline")?;
             match (b.cost, b.unit, &b.trend, &b.benchmark_indicator) {
                 (Some(cost), Some(unit), Some(trend), _) => {
-                    writeln!(o, "  {} {} in {} ({})", money(cost), unit.word().replace('_', " "), b.base_year, b.source)?;
+                    writeln!(
+                        o,
+                        "  {} {} in {} ({})",
+                        money(cost),
+                        unit.word().replace('_', " "),
+                        b.base_year,
+                        b.source
+                    )?;
                     let trend = match trend {
                         Trend::FixedRate { rate } => format!("{} a year", percent(*rate)),
                         Trend::RatesPerYear { rates } => {
@@ -300,7 +307,12 @@ impl Contract {
                 )?;
             }
             if let Some(cap) = &s.figure_loss_cap {
-                writeln!(o, "    second loss cap: {} of {} (the lesser cap applies)", percent(cap.rate), cap.indicator)?;
+                writeln!(
+                    o,
+                    "    second loss cap: {} of {} (the lesser cap applies)",
+                    percent(cap.rate),
+                    cap.indicator
+                )?;
             }
             if let Some(ind) = &s.participation_months_indicator {
                 writeln!(o, "    loss payment x months of participation ({ind}) / 12")?;

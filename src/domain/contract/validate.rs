@@ -677,28 +677,30 @@ impl<'c> V<'c> {
                 format!("base year {} must be before the first contract year {}", b.base_year, c.term.first_year),
             );
         }
-        let (unit, cost, trend, risk) = match (b.mode, &b.benchmark_indicator, b.unit, b.cost, &b.trend, &b.risk_adjustment)
-        {
-            (BaselineMode::Computed, None, Some(unit), Some(cost), Some(trend), Some(risk)) => (unit, cost, trend, risk),
-            (BaselineMode::AgreedTotal, Some(ind), None, None, None, None) => {
-                self.indicator_with("baseline.benchmark_indicator", ind, &[Unit::Eur]);
-                return;
-            }
-            (BaselineMode::Computed, ..) => {
-                self.bad(
-                    "baseline",
-                    "a computed baseline has unit, cost, trend and risk_adjustment and no benchmark_indicator",
-                );
-                return;
-            }
-            (BaselineMode::AgreedTotal, ..) => {
-                self.bad(
+        let (unit, cost, trend, risk) =
+            match (b.mode, &b.benchmark_indicator, b.unit, b.cost, &b.trend, &b.risk_adjustment) {
+                (BaselineMode::Computed, None, Some(unit), Some(cost), Some(trend), Some(risk)) => {
+                    (unit, cost, trend, risk)
+                }
+                (BaselineMode::AgreedTotal, Some(ind), None, None, None, None) => {
+                    self.indicator_with("baseline.benchmark_indicator", ind, &[Unit::Eur]);
+                    return;
+                }
+                (BaselineMode::Computed, ..) => {
+                    self.bad(
+                        "baseline",
+                        "a computed baseline has unit, cost, trend and risk_adjustment and no benchmark_indicator",
+                    );
+                    return;
+                }
+                (BaselineMode::AgreedTotal, ..) => {
+                    self.bad(
                     "baseline",
                     "an agreed-total baseline has a benchmark_indicator and no unit, cost, trend or risk_adjustment",
                 );
-                return;
-            }
-        };
+                    return;
+                }
+            };
         if cost.is_zero() {
             self.bad("baseline.cost", "must be above 0");
         }
@@ -1127,9 +1129,7 @@ impl<'c> V<'c> {
         }
         match (&s.force_majeure, two) {
             (None, _) => {}
-            (Some(_), false) => {
-                self.bad(at("force_majeure"), "only a two-sided contract has shared losses to reduce")
-            }
+            (Some(_), false) => self.bad(at("force_majeure"), "only a two-sided contract has shared losses to reduce"),
             (Some(ForceMajeure::Fraction { factors }), true) => {
                 if factors.is_empty() {
                     self.bad(at("force_majeure.factors"), "needs at least one indicator");

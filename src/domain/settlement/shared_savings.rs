@@ -699,7 +699,13 @@ fn inside_condition(cx: &mut Ctx<'_>, inside: &InsideCorridor) -> Result<bool, S
             let met = meets(ind.direction, v, inside.target);
             (
                 met,
-                txt!(cx, "{} {} target {}", format_number(v), if met { "meets" } else { "misses" }, format_number(inside.target)),
+                txt!(
+                    cx,
+                    "{} {} target {}",
+                    format_number(v),
+                    if met { "meets" } else { "misses" },
+                    format_number(inside.target)
+                ),
             )
         }
     };
@@ -830,10 +836,7 @@ fn force_majeure(cx: &mut Ctx<'_>, fm: &ForceMajeure, paid: Decimal) -> Result<D
                 fraction,
             );
             let reduction = cx.round.cents(money::mul(fraction, paid, "force majeure reduction")?);
-            (
-                reduction,
-                txt!(cx, "{} x {} = {}", format_rate(fraction), format_money(paid), format_money(reduction)),
-            )
+            (reduction, txt!(cx, "{} x {}", format_rate(fraction), format_money(paid)))
         }
         ForceMajeure::Amount { indicator } => {
             let amount = cx.round.cents(cx.fig_nonneg(indicator)?);
