@@ -9,7 +9,8 @@
 //! 2. Benchmark (`shared_savings.benchmark`) = cost x trend x risk x size,
 //!    size = members, member-months (/ 12 for a per-member-year baseline;
 //!    members x 12 for a per-member-month one) or episodes; divided last,
-//!    rounded to cents.
+//!    rounded to cents. With an agreed-total baseline the benchmark is the
+//!    agreed figure of its indicator, rounded to cents (no trend or risk).
 //! 3. Gross savings (`shared_savings.gross_savings`) = benchmark - actual cost.
 //! 4. Losses carried in (`shared_savings.losses_netted`): when the contract
 //!    carries losses forward, savings first absorb the carried losses; the
@@ -17,22 +18,33 @@
 //! 5. Savings rate = net savings / benchmark (shown only; the corridor test
 //!    compares money: net savings >= corridor rate x benchmark, rounded).
 //!    Corridor rate: fixed, or interpolated linearly in the population table
-//!    by members (first row below it, last row above it).
+//!    by members (first row below it, last row above it); the members are
+//!    the table's own `population_indicator` when it names one.
 //! 6. Savings: inside the corridor nothing is shared; at or past it the base
 //!    is all net savings (`first_euro`) or the part above the corridor
 //!    (`above_corridor`). Below the quality gate no share is paid. Provider
 //!    rate = share (x quality score when proportional); provider share =
 //!    rate x base; less the withhold (withhold rate x share); then at most
 //!    savings cap x benchmark. The payer keeps gross savings - payout.
+//!    Savings above 0 but inside the corridor are shared from the first euro
+//!    at the `inside_corridor` rate when its condition is met
+//!    (`shared_savings.inside_corridor_condition`), then as above. A share
+//!    of 0% pays nothing, and the provider-share line says so.
 //! 7. Losses (gross savings below 0): two-sided, a loss at or past the loss
 //!    corridor is borne by the provider at the loss rate (fixed, or
 //!    clamp(intercept - slope x quality, min, max)) on all of it or on the
 //!    part above the corridor (the same `sharing_base`), at most loss cap x
-//!    benchmark. One-sided, the payer bears it.
+//!    benchmark, and at most the `figure_loss_cap` (rate x an agreed figure)
+//!    when the contract has one: the lesser applies, both are shown. Then
+//!    pro-rated to months of participation / 12 (`shared_savings.loss_prorated`)
+//!    and reduced by force majeure (`shared_savings.loss_before_force_majeure`,
+//!    `shared_savings.force_majeure_reduction`, clamped to 0..the loss).
+//!    One-sided, the payer bears it.
 //! 8. Carry-forward (when `carry_forward_losses`): a loss the provider paid
 //!    nothing of (one-sided, or inside the loss corridor) is carried whole
 //!    and netted against later savings (step 4); a loss the provider shared
-//!    in is settled.
+//!    in (anything to pay after the caps) is settled, even when pro-rating
+//!    or force majeure forgives it.
 //!
 //! The quality score (`quality.<indicator>`, `shared_savings.quality_score`)
 //! is the weighted sum of indicator scores: linear from 0 at the threshold
