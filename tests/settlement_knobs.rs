@@ -235,3 +235,26 @@ fn cli_settles_a_share_of_zero() {
     let table = ok(d, &["settle", &id, "--year", "2025"]);
     assert!(table.contains("the contract's share is 0%: nothing is paid"), "{table}");
 }
+
+#[test]
+fn cli_settles_in_the_contracts_currency_and_funding_streams() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let text = KNOBS
+        .replace("currency = \"EUR\"", "currency = \"USD\"\nfunding_streams = [\"medicare\"]")
+        .replace("funding = \"zvw\"", "funding = \"medicare\"");
+    let id = in_force(d, &text, KNOBS_FIGURES);
+    // As in 2025 above: 50,000.00 paid, now in the medicare stream.
+    let s = settle_json(d, &id, "2025");
+    assert_eq!(s["totals_by_stream"]["medicare"], "50000.00");
+    assert_eq!(s["payments"][0]["funding"], "medicare");
+    assert!(!s.to_string().contains("zvw"), "{s:#}");
+    let table = ok(d, &["settle", &id, "--year", "2025"]);
+    assert!(table.contains("(medicare)") && !table.contains("zvw"), "{table}");
+    // A stream the contract does not declare is refused at its line and column.
+    let bad = d.join("bad.toml");
+    std::fs::write(&bad, text.replace("funding = \"medicare\"", "funding = \"zvw\"")).unwrap();
+    let (code, out, err) = run(d, &["contract", "check", bad.to_str().unwrap()]);
+    let all = format!("{out}{err}");
+    assert!(code != 0 && all.contains(":96:11: payments.shared_savings.funding: unknown value \"zvw\""), "{all}");
+}

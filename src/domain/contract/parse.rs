@@ -40,6 +40,8 @@ pub(crate) struct Parser<'s> {
     text: &'s str,
     r: Reporter<'s>,
     pub spans: Spans,
+    /// The contract's funding streams, read before any `funding` field.
+    streams: Vec<Funding>,
 }
 
 /// A table being read: its path, position, allowed keys and keys seen.
@@ -94,7 +96,7 @@ pub(crate) fn valid_id_len(id: &str, max: usize) -> bool {
 
 /// Parses a contract from TOML text. `file` is used in diagnostics only.
 pub(crate) fn parse(file: &str, text: &str) -> (Option<Contract>, Vec<Diagnostic>, Spans) {
-    let mut p = Parser { text, r: Reporter::new(file, text), spans: Spans::new() };
+    let mut p = Parser { text, r: Reporter::new(file, text), spans: Spans::new(), streams: Funding::dutch_streams() };
     if text.len() > MAX_FILE_BYTES {
         p.err(Pos::START, "", format!("file is larger than {MAX_FILE_BYTES} bytes"));
         return (None, p.r.diags, p.spans);
@@ -614,6 +616,7 @@ impl<'s> Parser<'s> {
                 "title",
                 "description",
                 "currency",
+                "funding_streams",
                 "rounding",
                 "term",
                 "knobs",
@@ -646,7 +649,9 @@ impl<'s> Parser<'s> {
         }
         let title = self.req_str(&t, "title");
         let description = self.opt_str(&t, "description");
-        let currency = self.req_choice(&t, "currency");
+        let currency = self.currency(&t);
+        let funding_streams = self.funding_streams(&t);
+        self.streams = funding_streams.clone();
         let rounding = self.req_choice(&t, "rounding");
         let term = self.term(&t);
         let knobs = self.knobs(&t);
@@ -682,6 +687,7 @@ impl<'s> Parser<'s> {
             title,
             description,
             currency,
+            funding_streams,
             rounding,
             term,
             knobs,
@@ -808,6 +814,35 @@ impl<'s> Parser<'s> {
             out.push(Party { id, name, role, key, signatory, contribution });
         }
         out
+    }
+
+    /// `currency`: an ISO 4217 code from [`ISO_4217`]; default `EUR`.
+    fn currency(&mut self, t: &Tbl<'_>) -> Currency {
+        let Some((item, path, at)) = self.get(t, "currency") else {
+            return Currency::EUR;
+        };
+        let Some(code) = self.value(item, &path, at, "a string").and_then(|v| self.as_str(v, &path, at)) else {
+            return Currency::EUR;
+        };
+        match Currency::from_code(&code) {
+            Some(c) => c,
+            None => {
+                let hint = if code.len() == 3 && Currency::from_code(&code.to_ascii_uppercase()).is_some() {
+                    format!(" (did you mean \"{}\"?)", code.to_ascii_uppercase())
+                } else {
+                    String::new()
+                };
+                let shown: String = code.chars().take(16).collect();
+                self.err(
+                    at,
+                    &path,
+                    format!(
+                        "\"{shown}\" is not an ISO 4217 currency code (three upper-case letters from the ISO 4217 list, e.g. \"EUR\", \"USD\"){hint}"
+                    ),
+                );
+                Currency::EUR
+            }
+        }
     }
 
     fn population(&mut self, root: &Tbl<'_>) -> Population {
@@ -1068,7 +1103,7 @@ impl<'s> Parser<'s> {
 
     fn volume(&mut self, root: &Tbl<'_>, who: &Who) -> Option<Volume> {
         let t = self.sub(root, "volume", &["funding", "activities", "caps"])?;
-        let funding = self.opt_choice_opt::<Funding>(&t, "funding");
+        let funding = self.opt_funding(&t, "funding");
         if t.table.get("activities").is_none() {
             self.missing(&t, "activities");
         }
@@ -1123,33 +1158,90 @@ impl<'s> Parser<'s> {
         Some(Volume { activities, caps })
     }
 
-    fn opt_choice_opt<E: Choice>(&mut self, t: &Tbl<'_>, key: &str) -> Option<E> {
+    /// `funding_streams`: names of the stream grammar, no repeats, at least
+    /// one; default the Dutch streams.
+    fn funding_streams(&mut self, t: &Tbl<'_>) -> Vec<Funding> {
+        let Some(items) = self.array(t, "funding_streams") else {
+            return Funding::dutch_streams();
+        };
+        let mut out: Vec<Funding> = Vec::new();
+        for (v, path, at) in items {
+            let Some(word) = self.as_str(v, &path, at) else { continue };
+            match Funding::from_word(&word) {
+                Some(f) if out.contains(&f) => self.err(at, &path, format!("\"{word}\" is listed twice")),
+                Some(f) => out.push(f),
+                None => {
+                    let shown: String = word.chars().take(40).collect();
+                    self.err(
+                        at,
+                        &path,
+                        format!("\"{shown}\" is not a funding stream name (1 to {MAX_STREAM} of a-z, 0-9, _ and -)"),
+                    )
+                }
+            }
+        }
+        out
+    }
+
+    /// A `funding` value: one of the contract's funding streams.
+    fn as_funding(&mut self, v: &Value, path: &str, at: Pos) -> Option<Funding> {
+        let word = self.as_str(v, path, at)?;
+        if let Some(f) = self.streams.iter().find(|f| f.word() == word) {
+            return Some(*f);
+        }
+        let words: Vec<&str> = self.streams.iter().map(|f| f.word()).collect();
+        let hint = match suggest(&word, &words) {
+            Some(s) => format!(" (did you mean \"{s}\"?)"),
+            None => String::new(),
+        };
+        let allowed: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+        let message = format!("unknown value \"{word}\"{hint}; allowed: {}", allowed.join(", "));
+        self.err(at, path, message);
+        None
+    }
+
+    /// An optional `funding` field.
+    fn opt_funding(&mut self, t: &Tbl<'_>, key: &str) -> Option<Funding> {
         let (item, path, at) = self.get(t, key)?;
         let v = self.value(item, &path, at, "a string")?;
-        self.as_choice(v, &path, at)
+        self.as_funding(v, &path, at)
+    }
+
+    /// A required `funding` field (a placeholder when missing or wrong).
+    fn req_funding(&mut self, t: &Tbl<'_>, key: &str) -> Funding {
+        if t.table.get(key).is_none() {
+            self.missing(t, key);
+            return self.placeholder_funding();
+        }
+        self.opt_funding(t, key).unwrap_or_else(|| self.placeholder_funding())
+    }
+
+    /// A stream for a field that failed to parse (its problem is reported).
+    fn placeholder_funding(&self) -> Funding {
+        self.streams.first().copied().unwrap_or(Funding::Zvw)
     }
 
     /// A line's funding stream: its own, else its component's.
     fn line_funding(&mut self, t: &Tbl<'_>, component: Option<Funding>) -> Funding {
-        if let Some(f) = self.opt_choice_opt::<Funding>(t, "funding") {
+        if let Some(f) = self.opt_funding(t, "funding") {
             return f;
         }
         if t.table.get("funding").is_some() {
-            return Funding::ALL[0].1;
+            return self.placeholder_funding();
         }
         match component {
             Some(f) => f,
             None => {
                 let path = join(&t.path, "funding");
                 self.err(t.at, &path, "missing required field (no funding stream on the line or its component)");
-                Funding::ALL[0].1
+                self.placeholder_funding()
             }
         }
     }
 
     fn p4p(&mut self, root: &Tbl<'_>, who: &Who) -> Option<PayForPerformance> {
         let t = self.sub(root, "pay_for_performance", &["funding", "bonuses"])?;
-        let funding = self.opt_choice_opt::<Funding>(&t, "funding");
+        let funding = self.opt_funding(&t, "funding");
         if t.table.get("bonuses").is_none() {
             self.missing(&t, "bonuses");
         }
@@ -1203,7 +1295,7 @@ impl<'s> Parser<'s> {
                 "force_majeure",
             ],
         )?;
-        let funding = self.req_choice(&t, "funding");
+        let funding = self.req_funding(&t, "funding");
         let payer = self.party_or_split(&t, "payer", &who.payers);
         let recipient = self.party_or_split(&t, "recipient", &who.providers);
         let sided = self.req_choice(&t, "sided");
@@ -1373,7 +1465,7 @@ impl<'s> Parser<'s> {
             ],
         )?;
         let b = Bundled {
-            funding: self.req_choice(&t, "funding"),
+            funding: self.req_funding(&t, "funding"),
             payer: self.party_or_split(&t, "payer", &who.payers),
             recipient: self.party_or_split(&t, "recipient", &who.providers),
             episode: self.req_str(&t, "episode"),
@@ -1401,7 +1493,7 @@ impl<'s> Parser<'s> {
                 "risk_corridors",
             ],
         )?;
-        let funding = self.req_choice(&t, "funding");
+        let funding = self.req_funding(&t, "funding");
         let payer = self.party_or_split(&t, "payer", &who.payers);
         let recipient = self.party_or_split(&t, "recipient", &who.providers);
         let amount_per_member = self.req_num(&t, "amount_per_member", Num::Money);
@@ -1483,7 +1575,7 @@ impl<'s> Parser<'s> {
                     ImpulseKind::Grant
                 }
             };
-            let funding = self.req_choice(&t, "funding");
+            let funding = self.req_funding(&t, "funding");
             let purpose = self.req_str(&t, "purpose");
             self.finish(&t);
             out.push(Impulse { year, recipient, payer, amount, kind, funding, purpose });
@@ -1507,7 +1599,7 @@ impl<'s> Parser<'s> {
                 None => term.years().collect(),
             };
             let revenue_indicator = self.opt_id(&t, "revenue_indicator");
-            let funding = self.req_choice(&t, "funding");
+            let funding = self.req_funding(&t, "funding");
             self.finish(&t);
             out.push(RevenueGuarantee { provider, payer, floor, years, revenue_indicator, funding });
         }

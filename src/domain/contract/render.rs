@@ -9,6 +9,11 @@ use super::model::*;
 
 /// `EUR 1,234,567.80`: two decimals, thousands separated by commas.
 pub fn money(d: Decimal) -> String {
+    money_in(d, Currency::EUR)
+}
+
+/// `USD 1,234,567.80`: [`money`] in the contract's `currency`.
+pub fn money_in(d: Decimal, currency: Currency) -> String {
     let r = d.round_dp(2);
     let neg = r.is_sign_negative() && !r.is_zero();
     let text = format!("{:.2}", r.abs());
@@ -20,7 +25,7 @@ pub fn money(d: Decimal) -> String {
         }
         grouped.push(ch);
     }
-    format!("{}EUR {grouped}.{frac}", if neg { "-" } else { "" })
+    format!("{}{currency} {grouped}.{frac}", if neg { "-" } else { "" })
 }
 
 /// `12.5%`: a rate as an exact percentage. A value too large to be
@@ -71,6 +76,8 @@ impl Contract {
 
     fn write_terms(&self, o: &mut String) -> std::fmt::Result {
         let c = self;
+        // Amounts in the contract's own currency.
+        let money = |d: Decimal| money_in(d, c.currency);
         writeln!(o, "{}", line(&c.title))?;
         // A contract that was never validated may have no canonical form
         // (and so no version); rendering must not panic on it.

@@ -109,6 +109,7 @@ pub(crate) fn validate_with(c: &Contract, parties_parsed: bool) -> Vec<Problem> 
     v.guarantees();
     v.tariffs();
     v.distribution();
+    v.funding_streams();
     v.out
 }
 
@@ -1146,6 +1147,55 @@ impl<'c> V<'c> {
             }
             (Some(ForceMajeure::Amount { indicator }), true) => {
                 self.indicator_with(&at("force_majeure.indicator"), indicator, &[Unit::Eur])
+            }
+        }
+    }
+
+    /// The declared funding streams (at least one, no repeats, at most
+    /// [`MAX_LIST`]) and every `funding` of the contract among them.
+    fn funding_streams(&mut self) {
+        let c = self.c;
+        let streams = &c.funding_streams;
+        if streams.is_empty() {
+            self.bad("funding_streams", "needs at least one funding stream");
+        }
+        self.count("funding_streams", streams.len(), MAX_LIST);
+        for (i, f) in streams.iter().enumerate() {
+            if streams[..i].contains(f) {
+                self.bad(format!("funding_streams[{i}]"), format!("\"{f}\" is listed twice"));
+            }
+        }
+        let mut used: Vec<(String, Funding)> = Vec::new();
+        let p = &c.payments;
+        if let Some(v) = &p.volume {
+            for (i, a) in v.activities.iter().enumerate() {
+                used.push((format!("payments.volume.activities[{i}].funding"), a.funding));
+            }
+        }
+        if let Some(pf) = &p.pay_for_performance {
+            for (i, b) in pf.bonuses.iter().enumerate() {
+                used.push((format!("payments.pay_for_performance.bonuses[{i}].funding"), b.funding));
+            }
+        }
+        if let Some(x) = &p.shared_savings {
+            used.push(("payments.shared_savings.funding".to_string(), x.funding));
+        }
+        if let Some(x) = &p.bundled {
+            used.push(("payments.bundled.funding".to_string(), x.funding));
+        }
+        if let Some(x) = &p.capitation {
+            used.push(("payments.capitation.funding".to_string(), x.funding));
+        }
+        for (i, x) in c.impulse.iter().enumerate() {
+            used.push((format!("impulse[{i}].funding"), x.funding));
+        }
+        for (i, x) in c.revenue_guarantees.iter().enumerate() {
+            used.push((format!("revenue_guarantees[{i}].funding"), x.funding));
+        }
+        for (field, f) in used {
+            if !streams.contains(&f) {
+                let allowed: Vec<String> = streams.iter().map(|s| format!("\"{s}\"")).collect();
+                self.bad(field, format!("unknown value \"{f}\"; allowed: {}", allowed.join(", ")));
             }
         }
     }

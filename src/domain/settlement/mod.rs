@@ -884,7 +884,7 @@ type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, Decimal>);
 fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
     // Few parties and streams: small vectors searched in place, keys borrowed
     // from the lines; sorted at the end into the order the maps would give.
-    let mut totals: Vec<(&'static str, Decimal)> = Vec::new();
+    let mut totals: Vec<(&str, Decimal)> = Vec::new();
     let mut net: Vec<((&str, &str, Funding), Decimal)> = Vec::new();
     let mut received: Vec<(&str, Decimal)> = Vec::new();
     let mut paid: Vec<(&str, Decimal)> = Vec::new();
@@ -899,12 +899,13 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
         &mut v[i].1
     }
     for l in lines.iter().filter(|l| l.is_transfer()) {
-        let (Some(amount), Some(funding), Some(to), Some(from)) = (l.amount, l.funding, &l.party, &l.payer) else {
+        let (Some(amount), Some(funding), Some(to), Some(from)) = (l.amount, l.funding.as_ref(), &l.party, &l.payer)
+        else {
             continue;
         };
-        let t = slot(&mut totals, crate::domain::contract::Choice::word(funding));
+        let t = slot(&mut totals, funding.word());
         *t = money::add(*t, amount, "total per funding stream")?;
-        let n = slot(&mut net, (from.as_str(), to.as_str(), funding));
+        let n = slot(&mut net, (from.as_str(), to.as_str(), *funding));
         *n = money::add(*n, amount, "net payment")?;
         let (gets, gives) = if amount.is_sign_negative() { (from, to) } else { (to, from) };
         let r = slot(&mut received, gets.as_str());

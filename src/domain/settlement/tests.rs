@@ -1633,3 +1633,75 @@ fn a_share_of_zero_pays_nothing_and_says_so() {
         .contains("the contract's share is 0%: nothing is paid"));
     assert_balanced(&s);
 }
+
+#[test]
+fn currency_and_funding_streams_come_from_the_contract() {
+    let text = ss_text(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "")
+        .replace("currency = \"EUR\"", "currency = \"USD\"\nfunding_streams = [\"medicare\", \"medicaid\"]")
+        .replace("funding = \"zvw\"", "funding = \"medicare\"");
+    let c = parse(&text);
+    assert_eq!(c.currency.code(), "USD");
+    // Savings 100,000 past the 20,000 corridor: 50% = 50,000 in the medicare stream.
+    let s = one_sided_with(&c, dec!(900000));
+    assert_eq!(s.totals_by_stream.keys().collect::<Vec<_>>(), ["medicare"]);
+    assert_eq!(s.totals_by_stream["medicare"], dec!(50000.00));
+    assert_eq!(s.payments.len(), 1);
+    assert_eq!(s.payments[0].funding.to_string(), "medicare");
+    assert!(s.to_json().contains("\"funding\": \"medicare\""));
+    assert!(!s.to_json().contains("zvw"));
+    assert!(c.render_terms().contains("USD 1,000.00 per member year"), "{}", c.render_terms());
+    assert!(c.render_terms().contains("Shared savings (one-sided, medicare)"), "{}", c.render_terms());
+    // The canonical form carries both; a Dutch contract's has no funding_streams.
+    let json = c.to_canonical_json();
+    assert_eq!(json["currency"], "USD");
+    assert_eq!(json["funding_streams"], serde_json::json!(["medicare", "medicaid"]));
+    assert_eq!(Contract::from_canonical_json(&json).unwrap(), c);
+    let dutch = ss_contract(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "");
+    assert!(dutch.to_canonical_json().get("funding_streams").is_none());
+    assert_eq!(dutch.to_canonical_json()["currency"], "EUR");
+    // Writing the default streams is not canonical (the default is left out).
+    let mut explicit = dutch.to_canonical_json();
+    explicit["funding_streams"] =
+        serde_json::json!(["zvw", "wlz", "wmo", "jeugdwet", "subsidy", "transformation_funds"]);
+    assert!(Contract::from_canonical_json(&explicit).is_err());
+    // A stream the contract does not declare, a currency not in ISO 4217.
+    let p = problems(&text.replace("funding = \"medicare\"", "funding = \"zvw\""));
+    assert!(
+        p.contains("payments.shared_savings.funding: unknown value \"zvw\"; allowed: \"medicare\", \"medicaid\""),
+        "{p}"
+    );
+    let p = problems(&text.replace("currency = \"USD\"", "currency = \"usd\""));
+    assert!(
+        p.contains("currency: \"usd\" is not an ISO 4217 currency code") && p.contains("(did you mean \"USD\"?)"),
+        "{p}"
+    );
+    let p = problems(&text.replace("currency = \"USD\"", "currency = \"ABC\""));
+    assert!(p.contains("currency: \"ABC\" is not an ISO 4217 currency code"), "{p}");
+    let p = problems(&text.replace("\"medicaid\"]", "\"medicare\"]"));
+    assert!(p.contains("funding_streams[1]: \"medicare\" is listed twice"), "{p}");
+    // Left out: EUR and the Dutch streams, as before.
+    let plain = parse(
+        &ss_text(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "")
+            .replace("currency = \"EUR\"\n", ""),
+    );
+    assert_eq!(plain.currency.code(), "EUR");
+    assert_eq!(plain, dutch);
+}
+
+/// Settles `c` (an [`ss_contract`] shape) with 1,000 members and `cost`.
+fn one_sided_with(c: &Contract, cost: Decimal) -> Statement {
+    settle1(c, &inputs(2025, &[("size", dec!(1000)), ("cost", cost), ("q", dec!(1))]))
+}
+
+#[test]
+fn the_iso_4217_list_is_sorted_upper_case_and_complete_for_the_usual_codes() {
+    use crate::domain::contract::{Currency, ISO_4217};
+    assert!(ISO_4217.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats (binary search relies on it)");
+    assert!(ISO_4217.iter().all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())));
+    for code in ["EUR", "USD", "GBP", "CHF", "JPY", "SEK", "DKK", "NOK", "PLN", "CAD", "AUD"] {
+        assert_eq!(Currency::from_code(code).map(|c| c.code().to_string()), Some(code.to_string()));
+    }
+    for code in ["XXX", "XTS", "eur", "EURO", "", "DEM", "NLG"] {
+        assert!(Currency::from_code(code).is_none(), "{code}");
+    }
+}
