@@ -150,7 +150,7 @@ fn in_force(d: &Path, text: &str, figures: &str) -> String {
     add_party(d, "ziekenhuis", "Hospital", "provider", &key("ziekenhuis"));
     add_party(d, "verzekeraar", "Insurer", "payer", &key("verzekeraar"));
     let file = d.join("contract.toml");
-    std::fs::write(&file, &text).unwrap();
+    std::fs::write(&file, text).unwrap();
     let c = vereffen::domain::contract::check_file(&file).unwrap_or_else(|e| panic!("{e:?}"));
     ok(d, &["contract", "propose", file.to_str().unwrap(), "--as", &key("ziekenhuis")]);
     ok(d, &["contract", "accept", &c.id, "--version", &c.version_hash(), "--as", &key("verzekeraar")]);
