@@ -7,12 +7,8 @@ use rust_decimal::Decimal;
 use super::choice::Choice;
 use super::model::*;
 
-/// `EUR 1,234,567.80`: two decimals, thousands separated by commas.
-pub fn money(d: Decimal) -> String {
-    money_in(d, Currency::EUR)
-}
-
-/// `USD 1,234,567.80`: [`money`] in the contract's `currency`.
+/// `EUR 1,234,567.80` in the contract's `currency`: two decimals, thousands
+/// separated by commas.
 pub fn money_in(d: Decimal, currency: Currency) -> String {
     let r = d.round_dp(2);
     let neg = r.is_sign_negative() && !r.is_zero();

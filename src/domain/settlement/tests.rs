@@ -1651,6 +1651,10 @@ fn currency_and_funding_streams_come_from_the_contract() {
     assert!(!s.to_json().contains("zvw"));
     assert!(c.render_terms().contains("USD 1,000.00 per member year"), "{}", c.render_terms());
     assert!(c.render_terms().contains("Shared savings (one-sided, medicare)"), "{}", c.render_terms());
+    let dearer = parse(&text.replace("cost = 1000.00", "cost = 2000.00"));
+    let changes = crate::domain::contract::diff(&c, &dearer);
+    let cost = changes.iter().find(|ch| ch.path == "baseline.cost").expect("the cost changed");
+    assert_eq!((cost.before.as_deref(), cost.after.as_deref()), (Some("USD 1,000.00"), Some("USD 2,000.00")));
     // The canonical form carries both; a Dutch contract's has no funding_streams.
     let json = c.to_canonical_json();
     assert_eq!(json["currency"], "USD");
