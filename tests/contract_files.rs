@@ -85,3 +85,23 @@ fn missing_file_is_a_diagnostic() {
     assert_eq!(diags.len(), 1);
     assert!(diags[0].to_string().starts_with("no/such/contract.toml:1:1: cannot read file: "));
 }
+
+/// The version hashes of the five example contracts, as signed into the
+/// golden statements on main before the settlement knobs of issue 17 were
+/// added. A new contract field must be left out of the canonical form when it
+/// holds its default, so every contract written before it keeps its hash.
+#[test]
+fn example_contracts_keep_their_version_hashes() {
+    let expected = [
+        ("copd-telemonitoring-shared-savings.toml", "3d9e8c05356aea637622ce82fcf869b41623a93bb9e092008ade1856b90b7228"),
+        ("regional-population-budget.toml", "2d31034291f1a7c52b6491dc939ce0f499b56987d5a6f4e6b9845e1581a901c5"),
+        ("heart-failure-telemonitoring-p4p.toml", "c16e61c1b087685f1028f9818ecbf68772fcddd969ba64a3912a76daf6270d89"),
+        ("home-care-technology-hours.toml", "195fbd10dcd3b209181c2900e9a2c998272768aa3c213fe03e3e83b792f4da1a"),
+        ("home-dialysis-bundled.toml", "23b0f8074bc90b8a54672d23fa94f46d19fcc33c49ddc109dc9d2ceaa042f032"),
+    ];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts");
+    for (file, hash) in expected {
+        let contract = check_file(&dir.join(file)).unwrap_or_else(|d| panic!("{file}: {d:?}"));
+        assert_eq!(contract.version_hash(), hash, "{file}: the version hash changed");
+    }
+}

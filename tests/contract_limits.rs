@@ -30,7 +30,7 @@ fn shift_years(c: &mut Contract, delta: u16) {
     c.term.review_dates.clear();
     if let Some(b) = &mut c.baseline {
         b.base_year += delta;
-        if let Trend::RatesPerYear { rates } = &mut b.trend {
+        if let Some(Trend::RatesPerYear { rates }) = &mut b.trend {
             *rates = rates.iter().map(|(y, r)| (y + delta, *r)).collect();
         }
     }

@@ -455,7 +455,13 @@ fn write_charts(
 }
 
 fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) -> Result<()> {
-    outln!("Monte Carlo: {runs} runs, seed {seed}; results in EUR (net = received - paid)");
+    // The contracts' currency (EUR unless they say otherwise); mixed
+    // currencies are named each.
+    let mut currencies: Vec<String> = m.variants.iter().map(|v| v.contract.currency.to_string()).collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    let currency = if currencies.is_empty() { "EUR".to_string() } else { currencies.join("/") };
+    outln!("Monte Carlo: {runs} runs, seed {seed}; results in {currency} (net = received - paid)");
     for (v, s) in stats.iter().enumerate() {
         outln!();
         outln!("== {} ({})", s.variant, m.variants.get(v).map(|v| v.contract.id.as_str()).unwrap_or(""));

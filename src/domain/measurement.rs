@@ -201,7 +201,8 @@ pub fn parse_value(unit: Unit, text: &str) -> Result<Decimal, String> {
 pub fn measured_years(c: &Contract, indicator: &Indicator) -> BTreeSet<u16> {
     let mut years: BTreeSet<u16> = c.term.years().collect();
     if let Some(b) = &c.baseline {
-        if matches!(&b.trend, crate::domain::contract::Trend::MeasuredIndex { indicator: i } if *i == indicator.id) {
+        if matches!(&b.trend, Some(crate::domain::contract::Trend::MeasuredIndex { indicator: i }) if *i == indicator.id)
+        {
             years.insert(b.base_year);
         }
     }

@@ -12,8 +12,8 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::model::Contract;
-use super::render::{money, percent};
+use super::model::{Contract, Currency};
+use super::render::{money_in, percent};
 
 /// One difference between two contract versions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +120,9 @@ pub fn diff(old: &Contract, new: &Contract) -> Vec<Change> {
             continue;
         }
         let (label, fmt) = label(path);
-        out.push(Change { path: path.clone(), label, before: x.map(|v| show(v, fmt)), after: y.map(|v| show(v, fmt)) });
+        let before = x.map(|v| show(v, fmt, old.currency));
+        let after = y.map(|v| show(v, fmt, new.currency));
+        out.push(Change { path: path.clone(), label, before, after });
     }
     out
 }
@@ -146,7 +148,7 @@ fn flatten(path: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
             }
         }
         Value::Array(items) if items.iter().all(|x| !x.is_object() && !x.is_array()) => {
-            let words: Vec<String> = items.iter().map(|x| show(x, Fmt::Plain)).collect();
+            let words: Vec<String> = items.iter().map(|x| show(x, Fmt::Plain, Currency::EUR)).collect();
             out.insert(path.to_string(), Value::String(format!("[{}]", words.join(", "))));
         }
         Value::Array(items) => {
@@ -190,12 +192,13 @@ fn label(path: &str) -> (String, Fmt) {
     (path.to_string(), Fmt::Plain)
 }
 
-fn show(v: &Value, fmt: Fmt) -> String {
+/// A value for a reader; money in the version's own `currency`.
+fn show(v: &Value, fmt: Fmt, currency: Currency) -> String {
     match v {
         Value::Null => "none".to_string(),
         Value::String(s) => match (fmt, s.parse::<Decimal>()) {
             (Fmt::Rate, Ok(d)) => percent(d),
-            (Fmt::Money, Ok(d)) => money(d),
+            (Fmt::Money, Ok(d)) => money_in(d, currency),
             _ => s.clone(),
         },
         other => other.to_string(),

@@ -227,13 +227,13 @@ impl Contract {
         }
         self.parties.iter_mut().for_each(|p| no(&mut p.contribution));
         if let Some(b) = &mut self.baseline {
-            n(&mut b.cost);
+            no(&mut b.cost);
             match &mut b.trend {
-                Trend::FixedRate { rate } => n(rate),
-                Trend::RatesPerYear { rates } => rates.values_mut().for_each(n),
-                Trend::MeasuredRate { .. } | Trend::MeasuredIndex { .. } => {}
+                Some(Trend::FixedRate { rate }) => n(rate),
+                Some(Trend::RatesPerYear { rates }) => rates.values_mut().for_each(n),
+                Some(Trend::MeasuredRate { .. } | Trend::MeasuredIndex { .. }) | None => {}
             }
-            if let RiskAdjustment::Fixed { factor } = &mut b.risk_adjustment {
+            if let Some(RiskAdjustment::Fixed { factor }) = &mut b.risk_adjustment {
                 n(factor);
             }
         }
@@ -264,7 +264,7 @@ impl Contract {
                     n(min_savings_rate);
                     no(min_loss_rate);
                 }
-                Corridor::PopulationTable { rows } => {
+                Corridor::PopulationTable { rows, .. } => {
                     for r in rows {
                         n(&mut r.min_savings_rate);
                         no(&mut r.min_loss_rate);
@@ -286,6 +286,13 @@ impl Contract {
             n(&mut s.withhold);
             no(&mut s.savings_cap);
             no(&mut s.loss_cap);
+            if let Some(tier) = &mut s.inside_corridor {
+                n(&mut tier.provider_share);
+                n(&mut tier.target);
+            }
+            if let Some(cap) = &mut s.figure_loss_cap {
+                n(&mut cap.rate);
+            }
         }
         if let Some(b) = &mut p.bundled {
             n(&mut b.target_price);

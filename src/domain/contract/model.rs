@@ -16,6 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use super::choice::choice;
 
+/// `skip_serializing_if` for `funding_streams`.
+fn is_dutch_default(streams: &[Funding]) -> bool {
+    Funding::is_dutch_default(streams)
+}
+
 /// The only contract format version this crate reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -33,6 +38,11 @@ pub struct Contract {
     pub description: String,
     /// Currency of every amount.
     pub currency: Currency,
+    /// The funding streams the contract's payments may use, in the file's
+    /// order (default: the Dutch ones, [`Funding::dutch_streams`], left out
+    /// of the canonical form).
+    #[serde(default = "Funding::dutch_streams", skip_serializing_if = "is_dutch_default")]
+    pub funding_streams: Vec<Funding>,
     /// How each money line is rounded to cents.
     pub rounding: Rounding,
     /// Contract years and review moments.
@@ -61,11 +71,74 @@ pub struct Contract {
     pub monitoring: Monitoring,
 }
 
-choice! {
-    /// Currency of the contract. Only euros: the format is for Dutch contracts.
-    pub enum Currency {
-        /// Euro; money has two decimals (cents).
-        Eur = "EUR",
+/// The ISO 4217 alphabetic currency codes a contract's `currency` may
+/// take, sorted: the codes of the ISO 4217 list (table A.1) in force in
+/// 2025, funds and precious metals included, without `XTS` (reserved for
+/// testing) and `XXX` (no currency).
+pub const ISO_4217: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
+    "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CLF",
+    "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB",
+    "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR",
+    "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD",
+    "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR",
+    "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK",
+    "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP",
+    "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD",
+    "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF",
+    "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XUA", "YER",
+    "ZAR", "ZMW", "ZWG", "ZWL",
+];
+
+/// Currency of the contract: an ISO 4217 alphabetic code from [`ISO_4217`]
+/// (default `EUR`). Every money amount of the contract and its statements
+/// is in it, kept to two decimals (hundredths of the currency unit) whatever
+/// the currency's own minor unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// The euro, the default.
+    pub const EUR: Currency = Currency(*b"EUR");
+
+    /// The currency with ISO 4217 `code` (exactly as listed: three
+    /// upper-case letters), or `None` when it is not in [`ISO_4217`].
+    pub fn from_code(code: &str) -> Option<Currency> {
+        let i = ISO_4217.binary_search(&code).ok()?;
+        let b = ISO_4217[i].as_bytes();
+        Some(Currency([b[0], b[1], b[2]]))
+    }
+
+    /// The three-letter code, e.g. `"EUR"`.
+    pub fn code(&self) -> &str {
+        // Built only from an entry of ISO_4217 (ASCII), so always UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or("EUR")
+    }
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Currency::EUR
+    }
+}
+
+impl std::fmt::Display for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Currency::from_code(&code)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an ISO 4217 currency code: {code:?}")))
     }
 }
 
@@ -411,27 +484,68 @@ pub enum RiskAdjustment {
     },
 }
 
+choice! {
+    /// How the benchmark of a year is found.
+    #[derive(Default)]
+    pub enum BaselineMode {
+        /// Computed: cost x trend factor x risk factor x size (the default).
+        #[default]
+        Computed = "computed",
+        /// An agreed figure: the benchmark total is itself a measured,
+        /// agreed indicator (computed by a third party such as Vektis or a
+        /// payer's actuary).
+        AgreedTotal = "agreed_total",
+    }
+}
+
+impl BaselineMode {
+    /// Whether this is the default mode (left out of the canonical form).
+    pub fn is_computed(&self) -> bool {
+        *self == BaselineMode::Computed
+    }
+}
+
 /// The baseline: what care would have cost without the innovation.
 ///
-/// Benchmark of year Y = `cost` x trend factor (base_year -> Y) x risk factor
-/// x size, where size is members, member-months / 12 or episodes for a
-/// per-member-year baseline, member-months or members x 12 for a
-/// per-member-month one, and episodes for a per-episode one.
+/// [`BaselineMode::Computed`]: benchmark of year Y = `cost` x trend factor
+/// (base_year -> Y) x risk factor x size, where size is members,
+/// member-months / 12 or episodes for a per-member-year baseline,
+/// member-months or members x 12 for a per-member-month one, and episodes
+/// for a per-episode one. `unit`, `cost` and `trend` are `Some` and
+/// `benchmark_indicator` is `None`.
+///
+/// [`BaselineMode::AgreedTotal`]: benchmark of year Y = the agreed figure of
+/// `benchmark_indicator` (unit `eur`) in Y, rounded to cents. `unit`,
+/// `cost`, `trend` and `risk_adjustment` are `None`.
+///
+/// The fields that one mode leaves `None` are left out of the canonical
+/// form, and so is the default mode, so a computed baseline has exactly the
+/// canonical form (and version hash) it had before the agreed mode existed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
-    /// Year the baseline cost was measured (before the first contract year).
+    /// Year the baseline was measured (before the first contract year).
     pub base_year: u16,
-    /// What `cost` is per.
-    pub unit: BaselineUnit,
-    /// Baseline cost per unit, in currency.
-    pub cost: Decimal,
+    /// Computed or an agreed total.
+    #[serde(default, skip_serializing_if = "BaselineMode::is_computed")]
+    pub mode: BaselineMode,
+    /// Agreed total only: the indicator (unit `eur`) giving the benchmark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark_indicator: Option<String>,
+    /// Computed only: what `cost` is per.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<BaselineUnit>,
+    /// Computed only: baseline cost per unit, in currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Decimal>,
     /// Where the baseline figure comes from (free text, e.g. "claims 2024").
     pub source: String,
-    /// Trend or index per year.
-    pub trend: Trend,
-    /// Risk adjustment.
-    pub risk_adjustment: RiskAdjustment,
+    /// Computed only: trend or index per year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend: Option<Trend>,
+    /// Computed only: risk adjustment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_adjustment: Option<RiskAdjustment>,
 }
 
 choice! {
@@ -560,21 +674,138 @@ pub struct Indicator {
     pub quality: Option<Quality>,
 }
 
-choice! {
-    /// Funding stream (betaaltitel) of a payment line.
-    pub enum Funding {
-        /// Zorgverzekeringswet (health insurance).
-        Zvw = "zvw",
-        /// Wet langdurige zorg (long-term care).
-        Wlz = "wlz",
-        /// Wet maatschappelijke ondersteuning (municipality).
-        Wmo = "wmo",
-        /// Jeugdwet (youth care, municipality).
-        Jeugdwet = "jeugdwet",
-        /// A subsidy (SET, STOZ, ...).
-        Subsidy = "subsidy",
-        /// Transformation or transition funds.
-        TransformationFunds = "transformation_funds",
+/// Longest funding stream name a contract may declare, in bytes.
+pub const MAX_STREAM: usize = 32;
+
+/// The name of a funding stream declared by a contract that is not one of
+/// the Dutch defaults: 1 to [`MAX_STREAM`] bytes of `a-z`, `0-9`, `_` and
+/// `-`. Held inline so that [`Funding`] stays `Copy`; ordered by its text.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StreamName {
+    len: u8,
+    bytes: [u8; MAX_STREAM],
+}
+
+impl StreamName {
+    /// The name, or `None` when `name` breaks the grammar.
+    pub fn new(name: &str) -> Option<StreamName> {
+        let ok = (1..=MAX_STREAM).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !ok {
+            return None;
+        }
+        let mut bytes = [0u8; MAX_STREAM];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        Some(StreamName { len: u8::try_from(name.len()).ok()?, bytes })
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        // Built only from checked ASCII in `new`.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for StreamName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl PartialOrd for StreamName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for StreamName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+/// Funding stream (betaaltitel) of a payment line. The Dutch streams are
+/// the default set a contract may use; a contract may declare its own
+/// (`funding_streams`), which are [`Funding::Other`] unless they are one of
+/// the Dutch words. Ordered: the Dutch streams in this order, then other
+/// streams by name (the order of a statement's payments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Funding {
+    /// Zorgverzekeringswet (health insurance).
+    Zvw,
+    /// Wet langdurige zorg (long-term care).
+    Wlz,
+    /// Wet maatschappelijke ondersteuning (municipality).
+    Wmo,
+    /// Jeugdwet (youth care, municipality).
+    Jeugdwet,
+    /// A subsidy (SET, STOZ, ...).
+    Subsidy,
+    /// Transformation or transition funds.
+    TransformationFunds,
+    /// A stream declared by the contract that is not a Dutch one.
+    Other(StreamName),
+}
+
+impl Funding {
+    /// The Dutch streams with their words: the default `funding_streams`.
+    pub const DUTCH: [(&'static str, Funding); 6] = [
+        ("zvw", Funding::Zvw),
+        ("wlz", Funding::Wlz),
+        ("wmo", Funding::Wmo),
+        ("jeugdwet", Funding::Jeugdwet),
+        ("subsidy", Funding::Subsidy),
+        ("transformation_funds", Funding::TransformationFunds),
+    ];
+
+    /// The stream named `word`: a Dutch stream for its word, else any name
+    /// of the [`StreamName`] grammar; `None` when the name is not valid.
+    pub fn from_word(word: &str) -> Option<Funding> {
+        match Funding::DUTCH.iter().find(|(w, _)| *w == word) {
+            Some((_, f)) => Some(*f),
+            None => StreamName::new(word).map(Funding::Other),
+        }
+    }
+
+    /// The stream's name, as written in files and in the canonical form.
+    pub fn word(&self) -> &str {
+        match self {
+            Funding::Other(name) => name.as_str(),
+            dutch => Funding::DUTCH.iter().find(|(_, f)| f == dutch).map_or("", |(w, _)| w),
+        }
+    }
+
+    /// The default `funding_streams`: the Dutch streams, in order.
+    pub fn dutch_streams() -> Vec<Funding> {
+        Funding::DUTCH.iter().map(|(_, f)| *f).collect()
+    }
+
+    /// Whether `streams` is the default (left out of the canonical form).
+    pub fn is_dutch_default(streams: &[Funding]) -> bool {
+        streams.len() == Funding::DUTCH.len() && streams.iter().zip(Funding::DUTCH.iter()).all(|(a, (_, b))| a == b)
+    }
+}
+
+impl std::fmt::Display for Funding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
+impl Serialize for Funding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.word())
+    }
+}
+
+impl<'de> Deserialize<'de> for Funding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(d)?;
+        Funding::from_word(&word).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "not a funding stream name (1 to {MAX_STREAM} of a-z, 0-9, _ and -): {word:?}"
+            ))
+        })
     }
 }
 
@@ -755,6 +986,12 @@ pub enum Corridor {
     PopulationTable {
         /// Rows strictly increasing in population.
         rows: Vec<CorridorRow>,
+        /// Indicator (unit `members` or `member_months`) giving the
+        /// population that sets the rate (e.g. assigned members); `None` =
+        /// the population size indicator. Left out of the canonical form
+        /// when `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        population_indicator: Option<String>,
     },
 }
 
@@ -814,6 +1051,67 @@ pub struct SharedSavings {
     pub loss_cap: Option<Decimal>,
     /// Whether a year's unpaid loss is netted against later savings.
     pub carry_forward_losses: bool,
+    /// Savings inside the corridor shared at their own rate when a condition
+    /// holds; `None` = nothing inside the corridor is shared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside_corridor: Option<InsideCorridor>,
+    /// A second loss cap: rate x an agreed figure (e.g. the provider's
+    /// revenue); with `loss_cap`, the lesser applies (two-sided only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure_loss_cap: Option<FigureCap>,
+    /// Indicator (unit `count`, 0 to 12) with the months the provider took
+    /// part in the year: its loss payment is scaled by months / 12 (early
+    /// termination). `None` = no pro-rating (two-sided only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participation_months_indicator: Option<String>,
+    /// Reduction of the provider's loss payment for circumstances outside
+    /// its control (two-sided only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_majeure: Option<ForceMajeure>,
+}
+
+/// A lower sharing tier for savings that do not pass the corridor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsideCorridor {
+    /// Provider share of all net savings (from the first euro) when the
+    /// savings are above 0 but below the corridor and the condition holds.
+    pub provider_share: Decimal,
+    /// The condition's indicator (not `neutral`).
+    pub indicator: String,
+    /// The condition holds when the indicator's value is at or better than
+    /// this (per its direction); a missing figure does not meet it.
+    pub target: Decimal,
+}
+
+/// A cap of `rate` x an agreed figure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FigureCap {
+    /// Share of the figure.
+    pub rate: Decimal,
+    /// Indicator (unit `eur`) giving the figure.
+    pub indicator: String,
+}
+
+/// How a provider's shared loss is reduced for circumstances outside its
+/// control (MSSP: extreme and uncontrollable circumstances; Dutch contracts:
+/// the COVID-19 continuity arrangements). The reduction is at most the loss.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ForceMajeure {
+    /// Reduced by a fraction: the product of agreed figures (unit
+    /// `fraction`, each 0 to 1), e.g. share of the year under an emergency x
+    /// share of the population in affected areas.
+    Fraction {
+        /// The indicators whose product is the fraction.
+        factors: Vec<String>,
+    },
+    /// Reduced by an agreed amount.
+    Amount {
+        /// Indicator (unit `eur`) with the amount.
+        indicator: String,
+    },
 }
 
 /// Bundled payment: target price per episode.

@@ -40,6 +40,8 @@ pub(crate) struct Parser<'s> {
     text: &'s str,
     r: Reporter<'s>,
     pub spans: Spans,
+    /// The contract's funding streams, read before any `funding` field.
+    streams: Vec<Funding>,
 }
 
 /// A table being read: its path, position, allowed keys and keys seen.
@@ -94,7 +96,7 @@ pub(crate) fn valid_id_len(id: &str, max: usize) -> bool {
 
 /// Parses a contract from TOML text. `file` is used in diagnostics only.
 pub(crate) fn parse(file: &str, text: &str) -> (Option<Contract>, Vec<Diagnostic>, Spans) {
-    let mut p = Parser { text, r: Reporter::new(file, text), spans: Spans::new() };
+    let mut p = Parser { text, r: Reporter::new(file, text), spans: Spans::new(), streams: Funding::dutch_streams() };
     if text.len() > MAX_FILE_BYTES {
         p.err(Pos::START, "", format!("file is larger than {MAX_FILE_BYTES} bytes"));
         return (None, p.r.diags, p.spans);
@@ -614,6 +616,7 @@ impl<'s> Parser<'s> {
                 "title",
                 "description",
                 "currency",
+                "funding_streams",
                 "rounding",
                 "term",
                 "knobs",
@@ -646,7 +649,9 @@ impl<'s> Parser<'s> {
         }
         let title = self.req_str(&t, "title");
         let description = self.opt_str(&t, "description");
-        let currency = self.req_choice(&t, "currency");
+        let currency = self.currency(&t);
+        let funding_streams = self.funding_streams(&t);
+        self.streams = funding_streams.clone();
         let rounding = self.req_choice(&t, "rounding");
         let term = self.term(&t);
         let knobs = self.knobs(&t);
@@ -682,6 +687,7 @@ impl<'s> Parser<'s> {
             title,
             description,
             currency,
+            funding_streams,
             rounding,
             term,
             knobs,
@@ -810,6 +816,35 @@ impl<'s> Parser<'s> {
         out
     }
 
+    /// `currency`: an ISO 4217 code from [`ISO_4217`]; default `EUR`.
+    fn currency(&mut self, t: &Tbl<'_>) -> Currency {
+        let Some((item, path, at)) = self.get(t, "currency") else {
+            return Currency::EUR;
+        };
+        let Some(code) = self.value(item, &path, at, "a string").and_then(|v| self.as_str(v, &path, at)) else {
+            return Currency::EUR;
+        };
+        match Currency::from_code(&code) {
+            Some(c) => c,
+            None => {
+                let hint = if code.len() == 3 && Currency::from_code(&code.to_ascii_uppercase()).is_some() {
+                    format!(" (did you mean \"{}\"?)", code.to_ascii_uppercase())
+                } else {
+                    String::new()
+                };
+                let shown: String = code.chars().take(16).collect();
+                self.err(
+                    at,
+                    &path,
+                    format!(
+                        "\"{shown}\" is not an ISO 4217 currency code (three upper-case letters from the ISO 4217 list, e.g. \"EUR\", \"USD\"){hint}"
+                    ),
+                );
+                Currency::EUR
+            }
+        }
+    }
+
     fn population(&mut self, root: &Tbl<'_>) -> Population {
         let mut pop = Population {
             description: String::new(),
@@ -840,15 +875,58 @@ impl<'s> Parser<'s> {
     }
 
     fn baseline(&mut self, root: &Tbl<'_>) -> Option<Baseline> {
-        let t = self.sub(root, "baseline", &["base_year", "unit", "cost", "source", "trend", "risk_adjustment"])?;
+        let t = self.sub(
+            root,
+            "baseline",
+            &["base_year", "mode", "unit", "cost", "source", "trend", "risk_adjustment", "benchmark_indicator"],
+        )?;
         let base_year = self.req_year(&t, "base_year");
-        let unit = self.req_choice(&t, "unit");
-        let cost = self.req_num(&t, "cost", Num::Money);
+        let mode = self.opt_choice(&t, "mode", BaselineMode::Computed);
         let source = self.req_str(&t, "source");
-        let trend = self.trend(&t);
-        let risk_adjustment = self.risk_adjustment(&t);
+        let baseline = match mode {
+            BaselineMode::Computed => {
+                if let Some((_, path, at)) = self.get(&t, "benchmark_indicator") {
+                    self.err(
+                        at,
+                        &path,
+                        "only with mode = \"agreed_total\" (a computed benchmark is cost x trend x risk x size)",
+                    );
+                }
+                Baseline {
+                    base_year,
+                    mode,
+                    benchmark_indicator: None,
+                    unit: Some(self.req_choice(&t, "unit")),
+                    cost: Some(self.req_num(&t, "cost", Num::Money)),
+                    source,
+                    trend: Some(self.trend(&t)),
+                    risk_adjustment: Some(self.risk_adjustment(&t)),
+                }
+            }
+            BaselineMode::AgreedTotal => {
+                for key in ["unit", "cost", "trend", "risk_adjustment"] {
+                    if let Some((_, path, at)) = self.get(&t, key) {
+                        self.err(
+                            at,
+                            &path,
+                            "not used with mode = \"agreed_total\" (the benchmark is the agreed figure of benchmark_indicator); remove it",
+                        );
+                    }
+                }
+                Baseline {
+                    base_year,
+                    mode,
+                    benchmark_indicator: Some(self.req_id(&t, "benchmark_indicator")),
+                    unit: None,
+                    cost: None,
+                    source,
+                    trend: None,
+                    risk_adjustment: None,
+                }
+            }
+        };
         self.finish(&t);
-        Some(Baseline { base_year, unit, cost, source, trend, risk_adjustment })
+        Some(baseline)
     }
 
     /// The `method` of a tagged table, read before the other keys.
@@ -1025,7 +1103,7 @@ impl<'s> Parser<'s> {
 
     fn volume(&mut self, root: &Tbl<'_>, who: &Who) -> Option<Volume> {
         let t = self.sub(root, "volume", &["funding", "activities", "caps"])?;
-        let funding = self.opt_choice_opt::<Funding>(&t, "funding");
+        let funding = self.opt_funding(&t, "funding");
         if t.table.get("activities").is_none() {
             self.missing(&t, "activities");
         }
@@ -1080,33 +1158,90 @@ impl<'s> Parser<'s> {
         Some(Volume { activities, caps })
     }
 
-    fn opt_choice_opt<E: Choice>(&mut self, t: &Tbl<'_>, key: &str) -> Option<E> {
+    /// `funding_streams`: names of the stream grammar, no repeats, at least
+    /// one; default the Dutch streams.
+    fn funding_streams(&mut self, t: &Tbl<'_>) -> Vec<Funding> {
+        let Some(items) = self.array(t, "funding_streams") else {
+            return Funding::dutch_streams();
+        };
+        let mut out: Vec<Funding> = Vec::new();
+        for (v, path, at) in items {
+            let Some(word) = self.as_str(v, &path, at) else { continue };
+            match Funding::from_word(&word) {
+                Some(f) if out.contains(&f) => self.err(at, &path, format!("\"{word}\" is listed twice")),
+                Some(f) => out.push(f),
+                None => {
+                    let shown: String = word.chars().take(40).collect();
+                    self.err(
+                        at,
+                        &path,
+                        format!("\"{shown}\" is not a funding stream name (1 to {MAX_STREAM} of a-z, 0-9, _ and -)"),
+                    )
+                }
+            }
+        }
+        out
+    }
+
+    /// A `funding` value: one of the contract's funding streams.
+    fn as_funding(&mut self, v: &Value, path: &str, at: Pos) -> Option<Funding> {
+        let word = self.as_str(v, path, at)?;
+        if let Some(f) = self.streams.iter().find(|f| f.word() == word) {
+            return Some(*f);
+        }
+        let words: Vec<&str> = self.streams.iter().map(|f| f.word()).collect();
+        let hint = match suggest(&word, &words) {
+            Some(s) => format!(" (did you mean \"{s}\"?)"),
+            None => String::new(),
+        };
+        let allowed: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+        let message = format!("unknown value \"{word}\"{hint}; allowed: {}", allowed.join(", "));
+        self.err(at, path, message);
+        None
+    }
+
+    /// An optional `funding` field.
+    fn opt_funding(&mut self, t: &Tbl<'_>, key: &str) -> Option<Funding> {
         let (item, path, at) = self.get(t, key)?;
         let v = self.value(item, &path, at, "a string")?;
-        self.as_choice(v, &path, at)
+        self.as_funding(v, &path, at)
+    }
+
+    /// A required `funding` field (a placeholder when missing or wrong).
+    fn req_funding(&mut self, t: &Tbl<'_>, key: &str) -> Funding {
+        if t.table.get(key).is_none() {
+            self.missing(t, key);
+            return self.placeholder_funding();
+        }
+        self.opt_funding(t, key).unwrap_or_else(|| self.placeholder_funding())
+    }
+
+    /// A stream for a field that failed to parse (its problem is reported).
+    fn placeholder_funding(&self) -> Funding {
+        self.streams.first().copied().unwrap_or(Funding::Zvw)
     }
 
     /// A line's funding stream: its own, else its component's.
     fn line_funding(&mut self, t: &Tbl<'_>, component: Option<Funding>) -> Funding {
-        if let Some(f) = self.opt_choice_opt::<Funding>(t, "funding") {
+        if let Some(f) = self.opt_funding(t, "funding") {
             return f;
         }
         if t.table.get("funding").is_some() {
-            return Funding::ALL[0].1;
+            return self.placeholder_funding();
         }
         match component {
             Some(f) => f,
             None => {
                 let path = join(&t.path, "funding");
                 self.err(t.at, &path, "missing required field (no funding stream on the line or its component)");
-                Funding::ALL[0].1
+                self.placeholder_funding()
             }
         }
     }
 
     fn p4p(&mut self, root: &Tbl<'_>, who: &Who) -> Option<PayForPerformance> {
         let t = self.sub(root, "pay_for_performance", &["funding", "bonuses"])?;
-        let funding = self.opt_choice_opt::<Funding>(&t, "funding");
+        let funding = self.opt_funding(&t, "funding");
         if t.table.get("bonuses").is_none() {
             self.missing(&t, "bonuses");
         }
@@ -1154,9 +1289,13 @@ impl<'s> Parser<'s> {
                 "savings_cap",
                 "loss_cap",
                 "carry_forward_losses",
+                "inside_corridor",
+                "figure_loss_cap",
+                "participation_months_indicator",
+                "force_majeure",
             ],
         )?;
-        let funding = self.req_choice(&t, "funding");
+        let funding = self.req_funding(&t, "funding");
         let payer = self.party_or_split(&t, "payer", &who.payers);
         let recipient = self.party_or_split(&t, "recipient", &who.providers);
         let sided = self.req_choice(&t, "sided");
@@ -1171,6 +1310,22 @@ impl<'s> Parser<'s> {
         let savings_cap = self.opt_num(&t, "savings_cap", Num::Rate);
         let loss_cap = self.opt_num(&t, "loss_cap", Num::Rate);
         let carry_forward_losses = self.opt_bool(&t, "carry_forward_losses", false);
+        let inside_corridor = self.sub(&t, "inside_corridor", &["provider_share", "indicator", "target"]).map(|u| {
+            let tier = InsideCorridor {
+                provider_share: self.req_num(&u, "provider_share", Num::Rate),
+                indicator: self.req_id(&u, "indicator"),
+                target: self.req_num(&u, "target", Num::Plain),
+            };
+            self.finish(&u);
+            tier
+        });
+        let figure_loss_cap = self.sub(&t, "figure_loss_cap", &["rate", "indicator"]).map(|u| {
+            let cap = FigureCap { rate: self.req_num(&u, "rate", Num::Rate), indicator: self.req_id(&u, "indicator") };
+            self.finish(&u);
+            cap
+        });
+        let participation_months_indicator = self.opt_id(&t, "participation_months_indicator");
+        let force_majeure = self.force_majeure(&t);
         self.finish(&t);
         Some(SharedSavings {
             funding,
@@ -1188,7 +1343,34 @@ impl<'s> Parser<'s> {
             savings_cap,
             loss_cap,
             carry_forward_losses,
+            inside_corridor,
+            figure_loss_cap,
+            participation_months_indicator,
+            force_majeure,
         })
+    }
+
+    fn force_majeure(&mut self, root: &Tbl<'_>) -> Option<ForceMajeure> {
+        let mut t = self.sub(root, "force_majeure", &["method"])?;
+        let fm = match self.method::<ForceMajeureMethod>(&t) {
+            Some(ForceMajeureMethod::Fraction) => {
+                t.allowed.push("factors");
+                if t.table.get("factors").is_none() {
+                    self.missing(&t, "factors");
+                }
+                ForceMajeure::Fraction { factors: self.id_list(&t, "factors").unwrap_or_default() }
+            }
+            Some(ForceMajeureMethod::Amount) => {
+                t.allowed.push("indicator");
+                ForceMajeure::Amount { indicator: self.req_id(&t, "indicator") }
+            }
+            None => {
+                t.allowed.extend(["factors", "indicator"]);
+                ForceMajeure::Amount { indicator: String::new() }
+            }
+        };
+        self.finish(&t);
+        Some(fm)
     }
 
     fn corridor(&mut self, root: &Tbl<'_>) -> Corridor {
@@ -1205,7 +1387,7 @@ impl<'s> Parser<'s> {
                 }
             }
             Some(CorridorMethod::PopulationTable) => {
-                t.allowed.push("rows");
+                t.allowed.extend(["rows", "population_indicator"]);
                 if t.table.get("rows").is_none() {
                     self.missing(&t, "rows");
                 }
@@ -1230,10 +1412,10 @@ impl<'s> Parser<'s> {
                     self.finish(&r);
                     rows.push(row);
                 }
-                Corridor::PopulationTable { rows }
+                Corridor::PopulationTable { rows, population_indicator: self.opt_id(&t, "population_indicator") }
             }
             None => {
-                t.allowed.extend(["min_savings_rate", "min_loss_rate", "rows"]);
+                t.allowed.extend(["min_savings_rate", "min_loss_rate", "rows", "population_indicator"]);
                 fallback
             }
         };
@@ -1283,7 +1465,7 @@ impl<'s> Parser<'s> {
             ],
         )?;
         let b = Bundled {
-            funding: self.req_choice(&t, "funding"),
+            funding: self.req_funding(&t, "funding"),
             payer: self.party_or_split(&t, "payer", &who.payers),
             recipient: self.party_or_split(&t, "recipient", &who.providers),
             episode: self.req_str(&t, "episode"),
@@ -1311,7 +1493,7 @@ impl<'s> Parser<'s> {
                 "risk_corridors",
             ],
         )?;
-        let funding = self.req_choice(&t, "funding");
+        let funding = self.req_funding(&t, "funding");
         let payer = self.party_or_split(&t, "payer", &who.payers);
         let recipient = self.party_or_split(&t, "recipient", &who.providers);
         let amount_per_member = self.req_num(&t, "amount_per_member", Num::Money);
@@ -1393,7 +1575,7 @@ impl<'s> Parser<'s> {
                     ImpulseKind::Grant
                 }
             };
-            let funding = self.req_choice(&t, "funding");
+            let funding = self.req_funding(&t, "funding");
             let purpose = self.req_str(&t, "purpose");
             self.finish(&t);
             out.push(Impulse { year, recipient, payer, amount, kind, funding, purpose });
@@ -1417,7 +1599,7 @@ impl<'s> Parser<'s> {
                 None => term.years().collect(),
             };
             let revenue_indicator = self.opt_id(&t, "revenue_indicator");
-            let funding = self.req_choice(&t, "funding");
+            let funding = self.req_funding(&t, "funding");
             self.finish(&t);
             out.push(RevenueGuarantee { provider, payer, floor, years, revenue_indicator, funding });
         }
@@ -1640,6 +1822,16 @@ super::choice::choice! {
         Fixed = "fixed",
         /// A table by population size.
         PopulationTable = "population_table",
+    }
+}
+
+super::choice::choice! {
+    /// Methods of `payments.shared_savings.force_majeure`.
+    pub enum ForceMajeureMethod {
+        /// A fraction: the product of agreed figures.
+        Fraction = "fraction",
+        /// An agreed amount.
+        Amount = "amount",
     }
 }
 

@@ -7,8 +7,9 @@ use rust_decimal::Decimal;
 use super::choice::Choice;
 use super::model::*;
 
-/// `EUR 1,234,567.80`: two decimals, thousands separated by commas.
-pub fn money(d: Decimal) -> String {
+/// `EUR 1,234,567.80` in the contract's `currency`: two decimals, thousands
+/// separated by commas.
+pub fn money_in(d: Decimal, currency: Currency) -> String {
     let r = d.round_dp(2);
     let neg = r.is_sign_negative() && !r.is_zero();
     let text = format!("{:.2}", r.abs());
@@ -20,7 +21,7 @@ pub fn money(d: Decimal) -> String {
         }
         grouped.push(ch);
     }
-    format!("{}EUR {grouped}.{frac}", if neg { "-" } else { "" })
+    format!("{}{currency} {grouped}.{frac}", if neg { "-" } else { "" })
 }
 
 /// `12.5%`: a rate as an exact percentage. A value too large to be
@@ -71,6 +72,8 @@ impl Contract {
 
     fn write_terms(&self, o: &mut String) -> std::fmt::Result {
         let c = self;
+        // Amounts in the contract's own currency.
+        let money = |d: Decimal| money_in(d, c.currency);
         writeln!(o, "{}", line(&c.title))?;
         // A contract that was never validated may have no canonical form
         // (and so no version); rendering must not panic on it.
@@ -128,25 +131,43 @@ impl Contract {
 
         if let Some(b) = &c.baseline {
             writeln!(o, "\nBaseline")?;
-            writeln!(o, "  {} {} in {} ({})", money(b.cost), b.unit.word().replace('_', " "), b.base_year, b.source)?;
-            let trend = match &b.trend {
-                Trend::FixedRate { rate } => format!("{} a year", percent(*rate)),
-                Trend::RatesPerYear { rates } => {
-                    let r: Vec<String> = rates.iter().map(|(y, r)| format!("{y}: {}", percent(*r))).collect();
-                    r.join(", ")
+            match (b.cost, b.unit, &b.trend, &b.benchmark_indicator) {
+                (Some(cost), Some(unit), Some(trend), _) => {
+                    writeln!(
+                        o,
+                        "  {} {} in {} ({})",
+                        money(cost),
+                        unit.word().replace('_', " "),
+                        b.base_year,
+                        b.source
+                    )?;
+                    let trend = match trend {
+                        Trend::FixedRate { rate } => format!("{} a year", percent(*rate)),
+                        Trend::RatesPerYear { rates } => {
+                            let r: Vec<String> = rates.iter().map(|(y, r)| format!("{y}: {}", percent(*r))).collect();
+                            r.join(", ")
+                        }
+                        Trend::MeasuredRate { indicator } => format!("yearly rate measured by {indicator}"),
+                        Trend::MeasuredIndex { indicator } => {
+                            format!("index {indicator}, year / base year")
+                        }
+                    };
+                    writeln!(o, "  trend: {trend}")?;
+                    let risk = match &b.risk_adjustment {
+                        None | Some(RiskAdjustment::None) => "none".to_string(),
+                        Some(RiskAdjustment::Fixed { factor }) => format!("x {factor}"),
+                        Some(RiskAdjustment::Measured { indicator }) => format!("factor measured by {indicator}"),
+                    };
+                    writeln!(o, "  risk adjustment: {risk}")?;
                 }
-                Trend::MeasuredRate { indicator } => format!("yearly rate measured by {indicator}"),
-                Trend::MeasuredIndex { indicator } => {
-                    format!("index {indicator}, year / base year")
-                }
-            };
-            writeln!(o, "  trend: {trend}")?;
-            let risk = match &b.risk_adjustment {
-                RiskAdjustment::None => "none".to_string(),
-                RiskAdjustment::Fixed { factor } => format!("x {factor}"),
-                RiskAdjustment::Measured { indicator } => format!("factor measured by {indicator}"),
-            };
-            writeln!(o, "  risk adjustment: {risk}")?;
+                (_, _, _, indicator) => writeln!(
+                    o,
+                    "  benchmark: the agreed total {} of each year (base year {}; {})",
+                    indicator.as_deref().unwrap_or("-"),
+                    b.base_year,
+                    b.source
+                )?,
+            }
         }
 
         writeln!(o, "\nIndicators")?;
@@ -236,8 +257,11 @@ impl Contract {
                     percent(*min_savings_rate),
                     opt_pct(*min_loss_rate)
                 )?,
-                Corridor::PopulationTable { rows } => {
-                    writeln!(o, "    corridor by population size (linear between rows):")?;
+                Corridor::PopulationTable { rows, population_indicator } => {
+                    match population_indicator {
+                        None => writeln!(o, "    corridor by population size (linear between rows):")?,
+                        Some(ind) => writeln!(o, "    corridor by population size {ind} (linear between rows):")?,
+                    }
                     for r in rows {
                         writeln!(
                             o,
@@ -276,6 +300,35 @@ impl Contract {
                 opt_pct(s.loss_cap),
                 if s.carry_forward_losses { "" } else { "not " }
             )?;
+            if let Some(tier) = &s.inside_corridor {
+                writeln!(
+                    o,
+                    "    inside the corridor: {} of savings when {} meets {}",
+                    percent(tier.provider_share),
+                    tier.indicator,
+                    tier.target
+                )?;
+            }
+            if let Some(cap) = &s.figure_loss_cap {
+                writeln!(
+                    o,
+                    "    second loss cap: {} of {} (the lesser cap applies)",
+                    percent(cap.rate),
+                    cap.indicator
+                )?;
+            }
+            if let Some(ind) = &s.participation_months_indicator {
+                writeln!(o, "    loss payment x months of participation ({ind}) / 12")?;
+            }
+            match &s.force_majeure {
+                Some(ForceMajeure::Fraction { factors }) => {
+                    writeln!(o, "    force majeure: loss payment reduced by {}", factors.join(" x "))?
+                }
+                Some(ForceMajeure::Amount { indicator }) => {
+                    writeln!(o, "    force majeure: loss payment reduced by the amount {indicator}")?
+                }
+                None => {}
+            }
             writeln!(
                 o,
                 "    paid to {}, by {}",

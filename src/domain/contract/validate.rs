@@ -109,6 +109,7 @@ pub(crate) fn validate_with(c: &Contract, parties_parsed: bool) -> Vec<Problem> 
     v.guarantees();
     v.tariffs();
     v.distribution();
+    v.funding_streams();
     v.out
 }
 
@@ -214,10 +215,14 @@ impl<'c> V<'c> {
         }
         if let Some(b) = &c.baseline {
             self.year("baseline.base_year", b.base_year);
-            self.money("baseline.cost", b.cost);
+            if let Some(cost) = b.cost {
+                self.money("baseline.cost", cost);
+            }
             self.text("baseline.source", &b.source);
+            self.opt_text("baseline.benchmark_indicator", &b.benchmark_indicator);
             match &b.trend {
-                Trend::RatesPerYear { rates } => {
+                None => {}
+                Some(Trend::RatesPerYear { rates }) => {
                     self.count("baseline.trend.rates", rates.len(), MAX_LIST);
                     for year in rates.keys() {
                         if !(MIN_YEAR..=MAX_YEAR).contains(year) {
@@ -228,10 +233,10 @@ impl<'c> V<'c> {
                         }
                     }
                 }
-                Trend::MeasuredRate { indicator } | Trend::MeasuredIndex { indicator } => {
+                Some(Trend::MeasuredRate { indicator } | Trend::MeasuredIndex { indicator }) => {
                     self.text("baseline.trend.indicator", indicator)
                 }
-                Trend::FixedRate { .. } => {}
+                Some(Trend::FixedRate { .. }) => {}
             }
         }
         self.count("indicators", c.indicators.len(), MAX_INDICATORS);
@@ -295,11 +300,32 @@ impl<'c> V<'c> {
             self.opt_text(&format!("{base}.payer"), &ss.payer);
             self.opt_text(&format!("{base}.recipient"), &ss.recipient);
             self.text(&format!("{base}.actual_cost_indicator"), &ss.actual_cost_indicator);
-            if let Corridor::PopulationTable { rows } = &ss.corridor {
+            if let Corridor::PopulationTable { rows, population_indicator } = &ss.corridor {
                 self.count(&format!("{base}.corridor.rows"), rows.len(), MAX_LIST);
                 for (i, r) in rows.iter().enumerate() {
                     self.population_count(&format!("{base}.corridor.rows[{i}].population"), r.population);
                 }
+                self.opt_text(&format!("{base}.corridor.population_indicator"), population_indicator);
+            }
+            if let Some(tier) = &ss.inside_corridor {
+                self.text(&format!("{base}.inside_corridor.indicator"), &tier.indicator);
+                self.number(&format!("{base}.inside_corridor.target"), tier.target);
+            }
+            if let Some(cap) = &ss.figure_loss_cap {
+                self.text(&format!("{base}.figure_loss_cap.indicator"), &cap.indicator);
+            }
+            self.opt_text(&format!("{base}.participation_months_indicator"), &ss.participation_months_indicator);
+            match &ss.force_majeure {
+                Some(ForceMajeure::Fraction { factors }) => {
+                    self.count(&format!("{base}.force_majeure.factors"), factors.len(), MAX_LIST);
+                    for (i, f) in factors.iter().enumerate() {
+                        self.text(&format!("{base}.force_majeure.factors[{i}]"), f);
+                    }
+                }
+                Some(ForceMajeure::Amount { indicator }) => {
+                    self.text(&format!("{base}.force_majeure.indicator"), indicator)
+                }
+                None => {}
             }
         }
         if let Some(b) = &p.bundled {
@@ -652,22 +678,46 @@ impl<'c> V<'c> {
                 format!("base year {} must be before the first contract year {}", b.base_year, c.term.first_year),
             );
         }
-        if b.cost.is_zero() {
+        let (unit, cost, trend, risk) =
+            match (b.mode, &b.benchmark_indicator, b.unit, b.cost, &b.trend, &b.risk_adjustment) {
+                (BaselineMode::Computed, None, Some(unit), Some(cost), Some(trend), Some(risk)) => {
+                    (unit, cost, trend, risk)
+                }
+                (BaselineMode::AgreedTotal, Some(ind), None, None, None, None) => {
+                    self.indicator_with("baseline.benchmark_indicator", ind, &[Unit::Eur]);
+                    return;
+                }
+                (BaselineMode::Computed, ..) => {
+                    self.bad(
+                        "baseline",
+                        "a computed baseline has unit, cost, trend and risk_adjustment and no benchmark_indicator",
+                    );
+                    return;
+                }
+                (BaselineMode::AgreedTotal, ..) => {
+                    self.bad(
+                    "baseline",
+                    "an agreed-total baseline has a benchmark_indicator and no unit, cost, trend or risk_adjustment",
+                );
+                    return;
+                }
+            };
+        if cost.is_zero() {
             self.bad("baseline.cost", "must be above 0");
         }
         if let Some(size) = c.indicator(&c.population.size_indicator) {
-            let ok = match b.unit {
+            let ok = match unit {
                 BaselineUnit::PerEpisode => size.unit == Unit::Episodes,
                 _ => matches!(size.unit, Unit::Members | Unit::MemberMonths),
             };
             if !ok {
                 self.bad(
                     "baseline.unit",
-                    format!("\"{}\" does not fit the population size indicator's unit \"{}\"", b.unit, size.unit),
+                    format!("\"{}\" does not fit the population size indicator's unit \"{}\"", unit, size.unit),
                 );
             }
         }
-        match &b.trend {
+        match trend {
             Trend::FixedRate { rate } => self.trend_rate("baseline.trend.rate", *rate),
             Trend::RatesPerYear { rates } => {
                 for (year, rate) in rates {
@@ -696,7 +746,7 @@ impl<'c> V<'c> {
                 self.indicator_with("baseline.trend.indicator", indicator, &[Unit::Index])
             }
         }
-        match &b.risk_adjustment {
+        match risk {
             RiskAdjustment::None => {}
             RiskAdjustment::Fixed { factor } => {
                 if *factor <= Decimal::ZERO || *factor > Decimal::TWO {
@@ -962,7 +1012,14 @@ impl<'c> V<'c> {
                     _ => {}
                 }
             }
-            Corridor::PopulationTable { rows } => {
+            Corridor::PopulationTable { rows, population_indicator } => {
+                if let Some(ind) = population_indicator {
+                    self.indicator_with(
+                        &at("corridor.population_indicator"),
+                        ind,
+                        &[Unit::Members, Unit::MemberMonths],
+                    );
+                }
                 if rows.len() < 2 {
                     self.bad(at("corridor.rows"), "a corridor table needs at least two rows");
                 }
@@ -998,10 +1055,9 @@ impl<'c> V<'c> {
                 }
             }
         }
+        // A share of 0% is allowed: a failed quality standard written
+        // directly; the statement then says that nothing is paid.
         self.share(&at("provider_share"), s.provider_share);
-        if s.provider_share.is_zero() {
-            self.bad(at("provider_share"), "must be above 0%");
-        }
         self.share(&at("min_quality_score"), s.min_quality_score);
         if s.quality_scaling != QualityScaling::None {
             self.needs_quality(&at("quality_scaling"), "quality scaling");
@@ -1038,6 +1094,109 @@ impl<'c> V<'c> {
             (false, Some(_)) => self.bad(at("loss_cap"), "only a two-sided contract has a loss cap"),
             (true, Some(x)) => self.cap(&at("loss_cap"), x),
             _ => {}
+        }
+        if let Some(tier) = &s.inside_corridor {
+            self.share(&at("inside_corridor.provider_share"), tier.provider_share);
+            if tier.provider_share > s.provider_share {
+                self.bad(
+                    at("inside_corridor.provider_share"),
+                    format!(
+                        "the share inside the corridor ({}) is above the provider_share past it ({}); it is the lower tier",
+                        pct(tier.provider_share),
+                        pct(s.provider_share)
+                    ),
+                );
+            }
+            let field = at("inside_corridor.indicator");
+            self.indicator_with(&field, &tier.indicator, &[]);
+            if self.c.indicator(&tier.indicator).is_some_and(|i| i.direction == Direction::Neutral) {
+                self.bad(field, format!("indicator \"{}\" is neutral: it has no target to meet", tier.indicator));
+            }
+        }
+        if let Some(cap) = &s.figure_loss_cap {
+            if two {
+                self.cap(&at("figure_loss_cap.rate"), cap.rate);
+                self.indicator_with(&at("figure_loss_cap.indicator"), &cap.indicator, &[Unit::Eur]);
+            } else {
+                self.bad(at("figure_loss_cap"), "only a two-sided contract has a loss cap");
+            }
+        }
+        if let Some(ind) = &s.participation_months_indicator {
+            if two {
+                self.indicator_with(&at("participation_months_indicator"), ind, &[Unit::Count]);
+            } else {
+                self.bad(at("participation_months_indicator"), "only a two-sided contract pro-rates losses");
+            }
+        }
+        match (&s.force_majeure, two) {
+            (None, _) => {}
+            (Some(_), false) => self.bad(at("force_majeure"), "only a two-sided contract has shared losses to reduce"),
+            (Some(ForceMajeure::Fraction { factors }), true) => {
+                if factors.is_empty() {
+                    self.bad(at("force_majeure.factors"), "needs at least one indicator");
+                }
+                let mut seen = BTreeSet::new();
+                for (i, f) in factors.iter().enumerate() {
+                    let field = at(&format!("force_majeure.factors[{i}]"));
+                    if !seen.insert(f.as_str()) {
+                        self.bad(field, format!("\"{f}\" is listed twice"));
+                    } else {
+                        self.indicator_with(&field, f, &[Unit::Fraction]);
+                    }
+                }
+            }
+            (Some(ForceMajeure::Amount { indicator }), true) => {
+                self.indicator_with(&at("force_majeure.indicator"), indicator, &[Unit::Eur])
+            }
+        }
+    }
+
+    /// The declared funding streams (at least one, no repeats, at most
+    /// [`MAX_LIST`]) and every `funding` of the contract among them.
+    fn funding_streams(&mut self) {
+        let c = self.c;
+        let streams = &c.funding_streams;
+        if streams.is_empty() {
+            self.bad("funding_streams", "needs at least one funding stream");
+        }
+        self.count("funding_streams", streams.len(), MAX_LIST);
+        for (i, f) in streams.iter().enumerate() {
+            if streams[..i].contains(f) {
+                self.bad(format!("funding_streams[{i}]"), format!("\"{f}\" is listed twice"));
+            }
+        }
+        let mut used: Vec<(String, Funding)> = Vec::new();
+        let p = &c.payments;
+        if let Some(v) = &p.volume {
+            for (i, a) in v.activities.iter().enumerate() {
+                used.push((format!("payments.volume.activities[{i}].funding"), a.funding));
+            }
+        }
+        if let Some(pf) = &p.pay_for_performance {
+            for (i, b) in pf.bonuses.iter().enumerate() {
+                used.push((format!("payments.pay_for_performance.bonuses[{i}].funding"), b.funding));
+            }
+        }
+        if let Some(x) = &p.shared_savings {
+            used.push(("payments.shared_savings.funding".to_string(), x.funding));
+        }
+        if let Some(x) = &p.bundled {
+            used.push(("payments.bundled.funding".to_string(), x.funding));
+        }
+        if let Some(x) = &p.capitation {
+            used.push(("payments.capitation.funding".to_string(), x.funding));
+        }
+        for (i, x) in c.impulse.iter().enumerate() {
+            used.push((format!("impulse[{i}].funding"), x.funding));
+        }
+        for (i, x) in c.revenue_guarantees.iter().enumerate() {
+            used.push((format!("revenue_guarantees[{i}].funding"), x.funding));
+        }
+        for (field, f) in used {
+            if !streams.contains(&f) {
+                let allowed: Vec<String> = streams.iter().map(|s| format!("\"{s}\"")).collect();
+                self.bad(field, format!("unknown value \"{f}\"; allowed: {}", allowed.join(", ")));
+            }
         }
     }
 

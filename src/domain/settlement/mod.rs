@@ -555,9 +555,16 @@ impl<'a> Ctx<'a> {
     /// per-member amount has one rounding, at the end (as the benchmark and
     /// the capitation budget have).
     pub(crate) fn members(&mut self) -> Result<(Decimal, Decimal, String), SettleError> {
-        let id = self.c.population.size_indicator.clone();
-        let v = self.fig_nonneg(&id)?;
-        let unit = self.c.indicator(&id).map(|i| i.unit);
+        let c: &'a Contract = self.c;
+        self.members_of(&c.population.size_indicator)
+    }
+
+    /// [`Ctx::members`] measured by the indicator `id` (unit `members`,
+    /// `member_months` or `episodes`) instead of the population size
+    /// indicator.
+    pub(crate) fn members_of(&mut self, id: &str) -> Result<(Decimal, Decimal, String), SettleError> {
+        let v = self.fig_nonneg(id)?;
+        let unit = self.c.indicator(id).map(|i| i.unit);
         Ok(match unit {
             Some(Unit::MemberMonths) => {
                 (v, Decimal::from(MONTHS_PER_YEAR), txt!(self, "{} member-months / 12", format_number(v)))
@@ -605,22 +612,39 @@ fn visit_required(contract: &Contract, year: u16, add: &mut dyn FnMut(&str, u16)
     let key = provider_key_indicators(c);
     let p = &c.payments;
     if let Some(ss) = &p.shared_savings {
-        add(&c.population.size_indicator, year);
+        use crate::domain::contract::{BaselineMode, Corridor, ForceMajeure};
+        let agreed = c.baseline.as_ref().is_some_and(|b| b.mode == BaselineMode::AgreedTotal);
+        // The size sets a computed benchmark and a corridor table that names
+        // no population indicator of its own.
+        let table_size = match &ss.corridor {
+            Corridor::PopulationTable { population_indicator: Some(ind), .. } => {
+                add(ind, year);
+                false
+            }
+            Corridor::PopulationTable { population_indicator: None, .. } => true,
+            Corridor::Fixed { .. } => false,
+        };
+        if !agreed || table_size {
+            add(&c.population.size_indicator, year);
+        }
         add(&ss.actual_cost_indicator, year);
         if let Some(b) = &c.baseline {
+            if let Some(ind) = &b.benchmark_indicator {
+                add(ind, year);
+            }
             match &b.trend {
-                Trend::MeasuredRate { indicator } => {
+                Some(Trend::MeasuredRate { indicator }) => {
                     for y in b.base_year.saturating_add(1)..=year {
                         add(indicator, y);
                     }
                 }
-                Trend::MeasuredIndex { indicator } => {
+                Some(Trend::MeasuredIndex { indicator }) => {
                     add(indicator, b.base_year);
                     add(indicator, year);
                 }
-                Trend::FixedRate { .. } | Trend::RatesPerYear { .. } => {}
+                Some(Trend::FixedRate { .. } | Trend::RatesPerYear { .. }) | None => {}
             }
-            if let crate::domain::contract::RiskAdjustment::Measured { indicator } = &b.risk_adjustment {
+            if let Some(crate::domain::contract::RiskAdjustment::Measured { indicator }) = &b.risk_adjustment {
                 add(indicator, year);
             }
         }
@@ -628,6 +652,20 @@ fn visit_required(contract: &Contract, year: u16, add: &mut dyn FnMut(&str, u16)
             for (i, _) in c.quality_indicators() {
                 add(&i.id, year);
             }
+            if let Some(tier) = &ss.inside_corridor {
+                add(&tier.indicator, year);
+            }
+        }
+        if let Some(cap) = &ss.figure_loss_cap {
+            add(&cap.indicator, year);
+        }
+        if let Some(ind) = &ss.participation_months_indicator {
+            add(ind, year);
+        }
+        match &ss.force_majeure {
+            Some(ForceMajeure::Fraction { factors }) => factors.iter().for_each(|f| add(f, year)),
+            Some(ForceMajeure::Amount { indicator }) => add(indicator, year),
+            None => {}
         }
         if ss.recipient.is_none() {
             key.iter().for_each(|k| add(k, year));
@@ -847,7 +885,7 @@ type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, Decimal>);
 fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
     // Few parties and streams: small vectors searched in place, keys borrowed
     // from the lines; sorted at the end into the order the maps would give.
-    let mut totals: Vec<(&'static str, Decimal)> = Vec::new();
+    let mut totals: Vec<(&str, Decimal)> = Vec::new();
     let mut net: Vec<((&str, &str, Funding), Decimal)> = Vec::new();
     let mut received: Vec<(&str, Decimal)> = Vec::new();
     let mut paid: Vec<(&str, Decimal)> = Vec::new();
@@ -862,12 +900,13 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
         &mut v[i].1
     }
     for l in lines.iter().filter(|l| l.is_transfer()) {
-        let (Some(amount), Some(funding), Some(to), Some(from)) = (l.amount, l.funding, &l.party, &l.payer) else {
+        let (Some(amount), Some(funding), Some(to), Some(from)) = (l.amount, l.funding.as_ref(), &l.party, &l.payer)
+        else {
             continue;
         };
-        let t = slot(&mut totals, crate::domain::contract::Choice::word(funding));
+        let t = slot(&mut totals, funding.word());
         *t = money::add(*t, amount, "total per funding stream")?;
-        let n = slot(&mut net, (from.as_str(), to.as_str(), funding));
+        let n = slot(&mut net, (from.as_str(), to.as_str(), *funding));
         *n = money::add(*n, amount, "net payment")?;
         let (gets, gives) = if amount.is_sign_negative() { (from, to) } else { (to, from) };
         let r = slot(&mut received, gets.as_str());

@@ -9,7 +9,8 @@
 //! 2. Benchmark (`shared_savings.benchmark`) = cost x trend x risk x size,
 //!    size = members, member-months (/ 12 for a per-member-year baseline;
 //!    members x 12 for a per-member-month one) or episodes; divided last,
-//!    rounded to cents.
+//!    rounded to cents. With an agreed-total baseline the benchmark is the
+//!    agreed figure of its indicator, rounded to cents (no trend or risk).
 //! 3. Gross savings (`shared_savings.gross_savings`) = benchmark - actual cost.
 //! 4. Losses carried in (`shared_savings.losses_netted`): when the contract
 //!    carries losses forward, savings first absorb the carried losses; the
@@ -17,22 +18,33 @@
 //! 5. Savings rate = net savings / benchmark (shown only; the corridor test
 //!    compares money: net savings >= corridor rate x benchmark, rounded).
 //!    Corridor rate: fixed, or interpolated linearly in the population table
-//!    by members (first row below it, last row above it).
+//!    by members (first row below it, last row above it); the members are
+//!    the table's own `population_indicator` when it names one.
 //! 6. Savings: inside the corridor nothing is shared; at or past it the base
 //!    is all net savings (`first_euro`) or the part above the corridor
 //!    (`above_corridor`). Below the quality gate no share is paid. Provider
 //!    rate = share (x quality score when proportional); provider share =
 //!    rate x base; less the withhold (withhold rate x share); then at most
 //!    savings cap x benchmark. The payer keeps gross savings - payout.
+//!    Savings above 0 but inside the corridor are shared from the first euro
+//!    at the `inside_corridor` rate when its condition is met
+//!    (`shared_savings.inside_corridor_condition`), then as above. A share
+//!    of 0% pays nothing, and the provider-share line says so.
 //! 7. Losses (gross savings below 0): two-sided, a loss at or past the loss
 //!    corridor is borne by the provider at the loss rate (fixed, or
 //!    clamp(intercept - slope x quality, min, max)) on all of it or on the
 //!    part above the corridor (the same `sharing_base`), at most loss cap x
-//!    benchmark. One-sided, the payer bears it.
+//!    benchmark, and at most the `figure_loss_cap` (rate x an agreed figure)
+//!    when the contract has one: the lesser applies, both are shown. Then
+//!    pro-rated to months of participation / 12 (`shared_savings.loss_prorated`)
+//!    and reduced by force majeure (`shared_savings.loss_before_force_majeure`,
+//!    `shared_savings.force_majeure_reduction`, clamped to 0..the loss).
+//!    One-sided, the payer bears it.
 //! 8. Carry-forward (when `carry_forward_losses`): a loss the provider paid
 //!    nothing of (one-sided, or inside the loss corridor) is carried whole
 //!    and netted against later savings (step 4); a loss the provider shared
-//!    in is settled.
+//!    in (anything to pay after the caps) is settled, even when pro-rating
+//!    or force majeure forgives it.
 //!
 //! The quality score (`quality.<indicator>`, `shared_savings.quality_score`)
 //! is the weighted sum of indicator scores: linear from 0 at the threshold
@@ -47,9 +59,10 @@ use super::distribution::{allocate, Payout};
 use super::money::{self, format_factor, format_money, format_number, format_rate};
 use super::{Ctx, SettleError};
 use crate::domain::contract::{
-    BaselineUnit, Corridor, Direction, LossShare, QualityScaling, RiskAdjustment, Scoring, SharedSavings, SharingBase,
-    Sided, Trend, Unit,
+    Baseline, BaselineMode, BaselineUnit, Corridor, Direction, ForceMajeure, LossShare, QualityScaling, RiskAdjustment,
+    Scoring, SharedSavings, SharingBase, Sided, Trend, Unit,
 };
+use crate::domain::contract::{FigureCap, InsideCorridor};
 
 /// A line id of this component: `id!("benchmark")` is `"shared_savings.benchmark"`.
 macro_rules! id {
@@ -174,10 +187,13 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
             reason: "shared savings needs a [baseline]".to_string(),
         });
     };
+    let (Some(cost), Some(unit), Some(trend)) = (b.cost, b.unit, &b.trend) else {
+        return agreed_benchmark(cx, b);
+    };
     let year = cx.year;
     let one = Decimal::ONE;
     let span = txt!(cx, "{}->{}", b.base_year, year);
-    let (trend, words) = match &b.trend {
+    let (trend, words) = match trend {
         Trend::FixedRate { rate } => {
             let n = year.saturating_sub(b.base_year);
             let base = money::add(one, *rate, "trend factor")?;
@@ -226,12 +242,13 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
         txt!(cx, "Trend factor {span} = {words} = {}", format_factor(trend)),
         trend,
     );
-    let risk = match &b.risk_adjustment {
+    let adjustment = b.risk_adjustment.as_ref().unwrap_or(&RiskAdjustment::None);
+    let risk = match adjustment {
         RiskAdjustment::None => one,
         RiskAdjustment::Fixed { factor } => *factor,
         RiskAdjustment::Measured { indicator } => cx.fig_nonneg(indicator)?,
     };
-    if !matches!(b.risk_adjustment, RiskAdjustment::None) {
+    if !matches!(adjustment, RiskAdjustment::None) {
         cx.push_value(
             id!("risk_factor"),
             "Risk adjustment factor",
@@ -241,9 +258,9 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     }
     let size_id = c.population.size_indicator.clone();
     let size = cx.fig_nonneg(&size_id)?;
-    let unit = c.indicator(&size_id).map(|i| i.unit);
+    let size_unit = c.indicator(&size_id).map(|i| i.unit);
     let twelve = Decimal::from(12);
-    let (size, divisor, size_words, per) = match (b.unit, unit) {
+    let (size, divisor, size_words, per) = match (unit, size_unit) {
         (BaselineUnit::PerMemberYear, Some(Unit::MemberMonths)) => {
             (size, twelve, txt!(cx, "{} member-months / 12", format_number(size)), "per member-year")
         }
@@ -261,9 +278,9 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
         }
         (BaselineUnit::PerMemberYear, _) => (size, one, txt!(cx, "{} members", format_number(size)), "per member-year"),
     };
-    let raw = money::mul(money::mul(money::mul(b.cost, trend, "benchmark")?, risk, "benchmark")?, size, "benchmark")?;
+    let raw = money::mul(money::mul(money::mul(cost, trend, "benchmark")?, risk, "benchmark")?, size, "benchmark")?;
     let benchmark = cx.round.cents(money::div(raw, divisor, "benchmark")?);
-    let risk_words = if matches!(b.risk_adjustment, RiskAdjustment::None) {
+    let risk_words = if matches!(adjustment, RiskAdjustment::None) {
         String::new()
     } else {
         txt!(cx, " x {} risk", format_factor(risk))
@@ -274,12 +291,17 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
         txt!(
             cx,
             "Benchmark = {} {per} x {} trend{risk_words} x {size_words} = {}",
-            format_money(b.cost),
+            format_money(cost),
             format_factor(trend),
             format_money(benchmark)
         ),
         benchmark,
     );
+    positive_benchmark(benchmark)
+}
+
+/// The benchmark is divided by (the savings rate): it must be above 0.
+fn positive_benchmark(benchmark: Decimal) -> Result<Decimal, SettleError> {
     if benchmark <= Decimal::ZERO {
         return Err(SettleError::Arithmetic {
             figure: "savings rate (the benchmark is not above 0)".to_string(),
@@ -287,6 +309,28 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
         });
     }
     Ok(benchmark)
+}
+
+/// The benchmark of a baseline in [`BaselineMode::AgreedTotal`] mode: the
+/// agreed figure of its indicator, rounded to cents.
+fn agreed_benchmark(cx: &mut Ctx<'_>, b: &Baseline) -> Result<Decimal, SettleError> {
+    let indicator = match (b.mode, &b.benchmark_indicator) {
+        (BaselineMode::AgreedTotal, Some(indicator)) => indicator,
+        _ => {
+            return Err(SettleError::InvalidFigure {
+                figure: "benchmark".to_string(),
+                reason: "the baseline has neither cost, unit and trend nor an agreed benchmark indicator".to_string(),
+            })
+        }
+    };
+    let benchmark = cx.round.cents(cx.fig_nonneg(indicator)?);
+    cx.push_money(
+        id!("benchmark"),
+        "Benchmark (expected cost)",
+        txt!(cx, "Benchmark = agreed total ({indicator}) = {}", format_money(benchmark)),
+        benchmark,
+    );
+    positive_benchmark(benchmark)
 }
 
 /// The quality score, or `None` when the contract has no quality indicators.
@@ -390,10 +434,13 @@ fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(D
             let r = if loss { min_loss_rate.unwrap_or_default() } else { *min_savings_rate };
             Ok((r, "fixed".to_string()))
         }
-        Corridor::PopulationTable { rows } => {
+        Corridor::PopulationTable { rows, population_indicator } => {
             // Compared and interpolated in the measured unit (row population
             // x divisor), so that member-months are divided by 12 last.
-            let (size, divisor, words) = cx.members()?;
+            let (size, divisor, words) = match population_indicator {
+                Some(ind) => cx.members_of(ind)?,
+                None => cx.members()?,
+            };
             let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
                 return Err(SettleError::InvalidFigure {
                     figure: "corridor".to_string(),
@@ -476,18 +523,40 @@ fn savings(
     );
     let mut payout = Decimal::ZERO;
     payout.rescale(2);
+    // The base shared and the provider share rate that applies to it, or
+    // `None` when nothing is shared.
+    let mut tier: Option<(Decimal, Decimal)> = None;
     if net < corridor {
-        cx.push_money(
-            id!("shared_base"),
-            "Savings shared",
-            txt!(
-                cx,
-                "Savings {} are below the corridor {}: nothing is shared",
-                format_money(net),
-                format_money(corridor)
-            ),
-            payout,
-        );
+        if let Some(inside) = &ss.inside_corridor {
+            if inside_condition(cx, inside)? {
+                cx.push_money(
+                    id!("shared_base"),
+                    "Savings shared",
+                    txt!(
+                        cx,
+                        "Savings {} are below the corridor {}: shared from the first euro at the inside-corridor rate = {}",
+                        format_money(net),
+                        format_money(corridor),
+                        format_money(net)
+                    ),
+                    net,
+                );
+                tier = Some((net, inside.provider_share));
+            }
+        }
+        if tier.is_none() {
+            cx.push_money(
+                id!("shared_base"),
+                "Savings shared",
+                txt!(
+                    cx,
+                    "Savings {} are below the corridor {}: nothing is shared",
+                    format_money(net),
+                    format_money(corridor)
+                ),
+                payout,
+            );
+        }
     } else {
         let base = match ss.sharing_base {
             SharingBase::FirstEuro => net,
@@ -506,6 +575,9 @@ fn savings(
             }
         };
         cx.push_money(id!("shared_base"), "Savings shared", words, base);
+        tier = Some((base, ss.provider_share));
+    }
+    if let Some((base, share)) = tier {
         let q = quality.unwrap_or(Decimal::ONE);
         if ss.min_quality_score > Decimal::ZERO && q < ss.min_quality_score {
             cx.push_value(
@@ -521,10 +593,10 @@ fn savings(
             );
         } else {
             let (rate, words) = match ss.quality_scaling {
-                QualityScaling::None => (ss.provider_share, format_rate(ss.provider_share)),
+                QualityScaling::None => (share, format_rate(share)),
                 QualityScaling::Proportional => (
-                    money::mul(ss.provider_share, q, "provider rate")?,
-                    txt!(cx, "{} x {} quality", format_rate(ss.provider_share), format_factor(q)),
+                    money::mul(share, q, "provider rate")?,
+                    txt!(cx, "{} x {} quality", format_rate(share), format_factor(q)),
                 ),
             };
             cx.push_value(
@@ -534,10 +606,19 @@ fn savings(
                 rate,
             );
             payout = cx.round.cents(money::mul(rate, base, "provider share")?);
+            // A share of 0% written in the contract pays nothing, and the
+            // statement says so rather than showing a bare 0.00.
+            let zero = if share.is_zero() { " (the contract's share is 0%: nothing is paid)" } else { "" };
             cx.push_money(
                 id!("provider_share"),
                 "Provider share before withhold and cap",
-                txt!(cx, "Provider share = {} x {} = {}", format_rate(rate), format_money(base), format_money(payout)),
+                txt!(
+                    cx,
+                    "Provider share = {} x {} = {}{zero}",
+                    format_rate(rate),
+                    format_money(base),
+                    format_money(payout)
+                ),
                 payout,
             );
             if ss.withhold > Decimal::ZERO {
@@ -613,7 +694,181 @@ fn savings(
     Ok(())
 }
 
-/// Settles a loss; returns what the providers pay (0 or more).
+/// Whether the condition of the inside-corridor tier holds this year: its
+/// indicator meets the target (per the indicator's direction); a missing
+/// figure (allowed only under `treat_as_not_met`) does not. Pushes the
+/// line `shared_savings.inside_corridor_condition` (1 met, 0 not).
+fn inside_condition(cx: &mut Ctx<'_>, inside: &InsideCorridor) -> Result<bool, SettleError> {
+    let Some(ind) = cx.c.indicator(&inside.indicator) else {
+        return Err(SettleError::InvalidFigure {
+            figure: inside.indicator.clone(),
+            reason: "the inside-corridor condition names no indicator of the contract".to_string(),
+        });
+    };
+    let (met, words) = match cx.fig_opt(&inside.indicator) {
+        None => (false, "missing: treated as not met".to_string()),
+        Some(v) => {
+            let met = meets(ind.direction, v, inside.target);
+            (
+                met,
+                txt!(
+                    cx,
+                    "{} {} target {}",
+                    format_number(v),
+                    if met { "meets" } else { "misses" },
+                    format_number(inside.target)
+                ),
+            )
+        }
+    };
+    let value = if met { Decimal::ONE } else { Decimal::ZERO };
+    let then = if met { "savings inside the corridor are shared" } else { "nothing inside the corridor is shared" };
+    cx.push_value(
+        id!("inside_corridor_condition"),
+        "Inside-corridor condition",
+        txt!(cx, "Inside-corridor condition ({}): {words}: {then}", inside.indicator),
+        value,
+    );
+    Ok(met)
+}
+
+/// The loss caps of a contract with a second, figure-based cap: both are
+/// shown and the lesser applies. Returns the capped amount.
+fn apply_lesser_cap(
+    cx: &mut Ctx<'_>,
+    ss: &SharedSavings,
+    cap: &FigureCap,
+    benchmark: Decimal,
+    amount: Decimal,
+) -> Result<Decimal, SettleError> {
+    let figure = cx.round.cents(cx.fig_nonneg(&cap.indicator)?);
+    let second = cx.round.cents(money::mul(cap.rate, figure, "figure loss cap")?);
+    let first = match ss.loss_cap {
+        Some(rate) => Some((rate, cx.round.cents(money::mul(rate, benchmark, "loss cap")?))),
+        None => None,
+    };
+    let lesser = first.map_or(second, |(_, f)| f.min(second));
+    // The benchmark cap is named as the lesser on a tie (it is listed first).
+    let first_is_lesser = first.is_some_and(|(_, f)| f <= second);
+    let binding = |is_lesser: bool| match (is_lesser, amount > lesser) {
+        (true, true) => " (the lesser: applies)",
+        (true, false) => " (the lesser: not reached)",
+        (false, _) => " (not the lesser)",
+    };
+    if let Some((rate, f)) = first {
+        cx.push_money(
+            id!("loss_cap"),
+            "Loss cap",
+            txt!(
+                cx,
+                "Loss cap = {} x {} benchmark = {}{}",
+                format_rate(rate),
+                format_money(benchmark),
+                format_money(f),
+                binding(first_is_lesser)
+            ),
+            f,
+        );
+    }
+    cx.push_money(
+        id!("figure_loss_cap"),
+        "Second loss cap",
+        txt!(
+            cx,
+            "Second loss cap = {} x {} {} = {}{}",
+            format_rate(cap.rate),
+            format_money(figure),
+            cap.indicator,
+            format_money(second),
+            binding(!first_is_lesser)
+        ),
+        second,
+    );
+    Ok(amount.min(lesser))
+}
+
+/// The provider's loss payment x months of participation / 12 (early
+/// termination), rounded to cents once. The months are an agreed figure
+/// from 0 to 12.
+fn prorate(cx: &mut Ctx<'_>, indicator: &str, paid: Decimal) -> Result<Decimal, SettleError> {
+    let months = cx.fig_nonneg(indicator)?;
+    let twelve = Decimal::from(super::MONTHS_PER_YEAR);
+    if months > twelve {
+        return Err(SettleError::InvalidFigure {
+            figure: format!("{indicator} ({})", cx.year),
+            reason: format!("{months} months of participation is more than 12"),
+        });
+    }
+    let prorated = cx.round.cents(money::div(money::mul(paid, months, "pro-rated loss")?, twelve, "pro-rated loss")?);
+    cx.push_money(
+        id!("loss_prorated"),
+        "Loss payment pro-rated to the months of participation",
+        txt!(
+            cx,
+            "Pro-rated = {} x {} months ({indicator}) / 12 = {}",
+            format_money(paid),
+            format_number(months),
+            format_money(prorated)
+        ),
+        prorated,
+    );
+    Ok(prorated)
+}
+
+/// The force-majeure reduction of the provider's loss payment `paid`:
+/// shows the loss before, the reduction (clamped to 0..paid) and returns
+/// the loss after it.
+fn force_majeure(cx: &mut Ctx<'_>, fm: &ForceMajeure, paid: Decimal) -> Result<Decimal, SettleError> {
+    cx.push_money(
+        id!("loss_before_force_majeure"),
+        "Provider loss before force majeure",
+        txt!(cx, "Loss before force majeure = {}", format_money(paid)),
+        paid,
+    );
+    let (raw, words) = match fm {
+        ForceMajeure::Fraction { factors } => {
+            let mut fraction = Decimal::ONE;
+            let mut parts = Vec::new();
+            for f in factors {
+                let v = cx.fig_nonneg(f)?;
+                if v > Decimal::ONE {
+                    return Err(SettleError::InvalidFigure {
+                        figure: format!("{f} ({})", cx.year),
+                        reason: format!("{v} is not a fraction between 0 and 1"),
+                    });
+                }
+                fraction = money::mul(fraction, v, "force majeure fraction")?;
+                parts.push(txt!(cx, "{} {f}", format_rate(v)));
+            }
+            let fraction = cx.round.ratio(fraction);
+            cx.push_value(
+                id!("force_majeure_fraction"),
+                "Force majeure fraction",
+                txt!(cx, "Force majeure fraction = {} = {}", parts.join(" x "), format_rate(fraction)),
+                fraction,
+            );
+            let reduction = cx.round.cents(money::mul(fraction, paid, "force majeure reduction")?);
+            (reduction, txt!(cx, "{} x {}", format_rate(fraction), format_money(paid)))
+        }
+        ForceMajeure::Amount { indicator } => {
+            let amount = cx.round.cents(cx.fig_nonneg(indicator)?);
+            (amount, txt!(cx, "agreed amount ({indicator}) {}", format_money(amount)))
+        }
+    };
+    let reduction = money::clamp(raw, Decimal::ZERO, paid);
+    let clamp = if reduction < raw { txt!(cx, ", at most the loss {}", format_money(paid)) } else { String::new() };
+    cx.push_money(
+        id!("force_majeure_reduction"),
+        "Force majeure reduction",
+        txt!(cx, "Force majeure reduction = {words}{clamp} = {}", format_money(reduction)),
+        reduction,
+    );
+    money::sub(paid, reduction, "loss after force majeure")
+}
+
+/// Settles a loss; returns what the providers pay (0 or more) before any
+/// pro-rating or force-majeure relief (after the caps): a loss they shared
+/// in is settled, even when relief forgives it, and is not carried.
 fn losses(
     cx: &mut Ctx<'_>,
     ss: &SharedSavings,
@@ -706,9 +961,20 @@ fn losses(
             txt!(cx, "Provider loss share = {} x {} = {}", format_rate(rate), format_money(base), format_money(paid)),
             paid,
         );
-        if let Some(cap_rate) = ss.loss_cap {
-            paid = apply_cap(cx, (id!("loss_cap"), "Loss cap", "Loss cap", "loss cap"), cap_rate, benchmark, paid)?;
+        match (&ss.figure_loss_cap, ss.loss_cap) {
+            (Some(cap), _) => paid = apply_lesser_cap(cx, ss, cap, benchmark, paid)?,
+            (None, Some(cap_rate)) => {
+                paid = apply_cap(cx, (id!("loss_cap"), "Loss cap", "Loss cap", "loss cap"), cap_rate, benchmark, paid)?
+            }
+            (None, None) => {}
         }
+    }
+    let shared = paid;
+    if let Some(ind) = &ss.participation_months_indicator {
+        paid = prorate(cx, ind, paid)?;
+    }
+    if let Some(fm) = &ss.force_majeure {
+        paid = force_majeure(cx, fm, paid)?;
     }
     cx.push_money(
         id!("provider_loss"),
@@ -734,5 +1000,5 @@ fn losses(
             funding: ss.funding,
         },
     )?;
-    Ok(paid)
+    Ok(shared)
 }

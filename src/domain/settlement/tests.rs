@@ -54,6 +54,11 @@ signatory = true
 /// `size` of `size_unit`, actual cost `cost`, optional quality indicator `q`
 /// (fraction, threshold 0, target 1: score = value), then `ss` keys and `extra`.
 fn ss_contract(first: u16, last: u16, unit: &str, cost: &str, size_unit: &str, ss: &str, extra: &str) -> Contract {
+    parse(&ss_text(first, last, unit, cost, size_unit, ss, extra))
+}
+
+/// The TOML of [`ss_contract`], for tests that edit it before parsing.
+fn ss_text(first: u16, last: u16, unit: &str, cost: &str, size_unit: &str, ss: &str, extra: &str) -> String {
     let body = format!(
         r#"[population]
 description = "p"
@@ -90,7 +95,7 @@ actual_cost_indicator = "cost"
 {ss}
 {extra}"#
     );
-    parse(&toml(first, last, &body))
+    toml(first, last, &body)
 }
 
 fn parse(text: &str) -> Contract {
@@ -373,7 +378,7 @@ corridor = { method = "fixed", min_savings_rate = 0 }
 sharing_base = "first_euro"
 provider_share = 0.5"#;
     let mut c = ss_contract(2025, 2027, "per_member_year", "6240.00", "members", body, "");
-    c.baseline.as_mut().unwrap().trend = Trend::FixedRate { rate: dec!(0.028) };
+    c.baseline.as_mut().unwrap().trend = Some(Trend::FixedRate { rate: dec!(0.028) });
     let fig = |y| inputs(y, &[("size", dec!(420)), ("cost", dec!(2500000)), ("q", dec!(1))]);
     let s = settle_term(&c, &[fig(2025), fig(2026), fig(2027)]).unwrap();
     assert_eq!(value(&s[0], "shared_savings.trend_factor"), dec!(1.028));
@@ -388,7 +393,7 @@ provider_share = 0.5"#;
 fn trend_per_year_rates_and_measured_rates() {
     let mut c = ss_contract(2025, 2026, "per_member_year", "8450.00", "members", ONE_SIDED, "");
     let rates: BTreeMap<u16, Decimal> = [(2025, dec!(0.03)), (2026, dec!(0.02))].into_iter().collect();
-    c.baseline.as_mut().unwrap().trend = Trend::RatesPerYear { rates };
+    c.baseline.as_mut().unwrap().trend = Some(Trend::RatesPerYear { rates });
     let fig = |y| inputs(y, &[("size", dec!(2000)), ("cost", dec!(17000000)), ("q", dec!(1))]);
     let s = settle_term(&c, &[fig(2025), fig(2026)]).unwrap();
     assert_eq!(
@@ -399,7 +404,7 @@ fn trend_per_year_rates_and_measured_rates() {
     assert_eq!(value(&s[1], "shared_savings.trend_factor"), dec!(1.0506));
     assert_eq!(amount(&s[1], "shared_savings.benchmark"), dec!(17755140.00));
 
-    c.baseline.as_mut().unwrap().trend = Trend::MeasuredRate { indicator: "q".into() };
+    c.baseline.as_mut().unwrap().trend = Some(Trend::MeasuredRate { indicator: "q".into() });
     let needed = required_indicators(&c, 2026);
     assert!(needed.contains(&FigureRef { indicator: "q".into(), year: 2025 }));
     let i = fig(2026).with_other_year(2025, "q", dec!(0.03));
@@ -418,7 +423,7 @@ fn zero_members_and_zero_index_are_clear_errors() {
             .unwrap_err();
     assert!(e.to_string().contains("benchmark is not above 0"), "{e}");
     let mut c = c;
-    c.baseline.as_mut().unwrap().trend = Trend::MeasuredIndex { indicator: "size".into() };
+    c.baseline.as_mut().unwrap().trend = Some(Trend::MeasuredIndex { indicator: "size".into() });
     let i =
         inputs(2025, &[("size", dec!(10)), ("cost", dec!(0)), ("q", dec!(1))]).with_other_year(2024, "size", dec!(0));
     let e = settle_year(&c, &i, &Carry::initial(&c)).unwrap_err();
@@ -1306,5 +1311,401 @@ fn replace_number(v: &mut serde_json::Value, k: usize, seen: &mut usize, x: Deci
         serde_json::Value::Array(a) => a.iter_mut().for_each(|x2| replace_number(x2, k, seen, x, int)),
         serde_json::Value::Object(o) => o.values_mut().for_each(|x2| replace_number(x2, k, seen, x, int)),
         _ => {}
+    }
+}
+
+// ------------------------------------------- settlement knobs of issue 17
+
+/// An extra indicator measured by the payer, for the knob tests.
+fn extra_indicator(id: &str, unit: &str, direction: &str) -> String {
+    format!("[[indicators]]\nid = \"{id}\"\nname = \"{id}\"\nunit = \"{unit}\"\ndirection = \"{direction}\"\nsource = \"zv\"\n")
+}
+
+/// The problems of a contract text that must not validate, one per line.
+fn problems(text: &str) -> String {
+    match parse_str("test.toml", text) {
+        Ok(_) => panic!("the contract validates"),
+        Err(d) => d.iter().map(|d| format!("{d}\n")).collect(),
+    }
+}
+
+/// Two-sided, benchmark 1,000 x 1,000 members = 1,000,000, corridors 2%,
+/// loss share 50%, loss cap 5% (50,000), with `more` shared-savings keys
+/// and `extra` indicators.
+fn two_sided(more: &str, extra: &str) -> Contract {
+    ss_contract(2025, 2025, "per_member_year", "1000.00", "members", &format!("{TWO_SIDED}\n{more}"), extra)
+}
+
+#[test]
+fn force_majeure_fraction_reduces_the_loss_payment() {
+    let extra = format!(
+        "{}{}",
+        extra_indicator("emergency-months", "fraction", "neutral"),
+        extra_indicator("affected-members", "fraction", "neutral")
+    );
+    let c = two_sided(
+        r#"force_majeure = { method = "fraction", factors = ["emergency-months", "affected-members"] }"#,
+        &extra,
+    );
+    let fig = |a: Decimal, b: Decimal| {
+        inputs(
+            2025,
+            &[
+                ("size", dec!(1000)),
+                ("cost", dec!(1100000)),
+                ("q", dec!(1)),
+                ("emergency-months", a),
+                ("affected-members", b),
+            ],
+        )
+    };
+    // Loss 100,000, past the 20,000 corridor: 50% = 50,000; the cap 5% x
+    // 1,000,000 = 50,000 is not exceeded. Fraction 0.25 (3 of 12 months) x
+    // 0.6 of the members in affected areas = 0.15; reduction 0.15 x 50,000
+    // = 7,500; the provider pays 42,500 and the payer bears 57,500.
+    let s = settle1(&c, &fig(dec!(0.25), dec!(0.6)));
+    assert_eq!(amount(&s, "shared_savings.loss_before_force_majeure"), dec!(50000.00));
+    assert_eq!(value(&s, "shared_savings.force_majeure_fraction"), dec!(0.15));
+    assert_eq!(amount(&s, "shared_savings.force_majeure_reduction"), dec!(7500.00));
+    assert_eq!(amount(&s, "shared_savings.provider_loss"), dec!(42500.00));
+    assert_eq!(amount(&s, "shared_savings.payer_bears"), dec!(57500.00));
+    assert_eq!(transfers(&s, "shared_savings.loss_payment."), dec!(-42500.00));
+    assert_eq!(
+        s.line("shared_savings.force_majeure_reduction").unwrap().formula,
+        "Force majeure reduction = 15.00% x 50,000.00 = 7,500.00"
+    );
+    assert_balanced(&s);
+    // Fraction 1 x 1: full forgiveness, nothing paid.
+    let s = settle1(&c, &fig(dec!(1), dec!(1)));
+    assert_eq!(amount(&s, "shared_savings.force_majeure_reduction"), dec!(50000.00));
+    assert_eq!(amount(&s, "shared_savings.provider_loss"), dec!(0.00));
+    assert_eq!(transfers(&s, "shared_savings.loss_payment."), dec!(0));
+    // 1/3 x 1/3 = 0.111111 (six decimals); 0.111111 x 50,000 = 5,555.55.
+    let third = dec!(1) / dec!(3);
+    let s = settle1(&c, &fig(third, third));
+    assert_eq!(value(&s, "shared_savings.force_majeure_fraction"), dec!(0.111111));
+    assert_eq!(amount(&s, "shared_savings.force_majeure_reduction"), dec!(5555.55));
+    // A figure that is not a fraction is refused.
+    let e = settle_year(&c, &fig(dec!(1.5), dec!(1)), &Carry::initial(&c)).unwrap_err();
+    assert!(e.to_string().contains("emergency-months (2025): 1.5 is not a fraction between 0 and 1"), "{e}");
+}
+
+#[test]
+fn force_majeure_amount_is_clamped_to_the_loss_and_a_forgiven_loss_is_not_carried() {
+    let c = two_sided(
+        "force_majeure = { method = \"amount\", indicator = \"relief\" }\ncarry_forward_losses = true",
+        &extra_indicator("relief", "eur", "neutral"),
+    );
+    let fig = |relief: Decimal| {
+        inputs(2025, &[("size", dec!(1000)), ("cost", dec!(1100000)), ("q", dec!(1)), ("relief", relief)])
+    };
+    // Loss payment 50,000 (as above); relief 12,345.675 -> 12,345.68 (half up): pays 37,654.32.
+    let s = settle1(&c, &fig(dec!(12345.675)));
+    assert_eq!(amount(&s, "shared_savings.force_majeure_reduction"), dec!(12345.68));
+    assert_eq!(amount(&s, "shared_savings.provider_loss"), dec!(37654.32));
+    // Relief 60,000 is more than the loss payment: clamped to 50,000; the
+    // provider pays nothing, and the loss it shared in is settled, not carried.
+    let s = settle1(&c, &fig(dec!(60000)));
+    assert_eq!(amount(&s, "shared_savings.loss_before_force_majeure"), dec!(50000.00));
+    assert_eq!(amount(&s, "shared_savings.force_majeure_reduction"), dec!(50000.00));
+    assert_eq!(amount(&s, "shared_savings.provider_loss"), dec!(0.00));
+    assert_eq!(amount(&s, "shared_savings.payer_bears"), dec!(100000.00));
+    assert_eq!(s.carry_out.losses_carried, dec!(0.00));
+    assert!(s.line("shared_savings.force_majeure_reduction").unwrap().formula.contains("at most the loss 50,000.00"));
+}
+
+#[test]
+fn force_majeure_needs_a_two_sided_contract_and_fraction_indicators() {
+    let text = ss_text(
+        2025,
+        2025,
+        "per_member_year",
+        "1000.00",
+        "members",
+        &format!("{ONE_SIDED}\nforce_majeure = {{ method = \"fraction\", factors = [\"cost\"] }}"),
+        "",
+    );
+    let p = problems(&text);
+    assert!(
+        p.contains("payments.shared_savings.force_majeure: only a two-sided contract has shared losses to reduce"),
+        "{p}"
+    );
+    let text = ss_text(
+        2025,
+        2025,
+        "per_member_year",
+        "1000.00",
+        "members",
+        &format!("{TWO_SIDED}\nforce_majeure = {{ method = \"fraction\", factors = [\"cost\"] }}"),
+        "",
+    );
+    let p = problems(&text);
+    assert!(
+        p.contains("payments.shared_savings.force_majeure.factors[0]: indicator \"cost\" has unit \"eur\"; expected \"fraction\""),
+        "{p}"
+    );
+}
+
+#[test]
+fn agreed_total_benchmark_is_the_agreed_figure() {
+    let text = ss_text(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "")
+        .replace(
+            "unit = \"per_member_year\"\ncost = 1000.00\nsource = \"s\"\ntrend = { method = \"fixed_rate\", rate = 0 }",
+            "mode = \"agreed_total\"\nbenchmark_indicator = \"bench\"\nsource = \"Benchmark of the payer's actuary\"",
+        )
+        .replace(
+            "[payments.shared_savings]",
+            &format!("{}[payments.shared_savings]", extra_indicator("bench", "eur", "neutral")),
+        );
+    let c = parse(&text);
+    // Benchmark 1,234,567.891 -> 1,234,567.89 (cents, half up); corridor 2%
+    // = 24,691.3578 -> 24,691.36; actual 1,134,567.89: savings 100,000.00,
+    // past the corridor, 50% = 50,000.00. No size figure is needed.
+    let s = settle1(&c, &inputs(2025, &[("bench", dec!(1234567.891)), ("cost", dec!(1134567.89)), ("q", dec!(1))]));
+    assert_eq!(amount(&s, "shared_savings.benchmark"), dec!(1234567.89));
+    assert_eq!(s.line("shared_savings.benchmark").unwrap().formula, "Benchmark = agreed total (bench) = 1,234,567.89");
+    assert!(s.line("shared_savings.trend_factor").is_none());
+    assert_eq!(amount(&s, "shared_savings.corridor"), dec!(24691.36));
+    assert_eq!(amount(&s, "shared_savings.provider_payout"), dec!(50000.00));
+    assert_eq!(
+        required_indicators(&c, 2025).iter().map(|f| f.indicator.as_str()).collect::<Vec<_>>(),
+        ["bench", "cost", "q"]
+    );
+    // The canonical form names the mode; a computed baseline's has no such key.
+    let json = c.to_canonical_json();
+    assert_eq!(json["baseline"]["mode"], "agreed_total");
+    assert!(json["baseline"].get("cost").is_none());
+    assert_eq!(Contract::from_canonical_json(&json).unwrap(), c);
+    let computed = ss_contract(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "");
+    assert!(computed.to_canonical_json()["baseline"].get("mode").is_none());
+    // A cost or trend with an agreed total is refused where it is written.
+    let p = problems(&text.replace("mode = \"agreed_total\"", "mode = \"agreed_total\"\ncost = 5"));
+    assert!(p.contains("baseline.cost: not used with mode = \"agreed_total\""), "{p}");
+    let p = problems(&text.replace("benchmark_indicator = \"bench\"", "benchmark_indicator = \"q\""));
+    assert!(p.contains("baseline.benchmark_indicator: indicator \"q\" has unit \"fraction\"; expected \"eur\""), "{p}");
+}
+
+#[test]
+fn corridor_population_from_its_own_indicator() {
+    let ss = r#"sided = "one_sided"
+corridor = { method = "population_table", population_indicator = "assigned", rows = [
+    { population = 5000, min_savings_rate = 0.039 },
+    { population = 60000, min_savings_rate = 0.02 },
+] }
+sharing_base = "first_euro"
+provider_share = 0.5"#;
+    let c = ss_contract(
+        2025,
+        2025,
+        "per_member_year",
+        "1000.00",
+        "members",
+        ss,
+        &extra_indicator("assigned", "members", "neutral"),
+    );
+    let rate = |size: Decimal, assigned: Decimal| {
+        let s =
+            settle1(&c, &inputs(2025, &[("size", size), ("assigned", assigned), ("cost", dec!(0)), ("q", dec!(1))]));
+        value(&s, "shared_savings.corridor_rate")
+    };
+    // 32,500 assigned members: 3.9% + (2.0% - 3.9%) x 27,500 / 55,000 = 2.95%,
+    // whatever the size (member-years) that sets the benchmark.
+    assert_eq!(rate(dec!(1000), dec!(32500)), dec!(0.0295));
+    assert_eq!(rate(dec!(90000), dec!(32500)), dec!(0.0295));
+    assert_eq!(rate(dec!(32500), dec!(1000)), dec!(0.039));
+    let p = problems(&ss_text(
+        2025,
+        2025,
+        "per_member_year",
+        "1000.00",
+        "members",
+        &ss.replace("\"assigned\"", "\"cost\""),
+        "",
+    ));
+    assert!(
+        p.contains("payments.shared_savings.corridor.population_indicator: indicator \"cost\" has unit \"eur\""),
+        "{p}"
+    );
+}
+
+#[test]
+fn loss_cap_is_the_lesser_of_two_limits() {
+    let c = two_sided(
+        r#"figure_loss_cap = { rate = 0.1, indicator = "revenue" }"#,
+        &extra_indicator("revenue", "eur", "neutral"),
+    );
+    let fig = |revenue: Decimal| {
+        inputs(2025, &[("size", dec!(1000)), ("cost", dec!(1200000)), ("q", dec!(1)), ("revenue", revenue)])
+    };
+    // Loss 200,000 x 50% = 100,000. Caps: 5% x 1,000,000 benchmark = 50,000
+    // and 10% x 300,000 revenue = 30,000: the lesser, 30,000, applies.
+    let s = settle1(&c, &fig(dec!(300000)));
+    assert_eq!(amount(&s, "shared_savings.loss_cap"), dec!(50000.00));
+    assert_eq!(amount(&s, "shared_savings.figure_loss_cap"), dec!(30000.00));
+    assert_eq!(amount(&s, "shared_savings.provider_loss"), dec!(30000.00));
+    assert!(s.line("shared_savings.figure_loss_cap").unwrap().formula.ends_with("(the lesser: applies)"));
+    assert!(s.line("shared_savings.loss_cap").unwrap().formula.ends_with("(not the lesser)"));
+    // Revenue 800,000: 80,000; the benchmark cap 50,000 is the lesser.
+    let s = settle1(&c, &fig(dec!(800000)));
+    assert_eq!(amount(&s, "shared_savings.figure_loss_cap"), dec!(80000.00));
+    assert_eq!(amount(&s, "shared_savings.provider_loss"), dec!(50000.00));
+    assert!(s.line("shared_savings.loss_cap").unwrap().formula.ends_with("(the lesser: applies)"));
+    assert_balanced(&s);
+}
+
+#[test]
+fn savings_inside_the_corridor_share_at_the_lower_tier_when_the_condition_holds() {
+    let ss =
+        format!("{ONE_SIDED}\ninside_corridor = {{ provider_share = 0.25, indicator = \"low-revenue\", target = 1 }}");
+    let c = ss_contract(
+        2025,
+        2025,
+        "per_member_year",
+        "1000.00",
+        "members",
+        &ss,
+        &extra_indicator("low-revenue", "yes_no", "higher_is_better"),
+    );
+    let fig = |cost: Decimal, low: Decimal| {
+        inputs(2025, &[("size", dec!(1000)), ("cost", cost), ("q", dec!(1)), ("low-revenue", low)])
+    };
+    // Savings 15,000 are inside the 20,000 corridor; the condition holds:
+    // 25% x 15,000 = 3,750 from the first euro.
+    let s = settle1(&c, &fig(dec!(985000), dec!(1)));
+    assert_eq!(value(&s, "shared_savings.inside_corridor_condition"), dec!(1));
+    assert_eq!(amount(&s, "shared_savings.shared_base"), dec!(15000.00));
+    assert_eq!(value(&s, "shared_savings.provider_rate"), dec!(0.25));
+    assert_eq!(amount(&s, "shared_savings.provider_payout"), dec!(3750.00));
+    assert_eq!(amount(&s, "shared_savings.payer_keeps"), dec!(11250.00));
+    assert_balanced(&s);
+    // The condition fails: nothing is shared.
+    let s = settle1(&c, &fig(dec!(985000), dec!(0)));
+    assert_eq!(value(&s, "shared_savings.inside_corridor_condition"), dec!(0));
+    assert_eq!(amount(&s, "shared_savings.provider_payout"), dec!(0.00));
+    // Past the corridor the normal rate applies: 50% x 100,000.
+    let s = settle1(&c, &fig(dec!(900000), dec!(1)));
+    assert!(s.line("shared_savings.inside_corridor_condition").is_none());
+    assert_eq!(amount(&s, "shared_savings.provider_payout"), dec!(50000.00));
+    // The lower tier cannot be above the normal rate.
+    let p = problems(&ss_text(
+        2025,
+        2025,
+        "per_member_year",
+        "1000.00",
+        "members",
+        &ss.replace("0.25", "0.75"),
+        &extra_indicator("low-revenue", "yes_no", "higher_is_better"),
+    ));
+    assert!(p.contains("payments.shared_savings.inside_corridor.provider_share: the share inside the corridor (75%) is above the provider_share past it (50%)"), "{p}");
+}
+
+#[test]
+fn losses_are_pro_rated_to_the_months_of_participation() {
+    let c = two_sided(r#"participation_months_indicator = "months""#, &extra_indicator("months", "count", "neutral"));
+    let fig = |months: Decimal| {
+        inputs(2025, &[("size", dec!(1000)), ("cost", dec!(1100000)), ("q", dec!(1)), ("months", months)])
+    };
+    // Loss payment 50,000 x 7 / 12 = 29,166.666... -> 29,166.67.
+    let s = settle1(&c, &fig(dec!(7)));
+    assert_eq!(amount(&s, "shared_savings.loss_prorated"), dec!(29166.67));
+    assert_eq!(amount(&s, "shared_savings.provider_loss"), dec!(29166.67));
+    assert_eq!(amount(&s, "shared_savings.payer_bears"), dec!(70833.33));
+    assert_balanced(&s);
+    // A whole year: unchanged.
+    assert_eq!(amount(&settle1(&c, &fig(dec!(12))), "shared_savings.provider_loss"), dec!(50000.00));
+    let e = settle_year(&c, &fig(dec!(13)), &Carry::initial(&c)).unwrap_err();
+    assert!(e.to_string().contains("13 months of participation is more than 12"), "{e}");
+}
+
+#[test]
+fn a_share_of_zero_pays_nothing_and_says_so() {
+    let ss = ONE_SIDED.replace("provider_share = 0.5", "provider_share = 0");
+    let s = one_sided(&ss, dec!(900000), dec!(1));
+    assert_eq!(value(&s, "shared_savings.provider_rate"), dec!(0));
+    assert_eq!(amount(&s, "shared_savings.provider_share"), dec!(0.00));
+    assert_eq!(amount(&s, "shared_savings.provider_payout"), dec!(0.00));
+    assert_eq!(amount(&s, "shared_savings.payer_keeps"), dec!(100000.00));
+    assert_eq!(transfers(&s, "shared_savings."), dec!(0));
+    assert!(s
+        .line("shared_savings.provider_share")
+        .unwrap()
+        .formula
+        .contains("the contract's share is 0%: nothing is paid"));
+    assert_balanced(&s);
+}
+
+#[test]
+fn currency_and_funding_streams_come_from_the_contract() {
+    let text = ss_text(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "")
+        .replace("currency = \"EUR\"", "currency = \"USD\"\nfunding_streams = [\"medicare\", \"medicaid\"]")
+        .replace("funding = \"zvw\"", "funding = \"medicare\"");
+    let c = parse(&text);
+    assert_eq!(c.currency.code(), "USD");
+    // Savings 100,000 past the 20,000 corridor: 50% = 50,000 in the medicare stream.
+    let s = one_sided_with(&c, dec!(900000));
+    assert_eq!(s.totals_by_stream.keys().collect::<Vec<_>>(), ["medicare"]);
+    assert_eq!(s.totals_by_stream["medicare"], dec!(50000.00));
+    assert_eq!(s.payments.len(), 1);
+    assert_eq!(s.payments[0].funding.to_string(), "medicare");
+    assert!(s.to_json().contains("\"funding\": \"medicare\""));
+    assert!(!s.to_json().contains("zvw"));
+    assert!(c.render_terms().contains("USD 1,000.00 per member year"), "{}", c.render_terms());
+    assert!(c.render_terms().contains("Shared savings (one-sided, medicare)"), "{}", c.render_terms());
+    let dearer = parse(&text.replace("cost = 1000.00", "cost = 2000.00"));
+    let changes = crate::domain::contract::diff(&c, &dearer);
+    let cost = changes.iter().find(|ch| ch.path == "baseline.cost").expect("the cost changed");
+    assert_eq!((cost.before.as_deref(), cost.after.as_deref()), (Some("USD 1,000.00"), Some("USD 2,000.00")));
+    // The canonical form carries both; a Dutch contract's has no funding_streams.
+    let json = c.to_canonical_json();
+    assert_eq!(json["currency"], "USD");
+    assert_eq!(json["funding_streams"], serde_json::json!(["medicare", "medicaid"]));
+    assert_eq!(Contract::from_canonical_json(&json).unwrap(), c);
+    let dutch = ss_contract(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "");
+    assert!(dutch.to_canonical_json().get("funding_streams").is_none());
+    assert_eq!(dutch.to_canonical_json()["currency"], "EUR");
+    // Writing the default streams is not canonical (the default is left out).
+    let mut explicit = dutch.to_canonical_json();
+    explicit["funding_streams"] =
+        serde_json::json!(["zvw", "wlz", "wmo", "jeugdwet", "subsidy", "transformation_funds"]);
+    assert!(Contract::from_canonical_json(&explicit).is_err());
+    // A stream the contract does not declare, a currency not in ISO 4217.
+    let p = problems(&text.replace("funding = \"medicare\"", "funding = \"zvw\""));
+    assert!(
+        p.contains("payments.shared_savings.funding: unknown value \"zvw\"; allowed: \"medicare\", \"medicaid\""),
+        "{p}"
+    );
+    let p = problems(&text.replace("currency = \"USD\"", "currency = \"usd\""));
+    assert!(
+        p.contains("currency: \"usd\" is not an ISO 4217 currency code") && p.contains("(did you mean \"USD\"?)"),
+        "{p}"
+    );
+    let p = problems(&text.replace("currency = \"USD\"", "currency = \"ABC\""));
+    assert!(p.contains("currency: \"ABC\" is not an ISO 4217 currency code"), "{p}");
+    let p = problems(&text.replace("\"medicaid\"]", "\"medicare\"]"));
+    assert!(p.contains("funding_streams[1]: \"medicare\" is listed twice"), "{p}");
+    // Left out: EUR and the Dutch streams, as before.
+    let plain = parse(
+        &ss_text(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "")
+            .replace("currency = \"EUR\"\n", ""),
+    );
+    assert_eq!(plain.currency.code(), "EUR");
+    assert_eq!(plain, dutch);
+}
+
+/// Settles `c` (an [`ss_contract`] shape) with 1,000 members and `cost`.
+fn one_sided_with(c: &Contract, cost: Decimal) -> Statement {
+    settle1(c, &inputs(2025, &[("size", dec!(1000)), ("cost", cost), ("q", dec!(1))]))
+}
+
+#[test]
+fn the_iso_4217_list_is_sorted_upper_case_and_complete_for_the_usual_codes() {
+    use crate::domain::contract::{Currency, ISO_4217};
+    assert!(ISO_4217.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats (binary search relies on it)");
+    assert!(ISO_4217.iter().all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())));
+    for code in ["EUR", "USD", "GBP", "CHF", "JPY", "SEK", "DKK", "NOK", "PLN", "CAD", "AUD"] {
+        assert_eq!(Currency::from_code(code).map(|c| c.code().to_string()), Some(code.to_string()));
+    }
+    for code in ["XXX", "XTS", "eur", "EURO", "", "DEM", "NLG"] {
+        assert!(Currency::from_code(code).is_none(), "{code}");
     }
 }
