@@ -9,8 +9,8 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use vereffen::domain::settlement::cosign::{self, ContractView};
 use vereffen::domain::settlement;
+use vereffen::domain::settlement::cosign::{self, ContractView};
 use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
 
@@ -339,12 +339,14 @@ fn a_signature_covers_the_numbers_and_names_its_engine() {
     };
     let mut worded = p.clone();
     worded.statement["lines"][0]["label"] = Value::String("Trend".into());
-    worded.statement_hash = cosign::statement_hash(worded.engine.as_deref(), false, &worded.inputs, &worded.statement).unwrap();
+    worded.statement_hash =
+        cosign::statement_hash(worded.engine.as_deref(), false, &worded.inputs, &worded.statement).unwrap();
     let err = ledger.append(&[forge(&worded)]).unwrap_err().to_string();
     assert!(err.contains("does not follow from its signed inputs"), "{err}");
     let mut future = p.clone();
     future.engine = Some("vereffen-settle/9".into());
-    future.statement_hash = cosign::statement_hash(future.engine.as_deref(), false, &future.inputs, &future.statement).unwrap();
+    future.statement_hash =
+        cosign::statement_hash(future.engine.as_deref(), false, &future.inputs, &future.statement).unwrap();
     let err = ledger.append(&[forge(&future)]).unwrap_err().to_string();
     assert!(err.contains("vereffen-settle/9") && err.contains(settlement::ENGINE_VERSION), "{err}");
 }
@@ -401,4 +403,64 @@ fn entries_signed_by_engine_version_1_still_verify() {
     let forged = Entry::sign(b, &[&demo_key("ziekenhuis")]).unwrap();
     let err = ledger.append(&[forged]).unwrap_err().to_string();
     assert!(err.contains("does not follow from its signed inputs"), "{err}");
+}
+
+/// The CSV and the workbook carry what the terminal shows: where the
+/// statement stands (signed by whom, settled), the cash and result per
+/// party, the payments and the balances at the start and end of the year;
+/// a year without payments prints no empty payment headings.
+#[test]
+fn exports_carry_standing_totals_payments_and_balances() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    agreed_copd(d);
+    let csv_rows = |year: &str| -> Vec<Vec<String>> {
+        let out = ok(d, &["settle", ID, "--year", year, "--format", "csv"]);
+        let mut r = csv::Reader::from_reader(out.as_bytes());
+        let head: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        assert_eq!(head[4..6], ["section".to_string(), "item".to_string()], "{head:?}");
+        r.records().map(|x| x.unwrap().iter().skip(4).map(str::to_string).collect()).collect()
+    };
+    let has = |rows: &[Vec<String>], want: &[&str]| {
+        rows.iter().any(|r| want.iter().enumerate().all(|(i, w)| w.is_empty() || r[i] == *w))
+    };
+    let before = csv_rows("2025");
+    assert!(has(&before, &["standing", "settled", "no"]), "{before:?}");
+    for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
+        sign(d, "2025", p);
+    }
+    let rows = csv_rows("2025");
+    // section, item, label, formula, amount_eur, value, from, to, funding
+    assert!(has(&rows, &["standing", "settled", "yes"]), "{rows:?}");
+    assert!(has(&rows, &["standing", "signed_by", "thuiszorg verzekeraar ziekenhuis"]), "{rows:?}");
+    assert!(has(&rows, &["balance_end", "advance.1", "", "", "185000.00"]), "{rows:?}");
+    assert!(has(&rows, &["balance_start", "losses_carried", "", "", "0.00"]), "{rows:?}");
+    assert!(has(&rows, &["cash", "ziekenhuis", "received"]), "{rows:?}");
+    assert!(has(&rows, &["result", "ziekenhuis"]), "{rows:?}");
+    assert!(has(&rows, &["payment", "", "", "", "", "", "verzekeraar", "ziekenhuis", "zvw"]), "{rows:?}");
+
+    let x = d.join("s.xlsx");
+    ok(d, &["settle", ID, "--year", "2025", "--format", "xlsx", "--out", x.to_str().unwrap()]);
+    let xlsx = std::fs::read(&x).unwrap();
+    let sheet = xlsx_cells(&xlsx, 1);
+    let next_to = |cells: &[(String, String)], label: &str| {
+        let (r, _) =
+            cells.iter().find(|(r, v)| r.starts_with('A') && v == label).unwrap_or_else(|| panic!("no {label}"));
+        let b = format!("B{}", &r[1..]);
+        cells.iter().find(|(r, _)| *r == b).map(|(_, v)| v.clone()).unwrap_or_default()
+    };
+    assert_eq!(next_to(&sheet, "settled"), "yes");
+    assert_eq!(next_to(&sheet, "signed by"), "thuiszorg, verzekeraar, ziekenhuis");
+    assert_eq!(next_to(&sheet, "year"), "2025", "the year is a number");
+    let parties = xlsx_cells(&xlsx, 2);
+    assert!(parties.iter().any(|(r, v)| r == "F1" && v.starts_with("result")), "{parties:?}");
+    let balances = xlsx_cells(&xlsx, 4);
+    assert!(balances.iter().any(|(r, v)| r == "A3" && v == "advance.1"), "{balances:?}");
+    assert!(balances.iter().any(|(r, v)| r == "D3" && v == "185000"), "{balances:?}");
+
+    // 2027: no money moves (the advance balance is waived): no cash or payment headings.
+    let table = ok(d, &["settle", ID, "--year", "2027"]);
+    assert!(table.contains("\nNO PAYMENTS THIS YEAR\n"), "{table}");
+    assert!(!table.contains("PAYMENTS (") && !table.contains("CASH PER PARTY"), "{table}");
+    assert!(table.contains("earned 166,104.17"), "a waived balance is a result:\n{table}");
 }

@@ -173,7 +173,11 @@ pub fn table(c: &Computed, hash: &str, standing: &Standing) -> String {
         c.inputs.iter().map(|e| &e[..12.min(e.len())]).collect::<Vec<_>>().join(" ")
     ));
     if let Some(p) = &c.previous {
-        o.push_str(&format!("carried from      settled {} statement {}\n", s.year.saturating_sub(1), &p[..16.min(p.len())]));
+        o.push_str(&format!(
+            "carried from      settled {} statement {}\n",
+            s.year.saturating_sub(1),
+            &p[..16.min(p.len())]
+        ));
     }
     o.push_str(&format!("standing          {}\n", escape_line(&standing.words())));
     for n in &c.not_agreed {
@@ -195,14 +199,17 @@ pub fn table(c: &Computed, hash: &str, standing: &Standing) -> String {
         }
         o.push_str(&format!("    {formula}\n"));
     }
-    let w = s.parties.iter().map(|p| p.party.chars().count()).chain(s.payments.iter().flat_map(|p| [p.from.chars().count(), p.to.chars().count()])).max().unwrap_or(0).max(20);
-    if s.parties.is_empty() && s.payments.is_empty() {
-        o.push_str("\nNO PAYMENTS THIS YEAR\n");
-    } else {
-        o.push_str(&format!(
-            "\n{:<w$} {:>20} {:>20} {:>24}\n",
-            "CASH PER PARTY", "RECEIVES", "PAYS", "ON BALANCE"
-        ));
+    let w = s
+        .parties
+        .iter()
+        .map(|p| p.party.chars().count())
+        .chain(s.payments.iter().flat_map(|p| [p.from.chars().count(), p.to.chars().count()]))
+        .max()
+        .unwrap_or(0)
+        .max(20);
+    let has_transfers = s.lines.iter().any(|l| l.is_transfer());
+    if has_transfers {
+        o.push_str(&format!("\n{:<w$} {:>20} {:>20} {:>24}\n", "CASH PER PARTY", "RECEIVES", "PAYS", "ON BALANCE"));
         o.push_str("(what moves this year: every payment, advances and repayments included)\n");
         for p in &s.parties {
             o.push_str(&format!(
@@ -213,18 +220,26 @@ pub fn table(c: &Computed, hash: &str, standing: &Standing) -> String {
                 receives_or_pays(p.net)
             ));
         }
+    } else {
+        o.push_str("\nNO PAYMENTS THIS YEAR\n");
+    }
+    if has_transfers || s.parties.iter().any(|p| !p.result.is_zero()) {
         o.push_str(&format!("\n{:<w$} {:>24}\n", "RESULT PER PARTY", "RESULT"));
-        o.push_str("(earned or borne this year: advances and their repayments are loans, not results; a waived balance is)\n");
+        o.push_str(
+            "(earned or borne this year: advances and their repayments are loans, not results; a waived balance is)\n",
+        );
         for p in &s.parties {
             o.push_str(&format!("{:<w$} {:>24}\n", p.party, earned_or_bore(p.result)));
         }
-        if !s.payments.is_empty() {
-            o.push_str("\nPAYMENTS (net per payer, provider and funding stream; FROM -> TO)\n");
-            for p in &s.payments {
-                let route = format!("{} -> {}", p.from, p.to);
-                o.push_str(&format!("{:<width$} {:>20}  ({})\n", route, money(p.amount), p.funding, width = 2 * w + 4));
-            }
+    }
+    if !s.payments.is_empty() {
+        o.push_str("\nPAYMENTS (net per payer, provider and funding stream; FROM -> TO)\n");
+        for p in &s.payments {
+            let route = format!("{} -> {}", p.from, p.to);
+            o.push_str(&format!("{:<width$} {:>20}  ({})\n", route, money(p.amount), p.funding, width = 2 * w + 4));
         }
+    }
+    if !s.totals_by_stream.is_empty() {
         o.push_str(&format!(
             "\n{:<20} {:>22} {:>22} {:>22}\n",
             "PER FUNDING STREAM", "PAYERS -> PROVIDERS", "PROVIDERS -> PAYERS", "NET TO PROVIDERS"
@@ -244,7 +259,12 @@ pub fn table(c: &Computed, hash: &str, standing: &Standing) -> String {
     o.push_str(&format!("\n{:<bw$} {:>20} {:>20}\n", "BALANCES", start, end));
     let show = |v: Option<Decimal>| v.map(money).unwrap_or_else(|| "-".into());
     for b in rows {
-        o.push_str(&format!("{:<bw$} {:>20} {:>20}\n", truncate(&escape_line(&b.what), bw), show(b.start), show(b.end)));
+        o.push_str(&format!(
+            "{:<bw$} {:>20} {:>20}\n",
+            truncate(&escape_line(&b.what), bw),
+            show(b.start),
+            show(b.end)
+        ));
     }
     for (n, revenue, top_up) in guarantees(s) {
         o.push_str(&format!(
@@ -312,7 +332,15 @@ pub fn csv(c: &Computed, hash: &str, standing: &Standing) -> Result<String> {
     let year = s.year.to_string();
     let draft = if c.draft { "DRAFT" } else { "" };
     let cents = |a: Decimal| format!("{:.2}", a);
-    let mut row = |section: &str, item: &str, label: &str, formula: &str, amount: Option<Decimal>, value: &str, from: &str, to: &str, funding: &str| {
+    let mut row = |section: &str,
+                   item: &str,
+                   label: &str,
+                   formula: &str,
+                   amount: Option<Decimal>,
+                   value: &str,
+                   from: &str,
+                   to: &str,
+                   funding: &str| {
         w.write_record([
             s.contract.as_str(),
             &year,
@@ -368,7 +396,6 @@ pub fn csv(c: &Computed, hash: &str, standing: &Standing) -> Result<String> {
             row("balance_end", &b.id, &b.what, "", Some(v), "", "", "", "")?;
         }
     }
-    drop(row);
     Ok(String::from_utf8(w.into_inner().map_err(|e| anyhow!("{e}"))?)?)
 }
 

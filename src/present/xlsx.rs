@@ -163,7 +163,12 @@ pub fn workbook(c: &Computed, standing: &Standing) -> Result<Vec<u8>> {
         money_cell(ws, r, 3, p.amount, &eur)?;
     }
     let r = s.payments.len() as u32 + 2;
-    header(ws, r, &["per funding stream", "", "funding", "payers to providers", "providers to payers", "net to providers"], &bold)?;
+    header(
+        ws,
+        r,
+        &["per funding stream", "", "funding", "payers to providers", "providers to payers", "net to providers"],
+        &bold,
+    )?;
     for (i, (k, t)) in s.totals_by_stream.iter().enumerate() {
         let row = r + 1 + i as u32;
         ws.write_string(row, 2, k)?;

@@ -128,7 +128,12 @@ fn value(s: &Statement, id: &str) -> Decimal {
 /// Sum of the transfer lines whose id starts with `prefix`, payer to
 /// provider positive (a transfer from a provider counts negative).
 fn transfers(s: &Statement, prefix: &str) -> Decimal {
-    s.lines.iter().filter(|l| l.is_transfer() && l.id.starts_with(prefix)).filter_map(|l| l.payer_provider()).map(|t| t.2).sum()
+    s.lines
+        .iter()
+        .filter(|l| l.is_transfer() && l.id.starts_with(prefix))
+        .filter_map(|l| l.payer_provider())
+        .map(|t| t.2)
+        .sum()
 }
 
 /// The transfer `id` as (from, to, amount).

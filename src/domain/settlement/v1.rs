@@ -72,7 +72,16 @@ fn line(l: &Line) -> LineV1<'_> {
         }
         None => (None, None, l.amount, l.label.clone()),
     };
-    LineV1 { id: &l.id, label, formula: l.v1_formula.as_deref().unwrap_or(&l.formula), amount, value: l.value, party, payer, funding: l.funding }
+    LineV1 {
+        id: &l.id,
+        label,
+        formula: l.v1_formula.as_deref().unwrap_or(&l.formula),
+        amount,
+        value: l.value,
+        party,
+        payer,
+        funding: l.funding,
+    }
 }
 
 /// The JSON value engine version 1 recorded for `s` (computed with its
