@@ -9,6 +9,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
+use vereffen::domain::settlement;
 use vereffen::domain::settlement::cosign::{self, ContractView};
 use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
@@ -214,7 +215,7 @@ fn a_statement_that_does_not_follow_from_its_inputs_never_enters_a_ledger() {
     let line = lines.iter_mut().find(|l| l["amount"].is_string()).unwrap();
     let a: rust_decimal::Decimal = line["amount"].as_str().unwrap().parse().unwrap();
     line["amount"] = Value::String(format!("{:.2}", a + rust_decimal::Decimal::new(1, 2)));
-    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement).unwrap();
+    p.statement_hash = cosign::statement_hash(p.engine.as_deref(), false, &p.inputs, &p.statement).unwrap();
     let mut b = signed.body().clone();
     b.payload = serde_json::to_value(&p).unwrap();
     let forged = Entry::sign(b, &[&zk]).unwrap();
@@ -247,7 +248,7 @@ fn a_statement_that_does_not_follow_from_its_inputs_never_enters_a_ledger() {
     let lines = p.statement["lines"].as_array_mut().unwrap();
     let line = lines.iter_mut().rev().find(|l| l["amount"].is_string()).unwrap();
     line["amount"] = Value::String("1.00".into());
-    p.statement_hash = cosign::statement_hash(false, &p.inputs, &p.statement).unwrap();
+    p.statement_hash = cosign::statement_hash(p.engine.as_deref(), false, &p.inputs, &p.statement).unwrap();
     let mut b = signed.body().clone();
     b.payload = serde_json::to_value(&p).unwrap();
     let forged = Entry::sign(b, &[&zk]).unwrap();
@@ -302,10 +303,176 @@ fn settlement_status_does_not_depend_on_arrival_order() {
 fn a_statement_without_canonical_form_has_no_hash() {
     let inputs = vec!["ab".repeat(32)];
     for bad in [serde_json::json!({"total": 1.5}), serde_json::json!({"total": u64::MAX})] {
-        assert!(cosign::statement_hash(false, &inputs, &bad).is_err(), "{bad}");
+        assert!(cosign::statement_hash(Some(settlement::ENGINE_VERSION), false, &inputs, &bad).is_err(), "{bad}");
     }
     let good = serde_json::json!({"total": "1.50"});
-    let hash = cosign::statement_hash(false, &inputs, &good).unwrap();
+    let hash = cosign::statement_hash(Some(settlement::ENGINE_VERSION), false, &inputs, &good).unwrap();
     assert_eq!(hash.len(), 64);
     assert_ne!(hash, blake3::hash(b"").to_hex().to_string());
+}
+
+/// A signature signs the numbers, not the wording: the payload names the
+/// engine version and its statement is the signed form (no label, no
+/// formula); a payload that adds words, or names an engine this version
+/// cannot replay, never enters a ledger.
+#[test]
+fn a_signature_covers_the_numbers_and_names_its_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    agreed_copd(d);
+    sign(d, "2025", "ziekenhuis");
+    let (mut ledger, entries) = entries_of(&d.join("l"));
+    let signed = entries.iter().find(|e| e.kind() == cosign::KIND_SIGN).unwrap().clone();
+    let p = cosign::payload_of(&signed).unwrap();
+    assert_eq!(p.engine.as_deref(), Some(settlement::ENGINE_VERSION));
+    let lines = p.statement["lines"].as_array().unwrap();
+    assert!(!lines.is_empty());
+    for l in lines {
+        let keys: Vec<&str> = l.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), settlement::SIGNED_LINE_FIELDS.len(), "{l}");
+        assert!(keys.iter().all(|k| settlement::SIGNED_LINE_FIELDS.contains(k)), "{l}");
+    }
+    assert_eq!(p.statement_hash, cosign::statement_hash(p.engine.as_deref(), false, &p.inputs, &p.statement).unwrap());
+
+    // The words of a recomputed statement do not change its signed form.
+    let lookup = |id: &EntryId| ledger.get(id).ok().flatten().map(|(_, e)| e);
+    let mut c = ContractView::new(ID, &entries, &lookup).compute(2025, false).unwrap();
+    for l in &mut c.statement.lines {
+        l.label = format!("Regel {}", l.id);
+        l.formula.clear();
+    }
+    assert_eq!(c.statement.signed_form().unwrap(), p.statement, "labels and formulas are not signed");
+
+    let zk = demo_key("ziekenhuis");
+    let forge = |p: &cosign::SignPayload| {
+        let mut b = signed.body().clone();
+        b.payload = serde_json::to_value(p).unwrap();
+        Entry::sign(b, &[&zk]).unwrap()
+    };
+    let mut worded = p.clone();
+    worded.statement["lines"][0]["label"] = Value::String("Trend".into());
+    worded.statement_hash =
+        cosign::statement_hash(worded.engine.as_deref(), false, &worded.inputs, &worded.statement).unwrap();
+    let err = ledger.append(&[forge(&worded)]).unwrap_err().to_string();
+    assert!(err.contains("does not follow from its signed inputs"), "{err}");
+    let mut future = p.clone();
+    future.engine = Some("vereffen-settle/9".into());
+    future.statement_hash =
+        cosign::statement_hash(future.engine.as_deref(), false, &future.inputs, &future.statement).unwrap();
+    let err = ledger.append(&[forge(&future)]).unwrap_err().to_string();
+    assert!(err.contains("vereffen-settle/9") && err.contains(settlement::ENGINE_VERSION), "{err}");
+}
+
+/// A journal signed under engine version 1 (statements hashed with their
+/// English labels and signed payer -> provider amounts, no `engine`) still
+/// verifies: tests/fixtures/settlement-v1-copd.jsonl is the COPD example
+/// settled for 2025-2027 by the binary of the commit before the signed form
+/// changed (tests/fixtures/make-settlement-v1-copd.sh). Its years stay
+/// settled with the statements this version computes, and a label changed
+/// in a version 1 payload is still caught (version 1 signed its words).
+#[test]
+fn entries_signed_by_engine_version_1_still_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["init", "--id", "golden-copd-telemonitoring-oost-achterhoek"]);
+    let bundle = repo().join("tests/fixtures/settlement-v1-copd.jsonl");
+    ok(d, &["import", bundle.to_str().unwrap()]);
+    let verify = ok(d, &["verify"]);
+    assert!(verify.contains("9 signature(s)") && verify.contains("all match"), "{verify}");
+    let st: Value = serde_json::from_str(&ok(d, &["--json", "settle", "status", ID])).unwrap();
+    for y in st.as_array().unwrap() {
+        assert_eq!(y["state"], "settled", "{y:#}");
+        assert_eq!(y["settled"], y["this_copy_computes"], "{y:#}");
+    }
+    let again = sign(d, "2026", "verzekeraar");
+    assert!(again.contains("already settled"), "{again}");
+    let table = ok(d, &["settle", ID, "--year", "2026"]);
+    assert!(table.contains("standing          settled, signed by thuiszorg, verzekeraar, ziekenhuis"), "{table}");
+
+    let (mut ledger, entries) = entries_of(&d.join("l"));
+    let v1 = entries
+        .iter()
+        .find(|e| {
+            e.kind() == cosign::KIND_SIGN
+                && e.body().author.party == "ziekenhuis"
+                && cosign::payload_of(e).unwrap().year == 2026
+        })
+        .unwrap()
+        .clone();
+    let mut p = cosign::payload_of(&v1).unwrap();
+    assert_eq!(p.engine, None, "the fixture is of engine version 1");
+    let repay = p.statement["lines"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|l| l["id"].as_str().unwrap().starts_with("impulse.1.repayment."))
+        .unwrap();
+    assert!(repay["amount"].as_str().unwrap().starts_with('-'), "version 1 signed the repayment negative: {repay}");
+    repay["label"] = Value::String("Advance repayment".into());
+    p.statement_hash = cosign::statement_hash(None, false, &p.inputs, &p.statement).unwrap();
+    let mut b = v1.body().clone();
+    b.payload = serde_json::to_value(&p).unwrap();
+    let forged = Entry::sign(b, &[&demo_key("ziekenhuis")]).unwrap();
+    let err = ledger.append(&[forged]).unwrap_err().to_string();
+    assert!(err.contains("does not follow from its signed inputs"), "{err}");
+}
+
+/// The CSV and the workbook carry what the terminal shows: where the
+/// statement stands (signed by whom, settled), the cash and result per
+/// party, the payments and the balances at the start and end of the year;
+/// a year without payments prints no empty payment headings.
+#[test]
+fn exports_carry_standing_totals_payments_and_balances() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    agreed_copd(d);
+    let csv_rows = |year: &str| -> Vec<Vec<String>> {
+        let out = ok(d, &["settle", ID, "--year", year, "--format", "csv"]);
+        let mut r = csv::Reader::from_reader(out.as_bytes());
+        let head: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        assert_eq!(head[4..6], ["section".to_string(), "item".to_string()], "{head:?}");
+        r.records().map(|x| x.unwrap().iter().skip(4).map(str::to_string).collect()).collect()
+    };
+    let has = |rows: &[Vec<String>], want: &[&str]| {
+        rows.iter().any(|r| want.iter().enumerate().all(|(i, w)| w.is_empty() || r[i] == *w))
+    };
+    let before = csv_rows("2025");
+    assert!(has(&before, &["standing", "settled", "no"]), "{before:?}");
+    for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
+        sign(d, "2025", p);
+    }
+    let rows = csv_rows("2025");
+    // section, item, label, formula, amount_eur, value, from, to, funding
+    assert!(has(&rows, &["standing", "settled", "yes"]), "{rows:?}");
+    assert!(has(&rows, &["standing", "signed_by", "thuiszorg verzekeraar ziekenhuis"]), "{rows:?}");
+    assert!(has(&rows, &["balance_end", "advance.1", "", "", "185000.00"]), "{rows:?}");
+    assert!(has(&rows, &["balance_start", "losses_carried", "", "", "0.00"]), "{rows:?}");
+    assert!(has(&rows, &["cash", "ziekenhuis", "received"]), "{rows:?}");
+    assert!(has(&rows, &["result", "ziekenhuis"]), "{rows:?}");
+    assert!(has(&rows, &["payment", "", "", "", "", "", "verzekeraar", "ziekenhuis", "zvw"]), "{rows:?}");
+
+    let x = d.join("s.xlsx");
+    ok(d, &["settle", ID, "--year", "2025", "--format", "xlsx", "--out", x.to_str().unwrap()]);
+    let xlsx = std::fs::read(&x).unwrap();
+    let sheet = xlsx_cells(&xlsx, 1);
+    let next_to = |cells: &[(String, String)], label: &str| {
+        let (r, _) =
+            cells.iter().find(|(r, v)| r.starts_with('A') && v == label).unwrap_or_else(|| panic!("no {label}"));
+        let b = format!("B{}", &r[1..]);
+        cells.iter().find(|(r, _)| *r == b).map(|(_, v)| v.clone()).unwrap_or_default()
+    };
+    assert_eq!(next_to(&sheet, "settled"), "yes");
+    assert_eq!(next_to(&sheet, "signed by"), "thuiszorg, verzekeraar, ziekenhuis");
+    assert_eq!(next_to(&sheet, "year"), "2025", "the year is a number");
+    let parties = xlsx_cells(&xlsx, 2);
+    assert!(parties.iter().any(|(r, v)| r == "F1" && v.starts_with("result")), "{parties:?}");
+    let balances = xlsx_cells(&xlsx, 4);
+    assert!(balances.iter().any(|(r, v)| r == "A3" && v == "advance.1"), "{balances:?}");
+    assert!(balances.iter().any(|(r, v)| r == "D3" && v == "185000"), "{balances:?}");
+
+    // 2027: no money moves (the advance balance is waived): no cash or payment headings.
+    let table = ok(d, &["settle", ID, "--year", "2027"]);
+    assert!(table.contains("\nNO PAYMENTS THIS YEAR\n"), "{table}");
+    assert!(!table.contains("PAYMENTS (") && !table.contains("CASH PER PARTY"), "{table}");
+    assert!(table.contains("earned 166,104.17"), "a waived balance is a result:\n{table}");
 }

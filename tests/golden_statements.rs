@@ -158,3 +158,106 @@ fn ci_refuses_update_golden() {
         assert!(err.contains("UPDATE_GOLDEN is set"), "{err}");
     }
 }
+
+/// Every payment line of every golden statement (five example contracts,
+/// every year) reads FROM -> TO with an amount of 0 or more, in every
+/// format: the terminal table, JSON, CSV and XLSX. The JSON says which lines
+/// are transfers; each other format must show each of them (so the check
+/// cannot pass by finding none).
+#[test]
+fn no_payment_line_in_any_format_has_a_negative_amount() {
+    let root = repo().join("tests/golden");
+    let mut contracts: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    contracts.retain(|p| p.file_name().unwrap() != "report");
+    contracts.sort();
+    assert_eq!(contracts.len(), 5);
+    let (mut transfers, mut loss_or_repayment) = (0, 0);
+    for dir in contracts {
+        let mut years: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.unwrap().path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .collect();
+        years.sort();
+        years.dedup();
+        for y in years {
+            let at = |ext: &str| dir.join(format!("{y}.{ext}"));
+            let name = format!("{}/{y}", dir.file_name().unwrap().to_string_lossy());
+            // JSON: the transfers, each from -> to with an amount of 0 or more.
+            let doc: Value = serde_json::from_slice(&std::fs::read(at("json")).unwrap()).unwrap();
+            let lines = doc["statement"]["lines"].as_array().unwrap();
+            let ts: Vec<&Value> = lines.iter().filter(|l| !l["funding"].is_null()).collect();
+            for l in &ts {
+                assert!(l["from"].is_string() && l["to"].is_string(), "{name}: {l}");
+                assert!(!l["amount"].as_str().unwrap().starts_with('-'), "{name} JSON: {l}");
+                if l["to"] == l["id"].as_str().unwrap().split('.').nth_back(1).unwrap() {
+                    // Transfer id ends in .{payer}.{provider}: to = payer means the provider pays.
+                    loss_or_repayment += 1;
+                }
+            }
+            for p in doc["statement"]["payments"].as_array().unwrap() {
+                assert!(!p["amount"].as_str().unwrap().starts_with('-'), "{name} JSON payment: {p}");
+            }
+            transfers += ts.len();
+            // Table: each transfer line is followed by "    FROM -> TO (stream)".
+            let txt = std::fs::read_to_string(at("txt")).unwrap();
+            let rows: Vec<&str> = txt.lines().collect();
+            let mut shown = 0;
+            for (i, r) in rows.iter().enumerate() {
+                if r.starts_with("    ") && r.contains(" -> ") && r.ends_with(')') && i > 0 {
+                    let amount = rows[i - 1].split_whitespace().last().unwrap();
+                    assert!(!amount.starts_with('-'), "{name} table: {}\n{r}", rows[i - 1]);
+                    shown += 1;
+                }
+            }
+            assert_eq!(shown, ts.len(), "{name}: the table shows every transfer FROM -> TO");
+            if let Some(start) = rows.iter().position(|r| r.starts_with("PAYMENTS")) {
+                for r in rows[start + 1..].iter().take_while(|r| !r.is_empty()) {
+                    let amount = r.split_whitespace().rev().nth(1).unwrap();
+                    assert!(r.contains(" -> ") && !amount.starts_with('-'), "{name} table payment: {r}");
+                }
+            }
+            // CSV: transfer lines and payments.
+            let mut csv = csv::Reader::from_path(at("csv")).unwrap();
+            let head = csv.headers().unwrap().clone();
+            let col = |n: &str| head.iter().position(|h| h == n).unwrap_or_else(|| panic!("{name} CSV has no {n}"));
+            let (section, amount, from, funding) = (col("section"), col("amount_eur"), col("from"), col("funding"));
+            let mut csv_transfers = 0;
+            for rec in csv.records() {
+                let rec = rec.unwrap();
+                let is_transfer = rec[section] == *"line" && !rec[funding].is_empty();
+                if is_transfer || rec[section] == *"payment" {
+                    assert!(!rec[from].is_empty() && !rec[amount].starts_with('-'), "{name} CSV: {rec:?}");
+                    csv_transfers += usize::from(is_transfer);
+                }
+            }
+            assert_eq!(csv_transfers, ts.len(), "{name}: the CSV has every transfer");
+            // XLSX: the Statement sheet (amount in D, from in F) and the Payments sheet (amount in D).
+            let xlsx = std::fs::read(at("xlsx")).unwrap();
+            let cells = xlsx_cells(&xlsx, 1);
+            let row_of = |r: &str| r.trim_start_matches(|c: char| c.is_ascii_alphabetic()).to_string();
+            let mut xlsx_transfers = 0;
+            for l in &ts {
+                let id = l["id"].as_str().unwrap();
+                let (r, _) = cells
+                    .iter()
+                    .find(|(r, v)| r.starts_with('A') && v == id)
+                    .unwrap_or_else(|| panic!("{name} XLSX: no {id}"));
+                let row = row_of(r);
+                let get = |c: &str| cells.iter().find(|(r, _)| *r == format!("{c}{row}")).map(|(_, v)| v.as_str());
+                assert_eq!(get("F"), l["from"].as_str(), "{name} XLSX {id}: from");
+                let a: f64 = get("D").unwrap().parse().unwrap();
+                assert!(a >= 0.0, "{name} XLSX {id}: {a}");
+                xlsx_transfers += 1;
+            }
+            assert_eq!(xlsx_transfers, ts.len());
+            for (r, v) in xlsx_cells(&xlsx, 3) {
+                if r.starts_with('D') && r != "D1" {
+                    if let Ok(a) = v.parse::<f64>() {
+                        assert!(a >= 0.0, "{name} XLSX Payments {r}: {a}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(transfers > 50 && loss_or_repayment > 0, "{transfers} transfers, {loss_or_repayment} from a provider");
+}

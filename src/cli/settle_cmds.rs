@@ -21,13 +21,16 @@ use super::{append_one, new_body, open_ledger, signer, Cli};
 pub enum Format {
     /// A financial statement for the terminal.
     Table,
-    /// Pretty-printed JSON (not canonical): the statement under "statement"
-    /// with its "statement_hash", "inputs", "draft", "version", "previous"
-    /// and "not_agreed". The statement hash is blake3 of the canonical JSON
-    /// of {"draft", "inputs", "statement"} only (docs/FORMAT.md 5.8), not of
-    /// this file.
+    /// Pretty-printed JSON (not canonical): the statement (with its words)
+    /// under "statement" with its "statement_hash", "engine", "inputs",
+    /// "draft", "version", "previous", "not_agreed" and "standing" (signed
+    /// by, waiting for, settled). The statement hash is blake3 of the
+    /// canonical JSON of {"draft", "engine", "inputs", "statement"} with the
+    /// statement's signed form (no labels or formulas; docs/FORMAT.md 5.8),
+    /// not of this file.
     Json,
-    /// One row per line, for spreadsheets.
+    /// One row per fact (standing, lines, cash and result per party,
+    /// payments, streams, balances), for spreadsheets.
     Csv,
     /// An Excel workbook (needs --out): amounts as numbers in a euro format.
     Xlsx,
@@ -115,22 +118,41 @@ pub(super) fn emit(bytes: &[u8], out: Option<&Path>) -> Result<()> {
 
 /// The agreed statement of a year in a format, and its hash.
 pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format) -> Result<(String, String)> {
-    let c = compute(&contract_view(ledger, contract)?, year, false)?;
-    Ok((render(&c, format)?, c.hash))
+    let view = contract_view(ledger, contract)?;
+    let c = compute(&view, year, false)?;
+    let standing = standing(&view, &c);
+    Ok((render(&c, format, &standing)?, c.hash))
+}
+
+/// Where the computed statement `c` stands on this copy: who signed exactly
+/// it (under this engine version or, for a year settled before, under
+/// version 1), who has not, and whether it is the settled statement.
+pub fn standing(view: &ContractView, c: &Computed) -> statement::Standing {
+    let Some(ys) = view.settlements.get(&c.statement.year) else { return statement::Standing::default() };
+    if c.draft {
+        return statement::Standing { signed_by: Vec::new(), waiting_for: ys.signatories.clone(), settled: false };
+    }
+    let mine: Vec<&cosign::Signatures> = ys.statements.values().filter(|s| c.is(&s.hash)).collect();
+    let mut signed_by: Vec<String> = mine.iter().flat_map(|s| s.by.keys().cloned()).collect();
+    signed_by.sort();
+    signed_by.dedup();
+    let waiting_for = ys.signatories.iter().filter(|p| !signed_by.contains(p)).cloned().collect();
+    let settled = ys.settled.as_deref().is_some_and(|h| c.is(h));
+    statement::Standing { signed_by, waiting_for, settled }
 }
 
 /// The statement in `format`, as bytes.
-fn render_bytes(c: &Computed, format: Format) -> Result<Vec<u8>> {
+fn render_bytes(c: &Computed, format: Format, standing: &statement::Standing) -> Result<Vec<u8>> {
     Ok(match format {
-        Format::Table => statement::table(c, &c.hash).into_bytes(),
-        Format::Json => (serde_json::to_string_pretty(&statement::document(c))? + "\n").into_bytes(),
-        Format::Csv => statement::csv(c, &c.hash)?.into_bytes(),
-        Format::Xlsx => xlsx::workbook(c)?,
+        Format::Table => statement::table(c, &c.hash, standing).into_bytes(),
+        Format::Json => (serde_json::to_string_pretty(&statement::document(c, standing))? + "\n").into_bytes(),
+        Format::Csv => statement::csv(c, &c.hash, standing)?.into_bytes(),
+        Format::Xlsx => xlsx::workbook(c, standing)?,
     })
 }
 
-fn render(c: &Computed, format: Format) -> Result<String> {
-    Ok(String::from_utf8(render_bytes(c, format)?)?)
+fn render(c: &Computed, format: Format, standing: &statement::Standing) -> Result<String> {
+    Ok(String::from_utf8(render_bytes(c, format, standing)?)?)
 }
 
 pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
@@ -149,7 +171,7 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
     let c = compute(&view, year, args.draft)?;
     if let Some(ys) = view.settlements.get(&year) {
         match &ys.settled {
-            Some(h) if *h != c.hash => eprintln!(
+            Some(h) if !c.is(h) => eprintln!(
                 "warning: {year} is settled with statement {}, but this copy now computes {}: {}",
                 &h[..16],
                 &c.hash[..16],
@@ -166,7 +188,7 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
     if format == Format::Xlsx && args.out.is_none() {
         bail!("--format xlsx writes a workbook: give --out FILE.xlsx");
     }
-    emit(&render_bytes(&c, format)?, args.out.as_deref())?;
+    emit(&render_bytes(&c, format, &standing(&view, &c))?, args.out.as_deref())?;
     Ok(0)
 }
 
@@ -205,7 +227,7 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
         }
     }
     let replaces = match &ys.settled {
-        Some(h) if *h == c.hash => {
+        Some(h) if c.is(h) => {
             outln!("{year} is already settled with this statement ({}); nothing to sign", &h[..16]);
             return Ok(0);
         }
@@ -223,7 +245,7 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
         None if args.resettle => bail!("{year} is not settled: there is nothing to resettle; sign without --resettle"),
         None => None,
     };
-    if ys.statements.get(&c.hash).is_some_and(|s| s.by.contains_key(&party)) {
+    if ys.statements.values().any(|s| c.is(&s.hash) && s.by.contains_key(&party)) {
         outln!(
             "{party} already signed the {year} statement {}; waiting for {}",
             &c.hash[..16],
@@ -236,7 +258,7 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
         let pending = Some(h) != ys.settled.as_ref() && !ys.replaced.contains(h) && !view.is_stale(&s.payload);
         let disagree: Vec<&String> =
             s.by.keys().filter(|p| !ys.statements.get(&c.hash).is_some_and(|m| m.by.contains_key(*p))).collect();
-        if *h != c.hash && pending && !disagree.is_empty() && s.payload.replaces.as_ref() == replaces.as_ref() {
+        if !c.is(h) && pending && !disagree.is_empty() && s.payload.replaces.as_ref() == replaces.as_ref() {
             bail!(
                 "{} signed the {year} statement {}, but this copy computes {}; the signature is refused. Where they differ:\n{}Compare the inputs (`vereffen measure list {contract} --year {year}`) and exchange bundles before signing.",
                 disagree.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "),
@@ -391,7 +413,12 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
                 Err(e) => ("open".to_string(), e.to_string()),
             }
         };
-        let mine = computed.as_ref().ok().map(|c| c.hash.clone());
+        // A year settled under engine version 1 with this very statement
+        // reports the settled (version 1) hash: the same statement.
+        let mine = computed.as_ref().ok().map(|c| match &ys.settled {
+            Some(h) if c.is(h) => h.clone(),
+            _ => c.hash.clone(),
+        });
         let gate = year_gate(&view, *year, computed.as_ref().ok());
         let detail = match &gate {
             Some(g) => format!("{detail}; {}", g.words()),

@@ -7,28 +7,158 @@
 //! settlement engine produced; this module only formats it.
 
 use anyhow::{anyhow, Result};
+use rust_decimal::Decimal;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::domain::settlement::cosign::{self, Computed};
+use crate::domain::settlement::{Carry, Statement, ENGINE_VERSION};
 use crate::ledger::text::{escape_line, spreadsheet_cell};
 
-/// The JSON document of a statement: header and statement.
-pub fn document(c: &Computed) -> Value {
+/// Where a statement stands on the ledger it was computed from: who signed
+/// exactly this statement, who still has to, and whether it is the settled
+/// statement of its year. The caller (which reads the ledger) fills it in;
+/// this module only shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Standing {
+    /// Signatories that signed this statement (its hash), in id order.
+    pub signed_by: Vec<String>,
+    /// Signatories that have not signed it yet.
+    pub waiting_for: Vec<String>,
+    /// Whether this statement is the settled one of its year.
+    pub settled: bool,
+}
+
+impl Standing {
+    /// One line: `settled, signed by a, b` / `signed by a; waiting for b` /
+    /// `not signed; waiting for a, b`.
+    pub fn words(&self) -> String {
+        let signed = if self.signed_by.is_empty() {
+            "not signed".to_string()
+        } else {
+            format!("signed by {}", self.signed_by.join(", "))
+        };
+        match (self.settled, self.waiting_for.is_empty()) {
+            (true, _) => format!("settled, {signed}"),
+            (false, true) => signed,
+            (false, false) => format!("{signed}; waiting for {}", self.waiting_for.join(", ")),
+        }
+    }
+}
+
+/// The JSON document of a statement: header, where it stands, and the
+/// statement with its words. The statement hash covers the statement's
+/// signed form only (every line without `label` and `formula`, FORMAT.md 5.8).
+pub fn document(c: &Computed, standing: &Standing) -> Value {
     json!({
         "draft": c.draft,
         "contract": c.statement.contract,
         "version": c.version,
         "year": c.statement.year,
+        "engine": ENGINE_VERSION,
         "inputs": c.inputs,
         "previous": c.previous,
         "not_agreed": c.not_agreed.iter().map(|b| b.to_string()).collect::<Vec<_>>(),
         "statement_hash": c.hash,
-        "statement": c.value,
+        "standing": standing,
+        "statement": c.statement,
     })
 }
 
+/// One row of the balances: what it is, its amount at the start and at the
+/// end of the year (`None`: it did not exist then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceRow {
+    /// Stable id: `losses_carried` or `advance.{impulse}`.
+    pub id: String,
+    /// In words.
+    pub what: String,
+    /// At the start of the year (carried in).
+    pub start: Option<Decimal>,
+    /// At the end of the year (carried out).
+    pub end: Option<Decimal>,
+}
+
+/// The balances at the start and the end of the statement's year, from the
+/// state carried in and out: losses carried forward, then each advance with
+/// a balance at either end (paid this year: no start; repaid, waived or due
+/// this year: an end of 0.00).
+pub fn balances(s: &Statement) -> Vec<BalanceRow> {
+    let mut rows = vec![BalanceRow {
+        id: "losses_carried".into(),
+        what: "losses carried forward".into(),
+        start: Some(s.carry_in.losses_carried),
+        end: Some(s.carry_out.losses_carried),
+    }];
+    let find = |c: &Carry, n: usize| c.advances.iter().find(|a| a.impulse == n).map(|a| a.outstanding);
+    let mut seen: Vec<usize> = Vec::new();
+    for a in s.carry_in.advances.iter().chain(&s.carry_out.advances) {
+        if seen.contains(&a.impulse) {
+            continue;
+        }
+        seen.push(a.impulse);
+        let zero = Decimal::new(0, 2);
+        let start = find(&s.carry_in, a.impulse);
+        let end = find(&s.carry_out, a.impulse).or(start.map(|_| zero));
+        rows.push(BalanceRow {
+            id: format!("advance.{}", a.impulse),
+            what: format!(
+                "advance {} of {} outstanding: {} owes {} ({})",
+                a.impulse, a.year, a.recipient, a.payer, a.funding
+            ),
+            start,
+            end,
+        });
+    }
+    rows
+}
+
+/// Revenue guarantees of the year: (guarantee number, revenue, top-up), from
+/// the statement's lines. A guarantee settles within its year: nothing of it
+/// is carried.
+pub fn guarantees(s: &Statement) -> Vec<(String, Decimal, Decimal)> {
+    let mut out = Vec::new();
+    for l in &s.lines {
+        let Some(n) = l.id.strip_prefix("revenue_guarantee.").and_then(|r| r.strip_suffix(".revenue")) else {
+            continue;
+        };
+        let top_up = s.line(&format!("revenue_guarantee.{n}.top_up")).and_then(|t| t.amount).unwrap_or_default();
+        out.push((n.to_string(), l.amount.unwrap_or_default(), top_up));
+    }
+    out
+}
+
+/// `amount` in words for a party: `receives 1.00`, `pays 1.00` or `0.00`.
+pub fn receives_or_pays(amount: Decimal) -> String {
+    if amount.is_zero() {
+        money(amount.abs())
+    } else if amount.is_sign_negative() {
+        format!("pays {}", money(-amount))
+    } else {
+        format!("receives {}", money(amount))
+    }
+}
+
+/// `amount` in words for a party's result: `earned 1.00`, `bore 1.00` or `0.00`.
+pub fn earned_or_bore(amount: Decimal) -> String {
+    if amount.is_zero() {
+        money(amount.abs())
+    } else if amount.is_sign_negative() {
+        format!("bore {}", money(-amount))
+    } else {
+        format!("earned {}", money(amount))
+    }
+}
+
+/// The narrowest label column of the terminal statement.
+pub const LABEL_WIDTH: usize = 58;
+
+/// The widest label column of the terminal statement: a longer label is cut
+/// (with an ellipsis); the whole label is in every other format.
+pub const MAX_LABEL_WIDTH: usize = 100;
+
 /// The statement as a financial statement for the terminal.
-pub fn table(c: &Computed, hash: &str) -> String {
+pub fn table(c: &Computed, hash: &str, standing: &Standing) -> String {
     let s = &c.statement;
     let mut o = String::new();
     let draft = if c.draft { "DRAFT - NOT AGREED - CANNOT BE SIGNED\n" } else { "" };
@@ -36,48 +166,111 @@ pub fn table(c: &Computed, hash: &str) -> String {
     o.push_str(&format!("SETTLEMENT STATEMENT {} {}\n", s.contract, s.year));
     o.push_str(&format!("contract version  {}\n", c.version));
     o.push_str(&format!("statement hash    {hash}\n"));
+    o.push_str(&format!("engine            {ENGINE_VERSION}\n"));
     o.push_str(&format!(
         "input entries     {} measurement(s): {}\n",
         c.inputs.len(),
-        c.inputs.iter().map(|e| &e[..12]).collect::<Vec<_>>().join(" ")
+        c.inputs.iter().map(|e| &e[..12.min(e.len())]).collect::<Vec<_>>().join(" ")
     ));
     if let Some(p) = &c.previous {
-        o.push_str(&format!("carried from      settled {} statement {}\n", s.year.saturating_sub(1), &p[..16]));
+        o.push_str(&format!(
+            "carried from      settled {} statement {}\n",
+            s.year.saturating_sub(1),
+            &p[..16.min(p.len())]
+        ));
     }
+    o.push_str(&format!("standing          {}\n", escape_line(&standing.words())));
     for n in &c.not_agreed {
         o.push_str(&format!("NOT AGREED        {n}\n"));
     }
-    o.push_str(&format!("\n{:<58} {:>20}\n", "DERIVATION", "AMOUNT (EUR)"));
+    // Labels are shown whole: the column is as wide as the longest (at least
+    // LABEL_WIDTH, at most MAX_LABEL_WIDTH characters, beyond which a label is cut).
+    let lw = s.lines.iter().map(|l| l.label.chars().count()).max().unwrap_or(0).clamp(LABEL_WIDTH, MAX_LABEL_WIDTH);
+    o.push_str(&format!("\n{:<lw$} {:>20}\n", "DERIVATION", "AMOUNT (EUR)"));
     for l in &s.lines {
         let amount = l.amount.map(money).unwrap_or_default();
         // Labels and formulas quote contract text: shown escaped.
         let (label, formula) = (escape_line(&l.label), escape_line(&l.formula));
-        o.push_str(&format!("{:<58} {:>20}\n", truncate(&label, 58), amount));
+        o.push_str(&format!("{:<lw$} {:>20}\n", truncate(&label, lw), amount));
+        if let (Some(from), Some(to), Some(f)) = (&l.from, &l.to, l.funding) {
+            o.push_str(&format!("    {} -> {} ({f})\n", escape_line(from), escape_line(to)));
+        } else if let (Some(from), Some(to)) = (&l.from, &l.to) {
+            o.push_str(&format!("    waived by {} in favour of {} (no payment)\n", escape_line(from), escape_line(to)));
+        }
         o.push_str(&format!("    {formula}\n"));
     }
-    o.push_str(&format!("\n{:<20} {:>20} {:>20} {:>20}\n", "RESULT PER PARTY", "RECEIVED", "PAID", "NET"));
-    for p in &s.parties {
-        o.push_str(&format!("{:<20} {:>20} {:>20} {:>20}\n", p.party, money(p.received), money(p.paid), money(p.net)));
+    let w = s
+        .parties
+        .iter()
+        .map(|p| p.party.chars().count())
+        .chain(s.payments.iter().flat_map(|p| [p.from.chars().count(), p.to.chars().count()]))
+        .max()
+        .unwrap_or(0)
+        .max(20);
+    let has_transfers = s.lines.iter().any(|l| l.is_transfer());
+    if has_transfers {
+        o.push_str(&format!("\n{:<w$} {:>20} {:>20} {:>24}\n", "CASH PER PARTY", "RECEIVES", "PAYS", "ON BALANCE"));
+        o.push_str("(what moves this year: every payment, advances and repayments included)\n");
+        for p in &s.parties {
+            o.push_str(&format!(
+                "{:<w$} {:>20} {:>20} {:>24}\n",
+                p.party,
+                money(p.received),
+                money(p.paid),
+                receives_or_pays(p.net)
+            ));
+        }
+    } else {
+        o.push_str("\nNO PAYMENTS THIS YEAR\n");
     }
-    o.push_str("\nPAYMENTS\n");
-    for p in &s.payments {
-        o.push_str(&format!("{:<16} pays {:<16} {:>20}  ({})\n", p.from, p.to, money(p.amount), p.funding));
+    if has_transfers || s.parties.iter().any(|p| !p.result.is_zero()) {
+        o.push_str(&format!("\n{:<w$} {:>24}\n", "RESULT PER PARTY", "RESULT"));
+        o.push_str(
+            "(earned or borne this year: advances and their repayments are loans, not results; a waived balance is)\n",
+        );
+        for p in &s.parties {
+            o.push_str(&format!("{:<w$} {:>24}\n", p.party, earned_or_bore(p.result)));
+        }
     }
-    o.push_str("\nTOTALS PER FUNDING STREAM\n");
-    for (k, v) in &s.totals_by_stream {
-        o.push_str(&format!("{k:<20} {:>20}\n", money(*v)));
+    if !s.payments.is_empty() {
+        o.push_str("\nPAYMENTS (net per payer, provider and funding stream; FROM -> TO)\n");
+        for p in &s.payments {
+            let route = format!("{} -> {}", p.from, p.to);
+            o.push_str(&format!("{:<width$} {:>20}  ({})\n", route, money(p.amount), p.funding, width = 2 * w + 4));
+        }
     }
-    o.push_str(&format!("\nCARRIED INTO {}\n", s.year.saturating_add(1)));
-    let carry = &s.carry_out;
-    o.push_str(&format!("{:<58} {:>20}\n", "losses carried forward", money(carry.losses_carried)));
-    if carry.advances.is_empty() {
-        o.push_str("advances outstanding                                                       none\n");
-    }
-    for a in &carry.advances {
+    if !s.totals_by_stream.is_empty() {
         o.push_str(&format!(
-            "{:<58} {:>20}\n",
-            truncate(&format!("advance {} of {} to {} ({}): outstanding", a.impulse, a.year, a.recipient, a.payer), 58),
-            money(a.outstanding)
+            "\n{:<20} {:>22} {:>22} {:>22}\n",
+            "PER FUNDING STREAM", "PAYERS -> PROVIDERS", "PROVIDERS -> PAYERS", "NET TO PROVIDERS"
+        ));
+        for (k, t) in &s.totals_by_stream {
+            o.push_str(&format!(
+                "{k:<20} {:>22} {:>22} {:>22}\n",
+                money(t.payers_to_providers),
+                money(t.providers_to_payers),
+                money(t.net_to_providers)
+            ));
+        }
+    }
+    let (start, end) = (format!("START OF {}", s.year), format!("END OF {}", s.year));
+    let rows = balances(s);
+    let bw = rows.iter().map(|b| b.what.chars().count()).max().unwrap_or(0).clamp(LABEL_WIDTH, MAX_LABEL_WIDTH);
+    o.push_str(&format!("\n{:<bw$} {:>20} {:>20}\n", "BALANCES", start, end));
+    let show = |v: Option<Decimal>| v.map(money).unwrap_or_else(|| "-".into());
+    for b in rows {
+        o.push_str(&format!(
+            "{:<bw$} {:>20} {:>20}\n",
+            truncate(&escape_line(&b.what), bw),
+            show(b.start),
+            show(b.end)
+        ));
+    }
+    for (n, revenue, top_up) in guarantees(s) {
+        o.push_str(&format!(
+            "revenue guarantee {n}: revenue {}, top-up {} (settled within the year, nothing carried)\n",
+            money(revenue),
+            money(top_up)
         ));
     }
     o.push_str(draft);
@@ -93,7 +286,6 @@ pub fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-/// Money with thousands separators and two decimals.
 /// Money with two decimals and thousands separators (`-1,234.50`).
 pub fn money(v: rust_decimal::Decimal) -> String {
     let s = format!("{:.2}", v.round_dp(2));
@@ -109,40 +301,100 @@ pub fn money(v: rust_decimal::Decimal) -> String {
     format!("{sign}{grouped}.{frac}")
 }
 
-/// The statement as CSV: one row per line, ledger text made safe for
-/// spreadsheets.
-pub fn csv(c: &Computed, hash: &str) -> Result<String> {
+/// The columns of the CSV statement.
+pub const CSV_COLUMNS: &[&str] = &[
+    "contract",
+    "year",
+    "draft",
+    "statement_hash",
+    "section",
+    "item",
+    "label",
+    "formula",
+    "amount_eur",
+    "value",
+    "from",
+    "to",
+    "funding",
+];
+
+/// The statement as CSV, one row per fact, with a `section` column:
+/// `standing` (signed by, waiting for, settled), `line` (every line of the
+/// derivation; a transfer with `from`, `to`, `funding`), `cash` (per party:
+/// received, paid, net), `result` (per party), `payment` (net payments),
+/// `stream` (per funding stream and direction), `balance_start` and
+/// `balance_end` (losses carried, advances outstanding). Ledger text is made
+/// safe for spreadsheets.
+pub fn csv(c: &Computed, hash: &str, standing: &Standing) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "contract",
-        "year",
-        "draft",
-        "statement_hash",
-        "line",
-        "label",
-        "formula",
-        "amount_eur",
-        "value",
-        "party",
-        "payer",
-        "funding",
-    ])?;
+    w.write_record(CSV_COLUMNS)?;
     let s = &c.statement;
-    for l in &s.lines {
+    let year = s.year.to_string();
+    let draft = if c.draft { "DRAFT" } else { "" };
+    let cents = |a: Decimal| format!("{:.2}", a);
+    let mut row = |section: &str,
+                   item: &str,
+                   label: &str,
+                   formula: &str,
+                   amount: Option<Decimal>,
+                   value: &str,
+                   from: &str,
+                   to: &str,
+                   funding: &str| {
         w.write_record([
             s.contract.as_str(),
-            &s.year.to_string(),
-            if c.draft { "DRAFT" } else { "" },
+            &year,
+            draft,
             hash,
+            section,
+            item,
+            &spreadsheet_cell(label),
+            &spreadsheet_cell(formula),
+            &amount.map(cents).unwrap_or_default(),
+            value,
+            from,
+            to,
+            funding,
+        ])
+    };
+    row("standing", "engine", ENGINE_VERSION, "", None, "", "", "", "")?;
+    row("standing", "signed_by", &standing.signed_by.join(" "), "", None, "", "", "", "")?;
+    row("standing", "waiting_for", &standing.waiting_for.join(" "), "", None, "", "", "", "")?;
+    row("standing", "settled", if standing.settled { "yes" } else { "no" }, "", None, "", "", "", "")?;
+    for l in &s.lines {
+        row(
+            "line",
             &l.id,
-            &spreadsheet_cell(&l.label),
-            &spreadsheet_cell(&l.formula),
-            &l.amount.map(|a| format!("{:.2}", a)).unwrap_or_default(),
+            &l.label,
+            &l.formula,
+            l.amount,
             &l.value.map(|v| v.to_string()).unwrap_or_default(),
-            l.party.as_deref().unwrap_or(""),
-            l.payer.as_deref().unwrap_or(""),
+            l.from.as_deref().unwrap_or(""),
+            l.to.as_deref().unwrap_or(""),
             &l.funding.map(|f| f.to_string()).unwrap_or_default(),
-        ])?;
+        )?;
+    }
+    for p in &s.parties {
+        row("cash", &p.party, "received", "", Some(p.received), "", "", "", "")?;
+        row("cash", &p.party, "paid", "", Some(p.paid), "", "", "", "")?;
+        row("cash", &p.party, "net (above 0: receives)", "", Some(p.net), "", "", "", "")?;
+        row("result", &p.party, "result (above 0: earned; below 0: borne)", "", Some(p.result), "", "", "", "")?;
+    }
+    for p in &s.payments {
+        row("payment", "", "", "", Some(p.amount), "", &p.from, &p.to, &p.funding.to_string())?;
+    }
+    for (k, t) in &s.totals_by_stream {
+        row("stream", k, "payers to providers", "", Some(t.payers_to_providers), "", "", "", k)?;
+        row("stream", k, "providers to payers", "", Some(t.providers_to_payers), "", "", "", k)?;
+        row("stream", k, "net to providers", "", Some(t.net_to_providers), "", "", "", k)?;
+    }
+    for b in balances(s) {
+        if let Some(v) = b.start {
+            row("balance_start", &b.id, &b.what, "", Some(v), "", "", "", "")?;
+        }
+        if let Some(v) = b.end {
+            row("balance_end", &b.id, &b.what, "", Some(v), "", "", "", "")?;
+        }
     }
     Ok(String::from_utf8(w.into_inner().map_err(|e| anyhow!("{e}"))?)?)
 }

@@ -1,9 +1,13 @@
 //! The statement as an Excel workbook, for the spreadsheets finance teams
 //! live in: amounts are numbers in a euro format (never text), so they sum.
 //!
-//! Sheets: `Statement` (header and every line with its formula), `Parties`
-//! (received, paid, net), `Payments` (who pays whom), `Inputs` (the figures
-//! and the entries they came from). The workbook is byte-identical for the
+//! Sheets: `Statement` (header with where the statement stands: signed by
+//! whom, waiting for whom, settled; every line with its formula; a transfer
+//! reads from -> to with an amount of 0 or more), `Parties` (cash received,
+//! paid, net; result), `Payments` (who pays whom; totals per funding stream
+//! and direction), `Balances` (losses carried, advances outstanding at the
+//! start and end of the year), `Inputs` (the figures and the entries they
+//! came from). The workbook is byte-identical for the
 //! same statement: its creation date is fixed to 1 January of the year
 //! after the contract year.
 //!
@@ -19,6 +23,8 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
 
 use crate::domain::settlement::cosign::Computed;
+use crate::domain::settlement::ENGINE_VERSION;
+use crate::present::statement::{balances, guarantees, Standing};
 
 /// Amounts at or above this magnitude are written as text.
 const EXACT_LIMIT: i64 = 10_000_000_000_000;
@@ -47,7 +53,7 @@ fn header(ws: &mut Worksheet, row: u32, names: &[&str], bold: &Format) -> Result
 }
 
 /// The workbook's bytes.
-pub fn workbook(c: &Computed) -> Result<Vec<u8>> {
+pub fn workbook(c: &Computed, standing: &Standing) -> Result<Vec<u8>> {
     let s = &c.statement;
     let mut wb = Workbook::new();
     let created = ExcelDateTime::from_ymd(s.year.saturating_add(1), 1, 1)?;
@@ -71,12 +77,20 @@ pub fn workbook(c: &Computed) -> Result<Vec<u8>> {
     for (k, v) in [
         ("contract", s.contract.clone()),
         ("contract version", c.version.clone()),
-        ("year", s.year.to_string()),
+        ("year", String::new()),
         ("statement hash", c.hash.clone()),
+        ("engine", ENGINE_VERSION.to_string()),
         ("input entries", c.inputs.join(" ")),
+        ("signed by", standing.signed_by.join(", ")),
+        ("waiting for", standing.waiting_for.join(", ")),
+        ("settled", if standing.settled { "yes" } else { "no" }.to_string()),
     ] {
         ws.write_string_with_format(row, 0, k, &bold)?;
-        ws.write_string(row, 1, v)?;
+        if k == "year" {
+            ws.write_number(row, 1, s.year)?;
+        } else {
+            ws.write_string(row, 1, v)?;
+        }
         row += 1;
     }
     for n in &c.not_agreed {
@@ -85,7 +99,7 @@ pub fn workbook(c: &Computed) -> Result<Vec<u8>> {
         row += 1;
     }
     row += 1;
-    header(ws, row, &["line", "label", "formula", "amount (EUR)", "value", "party", "payer", "funding"], &bold)?;
+    header(ws, row, &["line", "label", "formula", "amount (EUR)", "value", "from", "to", "funding"], &bold)?;
     ws.set_freeze_panes(row + 1, 0)?;
     for l in &s.lines {
         row += 1;
@@ -99,8 +113,8 @@ pub fn workbook(c: &Computed) -> Result<Vec<u8>> {
         if let Some(v) = l.value {
             value_cell(ws, row, 4, v)?;
         }
-        ws.write_string(row, 5, l.party.as_deref().unwrap_or(""))?;
-        ws.write_string(row, 6, l.payer.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 5, l.from.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 6, l.to.as_deref().unwrap_or(""))?;
         ws.write_string(row, 7, l.funding.map(|f| f.to_string()).unwrap_or_default())?;
     }
     for (col, width) in [(0u16, 40.0), (1, 40.0), (2, 90.0), (3, 18.0), (4, 12.0), (5, 14.0), (6, 14.0), (7, 14.0)] {
@@ -109,7 +123,19 @@ pub fn workbook(c: &Computed) -> Result<Vec<u8>> {
 
     let ws = wb.add_worksheet();
     ws.set_name("Parties")?;
-    header(ws, 0, &["party", "role", "received", "paid", "net"], &bold)?;
+    header(
+        ws,
+        0,
+        &[
+            "party",
+            "role",
+            "cash received",
+            "cash paid",
+            "cash net (above 0: receives)",
+            "result (above 0: earned; below 0: borne)",
+        ],
+        &bold,
+    )?;
     for (i, p) in s.parties.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string(r, 0, &p.party)?;
@@ -117,9 +143,12 @@ pub fn workbook(c: &Computed) -> Result<Vec<u8>> {
         money_cell(ws, r, 2, p.received, &eur)?;
         money_cell(ws, r, 3, p.paid, &eur)?;
         money_cell(ws, r, 4, p.net, &eur)?;
+        money_cell(ws, r, 5, p.result, &eur)?;
     }
+    let r = s.parties.len() as u32 + 2;
+    ws.write_string(r, 0, "Cash: what moves this year, advances and repayments included. Result: what each party earned or bore; advances and their repayments are loans, not results; a waived balance is a result.")?;
     ws.set_column_width(0, 16)?;
-    for col in 2..=4 {
+    for col in 2..=5 {
         ws.set_column_width(col, 18)?;
     }
 
@@ -134,12 +163,54 @@ pub fn workbook(c: &Computed) -> Result<Vec<u8>> {
         money_cell(ws, r, 3, p.amount, &eur)?;
     }
     let r = s.payments.len() as u32 + 2;
-    ws.write_string_with_format(r, 0, "totals per funding stream", &bold)?;
-    for (i, (k, v)) in s.totals_by_stream.iter().enumerate() {
-        ws.write_string(r + 1 + i as u32, 2, k)?;
-        money_cell(ws, r + 1 + i as u32, 3, *v, &eur)?;
+    header(
+        ws,
+        r,
+        &["per funding stream", "", "funding", "payers to providers", "providers to payers", "net to providers"],
+        &bold,
+    )?;
+    for (i, (k, t)) in s.totals_by_stream.iter().enumerate() {
+        let row = r + 1 + i as u32;
+        ws.write_string(row, 2, k)?;
+        money_cell(ws, row, 3, t.payers_to_providers, &eur)?;
+        money_cell(ws, row, 4, t.providers_to_payers, &eur)?;
+        money_cell(ws, row, 5, t.net_to_providers, &eur)?;
     }
-    ws.set_column_width(3, 18)?;
+    for col in 3..=5 {
+        ws.set_column_width(col, 18)?;
+    }
+
+    let ws = wb.add_worksheet();
+    ws.set_name("Balances")?;
+    header(ws, 0, &["balance", "description", "start of year", "end of year"], &bold)?;
+    let rows = balances(s);
+    for (i, b) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string(r, 0, &b.id)?;
+        ws.write_string(r, 1, spreadsheet_cell(&b.what))?;
+        if let Some(v) = b.start {
+            money_cell(ws, r, 2, v, &eur)?;
+        }
+        if let Some(v) = b.end {
+            money_cell(ws, r, 3, v, &eur)?;
+        }
+    }
+    let g = guarantees(s);
+    if !g.is_empty() {
+        let r = rows.len() as u32 + 2;
+        header(ws, r, &["revenue guarantee", "settled within the year, nothing carried", "revenue", "top-up"], &bold)?;
+        for (i, (n, revenue, top_up)) in g.iter().enumerate() {
+            let row = r + 1 + i as u32;
+            ws.write_string(row, 0, format!("revenue_guarantee.{n}"))?;
+            money_cell(ws, row, 2, *revenue, &eur)?;
+            money_cell(ws, row, 3, *top_up, &eur)?;
+        }
+    }
+    ws.set_column_width(0, 22)?;
+    ws.set_column_width(1, 60)?;
+    for col in 2..=3 {
+        ws.set_column_width(col, 18)?;
+    }
 
     let ws = wb.add_worksheet();
     ws.set_name("Inputs")?;

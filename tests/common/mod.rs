@@ -266,3 +266,45 @@ pub fn copd_in_force_cli(ledger_id: &str) -> tempfile::TempDir {
 pub fn add_party(d: &Path, id: &str, name: &str, role: &str, key_file: &str) -> String {
     ok(d, &["party", "add", "--id", id, "--name", name, "--role", role, "--key", key_file])
 }
+
+/// The cells of one worksheet of an XLSX file: (cell reference, text) with
+/// shared strings resolved; numbers as written.
+pub fn xlsx_cells(xlsx: &[u8], sheet: u32) -> Vec<(String, String)> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("an XLSX is a zip file");
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        if let Ok(mut f) = zip.by_name(name) {
+            f.read_to_string(&mut s).unwrap();
+        }
+        s
+    };
+    let shared_xml = read("xl/sharedStrings.xml");
+    let sheet_xml = read(&format!("xl/worksheets/sheet{sheet}.xml"));
+    let shared: Vec<String> = shared_xml
+        .split("<si>")
+        .skip(1)
+        .map(|si| {
+            let si = si.split("</si>").next().unwrap();
+            si.split("<t")
+                .skip(1)
+                .filter_map(|t| t.split_once('>').map(|(_, r)| r.split("</t>").next().unwrap()))
+                .collect()
+        })
+        .collect();
+    let mut cells = Vec::new();
+    for c in sheet_xml.split("<c r=\"").skip(1) {
+        let (r, rest) = c.split_once('"').unwrap();
+        let (attrs, body) = rest.split_once('>').unwrap();
+        if attrs.ends_with('/') {
+            continue;
+        }
+        let Some(v) = body.split("</c>").next().unwrap().split("<v>").nth(1).map(|v| v.split("</v>").next().unwrap())
+        else {
+            continue;
+        };
+        let text = if attrs.contains("t=\"s\"") { shared[v.parse::<usize>().unwrap()].clone() } else { v.to_string() };
+        cells.push((r.to_string(), text));
+    }
+    cells
+}

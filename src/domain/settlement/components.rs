@@ -428,10 +428,7 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
         let (revenue, source) = match &g.revenue_indicator {
             Some(ind) => (cx.round.cents(cx.fig(ind)?), txt!(cx, "measured ({ind})")),
             None => {
-                let own = cx.lines[..end]
-                    .iter()
-                    .filter(|l| l.is_transfer() && l.party.as_deref() == Some(g.provider.as_str()))
-                    .filter_map(|l| l.amount);
+                let own = cx.lines[..end].iter().filter(|l| l.is_transfer()).map(|l| l.net_to(&g.provider));
                 (money::sum(own, "revenue")?, txt!(cx, "this contract's payments in the year"))
             }
         };

@@ -5,11 +5,18 @@
 //! # The statement hash
 //!
 //! A statement is identified by the blake3 hash of the canonical JSON of
-//! `{"draft", "inputs", "statement"}`: whether it is a draft, the ids of
-//! the measurement entries it used, and the statement itself (whose lines
-//! show what was carried in). Two copies that hold the same facts compute
-//! the same hash; a signed hash is never a draft's. A signature also names
-//! the settled previous-year statement it starts from (`previous`).
+//! `{"draft", "engine", "inputs", "statement"}`: whether it is a draft, the
+//! engine version ([`ENGINE_VERSION`]), the ids of the measurement entries it
+//! used, and the statement's **signed form** ([`Statement::signed_form`]:
+//! numbers, parties, streams, inputs, carried state; no labels or
+//! formulas, so wording can change without invalidating a signature). Two
+//! copies that hold the same facts compute the same hash; a signed hash is
+//! never a draft's. A signature also names the settled previous-year
+//! statement it starts from (`previous`) and the engine version it was
+//! computed by (`engine`). An entry without `engine` was signed by engine
+//! version 1, which hashed the whole statement with its English words
+//! (`{"draft", "inputs", "statement"}`); it is replayed by that rule
+//! ([`Statement::v1_value`]), so journals written before still verify.
 //!
 //! # Validity of a `settlement.sign` entry
 //!
@@ -45,7 +52,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::inputs::{inputs_for_year, Blocker};
-use super::{settle_year, Carry, Statement};
+use super::{settle_year, Carry, Statement, ENGINE_VERSION};
 use crate::domain::measurement::{self as meas, Measurement, State};
 use crate::domain::negotiation::{self as neg, ContractStatus};
 use crate::ledger::entry::{Entry, EntryId};
@@ -76,7 +83,12 @@ pub struct SignPayload {
     /// Statement hash of the settled statement this one replaces (a resettlement).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
-    /// The statement, as its canonical JSON value.
+    /// The engine version that computed the statement ([`ENGINE_VERSION`]);
+    /// absent in entries of engine version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// The statement: its signed form ([`Statement::signed_form`]), or under
+    /// engine version 1 the whole statement with its words.
     pub statement: Value,
 }
 
@@ -84,16 +96,21 @@ fn err<T>(msg: impl Into<String>) -> Result<T, RuleError> {
     Err(RuleError(msg.into()))
 }
 
-/// The statement hash of a statement document (see the module docs), or
+/// The statement hash of a statement document (see the module docs) under
+/// `engine` (`None`: engine version 1, whose document has no `engine`), or
 /// why the document has no canonical encoding (a float or an integer beyond
 /// 2^53-1 in `statement`). Never a hash of other bytes: two different
 /// statements must not share a hash.
 pub fn statement_hash(
+    engine: Option<&str>,
     draft: bool,
     inputs: &[String],
     statement: &Value,
 ) -> Result<String, crate::ledger::canonical::CanonicalError> {
-    let doc = json!({"draft": draft, "inputs": inputs, "statement": statement});
+    let doc = match engine {
+        Some(engine) => json!({"draft": draft, "engine": engine, "inputs": inputs, "statement": statement}),
+        None => json!({"draft": draft, "inputs": inputs, "statement": statement}),
+    };
     let bytes = crate::ledger::canonical::encode(&doc)?;
     Ok(blake3::hash(&bytes).to_hex().to_string())
 }
@@ -226,14 +243,24 @@ pub fn check(e: &Entry, lookup: &dyn Fn(&EntryId) -> Option<Entry>) -> Result<()
     }
     let statement = settle_year(&terms, &yi.inputs, &carry)
         .map_err(|x| RuleError(format!("the statement cannot be recomputed: {x}")))?;
-    let value = serde_json::to_value(&statement).map_err(|x| RuleError(x.to_string()))?;
+    // The replay rule of the engine version the signature names.
+    let value = match p.engine.as_deref() {
+        None => statement.v1_value(),
+        Some(ENGINE_VERSION) => statement.signed_form(),
+        Some(other) => {
+            return err(format!(
+                "the settlement names engine {other:?}; this vereffen replays {ENGINE_VERSION:?} and version 1 (no `engine`): use a vereffen that knows {other:?}"
+            ))
+        }
+    }
+    .map_err(|x| RuleError(x.to_string()))?;
     if value != p.statement {
         return err(format!(
             "the recorded statement does not follow from its signed inputs: {}",
             first_difference(&p.statement, &value)
         ));
     }
-    let hash = statement_hash(false, &p.inputs, &value)
+    let hash = statement_hash(p.engine.as_deref(), false, &p.inputs, &value)
         .map_err(|x| RuleError(format!("the recomputed statement has no canonical form: {x}")))?;
     if hash != p.statement_hash {
         return err("the statement hash does not match the recorded statement");
@@ -481,10 +508,13 @@ impl ContractView {
 pub struct Computed {
     /// The statement.
     pub statement: Statement,
-    /// The statement as a JSON value (what is hashed and signed).
+    /// The statement's signed form (what is hashed and signed).
     pub value: Value,
-    /// The statement hash.
+    /// The statement hash ([`ENGINE_VERSION`]).
     pub hash: String,
+    /// The hash engine version 1 gave the same statement: a year settled
+    /// under version 1 with this hash is settled with this statement.
+    pub v1_hash: Option<String>,
     /// The contract version governing the year.
     pub version: String,
     /// An entry that offers that version.
@@ -499,6 +529,14 @@ pub struct Computed {
     pub previous_entry: Option<String>,
     /// A preview from figures not all agreed: never signable.
     pub draft: bool,
+}
+
+impl Computed {
+    /// Whether `hash` names this statement: its hash, or the hash engine
+    /// version 1 gave it (a year settled before the signed form changed).
+    pub fn is(&self, hash: &str) -> bool {
+        self.hash == hash || self.v1_hash.as_deref() == Some(hash)
+    }
 }
 
 /// Why a statement cannot be computed.
@@ -589,14 +627,17 @@ impl ContractView {
             let previous_entry = previous_settled
                 .and_then(|s| s.settled_statement())
                 .and_then(|s| s.by.values().map(|x| x.entry.clone()).min());
-            let value =
-                serde_json::to_value(&statement).map_err(|e| ComputeError::Engine { year, message: e.to_string() })?;
-            let hash = statement_hash(draft, &yi.entries, &value)
-                .map_err(|e| ComputeError::Engine { year, message: e.to_string() })?;
+            let engine_err = |e: String| ComputeError::Engine { year, message: e };
+            let value = statement.signed_form().map_err(|e| engine_err(e.to_string()))?;
+            let hash = statement_hash(Some(ENGINE_VERSION), draft, &yi.entries, &value)
+                .map_err(|e| engine_err(e.to_string()))?;
+            let v1 = statement.v1_value().map_err(|e| engine_err(e.to_string()))?;
+            let v1_hash = statement_hash(None, draft, &yi.entries, &v1).map_err(|e| engine_err(e.to_string()))?;
             return Ok(Computed {
                 statement,
                 value,
                 hash,
+                v1_hash: Some(v1_hash),
                 version: version.version.clone(),
                 version_entry: version.entries.iter().next().cloned().unwrap_or_default(),
                 inputs: yi.entries,
@@ -623,6 +664,7 @@ pub fn sign_payload(c: &Computed, replaces: Option<&str>) -> Result<(Value, Vec<
         inputs: c.inputs.clone(),
         previous: c.previous.clone(),
         replaces: replaces.map(str::to_string),
+        engine: Some(ENGINE_VERSION.to_string()),
         statement: c.value.clone(),
     };
     let mut refs = vec![c.version_entry.clone()];

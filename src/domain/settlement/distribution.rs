@@ -12,7 +12,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::money::{self, format_money, format_number, format_rate};
-use super::{Ctx, SettleError};
+use super::{Ctx, SettleError, V1Label};
 use crate::domain::contract::{Contract, Funding, PayerRule, ProviderRule, Remainder, Role};
 
 /// One party's part of a split.
@@ -382,10 +382,42 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
             id.push_str(payer);
             id.push('.');
             id.push_str(provider);
-            cx.transfer(id, txt!(cx, "{} ({payer} to {provider})", p.label), formula, part, payer, provider, p.funding);
+            // The label names the component; the line's `from` and `to` say who pays whom.
+            let label = txt!(cx, "{}", p.label);
+            if p.amount.is_sign_negative() && cx.explain {
+                // A payment from the providers: the words show what moves
+                // FROM -> TO (positive); version 1 showed the signed figures.
+                let v1 = formula;
+                let formula = unsigned_figures(&v1);
+                cx.transfer_worded(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
+                if let Some(l) = cx.lines.last_mut() {
+                    l.v1_formula = Some(v1);
+                }
+            } else {
+                cx.transfer_worded(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
+            }
         }
     }
     Ok(())
+}
+
+/// `words` with the minus sign of every figure dropped (a `-` before a
+/// digit at the start or after a space or an opening parenthesis): the
+/// figures of a payment from providers, shown as the amounts that move.
+fn unsigned_figures(words: &str) -> String {
+    let mut out = String::with_capacity(words.len());
+    let mut prev: Option<char> = None;
+    let mut chars = words.chars().peekable();
+    while let Some(ch) = chars.next() {
+        let starts_figure = ch == '-'
+            && matches!(prev, None | Some(' ') | Some('('))
+            && chars.peek().is_some_and(|n| n.is_ascii_digit());
+        if !starts_figure {
+            out.push(ch);
+        }
+        prev = Some(ch);
+    }
+    out
 }
 
 fn cents_words(n: u32) -> String {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::money::{self, format_money, format_rate};
-use super::{AdvanceBalance, Ctx, SettleError};
+use super::{AdvanceBalance, Ctx, SettleError, V1Label};
 use crate::domain::contract::{ImpulseKind, RemainingAtEnd};
 
 /// Settles impulse financing for the year; returns the advances still open.
@@ -25,8 +25,8 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
     let year = cx.year;
     let mut payout_left: BTreeMap<String, Decimal> = BTreeMap::new();
     for l in cx.lines.iter().filter(|l| l.is_transfer() && l.id.starts_with("shared_savings.payout.")) {
-        if let (Some(p), Some(a)) = (&l.party, l.amount) {
-            let e = payout_left.entry(p.clone()).or_default();
+        if let Some((_, provider, a)) = l.payer_provider() {
+            let e = payout_left.entry(provider.to_string()).or_default();
             *e = money::add(*e, a, "savings payout of a provider")?;
         }
     }
@@ -58,14 +58,15 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
             repay,
         );
         if !repay.is_zero() {
-            cx.transfer(
+            cx.transfer_worded(
                 format!("impulse.{n}.repayment.{}.{}", adv.payer, adv.recipient),
-                txt!(cx, "Advance repayment ({} to {})", adv.recipient, adv.payer),
+                txt!(cx, "Advance repayment"),
                 txt!(cx, "{} repays {} of the {} advance", adv.recipient, format_money(repay), adv.year),
                 -repay,
                 &adv.payer,
                 &adv.recipient,
                 adv.funding,
+                V1Label::ProviderToPayer,
             );
             if let Some(l) = payout_left.get_mut(&adv.recipient) {
                 *l = money::sub(*l, repay, "savings payout left")?;
@@ -111,20 +112,29 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
             }
             let n = adv.impulse;
             match adv.remaining_at_end {
-                RemainingAtEnd::Waived => cx.push_money(
-                    format!("impulse.{n}.waived"),
-                    "Advance balance waived at the end of the term",
-                    txt!(cx, "Balance of the {} advance waived = {}", adv.year, format_money(adv.outstanding)),
-                    adv.outstanding,
-                ),
-                RemainingAtEnd::Due => cx.transfer(
+                RemainingAtEnd::Waived => {
+                    cx.push_money(
+                        format!("impulse.{n}.waived"),
+                        "Advance balance waived at the end of the term",
+                        txt!(cx, "Balance of the {} advance waived = {}", adv.year, format_money(adv.outstanding)),
+                        adv.outstanding,
+                    );
+                    // No money moves; the payer waives the balance in the
+                    // recipient's favour: a result for both (not a transfer).
+                    if let Some(l) = cx.lines.last_mut() {
+                        l.from = Some(adv.payer.clone());
+                        l.to = Some(adv.recipient.clone());
+                    }
+                }
+                RemainingAtEnd::Due => cx.transfer_worded(
                     format!("impulse.{n}.due.{}.{}", adv.payer, adv.recipient),
-                    txt!(cx, "Advance balance due at the end of the term ({} to {})", adv.recipient, adv.payer),
+                    txt!(cx, "Advance balance due at the end of the term"),
                     txt!(cx, "Balance of the {} advance due = {}", adv.year, format_money(adv.outstanding)),
                     -adv.outstanding,
                     &adv.payer,
                     &adv.recipient,
                     adv.funding,
+                    V1Label::ProviderToPayer,
                 ),
             }
             adv.outstanding = Decimal::new(0, 2);

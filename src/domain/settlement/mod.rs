@@ -84,10 +84,15 @@
 //!
 //! # Transfers
 //!
-//! Lines with `funding` set are **transfers**: `payer` pays `party` the
-//! amount (a negative amount: `party` pays `payer`). All other lines are
-//! figures that explain them. `totals_by_stream` sums the transfers per
-//! funding stream; `payments` nets them per payer, provider and stream.
+//! Lines with `funding` set are **transfers**: `from` pays `to` the amount,
+//! which is never negative (a loss payment or an advance repayment has the
+//! provider in `from`). All other lines are figures that explain them.
+//! `totals_by_stream` sums the transfers per funding stream and direction;
+//! `payments` nets them per payer, provider and stream; `parties` gives each
+//! party's cash (every transfer) and result (advances, their repayments and
+//! a balance due are loans and left out; a waived balance counts).
+//! `carry_in` and `carry_out` are the balances at the start and end of the
+//! year.
 
 /// Formats explanatory text (a label or formula) only when the statement is
 /// explained ([`Explain::Full`]); a quiet run gets an empty string and
@@ -106,6 +111,7 @@ mod impulse;
 pub mod inputs;
 mod money;
 mod shared_savings;
+mod v1;
 
 #[cfg(test)]
 mod tests;
@@ -118,6 +124,15 @@ use serde::{Deserialize, Serialize};
 use crate::domain::contract::{Contract, Funding, MissingMeasurement, ProviderRule, RemainingAtEnd, Role, Trend, Unit};
 pub use money::{format_factor, format_money, format_number, format_rate, RATIO_DP};
 use money::{serde_money, serde_value, Rounder};
+
+/// The version of the settlement engine and of the signed form of its
+/// statements (docs/FORMAT.md 5.8). A `settlement.sign` entry names it in
+/// `engine`; an entry without `engine` is of version 1 (words signed too).
+pub const ENGINE_VERSION: &str = "vereffen-settle/2";
+
+/// The fields of a line that are signed (docs/FORMAT.md 5.8): everything but
+/// the words (`label`, `formula`).
+pub const SIGNED_LINE_FIELDS: &[&str] = &["id", "amount", "value", "from", "to", "funding"];
 
 /// Limit on the contract years settled in one call to [`settle_term`].
 pub const MAX_TERM_YEARS: usize = 15;
@@ -245,27 +260,72 @@ impl Carry {
 }
 
 /// One line of a statement: a figure, or a transfer when `funding` is set.
+///
+/// A transfer reads FROM -> TO: `from` pays `to` `amount`, which is never
+/// negative (a loss payment or an advance repayment names the provider in
+/// `from`). What a line is, and the numbers it carries, are `id`, `amount`,
+/// `value`, `from`, `to` and `funding`: the signed form of a statement
+/// ([`Statement::signed_form`]). `label` and `formula` explain it in words and
+/// are not signed (docs/FORMAT.md 5.8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Line {
     /// Stable id, e.g. `shared_savings.benchmark`.
     pub id: String,
-    /// Label for a reader.
+    /// Label for a reader (not signed).
     pub label: String,
     /// The computation in words with its numbers, e.g. `Benchmark = 8,450.00
-    /// per member-year x 1.0300 trend x 2,000 members = 17,407,000.00`.
+    /// per member-year x 1.0300 trend x 2,000 members = 17,407,000.00` (not signed).
     pub formula: String,
-    /// A money amount, rounded to cents.
+    /// A money amount, rounded to cents; for a transfer 0 or more.
     #[serde(with = "serde_money::opt")]
     pub amount: Option<Decimal>,
     /// A non-money figure: a rate, score, factor or quantity.
     #[serde(with = "serde_value::opt")]
     pub value: Option<Decimal>,
-    /// The provider the line concerns (for a transfer: who receives it).
-    pub party: Option<String>,
-    /// For a transfer: the payer who pays it.
-    pub payer: Option<String>,
+    /// For a transfer: who pays.
+    pub from: Option<String>,
+    /// For a transfer: who receives.
+    pub to: Option<String>,
     /// For a transfer: its funding stream.
     pub funding: Option<Funding>,
+    /// For a transfer: the amount the payer pays the provider, negative when
+    /// the provider pays (the sign convention of engine version 1, whose
+    /// statements are still replayed). `from` is the payer unless it is
+    /// negative.
+    #[serde(skip)]
+    pub(crate) v1_amount: Decimal,
+    /// For a transfer: how engine version 1 worded its label.
+    #[serde(skip)]
+    pub(crate) v1_label: V1Label,
+    /// For a transfer whose formula engine version 1 worded otherwise (with
+    /// signed figures): that formula.
+    #[serde(skip)]
+    pub(crate) v1_formula: Option<String>,
+}
+
+/// How engine version 1 worded a transfer's label, from the label of today
+/// (`label`) and the transfer's payer and provider: version 1 statements are
+/// still replayed (docs/FORMAT.md 5.8) and hashed with their words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum V1Label {
+    /// The label as it is.
+    #[default]
+    Same,
+    /// `{label} ({payer} to {provider})`.
+    PayerToProvider,
+    /// `{label} ({provider} to {payer})`.
+    ProviderToPayer,
+}
+
+/// The kind of money a transfer is, for the cash and result views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferKind {
+    /// A payment that is a result: earned by the receiver, borne by the payer.
+    Result,
+    /// Cash that is a loan: an impulse advance, its repayment, or a balance
+    /// falling due. It moves money, not results.
+    Loan,
 }
 
 impl Line {
@@ -277,9 +337,12 @@ impl Line {
             formula: formula.into(),
             amount: Some(amount),
             value: None,
-            party: None,
-            payer: None,
+            from: None,
+            to: None,
             funding: None,
+            v1_amount: Decimal::ZERO,
+            v1_label: V1Label::Same,
+            v1_formula: None,
         }
     }
 
@@ -290,9 +353,12 @@ impl Line {
             formula: formula.into(),
             amount: None,
             value: Some(value.normalize()),
-            party: None,
-            payer: None,
+            from: None,
+            to: None,
             funding: None,
+            v1_amount: Decimal::ZERO,
+            v1_label: V1Label::Same,
+            v1_formula: None,
         }
     }
 
@@ -300,24 +366,79 @@ impl Line {
     pub fn is_transfer(&self) -> bool {
         self.funding.is_some()
     }
+
+    /// For a transfer: the amount `party` receives by it (negative: what it
+    /// pays); 0 for a party it does not concern and for other lines.
+    pub fn net_to(&self, party: &str) -> Decimal {
+        let Some(a) = self.amount.filter(|_| self.is_transfer()) else { return Decimal::ZERO };
+        if self.to.as_deref() == Some(party) {
+            a
+        } else if self.from.as_deref() == Some(party) {
+            -a
+        } else {
+            Decimal::ZERO
+        }
+    }
+
+    /// For a transfer: (payer, provider, amount the payer pays the provider,
+    /// negative when the provider pays), the sign convention of engine
+    /// version 1.
+    pub fn payer_provider(&self) -> Option<(&str, &str, Decimal)> {
+        let (from, to) = (self.from.as_deref()?, self.to.as_deref()?);
+        self.funding?;
+        Some(if self.v1_amount.is_sign_negative() { (to, from, self.v1_amount) } else { (from, to, self.v1_amount) })
+    }
+
+    /// For a transfer: whether it is a result or a loan (advances, their
+    /// repayments and a balance due are loans), by its line id.
+    pub fn transfer_kind(&self) -> Option<TransferKind> {
+        self.funding?;
+        let loan = self.id.strip_prefix("impulse.").is_some_and(|rest| {
+            let mut parts = rest.split('.');
+            parts.next();
+            matches!(parts.next(), Some("advance" | "repayment" | "due"))
+        });
+        Some(if loan { TransferKind::Loan } else { TransferKind::Result })
+    }
 }
 
-/// What one party receives and pays in the year, over all transfers.
+/// What one party receives and pays in the year, over all transfers (the
+/// cash view), and what it earned or bore (the result view).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PartyResult {
     /// Party id.
     pub party: String,
     /// Its role.
     pub role: Role,
-    /// Sum of the transfers it receives.
+    /// Cash: sum of the transfers it receives (advances included).
     #[serde(with = "serde_money")]
     pub received: Decimal,
-    /// Sum of the transfers it pays.
+    /// Cash: sum of the transfers it pays (repayments included).
     #[serde(with = "serde_money")]
     pub paid: Decimal,
-    /// Received - paid.
+    /// Cash: received - paid (above 0: the party receives on balance).
     #[serde(with = "serde_money")]
     pub net: Decimal,
+    /// Result: what the party earned (above 0) or bore (below 0) this year:
+    /// the result transfers it receives minus those it pays, plus an advance
+    /// balance waived in its favour (minus one it waived). Advances and their
+    /// repayments are loans and count for nothing here.
+    #[serde(with = "serde_money")]
+    pub result: Decimal,
+}
+
+/// The transfers of one funding stream in the year, per direction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StreamTotal {
+    /// Sum of the transfers from payers to providers.
+    #[serde(with = "serde_money")]
+    pub payers_to_providers: Decimal,
+    /// Sum of the transfers from providers to payers.
+    #[serde(with = "serde_money")]
+    pub providers_to_payers: Decimal,
+    /// payers_to_providers - providers_to_payers.
+    #[serde(with = "serde_money")]
+    pub net_to_providers: Decimal,
 }
 
 /// A net payment between two parties in one funding stream.
@@ -361,14 +482,17 @@ pub struct Statement {
     pub inputs: Vec<UsedFigure>,
     /// Every computed figure and transfer, in settlement order.
     pub lines: Vec<Line>,
-    /// Per party: received, paid, net (parties in contract order, only those with transfers).
+    /// Per party: cash received, paid, net, and the result (parties in
+    /// contract order, only those with transfers or a waived balance).
     pub parties: Vec<PartyResult>,
     /// Net payments per payer, provider and funding stream.
     pub payments: Vec<Payment>,
-    /// Sum of the transfer lines per funding stream (payer to provider positive).
-    #[serde(with = "serde_money::map")]
-    pub totals_by_stream: BTreeMap<String, Decimal>,
-    /// State for the next year.
+    /// The transfers per funding stream, per direction.
+    pub totals_by_stream: BTreeMap<String, StreamTotal>,
+    /// State carried in from the year before: the balances at the start of
+    /// the year.
+    pub carry_in: Carry,
+    /// State for the next year: the balances at the end of the year.
     pub carry_out: Carry,
 }
 
@@ -379,6 +503,30 @@ impl Statement {
         // is a string, an integer, a bool or a struct of those (no floats,
         // no non-string keys). An empty fallback would hide a bug.
         serde_json::to_string_pretty(self).expect("a statement always serializes to JSON")
+    }
+
+    /// The signed form of the statement (docs/FORMAT.md 5.8): its JSON with
+    /// each line reduced to [`SIGNED_LINE_FIELDS`]: numbers, parties and
+    /// streams, no words. Two statements that differ only in labels or
+    /// formulas have the same signed form.
+    pub fn signed_form(&self) -> Result<serde_json::Value, serde_json::Error> {
+        let mut v = serde_json::to_value(self)?;
+        if let Some(lines) = v.get_mut("lines").and_then(serde_json::Value::as_array_mut) {
+            for l in lines {
+                if let Some(m) = l.as_object_mut() {
+                    m.retain(|k, _| SIGNED_LINE_FIELDS.contains(&k.as_str()));
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    /// The statement as engine version 1 recorded and hashed it (with its
+    /// English words, payer -> provider signs), for replaying entries signed
+    /// under version 1. Only meaningful for a statement computed with
+    /// [`Explain::Full`].
+    pub fn v1_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        v1::statement_value(self)
     }
 
     /// The line with `id`.
@@ -530,7 +678,9 @@ impl<'a> Ctx<'a> {
         self.lines.push(line);
     }
 
-    /// Pushes a transfer line: `payer` pays `provider` `amount` (rounded).
+    /// Pushes a transfer line: `payer` pays `provider` `amount` (rounded); a
+    /// negative `amount` is a transfer from `provider` to `payer` of its
+    /// absolute value (the line reads FROM -> TO with an amount of 0 or more).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn transfer(
         &mut self,
@@ -542,10 +692,30 @@ impl<'a> Ctx<'a> {
         provider: &str,
         funding: Funding,
     ) {
-        let mut line = Line::money(id, label, formula, amount);
-        line.party = Some(provider.to_string());
-        line.payer = Some(payer.to_string());
+        self.transfer_worded(id, label, formula, amount, payer, provider, funding, V1Label::Same);
+    }
+
+    /// [`Ctx::transfer`], saying how engine version 1 worded the label.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn transfer_worded(
+        &mut self,
+        id: String,
+        label: String,
+        formula: String,
+        amount: Decimal,
+        payer: &str,
+        provider: &str,
+        funding: Funding,
+        v1_label: V1Label,
+    ) {
+        let (from, to) = if amount.is_sign_negative() { (provider, payer) } else { (payer, provider) };
+        let mut line = Line::money(id, label, formula, amount.abs());
+        line.from = Some(from.to_string());
+        line.to = Some(to.to_string());
         line.funding = Some(funding);
+        line.v1_amount = amount;
+        line.v1_label = v1_label;
+        debug_assert!(!line.amount.is_some_and(|a| a.is_sign_negative()), "a transfer's amount is never negative");
         self.push(line);
     }
 
@@ -876,57 +1046,87 @@ fn settle_year_inner(
         parties,
         payments,
         totals_by_stream,
+        carry_in: carry.clone(),
         carry_out,
     })
 }
 
-type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, Decimal>);
+type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, StreamTotal>);
 
 fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
     // Few parties and streams: small vectors searched in place, keys borrowed
     // from the lines; sorted at the end into the order the maps would give.
-    let mut totals: Vec<(&str, Decimal)> = Vec::new();
+    let mut totals: Vec<(&str, (Decimal, Decimal))> = Vec::new();
     let mut net: Vec<((&str, &str, Funding), Decimal)> = Vec::new();
     let mut received: Vec<(&str, Decimal)> = Vec::new();
     let mut paid: Vec<(&str, Decimal)> = Vec::new();
-    fn slot<K: PartialEq>(v: &mut Vec<(K, Decimal)>, key: K) -> &mut Decimal {
+    let mut result: Vec<(&str, Decimal)> = Vec::new();
+    fn slot<K: PartialEq, V: Default>(v: &mut Vec<(K, V)>, key: K) -> &mut V {
         let i = match v.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
-                v.push((key, Decimal::ZERO));
+                v.push((key, V::default()));
                 v.len() - 1
             }
         };
         &mut v[i].1
     }
-    for l in lines.iter().filter(|l| l.is_transfer()) {
-        let (Some(amount), Some(funding), Some(to), Some(from)) = (l.amount, l.funding.as_ref(), &l.party, &l.payer)
-        else {
+    for l in lines {
+        let (Some(amount), Some(from), Some(to)) = (l.amount, &l.from, &l.to) else { continue };
+        debug_assert!(!amount.is_sign_negative(), "a transfer's amount is never negative");
+        let Some(funding) = l.funding.as_ref() else {
+            // A balance waived by `from` in favour of `to`: a result, no cash.
+            if l.id.starts_with("impulse.") && l.id.ends_with(".waived") {
+                let r = slot(&mut result, to.as_str());
+                *r = money::add(*r, amount, "result of a party")?;
+                let r = slot(&mut result, from.as_str());
+                *r = money::sub(*r, amount, "result of a party")?;
+            }
             continue;
         };
+        let Some((payer, provider, signed)) = l.payer_provider() else { continue };
         let t = slot(&mut totals, funding.word());
-        *t = money::add(*t, amount, "total per funding stream")?;
-        let n = slot(&mut net, (from.as_str(), to.as_str(), *funding));
-        *n = money::add(*n, amount, "net payment")?;
-        let (gets, gives) = if amount.is_sign_negative() { (from, to) } else { (to, from) };
-        let r = slot(&mut received, gets.as_str());
-        *r = money::add(*r, amount.abs(), "received by a party")?;
-        let p = slot(&mut paid, gives.as_str());
-        *p = money::add(*p, amount.abs(), "paid by a party")?;
+        if l.v1_amount.is_sign_negative() {
+            t.1 = money::add(t.1, amount, "total per funding stream")?;
+        } else {
+            t.0 = money::add(t.0, amount, "total per funding stream")?;
+        }
+        let n = slot(&mut net, (payer, provider, *funding));
+        *n = money::add(*n, signed, "net payment")?;
+        let r = slot(&mut received, to.as_str());
+        *r = money::add(*r, amount, "received by a party")?;
+        let p = slot(&mut paid, from.as_str());
+        *p = money::add(*p, amount, "paid by a party")?;
+        if l.transfer_kind() == Some(TransferKind::Result) {
+            let r = slot(&mut result, to.as_str());
+            *r = money::add(*r, amount, "result of a party")?;
+            let r = slot(&mut result, from.as_str());
+            *r = money::sub(*r, amount, "result of a party")?;
+        }
     }
-    let totals: BTreeMap<String, Decimal> = totals.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut stream_totals = BTreeMap::new();
+    for (k, (mut to_providers, mut to_payers)) in totals {
+        to_providers.rescale(2);
+        to_payers.rescale(2);
+        let net_to_providers = money::sub(to_providers, to_payers, "net per funding stream")?;
+        stream_totals.insert(
+            k.to_string(),
+            StreamTotal { payers_to_providers: to_providers, providers_to_payers: to_payers, net_to_providers },
+        );
+    }
     let mut parties = Vec::new();
     for party in &c.parties {
-        let r = received.iter().find(|(k, _)| *k == party.id).map(|(_, v)| *v);
-        let p = paid.iter().find(|(k, _)| *k == party.id).map(|(_, v)| *v);
-        if r.is_none() && p.is_none() {
+        let find = |v: &[(&str, Decimal)]| v.iter().find(|(k, _)| *k == party.id).map(|(_, v)| *v);
+        let (r, p, res) = (find(&received), find(&paid), find(&result));
+        if r.is_none() && p.is_none() && res.is_none() {
             continue;
         }
-        let (mut r, mut p) = (r.unwrap_or_default(), p.unwrap_or_default());
+        let (mut r, mut p, mut res) = (r.unwrap_or_default(), p.unwrap_or_default(), res.unwrap_or_default());
         r.rescale(2);
         p.rescale(2);
+        res.rescale(2);
         let net = money::sub(r, p, "net result of a party")?;
-        parties.push(PartyResult { party: party.id.clone(), role: party.role, received: r, paid: p, net });
+        parties.push(PartyResult { party: party.id.clone(), role: party.role, received: r, paid: p, net, result: res });
     }
     net.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let payments = net
@@ -937,7 +1137,7 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
             Payment { from: from.to_string(), to: to.to_string(), funding, amount: a.abs() }
         })
         .collect();
-    Ok((parties, payments, totals))
+    Ok((parties, payments, stream_totals))
 }
 
 /// Settles `inputs_by_year` (one [`Inputs`] per contract year, in order from

@@ -130,9 +130,21 @@ fn value(s: &Statement, id: &str) -> Decimal {
     s.line(id).and_then(|l| l.value).unwrap_or_else(|| panic!("no value line {id} in\n{}", s.to_json()))
 }
 
-/// Sum of the transfer lines whose id starts with `prefix`.
+/// Sum of the transfer lines whose id starts with `prefix`, payer to
+/// provider positive (a transfer from a provider counts negative).
 fn transfers(s: &Statement, prefix: &str) -> Decimal {
-    s.lines.iter().filter(|l| l.is_transfer() && l.id.starts_with(prefix)).filter_map(|l| l.amount).sum()
+    s.lines
+        .iter()
+        .filter(|l| l.is_transfer() && l.id.starts_with(prefix))
+        .filter_map(|l| l.payer_provider())
+        .map(|t| t.2)
+        .sum()
+}
+
+/// The transfer `id` as (from, to, amount).
+fn transfer(s: &Statement, id: &str) -> (String, String, Decimal) {
+    let l = s.line(id).filter(|l| l.is_transfer()).unwrap_or_else(|| panic!("no transfer {id} in\n{}", s.to_json()));
+    (l.from.clone().unwrap(), l.to.clone().unwrap(), l.amount.unwrap())
 }
 
 fn settle1(c: &Contract, i: &Inputs) -> Statement {
@@ -147,11 +159,20 @@ fn assert_balanced(s: &Statement) {
             assert_eq!(a.scale(), 2, "line {} not in cents: {a}", l.id);
         }
         if l.is_transfer() {
-            assert!(l.party.is_some() && l.payer.is_some(), "transfer {} lacks parties", l.id);
-            *by_stream.entry(l.funding.map(|f| f.to_string()).unwrap_or_default()).or_default() += l.amount.unwrap();
+            assert!(l.from.is_some() && l.to.is_some(), "transfer {} lacks parties", l.id);
+            assert!(!l.amount.unwrap().is_sign_negative(), "transfer {} has a negative amount", l.id);
+            *by_stream.entry(l.funding.map(|f| f.to_string()).unwrap_or_default()).or_default() +=
+                l.payer_provider().unwrap().2;
         }
     }
-    assert_eq!(by_stream, s.totals_by_stream, "totals are the sums of the transfer lines");
+    let net: BTreeMap<String, Decimal> =
+        s.totals_by_stream.iter().map(|(k, t)| (k.clone(), t.net_to_providers)).collect();
+    assert_eq!(by_stream, net, "totals are the sums of the transfer lines");
+    for t in s.totals_by_stream.values() {
+        assert_eq!(t.net_to_providers, t.payers_to_providers - t.providers_to_payers);
+    }
+    let result: Decimal = s.parties.iter().map(|p| p.result).sum();
+    assert_eq!(result, Decimal::ZERO, "what one party earns another bears");
     let net: Decimal = s.parties.iter().map(|p| p.net).sum();
     assert_eq!(net, Decimal::ZERO, "what one party receives another pays");
     for p in &s.parties {
@@ -191,7 +212,7 @@ fn published_example_without_the_corridor_pays_281250() {
     let s = example_one("0");
     assert_eq!(amount(&s, "shared_savings.provider_payout"), dec!(281250.00));
     assert_eq!(transfers(&s, "shared_savings.payout."), dec!(281250.00));
-    assert_eq!(s.totals_by_stream["zvw"], dec!(281250.00));
+    assert_eq!(s.totals_by_stream["zvw"].net_to_providers, dec!(281250.00));
     assert_eq!(
         s.payments,
         vec![Payment { from: "zv".into(), to: "zh".into(), funding: Funding::Zvw, amount: dec!(281250.00) }]
@@ -495,13 +516,18 @@ fn advance_repaid_in_part_then_due_at_term_end() {
     assert_eq!(amount(&s[0], "impulse.1.advance.zv.zh"), dec!(100000.00));
     assert_eq!(s[0].carry_out.advances[0].outstanding, dec!(100000.00));
     // 2026: payout 50,000, repayment 50% = 25,000.
-    assert_eq!(amount(&s[1], "impulse.1.repayment.zv.zh"), dec!(-25000.00));
+    assert_eq!(transfer(&s[1], "impulse.1.repayment.zv.zh"), ("zh".into(), "zv".into(), dec!(25000.00)));
     assert_eq!(s[1].carry_out.advances[0].outstanding, dec!(75000.00));
     let zh = s[1].parties.iter().find(|p| p.party == "zh").unwrap();
     assert_eq!(zh.net, dec!(25000.00));
+    // An advance and its repayment are loans: the result is the payout alone.
+    assert_eq!(zh.result, dec!(50000.00));
+    let zh0 = s[0].parties.iter().find(|p| p.party == "zh").unwrap();
+    assert_eq!((zh0.net, zh0.result), (dec!(100000.00), dec!(0.00)), "an advance is cash, not a result");
+    assert_eq!(s[1].carry_in, s[0].carry_out, "the balances at the start are those carried in");
     // 2027: no savings, nothing repaid; 75,000 falls due.
     assert_eq!(amount(&s[2], "impulse.1.repayment_amount"), dec!(0.00));
-    assert_eq!(amount(&s[2], "impulse.1.due.zv.zh"), dec!(-75000.00));
+    assert_eq!(transfer(&s[2], "impulse.1.due.zv.zh"), ("zh".into(), "zv".into(), dec!(75000.00)));
     // The carried state survives a JSON round trip and settles the same.
     let json = serde_json::to_string(&s[1].carry_out).unwrap();
     let back: Carry = serde_json::from_str(&json).unwrap();
@@ -517,7 +543,7 @@ fn advance_repaid_in_full() {
     let c = advance_contract("waived");
     let s = settle_term(&c, &advance_years([dec!(1000000), dec!(500000), dec!(1000000)])).unwrap();
     // 2026: payout 250,000; 50% = 125,000, at most the balance 100,000.
-    assert_eq!(amount(&s[1], "impulse.1.repayment.zv.zh"), dec!(-100000.00));
+    assert_eq!(transfer(&s[1], "impulse.1.repayment.zv.zh"), ("zh".into(), "zv".into(), dec!(100000.00)));
     assert!(s[1].carry_out.advances.is_empty());
     assert!(s[2].line("impulse.1.repayment_amount").is_none());
 }
@@ -528,6 +554,10 @@ fn advance_left_at_term_end_is_waived() {
     let s = settle_term(&c, &advance_years([dec!(1000000), dec!(1000000), dec!(1000000)])).unwrap();
     assert_eq!(amount(&s[2], "impulse.1.waived"), dec!(100000.00));
     assert!(!s[2].line("impulse.1.waived").unwrap().is_transfer());
+    // A waived balance is a result: the recipient keeps it, the payer bears it.
+    let result = |p: &str| s[2].parties.iter().find(|r| r.party == p).unwrap().result;
+    assert_eq!(result("zh") + result("zv"), dec!(0.00));
+    assert!(result("zh") >= dec!(100000.00), "{}", s[2].to_json());
     assert!(s[2].carry_out.advances.is_empty());
 }
 
@@ -664,8 +694,8 @@ fn capitation_bands_and_pooled_payers() {
     assert_eq!(transfers(&s, "p4p.hba1c.payment.gemeente."), dec!(30000.00));
     assert_eq!(amount(&s, "p4p.hba1c.payment.gemeente.thuiszorg"), dec!(10000.00));
     assert_eq!(amount(&s, "p4p.amputations"), dec!(0.00));
-    assert_eq!(s.totals_by_stream["transformation_funds"], dec!(120000.00));
-    assert_eq!(s.totals_by_stream["zvw"], dec!(418750.00));
+    assert_eq!(s.totals_by_stream["transformation_funds"].net_to_providers, dec!(120000.00));
+    assert_eq!(s.totals_by_stream["zvw"].net_to_providers, dec!(418750.00));
     // A loss of 100,000 (0.93%) stays in the first band: providers bear all.
     let s = settle1(&c, &diabetes_inputs(2025, dec!(10850000)));
     assert_eq!(amount(&s, "capitation.provider_result"), dec!(-100000.00));
@@ -707,7 +737,7 @@ fn revenue_guarantee_tops_up_to_the_floor() {
     assert_eq!(amount(&s, "p4p.bed-days-halved"), dec!(24000.00));
     assert_eq!(amount(&s, "p4p.fewer-admissions"), dec!(0.00));
     assert_eq!(amount(&s, "revenue_guarantee.1.top_up"), dec!(50000.00));
-    assert_eq!(s.totals_by_stream["zvw"], dec!(130000.00));
+    assert_eq!(s.totals_by_stream["zvw"].net_to_providers, dec!(130000.00));
     let s = settle1(&c, &fig(dec!(1900000)));
     assert_eq!(amount(&s, "revenue_guarantee.1.top_up"), dec!(0.00));
     // treat_as_not_met: a missing bonus figure is not required and scores nothing.
@@ -815,7 +845,8 @@ fn copd_advance_is_repaid_from_the_hospital_part_of_savings() {
     assert_eq!(amount(&s[0], "impulse.1.advance.verzekeraar.ziekenhuis"), dec!(185000.00));
     assert_eq!(amount(&s[0], "impulse.2.grant.verzekeraar.thuiszorg"), dec!(40000.00));
     let hospital_payout = amount(&s[1], "shared_savings.payout.verzekeraar.ziekenhuis");
-    let repaid = -amount(&s[1], "impulse.1.repayment.verzekeraar.ziekenhuis");
+    let (from, to, repaid) = transfer(&s[1], "impulse.1.repayment.verzekeraar.ziekenhuis");
+    assert_eq!((from.as_str(), to.as_str()), ("ziekenhuis", "verzekeraar"), "the hospital repays the insurer");
     let half_up = rust_decimal::RoundingStrategy::MidpointAwayFromZero;
     assert_eq!(repaid, (hospital_payout * dec!(0.5)).round_dp_with_strategy(2, half_up).min(dec!(185000)));
     s.iter().for_each(assert_balanced);
@@ -1644,7 +1675,7 @@ fn currency_and_funding_streams_come_from_the_contract() {
     // Savings 100,000 past the 20,000 corridor: 50% = 50,000 in the medicare stream.
     let s = one_sided_with(&c, dec!(900000));
     assert_eq!(s.totals_by_stream.keys().collect::<Vec<_>>(), ["medicare"]);
-    assert_eq!(s.totals_by_stream["medicare"], dec!(50000.00));
+    assert_eq!(s.totals_by_stream["medicare"].net_to_providers, dec!(50000.00));
     assert_eq!(s.payments.len(), 1);
     assert_eq!(s.payments[0].funding.to_string(), "medicare");
     assert!(s.to_json().contains("\"funding\": \"medicare\""));

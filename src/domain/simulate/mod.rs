@@ -744,7 +744,7 @@ pub fn outcome(parties: &[Party], statements: &[Statement]) -> Outcome {
             }
         }
         for l in s.lines.iter().filter(|l| l.is_transfer()) {
-            let (Some(a), Some(to), Some(from)) = (l.amount, &l.party, &l.payer) else { continue };
+            let (Some(a), Some(to), Some(from)) = (l.amount, &l.to, &l.from) else { continue };
             let prefix = l.id.split('.').next().unwrap_or("");
             let Some(ci) = COMPONENTS.iter().position(|x| *x == prefix) else { continue };
             let a = cents(a);
