@@ -36,6 +36,7 @@ mod contract_cmds;
 mod demo;
 mod ledger_cmds;
 mod measure_cmds;
+mod node_cmds;
 mod party_cmds;
 mod settle_cmds;
 mod simulate_cmds;
@@ -136,6 +137,13 @@ pub enum Command {
     },
     /// Rebuild the index from the journal.
     Reindex,
+    /// Run a party node: serve every ledger under --home over HTTP(S) (API v1, docs/PROTOCOL.md).
+    Serve(node_cmds::ServeArgs),
+    /// Sync the ledgers shared with peers: pull, push, witness (stops on equivocation).
+    Sync(node_cmds::SyncArgs),
+    /// The peers of a node: other parties' nodes.
+    #[command(subcommand)]
+    Peer(node_cmds::PeerCmd),
     /// Run the life of a contract in a temporary ledger, step by step.
     Demo {
         /// Keep the demo ledgers in this (new or empty) directory instead of a temporary one.
@@ -251,6 +259,9 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Export { out, since } => ledger_cmds::export(cli, out, *since),
         Command::Import { file } => ledger_cmds::import(cli, file),
         Command::Reindex => ledger_cmds::reindex(cli),
+        Command::Serve(args) => node_cmds::serve(args),
+        Command::Sync(args) => node_cmds::sync(args),
+        Command::Peer(cmd) => node_cmds::peer(cmd),
         Command::Demo { dir } => demo::run(dir.as_deref()),
     }
 }

@@ -117,20 +117,29 @@ pub fn export(ledger: &Ledger, out: &Path, since: u64) -> Result<u64, BundleErro
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        let header = canonical::encode(&json!({
-            "bundle": "vereffen", "entries": entries.len(), "ledger": ledger.id(), "since": since.max(1), "version": 1
-        }))
-        .map_err(|e| io(std::io::Error::other(e)))?;
-        w.write_all(&header).and_then(|_| w.write_all(b"\n")).map_err(io)?;
-        for (seq, e) in &entries {
-            let line = entry_line(*seq, e).map_err(|e| io(std::io::Error::other(e)))?;
-            w.write_all(&line).and_then(|_| w.write_all(b"\n")).map_err(io)?;
-        }
+        write_bundle(&mut w, ledger.id(), since.max(1), &entries).map_err(io)?;
         w.flush().map_err(io)?;
     }
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(out).map_err(|e| io(e.error))?;
     Ok(entries.len() as u64)
+}
+
+/// Writes a whole bundle (header and one line per entry) to `w`: the
+/// format [`read_from`] reads. `since` is the header's `since` (at least 1).
+pub fn write_bundle(w: &mut impl Write, ledger_id: &str, since: u64, entries: &[(u64, Entry)]) -> std::io::Result<()> {
+    let header = canonical::encode(&json!({
+        "bundle": "vereffen", "entries": entries.len(), "ledger": ledger_id, "since": since.max(1), "version": 1
+    }))
+    .map_err(std::io::Error::other)?;
+    w.write_all(&header)?;
+    w.write_all(b"\n")?;
+    for (seq, e) in entries {
+        let line = entry_line(*seq, e).map_err(std::io::Error::other)?;
+        w.write_all(&line)?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 fn parse_entry_line(text: &str) -> Result<Entry, String> {
@@ -181,7 +190,15 @@ fn parse_entry_line(text: &str) -> Result<Entry, String> {
 /// entries with their line numbers.
 pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, BundleError> {
     let file = std::fs::File::open(path).map_err(|source| BundleError::Io { path: path.to_path_buf(), source })?;
-    let mut reader = BufReader::new(file);
+    read_from(file, path, expect_ledger)
+}
+
+/// Reads a bundle from any reader (a file, or a request body held in
+/// memory); `path` names the source in errors (for a network peer, a
+/// description such as `peer hospital: GET /v1/...`). Same checks as
+/// [`read`]: header, every line, duplicates, the declared count.
+pub fn read_from(source: impl Read, path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, BundleError> {
+    let mut reader = BufReader::new(source);
     let line_err = |line: usize, what: String| BundleError::Line { path: path.to_path_buf(), line, what };
     let mut out = Vec::new();
     let mut buf = Vec::new();
@@ -369,6 +386,16 @@ pub fn import_order(
 /// Imports a bundle: all or nothing.
 pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportReport, BundleError> {
     let all = read(path, ledger.id())?;
+    import_entries(ledger, all, path)
+}
+
+/// Imports entries already read by [`read`] or [`read_from`] (with their
+/// line numbers): skips those the copy holds, orders the rest
+/// ([`import_order`]) and appends them as one batch, all or nothing and
+/// crash-atomic (one journal batch). `path` names the source in errors.
+/// This is the one import path: `import` and the node's sync and bundle
+/// POST all go through it.
+pub fn import_entries(ledger: &mut Ledger, all: Vec<(usize, Entry)>, path: &Path) -> Result<ImportReport, BundleError> {
     let in_bundle = all.len();
     let mut fresh = Vec::new();
     let mut seen = std::collections::HashSet::new();

@@ -1,0 +1,203 @@
+//! `serve`, `sync` and `peer`: the party node. The work is in `vereffen::node`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
+use clap::{Args, Subcommand};
+
+use vereffen::node::{client, home::Home, server};
+
+/// Exit code when sync found equivocation or is stopped by it.
+const EXIT_EQUIVOCATION: i32 = 3;
+
+/// The node home argument shared by the node commands.
+#[derive(Args, Debug, Clone)]
+pub struct HomeArg {
+    /// The node home: DIR/ledgers/<id>/ copies, DIR/keys/ the organisation's keys, DIR/peers.json.
+    #[arg(long, env = "VEREFFEN_HOME")]
+    pub home: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub home: HomeArg,
+    /// Address to listen on, e.g. 127.0.0.1:8443 (port 0: any free port).
+    #[arg(long)]
+    pub listen: SocketAddr,
+    /// TLS certificate chain (PEM).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on an address that is not loopback.
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Sync with every peer on this period in the background (e.g. 60s, 5m).
+    #[arg(long, value_parser = parse_duration)]
+    pub sync_every: Option<Duration>,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub home: HomeArg,
+    /// Only this peer (default: every peer).
+    #[arg(long)]
+    pub peer: Option<String>,
+    /// Only this ledger (its id; `--ledger` is the global ledger directory).
+    #[arg(long = "ledger-id")]
+    pub ledger_id: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PeerCmd {
+    /// Add a peer: another party's node.
+    Add {
+        #[command(flatten)]
+        home: HomeArg,
+        /// Local name of the peer.
+        name: String,
+        /// Its URL: https://HOST:PORT (http:// only to a loopback address, unless --insecure-http).
+        url: String,
+        /// The party the peer's node acts for.
+        #[arg(long)]
+        party: String,
+        /// Fingerprint of the key the peer's node signs with (`vereffen keys show`).
+        #[arg(long)]
+        key_fingerprint: String,
+        /// CA certificate (PEM) to trust for this peer (e.g. its self-signed certificate).
+        #[arg(long)]
+        ca: Option<PathBuf>,
+        /// Allow plain http:// to an address that is not loopback.
+        #[arg(long)]
+        insecure_http: bool,
+    },
+    /// List the peers.
+    List {
+        #[command(flatten)]
+        home: HomeArg,
+    },
+    /// Remove a peer and its sync state.
+    Remove {
+        #[command(flatten)]
+        home: HomeArg,
+        /// The peer's name.
+        name: String,
+    },
+    /// Resume sync of a ledger with a peer after it stopped on equivocation
+    /// (the evidence stays recorded).
+    ResetFork {
+        #[command(flatten)]
+        home: HomeArg,
+        /// The peer's name.
+        name: String,
+        /// The ledger's id.
+        #[arg(long = "ledger-id")]
+        ledger_id: String,
+    },
+}
+
+/// `60s`, `5m`, `1h` or plain seconds; at least one second.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (num, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = num.parse().map_err(|_| format!("{text:?} is not a duration like 60s, 5m or 1h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("{text:?}: the unit must be s, m or h")),
+    };
+    if secs == 0 {
+        return Err("the period must be at least 1s".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+pub fn serve(args: &ServeArgs) -> Result<i32> {
+    let config = server::ServeConfig {
+        home: args.home.home.clone(),
+        listen: args.listen,
+        tls: args.tls_cert.clone().zip(args.tls_key.clone()),
+        insecure_http: args.insecure_http,
+        sync_every: args.sync_every,
+        limits: server::Limits::default(),
+    };
+    let handle = server::serve(config)?;
+    outln!("listening on {}", handle.url());
+    {
+        use std::io::Write as _;
+        std::io::stdout().lock().flush().map_err(super::StdoutError)?;
+    }
+    handle.run_until_signal()?;
+    eprintln!("stopped");
+    Ok(0)
+}
+
+pub fn sync(args: &SyncArgs) -> Result<i32> {
+    let reports = client::sync(&args.home.home, args.peer.as_deref(), args.ledger_id.as_deref())?;
+    if reports.is_empty() {
+        bail!("there are no peers; add one with `vereffen peer add NAME URL --party PARTY --key-fingerprint FP --home DIR`");
+    }
+    let mut code = 0;
+    for r in &reports {
+        outln!("peer {}:", r.peer);
+        if r.ledgers.is_empty() {
+            outln!("  no shared ledgers");
+        }
+        for l in &r.ledgers {
+            outln!("  {}", client::line(l).replace('\n', "\n  "));
+            if l.stopped {
+                code = EXIT_EQUIVOCATION;
+            } else if l.error.is_some() && code == 0 {
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
+}
+
+pub fn peer(cmd: &PeerCmd) -> Result<i32> {
+    match cmd {
+        PeerCmd::Add { home, name, url, party, key_fingerprint, ca, insecure_http } => {
+            let h = Home::open(&home.home)?;
+            let p = h.add_peer(name, url, party, key_fingerprint, ca.as_deref(), *insecure_http)?;
+            outln!("added peer {} at {} (party {}, key {})", p.name, p.url, p.party, p.key_fingerprint);
+        }
+        PeerCmd::List { home } => {
+            let h = Home::open(&home.home)?;
+            let peers = h.peers()?;
+            if peers.is_empty() {
+                outln!("no peers");
+            }
+            for p in &peers {
+                outln!(
+                    "{}  {}  party {}  key {}{}{}",
+                    p.name,
+                    p.url,
+                    p.party,
+                    p.key_fingerprint,
+                    if p.ca.is_some() { "  (own CA)" } else { "" },
+                    if p.insecure_http { "  (insecure http)" } else { "" }
+                );
+            }
+        }
+        PeerCmd::Remove { home, name } => {
+            Home::open(&home.home)?.remove_peer(name)?;
+            outln!("removed peer {name}");
+        }
+        PeerCmd::ResetFork { home, name, ledger_id: ledger } => {
+            let why = Home::open(&home.home)?.reset_fork(name, ledger).map_err(|e| anyhow!(e))?;
+            outln!(
+                "sync of ledger {ledger} with peer {name} resumes (it had stopped: {why}); the evidence stays recorded"
+            );
+        }
+    }
+    Ok(0)
+}

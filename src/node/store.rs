@@ -1,0 +1,326 @@
+//! The ledger copies of a node home, opened lazily, with a bounded cache of
+//! open handles, and who may see which ledger.
+//!
+//! A `Ledger` holds its directory's lock for as long as it is open, so the
+//! store is the one place of a process that opens a home's copies: the
+//! server and the background sync share it. Each open copy sits behind its
+//! own mutex, so writes to one ledger are serialized while other ledgers go
+//! on. Handles unused for a while are closed ([`Store::close_idle`]), so a
+//! command-line tool can use a copy of a running node between requests.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+
+use crate::audit::{self, checkpoint::Checkpoint, checkpoint::SignedNote};
+use crate::ledger::keys::KeyId;
+use crate::ledger::{Ledger, LedgerError};
+use crate::node::home::{self, Home, HomeError};
+
+/// Most ledger copies kept open at once; the least recently used idle one
+/// is closed to open another.
+pub const MAX_OPEN_LEDGERS: usize = 64;
+/// A copy unused this long is closed by [`Store::close_idle`].
+pub const IDLE_CLOSE: Duration = Duration::from_secs(2);
+
+/// How long opening a copy waits for another process to release it (a
+/// running node closes idle copies after [`IDLE_CLOSE`]).
+pub const LOCK_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Why the store cannot do something.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// This home holds no copy of the ledger.
+    #[error("this node holds no ledger {0:?}")]
+    NotHosted(String),
+    /// Every cache slot is in use.
+    #[error("this node has {MAX_OPEN_LEDGERS} ledgers open and in use; try again shortly")]
+    Busy,
+    /// The ledger refused or failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The home cannot be used.
+    #[error(transparent)]
+    Home(#[from] HomeError),
+    /// An audit step (checkpoint signing) failed.
+    #[error("{0}")]
+    Audit(String),
+}
+
+/// Who may see one ledger: the live keys of its registered parties, by key
+/// name (`<party>/<fingerprint>`, as `audit::key_name` makes it).
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// Live keys of registered parties by key name.
+    pub live: HashMap<String, VerifyingKey>,
+    /// The journal file's length when this was read (a change means
+    /// another tool appended while the node had the copy closed).
+    pub journal_len: u64,
+}
+
+impl Access {
+    fn of(ledger: &Ledger) -> Access {
+        let reg = ledger.registry();
+        let mut live = HashMap::new();
+        for party in reg.parties() {
+            for id in reg.current_keys(&party.id) {
+                if let Some(rec) = reg.key(&id) {
+                    live.insert(audit::key_name(&party.id, &rec.public_key), rec.public_key);
+                }
+            }
+        }
+        let journal_len = std::fs::metadata(ledger.journal_path()).map(|m| m.len()).unwrap_or(0);
+        Access { live, journal_len }
+    }
+}
+
+struct Slot {
+    ledger: Arc<Mutex<Ledger>>,
+    last_used: Instant,
+}
+
+/// The ledger copies of one home, shared by the server and the sync client.
+pub struct Store {
+    home: Home,
+    keys: Vec<(String, SigningKey)>,
+    cache: Mutex<HashMap<String, Slot>>,
+    access: RwLock<HashMap<String, Access>>,
+    notes: Mutex<HashMap<String, SignedNote>>,
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Audit("an internal lock was poisoned by a panic; restart the node".into())
+}
+
+impl Store {
+    /// A store over `home` with the organisation's signing keys. Reads every
+    /// hosted ledger's registry once, to know who may see what.
+    pub fn open(home: Home, keys: Vec<(String, SigningKey)>) -> Result<Store, StoreError> {
+        let store = Store {
+            home,
+            keys,
+            cache: Mutex::new(HashMap::new()),
+            access: RwLock::new(HashMap::new()),
+            notes: Mutex::new(HashMap::new()),
+        };
+        for id in store.home.ledger_ids()? {
+            match Ledger::open(&store.home.ledger_dir(&id), &crate::rules::ALL) {
+                Ok(ledger) => store.refresh_access(&ledger),
+                // In use by another tool: learnt when first asked for.
+                Err(LedgerError::Locked { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(store)
+    }
+
+    /// The home.
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    /// The organisation's signing keys (file name, key).
+    pub fn keys(&self) -> &[(String, SigningKey)] {
+        &self.keys
+    }
+
+    /// Records who may see `ledger` now (after opening it or appending).
+    pub fn refresh_access(&self, ledger: &Ledger) {
+        let access = Access::of(ledger);
+        if let Ok(mut map) = self.access.write() {
+            map.insert(ledger.id().to_string(), access);
+        }
+    }
+
+    /// The key named `key_name` if it is a live key of a registered party
+    /// of `ledger`, and this node hosts `ledger`.
+    pub fn lookup_key(&self, ledger: &str, key_name: &str) -> Option<VerifyingKey> {
+        self.access.read().ok()?.get(ledger)?.live.get(key_name).copied()
+    }
+
+    /// Brings who may see `id` up to date when its journal changed since it
+    /// was last read (or it was never read): opens the copy, which reads
+    /// its registry. Errors (a copy in use elsewhere) leave it as it was.
+    pub fn refresh_if_changed(&self, id: &str) {
+        if !self.hosts(id) {
+            return;
+        }
+        let len = std::fs::metadata(self.home.ledger_dir(id).join(crate::ledger::copy::JOURNAL_FILE))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let known = self.access.read().ok().and_then(|m| m.get(id).map(|a| a.journal_len));
+        if known != Some(len) {
+            let _ = self.with_ledger(id, |l| self.refresh_access(l));
+        }
+    }
+
+    /// [`Store::refresh_if_changed`] for every hosted ledger.
+    pub fn refresh_all(&self) {
+        if let Ok(ids) = self.home.ledger_ids() {
+            for id in ids {
+                self.refresh_if_changed(&id);
+            }
+        }
+    }
+
+    /// True when who may see `ledger` is known (it was opened once).
+    pub fn knows(&self, ledger: &str) -> bool {
+        self.access.read().is_ok_and(|m| m.contains_key(ledger))
+    }
+
+    /// The key named `key_name` if it is a live key of a registered party
+    /// in any hosted ledger, with those ledgers (sorted).
+    pub fn ledgers_of_key(&self, key_name: &str) -> (Option<VerifyingKey>, Vec<String>) {
+        let Ok(map) = self.access.read() else { return (None, vec![]) };
+        let mut key = None;
+        let mut ids = BTreeSet::new();
+        for (id, a) in map.iter() {
+            if let Some(k) = a.live.get(key_name) {
+                // One key name, one key: the name carries its fingerprint.
+                if key.is_none_or(|prev| prev == *k) {
+                    key = Some(*k);
+                    ids.insert(id.clone());
+                }
+            }
+        }
+        (key, ids.into_iter().collect())
+    }
+
+    /// True when this home holds a copy of `id`.
+    pub fn hosts(&self, id: &str) -> bool {
+        crate::ledger::entry::is_valid_name(id)
+            && self.home.ledger_dir(id).join(crate::ledger::copy::JOURNAL_FILE).is_file()
+    }
+
+    fn handle(&self, id: &str) -> Result<Arc<Mutex<Ledger>>, StoreError> {
+        let mut cache = self.cache.lock().map_err(poisoned)?;
+        if let Some(slot) = cache.get_mut(id) {
+            slot.last_used = Instant::now();
+            return Ok(slot.ledger.clone());
+        }
+        if !self.hosts(id) {
+            return Err(StoreError::NotHosted(id.to_string()));
+        }
+        if cache.len() >= MAX_OPEN_LEDGERS {
+            let victim = cache
+                .iter()
+                .filter(|(_, s)| Arc::strong_count(&s.ledger) == 1)
+                .min_by_key(|(_, s)| s.last_used)
+                .map(|(k, _)| k.clone());
+            match victim {
+                Some(k) => {
+                    cache.remove(&k);
+                }
+                None => return Err(StoreError::Busy),
+            }
+        }
+        let ledger = Ledger::open(&self.home.ledger_dir(id), &crate::rules::ALL)?;
+        self.refresh_access(&ledger);
+        let ledger = Arc::new(Mutex::new(ledger));
+        cache.insert(id.to_string(), Slot { ledger: ledger.clone(), last_used: Instant::now() });
+        Ok(ledger)
+    }
+
+    /// Runs `f` on the open copy of ledger `id` (opened if needed), holding
+    /// that copy's lock: calls for one ledger are serialized. Access is
+    /// refreshed afterwards, since `f` may have appended.
+    pub fn with_ledger<R>(&self, id: &str, f: impl FnOnce(&mut Ledger) -> R) -> Result<R, StoreError> {
+        // Another process (a command-line tool, or a node closing its idle
+        // copies) may hold the copy for a moment: wait, bounded.
+        let deadline = Instant::now() + LOCK_PATIENCE;
+        let handle = loop {
+            match self.handle(id) {
+                Err(StoreError::Ledger(LedgerError::Locked { .. })) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                other => break other?,
+            }
+        };
+        let mut ledger = handle.lock().map_err(poisoned)?;
+        let len = ledger.len();
+        let out = f(&mut ledger);
+        if ledger.len() != len {
+            self.refresh_access(&ledger);
+        }
+        Ok(out)
+    }
+
+    /// Creates an empty copy of ledger `id` in this home (to pull it whole
+    /// from a peer). Refuses an invalid id or an existing directory.
+    pub fn create_ledger(&self, id: &str) -> Result<(), StoreError> {
+        let dir = self.home.ledger_dir(id);
+        let ledger = Ledger::init(&dir, id, &crate::rules::ALL)?;
+        self.refresh_access(&ledger);
+        let mut cache = self.cache.lock().map_err(poisoned)?;
+        cache.insert(id.to_string(), Slot { ledger: Arc::new(Mutex::new(ledger)), last_used: Instant::now() });
+        Ok(())
+    }
+
+    /// Closes the copies not used for `idle` and not in use now.
+    pub fn close_idle(&self, idle: Duration) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|_, s| Arc::strong_count(&s.ledger) > 1 || s.last_used.elapsed() < idle);
+        }
+    }
+
+    /// Closes every copy not in use now.
+    pub fn close_all(&self) {
+        self.close_idle(Duration::ZERO);
+    }
+
+    /// The node's key for `ledger` and the party it acts as there
+    /// (`home::key_for_ledger`).
+    pub fn key_for(&self, ledger: &Ledger) -> Result<Option<(SigningKey, String)>, StoreError> {
+        Ok(home::key_for_ledger(&self.keys, ledger.registry(), ledger.id())?.map(|(k, p)| (k.clone(), p)))
+    }
+
+    /// This node's signed checkpoint of its copy at `size` (default: now),
+    /// origin `vereffen/<ledger>/<party>`: signed on demand and kept until
+    /// the tree grows. `None` when the node has no key in the ledger.
+    pub fn checkpoint(&self, ledger: &Ledger, size: Option<u64>) -> Result<Option<SignedNote>, StoreError> {
+        let Some((key, party)) = self.key_for(ledger)? else { return Ok(None) };
+        let origin = audit::origin(ledger.id(), &party);
+        let tree = ledger.merkle_tree();
+        let size = size.unwrap_or(tree.size());
+        let audit_err = |e: &dyn std::fmt::Display| StoreError::Audit(e.to_string());
+        let root = if size == tree.size() {
+            tree.root()
+        } else if size < tree.size() {
+            let leaves = ledger.index().leaf_hashes().map_err(LedgerError::from)?;
+            crate::ledger::merkle::range_root(&leaves, 0, size).map_err(|e| audit_err(&e))?
+        } else {
+            return Err(StoreError::Audit(format!("this copy has only {} entries, not {size}", tree.size())));
+        };
+        let name = audit::key_name(&party, &key.verifying_key());
+        let cache_key = format!("{}\n{name}", ledger.id());
+        {
+            let notes = self.notes.lock().map_err(poisoned)?;
+            if let Some(n) =
+                notes.get(&cache_key).filter(|n| n.checkpoint.size() == size && *n.checkpoint.root() == root)
+            {
+                return Ok(Some(n.clone()));
+            }
+        }
+        let cp = Checkpoint::new(&origin, size, root).map_err(|e| audit_err(&e))?;
+        let note = SignedNote::sign(cp, &name, &key).map_err(|e| audit_err(&e))?;
+        if audit::copy_origin(ledger.dir()).map_err(|e| audit_err(&e))?.is_none() {
+            audit::set_copy_origin(ledger.dir(), &origin).map_err(|e| audit_err(&e))?;
+        }
+        if size == tree.size() {
+            self.notes.lock().map_err(poisoned)?.insert(cache_key, note.clone());
+        }
+        Ok(Some(note))
+    }
+
+    /// Our own key name in `ledger`, if the node has a key there.
+    pub fn own_key_name(&self, ledger: &Ledger) -> Result<Option<String>, StoreError> {
+        Ok(self.key_for(ledger)?.map(|(k, p)| audit::key_name(&p, &k.verifying_key())))
+    }
+}
+
+/// The key id of a signing key, for messages.
+pub fn fingerprint(key: &SigningKey) -> String {
+    KeyId::of(&key.verifying_key()).fingerprint()
+}

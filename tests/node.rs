@@ -1,0 +1,382 @@
+//! The party node: `serve`, `sync`, `peer` end to end on loopback.
+//!
+//! Every node listens on 127.0.0.1 port 0 and prints its address; every
+//! node is stopped by its guard; every loop is bounded in count and time.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{key, ok, run};
+use ed25519_dalek::SigningKey;
+use vereffen::audit;
+use vereffen::ledger::keys::KeyId;
+use vereffen::node::httpsig::{self, RequestParts};
+use vereffen::node::server::{self, Limits, ServeConfig};
+
+const LEDGER: &str = "shared-1";
+
+/// A `vereffen serve` child process, killed on drop.
+struct Node {
+    child: Child,
+    url: String,
+}
+
+impl Node {
+    fn start(home: &Path, extra: &[&str]) -> Node {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vereffen"))
+            .args(["serve", "--home", home.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("VEREFFEN_TIME", "2027-01-15T09:30:00Z")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start vereffen serve");
+        let mut out = child.stdout.take().unwrap();
+        // The first line: `listening on http://127.0.0.1:PORT` (bounded read).
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while line.len() < 200 && out.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
+            line.push(byte[0]);
+        }
+        let line = String::from_utf8(line).unwrap();
+        let url = line.strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line:?}")).to_string();
+        Node { child, url }
+    }
+    fn addr(&self) -> SocketAddr {
+        self.url.rsplit("://").next().unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs vereffen, retrying (bounded) while a node still holds the copy open.
+fn run_retry(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for _ in 0..60 {
+        let r = run(cwd, args);
+        if r.0 == 0 || !r.2.contains("in use by another vereffen process") || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    run(cwd, args)
+}
+
+fn ok_retry(cwd: &Path, args: &[&str]) -> String {
+    let (code, out, err) = run_retry(cwd, args);
+    assert_eq!(code, 0, "vereffen {args:?}:\n{out}\n{err}");
+    out
+}
+
+fn fingerprint(party: &str) -> String {
+    KeyId::of(&common::demo_key(party).verifying_key()).fingerprint()
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// A home with the demo key of `party` under keys/.
+fn home_for(root: &Path, name: &str, party: &str) -> PathBuf {
+    let h = root.join(name);
+    std::fs::create_dir_all(h.join("keys")).unwrap();
+    std::fs::copy(key(party), h.join("keys").join(format!("{party}.key"))).unwrap();
+    h
+}
+
+/// Home A (the hospital) holds ledger LEDGER with the hospital and the
+/// insurer registered and one note; home B (the insurer) holds nothing.
+fn two_homes(root: &Path) -> (PathBuf, PathBuf) {
+    let a = home_for(root, "a", "ziekenhuis");
+    let b = home_for(root, "b", "verzekeraar");
+    let l = s(&a.join("ledgers").join(LEDGER));
+    ok(root, &["--ledger", &l, "init", "--id", LEDGER]);
+    for (p, role) in [("ziekenhuis", "provider"), ("verzekeraar", "payer")] {
+        ok(root, &["--ledger", &l, "party", "add", "--id", p, "--name", p, "--role", role, "--key", &key(p)]);
+    }
+    ok(root, &["--ledger", &l, "note", "--text", "first minutes", "--as", &key("ziekenhuis")]);
+    (a, b)
+}
+
+fn add_peer(root: &Path, home: &Path, name: &str, url: &str, party: &str) {
+    ok(
+        root,
+        &["peer", "add", "--home", &s(home), name, url, "--party", party, "--key-fingerprint", &fingerprint(party)],
+    );
+}
+
+fn digest_of(dir: &Path) -> String {
+    let l = vereffen::ledger::Ledger::open(dir, &vereffen::rules::ALL).unwrap();
+    data_encoding::HEXLOWER.encode(&l.set_digest().unwrap())
+}
+
+fn witness_count(dir: &Path) -> usize {
+    let l = vereffen::ledger::Ledger::open(dir, &vereffen::rules::ALL).unwrap();
+    l.index().by_kind(audit::KIND_WITNESS).unwrap().len()
+}
+
+#[test]
+fn two_nodes_from_cli_commands_converge_and_a_second_sync_moves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (a, b) = two_homes(root);
+    let (la, lb) = (a.join("ledgers").join(LEDGER), b.join("ledgers").join(LEDGER));
+    let node_a = Node::start(&a, &[]);
+    let node_b = Node::start(&b, &[]);
+    add_peer(root, &b, "hospital", &node_a.url, "ziekenhuis");
+    add_peer(root, &a, "insurer", &node_b.url, "verzekeraar");
+    assert!(ok(root, &["peer", "list", "--home", &s(&a)]).contains("insurer"));
+
+    // B does not hold the ledger: it is created and pulled whole.
+    let out = ok_retry(root, &["sync", "--home", &s(&b), "--peer", "hospital"]);
+    assert!(out.contains(&format!("{LEDGER}: created here; pulled 3 new")), "{out}");
+    assert!(out.contains("witnessed vereffen/shared-1/ziekenhuis"), "{out}");
+    assert!(!out.contains("peer has"), "{out}");
+
+    // Both write; then A syncs with B.
+    ok_retry(root, &["--ledger", &s(&lb), "note", "--text", "insurer's remark", "--as", &key("verzekeraar")]);
+    ok_retry(root, &["--ledger", &s(&la), "note", "--text", "hospital's remark", "--as", &key("ziekenhuis")]);
+    let out = ok_retry(root, &["sync", "--home", &s(&a), "--peer", "insurer"]);
+    assert!(out.contains("pulled 1 new (4 already here)"), "{out}");
+    assert!(out.contains("pushed 1 new"), "{out}");
+    assert!(out.contains("witnessed vereffen/shared-1/verzekeraar"), "{out}");
+    assert!(!out.contains("peer has"), "the digests differ after sync: {out}");
+
+    // A second sync moves nothing and witnesses nothing new.
+    let out = ok_retry(root, &["sync", "--home", &s(&a), "--peer", "insurer"]);
+    assert!(out.contains("pulled 0 new") && out.contains("pushed 0 new"), "{out}");
+    assert!(out.contains("nothing new to witness"), "{out}");
+    // B witnesses A's grown copy (it holds new notes since B last witnessed).
+    let out = ok_retry(root, &["sync", "--home", &s(&b), "--peer", "hospital"]);
+    assert!(out.contains("pulled 0 new") && out.contains("pushed 0 new"), "{out}");
+    assert!(out.contains("witnessed vereffen/shared-1/ziekenhuis at size 7 (extends size 3)"), "{out}");
+    // From now on both sides only see each other's witness records: quiet.
+    for (home, peer) in [(&a, "insurer"), (&b, "hospital")] {
+        let out = ok_retry(root, &["sync", "--home", &s(home), "--peer", peer]);
+        assert!(out.contains("pulled 0 new") && out.contains("pushed 0 new"), "{out}");
+        assert!(out.contains("nothing new to witness"), "{out}");
+        assert!(!out.contains("peer has"), "{out}");
+    }
+
+    drop(node_a);
+    drop(node_b);
+    assert_eq!(digest_of(&la), digest_of(&lb), "identical entry sets give identical set digests");
+    // B witnessed A twice, A witnessed B once; every record is in both copies.
+    assert_eq!(witness_count(&la), 3);
+    assert_eq!(witness_count(&lb), 3);
+    // Both copies verify.
+    ok(root, &["--ledger", &s(&la), "verify"]);
+    ok(root, &["--ledger", &s(&lb), "verify"]);
+}
+
+// ---------------------------------------------------------------------------
+// Requests by hand, against a node in this process.
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+struct Signer<'a> {
+    key: &'a SigningKey,
+    key_id: String,
+    created: i64,
+    expires: i64,
+    nonce: String,
+}
+
+fn signer<'a>(party: &str, key: &'a SigningKey) -> Signer<'a> {
+    use rand_core::RngCore;
+    let mut n = [0u8; 12];
+    rand_core::OsRng.fill_bytes(&mut n);
+    Signer {
+        key,
+        key_id: audit::key_name(party, &key.verifying_key()),
+        created: now(),
+        expires: now() + 60,
+        nonce: data_encoding::HEXLOWER.encode(&n),
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection; the whole raw response.
+fn raw(addr: SocketAddr, method: &str, pq: &str, body: &[u8], sig: Option<&Signer>) -> (u16, Vec<u8>) {
+    let authority = addr.to_string();
+    let mut head = format!("{method} {pq} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    if let Some(sg) = sig {
+        let parts = RequestParts { method, authority: &authority, path_and_query: pq, body };
+        let h = httpsig::sign_request(&parts, &sg.key_id, sg.key, sg.created, sg.expires, &sg.nonce);
+        head.push_str(&format!(
+            "Signature-Input: {}\r\nSignature: {}\r\nContent-Digest: {}\r\n",
+            h.signature_input, h.signature, h.content_digest
+        ));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    c.write_all(head.as_bytes()).unwrap();
+    c.write_all(body).unwrap();
+    let mut out = Vec::new();
+    let _ = c.take(100 << 20).read_to_end(&mut out);
+    let status = std::str::from_utf8(&out[..out.len().min(12)])
+        .ok()
+        .and_then(|l| l.get(9..12))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, out)
+}
+
+fn body_of(resp: &[u8]) -> &[u8] {
+    let i = resp.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4).unwrap_or(resp.len());
+    &resp[i..]
+}
+
+/// Home with two ledgers: LEDGER (hospital, insurer) and `other` (only
+/// the home care provider and the insurer), served in this process.
+fn served_home(root: &Path, limits: Limits) -> (server::ServerHandle, PathBuf) {
+    let (a, _) = two_homes(root);
+    let other = s(&a.join("ledgers").join("other-1"));
+    ok(root, &["--ledger", &other, "init", "--id", "other-1"]);
+    for (p, role) in [("thuiszorg", "provider"), ("verzekeraar", "payer")] {
+        ok(root, &["--ledger", &other, "party", "add", "--id", p, "--name", p, "--role", role, "--key", &key(p)]);
+    }
+    let cfg = ServeConfig {
+        home: a.clone(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        tls: None,
+        insecure_http: false,
+        sync_every: None,
+        limits,
+    };
+    (server::serve(cfg).unwrap(), a)
+}
+
+#[test]
+fn unsigned_expired_replayed_wrong_ledger_and_revoked_key_requests_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (node, home) = served_home(root, Limits::default());
+    let addr = node.addr();
+    let journal = home.join("ledgers").join(LEDGER).join("journal");
+    let before = std::fs::read(&journal).unwrap();
+    let zh = common::demo_key("ziekenhuis");
+    let tz = common::demo_key("thuiszorg");
+    let digest = format!("/v1/ledgers/{LEDGER}/digest");
+
+    // A good request works.
+    let (st, _) = raw(addr, "GET", &digest, b"", Some(&signer("ziekenhuis", &zh)));
+    assert_eq!(st, 200);
+
+    // What a request for a ledger that does not exist gets.
+    let (st, nonexistent) =
+        raw(addr, "GET", "/v1/ledgers/no-such-ledger/digest", b"", Some(&signer("ziekenhuis", &zh)));
+    assert_eq!(st, 404);
+    // A party of other-1 probing LEDGER gets exactly that, byte for byte.
+    let probe = format!("/v1/ledgers/{LEDGER}/digest");
+    let (_, got) = raw(addr, "GET", &probe, b"", Some(&signer("thuiszorg", &tz)));
+    let (_, missing) = raw(addr, "GET", "/v1/ledgers/no-such-ledgr/digest", b"", Some(&signer("thuiszorg", &tz)));
+    assert_eq!(got, missing, "probing a foreign ledger must look like a nonexistent one");
+    assert_eq!(got, nonexistent);
+
+    // Unsigned: the same 404 on a ledger route, 401 on the list.
+    let (st, r) = raw(addr, "GET", &digest, b"", None);
+    assert_eq!((st, r.as_slice()), (404, nonexistent.as_slice()));
+    let (st, _) = raw(addr, "GET", "/v1/ledgers", b"", None);
+    assert_eq!(st, 401);
+
+    // Expired.
+    let mut old = signer("ziekenhuis", &zh);
+    old.created = now() - 400;
+    old.expires = now() - 200;
+    let (st, _) = raw(addr, "GET", &digest, b"", Some(&old));
+    assert_eq!(st, 404);
+
+    // Replayed: the same signed request twice.
+    let once = signer("ziekenhuis", &zh);
+    assert_eq!(raw(addr, "GET", &digest, b"", Some(&once)).0, 200);
+    assert_eq!(raw(addr, "GET", &digest, b"", Some(&once)).0, 404);
+
+    // An unsigned or replayed POST changes nothing.
+    let mut bundle = Vec::new();
+    let note = common::note("ziekenhuis", &zh, "posted", vec![]);
+    let mut note_ledger = note.clone();
+    let _ = &mut note_ledger;
+    vereffen::ledger::bundle::write_bundle(&mut bundle, LEDGER, 1, &[(1, note)]).unwrap();
+    let post = format!("/v1/ledgers/{LEDGER}/entries");
+    assert_eq!(raw(addr, "POST", &post, &bundle, None).0, 404);
+    assert_eq!(std::fs::read(&journal).unwrap(), before, "an unsigned POST changed the journal");
+
+    // Revoked key: the insurer revokes... its own key is its last; use a
+    // rotation instead: the hospital rotates to a new key, retiring the old.
+    drop(node);
+    let l = s(&home.join("ledgers").join(LEDGER));
+    ok(root, &["keys", "new", "zh2", "--dir", &s(root)]);
+    ok(root, &["--ledger", &l, "party", "rotate-key", "--as", &key("ziekenhuis"), "--new", &s(&root.join("zh2.key"))]);
+    let cfg = ServeConfig {
+        home: home.clone(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        tls: None,
+        insecure_http: false,
+        sync_every: None,
+        limits: Limits::default(),
+    };
+    let node = server::serve(cfg).unwrap();
+    let before = std::fs::read(&journal).unwrap();
+    let (st, r) = raw(node.addr(), "GET", &digest, b"", Some(&signer("ziekenhuis", &zh)));
+    assert_eq!(st, 404, "a retired key is refused: {}", String::from_utf8_lossy(&r));
+    let zh2 = vereffen::ledger::keys::load_signing_key(&root.join("zh2.key")).unwrap();
+    assert_eq!(raw(node.addr(), "GET", &digest, b"", Some(&signer("ziekenhuis", &zh2))).0, 200);
+    assert_eq!(std::fs::read(&journal).unwrap(), before);
+}
+
+#[test]
+fn a_pushed_bundle_with_one_bad_entry_appends_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (node, home) = served_home(root, Limits::default());
+    let journal = home.join("ledgers").join(LEDGER).join("journal");
+    let before = std::fs::read(&journal).unwrap();
+    let zh = common::demo_key("ziekenhuis");
+    let vz = common::demo_key("verzekeraar");
+    let good = common::note("ziekenhuis", &zh, "good", vec![]);
+    let bad = common::note("ziekenhuis", &zh, "bad", vec![]);
+    let body_with = |entries: &[vereffen::ledger::entry::Entry]| {
+        let mut b = Vec::new();
+        let list: Vec<_> = entries.iter().enumerate().map(|(i, e)| (i as u64 + 1, e.clone())).collect();
+        // The test entries carry the common test ledger id; re-sign for LEDGER.
+        vereffen::ledger::bundle::write_bundle(&mut b, LEDGER, 1, &list).unwrap();
+        b
+    };
+    let fix = |e: vereffen::ledger::entry::Entry, k: &SigningKey| {
+        let mut body = e.body().clone();
+        body.ledger = LEDGER.into();
+        vereffen::ledger::entry::Entry::sign(body, &[k]).unwrap()
+    };
+    let good = fix(good, &zh);
+    // A valid entry whose signature is then replaced by the insurer's.
+    let bad = fix(bad, &zh);
+    let forged = {
+        use ed25519_dalek::Signer as _;
+        let mut sigs = bad.sigs().to_vec();
+        sigs[0].sig = vz.sign(&bad.signing_input());
+        vereffen::ledger::entry::Entry::from_parts(bad.body_bytes().to_vec(), sigs).unwrap()
+    };
+    let post = format!("/v1/ledgers/{LEDGER}/entries");
+    let (st, r) =
+        raw(node.addr(), "POST", &post, &body_with(&[good.clone(), forged]), Some(&signer("ziekenhuis", &zh)));
+    assert_eq!(st, 422, "{}", String::from_utf8_lossy(&r));
+    assert!(String::from_utf8_lossy(body_of(&r)).contains("nothing was appended"));
+    assert_eq!(std::fs::read(&journal).unwrap(), before, "a refused bundle changed the journal");
+    // The good entry alone is appended.
+    let (st, r) = raw(node.addr(), "POST", &post, &body_with(&[good]), Some(&signer("ziekenhuis", &zh)));
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&r));
+    assert!(String::from_utf8_lossy(body_of(&r)).contains("\"appended\":1"));
+}
