@@ -116,6 +116,9 @@ pub fn home(root: &Path, name: &str, parties: &[&str]) -> PathBuf {
     for p in parties {
         std::fs::copy(repo().join("keys").join(format!("demo-{p}.key")), h.join("keys").join(format!("{p}.key")))
             .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(h.join("keys").join(format!("{p}.key")), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
     }
     h
 }
