@@ -255,6 +255,7 @@ fn served_home(root: &Path, limits: Limits) -> (server::ServerHandle, PathBuf) {
         insecure_http: false,
         sync_every: None,
         limits,
+        keys: None,
     };
     (server::serve(cfg).unwrap(), a)
 }
@@ -327,6 +328,7 @@ fn unsigned_expired_replayed_wrong_ledger_and_revoked_key_requests_are_refused()
         insecure_http: false,
         sync_every: None,
         limits: Limits::default(),
+        keys: None,
     };
     let node = server::serve(cfg).unwrap();
     let before = std::fs::read(&journal).unwrap();
@@ -379,4 +381,242 @@ fn a_pushed_bundle_with_one_bad_entry_appends_nothing() {
     let (st, r) = raw(node.addr(), "POST", &post, &body_with(&[good]), Some(&signer("ziekenhuis", &zh)));
     assert_eq!(st, 200, "{}", String::from_utf8_lossy(&r));
     assert!(String::from_utf8_lossy(body_of(&r)).contains("\"appended\":1"));
+}
+
+// ---------------------------------------------------------------------------
+// Limits: each named constant, exercised.
+
+fn raw_head(addr: SocketAddr, head: &[u8], then_wait: bool) -> (u16, Vec<u8>, Duration) {
+    let t = Instant::now();
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
+    c.write_all(head).unwrap();
+    let _ = then_wait;
+    let mut out = Vec::new();
+    let _ = (&mut c).take(1 << 20).read_to_end(&mut out);
+    let status = std::str::from_utf8(&out[..out.len().min(12)])
+        .ok()
+        .and_then(|l| l.get(9..12))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, out, t.elapsed())
+}
+
+#[test]
+fn limit_body_size_entries_per_request_and_header_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (node, _) = served_home(tmp.path(), Limits::default());
+    let addr = node.addr();
+    let zh = common::demo_key("ziekenhuis");
+    // Body: a declared length over MAX_BODY_BYTES is refused before reading.
+    let head = format!(
+        "POST /v1/ledgers/{LEDGER}/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n",
+        server::MAX_BODY_BYTES + 1
+    );
+    let (st, r, _) = raw_head(addr, head.as_bytes(), false);
+    assert_eq!(st, 413, "{}", String::from_utf8_lossy(&r));
+    // Entries per GET.
+    let pq = format!("/v1/ledgers/{LEDGER}/entries?start=1&count={}", server::MAX_ENTRIES_PER_REQUEST + 1);
+    assert_eq!(raw(addr, "GET", &pq, b"", Some(&signer("ziekenhuis", &zh))).0, 400);
+    let pq = format!("/v1/ledgers/{LEDGER}/entries?start=1&count={}", server::MAX_ENTRIES_PER_REQUEST);
+    assert_eq!(raw(addr, "GET", &pq, b"", Some(&signer("ziekenhuis", &zh))).0, 200);
+    // Entries per POST: the header's count is checked before any line.
+    let body = format!(
+        "{{\"bundle\":\"vereffen\",\"entries\":{},\"ledger\":\"{LEDGER}\",\"since\":1,\"version\":1}}\n",
+        server::MAX_ENTRIES_PER_REQUEST + 1
+    );
+    let post = format!("/v1/ledgers/{LEDGER}/entries");
+    let (st, r) = raw(addr, "POST", &post, body.as_bytes(), Some(&signer("ziekenhuis", &zh)));
+    assert_eq!(st, 400, "{}", String::from_utf8_lossy(&r));
+    assert!(String::from_utf8_lossy(body_of(&r)).contains("at most 10000 per request"));
+    // Header size.
+    let pad = "x".repeat(server::MAX_HEADER_BYTES + 1024);
+    let head = format!("GET /v1/ledgers HTTP/1.1\r\nHost: {addr}\r\nX-Pad: {pad}\r\n\r\n");
+    let (st, _, _) = raw_head(addr, head.as_bytes(), false);
+    assert_eq!(st, 431);
+    let pad = "x".repeat(server::MAX_HEADER_BYTES / 2);
+    let head = format!("GET /v1/ledgers HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nX-Pad: {pad}\r\n\r\n");
+    assert_eq!(raw_head(addr, head.as_bytes(), false).0, 401, "a head under the limit is read");
+}
+
+#[test]
+fn limit_request_rate_per_peer_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (node, _) = served_home(tmp.path(), Limits::default());
+    let zh = common::demo_key("ziekenhuis");
+    let vz = common::demo_key("verzekeraar");
+    let digest = format!("/v1/ledgers/{LEDGER}/digest");
+    let n = server::RATE_BURST as usize + 30;
+    let t = Instant::now();
+    let statuses: Vec<u16> =
+        (0..n).map(|_| raw(node.addr(), "GET", &digest, b"", Some(&signer("ziekenhuis", &zh))).0).collect();
+    let fast = t.elapsed() < Duration::from_secs_f64(30.0 / server::RATE_PER_SEC);
+    assert!(statuses[..server::RATE_BURST as usize / 2].iter().all(|&s| s == 200), "{statuses:?}");
+    if fast {
+        assert!(statuses.contains(&429), "{n} requests in {:?} and no 429: {statuses:?}", t.elapsed());
+    }
+    // Another key has its own bucket.
+    assert_eq!(raw(node.addr(), "GET", &digest, b"", Some(&signer("verzekeraar", &vz))).0, 200);
+}
+
+#[test]
+fn limit_slow_senders_are_timed_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (node, _) = served_home(tmp.path(), Limits::default());
+    let addr = node.addr();
+    // A head that never ends: the connection is closed after HEADER_READ_TIMEOUT.
+    let (st, r, took) = raw_head(addr, b"GET /v1/ledgers HTTP/1.1\r\nHost: x\r\n", true);
+    assert!(st == 0 || st == 408, "{}", String::from_utf8_lossy(&r));
+    assert!(took >= server::HEADER_READ_TIMEOUT - Duration::from_millis(500), "{took:?}");
+    assert!(took < server::HEADER_READ_TIMEOUT + Duration::from_secs(10), "{took:?}");
+    // A body that never ends: 408 after BODY_READ_TIMEOUT.
+    let head =
+        format!("POST /v1/ledgers/{LEDGER}/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\n\r\n0123456789");
+    let (st, r, took) = raw_head(addr, head.as_bytes(), true);
+    assert_eq!(st, 408, "{}", String::from_utf8_lossy(&r));
+    assert!(took >= server::BODY_READ_TIMEOUT - Duration::from_millis(500), "{took:?}");
+    assert!(took < server::BODY_READ_TIMEOUT + Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn limit_concurrent_connections() {
+    let tmp = tempfile::tempdir().unwrap();
+    let limits = Limits { max_connections: 2, ..Limits::default() };
+    assert!(server::MAX_CONNECTIONS >= 2 && Limits::default().max_connections == server::MAX_CONNECTIONS);
+    let (node, _) = served_home(tmp.path(), limits);
+    let addr = node.addr();
+    // Two idle connections take both places until the head timeout closes them.
+    let idle: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    let (st, _, _) = raw_head(
+        addr,
+        format!("GET /v1/ledgers HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        false,
+    );
+    assert_eq!(st, 401);
+    assert!(t.elapsed() >= server::HEADER_READ_TIMEOUT - Duration::from_secs(1), "served at once: {:?}", t.elapsed());
+    drop(idle);
+}
+
+// ---------------------------------------------------------------------------
+// TLS.
+
+#[test]
+fn sync_over_tls_with_the_peers_ca_and_plain_http_refused_off_loopback() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (a, b) = two_homes(root);
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    std::fs::write(root.join("cert.pem"), ck.cert.pem()).unwrap();
+    std::fs::write(root.join("key.pem"), ck.signing_key.serialize_pem()).unwrap();
+    let node_a = Node::start(&a, &["--tls-cert", &s(&root.join("cert.pem")), "--tls-key", &s(&root.join("key.pem"))]);
+    assert!(node_a.url.starts_with("https://127.0.0.1:"), "{}", node_a.url);
+    let url = format!("https://localhost:{}", node_a.addr().port());
+    ok(
+        root,
+        &[
+            "peer",
+            "add",
+            "--home",
+            &s(&b),
+            "hospital",
+            &url,
+            "--party",
+            "ziekenhuis",
+            "--key-fingerprint",
+            &fingerprint("ziekenhuis"),
+            "--ca",
+            &s(&root.join("cert.pem")),
+        ],
+    );
+    let out = ok_retry(root, &["sync", "--home", &s(&b), "--peer", "hospital"]);
+    assert!(out.contains("created here; pulled 3 new"), "{out}");
+    // Without the CA, the certificate is not trusted.
+    ok(
+        root,
+        &[
+            "peer",
+            "add",
+            "--home",
+            &s(&b),
+            "nocas",
+            &url,
+            "--party",
+            "ziekenhuis",
+            "--key-fingerprint",
+            &fingerprint("ziekenhuis"),
+        ],
+    );
+    let (code, out, err) = run_retry(root, &["sync", "--home", &s(&b), "--peer", "nocas"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("peer nocas"), "{err}");
+    // Plain HTTP off loopback: refused by serve and by peer add.
+    let (code, _, err) = run(root, &["serve", "--home", &s(&a), "--listen", "0.0.0.0:0"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("refusing plain HTTP") && err.contains("--insecure-http"), "{err}");
+    let (code, _, err) = run(
+        root,
+        &[
+            "peer",
+            "add",
+            "--home",
+            &s(&b),
+            "far",
+            "http://10.1.2.3:8080",
+            "--party",
+            "x",
+            "--key-fingerprint",
+            &fingerprint("ziekenhuis"),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("--insecure-http"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Equivocation.
+
+#[test]
+fn a_peer_showing_two_histories_is_caught_recorded_and_sync_stops() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (a, b) = two_homes(root);
+    let la = a.join("ledgers").join(LEDGER);
+    let snapshot = root.join("snapshot");
+    common::copy_dir(&la, &snapshot);
+    ok(root, &["--ledger", &s(&la), "note", "--text", "history one", "--as", &key("ziekenhuis")]);
+    {
+        let node_a = Node::start(&a, &[]);
+        add_peer(root, &b, "hospital", &node_a.url, "ziekenhuis");
+        let out = ok_retry(root, &["sync", "--home", &s(&b), "--peer", "hospital"]);
+        assert!(out.contains("witnessed vereffen/shared-1/ziekenhuis at size 4 (first)"), "{out}");
+        // The peer's address is fixed for the swapped copy below.
+        std::fs::write(root.join("port"), node_a.addr().port().to_string()).unwrap();
+    }
+    // The hospital swaps in another history of the same size.
+    std::fs::remove_dir_all(&la).unwrap();
+    common::copy_dir(&snapshot, &la);
+    ok(root, &["--ledger", &s(&la), "note", "--text", "history two", "--as", &key("ziekenhuis")]);
+    let node_a = Node::start(&a, &[]);
+    ok(root, &["peer", "remove", "--home", &s(&b), "hospital"]);
+    add_peer(root, &b, "hospital", &node_a.url, "ziekenhuis");
+    let lb = b.join("ledgers").join(LEDGER);
+    let journal_before = std::fs::read(lb.join("journal")).unwrap();
+    let (code, out, err) = run_retry(root, &["sync", "--home", &s(&b), "--peer", "hospital"]);
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(out.contains("EQUIVOCATION") && out.contains("same tree size 4"), "{out}");
+    assert!(out.contains("peer reset-fork hospital --ledger-id shared-1"), "{out}");
+    // Nothing of the other history was pulled: only the evidence was appended.
+    let (code, out, _) = run_retry(root, &["sync", "--home", &s(&b), "--peer", "hospital"]);
+    assert_eq!(code, 3);
+    assert!(out.contains("is stopped"), "{out}");
+    drop(node_a);
+    let l = vereffen::ledger::Ledger::open(&lb, &vereffen::rules::ALL).unwrap();
+    assert_eq!(l.index().by_kind(audit::KIND_EQUIVOCATION).unwrap().len(), 1);
+    assert_eq!(l.len(), 6, "4 entries + 1 witness + 1 equivocation");
+    assert!(std::fs::read(lb.join("journal")).unwrap().len() > journal_before.len());
+    drop(l);
+    let out = ok(root, &["peer", "reset-fork", "--home", &s(&b), "hospital", "--ledger-id", LEDGER]);
+    assert!(out.contains("resumes"), "{out}");
 }

@@ -120,6 +120,18 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
+/// The organisation's keys under DIR/keys, read as every signing command
+/// reads keys (encrypted ones with the passphrase flags or a prompt).
+fn home_keys(home: &std::path::Path) -> Result<Vec<(String, ed25519_dalek::SigningKey)>> {
+    let h = Home::open(home)?;
+    let mut out = Vec::new();
+    for path in h.key_files()? {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        out.push((name, super::load_key(&path)?));
+    }
+    Ok(out)
+}
+
 pub fn serve(args: &ServeArgs) -> Result<i32> {
     let config = server::ServeConfig {
         home: args.home.home.clone(),
@@ -128,6 +140,7 @@ pub fn serve(args: &ServeArgs) -> Result<i32> {
         insecure_http: args.insecure_http,
         sync_every: args.sync_every,
         limits: server::Limits::default(),
+        keys: Some(home_keys(&args.home.home)?),
     };
     let handle = server::serve(config)?;
     outln!("listening on {}", handle.url());
@@ -141,7 +154,8 @@ pub fn serve(args: &ServeArgs) -> Result<i32> {
 }
 
 pub fn sync(args: &SyncArgs) -> Result<i32> {
-    let reports = client::sync(&args.home.home, args.peer.as_deref(), args.ledger_id.as_deref())?;
+    let keys = home_keys(&args.home.home)?;
+    let reports = client::sync_keys(&args.home.home, keys, args.peer.as_deref(), args.ledger_id.as_deref())?;
     if reports.is_empty() {
         bail!("there are no peers; add one with `vereffen peer add NAME URL --party PARTY --key-fingerprint FP --home DIR`");
     }

@@ -128,12 +128,23 @@ impl SyncReport {
 /// Syncs the node home `home` with one peer (or every peer), every shared
 /// ledger or only `ledger`. Builds its own runtime: call it outside one.
 pub fn sync(home: &Path, peer: Option<&str>, ledger: Option<&str>) -> Result<Vec<SyncReport>, SyncError> {
+    let keys = Home::open(home)?.signing_keys()?;
+    sync_keys(home, keys, peer, ledger)
+}
+
+/// [`sync`] with the organisation's signing keys read by the caller (file
+/// name, key), e.g. encrypted key files unlocked with a passphrase.
+pub fn sync_keys(
+    home: &Path,
+    keys: Vec<(String, SigningKey)>,
+    peer: Option<&str>,
+    ledger: Option<&str>,
+) -> Result<Vec<SyncReport>, SyncError> {
     let home = Home::open(home)?;
     let peers = match peer {
         Some(name) => vec![home.peer(name)?],
         None => home.peers()?,
     };
-    let keys = home.signing_keys()?;
     let store = Arc::new(open_store_waiting(home, keys)?);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -197,9 +197,8 @@ impl Home {
         Ok(out)
     }
 
-    /// Every signing key under `DIR/keys` (`*.key`), in file-name order,
-    /// with its file name.
-    pub fn signing_keys(&self) -> Result<Vec<(String, SigningKey)>, HomeError> {
+    /// The private key files under `DIR/keys` (`*.key`), in file-name order.
+    pub fn key_files(&self) -> Result<Vec<PathBuf>, HomeError> {
         let dir = self.dir.join(KEYS_DIR);
         let mut names = Vec::new();
         for item in std::fs::read_dir(&dir).map_err(io(&dir))? {
@@ -210,9 +209,17 @@ impl Home {
             }
         }
         names.sort();
+        Ok(names.into_iter().map(|n| dir.join(n)).collect())
+    }
+
+    /// Every signing key under `DIR/keys` (`*.key`), in file-name order,
+    /// with its file name. Encrypted key files need their passphrase: the
+    /// command line reads those itself (with `key_files`) and hands the keys
+    /// over; here they are an error naming the file.
+    pub fn signing_keys(&self) -> Result<Vec<(String, SigningKey)>, HomeError> {
         let mut out = Vec::new();
-        for name in names {
-            let path = dir.join(&name);
+        for path in self.key_files()? {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if let Some(w) = keys::permission_warning(&path) {
                 eprintln!("{w}");
             }

@@ -11,7 +11,9 @@
 //! * [`store`]: the ledger copies of a home opened lazily, a bounded cache of
 //!   open handles (writes to one ledger serialized by its handle's lock), and
 //!   who may see which ledger (live keys of registered parties);
-//! * [`httpsig`]: RFC 9421 request signatures (owned by the auth work);
+//! * [`httpsig`]: HTTP Message Signatures (RFC 9421, ed25519), the narrow
+//!   subset every node request is signed and checked with
+//!   (`docs/FORMAT.md` 12);
 //! * [`server`]: `serve`, the HTTP API v1 (`docs/PROTOCOL.md`) over
 //!   hyper-util and tokio, TLS with rustls, every limit a named constant;
 //! * [`client`]: `sync` with one peer: pull, push, witness, equivocation.
