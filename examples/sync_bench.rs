@@ -37,10 +37,10 @@ use vereffen::ledger::entry::{Author, Body, Entry, FORMAT_VERSION};
 use vereffen::ledger::keys::{self, KeyId};
 use vereffen::ledger::registry::{self, Role};
 use vereffen::ledger::{bundle, Ledger};
+use vereffen::node::client;
 use vereffen::node::home::Home;
 use vereffen::node::httpsig::{self, RequestParts};
 use vereffen::node::server::{self, Limits, ServeConfig, ServerHandle};
-use vereffen::node::client;
 
 const LEDGER: &str = "bench-sync";
 
@@ -104,7 +104,8 @@ fn home(root: &Path, name: &str, party: &str) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys").join(format!("demo-{party}.key"));
     std::fs::copy(src, h.join("keys").join(format!("{party}.key"))).unwrap();
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(h.join("keys").join(format!("{party}.key")), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(h.join("keys").join(format!("{party}.key")), std::fs::Permissions::from_mode(0o600))
+        .unwrap();
     h
 }
 
@@ -116,6 +117,7 @@ fn serve(home: &Path) -> ServerHandle {
         insecure_http: false,
         sync_every: None,
         limits: Limits::default(),
+        keys: None,
     })
     .expect("serve")
 }

@@ -182,8 +182,11 @@ impl Hostile {
             let dir = a.join("ledgers").join("foreign-9");
             let mut l = vereffen::ledger::Ledger::init(&dir, "foreign-9", &vereffen::rules::ALL).unwrap();
             use vereffen::ledger::registry::Role;
-            l.append(&[register("foreign-9", "ziekenhuis", Role::Provider), register("foreign-9", "thuiszorg", Role::Payer)])
-                .unwrap();
+            l.append(&[
+                register("foreign-9", "ziekenhuis", Role::Provider),
+                register("foreign-9", "thuiszorg", Role::Payer),
+            ])
+            .unwrap();
             let notes: Vec<_> = (0..3).map(|i| note("foreign-9", "ziekenhuis", &format!("note {i}"))).collect();
             l.append(&notes).unwrap();
         }
@@ -268,7 +271,8 @@ fn a_hostile_peer_with_truncated_duplicated_foreign_oversized_or_garbage_entries
             "a foreign ledger's bundle",
             Arc::new(|_: &[u8], s: &str| {
                 let mut out = Vec::new();
-                let e: Vec<_> = (0..3).map(|i| (i + 1, note("foreign-9", "ziekenhuis", &format!("note {i}")))).collect();
+                let e: Vec<_> =
+                    (0..3).map(|i| (i + 1, note("foreign-9", "ziekenhuis", &format!("note {i}")))).collect();
                 vereffen::ledger::bundle::write_bundle(&mut out, "foreign-9", 1, &e).unwrap();
                 ok200(s, &out)
             }),

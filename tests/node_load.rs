@@ -68,11 +68,17 @@ fn fifty_concurrent_peers_push_and_pull_without_loss_or_duplicates_in_bounded_me
     let hub = home(root, "hub", &["ziekenhuis"]);
     {
         let mut l = Ledger::init(&hub.join("ledgers").join(LEDGER), LEDGER, &vereffen::rules::ALL).unwrap();
-        let mut regs = vec![register(LEDGER, "ziekenhuis", Role::Provider), register(LEDGER, "verzekeraar", Role::Payer)];
+        let mut regs =
+            vec![register(LEDGER, "ziekenhuis", Role::Provider), register(LEDGER, "verzekeraar", Role::Payer)];
         for i in 0..PEERS {
             let k = key(i);
             let p = party(i);
-            regs.push(signed(&p, &k, registry::KIND_REGISTER, registry::register_payload(&p, Role::Provider, &k.verifying_key())));
+            regs.push(signed(
+                &p,
+                &k,
+                registry::KIND_REGISTER,
+                registry::register_payload(&p, Role::Provider, &k.verifying_key()),
+            ));
         }
         l.append(&regs).unwrap();
         l.append(&[note(LEDGER, "ziekenhuis", "the hub's first note")]).unwrap();
@@ -87,6 +93,25 @@ fn fifty_concurrent_peers_push_and_pull_without_loss_or_duplicates_in_bounded_me
             h
         })
         .collect();
+
+    // Peak thread count of the node while loaded (sampled, bounded).
+    let pid = node.child.id();
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let on = sampling.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0u64;
+            let deadline = Instant::now() + TIME_BOUND;
+            while on.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
+                if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+                    let t = s.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|v| v.trim().parse().ok());
+                    peak = peak.max(t.unwrap_or(0));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            peak
+        })
+    };
 
     // 50 peers at once, each: sync (creates its copy), then ROUNDS times
     // write NOTES_PER_ROUND notes and sync (push and pull).
@@ -115,14 +140,14 @@ fn fifty_concurrent_peers_push_and_pull_without_loss_or_duplicates_in_bounded_me
         assert!(started.elapsed() < TIME_BOUND, "out of time");
     }
     let concurrent = started.elapsed();
+    sampling.store(false, std::sync::atomic::Ordering::SeqCst);
+    let peak_threads = sampler.join().unwrap();
 
     // Catch up (bounded passes) until every copy equals the hub's.
     let mut settled = false;
     for _ in 0..FINAL_PASSES {
-        let digests: Vec<(String, String)> = homes
-            .iter()
-            .map(|h| sync_once(h).map(|l| (l.digest, l.peer_digest)).unwrap())
-            .collect();
+        let digests: Vec<(String, String)> =
+            homes.iter().map(|h| sync_once(h).map(|l| (l.digest, l.peer_digest)).unwrap()).collect();
         let hub_digest = &digests.last().unwrap().1;
         if digests.iter().all(|(d, p)| d == hub_digest && p == hub_digest) {
             settled = true;
@@ -139,7 +164,9 @@ fn fifty_concurrent_peers_push_and_pull_without_loss_or_duplicates_in_bounded_me
     let (hub_ids, hub_len) = ids_of_dir(&hub_dir);
     assert_eq!(hub_ids.len() as u64, hub_len, "the hub holds a duplicate");
     let written: Vec<String> = (0..PEERS)
-        .flat_map(|i| (0..ROUNDS).flat_map(move |r| (0..NOTES_PER_ROUND).map(move |n| peer_note(i, r, n).id().to_hex())))
+        .flat_map(|i| {
+            (0..ROUNDS).flat_map(move |r| (0..NOTES_PER_ROUND).map(move |n| peer_note(i, r, n).id().to_hex()))
+        })
         .collect();
     assert_eq!(written.len(), PEERS * ROUNDS * NOTES_PER_ROUND);
     let lost: Vec<_> = written.iter().filter(|id| !hub_ids.contains(*id)).collect();
@@ -153,7 +180,7 @@ fn fifty_concurrent_peers_push_and_pull_without_loss_or_duplicates_in_bounded_me
         assert_eq!(digest_of_dir(&dir), hub_digest);
     }
     eprintln!(
-        "node_load: peers={PEERS} rounds={ROUNDS} entries={hub_len} concurrent_secs={:.1} total_secs={:.1} node_vmhwm_kib={hwm}",
+        "node_load: peers={PEERS} rounds={ROUNDS} entries={hub_len} concurrent_secs={:.1} total_secs={:.1} node_vmhwm_kib={hwm} node_peak_threads={peak_threads}",
         concurrent.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );

@@ -110,5 +110,8 @@ fn no_private_key_leaves_a_node_in_a_full_two_way_sync() {
     let public = vereffen::ledger::keys::load_signing_key(&keys[0]).unwrap().verifying_key();
     let hex = data_encoding::HEXLOWER.encode(public.as_bytes());
     let all: Vec<u8> = responses.concat();
-    assert!(contains(&all, hex.as_bytes()) || contains(&all, &data_encoding::BASE64.encode(public.as_bytes()).as_bytes()[..24]));
+    assert!(
+        contains(&all, hex.as_bytes())
+            || contains(&all, &data_encoding::BASE64.encode(public.as_bytes()).as_bytes()[..24])
+    );
 }

@@ -147,6 +147,7 @@ pub fn serve_with(home: &Path, limits: Limits) -> ServerHandle {
         insecure_http: false,
         sync_every: None,
         limits,
+        keys: None,
     })
     .expect("start a node")
 }
