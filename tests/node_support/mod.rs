@@ -198,6 +198,9 @@ pub fn read_or_empty(p: &Path) -> Vec<u8> {
 // ---------------------------------------------------------------------------
 // The proxy.
 
+/// Maps (method, path, the node's raw response) to `Some(the raw response to send instead)`.
+pub type Rewriter = Box<dyn Fn(&str, &str, &[u8]) -> Option<Vec<u8>> + Send + Sync>;
+
 /// What the proxy does with the bytes a node answers.
 pub enum Mode {
     /// Forward everything (counting the answered bytes).
@@ -208,7 +211,7 @@ pub enum Mode {
     /// Read each request; forward it with `Connection: close`; when the
     /// function returns `Some(raw response)` for (method, path, real
     /// response), send that instead of the node's answer.
-    Rewrite(Box<dyn Fn(&str, &str, &[u8]) -> Option<Vec<u8>> + Send + Sync>),
+    Rewrite(Rewriter),
 }
 
 /// A loopback proxy in front of a node; stopped on drop.
