@@ -308,8 +308,6 @@ fn unsigned_expired_replayed_wrong_ledger_and_revoked_key_requests_are_refused()
     // An unsigned or replayed POST changes nothing.
     let mut bundle = Vec::new();
     let note = common::note("ziekenhuis", &zh, "posted", vec![]);
-    let mut note_ledger = note.clone();
-    let _ = &mut note_ledger;
     vereffen::ledger::bundle::write_bundle(&mut bundle, LEDGER, 1, &[(1, note)]).unwrap();
     let post = format!("/v1/ledgers/{LEDGER}/entries");
     assert_eq!(raw(addr, "POST", &post, &bundle, None).0, 404);
@@ -353,7 +351,6 @@ fn a_pushed_bundle_with_one_bad_entry_appends_nothing() {
     let body_with = |entries: &[vereffen::ledger::entry::Entry]| {
         let mut b = Vec::new();
         let list: Vec<_> = entries.iter().enumerate().map(|(i, e)| (i as u64 + 1, e.clone())).collect();
-        // The test entries carry the common test ledger id; re-sign for LEDGER.
         vereffen::ledger::bundle::write_bundle(&mut b, LEDGER, 1, &list).unwrap();
         b
     };
@@ -386,12 +383,13 @@ fn a_pushed_bundle_with_one_bad_entry_appends_nothing() {
 // ---------------------------------------------------------------------------
 // Limits: each named constant, exercised.
 
-fn raw_head(addr: SocketAddr, head: &[u8], then_wait: bool) -> (u16, Vec<u8>, Duration) {
+/// Sends `head` (and whatever follows it) as is, then reads the answer
+/// until the server closes: the status, the bytes, and how long it took.
+fn raw_head(addr: SocketAddr, head: &[u8]) -> (u16, Vec<u8>, Duration) {
     let t = Instant::now();
     let mut c = TcpStream::connect(addr).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
     c.write_all(head).unwrap();
-    let _ = then_wait;
     let mut out = Vec::new();
     let _ = (&mut c).take(1 << 20).read_to_end(&mut out);
     let status = std::str::from_utf8(&out[..out.len().min(12)])
@@ -413,7 +411,7 @@ fn limit_body_size_entries_per_request_and_header_size() {
         "POST /v1/ledgers/{LEDGER}/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n",
         server::MAX_BODY_BYTES + 1
     );
-    let (st, r, _) = raw_head(addr, head.as_bytes(), false);
+    let (st, r, _) = raw_head(addr, head.as_bytes());
     assert_eq!(st, 413, "{}", String::from_utf8_lossy(&r));
     // Entries per GET.
     let pq = format!("/v1/ledgers/{LEDGER}/entries?start=1&count={}", server::MAX_ENTRIES_PER_REQUEST + 1);
@@ -432,11 +430,11 @@ fn limit_body_size_entries_per_request_and_header_size() {
     // Header size.
     let pad = "x".repeat(server::MAX_HEADER_BYTES + 1024);
     let head = format!("GET /v1/ledgers HTTP/1.1\r\nHost: {addr}\r\nX-Pad: {pad}\r\n\r\n");
-    let (st, _, _) = raw_head(addr, head.as_bytes(), false);
+    let (st, _, _) = raw_head(addr, head.as_bytes());
     assert_eq!(st, 431);
     let pad = "x".repeat(server::MAX_HEADER_BYTES / 2);
     let head = format!("GET /v1/ledgers HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nX-Pad: {pad}\r\n\r\n");
-    assert_eq!(raw_head(addr, head.as_bytes(), false).0, 401, "a head under the limit is read");
+    assert_eq!(raw_head(addr, head.as_bytes()).0, 401, "a head under the limit is read");
 }
 
 #[test]
@@ -465,14 +463,14 @@ fn limit_slow_senders_are_timed_out() {
     let (node, _) = served_home(tmp.path(), Limits::default());
     let addr = node.addr();
     // A head that never ends: the connection is closed after HEADER_READ_TIMEOUT.
-    let (st, r, took) = raw_head(addr, b"GET /v1/ledgers HTTP/1.1\r\nHost: x\r\n", true);
+    let (st, r, took) = raw_head(addr, b"GET /v1/ledgers HTTP/1.1\r\nHost: x\r\n");
     assert!(st == 0 || st == 408, "{}", String::from_utf8_lossy(&r));
     assert!(took >= server::HEADER_READ_TIMEOUT - Duration::from_millis(500), "{took:?}");
     assert!(took < server::HEADER_READ_TIMEOUT + Duration::from_secs(10), "{took:?}");
     // A body that never ends: 408 after BODY_READ_TIMEOUT.
     let head =
         format!("POST /v1/ledgers/{LEDGER}/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\n\r\n0123456789");
-    let (st, r, took) = raw_head(addr, head.as_bytes(), true);
+    let (st, r, took) = raw_head(addr, head.as_bytes());
     assert_eq!(st, 408, "{}", String::from_utf8_lossy(&r));
     assert!(took >= server::BODY_READ_TIMEOUT - Duration::from_millis(500), "{took:?}");
     assert!(took < server::BODY_READ_TIMEOUT + Duration::from_secs(10), "{took:?}");
@@ -489,11 +487,8 @@ fn limit_concurrent_connections() {
     let idle: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
     std::thread::sleep(Duration::from_millis(300));
     let t = Instant::now();
-    let (st, _, _) = raw_head(
-        addr,
-        format!("GET /v1/ledgers HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-        false,
-    );
+    let (st, _, _) =
+        raw_head(addr, format!("GET /v1/ledgers HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes());
     assert_eq!(st, 401);
     assert!(t.elapsed() >= server::HEADER_READ_TIMEOUT - Duration::from_secs(1), "served at once: {:?}", t.elapsed());
     drop(idle);
@@ -619,4 +614,62 @@ fn a_peer_showing_two_histories_is_caught_recorded_and_sync_stops() {
     drop(l);
     let out = ok(root, &["peer", "reset-fork", "--home", &s(&b), "hospital", "--ledger-id", LEDGER]);
     assert!(out.contains("resumes"), "{out}");
+}
+
+#[test]
+fn serve_with_sync_every_pulls_in_the_background() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (a, b) = two_homes(root);
+    let node_a = Node::start(&a, &[]);
+    add_peer(root, &b, "hospital", &node_a.url, "ziekenhuis");
+    // A period longer than the idle close of a copy (2 s), so the note below
+    // can be written on A between rounds.
+    let node_b = Node::start(&b, &["--sync-every", "3s"]);
+    // B's node creates and pulls the ledger by itself (bounded wait).
+    let lb = b.join("ledgers").join(LEDGER);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !lb.join("journal").is_file() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(lb.join("journal").is_file(), "no background sync within 30 s");
+    // A later note of A's arrives too.
+    let la = a.join("ledgers").join(LEDGER);
+    ok_retry(root, &["--ledger", &s(&la), "note", "--text", "later", "--as", &key("ziekenhuis")]);
+    let mut seen = false;
+    for _ in 0..60 {
+        let (code, out, _) = run(root, &["--ledger", &s(&lb), "log"]);
+        if code == 0 && out.contains("later") {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(seen, "the note did not arrive by background sync");
+    drop(node_b);
+    drop(node_a);
+}
+
+#[test]
+fn serve_stops_gracefully_on_sigterm_and_releases_its_copies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (a, _) = two_homes(root);
+    let mut node = Node::start(&a, &[]);
+    let zh = common::demo_key("ziekenhuis");
+    assert_eq!(
+        raw(node.addr(), "GET", &format!("/v1/ledgers/{LEDGER}/digest"), b"", Some(&signer("ziekenhuis", &zh))).0,
+        200
+    );
+    let pid = node.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut status = None;
+    while status.is_none() && Instant::now() < deadline {
+        status = node.child.try_wait().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "serve did not stop cleanly on SIGTERM");
+    // The copy is free again at once.
+    ok(root, &["--ledger", &s(&a.join("ledgers").join(LEDGER)), "verify"]);
 }

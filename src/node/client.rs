@@ -761,8 +761,7 @@ async fn witness(
         let proof = parse_proof(&a.body).map_err(|e| client.err(format!("GET {path}: {e}")))?;
         let last = witnessed
             .iter()
-            .filter(|n| n.checkpoint.size() == old)
-            .next_back()
+            .rfind(|n| n.checkpoint.size() == old)
             .cloned()
             .ok_or_else(|| client.err("internal: the last witnessed checkpoint is gone"))?;
         let bundle = ConsistencyBundle { path: proof, keys: vec![], old: last.clone(), new: note.clone() };

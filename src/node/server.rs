@@ -41,6 +41,11 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest a request may take in total, including an import. Then 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Bodies over [`SMALL_BODY_BYTES`] (or of unknown length) read at once;
+/// further ones wait, so connections x body size cannot exhaust memory.
+pub const MAX_LARGE_BODIES: usize = 4;
+/// A body up to this size is read without waiting for a large-body place.
+pub const SMALL_BODY_BYTES: u64 = 1 << 20;
 /// Most connections served at once; further connections wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 256;
 /// Threads for ledger work (verify, append, read), shared by all requests:
@@ -206,6 +211,7 @@ struct App {
     limits: Limits,
     replay: Mutex<ReplayCache>,
     rate: Mutex<HashMap<String, (f64, Instant)>>,
+    large_bodies: tokio::sync::Semaphore,
 }
 
 /// Starts a node: opens the home, binds, serves on a runtime of its own.
@@ -252,6 +258,7 @@ pub fn serve(config: ServeConfig) -> Result<ServerHandle, ServeError> {
         limits: config.limits.clone(),
         replay: Mutex::new(ReplayCache::new(REPLAY_CACHE_ENTRIES)),
         rate: Mutex::new(HashMap::new()),
+        large_bodies: tokio::sync::Semaphore::new(MAX_LARGE_BODIES),
     });
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let router = axum::Router::new().fallback(handle).with_state(app.clone()).layer(
@@ -335,9 +342,8 @@ async fn accept_loop(
                 None => drive!(tcp),
                 Some(acceptor) => {
                     // The TLS handshake counts against the head timeout.
-                    match tokio::time::timeout(head_timeout, acceptor.accept(tcp)).await {
-                        Ok(Ok(stream)) => drive!(stream),
-                        _ => {}
+                    if let Ok(Ok(stream)) = tokio::time::timeout(head_timeout, acceptor.accept(tcp)).await {
+                        drive!(stream)
                     }
                 }
             }
@@ -454,24 +460,33 @@ async fn handle(axum::extract::State(app): axum::extract::State<Arc<App>>, req: 
             format!("the body is larger than {} bytes; send fewer entries per request", app.limits.max_body_bytes),
         );
     }
-    let bytes =
-        match tokio::time::timeout(app.limits.body_read_timeout, axum::body::to_bytes(body, app.limits.max_body_bytes))
-            .await
-        {
-            Err(_) => {
-                return error(
-                    StatusCode::REQUEST_TIMEOUT,
-                    format!("the body did not arrive within {} s", app.limits.body_read_timeout.as_secs()),
-                )
+    // Large bodies take one of few places, waiting within the body timeout.
+    let deadline = tokio::time::Instant::now() + app.limits.body_read_timeout;
+    let _large = if declared.is_none_or(|n| n > SMALL_BODY_BYTES) {
+        match tokio::time::timeout_at(deadline, app.large_bodies.acquire()).await {
+            Ok(Ok(p)) => Some(p),
+            _ => {
+                return error(StatusCode::SERVICE_UNAVAILABLE, "the node is busy reading other large bodies; try again")
             }
-            Ok(Err(_)) => {
-                return error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the body is larger than {} bytes, or was cut off", app.limits.max_body_bytes),
-                )
-            }
-            Ok(Ok(b)) => b,
-        };
+        }
+    } else {
+        None
+    };
+    let bytes = match tokio::time::timeout_at(deadline, axum::body::to_bytes(body, app.limits.max_body_bytes)).await {
+        Err(_) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the body did not arrive within {} s", app.limits.body_read_timeout.as_secs()),
+            )
+        }
+        Ok(Err(_)) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {} bytes, or was cut off", app.limits.max_body_bytes),
+            )
+        }
+        Ok(Ok(b)) => b,
+    };
     let authority = parts
         .headers
         .get(header::HOST)
