@@ -48,6 +48,10 @@ pub const MAX_LARGE_BODIES: usize = 4;
 pub const SMALL_BODY_BYTES: u64 = 1 << 20;
 /// Most connections served at once; further connections wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 256;
+/// Threads for ledger work (verify, append, read), shared by all requests:
+/// each thread keeps its own allocator heap, so their number bounds the
+/// node's memory under many concurrent peers (tests/node_load.rs).
+pub const MAX_BLOCKING_THREADS: usize = 8;
 /// (keyid, nonce) pairs remembered against replays.
 pub const REPLAY_CACHE_ENTRIES: usize = 200_000;
 /// Peer keys tracked by the rate limiter (registered keys only, so bounded).
@@ -238,6 +242,7 @@ pub fn serve(config: ServeConfig) -> Result<ServerHandle, ServeError> {
     let store = Arc::new(Store::open(home, keys)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .enable_all()
         .thread_name("vereffen-node")
         .build()
