@@ -61,6 +61,9 @@ fn a_point_scenario_is_what_settle_gives() {
         for l in &mut f.lines {
             l.label.clear();
             l.formula.clear();
+            // The version 1 wording kept for replaying old signatures is
+            // text too: a quiet run does not write it.
+            l.v1_formula = None;
         }
         assert_eq!(f, q, "year {}", f.year);
     }
