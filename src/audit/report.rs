@@ -596,8 +596,12 @@ fn shown_figure(id: &str, amount: Option<&str>, value: Option<&str>) -> String {
     }
 }
 
-/// The derivation lines of a signed statement (JSON form).
-fn derivation_of(statement: &Value) -> Vec<DerivationLine> {
+/// The derivation lines of a signed statement (JSON form). The signed form
+/// holds numbers only (engine version 2); the words (label, formula) come
+/// from `words`, this copy's computation of the very same statement (same
+/// hash), or from the signed statement itself when it carries them
+/// (engine version 1).
+fn derivation_of(statement: &Value, words: Option<&crate::domain::settlement::Statement>) -> Vec<DerivationLine> {
     let lines: Vec<&Value> =
         statement.get("lines").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
     let text = |l: &Value, f: &str| l.get(f).and_then(Value::as_str).map(str::to_string);
@@ -610,8 +614,12 @@ fn derivation_of(statement: &Value) -> Vec<DerivationLine> {
             DerivationLine {
                 shown: shown_figure(&id, amount.as_deref(), value.as_deref()),
                 value: amount.or(value).unwrap_or_default(),
-                label: text(l, "label").unwrap_or_default(),
-                formula: text(l, "formula").unwrap_or_default(),
+                label: text(l, "label")
+                    .or_else(|| words.and_then(|w| w.line(&id)).map(|w| w.label.clone()))
+                    .unwrap_or_default(),
+                formula: text(l, "formula")
+                    .or_else(|| words.and_then(|w| w.line(&id)).map(|w| w.formula.clone()))
+                    .unwrap_or_default(),
                 id,
             }
         })
@@ -1088,8 +1096,11 @@ fn contract(
                         early(format!("{id} {}", ys.year), &sg.entry, &what, &sg.time, end, anomalies);
                     }
                 }
+                // Words for the numbers: this copy's computation of the
+                // same statement (an equal hash), when it can compute it.
+                let words = view.compute(ys.year, false).ok().filter(|c| c.is(&s.hash));
                 StatementReport {
-                    derivation: derivation_of(st),
+                    derivation: derivation_of(st, words.as_ref().map(|c| &c.statement)),
                     quality_gate: gate.map(|g| g.words()),
                     hash: s.hash.clone(),
                     standing: standing.to_string(),

@@ -56,12 +56,34 @@ fn arith(figure: &str, what: &'static str) -> SettleError {
 
 /// `a + b`, or an overflow error naming `figure`.
 pub(super) fn add(a: Decimal, b: Decimal, figure: &str) -> Result<Decimal, SettleError> {
-    a.checked_add(b).ok_or_else(|| arith(figure, "overflow"))
+    exact_sum(a.checked_add(b), a, b, figure)
 }
 
 /// `a - b`, or an overflow error naming `figure`.
 pub(super) fn sub(a: Decimal, b: Decimal, figure: &str) -> Result<Decimal, SettleError> {
-    a.checked_sub(b).ok_or_else(|| arith(figure, "overflow"))
+    exact_sum(a.checked_sub(b), a, b, figure)
+}
+
+/// A sum or difference that kept every decimal of its operands. Near the
+/// 96-bit limit `Decimal` keeps the sum by dropping decimals (rounding
+/// silently); that is an overflow here, never a rounded amount. (A result
+/// with fewer decimals than an operand is fine when it still fits at the
+/// operands' scale: adding zero returns the other operand as it is.)
+fn exact_sum(r: Option<Decimal>, a: Decimal, b: Decimal, figure: &str) -> Result<Decimal, SettleError> {
+    let scale = a.scale().max(b.scale());
+    match r {
+        Some(r) if r.scale() >= scale => Ok(r),
+        Some(r) => {
+            let mut at_scale = r;
+            at_scale.rescale(scale);
+            if at_scale.scale() == scale {
+                Ok(r)
+            } else {
+                Err(arith(figure, "overflow"))
+            }
+        }
+        None => Err(arith(figure, "overflow")),
+    }
 }
 
 /// `a x b`, or an overflow error naming `figure`.
@@ -230,6 +252,18 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
+
+    #[test]
+    fn a_sum_that_would_drop_cents_is_an_overflow_not_a_rounded_amount() {
+        // 2^96 - 1 cents is the largest amount in cents; one more cent
+        // would make Decimal keep the sum with one decimal fewer.
+        let big = Decimal::from_i128_with_scale(79_228_162_514_264_337_593_543_950_335, 2);
+        let cent = dec!(0.01);
+        assert!(add(big, cent, "x").is_err());
+        assert!(sub(-big, cent, "x").is_err());
+        assert_eq!(add(big - cent, cent, "x").unwrap(), big);
+        assert_eq!(sub(dec!(1.00), dec!(0.25), "x").unwrap().to_string(), "0.75");
+    }
 
     #[test]
     fn rounding_rules() {
