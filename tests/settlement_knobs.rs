@@ -251,6 +251,10 @@ fn cli_settles_in_the_contracts_currency_and_funding_streams() {
     assert!(!s.to_string().contains("zvw"), "{s:#}");
     let table = ok(d, &["settle", &id, "--year", "2025"]);
     assert!(table.contains("(medicare)") && !table.contains("zvw"), "{table}");
+    // Amounts are headed in the contract's currency in every format.
+    assert!(table.contains("AMOUNT (USD)") && !table.contains("EUR"), "{table}");
+    let csv = ok(d, &["settle", &id, "--year", "2025", "--format", "csv"]);
+    assert!(csv.lines().next().unwrap().contains(",amount_usd,") && !csv.contains("amount_eur"), "{csv}");
     // A stream the contract does not declare is refused at its line and column.
     let bad = d.join("bad.toml");
     std::fs::write(&bad, text.replace("funding = \"medicare\"", "funding = \"zvw\"")).unwrap();

@@ -32,7 +32,7 @@ pub enum Format {
     /// One row per fact (standing, lines, cash and result per party,
     /// payments, streams, balances), for spreadsheets.
     Csv,
-    /// An Excel workbook (needs --out): amounts as numbers in a euro format.
+    /// An Excel workbook (needs --out): amounts as numbers in the contract's currency.
     Xlsx,
 }
 
@@ -304,7 +304,13 @@ fn sign_summary(party: &str, c: &Computed, replaces: Option<&str>) -> String {
         escape_line(&st.contract),
         replaces.map(|r| format!(", replacing settled statement {}", &r[..16.min(r.len())])).unwrap_or_default()
     );
-    let _ = writeln!(s, "  {:<20} {:>18} {:>18}", "PARTY", "RECEIVES (EUR)", "PAYS (EUR)");
+    let _ = writeln!(
+        s,
+        "  {:<20} {:>18} {:>18}",
+        "PARTY",
+        format!("RECEIVES ({})", c.currency),
+        format!("PAYS ({})", c.currency)
+    );
     for p in &st.parties {
         let _ = writeln!(
             s,
@@ -317,7 +323,7 @@ fn sign_summary(party: &str, c: &Computed, replaces: Option<&str>) -> String {
     if st.payments.is_empty() {
         s.push_str("  no payments\n");
     } else {
-        let _ = writeln!(s, "  PAYMENTS (EUR)");
+        let _ = writeln!(s, "  PAYMENTS ({})", c.currency);
         for p in &st.payments {
             debug_assert!(p.amount > rust_decimal::Decimal::ZERO, "a payment is positive");
             let _ = writeln!(

@@ -186,7 +186,7 @@ pub fn table(c: &Computed, hash: &str, standing: &Standing) -> String {
     // Labels are shown whole: the column is as wide as the longest (at least
     // LABEL_WIDTH, at most MAX_LABEL_WIDTH characters, beyond which a label is cut).
     let lw = s.lines.iter().map(|l| l.label.chars().count()).max().unwrap_or(0).clamp(LABEL_WIDTH, MAX_LABEL_WIDTH);
-    o.push_str(&format!("\n{:<lw$} {:>20}\n", "DERIVATION", "AMOUNT (EUR)"));
+    o.push_str(&format!("\n{:<lw$} {:>20}\n", "DERIVATION", format!("AMOUNT ({})", c.currency)));
     for l in &s.lines {
         let amount = l.amount.map(money).unwrap_or_default();
         // Labels and formulas quote contract text: shown escaped.
@@ -301,7 +301,8 @@ pub fn money(v: rust_decimal::Decimal) -> String {
     format!("{sign}{grouped}.{frac}")
 }
 
-/// The columns of the CSV statement.
+/// The columns of the CSV statement (`amount_eur` is named after the
+/// contract's currency: `amount_usd` for a USD contract).
 pub const CSV_COLUMNS: &[&str] = &[
     "contract",
     "year",
@@ -327,7 +328,10 @@ pub const CSV_COLUMNS: &[&str] = &[
 /// safe for spreadsheets.
 pub fn csv(c: &Computed, hash: &str, standing: &Standing) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(CSV_COLUMNS)?;
+    // The amount column names the contract's currency (`amount_eur`,
+    // `amount_usd`, ...).
+    let amount_column = format!("amount_{}", c.currency.code().to_ascii_lowercase());
+    w.write_record(CSV_COLUMNS.iter().map(|&h| if h == "amount_eur" { amount_column.as_str() } else { h }))?;
     let s = &c.statement;
     let year = s.year.to_string();
     let draft = if c.draft { "DRAFT" } else { "" };

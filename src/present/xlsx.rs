@@ -1,5 +1,5 @@
 //! The statement as an Excel workbook, for the spreadsheets finance teams
-//! live in: amounts are numbers in a euro format (never text), so they sum.
+//! live in: amounts are numbers in the contract's currency format (never text), so they sum.
 //!
 //! Sheets: `Statement` (header with where the statement stands: signed by
 //! whom, waiting for whom, settled; every line with its formula; a transfer
@@ -64,7 +64,12 @@ pub fn workbook(c: &Computed, standing: &Standing) -> Result<Vec<u8>> {
             .set_creation_datetime(&created),
     );
     let bold = Format::new().set_bold();
-    let eur = Format::new().set_num_format("€ #,##0.00;-€ #,##0.00");
+    // Amounts as numbers in the contract's currency (euro sign for EUR,
+    // the ISO code otherwise).
+    let eur = match c.currency.code() {
+        "EUR" => Format::new().set_num_format("€ #,##0.00;-€ #,##0.00"),
+        code => Format::new().set_num_format(format!("#,##0.00 \"{code}\";-#,##0.00 \"{code}\"")),
+    };
     let wrap = Format::new().set_text_wrap();
 
     let ws = wb.add_worksheet();
@@ -99,7 +104,8 @@ pub fn workbook(c: &Computed, standing: &Standing) -> Result<Vec<u8>> {
         row += 1;
     }
     row += 1;
-    header(ws, row, &["line", "label", "formula", "amount (EUR)", "value", "from", "to", "funding"], &bold)?;
+    let amount_heading = format!("amount ({})", c.currency);
+    header(ws, row, &["line", "label", "formula", &amount_heading, "value", "from", "to", "funding"], &bold)?;
     ws.set_freeze_panes(row + 1, 0)?;
     for l in &s.lines {
         row += 1;

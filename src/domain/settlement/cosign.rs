@@ -517,6 +517,8 @@ pub struct Computed {
     pub v1_hash: Option<String>,
     /// The contract version governing the year.
     pub version: String,
+    /// The currency of that version (its amounts are in it).
+    pub currency: crate::domain::contract::Currency,
     /// An entry that offers that version.
     pub version_entry: String,
     /// Ids of the measurement entries used, sorted.
@@ -639,6 +641,7 @@ impl ContractView {
                 hash,
                 v1_hash: Some(v1_hash),
                 version: version.version.clone(),
+                currency: version.terms.currency,
                 version_entry: version.entries.iter().next().cloned().unwrap_or_default(),
                 inputs: yi.entries,
                 not_agreed: yi.not_agreed,
