@@ -59,7 +59,8 @@ fn a_connection_cut_at_100_random_points_never_half_imports_and_the_next_sync_co
     shared_ledger(&a, LEDGER, 300);
     // 100 syncs in a row by one key: the per-key rate limit (tested in
     // tests/node.rs) is lifted here so that only the cuts end a sync.
-    let limits = vereffen::node::server::Limits { rate_per_sec: 1e6, rate_burst: 1e6, ..Default::default() };
+    let limits =
+        vereffen::node::server::Limits { rate_per_sec: 1_000_000, rate_burst: 1_000_000, ..Default::default() };
     let node = serve_with(&a, limits);
 
     // One full sync through a counting proxy: how many bytes the node answers.

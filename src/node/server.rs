@@ -31,9 +31,9 @@ pub const MAX_ENTRIES_PER_REQUEST: u64 = 10_000;
 /// Largest request head (request line and headers): 16 KiB. Larger gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 << 10;
 /// Requests per second a peer key may make on average (token bucket rate).
-pub const RATE_PER_SEC: f64 = 20.0;
+pub const RATE_PER_SEC: u64 = 20;
 /// Requests a peer key may make in a burst (token bucket size). Beyond: 429.
-pub const RATE_BURST: f64 = 100.0;
+pub const RATE_BURST: u64 = 100;
 /// Time a client has to send the request head after connecting (or after
 /// the previous request on the connection); then the connection is closed.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -72,9 +72,9 @@ pub struct Limits {
     /// [`MAX_HEADER_BYTES`].
     pub max_header_bytes: usize,
     /// [`RATE_PER_SEC`].
-    pub rate_per_sec: f64,
+    pub rate_per_sec: u64,
     /// [`RATE_BURST`].
-    pub rate_burst: f64,
+    pub rate_burst: u64,
     /// [`HEADER_READ_TIMEOUT`].
     pub header_read_timeout: Duration,
     /// [`BODY_READ_TIMEOUT`].
@@ -210,7 +210,7 @@ struct App {
     store: Arc<Store>,
     limits: Limits,
     replay: Mutex<ReplayCache>,
-    rate: Mutex<HashMap<String, (f64, Instant)>>,
+    rate: Mutex<HashMap<String, (u128, Instant)>>,
     large_bodies: tokio::sync::Semaphore,
 }
 
@@ -562,23 +562,36 @@ fn authenticate(
     Ok(v)
 }
 
+/// One request in the token bucket's units: a bucket refilling at R
+/// requests per second gains R units per nanosecond (integer arithmetic, no
+/// float and no rounding drift).
+const TOKEN: u128 = 1_000_000_000;
+
+/// The bucket's tokens after `elapsed`, at most `burst` requests.
+fn refill(tokens: u128, elapsed: std::time::Duration, rate: u64, burst: u64) -> u128 {
+    tokens.saturating_add(elapsed.as_nanos().saturating_mul(u128::from(rate))).min(u128::from(burst) * TOKEN)
+}
+
 /// `Some(seconds to wait)` when `key` has no token left.
 fn rate_limited(app: &App, key: &str) -> Option<u64> {
     let mut map = app.rate.lock().ok()?;
     let now = Instant::now();
+    let (rate, burst) = (app.limits.rate_per_sec, app.limits.rate_burst);
     if map.len() >= MAX_RATE_KEYS && !map.contains_key(key) {
         // Forget buckets that are full again; they carry no state.
-        let (rate, burst) = (app.limits.rate_per_sec, app.limits.rate_burst);
-        map.retain(|_, (tokens, at)| *tokens + at.elapsed().as_secs_f64() * rate < burst);
+        map.retain(|_, (tokens, at)| refill(*tokens, at.elapsed(), rate, burst) < u128::from(burst) * TOKEN);
     }
-    let (tokens, at) = map.entry(key.to_string()).or_insert((app.limits.rate_burst, now));
-    *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * app.limits.rate_per_sec).min(app.limits.rate_burst);
+    let (tokens, at) = map.entry(key.to_string()).or_insert((u128::from(burst) * TOKEN, now));
+    *tokens = refill(*tokens, now.duration_since(*at), rate, burst);
     *at = now;
-    if *tokens >= 1.0 {
-        *tokens -= 1.0;
+    if *tokens >= TOKEN {
+        *tokens -= TOKEN;
         None
     } else {
-        Some(((1.0 - *tokens) / app.limits.rate_per_sec).ceil().max(1.0) as u64)
+        // Whole seconds until one token is back (at least 1).
+        let per_sec = u128::from(rate.max(1)) * TOKEN;
+        let wait = (TOKEN - *tokens).div_ceil(per_sec).max(1);
+        Some(u64::try_from(wait).unwrap_or(u64::MAX))
     }
 }
 
