@@ -53,6 +53,11 @@ pub struct Cli {
     /// Print data as JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The language of statements, summaries, reports and simulation
+    /// output: `en` (English) or `nl` (Nederlands, with nl-NL numbers and
+    /// `;`-separated CSV). Default: English.
+    #[arg(long, global = true, env = "VEREFFEN_LANG", value_name = "en|nl")]
+    pub lang: Option<vereffen::present::lang::Lang>,
     /// Read the passphrase of encrypted key files from this file (its
     /// first line end is dropped). Default: ask in a terminal.
     #[arg(long, global = true, value_name = "FILE")]

@@ -5,6 +5,8 @@
 //! * [`statement`]: a settlement statement as a table, JSON, CSV;
 //!   [`xlsx`]: as a workbook;
 //! * [`summary`]: one-line descriptions of entries for `log`;
+//! * [`words`]: a statement line's label and formula in a language;
+//! * [`lang`]: languages (English, Dutch) and their number formats;
 //! * [`inbox`]: what awaits a party, as text grouped by ledger and as JSON;
 //! * [`report_html`]: the audit report as self-contained HTML;
 //! * [`charts`]: simulation charts (SVG, PNG).
@@ -15,7 +17,9 @@
 
 pub mod charts;
 pub mod inbox;
+pub mod lang;
 pub mod report_html;
 pub mod statement;
 pub mod summary;
+pub mod words;
 pub mod xlsx;
