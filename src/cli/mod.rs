@@ -165,6 +165,11 @@ pub enum Command {
     #[command(subcommand)]
     Peer(node_cmds::PeerCmd),
     /// Run the life of a contract in a temporary ledger, step by step.
+    ///
+    /// Starts the hospital's and the insurer's nodes on loopback (127.0.0.1,
+    /// free ports) and moves every entry between their copies by sync; the
+    /// auditor's air-gapped copy gets a bundle file (export/import, the way
+    /// without a network). The nodes stop when the demo ends.
     Demo {
         /// Keep the demo ledgers in this (new or empty) directory instead of a temporary one.
         #[arg(long)]
