@@ -1,6 +1,6 @@
 //! Faults between party nodes (issue 14): connections cut at random
 //! points, a peer restarted mid-sync, a hostile peer answering truncated,
-//! reordered (taken as the same authentic set), duplicated, foreign-ledger, oversized or garbage entries
+//! reordered (refused: a range answer must be in order), duplicated, foreign-ledger, oversized or garbage entries
 //! (and a fuzzed client), and a peer that shows two histories.
 //!
 //! Everything runs on 127.0.0.1 with ports chosen free; every loop is
@@ -316,30 +316,42 @@ fn a_hostile_peer_with_truncated_duplicated_foreign_oversized_or_garbage_entries
     }
 }
 
-/// Lines of a batch in another order hold the same authentic entries:
-/// import is by dependency order, so the copy takes exactly the peer's
-/// entry set (nothing foreign, nothing lost) and still verifies. The
-/// client does not refuse it (bundle lines' `seq` values are not checked
-/// against the requested range); this pins what happens.
+/// A range answer must be the range asked for, in order (PROTOCOL.md 6,
+/// step 2): a peer answering with the right entries in another order is
+/// refused, the error names the peer and the first wrong position, and
+/// nothing is appended. The same answer in the right order syncs.
 #[test]
-fn a_peer_reordering_a_batch_gives_exactly_its_authentic_entries() {
+fn a_peer_reordering_a_batch_is_refused_naming_the_peer_and_the_first_wrong_position() {
     let h = Hostile::new();
-    let proxy = Proxy::start(
-        h.node.addr(),
-        Mode::Rewrite(Box::new(|method, path, real| {
-            if method != "GET" || !path.contains("/entries?") {
-                return None;
-            }
-            let (head, body) = split_response(real);
-            let size = header(&head, "vereffen-size").unwrap_or_default();
-            let mut l = lines(&body);
-            let n = l.len();
-            l[1..n].reverse();
-            Some(ok200(&size, &l.concat()))
-        })),
-    );
-    add_peer(&h.b, "reorder", &proxy.url(), "ziekenhuis");
-    let ls = sync_only(&h.b, "reorder", LEDGER).expect("a reordered batch of authentic entries");
+    let e = h.attempt(Arc::new(|b: &[u8], s: &str| {
+        let mut l = lines(b);
+        let n = l.len();
+        l[1..n].reverse();
+        ok200(s, &l.concat())
+    }));
+    // Line 2 holds sequence 1; reversed, it holds the last one.
+    assert!(e.contains(":2: entry "), "names the first wrong line: {e}");
+    // Two registrations and NEW notes: the last is sequence NEW + 2.
+    assert!(e.contains(&format!("has sequence {}", NEW + 2)), "{e}");
+    assert!(e.contains("position 1 of the range asked for is sequence 1"), "{e}");
+    assert!(e.contains("out of order"), "{e}");
+    // Only two lines swapped further on: the first wrong position is named.
+    let e = h.attempt(Arc::new(|b: &[u8], s: &str| {
+        let mut l = lines(b);
+        l.swap(4, 5);
+        ok200(s, &l.concat())
+    }));
+    assert!(e.contains(":5: entry ") && e.contains("position 4 of the range asked for is sequence 4"), "{e}");
+    // A header whose `since` is not the start asked for.
+    let e = h.attempt(Arc::new(|b: &[u8], s: &str| {
+        let t = String::from_utf8(b.to_vec()).unwrap().replacen("\"since\":1,", "\"since\":2,", 1);
+        ok200(s, t.as_bytes())
+    }));
+    assert!(e.contains(":1: the answer starts at sequence 2, but the range asked for starts at 1"), "{e}");
+    // The honest answer passes through the same proxy and syncs.
+    let proxy = Proxy::start(h.node.addr(), Mode::Rewrite(Box::new(|_, _, _| None)));
+    add_peer(&h.b, "honest", &proxy.url(), "ziekenhuis");
+    let ls = sync_only(&h.b, "honest", LEDGER).expect("the range in order");
     drop(proxy);
     assert_eq!(ls[0].digest, ls[0].peer_digest);
     let (b_ids, _) = ids_of_dir(&h.b.join("ledgers").join(LEDGER));

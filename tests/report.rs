@@ -42,12 +42,14 @@ fn ok_at(cwd: &Path, time: &str, args: &[&str]) -> String {
 fn demo_with_checkpoints(d: &Path) {
     ok(d, &["demo", "--dir", "demo"]);
     ok(d, &["--ledger", ZH, "audit", "checkpoint", "--as", &key("ziekenhuis"), "--out", "cp-zh"]);
-    // The insurer witnessed the hospital's checkpoint of size 116 in the demo (step 9):
-    // the new one needs a consistency proof from it.
-    ok(d, &["--ledger", ZH, "audit", "consistency", "116", "cp-zh", "--out", "p-demo"]);
+    // The demo's nodes witnessed each other at every sync (the last
+    // witnessed checkpoints are in demo/witnessed-*.txt): the new ones need
+    // consistency proofs from them.
+    ok(d, &["--ledger", ZH, "audit", "consistency", "demo/witnessed-ziekenhuis.txt", "cp-zh", "--out", "p-demo"]);
     ok(d, &["--ledger", VZ, "audit", "witness", "cp-zh", "--proof", "p-demo", "--as", &key("verzekeraar")]);
     ok(d, &["--ledger", VZ, "audit", "checkpoint", "--as", &key("verzekeraar"), "--out", "cp-vz"]);
-    ok(d, &["--ledger", ZH, "audit", "witness", "cp-vz", "--as", &key("ziekenhuis")]);
+    ok(d, &["--ledger", VZ, "audit", "consistency", "demo/witnessed-verzekeraar.txt", "cp-vz", "--out", "p-demo-vz"]);
+    ok(d, &["--ledger", ZH, "audit", "witness", "cp-vz", "--proof", "p-demo-vz", "--as", &key("ziekenhuis")]);
     ok(d, &["--ledger", ZH, "export", "--out", "zh.jsonl"]);
     ok(d, &["--ledger", VZ, "import", "zh.jsonl"]);
 }

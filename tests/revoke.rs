@@ -434,10 +434,15 @@ fn demo_bundle() -> &'static (tempfile::TempDir, Vec<Entry>) {
         let (vz, zh) = ("demo/verzekeraar-copy", "demo/ziekenhuis-copy");
         ok(d, &["demo", "--dir", "demo"]);
         ok(d, &["--ledger", zh, "audit", "checkpoint", "--as", &key("ziekenhuis"), "--out", "cp-zh"]);
-        ok(d, &["--ledger", zh, "audit", "consistency", "116", "cp-zh", "--out", "p-demo"]);
+        // The demo's nodes witnessed each other; the last ones are in demo/witnessed-*.txt.
+        ok(d, &["--ledger", zh, "audit", "consistency", "demo/witnessed-ziekenhuis.txt", "cp-zh", "--out", "p-demo"]);
         ok(d, &["--ledger", vz, "audit", "witness", "cp-zh", "--proof", "p-demo", "--as", &key("verzekeraar")]);
         ok(d, &["--ledger", vz, "audit", "checkpoint", "--as", &key("verzekeraar"), "--out", "cp-vz"]);
-        ok(d, &["--ledger", zh, "audit", "witness", "cp-vz", "--as", &key("ziekenhuis")]);
+        ok(
+            d,
+            &["--ledger", vz, "audit", "consistency", "demo/witnessed-verzekeraar.txt", "cp-vz", "--out", "p-demo-vz"],
+        );
+        ok(d, &["--ledger", zh, "audit", "witness", "cp-vz", "--proof", "p-demo-vz", "--as", &key("ziekenhuis")]);
         ok(d, &["--ledger", zh, "export", "--out", "zh.jsonl"]);
         ok(d, &["--ledger", vz, "import", "zh.jsonl"]);
         ok(d, &["--ledger", vz, "export", "--out", "all.jsonl"]);

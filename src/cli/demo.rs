@@ -1,16 +1,23 @@
 //! `vereffen demo`: the life of a contract on two parties' copies, narrated.
 //!
+//! It starts the hospital's and the insurer's nodes in this process, on
+//! loopback (127.0.0.1, ports chosen free by the OS), and every entry moves
+//! between the two copies by `sync` (pull, push, witness), as between real
+//! parties' nodes. The nodes stop when the demo ends, on every exit path
+//! (they stop when their handles drop). Only the auditor's air-gapped copy
+//! gets a bundle file (`export`/`import`), the way without a network.
+//!
 //! It uses the demo keys committed in `keys/` (embedded at build time, so the
 //! demo runs from any directory). They are public demo keys: never use them
 //! for a real contract.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use ed25519_dalek::SigningKey;
 
 use vereffen::audit;
-use vereffen::audit::checkpoint::{self, Checkpoint, SignedNote};
 use vereffen::domain::contract;
 use vereffen::domain::derive;
 use vereffen::domain::measurement as meas;
@@ -22,6 +29,8 @@ use vereffen::ledger::keys::{self, KeyId};
 use vereffen::ledger::registry::{self, Role};
 use vereffen::ledger::verify;
 use vereffen::ledger::Ledger;
+use vereffen::node::home::Home;
+use vereffen::node::{client, server, store};
 
 use super::new_body;
 
@@ -170,16 +179,124 @@ fn cosign(ledger: &mut Ledger, who: &str, contract: &str, year: u16) -> Result<(
     Ok(())
 }
 
-/// Sends everything `from` has to `to` as a bundle file, as parties do by mail or sftp.
-fn exchange(from: &Ledger, to: &mut Ledger, path: &Path) -> Result<()> {
-    bundle::export(from, path, 1)?;
-    let r = bundle::import(to, path)?;
-    outln!(
-        "  exchanged {}: {} new entries, {} already present",
-        path.file_name().and_then(|f| f.to_str()).unwrap_or("bundle"),
-        r.added,
-        r.already_present
-    );
+/// Longest one demo sync may take (each request is bounded too:
+/// `client::PEER_REQUEST_TIMEOUT`); past it the demo fails and stops.
+const DEMO_SYNC_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One party's node of the demo, serving its home in this process.
+struct DemoNode {
+    /// The party it acts for.
+    party: &'static str,
+    /// Its home (`ledgers/`, `keys/`, `peers.json`).
+    home: PathBuf,
+    /// The running server; stopped when dropped.
+    handle: server::ServerHandle,
+}
+
+impl DemoNode {
+    /// The node's copy of the demo ledger.
+    fn copy_dir(&self) -> PathBuf {
+        self.home.join(vereffen::node::home::LEDGERS_DIR).join(DEMO_LEDGER)
+    }
+}
+
+/// A node home for `party` under `base`: its key in `keys/` (the demo
+/// key), an empty `ledgers/`.
+fn node_home(base: &Path, dir: &str, party_id: &str) -> Result<(PathBuf, Vec<(String, SigningKey)>)> {
+    let home = base.join(dir);
+    let keys = home.join(vereffen::node::home::KEYS_DIR);
+    std::fs::create_dir_all(&keys).with_context(|| format!("cannot create {}", keys.display()))?;
+    std::fs::create_dir_all(home.join(vereffen::node::home::LEDGERS_DIR))
+        .with_context(|| format!("cannot create {}", home.display()))?;
+    let p = PARTIES.iter().find(|p| p.id == party_id).ok_or_else(|| anyhow::anyhow!("no demo party {party_id}"))?;
+    let file = format!("{party_id}.key");
+    let path = keys.join(&file);
+    std::fs::write(&path, p.pem).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict {}", path.display()))?;
+    }
+    Ok((home, vec![(file, demo_key(p)?)]))
+}
+
+/// Starts `party`'s node on 127.0.0.1 (a port the OS chooses).
+fn start_node(party: &'static str, home: PathBuf, keys: Vec<(String, SigningKey)>) -> Result<DemoNode> {
+    let handle = server::serve(server::ServeConfig {
+        home: home.clone(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        tls: None,
+        insecure_http: false,
+        sync_every: None,
+        limits: server::Limits::default(),
+        keys: Some(keys),
+    })
+    .with_context(|| format!("cannot start the {party} node"))?;
+    assert!(handle.addr().ip().is_loopback(), "the demo nodes listen on loopback only");
+    Ok(DemoNode { party, home, handle })
+}
+
+/// The two parties' nodes, each the other's peer.
+struct Nodes {
+    hospital: DemoNode,
+    insurer: DemoNode,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Nodes {
+    /// `who`'s node syncs the demo ledger with the other node (pull, push,
+    /// witness), as `vereffen sync --home HOME --peer PEER` does. The copies
+    /// the demo holds open are closed first (a node serves a copy only when
+    /// no other handle holds it) and opened again afterwards.
+    fn sync(&self, who: &str, open: Vec<Ledger>) -> Result<(Ledger, Ledger)> {
+        for l in open {
+            l.close()?;
+        }
+        let (node, other) =
+            if who == self.hospital.party { (&self.hospital, &self.insurer) } else { (&self.insurer, &self.hospital) };
+        let peer = Home::open(&node.home)?.peer(other.party)?;
+        let round = client::sync_with(node.handle.store(), &peer, Some(DEMO_LEDGER));
+        let report = self
+            .runtime
+            .block_on(async { tokio::time::timeout(DEMO_SYNC_TIMEOUT, round).await })
+            .map_err(|_| anyhow::anyhow!("the demo sync took longer than {DEMO_SYNC_TIMEOUT:?}; stopped"))??;
+        let ls = report
+            .ledgers
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("the {} node does not share the demo ledger", other.party))?;
+        if let Some(e) = &ls.error {
+            bail!("sync of the {who} node with the {} node failed: {e}", other.party);
+        }
+        outln!(
+            "  sync: the {who} node with the {} node: {}pulled {} new, pushed {} new; {}",
+            other.party,
+            if ls.created { "created its copy, " } else { "" },
+            ls.pulled,
+            ls.pushed,
+            if ls.witness.is_empty() { "not witnessed" } else { &ls.witness }
+        );
+        // Both nodes let go of the copies now (no request is running).
+        self.hospital.handle.store().close_all();
+        self.insurer.handle.store().close_all();
+        let open = |dir: PathBuf| store::open_patiently(|| Ledger::open(&dir, &vereffen::rules::ALL));
+        Ok((open(self.hospital.copy_dir())?, open(self.insurer.copy_dir())?))
+    }
+}
+
+/// A link `base/<name>` to a node's copy, so the copies keep the paths
+/// earlier versions of the demo gave them (`--ledger DIR/ziekenhuis-copy`).
+fn link_copy(base: &Path, name: &str, node: &DemoNode) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let target = Path::new(node.home.file_name().unwrap_or_default())
+            .join(vereffen::node::home::LEDGERS_DIR)
+            .join(DEMO_LEDGER);
+        std::os::unix::fs::symlink(&target, base.join(name))
+            .with_context(|| format!("cannot link {} to {}", base.join(name).display(), target.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (base, name, node);
     Ok(())
 }
 
@@ -206,10 +323,37 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     outln!("vereffen demo: the life of a contract on two parties' copies of one ledger");
     outln!("working in {} (demo keys from keys/: public test keys, never for real contracts)", base.display());
 
-    step(1, "The hospital creates its copy of the ledger")?;
-    let hospital_dir = base.join("ziekenhuis-copy");
+    step(1, "The hospital and the insurer start their nodes; the hospital creates its copy of the ledger")?;
+    let (hospital_home, hospital_keys) = node_home(&base, "ziekenhuis-node", "ziekenhuis")?;
+    let (insurer_home, insurer_keys) = node_home(&base, "verzekeraar-node", "verzekeraar")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime of the demo's syncs")?;
+    // Stopped on every exit path: a node stops when its handle drops.
+    let nodes = Nodes {
+        hospital: start_node("ziekenhuis", hospital_home, hospital_keys)?,
+        insurer: start_node("verzekeraar", insurer_home, insurer_keys)?,
+        runtime,
+    };
+    for (node, other) in [(&nodes.hospital, &nodes.insurer), (&nodes.insurer, &nodes.hospital)] {
+        let fp = store::fingerprint(&party(other.party)?);
+        Home::open(&node.home)?.add_peer(other.party, &other.handle.url(), other.party, &fp, None, false)?;
+        outln!(
+            "  {:<12} node listening on {} (home {}), peer {} at {}",
+            node.party,
+            node.handle.url(),
+            node.home.display(),
+            other.party,
+            other.handle.url()
+        );
+    }
+    let hospital_dir = nodes.hospital.copy_dir();
     let mut hospital = Ledger::init(&hospital_dir, DEMO_LEDGER, &vereffen::rules::ALL)?;
     outln!("created ledger {DEMO_LEDGER} in {}", hospital_dir.display());
+    link_copy(&base, "ziekenhuis-copy", &nodes.hospital)?;
+    link_copy(&base, "verzekeraar-copy", &nodes.insurer)?;
+    outln!("every entry below moves between the two copies by sync over loopback: no file is carried");
 
     step(2, "The parties register, each signing with its own key (proof of possession)")?;
     let mut entries = Vec::new();
@@ -251,10 +395,9 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         short(&proposal.version_hash())
     );
 
-    step(4, "The insurer imports the hospital's entries into its own copy and counters")?;
-    let insurer_dir = base.join("verzekeraar-copy");
-    let mut insurer = Ledger::init(&insurer_dir, DEMO_LEDGER, &vereffen::rules::ALL)?;
-    exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-1.jsonl"))?;
+    step(4, "The insurer's node syncs with the hospital's: its copy is created and pulled whole; it counters")?;
+    let (h, mut insurer) = nodes.sync("verzekeraar", vec![hospital])?;
+    hospital = h;
     let counter_text = COPD_CONTRACT.replacen("provider_share = 0.5\n", "provider_share = 0.45\n", 1);
     if counter_text == COPD_CONTRACT {
         bail!("the demo cannot find the provider share in the COPD contract");
@@ -275,8 +418,11 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     insurer.append(std::slice::from_ref(&e))?;
     let counter_entry = e.id().to_hex();
 
-    step(5, "The hospital and the home-care organisation accept the counter-proposal")?;
-    exchange(&insurer, &mut hospital, &base.join("to-ziekenhuis-1.jsonl"))?;
+    step(
+        5,
+        "The counter-proposal reaches the hospital by sync; the hospital and the home-care organisation accept it",
+    )?;
+    (hospital, insurer) = nodes.sync("verzekeraar", vec![hospital, insurer])?;
     for who in ["ziekenhuis", "thuiszorg"] {
         let key = party(who)?;
         let e = sign(
@@ -290,7 +436,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         hospital.append(std::slice::from_ref(&e))?;
         outln!("  {who} signs version {}", short(&counter.version_hash()));
     }
-    exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-2.jsonl"))?;
+    (hospital, insurer) = nodes.sync("ziekenhuis", vec![hospital, insurer])?;
     for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
         let ids = ledger.index().by_contract(&id)?;
         let entries: Vec<Entry> = ledger.load(&ids)?.into_iter().map(|(_, e)| e).collect();
@@ -299,7 +445,10 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         outln!("{name:<12} copy: version in force {in_force}");
     }
 
-    step(6, "The measurement sources submit the COPD figures for 2025-2027; the other parties attest")?;
+    step(
+        6,
+        "The measurement sources submit the COPD figures for 2025-2027; the other parties attest; sync carries them",
+    )?;
     let version = counter.version_hash();
     let mut figures = Vec::new();
     for (source, csv_text) in COPD_FIGURES {
@@ -343,7 +492,7 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     }
     hospital.append(&attestations)?;
     outln!("  {} attestations by the counterparties", attestations.len());
-    exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-3.jsonl"))?;
+    (hospital, insurer) = nodes.sync("ziekenhuis", vec![hospital, insurer])?;
     let ids = insurer.index().by_contract(&id)?;
     let entries: Vec<Entry> = insurer.load(&ids)?.into_iter().map(|(_, e)| e).collect();
     let insurer_lookup = |eid: &vereffen::ledger::entry::EntryId| insurer.get(eid).ok().flatten().map(|(_, e)| e);
@@ -373,14 +522,14 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         outln!("  {year}: both copies computed statement {}", &hashes[0][..16]);
     }
 
-    step(8, "The signatories co-sign each year's statement on their own copies")?;
+    step(8, "The signatories co-sign each year's statement on their own copies; sync carries the signatures")?;
     for year in 2025..=2027u16 {
         for who in ["ziekenhuis", "thuiszorg"] {
             cosign(&mut hospital, who, &id, year)?;
         }
-        exchange(&hospital, &mut insurer, &base.join(format!("to-verzekeraar-{year}.jsonl")))?;
+        (hospital, insurer) = nodes.sync("ziekenhuis", vec![hospital, insurer])?;
         cosign(&mut insurer, "verzekeraar", &id, year)?;
-        exchange(&insurer, &mut hospital, &base.join(format!("to-ziekenhuis-{year}.jsonl")))?;
+        (hospital, insurer) = nodes.sync("verzekeraar", vec![hospital, insurer])?;
         for (name, ledger) in [("ziekenhuis", &hospital), ("verzekeraar", &insurer)] {
             let view = super::settle_cmds::contract_view(ledger, &id)?;
             let ys = &view.settlements[&year];
@@ -395,32 +544,48 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
         }
     }
 
-    step(9, "The hospital signs a checkpoint of its copy; the insurer witnesses it; an auditor's report")?;
-    let note = {
-        let tree = hospital.merkle_tree();
-        let origin = audit::origin(hospital.id(), "ziekenhuis");
-        let cp = Checkpoint::new(&origin, tree.size(), tree.root())?;
-        let note = SignedNote::sign(cp, &audit::key_name("ziekenhuis", &zh.verifying_key()), &zh)?;
-        let e = sign(&hospital, "ziekenhuis", &zh, audit::KIND_CHECKPOINT, vec![], audit::note_payload(&note))?;
-        hospital.append(std::slice::from_ref(&e))?;
-        audit::set_copy_origin(hospital.dir(), &origin)?;
-        outln!("  ziekenhuis signs {origin} at tree size {}", note.checkpoint.size());
-        note
-    };
-    audit::verify_with_registry(&note, insurer.id(), insurer.registry())?;
-    let witnessed = audit::witnessed_by(&insurer, "verzekeraar", note.checkpoint.origin())?;
-    audit::decide_witness(&witnessed, &note, None).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut cosigned = note.clone();
-    let name = audit::key_name("verzekeraar", &vz.verifying_key());
-    cosigned.signatures.push(checkpoint::cosign(&note.checkpoint, &name, &vz, super::audit_cmds::cosign_time())?);
-    let e = sign(&insurer, "verzekeraar", &vz, audit::KIND_WITNESS, vec![], audit::note_payload(&cosigned))?;
-    insurer.append(std::slice::from_ref(&e))?;
-    outln!("  verzekeraar checks the signature against its registry and cosigns it on its own copy:");
-    for line in cosigned.to_text().lines() {
+    step(
+        9,
+        "Each sync witnessed the other node's signed checkpoint; an auditor's copy by bundle; an auditor's report",
+    )?;
+    let origin = audit::origin(hospital.id(), "ziekenhuis");
+    let witnessed = audit::witnessed_by(&insurer, "verzekeraar", &origin)?;
+    let last = witnessed.last().ok_or_else(|| anyhow::anyhow!("the insurer's node never witnessed {origin}"))?;
+    audit::verify_with_registry(last, insurer.id(), insurer.registry())?;
+    outln!(
+        "  verzekeraar's node witnessed {origin} {} times; the last, at tree size {}, checked against its registry and cosigned:",
+        witnessed.len(),
+        last.checkpoint.size()
+    );
+    for line in last.to_text().lines() {
         outln!("    {line}");
     }
-    exchange(&hospital, &mut insurer, &base.join("to-verzekeraar-audit.jsonl"))?;
-    exchange(&insurer, &mut hospital, &base.join("to-ziekenhuis-audit.jsonl"))?;
+    // The last checkpoint each node witnessed of the other's copy, as files:
+    // what a later checkpoint must be proven to extend (`audit consistency FILE NEW`).
+    for (witness, copy, owner) in [("verzekeraar", &insurer, "ziekenhuis"), ("ziekenhuis", &hospital, "verzekeraar")] {
+        let origin = audit::origin(DEMO_LEDGER, owner);
+        let notes = audit::witnessed_by(copy, witness, &origin)?;
+        let note = notes.last().ok_or_else(|| anyhow::anyhow!("the {witness} node never witnessed {origin}"))?;
+        let path = base.join(format!("witnessed-{owner}.txt"));
+        std::fs::write(&path, note.to_text()).with_context(|| format!("cannot write {}", path.display()))?;
+        outln!(
+            "  the {owner} checkpoint the {witness} node witnessed last (size {}) is in {}",
+            note.checkpoint.size(),
+            path.display()
+        );
+    }
+    // The auditor's machine is air-gapped: no node, no network. A bundle
+    // file carries the copy there (`vereffen export` / `vereffen import`).
+    let bundle_path = base.join("to-accountant.jsonl");
+    bundle::export(&insurer, &bundle_path, 1)?;
+    let mut auditor = Ledger::init(&base.join("accountant-copy"), DEMO_LEDGER, &vereffen::rules::ALL)?;
+    let r = bundle::import(&mut auditor, &bundle_path)?;
+    outln!(
+        "  the accountant's air-gapped copy imports the bundle {}: {} entries (no network: export/import)",
+        bundle_path.file_name().and_then(|f| f.to_str()).unwrap_or("bundle"),
+        r.added
+    );
+    auditor.close()?;
     let report = vereffen::audit::report::build(&insurer)?;
     let report_path = base.join("audit-report.html");
     std::fs::write(&report_path, vereffen::present::report_html::render(&report))
@@ -451,5 +616,12 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     outln!("the copies hold the same signed facts: identical set digests");
     hospital.close()?;
     insurer.close()?;
+    let Nodes { hospital, insurer, runtime } = nodes;
+    drop(runtime);
+    for node in [hospital, insurer] {
+        let (party, url) = (node.party, node.handle.url());
+        node.handle.shutdown();
+        outln!("stopped the {party} node ({url})");
+    }
     Ok(0)
 }

@@ -133,6 +133,12 @@ pub enum Command {
         checkpoint: Option<PathBuf>,
     },
     /// Write a portable bundle of entries.
+    ///
+    /// Bundles are for offline exchange: no network between the parties, an
+    /// air-gapped auditor's copy, a first hand-over on a USB stick, or a peer
+    /// whose node is down. When the parties' nodes can reach each other, use
+    /// `vereffen serve` and `vereffen sync` instead: the copies converge by
+    /// themselves and every sync witnesses the peer's history.
     Export {
         /// The bundle file to write.
         #[arg(long)]
@@ -142,6 +148,10 @@ pub enum Command {
         since: u64,
     },
     /// Verify a bundle and append the entries this copy lacks (all or nothing).
+    ///
+    /// For offline exchange (no network between the parties, an air-gapped
+    /// auditor's copy, a peer whose node is down); otherwise `vereffen sync`
+    /// moves entries between the parties' nodes, through the same rules.
     Import {
         /// The bundle file.
         file: PathBuf,
@@ -151,11 +161,20 @@ pub enum Command {
     /// Run a party node: serve every ledger under --home over HTTP(S) (API v1, docs/PROTOCOL.md).
     Serve(node_cmds::ServeArgs),
     /// Sync the ledgers shared with peers: pull, push, witness (stops on equivocation).
+    ///
+    /// The way copies meet whenever the parties' nodes can reach each other.
+    /// Without a network between them (an air-gapped auditor's copy, a peer
+    /// whose node is down), carry bundles instead: `export` and `import`.
     Sync(node_cmds::SyncArgs),
     /// The peers of a node: other parties' nodes.
     #[command(subcommand)]
     Peer(node_cmds::PeerCmd),
     /// Run the life of a contract in a temporary ledger, step by step.
+    ///
+    /// Starts the hospital's and the insurer's nodes on loopback (127.0.0.1,
+    /// free ports) and moves every entry between their copies by sync; the
+    /// auditor's air-gapped copy gets a bundle file (export/import, the way
+    /// without a network). The nodes stop when the demo ends.
     Demo {
         /// Keep the demo ledgers in this (new or empty) directory instead of a temporary one.
         #[arg(long)]
@@ -279,8 +298,13 @@ fn dispatch(cli: &Cli) -> Result<i32> {
 }
 
 /// Opens the ledger named by `--ledger`, reporting what opening noticed.
+///
+/// A copy a running node serves may be open in the node for a moment (it
+/// closes copies unused for `IDLE_CLOSE`): opening waits for it, up to
+/// `node::store::LOCK_PATIENCE`, which is longer than the node holds an
+/// idle copy (`IDLE_HOLD_MAX`).
 pub fn open_ledger(dir: &Path) -> Result<Ledger> {
-    let ledger = Ledger::open(dir, &vereffen::rules::ALL)?;
+    let ledger = vereffen::node::store::open_patiently(|| Ledger::open(dir, &vereffen::rules::ALL))?;
     let report = ledger.open_report();
     if let Some(t) = report.torn {
         match t.unfinished_batch {

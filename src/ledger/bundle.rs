@@ -142,7 +142,7 @@ pub fn write_bundle(w: &mut impl Write, ledger_id: &str, since: u64, entries: &[
     Ok(())
 }
 
-fn parse_entry_line(text: &str) -> Result<Entry, String> {
+fn parse_entry_line(text: &str) -> Result<(u64, Entry), String> {
     let v = canonical::decode(text.as_bytes()).map_err(|e| format!("not a bundle entry line: {e}"))?;
     let obj = v.as_object().ok_or("not a bundle entry line: expected a JSON object")?;
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
@@ -155,7 +155,10 @@ fn parse_entry_line(text: &str) -> Result<Entry, String> {
     }
     let body = obj["body"].as_str().ok_or("field body must be a string")?;
     let id = obj["id"].as_str().and_then(EntryId::from_hex).ok_or("field id must be a 64-character hex entry id")?;
-    obj["seq"].as_u64().filter(|&s| s >= 1).ok_or("field seq must be an integer of at least 1 (a sequence number)")?;
+    let seq = obj["seq"]
+        .as_u64()
+        .filter(|&s| s >= 1)
+        .ok_or("field seq must be an integer of at least 1 (a sequence number)")?;
     let sigs = obj["sigs"].as_array().ok_or("field sigs must be a list")?;
     let sigs = sigs
         .iter()
@@ -183,7 +186,7 @@ fn parse_entry_line(text: &str) -> Result<Entry, String> {
             e.id().short()
         ));
     }
-    Ok(e)
+    Ok((seq, e))
 }
 
 /// Reads a bundle file: checks the header and every line. Returns the
@@ -198,6 +201,30 @@ pub fn read(path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, Bun
 /// description such as `peer hospital: GET /v1/...`). Same checks as
 /// [`read`]: header, every line, duplicates, the declared count.
 pub fn read_from(source: impl Read, path: &Path, expect_ledger: &str) -> Result<Vec<(usize, Entry)>, BundleError> {
+    read_checked(source, path, expect_ledger, None)
+}
+
+/// Reads a node's answer to a range request (`docs/PROTOCOL.md` 3, `GET
+/// .../entries?start=N`): the checks of [`read_from`], and the answer must
+/// be the range asked for, in order: the header's `since` is `start` and
+/// the `k`-th entry line (k = 1, 2, ...) has `seq` = `start + k - 1`. An
+/// answer out of order, with a gap or with other positions is refused
+/// naming the first wrong line, so nothing of it is imported.
+pub fn read_range_from(
+    source: impl Read,
+    path: &Path,
+    expect_ledger: &str,
+    start: u64,
+) -> Result<Vec<(usize, Entry)>, BundleError> {
+    read_checked(source, path, expect_ledger, Some(start))
+}
+
+fn read_checked(
+    source: impl Read,
+    path: &Path,
+    expect_ledger: &str,
+    range_start: Option<u64>,
+) -> Result<Vec<(usize, Entry)>, BundleError> {
     let mut reader = BufReader::new(source);
     let line_err = |line: usize, what: String| BundleError::Line { path: path.to_path_buf(), line, what };
     let mut out = Vec::new();
@@ -263,10 +290,34 @@ pub fn read_from(source: impl Read, path: &Path, expect_ledger: &str) -> Result<
                     format!("the bundle is from ledger {ledger:?}, this copy is ledger {expect_ledger:?}"),
                 ));
             }
+            if let Some(start) = range_start {
+                let since = v["since"].as_u64().unwrap_or_default();
+                if since != start {
+                    return Err(line_err(
+                        1,
+                        format!("the answer starts at sequence {since}, but the range asked for starts at {start}"),
+                    ));
+                }
+            }
             declared = v.get("entries").and_then(Value::as_u64);
             continue;
         }
-        let e = parse_entry_line(text).map_err(|what| line_err(line_no, what))?;
+        let (seq, e) = parse_entry_line(text).map_err(|what| line_err(line_no, what))?;
+        if let Some(start) = range_start {
+            // Line 2 holds the first entry of the range.
+            let expected = start.checked_add(line_no as u64 - 2);
+            if expected != Some(seq) {
+                return Err(line_err(
+                    line_no,
+                    format!(
+                        "entry {} has sequence {seq}, but position {} of the range asked for is sequence {}: the answer is out of order or holds other entries",
+                        e.id().short(),
+                        line_no - 1,
+                        expected.map(|x| x.to_string()).unwrap_or_else(|| "beyond any".into())
+                    ),
+                ));
+            }
+        }
         if let Some(first) = seen.insert(e.id(), line_no) {
             return Err(line_err(
                 line_no,

@@ -526,7 +526,7 @@ async fn sync_ledger(
         let source = PathBuf::from(format!("peer {peer_name}: GET {path}"));
         let id2 = id.to_string();
         let body = a.body;
-        let entries = blocking(move || bundle::read_from(body.as_slice(), &source, &id2))
+        let entries = blocking(move || bundle::read_range_from(body.as_slice(), &source, &id2, start))
             .await
             .map_err(|e| client.err(format!("sent a bundle that is refused, nothing of it was imported: {e}")))?;
         let n = entries.len() as u64;
@@ -834,7 +834,8 @@ async fn only_witness_records(
     let path = format!("/v1/ledgers/{id}/entries?start={}&count={}", old + 1, new - old);
     let a = client.ok("GET", &path, vec![], key, key_id).await?;
     let source = PathBuf::from(format!("peer {}: GET {path}", client.peer.name));
-    let entries = bundle::read_from(a.body.as_slice(), &source, id).map_err(|e| client.err(e.to_string()))?;
+    let entries =
+        bundle::read_range_from(a.body.as_slice(), &source, id, old + 1).map_err(|e| client.err(e.to_string()))?;
     Ok(entries.len() as u64 == new - old && entries.iter().all(|(_, e)| e.kind() == audit::KIND_WITNESS))
 }
 

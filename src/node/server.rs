@@ -279,7 +279,7 @@ pub fn serve(config: ServeConfig) -> Result<ServerHandle, ServeError> {
 async fn close_idle(store: Arc<Store>, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(crate::node::store::IDLE_CLOSE / 2) => {}
+            _ = tokio::time::sleep(crate::node::store::IDLE_SWEEP) => {}
             _ = stop.changed() => return,
         }
         let s = store.clone();

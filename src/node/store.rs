@@ -25,9 +25,40 @@ pub const MAX_OPEN_LEDGERS: usize = 64;
 /// A copy unused this long is closed by [`Store::close_idle`].
 pub const IDLE_CLOSE: Duration = Duration::from_secs(2);
 
-/// How long opening a copy waits for another process to release it (a
-/// running node closes idle copies after [`IDLE_CLOSE`]).
+/// How often a running node looks for idle copies to close.
+pub const IDLE_SWEEP: Duration = Duration::from_secs(1);
+
+/// The longest a running node keeps a copy open after its last use: idle
+/// for [`IDLE_CLOSE`], then found by the next sweep ([`IDLE_SWEEP`]).
+pub const IDLE_HOLD_MAX: Duration = IDLE_CLOSE.saturating_add(IDLE_SWEEP);
+
+/// How long opening a copy waits for another process to release it: the
+/// node's side ([`Store::with_ledger`]) and the command-line tools
+/// (`vereffen --ledger DIR ...` on a copy a node serves) alike. Longer than
+/// [`IDLE_HOLD_MAX`] (asserted below), so a command run after a sync, or
+/// between a peer's requests, never fails because the node still held the
+/// copy: the node lets go before the tool gives up.
 pub const LOCK_PATIENCE: Duration = Duration::from_secs(5);
+
+// The relation the flows above rely on, checked at compile time (with a
+// second of margin for a slow machine).
+const _: () = assert!(IDLE_HOLD_MAX.as_millis() + 1000 <= LOCK_PATIENCE.as_millis());
+const _: () = assert!(IDLE_SWEEP.as_millis() <= IDLE_CLOSE.as_millis());
+
+/// Waits (bounded by [`LOCK_PATIENCE`]) for a copy another process holds:
+/// calls `open` again while it fails with [`LedgerError::Locked`] and the
+/// patience lasts. Any other outcome is returned at once.
+pub fn open_patiently<T>(mut open: impl FnMut() -> Result<T, LedgerError>) -> Result<T, LedgerError> {
+    let deadline = Instant::now() + LOCK_PATIENCE;
+    loop {
+        match open() {
+            Err(LedgerError::Locked { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Why the store cannot do something.
 #[derive(Debug, thiserror::Error)]
