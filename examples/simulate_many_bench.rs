@@ -67,11 +67,15 @@ fn main() {
     let template = std::fs::read_to_string(repo.join("contracts/copd-telemonitoring-shared-savings.toml"))
         .expect("the COPD example contract");
     let scen_file = repo.join("examples/scenarios/copd-telemonitoring-oost-achterhoek.toml");
-    let dir = tempfile::tempdir().expect("temp dir");
+    // `--dir DIR` keeps the generated book (to run `vereffen simulate` on it
+    // by hand, e.g. under a profiler); by default it is a temporary directory.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = arg(&args, "--dir").map(PathBuf::from).unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&dir).expect("create --dir");
     let t = Instant::now();
     let mut files = Vec::with_capacity(n);
     for i in 0..n {
-        let f = dir.path().join(format!("c{i:05}.toml"));
+        let f = dir.join(format!("c{i:05}.toml"));
         std::fs::write(&f, contract_text(&template, i)).expect("write contract");
         files.push(f);
     }
