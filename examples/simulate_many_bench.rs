@@ -10,7 +10,10 @@
 //! cargo run --release --example simulate_many_bench -- --contracts 10000 --runs 1000 --no-cli
 //! ```
 //!
-//! Prints the seconds and the peak resident memory (VmHWM) of each path.
+//! Prints the seconds and the peak resident memory (VmHWM) of each path,
+//! and for the library the resident memory of the loaded book before the
+//! Monte Carlo (`library_rss_loaded_mb`) and the peak above it
+//! (`library_monte_carlo_rss_mb`). `--dir DIR` keeps the generated book.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,8 +30,13 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 
 /// VmHWM (peak resident set) of a process, in MB.
 fn peak_rss_mb(status: &Path) -> Option<u64> {
+    status_mb(status, "VmHWM:")
+}
+
+/// A `/proc/PID/status` figure given in kB, in MB.
+fn status_mb(status: &Path, key: &str) -> Option<u64> {
     let s = std::fs::read_to_string(status).ok()?;
-    let kb: u64 = s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kb: u64 = s.lines().find(|l| l.starts_with(key))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024)
 }
 
@@ -67,11 +75,15 @@ fn main() {
     let template = std::fs::read_to_string(repo.join("contracts/copd-telemonitoring-shared-savings.toml"))
         .expect("the COPD example contract");
     let scen_file = repo.join("examples/scenarios/copd-telemonitoring-oost-achterhoek.toml");
-    let dir = tempfile::tempdir().expect("temp dir");
+    // `--dir DIR` keeps the generated book (to run `vereffen simulate` on it
+    // by hand, e.g. under a profiler); by default it is a temporary directory.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = arg(&args, "--dir").map(PathBuf::from).unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&dir).expect("create --dir");
     let t = Instant::now();
     let mut files = Vec::with_capacity(n);
     for i in 0..n {
-        let f = dir.path().join(format!("c{i:05}.toml"));
+        let f = dir.join(format!("c{i:05}.toml"));
         std::fs::write(&f, contract_text(&template, i)).expect("write contract");
         files.push(f);
     }
@@ -82,14 +94,19 @@ fn main() {
 
     // The library path: check the files, join the scenarios, Monte Carlo.
     let t = Instant::now();
+    // On every core, as `vereffen simulate` checks its files.
+    use rayon::prelude::*;
     let variants: Vec<Variant> = files
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, f)| Variant::new(&format!("c{i:05}"), contract::check_file(f).expect("valid contract")))
         .collect();
     let s = scenarios::read_file(&scen_file).expect("scenarios");
     let m = Model::new(s, variants).expect("model");
     let load_s = t.elapsed().as_secs_f64();
+    // What the loaded book holds before the Monte Carlo (grows with
+    // contracts); the peak above it is the Monte Carlo's own memory.
+    let rss_loaded = status_mb(Path::new("/proc/self/status"), "VmRSS:").unwrap_or(0);
     let t = Instant::now();
     let stats = m.monte_carlo(runs, 1, &|_| {}, &mut |_| {}).expect("runs");
     let mc_s = t.elapsed().as_secs_f64();
@@ -97,7 +114,10 @@ fn main() {
     println!("library_load_s={load_s:.2}");
     println!("library_monte_carlo_s={mc_s:.2}");
     println!("library_outcomes_per_s={:.0}", (n as f64 * runs as f64) / mc_s);
-    println!("library_peak_rss_mb={}", peak_rss_mb(Path::new("/proc/self/status")).unwrap_or(0));
+    let peak = peak_rss_mb(Path::new("/proc/self/status")).unwrap_or(0);
+    println!("library_rss_loaded_mb={rss_loaded}");
+    println!("library_peak_rss_mb={peak}");
+    println!("library_monte_carlo_rss_mb={}", peak.saturating_sub(rss_loaded));
     drop(stats);
     drop(m);
 

@@ -4,7 +4,7 @@
 //! in a temporary directory next to it, renamed into place when complete).
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -87,12 +87,18 @@ fn variant_names(paths: &[PathBuf]) -> Vec<String> {
 }
 
 /// The model from the arguments (contracts checked, scenarios read and joined).
+///
+/// The contract files are read and checked on every core of the current
+/// rayon pool (a whole book is thousands of files); the first refused file
+/// in argument order is the one reported, as when they were read in turn.
 pub fn load(contracts: &[PathBuf], scenarios_file: &Path) -> Result<Model> {
-    let mut variants = Vec::new();
-    for (path, name) in contracts.iter().zip(variant_names(contracts)) {
-        let c = contract::check_file(path)
-            .map_err(|d| anyhow!("{}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")))?;
-        variants.push(Variant::new(&name, c));
+    use rayon::prelude::*;
+    let named: Vec<(&PathBuf, String)> = contracts.iter().zip(variant_names(contracts)).collect();
+    let checked: Vec<Result<Variant, Vec<contract::Diagnostic>>> =
+        named.par_iter().map(|(path, name)| contract::check_file(path).map(|c| Variant::new(name, c))).collect();
+    let mut variants = Vec::with_capacity(checked.len());
+    for c in checked {
+        variants.push(c.map_err(|d| anyhow!("{}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")))?);
     }
     let s = scenarios::read_file(scenarios_file)
         .map_err(|d| anyhow!("{}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")))?;
@@ -100,12 +106,6 @@ pub fn load(contracts: &[PathBuf], scenarios_file: &Path) -> Result<Model> {
 }
 
 pub fn simulate(_cli: &Cli, a: &SimulateArgs) -> Result<i32> {
-    let model = load(&a.contracts, &a.scenarios)?;
-    let runs = a.runs.or(model.scenarios.runs).unwrap_or(10_000);
-    if runs == 0 || runs > simulate::MAX_RUNS {
-        bail!("--runs must be between 1 and {}", simulate::MAX_RUNS);
-    }
-    let seed = a.seed.or(model.scenarios.seed).unwrap_or(1);
     let pool = {
         let mut b = rayon::ThreadPoolBuilder::new();
         if let Some(t) = a.threads {
@@ -116,12 +116,19 @@ pub fn simulate(_cli: &Cli, a: &SimulateArgs) -> Result<i32> {
         }
         b.build().context("cannot start threads")?
     };
+    let model = pool.install(|| load(&a.contracts, &a.scenarios))?;
+    let runs = a.runs.or(model.scenarios.runs).unwrap_or(10_000);
+    if runs == 0 || runs > simulate::MAX_RUNS {
+        bail!("--runs must be between 1 and {}", simulate::MAX_RUNS);
+    }
+    let seed = a.seed.or(model.scenarios.seed).unwrap_or(1);
     // Refuse an unusable output directory before any work.
     let staging = match &a.out {
         Some(out) => Some(staging_dir(out)?),
         None => None,
     };
-    let result = pool.install(|| run(&model, runs, seed, staging.as_ref().map(|t| t.path())));
+    let result =
+        pool.install(|| run(&model, runs, seed, staging.as_ref().map(|t| t.path()), simulate::MAX_NETS_IN_MEMORY));
     let (stats, sweep, tornado) = result?;
     // The output directory is moved into place before anything is printed,
     // so a reader that stops early (`| head`) cannot lose it.
@@ -166,12 +173,16 @@ fn staging_dir(out: &Path) -> Result<tempfile::TempDir> {
 /// The central outcome per variant, and per variant its bars (input, outcome at P5, at P95).
 type Tornado = (Vec<Outcome>, Vec<Vec<(usize, Outcome, Outcome)>>);
 
+/// The simulation and its files; the Monte Carlo keeps at most `max_nets`
+/// net results at once (`simulate::MAX_NETS_IN_MEMORY`; the files are the
+/// same for every value).
 #[allow(clippy::type_complexity)]
 fn run(
     model: &Model,
     runs: u64,
     seed: u64,
     dir: Option<&Path>,
+    max_nets: usize,
 ) -> Result<(Vec<VariantStats>, Option<Vec<Vec<Outcome>>>, Option<Tornado>)> {
     let bar = if super::stderr_is_terminal() {
         let b = indicatif::ProgressBar::new(runs);
@@ -183,26 +194,35 @@ fn run(
     } else {
         indicatif::ProgressBar::hidden()
     };
+    let blocks = model.blocks(runs, max_nets).len();
     let mut writers = match dir {
-        Some(d) => Some(RunWriters::new(d, model)?),
+        Some(d) => Some(RunWriters::new(d, model, blocks > 1)?),
         None => None,
     };
     let mut write_err: Option<std::io::Error> = None;
-    let stats = model
-        .monte_carlo(runs, seed, &|done| bar.set_position(done), &mut |r| {
-            if let (Some(w), None) = (writers.as_mut(), &write_err) {
-                if let Err(e) = w.run(model, r) {
-                    write_err = Some(e);
+    let mut stats = Vec::with_capacity(model.variants.len());
+    model
+        .monte_carlo_streamed(
+            runs,
+            seed,
+            max_nets,
+            &|done| bar.set_position(done),
+            &mut |r| {
+                if let (Some(w), None) = (writers.as_mut(), &write_err) {
+                    if let Err(e) = w.run(model, r) {
+                        write_err = Some(e);
+                    }
                 }
-            }
-        })
+            },
+            &mut |s| stats.push(s),
+        )
         .map_err(|e| anyhow!("{e}"))?;
     bar.finish_and_clear();
     if let Some(e) = write_err {
         return Err(e).context("cannot write runs.csv");
     }
     if let Some(w) = writers {
-        w.finish().context("cannot write runs.csv")?;
+        w.finish(runs).context("cannot write runs.csv")?;
     }
     let sweep = if model.scenarios.sweep.is_empty() { None } else { Some(model.sweep().map_err(|e| anyhow!("{e}"))?) };
     let tornado = if model.scenarios.inputs.iter().any(|i| i.is_random()) {
@@ -223,31 +243,77 @@ fn run(
     Ok((stats, sweep, tornado))
 }
 
+/// `runs.csv` and `inputs.csv`, written as the runs come.
+///
+/// A book simulated in blocks of variants (`Model::blocks`) sends every run
+/// once per block; its rows are then written in arrival order (block, run)
+/// and the offset of each (block, run) is kept (8 bytes per run and block),
+/// and `finish` puts them in the order of a single pass (run, then
+/// variant), so `runs.csv` is the same byte for byte however the book was
+/// split.
 struct RunWriters {
-    runs: BufWriter<File>,
+    dir: PathBuf,
+    runs: Counting<BufWriter<File>>,
     inputs: BufWriter<File>,
+    /// Whether the rows come in more than one block.
+    blocked: bool,
+    /// Bytes of the header of `runs.csv`.
+    header: u64,
+    /// Per block: its first variant and, per run, the offset of its rows.
+    blocks: Vec<(usize, Vec<u64>)>,
+}
+
+/// A writer that counts the bytes written through it.
+struct Counting<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 impl RunWriters {
-    fn new(dir: &Path, m: &Model) -> std::io::Result<RunWriters> {
-        let mut runs = BufWriter::new(File::create(dir.join("runs.csv"))?);
+    fn new(dir: &Path, m: &Model, blocked: bool) -> std::io::Result<RunWriters> {
+        let mut runs = Counting { inner: BufWriter::new(File::create(dir.join("runs.csv"))?), written: 0 };
         writeln!(runs, "variant,run,period,party,net,{}", COMPONENTS.join(","))?;
+        let header = runs.written;
         let mut inputs = BufWriter::new(File::create(dir.join("inputs.csv"))?);
         let ids: Vec<&str> = m.scenarios.inputs.iter().map(|i| i.id.as_str()).collect();
         writeln!(inputs, "run,year,{}", ids.join(","))?;
-        Ok(RunWriters { runs, inputs })
+        Ok(RunWriters { dir: dir.to_path_buf(), runs, inputs, blocked, header, blocks: Vec::new() })
     }
 
     fn run(&mut self, m: &Model, r: &simulate::Run<'_>) -> std::io::Result<()> {
         let ny = m.years.len();
-        for (j, y) in m.years.iter().enumerate() {
-            write!(self.inputs, "{},{y}", r.run)?;
-            for i in 0..m.scenarios.inputs.len() {
-                write!(self.inputs, ",{}", r.point[i * ny + j])?;
+        if r.first_variant == 0 {
+            for (j, y) in m.years.iter().enumerate() {
+                write!(self.inputs, "{},{y}", r.run)?;
+                for i in 0..m.scenarios.inputs.len() {
+                    write!(self.inputs, ",{}", r.point[i * ny + j])?;
+                }
+                writeln!(self.inputs)?;
             }
-            writeln!(self.inputs)?;
         }
-        for (v, o) in r.outcomes.iter().enumerate() {
+        if self.blocked {
+            if self.blocks.last().map(|b| b.0) != Some(r.first_variant) {
+                self.blocks.push((r.first_variant, Vec::new()));
+            }
+            if let Some((_, offsets)) = self.blocks.last_mut() {
+                debug_assert_eq!(offsets.len() as u64, r.run, "a block's runs come in run order");
+                offsets.push(self.runs.written);
+            }
+        }
+        for (b, o) in r.outcomes.iter().enumerate() {
+            let v = r.first_variant + b;
             let var = &m.variants[v];
             let c = &var.contract;
             let np = m.variants[v].parties.len();
@@ -265,9 +331,38 @@ impl RunWriters {
         Ok(())
     }
 
-    fn finish(mut self) -> std::io::Result<()> {
+    fn finish(mut self, runs: u64) -> std::io::Result<()> {
         self.runs.flush()?;
-        self.inputs.flush()
+        self.inputs.flush()?;
+        if !self.blocked {
+            return Ok(());
+        }
+        // Rows are in (block, run) order; write them in (run, block) order.
+        let end = self.runs.written;
+        drop(self.runs);
+        let spill = self.dir.join(".runs-by-block.csv");
+        std::fs::rename(self.dir.join("runs.csv"), &spill)?;
+        let mut from = File::open(&spill)?;
+        let mut to = BufWriter::new(File::create(self.dir.join("runs.csv"))?);
+        std::io::copy(&mut (&mut from).take(self.header), &mut to)?;
+        for run in 0..runs as usize {
+            for (b, (_, offsets)) in self.blocks.iter().enumerate() {
+                let start = offsets.get(run).copied().unwrap_or(end);
+                let stop = match offsets.get(run + 1) {
+                    Some(o) => *o,
+                    None => self.blocks.get(b + 1).and_then(|n| n.1.first().copied()).unwrap_or(end),
+                };
+                from.seek(SeekFrom::Start(start))?;
+                let len = stop.saturating_sub(start);
+                let copied = std::io::copy(&mut (&mut from).take(len), &mut to)?;
+                if copied != len {
+                    return Err(std::io::Error::other("the rows of a block of runs were cut short"));
+                }
+            }
+        }
+        to.flush()?;
+        drop(from);
+        std::fs::remove_file(&spill)
     }
 }
 
@@ -608,4 +703,37 @@ fn print_tornado(m: &Model, t: &Tornado) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A book simulated in blocks of variants (to bound the memory of the
+    /// exact percentiles) writes the same files, byte for byte, as one
+    /// pass: `runs.csv` is put back in run order.
+    #[test]
+    fn a_book_in_blocks_writes_the_same_files() {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let c = repo.join("contracts/copd-telemonitoring-shared-savings.toml");
+        let book = vec![c.clone(), c.clone(), c];
+        let m = load(&book, &repo.join("examples/scenarios/copd-telemonitoring-oost-achterhoek.toml")).unwrap();
+        let runs = 40;
+        assert_eq!(m.blocks(runs, 1).len(), 3);
+        let files = |max_nets: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            run(&m, runs, 5, Some(dir.path()), max_nets).unwrap();
+            let mut names: Vec<String> =
+                std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+            names.sort();
+            names.into_iter().map(|n| (n.clone(), std::fs::read(dir.path().join(&n)).unwrap())).collect::<Vec<_>>()
+        };
+        let one = files(simulate::MAX_NETS_IN_MEMORY);
+        let blocked = files(1);
+        assert!(one.iter().any(|(n, b)| n == "runs.csv" && b.len() > 1000));
+        assert_eq!(one.iter().map(|f| &f.0).collect::<Vec<_>>(), blocked.iter().map(|f| &f.0).collect::<Vec<_>>());
+        for ((name, a), (_, b)) in one.iter().zip(&blocked) {
+            assert!(a == b, "{name} differs when the book is simulated in blocks");
+        }
+    }
 }

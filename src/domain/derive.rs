@@ -431,12 +431,26 @@ impl Acc {
         file: &str,
         line: u64,
     ) -> Result<(), DeriveError> {
+        let text = |i: usize| std::str::from_utf8(record.get(i).unwrap_or_default()).ok();
+        self.row_of(rules, cols, text, year, file, line)
+    }
+
+    /// Counts one data record whose field `i` is `text(i)` (`None`: not
+    /// valid UTF-8).
+    fn row_of<'r>(
+        &mut self,
+        rules: &Rules,
+        cols: &Columns,
+        text: impl Fn(usize) -> Option<&'r str>,
+        year: u16,
+        file: &str,
+        line: u64,
+    ) -> Result<(), DeriveError> {
         let row_err = |what: String| DeriveError::Row { file: file.to_string(), line, what };
         self.rows_read += 1;
         let field = |i: usize, name: &str| -> Result<&str, DeriveError> {
-            let raw = record.get(i).unwrap_or_default();
-            let text = std::str::from_utf8(raw)
-                .map_err(|_| row_err(format!("field {name} is not valid UTF-8 (the file must be UTF-8)")))?;
+            let text =
+                text(i).ok_or_else(|| row_err(format!("field {name} is not valid UTF-8 (the file must be UTF-8)")))?;
             if text.len() > MAX_FIELD_BYTES && name != "amount" && name != "quantity" {
                 return Err(row_err(format!("field {name} is longer than {MAX_FIELD_BYTES} bytes")));
             }
@@ -503,6 +517,27 @@ impl Acc {
                 self.totals.per_metric[i][month].checked_add(add).ok_or_else(overflow)?;
         }
         Ok(())
+    }
+
+    /// Counts the records of a part that [`plain_text`] accepted, split at
+    /// its line ends and commas (what the CSV reader does with such text:
+    /// no quotes, no carriage returns, empty lines skipped). `false` when
+    /// a record has another number of fields than the header or a row is
+    /// refused (the file is then left to [`derive`], which names the line).
+    fn plain_rows(&mut self, rules: &Rules, cols: &Columns, plain: &str, year: u16, file: &str) -> bool {
+        let mut fields: Vec<&str> = Vec::with_capacity(cols.count + 1);
+        for line in plain.split('\n').filter(|l| !l.is_empty()) {
+            fields.clear();
+            fields.extend(line.split(',').take(cols.count + 1));
+            if fields.len() != cols.count {
+                return false;
+            }
+            let got = |i: usize| fields.get(i).copied();
+            if self.row_of(rules, cols, got, year, file, 0).is_err() {
+                return false;
+            }
+        }
+        true
     }
 
     /// Adds another part's result (sums add, members unite).
@@ -686,6 +721,17 @@ fn last_record_end(part: &[u8]) -> Option<usize> {
     None
 }
 
+/// A part of whole records as text when the CSV reader's rules reduce to
+/// splitting at line ends and commas: valid UTF-8 without quotes and
+/// without carriage returns (the CSV reader also ends a record at `\r`).
+/// Any other part goes through the CSV reader.
+fn plain_text(part: &[u8]) -> Option<&str> {
+    if part.iter().any(|b| *b == b'"' || *b == b'\r') {
+        return None;
+    }
+    std::str::from_utf8(part).ok()
+}
+
 /// What the reader of [`derive_parts`] hands on next.
 enum Part {
     /// Whole records (the last part may end without a line end).
@@ -775,6 +821,10 @@ fn derive_parts(
                         let Ok(part) = part else { break };
                         if !ok {
                             continue; // keep taking parts so the reader never waits
+                        }
+                        if let Some(plain) = plain_text(&part) {
+                            ok = acc.plain_rows(rules, &cols, plain, year, file);
+                            continue;
                         }
                         let mut csv =
                             csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(part.as_slice());
@@ -957,6 +1007,46 @@ mod tests {
     /// The parallel path itself (not the one-thread fallback) reads a good
     /// file, cut in small blocks, to the one-thread result; a file with an
     /// error is left to the one-thread reader.
+    /// Parts without quotes or carriage returns are split at line ends and
+    /// commas without the CSV reader; they count exactly what the CSV
+    /// reader counts (empty lines skipped, a last record without a line
+    /// end), and a record with another number of fields, or text that is
+    /// not UTF-8, is not taken on this path.
+    #[test]
+    fn plain_parts_are_split_as_the_csv_reader_splits_them() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let rules = Rules::from_file(&root.join("examples/data/rules-copd.toml")).unwrap();
+        let text = std::fs::read_to_string(root.join("examples/data/claims-copd-2027.csv")).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        let header = lines.remove(0);
+        assert!(!text.contains('"') && !text.contains('\r'), "the example is plain text");
+        // Empty lines between records and no line end after the last one.
+        let body =
+            lines.iter().enumerate().map(|(i, l)| if i % 5 == 0 { format!("{l}\n\n") } else { format!("{l}\n") });
+        let odd = format!("{header}\n\n{}", body.collect::<String>().trim_end());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("odd.csv");
+        std::fs::write(&path, &odd).unwrap();
+        let one = derive(&rules, odd.as_bytes(), "odd.csv", 2027).unwrap();
+        assert_eq!(one.rows_read, lines.len() as u64);
+        for block in [50, 333, 1 << 20] {
+            let parts = derive_parts(&rules, std::fs::File::open(&path).unwrap(), "odd.csv", 2027, 2, block).unwrap();
+            assert_eq!(parts.as_ref(), Some(&one), "block {block}");
+        }
+        let cols = Columns::of(&csv::ByteRecord::from(header.split(',').collect::<Vec<_>>()), "x").unwrap();
+        let mut acc = Acc::new(&rules);
+        assert!(acc.plain_rows(&rules, &cols, &lines[..3].join("\n"), 2027, "x"));
+        assert_eq!(acc.rows_read, 3);
+        let extra = format!("{},extra", lines[0]);
+        assert!(!Acc::new(&rules).plain_rows(&rules, &cols, &extra, 2027, "x"));
+        let short = lines[0].rsplit_once(',').unwrap().0.to_string();
+        assert!(!Acc::new(&rules).plain_rows(&rules, &cols, &short, 2027, "x"));
+        assert_eq!(plain_text(b"a,b\r\n"), None);
+        assert_eq!(plain_text(b"a,\"b\"\n"), None);
+        assert_eq!(plain_text(b"a,\xff\n"), None);
+        assert_eq!(plain_text(b"a,b\n"), Some("a,b\n"));
+    }
+
     #[test]
     fn the_parallel_path_runs_on_a_good_file_and_steps_aside_on_a_bad_one() {
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));

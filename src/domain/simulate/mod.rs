@@ -60,6 +60,14 @@ const CHUNK: u64 = 4096;
 /// number of contracts times [`CHUNK`].
 pub const MAX_OUTCOMES_IN_FLIGHT: usize = 1 << 14;
 
+/// Most net results (one per run, period and party of a variant, 8 bytes
+/// each, kept for the exact percentiles) held at once by
+/// [`Model::monte_carlo`]: 4 Mi results, 32 MiB. A larger book is
+/// simulated in blocks of variants ([`Model::blocks`]), so the memory of a
+/// simulation of 10,000 contracts x 1,000 runs does not grow with contracts
+/// x runs. (One variant whose runs alone exceed it is one block.)
+pub const MAX_NETS_IN_MEMORY: usize = 1 << 22;
+
 /// Why a simulation cannot run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SimError {
@@ -407,16 +415,12 @@ impl Model {
 /// given before.
 struct Runner<'m> {
     m: &'m Model,
-    templates: Vec<Vec<Inputs>>,
-    /// Per variant and template: the point slot of each figure, in the
-    /// maps' iteration order (this year's figures, then other years').
-    slots: Vec<Vec<Vec<usize>>>,
-    /// Per variant and template: whether some input of some year is left
-    /// out (then a run with a value beyond the limit settles with all).
-    partial: Vec<Vec<bool>>,
-    /// Per variant: the inputs with a statement line as base that are
-    /// indicators of its contract, in file order.
-    line_inputs: Vec<Vec<usize>>,
+    /// Input id -> index in the scenarios file.
+    index: HashMap<&'m str, usize>,
+    /// Per variant: its yearly inputs and where their values come from,
+    /// built the first time this runner settles the variant (a runner
+    /// that settles a part of a large book builds only that part).
+    plans: Vec<Plan>,
     /// The values of the run being settled, per point slot.
     values: Vec<Decimal>,
     /// Whether a value of the run other than a line-based one is beyond
@@ -429,86 +433,143 @@ struct Runner<'m> {
     prepared: Option<u64>,
 }
 
+/// Runners kept between the parallel jobs of one computation: a job takes
+/// one ([`Pool::lease`]) and gives it back when done, so the variants'
+/// plans are built about once per thread, not once per job (for a book of
+/// thousands of contracts, building them was most of a sweep's work).
+struct Pool<'m> {
+    m: &'m Model,
+    free: std::sync::Mutex<Vec<Runner<'m>>>,
+}
+
+impl<'m> Pool<'m> {
+    fn new(m: &'m Model) -> Pool<'m> {
+        Pool { m, free: std::sync::Mutex::new(Vec::new()) }
+    }
+
+    /// A runner: a free one, else a new one.
+    fn lease(&self) -> Lease<'_, 'm> {
+        // A poisoned lock only means a job panicked; its runners are whole.
+        let free = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        Lease { runner: Some(free.unwrap_or_else(|| Runner::new(self.m))), pool: self }
+    }
+}
+
+/// A runner taken from a [`Pool`], given back when dropped.
+struct Lease<'p, 'm> {
+    /// Always `Some` until dropped.
+    runner: Option<Runner<'m>>,
+    pool: &'p Pool<'m>,
+}
+
+impl<'m> std::ops::Deref for Lease<'_, 'm> {
+    type Target = Runner<'m>;
+    fn deref(&self) -> &Runner<'m> {
+        self.runner.as_ref().expect("a lease holds its runner until dropped")
+    }
+}
+
+impl<'m> std::ops::DerefMut for Lease<'_, 'm> {
+    fn deref_mut(&mut self) -> &mut Runner<'m> {
+        self.runner.as_mut().expect("a lease holds its runner until dropped")
+    }
+}
+
+impl Drop for Lease<'_, '_> {
+    fn drop(&mut self) {
+        if let Some(r) = self.runner.take() {
+            self.pool.free.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+        }
+    }
+}
+
+/// One variant's yearly inputs in a [`Runner`] (empty until first used).
+#[derive(Default)]
+struct Plan {
+    /// Whether the fields below have been built.
+    ready: bool,
+    /// One template per term year.
+    templates: Vec<Inputs>,
+    /// Per template: the point slot of each figure, in the maps' iteration
+    /// order (this year's figures, then other years').
+    slots: Vec<Vec<usize>>,
+    /// Per template: whether some input of some year is left out (then a
+    /// run with a value beyond the limit settles with all).
+    partial: Vec<bool>,
+    /// The inputs with a statement line as base that are indicators of
+    /// its contract, in file order.
+    line_inputs: Vec<usize>,
+}
+
 impl<'m> Runner<'m> {
     fn new(m: &'m Model) -> Runner<'m> {
-        let ny = m.years.len();
-        let index = m.input_index();
-        let slot = |id: &str, y: u16| {
-            let i = index.get(id).copied().unwrap_or(0);
-            i * ny + m.years.binary_search(&y).unwrap_or(0)
-        };
-        let mut partial = Vec::with_capacity(m.variants.len());
-        let mut line_inputs = Vec::with_capacity(m.variants.len());
-        let templates: Vec<Vec<Inputs>> = m
-            .variants
-            .iter()
-            .map(|v| {
-                let c = &v.contract;
-                // The inputs this contract can read, in file order.
-                let mut own: Vec<usize> =
-                    c.indicators.iter().filter_map(|ind| index.get(ind.id.as_str()).copied()).collect();
-                own.sort_unstable();
-                own.dedup();
-                line_inputs.push(
-                    own.iter().copied().filter(|&i| matches!(m.scenarios.inputs[i].base, Base::Line(_))).collect(),
-                );
-                let mut flags = Vec::new();
-                let ts = c
-                    .term
-                    .years()
-                    .map(|ty| {
-                        let mut inp = Inputs::new(ty);
-                        let mut given = 0usize;
-                        for &i in &own {
-                            inp.figures.insert(
-                                m.scenarios.inputs[i].id.clone(),
-                                Figure { value: Decimal::ZERO, source_entry: None },
-                            );
-                            given += 1;
-                        }
-                        for r in settlement::required_indicators(c, ty) {
-                            if !index.contains_key(r.indicator.as_str()) {
-                                continue;
-                            }
-                            let f = Figure { value: Decimal::ZERO, source_entry: None };
-                            let fresh = if r.year == ty {
-                                inp.figures.insert(r.indicator, f).is_none()
-                            } else {
-                                inp.other_years.entry(r.year).or_default().insert(r.indicator, f).is_none()
-                            };
-                            given += usize::from(fresh);
-                        }
-                        flags.push(given < m.scenarios.inputs.len() * ny);
-                        inp
-                    })
-                    .collect();
-                partial.push(flags);
-                ts
-            })
-            .collect();
-        let slots = templates
-            .iter()
-            .map(|ts: &Vec<Inputs>| {
-                ts.iter()
-                    .map(|t| {
-                        let this = t.figures.keys().map(|id| slot(id, t.year));
-                        let other = t.other_years.iter().flat_map(|(y, f)| f.keys().map(|id| slot(id, *y)));
-                        this.chain(other).collect()
-                    })
-                    .collect()
-            })
-            .collect();
         Runner {
             m,
-            templates,
-            slots,
-            partial,
-            line_inputs,
-            values: vec![Decimal::ZERO; m.scenarios.inputs.len() * ny],
+            index: m.input_index(),
+            plans: (0..m.variants.len()).map(|_| Plan::default()).collect(),
+            values: vec![Decimal::ZERO; m.scenarios.inputs.len() * m.years.len()],
             beyond_fixed: false,
             beyond: false,
             prepared: None,
         }
+    }
+
+    /// Builds the plan of variant `v` unless it is built.
+    fn ensure(&mut self, v: usize) {
+        if self.plans[v].ready {
+            return;
+        }
+        let m = self.m;
+        let index = &self.index;
+        let ny = m.years.len();
+        let slot = |id: &str, y: u16| {
+            let i = index.get(id).copied().unwrap_or(0);
+            i * ny + m.years.binary_search(&y).unwrap_or(0)
+        };
+        let c = &m.variants[v].contract;
+        // The inputs this contract can read, in file order.
+        let mut own: Vec<usize> = c.indicators.iter().filter_map(|ind| index.get(ind.id.as_str()).copied()).collect();
+        own.sort_unstable();
+        own.dedup();
+        let line_inputs: Vec<usize> =
+            own.iter().copied().filter(|&i| matches!(m.scenarios.inputs[i].base, Base::Line(_))).collect();
+        let mut partial = Vec::new();
+        let templates: Vec<Inputs> = c
+            .term
+            .years()
+            .map(|ty| {
+                let mut inp = Inputs::new(ty);
+                let mut given = 0usize;
+                for &i in &own {
+                    inp.figures
+                        .insert(m.scenarios.inputs[i].id.clone(), Figure { value: Decimal::ZERO, source_entry: None });
+                    given += 1;
+                }
+                for r in settlement::required_indicators(c, ty) {
+                    if !index.contains_key(r.indicator.as_str()) {
+                        continue;
+                    }
+                    let f = Figure { value: Decimal::ZERO, source_entry: None };
+                    let fresh = if r.year == ty {
+                        inp.figures.insert(r.indicator, f).is_none()
+                    } else {
+                        inp.other_years.entry(r.year).or_default().insert(r.indicator, f).is_none()
+                    };
+                    given += usize::from(fresh);
+                }
+                partial.push(given < m.scenarios.inputs.len() * ny);
+                inp
+            })
+            .collect();
+        let slots = templates
+            .iter()
+            .map(|t| {
+                let this = t.figures.keys().map(|id| slot(id, t.year));
+                let other = t.other_years.iter().flat_map(|(y, f)| f.keys().map(|id| slot(id, *y)));
+                this.chain(other).collect()
+            })
+            .collect();
+        self.plans[v] = Plan { ready: true, templates, slots, partial, line_inputs };
     }
 
     /// Writes `values` into the figures of template `t` (one pass, no lookups).
@@ -532,14 +593,16 @@ impl<'m> Runner<'m> {
     fn settle_year(&self, v: usize, k: usize, carry: &Carry) -> Result<Statement, SettleError> {
         let m = self.m;
         let var = &m.variants[v];
-        let t = &self.templates[v][k];
-        if !self.beyond || !self.partial[v][k] {
+        let plan = &self.plans[v];
+        debug_assert!(plan.ready, "a variant is planned before it is settled");
+        let t = &plan.templates[k];
+        if !self.beyond || !plan.partial[k] {
             return settlement::settle_year_versioned(&var.contract, t, carry, Explain::Quiet, &var.version);
         }
         let ny = m.years.len();
         let mut all = Inputs::new(t.year);
         for (i, input) in m.scenarios.inputs.iter().enumerate() {
-            let own_line = self.line_inputs[v].contains(&i);
+            let own_line = plan.line_inputs.contains(&i);
             for (j, &y) in m.years.iter().enumerate() {
                 let value = match input.base {
                     Base::Line(_) if !own_line => Decimal::ZERO,
@@ -628,17 +691,19 @@ impl<'m> Runner<'m> {
         let ny = m.years.len();
         let settle_err = |error| SimError::Settle { variant: var.name.clone(), run, error };
         self.beyond = self.beyond_fixed;
-        let line_inputs = std::mem::take(&mut self.line_inputs[v]);
+        self.ensure(v);
+        let line_inputs = std::mem::take(&mut self.plans[v].line_inputs);
         for &i in &line_inputs {
             for j in 0..ny {
                 self.values[i * ny + j] = Decimal::ZERO;
             }
         }
-        for (tk, sk) in self.templates[v].iter_mut().zip(&self.slots[v]) {
+        let plan = &mut self.plans[v];
+        for (tk, sk) in plan.templates.iter_mut().zip(&plan.slots) {
             Runner::fill(tk, sk, &self.values);
         }
         let result = self.settle_years(v, point, run, &line_inputs, &settle_err);
-        self.line_inputs[v] = line_inputs;
+        self.plans[v].line_inputs = line_inputs;
         result
     }
 
@@ -655,10 +720,10 @@ impl<'m> Runner<'m> {
         let c = &var.contract;
         let ny = m.years.len();
         let mut carry = Carry::initial(c);
-        let nt = self.templates[v].len();
+        let nt = self.plans[v].templates.len();
         let mut out = Vec::with_capacity(nt);
         for k in 0..nt {
-            let y = self.templates[v][k].year;
+            let y = self.plans[v].templates[k].year;
             if !line_inputs.is_empty() {
                 // The benchmark, target total or budget straight from the
                 // engine's own functions; any other line from a settlement
@@ -668,7 +733,7 @@ impl<'m> Runner<'m> {
                 for &i in line_inputs {
                     let input = &m.scenarios.inputs[i];
                     let Base::Line(line) = &input.base else { continue };
-                    let direct = settlement::base_amount(c, &self.templates[v][k], line).map_err(settle_err)?;
+                    let direct = settlement::base_amount(c, &self.plans[v].templates[k], line).map_err(settle_err)?;
                     let base = match direct {
                         Some(b) => Some(b),
                         None => {
@@ -698,7 +763,8 @@ impl<'m> Runner<'m> {
                     m.check(i, y, value, run)?;
                     self.set(i * ny + j, value);
                 }
-                for (tk, sk) in self.templates[v][k..].iter_mut().zip(&self.slots[v][k..]) {
+                let plan = &mut self.plans[v];
+                for (tk, sk) in plan.templates[k..].iter_mut().zip(&plan.slots[k..]) {
                     Runner::fill(tk, sk, &self.values);
                 }
             }
@@ -811,13 +877,19 @@ pub struct Run<'a> {
     pub run: u64,
     /// The drawn point (see [`Point`]).
     pub point: &'a [Decimal],
-    /// Per variant, the outcome.
+    /// The variant of `outcomes[0]`: 0, unless the book is simulated in
+    /// blocks of variants ([`Model::monte_carlo_streamed`]).
+    pub first_variant: usize,
+    /// Per variant from `first_variant` on, the outcome.
     pub outcomes: &'a [Outcome],
 }
 
 impl Model {
     /// Monte Carlo: `runs` draws with `seed`, every variant on the same
-    /// draws. `on_run` sees each run in run order; `progress` the runs done.
+    /// draws; the statistics of every variant, in variant order. `on_run`
+    /// sees each run in run order (with a book larger than
+    /// [`MAX_NETS_IN_MEMORY`] allows at once, once per block of variants:
+    /// see [`Model::monte_carlo_streamed`]); `progress` the runs done.
     pub fn monte_carlo(
         &self,
         runs: u64,
@@ -825,88 +897,156 @@ impl Model {
         progress: &(dyn Fn(u64) + Sync),
         on_run: &mut dyn FnMut(&Run<'_>),
     ) -> Result<Vec<VariantStats>, SimError> {
+        let mut out = Vec::with_capacity(self.variants.len());
+        self.monte_carlo_streamed(runs, seed, MAX_NETS_IN_MEMORY, progress, on_run, &mut |s| out.push(s))?;
+        Ok(out)
+    }
+
+    /// The blocks of variants a Monte Carlo of `runs` runs evaluates one
+    /// after the other so that at most `max_nets` net results are kept at
+    /// once (a block holds at least one variant): consecutive ranges of
+    /// variant indices covering every variant, in order.
+    pub fn blocks(&self, runs: u64, max_nets: usize) -> Vec<std::ops::Range<usize>> {
+        let runs = runs.clamp(1, MAX_RUNS) as usize;
+        let mut out = Vec::new();
+        let (mut first, mut held) = (0usize, 0usize);
+        for v in 0..self.variants.len() {
+            let need = runs.saturating_mul(self.periods(v) * self.variants[v].parties.len());
+            if v > first && held.saturating_add(need) > max_nets {
+                out.push(first..v);
+                first = v;
+                held = 0;
+            }
+            held = held.saturating_add(need);
+        }
+        if first < self.variants.len() {
+            out.push(first..self.variants.len());
+        }
+        debug_assert_eq!(out.iter().map(|b| b.len()).sum::<usize>(), self.variants.len());
+        out
+    }
+
+    /// Monte Carlo of a whole book in bounded memory: the variants are
+    /// taken in blocks ([`Model::blocks`]) of at most `max_nets` kept net
+    /// results; every run of a block is evaluated (in run order, as
+    /// [`Model::monte_carlo`] does), then the statistics of each of its
+    /// variants go to `on_stats` in variant order and its net results are
+    /// dropped. `on_run` sees every run of a block in run order, with the
+    /// outcomes of the block's variants only ([`Run::first_variant`] is the
+    /// block's first variant), so it sees every (run, variant) pair once.
+    /// The memory kept is the largest block's net results (about `max_nets`
+    /// x 8 bytes), not the book's; a run's draws are made once per block.
+    /// Every variant's statistics are the same for every `max_nets`, since
+    /// each is computed from that variant's own runs.
+    pub fn monte_carlo_streamed(
+        &self,
+        runs: u64,
+        seed: u64,
+        max_nets: usize,
+        progress: &(dyn Fn(u64) + Sync),
+        on_run: &mut dyn FnMut(&Run<'_>),
+        on_stats: &mut dyn FnMut(VariantStats),
+    ) -> Result<(), SimError> {
         let runs = runs.clamp(1, MAX_RUNS);
         let nv = self.variants.len();
-        let np: Vec<usize> = self.variants.iter().map(|v| v.parties.len()).collect();
-        let mut nets: Vec<Vec<Vec<i64>>> =
-            (0..nv).map(|v| vec![Vec::with_capacity(runs as usize); self.periods(v) * np[v]]).collect();
-        let mut sums: Vec<Vec<i128>> =
-            (0..nv).map(|v| vec![0i128; self.periods(v) * np[v] * COMPONENTS.len()]).collect();
-        // A chunk holds at most MAX_OUTCOMES_IN_FLIGHT outcomes (runs x
-        // variants): thousands of contracts are simulated a few runs at a
-        // time, and (run, variant) pairs are spread over the cores, so even
-        // one run of many contracts uses every core.
-        let chunk_runs = (MAX_OUTCOMES_IN_FLIGHT / nv.max(1)).clamp(1, CHUNK as usize) as u64;
-        let mut start = 0;
-        while start < runs {
-            let end = (start + chunk_runs).min(runs);
-            let points: Vec<Point> = (start..end).into_par_iter().map(|run| self.draw(seed, run)).collect();
-            let n = (end - start) as usize;
-            let results: Vec<Result<Outcome, SimError>> = (0..n * nv)
-                .into_par_iter()
-                .map_init(
-                    || Runner::new(self),
-                    |r, pair| {
-                        let (k, v) = (pair / nv, pair % nv);
-                        let run = start + k as u64;
-                        let st = r.settle_run(v, &points[k], run)?;
-                        Ok(outcome(&self.variants[v].parties, &st))
-                    },
-                )
+        let pool = Pool::new(self);
+        for block in self.blocks(runs, max_nets) {
+            let bv = block.len();
+            let first = block.start;
+            let np: Vec<usize> = block.clone().map(|v| self.variants[v].parties.len()).collect();
+            let mut nets: Vec<Vec<Vec<i64>>> = block
+                .clone()
+                .zip(&np)
+                .map(|(v, np)| vec![Vec::with_capacity(runs as usize); self.periods(v) * np])
                 .collect();
-            let mut results = results.into_iter();
-            for (k, p) in points.iter().enumerate() {
-                let outs: Vec<Outcome> = results.by_ref().take(nv).collect::<Result<_, _>>()?;
-                debug_assert_eq!(outs.len(), nv, "one result per run and variant");
-                for (v, o) in outs.iter().enumerate() {
-                    for (slot, n) in o.nets.iter().enumerate() {
-                        nets[v][slot].push(*n);
+            let mut sums: Vec<Vec<i128>> =
+                block.clone().zip(&np).map(|(v, np)| vec![0i128; self.periods(v) * np * COMPONENTS.len()]).collect();
+            // A chunk holds at most MAX_OUTCOMES_IN_FLIGHT outcomes (runs x
+            // variants): thousands of contracts are simulated a few runs at
+            // a time, and (run, variant) pairs are spread over the cores,
+            // so even one run of many contracts uses every core.
+            let chunk_runs = (MAX_OUTCOMES_IN_FLIGHT / bv.max(1)).clamp(1, CHUNK as usize) as u64;
+            let mut start = 0;
+            while start < runs {
+                let end = (start + chunk_runs).min(runs);
+                let points: Vec<Point> = (start..end).into_par_iter().map(|run| self.draw(seed, run)).collect();
+                let n = (end - start) as usize;
+                let results: Vec<Result<Outcome, SimError>> = (0..n * bv)
+                    .into_par_iter()
+                    .map_init(
+                        || pool.lease(),
+                        |r, pair| {
+                            let (k, v) = (pair / bv, first + pair % bv);
+                            let run = start + k as u64;
+                            let st = r.settle_run(v, &points[k], run)?;
+                            Ok(outcome(&self.variants[v].parties, &st))
+                        },
+                    )
+                    .collect();
+                let mut results = results.into_iter();
+                for (k, p) in points.iter().enumerate() {
+                    let outs: Vec<Outcome> = results.by_ref().take(bv).collect::<Result<_, _>>()?;
+                    debug_assert_eq!(outs.len(), bv, "one result per run and variant");
+                    for (b, o) in outs.iter().enumerate() {
+                        for (slot, n) in o.nets.iter().enumerate() {
+                            nets[b][slot].push(*n);
+                        }
+                        for (slot, c) in o.components.iter().enumerate() {
+                            sums[b][slot] += i128::from(*c);
+                        }
                     }
-                    for (slot, c) in o.components.iter().enumerate() {
-                        sums[v][slot] += i128::from(*c);
-                    }
+                    on_run(&Run { run: start + k as u64, point: p, first_variant: first, outcomes: &outs });
                 }
-                on_run(&Run { run: start + k as u64, point: p, outcomes: &outs });
+                start = end;
+                // Runs done over the whole book, as if every block were one
+                // pass over the runs: ends at `runs`.
+                let done = (u128::from(runs) * first as u128 + u128::from(start) * bv as u128) / nv.max(1) as u128;
+                progress(u64::try_from(done).unwrap_or(runs));
             }
-            start = end;
-            progress(start);
+            for (b, v) in block.enumerate() {
+                on_stats(self.variant_stats(v, &mut nets[b], &sums[b]));
+                // The block's net results go as its statistics are made.
+                nets[b] = Vec::new();
+            }
         }
-        let mut out = Vec::with_capacity(nv);
-        for v in 0..nv {
-            let c = &self.variants[v].contract;
-            let mut stats = Vec::new();
-            for (slot, xs) in nets[v].iter_mut().enumerate() {
-                xs.sort_unstable();
-                let f: Vec<f64> = xs.iter().map(|c| *c as f64 / 100.0).collect();
-                let n = f.len() as f64;
-                let total: i128 = xs.iter().map(|x| i128::from(*x)).sum();
-                let mut components = [0.0; 7];
-                for (ci, comp) in components.iter_mut().enumerate() {
-                    *comp = sums[v][slot * COMPONENTS.len() + ci] as f64 / 100.0 / n;
-                }
-                stats.push(Stats {
-                    mean: total as f64 / 100.0 / n,
-                    p5: dist::percentile(&f, 0.05),
-                    p25: dist::percentile(&f, 0.25),
-                    p50: dist::percentile(&f, 0.50),
-                    p75: dist::percentile(&f, 0.75),
-                    p95: dist::percentile(&f, 0.95),
-                    p_loss: xs.iter().filter(|x| **x < 0).count() as f64 / n,
-                    worst: f.first().copied().unwrap_or(0.0),
-                    best: f.last().copied().unwrap_or(0.0),
-                    components,
-                });
+        Ok(())
+    }
+
+    /// The statistics of variant `v` from its net results per slot (every
+    /// run's, sorted here) and its component sums.
+    fn variant_stats(&self, v: usize, nets: &mut [Vec<i64>], sums: &[i128]) -> VariantStats {
+        let c = &self.variants[v].contract;
+        let mut stats = Vec::with_capacity(nets.len());
+        for (slot, xs) in nets.iter_mut().enumerate() {
+            xs.sort_unstable();
+            let f: Vec<f64> = xs.iter().map(|c| *c as f64 / 100.0).collect();
+            let n = f.len() as f64;
+            let total: i128 = xs.iter().map(|x| i128::from(*x)).sum();
+            let mut components = [0.0; 7];
+            for (ci, comp) in components.iter_mut().enumerate() {
+                *comp = sums[slot * COMPONENTS.len() + ci] as f64 / 100.0 / n;
             }
-            let mut periods: Vec<String> = c.term.years().map(|y| y.to_string()).collect();
-            periods.push("term".to_string());
-            out.push(VariantStats {
-                variant: self.variants[v].name.clone(),
-                parties: self.variants[v].parties.iter().map(|p| (p.id.clone(), p.role)).collect(),
-                periods,
-                stats,
+            stats.push(Stats {
+                mean: total as f64 / 100.0 / n,
+                p5: dist::percentile(&f, 0.05),
+                p25: dist::percentile(&f, 0.25),
+                p50: dist::percentile(&f, 0.50),
+                p75: dist::percentile(&f, 0.75),
+                p95: dist::percentile(&f, 0.95),
+                p_loss: xs.iter().filter(|x| **x < 0).count() as f64 / n,
+                worst: f.first().copied().unwrap_or(0.0),
+                best: f.last().copied().unwrap_or(0.0),
+                components,
             });
         }
-        Ok(out)
+        let mut periods: Vec<String> = c.term.years().map(|y| y.to_string()).collect();
+        periods.push("term".to_string());
+        VariantStats {
+            variant: self.variants[v].name.clone(),
+            parties: self.variants[v].parties.iter().map(|p| (p.id.clone(), p.role)).collect(),
+            periods,
+            stats,
+        }
     }
 
     /// The sweep grid points: (x, y) values of the axes (y `None` for one axis).
@@ -931,10 +1071,11 @@ impl Model {
     pub fn sweep(&self) -> Result<Vec<Vec<Outcome>>, SimError> {
         let axes = &self.scenarios.sweep;
         let central = self.central();
+        let pool = Pool::new(self);
         self.sweep_points()
             .into_par_iter()
             .map_init(
-                || Runner::new(self),
+                || pool.lease(),
                 |r, (x, y)| {
                     let mut p = central.clone();
                     self.with_axis(&mut p, axes[0].input, x);
@@ -982,13 +1123,14 @@ impl Model {
             own.dedup();
             tasks.extend(own.into_iter().map(|i| (v, i)));
         }
+        let pool = Pool::new(self);
         let ends = tasks
             .par_iter()
             .map_init(
                 || {
                     // Every task starts from the central point, prepared once
                     // per worker; a task changes one input and puts it back.
-                    let mut r = Runner::new(self);
+                    let mut r = pool.lease();
                     let ready = r.prepare(&central, None);
                     (r, central.clone(), ready)
                 },

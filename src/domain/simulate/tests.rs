@@ -228,9 +228,10 @@ value = { dist = "normal", mean = 2.2, sd = 0.15, min = 0, max = 6 }
 #[test]
 fn a_contract_is_given_only_the_inputs_it_reads() {
     let (both, _, _) = two_contracts_with_own_inputs();
-    let r = Runner::new(&both);
+    let mut r = Runner::new(&both);
     for (v, own) in [(0, "prem"), (1, "prem-b")] {
-        for t in &r.templates[v] {
+        r.ensure(v);
+        for t in &r.plans[v].templates {
             let ids: Vec<&str> = t.figures.keys().map(|k| k.as_str()).collect();
             assert!(ids.contains(&own), "{ids:?}");
             let other = if own == "prem" { "prem-b" } else { "prem" };
@@ -289,4 +290,74 @@ fn many_variants_in_bounded_chunks_give_the_same_statistics() {
         }
     }
     assert_eq!(stats.len(), 2);
+}
+
+/// A book larger than the memory budget is simulated in blocks of
+/// variants: every (run, variant) outcome is seen once, in run order within
+/// its block, and every variant's statistics are those of a single pass (the
+/// net results of the whole book are never held at once).
+#[test]
+fn a_book_in_blocks_gives_the_statistics_of_one_pass() {
+    let (both, _, _) = two_contracts_with_own_inputs();
+    let runs = 120;
+    let go = |max_nets: usize| {
+        let mut seen = Vec::new();
+        let mut stats = Vec::new();
+        both.monte_carlo_streamed(
+            runs,
+            9,
+            max_nets,
+            &|_| {},
+            &mut |r| {
+                for (b, o) in r.outcomes.iter().enumerate() {
+                    seen.push((r.first_variant, r.run, r.first_variant + b, o.clone()));
+                }
+            },
+            &mut |s| stats.push(s),
+        )
+        .unwrap();
+        (stats, seen)
+    };
+    let (one_pass, mut all) = go(usize::MAX);
+    assert_eq!(one_pass, both.monte_carlo(runs, 9, &|_| {}, &mut |_| {}).unwrap());
+    // One variant's runs fit; two do not: two blocks of one variant each.
+    let per_variant = runs as usize * both.periods(0) * both.variants[0].parties.len();
+    assert_eq!(both.blocks(runs, per_variant), vec![0..1, 1..2]);
+    assert_eq!(both.blocks(runs, 2 * per_variant), vec![0..2]);
+    // Below one variant's runs, a block still holds one variant.
+    assert_eq!(both.blocks(runs, 1), vec![0..1, 1..2]);
+    let (blocked, seen) = go(per_variant);
+    assert_eq!(blocked, one_pass);
+    // Block by block, each in run order.
+    let order: Vec<(usize, u64)> = seen.iter().map(|(f, r, _, _)| (*f, *r)).collect();
+    let expected: Vec<(usize, u64)> = (0..2).flat_map(|f| (0..runs).map(move |r| (f, r))).collect();
+    assert_eq!(order, expected);
+    let mut seen: Vec<_> = seen.into_iter().map(|(_, r, v, o)| (r, v, o)).collect();
+    seen.sort_by_key(|(r, v, _)| (*r, *v));
+    let mut all: Vec<_> = all.drain(..).map(|(_, r, v, o)| (r, v, o)).collect();
+    all.sort_by_key(|(r, v, _)| (*r, *v));
+    assert!(seen == all, "every (run, variant) outcome once, as in one pass");
+}
+
+/// A pool hands out at most one runner per concurrent job: the plans of a
+/// book are built about once per thread, however many jobs rayon splits a
+/// sweep or a Monte Carlo into (before, every job built every variant's).
+#[test]
+fn a_pool_reuses_its_runners() {
+    let (both, _, _) = two_contracts_with_own_inputs();
+    let pool = Pool::new(&both);
+    let p = both.draw(1, 0);
+    let threads = 2;
+    let rt = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    rt.install(|| {
+        (0..2000usize).into_par_iter().with_max_len(1).for_each_init(
+            || pool.lease(),
+            |r, k| {
+                r.settle(k % 2, &p, None).unwrap();
+            },
+        )
+    });
+    let free = pool.free.lock().unwrap();
+    assert!(!free.is_empty() && free.len() <= threads, "{} runners for {threads} threads", free.len());
+    assert!(free.iter().all(|r| r.plans.iter().all(|p| p.ready)));
 }
