@@ -94,7 +94,8 @@ fn range_reads_and_consistency_proofs_from_points_equal_the_full_computation() {
             Ok(())
         })
         .unwrap();
-        let want: Vec<_> = l.scan(1).unwrap().into_iter().filter(|(s, _)| *s >= since).map(|(s, e)| (s, e.id())).collect();
+        let want: Vec<_> =
+            l.scan(1).unwrap().into_iter().filter(|(s, _)| *s >= since).map(|(s, e)| (s, e.id())).collect();
         assert_eq!(got, want, "for_each({since})");
     }
     let leaves = l.index().leaf_hashes().unwrap();
@@ -184,11 +185,10 @@ fn a_foreign_set_digest_cache_cannot_make_a_sync_skip_a_push_or_report_a_wrong_d
         let mut l = Ledger::open(&b_dir, &vereffen::rules::ALL).unwrap();
         l.append(&[note(LEDGER, "verzekeraar", "the insurer's own note")]).unwrap();
     }
-    let a_cache =
-        node.store().with_ledger(LEDGER, |l| {
-            l.set_digest().unwrap();
-            std::fs::read(l.dir().join(IDS_CACHE_FILE)).unwrap()
-        });
+    let a_cache = node.store().with_ledger(LEDGER, |l| {
+        l.set_digest().unwrap();
+        std::fs::read(l.dir().join(IDS_CACHE_FILE)).unwrap()
+    });
     std::fs::write(b_dir.join(IDS_CACHE_FILE), a_cache.unwrap()).unwrap();
     let rep = client::sync(&b, Some("hospital"), None).unwrap();
     let ls = &rep[0].ledgers[0];

@@ -271,7 +271,8 @@ fn figure_with_terms(
                 version_entry.kind(),
                 negotiation::KIND_PROPOSE | negotiation::KIND_COUNTER | negotiation::KIND_AMEND
             ) {
-                negotiation::offer_terms(&version_entry).map(|(vp, c)| (vp.contract, vp.version, std::sync::Arc::new(c)))
+                negotiation::offer_terms(&version_entry)
+                    .map(|(vp, c)| (vp.contract, vp.version, std::sync::Arc::new(c)))
             } else {
                 err(format!("the first reference must be a contract version, not a {}", version_entry.kind()))
             };

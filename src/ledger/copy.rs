@@ -657,7 +657,9 @@ impl Ledger {
         out.extend_from_slice(&IdsCacheHead { at, digest: *digest }.encode());
         out.extend_from_slice(ids.as_flattened());
         let tmp = self.dir.join(format!("{IDS_CACHE_FILE}.tmp"));
-        let written = File::create(&tmp).and_then(|mut f| f.write_all(&out)).and_then(|()| fs::rename(&tmp, self.dir.join(IDS_CACHE_FILE)));
+        let written = File::create(&tmp)
+            .and_then(|mut f| f.write_all(&out))
+            .and_then(|()| fs::rename(&tmp, self.dir.join(IDS_CACHE_FILE)));
         if written.is_err() {
             let _ = fs::remove_file(&tmp);
         }

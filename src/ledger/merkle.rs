@@ -271,9 +271,9 @@ pub fn consistency_proof_from(old: &CompactTree, tail: &[Hash], new_size: u64) -
         debug_assert_eq!(ranges.len(), old.frontier().len(), "one frontier hash per set bit");
         let node = |s: u64, e: u64| -> Result<Hash, MerkleError> {
             if e <= m {
-                ranges.iter().position(|&r| r == (s, e)).and_then(|i| old.frontier().get(i).copied()).ok_or_else(
-                    || MerkleError::MalformedCompactTree { reason: format!("no frontier subtree covers leaves {s}..{e}") },
-                )
+                ranges.iter().position(|&r| r == (s, e)).and_then(|i| old.frontier().get(i).copied()).ok_or_else(|| {
+                    MerkleError::MalformedCompactTree { reason: format!("no frontier subtree covers leaves {s}..{e}") }
+                })
             } else if s >= m {
                 Ok(root_of(&tail[(s - m) as usize..(e - m) as usize]))
             } else {
