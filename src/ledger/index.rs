@@ -159,7 +159,7 @@ impl IndexBatch {
     /// Records a point when `pos` is a record whose sequence number is a
     /// multiple of [`POINT_EVERY`]; `tree` is the Merkle tree just after it.
     pub fn add_point(&mut self, pos: &RecordPos, tree: &CompactTree) {
-        if pos.seq % POINT_EVERY != 0 {
+        if !pos.seq.is_multiple_of(POINT_EVERY) {
             return;
         }
         debug_assert_eq!(tree.size(), pos.seq, "a point's tree ends at its record");
