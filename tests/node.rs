@@ -494,6 +494,70 @@ fn limit_concurrent_connections() {
     drop(idle);
 }
 
+/// The cap on large request bodies in flight (`MAX_LARGE_BODIES` bodies over
+/// `SMALL_BODY_BYTES` read at once): with every place taken by senders that
+/// stall half-way, a further large body is not read (no answer at all) until
+/// a place frees, while a small request is still answered at once.
+#[test]
+fn limit_large_bodies_in_flight_wait_for_a_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A body timeout far beyond the test, so no place frees by itself.
+    let limits = Limits { body_read_timeout: Duration::from_secs(60), ..Limits::default() };
+    let (node, _) = served_home(tmp.path(), limits);
+    let addr = node.addr();
+    let big = server::SMALL_BODY_BYTES as usize + 4096;
+    let head = format!(
+        "POST /v1/ledgers/{LEDGER}/entries HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {big}\r\n\r\n"
+    );
+    // Every place taken: the head and half the body, then silence.
+    let mut stalled: Vec<TcpStream> = (0..server::MAX_LARGE_BODIES)
+        .map(|_| {
+            let mut c = TcpStream::connect(addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            c.write_all(head.as_bytes()).unwrap();
+            c.write_all(&vec![b'x'; big / 2]).unwrap();
+            c
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    // One more large body, sent whole (by a thread: the node does not read it).
+    let mut extra = TcpStream::connect(addr).unwrap();
+    let mut writer = extra.try_clone().unwrap();
+    let (h, b) = (head.clone(), vec![b'x'; big]);
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all(h.as_bytes());
+        let _ = writer.write_all(&b);
+    });
+    // A small request (a declared length; an unknown one counts as large) is answered meanwhile.
+    let t = Instant::now();
+    let (st, _, _) = raw_head(
+        addr,
+        format!("GET /v1/ledgers HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+            .as_bytes(),
+    );
+    assert_eq!(st, 401);
+    assert!(t.elapsed() < Duration::from_secs(20), "a small request waited {:?}", t.elapsed());
+    // The extra large body gets no answer while every place is taken.
+    extra.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut first = [0u8; 1];
+    match extra.read(&mut first) {
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+        other => panic!("a large body beyond {} was read at once: {other:?}", server::MAX_LARGE_BODIES),
+    }
+    // One stalled sender finishes: it is answered (unsigned: the 404 rule),
+    // and its place goes to the waiting body, which is then read and answered.
+    stalled[0].write_all(&vec![b'x'; big - big / 2]).unwrap();
+    let mut out = Vec::new();
+    let _ = (&mut stalled[0]).take(1 << 20).read_to_end(&mut out);
+    assert!(out.starts_with(b"HTTP/1.1 404"), "{}", String::from_utf8_lossy(&out));
+    extra.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut out = first[..0].to_vec();
+    let _ = (&mut extra).take(1 << 20).read_to_end(&mut out);
+    assert!(out.starts_with(b"HTTP/1.1 404"), "{}", String::from_utf8_lossy(&out));
+    sender.join().unwrap();
+    drop(stalled);
+}
+
 // ---------------------------------------------------------------------------
 // TLS.
 

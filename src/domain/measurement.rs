@@ -246,6 +246,53 @@ pub fn figure_of(
     Ok((p, c, ind))
 }
 
+/// A contract version's parsed terms: its contract id, version hash and
+/// terms, or why the version entry cannot be read.
+type VersionTerms = Result<(String, String, std::sync::Arc<Contract>), RuleError>;
+
+/// [`figure_of`] with the versions' terms parsed once per version entry
+/// (`terms`, keyed by the version's entry id) instead of once per figure:
+/// parsing and validating a contract's terms is the largest cost of a
+/// view, and every figure of a version refers to the same entry. The same
+/// result as [`figure_of`] for every entry (the cache holds a pure
+/// function of the version entry).
+fn figure_with_terms(
+    e: &Entry,
+    lookup: &dyn Fn(&EntryId) -> Option<Entry>,
+    terms: &mut std::collections::HashMap<EntryId, VersionTerms>,
+) -> Result<(FigurePayload, Indicator), RuleError> {
+    let p: FigurePayload = parse(e)?;
+    let first = e.body().ref_ids().next();
+    let version = match first.and_then(|id| terms.get(&id).map(|t| (id, t.clone()))) {
+        Some((_, t)) => t,
+        None => {
+            let version_entry = lookup_or(lookup, first, "the contract version")?;
+            let t = if matches!(
+                version_entry.kind(),
+                negotiation::KIND_PROPOSE | negotiation::KIND_COUNTER | negotiation::KIND_AMEND
+            ) {
+                negotiation::offer_terms(&version_entry)
+                    .map(|(vp, c)| (vp.contract, vp.version, std::sync::Arc::new(c)))
+            } else {
+                err(format!("the first reference must be a contract version, not a {}", version_entry.kind()))
+            };
+            terms.insert(version_entry.id(), t.clone());
+            t
+        }
+    };
+    let (contract, version, c) = version?;
+    if contract != p.contract || version != p.version {
+        return err("the referenced contract version is not the one the figure names");
+    }
+    let ind = c
+        .indicators
+        .iter()
+        .find(|i| i.id == p.indicator)
+        .cloned()
+        .ok_or_else(|| RuleError(format!("contract version has no indicator {:?}", p.indicator)))?;
+    Ok((p, ind))
+}
+
 /// Checks the validity of a measurement entry (see the module docs).
 pub fn check(e: &Entry, lookup: &dyn Fn(&EntryId) -> Option<Entry>) -> Result<(), RuleError> {
     let author = e.body().author.party.as_str();
@@ -433,8 +480,9 @@ pub struct Measurement {
 pub fn states(contract: &str, entries: &[Entry], lookup: &dyn Fn(&EntryId) -> Option<Entry>) -> Vec<Measurement> {
     let mine = |e: &&Entry| e.body().payload.get("contract").and_then(Value::as_str) == Some(contract);
     let mut by_id: BTreeMap<String, Measurement> = BTreeMap::new();
+    let mut terms = std::collections::HashMap::new();
     for e in entries.iter().filter(mine).filter(|e| matches!(e.kind(), KIND_SUBMIT | KIND_CORRECT)) {
-        let Ok((p, _, ind)) = figure_of(e, lookup) else { continue };
+        let Ok((p, ind)) = figure_with_terms(e, lookup, &mut terms) else { continue };
         let (Ok(year), Ok(value)) = (period_year(&ind, &p.period), parse_value(ind.unit, &p.value)) else { continue };
         by_id.insert(
             e.id().to_hex(),

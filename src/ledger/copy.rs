@@ -314,6 +314,7 @@ impl Ledger {
             let leaf = merkle::leaf_hash(bytes);
             tree.push(leaf);
             batch.add(&entry, &pos, &leaf);
+            batch.add_point(&pos, &tree);
             pending += 1;
             caught_up += 1;
             if pending == CATCH_UP_BATCH {
@@ -458,12 +459,20 @@ impl Ledger {
     }
 
     /// Calls `f` for every entry in journal order from sequence `since` on.
+    ///
+    /// Starts at the index's nearest point before `since` (at most
+    /// [`crate::ledger::index::POINT_EVERY`] records before it) instead of
+    /// byte 0, so reading the tail of a large copy costs the tail. The point
+    /// is derived data and is not trusted: `Scanner::resume` checks the hash
+    /// it names at the offset it names, the next record must carry the next
+    /// sequence number and chain to that hash; if any of that fails the
+    /// scan starts again from byte 0.
     pub fn for_each(
         &self,
         since: u64,
         mut f: impl FnMut(u64, Entry) -> Result<(), LedgerError>,
     ) -> Result<(), LedgerError> {
-        let mut scanner = Scanner::open(self.journal.path())?;
+        let mut scanner = self.scanner_from(since)?;
         while let Some((pos, bytes)) = scanner.next_record()? {
             if pos.seq > self.journal.len() {
                 break;
@@ -476,16 +485,184 @@ impl Ledger {
         Ok(())
     }
 
+    /// A scanner positioned so that its next record is at most
+    /// `POINT_EVERY` records before `since` (or the first record).
+    fn scanner_from(&self, since: u64) -> Result<Scanner, LedgerError> {
+        let path = self.journal.path();
+        let start = since.saturating_sub(1).min(self.journal.len());
+        if start == 0 {
+            return Ok(Scanner::open(path)?);
+        }
+        let Ok(Some(point)) = self.index.point_before(start) else { return Ok(Scanner::open(path)?) };
+        let mut scanner = Scanner::open(path)?;
+        if scanner.resume(point.resume).is_err() {
+            return Ok(Scanner::open(path)?);
+        }
+        // The first record after the point must follow it (its sequence
+        // number and its chain to the point's hash are checked by the
+        // scanner); peek at it with a second scanner so that a bad point
+        // costs a scan from byte 0, never an error or a wrong record.
+        let mut probe = Scanner::open(path)?;
+        let sound = probe.resume(point.resume).is_ok()
+            && match probe.next_record() {
+                Ok(Some((pos, _))) => pos.seq == point.resume.seq + 1,
+                Ok(None) => point.resume.seq == self.journal.len(),
+                Err(_) => false,
+            };
+        if !sound {
+            return Ok(Scanner::open(path)?);
+        }
+        Ok(scanner)
+    }
+
+    /// The consistency proof (RFC 9162, `merkle::consistency_proof`)
+    /// between this copy's tree at `old` and at its current size `new`,
+    /// from the index's point at or below `old` and the leaf hashes after
+    /// it: `O(POINT_EVERY + (new - old))` leaf reads instead of every leaf.
+    /// The proof is checked against the copy's current root before it is
+    /// returned, so a damaged point can cost time (the proof is then built
+    /// from every leaf), never a wrong proof. `new` other than the current
+    /// size, or no point: built from every leaf.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
+        let size = self.tree.size();
+        let slow = || -> Result<Vec<Hash>, LedgerError> {
+            let leaves = self.index.leaf_hashes()?;
+            merkle::consistency_proof(&leaves, old, new).map_err(|e| self.proof_err(e))
+        };
+        if new != size || old == 0 || old >= new {
+            return slow();
+        }
+        let Ok(Some(point)) = self.index.point_before(old) else { return slow() };
+        let Ok(tail) = self.index.leaf_range(point.resume.seq + 1, new) else { return slow() };
+        let mut at_old = point.tree;
+        for leaf in &tail[..(old - point.resume.seq) as usize] {
+            at_old.push(*leaf);
+        }
+        let proof = merkle::consistency_proof_from(&at_old, &tail[(old - point.resume.seq) as usize..], new);
+        match proof {
+            Ok(p) if merkle::verify_consistency(old, new, &at_old.root(), &self.tree.root(), &p).is_ok() => Ok(p),
+            _ => slow(),
+        }
+    }
+
+    fn proof_err(&self, e: merkle::MerkleError) -> LedgerError {
+        LedgerError::Index(IndexError { path: self.dir.join(INDEX_DIR), what: e.to_string() })
+    }
+
     /// The digest of the *set* of entries, independent of arrival order:
     /// `blake3("vereffen-set-v1\n" || id_1 || ... || id_n)` over the ids in
     /// ascending byte order. Two copies with the same entries agree on it.
+    ///
+    /// Kept incrementally in `DIR/ids.cache` ([`IDS_CACHE_FILE`], derived
+    /// data): when the copy did not grow since the file was written, its
+    /// recorded digest is returned (O(1)); when it grew, the new entries'
+    /// ids are read from the journal after the recorded point and merged
+    /// into the cached sorted ids (no index scan). The file is never trusted
+    /// over the journal: its header is checksummed and names the journal
+    /// record it was written at (end offset and hash, checked on the
+    /// journal), its ids must hash to its recorded digest, and any mismatch,
+    /// damage or missing file means the digest is computed from the index
+    /// as [`Ledger::set_digest_uncached`] does, and the file rewritten.
     pub fn set_digest(&self) -> Result<Hash, LedgerError> {
+        if let Some(d) = self.cached_set_digest() {
+            return Ok(d);
+        }
+        let mut ids = Vec::with_capacity(self.len() as usize);
+        for id in self.index.ids() {
+            ids.push(id?.0);
+        }
+        if ids.len() as u64 != self.len() {
+            return Err(LedgerError::Index(index_err(
+                &self.dir,
+                format!("it lists {} entry ids for {} entries", ids.len(), self.len()),
+            )));
+        }
+        let digest = ids_digest(&ids);
+        self.write_ids_cache(&ids, &digest);
+        Ok(digest)
+    }
+
+    /// [`Ledger::set_digest`] computed from the index alone (every id read),
+    /// ignoring `DIR/ids.cache`.
+    pub fn set_digest_uncached(&self) -> Result<Hash, LedgerError> {
         let mut h = blake3::Hasher::new();
         h.update(SET_DIGEST_CONTEXT);
         for id in self.index.ids() {
             h.update(&id?.0);
         }
         Ok(*h.finalize().as_bytes())
+    }
+
+    /// The set digest from `DIR/ids.cache` brought up to date, or `None`
+    /// when the file is missing, damaged, stale in a way the journal does
+    /// not vouch for, or anything does not add up.
+    fn cached_set_digest(&self) -> Option<Hash> {
+        let path = self.dir.join(IDS_CACHE_FILE);
+        let mut file = File::open(&path).ok()?;
+        let mut head = [0u8; IDS_CACHE_HEAD];
+        file.read_exact(&mut head).ok()?;
+        let h = IdsCacheHead::decode(&head)?;
+        let n = self.len();
+        if h.at.seq > n || file.metadata().ok()?.len() != IDS_CACHE_HEAD as u64 + 32 * h.at.seq {
+            return None;
+        }
+        // The record the file was written at must be this journal's.
+        let mut scanner = Scanner::open(self.journal.path()).ok()?;
+        if h.at.seq > 0 {
+            scanner.resume(h.at).ok()?;
+        }
+        if h.at.seq == n {
+            return Some(h.digest);
+        }
+        let mut bytes = Vec::with_capacity(32 * h.at.seq as usize);
+        file.read_to_end(&mut bytes).ok()?;
+        let mut ids: Vec<[u8; 32]> =
+            bytes.chunks_exact(32).map(|c| <[u8; 32]>::try_from(c).unwrap_or_default()).collect();
+        if ids.len() as u64 != h.at.seq || ids_digest(&ids) != h.digest {
+            return None;
+        }
+        // The entries after it, from the journal.
+        let mut added = 0u64;
+        while let Ok(Some((pos, bytes))) = scanner.next_record() {
+            if pos.seq > n {
+                break;
+            }
+            if pos.seq != h.at.seq + added + 1 {
+                return None;
+            }
+            let id = Entry::decode(&bytes).ok()?.id().0;
+            match ids.binary_search(&id) {
+                Ok(_) => return None,
+                Err(i) => ids.insert(i, id),
+            }
+            added += 1;
+        }
+        if h.at.seq + added != n {
+            return None;
+        }
+        debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "the cached ids are sorted and distinct");
+        let digest = ids_digest(&ids);
+        self.write_ids_cache(&ids, &digest);
+        Some(digest)
+    }
+
+    /// Writes `DIR/ids.cache` for the copy as it is now (temporary file and
+    /// rename; a failure only costs time on the next call).
+    fn write_ids_cache(&self, ids: &[[u8; 32]], digest: &Hash) {
+        let at = self.journal.resume_point();
+        if at.seq != ids.len() as u64 {
+            return;
+        }
+        let mut out = Vec::with_capacity(IDS_CACHE_HEAD + 32 * ids.len());
+        out.extend_from_slice(&IdsCacheHead { at, digest: *digest }.encode());
+        out.extend_from_slice(ids.as_flattened());
+        let tmp = self.dir.join(format!("{IDS_CACHE_FILE}.tmp"));
+        let written = File::create(&tmp)
+            .and_then(|mut f| f.write_all(&out))
+            .and_then(|()| fs::rename(&tmp, self.dir.join(IDS_CACHE_FILE)));
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
     }
 
     /// The void entries of this copy (`crate::ledger::liveness`): a function of the
@@ -675,6 +852,7 @@ impl Ledger {
             let index = self.tree.push(leaf);
             debug_assert_eq!(index + 1, pos.seq, "leaf index = sequence number - 1");
             batch.add(e, pos, &leaf);
+            batch.add_point(pos, &self.tree);
         }
         finish_and_apply(&self.index, batch, self.journal.resume_point(), &self.tree, &self.registry, &self.dir)?;
         // Record the acknowledged head outside the index (durably, once per
@@ -695,6 +873,58 @@ impl Ledger {
 
 /// Domain prefix of the set digest.
 pub const SET_DIGEST_CONTEXT: &[u8] = b"vereffen-set-v1\n";
+
+/// The set digest's cache in a copy's directory (derived data, see
+/// [`Ledger::set_digest`]): a header of [`IDS_CACHE_HEAD`] bytes, then the
+/// entry ids sorted ascending, 32 bytes each.
+pub const IDS_CACHE_FILE: &str = "ids.cache";
+/// Bytes of the ids cache header: magic (16), seq (8 BE), end (8 BE), the
+/// record hash (32), the set digest (32), and blake3 of those (32).
+pub const IDS_CACHE_HEAD: usize = 16 + 8 + 8 + 32 + 32 + 32;
+const IDS_CACHE_MAGIC: &[u8; 16] = b"vereffen-ids-v1\n";
+
+/// The header of `DIR/ids.cache`.
+struct IdsCacheHead {
+    /// The journal record the file was written at (its ids are those of
+    /// records `1..=at.seq`).
+    at: crate::ledger::journal::Resume,
+    /// The set digest of those ids.
+    digest: Hash,
+}
+
+impl IdsCacheHead {
+    fn encode(&self) -> [u8; IDS_CACHE_HEAD] {
+        let mut b = [0u8; IDS_CACHE_HEAD];
+        b[..16].copy_from_slice(IDS_CACHE_MAGIC);
+        b[16..24].copy_from_slice(&self.at.seq.to_be_bytes());
+        b[24..32].copy_from_slice(&self.at.end.to_be_bytes());
+        b[32..64].copy_from_slice(&self.at.hash);
+        b[64..96].copy_from_slice(&self.digest);
+        let check = *blake3::hash(&b[..96]).as_bytes();
+        b[96..].copy_from_slice(&check);
+        b
+    }
+
+    fn decode(b: &[u8; IDS_CACHE_HEAD]) -> Option<IdsCacheHead> {
+        if &b[..16] != IDS_CACHE_MAGIC || blake3::hash(&b[..96]).as_bytes() != &b[96..] {
+            return None;
+        }
+        let at = crate::ledger::journal::Resume {
+            seq: u64::from_be_bytes(b[16..24].try_into().ok()?),
+            end: u64::from_be_bytes(b[24..32].try_into().ok()?),
+            hash: b[32..64].try_into().ok()?,
+        };
+        Some(IdsCacheHead { at, digest: b[64..96].try_into().ok()? })
+    }
+}
+
+/// The set digest of ids sorted ascending.
+fn ids_digest(ids: &[[u8; 32]]) -> Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(SET_DIGEST_CONTEXT);
+    h.update(ids.as_flattened());
+    *h.finalize().as_bytes()
+}
 
 fn index_err(dir: &Path, e: impl std::fmt::Display) -> IndexError {
     IndexError { path: dir.join(INDEX_DIR), what: e.to_string() }

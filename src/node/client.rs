@@ -565,25 +565,29 @@ async fn sync_ledger(
         }
     }
 
-    // 3. Push what the peer lacks.
-    let (ours, our_size) = digest_of(store, id).await?;
-    let theirs = peer_digest(client, &base, &key, &key_id).await?;
-    if ours == theirs {
-        state.pushed = our_size;
-        set_state(store, &peer_name, id, &state)?;
-    } else {
-        while state.pushed < our_size {
-            let s = store.clone();
-            let id2 = id.to_string();
-            let from = state.pushed + 1;
-            let (body, last) = blocking(move || s.with_ledger(&id2, |l| push_chunk(l, from))).await??;
-            let path = format!("{base}/entries");
-            let a = client.ok("POST", &path, body, &key, &key_id).await?;
-            let v: Value = serde_json::from_slice(&a.body).unwrap_or(Value::Null);
-            ls.pushed += v.get("appended").and_then(Value::as_u64).unwrap_or(0) as usize;
-            state.pushed = last;
+    // 3. Push what the peer lacks. When the peer holds every entry of ours
+    // (`pushed` is our size) there is nothing to push, and no set digest is
+    // computed on either side (each costs the whole copy).
+    let our_size = size_of(store, id).await?;
+    if state.pushed < our_size {
+        let ours = digest_of(store, id).await?.0;
+        let theirs = peer_digest(client, &base, &key, &key_id).await?;
+        if ours == theirs {
+            state.pushed = our_size;
             set_state(store, &peer_name, id, &state)?;
         }
+    }
+    while state.pushed < our_size {
+        let s = store.clone();
+        let id2 = id.to_string();
+        let from = state.pushed + 1;
+        let (body, last) = blocking(move || s.with_ledger(&id2, |l| push_chunk(l, from))).await??;
+        let path = format!("{base}/entries");
+        let a = client.ok("POST", &path, body, &key, &key_id).await?;
+        let v: Value = serde_json::from_slice(&a.body).unwrap_or(Value::Null);
+        ls.pushed += v.get("appended").and_then(Value::as_u64).unwrap_or(0) as usize;
+        state.pushed = last;
+        set_state(store, &peer_name, id, &state)?;
     }
 
     // 4. Witness the peer's copy as it is now.
@@ -617,6 +621,12 @@ fn stop_message(w: &str, peer: &str, id: &str) -> String {
 fn stop(store: &Store, peer: &str, id: &str, state: &mut SyncState, why: &str) -> Result<(), SyncError> {
     state.stopped = Some(why.lines().next().unwrap_or(why).to_string());
     set_state(store, peer, id, state)
+}
+
+async fn size_of(store: &Arc<Store>, id: &str) -> Result<u64, SyncError> {
+    let s = store.clone();
+    let id2 = id.to_string();
+    Ok(blocking(move || s.with_ledger(&id2, |l| l.len())).await?)
 }
 
 async fn digest_of(store: &Arc<Store>, id: &str) -> Result<(String, u64), SyncError> {

@@ -694,8 +694,7 @@ fn dispatch(app: &App, route: &Route, query: &str, v: &VerifiedRequest, body: &[
                 if new > l.len() {
                     return Err(format!("this copy has {} entries, fewer than {new}", l.len()));
                 }
-                let leaves = l.index().leaf_hashes().map_err(|e| e.to_string())?;
-                crate::ledger::merkle::consistency_proof(&leaves, old, new).map_err(|e| e.to_string())
+                l.consistency_proof(old, new).map_err(|e| e.to_string())
             });
             match r {
                 Ok(Ok(path)) => {

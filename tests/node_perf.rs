@@ -1,0 +1,203 @@
+//! What keeps a node's sync proportional to what is new (issue 14,
+//! "Performance"): range reads start at the index's nearest point, not at
+//! byte 0; consistency proofs come from a point's frontier and the leaves
+//! after it; the set digest is kept in `DIR/ids.cache`. All of it is
+//! derived data: these tests check that it gives exactly what the full
+//! computation gives, and that a damaged, stale or foreign cache never
+//! changes a digest, a proof or what a sync pushes.
+//!
+//! Every node listens on 127.0.0.1 port 0 and is stopped by its handle.
+
+mod node_support;
+
+use std::path::Path;
+
+use node_support::*;
+use rayon::prelude::*;
+use vereffen::ledger::entry::Entry;
+use vereffen::ledger::index::POINT_EVERY;
+use vereffen::ledger::registry::Role;
+use vereffen::ledger::{merkle, Ledger, IDS_CACHE_FILE};
+use vereffen::node::client;
+
+const LEDGER: &str = "perf-1";
+
+/// `n` notes by the hospital, each with `pad` bytes of text (signed in parallel).
+fn notes(from: usize, n: usize, pad: usize) -> Vec<Entry> {
+    let key = demo_key("ziekenhuis");
+    let filler = "x".repeat(pad);
+    (from..from + n)
+        .into_par_iter()
+        .map(|i| {
+            let payload = vereffen::domain::note::payload(&format!("note {i} {filler}"), None);
+            let b = body(LEDGER, "ziekenhuis", &key, vereffen::domain::note::KIND_NOTE, payload);
+            Entry::sign(b, &[&key]).unwrap()
+        })
+        .collect()
+}
+
+/// A copy of LEDGER in `dir` with both parties and `n` notes appended in
+/// batches of uneven sizes (so points fall inside batches too).
+fn copy_with(dir: &Path, n: usize, pad: usize) -> Ledger {
+    let mut l = Ledger::init(dir, LEDGER, &vereffen::rules::ALL).unwrap();
+    l.append(&[register(LEDGER, "ziekenhuis", Role::Provider), register(LEDGER, "verzekeraar", Role::Payer)]).unwrap();
+    let all = notes(0, n, pad);
+    let mut at = 0;
+    for (i, size) in [1usize, 300, 7, 1000, 255, 3000].iter().cycle().enumerate() {
+        if at >= all.len() || i > 10_000 {
+            break;
+        }
+        let end = (at + size).min(all.len());
+        l.append(&all[at..end]).unwrap();
+        at = end;
+    }
+    l
+}
+
+/// Bytes this process has read through read syscalls so far (`rchar`).
+fn bytes_read() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").expect("/proc/self/io");
+    io.lines().find_map(|l| l.strip_prefix("rchar: ")).and_then(|v| v.trim().parse().ok()).expect("rchar")
+}
+
+#[test]
+fn reading_the_tail_of_a_large_copy_reads_the_tail_not_the_whole_journal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let l = copy_with(&tmp.path().join("c"), 12_000, 2_000);
+    let journal = std::fs::metadata(l.journal_path()).unwrap().len();
+    assert!(journal > 24 << 20, "journal of {journal} bytes");
+    let before = bytes_read();
+    let mut seen = Vec::new();
+    l.for_each(l.len() - 9, |seq, _| {
+        seen.push(seq);
+        Ok(())
+    })
+    .unwrap();
+    let read = bytes_read() - before;
+    assert_eq!(seen, ((l.len() - 9)..=l.len()).collect::<Vec<_>>());
+    // At most a point's distance of records plus the scanners' buffers
+    // (1 MiB each), never the journal from byte 0.
+    assert!(read < journal / 4, "read {read} bytes of a {journal}-byte journal for its last 10 records");
+}
+
+#[test]
+fn range_reads_and_consistency_proofs_from_points_equal_the_full_computation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let l = copy_with(&tmp.path().join("c"), 2 * POINT_EVERY as usize + 300, 10);
+    let n = l.len();
+    let all: Vec<u64> = l.scan(1).unwrap().into_iter().map(|(s, _)| s).collect();
+    assert_eq!(all, (1..=n).collect::<Vec<_>>());
+    for since in [1, 2, 255, 256, 257, 258, 511, 512, 513, 600, n - 1, n, n + 1, n + 100] {
+        let mut got = Vec::new();
+        l.for_each(since, |seq, e| {
+            got.push((seq, e.id()));
+            Ok(())
+        })
+        .unwrap();
+        let want: Vec<_> =
+            l.scan(1).unwrap().into_iter().filter(|(s, _)| *s >= since).map(|(s, e)| (s, e.id())).collect();
+        assert_eq!(got, want, "for_each({since})");
+    }
+    let leaves = l.index().leaf_hashes().unwrap();
+    for old in [1, 2, 100, 255, 256, 257, 300, 511, 512, 513, 700, n - 1, n] {
+        let fast = l.consistency_proof(old, n).unwrap();
+        assert_eq!(fast, merkle::consistency_proof(&leaves, old, n).unwrap(), "old {old}");
+        let root_old = merkle::root_of(&leaves[..old as usize]);
+        merkle::verify_consistency(old, n, &root_old, &l.merkle_tree().root(), &fast).unwrap();
+    }
+    // Sizes other than the current one take the full path, same answer.
+    assert_eq!(l.consistency_proof(10, 600).unwrap(), merkle::consistency_proof(&leaves, 10, 600).unwrap());
+}
+
+fn hex(d: &[u8; 32]) -> String {
+    data_encoding::HEXLOWER.encode(d)
+}
+
+#[test]
+fn a_damaged_stale_or_foreign_set_digest_cache_never_changes_a_digest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let mut l = copy_with(&dir, 700, 10);
+    let cache = dir.join(IDS_CACHE_FILE);
+    assert!(!cache.exists());
+    let d0 = l.set_digest().unwrap();
+    assert_eq!(d0, l.set_digest_uncached().unwrap());
+    let stale = std::fs::read(&cache).expect("the digest is cached");
+    // The cache follows appends (from the journal after its point).
+    l.append(&notes(5_000, 3, 10)).unwrap();
+    assert_eq!(l.set_digest().unwrap(), l.set_digest_uncached().unwrap());
+    let fresh = std::fs::read(&cache).unwrap();
+    assert_ne!(stale, fresh);
+    // Another copy's cache (a different journal) is not taken for this one.
+    let other_dir = tmp.path().join("other");
+    let other = copy_with(&other_dir, 20, 10);
+    other.set_digest().unwrap();
+    let foreign = std::fs::read(other_dir.join(IDS_CACHE_FILE)).unwrap();
+    let mut damaged_header = fresh.clone();
+    damaged_header[70] ^= 1;
+    let mut damaged_ids = stale.clone();
+    let last = damaged_ids.len() - 5;
+    damaged_ids[last] ^= 0x40;
+    let mut forged_digest = fresh.clone();
+    forged_digest[64..96].copy_from_slice(&other.set_digest().unwrap());
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("stale (an earlier state of this copy)", stale.clone()),
+        ("damaged header", damaged_header),
+        ("damaged ids", damaged_ids),
+        ("digest replaced without its checksum", forged_digest),
+        ("another copy's cache", foreign),
+        ("truncated", fresh[..fresh.len() - 32].to_vec()),
+        ("empty", Vec::new()),
+        ("garbage", vec![0xAB; 4096]),
+    ];
+    let want = l.set_digest_uncached().unwrap();
+    for (what, bytes) in cases {
+        std::fs::write(&cache, &bytes).unwrap();
+        assert_eq!(hex(&l.set_digest().unwrap()), hex(&want), "{what}");
+        // And it is rewritten sound.
+        assert_eq!(hex(&l.set_digest().unwrap()), hex(&want), "{what}, again");
+    }
+    // A directory in its place only costs time.
+    std::fs::remove_file(&cache).unwrap();
+    std::fs::create_dir(&cache).unwrap();
+    assert_eq!(l.set_digest().unwrap(), want);
+}
+
+/// A client whose cache is another copy's (whose digest is the peer's) would
+/// skip its push if it trusted the file: it pushes, and both copies end
+/// with the same entries and the digests the full computation gives.
+#[test]
+fn a_foreign_set_digest_cache_cannot_make_a_sync_skip_a_push_or_report_a_wrong_digest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = home(tmp.path(), "a", &["ziekenhuis"]);
+    shared_ledger(&a, LEDGER, 300);
+    let node = serve(&a);
+    let b = home(tmp.path(), "b", &["verzekeraar"]);
+    add_peer(&b, "hospital", &node.url(), "ziekenhuis");
+    let first = client::sync(&b, Some("hospital"), None).unwrap();
+    assert!(first.iter().all(|r| r.ok()), "{first:?}");
+    let first = client::sync(&b, Some("hospital"), None).unwrap();
+    assert!(first.iter().all(|r| r.ok()), "{first:?}");
+    // B writes an entry of its own; its cache is replaced by the node's,
+    // whose digest is exactly what the node will report.
+    let b_dir = b.join("ledgers").join(LEDGER);
+    {
+        let mut l = Ledger::open(&b_dir, &vereffen::rules::ALL).unwrap();
+        l.append(&[note(LEDGER, "verzekeraar", "the insurer's own note")]).unwrap();
+    }
+    let a_cache = node.store().with_ledger(LEDGER, |l| {
+        l.set_digest().unwrap();
+        std::fs::read(l.dir().join(IDS_CACHE_FILE)).unwrap()
+    });
+    std::fs::write(b_dir.join(IDS_CACHE_FILE), a_cache.unwrap()).unwrap();
+    let rep = client::sync(&b, Some("hospital"), None).unwrap();
+    let ls = &rep[0].ledgers[0];
+    assert!(ls.error.is_none(), "{ls:?}");
+    assert_eq!(ls.pushed, 1, "{ls:?}");
+    assert_eq!(ls.digest, ls.peer_digest, "{ls:?}");
+    let served = ids_served(&node, LEDGER);
+    node.shutdown();
+    assert_eq!(ids_of_dir(&b_dir), served);
+    let l = Ledger::open(&b_dir, &vereffen::rules::ALL).unwrap();
+    assert_eq!(ls.digest, hex(&l.set_digest_uncached().unwrap()));
+}
