@@ -87,13 +87,32 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
             // byte for byte the same under --lang nl.
             for (format, ext) in [("table", "txt"), ("csv", "csv")] {
                 let out = d.join(format!("s.nl.{ext}"));
-                ok(d, &["--lang", "nl", "settle", &c.id, "--year", &y, "--format", format, "--out", out.to_str().unwrap()]);
+                ok(
+                    d,
+                    &[
+                        "--lang",
+                        "nl",
+                        "settle",
+                        &c.id,
+                        "--year",
+                        &y,
+                        "--format",
+                        format,
+                        "--out",
+                        out.to_str().unwrap(),
+                    ],
+                );
                 let name = format!("{}/{year}.nl.{ext}", c.id);
                 check_golden(&name, &std::fs::read(&out).unwrap(), &mut mismatches);
                 produced.push(name);
             }
             let json_nl = ok(d, &["--lang", "nl", "settle", &c.id, "--year", &y, "--format", "json"]);
-            assert_eq!(json_nl, ok(d, &["settle", &c.id, "--year", &y, "--format", "json"]), "{} {y}: JSON is language-neutral", c.id);
+            assert_eq!(
+                json_nl,
+                ok(d, &["settle", &c.id, "--year", &y, "--format", "json"]),
+                "{} {y}: JSON is language-neutral",
+                c.id
+            );
             for p in &signatories {
                 ok(d, &["settle", &c.id, "--year", &y, "--sign", "--yes", "--as", &key(p)]);
             }
@@ -217,7 +236,13 @@ fn no_payment_line_in_any_format_has_a_negative_amount() {
             // CSV columns section/amount/from/funding, sections line/payment).
             let languages = [
                 ("", "PAYMENTS", b',', ["section", "amount_eur", "from", "funding"], ["line", "payment"]),
-                (".nl", "BETALINGEN", b';', ["onderdeel", "bedrag_eur", "van", "financieringsstroom"], ["regel", "betaling"]),
+                (
+                    ".nl",
+                    "BETALINGEN",
+                    b';',
+                    ["onderdeel", "bedrag_eur", "van", "financieringsstroom"],
+                    ["regel", "betaling"],
+                ),
             ];
             for (suffix, payments, sep, columns, sections) in languages {
                 let name = format!("{name}{suffix}");
@@ -246,7 +271,8 @@ fn no_payment_line_in_any_format_has_a_negative_amount() {
                 let mut csv = csv::ReaderBuilder::new().delimiter(sep).from_path(file("csv")).unwrap();
                 let head = csv.headers().unwrap().clone();
                 let col = |n: &str| head.iter().position(|h| h == n).unwrap_or_else(|| panic!("{name} CSV has no {n}"));
-                let (section, amount, from, funding) = (col(columns[0]), col(columns[1]), col(columns[2]), col(columns[3]));
+                let (section, amount, from, funding) =
+                    (col(columns[0]), col(columns[1]), col(columns[2]), col(columns[3]));
                 let mut csv_transfers = 0;
                 for rec in csv.records() {
                     let rec = rec.unwrap();

@@ -15,7 +15,7 @@ const COPD: &str = "copd-telemonitoring-oost-achterhoek";
 /// figures (party ids, names). Keys stay the demo keys of the original ids.
 fn copd_agreed(d: &Path, replace: &[(&str, &str)]) {
     let subst = |s: &str| replace.iter().fold(s.to_string(), |s, (a, b)| s.replace(a, b));
-    let contract = subst(&std::fs::read_to_string(repo().join(format!("contracts/{COPD}.toml"))).unwrap());
+    let contract = subst(&std::fs::read_to_string(repo().join(COPD_FILE)).unwrap());
     std::fs::write(d.join("c.toml"), &contract).unwrap();
     let c = vereffen::domain::contract::check_file(&d.join("c.toml")).expect("valid contract");
     ok(d, &["init", "--id", "lang-test"]);
@@ -24,7 +24,10 @@ fn copd_agreed(d: &Path, replace: &[(&str, &str)]) {
         key(original)
     };
     for p in &c.parties {
-        ok(d, &["party", "add", "--id", &p.id, "--name", &p.name, "--role", &p.role.to_string(), "--key", &key_of(&p.id)]);
+        ok(
+            d,
+            &["party", "add", "--id", &p.id, "--name", &p.name, "--role", &p.role.to_string(), "--key", &key_of(&p.id)],
+        );
     }
     let signatories: Vec<&str> = c.parties.iter().filter(|p| p.signatory).map(|p| p.id.as_str()).collect();
     ok(d, &["contract", "propose", "c.toml", "--as", &key_of(signatories[0])]);
@@ -138,10 +141,7 @@ fn long_party_ids_and_labels_keep_the_table_aligned_and_whole() {
     let d = tmp.path();
     let long_name = "Emergency admissions for COPD per patient, counted from the hospital's own records of unplanned admissions through the emergency department";
     let long_party = "ziekenhuis-slingeland-doetinchem";
-    copd_agreed(
-        d,
-        &[("ziekenhuis", long_party), ("Emergency admissions for COPD per patient", long_name)],
-    );
+    copd_agreed(d, &[("ziekenhuis", long_party), ("Emergency admissions for COPD per patient", long_name)]);
     for lang in ["en", "nl"] {
         for year in ["2025", "2026"] {
             let t = ok(d, &["--lang", lang, "settle", COPD, "--year", year]);
@@ -158,7 +158,12 @@ fn long_party_ids_and_labels_keep_the_table_aligned_and_whole() {
                     assert_eq!(r.chars().count(), width, "{lang} {year} {heading}: misaligned\n{}\n{r}", rows[at]);
                 }
             }
-            let amount_end = rows.iter().find(|r| r.starts_with("DERIVATION") || r.starts_with("BEREKENING")).unwrap().chars().count();
+            let amount_end = rows
+                .iter()
+                .find(|r| r.starts_with("DERIVATION") || r.starts_with("BEREKENING"))
+                .unwrap()
+                .chars()
+                .count();
             // A derivation row ends at the amount column; a label too long
             // for the column stands alone, its amount on the next row.
             let derivation: Vec<&str> = t.split("\n\n").nth(1).unwrap().lines().collect();
@@ -167,7 +172,9 @@ fn long_party_ids_and_labels_keep_the_table_aligned_and_whole() {
                     continue;
                 }
                 let next = derivation.get(i + 1).copied().unwrap_or_default();
-                let alone = r.chars().count() > amount_end - 21 && next.starts_with(&" ".repeat(40)) && next.chars().count() == amount_end;
+                let alone = r.chars().count() > amount_end - 21
+                    && next.starts_with(&" ".repeat(40))
+                    && next.chars().count() == amount_end;
                 assert!(r.chars().count() == amount_end || alone, "{lang} {year}: {r:?}\n{next:?}");
             }
         }

@@ -81,23 +81,34 @@ pub fn read_settings(dir: &Path) -> Result<Settings> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let fix = format!("fix or delete it (`vereffen --ledger {} config set lang en|nl` writes a good one)", dir.display());
+    let fix =
+        format!("fix or delete it (`vereffen --ledger {} config set lang en|nl` writes a good one)", dir.display());
     if !meta.is_file() {
         bail!("{} is not a regular file: {fix}", path.display());
     }
     if meta.len() > MAX_SETTINGS_BYTES {
-        bail!("{} has {} bytes, more than the {MAX_SETTINGS_BYTES} a settings file may have: {fix}", path.display(), meta.len());
+        bail!(
+            "{} has {} bytes, more than the {MAX_SETTINGS_BYTES} a settings file may have: {fix}",
+            path.display(),
+            meta.len()
+        );
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (not UTF-8?): {fix}", path.display()))?;
-    let doc: DocumentMut =
-        text.parse().map_err(|e: toml_edit::TomlError| anyhow!("{} is not valid TOML: {}: {fix}", path.display(), e.to_string().trim()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {} (not UTF-8?): {fix}", path.display()))?;
+    let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        anyhow!("{} is not valid TOML: {}: {fix}", path.display(), e.to_string().trim())
+    })?;
     let mut settings = Settings::default();
     for (key, item) in doc.iter() {
         known(key).map_err(|e| anyhow!("{}: {e}: {fix}", path.display()))?;
         debug_assert_eq!(key, "lang", "SETTINGS lists only lang");
-        let text = item
-            .as_str()
-            .ok_or_else(|| anyhow!("{}: lang must be a string (\"en\" or \"nl\"), not {}: {fix}", path.display(), item.to_string().trim()))?;
+        let text = item.as_str().ok_or_else(|| {
+            anyhow!(
+                "{}: lang must be a string (\"en\" or \"nl\"), not {}: {fix}",
+                path.display(),
+                item.to_string().trim()
+            )
+        })?;
         let lang = text.parse::<Lang>().map_err(|e| anyhow!("{}: lang: {e}; {fix}", path.display()))?;
         settings.lang = Some(lang);
     }

@@ -360,11 +360,7 @@ fn open_detail(tr: &Tr, view: &ContractView, year: u16, blocked: u16, blockers: 
     };
     tr.t_args(
         "statement-status-waits-for",
-        &[
-            ("own", Arg::from(own)),
-            ("blocked", Arg::from(blocked.to_string())),
-            ("n", Arg::from(blockers.to_string())),
-        ],
+        &[("own", Arg::from(own)), ("blocked", Arg::from(blocked.to_string())), ("n", Arg::from(blockers.to_string()))],
     )
 }
 
@@ -428,7 +424,9 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
             (state.to_string(), parts.join("; "))
         } else {
             match &computed {
-                Ok(c) => ("computable".to_string(), tr.t_args("statement-status-computable", &[("hash", short(&c.hash))])),
+                Ok(c) => {
+                    ("computable".to_string(), tr.t_args("statement-status-computable", &[("hash", short(&c.hash))]))
+                }
                 Err(ComputeError::Blocked { year: y, blockers }) => {
                     ("open".to_string(), open_detail(&tr, &view, *year, *y, blockers.len()))
                 }
@@ -474,13 +472,28 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
     };
     let (yw, sw) = (
         tr.t("statement-status-year").chars().count().max(5) + 1,
-        rows.iter().map(|r| state_words(&r.1).chars().count()).chain([tr.t("statement-status-state").chars().count(), 21]).max().unwrap_or(21) + 1,
+        rows.iter()
+            .map(|r| state_words(&r.1).chars().count())
+            .chain([tr.t("statement-status-state").chars().count(), 21])
+            .max()
+            .unwrap_or(21)
+            + 1,
     );
-    outln!("{:<yw$} {:<sw$} {}", tr.t("statement-status-year"), tr.t("statement-status-state"), tr.t("statement-status-detail"));
+    outln!(
+        "{:<yw$} {:<sw$} {}",
+        tr.t("statement-status-year"),
+        tr.t("statement-status-state"),
+        tr.t("statement-status-detail")
+    );
     for (year, state, detail, ys, _, _) in &rows {
         outln!("{year:<yw$} {:<sw$} {}", state_words(state), escape_line(detail));
         for c in &ys.conflicts {
-            outln!("{:<yw$} {:<sw$} {}", "", "", tr.t_args("statement-status-conflict", &[("what", Arg::from(escape_line(c).into_owned()))]));
+            outln!(
+                "{:<yw$} {:<sw$} {}",
+                "",
+                "",
+                tr.t_args("statement-status-conflict", &[("what", Arg::from(escape_line(c).into_owned()))])
+            );
         }
     }
     Ok(0)

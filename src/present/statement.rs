@@ -11,8 +11,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::domain::settlement::cosign::{self, Computed};
 use crate::domain::contract::GateAction;
+use crate::domain::settlement::cosign::{self, Computed};
 use crate::domain::settlement::gate::GateNotice;
 use crate::domain::settlement::{Carry, Statement, ENGINE_VERSION};
 use crate::ledger::text::{escape_line, spreadsheet_cell};
@@ -244,7 +244,10 @@ pub fn table_in(tr: &Tr, c: &Computed, hash: &str, standing: &Standing) -> Strin
     let draft = if c.draft { tr.t("statement-draft") + "\n" } else { String::new() };
     o.push_str(&draft);
     let year = s.year.to_string();
-    o.push_str(&tr.t_args("statement-title", &[("contract", Arg::from(s.contract.as_str())), ("year", Arg::from(year.as_str()))]));
+    o.push_str(&tr.t_args(
+        "statement-title",
+        &[("contract", Arg::from(s.contract.as_str())), ("year", Arg::from(year.as_str()))],
+    ));
     o.push('\n');
     let keys = [
         "statement-key-version",
@@ -384,11 +387,7 @@ pub fn table_in(tr: &Tr, c: &Computed, hash: &str, standing: &Standing) -> Strin
     for (n, revenue, top_up) in guarantees(s) {
         o.push_str(&tr.t_args(
             "statement-guarantee",
-            &[
-                ("n", Arg::from(n)),
-                ("revenue", Arg::from(tr.money(revenue))),
-                ("top_up", Arg::from(tr.money(top_up))),
-            ],
+            &[("n", Arg::from(n)), ("revenue", Arg::from(tr.money(revenue))), ("top_up", Arg::from(tr.money(top_up)))],
         ));
         o.push('\n');
     }
@@ -480,7 +479,8 @@ pub fn csv_in(tr: &Tr, c: &Computed, hash: &str, standing: &Standing) -> Result<
     };
     let sec = |id: &str| tr.t(&format!("statement-csv-section-{id}"));
     let (standing_s, line_s, cash_s, result_s) = (sec("standing"), sec("line"), sec("cash"), sec("result"));
-    let (payment_s, stream_s, start_s, end_s) = (sec("payment"), sec("stream"), sec("balance-start"), sec("balance-end"));
+    let (payment_s, stream_s, start_s, end_s) =
+        (sec("payment"), sec("stream"), sec("balance-start"), sec("balance-end"));
     let mut row = |section: &str,
                    item: &str,
                    label: &str,
@@ -540,11 +540,8 @@ pub fn csv_in(tr: &Tr, c: &Computed, hash: &str, standing: &Standing) -> Result<
     for p in &s.payments {
         row(&payment_s, "", "", "", Some(p.amount), "", &p.from, &p.to, &p.funding.to_string())?;
     }
-    let (to_providers, to_payers, net_to_providers) = (
-        tr.t("statement-csv-to-providers"),
-        tr.t("statement-csv-to-payers"),
-        tr.t("statement-csv-net-to-providers"),
-    );
+    let (to_providers, to_payers, net_to_providers) =
+        (tr.t("statement-csv-to-providers"), tr.t("statement-csv-to-payers"), tr.t("statement-csv-net-to-providers"));
     for (k, t) in &s.totals_by_stream {
         row(&stream_s, k, &to_providers, "", Some(t.payers_to_providers), "", "", "", k)?;
         row(&stream_s, k, &to_payers, "", Some(t.providers_to_payers), "", "", "", k)?;
