@@ -76,6 +76,12 @@ fn the_ledger_default_language_is_local_overridable_and_checked() {
     let status = ok(d, &["settle", "status", COPD]);
     assert!(status.starts_with("JAAR") && status.contains("berekenbaar"), "{status}");
     assert_eq!(ok(d, &["--lang", "en", "settle", COPD, "--year", "2025"]), english, "--lang overrides the setting");
+    // The inbox follows the setting too; its JSON summary stays English.
+    let inbox = ok(d, &["inbox", "--as", &key("verzekeraar")]);
+    assert!(inbox.starts_with("== grootboek ") && inbox.contains("2025 is berekenbaar"), "{inbox}");
+    let inbox_en = ok(d, &["--lang", "en", "inbox", "--as", &key("verzekeraar")]);
+    assert!(inbox_en.starts_with("== ledger ") && inbox_en.contains("2025 is computable"), "{inbox_en}");
+    assert!(ok(d, &["--json", "inbox", "--as", &key("verzekeraar")]).contains("is computable"));
     assert!(ok(d, &["--json", "settle", "status", COPD]).contains("\"state\": \"computable\""), "JSON stays neutral");
     assert_eq!(
         ok(d, &["settle", COPD, "--year", "2025", "--format", "json"]),

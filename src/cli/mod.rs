@@ -44,7 +44,7 @@ mod party_cmds;
 mod settle_cmds;
 mod simulate_cmds;
 
-pub use config_cmds::lang_of;
+pub use config_cmds::{lang_at, lang_of};
 
 /// vereffen: one signed source of truth for outcome-based care contracts.
 #[derive(Parser, Debug)]

@@ -129,12 +129,14 @@ type Resource = (&'static str, &'static str);
 const EN: &[Resource] = &[
     ("en/common.ftl", include_str!("locales/en/common.ftl")),
     ("en/statement.ftl", include_str!("locales/en/statement.ftl")),
+    ("en/inbox.ftl", include_str!("locales/en/inbox.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
 const NL: &[Resource] = &[
     ("nl/common.ftl", include_str!("locales/nl/common.ftl")),
     ("nl/statement.ftl", include_str!("locales/nl/statement.ftl")),
+    ("nl/inbox.ftl", include_str!("locales/nl/inbox.ftl")),
 ];
 
 /// The resources of `lang`.
