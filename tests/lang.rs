@@ -82,6 +82,16 @@ fn the_ledger_default_language_is_local_overridable_and_checked() {
     let inbox_en = ok(d, &["--lang", "en", "inbox", "--as", &key("verzekeraar")]);
     assert!(inbox_en.starts_with("== ledger ") && inbox_en.contains("2025 is computable"), "{inbox_en}");
     assert!(ok(d, &["--json", "inbox", "--as", &key("verzekeraar")]).contains("is computable"));
+    // So does the log; its JSON summary stays English.
+    let log = ok(d, &["log"]);
+    assert!(log.contains("OMSCHRIJVING") && log.contains("stelt copd-telemonitoring-oost-achterhoek versie "), "{log}");
+    assert!(log.contains("geeft akkoord op meting ") && !log.contains('⟦'), "{log}");
+    let log_en = ok(d, &["--lang", "en", "log"]);
+    assert!(
+        log_en.contains("SUMMARY") && log_en.contains("proposes copd-telemonitoring-oost-achterhoek version "),
+        "{log_en}"
+    );
+    assert!(ok(d, &["--json", "log"]).contains("attests measurement "));
     assert!(ok(d, &["--json", "settle", "status", COPD]).contains("\"state\": \"computable\""), "JSON stays neutral");
     assert_eq!(
         ok(d, &["settle", COPD, "--year", "2025", "--format", "json"]),

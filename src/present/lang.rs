@@ -130,6 +130,7 @@ const EN: &[Resource] = &[
     ("en/common.ftl", include_str!("locales/en/common.ftl")),
     ("en/statement.ftl", include_str!("locales/en/statement.ftl")),
     ("en/inbox.ftl", include_str!("locales/en/inbox.ftl")),
+    ("en/log.ftl", include_str!("locales/en/log.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -137,6 +138,7 @@ const NL: &[Resource] = &[
     ("nl/common.ftl", include_str!("locales/nl/common.ftl")),
     ("nl/statement.ftl", include_str!("locales/nl/statement.ftl")),
     ("nl/inbox.ftl", include_str!("locales/nl/inbox.ftl")),
+    ("nl/log.ftl", include_str!("locales/nl/log.ftl")),
 ];
 
 /// The resources of `lang`.
