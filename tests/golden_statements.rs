@@ -82,6 +82,37 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
                 check_golden(&name, &std::fs::read(&out).unwrap(), &mut mismatches);
                 produced.push(name);
             }
+            // Dutch: the text and CSV documents have goldens of their own
+            // ({year}.nl.txt, {year}.nl.csv); the JSON is language-neutral,
+            // byte for byte the same under --lang nl.
+            for (format, ext) in [("table", "txt"), ("csv", "csv")] {
+                let out = d.join(format!("s.nl.{ext}"));
+                ok(
+                    d,
+                    &[
+                        "--lang",
+                        "nl",
+                        "settle",
+                        &c.id,
+                        "--year",
+                        &y,
+                        "--format",
+                        format,
+                        "--out",
+                        out.to_str().unwrap(),
+                    ],
+                );
+                let name = format!("{}/{year}.nl.{ext}", c.id);
+                check_golden(&name, &std::fs::read(&out).unwrap(), &mut mismatches);
+                produced.push(name);
+            }
+            let json_nl = ok(d, &["--lang", "nl", "settle", &c.id, "--year", &y, "--format", "json"]);
+            assert_eq!(
+                json_nl,
+                ok(d, &["settle", &c.id, "--year", &y, "--format", "json"]),
+                "{} {y}: JSON is language-neutral",
+                c.id
+            );
             for p in &signatories {
                 ok(d, &["settle", &c.id, "--year", &y, "--sign", "--yes", "--as", &key(p)]);
             }
@@ -175,7 +206,10 @@ fn no_payment_line_in_any_format_has_a_negative_amount() {
     for dir in contracts {
         let mut years: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
-            .filter_map(|e| e.unwrap().path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                name.split('.').next().map(str::to_string)
+            })
             .collect();
         years.sort();
         years.dedup();
@@ -198,39 +232,58 @@ fn no_payment_line_in_any_format_has_a_negative_amount() {
                 assert!(!p["amount"].as_str().unwrap().starts_with('-'), "{name} JSON payment: {p}");
             }
             transfers += ts.len();
-            // Table: each transfer line is followed by "    FROM -> TO (stream)".
-            let txt = std::fs::read_to_string(at("txt")).unwrap();
-            let rows: Vec<&str> = txt.lines().collect();
-            let mut shown = 0;
-            for (i, r) in rows.iter().enumerate() {
-                if r.starts_with("    ") && r.contains(" -> ") && r.ends_with(')') && i > 0 {
-                    let amount = rows[i - 1].split_whitespace().last().unwrap();
-                    assert!(!amount.starts_with('-'), "{name} table: {}\n{r}", rows[i - 1]);
-                    shown += 1;
+            // Both languages: (file suffix, payments heading, CSV separator,
+            // CSV columns section/amount/from/funding, sections line/payment).
+            let languages = [
+                ("", "PAYMENTS", b',', ["section", "amount_eur", "from", "funding"], ["line", "payment"]),
+                (
+                    ".nl",
+                    "BETALINGEN",
+                    b';',
+                    ["onderdeel", "bedrag_eur", "van", "financieringsstroom"],
+                    ["regel", "betaling"],
+                ),
+            ];
+            for (suffix, payments, sep, columns, sections) in languages {
+                let name = format!("{name}{suffix}");
+                // Table: each transfer line is followed by "    FROM -> TO (stream)".
+                let file = |ext: &str| dir.join(format!("{y}{suffix}.{ext}"));
+                let txt = std::fs::read_to_string(file("txt")).unwrap();
+                let rows: Vec<&str> = txt.lines().collect();
+                let mut shown = 0;
+                for (i, r) in rows.iter().enumerate() {
+                    if r.starts_with("    ") && r.contains(" -> ") && r.ends_with(')') && i > 0 {
+                        // The amount is on the label's row or, for a label
+                        // too long for its column, on the row after it.
+                        let amount = rows[i - 1].split_whitespace().last().unwrap();
+                        assert!(!amount.starts_with('-'), "{name} table: {}\n{r}", rows[i - 1]);
+                        shown += 1;
+                    }
                 }
-            }
-            assert_eq!(shown, ts.len(), "{name}: the table shows every transfer FROM -> TO");
-            if let Some(start) = rows.iter().position(|r| r.starts_with("PAYMENTS")) {
-                for r in rows[start + 1..].iter().take_while(|r| !r.is_empty()) {
-                    let amount = r.split_whitespace().rev().nth(1).unwrap();
-                    assert!(r.contains(" -> ") && !amount.starts_with('-'), "{name} table payment: {r}");
+                assert_eq!(shown, ts.len(), "{name}: the table shows every transfer FROM -> TO");
+                if let Some(start) = rows.iter().position(|r| r.starts_with(payments)) {
+                    for r in rows[start + 1..].iter().take_while(|r| !r.is_empty()) {
+                        let amount = r.split_whitespace().rev().nth(1).unwrap();
+                        assert!(r.contains(" -> ") && !amount.starts_with('-'), "{name} table payment: {r}");
+                    }
                 }
-            }
-            // CSV: transfer lines and payments.
-            let mut csv = csv::Reader::from_path(at("csv")).unwrap();
-            let head = csv.headers().unwrap().clone();
-            let col = |n: &str| head.iter().position(|h| h == n).unwrap_or_else(|| panic!("{name} CSV has no {n}"));
-            let (section, amount, from, funding) = (col("section"), col("amount_eur"), col("from"), col("funding"));
-            let mut csv_transfers = 0;
-            for rec in csv.records() {
-                let rec = rec.unwrap();
-                let is_transfer = rec[section] == *"line" && !rec[funding].is_empty();
-                if is_transfer || rec[section] == *"payment" {
-                    assert!(!rec[from].is_empty() && !rec[amount].starts_with('-'), "{name} CSV: {rec:?}");
-                    csv_transfers += usize::from(is_transfer);
+                // CSV: transfer lines and payments.
+                let mut csv = csv::ReaderBuilder::new().delimiter(sep).from_path(file("csv")).unwrap();
+                let head = csv.headers().unwrap().clone();
+                let col = |n: &str| head.iter().position(|h| h == n).unwrap_or_else(|| panic!("{name} CSV has no {n}"));
+                let (section, amount, from, funding) =
+                    (col(columns[0]), col(columns[1]), col(columns[2]), col(columns[3]));
+                let mut csv_transfers = 0;
+                for rec in csv.records() {
+                    let rec = rec.unwrap();
+                    let is_transfer = rec[section] == *sections[0] && !rec[funding].is_empty();
+                    if is_transfer || rec[section] == *sections[1] {
+                        assert!(!rec[from].is_empty() && !rec[amount].starts_with('-'), "{name} CSV: {rec:?}");
+                        csv_transfers += usize::from(is_transfer);
+                    }
                 }
+                assert_eq!(csv_transfers, ts.len(), "{name}: the CSV has every transfer");
             }
-            assert_eq!(csv_transfers, ts.len(), "{name}: the CSV has every transfer");
             // XLSX: the Statement sheet (amount in D, from in F) and the Payments sheet (amount in D).
             let xlsx = std::fs::read(at("xlsx")).unwrap();
             let cells = xlsx_cells(&xlsx, 1);

@@ -73,7 +73,8 @@ pub fn inbox(cli: &Cli, args: &InboxArgs) -> Result<i32> {
     if cli.json {
         outln!("{}", serde_json::to_string_pretty(&show::json(&items))?);
     } else {
-        out!("{}", show::text(&items));
+        let tr = vereffen::present::lang::Tr::new(super::lang_at(cli, &cli.ledger)?);
+        out!("{}", show::text_in(&tr, &items));
     }
     Ok(0)
 }

@@ -73,9 +73,21 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
     })?;
     // Void entries (FORMAT.md 4.3) are listed, marked: the journal keeps them.
     let void = ledger.void_entries()?;
-    let summary = |e: &vereffen::ledger::entry::Entry| match void.get(&e.id()) {
-        Some(v) => format!("VOID (key ended by {}): {}", v.ending.short(), vereffen::present::summary::one_line(e)),
-        None => vereffen::present::summary::one_line(e),
+    // Text in the reader's language; the JSON summary stays English
+    // (language-neutral data).
+    let tr = vereffen::present::lang::Tr::new(if cli.json {
+        vereffen::present::lang::Lang::En
+    } else {
+        super::lang_of(cli, &ledger)?
+    });
+    let summary = |e: &vereffen::ledger::entry::Entry| {
+        let line = vereffen::present::summary::one_line_in(&tr, e);
+        match void.get(&e.id()) {
+            Some(v) => {
+                tr.t_args("log-void", &[("ending", v.ending.short().to_string().into()), ("summary", line.into())])
+            }
+            None => line,
+        }
     };
     if cli.json {
         for (seq, e) in &rows {
@@ -87,7 +99,15 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
             outln!("{row}");
         }
     } else {
-        outln!("{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  SUMMARY", "SEQ", "ID", "KIND", "AUTHOR", "TIME");
+        outln!(
+            "{:>6}  {:<12}  {:<20}  {:<14}  {:<20}  {}",
+            tr.t("log-col-seq"),
+            tr.t("log-col-id"),
+            tr.t("log-col-kind"),
+            tr.t("log-col-author"),
+            tr.t("log-col-time"),
+            tr.t("log-col-summary")
+        );
         for (seq, e) in &rows {
             let b = e.body();
             outln!(

@@ -32,6 +32,7 @@ macro_rules! outln {
 }
 
 mod audit_cmds;
+mod config_cmds;
 mod confirm;
 mod contract_cmds;
 mod demo;
@@ -42,6 +43,8 @@ mod node_cmds;
 mod party_cmds;
 mod settle_cmds;
 mod simulate_cmds;
+
+pub use config_cmds::{lang_at, lang_of};
 
 /// vereffen: one signed source of truth for outcome-based care contracts.
 #[derive(Parser, Debug)]
@@ -169,6 +172,10 @@ pub enum Command {
     /// The peers of a node: other parties' nodes.
     #[command(subcommand)]
     Peer(node_cmds::PeerCmd),
+    /// Local settings of this copy (`lang`: the default language of its
+    /// documents); not signed, not shared, ignored by `verify`.
+    #[command(subcommand)]
+    Config(config_cmds::ConfigCmd),
     /// Run the life of a contract in a temporary ledger, step by step.
     ///
     /// Starts the hospital's and the insurer's nodes on loopback (127.0.0.1,
@@ -293,6 +300,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Serve(args) => node_cmds::serve(args),
         Command::Sync(args) => node_cmds::sync(args),
         Command::Peer(cmd) => node_cmds::peer(cmd),
+        Command::Config(cmd) => config_cmds::config(cli, cmd),
         Command::Demo { dir } => demo::run(dir.as_deref()),
     }
 }

@@ -12,6 +12,7 @@ use vereffen::domain::settlement::cosign::{self, ComputeError, Computed, Contrac
 use vereffen::domain::settlement::gate;
 use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
+use vereffen::present::lang::{Arg, Lang, Tr};
 use vereffen::present::{statement, xlsx};
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
@@ -116,12 +117,12 @@ pub(super) fn emit(bytes: &[u8], out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// The agreed statement of a year in a format, and its hash.
+/// The agreed statement of a year in a format (in English), and its hash.
 pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format) -> Result<(String, String)> {
     let view = contract_view(ledger, contract)?;
     let c = compute(&view, year, false)?;
     let standing = standing(&view, &c);
-    Ok((render(&c, format, &standing)?, c.hash))
+    Ok((render(&Tr::new(Lang::En), &c, format, &standing)?, c.hash))
 }
 
 /// Where the computed statement `c` stands on this copy: who signed exactly
@@ -141,18 +142,19 @@ pub fn standing(view: &ContractView, c: &Computed) -> statement::Standing {
     statement::Standing { signed_by, waiting_for, settled }
 }
 
-/// The statement in `format`, as bytes.
-fn render_bytes(c: &Computed, format: Format, standing: &statement::Standing) -> Result<Vec<u8>> {
+/// The statement in `format`, as bytes: text, CSV (and in time the
+/// workbook) in `tr`'s language; JSON is language-neutral data.
+fn render_bytes(tr: &Tr, c: &Computed, format: Format, standing: &statement::Standing) -> Result<Vec<u8>> {
     Ok(match format {
-        Format::Table => statement::table(c, &c.hash, standing).into_bytes(),
+        Format::Table => statement::table_in(tr, c, &c.hash, standing).into_bytes(),
         Format::Json => (serde_json::to_string_pretty(&statement::document(c, standing))? + "\n").into_bytes(),
-        Format::Csv => statement::csv(c, &c.hash, standing)?.into_bytes(),
+        Format::Csv => statement::csv_in(tr, c, &c.hash, standing)?.into_bytes(),
         Format::Xlsx => xlsx::workbook(c, standing)?,
     })
 }
 
-fn render(c: &Computed, format: Format, standing: &statement::Standing) -> Result<String> {
-    Ok(String::from_utf8(render_bytes(c, format, standing)?)?)
+fn render(tr: &Tr, c: &Computed, format: Format, standing: &statement::Standing) -> Result<String> {
+    Ok(String::from_utf8(render_bytes(tr, c, format, standing)?)?)
 }
 
 pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
@@ -188,7 +190,8 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
     if format == Format::Xlsx && args.out.is_none() {
         bail!("--format xlsx writes a workbook: give --out FILE.xlsx");
     }
-    emit(&render_bytes(&c, format, &standing(&view, &c))?, args.out.as_deref())?;
+    let tr = Tr::new(super::lang_of(cli, &ledger)?);
+    emit(&render_bytes(&tr, &c, format, &standing(&view, &c))?, args.out.as_deref())?;
     Ok(0)
 }
 
@@ -343,16 +346,22 @@ fn sign_summary(party: &str, c: &Computed, replaces: Option<&str>) -> String {
 /// earlier unsettled year's figures block it (its statement starts from that
 /// year's), that year too. `blocked` is the year the computation stopped
 /// at with `blockers` figures not agreed.
-fn open_detail(view: &ContractView, year: u16, blocked: u16, blockers: usize) -> String {
+fn open_detail(tr: &Tr, view: &ContractView, year: u16, blocked: u16, blockers: usize) -> String {
     use vereffen::domain::settlement::inputs::inputs_for_year;
     debug_assert!(blocked <= year, "a year is blocked by itself or an earlier year");
-    let own = match view.status.governing(year).map(|v| inputs_for_year(&v.terms, year, &view.measurements, false)) {
-        _ if blocked == year => return format!("{blockers} figure(s) of {year} not agreed"),
-        Some(Err(own)) => format!("{} figure(s) of {year} not agreed", own.len()),
-        Some(Ok(_)) => format!("every figure of {year} agreed"),
-        None => format!("no version governs {year}"),
+    let not_agreed = |n: usize, y: u16| {
+        tr.t_args("statement-status-not-agreed", &[("n", Arg::from(n.to_string())), ("year", Arg::from(y.to_string()))])
     };
-    format!("{own}; waits for {blocked} to be settled ({blockers} figure(s) of {blocked} not agreed)")
+    let own = match view.status.governing(year).map(|v| inputs_for_year(&v.terms, year, &view.measurements, false)) {
+        _ if blocked == year => return not_agreed(blockers, year),
+        Some(Err(own)) => not_agreed(own.len(), year),
+        Some(Ok(_)) => tr.t_args("statement-status-all-agreed", &[("year", Arg::from(year.to_string()))]),
+        None => tr.t_args("statement-status-no-version", &[("year", Arg::from(year.to_string()))]),
+    };
+    tr.t_args(
+        "statement-status-waits-for",
+        &[("own", Arg::from(own)), ("blocked", Arg::from(blocked.to_string())), ("n", Arg::from(blockers.to_string()))],
+    )
 }
 
 /// The quality gate of `year`: from the settled statement if the year is
@@ -377,19 +386,18 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
     if view.settlements.is_empty() {
         bail!("contract {contract:?} is not in force: no year can be settled yet");
     }
+    // JSON is language-neutral data: its words stay English.
+    let tr = Tr::new(if cli.json { Lang::En } else { super::lang_of(cli, &ledger)? });
     let mut rows = Vec::new();
     for (year, ys) in &view.settlements {
         let computed = view.compute(*year, false);
+        let short = |h: &str| Arg::from(h[..16.min(h.len())].to_string());
         let (state, detail) = if let Some(h) = &ys.settled {
             let state = if ys.conflicts.is_empty() { "settled" } else { "settled, conflict" };
-            let by: Vec<&String> = ys.statements[h].by.keys().collect();
+            let by: Vec<&str> = ys.statements[h].by.keys().map(String::as_str).collect();
             (
                 state.to_string(),
-                format!(
-                    "statement {} signed by {}",
-                    &h[..16],
-                    by.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                ),
+                tr.t_args("statement-status-settled-by", &[("hash", short(h)), ("parties", Arg::from(by.join(", ")))]),
             )
         } else if !ys.statements.is_empty() {
             let parts: Vec<String> = ys
@@ -397,14 +405,18 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
                 .values()
                 .filter(|s| !ys.replaced.contains(&s.hash))
                 .map(|s| {
-                    let by = s.by.keys().cloned().collect::<Vec<_>>().join(", ");
+                    let by = Arg::from(s.by.keys().cloned().collect::<Vec<_>>().join(", "));
                     if view.is_stale(&s.payload) {
-                        format!(
-                            "{} signed by {by} is stale (its inputs or previous year changed): sign anew",
-                            &s.hash[..16]
-                        )
+                        tr.t_args("statement-status-stale", &[("hash", short(&s.hash)), ("parties", by)])
                     } else {
-                        format!("{} signed by {by}, waiting for {}", &s.hash[..16], ys.waiting_for(&s.hash).join(", "))
+                        tr.t_args(
+                            "statement-status-waiting",
+                            &[
+                                ("hash", short(&s.hash)),
+                                ("parties", by),
+                                ("waiting", Arg::from(ys.waiting_for(&s.hash).join(", "))),
+                            ],
+                        )
                     }
                 })
                 .collect();
@@ -412,9 +424,11 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
             (state.to_string(), parts.join("; "))
         } else {
             match &computed {
-                Ok(c) => ("computable".to_string(), format!("statement {}, no signatures yet", &c.hash[..16])),
+                Ok(c) => {
+                    ("computable".to_string(), tr.t_args("statement-status-computable", &[("hash", short(&c.hash))]))
+                }
                 Err(ComputeError::Blocked { year: y, blockers }) => {
-                    ("open".to_string(), open_detail(&view, *year, *y, blockers.len()))
+                    ("open".to_string(), open_detail(&tr, &view, *year, *y, blockers.len()))
                 }
                 Err(e) => ("open".to_string(), e.to_string()),
             }
@@ -427,7 +441,7 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
         });
         let gate = year_gate(&view, *year, computed.as_ref().ok());
         let detail = match &gate {
-            Some(g) => format!("{detail}; {}", g.words()),
+            Some(g) => format!("{detail}; {}", statement::gate_words(&tr, g)),
             None => detail,
         };
         rows.push((*year, state, detail, ys, mine, gate));
@@ -445,11 +459,41 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
         outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(0);
     }
-    outln!("{:<6} {:<22} DETAIL", "YEAR", "STATE");
+    // The state in words: the JSON keeps the English state names.
+    let state_words = |state: &str| {
+        tr.t(match state {
+            "settled" => "statement-state-settled",
+            "settled, conflict" => "statement-state-settled-conflict",
+            "signed" => "statement-state-signed",
+            "signed, disagreement" => "statement-state-disagreement",
+            "computable" => "statement-state-computable",
+            _ => "statement-state-open",
+        })
+    };
+    let (yw, sw) = (
+        tr.t("statement-status-year").chars().count().max(5) + 1,
+        rows.iter()
+            .map(|r| state_words(&r.1).chars().count())
+            .chain([tr.t("statement-status-state").chars().count(), 21])
+            .max()
+            .unwrap_or(21)
+            + 1,
+    );
+    outln!(
+        "{:<yw$} {:<sw$} {}",
+        tr.t("statement-status-year"),
+        tr.t("statement-status-state"),
+        tr.t("statement-status-detail")
+    );
     for (year, state, detail, ys, _, _) in &rows {
-        outln!("{year:<6} {state:<22} {}", escape_line(detail));
+        outln!("{year:<yw$} {:<sw$} {}", state_words(state), escape_line(detail));
         for c in &ys.conflicts {
-            outln!("{:<6} {:<22} CONFLICT: {}", "", "", escape_line(c));
+            outln!(
+                "{:<yw$} {:<sw$} {}",
+                "",
+                "",
+                tr.t_args("statement-status-conflict", &[("what", Arg::from(escape_line(c).into_owned()))])
+            );
         }
     }
     Ok(0)

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::audit::inbox::InboxItem;
 use crate::ledger::text::escape_line;
+use crate::present::lang::{Arg, Lang, Tr};
 
 /// The version of the JSON document ([`json`]); changes when a field
 /// changes meaning or disappears.
@@ -20,70 +21,135 @@ fn short(h: &str) -> &str {
     &h[..12.min(h.len())]
 }
 
-/// One line that says what awaits whom (unescaped: [`text`] escapes it).
+/// One line that says what awaits whom, in English (unescaped: [`text`]
+/// escapes it). The JSON `summary` is this line in every language.
 pub fn describe(item: &InboxItem) -> String {
+    describe_in(&Tr::new(Lang::En), item)
+}
+
+/// [`describe`] in `tr`'s language.
+pub fn describe_in(tr: &Tr, item: &InboxItem) -> String {
     let at = item.place();
-    let who = at.party.as_deref().unwrap_or("every party");
+    let who = at.party.clone().unwrap_or_else(|| tr.t("inbox-every-party"));
     let contract = at.contract.as_deref().unwrap_or("");
+    let year = at.year.map(|y| y.to_string()).unwrap_or_default();
+    let a = |s: &str| Arg::from(s.to_string());
     match item {
         InboxItem::SignVersion { version, version_kind, offered_by, waiting_for, .. } => {
-            let from = at.year.map(|y| format!(" from {y}")).unwrap_or_default();
-            format!(
-                "{contract}: {version_kind} {}{from} offered by {} awaits {who}'s signature (waiting for {})",
-                short(version),
-                offered_by.join(", "),
-                waiting_for.join(", ")
+            let from =
+                at.year.map(|y| tr.t_args("inbox-from-year", &[("year", a(&y.to_string()))])).unwrap_or_default();
+            let kind = match version_kind.as_str() {
+                "proposal" => tr.t("inbox-version-proposal"),
+                "counter" => tr.t("inbox-version-counter"),
+                "amendment" => tr.t("inbox-version-amendment"),
+                other => other.to_string(),
+            };
+            tr.t_args(
+                "inbox-sign-version",
+                &[
+                    ("contract", a(contract)),
+                    ("kind", a(&kind)),
+                    ("version", a(short(version))),
+                    ("from", a(&from)),
+                    ("offered", a(&offered_by.join(", "))),
+                    ("who", a(&who)),
+                    ("waiting", a(&waiting_for.join(", "))),
+                ],
             )
         }
-        InboxItem::AttestFigure { indicator, period, value, source, .. } => format!(
-            "{contract}: figure {indicator} {period} = {value} from {source} awaits {who}'s attestation (attest, or dispute with a reason)"
+        InboxItem::AttestFigure { indicator, period, value, source, .. } => tr.t_args(
+            "inbox-attest",
+            &[
+                ("contract", a(contract)),
+                ("indicator", a(indicator)),
+                ("period", a(&period.to_string())),
+                ("value", a(&value.to_string())),
+                ("source", a(source)),
+                ("who", a(&who)),
+            ],
         ),
         InboxItem::DisputedFigure { indicator, period, value, disputed_by, .. } => {
             let by: Vec<String> =
                 disputed_by.iter().map(|(p, reasons)| format!("{p}: {}", reasons.join("; "))).collect();
-            format!(
-                "{contract}: {who}'s figure {indicator} {period} = {value} is disputed ({}); correct it, or settle the dispute with the disputing party",
-                by.join(" | ")
+            tr.t_args(
+                "inbox-disputed",
+                &[
+                    ("contract", a(contract)),
+                    ("who", a(&who)),
+                    ("indicator", a(indicator)),
+                    ("period", a(&period.to_string())),
+                    ("value", a(&value.to_string())),
+                    ("by", a(&by.join(" | "))),
+                ],
             )
         }
         InboxItem::CosignStatement { statement_hash, signed_by, replaces, .. } => {
-            let year = at.year.map(|y| y.to_string()).unwrap_or_default();
             let what = match replaces {
-                Some(r) => format!("resettlement of {} (replaces {})", short(statement_hash), short(r)),
-                None => format!("statement {}", short(statement_hash)),
+                Some(r) => {
+                    tr.t_args("inbox-resettlement", &[("hash", a(short(statement_hash))), ("replaces", a(short(r)))])
+                }
+                None => tr.t_args("inbox-statement", &[("hash", a(short(statement_hash)))]),
             };
-            format!("{contract}: {year} {what} signed by {} awaits {who}'s co-signature", signed_by.join(", "))
-        }
-        InboxItem::SignComputable { statement_hash, .. } => {
-            let year = at.year.map(|y| y.to_string()).unwrap_or_default();
-            format!(
-                "{contract}: {year} is computable (every required figure agreed; statement {}); nobody signed it yet",
-                short(statement_hash)
+            tr.t_args(
+                "inbox-cosign",
+                &[
+                    ("contract", a(contract)),
+                    ("year", a(&year)),
+                    ("what", a(&what)),
+                    ("signed", a(&signed_by.join(", "))),
+                    ("who", a(&who)),
+                ],
             )
         }
+        InboxItem::SignComputable { statement_hash, .. } => tr.t_args(
+            "inbox-computable",
+            &[("contract", a(contract)), ("year", a(&year)), ("hash", a(short(statement_hash)))],
+        ),
         InboxItem::Conflict { what, .. } => {
             let year = at.year.map(|y| format!(" {y}")).unwrap_or_default();
-            format!("{contract}{year}: CONFLICT: {what}")
+            tr.t_args("inbox-conflict", &[("contract", a(contract)), ("year", a(&year)), ("what", a(what))])
         }
-        InboxItem::Equivocation { origin, size, .. } => format!(
-            "EQUIVOCATION: {origin} signed two different histories of size {size}; do not trust that copy's keeper until it is resolved"
-        ),
+        InboxItem::Equivocation { origin, size, .. } => {
+            tr.t_args("inbox-equivocation", &[("origin", a(&origin.to_string())), ("size", a(&size.to_string()))])
+        }
         InboxItem::KeyEnded { key_file, fingerprint, ended, reason, .. } => {
             let why = reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
-            format!("key {key_file} ({fingerprint}) of {who} was {ended}{why}: it can no longer sign in this ledger; use the party's current key")
+            let ended = match ended.as_str() {
+                "revoked" => tr.t("inbox-key-revoked"),
+                "retired" => tr.t("inbox-key-retired"),
+                other => other.to_string(),
+            };
+            tr.t_args(
+                "inbox-key-ended",
+                &[
+                    ("file", a(&key_file.to_string())),
+                    ("fingerprint", a(&fingerprint.to_string())),
+                    ("who", a(&who)),
+                    ("ended", a(&ended)),
+                    ("why", a(&why)),
+                ],
+            )
         }
-        InboxItem::CannotOpen { dir, reason, .. } => format!("cannot open {dir}: {reason}"),
+        InboxItem::CannotOpen { dir, reason, .. } => {
+            tr.t_args("inbox-cannot-open", &[("dir", a(&dir.to_string())), ("reason", a(&reason.to_string()))])
+        }
     }
 }
 
-/// The inbox as text: a heading per ledger, then per item a line saying what
-/// awaits whom and, indented, the command that acts on it. `items` must be
-/// sorted ([`crate::audit::inbox::sort_items`]), so each ledger's items are
-/// together.
+/// The inbox as text in English: a heading per ledger, then per item a line
+/// saying what awaits whom and, indented, the command that acts on it.
+/// `items` must be sorted ([`crate::audit::inbox::sort_items`]), so each
+/// ledger's items are together.
 pub fn text(items: &[InboxItem]) -> String {
+    text_in(&Tr::new(Lang::En), items)
+}
+
+/// [`text`] in `tr`'s language.
+pub fn text_in(tr: &Tr, items: &[InboxItem]) -> String {
     let mut out = String::new();
     if items.is_empty() {
-        out.push_str("nothing awaits you\n");
+        out.push_str(&tr.t("inbox-nothing"));
+        out.push('\n');
         return out;
     }
     let mut ledgers = 0usize;
@@ -96,20 +162,18 @@ pub fn text(items: &[InboxItem]) -> String {
             }
             ledgers += 1;
             let n = items.iter().filter(|i| i.place().ledger == at.ledger).count();
-            let _ =
-                writeln!(out, "== ledger {} ({n} item{}) ==", escape_line(&at.ledger), if n == 1 { "" } else { "s" });
+            let heading = tr.t_args(
+                "inbox-ledger-heading",
+                &[("ledger", Arg::from(escape_line(&at.ledger).into_owned())), ("n", Arg::from(n))],
+            );
+            let _ = writeln!(out, "{heading}");
             current = Some(at.ledger.as_str());
         }
-        let _ = writeln!(out, "- {}", escape_line(&describe(item)));
+        let _ = writeln!(out, "- {}", escape_line(&describe_in(tr, item)));
         let _ = writeln!(out, "    {}", escape_line(&at.command));
     }
-    let _ = writeln!(
-        out,
-        "\n{} item{} in {ledgers} ledger{}",
-        items.len(),
-        if items.len() == 1 { "" } else { "s" },
-        if ledgers == 1 { "" } else { "s" }
-    );
+    let total = tr.t_args("inbox-total", &[("items", Arg::from(items.len())), ("ledgers", Arg::from(ledgers))]);
+    let _ = writeln!(out, "\n{total}");
     out
 }
 
@@ -164,5 +228,21 @@ mod tests {
         assert_eq!(j["items"][0]["kind"], "conflict");
         assert_eq!(j["items"][0]["what"], "two\nlines \u{1b}[31m");
         assert_eq!(j["items"][1]["ledger"], "b\u{7}");
+    }
+
+    #[test]
+    fn the_inbox_reads_in_dutch() {
+        let items = vec![
+            InboxItem::Conflict { at: place("a"), what: "x".into() },
+            InboxItem::CannotOpen { at: place("a"), dir: "d".into(), reason: "r".into() },
+        ];
+        let nl = Tr::new(Lang::Nl);
+        let t = text_in(&nl, &items);
+        assert!(t.contains("== grootboek a (2 punten) =="), "{t}");
+        assert!(t.contains("- kan d niet openen: r"), "{t}");
+        assert!(t.ends_with("2 punten in 1 grootboek\n"), "{t}");
+        assert!(!t.contains('⟦'), "{t}");
+        assert_eq!(text_in(&nl, &[]), "er wacht niets op u\n");
+        assert_eq!(text_in(&Tr::new(Lang::En), &items), text(&items));
     }
 }

@@ -126,10 +126,20 @@ type Resource = (&'static str, &'static str);
 
 /// The English resources. Every file here has a Dutch twin with the same
 /// message ids ([`NL`]).
-const EN: &[Resource] = &[("en/common.ftl", include_str!("locales/en/common.ftl"))];
+const EN: &[Resource] = &[
+    ("en/common.ftl", include_str!("locales/en/common.ftl")),
+    ("en/statement.ftl", include_str!("locales/en/statement.ftl")),
+    ("en/inbox.ftl", include_str!("locales/en/inbox.ftl")),
+    ("en/log.ftl", include_str!("locales/en/log.ftl")),
+];
 
 /// The Dutch resources, file for file the twins of [`EN`].
-const NL: &[Resource] = &[("nl/common.ftl", include_str!("locales/nl/common.ftl"))];
+const NL: &[Resource] = &[
+    ("nl/common.ftl", include_str!("locales/nl/common.ftl")),
+    ("nl/statement.ftl", include_str!("locales/nl/statement.ftl")),
+    ("nl/inbox.ftl", include_str!("locales/nl/inbox.ftl")),
+    ("nl/log.ftl", include_str!("locales/nl/log.ftl")),
+];
 
 /// The resources of `lang`.
 fn resources(lang: Lang) -> &'static [Resource] {
