@@ -4,6 +4,7 @@
 //!
 //! * [`statement`]: a settlement statement as a table, JSON, CSV;
 //!   [`xlsx`]: as a workbook;
+//! * [`diff`]: two statements of a year compared, correction payments;
 //! * [`summary`]: one-line descriptions of entries for `log`;
 //! * [`words`]: a statement line's label and formula in a language;
 //! * [`lang`]: languages (English, Dutch) and their number formats;
@@ -16,6 +17,7 @@
 //! layers computed.
 
 pub mod charts;
+pub mod diff;
 pub mod inbox;
 pub mod lang;
 pub mod report_html;

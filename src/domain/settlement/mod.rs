@@ -104,6 +104,7 @@ macro_rules! txt {
 }
 
 mod components;
+pub mod compare;
 pub mod cosign;
 pub mod distribution;
 pub mod gate;
