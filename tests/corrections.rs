@@ -233,3 +233,59 @@ fn a_resettled_year_shows_the_correction_payments_against_the_statement_it_repla
     refused(d, &["settle", "diff", ID, "--year", "2024"], "is not a year of contract");
     refused(d, &["settle", "diff", "no-such-contract", "--year", "2025"], "there is no contract");
 }
+
+#[test]
+fn the_term_summary_shows_cash_with_loans_apart_results_balances_and_what_is_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    agreed_copd(d);
+    sign_2025(d, false);
+    let h1 = settled_2025(d);
+    let v: Value = serde_json::from_str(&ok(d, &["--json", "settle", "summary", ID])).unwrap();
+    let s = &v["summary"];
+    assert_eq!(v["currency"], "EUR");
+    let years = s["years"].as_array().unwrap();
+    assert_eq!(years.len(), 3, "{s:#}");
+    assert_eq!((years[0]["state"].as_str(), years[0]["statement_hash"].as_str()), (Some("settled"), Some(h1.as_str())));
+    assert_eq!(years[1]["state"], "computable", "{s:#}");
+    assert!(years[1]["open"][0].as_str().unwrap().contains("waiting for the signatures of"), "{s:#}");
+    // 2025: the insurer pays 185,000.00 advance (a loan) to the hospital and
+    // 40,000.00 grant (a result) to the home-care organisation.
+    let party = |y: &Value, p: &str| y["parties"].as_array().unwrap().iter().find(|x| x["party"] == p).unwrap().clone();
+    let zh = party(&years[0], "ziekenhuis");
+    assert_eq!(
+        (zh["received"].as_str(), zh["loans_received"].as_str(), zh["result"].as_str()),
+        (Some("185000.00"), Some("185000.00"), Some("0.00")),
+        "{zh}"
+    );
+    let vz = party(&years[0], "verzekeraar");
+    assert_eq!(
+        (vz["paid"].as_str(), vz["loans_paid"].as_str(), vz["result"].as_str()),
+        (Some("225000.00"), Some("185000.00"), Some("-40000.00")),
+        "{vz}"
+    );
+    assert_eq!(years[0]["advances_outstanding"][0]["outstanding"], "185000.00", "{s:#}");
+    // Over the term: the sum of the three years, each party.
+    for p in ["ziekenhuis", "thuiszorg", "verzekeraar"] {
+        let total = s["totals"].as_array().unwrap().iter().find(|x| x["party"] == p).unwrap().clone();
+        let mut sum = rust_decimal::Decimal::ZERO;
+        for y in years {
+            if let Some(x) = y["parties"].as_array().unwrap().iter().find(|x| x["party"] == p) {
+                sum += x["result"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+            }
+        }
+        assert_eq!(total["result"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), sum, "{p}");
+    }
+    let table = ok(d, &["settle", "summary", ID]);
+    assert!(table.contains("TERM SUMMARY") && table.contains("STILL OPEN"), "{table}");
+    let nl = ok(d, &["--lang", "nl", "settle", "summary", ID]);
+    assert!(nl.contains("OVERZICHT LOOPTIJD") && nl.contains("185.000,00"), "{nl}");
+    let csv = ok(d, &["settle", "summary", ID, "--format", "csv"]);
+    assert!(
+        csv.contains("\ncopd-telemonitoring-oost-achterhoek,cash,2025,ziekenhuis,loans_received,,185000.00,\n"),
+        "{csv}"
+    );
+    let csv_nl = ok(d, &["--lang", "nl", "settle", "summary", ID, "--format", "csv"]);
+    assert!(csv_nl.contains(";cash;2025;ziekenhuis;loans_received;;185000,00;\n"), "{csv_nl}");
+    refused(d, &["settle", "summary", "no-such-contract"], "there is no contract");
+}

@@ -8,12 +8,12 @@ use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
+use vereffen::domain::settlement::compare::{self, Comparison};
 use vereffen::domain::settlement::cosign::{self, ComputeError, Computed, ContractView};
 use vereffen::domain::settlement::gate;
+use vereffen::domain::settlement::Statement;
 use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
-use vereffen::domain::settlement::compare::{self, Comparison};
-use vereffen::domain::settlement::Statement;
 use vereffen::present::diff::{self as pdiff, Side, SideRole};
 use vereffen::present::lang::Tr;
 use vereffen::present::{statement, xlsx};
@@ -60,6 +60,19 @@ enum SettleSub {
     /// Compare two statements of a year line by line (A, B, B - A), with
     /// the payments, the parties and the correction payments from A to B.
     Diff(DiffArgs),
+    /// The whole term: per party, per year and over the term, cash
+    /// (advances apart as loans) and result, balances at each year end,
+    /// which years are settled, signed or open, and what is still open.
+    Summary {
+        /// The contract id.
+        contract: String,
+        /// Output format (table, json or csv).
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Write to this file instead of standard output (replaced whole, never half-written).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `vereffen settle diff CONTRACT --year Y [A B]`.
@@ -188,13 +201,19 @@ pub struct Corrections {
 /// The statement a year's signatures `sigs` signed, recomputed by replay
 /// from its signing entry with the smallest id (docs/FORMAT.md 5.8).
 fn signed_statement(ledger: &Ledger, sigs: &cosign::Signatures) -> Result<Statement> {
-    let id = sigs.by.values().map(|s| s.entry.as_str()).min().ok_or_else(|| anyhow!("statement {} has no signature", &sigs.hash[..16]))?;
+    let id = sigs
+        .by
+        .values()
+        .map(|s| s.entry.as_str())
+        .min()
+        .ok_or_else(|| anyhow!("statement {} has no signature", &sigs.hash[..16]))?;
     let id = EntryId::from_hex(id).ok_or_else(|| anyhow!("settlement entry id {id:?} is malformed"))?;
     let void = ledger.void_entries()?;
     let lookup = |x: &EntryId| ledger.get_live(x, &void);
     let entry = lookup(&id).ok_or_else(|| anyhow!("settlement entry {} is not live on this copy", id.short()))?;
-    let (_, st) = cosign::replay(&entry, &lookup)
-        .map_err(|e| anyhow!("statement {} cannot be recomputed from its entry {}: {}", &sigs.hash[..16], id.short(), e.0))?;
+    let (_, st) = cosign::replay(&entry, &lookup).map_err(|e| {
+        anyhow!("statement {} cannot be recomputed from its entry {}: {}", &sigs.hash[..16], id.short(), e.0)
+    })?;
     Ok(st)
 }
 
@@ -253,6 +272,7 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
     match &cmd.sub {
         Some(SettleSub::Status { contract }) => return status(cli, contract),
         Some(SettleSub::Diff(d)) => return diff(cli, d),
+        Some(SettleSub::Summary { contract, format, out }) => return summary(cli, contract, *format, out.as_deref()),
         None => {}
     }
     let args = &cmd.args;
@@ -621,7 +641,12 @@ fn named_statement(
     found.dedup_by(|x, y| x.hash == y.hash);
     let sigs = match found.as_slice() {
         [one] => *one,
-        [] => bail!("no statement of {} {} has a hash or signing entry starting with {lower:?}; {}", view.contract, ys.year, known_statements(ys)),
+        [] => bail!(
+            "no statement of {} {} has a hash or signing entry starting with {lower:?}; {}",
+            view.contract,
+            ys.year,
+            known_statements(ys)
+        ),
         many => bail!(
             "{lower:?} is ambiguous: it names {} statements of {} ({}); give more characters",
             many.len(),
@@ -652,16 +677,21 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
     }
     let year = args.year;
     let ys = view.settlements.get(&year).ok_or_else(|| {
-        anyhow!("{year} is not a year of contract {:?} in force (`vereffen settle status {}`)", args.contract, args.contract)
+        anyhow!(
+            "{year} is not a year of contract {:?} in force (`vereffen settle status {}`)",
+            args.contract,
+            args.contract
+        )
     })?;
     let current = || compute(&view, year, false);
     let (a, b) = match (&args.a, &args.b) {
         (Some(a), Some(b)) => {
             (named_statement(&ledger, &view, ys, &current, a)?, named_statement(&ledger, &view, ys, &current, b)?)
         }
-        (Some(a), None) => {
-            (named_statement(&ledger, &view, ys, &current, a)?, named_statement(&ledger, &view, ys, &current, "current")?)
-        }
+        (Some(a), None) => (
+            named_statement(&ledger, &view, ys, &current, a)?,
+            named_statement(&ledger, &view, ys, &current, "current")?,
+        ),
         (None, _) => {
             let b = named_statement(&ledger, &view, ys, &current, "current")?;
             let c = current()?;
@@ -680,10 +710,69 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
     let format = if cli.json { Format::Json } else { args.format };
     let bytes = match format {
         Format::Table => pdiff::diff_table(&tr, &a.side(), &b.side(), &cmp).into_bytes(),
-        Format::Json => (serde_json::to_string_pretty(&pdiff::diff_json(&a.side(), &b.side(), &cmp))? + "\n").into_bytes(),
+        Format::Json => {
+            (serde_json::to_string_pretty(&pdiff::diff_json(&a.side(), &b.side(), &cmp))? + "\n").into_bytes()
+        }
         Format::Csv => pdiff::diff_csv(&tr, &a.side(), &b.side(), &cmp)?.into_bytes(),
         Format::Xlsx => bail!("settle diff writes table, json or csv"),
     };
     emit(&bytes, args.out.as_deref())?;
+    Ok(0)
+}
+
+fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Result<i32> {
+    use vereffen::domain::settlement::term::{self, YearState};
+    let ledger = open_ledger(&cli.ledger)?;
+    let view = contract_view(&ledger, contract)?;
+    if view.status.versions.is_empty() {
+        bail!("there is no contract {contract:?} in this ledger (`vereffen contract list` shows the contracts)");
+    }
+    if view.settlements.is_empty() {
+        bail!("contract {contract:?} is not in force: no year can be settled yet");
+    }
+    let currency = view
+        .status
+        .base
+        .as_ref()
+        .and_then(|b| view.status.versions.get(b))
+        .map(|v| v.terms.currency.code().to_string())
+        .unwrap_or_default();
+    let tr = Tr::new(cli.lang.unwrap_or_default());
+    let mut years = Vec::new();
+    for (year, ys) in &view.settlements {
+        let mut open: Vec<String> = ys.conflicts.clone();
+        let (state, hash, statement) = if let Some(settled) = ys.settled_statement() {
+            let state = if ys.conflicts.is_empty() { YearState::Settled } else { YearState::SettledInConflict };
+            (state, Some(settled.hash.clone()), Some(signed_statement(&ledger, settled)?))
+        } else {
+            match view.compute(*year, false) {
+                Ok(c) => {
+                    let st = standing(&view, &c);
+                    open.push(tr.t_args(
+                        "settle-sum-waiting",
+                        &[("parties", vereffen::present::lang::Arg::from(st.waiting_for.join(", ")))],
+                    ));
+                    let state = if st.signed_by.is_empty() { YearState::Computable } else { YearState::Signed };
+                    (state, Some(c.hash.clone()), Some(c.statement))
+                }
+                Err(e) => {
+                    open.push(e.to_string());
+                    (YearState::Open, None, None)
+                }
+            }
+        };
+        years.push(term::year_summary(*year, state, hash, statement.as_ref(), open).map_err(|e| anyhow!("{e}"))?);
+    }
+    let t = term::term_summary(contract, years).map_err(|e| anyhow!("{e}"))?;
+    let format = if cli.json { Format::Json } else { format };
+    let bytes = match format {
+        Format::Table => vereffen::present::term::table(&tr, &t, &currency).into_bytes(),
+        Format::Json => {
+            (serde_json::to_string_pretty(&vereffen::present::term::json(&t, &currency))? + "\n").into_bytes()
+        }
+        Format::Csv => vereffen::present::term::csv(&tr, &t)?.into_bytes(),
+        Format::Xlsx => bail!("settle summary writes table, json or csv"),
+    };
+    emit(&bytes, out)?;
     Ok(0)
 }

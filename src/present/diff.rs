@@ -169,12 +169,20 @@ pub fn corrections_csv(
     replaced: &str,
     cmp: &Comparison,
 ) -> Result<String> {
-    let mut w = csv::WriterBuilder::new().delimiter(tr.lang().csv_separator()).has_headers(false).from_writer(Vec::new());
+    let mut w =
+        csv::WriterBuilder::new().delimiter(tr.lang().csv_separator()).has_headers(false).from_writer(Vec::new());
     let year = statement.year.to_string();
     let draft = if draft { "DRAFT" } else { "" };
     let contract = spreadsheet_cell(&statement.contract).into_owned();
     let lang = tr.lang();
-    let mut row = |section: &str, item: &str, label: &str, amount: Option<Decimal>, value: &str, from: &str, to: &str, funding: &str| {
+    let mut row = |section: &str,
+                   item: &str,
+                   label: &str,
+                   amount: Option<Decimal>,
+                   value: &str,
+                   from: &str,
+                   to: &str,
+                   funding: &str| {
         w.write_record([
             contract.as_str(),
             &year,
@@ -292,7 +300,8 @@ pub fn diff_table(tr: &Tr, a: &Side<'_>, b: &Side<'_>, cmp: &Comparison) -> Stri
         )
     };
     if !lines.is_empty() {
-        let labels: Vec<String> = lines.iter().map(|l| escape_line(&line_words(tr, a, b, &l.id)).into_owned()).collect();
+        let labels: Vec<String> =
+            lines.iter().map(|l| escape_line(&line_words(tr, a, b, &l.id)).into_owned()).collect();
         let lw = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0).clamp(PARTY_WIDTH, MAX_LINE_WIDTH);
         o.push_str(&format!("\n{}\n", tr.t("settle-diff-lines")));
         o.push_str(&head(&tr.t("settle-col-line"), lw));

@@ -13,14 +13,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::money::{serde_money, serde_value};
+use super::money::serde_money;
 use super::{Payment, Statement};
 use crate::domain::contract::Funding;
 
 /// One line of the two statements: its figure in A and in B (an amount or
 /// a value; `None`: the statement has no such line, or it is a figure of
 /// the other kind) and B - A when both have it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Serialized as `{"id", "money", "a", "b", "difference"}`, figures as exact
+/// decimal strings (money with two decimals, a value normalized) or `null`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineDiff {
     /// The line id.
     pub id: String,
@@ -28,14 +31,26 @@ pub struct LineDiff {
     /// factor or quantity).
     pub money: bool,
     /// The figure in statement A.
-    #[serde(with = "serde_value::opt")]
     pub a: Option<Decimal>,
     /// The figure in statement B.
-    #[serde(with = "serde_value::opt")]
     pub b: Option<Decimal>,
     /// B - A, when both statements have the line.
-    #[serde(with = "serde_value::opt")]
     pub difference: Option<Decimal>,
+}
+
+impl Serialize for LineDiff {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let show =
+            |v: Option<Decimal>| v.map(|d| if self.money { format!("{:.2}", d) } else { d.normalize().to_string() });
+        let mut st = s.serialize_struct("LineDiff", 5)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("money", &self.money)?;
+        st.serialize_field("a", &show(self.a))?;
+        st.serialize_field("b", &show(self.b))?;
+        st.serialize_field("difference", &show(self.difference))?;
+        st.end()
+    }
 }
 
 impl LineDiff {

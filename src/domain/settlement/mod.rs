@@ -103,8 +103,8 @@ macro_rules! txt {
     };
 }
 
-mod components;
 pub mod compare;
+mod components;
 pub mod cosign;
 pub mod distribution;
 pub mod gate;
@@ -112,6 +112,7 @@ mod impulse;
 pub mod inputs;
 mod money;
 mod shared_savings;
+pub mod term;
 mod v1;
 
 #[cfg(test)]
