@@ -8,10 +8,13 @@ use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
+use vereffen::domain::settlement::compare::{self, Comparison};
 use vereffen::domain::settlement::cosign::{self, ComputeError, Computed, ContractView};
 use vereffen::domain::settlement::gate;
+use vereffen::domain::settlement::Statement;
 use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
+use vereffen::present::diff::{self as pdiff, Side, SideRole};
 use vereffen::present::lang::{Arg, Lang, Tr};
 use vereffen::present::{statement, xlsx};
 
@@ -54,6 +57,46 @@ enum SettleSub {
         /// The contract id.
         contract: String,
     },
+    /// Compare two statements of a year line by line (A, B, B - A), with
+    /// the payments, the parties and the correction payments from A to B.
+    Diff(DiffArgs),
+    /// The whole term: per party, per year and over the term, cash
+    /// (advances apart as loans) and result, balances at each year end,
+    /// which years are settled, signed or open, and what is still open.
+    Summary {
+        /// The contract id.
+        contract: String,
+        /// Output format (table, json or csv).
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Write to this file instead of standard output (replaced whole, never half-written).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `vereffen settle diff CONTRACT --year Y [A B]`.
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The contract id.
+    contract: String,
+    /// The contract year.
+    #[arg(long)]
+    year: u16,
+    /// Statement A: a statement hash or the id of one of its `settlement.sign`
+    /// entries (or a unique prefix of at least 8 hex characters), or
+    /// `current` (what this copy computes). Default: the replaced statement
+    /// of the current one (docs/FORMAT.md 5.8).
+    a: Option<String>,
+    /// Statement B, named as A. Default: `current`.
+    #[arg(requires = "a")]
+    b: Option<String>,
+    /// Output format (table, json or csv).
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write to this file instead of standard output (replaced whole, never half-written).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -122,7 +165,8 @@ pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format
     let view = contract_view(ledger, contract)?;
     let c = compute(&view, year, false)?;
     let standing = standing(&view, &c);
-    Ok((render(&Tr::new(Lang::En), &c, format, &standing)?, c.hash))
+    let corr = corrections(ledger, &view, &c)?;
+    Ok((render(&Tr::new(Lang::En), &c, format, &standing, corr.as_ref())?, c.hash))
 }
 
 /// Where the computed statement `c` stands on this copy: who signed exactly
@@ -142,24 +186,100 @@ pub fn standing(view: &ContractView, c: &Computed) -> statement::Standing {
     statement::Standing { signed_by, waiting_for, settled }
 }
 
-/// The statement in `format`, as bytes: text, CSV (and in time the
-/// workbook) in `tr`'s language; JSON is language-neutral data.
-fn render_bytes(tr: &Tr, c: &Computed, format: Format, standing: &statement::Standing) -> Result<Vec<u8>> {
+/// A statement's corrections against its replaced statement
+/// (docs/FORMAT.md 5.8): the replaced statement's hash, whether the shown
+/// statement is the settled one, and the comparison.
+pub struct Corrections {
+    /// The replaced statement's hash.
+    pub replaced: String,
+    /// Whether the shown statement is the settled one (it replaced `replaced`).
+    pub settled: bool,
+    /// Replaced statement (A) against the shown one (B).
+    pub comparison: Comparison,
+}
+
+/// The statement a year's signatures `sigs` signed, recomputed by replay
+/// from its signing entry with the smallest id (docs/FORMAT.md 5.8).
+fn signed_statement(ledger: &Ledger, sigs: &cosign::Signatures) -> Result<Statement> {
+    let id = sigs
+        .by
+        .values()
+        .map(|s| s.entry.as_str())
+        .min()
+        .ok_or_else(|| anyhow!("statement {} has no signature", &sigs.hash[..16]))?;
+    let id = EntryId::from_hex(id).ok_or_else(|| anyhow!("settlement entry id {id:?} is malformed"))?;
+    let void = ledger.void_entries()?;
+    let lookup = |x: &EntryId| ledger.get_live(x, &void);
+    let entry = lookup(&id).ok_or_else(|| anyhow!("settlement entry {} is not live on this copy", id.short()))?;
+    let (_, st) = cosign::replay(&entry, &lookup).map_err(|e| {
+        anyhow!("statement {} cannot be recomputed from its entry {}: {}", &sigs.hash[..16], id.short(), e.0)
+    })?;
+    Ok(st)
+}
+
+/// The corrections of the computed statement `c` against its replaced
+/// statement, if it has one.
+pub fn corrections(ledger: &Ledger, view: &ContractView, c: &Computed) -> Result<Option<Corrections>> {
+    let Some(ys) = view.settlements.get(&c.statement.year) else { return Ok(None) };
+    let Some(replaced) = ys.replaced_statement(&|h| c.is(h)) else { return Ok(None) };
+    let old = signed_statement(ledger, replaced)?;
+    let comparison = compare::compare(&old, &c.statement).map_err(|e| anyhow!("{e}"))?;
+    let settled = ys.settled.as_deref().is_some_and(|h| c.is(h));
+    Ok(Some(Corrections { replaced: replaced.hash.clone(), settled, comparison }))
+}
+
+/// The statement in `format`, as bytes, with its corrections (if it has a
+/// replaced statement): text, CSV and the workbook in the language of
+/// `tr`; JSON is language-neutral data.
+fn render_bytes(
+    tr: &Tr,
+    c: &Computed,
+    format: Format,
+    standing: &statement::Standing,
+    corr: Option<&Corrections>,
+) -> Result<Vec<u8>> {
     Ok(match format {
-        Format::Table => statement::table_in(tr, c, &c.hash, standing).into_bytes(),
-        Format::Json => (serde_json::to_string_pretty(&statement::document(c, standing))? + "\n").into_bytes(),
-        Format::Csv => statement::csv_in(tr, c, &c.hash, standing)?.into_bytes(),
+        Format::Table => {
+            let mut t = statement::table_in(tr, c, &c.hash, standing);
+            if let Some(k) = corr {
+                t.push_str(&pdiff::corrections_table(tr, &k.replaced, k.settled, &k.comparison));
+            }
+            t.into_bytes()
+        }
+        Format::Json => {
+            let mut doc = statement::document(c, standing);
+            if let (Some(k), Some(m)) = (corr, doc.as_object_mut()) {
+                m.insert("corrections".into(), pdiff::corrections_json(&k.replaced, &k.comparison));
+            }
+            (serde_json::to_string_pretty(&doc)? + "\n").into_bytes()
+        }
+        Format::Csv => {
+            let mut t = statement::csv_in(tr, c, &c.hash, standing)?;
+            if let Some(k) = corr {
+                t.push_str(&pdiff::corrections_csv(tr, &c.statement, &c.hash, c.draft, &k.replaced, &k.comparison)?);
+            }
+            t.into_bytes()
+        }
         Format::Xlsx => xlsx::workbook(c, standing)?,
     })
 }
 
-fn render(tr: &Tr, c: &Computed, format: Format, standing: &statement::Standing) -> Result<String> {
-    Ok(String::from_utf8(render_bytes(tr, c, format, standing)?)?)
+fn render(
+    tr: &Tr,
+    c: &Computed,
+    format: Format,
+    standing: &statement::Standing,
+    corr: Option<&Corrections>,
+) -> Result<String> {
+    Ok(String::from_utf8(render_bytes(tr, c, format, standing, corr)?)?)
 }
 
 pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
-    if let Some(SettleSub::Status { contract }) = &cmd.sub {
-        return status(cli, contract);
+    match &cmd.sub {
+        Some(SettleSub::Status { contract }) => return status(cli, contract),
+        Some(SettleSub::Diff(d)) => return diff(cli, d),
+        Some(SettleSub::Summary { contract, format, out }) => return summary(cli, contract, *format, out.as_deref()),
+        None => {}
     }
     let args = &cmd.args;
     let (Some(contract), Some(year)) = (args.contract.as_deref(), args.year) else {
@@ -191,7 +311,8 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
         bail!("--format xlsx writes a workbook: give --out FILE.xlsx");
     }
     let tr = Tr::new(super::lang_of(cli, &ledger)?);
-    emit(&render_bytes(&tr, &c, format, &standing(&view, &c))?, args.out.as_deref())?;
+    let corr = corrections(&ledger, &view, &c)?;
+    emit(&render_bytes(&tr, &c, format, &standing(&view, &c), corr.as_ref())?, args.out.as_deref())?;
     Ok(0)
 }
 
@@ -496,5 +617,209 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
             );
         }
     }
+    Ok(0)
+}
+
+/// The shortest prefix `settle diff` accepts for a statement hash or entry id.
+const MIN_PREFIX: usize = 8;
+
+/// A statement `settle diff` names: its hash, role, signatories, statement.
+struct Named {
+    hash: String,
+    role: SideRole,
+    signed_by: Vec<String>,
+    statement: Statement,
+}
+
+impl Named {
+    fn side(&self) -> Side<'_> {
+        Side { hash: &self.hash, role: self.role, signed_by: &self.signed_by, statement: &self.statement }
+    }
+}
+
+/// The statements of year `ys` in words, for an error that lists them.
+fn known_statements(ys: &cosign::YearSettlement) -> String {
+    if ys.statements.is_empty() {
+        return format!("{} has no signed statement on this copy; only `current` can be named", ys.year);
+    }
+    let list: Vec<String> = ys
+        .statements
+        .values()
+        .map(|s| {
+            let by: Vec<&str> = s.by.keys().map(String::as_str).collect();
+            format!("{} (signed by {})", &s.hash[..16], by.join(", "))
+        })
+        .collect();
+    format!("the signed statements of {} are: {} (or `current`)", ys.year, list.join("; "))
+}
+
+/// Finds the statement `name` names in year `ys`: `current`, a statement
+/// hash or the id of one of its signing entries (or a unique prefix of at
+/// least [`MIN_PREFIX`] hex characters).
+fn named_statement(
+    ledger: &Ledger,
+    view: &ContractView,
+    ys: &cosign::YearSettlement,
+    current: &dyn Fn() -> Result<Computed>,
+    name: &str,
+) -> Result<Named> {
+    let name = name.trim();
+    if name.eq_ignore_ascii_case("current") {
+        let c = current()?;
+        let st = standing(view, &c);
+        let hash = match &ys.settled {
+            Some(h) if c.is(h) => h.clone(),
+            _ => c.hash.clone(),
+        };
+        return Ok(Named { hash, role: SideRole::Current, signed_by: st.signed_by, statement: c.statement });
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.len() < MIN_PREFIX || lower.len() > 64 || !lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!(
+            "{name:?} names no statement: give `current`, a statement hash or a settlement entry id (at least {MIN_PREFIX} hex characters); {}",
+            known_statements(ys)
+        );
+    }
+    let mut found: Vec<&cosign::Signatures> = ys
+        .statements
+        .values()
+        .filter(|s| s.hash.starts_with(&lower) || s.by.values().any(|x| x.entry.starts_with(&lower)))
+        .collect();
+    found.dedup_by(|x, y| x.hash == y.hash);
+    let sigs = match found.as_slice() {
+        [one] => *one,
+        [] => bail!(
+            "no statement of {} {} has a hash or signing entry starting with {lower:?}; {}",
+            view.contract,
+            ys.year,
+            known_statements(ys)
+        ),
+        many => bail!(
+            "{lower:?} is ambiguous: it names {} statements of {} ({}); give more characters",
+            many.len(),
+            ys.year,
+            many.iter().map(|s| &s.hash[..16]).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let role = if ys.settled.as_ref() == Some(&sigs.hash) {
+        SideRole::Settled
+    } else if ys.replaced.contains(&sigs.hash) {
+        SideRole::Replaced
+    } else {
+        SideRole::Signed
+    };
+    Ok(Named {
+        hash: sigs.hash.clone(),
+        role,
+        signed_by: sigs.by.keys().cloned().collect(),
+        statement: signed_statement(ledger, sigs)?,
+    })
+}
+
+fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
+    let ledger = open_ledger(&cli.ledger)?;
+    let view = contract_view(&ledger, &args.contract)?;
+    if view.status.versions.is_empty() {
+        bail!("there is no contract {:?} in this ledger (`vereffen contract list` shows the contracts)", args.contract);
+    }
+    let year = args.year;
+    let ys = view.settlements.get(&year).ok_or_else(|| {
+        anyhow!(
+            "{year} is not a year of contract {:?} in force (`vereffen settle status {}`)",
+            args.contract,
+            args.contract
+        )
+    })?;
+    let current = || compute(&view, year, false);
+    let (a, b) = match (&args.a, &args.b) {
+        (Some(a), Some(b)) => {
+            (named_statement(&ledger, &view, ys, &current, a)?, named_statement(&ledger, &view, ys, &current, b)?)
+        }
+        (Some(a), None) => (
+            named_statement(&ledger, &view, ys, &current, a)?,
+            named_statement(&ledger, &view, ys, &current, "current")?,
+        ),
+        (None, _) => {
+            let b = named_statement(&ledger, &view, ys, &current, "current")?;
+            let c = current()?;
+            let Some(replaced) = ys.replaced_statement(&|h| c.is(h)) else {
+                bail!(
+                    "the {year} statement this copy computes replaces no settled statement ({year} was never settled, or this is its first settlement): name two statements, A and B; {}",
+                    known_statements(ys)
+                );
+            };
+            let a = named_statement(&ledger, &view, ys, &current, &replaced.hash)?;
+            (a, b)
+        }
+    };
+    let cmp = compare::compare(&a.statement, &b.statement).map_err(|e| anyhow!("{e}"))?;
+    let tr = Tr::new(super::lang_of(cli, &ledger)?);
+    let format = if cli.json { Format::Json } else { args.format };
+    let bytes = match format {
+        Format::Table => pdiff::diff_table(&tr, &a.side(), &b.side(), &cmp).into_bytes(),
+        Format::Json => {
+            (serde_json::to_string_pretty(&pdiff::diff_json(&a.side(), &b.side(), &cmp))? + "\n").into_bytes()
+        }
+        Format::Csv => pdiff::diff_csv(&tr, &a.side(), &b.side(), &cmp)?.into_bytes(),
+        Format::Xlsx => bail!("settle diff writes table, json or csv"),
+    };
+    emit(&bytes, args.out.as_deref())?;
+    Ok(0)
+}
+
+fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Result<i32> {
+    use vereffen::domain::settlement::term::{self, YearState};
+    let ledger = open_ledger(&cli.ledger)?;
+    let view = contract_view(&ledger, contract)?;
+    if view.status.versions.is_empty() {
+        bail!("there is no contract {contract:?} in this ledger (`vereffen contract list` shows the contracts)");
+    }
+    if view.settlements.is_empty() {
+        bail!("contract {contract:?} is not in force: no year can be settled yet");
+    }
+    let currency = view
+        .status
+        .base
+        .as_ref()
+        .and_then(|b| view.status.versions.get(b))
+        .map(|v| v.terms.currency.code().to_string())
+        .unwrap_or_default();
+    let tr = Tr::new(super::lang_of(cli, &ledger)?);
+    let mut years = Vec::new();
+    for (year, ys) in &view.settlements {
+        let mut open: Vec<String> = ys.conflicts.clone();
+        let (state, hash, statement) = if let Some(settled) = ys.settled_statement() {
+            let state = if ys.conflicts.is_empty() { YearState::Settled } else { YearState::SettledInConflict };
+            (state, Some(settled.hash.clone()), Some(signed_statement(&ledger, settled)?))
+        } else {
+            match view.compute(*year, false) {
+                Ok(c) => {
+                    let st = standing(&view, &c);
+                    open.push(tr.t_args(
+                        "settle-sum-waiting",
+                        &[("parties", vereffen::present::lang::Arg::from(st.waiting_for.join(", ")))],
+                    ));
+                    let state = if st.signed_by.is_empty() { YearState::Computable } else { YearState::Signed };
+                    (state, Some(c.hash.clone()), Some(c.statement))
+                }
+                Err(e) => {
+                    open.push(e.to_string());
+                    (YearState::Open, None, None)
+                }
+            }
+        };
+        years.push(term::year_summary(*year, state, hash, statement.as_ref(), open).map_err(|e| anyhow!("{e}"))?);
+    }
+    let t = term::term_summary(contract, years).map_err(|e| anyhow!("{e}"))?;
+    let format = if cli.json { Format::Json } else { format };
+    let bytes = match format {
+        Format::Table => vereffen::present::term::table(&tr, &t, &currency).into_bytes(),
+        Format::Json => {
+            (serde_json::to_string_pretty(&vereffen::present::term::json(&t, &currency))? + "\n").into_bytes()
+        }
+        Format::Csv => vereffen::present::term::csv(&tr, &t)?.into_bytes(),
+        Format::Xlsx => bail!("settle summary writes table, json or csv"),
+    };
+    emit(&bytes, out)?;
     Ok(0)
 }

@@ -131,6 +131,7 @@ const EN: &[Resource] = &[
     ("en/statement.ftl", include_str!("locales/en/statement.ftl")),
     ("en/inbox.ftl", include_str!("locales/en/inbox.ftl")),
     ("en/log.ftl", include_str!("locales/en/log.ftl")),
+    ("en/settle.ftl", include_str!("locales/en/settle.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -139,6 +140,7 @@ const NL: &[Resource] = &[
     ("nl/statement.ftl", include_str!("locales/nl/statement.ftl")),
     ("nl/inbox.ftl", include_str!("locales/nl/inbox.ftl")),
     ("nl/log.ftl", include_str!("locales/nl/log.ftl")),
+    ("nl/settle.ftl", include_str!("locales/nl/settle.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -4,6 +4,8 @@
 //!
 //! * [`statement`]: a settlement statement as a table, JSON, CSV;
 //!   [`xlsx`]: as a workbook;
+//! * [`diff`]: two statements of a year compared, correction payments;
+//! * [`term`]: a contract's term summary (`settle summary`);
 //! * [`summary`]: one-line descriptions of entries for `log`;
 //! * [`words`]: a statement line's label and formula in a language;
 //! * [`lang`]: languages (English, Dutch) and their number formats;
@@ -16,10 +18,12 @@
 //! layers computed.
 
 pub mod charts;
+pub mod diff;
 pub mod inbox;
 pub mod lang;
 pub mod report_html;
 pub mod statement;
 pub mod summary;
+pub mod term;
 pub mod words;
 pub mod xlsx;

@@ -157,6 +157,41 @@ pub fn first_difference(recorded: &Value, computed: &Value) -> String {
 /// Checks the validity of a `settlement.sign` entry (see the module docs),
 /// including the replay of its statement.
 pub fn check(e: &Entry, lookup: &dyn Fn(&EntryId) -> Option<Entry>) -> Result<(), RuleError> {
+    let (p, statement) = replay(e, lookup)?;
+    // The replay rule of the engine version the signature names.
+    let value = match p.engine.as_deref() {
+        None => statement.v1_value(),
+        Some(ENGINE_VERSION) => statement.signed_form(),
+        Some(other) => {
+            return err(format!(
+                "the settlement names engine {other:?}; this vereffen replays {ENGINE_VERSION:?} and version 1 (no `engine`): use a vereffen that knows {other:?}"
+            ))
+        }
+    }
+    .map_err(|x| RuleError(x.to_string()))?;
+    if value != p.statement {
+        return err(format!(
+            "the recorded statement does not follow from its signed inputs: {}",
+            first_difference(&p.statement, &value)
+        ));
+    }
+    let hash = statement_hash(p.engine.as_deref(), false, &p.inputs, &value)
+        .map_err(|x| RuleError(format!("the recomputed statement has no canonical form: {x}")))?;
+    if hash != p.statement_hash {
+        return err("the statement hash does not match the recorded statement");
+    }
+    Ok(())
+}
+
+/// The statement a `settlement.sign` entry signs, recomputed from what it
+/// references alone (its contract version, its inputs taken as agreed, the
+/// carried state of its previous-year settlement), with its payload: every
+/// rule of [`check`] except the comparison with the recorded statement.
+/// The recomputed statement has its words (labels, formulas), which the
+/// signed form leaves out; for an entry that passed [`check`] (every entry
+/// in a ledger) it is exactly the statement that was signed. A pure
+/// function of the entry and the entries it references.
+pub fn replay(e: &Entry, lookup: &dyn Fn(&EntryId) -> Option<Entry>) -> Result<(SignPayload, Statement), RuleError> {
     let p = payload_of(e)?;
     let author = e.body().author.party.as_str();
     let refs: Vec<EntryId> = e.body().ref_ids().collect();
@@ -243,29 +278,7 @@ pub fn check(e: &Entry, lookup: &dyn Fn(&EntryId) -> Option<Entry>) -> Result<()
     }
     let statement = settle_year(&terms, &yi.inputs, &carry)
         .map_err(|x| RuleError(format!("the statement cannot be recomputed: {x}")))?;
-    // The replay rule of the engine version the signature names.
-    let value = match p.engine.as_deref() {
-        None => statement.v1_value(),
-        Some(ENGINE_VERSION) => statement.signed_form(),
-        Some(other) => {
-            return err(format!(
-                "the settlement names engine {other:?}; this vereffen replays {ENGINE_VERSION:?} and version 1 (no `engine`): use a vereffen that knows {other:?}"
-            ))
-        }
-    }
-    .map_err(|x| RuleError(x.to_string()))?;
-    if value != p.statement {
-        return err(format!(
-            "the recorded statement does not follow from its signed inputs: {}",
-            first_difference(&p.statement, &value)
-        ));
-    }
-    let hash = statement_hash(p.engine.as_deref(), false, &p.inputs, &value)
-        .map_err(|x| RuleError(format!("the recomputed statement has no canonical form: {x}")))?;
-    if hash != p.statement_hash {
-        return err("the statement hash does not match the recorded statement");
-    }
-    Ok(())
+    Ok((p, statement))
 }
 
 /// One party's signature on a statement.
@@ -313,6 +326,44 @@ impl YearSettlement {
     /// The settled statement's signatures.
     pub fn settled_statement(&self) -> Option<&Signatures> {
         self.statements.get(self.settled.as_ref()?)
+    }
+
+    /// Whether every signatory of the year signed `hash` under the version
+    /// governing the year (the statement was settled at some time, even if
+    /// it has since been replaced).
+    pub fn is_complete(&self, hash: &str) -> bool {
+        self.statements.get(hash).is_some_and(|s| {
+            self.version.as_deref() == Some(s.payload.version.as_str())
+                && !self.signatories.is_empty()
+                && self.signatories.iter().all(|p| s.by.contains_key(p))
+        })
+    }
+
+    /// The **replaced statement** of the statement `is_shown` identifies
+    /// (docs/FORMAT.md 5.8, "Replaced statement and correction payments"):
+    /// what was settled, and so paid, before it.
+    ///
+    /// * When the shown statement is the settled one of the year: the
+    ///   statement named in `replaces` by its signatures, if that statement
+    ///   was settled (every signatory signed it) and the signatures name
+    ///   exactly one such statement.
+    /// * Otherwise, when the year is settled: the settled statement (the one
+    ///   a resettlement with the shown statement would replace).
+    /// * Otherwise (the year was never settled): none.
+    ///
+    /// `is_shown` says whether a hash names the shown statement (a computed
+    /// statement also answers to its engine version 1 hash).
+    pub fn replaced_statement(&self, is_shown: &dyn Fn(&str) -> bool) -> Option<&Signatures> {
+        let settled = self.settled_statement()?;
+        if !is_shown(&settled.hash) {
+            return Some(settled);
+        }
+        let named: BTreeSet<&String> =
+            settled.by.values().filter_map(|s| s.replaces.as_ref()).filter(|h| self.is_complete(h)).collect();
+        match named.into_iter().collect::<Vec<_>>().as_slice() {
+            [one] => self.statements.get(*one),
+            _ => None,
+        }
     }
 
     /// Signatories that have not signed `hash`.

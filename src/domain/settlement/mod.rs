@@ -103,6 +103,7 @@ macro_rules! txt {
     };
 }
 
+pub mod compare;
 mod components;
 pub mod cosign;
 pub mod distribution;
@@ -111,6 +112,7 @@ mod impulse;
 pub mod inputs;
 mod money;
 mod shared_savings;
+pub mod term;
 mod v1;
 
 #[cfg(test)]
