@@ -12,6 +12,7 @@ use vereffen::domain::settlement::cosign::{self, ComputeError, Computed, Contrac
 use vereffen::domain::settlement::gate;
 use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
+use vereffen::present::lang::Lang;
 use vereffen::present::{statement, xlsx};
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
@@ -121,7 +122,7 @@ pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format
     let view = contract_view(ledger, contract)?;
     let c = compute(&view, year, false)?;
     let standing = standing(&view, &c);
-    Ok((render(&c, format, &standing)?, c.hash))
+    Ok((render(&c, format, &standing, &Extra::of(&view, &c, Lang::default()))?, c.hash))
 }
 
 /// Where the computed statement `c` stands on this copy: who signed exactly
@@ -142,17 +143,61 @@ pub fn standing(view: &ContractView, c: &Computed) -> statement::Standing {
 }
 
 /// The statement in `format`, as bytes.
-fn render_bytes(c: &Computed, format: Format, standing: &statement::Standing) -> Result<Vec<u8>> {
+/// What the workbook shows besides the statement: the governing contract
+/// version (its terms and rules become the formulas), the year's
+/// signatures, the language.
+struct Extra<'a> {
+    terms: Option<&'a vereffen::domain::contract::Contract>,
+    signatures: Vec<xlsx::Signature>,
+    sources: std::collections::BTreeMap<(String, u16), Vec<String>>,
+    lang: Lang,
+}
+
+impl<'a> Extra<'a> {
+    fn of(view: &'a ContractView, c: &Computed, lang: Lang) -> Extra<'a> {
+        let year = c.statement.year;
+        let terms = view.status.versions.get(&c.version).map(|v| &v.terms);
+        let mut signatures = Vec::new();
+        if let Some(ys) = view.settlements.get(&year) {
+            for (hash, sigs) in &ys.statements {
+                for (party, signed) in &sigs.by {
+                    signatures.push(xlsx::Signature {
+                        party: party.clone(),
+                        statement: hash.clone(),
+                        entry: signed.entry.clone(),
+                        time: signed.time.clone(),
+                    });
+                }
+            }
+        }
+        let mut sources: std::collections::BTreeMap<(String, u16), Vec<String>> = Default::default();
+        for m in view.measurements.iter().filter(|m| c.inputs.contains(&m.id)) {
+            sources.entry((m.indicator.clone(), m.year)).or_default().push(m.id.clone());
+        }
+        Extra { terms, signatures, sources, lang }
+    }
+}
+
+fn render_bytes(c: &Computed, format: Format, standing: &statement::Standing, extra: &Extra<'_>) -> Result<Vec<u8>> {
     Ok(match format {
         Format::Table => statement::table(c, &c.hash, standing).into_bytes(),
         Format::Json => (serde_json::to_string_pretty(&statement::document(c, standing))? + "\n").into_bytes(),
         Format::Csv => statement::csv(c, &c.hash, standing)?.into_bytes(),
-        Format::Xlsx => xlsx::workbook(c, standing)?,
+        Format::Xlsx => xlsx::workbook(
+            c,
+            standing,
+            &xlsx::Context {
+                terms: extra.terms,
+                signatures: &extra.signatures,
+                sources: &extra.sources,
+                lang: extra.lang,
+            },
+        )?,
     })
 }
 
-fn render(c: &Computed, format: Format, standing: &statement::Standing) -> Result<String> {
-    Ok(String::from_utf8(render_bytes(c, format, standing)?)?)
+fn render(c: &Computed, format: Format, standing: &statement::Standing, extra: &Extra<'_>) -> Result<String> {
+    Ok(String::from_utf8(render_bytes(c, format, standing, extra)?)?)
 }
 
 pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
@@ -188,7 +233,8 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
     if format == Format::Xlsx && args.out.is_none() {
         bail!("--format xlsx writes a workbook: give --out FILE.xlsx");
     }
-    emit(&render_bytes(&c, format, &standing(&view, &c))?, args.out.as_deref())?;
+    let extra = Extra::of(&view, &c, cli.lang.unwrap_or_default());
+    emit(&render_bytes(&c, format, &standing(&view, &c), &extra)?, args.out.as_deref())?;
     Ok(0)
 }
 

@@ -3,7 +3,7 @@
 //! workspace to come).
 //!
 //! * [`statement`]: a settlement statement as a table, JSON, CSV;
-//!   [`xlsx`]: as a workbook;
+//!   [`xlsx`]: as a workbook, with [`xlsx_formula`] for its formulas;
 //! * [`summary`]: one-line descriptions of entries for `log`;
 //! * [`words`]: a statement line's label and formula in a language;
 //! * [`lang`]: languages (English, Dutch) and their number formats;
@@ -23,3 +23,4 @@ pub mod statement;
 pub mod summary;
 pub mod words;
 pub mod xlsx;
+pub mod xlsx_formula;
