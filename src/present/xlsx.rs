@@ -121,7 +121,14 @@ fn value_cell(ws: &mut Worksheet, row: u32, col: u16, v: Decimal) -> Result<()> 
 
 /// Writes `ex` as a formula with `engine` as its cached result when the
 /// formula gives exactly `engine`; returns whether it did.
-fn formula_cell(ws: &mut Worksheet, row: u32, col: u16, ex: &Ex, engine: Decimal, fmt: Option<&Format>) -> Result<bool> {
+fn formula_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    ex: &Ex,
+    engine: Decimal,
+    fmt: Option<&Format>,
+) -> Result<bool> {
     let (Some(text), Some(v)) = (ex.formula(), ex.eval()) else { return Ok(false) };
     if v != engine || fits(engine).is_none() {
         return Ok(false);
@@ -294,11 +301,15 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
             ("quality_score", true) => {
                 let mut terms = Vec::new();
                 for (ind, q) in c.quality_indicators() {
-                    terms.push(mul(r.term(&format!("quality.{}.weight", ind.id), q.weight), r.e(&format!("quality.{}", ind.id))?));
+                    terms.push(mul(
+                        r.term(&format!("quality.{}.weight", ind.id), q.weight),
+                        r.e(&format!("quality.{}", ind.id))?,
+                    ));
                 }
                 Some(Ex::Min(vec![lit(1), Ex::Max(vec![lit(0), Ex::Sum(terms)])]))
             }
             ("corridor_rate", true) => corridor_term(r, &ss.corridor, false),
+            ("quality_gate", true) => r.e("shared_savings.quality_score"),
             ("loss_corridor_rate", true) => corridor_term(r, &ss.corridor, true),
             ("corridor", false) => {
                 Some(r.cents(mul(r.e("shared_savings.corridor_rate")?, r.d("shared_savings.benchmark")?)))
@@ -336,27 +347,23 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
             ("provider_share", false) => {
                 Some(r.cents(mul(r.e("shared_savings.provider_rate")?, r.d("shared_savings.shared_base")?)))
             }
-            ("withhold", false) => Some(r.cents(mul(
-                r.term("shared_savings.withhold", ss.withhold),
-                r.d("shared_savings.provider_share")?,
-            ))),
+            ("withhold", false) => Some(
+                r.cents(mul(r.term("shared_savings.withhold", ss.withhold), r.d("shared_savings.provider_share")?)),
+            ),
             ("after_withhold", false) => {
                 Some(sub(r.d("shared_savings.provider_share")?, r.d("shared_savings.withhold")?))
             }
-            ("savings_cap", false) => Some(r.cents(mul(
-                r.term("shared_savings.savings_cap", ss.savings_cap?),
-                r.d("shared_savings.benchmark")?,
-            ))),
-            ("loss_cap", false) if ss.figure_loss_cap.is_none() => Some(r.cents(mul(
-                r.term("shared_savings.loss_cap", ss.loss_cap?),
-                r.d("shared_savings.benchmark")?,
-            ))),
+            ("savings_cap", false) => Some(
+                r.cents(mul(r.term("shared_savings.savings_cap", ss.savings_cap?), r.d("shared_savings.benchmark")?)),
+            ),
+            ("loss_cap", false) if ss.figure_loss_cap.is_none() => {
+                Some(r.cents(mul(r.term("shared_savings.loss_cap", ss.loss_cap?), r.d("shared_savings.benchmark")?)))
+            }
             ("provider_payout", false) => {
                 if has("shared_savings.quality_gate") || !has("shared_savings.provider_share") {
                     return Some(lit(0));
                 }
-                let before =
-                    r.d("shared_savings.after_withhold").or_else(|| r.d("shared_savings.provider_share"))?;
+                let before = r.d("shared_savings.after_withhold").or_else(|| r.d("shared_savings.provider_share"))?;
                 Some(match r.d("shared_savings.savings_cap") {
                     Some(cap) => Ex::Min(vec![before, cap]),
                     None => before,
@@ -382,9 +389,7 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
             ("provider_loss_share", false) => {
                 Some(r.cents(mul(r.e("shared_savings.loss_rate")?, r.d("shared_savings.shared_loss_base")?)))
             }
-            ("provider_loss", false)
-                if ss.participation_months_indicator.is_none() && ss.force_majeure.is_none() =>
-            {
+            ("provider_loss", false) if ss.participation_months_indicator.is_none() && ss.force_majeure.is_none() => {
                 match r.d("shared_savings.provider_loss_share") {
                     None => Some(lit(0)),
                     Some(share) => Some(match r.d("shared_savings.loss_cap") {
@@ -457,6 +462,47 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
             }
         };
     }
+    if let (Some(bid), Some(p), false) = (id.strip_prefix("p4p."), c.payments.pay_for_performance.as_ref(), value) {
+        let b = p.bonuses.iter().find(|b| b.id == bid)?;
+        if !matches!(b.basis, crate::domain::contract::BonusBasis::Fixed) {
+            return None;
+        }
+        let v = r.fig_now(&b.indicator)?;
+        let target = r.term(&format!("p4p.{bid}.target"), b.target);
+        let amount = r.cents(r.term(&format!("p4p.{bid}.amount"), b.amount));
+        let lower =
+            c.indicator(&b.indicator).is_some_and(|i| i.direction == crate::domain::contract::Direction::LowerIsBetter);
+        // Met: at most the target (lower is better), else at least it.
+        let (a, z) = if lower { (v, target) } else { (target, v) };
+        return Some(if_(a, Cmp::Gt, z, lit(0), amount));
+    }
+    if let (Some(rest), false) = (id.strip_prefix("revenue_guarantee."), value) {
+        let (n, what) = rest.split_once('.')?;
+        let i: usize = n.parse().ok()?;
+        let g = c.revenue_guarantees.get(i.checked_sub(1)?)?;
+        return match what {
+            "top_up" => {
+                let floor = r.cents(r.term(&format!("revenue_guarantees.{i}.floor"), g.floor));
+                Some(Ex::Max(vec![lit(0), sub(floor, r.d(&format!("revenue_guarantee.{i}.revenue"))?)]))
+            }
+            "revenue" => match &g.revenue_indicator {
+                Some(ind) => Some(r.cents(r.fig_now(ind)?)),
+                None => {
+                    let end = s.lines.iter().position(|l| l.id == id)?;
+                    let (mut plus, mut minus) = (Vec::new(), Vec::new());
+                    for l in s.lines[..end].iter().filter(|l| l.is_transfer()) {
+                        if l.to.as_deref() == Some(g.provider.as_str()) {
+                            plus.push(r.d(&l.id)?);
+                        } else if l.from.as_deref() == Some(g.provider.as_str()) {
+                            minus.push(r.d(&l.id)?);
+                        }
+                    }
+                    Some(sub(Ex::Sum(plus), Ex::Sum(minus)))
+                }
+            },
+            _ => None,
+        };
+    }
     if let Some(ind_id) = id.strip_prefix("quality.").filter(|_| value) {
         let (ind, q) = c.quality_indicators().find(|(i, _)| i.id == ind_id)?;
         let v = r.fig_now(&ind.id)?;
@@ -485,7 +531,7 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
 /// A fixed corridor rate as a term; an interpolated one has no formula.
 fn corridor_term(r: &Refs<'_>, corridor: &Corridor, loss: bool) -> Option<Ex> {
     match corridor {
-        Corridor::Fixed { min_savings_rate, min_loss_rate } if loss => {
+        Corridor::Fixed { min_loss_rate, .. } if loss => {
             Some(r.term("shared_savings.corridor.min_loss_rate", min_loss_rate.unwrap_or_default()))
         }
         Corridor::Fixed { min_savings_rate, .. } => {
@@ -573,7 +619,11 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
         .iter()
         .map(|k| tr.t(k))
         .chain([amount_heading])
-        .chain(["xlsx-col-value", "xlsx-col-from", "xlsx-col-to", "xlsx-col-funding", "xlsx-col-note"].iter().map(|k| tr.t(k)))
+        .chain(
+            ["xlsx-col-value", "xlsx-col-from", "xlsx-col-to", "xlsx-col-funding", "xlsx-col-note"]
+                .iter()
+                .map(|k| tr.t(k)),
+        )
         .collect();
     header(ws, row, &cols, &bold)?;
     ws.set_freeze_panes(row + 1, 0)?;
@@ -626,17 +676,11 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     // Parties: sums of the transfer lines.
     let ws = wb.add_worksheet();
     ws.set_name("Parties")?;
-    let cols: Vec<String> = [
-        "xlsx-party",
-        "xlsx-role",
-        "xlsx-cash-received",
-        "xlsx-cash-paid",
-        "xlsx-cash-net",
-        "xlsx-result",
-    ]
-    .iter()
-    .map(|k| tr.t(k))
-    .collect();
+    let cols: Vec<String> =
+        ["xlsx-party", "xlsx-role", "xlsx-cash-received", "xlsx-cash-paid", "xlsx-cash-net", "xlsx-result"]
+            .iter()
+            .map(|k| tr.t(k))
+            .collect();
     header(ws, 0, &cols, &bold)?;
     for (i, p) in s.parties.iter().enumerate() {
         let r = i as u32 + 1;
@@ -772,13 +816,18 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     let g = guarantees(s);
     if !g.is_empty() {
         let r = brows.len() as u32 + 2;
-        let cols: Vec<String> =
-            ["xlsx-revenue-guarantee", "xlsx-guarantee-note", "xlsx-revenue", "xlsx-top-up"].iter().map(|k| tr.t(k)).collect();
+        let cols: Vec<String> = ["xlsx-revenue-guarantee", "xlsx-guarantee-note", "xlsx-revenue", "xlsx-top-up"]
+            .iter()
+            .map(|k| tr.t(k))
+            .collect();
         header(ws, r, &cols, &bold)?;
         for (i, (n, revenue, top_up)) in g.iter().enumerate() {
             let row = r + 1 + i as u32;
             ws.write_string(row, 0, format!("revenue_guarantee.{n}"))?;
-            let pairs = [(2u16, *revenue, format!("revenue_guarantee.{n}.revenue")), (3, *top_up, format!("revenue_guarantee.{n}.top_up"))];
+            let pairs = [
+                (2u16, *revenue, format!("revenue_guarantee.{n}.revenue")),
+                (3, *top_up, format!("revenue_guarantee.{n}.top_up")),
+            ];
             for (col, v, id) in pairs {
                 let ex = refs.d(&id);
                 if !ex.is_some_and(|ex| formula_cell(ws, row, col, &ex, v, Some(&eur)).unwrap_or(false)) {
@@ -806,7 +855,10 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
         let from_entries = cx.sources.get(&(f.indicator.clone(), f.year)).map(|v| v.join(" "));
         ws.write_string(r, 3, f.source_entry.clone().or(from_entries).unwrap_or_default())?;
     }
-    let cols: Vec<String> = ["xlsx-term", "", "xlsx-value", ""].iter().map(|k| if k.is_empty() { String::new() } else { tr.t(k) }).collect();
+    let cols: Vec<String> = ["xlsx-term", "", "xlsx-value", ""]
+        .iter()
+        .map(|k| if k.is_empty() { String::new() } else { tr.t(k) })
+        .collect();
     header(ws, terms_row - 1, &cols, &bold)?;
     let terms = refs.terms.borrow();
     ws.write_string(terms_row - 1, 3, tr.t("xlsx-terms-note"))?;
@@ -825,10 +877,11 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
 
     let ws = wb.add_worksheet();
     ws.set_name("Signatures")?;
-    let cols: Vec<String> = ["xlsx-party", "xlsx-signed-at", "xlsx-signing-entry", "xlsx-signed-statement", "xlsx-this-statement"]
-        .iter()
-        .map(|k| tr.t(k))
-        .collect();
+    let cols: Vec<String> =
+        ["xlsx-party", "xlsx-signed-at", "xlsx-signing-entry", "xlsx-signed-statement", "xlsx-this-statement"]
+            .iter()
+            .map(|k| tr.t(k))
+            .collect();
     header(ws, 0, &cols, &bold)?;
     for (i, sig) in cx.signatures.iter().enumerate() {
         let r = i as u32 + 1;
@@ -856,10 +909,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
 fn transfer_rule(r: &Refs<'_>, l: &crate::domain::settlement::Line) -> Option<Ex> {
     let (from, to) = (l.from.as_deref()?, l.to.as_deref()?);
     l.funding?;
-    let prefix = l
-        .id
-        .strip_suffix(&format!(".{from}.{to}"))
-        .or_else(|| l.id.strip_suffix(&format!(".{to}.{from}")))?;
+    let prefix = l.id.strip_suffix(&format!(".{from}.{to}")).or_else(|| l.id.strip_suffix(&format!(".{to}.{from}")))?;
     // A split over several payers or providers cuts cents by weights and
     // remainders: no formula here.
     let parts = r.s.lines.iter().filter(|m| m.is_transfer() && m.id.starts_with(&format!("{prefix}."))).count();
