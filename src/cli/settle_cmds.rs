@@ -166,7 +166,7 @@ pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format
     let c = compute(&view, year, false)?;
     let standing = standing(&view, &c);
     let corr = corrections(ledger, &view, &c)?;
-    Ok((render(&Tr::new(Lang::En), &c, format, &standing, corr.as_ref())?, c.hash))
+    Ok((render(&Tr::new(Lang::En), &c, format, &standing, corr.as_ref(), &Extra::of(&view, &c))?, c.hash))
 }
 
 /// Where the computed statement `c` stands on this copy: who signed exactly
@@ -228,6 +228,40 @@ pub fn corrections(ledger: &Ledger, view: &ContractView, c: &Computed) -> Result
     Ok(Some(Corrections { replaced: replaced.hash.clone(), settled, comparison }))
 }
 
+/// What the workbook shows besides the statement: the governing contract
+/// version (its terms and rules become the formulas), the year's
+/// signatures (the language is the statement's).
+struct Extra<'a> {
+    terms: Option<&'a vereffen::domain::contract::Contract>,
+    signatures: Vec<xlsx::Signature>,
+    sources: std::collections::BTreeMap<(String, u16), Vec<String>>,
+}
+
+impl<'a> Extra<'a> {
+    fn of(view: &'a ContractView, c: &Computed) -> Extra<'a> {
+        let year = c.statement.year;
+        let terms = view.status.versions.get(&c.version).map(|v| &v.terms);
+        let mut signatures = Vec::new();
+        if let Some(ys) = view.settlements.get(&year) {
+            for (hash, sigs) in &ys.statements {
+                for (party, signed) in &sigs.by {
+                    signatures.push(xlsx::Signature {
+                        party: party.clone(),
+                        statement: hash.clone(),
+                        entry: signed.entry.clone(),
+                        time: signed.time.clone(),
+                    });
+                }
+            }
+        }
+        let mut sources: std::collections::BTreeMap<(String, u16), Vec<String>> = Default::default();
+        for m in view.measurements.iter().filter(|m| c.inputs.contains(&m.id)) {
+            sources.entry((m.indicator.clone(), m.year)).or_default().push(m.id.clone());
+        }
+        Extra { terms, signatures, sources }
+    }
+}
+
 /// The statement in `format`, as bytes, with its corrections (if it has a
 /// replaced statement): text, CSV and the workbook in the language of
 /// `tr`; JSON is language-neutral data.
@@ -237,6 +271,7 @@ fn render_bytes(
     format: Format,
     standing: &statement::Standing,
     corr: Option<&Corrections>,
+    extra: &Extra<'_>,
 ) -> Result<Vec<u8>> {
     Ok(match format {
         Format::Table => {
@@ -260,7 +295,16 @@ fn render_bytes(
             }
             t.into_bytes()
         }
-        Format::Xlsx => xlsx::workbook(c, standing)?,
+        Format::Xlsx => xlsx::workbook(
+            c,
+            standing,
+            &xlsx::Context {
+                terms: extra.terms,
+                signatures: &extra.signatures,
+                sources: &extra.sources,
+                lang: tr.lang(),
+            },
+        )?,
     })
 }
 
@@ -270,8 +314,9 @@ fn render(
     format: Format,
     standing: &statement::Standing,
     corr: Option<&Corrections>,
+    extra: &Extra<'_>,
 ) -> Result<String> {
-    Ok(String::from_utf8(render_bytes(tr, c, format, standing, corr)?)?)
+    Ok(String::from_utf8(render_bytes(tr, c, format, standing, corr, extra)?)?)
 }
 
 pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
@@ -312,7 +357,8 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
     }
     let tr = Tr::new(super::lang_of(cli, &ledger)?);
     let corr = corrections(&ledger, &view, &c)?;
-    emit(&render_bytes(&tr, &c, format, &standing(&view, &c), corr.as_ref())?, args.out.as_deref())?;
+    let extra = Extra::of(&view, &c);
+    emit(&render_bytes(&tr, &c, format, &standing(&view, &c), corr.as_ref(), &extra)?, args.out.as_deref())?;
     Ok(0)
 }
 

@@ -132,6 +132,7 @@ const EN: &[Resource] = &[
     ("en/inbox.ftl", include_str!("locales/en/inbox.ftl")),
     ("en/log.ftl", include_str!("locales/en/log.ftl")),
     ("en/settle.ftl", include_str!("locales/en/settle.ftl")),
+    ("en/xlsx.ftl", include_str!("locales/en/xlsx.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -141,6 +142,7 @@ const NL: &[Resource] = &[
     ("nl/inbox.ftl", include_str!("locales/nl/inbox.ftl")),
     ("nl/log.ftl", include_str!("locales/nl/log.ftl")),
     ("nl/settle.ftl", include_str!("locales/nl/settle.ftl")),
+    ("nl/xlsx.ftl", include_str!("locales/nl/xlsx.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -3,7 +3,7 @@
 //! workspace to come).
 //!
 //! * [`statement`]: a settlement statement as a table, JSON, CSV;
-//!   [`xlsx`]: as a workbook;
+//!   [`xlsx`]: as a workbook, with [`xlsx_formula`] for its formulas;
 //! * [`diff`]: two statements of a year compared, correction payments;
 //! * [`term`]: a contract's term summary (`settle summary`);
 //! * [`summary`]: one-line descriptions of entries for `log`;
@@ -27,3 +27,4 @@ pub mod summary;
 pub mod term;
 pub mod words;
 pub mod xlsx;
+pub mod xlsx_formula;

@@ -1,36 +1,110 @@
-//! The statement as an Excel workbook, for the spreadsheets finance teams
-//! live in: amounts are numbers in the contract's currency format (never text), so they sum.
+//! The statement as an Excel workbook a controller can check in Excel.
 //!
-//! Sheets: `Statement` (header with where the statement stands: signed by
-//! whom, waiting for whom, settled; every line with its formula; a transfer
-//! reads from -> to with an amount of 0 or more), `Parties` (cash received,
-//! paid, net; result), `Payments` (who pays whom; totals per funding stream
-//! and direction), `Balances` (losses carried, advances outstanding at the
-//! start and end of the year), `Inputs` (the figures and the entries they
-//! came from). The workbook is byte-identical for the
-//! same statement: its creation date is fixed to 1 January of the year
-//! after the contract year.
+//! Sheets, in this order (the layout is documented in docs/XLSX.md):
+//!
+//! 1. `Statement`: where the statement stands (computable, signed by whom,
+//!    waiting for whom, settled), then every line: id, label, computation in
+//!    words, amount, value, from, to, funding, note. Every computed amount
+//!    and value is a real Excel formula over the `Inputs` sheet and other
+//!    lines, written with the engine's exact amount as its cached result
+//!    ([`crate::present::xlsx_formula`]); a line whose rule no formula here
+//!    states exactly keeps the engine's amount as a number, and its note
+//!    says so.
+//! 2. `Parties`: cash received, paid, net and result per party, as sums of
+//!    the transfer lines.
+//! 3. `Payments`: who pays whom (FROM -> TO, amount of 0 or more), the nets
+//!    of the transfer lines; totals per funding stream and direction.
+//! 4. `Balances`: losses carried, advances outstanding at the start and end
+//!    of the year; revenue guarantees.
+//! 5. `Inputs`: every agreed figure used (indicator, year, value, source
+//!    entry), then the contract terms the formulas use, then the input
+//!    entries.
+//! 6. `Signatures`: who signed which statement, when (an Excel date), by
+//!    which entry.
+//!
+//! The workbook is byte-identical for the same statement and standing: its
+//! creation date is fixed to 1 January of the year after the contract year.
+//! Texts come from `locales/{en,nl}/xlsx.ftl`; numbers and dates are cells
+//! with number formats, which Excel shows in its own locale.
 //!
 //! Spreadsheet cells hold binary floating-point numbers. An amount in cents
 //! below 10^13 converts to the nearest such number and shows back exactly;
-//! a larger one is written as text so no cent is lost. The exact figures
-//! remain those of the JSON statement, whose hash is the statement hash.
+//! a larger one is written as text so no cent is lost (and gets no
+//! formula). The exact figures remain those of the JSON statement, whose
+//! hash is the statement hash.
 
-use crate::ledger::text::spreadsheet_cell;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Formula, Workbook, Worksheet};
 
+use crate::domain::contract::{
+    BaselineUnit, Contract, Corridor, LossShare, QualityScaling, Rounding, Scoring, SharingBase, Trend, Unit,
+};
 use crate::domain::settlement::cosign::Computed;
-use crate::domain::settlement::ENGINE_VERSION;
+use crate::domain::settlement::{Statement, ENGINE_VERSION, RATIO_DP};
+use crate::ledger::text::spreadsheet_cell;
+use crate::present::lang::{Arg, Lang, Tr};
 use crate::present::statement::{balances, guarantees, Standing};
+use crate::present::words;
+use crate::present::xlsx_formula::{add, div, if_, lit, mul, round, sub, Cmp, Ex, Mid};
 
 /// Amounts at or above this magnitude are written as text.
 const EXACT_LIMIT: i64 = 10_000_000_000_000;
 
+/// Sheet names (fixed in every language: formulas reference them).
+const STATEMENT: &str = "Statement";
+/// See [`STATEMENT`].
+const INPUTS: &str = "Inputs";
+/// See [`STATEMENT`].
+const BALANCES: &str = "Balances";
+
+/// Statement sheet columns: amount and value.
+const COL_AMOUNT: u16 = 3;
+/// See [`COL_AMOUNT`].
+const COL_VALUE: u16 = 4;
+/// See [`COL_AMOUNT`].
+const COL_NOTE: u16 = 8;
+
+/// One signature of a statement of the workbook's year, for the
+/// `Signatures` sheet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// The signing party.
+    pub party: String,
+    /// The hash of the statement it signed.
+    pub statement: String,
+    /// The signing entry id.
+    pub entry: String,
+    /// The author's claimed time (RFC 3339, as in the entry).
+    pub time: String,
+}
+
+/// What the workbook shows besides the computed statement.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The contract version governing the year: its terms go on the
+    /// `Inputs` sheet and its rules into the formulas. Without it every
+    /// line keeps its amount as a number with a note.
+    pub terms: Option<&'a Contract>,
+    /// Every signature of a statement of the year (this one or another).
+    pub signatures: &'a [Signature],
+    /// The measurement entries each figure used comes from, by (indicator,
+    /// year): several when the figure aggregates periods.
+    pub sources: &'a BTreeMap<(String, u16), Vec<String>>,
+    /// The language of the texts.
+    pub lang: Lang,
+}
+
+fn fits(a: Decimal) -> Option<f64> {
+    a.to_f64().filter(|_| a.abs() < Decimal::from(EXACT_LIMIT))
+}
+
 fn money_cell(ws: &mut Worksheet, row: u32, col: u16, a: Decimal, fmt: &Format) -> Result<()> {
-    match a.to_f64().filter(|_| a.abs() < Decimal::from(EXACT_LIMIT)) {
+    match fits(a) {
         Some(f) => ws.write_number_with_format(row, col, f, fmt)?,
         None => ws.write_string(row, col, format!("{a:.2}"))?,
     };
@@ -38,28 +112,447 @@ fn money_cell(ws: &mut Worksheet, row: u32, col: u16, a: Decimal, fmt: &Format) 
 }
 
 fn value_cell(ws: &mut Worksheet, row: u32, col: u16, v: Decimal) -> Result<()> {
-    match v.to_f64().filter(|_| v.abs() < Decimal::from(EXACT_LIMIT)) {
+    match fits(v) {
         Some(f) => ws.write_number(row, col, f)?,
         None => ws.write_string(row, col, v.to_string())?,
     };
     Ok(())
 }
 
-fn header(ws: &mut Worksheet, row: u32, names: &[&str], bold: &Format) -> Result<()> {
+/// Writes `ex` as a formula with `engine` as its cached result when the
+/// formula gives exactly `engine`; returns whether it did.
+fn formula_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    ex: &Ex,
+    engine: Decimal,
+    fmt: Option<&Format>,
+) -> Result<bool> {
+    let (Some(text), Some(v)) = (ex.formula(), ex.eval()) else { return Ok(false) };
+    if v != engine || fits(engine).is_none() {
+        return Ok(false);
+    }
+    let f = Formula::new(format!("={text}")).set_result(engine.normalize().to_string());
+    match fmt {
+        Some(fmt) => ws.write_formula_with_format(row, col, f, fmt)?,
+        None => ws.write_formula(row, col, f)?,
+    };
+    Ok(true)
+}
+
+fn header(ws: &mut Worksheet, row: u32, names: &[String], bold: &Format) -> Result<()> {
     for (i, n) in names.iter().enumerate() {
-        ws.write_string_with_format(row, i as u16, *n, bold)?;
+        ws.write_string_with_format(row, i as u16, n, bold)?;
     }
     Ok(())
 }
 
+/// `A1` address of a 0-based cell, absolute when `abs`.
+fn addr(row: u32, col: u16, abs: bool) -> String {
+    let mut letters = String::new();
+    let mut c = u32::from(col) + 1;
+    while c > 0 {
+        let rem = (c - 1) % 26;
+        letters.insert(0, char::from(b'A' + rem as u8));
+        c = (c - 1) / 26;
+    }
+    if abs {
+        format!("${letters}${}", row + 1)
+    } else {
+        format!("{letters}{}", row + 1)
+    }
+}
+
+/// Where everything a formula references sits, with its engine value.
+struct Refs<'a> {
+    s: &'a Statement,
+    /// Line id -> 0-based row on the Statement sheet.
+    rows: BTreeMap<&'a str, u32>,
+    /// (indicator, year) -> (0-based row on Inputs, value).
+    figs: BTreeMap<(&'a str, u16), (u32, Decimal)>,
+    /// First 0-based row of the terms on Inputs.
+    terms_row: u32,
+    /// Terms the formulas use: (key, value), in first-use order.
+    terms: RefCell<Vec<(String, Decimal)>>,
+    /// Whether the formula is on the Statement sheet (plain references).
+    local: bool,
+    mid: Mid,
+}
+
+impl<'a> Refs<'a> {
+    fn line(&self, id: &str, col: u16) -> Option<Ex> {
+        let l = self.s.line(id)?;
+        let v = if col == COL_AMOUNT { l.amount? } else { l.value? };
+        let row = *self.rows.get(id)?;
+        let a = if self.local { addr(row, col, false) } else { format!("{STATEMENT}!{}", addr(row, col, true)) };
+        Some(Ex::Cell(a, v))
+    }
+    /// The amount of line `id`.
+    fn d(&self, id: &str) -> Option<Ex> {
+        self.line(id, COL_AMOUNT)
+    }
+    /// The value of line `id`.
+    fn e(&self, id: &str) -> Option<Ex> {
+        self.line(id, COL_VALUE)
+    }
+    fn fig(&self, indicator: &str, year: u16) -> Option<Ex> {
+        let (row, v) = self.figs.get(&(indicator, year))?;
+        Some(Ex::Cell(format!("{INPUTS}!{}", addr(*row, 2, true)), *v))
+    }
+    fn fig_now(&self, indicator: &str) -> Option<Ex> {
+        self.fig(indicator, self.s.year)
+    }
+    /// A contract term on the Inputs sheet.
+    fn term(&self, key: &str, v: Decimal) -> Ex {
+        let mut t = self.terms.borrow_mut();
+        let i = match t.iter().position(|(k, _)| k == key) {
+            Some(i) => i,
+            None => {
+                t.push((key.to_string(), v));
+                t.len() - 1
+            }
+        };
+        Ex::Cell(format!("{INPUTS}!{}", addr(self.terms_row + i as u32, 2, true)), t[i].1)
+    }
+    fn cents(&self, e: Ex) -> Ex {
+        round(e, 2, self.mid)
+    }
+    fn ratio(&self, e: Ex) -> Ex {
+        round(e, RATIO_DP, self.mid)
+    }
+    fn losses_carried_in(&self) -> Ex {
+        // The first row of the Balances sheet is always losses carried.
+        Ex::Cell(format!("{BALANCES}!{}", addr(1, 2, true)), self.s.carry_in.losses_carried)
+    }
+}
+
+/// The formula of a line's amount (`value == false`) or value, when one
+/// states the engine's rule for it.
+fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
+    let ss = c.payments.shared_savings.as_ref();
+    let s = r.s;
+    let has = |id: &str| s.line(id).is_some();
+    let ss_id = id.strip_prefix("shared_savings.");
+    if let (Some(name), Some(ss)) = (ss_id, ss) {
+        let net = || r.d("shared_savings.net_savings").or_else(|| r.d("shared_savings.gross_savings"));
+        return match (name, value) {
+            ("trend_factor", true) => {
+                let b = c.baseline.as_ref()?;
+                let f = match b.trend.as_ref()? {
+                    Trend::FixedRate { rate } => {
+                        let n = s.year.checked_sub(b.base_year)?;
+                        Ex::Pow(Box::new(add(lit(1), r.term("baseline.trend.rate", *rate))), u32::from(n))
+                    }
+                    Trend::RatesPerYear { rates } => {
+                        let mut f = lit(1);
+                        for y in b.base_year.saturating_add(1)..=s.year {
+                            let t = r.term(&format!("baseline.trend.rates.{y}"), *rates.get(&y)?);
+                            f = mul(f, add(lit(1), t));
+                        }
+                        f
+                    }
+                    Trend::MeasuredRate { indicator } => {
+                        let mut f = lit(1);
+                        for y in b.base_year.saturating_add(1)..=s.year {
+                            f = mul(f, add(lit(1), r.fig(indicator, y)?));
+                        }
+                        f
+                    }
+                    Trend::MeasuredIndex { indicator } => div(r.fig_now(indicator)?, r.fig(indicator, b.base_year)?),
+                };
+                Some(r.ratio(f))
+            }
+            ("risk_factor", true) => match c.baseline.as_ref()?.risk_adjustment.as_ref()? {
+                crate::domain::contract::RiskAdjustment::Fixed { factor } => {
+                    Some(r.term("baseline.risk_adjustment.factor", *factor))
+                }
+                crate::domain::contract::RiskAdjustment::Measured { indicator } => r.fig_now(indicator),
+                crate::domain::contract::RiskAdjustment::None => None,
+            },
+            ("benchmark", false) => {
+                let b = c.baseline.as_ref()?;
+                let (Some(cost), Some(unit), Some(_)) = (b.cost, b.unit, &b.trend) else {
+                    return Some(r.cents(r.fig_now(b.benchmark_indicator.as_deref()?)?));
+                };
+                let size_id = &c.population.size_indicator;
+                let size = r.fig_now(size_id)?;
+                let size_unit = c.indicator(size_id).map(|i| i.unit);
+                let mut x = mul(r.term("baseline.cost", cost), r.e("shared_savings.trend_factor")?);
+                if let Some(risk) = r.e("shared_savings.risk_factor") {
+                    x = mul(x, risk);
+                }
+                let x = match (unit, size_unit) {
+                    (BaselineUnit::PerMemberYear, Some(Unit::MemberMonths)) => div(mul(x, size), lit(12)),
+                    (BaselineUnit::PerMemberMonth, Some(Unit::Members)) => mul(x, mul(size, lit(12))),
+                    _ => mul(x, size),
+                };
+                Some(r.cents(x))
+            }
+            ("actual_cost", false) => Some(r.cents(r.fig_now(&ss.actual_cost_indicator)?)),
+            ("gross_savings", false) => Some(sub(r.d("shared_savings.benchmark")?, r.d("shared_savings.actual_cost")?)),
+            ("losses_netted", false) => {
+                Some(Ex::Min(vec![r.losses_carried_in(), r.d("shared_savings.gross_savings")?]))
+            }
+            ("net_savings", false) => {
+                Some(sub(r.d("shared_savings.gross_savings")?, r.d("shared_savings.losses_netted")?))
+            }
+            ("savings_rate", true) => Some(r.ratio(div(net()?, r.d("shared_savings.benchmark")?))),
+            ("quality_score", true) => {
+                let mut terms = Vec::new();
+                for (ind, q) in c.quality_indicators() {
+                    terms.push(mul(
+                        r.term(&format!("quality.{}.weight", ind.id), q.weight),
+                        r.e(&format!("quality.{}", ind.id))?,
+                    ));
+                }
+                Some(Ex::Min(vec![lit(1), Ex::Max(vec![lit(0), Ex::Sum(terms)])]))
+            }
+            ("corridor_rate", true) => corridor_term(r, &ss.corridor, false),
+            ("quality_gate", true) => r.e("shared_savings.quality_score"),
+            ("loss_corridor_rate", true) => corridor_term(r, &ss.corridor, true),
+            ("corridor", false) => {
+                Some(r.cents(mul(r.e("shared_savings.corridor_rate")?, r.d("shared_savings.benchmark")?)))
+            }
+            ("loss_corridor", false) => {
+                Some(r.cents(mul(r.e("shared_savings.loss_corridor_rate")?, r.d("shared_savings.benchmark")?)))
+            }
+            ("shared_base", false) if ss.inside_corridor.is_none() => {
+                let (net, corridor) = (net()?, r.d("shared_savings.corridor")?);
+                let base = match ss.sharing_base {
+                    SharingBase::FirstEuro => net.clone(),
+                    SharingBase::AboveCorridor => sub(net.clone(), corridor.clone()),
+                };
+                Some(if_(net, Cmp::Lt, corridor, lit(0), base))
+            }
+            ("shared_loss_base", false) => {
+                let (loss, corridor) = (r.d("shared_savings.loss")?, r.d("shared_savings.loss_corridor")?);
+                let base = match ss.sharing_base {
+                    SharingBase::FirstEuro => loss.clone(),
+                    SharingBase::AboveCorridor => sub(loss.clone(), corridor.clone()),
+                };
+                Some(if_(loss, Cmp::Lt, corridor, lit(0), base))
+            }
+            ("loss", false) => Some(sub(lit(0), net()?)),
+            ("provider_rate", true) if !has("shared_savings.inside_corridor_condition") => {
+                let share = r.term("shared_savings.provider_share", ss.provider_share);
+                Some(match ss.quality_scaling {
+                    QualityScaling::None => share,
+                    QualityScaling::Proportional => match r.e("shared_savings.quality_score") {
+                        Some(q) => mul(share, q),
+                        None => share,
+                    },
+                })
+            }
+            ("provider_share", false) => {
+                Some(r.cents(mul(r.e("shared_savings.provider_rate")?, r.d("shared_savings.shared_base")?)))
+            }
+            ("withhold", false) => Some(
+                r.cents(mul(r.term("shared_savings.withhold", ss.withhold), r.d("shared_savings.provider_share")?)),
+            ),
+            ("after_withhold", false) => {
+                Some(sub(r.d("shared_savings.provider_share")?, r.d("shared_savings.withhold")?))
+            }
+            ("savings_cap", false) => Some(
+                r.cents(mul(r.term("shared_savings.savings_cap", ss.savings_cap?), r.d("shared_savings.benchmark")?)),
+            ),
+            ("loss_cap", false) if ss.figure_loss_cap.is_none() => {
+                Some(r.cents(mul(r.term("shared_savings.loss_cap", ss.loss_cap?), r.d("shared_savings.benchmark")?)))
+            }
+            ("provider_payout", false) => {
+                if has("shared_savings.quality_gate") || !has("shared_savings.provider_share") {
+                    return Some(lit(0));
+                }
+                let before = r.d("shared_savings.after_withhold").or_else(|| r.d("shared_savings.provider_share"))?;
+                Some(match r.d("shared_savings.savings_cap") {
+                    Some(cap) => Ex::Min(vec![before, cap]),
+                    None => before,
+                })
+            }
+            ("payer_keeps", false) => {
+                Some(sub(r.d("shared_savings.gross_savings")?, r.d("shared_savings.provider_payout")?))
+            }
+            ("loss_rate", true) => match ss.loss_share.as_ref()? {
+                LossShare::Fixed { rate } => Some(r.term("shared_savings.loss_share.rate", *rate)),
+                LossShare::QualityScaled { intercept, slope, min, max } => {
+                    let q = r.e("shared_savings.quality_score").unwrap_or(lit(0));
+                    let raw = sub(
+                        r.term("shared_savings.loss_share.intercept", *intercept),
+                        mul(r.term("shared_savings.loss_share.slope", *slope), q),
+                    );
+                    Some(Ex::Min(vec![
+                        r.term("shared_savings.loss_share.max", *max),
+                        Ex::Max(vec![r.term("shared_savings.loss_share.min", *min), raw]),
+                    ]))
+                }
+            },
+            ("provider_loss_share", false) => {
+                Some(r.cents(mul(r.e("shared_savings.loss_rate")?, r.d("shared_savings.shared_loss_base")?)))
+            }
+            ("provider_loss", false) if ss.participation_months_indicator.is_none() && ss.force_majeure.is_none() => {
+                match r.d("shared_savings.provider_loss_share") {
+                    None => Some(lit(0)),
+                    Some(share) => Some(match r.d("shared_savings.loss_cap") {
+                        Some(cap) if ss.figure_loss_cap.is_none() => Ex::Min(vec![share, cap]),
+                        Some(_) => return None,
+                        None => share,
+                    }),
+                }
+            }
+            ("payer_bears", false) => match r.d("shared_savings.provider_loss") {
+                Some(paid) => Some(sub(r.d("shared_savings.loss")?, paid)),
+                None => r.d("shared_savings.loss"),
+            },
+            _ => None,
+        };
+    }
+    if let (Some(name), Some(b), false) = (id.strip_prefix("bundled."), c.payments.bundled.as_ref(), value) {
+        let target = || r.d("bundled.target_total");
+        return match name {
+            "target_total" => {
+                Some(r.cents(mul(r.term("bundled.target_price", b.target_price), r.fig_now(&b.episodes_indicator)?)))
+            }
+            "actual_cost" => Some(r.cents(r.fig_now(&b.actual_cost_indicator)?)),
+            "result" => Some(sub(target()?, r.d("bundled.actual_cost")?)),
+            "stop_gain" => Some(r.cents(mul(r.term("bundled.stop_gain", b.stop_gain?), target()?))),
+            "stop_loss" => Some(r.cents(mul(r.term("bundled.stop_loss", b.stop_loss?), target()?))),
+            "settlement" => {
+                let result = r.d("bundled.result")?;
+                Some(match (r.d("bundled.stop_gain"), r.d("bundled.stop_loss")) {
+                    (Some(cap), _) => Ex::Min(vec![result, cap]),
+                    (None, Some(cap)) => Ex::Max(vec![result, sub(lit(0), cap)]),
+                    (None, None) => result,
+                })
+            }
+            _ => None,
+        };
+    }
+    if let (Some(name), Some(cap), false) = (id.strip_prefix("capitation."), c.payments.capitation.as_ref(), value) {
+        let budget = || r.d("capitation.budget");
+        return match name {
+            "budget" => {
+                let members = r.fig_now(&cap.members_indicator)?;
+                let monthly = c.indicator(&cap.members_indicator).is_some_and(|i| i.unit == Unit::MemberMonths);
+                let raw = mul(r.term("capitation.amount_per_member", cap.amount_per_member), members);
+                Some(r.cents(if monthly { div(raw, lit(12)) } else { raw }))
+            }
+            "actual_cost" => Some(r.cents(r.fig_now(&cap.actual_cost_indicator)?)),
+            "result" => Some(sub(budget()?, r.d("capitation.actual_cost")?)),
+            "provider_result" => {
+                let bands: Vec<Ex> = (1..=cap.risk_corridors.len())
+                    .map(|i| r.d(&format!("capitation.band.{i}")))
+                    .collect::<Option<_>>()?;
+                let total = Ex::Sum(bands);
+                Some(if_(r.d("capitation.result")?, Cmp::Gt, lit(0), total.clone(), sub(lit(0), total)))
+            }
+            "payer_result" => Some(sub(r.d("capitation.result")?, r.d("capitation.provider_result")?)),
+            band => {
+                let i: usize = band.strip_prefix("band.")?.parse().ok()?;
+                let rb = cap.risk_corridors.get(i.checked_sub(1)?)?;
+                let key = format!("capitation.risk_corridors.{i}");
+                let result = r.d("capitation.result")?;
+                let size = Ex::Max(vec![result.clone(), sub(lit(0), result)]);
+                let lo = r.cents(mul(r.term(&format!("{key}.from"), rb.from), budget()?));
+                let top = match rb.to {
+                    Some(to) => Ex::Min(vec![size, r.cents(mul(r.term(&format!("{key}.to"), to), budget()?))]),
+                    None => size,
+                };
+                let part = Ex::Max(vec![lit(0), sub(top, lo)]);
+                Some(r.cents(mul(r.term(&format!("{key}.provider_share"), rb.provider_share), part)))
+            }
+        };
+    }
+    if let (Some(bid), Some(p), false) = (id.strip_prefix("p4p."), c.payments.pay_for_performance.as_ref(), value) {
+        let b = p.bonuses.iter().find(|b| b.id == bid)?;
+        if !matches!(b.basis, crate::domain::contract::BonusBasis::Fixed) {
+            return None;
+        }
+        let v = r.fig_now(&b.indicator)?;
+        let target = r.term(&format!("p4p.{bid}.target"), b.target);
+        let amount = r.cents(r.term(&format!("p4p.{bid}.amount"), b.amount));
+        let lower =
+            c.indicator(&b.indicator).is_some_and(|i| i.direction == crate::domain::contract::Direction::LowerIsBetter);
+        // Met: at most the target (lower is better), else at least it.
+        let (a, z) = if lower { (v, target) } else { (target, v) };
+        return Some(if_(a, Cmp::Gt, z, lit(0), amount));
+    }
+    if let (Some(rest), false) = (id.strip_prefix("revenue_guarantee."), value) {
+        let (n, what) = rest.split_once('.')?;
+        let i: usize = n.parse().ok()?;
+        let g = c.revenue_guarantees.get(i.checked_sub(1)?)?;
+        return match what {
+            "top_up" => {
+                let floor = r.cents(r.term(&format!("revenue_guarantees.{i}.floor"), g.floor));
+                Some(Ex::Max(vec![lit(0), sub(floor, r.d(&format!("revenue_guarantee.{i}.revenue"))?)]))
+            }
+            "revenue" => match &g.revenue_indicator {
+                Some(ind) => Some(r.cents(r.fig_now(ind)?)),
+                None => {
+                    let end = s.lines.iter().position(|l| l.id == id)?;
+                    let (mut plus, mut minus) = (Vec::new(), Vec::new());
+                    for l in s.lines[..end].iter().filter(|l| l.is_transfer()) {
+                        if l.to.as_deref() == Some(g.provider.as_str()) {
+                            plus.push(r.d(&l.id)?);
+                        } else if l.from.as_deref() == Some(g.provider.as_str()) {
+                            minus.push(r.d(&l.id)?);
+                        }
+                    }
+                    Some(sub(Ex::Sum(plus), Ex::Sum(minus)))
+                }
+            },
+            _ => None,
+        };
+    }
+    if let Some(ind_id) = id.strip_prefix("quality.").filter(|_| value) {
+        let (ind, q) = c.quality_indicators().find(|(i, _)| i.id == ind_id)?;
+        let v = r.fig_now(&ind.id)?;
+        let lower = ind.direction == crate::domain::contract::Direction::LowerIsBetter;
+        let target = r.term(&format!("quality.{}.target", ind.id), q.target);
+        return Some(match q.scoring {
+            Scoring::Step => {
+                let (a, b) = if lower { (v, target) } else { (target, v) };
+                // lower: met when v <= target, i.e. not (v > target).
+                if_(a, Cmp::Gt, b, lit(0), lit(1))
+            }
+            Scoring::Linear => {
+                let threshold = r.term(&format!("quality.{}.threshold", ind.id), q.threshold);
+                let (num, den) = if lower {
+                    (sub(threshold.clone(), v), sub(threshold, target))
+                } else {
+                    (sub(v, threshold.clone()), sub(target, threshold))
+                };
+                r.ratio(Ex::Min(vec![lit(1), Ex::Max(vec![lit(0), div(num, den)])]))
+            }
+        });
+    }
+    None
+}
+
+/// A fixed corridor rate as a term; an interpolated one has no formula.
+fn corridor_term(r: &Refs<'_>, corridor: &Corridor, loss: bool) -> Option<Ex> {
+    match corridor {
+        Corridor::Fixed { min_loss_rate, .. } if loss => {
+            Some(r.term("shared_savings.corridor.min_loss_rate", min_loss_rate.unwrap_or_default()))
+        }
+        Corridor::Fixed { min_savings_rate, .. } => {
+            Some(r.term("shared_savings.corridor.min_savings_rate", *min_savings_rate))
+        }
+        Corridor::PopulationTable { .. } => None,
+    }
+}
+
 /// The workbook's bytes.
-pub fn workbook(c: &Computed, standing: &Standing) -> Result<Vec<u8>> {
+pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<Vec<u8>> {
+    let tr = Tr::new(cx.lang);
     let s = &c.statement;
     let mut wb = Workbook::new();
     let created = ExcelDateTime::from_ymd(s.year.saturating_add(1), 1, 1)?;
     wb.set_properties(
         &DocProperties::new()
-            .set_title(format!("Settlement statement {} {}", s.contract, s.year))
+            .set_title(tr.t_args(
+                "xlsx-title",
+                &[("contract", Arg::from(s.contract.as_str())), ("year", Arg::from(s.year.to_string()))],
+            ))
             .set_comment(format!("statement hash {}", c.hash))
             .set_creation_datetime(&created),
     );
@@ -70,28 +563,44 @@ pub fn workbook(c: &Computed, standing: &Standing) -> Result<Vec<u8>> {
         "EUR" => Format::new().set_num_format("€ #,##0.00;-€ #,##0.00"),
         code => Format::new().set_num_format(format!("#,##0.00 \"{code}\";-#,##0.00 \"{code}\"")),
     };
+    let date = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     let wrap = Format::new().set_text_wrap();
+    let mid = match cx.terms.map(|t| t.rounding) {
+        Some(Rounding::HalfEven) => Mid::Even,
+        _ => Mid::AwayFromZero,
+    };
+    let yes_no = |b: bool| tr.t(if b { "xlsx-yes" } else { "xlsx-no" });
+
+    // Row numbers are fixed before any formula is written.
+    let mut figs = BTreeMap::new();
+    for (i, f) in s.inputs.iter().enumerate() {
+        figs.insert((f.indicator.as_str(), f.year), (i as u32 + 1, f.value));
+    }
+    let terms_row = s.inputs.len() as u32 + 3;
 
     let ws = wb.add_worksheet();
-    ws.set_name("Statement")?;
+    ws.set_name(STATEMENT)?;
     let mut row = 0u32;
     if c.draft {
-        ws.write_string_with_format(row, 0, "DRAFT - NOT AGREED - CANNOT BE SIGNED", &bold)?;
+        ws.write_string_with_format(row, 0, tr.t("xlsx-draft"), &bold)?;
         row += 1;
     }
-    for (k, v) in [
-        ("contract", s.contract.clone()),
-        ("contract version", c.version.clone()),
-        ("year", String::new()),
-        ("statement hash", c.hash.clone()),
-        ("engine", ENGINE_VERSION.to_string()),
-        ("input entries", c.inputs.join(" ")),
-        ("signed by", standing.signed_by.join(", ")),
-        ("waiting for", standing.waiting_for.join(", ")),
-        ("settled", if standing.settled { "yes" } else { "no" }.to_string()),
-    ] {
-        ws.write_string_with_format(row, 0, k, &bold)?;
-        if k == "year" {
+    let head: Vec<(&str, String)> = vec![
+        ("xlsx-contract", s.contract.clone()),
+        ("xlsx-contract-version", c.version.clone()),
+        ("xlsx-year", String::new()),
+        ("xlsx-statement-hash", c.hash.clone()),
+        ("xlsx-engine", ENGINE_VERSION.to_string()),
+        ("xlsx-input-entries", c.inputs.join(" ")),
+        ("xlsx-computable", yes_no(!c.draft)),
+        ("xlsx-signed-by", standing.signed_by.join(", ")),
+        ("xlsx-waiting-for", standing.waiting_for.join(", ")),
+        ("xlsx-settled", yes_no(standing.settled)),
+        ("xlsx-standing", standing_words(&tr, standing)),
+    ];
+    for (k, v) in head {
+        ws.write_string_with_format(row, 0, tr.t(k), &bold)?;
+        if k == "xlsx-year" {
             ws.write_number(row, 1, s.year)?;
         } else {
             ws.write_string(row, 1, v)?;
@@ -99,98 +608,201 @@ pub fn workbook(c: &Computed, standing: &Standing) -> Result<Vec<u8>> {
         row += 1;
     }
     for n in &c.not_agreed {
-        ws.write_string_with_format(row, 0, "NOT AGREED", &bold)?;
+        ws.write_string_with_format(row, 0, tr.t("xlsx-not-agreed"), &bold)?;
         ws.write_string(row, 1, n.to_string())?;
         row += 1;
     }
-    row += 1;
-    let amount_heading = format!("amount ({})", c.currency);
-    header(ws, row, &["line", "label", "formula", &amount_heading, "value", "from", "to", "funding"], &bold)?;
+    ws.write_string(row, 0, tr.t("xlsx-formulas-note"))?;
+    row += 2;
+    let amount_heading = tr.t_args("xlsx-col-amount", &[("currency", Arg::from(c.currency.to_string()))]);
+    let cols: Vec<String> = ["xlsx-col-line", "xlsx-col-label", "xlsx-col-formula"]
+        .iter()
+        .map(|k| tr.t(k))
+        .chain([amount_heading])
+        .chain(
+            ["xlsx-col-value", "xlsx-col-from", "xlsx-col-to", "xlsx-col-funding", "xlsx-col-note"]
+                .iter()
+                .map(|k| tr.t(k)),
+        )
+        .collect();
+    header(ws, row, &cols, &bold)?;
     ws.set_freeze_panes(row + 1, 0)?;
+    let mut rows = BTreeMap::new();
+    for (i, l) in s.lines.iter().enumerate() {
+        rows.insert(l.id.as_str(), row + 1 + i as u32);
+    }
+    let mut refs = Refs { s, rows, figs, terms_row, terms: RefCell::new(Vec::new()), local: true, mid };
+    let mut stats = (0usize, 0usize);
     for l in &s.lines {
         row += 1;
         ws.write_string(row, 0, &l.id)?;
         // Labels and formulas quote contract text: escaped, never a formula.
-        ws.write_string(row, 1, spreadsheet_cell(&l.label))?;
-        ws.write_string_with_format(row, 2, spreadsheet_cell(&l.formula), &wrap)?;
+        ws.write_string(row, 1, spreadsheet_cell(&words::label(&tr, l)))?;
+        ws.write_string_with_format(row, 2, spreadsheet_cell(&words::formula(&tr, l)), &wrap)?;
+        let mut plain = false;
         if let Some(a) = l.amount {
-            money_cell(ws, row, 3, a, &eur)?;
+            let ex = cx.terms.and_then(|t| rule(&refs, t, &l.id, false)).or_else(|| transfer_rule(&refs, l));
+            if ex.is_some_and(|ex| formula_cell(ws, row, COL_AMOUNT, &ex, a, Some(&eur)).unwrap_or(false)) {
+                stats.0 += 1;
+            } else {
+                money_cell(ws, row, COL_AMOUNT, a, &eur)?;
+                plain = true;
+            }
         }
         if let Some(v) = l.value {
-            value_cell(ws, row, 4, v)?;
+            let ex = cx.terms.and_then(|t| rule(&refs, t, &l.id, true));
+            if ex.is_some_and(|ex| formula_cell(ws, row, COL_VALUE, &ex, v, None).unwrap_or(false)) {
+                stats.0 += 1;
+            } else {
+                value_cell(ws, row, COL_VALUE, v)?;
+                plain = true;
+            }
+        }
+        if plain {
+            stats.1 += 1;
+            ws.write_string(row, COL_NOTE, tr.t("xlsx-note-engine-value"))?;
         }
         ws.write_string(row, 5, l.from.as_deref().unwrap_or(""))?;
         ws.write_string(row, 6, l.to.as_deref().unwrap_or(""))?;
         ws.write_string(row, 7, l.funding.map(|f| f.to_string()).unwrap_or_default())?;
     }
-    for (col, width) in [(0u16, 40.0), (1, 40.0), (2, 90.0), (3, 18.0), (4, 12.0), (5, 14.0), (6, 14.0), (7, 14.0)] {
+    for (col, width) in
+        [(0u16, 40.0), (1, 40.0), (2, 90.0), (3, 18.0), (4, 12.0), (5, 14.0), (6, 14.0), (7, 14.0), (8, 50.0)]
+    {
         ws.set_column_width(col, width)?;
     }
+    refs.local = false;
 
+    // Parties: sums of the transfer lines.
     let ws = wb.add_worksheet();
     ws.set_name("Parties")?;
-    header(
-        ws,
-        0,
-        &[
-            "party",
-            "role",
-            "cash received",
-            "cash paid",
-            "cash net (above 0: receives)",
-            "result (above 0: earned; below 0: borne)",
-        ],
-        &bold,
-    )?;
+    let cols: Vec<String> =
+        ["xlsx-party", "xlsx-role", "xlsx-cash-received", "xlsx-cash-paid", "xlsx-cash-net", "xlsx-result"]
+            .iter()
+            .map(|k| tr.t(k))
+            .collect();
+    header(ws, 0, &cols, &bold)?;
     for (i, p) in s.parties.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string(r, 0, &p.party)?;
         ws.write_string(r, 1, p.role.to_string())?;
-        money_cell(ws, r, 2, p.received, &eur)?;
-        money_cell(ws, r, 3, p.paid, &eur)?;
-        money_cell(ws, r, 4, p.net, &eur)?;
-        money_cell(ws, r, 5, p.result, &eur)?;
+        let transfers = |to: bool, results: bool| -> Option<Ex> {
+            let mut v = Vec::new();
+            for l in s.lines.iter() {
+                let who = if to { l.to.as_deref() } else { l.from.as_deref() };
+                if who != Some(p.party.as_str()) || l.amount.is_none() {
+                    continue;
+                }
+                let counts = if results {
+                    l.transfer_kind() == Some(crate::domain::settlement::TransferKind::Result)
+                        || (l.funding.is_none() && l.id.starts_with("impulse.") && l.id.ends_with(".waived"))
+                } else {
+                    l.is_transfer()
+                };
+                if counts {
+                    v.push(refs.d(&l.id)?);
+                }
+            }
+            Some(Ex::Sum(v))
+        };
+        let rc = |c: u16, v: Decimal| Ex::Cell(addr(r, c, false), v);
+        let cells = [
+            (2, p.received, transfers(true, false)),
+            (3, p.paid, transfers(false, false)),
+            (4, p.net, Some(sub(rc(2, p.received), rc(3, p.paid)))),
+            (5, p.result, transfers(true, true).zip(transfers(false, true)).map(|(a, b)| sub(a, b))),
+        ];
+        for (col, v, ex) in cells {
+            if !ex.is_some_and(|ex| formula_cell(ws, r, col, &ex, v, Some(&eur)).unwrap_or(false)) {
+                money_cell(ws, r, col, v, &eur)?;
+            }
+        }
     }
     let r = s.parties.len() as u32 + 2;
-    ws.write_string(r, 0, "Cash: what moves this year, advances and repayments included. Result: what each party earned or bore; advances and their repayments are loans, not results; a waived balance is a result.")?;
+    ws.write_string(r, 0, tr.t("xlsx-parties-note"))?;
     ws.set_column_width(0, 16)?;
     for col in 2..=5 {
         ws.set_column_width(col, 18)?;
     }
 
+    // Payments: nets of the transfer lines, FROM -> TO.
     let ws = wb.add_worksheet();
     ws.set_name("Payments")?;
-    header(ws, 0, &["from", "to", "funding", "amount"], &bold)?;
+    let cols: Vec<String> =
+        ["xlsx-col-from", "xlsx-col-to", "xlsx-col-funding", "xlsx-amount"].iter().map(|k| tr.t(k)).collect();
+    header(ws, 0, &cols, &bold)?;
     for (i, p) in s.payments.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string(r, 0, &p.from)?;
         ws.write_string(r, 1, &p.to)?;
         ws.write_string(r, 2, p.funding.to_string())?;
-        money_cell(ws, r, 3, p.amount, &eur)?;
+        let mut plus = Vec::new();
+        let mut minus = Vec::new();
+        for l in s.lines.iter().filter(|l| l.funding == Some(p.funding)) {
+            let (f, t) = (l.from.as_deref(), l.to.as_deref());
+            if (f, t) == (Some(p.from.as_str()), Some(p.to.as_str())) {
+                plus.extend(refs.d(&l.id));
+            } else if (f, t) == (Some(p.to.as_str()), Some(p.from.as_str())) {
+                minus.extend(refs.d(&l.id));
+            }
+        }
+        let ex = if minus.is_empty() { Ex::Sum(plus) } else { sub(Ex::Sum(plus), Ex::Sum(minus)) };
+        if !formula_cell(ws, r, 3, &ex, p.amount, Some(&eur))? {
+            money_cell(ws, r, 3, p.amount, &eur)?;
+        }
     }
     let r = s.payments.len() as u32 + 2;
-    header(
-        ws,
-        r,
-        &["per funding stream", "", "funding", "payers to providers", "providers to payers", "net to providers"],
-        &bold,
-    )?;
+    let cols: Vec<String> = [
+        "xlsx-per-stream",
+        "",
+        "xlsx-col-funding",
+        "xlsx-payers-to-providers",
+        "xlsx-providers-to-payers",
+        "xlsx-net-to-providers",
+    ]
+    .iter()
+    .map(|k| if k.is_empty() { String::new() } else { tr.t(k) })
+    .collect();
+    header(ws, r, &cols, &bold)?;
     for (i, (k, t)) in s.totals_by_stream.iter().enumerate() {
         let row = r + 1 + i as u32;
         ws.write_string(row, 2, k)?;
-        money_cell(ws, row, 3, t.payers_to_providers, &eur)?;
-        money_cell(ws, row, 4, t.providers_to_payers, &eur)?;
-        money_cell(ws, row, 5, t.net_to_providers, &eur)?;
+        let (mut up, mut down) = (Vec::new(), Vec::new());
+        for l in s.lines.iter().filter(|l| l.funding.is_some_and(|f| f.word() == k.as_str())) {
+            let Some((payer, _, _)) = l.payer_provider() else { continue };
+            let Some(cell) = refs.d(&l.id) else { continue };
+            if l.from.as_deref() == Some(payer) {
+                up.push(cell);
+            } else {
+                down.push(cell);
+            }
+        }
+        let rc = |c: u16, v: Decimal| Ex::Cell(addr(row, c, false), v);
+        let cells = [
+            (3, t.payers_to_providers, Ex::Sum(up)),
+            (4, t.providers_to_payers, Ex::Sum(down)),
+            (5, t.net_to_providers, sub(rc(3, t.payers_to_providers), rc(4, t.providers_to_payers))),
+        ];
+        for (col, v, ex) in cells {
+            if !formula_cell(ws, row, col, &ex, v, Some(&eur))? {
+                money_cell(ws, row, col, v, &eur)?;
+            }
+        }
     }
     for col in 3..=5 {
         ws.set_column_width(col, 18)?;
     }
 
     let ws = wb.add_worksheet();
-    ws.set_name("Balances")?;
-    header(ws, 0, &["balance", "description", "start of year", "end of year"], &bold)?;
-    let rows = balances(s);
-    for (i, b) in rows.iter().enumerate() {
+    ws.set_name(BALANCES)?;
+    let cols: Vec<String> = ["xlsx-balance", "xlsx-description", "xlsx-start-of-year", "xlsx-end-of-year"]
+        .iter()
+        .map(|k| tr.t(k))
+        .collect();
+    header(ws, 0, &cols, &bold)?;
+    let brows = balances(s);
+    debug_assert_eq!(brows.first().map(|b| b.id.as_str()), Some("losses_carried"), "Refs::losses_carried_in");
+    for (i, b) in brows.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string(r, 0, &b.id)?;
         ws.write_string(r, 1, spreadsheet_cell(&b.what))?;
@@ -203,13 +815,25 @@ pub fn workbook(c: &Computed, standing: &Standing) -> Result<Vec<u8>> {
     }
     let g = guarantees(s);
     if !g.is_empty() {
-        let r = rows.len() as u32 + 2;
-        header(ws, r, &["revenue guarantee", "settled within the year, nothing carried", "revenue", "top-up"], &bold)?;
+        let r = brows.len() as u32 + 2;
+        let cols: Vec<String> = ["xlsx-revenue-guarantee", "xlsx-guarantee-note", "xlsx-revenue", "xlsx-top-up"]
+            .iter()
+            .map(|k| tr.t(k))
+            .collect();
+        header(ws, r, &cols, &bold)?;
         for (i, (n, revenue, top_up)) in g.iter().enumerate() {
             let row = r + 1 + i as u32;
             ws.write_string(row, 0, format!("revenue_guarantee.{n}"))?;
-            money_cell(ws, row, 2, *revenue, &eur)?;
-            money_cell(ws, row, 3, *top_up, &eur)?;
+            let pairs = [
+                (2u16, *revenue, format!("revenue_guarantee.{n}.revenue")),
+                (3, *top_up, format!("revenue_guarantee.{n}.top_up")),
+            ];
+            for (col, v, id) in pairs {
+                let ex = refs.d(&id);
+                if !ex.is_some_and(|ex| formula_cell(ws, row, col, &ex, v, Some(&eur)).unwrap_or(false)) {
+                    money_cell(ws, row, col, v, &eur)?;
+                }
+            }
         }
     }
     ws.set_column_width(0, 22)?;
@@ -219,19 +843,147 @@ pub fn workbook(c: &Computed, standing: &Standing) -> Result<Vec<u8>> {
     }
 
     let ws = wb.add_worksheet();
-    ws.set_name("Inputs")?;
-    header(ws, 0, &["indicator", "year", "value"], &bold)?;
+    ws.set_name(INPUTS)?;
+    let cols: Vec<String> =
+        ["xlsx-indicator", "xlsx-year", "xlsx-value", "xlsx-source-entry"].iter().map(|k| tr.t(k)).collect();
+    header(ws, 0, &cols, &bold)?;
     for (i, f) in s.inputs.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string(r, 0, &f.indicator)?;
         ws.write_number(r, 1, f.year)?;
         value_cell(ws, r, 2, f.value)?;
+        let from_entries = cx.sources.get(&(f.indicator.clone(), f.year)).map(|v| v.join(" "));
+        ws.write_string(r, 3, f.source_entry.clone().or(from_entries).unwrap_or_default())?;
     }
-    let r = s.inputs.len() as u32 + 2;
-    ws.write_string_with_format(r, 0, "input entries", &bold)?;
+    let cols: Vec<String> = ["xlsx-term", "", "xlsx-value", ""]
+        .iter()
+        .map(|k| if k.is_empty() { String::new() } else { tr.t(k) })
+        .collect();
+    header(ws, terms_row - 1, &cols, &bold)?;
+    let terms = refs.terms.borrow();
+    ws.write_string(terms_row - 1, 3, tr.t("xlsx-terms-note"))?;
+    for (i, (k, v)) in terms.iter().enumerate() {
+        let r = terms_row + i as u32;
+        ws.write_string(r, 0, k)?;
+        value_cell(ws, r, 2, *v)?;
+    }
+    let r = terms_row + terms.len() as u32 + 1;
+    ws.write_string_with_format(r, 0, tr.t("xlsx-input-entries"), &bold)?;
     for (i, id) in c.inputs.iter().enumerate() {
         ws.write_string(r + 1 + i as u32, 0, id)?;
     }
     ws.set_column_width(0, 66)?;
+    ws.set_column_width(3, 66)?;
+
+    let ws = wb.add_worksheet();
+    ws.set_name("Signatures")?;
+    let cols: Vec<String> =
+        ["xlsx-party", "xlsx-signed-at", "xlsx-signing-entry", "xlsx-signed-statement", "xlsx-this-statement"]
+            .iter()
+            .map(|k| tr.t(k))
+            .collect();
+    header(ws, 0, &cols, &bold)?;
+    for (i, sig) in cx.signatures.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string(r, 0, &sig.party)?;
+        match excel_time(&sig.time) {
+            Some(t) => ws.write_datetime_with_format(r, 1, &t, &date)?,
+            None => ws.write_string(r, 1, spreadsheet_cell(&sig.time))?,
+        };
+        ws.write_string(r, 2, &sig.entry)?;
+        ws.write_string(r, 3, &sig.statement)?;
+        ws.write_string(r, 4, yes_no(c.is(&sig.statement)))?;
+    }
+    if cx.signatures.is_empty() {
+        ws.write_string(1, 0, tr.t("xlsx-no-signatures"))?;
+    }
+    for (col, width) in [(0u16, 16.0), (1, 20.0), (2, 66.0), (3, 66.0), (4, 14.0)] {
+        ws.set_column_width(col, width)?;
+    }
+    debug_assert!(stats.0 + stats.1 <= 2 * s.lines.len());
     Ok(wb.save_to_buffer()?)
+}
+
+/// A transfer line that passes one computed amount on whole (a single
+/// recipient of a payout): a reference to that line.
+fn transfer_rule(r: &Refs<'_>, l: &crate::domain::settlement::Line) -> Option<Ex> {
+    let (from, to) = (l.from.as_deref()?, l.to.as_deref()?);
+    l.funding?;
+    let prefix = l.id.strip_suffix(&format!(".{from}.{to}")).or_else(|| l.id.strip_suffix(&format!(".{to}.{from}")))?;
+    // A split over several payers or providers cuts cents by weights and
+    // remainders: no formula here.
+    let parts = r.s.lines.iter().filter(|m| m.is_transfer() && m.id.starts_with(&format!("{prefix}."))).count();
+    if parts != 1 {
+        return None;
+    }
+    let source = match prefix {
+        "shared_savings.payout" => "shared_savings.provider_payout".to_string(),
+        "shared_savings.loss_payment" => "shared_savings.provider_loss".to_string(),
+        "bundled.payment" => "bundled.settlement".to_string(),
+        "capitation.payment" => "capitation.provider_result".to_string(),
+        p => match p.strip_suffix(".payment") {
+            Some(base) if base.starts_with("p4p.") => base.to_string(),
+            Some(base) if base.starts_with("revenue_guarantee.") => format!("{base}.top_up"),
+            Some(base) if base.starts_with("volume.") => {
+                if r.s.line(&format!("{base}.max")).is_some() {
+                    format!("{base}.max")
+                } else {
+                    format!("{base}.amount")
+                }
+            }
+            _ => return None,
+        },
+    };
+    let x = r.d(&source)?;
+    // The transfer moves the amount FROM -> TO: its size.
+    Some(Ex::Max(vec![x.clone(), sub(lit(0), x)]))
+}
+
+/// The standing in words, in `tr`'s language.
+fn standing_words(tr: &Tr, st: &Standing) -> String {
+    let signed = if st.signed_by.is_empty() {
+        tr.t("xlsx-not-signed")
+    } else {
+        tr.t_args("xlsx-signed-by-list", &[("parties", Arg::from(st.signed_by.join(", ")))])
+    };
+    match (st.settled, st.waiting_for.is_empty()) {
+        (true, _) => tr.t_args("xlsx-standing-settled", &[("signed", Arg::from(signed))]),
+        (false, true) => signed,
+        (false, false) => tr.t_args(
+            "xlsx-standing-waiting",
+            &[("signed", Arg::from(signed)), ("parties", Arg::from(st.waiting_for.join(", ")))],
+        ),
+    }
+}
+
+/// An RFC 3339 time in UTC (`2026-03-01T12:00:00Z`, fractions allowed) as
+/// an Excel date-time; `None` for anything else (written as text).
+fn excel_time(t: &str) -> Option<ExcelDateTime> {
+    let t = t.trim();
+    let body = t.strip_suffix('Z').or_else(|| t.strip_suffix("+00:00"))?;
+    let (date, time) = body.split_once('T')?;
+    let mut d = date.split('-').map(|x| x.parse::<u32>().ok());
+    let (y, m, dd) = (d.next()??, d.next()??, d.next()??);
+    let time = time.split('.').next()?;
+    let mut h = time.split(':').map(|x| x.parse::<u32>().ok());
+    let (hh, mm, ss) = (h.next()??, h.next()??, h.next()??);
+    let date = ExcelDateTime::from_ymd(u16::try_from(y).ok()?, u8::try_from(m).ok()?, u8::try_from(dd).ok()?).ok()?;
+    date.and_hms(u16::try_from(hh).ok()?, u8::try_from(mm).ok()?, u8::try_from(ss).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_times() {
+        assert_eq!(addr(0, 0, false), "A1");
+        assert_eq!(addr(11, 3, true), "$D$12");
+        assert_eq!(addr(0, 26, false), "AA1");
+        assert!(excel_time("2026-03-01T12:00:00Z").is_some());
+        assert!(excel_time("2026-03-01T12:00:00.5+00:00").is_some());
+        assert!(excel_time("2026-13-01T12:00:00Z").is_none());
+        assert!(excel_time("2026-03-01T12:00:00+01:00").is_none());
+        assert!(excel_time("").is_none());
+    }
 }

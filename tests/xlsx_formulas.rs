@@ -1,0 +1,320 @@
+//! The statement workbook is one a controller can check in Excel (issue 15,
+//! defect 3): for every example contract and year (the golden XLSX next to
+//! its golden JSON statement), computed cells are real formulas whose
+//! cached results equal the statement's exact amounts; a line without a
+//! formula says why; payments and per-party totals are formulas over the
+//! statement lines; the year is a number; the terms and figures the
+//! formulas use are on the Inputs sheet.
+//!
+//! The golden files themselves are produced and compared by
+//! tests/golden_statements.rs, so these are the workbooks the CLI writes.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use common::{key, ok, repo};
+
+/// One cell: its formula (without `=`, XML-escaped as stored), if any, and
+/// its (cached) value as text (shared strings resolved).
+#[derive(Debug, Clone, Default)]
+struct Cell {
+    formula: Option<String>,
+    value: String,
+}
+
+/// Sheet name -> cell address -> cell.
+type Book = BTreeMap<String, BTreeMap<String, Cell>>;
+
+fn read_book(xlsx: &[u8]) -> Book {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("an XLSX is a zip file");
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        if let Ok(mut f) = zip.by_name(name) {
+            f.read_to_string(&mut s).unwrap();
+        }
+        s
+    };
+    let workbook = read("xl/workbook.xml");
+    let shared_xml = read("xl/sharedStrings.xml");
+    let shared: Vec<String> = shared_xml
+        .split("<si>")
+        .skip(1)
+        .map(|si| {
+            let si = si.split("</si>").next().unwrap();
+            si.split("<t")
+                .skip(1)
+                .filter_map(|t| t.split_once('>').map(|(_, r)| r.split("</t>").next().unwrap()))
+                .collect()
+        })
+        .collect();
+    let names: Vec<String> =
+        workbook.split("<sheet name=\"").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect();
+    let mut book = Book::new();
+    for (i, name) in names.iter().enumerate() {
+        let xml = read(&format!("xl/worksheets/sheet{}.xml", i + 1));
+        let mut cells = BTreeMap::new();
+        for c in xml.split("<c r=\"").skip(1) {
+            let (r, rest) = c.split_once('"').unwrap();
+            let (attrs, body) = rest.split_once('>').unwrap();
+            if attrs.ends_with('/') {
+                continue;
+            }
+            let body = body.split("</c>").next().unwrap();
+            let formula = body.split("<f>").nth(1).map(|f| f.split("</f>").next().unwrap().to_string());
+            let v = body.split("<v>").nth(1).map(|v| v.split("</v>").next().unwrap()).unwrap_or("");
+            let value =
+                if attrs.contains("t=\"s\"") { shared[v.parse::<usize>().unwrap()].clone() } else { v.to_string() };
+            cells.insert(r.to_string(), Cell { formula, value });
+        }
+        book.insert(name.clone(), cells);
+    }
+    book
+}
+
+fn dec(s: &str, what: &str) -> Decimal {
+    Decimal::from_str(s).unwrap_or_else(|_| panic!("{what}: {s:?} is not a number"))
+}
+
+fn json_dec(v: &Value) -> Option<Decimal> {
+    v.as_str().map(|s| dec(s, "JSON amount"))
+}
+
+/// Lines that are computed from other lines and figures by a rule the
+/// workbook must state as a formula whenever they appear.
+const MUST_BE_FORMULAS: &[&str] = &[
+    "shared_savings.benchmark",
+    "shared_savings.actual_cost",
+    "shared_savings.gross_savings",
+    "shared_savings.corridor",
+    "shared_savings.loss_corridor",
+    "shared_savings.provider_payout",
+    "shared_savings.payer_keeps",
+    "shared_savings.payer_bears",
+];
+
+/// Values (column E) that must be formulas whenever they appear.
+const VALUES_MUST_BE_FORMULAS: &[&str] =
+    &["shared_savings.trend_factor", "shared_savings.savings_rate", "shared_savings.quality_score"];
+
+#[test]
+fn every_golden_workbook_has_formulas_whose_cached_results_are_the_statement() {
+    let golden = repo().join("tests/golden");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&golden)
+        .unwrap()
+        .map(|d| d.unwrap().path())
+        .filter(|p| p.is_dir() && p.file_name().unwrap() != "report")
+        .collect();
+    dirs.sort();
+    assert_eq!(dirs.len(), 5, "one golden set per example contract");
+    let (mut workbooks, mut formulas, mut plain) = (0, 0, 0);
+    for dir in &dirs {
+        let mut years: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "xlsx"))
+            .collect();
+        years.sort();
+        assert!(!years.is_empty(), "{}: no workbook", dir.display());
+        for xlsx in years {
+            let json = xlsx.with_extension("json");
+            let (f, p) = check_workbook(&xlsx, &json);
+            formulas += f;
+            plain += p;
+            workbooks += 1;
+        }
+    }
+    assert_eq!(workbooks, 19, "every year of the five example contracts");
+    // Most computed cells are formulas; the rest are named in notes.
+    assert!(formulas > plain, "{formulas} formulas, {plain} plain lines");
+    eprintln!("{workbooks} workbooks: {formulas} formula cells on the Statement sheet, {plain} lines with a note");
+}
+
+/// Checks one workbook against its JSON statement; returns (formula cells
+/// on the Statement sheet, lines kept as numbers with a note).
+fn check_workbook(xlsx: &Path, json: &Path) -> (usize, usize) {
+    let name = xlsx.strip_prefix(repo()).unwrap().display().to_string();
+    let book = read_book(&std::fs::read(xlsx).unwrap());
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let st = &doc["statement"];
+    assert!(st.is_object(), "{name}: the JSON golden has a statement: {doc:#}");
+    let sheet = |n: &str| book.get(n).unwrap_or_else(|| panic!("{name}: no sheet {n}; sheets {:?}", book.keys()));
+    let statement = sheet("Statement");
+    for n in ["Parties", "Payments", "Balances", "Inputs", "Signatures"] {
+        sheet(n);
+    }
+
+    // The year is a number.
+    let year_row = statement
+        .iter()
+        .find(|(a, c)| a.starts_with('A') && c.value == "year")
+        .map(|(a, _)| a[1..].to_string())
+        .unwrap_or_else(|| panic!("{name}: no year in the header"));
+    let year = &statement[&format!("B{year_row}")];
+    assert_eq!(year.value, st["year"].to_string(), "{name}: the year is the number");
+
+    // Rows of lines by id.
+    let row_of: BTreeMap<&str, String> = statement
+        .iter()
+        .filter(|(a, _)| a.starts_with('A') && !a.starts_with("AA"))
+        .map(|(a, c)| (c.value.as_str(), a[1..].to_string()))
+        .collect();
+    let (mut formulas, mut plain) = (0, 0);
+    for l in st["lines"].as_array().unwrap() {
+        let id = l["id"].as_str().unwrap();
+        let row = row_of.get(id).unwrap_or_else(|| panic!("{name}: no line {id}"));
+        let note = statement.get(&format!("I{row}")).map(|c| c.value.clone()).unwrap_or_default();
+        let mut has_plain = false;
+        for (col, key, must) in [("D", "amount", MUST_BE_FORMULAS), ("E", "value", VALUES_MUST_BE_FORMULAS)] {
+            let Some(want) = json_dec(&l[key]) else { continue };
+            let cell = statement.get(&format!("{col}{row}")).unwrap_or_else(|| panic!("{name} {id}: no {key} cell"));
+            let got = dec(&cell.value, &format!("{name} {id} {key}"));
+            assert_eq!(got, want, "{name} {id}: the {key} cell holds the statement's {key}");
+            match &cell.formula {
+                Some(f) => {
+                    assert!(!f.is_empty(), "{name} {id}: empty formula");
+                    formulas += 1;
+                }
+                None => {
+                    assert!(!must.contains(&id), "{name} {id}: the {key} must be a formula");
+                    assert!(!note.is_empty(), "{name} {id}: a {key} without a formula has a note saying why");
+                    has_plain = true;
+                }
+            }
+        }
+        plain += usize::from(has_plain);
+    }
+
+    // Payments: FROM -> TO, amounts of 0 or more, formulas over the lines.
+    let payments = sheet("Payments");
+    for (i, p) in st["payments"].as_array().unwrap().iter().enumerate() {
+        let r = i + 2;
+        assert_eq!(payments[&format!("A{r}")].value, p["from"].as_str().unwrap(), "{name} payment {r}");
+        assert_eq!(payments[&format!("B{r}")].value, p["to"].as_str().unwrap(), "{name} payment {r}");
+        let cell = &payments[&format!("D{r}")];
+        let want = json_dec(&p["amount"]).unwrap();
+        assert!(want >= Decimal::ZERO, "{name} payment {r}: {want}");
+        assert_eq!(dec(&cell.value, "payment"), want, "{name} payment {r}");
+        let f = cell.formula.as_deref().unwrap_or_else(|| panic!("{name} payment {r} is not a formula"));
+        assert!(f.contains("Statement!"), "{name} payment {r}: {f}");
+    }
+    // Per party: cash received, paid, net and result, all formulas.
+    let parties = sheet("Parties");
+    for (i, p) in st["parties"].as_array().unwrap().iter().enumerate() {
+        let r = i + 2;
+        assert_eq!(parties[&format!("A{r}")].value, p["party"].as_str().unwrap(), "{name} party {r}");
+        for (col, key) in [("C", "received"), ("D", "paid"), ("E", "net"), ("F", "result")] {
+            let cell = &parties[&format!("{col}{r}")];
+            assert_eq!(dec(&cell.value, key), json_dec(&p[key]).unwrap(), "{name} party {r} {key}");
+            assert!(cell.formula.is_some(), "{name} party {r} {key} is not a formula");
+        }
+    }
+    // Figures on Inputs, as numbers, each with its year.
+    let inputs = sheet("Inputs");
+    for (i, f) in st["inputs"].as_array().unwrap().iter().enumerate() {
+        let r = i + 2;
+        assert_eq!(inputs[&format!("A{r}")].value, f["indicator"].as_str().unwrap(), "{name} input {r}");
+        assert_eq!(inputs[&format!("B{r}")].value, f["year"].to_string(), "{name} input {r}");
+        assert_eq!(dec(&inputs[&format!("C{r}")].value, "figure"), json_dec(&f["value"]).unwrap(), "{name} input {r}");
+        assert!(inputs[&format!("C{r}")].formula.is_none(), "{name} input {r}: an input is a value");
+    }
+    // Every reference to Inputs points at a filled cell.
+    for (sheet_name, cells) in &book {
+        for (a, c) in cells {
+            let Some(f) = &c.formula else { continue };
+            for part in f.split("Inputs!").skip(1) {
+                let r: String = part.chars().filter(|c| *c != '$').take_while(|c| c.is_ascii_alphanumeric()).collect();
+                let target = inputs
+                    .get(&r)
+                    .unwrap_or_else(|| panic!("{name} {sheet_name}!{a}: {f} references an empty Inputs!{r}"));
+                dec(&target.value, &format!("{name} Inputs!{r}"));
+            }
+        }
+    }
+    (formulas, plain)
+}
+
+/// Builds a ledger in `d` with the COPD example in force and its figures
+/// agreed (as tests/golden_statements.rs does); returns the contract.
+fn copd_agreed(d: &Path) -> vereffen::domain::contract::Contract {
+    let file = repo().join("contracts/copd-telemonitoring-shared-savings.toml");
+    let c = vereffen::domain::contract::check_file(&file).expect("example contract is valid");
+    ok(d, &["init", "--id", "xlsx-copd"]);
+    for p in &c.parties {
+        ok(d, &["party", "add", "--id", &p.id, "--name", &p.name, "--role", &p.role.to_string(), "--key", &key(&p.id)]);
+    }
+    let signatories: Vec<&str> = c.parties.iter().filter(|p| p.signatory).map(|p| p.id.as_str()).collect();
+    ok(d, &["contract", "propose", file.to_str().unwrap(), "--as", &key(signatories[0])]);
+    for p in &signatories[1..] {
+        ok(d, &["contract", "accept", &c.id, "--version", &c.version_hash(), "--as", &key(p)]);
+    }
+    let figures = repo().join("examples/measurements").join(&c.id);
+    let mut files: Vec<_> = std::fs::read_dir(&figures).unwrap().map(|f| f.unwrap().path()).collect();
+    files.sort();
+    for f in files {
+        let source = f.file_stem().unwrap().to_str().unwrap().to_string();
+        ok(d, &["measure", "submit", &c.id, "--file", f.to_str().unwrap(), "--as", &key(&source)]);
+    }
+    let pending: Value =
+        serde_json::from_str(&ok(d, &["--json", "measure", "list", &c.id, "--state", "pending"])).unwrap();
+    for m in pending.as_array().unwrap() {
+        for p in m["to_act"].as_array().unwrap() {
+            ok(d, &["measure", "attest", "--yes", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
+        }
+    }
+    c
+}
+
+/// A signed and settled year in Dutch: Dutch headings, the standing
+/// (computable, signed, settled), each signature with its entry and an
+/// Excel date, and the entries each figure comes from.
+#[test]
+fn a_settled_year_in_dutch_shows_signatures_as_dates_and_the_sources_of_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let c = copd_agreed(d);
+    let signatories: Vec<&str> = c.parties.iter().filter(|p| p.signatory).map(|p| p.id.as_str()).collect();
+    let y = c.term.first_year.to_string();
+    for p in &signatories {
+        ok(d, &["settle", &c.id, "--year", &y, "--sign", "--yes", "--as", &key(p)]);
+    }
+    let out = d.join("s.xlsx");
+    ok(d, &["--lang", "nl", "settle", &c.id, "--year", &y, "--format", "xlsx", "--out", out.to_str().unwrap()]);
+    let book = read_book(&std::fs::read(&out).unwrap());
+    let st = &book["Statement"];
+    let find = |label: &str| {
+        let (a, _) =
+            st.iter().find(|(a, c)| a.starts_with('A') && c.value == label).unwrap_or_else(|| panic!("no {label}"));
+        st[&format!("B{}", &a[1..])].value.clone()
+    };
+    assert_eq!(find("jaar"), y);
+    assert_eq!(find("vastgesteld"), "ja");
+    assert_eq!(find("berekenbaar uit overeengekomen cijfers"), "ja");
+    let mut signed = signatories.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    signed.sort();
+    assert_eq!(find("ondertekend door"), signed.join(", "));
+    assert!(st.values().any(|c| c.formula.is_some()), "formulas in Dutch too");
+    let sigs = &book["Signatures"];
+    assert_eq!(sigs["A1"].value, "partij");
+    for i in 0..signatories.len() {
+        let r = i + 2;
+        assert!(signatories.contains(&sigs[&format!("A{r}")].value.as_str()), "{sigs:?}");
+        let when = dec(&sigs[&format!("B{r}")].value, "signing time");
+        assert!(when > Decimal::from(40_000), "an Excel date serial: {when}");
+        assert_eq!(sigs[&format!("C{r}")].value.len(), 64, "the signing entry id");
+        assert_eq!(sigs[&format!("E{r}")].value, "ja", "it signed this statement");
+    }
+    let inputs = &book["Inputs"];
+    assert_eq!(inputs["A1"].value, "indicator");
+    assert!(
+        inputs.iter().filter(|(a, _)| a.starts_with('D') && *a != "D1").any(|(_, c)| c.value.len() >= 64),
+        "figures name their source entries: {inputs:?}"
+    );
+}
