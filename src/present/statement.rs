@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 use crate::domain::settlement::cosign::{self, Computed};
 use crate::domain::settlement::{Carry, Statement, ENGINE_VERSION};
 use crate::ledger::text::{escape_line, spreadsheet_cell};
+use crate::present::lang::{Lang, Tr};
+use crate::present::words;
 
 /// Where a statement stands on the ledger it was computed from: who signed
 /// exactly this statement, who still has to, and whether it is the settled
@@ -185,12 +187,14 @@ pub fn table(c: &Computed, hash: &str, standing: &Standing) -> String {
     }
     // Labels are shown whole: the column is as wide as the longest (at least
     // LABEL_WIDTH, at most MAX_LABEL_WIDTH characters, beyond which a label is cut).
-    let lw = s.lines.iter().map(|l| l.label.chars().count()).max().unwrap_or(0).clamp(LABEL_WIDTH, MAX_LABEL_WIDTH);
+    let tr = Tr::new(Lang::default());
+    let worded: Vec<(String, String)> =
+        s.lines.iter().map(|l| (escape_line(&words::label(&tr, l)).into_owned(), escape_line(&words::formula(&tr, l)).into_owned())).collect();
+    let lw = worded.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0).clamp(LABEL_WIDTH, MAX_LABEL_WIDTH);
     o.push_str(&format!("\n{:<lw$} {:>20}\n", "DERIVATION", format!("AMOUNT ({})", c.currency)));
-    for l in &s.lines {
+    for (l, (label, formula)) in s.lines.iter().zip(worded) {
         let amount = l.amount.map(money).unwrap_or_default();
         // Labels and formulas quote contract text: shown escaped.
-        let (label, formula) = (escape_line(&l.label), escape_line(&l.formula));
         o.push_str(&format!("{:<lw$} {:>20}\n", truncate(&label, lw), amount));
         if let (Some(from), Some(to), Some(f)) = (&l.from, &l.to, l.funding) {
             o.push_str(&format!("    {} -> {} ({f})\n", escape_line(from), escape_line(to)));
@@ -365,12 +369,13 @@ pub fn csv(c: &Computed, hash: &str, standing: &Standing) -> Result<String> {
     row("standing", "signed_by", &standing.signed_by.join(" "), "", None, "", "", "", "")?;
     row("standing", "waiting_for", &standing.waiting_for.join(" "), "", None, "", "", "", "")?;
     row("standing", "settled", if standing.settled { "yes" } else { "no" }, "", None, "", "", "", "")?;
+    let tr = Tr::new(Lang::default());
     for l in &s.lines {
         row(
             "line",
             &l.id,
-            &l.label,
-            &l.formula,
+            &words::label(&tr, l),
+            &words::formula(&tr, l),
             l.amount,
             &l.value.map(|v| v.to_string()).unwrap_or_default(),
             l.from.as_deref().unwrap_or(""),

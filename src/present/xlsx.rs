@@ -24,7 +24,9 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet}
 
 use crate::domain::settlement::cosign::Computed;
 use crate::domain::settlement::ENGINE_VERSION;
+use crate::present::lang::{Lang, Tr};
 use crate::present::statement::{balances, guarantees, Standing};
+use crate::present::words;
 
 /// Amounts at or above this magnitude are written as text.
 const EXACT_LIMIT: i64 = 10_000_000_000_000;
@@ -107,12 +109,13 @@ pub fn workbook(c: &Computed, standing: &Standing) -> Result<Vec<u8>> {
     let amount_heading = format!("amount ({})", c.currency);
     header(ws, row, &["line", "label", "formula", &amount_heading, "value", "from", "to", "funding"], &bold)?;
     ws.set_freeze_panes(row + 1, 0)?;
+    let tr = Tr::new(Lang::default());
     for l in &s.lines {
         row += 1;
         ws.write_string(row, 0, &l.id)?;
         // Labels and formulas quote contract text: escaped, never a formula.
-        ws.write_string(row, 1, spreadsheet_cell(&l.label))?;
-        ws.write_string_with_format(row, 2, spreadsheet_cell(&l.formula), &wrap)?;
+        ws.write_string(row, 1, spreadsheet_cell(&words::label(&tr, l)))?;
+        ws.write_string_with_format(row, 2, spreadsheet_cell(&words::formula(&tr, l)), &wrap)?;
         if let Some(a) = l.amount {
             money_cell(ws, row, 3, a, &eur)?;
         }
