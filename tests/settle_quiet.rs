@@ -66,7 +66,13 @@ fn every_example_line_is_worded_in_english_and_dutch() {
             for l in &s.lines {
                 for tr in [&en, &nl] {
                     let (label, formula) = (words::label(tr, l), words::formula(tr, l));
-                    assert!(!label.is_empty() && !formula.is_empty(), "{} {} {}: {label} / {formula}", c.id, s.year, l.id);
+                    assert!(
+                        !label.is_empty() && !formula.is_empty(),
+                        "{} {} {}: {label} / {formula}",
+                        c.id,
+                        s.year,
+                        l.id
+                    );
                     assert!(!label.contains('⟦') && !formula.contains('⟦'), "{} {}: {label} / {formula}", c.id, l.id);
                 }
                 // Amounts are formatted by the language, never passed as

@@ -126,16 +126,12 @@ type Resource = (&'static str, &'static str);
 
 /// The English resources. Every file here has a Dutch twin with the same
 /// message ids ([`NL`]).
-const EN: &[Resource] = &[
-    ("en/common.ftl", include_str!("locales/en/common.ftl")),
-    ("en/lines.ftl", include_str!("locales/en/lines.ftl")),
-];
+const EN: &[Resource] =
+    &[("en/common.ftl", include_str!("locales/en/common.ftl")), ("en/lines.ftl", include_str!("locales/en/lines.ftl"))];
 
 /// The Dutch resources, file for file the twins of [`EN`].
-const NL: &[Resource] = &[
-    ("nl/common.ftl", include_str!("locales/nl/common.ftl")),
-    ("nl/lines.ftl", include_str!("locales/nl/lines.ftl")),
-];
+const NL: &[Resource] =
+    &[("nl/common.ftl", include_str!("locales/nl/common.ftl")), ("nl/lines.ftl", include_str!("locales/nl/lines.ftl"))];
 
 /// The resources of `lang`.
 fn resources(lang: Lang) -> &'static [Resource] {

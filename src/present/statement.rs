@@ -186,16 +186,20 @@ pub fn table(c: &Computed, hash: &str, standing: &Standing) -> String {
         o.push_str(&format!("NOT AGREED        {n}\n"));
     }
     // Labels are shown whole: the column is as wide as the longest (at least
-    // LABEL_WIDTH, at most MAX_LABEL_WIDTH characters, beyond which a label is cut).
+    // LABEL_WIDTH, at most MAX_LABEL_WIDTH characters); a longer label takes
+    // a line of its own, its amount on the next line in the column.
     let tr = Tr::new(Lang::default());
-    let worded: Vec<(String, String)> =
-        s.lines.iter().map(|l| (escape_line(&words::label(&tr, l)).into_owned(), escape_line(&words::formula(&tr, l)).into_owned())).collect();
+    let worded: Vec<(String, String)> = s
+        .lines
+        .iter()
+        .map(|l| (escape_line(&words::label(&tr, l)).into_owned(), escape_line(&words::formula(&tr, l)).into_owned()))
+        .collect();
     let lw = worded.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0).clamp(LABEL_WIDTH, MAX_LABEL_WIDTH);
     o.push_str(&format!("\n{:<lw$} {:>20}\n", "DERIVATION", format!("AMOUNT ({})", c.currency)));
     for (l, (label, formula)) in s.lines.iter().zip(worded) {
         let amount = l.amount.map(money).unwrap_or_default();
         // Labels and formulas quote contract text: shown escaped.
-        o.push_str(&format!("{:<lw$} {:>20}\n", truncate(&label, lw), amount));
+        o.push_str(&label_and_amount(&label, &amount, lw));
         if let (Some(from), Some(to), Some(f)) = (&l.from, &l.to, l.funding) {
             o.push_str(&format!("    {} -> {} ({f})\n", escape_line(from), escape_line(to)));
         } else if let (Some(from), Some(to)) = (&l.from, &l.to) {
@@ -279,6 +283,17 @@ pub fn table(c: &Computed, hash: &str, standing: &Standing) -> String {
     }
     o.push_str(draft);
     o
+}
+
+/// A derivation row: `label` padded to `lw` columns, then `amount`; a label
+/// longer than `lw` is never cut: it takes a line of its own and the amount
+/// follows in its column on the next line.
+fn label_and_amount(label: &str, amount: &str, lw: usize) -> String {
+    if label.chars().count() > lw {
+        format!("{label}\n{:<lw$} {amount:>20}\n", "")
+    } else {
+        format!("{label:<lw$} {amount:>20}\n")
+    }
 }
 
 /// `s` cut to at most `n` characters, marking a cut with an ellipsis.
@@ -421,4 +436,22 @@ pub fn side_by_side(theirs_label: &str, theirs: &Value, mine: &Value) -> String 
         o.push_str(&format!("  {:<52} {:>22} {:>22}\n", truncate(&id, 52), show(&a), show(&b)));
     }
     o
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn a_label_longer_than_the_column_is_shown_whole() {
+        let long = "Surcharge: ".to_string() + &"x".repeat(MAX_LABEL_WIDTH + 40);
+        let row = label_and_amount(&long, "1,234.00", MAX_LABEL_WIDTH);
+        assert!(row.contains(&long), "{row}");
+        assert!(!row.contains('…'));
+        let lines: Vec<&str> = row.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].chars().count(), MAX_LABEL_WIDTH + 1 + 20, "the amount stays in its column");
+        let short = label_and_amount("Gross savings", "1,234.00", LABEL_WIDTH);
+        assert_eq!(short, format!("{:<LABEL_WIDTH$} {:>20}\n", "Gross savings", "1,234.00"));
+    }
 }

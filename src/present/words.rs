@@ -83,3 +83,55 @@ pub fn label(tr: &Tr, line: &Line) -> String {
 pub fn formula(tr: &Tr, line: &Line) -> String {
     phrase(tr, &line.formula, line.abs_figures)
 }
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::domain::settlement::why::{money, rate, ratio, w};
+    use crate::present::lang::Lang;
+
+    #[test]
+    fn a_computed_ratio_always_shows_four_decimals_in_both_languages() {
+        let p = w!(
+            "line-ss-rate",
+            "Savings rate = {} / {} = {}",
+            money(dec!(150.00)),
+            money(dec!(1000.00)),
+            ratio(dec!(0.15))
+        );
+        assert_eq!(phrase(&Tr::new(Lang::En), &p, false), "Savings rate = 150.00 / 1,000.00 = 15.0000%");
+        assert_eq!(phrase(&Tr::new(Lang::Nl), &p, false), "Besparingspercentage = 150,00 / 1.000,00 = 15,0000%");
+        let q = w!(
+            "line-ss-rate",
+            "Savings rate = {} / {} = {}",
+            money(dec!(1.00)),
+            money(dec!(3.00)),
+            ratio(dec!(0.333333))
+        );
+        assert!(phrase(&Tr::new(Lang::En), &q, false).ends_with("= 33.3333%"));
+        // The engine's version 1 English keeps its own format.
+        assert_eq!(p.english(false), "Savings rate = 150.00 / 1,000.00 = 15.00%");
+    }
+
+    #[test]
+    fn a_fixed_provider_rate_does_not_repeat_itself() {
+        let p = w!("line-ss-provider-rate-fixed", "Provider rate = {} = {}", rate(dec!(0.4)), rate(dec!(0.4)));
+        assert_eq!(phrase(&Tr::new(Lang::En), &p, false), "Provider rate = 40.00% (the contract's share)");
+        assert_eq!(phrase(&Tr::new(Lang::Nl), &p, false), "Aandeel aanbieder = 40,00% (het aandeel uit het contract)");
+        assert_eq!(p.english(false), "Provider rate = 40.00% = 40.00%", "version 1 replay keeps its words");
+    }
+
+    #[test]
+    fn a_payment_from_providers_shows_unsigned_figures() {
+        let p = w!(
+            "line-split-whole",
+            "{} = {}",
+            w!("line-ss-loss-payment-label", "Shared loss payment"),
+            money(dec!(-1234.50))
+        );
+        assert_eq!(phrase(&Tr::new(Lang::Nl), &p, true), "Betaling gedeeld verlies = 1.234,50");
+        assert_eq!(p.english(false), "Shared loss payment = -1,234.50");
+    }
+}

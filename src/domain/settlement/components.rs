@@ -106,14 +106,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
         cx.push_money(
             format!("volume.{}.amount", a.id),
             label,
-            w!(
-                "line-volume-amount",
-                "{} {}s (after caps) x {} = {}",
-                number(q),
-                name(&a.unit),
-                m(a.price),
-                m(base)
-            ),
+            w!("line-volume-amount", "{} {}s (after caps) x {} = {}", number(q), name(&a.unit), m(a.price), m(base)),
             base,
         );
         let mut total = base;
@@ -146,7 +139,9 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                 (true, true) => {
                     w!("line-surcharge", "Surcharge ({}) = {} x {} = {}", why, rate(t.rate), m(base), m(adj))
                 }
-                (false, true) => w!("line-discount", "Discount ({}) = {} x {} = {}", why, rate(t.rate), m(base), m(adj)),
+                (false, true) => {
+                    w!("line-discount", "Discount ({}) = {} x {} = {}", why, rate(t.rate), m(base), m(adj))
+                }
                 (true, false) => w!("line-surcharge-off", "Surcharge not triggered ({})", why),
                 (false, false) => w!("line-discount-off", "Discount not triggered ({})", why),
             };
@@ -155,12 +150,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
             } else {
                 w!("line-discount-label", "Discount: {}", name(&t.reason))
             };
-            cx.push_money(
-                format!("volume.{}.adjustment.{}", a.id, t.id),
-                label,
-                formula,
-                adj,
-            );
+            cx.push_money(format!("volume.{}.adjustment.{}", a.id, t.id), label, formula, adj);
             total = money::add(total, adj, "volume amount")?;
         }
         if let Some(max) = a.max_amount_per_year {
@@ -338,7 +328,13 @@ pub(crate) fn capitation_budget(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<De
     cx.push_money(
         "capitation.budget",
         w!("line-capitation-budget-label", "Population budget"),
-        w!("line-capitation-budget", "Budget = {} per member-year x {} = {}", m(cap.amount_per_member), words, m(budget)),
+        w!(
+            "line-capitation-budget",
+            "Budget = {} per member-year x {} = {}",
+            m(cap.amount_per_member),
+            words,
+            m(budget)
+        ),
         budget,
     );
     Ok(budget)
@@ -409,9 +405,15 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
     }
     let signed = if gain { provider } else { -provider };
     let (label, formula) = if gain {
-        (w!("line-providers-keep-label", "Providers keep"), w!("line-providers-keep", "Providers keep = {}", m(provider)))
+        (
+            w!("line-providers-keep-label", "Providers keep"),
+            w!("line-providers-keep", "Providers keep = {}", m(provider)),
+        )
     } else {
-        (w!("line-providers-bear-label", "Providers bear"), w!("line-providers-bear", "Providers bear = {}", m(provider)))
+        (
+            w!("line-providers-bear-label", "Providers bear"),
+            w!("line-providers-bear", "Providers bear = {}", m(provider)),
+        )
     };
     cx.push_money("capitation.provider_result", label, formula, signed);
     let payer_part = money::sub(result, signed, "capitation payer result")?;

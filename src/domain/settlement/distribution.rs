@@ -328,7 +328,13 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
                         } else {
                             key_words(&w, party, false)
                         };
-                        Some(w!("line-payer-part", "payer part: {} of {}{}", key, m(p.amount), cents_words(extra_cents)))
+                        Some(w!(
+                            "line-payer-part",
+                            "payer part: {} of {}{}",
+                            key,
+                            m(p.amount),
+                            cents_words(extra_cents)
+                        ))
                     };
                     (party, amount, words)
                 })

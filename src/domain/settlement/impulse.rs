@@ -95,7 +95,14 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
             ImpulseKind::Grant => (
                 "grant",
                 w!("line-grant-label", "Impulse grant: {}", name(&imp.purpose)),
-                w!("line-grant", "Impulse grant {} from {} to {} = {}", int(year), name(&imp.payer), name(&imp.recipient), m(amount)),
+                w!(
+                    "line-grant",
+                    "Impulse grant {} from {} to {} = {}",
+                    int(year),
+                    name(&imp.payer),
+                    name(&imp.recipient),
+                    m(amount)
+                ),
             ),
             ImpulseKind::Advance { .. } => (
                 "advance",

@@ -54,9 +54,9 @@
 
 use rust_decimal::Decimal;
 
+use super::components::applies;
 use super::components::meets;
 use super::distribution::{allocate, Payout};
-use super::components::applies;
 use super::money;
 use super::why::{factor, int, money as m, name, number, rate, ratio, w, List, Phrase};
 use super::{Ctx, SettleError};
@@ -91,7 +91,14 @@ fn apply_cap(
         cx.push_money(
             id!("loss_cap"),
             w!("line-ss-loss-cap-label", "Loss cap"),
-            w!("line-ss-loss-cap", "Loss cap = {} x {} benchmark = {}{}", rate(cap_rate), m(benchmark), m(cap), binding),
+            w!(
+                "line-ss-loss-cap",
+                "Loss cap = {} x {} benchmark = {}{}",
+                rate(cap_rate),
+                m(benchmark),
+                m(cap),
+                binding
+            ),
             cap,
         );
     } else {
@@ -170,7 +177,11 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
         let (label, formula) = if cx.year == cx.c.term.last_year {
             (
                 w!("line-ss-lapsed-label", "Losses not netted by the end of the term"),
-                w!("line-ss-lapsed", "Losses not netted by the end of the term = {} (they lapse with the term)", m(out)),
+                w!(
+                    "line-ss-lapsed",
+                    "Losses not netted by the end of the term = {} (they lapse with the term)",
+                    m(out)
+                ),
             )
         } else {
             (
@@ -239,7 +250,14 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
             let f = money::div(now, then, "trend factor (index of the base year is 0)")?;
             (
                 f,
-                w!("line-trend-index", "index {} ({}) / {} ({})", number(now), int(year), number(then), int(b.base_year)),
+                w!(
+                    "line-trend-index",
+                    "index {} ({}) / {} ({})",
+                    number(now),
+                    int(year),
+                    number(then),
+                    int(b.base_year)
+                ),
             )
         }
     };
@@ -286,12 +304,22 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
         (BaselineUnit::PerEpisode, _) | (_, Some(Unit::Episodes)) => {
             (size, one, w!("line-size-episodes", "{} episodes", number(size)), w!("line-per-episode", "per episode"))
         }
-        (BaselineUnit::PerMemberYear, _) => (size, one, w!("line-size-members", "{} members", number(size)), per_year()),
+        (BaselineUnit::PerMemberYear, _) => {
+            (size, one, w!("line-size-members", "{} members", number(size)), per_year())
+        }
     };
     let raw = money::mul(money::mul(money::mul(cost, trend, "benchmark")?, risk, "benchmark")?, size, "benchmark")?;
     let benchmark = cx.round.cents(money::div(raw, divisor, "benchmark")?);
     let formula = if matches!(adjustment, RiskAdjustment::None) {
-        w!("line-ss-benchmark", "Benchmark = {} {} x {} trend x {} = {}", m(cost), per, factor(trend), size_words, m(benchmark))
+        w!(
+            "line-ss-benchmark",
+            "Benchmark = {} {} x {} trend x {} = {}",
+            m(cost),
+            per,
+            factor(trend),
+            size_words,
+            m(benchmark)
+        )
     } else {
         w!(
             "line-ss-benchmark-risk",
@@ -304,12 +332,7 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
             m(benchmark)
         )
     };
-    cx.push_money(
-        id!("benchmark"),
-        w!("line-ss-benchmark-label", "Benchmark (expected cost)"),
-        formula,
-        benchmark,
-    );
+    cx.push_money(id!("benchmark"), w!("line-ss-benchmark-label", "Benchmark (expected cost)"), formula, benchmark);
     positive_benchmark(benchmark)
 }
 
@@ -477,13 +500,23 @@ fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(D
             if size <= scaled(first.population)? {
                 return Ok((
                     pick(first),
-                    w!("line-corridor-first", "{}, at or below the first row ({}): its rate", words, int(first.population as i64)),
+                    w!(
+                        "line-corridor-first",
+                        "{}, at or below the first row ({}): its rate",
+                        words,
+                        int(first.population as i64)
+                    ),
                 ));
             }
             if size >= scaled(last.population)? {
                 return Ok((
                     pick(last),
-                    w!("line-corridor-last", "{}, at or above the last row ({}): its rate", words, int(last.population as i64)),
+                    w!(
+                        "line-corridor-last",
+                        "{}, at or above the last row ({}): its rate",
+                        words,
+                        int(last.population as i64)
+                    ),
                 ));
             }
             for w in rows.windows(2) {
@@ -569,7 +602,12 @@ fn savings(
             cx.push_money(
                 id!("shared_base"),
                 w!("line-ss-shared-label", "Savings shared"),
-                w!("line-ss-shared-none", "Savings {} are below the corridor {}: nothing is shared", m(net), m(corridor)),
+                w!(
+                    "line-ss-shared-none",
+                    "Savings {} are below the corridor {}: nothing is shared",
+                    m(net),
+                    m(corridor)
+                ),
                 payout,
             );
         }
@@ -610,7 +648,13 @@ fn savings(
                     let r = money::mul(share, q, "provider rate")?;
                     (
                         r,
-                        w!("line-ss-provider-rate", "Provider rate = {} x {} quality = {}", rate(share), factor(q), rate(r)),
+                        w!(
+                            "line-ss-provider-rate",
+                            "Provider rate = {} x {} quality = {}",
+                            rate(share),
+                            factor(q),
+                            rate(r)
+                        ),
                     )
                 }
             };
@@ -803,7 +847,14 @@ fn prorate(cx: &mut Ctx<'_>, indicator: &str, paid: Decimal) -> Result<Decimal, 
     cx.push_money(
         id!("loss_prorated"),
         w!("line-ss-prorated-label", "Loss payment pro-rated to the months of participation"),
-        w!("line-ss-prorated", "Pro-rated = {} x {} months ({}) / 12 = {}", m(paid), number(months), name(indicator), m(prorated)),
+        w!(
+            "line-ss-prorated",
+            "Pro-rated = {} x {} months ({}) / 12 = {}",
+            m(paid),
+            number(months),
+            name(indicator),
+            m(prorated)
+        ),
         prorated,
     );
     Ok(prorated)
@@ -851,7 +902,13 @@ fn force_majeure(cx: &mut Ctx<'_>, fm: &ForceMajeure, paid: Decimal) -> Result<D
     };
     let reduction = money::clamp(raw, Decimal::ZERO, paid);
     let formula = if reduction < raw {
-        w!("line-ss-fm-reduction-clamped", "Force majeure reduction = {}, at most the loss {} = {}", words, m(paid), m(reduction))
+        w!(
+            "line-ss-fm-reduction-clamped",
+            "Force majeure reduction = {}, at most the loss {} = {}",
+            words,
+            m(paid),
+            m(reduction)
+        )
     } else {
         w!("line-ss-fm-reduction", "Force majeure reduction = {} = {}", words, m(reduction))
     };
@@ -912,7 +969,12 @@ fn losses(
         cx.push_money(
             id!("shared_loss_base"),
             w!("line-ss-loss-shared-label", "Loss shared"),
-            w!("line-ss-loss-shared-none", "Loss {} is below the loss corridor {}: nothing is shared", m(loss), m(corridor)),
+            w!(
+                "line-ss-loss-shared-none",
+                "Loss {} is below the loss corridor {}: nothing is shared",
+                m(loss),
+                m(corridor)
+            ),
             paid,
         );
     } else {
@@ -960,9 +1022,7 @@ fn losses(
         );
         match (&ss.figure_loss_cap, ss.loss_cap) {
             (Some(cap), _) => paid = apply_lesser_cap(cx, ss, cap, benchmark, paid)?,
-            (None, Some(cap_rate)) => {
-                paid = apply_cap(cx, true, cap_rate, benchmark, paid)?
-            }
+            (None, Some(cap_rate)) => paid = apply_cap(cx, true, cap_rate, benchmark, paid)?,
             (None, None) => {}
         }
     }

@@ -718,7 +718,8 @@ fn distribution_of_100_over_three_providers() {
     assert!(s
         .line("p4p.hba1c.payment.verzekeraar.huisartsen")
         .unwrap()
-        .formula.english(false)
+        .formula
+        .english(false)
         .contains("+ 1 cent rounding remainder"));
 }
 
@@ -1443,7 +1444,12 @@ fn force_majeure_amount_is_clamped_to_the_loss_and_a_forgiven_loss_is_not_carrie
     assert_eq!(amount(&s, "shared_savings.provider_loss"), dec!(0.00));
     assert_eq!(amount(&s, "shared_savings.payer_bears"), dec!(100000.00));
     assert_eq!(s.carry_out.losses_carried, dec!(0.00));
-    assert!(s.line("shared_savings.force_majeure_reduction").unwrap().formula.english(false).contains("at most the loss 50,000.00"));
+    assert!(s
+        .line("shared_savings.force_majeure_reduction")
+        .unwrap()
+        .formula
+        .english(false)
+        .contains("at most the loss 50,000.00"));
 }
 
 #[test]
@@ -1495,7 +1501,10 @@ fn agreed_total_benchmark_is_the_agreed_figure() {
     // past the corridor, 50% = 50,000.00. No size figure is needed.
     let s = settle1(&c, &inputs(2025, &[("bench", dec!(1234567.891)), ("cost", dec!(1134567.89)), ("q", dec!(1))]));
     assert_eq!(amount(&s, "shared_savings.benchmark"), dec!(1234567.89));
-    assert_eq!(s.line("shared_savings.benchmark").unwrap().formula.english(false), "Benchmark = agreed total (bench) = 1,234,567.89");
+    assert_eq!(
+        s.line("shared_savings.benchmark").unwrap().formula.english(false),
+        "Benchmark = agreed total (bench) = 1,234,567.89"
+    );
     assert!(s.line("shared_savings.trend_factor").is_none());
     assert_eq!(amount(&s, "shared_savings.corridor"), dec!(24691.36));
     assert_eq!(amount(&s, "shared_savings.provider_payout"), dec!(50000.00));
@@ -1575,7 +1584,12 @@ fn loss_cap_is_the_lesser_of_two_limits() {
     assert_eq!(amount(&s, "shared_savings.loss_cap"), dec!(50000.00));
     assert_eq!(amount(&s, "shared_savings.figure_loss_cap"), dec!(30000.00));
     assert_eq!(amount(&s, "shared_savings.provider_loss"), dec!(30000.00));
-    assert!(s.line("shared_savings.figure_loss_cap").unwrap().formula.english(false).ends_with("(the lesser: applies)"));
+    assert!(s
+        .line("shared_savings.figure_loss_cap")
+        .unwrap()
+        .formula
+        .english(false)
+        .ends_with("(the lesser: applies)"));
     assert!(s.line("shared_savings.loss_cap").unwrap().formula.english(false).ends_with("(not the lesser)"));
     // Revenue 800,000: 80,000; the benchmark cap 50,000 is the lesser.
     let s = settle1(&c, &fig(dec!(800000)));
@@ -1661,7 +1675,8 @@ fn a_share_of_zero_pays_nothing_and_says_so() {
     assert!(s
         .line("shared_savings.provider_share")
         .unwrap()
-        .formula.english(false)
+        .formula
+        .english(false)
         .contains("the contract's share is 0%: nothing is paid"));
     assert_balanced(&s);
 }

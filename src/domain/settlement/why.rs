@@ -300,7 +300,13 @@ mod tests {
     #[test]
     fn nested_phrases_and_lists_render_in_order() {
         let inner = w!("line-t-inner", "{} members", number(dec!(2000)));
-        let list = List(" x ", vec![w!("line-t-p", "(1 + {} {})", rate(dec!(0.03)), int(2024u16)), w!("line-t-p", "(1 + {} {})", rate(dec!(0.02)), int(2025u16))]);
+        let list = List(
+            " x ",
+            vec![
+                w!("line-t-p", "(1 + {} {})", rate(dec!(0.03)), int(2024u16)),
+                w!("line-t-p", "(1 + {} {})", rate(dec!(0.02)), int(2025u16)),
+            ],
+        );
         let p = w!("line-t-outer", "B = {} x {} x {} = {}", money(dec!(10.00)), list, inner, money(dec!(-5.00)));
         assert_eq!(p.english(false), "B = 10.00 x (1 + 3.00% 2024) x (1 + 2.00% 2025) x 2,000 members = -5.00");
         assert_eq!(p.english(true), "B = 10.00 x (1 + 3.00% 2024) x (1 + 2.00% 2025) x 2,000 members = 5.00");
