@@ -615,10 +615,10 @@ fn derivation_of(statement: &Value, words: Option<&crate::domain::settlement::St
                 shown: shown_figure(&id, amount.as_deref(), value.as_deref()),
                 value: amount.or(value).unwrap_or_default(),
                 label: text(l, "label")
-                    .or_else(|| words.and_then(|w| w.line(&id)).map(|w| w.label.clone()))
+                    .or_else(|| words.and_then(|w| w.line(&id)).map(|w| w.label.english(w.abs_figures)))
                     .unwrap_or_default(),
                 formula: text(l, "formula")
-                    .or_else(|| words.and_then(|w| w.line(&id)).map(|w| w.formula.clone()))
+                    .or_else(|| words.and_then(|w| w.line(&id)).map(|w| w.formula.english(w.abs_figures)))
                     .unwrap_or_default(),
                 id,
             }

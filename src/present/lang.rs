@@ -133,6 +133,7 @@ const EN: &[Resource] = &[
     ("en/log.ftl", include_str!("locales/en/log.ftl")),
     ("en/settle.ftl", include_str!("locales/en/settle.ftl")),
     ("en/xlsx.ftl", include_str!("locales/en/xlsx.ftl")),
+    ("en/lines.ftl", include_str!("locales/en/lines.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -143,6 +144,7 @@ const NL: &[Resource] = &[
     ("nl/log.ftl", include_str!("locales/nl/log.ftl")),
     ("nl/settle.ftl", include_str!("locales/nl/settle.ftl")),
     ("nl/xlsx.ftl", include_str!("locales/nl/xlsx.ftl")),
+    ("nl/lines.ftl", include_str!("locales/nl/lines.ftl")),
 ];
 
 /// The resources of `lang`.

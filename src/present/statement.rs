@@ -572,3 +572,26 @@ pub fn side_by_side(theirs_label: &str, theirs: &Value, mine: &Value) -> String 
     }
     o
 }
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn a_label_longer_than_the_column_is_shown_whole() {
+        let long = "Surcharge: ".to_string() + &"x".repeat(MAX_LABEL_WIDTH + 40);
+        let row = |label: &str, width: usize| {
+            let mut o = String::new();
+            push_row(&mut o, label, width, &format!(" {:>20}", "1,234.00"));
+            o
+        };
+        let row_long = row(&long, MAX_LABEL_WIDTH);
+        assert!(row_long.contains(&long), "{row_long}");
+        assert!(!row_long.contains('…'));
+        let lines: Vec<&str> = row_long.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].chars().count(), MAX_LABEL_WIDTH + 1 + 20, "the amount stays in its column");
+        let short = row("Gross savings", LABEL_WIDTH);
+        assert_eq!(short, format!("{:<LABEL_WIDTH$} {:>20}\n", "Gross savings", "1,234.00"));
+    }
+}

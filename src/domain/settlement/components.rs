@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::distribution::{allocate, Payout};
-use super::money::{self, format_money, format_number, format_rate};
+use super::money;
+use super::why::{money as m, name, number, rate, ratio, w, List, Phrase};
 use super::{Ctx, SettleError};
 use crate::domain::contract::{
     AdjustmentKind, BonusBasis, Bundled, CapPer, Capitation, Direction, MissingMeasurement, PayForPerformance, Trigger,
@@ -19,6 +20,15 @@ pub(crate) fn meets(direction: Direction, value: Decimal, target: Decimal) -> bo
     match direction {
         Direction::LowerIsBetter => value <= target,
         Direction::HigherIsBetter | Direction::Neutral => value >= target,
+    }
+}
+
+/// ` (applies)` or ` (not reached)`: whether a cap binds.
+pub(crate) fn applies(binds: bool) -> Phrase {
+    if binds {
+        w!("line-applies", " (applies)")
+    } else {
+        w!("line-not-reached", " (not reached)")
     }
 }
 
@@ -37,7 +47,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
     }
     for (i, cap) in v.caps.iter().enumerate() {
         let (limit, words) = match cap.per {
-            CapPer::Year => (cap.max_quantity, txt!(cx, "{} per year", format_number(cap.max_quantity))),
+            CapPer::Year => (cap.max_quantity, w!("line-cap-per-year", "{} per year", number(cap.max_quantity))),
             CapPer::ClientMonth | CapPer::ClientYear => {
                 let Some(ind) = &cap.exposure_indicator else {
                     return Err(SettleError::InvalidFigure {
@@ -46,31 +56,41 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                     });
                 };
                 let e = cx.fig_nonneg(ind)?;
-                let unit = if cap.per == CapPer::ClientMonth { "per client-month x" } else { "per client x" };
-                let what = if cap.per == CapPer::ClientMonth { "client-months" } else { "clients" };
-                (
-                    money::mul(cap.max_quantity, e, "claim cap")?,
-                    txt!(cx, "{} {unit} {} {what}", format_number(cap.max_quantity), format_number(e)),
-                )
+                let words = if cap.per == CapPer::ClientMonth {
+                    w!(
+                        "line-cap-per-client-month",
+                        "{} per client-month x {} client-months",
+                        number(cap.max_quantity),
+                        number(e)
+                    )
+                } else {
+                    w!("line-cap-per-client", "{} per client x {} clients", number(cap.max_quantity), number(e))
+                };
+                (money::mul(cap.max_quantity, e, "claim cap")?, words)
             }
         };
         let mut remaining = limit;
         let mut before = Vec::new();
         for act in &cap.activities {
             let Some(q) = quantity.get_mut(act.as_str()) else { continue };
-            before.push(txt!(cx, "{act} {}", format_number(*q)));
+            before.push(w!("line-cap-claimed", "{} {}", name(act), number(*q)));
             let capped = (*q).min(remaining).max(Decimal::ZERO);
             remaining = money::sub(remaining, capped, "claim cap")?;
             *q = capped;
         }
         cx.push_value(
             format!("volume.cap.{}", i + 1),
-            txt!(cx, "Claim cap on {}", cap.activities.join(", ")),
-            txt!(
-                cx,
-                "Cap = {words} = {}; claimed {}; each activity at most what the cap leaves, in the listed order",
-                format_number(limit),
-                before.join(", ")
+            w!(
+                "line-cap-label",
+                "Claim cap on {}",
+                List(", ", cap.activities.iter().map(|a| w!("line-name", "{}", name(a))).collect())
+            ),
+            w!(
+                "line-cap",
+                "Cap = {} = {}; claimed {}; each activity at most what the cap leaves, in the listed order",
+                words,
+                number(limit),
+                List(", ", before)
             ),
             limit,
         );
@@ -78,58 +98,59 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
     for a in &v.activities {
         let q = quantity.get(a.id.as_str()).copied().unwrap_or_default();
         let base = cx.round.cents(money::mul(a.price, q, "volume amount")?);
-        let code = if a.code.is_empty() { String::new() } else { txt!(cx, " (code {})", a.code) };
+        let label = if a.code.is_empty() {
+            w!("line-name", "{}", name(&a.name))
+        } else {
+            w!("line-volume-activity-code-label", "{} (code {})", name(&a.name), name(&a.code))
+        };
         cx.push_money(
             format!("volume.{}.amount", a.id),
-            txt!(cx, "{}{code}", a.name),
-            txt!(
-                cx,
-                "{} {}s (after caps) x {} = {}",
-                format_number(q),
-                a.unit,
-                format_money(a.price),
-                format_money(base)
-            ),
+            label,
+            w!("line-volume-amount", "{} {}s (after caps) x {} = {}", number(q), name(&a.unit), m(a.price), m(base)),
             base,
         );
         let mut total = base;
         for t in cx.c.tariff_adjustments.iter().filter(|t| t.applies_to.contains(&a.id)) {
             let (on, why) = match &t.trigger {
-                Trigger::Always => (true, txt!(cx, "always")),
+                Trigger::Always => (true, w!("line-trigger-always", "always")),
                 Trigger::TargetMet { indicator, target } | Trigger::TargetMissed { indicator, target } => {
                     let dir = cx.c.indicator(indicator).map_or(Direction::HigherIsBetter, |i| i.direction);
                     let value = cx.fig_opt(indicator);
                     let met = value.is_some_and(|x| meets(dir, x, *target));
                     let want = matches!(t.trigger, Trigger::TargetMet { .. });
-                    let shown =
-                        if cx.explain { value.map_or("missing".to_string(), format_number) } else { String::new() };
-                    (
-                        met == want,
-                        txt!(
-                            cx,
-                            "{indicator} {shown} {} target {}",
-                            if met { "meets" } else { "misses" },
-                            format_number(*target)
-                        ),
-                    )
+                    let shown = match value {
+                        Some(x) => w!("line-number", "{}", number(x)),
+                        None => w!("line-missing", "missing"),
+                    };
+                    let words = if met {
+                        w!("line-trigger-meets", "{} {} meets target {}", name(indicator), shown, number(*target))
+                    } else {
+                        w!("line-trigger-misses", "{} {} misses target {}", name(indicator), shown, number(*target))
+                    };
+                    (met == want, words)
                 }
             };
             let mut adj = if on { cx.round.cents(money::mul(t.rate, base, "tariff adjustment")?) } else { zero() };
             if t.kind == AdjustmentKind::Discount {
                 adj = -adj;
             }
-            let kind = if t.kind == AdjustmentKind::Surcharge { "Surcharge" } else { "Discount" };
-            let formula = if on {
-                txt!(cx, "{kind} ({why}) = {} x {} = {}", format_rate(t.rate), format_money(base), format_money(adj))
-            } else {
-                txt!(cx, "{kind} not triggered ({why})")
+            let surcharge = t.kind == AdjustmentKind::Surcharge;
+            let formula = match (surcharge, on) {
+                (true, true) => {
+                    w!("line-surcharge", "Surcharge ({}) = {} x {} = {}", why, rate(t.rate), m(base), m(adj))
+                }
+                (false, true) => {
+                    w!("line-discount", "Discount ({}) = {} x {} = {}", why, rate(t.rate), m(base), m(adj))
+                }
+                (true, false) => w!("line-surcharge-off", "Surcharge not triggered ({})", why),
+                (false, false) => w!("line-discount-off", "Discount not triggered ({})", why),
             };
-            cx.push_money(
-                format!("volume.{}.adjustment.{}", a.id, t.id),
-                txt!(cx, "{kind}: {}", t.reason),
-                formula,
-                adj,
-            );
+            let label = if surcharge {
+                w!("line-surcharge-label", "Surcharge: {}", name(&t.reason))
+            } else {
+                w!("line-discount-label", "Discount: {}", name(&t.reason))
+            };
+            cx.push_money(format!("volume.{}.adjustment.{}", a.id, t.id), label, formula, adj);
             total = money::add(total, adj, "volume amount")?;
         }
         if let Some(max) = a.max_amount_per_year {
@@ -137,26 +158,25 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
                 let cut = money::sub(max, total, "volume maximum")?;
                 cx.push_money(
                     format!("volume.{}.max", a.id),
-                    "Yearly maximum",
-                    txt!(
-                        cx,
+                    w!("line-volume-max-label", "Yearly maximum"),
+                    w!(
+                        "line-volume-max",
                         "Capped at the yearly maximum {}: {} - {} = {}",
-                        format_money(max),
-                        format_money(max),
-                        format_money(total),
-                        format_money(cut)
+                        m(max),
+                        m(max),
+                        m(total),
+                        m(cut)
                     ),
                     cut,
                 );
                 total = cx.round.cents(max);
             }
         }
-        let label = txt!(cx, "Volume payment {}", a.id);
         allocate(
             cx,
             &Payout {
                 id: &format!("volume.{}.payment", a.id),
-                label: &label,
+                label: w!("line-volume-payment-label", "Volume payment {}", name(&a.id)),
                 amount: total,
                 payer: Some(&a.payer),
                 recipient: Some(&a.provider),
@@ -174,36 +194,34 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
         let dir = cx.c.indicator(&b.indicator).map_or(Direction::HigherIsBetter, |i| i.direction);
         let value = if lenient { cx.fig_opt(&b.indicator) } else { Some(cx.fig(&b.indicator)?) };
         let met = value.is_some_and(|v| meets(dir, v, b.target));
-        let shown = if cx.explain {
-            value.map_or("missing (treated as not met)".to_string(), format_number)
-        } else {
-            String::new()
+        let shown = match value {
+            Some(v) => w!("line-number", "{}", number(v)),
+            None => w!("line-missing-not-met", "missing (treated as not met)"),
         };
-        let cmp = if dir == Direction::LowerIsBetter { "at most" } else { "at least" };
         let (amount, how) = if !met {
-            (zero(), txt!(cx, "not met: no bonus"))
+            (zero(), w!("line-p4p-not-met", "not met: no bonus"))
         } else {
             match b.basis {
-                BonusBasis::Fixed => (cx.round.cents(b.amount), txt!(cx, "met: {}", format_money(b.amount))),
+                BonusBasis::Fixed => (cx.round.cents(b.amount), w!("line-p4p-met", "met: {}", m(b.amount))),
                 BonusBasis::PerMember => {
                     let (a, words) = cx.per_member(b.amount, "bonus per member")?;
-                    (a, txt!(cx, "met: {} x {words} = {}", format_money(b.amount), format_money(a)))
+                    (a, w!("line-p4p-met-per-member", "met: {} x {} = {}", m(b.amount), words, m(a)))
                 }
             }
         };
+        let formula = if dir == Direction::LowerIsBetter {
+            w!("line-p4p-at-most", "{} = {}, target at most {}: {}", name(&b.indicator), shown, number(b.target), how)
+        } else {
+            w!("line-p4p-at-least", "{} = {}, target at least {}: {}", name(&b.indicator), shown, number(b.target), how)
+        };
         let mut line_id = format!("p4p.{}", b.id);
-        cx.push_money(
-            line_id.clone(),
-            txt!(cx, "Bonus {}", b.id),
-            txt!(cx, "{} = {shown}, target {cmp} {}: {how}", b.indicator, format_number(b.target)),
-            amount,
-        );
+        cx.push_money(line_id.clone(), w!("line-p4p-label", "Bonus {}", name(&b.id)), formula, amount);
         line_id.push_str(".payment");
         allocate(
             cx,
             &Payout {
                 id: &line_id,
-                label: &txt!(cx, "Bonus {}", b.id),
+                label: w!("line-p4p-label", "Bonus {}", name(&b.id)),
                 amount,
                 payer: b.payer.as_deref(),
                 recipient: b.recipient.as_deref(),
@@ -220,13 +238,13 @@ pub(crate) fn bundled_target(cx: &mut Ctx<'_>, b: &Bundled) -> Result<Decimal, S
     let target = cx.round.cents(money::mul(b.target_price, episodes, "bundled target total")?);
     cx.push_money(
         "bundled.target_total",
-        "Target total",
-        txt!(
-            cx,
+        w!("line-bundled-target-label", "Target total"),
+        w!(
+            "line-bundled-target",
             "Target total = {} per episode x {} episodes = {}",
-            format_money(b.target_price),
-            format_number(episodes),
-            format_money(target)
+            m(b.target_price),
+            number(episodes),
+            m(target)
         ),
         target,
     );
@@ -239,15 +257,15 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
     let actual = cx.round.cents(cx.fig_nonneg(&b.actual_cost_indicator)?);
     cx.push_money(
         "bundled.actual_cost",
-        "Actual cost",
-        txt!(cx, "Actual cost ({}) = {}", b.actual_cost_indicator, format_money(actual)),
+        w!("line-actual-cost-label", "Actual cost"),
+        w!("line-actual-cost", "Actual cost ({}) = {}", name(&b.actual_cost_indicator), m(actual)),
         actual,
     );
     let raw = money::sub(target, actual, "bundled result")?;
     cx.push_money(
         "bundled.result",
-        "Result before stop-gain / stop-loss",
-        txt!(cx, "Result = {} - {} = {}", format_money(target), format_money(actual), format_money(raw)),
+        w!("line-bundled-result-label", "Result before stop-gain / stop-loss"),
+        w!("line-bundled-result", "Result = {} - {} = {}", m(target), m(actual), m(raw)),
         raw,
     );
     let mut result = raw;
@@ -256,15 +274,8 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
             let cap = cx.round.cents(money::mul(r, target, "stop-gain")?);
             cx.push_money(
                 "bundled.stop_gain",
-                "Stop-gain",
-                txt!(
-                    cx,
-                    "Stop-gain = {} x {} = {}{}",
-                    format_rate(r),
-                    format_money(target),
-                    format_money(cap),
-                    if raw > cap { " (applies)" } else { " (not reached)" }
-                ),
+                w!("line-stop-gain-label", "Stop-gain"),
+                w!("line-stop-gain", "Stop-gain = {} x {} = {}{}", rate(r), m(target), m(cap), applies(raw > cap)),
                 cap,
             );
             result = result.min(cap);
@@ -274,15 +285,8 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
             let cap = cx.round.cents(money::mul(r, target, "stop-loss")?);
             cx.push_money(
                 "bundled.stop_loss",
-                "Stop-loss",
-                txt!(
-                    cx,
-                    "Stop-loss = {} x {} = {}{}",
-                    format_rate(r),
-                    format_money(target),
-                    format_money(cap),
-                    if -raw > cap { " (applies)" } else { " (not reached)" }
-                ),
+                w!("line-stop-loss-label", "Stop-loss"),
+                w!("line-stop-loss", "Stop-loss = {} x {} = {}{}", rate(r), m(target), m(cap), applies(-raw > cap)),
                 cap,
             );
             result = result.max(-cap);
@@ -290,15 +294,15 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
     }
     cx.push_money(
         "bundled.settlement",
-        "Bundled settlement",
-        txt!(cx, "Settlement = {}", format_money(result)),
+        w!("line-bundled-settlement-label", "Bundled settlement"),
+        w!("line-bundled-settlement", "Settlement = {}", m(result)),
         result,
     );
     allocate(
         cx,
         &Payout {
             id: "bundled.payment",
-            label: "Bundled settlement",
+            label: w!("line-bundled-settlement-label", "Bundled settlement"),
             amount: result,
             payer: b.payer.as_deref(),
             recipient: b.recipient.as_deref(),
@@ -316,19 +320,20 @@ pub(crate) fn capitation_budget(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<De
     let (budget, words) = if monthly {
         (
             cx.round.cents(money::div(raw, Decimal::from(12), "capitation budget")?),
-            txt!(cx, "{} member-months / 12", format_number(members)),
+            w!("line-size-member-months", "{} member-months / 12", number(members)),
         )
     } else {
-        (cx.round.cents(raw), txt!(cx, "{} members", format_number(members)))
+        (cx.round.cents(raw), w!("line-size-members", "{} members", number(members)))
     };
     cx.push_money(
         "capitation.budget",
-        "Population budget",
-        txt!(
-            cx,
-            "Budget = {} per member-year x {words} = {}",
-            format_money(cap.amount_per_member),
-            format_money(budget)
+        w!("line-capitation-budget-label", "Population budget"),
+        w!(
+            "line-capitation-budget",
+            "Budget = {} per member-year x {} = {}",
+            m(cap.amount_per_member),
+            words,
+            m(budget)
         ),
         budget,
     );
@@ -341,22 +346,22 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
     let actual = cx.round.cents(cx.fig_nonneg(&cap.actual_cost_indicator)?);
     cx.push_money(
         "capitation.actual_cost",
-        "Actual cost",
-        txt!(cx, "Actual cost ({}) = {}", cap.actual_cost_indicator, format_money(actual)),
+        w!("line-actual-cost-label", "Actual cost"),
+        w!("line-actual-cost", "Actual cost ({}) = {}", name(&cap.actual_cost_indicator), m(actual)),
         actual,
     );
     let result = money::sub(budget, actual, "capitation result")?;
-    let rate = cx.round.ratio(money::div(result, budget, "capitation result rate (budget is 0)")?);
+    let result_rate = cx.round.ratio(money::div(result, budget, "capitation result rate (budget is 0)")?);
     cx.push_money(
         "capitation.result",
-        "Result (budget - actual)",
-        txt!(
-            cx,
+        w!("line-capitation-result-label", "Result (budget - actual)"),
+        w!(
+            "line-capitation-result",
             "Result = {} - {} = {} ({} of the budget)",
-            format_money(budget),
-            format_money(actual),
-            format_money(result),
-            format_rate(rate)
+            m(budget),
+            m(actual),
+            m(result),
+            ratio(result_rate)
         ),
         result,
     );
@@ -373,41 +378,56 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
         let mut part = money::sub(top, lo, "risk band part")?.max(Decimal::ZERO);
         part.rescale(2);
         let share = cx.round.cents(money::mul(band.provider_share, part, "risk band share")?);
-        let range = match band.to {
-            Some(to) => txt!(cx, "{} to {}", format_rate(band.from), format_rate(to)),
-            None => txt!(cx, "beyond {}", format_rate(band.from)),
+        let range = || match band.to {
+            Some(to) => w!("line-band-range", "{} to {}", rate(band.from), rate(to)),
+            None => w!("line-band-beyond", "beyond {}", rate(band.from)),
+        };
+        let high = match hi {
+            Some(h) => w!("line-money", "{}", m(h)),
+            None => w!("line-band-open", "open"),
         };
         cx.push_money(
             format!("capitation.band.{}", i + 1),
-            txt!(cx, "Risk band {range}"),
-            txt!(
-                cx,
-                "Band {range} of the budget ({} to {}): part {} x provider share {} = {}",
-                format_money(lo),
-                hi.map_or("open".to_string(), format_money),
-                format_money(part),
-                format_rate(band.provider_share),
-                format_money(share)
+            w!("line-band-label", "Risk band {}", range()),
+            w!(
+                "line-band",
+                "Band {} of the budget ({} to {}): part {} x provider share {} = {}",
+                range(),
+                m(lo),
+                high,
+                m(part),
+                rate(band.provider_share),
+                m(share)
             ),
             share,
         );
         provider = money::add(provider, share, "capitation provider result")?;
     }
     let signed = if gain { provider } else { -provider };
-    let who = if gain { "Providers keep" } else { "Providers bear" };
-    cx.push_money("capitation.provider_result", who, txt!(cx, "{who} = {}", format_money(provider)), signed);
+    let (label, formula) = if gain {
+        (
+            w!("line-providers-keep-label", "Providers keep"),
+            w!("line-providers-keep", "Providers keep = {}", m(provider)),
+        )
+    } else {
+        (
+            w!("line-providers-bear-label", "Providers bear"),
+            w!("line-providers-bear", "Providers bear = {}", m(provider)),
+        )
+    };
+    cx.push_money("capitation.provider_result", label, formula, signed);
     let payer_part = money::sub(result, signed, "capitation payer result")?;
     cx.push_money(
         "capitation.payer_result",
-        "Payer's part of the result",
-        txt!(cx, "Payer's part = {} - {} = {}", format_money(result), format_money(signed), format_money(payer_part)),
+        w!("line-capitation-payer-label", "Payer's part of the result"),
+        w!("line-capitation-payer", "Payer's part = {} - {} = {}", m(result), m(signed), m(payer_part)),
         payer_part,
     );
     allocate(
         cx,
         &Payout {
             id: "capitation.payment",
-            label: "Capitation settlement",
+            label: w!("line-capitation-payment-label", "Capitation settlement"),
             amount: signed,
             payer: cap.payer.as_deref(),
             recipient: cap.recipient.as_deref(),
@@ -426,10 +446,10 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
             continue;
         }
         let (revenue, source) = match &g.revenue_indicator {
-            Some(ind) => (cx.round.cents(cx.fig(ind)?), txt!(cx, "measured ({ind})")),
+            Some(ind) => (cx.round.cents(cx.fig(ind)?), w!("line-revenue-measured", "measured ({})", name(ind))),
             None => {
                 let own = cx.lines[..end].iter().filter(|l| l.is_transfer()).map(|l| l.net_to(&g.provider));
-                (money::sum(own, "revenue")?, txt!(cx, "this contract's payments in the year"))
+                (money::sum(own, "revenue")?, w!("line-revenue-own", "this contract's payments in the year"))
             }
         };
         let mut revenue = revenue;
@@ -437,29 +457,23 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
         let n = i + 1;
         cx.push_money(
             format!("revenue_guarantee.{n}.revenue"),
-            txt!(cx, "Revenue of {}", g.provider),
-            txt!(cx, "Revenue, {source} = {}", format_money(revenue)),
+            w!("line-revenue-label", "Revenue of {}", name(&g.provider)),
+            w!("line-revenue", "Revenue, {} = {}", source, m(revenue)),
             revenue,
         );
         let floor = cx.round.cents(g.floor);
         let top_up = money::sub(floor, revenue, "revenue top-up")?.max(zero());
         cx.push_money(
             format!("revenue_guarantee.{n}.top_up"),
-            "Revenue guarantee top-up",
-            txt!(
-                cx,
-                "Top-up = max(0, {} floor - {} revenue) = {}",
-                format_money(floor),
-                format_money(revenue),
-                format_money(top_up)
-            ),
+            w!("line-top-up-label", "Revenue guarantee top-up"),
+            w!("line-top-up", "Top-up = max(0, {} floor - {} revenue) = {}", m(floor), m(revenue), m(top_up)),
             top_up,
         );
         allocate(
             cx,
             &Payout {
                 id: &format!("revenue_guarantee.{n}.payment"),
-                label: "Revenue guarantee top-up",
+                label: w!("line-top-up-label", "Revenue guarantee top-up"),
                 amount: top_up,
                 payer: Some(&g.payer),
                 recipient: Some(&g.provider),

@@ -11,7 +11,8 @@
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use super::money::{self, format_money, format_number, format_rate};
+use super::money;
+use super::why::{int, money as m, number, rate, w, List, Phrase};
 use super::{Ctx, SettleError, V1Label};
 use crate::domain::contract::{Contract, Funding, PayerRule, ProviderRule, Remainder, Role};
 
@@ -270,13 +271,13 @@ fn provider_weights<'a>(cx: &mut Ctx<'a>) -> Result<Vec<(&'a str, Decimal)>, Set
     Ok(out)
 }
 
-fn key_words(weights: &[(&str, Decimal)], party: &str, by_indicator: bool) -> String {
-    let w = weights.iter().find(|(p, _)| *p == party).map(|(_, w)| *w).unwrap_or_default();
+fn key_words(weights: &[(&str, Decimal)], party: &str, by_indicator: bool) -> Phrase {
+    let x = weights.iter().find(|(p, _)| *p == party).map(|(_, w)| *w).unwrap_or_default();
     if by_indicator {
         let total: Decimal = weights.iter().map(|(_, w)| *w).sum();
-        format!("{} of {}", format_number(w), format_number(total))
+        w!("line-key-of", "{} of {}", number(x), number(total))
     } else {
-        format_rate(w)
+        w!("line-key-rate", "{}", rate(x))
     }
 }
 
@@ -284,8 +285,8 @@ fn key_words(weights: &[(&str, Decimal)], party: &str, by_indicator: bool) -> St
 pub(crate) struct Payout<'p> {
     /// Line id prefix, e.g. `shared_savings.payout`.
     pub(crate) id: &'p str,
-    /// Label prefix.
-    pub(crate) label: &'p str,
+    /// Label of the transfers (the component).
+    pub(crate) label: Phrase,
     /// Rounded amount; positive: payer pays provider; negative: provider pays payer.
     pub(crate) amount: Decimal,
     /// Named payer, or `None` to split by the payer key.
@@ -306,8 +307,8 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
     }
     let c: &'a Contract = cx.c;
     let mut cut = Vec::new();
-    let payer_parts: Vec<(&str, Decimal, String)> = match p.payer {
-        Some(payer) => vec![(payer, p.amount, String::new())],
+    let payer_parts: Vec<(&str, Decimal, Option<Phrase>)> = match p.payer {
+        Some(payer) => vec![(payer, p.amount, None)],
         None => {
             let w = payer_weights(c);
             let by_contribution = matches!(c.distribution.payers.rule, PayerRule::ByContribution);
@@ -317,17 +318,23 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
             w.iter()
                 .zip(&cut)
                 .map(|(&(party, _), &(amount, extra_cents))| {
-                    let words = if w.len() == 1 || !cx.explain {
-                        String::new()
+                    let words = if w.len() == 1 {
+                        None
                     } else {
                         let key = if by_contribution {
                             let c = w.iter().find(|(q, _)| *q == party).map(|(_, x)| *x).unwrap_or_default();
                             let total: Decimal = w.iter().map(|(_, x)| *x).sum();
-                            format!("contribution {} of {}", format_money(c), format_money(total))
+                            w!("line-key-contribution", "contribution {} of {}", m(c), m(total))
                         } else {
                             key_words(&w, party, false)
                         };
-                        format!("payer part: {key} of {}{}", format_money(p.amount), cents_words(extra_cents))
+                        Some(w!(
+                            "line-payer-part",
+                            "payer part: {} of {}{}",
+                            key,
+                            m(p.amount),
+                            cents_words(extra_cents)
+                        ))
                     };
                     (party, amount, words)
                 })
@@ -339,42 +346,38 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
         None => Some(provider_weights(cx)?),
     };
     let by_indicator = matches!(c.distribution.providers.rule, ProviderRule::ByIndicator { .. });
-    let mut provider_parts: Vec<(&str, Decimal, String)> = Vec::new();
+    let mut provider_parts: Vec<(&str, Decimal, Option<Phrase>)> = Vec::new();
     for (payer, amount, payer_words) in payer_parts {
         provider_parts.clear();
         match (p.recipient, &provider_key) {
-            (Some(r), _) => provider_parts.push((r, amount, String::new())),
+            (Some(r), _) => provider_parts.push((r, amount, None)),
             (None, w) => {
                 let w = w.as_deref().unwrap_or_default();
                 let key: Vec<Decimal> = w.iter().map(|(_, x)| *x).collect();
                 split_cents(amount, &key, c.distribution.providers.remainder, &mut cut)
                     .map_err(|e| named(e, || format!("provider split of {}", p.id)))?;
                 for (&(party, _), &(part, extra_cents)) in w.iter().zip(&cut) {
-                    let words = if w.len() == 1 || !cx.explain {
-                        String::new()
+                    let words = if w.len() == 1 {
+                        None
                     } else {
-                        format!(
+                        Some(w!(
+                            "line-provider-part",
                             "provider part: {} of {}{}",
                             key_words(w, party, by_indicator),
-                            format_money(amount),
+                            m(amount),
                             cents_words(extra_cents)
-                        )
+                        ))
                     };
                     provider_parts.push((party, part, words));
                 }
             }
         }
         for (provider, part, provider_words) in provider_parts.drain(..) {
-            let formula = if !cx.explain {
-                String::new()
+            let words: Vec<Phrase> = payer_words.iter().cloned().chain(provider_words).collect();
+            let formula = if words.is_empty() {
+                w!("line-split-whole", "{} = {}", p.label.clone(), m(part))
             } else {
-                let words: Vec<&str> =
-                    [payer_words.as_str(), provider_words.as_str()].into_iter().filter(|w| !w.is_empty()).collect();
-                if words.is_empty() {
-                    format!("{} = {}", p.label, format_money(part))
-                } else {
-                    format!("{}; {} = {}", p.label, words.join("; "), format_money(part))
-                }
+                w!("line-split", "{}; {} = {}", p.label.clone(), List("; ", words), m(part))
             };
             let mut id = String::with_capacity(p.id.len() + payer.len() + provider.len() + 2);
             id.push_str(p.id);
@@ -383,48 +386,25 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
             id.push('.');
             id.push_str(provider);
             // The label names the component; the line's `from` and `to` say who pays whom.
-            let label = txt!(cx, "{}", p.label);
-            if p.amount.is_sign_negative() && cx.explain {
+            let label = p.label.clone();
+            cx.transfer_worded(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
+            if p.amount.is_sign_negative() {
                 // A payment from the providers: the words show what moves
                 // FROM -> TO (positive); version 1 showed the signed figures.
-                let v1 = formula;
-                let formula = unsigned_figures(&v1);
-                cx.transfer_worded(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
                 if let Some(l) = cx.lines.last_mut() {
-                    l.v1_formula = Some(v1);
+                    l.abs_figures = true;
                 }
-            } else {
-                cx.transfer_worded(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
             }
         }
     }
     Ok(())
 }
 
-/// `words` with the minus sign of every figure dropped (a `-` before a
-/// digit at the start or after a space or an opening parenthesis): the
-/// figures of a payment from providers, shown as the amounts that move.
-fn unsigned_figures(words: &str) -> String {
-    let mut out = String::with_capacity(words.len());
-    let mut prev: Option<char> = None;
-    let mut chars = words.chars().peekable();
-    while let Some(ch) = chars.next() {
-        let starts_figure = ch == '-'
-            && matches!(prev, None | Some(' ') | Some('('))
-            && chars.peek().is_some_and(|n| n.is_ascii_digit());
-        if !starts_figure {
-            out.push(ch);
-        }
-        prev = Some(ch);
-    }
-    out
-}
-
-fn cents_words(n: u32) -> String {
+fn cents_words(n: u32) -> Phrase {
     match n {
-        0 => String::new(),
-        1 => " + 1 cent rounding remainder".to_string(),
-        n => format!(" + {n} cents rounding remainder"),
+        0 => w!("line-nothing", ""),
+        1 => w!("line-cents-one", " + 1 cent rounding remainder"),
+        n => w!("line-cents", " + {} cents rounding remainder", int(n)),
     }
 }
 

@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use super::money::{self, format_money, format_rate};
+use super::money;
+use super::why::{int, money as m, name, rate, w};
 use super::{AdvanceBalance, Ctx, SettleError, V1Label};
 use crate::domain::contract::{ImpulseKind, RemainingAtEnd};
 
@@ -44,24 +45,36 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         let n = adv.impulse;
         cx.push_money(
             format!("impulse.{n}.repayment_amount"),
-            txt!(cx, "Repayment of the {} advance to {}", adv.year, adv.recipient),
-            txt!(
-                cx,
-                "Repayment = min({} x {} savings payout, {} balance{}) = {}; balance after = {}",
-                format_rate(adv.repayment_rate),
-                format_money(payout),
-                format_money(adv.outstanding),
-                if left < payout { txt!(cx, ", {} payout left", format_money(left)) } else { String::new() },
-                format_money(repay),
-                format_money(after)
-            ),
+            w!("line-repayment-amount-label", "Repayment of the {} advance to {}", int(adv.year), name(&adv.recipient)),
+            if left < payout {
+                w!(
+                    "line-repayment-amount-left",
+                    "Repayment = min({} x {} savings payout, {} balance, {} payout left) = {}; balance after = {}",
+                    rate(adv.repayment_rate),
+                    m(payout),
+                    m(adv.outstanding),
+                    m(left),
+                    m(repay),
+                    m(after)
+                )
+            } else {
+                w!(
+                    "line-repayment-amount",
+                    "Repayment = min({} x {} savings payout, {} balance) = {}; balance after = {}",
+                    rate(adv.repayment_rate),
+                    m(payout),
+                    m(adv.outstanding),
+                    m(repay),
+                    m(after)
+                )
+            },
             repay,
         );
         if !repay.is_zero() {
             cx.transfer_worded(
                 format!("impulse.{n}.repayment.{}.{}", adv.payer, adv.recipient),
-                txt!(cx, "Advance repayment"),
-                txt!(cx, "{} repays {} of the {} advance", adv.recipient, format_money(repay), adv.year),
+                w!("line-repayment-label", "Advance repayment"),
+                w!("line-repayment", "{} repays {} of the {} advance", name(&adv.recipient), m(repay), int(adv.year)),
                 -repay,
                 &adv.payer,
                 &adv.recipient,
@@ -78,14 +91,36 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
     for (i, imp) in c.impulse.iter().enumerate().filter(|(_, imp)| imp.year == year) {
         let n = i + 1;
         let amount = cx.round.cents(imp.amount);
-        let kind = match imp.kind {
-            ImpulseKind::Grant => "grant",
-            ImpulseKind::Advance { .. } => "advance",
+        let (kind, label, formula) = match imp.kind {
+            ImpulseKind::Grant => (
+                "grant",
+                w!("line-grant-label", "Impulse grant: {}", name(&imp.purpose)),
+                w!(
+                    "line-grant",
+                    "Impulse grant {} from {} to {} = {}",
+                    int(year),
+                    name(&imp.payer),
+                    name(&imp.recipient),
+                    m(amount)
+                ),
+            ),
+            ImpulseKind::Advance { .. } => (
+                "advance",
+                w!("line-advance-label", "Impulse advance: {}", name(&imp.purpose)),
+                w!(
+                    "line-advance",
+                    "Impulse advance {} from {} to {} = {}",
+                    int(year),
+                    name(&imp.payer),
+                    name(&imp.recipient),
+                    m(amount)
+                ),
+            ),
         };
         cx.transfer(
             format!("impulse.{n}.{kind}.{}.{}", imp.payer, imp.recipient),
-            txt!(cx, "Impulse {kind}: {}", imp.purpose),
-            txt!(cx, "Impulse {kind} {year} from {} to {} = {}", imp.payer, imp.recipient, format_money(amount)),
+            label,
+            formula,
             amount,
             &imp.payer,
             &imp.recipient,
@@ -115,8 +150,8 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
                 RemainingAtEnd::Waived => {
                     cx.push_money(
                         format!("impulse.{n}.waived"),
-                        "Advance balance waived at the end of the term",
-                        txt!(cx, "Balance of the {} advance waived = {}", adv.year, format_money(adv.outstanding)),
+                        w!("line-waived-label", "Advance balance waived at the end of the term"),
+                        w!("line-waived", "Balance of the {} advance waived = {}", int(adv.year), m(adv.outstanding)),
                         adv.outstanding,
                     );
                     // No money moves; the payer waives the balance in the
@@ -128,8 +163,8 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
                 }
                 RemainingAtEnd::Due => cx.transfer_worded(
                     format!("impulse.{n}.due.{}.{}", adv.payer, adv.recipient),
-                    txt!(cx, "Advance balance due at the end of the term"),
-                    txt!(cx, "Balance of the {} advance due = {}", adv.year, format_money(adv.outstanding)),
+                    w!("line-due-label", "Advance balance due at the end of the term"),
+                    w!("line-due", "Balance of the {} advance due = {}", int(adv.year), m(adv.outstanding)),
                     -adv.outstanding,
                     &adv.payer,
                     &adv.recipient,

@@ -94,15 +94,6 @@
 //! `carry_in` and `carry_out` are the balances at the start and end of the
 //! year.
 
-/// Formats explanatory text (a label or formula) only when the statement is
-/// explained ([`Explain::Full`]); a quiet run gets an empty string and
-/// spends nothing on formatting.
-macro_rules! txt {
-    ($cx:expr, $($arg:tt)*) => {
-        if $cx.explain { format!($($arg)*) } else { String::new() }
-    };
-}
-
 pub mod compare;
 mod components;
 pub mod cosign;
@@ -114,6 +105,7 @@ mod money;
 mod shared_savings;
 pub mod term;
 mod v1;
+pub mod why;
 
 #[cfg(test)]
 mod tests;
@@ -126,6 +118,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::contract::{Contract, Funding, MissingMeasurement, ProviderRule, RemainingAtEnd, Role, Trend, Unit};
 pub use money::{format_factor, format_money, format_number, format_rate, RATIO_DP};
 use money::{serde_money, serde_value, Rounder};
+use why::{w, Phrase};
 
 /// The version of the settlement engine and of the signed form of its
 /// statements (docs/FORMAT.md 5.8). A `settlement.sign` entry names it in
@@ -269,20 +262,24 @@ impl Carry {
 /// `value`, `from`, `to` and `funding`: the signed form of a statement
 /// ([`Statement::signed_form`]). `label` and `formula` explain it in words and
 /// are not signed (docs/FORMAT.md 5.8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     /// Stable id, e.g. `shared_savings.benchmark`.
     pub id: String,
-    /// Label for a reader (not signed).
-    pub label: String,
-    /// The computation in words with its numbers, e.g. `Benchmark = 8,450.00
-    /// per member-year x 1.0300 trend x 2,000 members = 17,407,000.00` (not signed).
-    pub formula: String,
+    /// Label for a reader, as a message and its terms (not signed; worded by
+    /// `present::words`).
+    pub label: Phrase,
+    /// The computation with its numbers, as a message and its terms, e.g.
+    /// `Benchmark = 8,450.00 per member-year x 1.0300 trend x 2,000 members =
+    /// 17,407,000.00` in English (not signed; worded by `present::words`).
+    pub formula: Phrase,
+    /// Whether the words show every figure without its sign (a payment from
+    /// providers: the figures are those that move FROM -> TO; engine
+    /// version 1 showed them signed).
+    pub abs_figures: bool,
     /// A money amount, rounded to cents; for a transfer 0 or more.
-    #[serde(with = "serde_money::opt")]
     pub amount: Option<Decimal>,
     /// A non-money figure: a rate, score, factor or quantity.
-    #[serde(with = "serde_value::opt")]
     pub value: Option<Decimal>,
     /// For a transfer: who pays.
     pub from: Option<String>,
@@ -294,15 +291,41 @@ pub struct Line {
     /// the provider pays (the sign convention of engine version 1, whose
     /// statements are still replayed). `from` is the payer unless it is
     /// negative.
-    #[serde(skip)]
     pub(crate) v1_amount: Decimal,
     /// For a transfer: how engine version 1 worded its label.
-    #[serde(skip)]
     pub(crate) v1_label: V1Label,
-    /// For a transfer whose formula engine version 1 worded otherwise (with
-    /// signed figures): that formula.
-    #[serde(skip)]
-    pub(crate) v1_formula: Option<String>,
+}
+
+/// The JSON of a line: its fields, with `label` and `formula` in the
+/// engine's reference English ([`why::Msg::en`]; documents word lines in a
+/// reader's language through `present::words`).
+impl Serialize for Line {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            id: &'a str,
+            label: String,
+            formula: String,
+            #[serde(with = "serde_money::opt")]
+            amount: Option<Decimal>,
+            #[serde(with = "serde_value::opt")]
+            value: Option<Decimal>,
+            from: &'a Option<String>,
+            to: &'a Option<String>,
+            funding: &'a Option<Funding>,
+        }
+        Json {
+            id: &self.id,
+            label: self.label.english(self.abs_figures),
+            formula: self.formula.english(self.abs_figures),
+            amount: self.amount,
+            value: self.value,
+            from: &self.from,
+            to: &self.to,
+            funding: &self.funding,
+        }
+        .serialize(ser)
+    }
 }
 
 /// How engine version 1 worded a transfer's label, from the label of today
@@ -331,12 +354,13 @@ pub enum TransferKind {
 }
 
 impl Line {
-    fn money(id: impl Into<String>, label: impl Into<String>, formula: impl Into<String>, amount: Decimal) -> Line {
+    fn money(id: impl Into<String>, label: Phrase, formula: Phrase, amount: Decimal) -> Line {
         debug_assert!(amount.scale() == 2, "money lines are rounded to cents");
         Line {
             id: id.into(),
-            label: label.into(),
-            formula: formula.into(),
+            label,
+            formula,
+            abs_figures: false,
             amount: Some(amount),
             value: None,
             from: None,
@@ -344,15 +368,15 @@ impl Line {
             funding: None,
             v1_amount: Decimal::ZERO,
             v1_label: V1Label::Same,
-            v1_formula: None,
         }
     }
 
-    fn value(id: impl Into<String>, label: impl Into<String>, formula: impl Into<String>, value: Decimal) -> Line {
+    fn value(id: impl Into<String>, label: Phrase, formula: Phrase, value: Decimal) -> Line {
         Line {
             id: id.into(),
-            label: label.into(),
-            formula: formula.into(),
+            label,
+            formula,
+            abs_figures: false,
             amount: None,
             value: Some(value.normalize()),
             from: None,
@@ -360,7 +384,6 @@ impl Line {
             funding: None,
             v1_amount: Decimal::ZERO,
             v1_label: V1Label::Same,
-            v1_formula: None,
         }
     }
 
@@ -525,8 +548,7 @@ impl Statement {
 
     /// The statement as engine version 1 recorded and hashed it (with its
     /// English words, payer -> provider signs), for replaying entries signed
-    /// under version 1. Only meaningful for a statement computed with
-    /// [`Explain::Full`].
+    /// under version 1.
     pub fn v1_value(&self) -> Result<serde_json::Value, serde_json::Error> {
         v1::statement_value(self)
     }
@@ -602,8 +624,6 @@ pub(crate) struct Ctx<'a> {
     used: BTreeMap<(&'a str, u16), &'a Figure>,
     /// The provider key of the year, once read (see `distribution`).
     pub(crate) provider_key: Option<Vec<(&'a str, Decimal)>>,
-    /// Whether labels and formulas are written ([`Explain::Full`]).
-    pub(crate) explain: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -646,37 +666,17 @@ impl<'a> Ctx<'a> {
         Ok(v)
     }
 
-    /// Pushes a money line; a quiet run does not even copy the label.
-    pub(crate) fn push_money(
-        &mut self,
-        id: impl Into<String>,
-        label: impl Into<String>,
-        formula: String,
-        amount: Decimal,
-    ) {
-        let label = if self.explain { label.into() } else { String::new() };
+    /// Pushes a money line.
+    pub(crate) fn push_money(&mut self, id: impl Into<String>, label: Phrase, formula: Phrase, amount: Decimal) {
         self.push(Line::money(id, label, formula, amount));
     }
 
-    /// Pushes a value line; a quiet run does not even copy the label.
-    pub(crate) fn push_value(
-        &mut self,
-        id: impl Into<String>,
-        label: impl Into<String>,
-        formula: String,
-        value: Decimal,
-    ) {
-        let label = if self.explain { label.into() } else { String::new() };
+    /// Pushes a value line.
+    pub(crate) fn push_value(&mut self, id: impl Into<String>, label: Phrase, formula: Phrase, value: Decimal) {
         self.push(Line::value(id, label, formula, value));
     }
 
-    pub(crate) fn push(&mut self, mut line: Line) {
-        if !self.explain {
-            // Literal labels are not formatted but still dropped, so that a
-            // quiet line is the full line with label and formula blanked.
-            line.label = String::new();
-            line.formula = String::new();
-        }
+    pub(crate) fn push(&mut self, line: Line) {
         self.lines.push(line);
     }
 
@@ -687,8 +687,8 @@ impl<'a> Ctx<'a> {
     pub(crate) fn transfer(
         &mut self,
         id: String,
-        label: String,
-        formula: String,
+        label: Phrase,
+        formula: Phrase,
         amount: Decimal,
         payer: &str,
         provider: &str,
@@ -702,8 +702,8 @@ impl<'a> Ctx<'a> {
     pub(crate) fn transfer_worded(
         &mut self,
         id: String,
-        label: String,
-        formula: String,
+        label: Phrase,
+        formula: Phrase,
         amount: Decimal,
         payer: &str,
         provider: &str,
@@ -726,7 +726,7 @@ impl<'a> Ctx<'a> {
     /// multiply by the size first and divide by the divisor last, so that a
     /// per-member amount has one rounding, at the end (as the benchmark and
     /// the capitation budget have).
-    pub(crate) fn members(&mut self) -> Result<(Decimal, Decimal, String), SettleError> {
+    pub(crate) fn members(&mut self) -> Result<(Decimal, Decimal, Phrase), SettleError> {
         let c: &'a Contract = self.c;
         self.members_of(&c.population.size_indicator)
     }
@@ -734,21 +734,23 @@ impl<'a> Ctx<'a> {
     /// [`Ctx::members`] measured by the indicator `id` (unit `members`,
     /// `member_months` or `episodes`) instead of the population size
     /// indicator.
-    pub(crate) fn members_of(&mut self, id: &str) -> Result<(Decimal, Decimal, String), SettleError> {
+    pub(crate) fn members_of(&mut self, id: &str) -> Result<(Decimal, Decimal, Phrase), SettleError> {
         let v = self.fig_nonneg(id)?;
         let unit = self.c.indicator(id).map(|i| i.unit);
         Ok(match unit {
-            Some(Unit::MemberMonths) => {
-                (v, Decimal::from(MONTHS_PER_YEAR), txt!(self, "{} member-months / 12", format_number(v)))
-            }
-            Some(Unit::Episodes) => (v, Decimal::ONE, txt!(self, "{} episodes", format_number(v))),
-            _ => (v, Decimal::ONE, txt!(self, "{} members", format_number(v))),
+            Some(Unit::MemberMonths) => (
+                v,
+                Decimal::from(MONTHS_PER_YEAR),
+                w!("line-size-member-months", "{} member-months / 12", why::number(v)),
+            ),
+            Some(Unit::Episodes) => (v, Decimal::ONE, w!("line-size-episodes", "{} episodes", why::number(v))),
+            _ => (v, Decimal::ONE, w!("line-size-members", "{} members", why::number(v))),
         })
     }
 
     /// `rate` per member-year x the population: rate x size / divisor, the
     /// division last and one rounding to cents; with the formula words.
-    pub(crate) fn per_member(&mut self, rate: Decimal, figure: &str) -> Result<(Decimal, String), SettleError> {
+    pub(crate) fn per_member(&mut self, rate: Decimal, figure: &str) -> Result<(Decimal, Phrase), SettleError> {
         let (size, divisor, words) = self.members()?;
         let amount = self.round.cents(money::div(money::mul(rate, size, figure)?, divisor, figure)?);
         Ok((amount, words))
@@ -889,32 +891,10 @@ fn visit_required(contract: &Contract, year: u16, add: &mut dyn FnMut(&str, u16)
     }
 }
 
-/// Whether a statement carries its explanatory text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Explain {
-    /// Every line has its label and formula (what `settle` shows).
-    Full,
-    /// Labels and formulas are left empty; every number (amounts, values,
-    /// parties, payments, carry, inputs used) is exactly that of
-    /// [`Explain::Full`]. For simulation, where only the numbers are read.
-    Quiet,
-}
-
 /// Settles contract year `inputs.year`, given the state carried out of the
 /// year before (or [`Carry::initial`] for the first year).
 pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Result<Statement, SettleError> {
-    settle_year_with(contract, inputs, carry, Explain::Full)
-}
-
-/// [`settle_year`], with or without the explanatory text: the same engine
-/// code computes the same numbers either way.
-pub fn settle_year_with(
-    contract: &Contract,
-    inputs: &Inputs,
-    carry: &Carry,
-    explain: Explain,
-) -> Result<Statement, SettleError> {
-    settle_year_inner(contract, inputs, carry, explain, &version_of(contract)?)
+    settle_year_inner(contract, inputs, carry, &version_of(contract)?)
 }
 
 /// The amount of a line that an input may be measured against before the
@@ -932,7 +912,6 @@ pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<O
         lines: Vec::new(),
         used: BTreeMap::new(),
         provider_key: None,
-        explain: false,
     };
     match (line, &c.payments.shared_savings, &c.payments.bundled, &c.payments.capitation) {
         ("shared_savings.benchmark", Some(_), _, _) => shared_savings::benchmark(&mut cx).map(Some),
@@ -942,24 +921,22 @@ pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<O
     }
 }
 
-/// [`settle_year_with`] for a contract whose version hash the caller has
+/// [`settle_year`] for a contract whose version hash the caller has
 /// already computed (`version` must be `contract.version_hash()`): a
 /// simulation settles one contract many thousand times.
 pub fn settle_year_versioned(
     contract: &Contract,
     inputs: &Inputs,
     carry: &Carry,
-    explain: Explain,
     version: &str,
 ) -> Result<Statement, SettleError> {
-    settle_year_inner(contract, inputs, carry, explain, version)
+    settle_year_inner(contract, inputs, carry, version)
 }
 
 fn settle_year_inner(
     contract: &Contract,
     inputs: &Inputs,
     carry: &Carry,
-    explain: Explain,
     version: &str,
 ) -> Result<Statement, SettleError> {
     let c = contract;
@@ -999,7 +976,6 @@ fn settle_year_inner(
         lines: Vec::with_capacity(64),
         used: BTreeMap::new(),
         provider_key: None,
-        explain: explain == Explain::Full,
     };
     let mut carry_out = carry.clone();
     carry_out.settled_through = Some(year);
@@ -1144,28 +1120,18 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
 
 /// Settles `inputs_by_year` (one [`Inputs`] per contract year, in order from
 /// the first year), chaining the carried state; stops at the first error.
-pub fn settle_term(contract: &Contract, inputs_by_year: &[Inputs]) -> Result<Vec<Statement>, SettleError> {
-    settle_term_with(contract, inputs_by_year, Explain::Full)
-}
-
-/// [`settle_term`], with or without the explanatory text (see [`Explain`]).
 /// The contract's version hash is computed once for the whole term.
-pub fn settle_term_with(
-    contract: &Contract,
-    inputs_by_year: &[Inputs],
-    explain: Explain,
-) -> Result<Vec<Statement>, SettleError> {
+pub fn settle_term(contract: &Contract, inputs_by_year: &[Inputs]) -> Result<Vec<Statement>, SettleError> {
     let version = version_of(contract)?;
-    settle_term_versioned(contract, inputs_by_year, explain, &version)
+    settle_term_versioned(contract, inputs_by_year, &version)
 }
 
-/// [`settle_term_with`] for a contract whose version hash the caller has
+/// [`settle_term`] for a contract whose version hash the caller has
 /// already computed (`version` must be `contract.version_hash()`): a
 /// simulation settles one contract many thousand times.
 pub fn settle_term_versioned(
     contract: &Contract,
     inputs_by_year: &[Inputs],
-    explain: Explain,
     version: &str,
 ) -> Result<Vec<Statement>, SettleError> {
     if inputs_by_year.len() > MAX_TERM_YEARS {
@@ -1174,7 +1140,7 @@ pub fn settle_term_versioned(
     let mut carry = Carry::initial(contract);
     let mut out = Vec::with_capacity(inputs_by_year.len());
     for inputs in inputs_by_year {
-        let s = settle_year_inner(contract, inputs, &carry, explain, version)?;
+        let s = settle_year_inner(contract, inputs, &carry, version)?;
         carry = s.carry_out.clone();
         out.push(s);
     }

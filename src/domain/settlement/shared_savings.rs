@@ -54,9 +54,11 @@
 
 use rust_decimal::Decimal;
 
+use super::components::applies;
 use super::components::meets;
 use super::distribution::{allocate, Payout};
-use super::money::{self, format_factor, format_money, format_number, format_rate};
+use super::money;
+use super::why::{factor, int, money as m, name, number, rate, ratio, w, List, Phrase};
 use super::{Ctx, SettleError};
 use crate::domain::contract::{
     Baseline, BaselineMode, BaselineUnit, Corridor, Direction, ForceMajeure, LossShare, QualityScaling, RiskAdjustment,
@@ -74,29 +76,39 @@ macro_rules! id {
 /// Settles shared savings for the year; returns the losses carried out.
 /// A cap of `cap_rate` x benchmark on `amount` (the savings payout or the
 /// provider's loss payment): pushes the cap line and returns the capped
-/// amount. `names` = (line id, label, name in the formula, figure name).
+/// amount. `loss`: the loss cap (else the savings cap).
 fn apply_cap(
     cx: &mut Ctx<'_>,
-    names: (&str, &str, &str, &str),
+    loss: bool,
     cap_rate: Decimal,
     benchmark: Decimal,
     amount: Decimal,
 ) -> Result<Decimal, SettleError> {
-    let (line, label, formula, figure) = names;
+    let figure = if loss { "loss cap" } else { "savings cap" };
     let cap = cx.round.cents(money::mul(cap_rate, benchmark, figure)?);
-    let binding = if amount > cap { " (applies)" } else { " (not reached)" };
-    cx.push_money(
-        line,
-        label,
-        txt!(
-            cx,
-            "{formula} = {} x {} benchmark = {}{binding}",
-            format_rate(cap_rate),
-            format_money(benchmark),
-            format_money(cap)
-        ),
-        cap,
-    );
+    let binding = applies(amount > cap);
+    if loss {
+        cx.push_money(
+            id!("loss_cap"),
+            w!("line-ss-loss-cap-label", "Loss cap"),
+            w!(
+                "line-ss-loss-cap",
+                "Loss cap = {} x {} benchmark = {}{}",
+                rate(cap_rate),
+                m(benchmark),
+                m(cap),
+                binding
+            ),
+            cap,
+        );
+    } else {
+        cx.push_money(
+            id!("savings_cap"),
+            w!("line-ss-savings-cap-label", "Savings cap"),
+            w!("line-ss-savings-cap", "Cap = {} x {} benchmark = {}{}", rate(cap_rate), m(benchmark), m(cap), binding),
+            cap,
+        );
+    }
     Ok(amount.min(cap))
 }
 
@@ -105,21 +117,15 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
     let actual = cx.round.cents(cx.fig_nonneg(&ss.actual_cost_indicator)?);
     cx.push_money(
         id!("actual_cost"),
-        "Actual cost",
-        txt!(cx, "Actual cost ({}) = {}", ss.actual_cost_indicator, format_money(actual)),
+        w!("line-actual-cost-label", "Actual cost"),
+        w!("line-actual-cost", "Actual cost ({}) = {}", name(&ss.actual_cost_indicator), m(actual)),
         actual,
     );
     let gross = money::sub(benchmark, actual, "gross savings")?;
     cx.push_money(
         id!("gross_savings"),
-        "Gross savings",
-        txt!(
-            cx,
-            "Gross savings = {} benchmark - {} actual = {}",
-            format_money(benchmark),
-            format_money(actual),
-            format_money(gross)
-        ),
+        w!("line-ss-gross-label", "Gross savings"),
+        w!("line-ss-gross", "Gross savings = {} benchmark - {} actual = {}", m(benchmark), m(actual), m(gross)),
         gross,
     );
     let mut carried = if ss.carry_forward_losses { carried_in } else { Decimal::ZERO };
@@ -130,29 +136,29 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
         net = money::sub(gross, used, "net savings")?;
         cx.push_money(
             id!("losses_netted"),
-            "Losses of earlier years netted",
-            txt!(
-                cx,
+            w!("line-ss-netted-label", "Losses of earlier years netted"),
+            w!(
+                "line-ss-netted",
                 "Losses netted = min({} carried in, {} gross savings) = {}",
-                format_money(carried_in),
-                format_money(gross),
-                format_money(used)
+                m(carried_in),
+                m(gross),
+                m(used)
             ),
             used,
         );
         cx.push_money(
             id!("net_savings"),
-            "Net savings",
-            txt!(cx, "Net savings = {} - {} = {}", format_money(gross), format_money(used), format_money(net)),
+            w!("line-ss-net-label", "Net savings"),
+            w!("line-ss-net", "Net savings = {} - {} = {}", m(gross), m(used), m(net)),
             net,
         );
     }
-    let rate = cx.round.ratio(money::div(net, benchmark, "savings rate")?);
+    let savings_rate = cx.round.ratio(money::div(net, benchmark, "savings rate")?);
     cx.push_value(
         id!("savings_rate"),
-        "Savings rate",
-        txt!(cx, "Savings rate = {} / {} = {}", format_money(net), format_money(benchmark), format_rate(rate)),
-        rate,
+        w!("line-ss-rate-label", "Savings rate"),
+        w!("line-ss-rate", "Savings rate = {} / {} = {}", m(net), m(benchmark), ratio(savings_rate)),
+        savings_rate,
     );
     let quality = quality_score(cx)?;
 
@@ -168,12 +174,22 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) 
     if ss.carry_forward_losses {
         let mut out = carried;
         out.rescale(2);
-        let (label, words) = if cx.year == cx.c.term.last_year {
-            ("Losses not netted by the end of the term", "they lapse with the term")
+        let (label, formula) = if cx.year == cx.c.term.last_year {
+            (
+                w!("line-ss-lapsed-label", "Losses not netted by the end of the term"),
+                w!(
+                    "line-ss-lapsed",
+                    "Losses not netted by the end of the term = {} (they lapse with the term)",
+                    m(out)
+                ),
+            )
         } else {
-            ("Losses carried to the next year", "netted against later savings")
+            (
+                w!("line-ss-carried-label", "Losses carried to the next year"),
+                w!("line-ss-carried", "Losses carried to the next year = {} (netted against later savings)", m(out)),
+            )
         };
-        cx.push_money(id!("losses_carried_out"), label, txt!(cx, "{label} = {} ({words})", format_money(out)), out);
+        cx.push_money(id!("losses_carried_out"), label, formula, out);
         return Ok(out);
     }
     Ok(Decimal::ZERO)
@@ -192,16 +208,16 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     };
     let year = cx.year;
     let one = Decimal::ONE;
-    let span = txt!(cx, "{}->{}", b.base_year, year);
+    let span = || w!("line-span", "{}->{}", int(b.base_year), int(year));
     let (trend, words) = match trend {
-        Trend::FixedRate { rate } => {
+        Trend::FixedRate { rate: r } => {
             let n = year.saturating_sub(b.base_year);
-            let base = money::add(one, *rate, "trend factor")?;
+            let base = money::add(one, *r, "trend factor")?;
             let mut f = one;
             for _ in 0..n {
                 f = money::mul(f, base, "trend factor")?;
             }
-            (f, txt!(cx, "(1 + {})^{n}", format_rate(*rate)))
+            (f, w!("line-trend-fixed", "(1 + {})^{}", rate(*r), int(n)))
         }
         Trend::RatesPerYear { rates } => {
             let mut f = one;
@@ -214,9 +230,9 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
                     });
                 };
                 f = money::mul(f, money::add(one, *r, "trend factor")?, "trend factor")?;
-                parts.push(txt!(cx, "(1 + {} {y})", format_rate(*r)));
+                parts.push(w!("line-trend-year", "(1 + {} {})", rate(*r), int(y)));
             }
-            (f, parts.join(" x "))
+            (f, w!("line-list", "{}", List(" x ", parts)))
         }
         Trend::MeasuredRate { indicator } => {
             let mut f = one;
@@ -224,22 +240,32 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
             for y in b.base_year.saturating_add(1)..=year {
                 let r = cx.fig_in(indicator, y)?;
                 f = money::mul(f, money::add(one, r, "trend factor")?, "trend factor")?;
-                parts.push(txt!(cx, "(1 + {} {y})", format_rate(r)));
+                parts.push(w!("line-trend-year", "(1 + {} {})", rate(r), int(y)));
             }
-            (f, parts.join(" x "))
+            (f, w!("line-list", "{}", List(" x ", parts)))
         }
         Trend::MeasuredIndex { indicator } => {
             let now = cx.fig_in(indicator, year)?;
             let then = cx.fig_in(indicator, b.base_year)?;
             let f = money::div(now, then, "trend factor (index of the base year is 0)")?;
-            (f, txt!(cx, "index {} ({year}) / {} ({})", format_number(now), format_number(then), b.base_year))
+            (
+                f,
+                w!(
+                    "line-trend-index",
+                    "index {} ({}) / {} ({})",
+                    number(now),
+                    int(year),
+                    number(then),
+                    int(b.base_year)
+                ),
+            )
         }
     };
     let trend = cx.round.ratio(trend);
     cx.push_value(
         id!("trend_factor"),
-        txt!(cx, "Trend factor {span}"),
-        txt!(cx, "Trend factor {span} = {words} = {}", format_factor(trend)),
+        w!("line-ss-trend-label", "Trend factor {}", span()),
+        w!("line-ss-trend", "Trend factor {} = {} = {}", span(), words, factor(trend)),
         trend,
     );
     let adjustment = b.risk_adjustment.as_ref().unwrap_or(&RiskAdjustment::None);
@@ -251,8 +277,8 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     if !matches!(adjustment, RiskAdjustment::None) {
         cx.push_value(
             id!("risk_factor"),
-            "Risk adjustment factor",
-            txt!(cx, "Risk factor = {}", format_factor(risk)),
+            w!("line-ss-risk-label", "Risk adjustment factor"),
+            w!("line-ss-risk", "Risk factor = {}", factor(risk)),
             risk,
         );
     }
@@ -260,43 +286,53 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
     let size = cx.fig_nonneg(&size_id)?;
     let size_unit = c.indicator(&size_id).map(|i| i.unit);
     let twelve = Decimal::from(12);
+    let per_year = || w!("line-per-member-year", "per member-year");
+    let per_month = || w!("line-per-member-month", "per member-month");
     let (size, divisor, size_words, per) = match (unit, size_unit) {
         (BaselineUnit::PerMemberYear, Some(Unit::MemberMonths)) => {
-            (size, twelve, txt!(cx, "{} member-months / 12", format_number(size)), "per member-year")
+            (size, twelve, w!("line-size-member-months", "{} member-months / 12", number(size)), per_year())
         }
         (BaselineUnit::PerMemberMonth, Some(Unit::Members)) => (
             money::mul(size, twelve, "benchmark size")?,
             one,
-            txt!(cx, "{} members x 12", format_number(size)),
-            "per member-month",
+            w!("line-size-members-x12", "{} members x 12", number(size)),
+            per_month(),
         ),
         (BaselineUnit::PerMemberMonth, _) => {
-            (size, one, txt!(cx, "{} member-months", format_number(size)), "per member-month")
+            (size, one, w!("line-size-member-months-plain", "{} member-months", number(size)), per_month())
         }
         (BaselineUnit::PerEpisode, _) | (_, Some(Unit::Episodes)) => {
-            (size, one, txt!(cx, "{} episodes", format_number(size)), "per episode")
+            (size, one, w!("line-size-episodes", "{} episodes", number(size)), w!("line-per-episode", "per episode"))
         }
-        (BaselineUnit::PerMemberYear, _) => (size, one, txt!(cx, "{} members", format_number(size)), "per member-year"),
+        (BaselineUnit::PerMemberYear, _) => {
+            (size, one, w!("line-size-members", "{} members", number(size)), per_year())
+        }
     };
     let raw = money::mul(money::mul(money::mul(cost, trend, "benchmark")?, risk, "benchmark")?, size, "benchmark")?;
     let benchmark = cx.round.cents(money::div(raw, divisor, "benchmark")?);
-    let risk_words = if matches!(adjustment, RiskAdjustment::None) {
-        String::new()
+    let formula = if matches!(adjustment, RiskAdjustment::None) {
+        w!(
+            "line-ss-benchmark",
+            "Benchmark = {} {} x {} trend x {} = {}",
+            m(cost),
+            per,
+            factor(trend),
+            size_words,
+            m(benchmark)
+        )
     } else {
-        txt!(cx, " x {} risk", format_factor(risk))
+        w!(
+            "line-ss-benchmark-risk",
+            "Benchmark = {} {} x {} trend x {} risk x {} = {}",
+            m(cost),
+            per,
+            factor(trend),
+            factor(risk),
+            size_words,
+            m(benchmark)
+        )
     };
-    cx.push_money(
-        id!("benchmark"),
-        "Benchmark (expected cost)",
-        txt!(
-            cx,
-            "Benchmark = {} {per} x {} trend{risk_words} x {size_words} = {}",
-            format_money(cost),
-            format_factor(trend),
-            format_money(benchmark)
-        ),
-        benchmark,
-    );
+    cx.push_money(id!("benchmark"), w!("line-ss-benchmark-label", "Benchmark (expected cost)"), formula, benchmark);
     positive_benchmark(benchmark)
 }
 
@@ -326,8 +362,8 @@ fn agreed_benchmark(cx: &mut Ctx<'_>, b: &Baseline) -> Result<Decimal, SettleErr
     let benchmark = cx.round.cents(cx.fig_nonneg(indicator)?);
     cx.push_money(
         id!("benchmark"),
-        "Benchmark (expected cost)",
-        txt!(cx, "Benchmark = agreed total ({indicator}) = {}", format_money(benchmark)),
+        w!("line-ss-benchmark-label", "Benchmark (expected cost)"),
+        w!("line-ss-benchmark-agreed", "Benchmark = agreed total ({}) = {}", name(indicator), m(benchmark)),
         benchmark,
     );
     positive_benchmark(benchmark)
@@ -341,72 +377,76 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
     for (ind, q) in c.quality_indicators() {
         let lower = ind.direction == Direction::LowerIsBetter;
         let (score, words) = match cx.fig_opt(&ind.id) {
-            None => (Decimal::ZERO, "missing: treated as not met".to_string()),
+            None => (Decimal::ZERO, w!("line-missing-treated", "missing: treated as not met")),
             Some(v) => match q.scoring {
                 Scoring::Step => {
                     let met = meets(ind.direction, v, q.target);
                     let s = if met { Decimal::ONE } else { Decimal::ZERO };
-                    (
-                        s,
-                        txt!(
-                            cx,
-                            "{} {} target {}",
-                            format_number(v),
-                            if met { "meets" } else { "misses" },
-                            format_number(q.target)
-                        ),
-                    )
+                    (s, meets_words(met, v, q.target))
                 }
                 Scoring::Linear => {
                     let (num, den, words) = if lower {
                         (
                             money::sub(q.threshold, v, "quality score")?,
                             money::sub(q.threshold, q.target, "quality score")?,
-                            txt!(
-                                cx,
+                            w!(
+                                "line-q-linear",
                                 "({} - {}) / ({} - {})",
-                                format_number(q.threshold),
-                                format_number(v),
-                                format_number(q.threshold),
-                                format_number(q.target)
+                                number(q.threshold),
+                                number(v),
+                                number(q.threshold),
+                                number(q.target)
                             ),
                         )
                     } else {
                         (
                             money::sub(v, q.threshold, "quality score")?,
                             money::sub(q.target, q.threshold, "quality score")?,
-                            txt!(
-                                cx,
+                            w!(
+                                "line-q-linear",
                                 "({} - {}) / ({} - {})",
-                                format_number(v),
-                                format_number(q.threshold),
-                                format_number(q.target),
-                                format_number(q.threshold)
+                                number(v),
+                                number(q.threshold),
+                                number(q.target),
+                                number(q.threshold)
                             ),
                         )
                     };
                     let raw = money::div(num, den, &format!("quality score of {}", ind.id))?;
                     let s = cx.round.ratio(money::clamp(raw, Decimal::ZERO, Decimal::ONE));
-                    (s, txt!(cx, "{words}, within 0..1"))
+                    (s, w!("line-q-within", "{}, within 0..1", words))
                 }
             },
         };
-        let direction = if lower { "lower is better" } else { "higher is better" };
+        let formula = if lower {
+            w!(
+                "line-q-lower",
+                "{}: lower is better, threshold {}, target {}: {} = {}",
+                name(&ind.id),
+                number(q.threshold),
+                number(q.target),
+                words,
+                factor(score)
+            )
+        } else {
+            w!(
+                "line-q-higher",
+                "{}: higher is better, threshold {}, target {}: {} = {}",
+                name(&ind.id),
+                number(q.threshold),
+                number(q.target),
+                words,
+                factor(score)
+            )
+        };
         cx.push_value(
             format!("quality.{}", ind.id),
-            txt!(cx, "Quality score: {}", ind.name),
-            txt!(
-                cx,
-                "{}: {direction}, threshold {}, target {}: {words} = {}",
-                ind.id,
-                format_number(q.threshold),
-                format_number(q.target),
-                format_factor(score)
-            ),
+            w!("line-q-label", "Quality score: {}", name(&ind.name)),
+            formula,
             score,
         );
         total = money::add(total, money::mul(q.weight, score, "quality score")?, "quality score")?;
-        terms.push(txt!(cx, "{} x {}", format_rate(q.weight), format_factor(score)));
+        terms.push(w!("line-q-term", "{} x {}", rate(q.weight), factor(score)));
     }
     if terms.is_empty() {
         return Ok(None);
@@ -414,14 +454,23 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
     let total = money::clamp(total, Decimal::ZERO, Decimal::ONE);
     cx.push_value(
         id!("quality_score"),
-        "Quality score",
-        txt!(cx, "Quality score = {} = {}", terms.join(" + "), format_factor(total)),
+        w!("line-q-total-label", "Quality score"),
+        w!("line-q-total", "Quality score = {} = {}", List(" + ", terms), factor(total)),
         total,
     );
     Ok(Some(total))
 }
 
-fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(Decimal, String), SettleError> {
+/// `{value} meets target {target}` or `... misses ...`.
+fn meets_words(met: bool, value: Decimal, target: Decimal) -> Phrase {
+    if met {
+        w!("line-meets", "{} meets target {}", number(value), number(target))
+    } else {
+        w!("line-misses", "{} misses target {}", number(value), number(target))
+    }
+}
+
+fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(Decimal, Phrase), SettleError> {
     let pick = |r: &crate::domain::contract::CorridorRow| {
         if loss {
             r.min_loss_rate.unwrap_or_default()
@@ -432,7 +481,7 @@ fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(D
     match corridor {
         Corridor::Fixed { min_savings_rate, min_loss_rate } => {
             let r = if loss { min_loss_rate.unwrap_or_default() } else { *min_savings_rate };
-            Ok((r, "fixed".to_string()))
+            Ok((r, w!("line-fixed", "fixed")))
         }
         Corridor::PopulationTable { rows, population_indicator } => {
             // Compared and interpolated in the measured unit (row population
@@ -451,11 +500,24 @@ fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(D
             if size <= scaled(first.population)? {
                 return Ok((
                     pick(first),
-                    txt!(cx, "{words}, at or below the first row ({}): its rate", first.population),
+                    w!(
+                        "line-corridor-first",
+                        "{}, at or below the first row ({}): its rate",
+                        words,
+                        int(first.population as i64)
+                    ),
                 ));
             }
             if size >= scaled(last.population)? {
-                return Ok((pick(last), txt!(cx, "{words}, at or above the last row ({}): its rate", last.population)));
+                return Ok((
+                    pick(last),
+                    w!(
+                        "line-corridor-last",
+                        "{}, at or above the last row ({}): its rate",
+                        words,
+                        int(last.population as i64)
+                    ),
+                ));
             }
             for w in rows.windows(2) {
                 let (a, b) = (&w[0], &w[1]);
@@ -469,22 +531,20 @@ fn corridor_rate(cx: &mut Ctx<'_>, corridor: &Corridor, loss: bool) -> Result<(D
                     )?;
                     let step = money::mul(money::sub(rb, ra, "corridor rate")?, t, "corridor rate")?;
                     let r = cx.round.ratio(money::add(ra, step, "corridor rate")?);
-                    let words = if cx.explain {
-                        let members = money::div(size, divisor, "corridor rate")?.round_dp(2);
-                        format!(
-                            "{words} = {}: {} + ({} - {}) x ({} - {}) / ({} - {})",
-                            format_number(members),
-                            format_rate(ra),
-                            format_rate(rb),
-                            format_rate(ra),
-                            format_number(members),
-                            a.population,
-                            b.population,
-                            a.population
-                        )
-                    } else {
-                        String::new()
-                    };
+                    let members = money::div(size, divisor, "corridor rate")?.round_dp(2);
+                    let words = w!(
+                        "line-corridor-between",
+                        "{} = {}: {} + ({} - {}) x ({} - {}) / ({} - {})",
+                        words,
+                        number(members),
+                        rate(ra),
+                        rate(rb),
+                        rate(ra),
+                        number(members),
+                        int(a.population as i64),
+                        int(b.population as i64),
+                        int(a.population as i64)
+                    );
                     return Ok((r, words));
                 }
             }
@@ -504,21 +564,15 @@ fn savings(
     let (msr, how) = corridor_rate(cx, &ss.corridor, false)?;
     cx.push_value(
         id!("corridor_rate"),
-        "Minimum savings rate",
-        txt!(cx, "Minimum savings rate ({how}) = {}", format_rate(msr)),
+        w!("line-ss-corridor-rate-label", "Minimum savings rate"),
+        w!("line-ss-corridor-rate", "Minimum savings rate ({}) = {}", how, rate(msr)),
         msr,
     );
     let corridor = cx.round.cents(money::mul(msr, benchmark, "savings corridor")?);
     cx.push_money(
         id!("corridor"),
-        "Savings corridor",
-        txt!(
-            cx,
-            "Corridor = {} x {} benchmark = {}",
-            format_rate(msr),
-            format_money(benchmark),
-            format_money(corridor)
-        ),
+        w!("line-ss-corridor-label", "Savings corridor"),
+        w!("line-ss-corridor", "Corridor = {} x {} benchmark = {}", rate(msr), m(benchmark), m(corridor)),
         corridor,
     );
     let mut payout = Decimal::ZERO;
@@ -531,13 +585,13 @@ fn savings(
             if inside_condition(cx, inside)? {
                 cx.push_money(
                     id!("shared_base"),
-                    "Savings shared",
-                    txt!(
-                        cx,
+                    w!("line-ss-shared-label", "Savings shared"),
+                    w!(
+                        "line-ss-shared-inside",
                         "Savings {} are below the corridor {}: shared from the first euro at the inside-corridor rate = {}",
-                        format_money(net),
-                        format_money(corridor),
-                        format_money(net)
+                        m(net),
+                        m(corridor),
+                        m(net)
                     ),
                     net,
                 );
@@ -547,12 +601,12 @@ fn savings(
         if tier.is_none() {
             cx.push_money(
                 id!("shared_base"),
-                "Savings shared",
-                txt!(
-                    cx,
+                w!("line-ss-shared-label", "Savings shared"),
+                w!(
+                    "line-ss-shared-none",
                     "Savings {} are below the corridor {}: nothing is shared",
-                    format_money(net),
-                    format_money(corridor)
+                    m(net),
+                    m(corridor)
                 ),
                 payout,
             );
@@ -563,18 +617,12 @@ fn savings(
             SharingBase::AboveCorridor => money::sub(net, corridor, "savings above the corridor")?,
         };
         let words = match ss.sharing_base {
-            SharingBase::FirstEuro => txt!(cx, "Savings shared from the first euro = {}", format_money(base)),
+            SharingBase::FirstEuro => w!("line-ss-shared-first", "Savings shared from the first euro = {}", m(base)),
             SharingBase::AboveCorridor => {
-                txt!(
-                    cx,
-                    "Savings above the corridor = {} - {} = {}",
-                    format_money(net),
-                    format_money(corridor),
-                    format_money(base)
-                )
+                w!("line-ss-shared-above", "Savings above the corridor = {} - {} = {}", m(net), m(corridor), m(base))
             }
         };
-        cx.push_money(id!("shared_base"), "Savings shared", words, base);
+        cx.push_money(id!("shared_base"), w!("line-ss-shared-label", "Savings shared"), words, base);
         tier = Some((base, ss.provider_share));
     }
     if let Some((base, share)) = tier {
@@ -582,43 +630,58 @@ fn savings(
         if ss.min_quality_score > Decimal::ZERO && q < ss.min_quality_score {
             cx.push_value(
                 id!("quality_gate"),
-                "Quality gate not met",
-                txt!(
-                    cx,
+                w!("line-ss-gate-label", "Quality gate not met"),
+                w!(
+                    "line-ss-gate",
                     "Quality score {} is below the gate {}: no savings share",
-                    format_factor(q),
-                    format_factor(ss.min_quality_score)
+                    factor(q),
+                    factor(ss.min_quality_score)
                 ),
                 q,
             );
         } else {
-            let (rate, words) = match ss.quality_scaling {
-                QualityScaling::None => (share, format_rate(share)),
-                QualityScaling::Proportional => (
-                    money::mul(share, q, "provider rate")?,
-                    txt!(cx, "{} x {} quality", format_rate(share), format_factor(q)),
-                ),
+            let (provider_rate, formula) = match ss.quality_scaling {
+                QualityScaling::None => {
+                    (share, w!("line-ss-provider-rate-fixed", "Provider rate = {} = {}", rate(share), rate(share)))
+                }
+                QualityScaling::Proportional => {
+                    let r = money::mul(share, q, "provider rate")?;
+                    (
+                        r,
+                        w!(
+                            "line-ss-provider-rate",
+                            "Provider rate = {} x {} quality = {}",
+                            rate(share),
+                            factor(q),
+                            rate(r)
+                        ),
+                    )
+                }
             };
             cx.push_value(
                 id!("provider_rate"),
-                "Provider share rate",
-                txt!(cx, "Provider rate = {words} = {}", format_rate(rate)),
-                rate,
+                w!("line-ss-provider-rate-label", "Provider share rate"),
+                formula,
+                provider_rate,
             );
-            payout = cx.round.cents(money::mul(rate, base, "provider share")?);
+            payout = cx.round.cents(money::mul(provider_rate, base, "provider share")?);
             // A share of 0% written in the contract pays nothing, and the
             // statement says so rather than showing a bare 0.00.
-            let zero = if share.is_zero() { " (the contract's share is 0%: nothing is paid)" } else { "" };
+            let formula = if share.is_zero() {
+                w!(
+                    "line-ss-provider-share-zero",
+                    "Provider share = {} x {} = {} (the contract's share is 0%: nothing is paid)",
+                    rate(provider_rate),
+                    m(base),
+                    m(payout)
+                )
+            } else {
+                w!("line-ss-provider-share", "Provider share = {} x {} = {}", rate(provider_rate), m(base), m(payout))
+            };
             cx.push_money(
                 id!("provider_share"),
-                "Provider share before withhold and cap",
-                txt!(
-                    cx,
-                    "Provider share = {} x {} = {}{zero}",
-                    format_rate(rate),
-                    format_money(base),
-                    format_money(payout)
-                ),
+                w!("line-ss-provider-share-label", "Provider share before withhold and cap"),
+                formula,
                 payout,
             );
             if ss.withhold > Decimal::ZERO {
@@ -626,65 +689,41 @@ fn savings(
                 let after = money::sub(payout, withheld, "provider share after withhold")?;
                 cx.push_money(
                     id!("withhold"),
-                    "Withhold",
-                    txt!(
-                        cx,
-                        "Withhold = {} x {} = {}",
-                        format_rate(ss.withhold),
-                        format_money(payout),
-                        format_money(withheld)
-                    ),
+                    w!("line-ss-withhold-label", "Withhold"),
+                    w!("line-ss-withhold", "Withhold = {} x {} = {}", rate(ss.withhold), m(payout), m(withheld)),
                     withheld,
                 );
                 cx.push_money(
                     id!("after_withhold"),
-                    "Provider share after withhold",
-                    txt!(
-                        cx,
-                        "After withhold = {} - {} = {}",
-                        format_money(payout),
-                        format_money(withheld),
-                        format_money(after)
-                    ),
+                    w!("line-ss-after-withhold-label", "Provider share after withhold"),
+                    w!("line-ss-after-withhold", "After withhold = {} - {} = {}", m(payout), m(withheld), m(after)),
                     after,
                 );
                 payout = after;
             }
             if let Some(cap_rate) = ss.savings_cap {
-                payout = apply_cap(
-                    cx,
-                    (id!("savings_cap"), "Savings cap", "Cap", "savings cap"),
-                    cap_rate,
-                    benchmark,
-                    payout,
-                )?;
+                payout = apply_cap(cx, false, cap_rate, benchmark, payout)?;
             }
         }
     }
     cx.push_money(
         id!("provider_payout"),
-        "Provider savings payout",
-        txt!(cx, "Provider payout = {}", format_money(payout)),
+        w!("line-ss-payout-label", "Provider savings payout"),
+        w!("line-ss-payout", "Provider payout = {}", m(payout)),
         payout,
     );
     let keeps = money::sub(gross, payout, "payer's share of savings")?;
     cx.push_money(
         id!("payer_keeps"),
-        "Payer keeps",
-        txt!(
-            cx,
-            "Payer keeps = {} gross savings - {} payout = {}",
-            format_money(gross),
-            format_money(payout),
-            format_money(keeps)
-        ),
+        w!("line-ss-keeps-label", "Payer keeps"),
+        w!("line-ss-keeps", "Payer keeps = {} gross savings - {} payout = {}", m(gross), m(payout), m(keeps)),
         keeps,
     );
     allocate(
         cx,
         &Payout {
             id: "shared_savings.payout",
-            label: "Shared savings payout",
+            label: w!("line-ss-payment-label", "Shared savings payout"),
             amount: payout,
             payer: ss.payer.as_deref(),
             recipient: ss.recipient.as_deref(),
@@ -706,27 +745,32 @@ fn inside_condition(cx: &mut Ctx<'_>, inside: &InsideCorridor) -> Result<bool, S
         });
     };
     let (met, words) = match cx.fig_opt(&inside.indicator) {
-        None => (false, "missing: treated as not met".to_string()),
+        None => (false, w!("line-missing-treated", "missing: treated as not met")),
         Some(v) => {
             let met = meets(ind.direction, v, inside.target);
-            (
-                met,
-                txt!(
-                    cx,
-                    "{} {} target {}",
-                    format_number(v),
-                    if met { "meets" } else { "misses" },
-                    format_number(inside.target)
-                ),
-            )
+            (met, meets_words(met, v, inside.target))
         }
     };
     let value = if met { Decimal::ONE } else { Decimal::ZERO };
-    let then = if met { "savings inside the corridor are shared" } else { "nothing inside the corridor is shared" };
+    let formula = if met {
+        w!(
+            "line-ss-inside-met",
+            "Inside-corridor condition ({}): {}: savings inside the corridor are shared",
+            name(&inside.indicator),
+            words
+        )
+    } else {
+        w!(
+            "line-ss-inside-missed",
+            "Inside-corridor condition ({}): {}: nothing inside the corridor is shared",
+            name(&inside.indicator),
+            words
+        )
+    };
     cx.push_value(
         id!("inside_corridor_condition"),
-        "Inside-corridor condition",
-        txt!(cx, "Inside-corridor condition ({}): {words}: {then}", inside.indicator),
+        w!("line-ss-inside-label", "Inside-corridor condition"),
+        formula,
         value,
     );
     Ok(met)
@@ -751,20 +795,20 @@ fn apply_lesser_cap(
     // The benchmark cap is named as the lesser on a tie (it is listed first).
     let first_is_lesser = first.is_some_and(|(_, f)| f <= second);
     let binding = |is_lesser: bool| match (is_lesser, amount > lesser) {
-        (true, true) => " (the lesser: applies)",
-        (true, false) => " (the lesser: not reached)",
-        (false, _) => " (not the lesser)",
+        (true, true) => w!("line-lesser-applies", " (the lesser: applies)"),
+        (true, false) => w!("line-lesser-not-reached", " (the lesser: not reached)"),
+        (false, _) => w!("line-not-lesser", " (not the lesser)"),
     };
-    if let Some((rate, f)) = first {
+    if let Some((r, f)) = first {
         cx.push_money(
             id!("loss_cap"),
-            "Loss cap",
-            txt!(
-                cx,
+            w!("line-ss-loss-cap-label", "Loss cap"),
+            w!(
+                "line-ss-loss-cap",
                 "Loss cap = {} x {} benchmark = {}{}",
-                format_rate(rate),
-                format_money(benchmark),
-                format_money(f),
+                rate(r),
+                m(benchmark),
+                m(f),
                 binding(first_is_lesser)
             ),
             f,
@@ -772,14 +816,14 @@ fn apply_lesser_cap(
     }
     cx.push_money(
         id!("figure_loss_cap"),
-        "Second loss cap",
-        txt!(
-            cx,
+        w!("line-ss-second-cap-label", "Second loss cap"),
+        w!(
+            "line-ss-second-cap",
             "Second loss cap = {} x {} {} = {}{}",
-            format_rate(cap.rate),
-            format_money(figure),
-            cap.indicator,
-            format_money(second),
+            rate(cap.rate),
+            m(figure),
+            name(&cap.indicator),
+            m(second),
             binding(!first_is_lesser)
         ),
         second,
@@ -802,13 +846,14 @@ fn prorate(cx: &mut Ctx<'_>, indicator: &str, paid: Decimal) -> Result<Decimal, 
     let prorated = cx.round.cents(money::div(money::mul(paid, months, "pro-rated loss")?, twelve, "pro-rated loss")?);
     cx.push_money(
         id!("loss_prorated"),
-        "Loss payment pro-rated to the months of participation",
-        txt!(
-            cx,
-            "Pro-rated = {} x {} months ({indicator}) / 12 = {}",
-            format_money(paid),
-            format_number(months),
-            format_money(prorated)
+        w!("line-ss-prorated-label", "Loss payment pro-rated to the months of participation"),
+        w!(
+            "line-ss-prorated",
+            "Pro-rated = {} x {} months ({}) / 12 = {}",
+            m(paid),
+            number(months),
+            name(indicator),
+            m(prorated)
         ),
         prorated,
     );
@@ -821,8 +866,8 @@ fn prorate(cx: &mut Ctx<'_>, indicator: &str, paid: Decimal) -> Result<Decimal, 
 fn force_majeure(cx: &mut Ctx<'_>, fm: &ForceMajeure, paid: Decimal) -> Result<Decimal, SettleError> {
     cx.push_money(
         id!("loss_before_force_majeure"),
-        "Provider loss before force majeure",
-        txt!(cx, "Loss before force majeure = {}", format_money(paid)),
+        w!("line-ss-before-fm-label", "Provider loss before force majeure"),
+        w!("line-ss-before-fm", "Loss before force majeure = {}", m(paid)),
         paid,
     );
     let (raw, words) = match fm {
@@ -838,29 +883,39 @@ fn force_majeure(cx: &mut Ctx<'_>, fm: &ForceMajeure, paid: Decimal) -> Result<D
                     });
                 }
                 fraction = money::mul(fraction, v, "force majeure fraction")?;
-                parts.push(txt!(cx, "{} {f}", format_rate(v)));
+                parts.push(w!("line-fm-part", "{} {}", rate(v), name(f)));
             }
             let fraction = cx.round.ratio(fraction);
             cx.push_value(
                 id!("force_majeure_fraction"),
-                "Force majeure fraction",
-                txt!(cx, "Force majeure fraction = {} = {}", parts.join(" x "), format_rate(fraction)),
+                w!("line-ss-fm-fraction-label", "Force majeure fraction"),
+                w!("line-ss-fm-fraction", "Force majeure fraction = {} = {}", List(" x ", parts), ratio(fraction)),
                 fraction,
             );
             let reduction = cx.round.cents(money::mul(fraction, paid, "force majeure reduction")?);
-            (reduction, txt!(cx, "{} x {}", format_rate(fraction), format_money(paid)))
+            (reduction, w!("line-fm-times", "{} x {}", ratio(fraction), m(paid)))
         }
         ForceMajeure::Amount { indicator } => {
             let amount = cx.round.cents(cx.fig_nonneg(indicator)?);
-            (amount, txt!(cx, "agreed amount ({indicator}) {}", format_money(amount)))
+            (amount, w!("line-fm-agreed", "agreed amount ({}) {}", name(indicator), m(amount)))
         }
     };
     let reduction = money::clamp(raw, Decimal::ZERO, paid);
-    let clamp = if reduction < raw { txt!(cx, ", at most the loss {}", format_money(paid)) } else { String::new() };
+    let formula = if reduction < raw {
+        w!(
+            "line-ss-fm-reduction-clamped",
+            "Force majeure reduction = {}, at most the loss {} = {}",
+            words,
+            m(paid),
+            m(reduction)
+        )
+    } else {
+        w!("line-ss-fm-reduction", "Force majeure reduction = {} = {}", words, m(reduction))
+    };
     cx.push_money(
         id!("force_majeure_reduction"),
-        "Force majeure reduction",
-        txt!(cx, "Force majeure reduction = {words}{clamp} = {}", format_money(reduction)),
+        w!("line-ss-fm-reduction-label", "Force majeure reduction"),
+        formula,
         reduction,
     );
     money::sub(paid, reduction, "loss after force majeure")
@@ -878,15 +933,20 @@ fn losses(
 ) -> Result<Decimal, SettleError> {
     let mut paid = Decimal::ZERO;
     paid.rescale(2);
-    cx.push_money(id!("loss"), "Loss (actual cost above benchmark)", txt!(cx, "Loss = {}", format_money(loss)), loss);
+    cx.push_money(
+        id!("loss"),
+        w!("line-ss-loss-label", "Loss (actual cost above benchmark)"),
+        w!("line-ss-loss", "Loss = {}", m(loss)),
+        loss,
+    );
     let Some(share) = (match ss.sided {
         Sided::TwoSided => ss.loss_share.as_ref(),
         Sided::OneSided => None,
     }) else {
         cx.push_money(
             id!("payer_bears"),
-            "Payer bears",
-            txt!(cx, "One-sided: the payer bears the loss = {}", format_money(loss)),
+            w!("line-ss-bears-label", "Payer bears"),
+            w!("line-ss-bears-one-sided", "One-sided: the payer bears the loss = {}", m(loss)),
             loss,
         );
         return Ok(paid);
@@ -894,32 +954,26 @@ fn losses(
     let (mlr, how) = corridor_rate(cx, &ss.corridor, true)?;
     cx.push_value(
         id!("loss_corridor_rate"),
-        "Minimum loss rate",
-        txt!(cx, "Minimum loss rate ({how}) = {}", format_rate(mlr)),
+        w!("line-ss-loss-corridor-rate-label", "Minimum loss rate"),
+        w!("line-ss-loss-corridor-rate", "Minimum loss rate ({}) = {}", how, rate(mlr)),
         mlr,
     );
     let corridor = cx.round.cents(money::mul(mlr, benchmark, "loss corridor")?);
     cx.push_money(
         id!("loss_corridor"),
-        "Loss corridor",
-        txt!(
-            cx,
-            "Loss corridor = {} x {} benchmark = {}",
-            format_rate(mlr),
-            format_money(benchmark),
-            format_money(corridor)
-        ),
+        w!("line-ss-loss-corridor-label", "Loss corridor"),
+        w!("line-ss-loss-corridor", "Loss corridor = {} x {} benchmark = {}", rate(mlr), m(benchmark), m(corridor)),
         corridor,
     );
     if loss < corridor {
         cx.push_money(
             id!("shared_loss_base"),
-            "Loss shared",
-            txt!(
-                cx,
+            w!("line-ss-loss-shared-label", "Loss shared"),
+            w!(
+                "line-ss-loss-shared-none",
                 "Loss {} is below the loss corridor {}: nothing is shared",
-                format_money(loss),
-                format_money(corridor)
+                m(loss),
+                m(corridor)
             ),
             paid,
         );
@@ -928,44 +982,47 @@ fn losses(
             SharingBase::FirstEuro => loss,
             SharingBase::AboveCorridor => money::sub(loss, corridor, "loss above the corridor")?,
         };
-        cx.push_money(id!("shared_loss_base"), "Loss shared", txt!(cx, "Loss shared = {}", format_money(base)), base);
-        let (rate, words) = match share {
-            LossShare::Fixed { rate } => (*rate, "fixed".to_string()),
+        cx.push_money(
+            id!("shared_loss_base"),
+            w!("line-ss-loss-shared-label", "Loss shared"),
+            w!("line-ss-loss-shared", "Loss shared = {}", m(base)),
+            base,
+        );
+        let (loss_rate, words) = match share {
+            LossShare::Fixed { rate } => (*rate, w!("line-fixed", "fixed")),
             LossShare::QualityScaled { intercept, slope, min, max } => {
                 let q = quality.unwrap_or_default();
                 let raw = money::sub(*intercept, money::mul(*slope, q, "loss rate")?, "loss rate")?;
                 (
                     money::clamp(raw, *min, *max),
-                    txt!(
-                        cx,
+                    w!(
+                        "line-loss-rate-clamp",
                         "clamp({} - {} x {} quality, {}, {})",
-                        format_rate(*intercept),
-                        format_factor(*slope),
-                        format_factor(q),
-                        format_rate(*min),
-                        format_rate(*max)
+                        rate(*intercept),
+                        factor(*slope),
+                        factor(q),
+                        rate(*min),
+                        rate(*max)
                     ),
                 )
             }
         };
         cx.push_value(
             id!("loss_rate"),
-            "Provider loss rate",
-            txt!(cx, "Loss rate = {words} = {}", format_rate(rate)),
-            rate,
+            w!("line-ss-loss-rate-label", "Provider loss rate"),
+            w!("line-ss-loss-rate", "Loss rate = {} = {}", words, rate(loss_rate)),
+            loss_rate,
         );
-        paid = cx.round.cents(money::mul(rate, base, "provider loss share")?);
+        paid = cx.round.cents(money::mul(loss_rate, base, "provider loss share")?);
         cx.push_money(
             id!("provider_loss_share"),
-            "Provider loss share before cap",
-            txt!(cx, "Provider loss share = {} x {} = {}", format_rate(rate), format_money(base), format_money(paid)),
+            w!("line-ss-loss-share-label", "Provider loss share before cap"),
+            w!("line-ss-loss-share", "Provider loss share = {} x {} = {}", rate(loss_rate), m(base), m(paid)),
             paid,
         );
         match (&ss.figure_loss_cap, ss.loss_cap) {
             (Some(cap), _) => paid = apply_lesser_cap(cx, ss, cap, benchmark, paid)?,
-            (None, Some(cap_rate)) => {
-                paid = apply_cap(cx, (id!("loss_cap"), "Loss cap", "Loss cap", "loss cap"), cap_rate, benchmark, paid)?
-            }
+            (None, Some(cap_rate)) => paid = apply_cap(cx, true, cap_rate, benchmark, paid)?,
             (None, None) => {}
         }
     }
@@ -978,22 +1035,22 @@ fn losses(
     }
     cx.push_money(
         id!("provider_loss"),
-        "Provider pays of the loss",
-        txt!(cx, "Provider pays = {}", format_money(paid)),
+        w!("line-ss-provider-pays-label", "Provider pays of the loss"),
+        w!("line-ss-provider-pays", "Provider pays = {}", m(paid)),
         paid,
     );
     let bears = money::sub(loss, paid, "payer's share of the loss")?;
     cx.push_money(
         id!("payer_bears"),
-        "Payer bears",
-        txt!(cx, "Payer bears = {} loss - {} = {}", format_money(loss), format_money(paid), format_money(bears)),
+        w!("line-ss-bears-label", "Payer bears"),
+        w!("line-ss-bears", "Payer bears = {} loss - {} = {}", m(loss), m(paid), m(bears)),
         bears,
     );
     allocate(
         cx,
         &Payout {
             id: "shared_savings.loss_payment",
-            label: "Shared loss payment",
+            label: w!("line-ss-loss-payment-label", "Shared loss payment"),
             amount: -paid,
             payer: ss.payer.as_deref(),
             recipient: ss.recipient.as_deref(),

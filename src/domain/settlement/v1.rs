@@ -7,8 +7,9 @@
 //! amount signed payer -> provider (negative: the provider pays); per party
 //! received, paid, net; per funding stream the signed sum of its transfers;
 //! and the carried state out. This module rebuilds exactly that JSON from a
-//! statement of today's engine, which computes the same numbers and still
-//! produces the same words.
+//! statement of today's engine, which computes the same numbers; the words
+//! are each line's phrases rendered in version 1's English, which the
+//! engine keeps frozen next to each message id ([`super::why::Msg::en`]).
 
 use std::collections::BTreeMap;
 
@@ -24,7 +25,7 @@ use crate::domain::contract::{Funding, Role};
 struct LineV1<'a> {
     id: &'a str,
     label: String,
-    formula: &'a str,
+    formula: String,
     #[serde(with = "serde_money::opt")]
     amount: Option<Decimal>,
     #[serde(with = "serde_value::opt")]
@@ -63,19 +64,21 @@ struct StatementV1<'a> {
 fn line(l: &Line) -> LineV1<'_> {
     let (party, payer, amount, label) = match l.payer_provider() {
         Some((payer, provider, signed)) => {
+            let words = l.label.english(false);
             let label = match l.v1_label {
-                V1Label::Same => l.label.clone(),
-                V1Label::PayerToProvider => format!("{} ({payer} to {provider})", l.label),
-                V1Label::ProviderToPayer => format!("{} ({provider} to {payer})", l.label),
+                V1Label::Same => words,
+                V1Label::PayerToProvider => format!("{words} ({payer} to {provider})"),
+                V1Label::ProviderToPayer => format!("{words} ({provider} to {payer})"),
             };
             (Some(provider), Some(payer), Some(signed), label)
         }
-        None => (None, None, l.amount, l.label.clone()),
+        None => (None, None, l.amount, l.label.english(false)),
     };
     LineV1 {
         id: &l.id,
         label,
-        formula: l.v1_formula.as_deref().unwrap_or(&l.formula),
+        // Version 1 showed a payment from providers with signed figures.
+        formula: l.formula.english(false),
         amount,
         value: l.value,
         party,
@@ -84,8 +87,8 @@ fn line(l: &Line) -> LineV1<'_> {
     }
 }
 
-/// The JSON value engine version 1 recorded for `s` (computed with its
-/// words, [`super::Explain::Full`]).
+/// The JSON value engine version 1 recorded for `s`, its words rebuilt from
+/// the structured lines in version 1's frozen English ([`super::why::Msg::en`]).
 pub fn statement_value(s: &Statement) -> Result<Value, serde_json::Error> {
     // Version 1 listed a party only when a transfer concerned it.
     let in_transfer = |p: &str| {

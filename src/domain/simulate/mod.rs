@@ -22,8 +22,8 @@
 //! episodes, yes/no to whole numbers; money to cents; everything else to 4
 //! decimals); a change is rounded to 4 decimals (0.01%) and the value
 //! `base x (1 + change)` is rounded by the unit. Floats are used only for
-//! drawing and for statistics. Settlement is [`settlement::settle_year_versioned`]
-//! with [`Explain::Quiet`]: the same engine as `settle`, without the text.
+//! drawing and for statistics. Settlement is [`settlement::settle_year_versioned`]:
+//! the same engine and statements as `settle` (the engine formats no words).
 //!
 //! This module is pure except for the caller's progress and run callbacks;
 //! [`charts`] writes chart files.
@@ -42,7 +42,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::domain::contract::{Contract, Diagnostic, Party, Role, Unit};
-use crate::domain::settlement::{self, Carry, Explain, Figure, Inputs, SettleError, Statement};
+use crate::domain::settlement::{self, Carry, Figure, Inputs, SettleError, Statement};
 pub use scenarios::{Axis, Base, InputSpec, Scenarios, Spec};
 
 /// The payment components, by line-id prefix, in settlement order.
@@ -597,7 +597,7 @@ impl<'m> Runner<'m> {
         debug_assert!(plan.ready, "a variant is planned before it is settled");
         let t = &plan.templates[k];
         if !self.beyond || !plan.partial[k] {
-            return settlement::settle_year_versioned(&var.contract, t, carry, Explain::Quiet, &var.version);
+            return settlement::settle_year_versioned(&var.contract, t, carry, &var.version);
         }
         let ny = m.years.len();
         let mut all = Inputs::new(t.year);
@@ -616,7 +616,7 @@ impl<'m> Runner<'m> {
                 }
             }
         }
-        settlement::settle_year_versioned(&var.contract, &all, carry, Explain::Quiet, &var.version)
+        settlement::settle_year_versioned(&var.contract, &all, carry, &var.version)
     }
 
     /// Sets the values of `point` that do not depend on a variant (every

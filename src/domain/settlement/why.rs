@@ -1,0 +1,322 @@
+//! The words of a statement line as structured numbers, not text.
+//!
+//! The engine never formats a label or a formula. Each line carries two
+//! [`Phrase`]s (label and formula): a message id ([`Msg::key`], a Fluent id
+//! of `src/present/locales/*/lines.ftl`) and the terms the message names:
+//! money, rates, factors, quantities, years, names from the contract, and
+//! nested phrases. The presentation layer (`present::words`) renders them in
+//! a reader's language; [`Msg::en`] is the frozen English wording of engine
+//! version 1 (docs/FORMAT.md 5.8), used only to replay version 1 signatures
+//! and for the reference English of a statement's JSON.
+//!
+//! Terms are stored flat in one small vector: a nested phrase is a
+//! [`Term::Sub`] followed by its own terms, a list is a [`Term::List`]
+//! followed by its items. Building a phrase copies numbers and an interned
+//! name; it formats nothing.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use smallvec::SmallVec;
+
+use super::money::{format_factor, format_money, format_number, format_rate};
+
+/// Terms kept inline in a phrase before it spills to the heap.
+pub const INLINE_TERMS: usize = 6;
+
+/// Limit on the names kept by the per-thread interner ([`name`]); it starts
+/// afresh when full.
+pub const MAX_INTERNED_NAMES: usize = 4096;
+
+/// A message: its Fluent id and the English wording of engine version 1,
+/// with `{}` for each argument in order.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Msg {
+    /// Fluent message id (`line-...`).
+    pub key: &'static str,
+    /// Engine version 1's English, `{}` per argument (frozen: changing it
+    /// breaks the replay of version 1 signatures).
+    pub en: &'static str,
+}
+
+/// One term of a phrase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Term {
+    /// Money, two decimals.
+    Money(Decimal),
+    /// A rate of the contract, shown as a percentage.
+    Rate(Decimal),
+    /// A computed ratio (rounded to `RATIO_DP` decimals), shown as a
+    /// percentage.
+    Ratio(Decimal),
+    /// A factor (trend, risk, quality score).
+    Factor(Decimal),
+    /// A count or quantity.
+    Number(Decimal),
+    /// A whole number shown without separators (a year, a table row).
+    Int(i64),
+    /// Text from the contract (an id, a name, a purpose), as written there.
+    Text(Arc<str>),
+    /// A nested phrase: its message, then the number of items (arguments)
+    /// that follow it in the term list.
+    Sub(&'static Msg, u8),
+    /// A list: its separator, then the number of items that follow.
+    List(&'static str, u8),
+}
+
+/// A message with its terms: the words of a label, a formula or a part of
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phrase {
+    /// The message.
+    pub msg: &'static Msg,
+    /// Its arguments, flat (see the module docs).
+    pub terms: SmallVec<[Term; INLINE_TERMS]>,
+}
+
+/// Something that can be an argument of a phrase.
+pub(crate) trait IntoArg {
+    /// Appends the argument's terms.
+    fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>);
+}
+
+impl IntoArg for Term {
+    fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
+        terms.push(self);
+    }
+}
+
+impl IntoArg for Phrase {
+    fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
+        let n = top_level_items(&self.terms);
+        terms.push(Term::Sub(self.msg, n));
+        terms.extend(self.terms);
+    }
+}
+
+/// A list of phrases joined by a separator (` x `, ` + `, `, `).
+pub(crate) struct List(pub &'static str, pub Vec<Phrase>);
+
+impl IntoArg for List {
+    fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
+        let n = u8::try_from(self.1.len()).unwrap_or(u8::MAX);
+        terms.push(Term::List(self.0, n));
+        for p in self.1.into_iter().take(usize::from(n)) {
+            p.push_into(terms);
+        }
+    }
+}
+
+fn top_level_items(terms: &[Term]) -> u8 {
+    let mut i = 0;
+    let mut n: u8 = 0;
+    while i < terms.len() {
+        skip_item(terms, &mut i);
+        n = n.saturating_add(1);
+    }
+    n
+}
+
+fn skip_item(terms: &[Term], i: &mut usize) {
+    let t = &terms[*i];
+    *i += 1;
+    if let Term::Sub(_, n) | Term::List(_, n) = t {
+        for _ in 0..*n {
+            if *i < terms.len() {
+                skip_item(terms, i);
+            }
+        }
+    }
+}
+
+impl Phrase {
+    /// A phrase of `msg` without arguments yet.
+    pub(crate) fn new(msg: &'static Msg) -> Phrase {
+        Phrase { msg, terms: SmallVec::new() }
+    }
+
+    /// Adds an argument.
+    pub(crate) fn arg(&mut self, a: impl IntoArg) {
+        a.push_into(&mut self.terms);
+    }
+
+    /// The phrase rendered by `w`.
+    pub fn render(&self, w: &dyn Wording) -> String {
+        let mut i = 0;
+        let mut args = Vec::new();
+        while i < self.terms.len() {
+            args.push(item(&self.terms, &mut i, w));
+        }
+        w.message(self.msg, &args)
+    }
+
+    /// The English of engine version 1 (see [`Msg::en`]); `abs` drops the
+    /// sign of every figure (the words of today for a payment from
+    /// providers).
+    pub fn english(&self, abs: bool) -> String {
+        self.render(&EnglishV1 { abs })
+    }
+}
+
+fn item(terms: &[Term], i: &mut usize, w: &dyn Wording) -> String {
+    let t = &terms[*i];
+    *i += 1;
+    match t {
+        Term::Sub(msg, n) => {
+            let mut args = Vec::with_capacity(usize::from(*n));
+            for _ in 0..*n {
+                if *i < terms.len() {
+                    args.push(item(terms, i, w));
+                }
+            }
+            w.message(msg, &args)
+        }
+        Term::List(sep, n) => {
+            let mut parts = Vec::with_capacity(usize::from(*n));
+            for _ in 0..*n {
+                if *i < terms.len() {
+                    parts.push(item(terms, i, w));
+                }
+            }
+            parts.join(sep)
+        }
+        other => w.term(other),
+    }
+}
+
+/// How a reader's language words messages and terms.
+pub trait Wording {
+    /// Message `msg` with its arguments already worded.
+    fn message(&self, msg: &'static Msg, args: &[String]) -> String;
+    /// A number or a name (never [`Term::Sub`] or [`Term::List`]).
+    fn term(&self, t: &Term) -> String;
+}
+
+/// The English of engine version 1: [`Msg::en`] with its `{}` filled in
+/// order, numbers as `format_money` and friends format them.
+pub struct EnglishV1 {
+    /// Drop the sign of every figure.
+    pub abs: bool,
+}
+
+impl Wording for EnglishV1 {
+    fn message(&self, msg: &'static Msg, args: &[String]) -> String {
+        let mut out = String::with_capacity(msg.en.len() + 16 * args.len());
+        let mut rest = msg.en;
+        let mut args = args.iter();
+        while let Some(at) = rest.find("{}") {
+            out.push_str(&rest[..at]);
+            out.push_str(args.next().map_or("", String::as_str));
+            rest = &rest[at + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn term(&self, t: &Term) -> String {
+        let a = |d: &Decimal| if self.abs { d.abs() } else { *d };
+        match t {
+            Term::Money(d) => format_money(a(d)),
+            Term::Rate(d) | Term::Ratio(d) => format_rate(a(d)),
+            Term::Factor(d) => format_factor(a(d)),
+            Term::Number(d) => format_number(a(d)),
+            Term::Int(n) => n.to_string(),
+            Term::Text(s) => s.to_string(),
+            Term::Sub(..) | Term::List(..) => String::new(),
+        }
+    }
+}
+
+/// Money term.
+pub(crate) fn money(d: Decimal) -> Term {
+    Term::Money(d)
+}
+/// Contract rate term.
+pub(crate) fn rate(d: Decimal) -> Term {
+    Term::Rate(d)
+}
+/// Computed ratio term.
+pub(crate) fn ratio(d: Decimal) -> Term {
+    Term::Ratio(d)
+}
+/// Factor term.
+pub(crate) fn factor(d: Decimal) -> Term {
+    Term::Factor(d)
+}
+/// Quantity term.
+pub(crate) fn number(d: Decimal) -> Term {
+    Term::Number(d)
+}
+/// Whole number term (years, table rows).
+pub(crate) fn int(n: impl Into<i64>) -> Term {
+    Term::Int(n.into())
+}
+
+thread_local! {
+    static NAMES: RefCell<HashMap<Box<str>, Arc<str>>> = RefCell::new(HashMap::new());
+}
+
+/// Interns `s` (per thread, at most [`MAX_INTERNED_NAMES`]): the contract's
+/// ids and names are shared by every line and every run that names them.
+pub(crate) fn shared(s: &str) -> Arc<str> {
+    NAMES.with(|m| {
+        let mut m = m.borrow_mut();
+        if let Some(a) = m.get(s) {
+            return Arc::clone(a);
+        }
+        if m.len() >= MAX_INTERNED_NAMES {
+            m.clear();
+        }
+        let a: Arc<str> = Arc::from(s);
+        m.insert(Box::from(s), Arc::clone(&a));
+        a
+    })
+}
+
+/// Text term from the contract (interned).
+pub(crate) fn name(s: &str) -> Term {
+    Term::Text(shared(s))
+}
+
+/// A phrase of message `key` (Fluent id) whose version 1 English is `en`,
+/// with arguments (terms, phrases, lists) in the order of `en`'s `{}`.
+macro_rules! w {
+    ($key:literal, $en:literal $(, $arg:expr)* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut p = $crate::domain::settlement::why::Phrase::new(&$crate::domain::settlement::why::Msg { key: $key, en: $en });
+        $( p.arg($arg); )*
+        p
+    }};
+}
+pub(crate) use w;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn nested_phrases_and_lists_render_in_order() {
+        let inner = w!("line-t-inner", "{} members", number(dec!(2000)));
+        let list = List(
+            " x ",
+            vec![
+                w!("line-t-p", "(1 + {} {})", rate(dec!(0.03)), int(2024u16)),
+                w!("line-t-p", "(1 + {} {})", rate(dec!(0.02)), int(2025u16)),
+            ],
+        );
+        let p = w!("line-t-outer", "B = {} x {} x {} = {}", money(dec!(10.00)), list, inner, money(dec!(-5.00)));
+        assert_eq!(p.english(false), "B = 10.00 x (1 + 3.00% 2024) x (1 + 2.00% 2025) x 2,000 members = -5.00");
+        assert_eq!(p.english(true), "B = 10.00 x (1 + 3.00% 2024) x (1 + 2.00% 2025) x 2,000 members = 5.00");
+        assert_eq!(top_level_items(&p.terms), 4);
+    }
+
+    #[test]
+    fn interned_names_are_shared() {
+        let a = shared("zorgverzekeraar");
+        let b = shared("zorgverzekeraar");
+        assert!(Arc::ptr_eq(&a, &b));
+    }
+}
