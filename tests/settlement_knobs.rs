@@ -211,7 +211,7 @@ fn cli_settles_a_contract_with_the_new_knobs() {
     assert_eq!(line(&s, "shared_savings.provider_loss")["amount"], "262500.00");
     assert_eq!(line(&s, "shared_savings.payer_bears")["amount"], "737500.00");
     let table = ok(d, &["settle", &id, "--year", "2026"]);
-    assert!(table.contains("Force majeure reduction = 12.50% x 300,000.00 = 37,500.00"), "{table}");
+    assert!(table.contains("Force majeure reduction = 12.5000% x 300,000.00 = 37,500.00"), "{table}");
 }
 
 #[test]
