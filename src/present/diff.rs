@@ -17,6 +17,8 @@ use crate::domain::settlement::compare::Comparison;
 use crate::domain::settlement::Statement;
 use crate::ledger::text::{escape_line, spreadsheet_cell};
 use crate::present::lang::{Arg, Tr};
+use crate::present::layout::{pad, truncate};
+use crate::present::statement::{earned_or_bore_in as earned_or_bore, receives_or_pays_in as receives_or_pays};
 use crate::present::words;
 
 /// The narrowest party column.
@@ -36,28 +38,6 @@ fn short(h: &str) -> &str {
     &h[..SHORT_HASH.min(h.len())]
 }
 
-/// `amount` for a party's cash: `receives 1.00`, `pays 1.00` or `0.00`.
-pub fn receives_or_pays(tr: &Tr, amount: Decimal) -> String {
-    if amount.is_zero() {
-        tr.money(amount.abs())
-    } else if amount.is_sign_negative() {
-        tr.t_args("settle-pays", &[("amount", Arg::from(tr.money(-amount)))])
-    } else {
-        tr.t_args("settle-receives", &[("amount", Arg::from(tr.money(amount)))])
-    }
-}
-
-/// `amount` for a party's result: `earned 1.00`, `bore 1.00` or `0.00`.
-pub fn earned_or_bore(tr: &Tr, amount: Decimal) -> String {
-    if amount.is_zero() {
-        tr.money(amount.abs())
-    } else if amount.is_sign_negative() {
-        tr.t_args("settle-bore", &[("amount", Arg::from(tr.money(-amount)))])
-    } else {
-        tr.t_args("settle-earned", &[("amount", Arg::from(tr.money(amount)))])
-    }
-}
-
 fn party_width(cmp: &Comparison) -> usize {
     cmp.parties
         .iter()
@@ -66,25 +46,6 @@ fn party_width(cmp: &Comparison) -> usize {
         .max()
         .unwrap_or(0)
         .max(PARTY_WIDTH)
-}
-
-/// `s` padded with spaces to `n` characters on the left (`right`) or right.
-fn pad(s: &str, n: usize, right: bool) -> String {
-    let fill = " ".repeat(n.saturating_sub(s.chars().count()));
-    if right {
-        format!("{fill}{s}")
-    } else {
-        format!("{s}{fill}")
-    }
-}
-
-/// `s` cut to at most `n` characters, marking a cut with an ellipsis.
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n.saturating_sub(3)).collect::<String>() + "..."
-    }
 }
 
 /// The correction payments FROM -> TO, one per line, or that there are none.
@@ -308,7 +269,7 @@ pub fn diff_table(tr: &Tr, a: &Side<'_>, b: &Side<'_>, cmp: &Comparison) -> Stri
         for (l, label) in lines.iter().zip(&labels) {
             o.push_str(&format!(
                 "{} {} {} {}\n",
-                pad(&cut(label, lw), lw, false),
+                pad(&truncate(label, lw), lw, false),
                 pad(&figure(tr, l.money, l.a), AMOUNT_WIDTH, true),
                 pad(&figure(tr, l.money, l.b), AMOUNT_WIDTH, true),
                 pad(&l.difference.map(|d| figure(tr, l.money, Some(d))).unwrap_or_default(), AMOUNT_WIDTH, true)

@@ -8,6 +8,7 @@
 //! * [`term`]: a contract's term summary (`settle summary`);
 //! * [`summary`]: one-line descriptions of entries for `log`;
 //! * [`words`]: a statement line's label and formula in a language;
+//! * [`layout`]: padding and cutting columns by characters;
 //! * [`lang`]: languages (English, Dutch) and their number formats;
 //! * [`inbox`]: what awaits a party, as text grouped by ledger and as JSON;
 //! * [`report_html`]: the audit report as self-contained HTML;
@@ -21,6 +22,7 @@ pub mod charts;
 pub mod diff;
 pub mod inbox;
 pub mod lang;
+pub mod layout;
 pub mod report_html;
 pub mod statement;
 pub mod summary;

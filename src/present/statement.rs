@@ -395,14 +395,7 @@ pub fn table_in(tr: &Tr, c: &Computed, hash: &str, standing: &Standing) -> Strin
     o
 }
 
-/// `s` cut to at most `n` characters, marking a cut with an ellipsis.
-pub fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 3).collect::<String>() + "..."
-    }
-}
+pub use crate::present::layout::truncate;
 
 /// Money with two decimals and thousands separators (`-1,234.50`).
 pub fn money(v: rust_decimal::Decimal) -> String {

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 
 use crate::domain::settlement::term::{PartyFigures, TermSummary, YearState};
 use crate::ledger::text::{escape_line, spreadsheet_cell};
-use crate::present::diff::{earned_or_bore, receives_or_pays};
 use crate::present::lang::{Arg, Tr};
+use crate::present::layout::{pad, truncate};
+use crate::present::statement::{earned_or_bore_in as earned_or_bore, receives_or_pays_in as receives_or_pays};
 
 /// The narrowest party column.
 pub const PARTY_WIDTH: usize = 20;
@@ -21,23 +22,6 @@ const AMOUNT_WIDTH: usize = 22;
 /// The widest balance description (a longer one is cut with an ellipsis;
 /// JSON and CSV have it whole).
 pub const MAX_WHAT_WIDTH: usize = 90;
-
-fn pad(s: &str, n: usize, right: bool) -> String {
-    let fill = " ".repeat(n.saturating_sub(s.chars().count()));
-    if right {
-        format!("{fill}{s}")
-    } else {
-        format!("{s}{fill}")
-    }
-}
-
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n.saturating_sub(3)).collect::<String>() + "..."
-    }
-}
 
 /// The message id of a year's state.
 fn state_id(s: YearState) -> &'static str {
@@ -174,7 +158,7 @@ pub fn table(tr: &Tr, t: &TermSummary, currency: &str) -> String {
             o.push_str(&format!(
                 "{} {} {}\n",
                 pad(&year.to_string(), 6, false),
-                pad(&cut(&escape_line(what), bw), bw, false),
+                pad(&truncate(&escape_line(what), bw), bw, false),
                 pad(&tr.money(*amount), AMOUNT_WIDTH, true)
             ));
         }

@@ -2,10 +2,6 @@
 # payments after a resettlement (`settle`), two statements compared
 # (`settle diff`). Each id has a Dutch twin in ../nl/settle.ftl.
 
-settle-receives = receives { $amount }
-settle-pays = pays { $amount }
-settle-earned = earned { $amount }
-settle-bore = bore { $amount }
 settle-col-party = PARTY
 settle-col-before = SETTLED BEFORE
 settle-col-now = NOW

@@ -3,10 +3,6 @@
 # vergeleken (`settle diff`). Elk id heeft een Engelse tweeling in
 # ../en/settle.ftl.
 
-settle-receives = ontvangt { $amount }
-settle-pays = betaalt { $amount }
-settle-earned = verdient { $amount }
-settle-bore = draagt { $amount }
 settle-col-party = PARTIJ
 settle-col-before = EERDER VASTGESTELD
 settle-col-now = NU
