@@ -99,6 +99,13 @@ pub struct Context<'a> {
     pub lang: Lang,
 }
 
+/// `a` as the double an Excel number cell stores, when that is exact to the
+/// cent: below [`EXACT_LIMIT`] an amount has at most 15 significant digits,
+/// which a double holds and gives back as the same decimal text. Larger
+/// amounts return `None` and are written as text. This is the only float in
+/// the statement path: the workbook format has no decimal type, and no
+/// amount is ever computed from it (the engine's exact amount is also each
+/// formula's cached result).
 fn fits(a: Decimal) -> Option<f64> {
     a.to_f64().filter(|_| a.abs() < Decimal::from(EXACT_LIMIT))
 }
