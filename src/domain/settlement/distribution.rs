@@ -12,7 +12,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::money;
-use super::why::{int, money as m, number, rate, w, List, Phrase};
+use super::why::{int, money as m, number, rate, w, Phrase, Term};
 use super::{Ctx, SettleError, V1Label};
 use crate::domain::contract::{Contract, Funding, PayerRule, ProviderRule, Remainder, Role};
 
@@ -271,16 +271,6 @@ fn provider_weights<'a>(cx: &mut Ctx<'a>) -> Result<Vec<(&'a str, Decimal)>, Set
     Ok(out)
 }
 
-fn key_words(weights: &[(&str, Decimal)], party: &str, by_indicator: bool) -> Phrase {
-    let x = weights.iter().find(|(p, _)| *p == party).map(|(_, w)| *w).unwrap_or_default();
-    if by_indicator {
-        let total: Decimal = weights.iter().map(|(_, w)| *w).sum();
-        w!("line-key-of", "{} of {}", number(x), number(total))
-    } else {
-        w!("line-key-rate", "{}", rate(x))
-    }
-}
-
 /// A payment to be made for a component.
 pub(crate) struct Payout<'p> {
     /// Line id prefix, e.g. `shared_savings.payout`.
@@ -300,6 +290,10 @@ pub(crate) struct Payout<'p> {
 /// Splits `p` among payers and providers as the contract says and pushes one
 /// transfer line per (payer, provider), id `{id}.{payer}.{provider}`.
 /// A zero amount makes no lines.
+///
+/// The words of each part are built once and copied into each line's
+/// formula in place (no list of phrases per line): the same terms as
+/// `w!("line-split", "{}; {} = {}", label, List("; ", words), part)`.
 pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), SettleError> {
     debug_assert_eq!(p.amount.scale(), 2);
     if p.amount.is_zero() {
@@ -315,18 +309,17 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
             let key: Vec<Decimal> = w.iter().map(|(_, x)| *x).collect();
             split_cents(p.amount, &key, c.distribution.payers.remainder, &mut cut)
                 .map_err(|e| named(e, || format!("payer split of {}", p.id)))?;
+            let total: Decimal = key.iter().sum();
             w.iter()
                 .zip(&cut)
-                .map(|(&(party, _), &(amount, extra_cents))| {
+                .map(|(&(party, x), &(amount, extra_cents))| {
                     let words = if w.len() == 1 {
                         None
                     } else {
                         let key = if by_contribution {
-                            let c = w.iter().find(|(q, _)| *q == party).map(|(_, x)| *x).unwrap_or_default();
-                            let total: Decimal = w.iter().map(|(_, x)| *x).sum();
-                            w!("line-key-contribution", "contribution {} of {}", m(c), m(total))
+                            w!("line-key-contribution", "contribution {} of {}", m(x), m(total))
                         } else {
-                            key_words(&w, party, false)
+                            w!("line-key-rate", "{}", rate(x))
                         };
                         Some(w!(
                             "line-payer-part",
@@ -346,24 +339,39 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
         None => Some(provider_weights(cx)?),
     };
     let by_indicator = matches!(c.distribution.providers.rule, ProviderRule::ByIndicator { .. });
+    // The key's total for the words; `split_cents` refuses a key whose sum
+    // overflows before any words are made.
+    let provider_total = provider_key
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .try_fold(Decimal::ZERO, |t, (_, x)| t.checked_add(*x))
+        .unwrap_or_default();
     let mut provider_parts: Vec<(&str, Decimal, Option<Phrase>)> = Vec::new();
+    let mut key: Vec<Decimal> = Vec::new();
     for (payer, amount, payer_words) in payer_parts {
         provider_parts.clear();
         match (p.recipient, &provider_key) {
             (Some(r), _) => provider_parts.push((r, amount, None)),
             (None, w) => {
                 let w = w.as_deref().unwrap_or_default();
-                let key: Vec<Decimal> = w.iter().map(|(_, x)| *x).collect();
+                key.clear();
+                key.extend(w.iter().map(|(_, x)| *x));
                 split_cents(amount, &key, c.distribution.providers.remainder, &mut cut)
                     .map_err(|e| named(e, || format!("provider split of {}", p.id)))?;
-                for (&(party, _), &(part, extra_cents)) in w.iter().zip(&cut) {
+                for (&(party, x), &(part, extra_cents)) in w.iter().zip(&cut) {
                     let words = if w.len() == 1 {
                         None
                     } else {
+                        let key = if by_indicator {
+                            w!("line-key-of", "{} of {}", number(x), number(provider_total))
+                        } else {
+                            w!("line-key-rate", "{}", rate(x))
+                        };
                         Some(w!(
                             "line-provider-part",
                             "provider part: {} of {}{}",
-                            key_words(w, party, by_indicator),
+                            key,
                             m(amount),
                             cents_words(extra_cents)
                         ))
@@ -373,11 +381,24 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
             }
         }
         for (provider, part, provider_words) in provider_parts.drain(..) {
-            let words: Vec<Phrase> = payer_words.iter().cloned().chain(provider_words).collect();
-            let formula = if words.is_empty() {
-                w!("line-split-whole", "{} = {}", p.label.clone(), m(part))
+            let words = [payer_words.as_ref(), provider_words.as_ref()];
+            let n = words.iter().flatten().count();
+            let formula = if n == 0 {
+                let mut f = w!("line-split-whole", "{} = {}");
+                f.arg_ref(&p.label);
+                f.arg(m(part));
+                f
             } else {
-                w!("line-split", "{}; {} = {}", p.label.clone(), List("; ", words), m(part))
+                let mut f = w!("line-split", "{}; {} = {}");
+                let len = p.label.terms.len() + words.iter().flatten().map(|w| w.terms.len() + 1).sum::<usize>() + 4;
+                f.terms.reserve(len);
+                f.arg_ref(&p.label);
+                f.terms.push(Term::List("; ", n as u8));
+                for w in words.into_iter().flatten() {
+                    f.arg_ref(w);
+                }
+                f.arg(m(part));
+                f
             };
             let mut id = String::with_capacity(p.id.len() + payer.len() + provider.len() + 2);
             id.push_str(p.id);

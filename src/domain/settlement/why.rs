@@ -16,6 +16,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -89,8 +90,10 @@ impl IntoArg for Term {
 }
 
 impl IntoArg for Phrase {
+    #[inline]
     fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
         let n = top_level_items(&self.terms);
+        terms.reserve(1 + self.terms.len());
         terms.push(Term::Sub(self.msg, n));
         terms.extend(self.terms);
     }
@@ -138,8 +141,18 @@ impl Phrase {
     }
 
     /// Adds an argument.
+    #[inline]
     pub(crate) fn arg(&mut self, a: impl IntoArg) {
         a.push_into(&mut self.terms);
+    }
+
+    /// Adds the nested phrase `p` as an argument, copying its terms: the
+    /// same terms as `arg(p.clone())` without building the clone.
+    pub(crate) fn arg_ref(&mut self, p: &Phrase) {
+        let n = top_level_items(&p.terms);
+        self.terms.reserve(1 + p.terms.len());
+        self.terms.push(Term::Sub(p.msg, n));
+        self.terms.extend(p.terms.iter().cloned());
     }
 
     /// The phrase rendered by `w`.
@@ -254,8 +267,33 @@ pub(crate) fn int(n: impl Into<i64>) -> Term {
     Term::Int(n.into())
 }
 
+/// FNV-1a: the interner's hash. Names are few and short (at most
+/// [`MAX_INTERNED_NAMES`] per thread), so a keyed hash buys nothing there
+/// and costs a line's worth of time per name; the map is only a cache (its
+/// iteration order is never used).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
 thread_local! {
-    static NAMES: RefCell<HashMap<Box<str>, Arc<str>>> = RefCell::new(HashMap::new());
+    static NAMES: RefCell<HashMap<Box<str>, Arc<str>, BuildHasherDefault<Fnv>>> = RefCell::new(HashMap::default());
 }
 
 /// Interns `s` (per thread, at most [`MAX_INTERNED_NAMES`]): the contract's
