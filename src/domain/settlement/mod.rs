@@ -110,6 +110,7 @@ pub mod why;
 #[cfg(test)]
 mod tests;
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
@@ -711,14 +712,21 @@ impl<'a> Ctx<'a> {
         v1_label: V1Label,
     ) {
         let (from, to) = if amount.is_sign_negative() { (provider, payer) } else { (payer, provider) };
-        let mut line = Line::money(id, label, formula, amount.abs());
-        line.from = Some(from.to_string());
-        line.to = Some(to.to_string());
-        line.funding = Some(funding);
-        line.v1_amount = amount;
-        line.v1_label = v1_label;
-        debug_assert!(!line.amount.is_some_and(|a| a.is_sign_negative()), "a transfer's amount is never negative");
-        self.push(line);
+        debug_assert!(amount.scale() == 2, "money lines are rounded to cents");
+        debug_assert!(!amount.abs().is_sign_negative(), "a transfer's amount is never negative");
+        self.push(Line {
+            id,
+            label,
+            formula,
+            abs_figures: false,
+            amount: Some(amount.abs()),
+            value: None,
+            from: Some(from.to_string()),
+            to: Some(to.to_string()),
+            funding: Some(funding),
+            v1_amount: amount,
+            v1_label,
+        });
     }
 
     /// The population size as measured, the divisor that makes it members
@@ -973,7 +981,7 @@ fn settle_year_inner(
         year,
         inputs,
         round: Rounder::new(c.rounding),
-        lines: Vec::with_capacity(64),
+        lines: Vec::with_capacity(LINES_HINT.with(Cell::get)),
         used: BTreeMap::new(),
         provider_key: None,
     };
@@ -1004,6 +1012,7 @@ fn settle_year_inner(
     if let Some(l) = cx.lines.iter().find(|l| l.amount.is_some_and(|a| a.scale() != 2)) {
         return Err(SettleError::Arithmetic { figure: l.id.clone(), problem: "overflow" });
     }
+    LINES_HINT.with(|h| h.set(cx.lines.len().clamp(MIN_LINES_HINT, MAX_LINES_HINT)));
     let (parties, payments, totals_by_stream) = summarize(c, &cx.lines)?;
     let inputs = cx
         .used
@@ -1027,6 +1036,20 @@ fn settle_year_inner(
         carry_in: carry.clone(),
         carry_out,
     })
+}
+
+/// Lines reserved for a statement before the first settlement on a thread.
+const MIN_LINES_HINT: usize = 64;
+
+/// Limit on the lines reserved for a statement from the one settled before.
+const MAX_LINES_HINT: usize = 4096;
+
+thread_local! {
+    /// The number of lines of the statement settled last on this thread: a
+    /// simulation settles one contract many times, and a statement reserved
+    /// at its size never grows (a grown vector of lines copies every line).
+    /// Only a capacity: it changes no output.
+    static LINES_HINT: Cell<usize> = const { Cell::new(MIN_LINES_HINT) };
 }
 
 type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, StreamTotal>);

@@ -91,11 +91,13 @@ impl IntoArg for Term {
 
 impl IntoArg for Phrase {
     #[inline]
-    fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
+    fn push_into(mut self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
         let n = top_level_items(&self.terms);
         terms.reserve(1 + self.terms.len());
         terms.push(Term::Sub(self.msg, n));
-        terms.extend(self.terms);
+        // Drained in place: moving the phrase's inline terms into an
+        // iterator first would copy them twice.
+        terms.extend(self.terms.drain(..));
     }
 }
 
