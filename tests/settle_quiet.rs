@@ -87,3 +87,44 @@ fn every_example_line_is_worded_in_english_and_dutch() {
     }
     assert!(n >= 15, "every year of the five examples: {n}");
 }
+
+/// A simulation settles one contract many thousand times: each statement is
+/// reserved at the size of the one settled before it on the thread (at
+/// least 64 lines), so a year settled again holds its lines without
+/// growing (a vector of lines that grows copies every line, and reserves
+/// room for as many again). The bench contract has at most 56 lines a year,
+/// so this guards the reservation; it matters for larger contracts (every
+/// payout makes a line per payer and provider).
+#[test]
+fn settling_a_year_again_reserves_exactly_its_lines() {
+    let c = contract::check_file(&repo().join("examples/bench/all-components.toml")).unwrap();
+    let mut carry = settlement::Carry::initial(&c);
+    let mut most = 0;
+    for year in c.term.years() {
+        let mut i = Inputs::new(year);
+        for f in settlement::required_indicators(&c, year) {
+            let v = match f.indicator.as_str() {
+                "dm2-member-months" => Decimal::from(71_000),
+                "dm2-cost" | "ss-cost" => Decimal::from(40_000_000),
+                "hba1c-control" => Decimal::new(70, 2),
+                "amputations" => Decimal::new(26, 1),
+                "episodes" => Decimal::from(40),
+                "episode-cost" => Decimal::from(300_000),
+                _ => Decimal::from(1_000),
+            };
+            if f.year == year {
+                i = i.with(&f.indicator, v);
+            } else {
+                i = i.with_other_year(f.year, &f.indicator, v);
+            }
+        }
+        let first = settlement::settle_year(&c, &i, &carry).unwrap();
+        let again = settlement::settle_year(&c, &i, &carry).unwrap();
+        assert_eq!(first, again, "the same year settles the same");
+        let n = again.lines.len();
+        assert_eq!(again.lines.capacity(), n.max(64), "{year}: reserved at the size of the statement before");
+        most = most.max(n);
+        carry = again.carry_out.clone();
+    }
+    assert!(most > 40, "every component of the bench contract makes lines: at most {most} lines");
+}
