@@ -6,7 +6,7 @@
 //! above 1 means derive is faster). Not a timed test.
 //!
 //! ```text
-//! cargo run --release --example derive_bench -- --rows 1000000 [--members 500000] [--keep FILE] [--repeat 3] [--duckdb-install]
+//! cargo run --release --example derive_bench -- --rows 1000000 [--members 500000] [--keep FILE | --file FILE] [--repeat 3] [--no-one-thread] [--duckdb-install]
 //! ```
 //!
 //! DuckDB is looked for in `$VEREFFEN_DUCKDB_PYTHON`, then
@@ -42,9 +42,15 @@ fn main() {
     let members: u32 =
         arg(&args, "--members").map(|v| v.parse().expect("--members N")).unwrap_or((rows / 20).max(1) as u32);
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = arg(&args, "--keep").map(std::path::PathBuf::from).unwrap_or_else(|| dir.path().join("claims.csv"));
+    // `--file FILE` derives from a file kept by an earlier `--keep FILE`
+    // (same --rows and --members) instead of generating one.
+    let existing = arg(&args, "--file").map(std::path::PathBuf::from);
+    let path = existing
+        .clone()
+        .or_else(|| arg(&args, "--keep").map(std::path::PathBuf::from))
+        .unwrap_or_else(|| dir.path().join("claims.csv"));
     let t = Instant::now();
-    {
+    if existing.is_none() {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).expect("create"));
         claims_gen::generate(&mut w, rows, members, 2027, 1).expect("generate");
         w.flush().expect("flush");
@@ -58,14 +64,21 @@ fn main() {
     // Best of `repeat` runs each, one thread and every core, alternating.
     let (mut one_s, mut derive_s) = (f64::MAX, f64::MAX);
     let mut d = None;
+    // `--no-one-thread` skips the one-thread runs (to profile the parallel path).
+    let one_thread = !args.iter().any(|a| a == "--no-one-thread");
     for _ in 0..repeat {
-        let t = Instant::now();
-        let one = derive::derive_file_with(&rules, &path, 2027, 1, derive::PARALLEL_BLOCK_BYTES).expect("derive");
-        one_s = one_s.min(t.elapsed().as_secs_f64());
+        let one = one_thread.then(|| {
+            let t = Instant::now();
+            let one = derive::derive_file_with(&rules, &path, 2027, 1, derive::PARALLEL_BLOCK_BYTES).expect("derive");
+            one_s = one_s.min(t.elapsed().as_secs_f64());
+            one
+        });
         let t = Instant::now();
         let all = derive::derive_file(&rules, &path, 2027).expect("derive");
         derive_s = derive_s.min(t.elapsed().as_secs_f64());
-        assert_eq!(one, all, "one thread and every core differ");
+        if let Some(one) = one {
+            assert_eq!(one, all, "one thread and every core differ");
+        }
         d = Some(all);
     }
     let d = d.expect("at least one run");
@@ -75,9 +88,13 @@ fn main() {
     println!("file_mb={:.0}", bytes as f64 / 1e6);
     println!("generate_s={gen_s:.1}");
     println!("threads={threads}");
-    println!("derive_one_thread_s={one_s:.2}");
+    if one_thread {
+        println!("derive_one_thread_s={one_s:.2}");
+    }
     println!("derive_s={derive_s:.2}");
-    println!("speedup={:.2}", one_s / derive_s);
+    if one_thread {
+        println!("speedup={:.2}", one_s / derive_s);
+    }
     println!("rows_per_s={:.0}", rows as f64 / derive_s);
     println!("mb_per_s={:.0}", bytes as f64 / 1e6 / derive_s);
     println!("peak_rss_mb={}", peak_rss_mb());

@@ -202,7 +202,73 @@ struct Totals {
     /// Per metric index: count or quantity per month.
     per_metric: Vec<[Decimal; 12]>,
     /// Member id -> month mask.
-    members: HashMap<Box<[u8]>, u16>,
+    members: HashMap<Box<[u8]>, u16, KeyedState>,
+}
+
+/// Random keys for the hash maps of a derivation (member ids, codes). The
+/// hash is a multiply-fold over 8-byte words (as in `ahash`'s fallback and
+/// `foldhash`): several times cheaper than SipHash on short ids, and keyed
+/// per map from the OS's randomness, so a file cannot be built in advance
+/// to make its ids collide. Only the speed of a lookup depends on it: the
+/// figures are counts over the map, never its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KeyedState {
+    k0: u64,
+    k1: u64,
+}
+
+impl Default for KeyedState {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        let random = std::collections::hash_map::RandomState::new();
+        KeyedState { k0: random.hash_one(0x5eed_u64), k1: random.hash_one(0xfeed_u64) | 1 }
+    }
+}
+
+impl std::hash::BuildHasher for KeyedState {
+    type Hasher = KeyedHasher;
+    fn build_hasher(&self) -> KeyedHasher {
+        KeyedHasher { h: self.k0, k: self.k1 }
+    }
+}
+
+/// The hasher of [`KeyedState`].
+struct KeyedHasher {
+    h: u64,
+    k: u64,
+}
+
+/// The high and low halves of a 128-bit product, xored.
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let r = u128::from(a) * u128::from(b);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+impl KeyedHasher {
+    fn word(&mut self, w: u64) {
+        self.h = fold_mul(self.h ^ w, self.k ^ 0x243f_6a88_85a3_08d3).rotate_left(23);
+    }
+}
+
+impl std::hash::Hasher for KeyedHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            self.word(u64::from_le_bytes(b));
+        }
+        let rest = words.remainder();
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        self.word(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 59));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.word(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        fold_mul(self.h, self.k ^ 0x1319_8a2e_0370_7344)
+    }
 }
 
 fn matches(patterns: &[String], value: &str) -> bool {
@@ -352,6 +418,9 @@ fn parse_amount(s: &str, what: &str, max_decimals: u32) -> Result<Decimal, Strin
     Ok(v)
 }
 
+/// Number of known columns (`member,date,code,provider,amount,quantity`).
+const COLUMNS: usize = 6;
+
 /// The columns of the claims file, from its header.
 #[derive(Debug, Clone, Copy)]
 struct Columns {
@@ -401,14 +470,242 @@ struct Acc {
     /// Whether a row had an amount or quantity of [`PARALLEL_MAX_VALUE`] or
     /// more (then the parallel path leaves the file to the sequential one).
     large: bool,
+    /// The sums of the rows taken by [`Acc::fast_row`], as integers, added
+    /// into `totals` by [`Acc::fold_fast`].
+    fast: FastSums,
+}
+
+/// Integer partial sums of the rows [`Acc::fast_row`] takes: amounts in
+/// cents, counts in units, quantities in ten-thousandths. Every amount and
+/// quantity it takes is below 10^13 and 10^11 (at most
+/// [`FAST_AMOUNT_DIGITS`] and [`FAST_QUANTITY_DIGITS`] integer digits), so
+/// a sum cannot reach the i128 limit (1.7 x 10^38) in fewer than 10^23 rows.
+#[derive(Debug, Default)]
+struct FastSums {
+    cents: [i128; 12],
+    /// Per metric index: units (count) or ten-thousandths (quantity).
+    per_metric: Vec<[i128; 12]>,
+    /// Code -> what it is to the rules (at most [`MAX_CACHED_NAMES`]).
+    codes: HashMap<Box<[u8]>, CodeClass, KeyedState>,
+    /// Provider -> inside the fence (at most [`MAX_CACHED_NAMES`]).
+    providers: HashMap<Box<[u8]>, bool, KeyedState>,
+}
+
+/// Most distinct codes and providers whose class [`Acc::fast_row`]
+/// remembers; further names are matched against the rules on every row.
+pub const MAX_CACHED_NAMES: usize = 4096;
+/// Most integer digits of an amount [`Acc::fast_row`] reads as cents
+/// (longer ones go through the exact decimal reader).
+pub const FAST_AMOUNT_DIGITS: usize = 13;
+/// Most integer digits of a quantity [`Acc::fast_row`] reads as
+/// ten-thousandths (longer ones go through the exact decimal reader).
+pub const FAST_QUANTITY_DIGITS: usize = 11;
+
+/// What a declaration code is to the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CodeClass {
+    /// An enrolment code (membership `enrolment`).
+    enrol: bool,
+    /// Inside the fence's codes (and not excluded).
+    fenced: bool,
+    /// Bit `i`: metric `i` (count or quantity) counts this code.
+    metrics: u64,
+}
+
+impl CodeClass {
+    fn of(rules: &Rules, code: &str) -> CodeClass {
+        let mut metrics = 0u64;
+        for (i, m) in rules.metrics.iter().enumerate() {
+            if matches!(m.measure, Measure::Count | Measure::Quantity) && matches(&m.codes, code) {
+                metrics |= 1 << i;
+            }
+        }
+        CodeClass {
+            enrol: rules.membership == Membership::Enrolment && matches(&rules.enrolment_codes, code),
+            fenced: matches(&rules.fence.codes, code) && !matches(&rules.fence.exclude_codes, code),
+            metrics,
+        }
+    }
+}
+
+/// `text` as an integer in units of 10^-`scale` when it is written
+/// `-?[0-9]{1,int_digits}(.[0-9]{1,scale})?` (the minus only when
+/// `negative` is allowed): exactly the value [`crate::domain::exact::parse_decimal`]
+/// reads from such text. Anything else is `None` and goes through that
+/// exact reader instead.
+fn fixed_point(text: &[u8], scale: usize, int_digits: usize, negative: bool) -> Option<i64> {
+    debug_assert!(scale + int_digits <= 18, "fits an i64");
+    let (minus, digits) = match text.split_first() {
+        Some((b'-', rest)) if negative => (true, rest),
+        _ => (false, text),
+    };
+    let (int, frac) = match memchr::memchr(b'.', digits) {
+        Some(dot) => (&digits[..dot], &digits[dot + 1..]),
+        None => (digits, &digits[digits.len()..]),
+    };
+    let dot_without_digits = frac.is_empty() && int.len() != digits.len();
+    if int.is_empty() || int.len() > int_digits || frac.len() > scale || dot_without_digits {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &b in int.iter().chain(frac) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
+    }
+    for _ in frac.len()..scale {
+        v *= 10;
+    }
+    Some(if minus { -v } else { v })
+}
+
+/// The year and month index of a `YYYY-MM-DD` date that is a valid
+/// (proleptic Gregorian) calendar date, as [`parse_date`] accepts it;
+/// `None` for anything else, which [`parse_date`] then judges.
+fn plain_date(b: &[u8]) -> Option<(u16, usize)> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let mut n = [0u16; 10];
+    for (i, &c) in b.iter().enumerate() {
+        if i != 4 && i != 7 {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            n[i] = u16::from(d);
+        }
+    }
+    let y = n[0] * 1000 + n[1] * 100 + n[2] * 10 + n[3];
+    let (m, d) = (n[5] * 10 + n[6], n[8] * 10 + n[9]);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=days).contains(&d).then_some((y, usize::from(m) - 1))
 }
 
 impl Acc {
     fn new(rules: &Rules) -> Acc {
         Acc {
             totals: Totals { per_metric: vec![[Decimal::ZERO; 12]; rules.metrics.len()], ..Totals::default() },
+            fast: FastSums { per_metric: vec![[0; 12]; rules.metrics.len()], ..FastSums::default() },
             ..Acc::default()
         }
+    }
+
+    /// The class of `code`, remembered for the next rows.
+    fn code_class(&mut self, rules: &Rules, code: &str) -> CodeClass {
+        if let Some(c) = self.fast.codes.get(code.as_bytes()) {
+            return *c;
+        }
+        let c = CodeClass::of(rules, code);
+        if self.fast.codes.len() < MAX_CACHED_NAMES {
+            self.fast.codes.insert(code.as_bytes().into(), c);
+        }
+        c
+    }
+
+    /// Whether the fence takes `provider`, remembered for the next rows.
+    fn provider_fenced(&mut self, rules: &Rules, provider: &str) -> bool {
+        if rules.fence.providers.is_empty() {
+            return true;
+        }
+        if let Some(p) = self.fast.providers.get(provider.as_bytes()) {
+            return *p;
+        }
+        let p = matches(&rules.fence.providers, provider);
+        if self.fast.providers.len() < MAX_CACHED_NAMES {
+            self.fast.providers.insert(provider.as_bytes().into(), p);
+        }
+        p
+    }
+
+    /// Counts a record of the common shape without decimals: a member of 1
+    /// to [`MAX_FIELD_BYTES`] bytes, a valid `YYYY-MM-DD` date, code and
+    /// provider of at most [`MAX_FIELD_BYTES`] bytes, an amount of at most
+    /// two decimals and [`FAST_AMOUNT_DIGITS`] integer digits, a quantity
+    /// (if any) of at most four decimals and [`FAST_QUANTITY_DIGITS`]
+    /// integer digits, and (when the rules refuse reversals) not a
+    /// negative amount inside the fence. Such a record is valid and counts
+    /// exactly as [`Acc::row_of`] counts it; `false` (nothing counted) for
+    /// any other record, which the caller gives to [`Acc::row_of`].
+    fn fast_row(&mut self, rules: &Rules, cols: &Columns, fields: &[&str], year: u16) -> bool {
+        let member = fields[cols.member];
+        let (code, provider) = (fields[cols.code], fields[cols.provider]);
+        if member.is_empty() || [member, code, provider].iter().any(|f| f.len() > MAX_FIELD_BYTES) {
+            return false;
+        }
+        let Some((y, month)) = plain_date(fields[cols.date].as_bytes()) else { return false };
+        let Some(cents) = fixed_point(fields[cols.amount].as_bytes(), 2, FAST_AMOUNT_DIGITS, true) else {
+            return false;
+        };
+        let quantity = match cols.quantity.map(|q| fields[q]) {
+            Some(q) if !q.is_empty() => match fixed_point(q.as_bytes(), 4, FAST_QUANTITY_DIGITS, false) {
+                Some(q) => q,
+                None => return false,
+            },
+            _ => 10_000,
+        };
+        if y != year {
+            self.rows_read += 1;
+            self.outside_period += 1;
+            return true;
+        }
+        let class = self.code_class(rules, code);
+        if class.enrol {
+            self.rows_read += 1;
+            self.mark(member, month);
+            return true;
+        }
+        if !class.fenced || !self.provider_fenced(rules, provider) {
+            self.rows_read += 1;
+            self.outside_fence += 1;
+            return true;
+        }
+        if cents < 0 && !rules.fence.allow_negative {
+            return false; // refused: row_of names the line
+        }
+        self.rows_read += 1;
+        self.rows_counted += 1;
+        self.fast.cents[month] += i128::from(cents);
+        if rules.membership == Membership::Claims {
+            self.mark(member, month);
+        }
+        let mut metrics = class.metrics;
+        while metrics != 0 {
+            let i = metrics.trailing_zeros() as usize;
+            metrics &= metrics - 1;
+            let add = match rules.metrics[i].measure {
+                Measure::Quantity => i128::from(quantity),
+                _ => 1,
+            };
+            // A reversal takes its row back out, as in `row_of`.
+            self.fast.per_metric[i][month] += if cents < 0 { -add } else { add };
+        }
+        true
+    }
+
+    /// Adds the integer sums of [`Acc::fast_row`] into the exact totals
+    /// and clears them; `None` if a total overflows.
+    fn fold_fast(&mut self, rules: &Rules) -> Option<()> {
+        let exact = |v: i128, scale: u32| Decimal::try_from_i128_with_scale(v, scale).ok();
+        for month in 0..12 {
+            let cents = std::mem::take(&mut self.fast.cents[month]);
+            self.totals.cost[month] = self.totals.cost[month].checked_add(exact(cents, 2)?)?;
+            for (i, m) in rules.metrics.iter().enumerate() {
+                let scale = if m.measure == Measure::Quantity { 4 } else { 0 };
+                let v = std::mem::take(&mut self.fast.per_metric[i][month]);
+                self.totals.per_metric[i][month] = self.totals.per_metric[i][month].checked_add(exact(v, scale)?)?;
+            }
+        }
+        Some(())
     }
 
     /// Sets bit `month` of `member` (no allocation for a member seen before).
@@ -524,20 +821,45 @@ impl Acc {
     /// no quotes, no carriage returns, empty lines skipped). `false` when
     /// a record has another number of fields than the header or a row is
     /// refused (the file is then left to [`derive`], which names the line).
+    /// Records of the common shape go through [`Acc::fast_row`], others
+    /// through [`Acc::row_of`]; the part's integer sums are folded into the
+    /// exact totals at its end.
     fn plain_rows(&mut self, rules: &Rules, cols: &Columns, plain: &str, year: u16, file: &str) -> bool {
-        let mut fields: Vec<&str> = Vec::with_capacity(cols.count + 1);
-        for line in plain.split('\n').filter(|l| !l.is_empty()) {
-            fields.clear();
-            fields.extend(line.split(',').take(cols.count + 1));
-            if fields.len() != cols.count {
+        assert!(cols.count <= COLUMNS, "Columns::of admits only the {COLUMNS} known columns, once each");
+        let bytes = plain.as_bytes();
+        let mut fields: [&str; COLUMNS + 1] = [""; COLUMNS + 1];
+        let mut start = 0;
+        while start < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            let Some(line) = plain.get(start..end) else { return false };
+            start = end + 1;
+            if line.is_empty() {
+                continue;
+            }
+            let mut n = 0;
+            let mut from = 0;
+            for comma in memchr::memchr_iter(b',', line.as_bytes()).chain([line.len()]) {
+                if n > cols.count {
+                    break;
+                }
+                // Commas and line ends are ASCII, hence char boundaries.
+                let Some(field) = line.get(from..comma) else { return false };
+                fields[n] = field;
+                n += 1;
+                from = comma + 1;
+            }
+            if n != cols.count {
                 return false;
             }
-            let got = |i: usize| fields.get(i).copied();
-            if self.row_of(rules, cols, got, year, file, 0).is_err() {
-                return false;
+            let fields = &fields[..n];
+            if !self.fast_row(rules, cols, fields, year) {
+                let got = |i: usize| fields.get(i).copied();
+                if self.row_of(rules, cols, got, year, file, 0).is_err() {
+                    return false;
+                }
             }
         }
-        true
+        self.fold_fast(rules).is_some()
     }
 
     /// Adds another part's result (sums add, members unite).
@@ -710,7 +1032,10 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 /// The end (exclusive) of the last record that ends in `part` on a line end
 /// outside quotes; `part` starts outside quotes.
 fn last_record_end(part: &[u8]) -> Option<usize> {
-    let mut odd = part.iter().filter(|b| **b == b'"').count() % 2 == 1;
+    if memchr::memchr(b'"', part).is_none() {
+        return memchr::memrchr(b'\n', part).map(|i| i + 1);
+    }
+    let mut odd = memchr::memchr_iter(b'"', part).count() % 2 == 1;
     for i in (0..part.len()).rev() {
         match part[i] {
             b'\n' if !odd => return Some(i + 1),
@@ -726,7 +1051,7 @@ fn last_record_end(part: &[u8]) -> Option<usize> {
 /// without carriage returns (the CSV reader also ends a record at `\r`).
 /// Any other part goes through the CSV reader.
 fn plain_text(part: &[u8]) -> Option<&str> {
-    if part.iter().any(|b| *b == b'"' || *b == b'\r') {
+    if memchr::memchr2(b'"', b'\r', part).is_some() {
         return None;
     }
     std::str::from_utf8(part).ok()
@@ -1045,6 +1370,120 @@ mod tests {
         assert_eq!(plain_text(b"a,\"b\"\n"), None);
         assert_eq!(plain_text(b"a,\xff\n"), None);
         assert_eq!(plain_text(b"a,b\n"), Some("a,b\n"));
+    }
+
+    /// The fast date reader accepts exactly the valid dates, with the
+    /// month `parse_date` gives, leap years included.
+    #[test]
+    fn plain_dates_are_the_dates_parse_date_accepts() {
+        for y in [0u16, 1, 4, 100, 1900, 2000, 2023, 2024, 2027, 9999] {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    let text = format!("{y:04}-{m:02}-{d:02}");
+                    match plain_date(text.as_bytes()) {
+                        Some((yy, month)) => {
+                            assert_eq!(yy, y, "{text}");
+                            assert_eq!(parse_date(&text, y), Ok(Some(month)), "{text}");
+                        }
+                        None => assert!(parse_date(&text, y).is_err(), "{text} is valid"),
+                    }
+                }
+            }
+        }
+        for odd in ["2027-1-01", "2027-01-1 ", "2027/01/01", "+027-01-01", "2027-0a-01", "", "20270101xx"] {
+            assert_eq!(plain_date(odd.as_bytes()), None, "{odd}");
+        }
+    }
+
+    /// Every text the integer reader takes is read by the exact decimal
+    /// reader to the same value; every text it leaves is either refused
+    /// by that reader or has more digits than it takes.
+    #[test]
+    fn fixed_point_reads_what_the_exact_reader_reads() {
+        let alphabet = ['-', '0', '1', '9', '.', '5'];
+        let mut texts = vec![String::new()];
+        for len in 1..=6 {
+            let mut idx = vec![0usize; len];
+            loop {
+                texts.push(idx.iter().map(|i| alphabet[*i]).collect());
+                let Some(pos) = idx.iter().rposition(|i| *i + 1 < alphabet.len()) else { break };
+                idx[pos] += 1;
+                idx[pos + 1..].iter_mut().for_each(|i| *i = 0);
+            }
+        }
+        texts.extend(
+            ["9999999999999.99", "-9999999999999.99", "10000000000000", "0000000000000.5", "99999999999.9999"]
+                .map(String::from),
+        );
+        let mut taken = 0;
+        for t in &texts {
+            for (scale, digits, negative) in [(2, FAST_AMOUNT_DIGITS, true), (4, FAST_QUANTITY_DIGITS, false)] {
+                let exact = crate::domain::exact::parse_decimal(t);
+                match fixed_point(t.as_bytes(), scale, digits, negative) {
+                    Some(v) => {
+                        taken += 1;
+                        let d = exact.unwrap_or_else(|e| panic!("{t:?} taken but refused: {e}"));
+                        assert_eq!(d, Decimal::new(v, scale as u32), "{t:?}");
+                        assert!(d.scale() as usize <= scale && (negative || !d.is_sign_negative()), "{t:?}");
+                    }
+                    None => {
+                        if let Ok(d) = exact {
+                            let int_digits = t.trim_start_matches('-').split('.').next().unwrap_or("").len();
+                            let sign_refused = !negative && t.starts_with('-');
+                            assert!(
+                                d.scale() as usize > scale || int_digits > digits || sign_refused,
+                                "{t:?} (scale {scale}) left to the exact reader for no reason"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(taken > 1000, "the integer reader takes the common texts ({taken})");
+        assert_eq!(fixed_point(b"9999999999999.99", 2, FAST_AMOUNT_DIGITS, true), Some(999_999_999_999_999));
+        assert_eq!(fixed_point(b"10000000000000", 2, FAST_AMOUNT_DIGITS, true), None);
+        assert_eq!(fixed_point(b"-0.00", 2, FAST_AMOUNT_DIGITS, true), Some(0));
+    }
+
+    /// Rows of the common shape (integer path) and unusual ones (exact
+    /// decimal path: an amount of 16 digits, a quantity of 4 decimals
+    /// with its integer part, a reversal) count exactly as the one-thread
+    /// reader counts them, whichever path each row takes.
+    #[test]
+    fn fast_and_exact_rows_count_alike() {
+        let rules = Rules::parse(
+            "r.toml",
+            "membership = \"claims\"\n[fence]\ncodes = [\"*\"]\nexclude_codes = [\"X*\"]\nproviders = [\"zh*\"]\n\
+             allow_negative = true\n[[metric]]\nindicator = \"cost\"\nmeasure = \"total_cost\"\n\
+             [[metric]]\nindicator = \"n\"\nmeasure = \"count\"\ncodes = [\"A*\"]\n\
+             [[metric]]\nindicator = \"q\"\nmeasure = \"quantity\"\ncodes = [\"B\"]\n",
+        )
+        .unwrap();
+        let rows = [
+            "m1,2027-01-05,A1,zh,32.50,1",
+            "m2,2027-02-29,A1,zh,1.00,1", // not a date: left to the exact path, refused
+            "m2,2027-02-28,B,zh-2,1234567890123456.5,2.5",
+            "m3,2027-03-01,B,zh,-7,0.0001",
+            "m3,2027-03-01,A2,zh,-7.1,",
+            "m4,2026-12-31,A1,zh,1.00,1",
+            "m5,2027-12-31,XA,zh,1.00,1",
+            "m6,2027-06-30,A1,elders,1.00,1",
+            "m7,2027-07-07,B,zh,007.05,0012.3400",
+        ];
+        let header = "member,date,code,provider,amount,quantity";
+        let good: Vec<&str> = rows.iter().copied().filter(|r| !r.contains("02-29")).collect();
+        let text = format!("{header}\n{}\n", good.join("\n"));
+        let one = derive(&rules, text.as_bytes(), "x", 2027).unwrap();
+        let cols = Columns::of(&csv::ByteRecord::from(header.split(',').collect::<Vec<_>>()), "x").unwrap();
+        let mut acc = Acc::new(&rules);
+        assert!(acc.plain_rows(&rules, &cols, &good.join("\n"), 2027, "x"));
+        assert_eq!(acc.totals, one.totals);
+        assert_eq!(
+            (acc.rows_read, acc.rows_counted, acc.outside_period, acc.outside_fence),
+            (one.rows_read, one.rows_counted, one.rows_outside_period, one.rows_outside_fence)
+        );
+        assert!(acc.large, "the 16-digit amount marks the part as large");
+        assert!(!Acc::new(&rules).plain_rows(&rules, &cols, &rows.join("\n"), 2027, "x"));
     }
 
     #[test]
