@@ -42,7 +42,8 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Formula, Workbook, Worksheet};
 
 use crate::domain::contract::{
-    BaselineUnit, Contract, Corridor, LossShare, QualityScaling, Rounding, Scoring, SharingBase, Trend, Unit,
+    BaselineUnit, Contract, Corridor, LossShare, PayerRule, ProviderRule, QualityScaling, Remainder, Role, Rounding,
+    Scoring, SharingBase, Trend, Unit,
 };
 use crate::domain::settlement::cosign::Computed;
 use crate::domain::settlement::{Statement, ENGINE_VERSION, RATIO_DP};
@@ -50,7 +51,7 @@ use crate::ledger::text::spreadsheet_cell;
 use crate::present::lang::{Arg, Lang, Tr};
 use crate::present::statement::{balances, guarantees, Standing};
 use crate::present::words;
-use crate::present::xlsx_formula::{add, div, if_, lit, mul, round, sub, Cmp, Ex, Mid};
+use crate::present::xlsx_formula::{add, div, if_, int, lit, mul, round, sub, Cmp, Ex, Mid};
 
 /// Amounts at or above this magnitude are written as text.
 const EXACT_LIMIT: i64 = 10_000_000_000_000;
@@ -61,6 +62,12 @@ const STATEMENT: &str = "Statement";
 const INPUTS: &str = "Inputs";
 /// See [`STATEMENT`].
 const BALANCES: &str = "Balances";
+/// See [`STATEMENT`]: the cent splits of amounts over several parties.
+const SPLITS: &str = "Splits";
+
+/// Most decimals of a split weight the `Splits` sheet scales to a whole
+/// number (`ROUND(weight x 10^d, 0)`); a key with more gets no formulas.
+const MAX_WEIGHT_DP: u32 = 12;
 
 /// Statement sheet columns: amount and value.
 const COL_AMOUNT: u16 = 3;
@@ -548,6 +555,260 @@ fn corridor_term(r: &Refs<'_>, corridor: &Corridor, loss: bool) -> Option<Ex> {
     }
 }
 
+/// The helper cells of the `Splits` sheet: each split of an amount over
+/// several payers or providers, restated in whole cents as the engine cuts
+/// it (`distribution::split`): every part is first cut to whole cents
+/// (`INT(cents x weight / sum of weights)`, the weights scaled to whole
+/// numbers), the cents left over then go one each to the largest cut-off
+/// remainders (ties: the party listed first) or all to the first party with
+/// the largest weight.
+#[derive(Default)]
+struct Splits {
+    /// Cells to write: (0-based row, column, formula, bold text).
+    cells: Vec<(u32, u16, Cell)>,
+    /// (transfer prefix, payer, provider) -> the part in cents.
+    parts: BTreeMap<(String, String, String), Ex>,
+    /// The next free 0-based row.
+    next: u32,
+}
+
+/// A cell of the `Splits` sheet.
+enum Cell {
+    /// A heading or party name.
+    Text(String, bool),
+    /// A formula with its exact value.
+    Formula(Ex),
+}
+
+impl Splits {
+    fn at(row: u32, col: u16, v: Decimal) -> Ex {
+        Ex::Cell(format!("{SPLITS}!{}", addr(row, col, true)), v)
+    }
+
+    /// Writes `ex` at (row, col) and returns a reference to it.
+    fn put(&mut self, row: u32, col: u16, ex: Ex) -> Option<Ex> {
+        let v = ex.eval()?;
+        self.cells.push((row, col, Cell::Formula(ex)));
+        Some(Self::at(row, col, v))
+    }
+
+    fn text(&mut self, row: u32, col: u16, t: impl Into<String>, bold: bool) {
+        self.cells.push((row, col, Cell::Text(t.into(), bold)));
+    }
+
+    /// Lays out one split of `whole` cents (a non-negative whole number)
+    /// by `weights`; returns each party's part in cents, in key order.
+    fn split(
+        &mut self,
+        tr: &Tr,
+        title: String,
+        whole: Ex,
+        weights: &[(String, Ex)],
+        rule: Remainder,
+    ) -> Option<Vec<Ex>> {
+        let values: Vec<Decimal> = weights.iter().map(|(_, w)| w.eval()).collect::<Option<_>>()?;
+        let dp = values.iter().map(|v| v.normalize().scale()).max()?;
+        if dp > MAX_WEIGHT_DP || weights.len() < 2 {
+            return None;
+        }
+        let scale = lit(Decimal::from(10u64.checked_pow(dp)?));
+        let row = self.next;
+        self.text(row, 0, title, true);
+        self.text(row, 1, tr.t("xlsx-split-cents"), false);
+        let whole = self.put(row, 2, whole)?;
+        let head = ["xlsx-party", "xlsx-split-weight", "xlsx-split-whole-weight", "xlsx-split-cut", "xlsx-split-remainder"]
+            .into_iter()
+            .chain(["xlsx-split-extra", "xlsx-split-part"]);
+        for (i, k) in head.enumerate() {
+            self.text(row + 1, i as u16, tr.t(k), true);
+        }
+        let first = row + 2;
+        let mut ints = Vec::new();
+        for (i, (party, w)) in weights.iter().enumerate() {
+            let r = first + i as u32;
+            self.text(r, 0, party.clone(), false);
+            let w = self.put(r, 1, w.clone())?;
+            ints.push(self.put(r, 2, round(mul(w, scale.clone()), 0, Mid::AwayFromZero))?);
+        }
+        self.text(row, 3, tr.t("xlsx-split-sum"), false);
+        let sum = self.put(row, 4, Ex::Sum(ints.clone()))?;
+        let mut cuts = Vec::new();
+        let mut rems = Vec::new();
+        for (i, w) in ints.iter().enumerate() {
+            let r = first + i as u32;
+            let cut = self.put(r, 3, int(div(mul(whole.clone(), w.clone()), sum.clone())))?;
+            rems.push(self.put(r, 4, sub(mul(whole.clone(), w.clone()), mul(cut.clone(), sum.clone())))?);
+            cuts.push(cut);
+        }
+        self.text(row, 5, tr.t("xlsx-split-left"), false);
+        let left = self.put(row, 6, sub(whole, Ex::Sum(cuts.clone())))?;
+        let mut parts = Vec::new();
+        for i in 0..weights.len() {
+            let r = first + i as u32;
+            let extra = match rule {
+                Remainder::LargestRemainder => {
+                    // Rank: remainders above this one, and equal ones listed before it.
+                    let mut rank = Vec::new();
+                    for (j, other) in rems.iter().enumerate() {
+                        if j != i {
+                            rank.push(if_(other.clone(), Cmp::Gt, rems[i].clone(), lit(1), lit(0)));
+                        }
+                        if j < i {
+                            rank.push(if_(other.clone(), Cmp::Eq, rems[i].clone(), lit(1), lit(0)));
+                        }
+                    }
+                    if_(Ex::Sum(rank), Cmp::Lt, left.clone(), lit(1), lit(0))
+                }
+                Remainder::LargestShare => {
+                    let largest = if_(ints[i].clone(), Cmp::Ge, Ex::Max(ints.clone()), left.clone(), lit(0));
+                    if i == 0 {
+                        largest
+                    } else {
+                        if_(ints[i].clone(), Cmp::Gt, Ex::Max(ints[..i].to_vec()), largest, lit(0))
+                    }
+                }
+            };
+            let extra = self.put(r, 5, extra)?;
+            parts.push(self.put(r, 6, add(cuts[i].clone(), extra))?);
+        }
+        self.next = first + weights.len() as u32 + 1;
+        Some(parts)
+    }
+}
+
+/// The line whose amount the transfers `{prefix}.{payer}.{provider}` pass
+/// on (split or whole).
+fn transfer_source(s: &Statement, prefix: &str) -> Option<String> {
+    Some(match prefix {
+        "shared_savings.payout" => "shared_savings.provider_payout".to_string(),
+        "shared_savings.loss_payment" => "shared_savings.provider_loss".to_string(),
+        "bundled.payment" => "bundled.settlement".to_string(),
+        "capitation.payment" => "capitation.provider_result".to_string(),
+        p => match p.strip_suffix(".payment") {
+            Some(base) if base.starts_with("p4p.") => base.to_string(),
+            Some(base) if base.starts_with("revenue_guarantee.") => format!("{base}.top_up"),
+            Some(base) if base.starts_with("volume.") => {
+                if s.line(&format!("{base}.max")).is_some() {
+                    format!("{base}.max")
+                } else {
+                    format!("{base}.amount")
+                }
+            }
+            _ => return None,
+        },
+    })
+}
+
+/// The payer key of the contract on the `Inputs` sheet, in party order.
+fn payer_key(r: &Refs<'_>, c: &Contract) -> Vec<(String, Ex)> {
+    c.parties_with_role(Role::Payer)
+        .filter_map(|p| {
+            let w = match &c.distribution.payers.rule {
+                PayerRule::ByContribution => {
+                    r.term(&format!("parties.{}.contribution", p.id), p.contribution.unwrap_or_default())
+                }
+                PayerRule::Fixed { shares } => {
+                    r.term(&format!("distribution.payers.shares.{}", p.id), *shares.get(&p.id)?)
+                }
+            };
+            Some((p.id.clone(), w))
+        })
+        .collect()
+}
+
+/// The provider key of the year (terms or figures), in party order.
+fn provider_key(r: &Refs<'_>, c: &Contract) -> Option<Vec<(String, Ex)>> {
+    let mut out = Vec::new();
+    for p in c.parties_with_role(Role::Provider) {
+        let w = match &c.distribution.providers.rule {
+            ProviderRule::Fixed { shares } => match shares.get(&p.id) {
+                Some(x) => r.term(&format!("distribution.providers.shares.{}", p.id), *x),
+                None => continue,
+            },
+            ProviderRule::ByIndicator { indicators } => match indicators.get(&p.id) {
+                Some(ind) => r.fig_now(ind)?,
+                None => continue,
+            },
+        };
+        out.push((p.id.clone(), w));
+    }
+    Some(out)
+}
+
+/// Lays out on the `Splits` sheet every payment the engine splits over
+/// several payers or providers. A group whose lines do not follow the
+/// contract's keys gets no helper cells (its lines keep their amounts).
+fn plan_splits(r: &Refs<'_>, c: &Contract, tr: &Tr) -> Splits {
+    let mut sp = Splits::default();
+    // Transfer groups in line order: prefix -> (payer, provider) pairs.
+    let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for l in r.s.lines.iter().filter(|l| l.is_transfer()) {
+        let Some((payer, provider, _)) = l.payer_provider() else { continue };
+        let Some(prefix) = l.id.strip_suffix(&format!(".{payer}.{provider}")) else { continue };
+        match groups.iter_mut().find(|(p, _)| p == prefix) {
+            Some((_, v)) => v.push((payer.to_string(), provider.to_string())),
+            None => groups.push((prefix.to_string(), vec![(payer.to_string(), provider.to_string())])),
+        }
+    }
+    for (prefix, pairs) in groups.into_iter().filter(|(_, v)| v.len() > 1) {
+        let mark = (sp.cells.len(), sp.next);
+        if plan_group(&mut sp, r, c, tr, &prefix, &pairs).is_none() {
+            sp.cells.truncate(mark.0);
+            sp.next = mark.1;
+            sp.parts.retain(|k, _| k.0 != prefix);
+        }
+    }
+    sp
+}
+
+fn plan_group(
+    sp: &mut Splits,
+    r: &Refs<'_>,
+    c: &Contract,
+    tr: &Tr,
+    prefix: &str,
+    pairs: &[(String, String)],
+) -> Option<()> {
+    let distinct = |f: fn(&(String, String)) -> &String| {
+        let mut v: Vec<String> = Vec::new();
+        for p in pairs {
+            if !v.contains(f(p)) {
+                v.push(f(p).clone());
+            }
+        }
+        v
+    };
+    let (payers, providers) = (distinct(|p| &p.0), distinct(|p| &p.1));
+    let src = r.d(&transfer_source(r.s, prefix)?)?;
+    let cents = round(mul(Ex::Max(vec![src.clone(), sub(lit(0), src)]), lit(100)), 0, Mid::AwayFromZero);
+    let title = |what: &str, of: &str| tr.t_args(what, &[("line", Arg::from(of))]);
+    let payer_parts: Vec<Ex> = if payers.len() > 1 {
+        let key = payer_key(r, c);
+        if key.iter().map(|(p, _)| p).ne(payers.iter()) {
+            return None;
+        }
+        sp.split(tr, title("xlsx-split-payers", prefix), cents, &key, c.distribution.payers.remainder)?
+    } else {
+        vec![cents]
+    };
+    for (payer, part) in payers.iter().zip(payer_parts) {
+        let parts = if providers.len() > 1 {
+            let key = provider_key(r, c)?;
+            if key.iter().map(|(p, _)| p).ne(providers.iter()) {
+                return None;
+            }
+            let t = format!("{prefix}.{payer}");
+            sp.split(tr, title("xlsx-split-providers", &t), part, &key, c.distribution.providers.remainder)?
+        } else {
+            vec![part]
+        };
+        for (provider, x) in providers.iter().zip(parts) {
+            sp.parts.insert((prefix.to_string(), payer.clone(), provider.clone()), x);
+        }
+    }
+    pairs.iter().all(|(a, b)| sp.parts.contains_key(&(prefix.to_string(), a.clone(), b.clone()))).then_some(())
+}
+
 /// The workbook's bytes.
 pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<Vec<u8>> {
     let tr = Tr::new(cx.lang);
@@ -638,7 +899,10 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     for (i, l) in s.lines.iter().enumerate() {
         rows.insert(l.id.as_str(), row + 1 + i as u32);
     }
-    let mut refs = Refs { s, rows, figs, terms_row, terms: RefCell::new(Vec::new()), local: true, mid };
+    let mut refs = Refs { s, rows, figs, terms_row, terms: RefCell::new(Vec::new()), local: false, mid };
+    // The split helper cells reference the Statement sheet from their own.
+    let splits = cx.terms.map(|t| plan_splits(&refs, t, &tr)).unwrap_or_default();
+    refs.local = true;
     let mut stats = (0usize, 0usize);
     for l in &s.lines {
         row += 1;
@@ -648,7 +912,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
         ws.write_string_with_format(row, 2, spreadsheet_cell(&words::formula(&tr, l)), &wrap)?;
         let mut plain = false;
         if let Some(a) = l.amount {
-            let ex = cx.terms.and_then(|t| rule(&refs, t, &l.id, false)).or_else(|| transfer_rule(&refs, l));
+            let ex = cx.terms.and_then(|t| rule(&refs, t, &l.id, false)).or_else(|| transfer_rule(&refs, &splits, l));
             if ex.is_some_and(|ex| formula_cell(ws, row, COL_AMOUNT, &ex, a, Some(&eur)).unwrap_or(false)) {
                 stats.0 += 1;
             } else {
@@ -907,41 +1171,42 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     for (col, width) in [(0u16, 16.0), (1, 20.0), (2, 66.0), (3, 66.0), (4, 14.0)] {
         ws.set_column_width(col, width)?;
     }
+    if !splits.cells.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name(SPLITS)?;
+        for (r, col, cell) in &splits.cells {
+            match cell {
+                Cell::Text(t, true) => ws.write_string_with_format(*r, *col, spreadsheet_cell(t), &bold)?,
+                Cell::Text(t, false) => ws.write_string(*r, *col, spreadsheet_cell(t))?,
+                Cell::Formula(ex) => {
+                    let (Some(text), Some(v)) = (ex.formula(), ex.eval()) else { continue };
+                    let f = Formula::new(format!("={text}")).set_result(v.normalize().to_string());
+                    ws.write_formula(*r, *col, f)?
+                }
+            };
+        }
+        ws.set_column_width(0, 50)?;
+        for col in 1..=6 {
+            ws.set_column_width(col, 16)?;
+        }
+    }
     debug_assert!(stats.0 + stats.1 <= 2 * s.lines.len());
     Ok(wb.save_to_buffer()?)
 }
 
 /// A transfer line that passes one computed amount on whole (a single
 /// recipient of a payout): a reference to that line.
-fn transfer_rule(r: &Refs<'_>, l: &crate::domain::settlement::Line) -> Option<Ex> {
-    let (from, to) = (l.from.as_deref()?, l.to.as_deref()?);
-    l.funding?;
-    let prefix = l.id.strip_suffix(&format!(".{from}.{to}")).or_else(|| l.id.strip_suffix(&format!(".{to}.{from}")))?;
-    // A split over several payers or providers cuts cents by weights and
-    // remainders: no formula here.
+fn transfer_rule(r: &Refs<'_>, splits: &Splits, l: &crate::domain::settlement::Line) -> Option<Ex> {
+    let (payer, provider, _) = l.payer_provider()?;
+    let prefix = l.id.strip_suffix(&format!(".{payer}.{provider}"))?;
     let parts = r.s.lines.iter().filter(|m| m.is_transfer() && m.id.starts_with(&format!("{prefix}."))).count();
     if parts != 1 {
-        return None;
+        // A split over several payers or providers: its part on the
+        // Splits sheet, in cents.
+        let key = (prefix.to_string(), payer.to_string(), provider.to_string());
+        return Some(div(splits.parts.get(&key)?.clone(), lit(100)));
     }
-    let source = match prefix {
-        "shared_savings.payout" => "shared_savings.provider_payout".to_string(),
-        "shared_savings.loss_payment" => "shared_savings.provider_loss".to_string(),
-        "bundled.payment" => "bundled.settlement".to_string(),
-        "capitation.payment" => "capitation.provider_result".to_string(),
-        p => match p.strip_suffix(".payment") {
-            Some(base) if base.starts_with("p4p.") => base.to_string(),
-            Some(base) if base.starts_with("revenue_guarantee.") => format!("{base}.top_up"),
-            Some(base) if base.starts_with("volume.") => {
-                if r.s.line(&format!("{base}.max")).is_some() {
-                    format!("{base}.max")
-                } else {
-                    format!("{base}.amount")
-                }
-            }
-            _ => return None,
-        },
-    };
-    let x = r.d(&source)?;
+    let x = r.d(&transfer_source(r.s, prefix)?)?;
     // The transfer moves the amount FROM -> TO: its size.
     Some(Ex::Max(vec![x.clone(), sub(lit(0), x)]))
 }
