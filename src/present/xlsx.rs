@@ -229,6 +229,8 @@ struct Refs<'a> {
     local: bool,
     /// The sheet names.
     names: Names,
+    /// The contract version whose terms the formulas use.
+    contract: Option<&'a Contract>,
     mid: Mid,
 }
 
@@ -583,6 +585,9 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
     if let (Some(rest), false) = (id.strip_prefix("impulse."), value) {
         return impulse_rule(r, c, rest);
     }
+    if let (Some(rest), Some(v)) = (id.strip_prefix("volume."), c.payments.volume.as_ref()) {
+        return volume_rule(r, c, v, rest, value);
+    }
     if let Some(ind_id) = id.strip_prefix("quality.").filter(|_| value) {
         let (ind, q) = c.quality_indicators().find(|(i, _)| i.id == ind_id)?;
         let v = r.fig_now(&ind.id)?;
@@ -640,11 +645,8 @@ fn impulse_rule(r: &Refs<'_>, c: &Contract, rest: &str) -> Option<Ex> {
                     earlier.push(r.d(&format!("impulse.{}.repayment_amount", a.impulse))?);
                 }
             }
-            let left = if earlier.is_empty() {
-                payout.clone()
-            } else {
-                Ex::Max(vec![lit(0), sub(total, Ex::Sum(earlier))])
-            };
+            let left =
+                if earlier.is_empty() { payout.clone() } else { Ex::Max(vec![lit(0), sub(total, Ex::Sum(earlier))]) };
             let due = r.cents(mul(r.term(&format!("impulse.{i}.repayment_rate"), repayment_rate), payout));
             Some(Ex::Min(vec![due, r.balance_start(&format!("advance.{i}"))?, left]))
         }
@@ -683,8 +685,120 @@ fn balance_end(r: &Refs<'_>, id: &str, start: Option<Ex>) -> Option<Ex> {
     Some(x)
 }
 
-/// A fixed corridor rate as a term; an interpolated one has no formula.
+/// Volume lines (`volume.{rest}`): a claim cap's limit (its value); an
+/// activity's amount `ROUND(price x quantity after the caps, 2)`, each cap
+/// in order leaving each of its activities in order
+/// `MAX(0, MIN(quantity, limit - what earlier activities took))`; a tariff
+/// adjustment `IF(triggered, ±ROUND(rate x amount, 2), 0)`; the yearly
+/// maximum's cut `max - (amount + adjustments)`.
+fn volume_rule(r: &Refs<'_>, c: &Contract, v: &crate::domain::contract::Volume, rest: &str, value: bool) -> Option<Ex> {
+    use crate::domain::contract::{AdjustmentKind, CapPer, Direction, Trigger};
+    if let Some(n) = rest.strip_prefix("cap.") {
+        if !value {
+            return None;
+        }
+        let i: usize = n.parse().ok()?;
+        let cap = v.caps.get(i.checked_sub(1)?)?;
+        let max = r.term(&format!("payments.volume.caps.{i}.max_quantity"), cap.max_quantity);
+        return Some(match cap.per {
+            CapPer::Year => max,
+            CapPer::ClientMonth | CapPer::ClientYear => mul(max, r.fig_now(cap.exposure_indicator.as_deref()?)?),
+        });
+    }
+    if value {
+        return None;
+    }
+    let (aid, what) = rest.split_once('.')?;
+    let (ai, a) = v.activities.iter().enumerate().find(|(_, a)| a.id == aid)?;
+    let amount = || r.d(&format!("volume.{aid}.amount"));
+    let adjustments = || -> Option<Vec<Ex>> {
+        c.tariff_adjustments
+            .iter()
+            .filter(|t| t.applies_to.contains(&a.id))
+            .map(|t| r.d(&format!("volume.{aid}.adjustment.{}", t.id)))
+            .collect()
+    };
+    match what {
+        "amount" => {
+            let mut q: Vec<Option<Ex>> = v.activities.iter().map(|x| r.fig_now(&x.quantity_indicator)).collect();
+            for (i, cap) in v.caps.iter().enumerate() {
+                let limit = r.e(&format!("volume.cap.{}", i + 1))?;
+                let mut taken: Vec<Ex> = Vec::new();
+                for act in &cap.activities {
+                    let Some(k) = v.activities.iter().position(|x| &x.id == act) else { continue };
+                    let left =
+                        if taken.is_empty() { limit.clone() } else { sub(limit.clone(), Ex::Sum(taken.clone())) };
+                    let capped = Ex::Max(vec![lit(0), Ex::Min(vec![q[k].clone()?, left])]);
+                    taken.push(capped.clone());
+                    q[k] = Some(capped);
+                }
+            }
+            Some(r.cents(mul(r.term(&format!("payments.volume.activities.{}.price", ai + 1), a.price), q[ai].clone()?)))
+        }
+        "max" => {
+            let max =
+                r.term(&format!("payments.volume.activities.{}.max_amount_per_year", ai + 1), a.max_amount_per_year?);
+            let total = add(amount()?, Ex::Sum(adjustments()?));
+            Some(sub(max, total))
+        }
+        "payment" => None,
+        _ => {
+            let tid = what.strip_prefix("adjustment.")?;
+            let (ti, t) = c.tariff_adjustments.iter().enumerate().find(|(_, t)| t.id == tid)?;
+            let key = format!("tariff_adjustments.{}", ti + 1);
+            let mut adj = r.cents(mul(r.term(&format!("{key}.rate"), t.rate), amount()?));
+            if t.kind == AdjustmentKind::Discount {
+                adj = sub(lit(0), adj);
+            }
+            match &t.trigger {
+                Trigger::Always => Some(adj),
+                Trigger::TargetMet { indicator, target } | Trigger::TargetMissed { indicator, target } => {
+                    let x = r.fig_now(indicator)?;
+                    let target = r.term(&format!("{key}.trigger.target"), *target);
+                    let lower = c.indicator(indicator).is_some_and(|i| i.direction == Direction::LowerIsBetter);
+                    // Not met: above the target (lower is better), else below it.
+                    let (p, q) = if lower { (x, target) } else { (target, x) };
+                    let want_met = matches!(t.trigger, Trigger::TargetMet { .. });
+                    Some(if want_met { if_(p, Cmp::Gt, q, lit(0), adj) } else { if_(p, Cmp::Gt, q, adj, lit(0)) })
+                }
+            }
+        }
+    }
+}
+
+/// The corridor rate: a fixed one is a term; one from a population table
+/// compares the population (in its measured unit: rows x 12 for
+/// member-months) with the rows: at or below the first row its rate, at or
+/// above the last its rate, between two rows
+/// `ROUND(ra + (rb - ra) x ((size - pa) / (pb - pa)), 6)`.
 fn corridor_term(r: &Refs<'_>, corridor: &Corridor, loss: bool) -> Option<Ex> {
+    if let (Corridor::PopulationTable { rows, population_indicator }, Some(c)) = (corridor, r.contract) {
+        let ind = population_indicator.as_deref().unwrap_or(&c.population.size_indicator);
+        let size = r.fig_now(ind)?;
+        let divisor = if c.indicator(ind).is_some_and(|i| i.unit == Unit::MemberMonths) { 12 } else { 1 };
+        let what = if loss { "min_loss_rate" } else { "min_savings_rate" };
+        let row = |i: usize| -> Option<(Ex, Ex)> {
+            let x = rows.get(i)?;
+            let pop =
+                r.term(&format!("shared_savings.corridor.rows.{}.population", i + 1), Decimal::from(x.population));
+            let pop = if divisor == 1 { pop } else { mul(pop, lit(divisor)) };
+            let rate = if loss { x.min_loss_rate.unwrap_or_default() } else { x.min_savings_rate };
+            Some((pop, r.term(&format!("shared_savings.corridor.rows.{}.{what}", i + 1), rate)))
+        };
+        let n = rows.len();
+        let (p0, r0) = row(0)?;
+        let (pl, rl) = row(n - 1)?;
+        // Innermost: the last window; outward: earlier windows.
+        let mut inner = rl.clone();
+        for i in (0..n - 1).rev() {
+            let (pa, ra) = row(i)?;
+            let (pb, rb) = row(i + 1)?;
+            let t = div(sub(size.clone(), pa.clone()), sub(pb.clone(), pa));
+            let step = r.ratio(add(ra.clone(), mul(sub(rb, ra), t)));
+            inner = if_(size.clone(), Cmp::Lt, pb, step, inner);
+        }
+        return Some(if_(size.clone(), Cmp::Gt, p0, if_(size, Cmp::Ge, pl, rl, inner), r0));
+    }
     match corridor {
         Corridor::Fixed { min_loss_rate, .. } if loss => {
             Some(r.term("shared_savings.corridor.min_loss_rate", min_loss_rate.unwrap_or_default()))
@@ -759,9 +873,10 @@ impl Splits {
         self.text(row, 0, title, true);
         self.text(row, 1, tr.t("xlsx-split-cents"), false);
         let whole = self.put(row, 2, whole)?;
-        let head = ["xlsx-party", "xlsx-split-weight", "xlsx-split-whole-weight", "xlsx-split-cut", "xlsx-split-remainder"]
-            .into_iter()
-            .chain(["xlsx-split-extra", "xlsx-split-part"]);
+        let head =
+            ["xlsx-party", "xlsx-split-weight", "xlsx-split-whole-weight", "xlsx-split-cut", "xlsx-split-remainder"]
+                .into_iter()
+                .chain(["xlsx-split-extra", "xlsx-split-part"]);
         for (i, k) in head.enumerate() {
             self.text(row + 1, i as u16, tr.t(k), true);
         }
@@ -831,12 +946,8 @@ fn transfer_source(s: &Statement, prefix: &str) -> Option<String> {
         p => match p.strip_suffix(".payment") {
             Some(base) if base.starts_with("p4p.") => base.to_string(),
             Some(base) if base.starts_with("revenue_guarantee.") => format!("{base}.top_up"),
-            Some(base) if base.starts_with("volume.") => {
-                if s.line(&format!("{base}.max")).is_some() {
-                    format!("{base}.max")
-                } else {
-                    format!("{base}.amount")
-                }
+            Some(base) if base.starts_with("volume.") && s.line(&format!("{base}.max")).is_none() => {
+                format!("{base}.amount")
             }
             _ => return None,
         },
@@ -1047,8 +1158,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     let brows = balances_in(&tr, s);
     debug_assert_eq!(brows.first().map(|b| b.id.as_str()), Some("losses_carried"), "Refs::losses_carried_in");
     let balance_rows = brows.iter().enumerate().map(|(i, b)| (b.id.clone(), (i as u32 + 1, b.start))).collect();
-    let mut refs =
-        Refs {
+    let mut refs = Refs {
         s,
         rows,
         figs,
@@ -1057,6 +1167,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
         balance_rows,
         local: false,
         names: names.clone(),
+        contract: cx.terms,
         mid,
     };
     // The split helper cells reference the Statement sheet from their own.
@@ -1499,6 +1610,22 @@ fn transfer_rule(r: &Refs<'_>, splits: &Splits, l: &crate::domain::settlement::L
         // Splits sheet, in cents.
         let key = (prefix.to_string(), payer.to_string(), provider.to_string());
         return Some(div(splits.parts.get(&key)?.clone(), lit(100)));
+    }
+    if let Some(base) = prefix.strip_prefix("volume.").and_then(|p| p.strip_suffix(".payment")) {
+        // The amount plus its tariff adjustments; at the yearly maximum,
+        // the amount + adjustments + the (negative) cut.
+        let parts: Vec<Ex> =
+            r.s.lines
+                .iter()
+                .filter(|m| {
+                    m.id == format!("volume.{base}.amount")
+                        || m.id == format!("volume.{base}.max")
+                        || m.id.starts_with(&format!("volume.{base}.adjustment."))
+                })
+                .map(|m| r.d(&m.id))
+                .collect::<Option<_>>()?;
+        let x = Ex::Sum(parts);
+        return Some(Ex::Max(vec![x.clone(), sub(lit(0), x)]));
     }
     let x = r.d(&transfer_source(r.s, prefix)?)?;
     // The transfer moves the amount FROM -> TO: its size.
