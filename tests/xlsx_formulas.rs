@@ -49,13 +49,12 @@ const SHEETS: [[&str; 6]; 2] = [
 ];
 
 /// Lines whose amount or value may still be the engine's number (with a
-/// note), by line id prefix, and why: no spreadsheet formula here states
-/// their rule exactly yet. Every other computed cell must be a formula.
-const STILL_VALUES: &[(&str, &str)] = &[
-    ("volume.", "volume lines: claim caps spread over activities in order, tariff adjustments and yearly maxima"),
-    ("shared_savings.corridor_rate", "a corridor rate interpolated in a population table"),
-    ("shared_savings.loss_corridor_rate", "a loss corridor rate interpolated in a population table"),
-];
+/// note), by line id prefix, and why. In the five example contracts: none,
+/// every computed cell is a formula. (The workbook still falls back to the
+/// engine's number, with a note, for rules no example uses: the
+/// inside-corridor tier, pro-rating and force majeure of a loss, the lesser
+/// of two loss caps; see docs/XLSX.md.)
+const STILL_VALUES: &[(&str, &str)] = &[];
 
 fn read_book(xlsx: &[u8]) -> Book {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("an XLSX is a zip file");
