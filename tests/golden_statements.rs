@@ -82,10 +82,10 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
                 check_golden(&name, &std::fs::read(&out).unwrap(), &mut mismatches);
                 produced.push(name);
             }
-            // Dutch: the text and CSV documents have goldens of their own
-            // ({year}.nl.txt, {year}.nl.csv); the JSON is language-neutral,
-            // byte for byte the same under --lang nl.
-            for (format, ext) in [("table", "txt"), ("csv", "csv")] {
+            // Dutch: the text, CSV and workbook documents have goldens of
+            // their own ({year}.nl.txt, {year}.nl.csv, {year}.nl.xlsx); the
+            // JSON is language-neutral, byte for byte the same under --lang nl.
+            for (format, ext) in [("table", "txt"), ("csv", "csv"), ("xlsx", "xlsx")] {
                 let out = d.join(format!("s.nl.{ext}"));
                 ok(
                     d,

@@ -33,6 +33,29 @@ struct Cell {
 /// Sheet name -> cell address -> cell.
 type Book = BTreeMap<String, BTreeMap<String, Cell>>;
 
+/// The sheet names in workbook order.
+fn sheet_names(xlsx: &[u8]) -> Vec<String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("an XLSX is a zip file");
+    let mut workbook = String::new();
+    zip.by_name("xl/workbook.xml").unwrap().read_to_string(&mut workbook).unwrap();
+    workbook.split("<sheet name=\"").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect()
+}
+
+/// The sheets every workbook has, in order, per language (English, Dutch);
+/// `Splits` and `Corrections` follow when the statement has them.
+const SHEETS: [[&str; 6]; 2] = [
+    ["Statement", "Parties", "Payments", "Balances", "Inputs", "Signatures"],
+    ["Afrekening", "Partijen", "Betalingen", "Saldi", "Invoer", "Handtekeningen"],
+];
+
+/// Lines whose amount or value may still be the engine's number (with a
+/// note), by line id prefix, and why. In the five example contracts: none,
+/// every computed cell is a formula. (The workbook still falls back to the
+/// engine's number, with a note, for rules no example uses: the
+/// inside-corridor tier, pro-rating and force majeure of a loss, the lesser
+/// of two loss caps; see docs/XLSX.md.)
+const STILL_VALUES: &[(&str, &str)] = &[];
+
 fn read_book(xlsx: &[u8]) -> Book {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("an XLSX is a zip file");
     let mut read = |name: &str| {
@@ -114,7 +137,8 @@ fn every_golden_workbook_has_formulas_whose_cached_results_are_the_statement() {
         .collect();
     dirs.sort();
     assert_eq!(dirs.len(), 5, "one golden set per example contract");
-    let (mut workbooks, mut formulas, mut plain) = (0, 0, 0);
+    let (mut workbooks, mut dutch_workbooks, mut formulas) = (0, 0, 0);
+    let mut plain: Vec<String> = Vec::new();
     for dir in &dirs {
         let mut years: Vec<PathBuf> = std::fs::read_dir(dir)
             .unwrap()
@@ -124,37 +148,51 @@ fn every_golden_workbook_has_formulas_whose_cached_results_are_the_statement() {
         years.sort();
         assert!(!years.is_empty(), "{}: no workbook", dir.display());
         for xlsx in years {
-            let json = xlsx.with_extension("json");
-            let (f, p) = check_workbook(&xlsx, &json);
+            // {year}.xlsx (English) and {year}.nl.xlsx (Dutch), one JSON.
+            let stem = xlsx.file_stem().unwrap().to_str().unwrap();
+            let (year, dutch) = match stem.strip_suffix(".nl") {
+                Some(y) => (y, true),
+                None => (stem, false),
+            };
+            let json = xlsx.with_file_name(format!("{year}.json"));
+            let (f, p) = check_workbook(&xlsx, &json, dutch);
             formulas += f;
-            plain += p;
-            workbooks += 1;
+            plain.extend(p.into_iter().map(|id| format!("{} {stem}: {id}", dir.file_name().unwrap().display())));
+            workbooks += usize::from(!dutch);
+            dutch_workbooks += usize::from(dutch);
         }
     }
     assert_eq!(workbooks, 19, "every year of the five example contracts");
-    // Most computed cells are formulas; the rest are named in notes.
-    assert!(formulas > plain, "{formulas} formulas, {plain} plain lines");
-    eprintln!("{workbooks} workbooks: {formulas} formula cells on the Statement sheet, {plain} lines with a note");
+    assert_eq!(dutch_workbooks, 19, "every year of the five example contracts in Dutch");
+    eprintln!(
+        "{} workbooks: {formulas} formula cells on the statement sheet; lines kept as the engine's number: {}",
+        workbooks + dutch_workbooks,
+        plain.len()
+    );
+    for l in &plain {
+        eprintln!("  {l}");
+    }
 }
 
 /// Checks one workbook against its JSON statement; returns (formula cells
-/// on the Statement sheet, lines kept as numbers with a note).
-fn check_workbook(xlsx: &Path, json: &Path) -> (usize, usize) {
+/// on the statement sheet, ids of the lines kept as numbers with a note).
+fn check_workbook(xlsx: &Path, json: &Path, dutch: bool) -> (usize, Vec<String>) {
     let name = xlsx.strip_prefix(repo()).unwrap().display().to_string();
-    let book = read_book(&std::fs::read(xlsx).unwrap());
+    let bytes = std::fs::read(xlsx).unwrap();
+    let book = read_book(&bytes);
+    let names = SHEETS[usize::from(dutch)];
+    assert_eq!(&sheet_names(&bytes)[..6], names, "{name}: the sheets in the workbook's language");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     let st = &doc["statement"];
     assert!(st.is_object(), "{name}: the JSON golden has a statement: {doc:#}");
     let sheet = |n: &str| book.get(n).unwrap_or_else(|| panic!("{name}: no sheet {n}; sheets {:?}", book.keys()));
-    let statement = sheet("Statement");
-    for n in ["Parties", "Payments", "Balances", "Inputs", "Signatures"] {
-        sheet(n);
-    }
+    let statement = sheet(names[0]);
+    let year_label = if dutch { "jaar" } else { "year" };
 
     // The year is a number.
     let year_row = statement
         .iter()
-        .find(|(a, c)| a.starts_with('A') && c.value == "year")
+        .find(|(a, c)| a.starts_with('A') && c.value == year_label)
         .map(|(a, _)| a[1..].to_string())
         .unwrap_or_else(|| panic!("{name}: no year in the header"));
     let year = &statement[&format!("B{year_row}")];
@@ -166,7 +204,7 @@ fn check_workbook(xlsx: &Path, json: &Path) -> (usize, usize) {
         .filter(|(a, _)| a.starts_with('A') && !a.starts_with("AA"))
         .map(|(a, c)| (c.value.as_str(), a[1..].to_string()))
         .collect();
-    let (mut formulas, mut plain) = (0, 0);
+    let (mut formulas, mut plain) = (0, Vec::new());
     for l in st["lines"].as_array().unwrap() {
         let id = l["id"].as_str().unwrap();
         let row = row_of.get(id).unwrap_or_else(|| panic!("{name}: no line {id}"));
@@ -185,15 +223,21 @@ fn check_workbook(xlsx: &Path, json: &Path) -> (usize, usize) {
                 None => {
                     assert!(!must.contains(&id), "{name} {id}: the {key} must be a formula");
                     assert!(!note.is_empty(), "{name} {id}: a {key} without a formula has a note saying why");
+                    assert!(
+                        STILL_VALUES.iter().any(|(prefix, _)| id.starts_with(prefix)),
+                        "{name} {id}: the {key} is the engine's number, not a formula (only {STILL_VALUES:?} may be)"
+                    );
                     has_plain = true;
                 }
             }
         }
-        plain += usize::from(has_plain);
+        if has_plain {
+            plain.push(id.to_string());
+        }
     }
 
     // Payments: FROM -> TO, amounts of 0 or more, formulas over the lines.
-    let payments = sheet("Payments");
+    let payments = sheet(names[2]);
     for (i, p) in st["payments"].as_array().unwrap().iter().enumerate() {
         let r = i + 2;
         assert_eq!(payments[&format!("A{r}")].value, p["from"].as_str().unwrap(), "{name} payment {r}");
@@ -203,10 +247,10 @@ fn check_workbook(xlsx: &Path, json: &Path) -> (usize, usize) {
         assert!(want >= Decimal::ZERO, "{name} payment {r}: {want}");
         assert_eq!(dec(&cell.value, "payment"), want, "{name} payment {r}");
         let f = cell.formula.as_deref().unwrap_or_else(|| panic!("{name} payment {r} is not a formula"));
-        assert!(f.contains("Statement!"), "{name} payment {r}: {f}");
+        assert!(f.contains(&format!("{}!", names[0])), "{name} payment {r}: {f}");
     }
     // Per party: cash received, paid, net and result, all formulas.
-    let parties = sheet("Parties");
+    let parties = sheet(names[1]);
     for (i, p) in st["parties"].as_array().unwrap().iter().enumerate() {
         let r = i + 2;
         assert_eq!(parties[&format!("A{r}")].value, p["party"].as_str().unwrap(), "{name} party {r}");
@@ -217,7 +261,7 @@ fn check_workbook(xlsx: &Path, json: &Path) -> (usize, usize) {
         }
     }
     // Figures on Inputs, as numbers, each with its year.
-    let inputs = sheet("Inputs");
+    let inputs = sheet(names[4]);
     for (i, f) in st["inputs"].as_array().unwrap().iter().enumerate() {
         let r = i + 2;
         assert_eq!(inputs[&format!("A{r}")].value, f["indicator"].as_str().unwrap(), "{name} input {r}");
@@ -229,13 +273,23 @@ fn check_workbook(xlsx: &Path, json: &Path) -> (usize, usize) {
     for (sheet_name, cells) in &book {
         for (a, c) in cells {
             let Some(f) = &c.formula else { continue };
-            for part in f.split("Inputs!").skip(1) {
+            for part in f.split(&format!("{}!", names[4])).skip(1) {
                 let r: String = part.chars().filter(|c| *c != '$').take_while(|c| c.is_ascii_alphanumeric()).collect();
                 let target = inputs
                     .get(&r)
                     .unwrap_or_else(|| panic!("{name} {sheet_name}!{a}: {f} references an empty Inputs!{r}"));
                 dec(&target.value, &format!("{name} Inputs!{r}"));
             }
+        }
+    }
+    // Balances: the end of the year follows from the start and the lines.
+    let balances = sheet(names[3]);
+    for (a, c) in balances.iter().filter(|(a, _)| a.starts_with('D') && *a != "D1") {
+        if balances
+            .get(&format!("A{}", &a[1..]))
+            .is_some_and(|id| id.value == "losses_carried" || id.value.starts_with("advance."))
+        {
+            assert!(c.formula.is_some(), "{name} {}!{a}: the end-of-year balance is a formula", names[3]);
         }
     }
     (formulas, plain)
@@ -288,7 +342,7 @@ fn a_settled_year_in_dutch_shows_signatures_as_dates_and_the_sources_of_figures(
     let out = d.join("s.xlsx");
     ok(d, &["--lang", "nl", "settle", &c.id, "--year", &y, "--format", "xlsx", "--out", out.to_str().unwrap()]);
     let book = read_book(&std::fs::read(&out).unwrap());
-    let st = &book["Statement"];
+    let st = &book["Afrekening"];
     let find = |label: &str| {
         let (a, _) =
             st.iter().find(|(a, c)| a.starts_with('A') && c.value == label).unwrap_or_else(|| panic!("no {label}"));
@@ -301,7 +355,7 @@ fn a_settled_year_in_dutch_shows_signatures_as_dates_and_the_sources_of_figures(
     signed.sort();
     assert_eq!(find("ondertekend door"), signed.join(", "));
     assert!(st.values().any(|c| c.formula.is_some()), "formulas in Dutch too");
-    let sigs = &book["Signatures"];
+    let sigs = &book["Handtekeningen"];
     assert_eq!(sigs["A1"].value, "partij");
     for i in 0..signatories.len() {
         let r = i + 2;
@@ -311,10 +365,94 @@ fn a_settled_year_in_dutch_shows_signatures_as_dates_and_the_sources_of_figures(
         assert_eq!(sigs[&format!("C{r}")].value.len(), 64, "the signing entry id");
         assert_eq!(sigs[&format!("E{r}")].value, "ja", "it signed this statement");
     }
-    let inputs = &book["Inputs"];
+    let inputs = &book["Invoer"];
     assert_eq!(inputs["A1"].value, "indicator");
     assert!(
         inputs.iter().filter(|(a, _)| a.starts_with('D') && *a != "D1").any(|(_, c)| c.value.len() >= 64),
         "figures name their source entries: {inputs:?}"
     );
+}
+
+/// A resettled year (the COPD 2025 care cost corrected from 2,539,510.14 to
+/// 2,500,000.00, as in tests/corrections.rs): the workbook has a
+/// Corrections sheet with the replaced statement, B - A per differing line
+/// and per party as formulas, and the correction payments (verzekeraar ->
+/// thuiszorg 5,941.90 and -> ziekenhuis 8,912.84) as formulas over the
+/// Payments sheet.
+#[test]
+fn a_resettled_year_has_a_corrections_sheet_with_formulas_b_minus_a() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let c = copd_agreed(d);
+    let signatories: Vec<&str> = c.parties.iter().filter(|p| p.signatory).map(|p| p.id.as_str()).collect();
+    let y = "2025";
+    for p in &signatories {
+        ok(d, &["settle", &c.id, "--year", y, "--sign", "--yes", "--as", &key(p)]);
+    }
+    let list: Value = serde_json::from_str(&ok(d, &["--json", "measure", "list", &c.id, "--year", y])).unwrap();
+    let cost = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["indicator"] == "care-cost" && m["state"] == "agreed")
+        .expect("an agreed 2025 care cost");
+    let source = cost["source"].as_str().unwrap();
+    let id = cost["id"].as_str().unwrap();
+    ok(d, &["measure", "correct", id, "--value", "2500000.00", "--reason", "late claims", "--as", &key(source)]);
+    let pending: Value =
+        serde_json::from_str(&ok(d, &["--json", "measure", "list", &c.id, "--state", "pending"])).unwrap();
+    for m in pending.as_array().unwrap() {
+        for p in m["to_act"].as_array().unwrap() {
+            ok(d, &["measure", "attest", "--yes", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
+        }
+    }
+    for p in &signatories {
+        ok(d, &["settle", &c.id, "--year", y, "--sign", "--yes", "--resettle", "--as", &key(p)]);
+    }
+    for (lang, sheet, payments) in [("en", "Corrections", "Payments"), ("nl", "Correcties", "Betalingen")] {
+        let out = d.join(format!("s.{lang}.xlsx"));
+        ok(d, &["--lang", lang, "settle", &c.id, "--year", y, "--format", "xlsx", "--out", out.to_str().unwrap()]);
+        let book = read_book(&std::fs::read(&out).unwrap());
+        let corr = book.get(sheet).unwrap_or_else(|| panic!("{lang}: no {sheet} sheet: {:?}", book.keys()));
+        assert_eq!(corr["B1"].value.len(), 64, "{lang}: the replaced statement's hash");
+        let rows: Vec<&str> = corr
+            .iter()
+            .filter(|(a, c)| a.starts_with('A') && (c.value == "verzekeraar"))
+            .map(|(a, _)| &a[1..])
+            .collect();
+        // One party row and two correction payments start with verzekeraar.
+        let mut found = Vec::new();
+        for r in rows {
+            let to = corr.get(&format!("B{r}")).map(|c| c.value.as_str()).unwrap_or("");
+            if to == "thuiszorg" || to == "ziekenhuis" {
+                let cell = &corr[&format!("D{r}")];
+                let f = cell.formula.as_deref().unwrap_or_else(|| panic!("{lang}: correction payment is no formula"));
+                assert!(corr[&format!("F{r}")].formula.as_deref().unwrap().contains(&format!("{payments}!")), "{f}");
+                found.push((to.to_string(), dec(&cell.value, "correction")));
+            } else {
+                // The party row: B - A of its net cash, a formula.
+                let cell = &corr[&format!("D{r}")];
+                assert!(cell.formula.is_some(), "{lang}: the party's correction is a formula");
+                assert_eq!(dec(&cell.value, "party correction"), Decimal::from_str("-14854.74").unwrap());
+            }
+        }
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                ("thuiszorg".to_string(), Decimal::from_str("5941.90").unwrap()),
+                ("ziekenhuis".to_string(), Decimal::from_str("8912.84").unwrap())
+            ],
+            "{lang}: {corr:?}"
+        );
+        // Lines that differ: B references the statement sheet, D = B - A.
+        let gross = corr
+            .iter()
+            .find(|(a, c)| a.starts_with('A') && c.value == "shared_savings.gross_savings")
+            .map(|(a, _)| a[1..].to_string())
+            .expect("the gross savings differ");
+        assert!(corr[&format!("C{gross}")].formula.is_some());
+        assert_eq!(corr[&format!("D{gross}")].formula.as_deref(), Some(format!("(C{gross}-B{gross})").as_str()));
+        assert_eq!(dec(&corr[&format!("D{gross}")].value, "difference"), Decimal::from_str("39510.14").unwrap());
+    }
 }

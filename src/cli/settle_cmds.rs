@@ -303,6 +303,7 @@ fn render_bytes(
                 signatures: &extra.signatures,
                 sources: &extra.sources,
                 lang: tr.lang(),
+                replaced: corr.map(|k| (k.replaced.as_str(), &k.comparison)),
             },
         )?,
     })

@@ -42,25 +42,63 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Formula, Workbook, Worksheet};
 
 use crate::domain::contract::{
-    BaselineUnit, Contract, Corridor, LossShare, QualityScaling, Rounding, Scoring, SharingBase, Trend, Unit,
+    BaselineUnit, Contract, Corridor, LossShare, PayerRule, ProviderRule, QualityScaling, Remainder, Role, Rounding,
+    Scoring, SharingBase, Trend, Unit,
 };
+use crate::domain::settlement::compare::Comparison;
 use crate::domain::settlement::cosign::Computed;
 use crate::domain::settlement::{Statement, ENGINE_VERSION, RATIO_DP};
 use crate::ledger::text::spreadsheet_cell;
 use crate::present::lang::{Arg, Lang, Tr};
-use crate::present::statement::{balances, guarantees, Standing};
+use crate::present::statement::{balances_in, guarantees, Standing};
 use crate::present::words;
-use crate::present::xlsx_formula::{add, div, if_, lit, mul, round, sub, Cmp, Ex, Mid};
+use crate::present::xlsx_formula::{add, div, if_, int, lit, mul, round, sub, Cmp, Ex, Mid};
 
 /// Amounts at or above this magnitude are written as text.
 const EXACT_LIMIT: i64 = 10_000_000_000_000;
 
-/// Sheet names (fixed in every language: formulas reference them).
-const STATEMENT: &str = "Statement";
-/// See [`STATEMENT`].
-const INPUTS: &str = "Inputs";
-/// See [`STATEMENT`].
-const BALANCES: &str = "Balances";
+/// The sheet names in the workbook's language (`xlsx-sheet-*` in
+/// xlsx.ftl); formulas reference them.
+#[derive(Debug, Clone)]
+struct Names {
+    statement: String,
+    parties: String,
+    payments: String,
+    balances: String,
+    inputs: String,
+    signatures: String,
+    splits: String,
+    corrections: String,
+}
+
+impl Names {
+    fn new(tr: &Tr) -> Names {
+        let n = |id: &str| tr.t(id);
+        Names {
+            statement: n("xlsx-sheet-statement"),
+            parties: n("xlsx-sheet-parties"),
+            payments: n("xlsx-sheet-payments"),
+            balances: n("xlsx-sheet-balances"),
+            inputs: n("xlsx-sheet-inputs"),
+            signatures: n("xlsx-sheet-signatures"),
+            splits: n("xlsx-sheet-splits"),
+            corrections: n("xlsx-sheet-corrections"),
+        }
+    }
+}
+
+/// `sheet!cell`: the sheet name quoted when it is not a plain word.
+fn on(sheet: &str, cell: &str) -> String {
+    if sheet.chars().all(|c| c.is_ascii_alphanumeric()) {
+        format!("{sheet}!{cell}")
+    } else {
+        format!("'{}'!{cell}", sheet.replace('\'', "''"))
+    }
+}
+
+/// Most decimals of a split weight the `Splits` sheet scales to a whole
+/// number (`ROUND(weight x 10^d, 0)`); a key with more gets no formulas.
+const MAX_WEIGHT_DP: u32 = 12;
 
 /// Statement sheet columns: amount and value.
 const COL_AMOUNT: u16 = 3;
@@ -97,6 +135,9 @@ pub struct Context<'a> {
     pub sources: &'a BTreeMap<(String, u16), Vec<String>>,
     /// The language of the texts.
     pub lang: Lang,
+    /// The statement this one replaced (its hash) and the comparison of
+    /// the two (A: replaced, B: this one), for the `Corrections` sheet.
+    pub replaced: Option<(&'a str, &'a Comparison)>,
 }
 
 /// `a` as the double an Excel number cell stores, when that is exact to the
@@ -182,8 +223,14 @@ struct Refs<'a> {
     terms_row: u32,
     /// Terms the formulas use: (key, value), in first-use order.
     terms: RefCell<Vec<(String, Decimal)>>,
+    /// Balance id -> (0-based row on Balances, start of year).
+    balance_rows: BTreeMap<String, (u32, Option<Decimal>)>,
     /// Whether the formula is on the Statement sheet (plain references).
     local: bool,
+    /// The sheet names.
+    names: Names,
+    /// The contract version whose terms the formulas use.
+    contract: Option<&'a Contract>,
     mid: Mid,
 }
 
@@ -192,7 +239,7 @@ impl<'a> Refs<'a> {
         let l = self.s.line(id)?;
         let v = if col == COL_AMOUNT { l.amount? } else { l.value? };
         let row = *self.rows.get(id)?;
-        let a = if self.local { addr(row, col, false) } else { format!("{STATEMENT}!{}", addr(row, col, true)) };
+        let a = if self.local { addr(row, col, false) } else { on(&self.names.statement, &addr(row, col, true)) };
         Some(Ex::Cell(a, v))
     }
     /// The amount of line `id`.
@@ -205,7 +252,7 @@ impl<'a> Refs<'a> {
     }
     fn fig(&self, indicator: &str, year: u16) -> Option<Ex> {
         let (row, v) = self.figs.get(&(indicator, year))?;
-        Some(Ex::Cell(format!("{INPUTS}!{}", addr(*row, 2, true)), *v))
+        Some(Ex::Cell(on(&self.names.inputs, &addr(*row, 2, true)), *v))
     }
     fn fig_now(&self, indicator: &str) -> Option<Ex> {
         self.fig(indicator, self.s.year)
@@ -220,7 +267,7 @@ impl<'a> Refs<'a> {
                 t.len() - 1
             }
         };
-        Ex::Cell(format!("{INPUTS}!{}", addr(self.terms_row + i as u32, 2, true)), t[i].1)
+        Ex::Cell(on(&self.names.inputs, &addr(self.terms_row + i as u32, 2, true)), t[i].1)
     }
     fn cents(&self, e: Ex) -> Ex {
         round(e, 2, self.mid)
@@ -228,9 +275,14 @@ impl<'a> Refs<'a> {
     fn ratio(&self, e: Ex) -> Ex {
         round(e, RATIO_DP, self.mid)
     }
+    /// The start-of-year balance `id` (`losses_carried`, `advance.N`).
+    fn balance_start(&self, id: &str) -> Option<Ex> {
+        let (row, v) = self.balance_rows.get(id)?;
+        Some(Ex::Cell(on(&self.names.balances, &addr(*row, 2, true)), (*v)?))
+    }
     fn losses_carried_in(&self) -> Ex {
         // The first row of the Balances sheet is always losses carried.
-        Ex::Cell(format!("{BALANCES}!{}", addr(1, 2, true)), self.s.carry_in.losses_carried)
+        Ex::Cell(on(&self.names.balances, &addr(1, 2, true)), self.s.carry_in.losses_carried)
     }
 }
 
@@ -341,6 +393,19 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
                 Some(if_(loss, Cmp::Lt, corridor, lit(0), base))
             }
             ("loss", false) => Some(sub(lit(0), net()?)),
+            ("losses_carried_out", false) => {
+                // Carried in, less what this year's savings netted, plus a
+                // loss of which the providers paid nothing.
+                let mut x = r.losses_carried_in();
+                if let Some(netted) = r.d("shared_savings.losses_netted") {
+                    x = sub(x, netted);
+                }
+                if let Some(loss) = r.d("shared_savings.loss") {
+                    let paid = r.d("shared_savings.provider_loss").unwrap_or(lit(0));
+                    x = add(x, if_(paid, Cmp::Eq, lit(0), loss, lit(0)));
+                }
+                Some(x)
+            }
             ("provider_rate", true) if !has("shared_savings.inside_corridor_condition") => {
                 let share = r.term("shared_savings.provider_share", ss.provider_share);
                 Some(match ss.quality_scaling {
@@ -471,12 +536,19 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
     }
     if let (Some(bid), Some(p), false) = (id.strip_prefix("p4p."), c.payments.pay_for_performance.as_ref(), value) {
         let b = p.bonuses.iter().find(|b| b.id == bid)?;
-        if !matches!(b.basis, crate::domain::contract::BonusBasis::Fixed) {
-            return None;
-        }
         let v = r.fig_now(&b.indicator)?;
         let target = r.term(&format!("p4p.{bid}.target"), b.target);
-        let amount = r.cents(r.term(&format!("p4p.{bid}.amount"), b.amount));
+        let each = r.term(&format!("p4p.{bid}.amount"), b.amount);
+        let amount = match b.basis {
+            crate::domain::contract::BonusBasis::Fixed => r.cents(each),
+            // Per member: amount x size / 12 for member-months, one rounding.
+            crate::domain::contract::BonusBasis::PerMember => {
+                let size_id = &c.population.size_indicator;
+                let x = mul(each, r.fig_now(size_id)?);
+                let monthly = c.indicator(size_id).is_some_and(|i| i.unit == Unit::MemberMonths);
+                r.cents(if monthly { div(x, lit(12)) } else { x })
+            }
+        };
         let lower =
             c.indicator(&b.indicator).is_some_and(|i| i.direction == crate::domain::contract::Direction::LowerIsBetter);
         // Met: at most the target (lower is better), else at least it.
@@ -510,6 +582,12 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
             _ => None,
         };
     }
+    if let (Some(rest), false) = (id.strip_prefix("impulse."), value) {
+        return impulse_rule(r, c, rest);
+    }
+    if let (Some(rest), Some(v)) = (id.strip_prefix("volume."), c.payments.volume.as_ref()) {
+        return volume_rule(r, c, v, rest, value);
+    }
     if let Some(ind_id) = id.strip_prefix("quality.").filter(|_| value) {
         let (ind, q) = c.quality_indicators().find(|(i, _)| i.id == ind_id)?;
         let v = r.fig_now(&ind.id)?;
@@ -535,8 +613,192 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
     None
 }
 
-/// A fixed corridor rate as a term; an interpolated one has no formula.
+/// Impulse lines (`impulse.{rest}`): a grant or advance is the contract's
+/// amount; a repayment is `MIN(ROUND(rate x payout), balance, payout left
+/// by earlier advances)`; a waived or due balance is what is left after
+/// this year's repayment.
+fn impulse_rule(r: &Refs<'_>, c: &Contract, rest: &str) -> Option<Ex> {
+    let s = r.s;
+    let (n, what) = rest.split_once('.')?;
+    let i: usize = n.parse().ok()?;
+    let imp = c.impulse.get(i.checked_sub(1)?)?;
+    let kind = what.split('.').next()?;
+    match kind {
+        "grant" | "advance" => Some(r.cents(r.term(&format!("impulse.{i}.amount"), imp.amount))),
+        "repayment_amount" => {
+            let crate::domain::contract::ImpulseKind::Advance { repayment_rate, .. } = imp.kind else { return None };
+            let adv = s.carry_in.advances.iter().find(|a| a.impulse == i)?;
+            let mut payouts = Vec::new();
+            for l in s.lines.iter().filter(|l| l.is_transfer() && l.id.starts_with("shared_savings.payout.")) {
+                if l.payer_provider().is_some_and(|(_, p, a)| p == adv.recipient && !a.is_sign_negative()) {
+                    payouts.push(r.d(&l.id)?);
+                } else if l.payer_provider().is_some_and(|(_, p, _)| p == adv.recipient) {
+                    return None;
+                }
+            }
+            let total = Ex::Sum(payouts);
+            let payout = Ex::Max(vec![lit(0), total.clone()]);
+            // Earlier open advances to the same recipient repay first.
+            let mut earlier = Vec::new();
+            for a in s.carry_in.advances.iter().take_while(|a| a.impulse != i) {
+                if a.recipient == adv.recipient {
+                    earlier.push(r.d(&format!("impulse.{}.repayment_amount", a.impulse))?);
+                }
+            }
+            let left =
+                if earlier.is_empty() { payout.clone() } else { Ex::Max(vec![lit(0), sub(total, Ex::Sum(earlier))]) };
+            let due = r.cents(mul(r.term(&format!("impulse.{i}.repayment_rate"), repayment_rate), payout));
+            Some(Ex::Min(vec![due, r.balance_start(&format!("advance.{i}"))?, left]))
+        }
+        "waived" | "due" => match r.d(&format!("impulse.{i}.repayment_amount")) {
+            Some(repaid) => Some(sub(r.balance_start(&format!("advance.{i}"))?, repaid)),
+            None => r.d(&format!("impulse.{i}.advance.{}.{}", imp.payer, imp.recipient)),
+        },
+        _ => None,
+    }
+}
+
+/// The end-of-year balance `id` from its start (`None`: none at the start)
+/// and this year's lines: losses carried out; an advance plus what was
+/// advanced, less what was repaid, waived or fell due.
+fn balance_end(r: &Refs<'_>, id: &str, start: Option<Ex>) -> Option<Ex> {
+    if id == "losses_carried" {
+        return r.d("shared_savings.losses_carried_out").or(start);
+    }
+    let n = id.strip_prefix("advance.")?;
+    let (mut plus, mut minus) = (Vec::new(), Vec::new());
+    for l in &r.s.lines {
+        let Some(rest) = l.id.strip_prefix(&format!("impulse.{n}.")) else { continue };
+        match rest.split('.').next() {
+            Some("advance") => plus.push(r.d(&l.id)?),
+            Some("repayment" | "waived" | "due") => minus.push(r.d(&l.id)?),
+            _ => {}
+        }
+    }
+    let mut x = start.unwrap_or(lit(0));
+    if !plus.is_empty() {
+        x = add(x, Ex::Sum(plus));
+    }
+    if !minus.is_empty() {
+        x = sub(x, Ex::Sum(minus));
+    }
+    Some(x)
+}
+
+/// Volume lines (`volume.{rest}`): a claim cap's limit (its value); an
+/// activity's amount `ROUND(price x quantity after the caps, 2)`, each cap
+/// in order leaving each of its activities in order
+/// `MAX(0, MIN(quantity, limit - what earlier activities took))`; a tariff
+/// adjustment `IF(triggered, ±ROUND(rate x amount, 2), 0)`; the yearly
+/// maximum's cut `max - (amount + adjustments)`.
+fn volume_rule(r: &Refs<'_>, c: &Contract, v: &crate::domain::contract::Volume, rest: &str, value: bool) -> Option<Ex> {
+    use crate::domain::contract::{AdjustmentKind, CapPer, Direction, Trigger};
+    if let Some(n) = rest.strip_prefix("cap.") {
+        if !value {
+            return None;
+        }
+        let i: usize = n.parse().ok()?;
+        let cap = v.caps.get(i.checked_sub(1)?)?;
+        let max = r.term(&format!("payments.volume.caps.{i}.max_quantity"), cap.max_quantity);
+        return Some(match cap.per {
+            CapPer::Year => max,
+            CapPer::ClientMonth | CapPer::ClientYear => mul(max, r.fig_now(cap.exposure_indicator.as_deref()?)?),
+        });
+    }
+    if value {
+        return None;
+    }
+    let (aid, what) = rest.split_once('.')?;
+    let (ai, a) = v.activities.iter().enumerate().find(|(_, a)| a.id == aid)?;
+    let amount = || r.d(&format!("volume.{aid}.amount"));
+    let adjustments = || -> Option<Vec<Ex>> {
+        c.tariff_adjustments
+            .iter()
+            .filter(|t| t.applies_to.contains(&a.id))
+            .map(|t| r.d(&format!("volume.{aid}.adjustment.{}", t.id)))
+            .collect()
+    };
+    match what {
+        "amount" => {
+            let mut q: Vec<Option<Ex>> = v.activities.iter().map(|x| r.fig_now(&x.quantity_indicator)).collect();
+            for (i, cap) in v.caps.iter().enumerate() {
+                let limit = r.e(&format!("volume.cap.{}", i + 1))?;
+                let mut taken: Vec<Ex> = Vec::new();
+                for act in &cap.activities {
+                    let Some(k) = v.activities.iter().position(|x| &x.id == act) else { continue };
+                    let left =
+                        if taken.is_empty() { limit.clone() } else { sub(limit.clone(), Ex::Sum(taken.clone())) };
+                    let capped = Ex::Max(vec![lit(0), Ex::Min(vec![q[k].clone()?, left])]);
+                    taken.push(capped.clone());
+                    q[k] = Some(capped);
+                }
+            }
+            Some(r.cents(mul(r.term(&format!("payments.volume.activities.{}.price", ai + 1), a.price), q[ai].clone()?)))
+        }
+        "max" => {
+            let max =
+                r.term(&format!("payments.volume.activities.{}.max_amount_per_year", ai + 1), a.max_amount_per_year?);
+            let total = add(amount()?, Ex::Sum(adjustments()?));
+            Some(sub(max, total))
+        }
+        "payment" => None,
+        _ => {
+            let tid = what.strip_prefix("adjustment.")?;
+            let (ti, t) = c.tariff_adjustments.iter().enumerate().find(|(_, t)| t.id == tid)?;
+            let key = format!("tariff_adjustments.{}", ti + 1);
+            let mut adj = r.cents(mul(r.term(&format!("{key}.rate"), t.rate), amount()?));
+            if t.kind == AdjustmentKind::Discount {
+                adj = sub(lit(0), adj);
+            }
+            match &t.trigger {
+                Trigger::Always => Some(adj),
+                Trigger::TargetMet { indicator, target } | Trigger::TargetMissed { indicator, target } => {
+                    let x = r.fig_now(indicator)?;
+                    let target = r.term(&format!("{key}.trigger.target"), *target);
+                    let lower = c.indicator(indicator).is_some_and(|i| i.direction == Direction::LowerIsBetter);
+                    // Not met: above the target (lower is better), else below it.
+                    let (p, q) = if lower { (x, target) } else { (target, x) };
+                    let want_met = matches!(t.trigger, Trigger::TargetMet { .. });
+                    Some(if want_met { if_(p, Cmp::Gt, q, lit(0), adj) } else { if_(p, Cmp::Gt, q, adj, lit(0)) })
+                }
+            }
+        }
+    }
+}
+
+/// The corridor rate: a fixed one is a term; one from a population table
+/// compares the population (in its measured unit: rows x 12 for
+/// member-months) with the rows: at or below the first row its rate, at or
+/// above the last its rate, between two rows
+/// `ROUND(ra + (rb - ra) x ((size - pa) / (pb - pa)), 6)`.
 fn corridor_term(r: &Refs<'_>, corridor: &Corridor, loss: bool) -> Option<Ex> {
+    if let (Corridor::PopulationTable { rows, population_indicator }, Some(c)) = (corridor, r.contract) {
+        let ind = population_indicator.as_deref().unwrap_or(&c.population.size_indicator);
+        let size = r.fig_now(ind)?;
+        let divisor = if c.indicator(ind).is_some_and(|i| i.unit == Unit::MemberMonths) { 12 } else { 1 };
+        let what = if loss { "min_loss_rate" } else { "min_savings_rate" };
+        let row = |i: usize| -> Option<(Ex, Ex)> {
+            let x = rows.get(i)?;
+            let pop =
+                r.term(&format!("shared_savings.corridor.rows.{}.population", i + 1), Decimal::from(x.population));
+            let pop = if divisor == 1 { pop } else { mul(pop, lit(divisor)) };
+            let rate = if loss { x.min_loss_rate.unwrap_or_default() } else { x.min_savings_rate };
+            Some((pop, r.term(&format!("shared_savings.corridor.rows.{}.{what}", i + 1), rate)))
+        };
+        let n = rows.len();
+        let (p0, r0) = row(0)?;
+        let (pl, rl) = row(n - 1)?;
+        // Innermost: the last window; outward: earlier windows.
+        let mut inner = rl.clone();
+        for i in (0..n - 1).rev() {
+            let (pa, ra) = row(i)?;
+            let (pb, rb) = row(i + 1)?;
+            let t = div(sub(size.clone(), pa.clone()), sub(pb.clone(), pa));
+            let step = r.ratio(add(ra.clone(), mul(sub(rb, ra), t)));
+            inner = if_(size.clone(), Cmp::Lt, pb, step, inner);
+        }
+        return Some(if_(size.clone(), Cmp::Gt, p0, if_(size, Cmp::Ge, pl, rl, inner), r0));
+    }
     match corridor {
         Corridor::Fixed { min_loss_rate, .. } if loss => {
             Some(r.term("shared_savings.corridor.min_loss_rate", min_loss_rate.unwrap_or_default()))
@@ -548,9 +810,264 @@ fn corridor_term(r: &Refs<'_>, corridor: &Corridor, loss: bool) -> Option<Ex> {
     }
 }
 
+/// The helper cells of the `Splits` sheet: each split of an amount over
+/// several payers or providers, restated in whole cents as the engine cuts
+/// it (`distribution::split`): every part is first cut to whole cents
+/// (`INT(cents x weight / sum of weights)`, the weights scaled to whole
+/// numbers), the cents left over then go one each to the largest cut-off
+/// remainders (ties: the party listed first) or all to the first party with
+/// the largest weight.
+#[derive(Default)]
+struct Splits {
+    /// The sheet's name.
+    sheet: String,
+    /// Cells to write: (0-based row, column, formula, bold text).
+    cells: Vec<(u32, u16, Cell)>,
+    /// (transfer prefix, payer, provider) -> the part in cents.
+    parts: BTreeMap<(String, String, String), Ex>,
+    /// The next free 0-based row.
+    next: u32,
+}
+
+/// A cell of the `Splits` sheet.
+enum Cell {
+    /// A heading or party name.
+    Text(String, bool),
+    /// A formula with its exact value.
+    Formula(Ex),
+}
+
+impl Splits {
+    fn at(&self, row: u32, col: u16, v: Decimal) -> Ex {
+        Ex::Cell(on(&self.sheet, &addr(row, col, true)), v)
+    }
+
+    /// Writes `ex` at (row, col) and returns a reference to it.
+    fn put(&mut self, row: u32, col: u16, ex: Ex) -> Option<Ex> {
+        let v = ex.eval()?;
+        self.cells.push((row, col, Cell::Formula(ex)));
+        Some(self.at(row, col, v))
+    }
+
+    fn text(&mut self, row: u32, col: u16, t: impl Into<String>, bold: bool) {
+        self.cells.push((row, col, Cell::Text(t.into(), bold)));
+    }
+
+    /// Lays out one split of `whole` cents (a non-negative whole number)
+    /// by `weights`; returns each party's part in cents, in key order.
+    fn split(
+        &mut self,
+        tr: &Tr,
+        title: String,
+        whole: Ex,
+        weights: &[(String, Ex)],
+        rule: Remainder,
+    ) -> Option<Vec<Ex>> {
+        let values: Vec<Decimal> = weights.iter().map(|(_, w)| w.eval()).collect::<Option<_>>()?;
+        let dp = values.iter().map(|v| v.normalize().scale()).max()?;
+        if dp > MAX_WEIGHT_DP || weights.len() < 2 {
+            return None;
+        }
+        let scale = lit(Decimal::from(10u64.checked_pow(dp)?));
+        let row = self.next;
+        self.text(row, 0, title, true);
+        self.text(row, 1, tr.t("xlsx-split-cents"), false);
+        let whole = self.put(row, 2, whole)?;
+        let head =
+            ["xlsx-party", "xlsx-split-weight", "xlsx-split-whole-weight", "xlsx-split-cut", "xlsx-split-remainder"]
+                .into_iter()
+                .chain(["xlsx-split-extra", "xlsx-split-part"]);
+        for (i, k) in head.enumerate() {
+            self.text(row + 1, i as u16, tr.t(k), true);
+        }
+        let first = row + 2;
+        let mut ints = Vec::new();
+        for (i, (party, w)) in weights.iter().enumerate() {
+            let r = first + i as u32;
+            self.text(r, 0, party.clone(), false);
+            let w = self.put(r, 1, w.clone())?;
+            ints.push(self.put(r, 2, round(mul(w, scale.clone()), 0, Mid::AwayFromZero))?);
+        }
+        self.text(row, 3, tr.t("xlsx-split-sum"), false);
+        let sum = self.put(row, 4, Ex::Sum(ints.clone()))?;
+        let mut cuts = Vec::new();
+        let mut rems = Vec::new();
+        for (i, w) in ints.iter().enumerate() {
+            let r = first + i as u32;
+            let cut = self.put(r, 3, int(div(mul(whole.clone(), w.clone()), sum.clone())))?;
+            rems.push(self.put(r, 4, sub(mul(whole.clone(), w.clone()), mul(cut.clone(), sum.clone())))?);
+            cuts.push(cut);
+        }
+        self.text(row, 5, tr.t("xlsx-split-left"), false);
+        let left = self.put(row, 6, sub(whole, Ex::Sum(cuts.clone())))?;
+        let mut parts = Vec::new();
+        for i in 0..weights.len() {
+            let r = first + i as u32;
+            let extra = match rule {
+                Remainder::LargestRemainder => {
+                    // Rank: remainders above this one, and equal ones listed before it.
+                    let mut rank = Vec::new();
+                    for (j, other) in rems.iter().enumerate() {
+                        if j != i {
+                            rank.push(if_(other.clone(), Cmp::Gt, rems[i].clone(), lit(1), lit(0)));
+                        }
+                        if j < i {
+                            rank.push(if_(other.clone(), Cmp::Eq, rems[i].clone(), lit(1), lit(0)));
+                        }
+                    }
+                    if_(Ex::Sum(rank), Cmp::Lt, left.clone(), lit(1), lit(0))
+                }
+                Remainder::LargestShare => {
+                    let largest = if_(ints[i].clone(), Cmp::Ge, Ex::Max(ints.clone()), left.clone(), lit(0));
+                    if i == 0 {
+                        largest
+                    } else {
+                        if_(ints[i].clone(), Cmp::Gt, Ex::Max(ints[..i].to_vec()), largest, lit(0))
+                    }
+                }
+            };
+            let extra = self.put(r, 5, extra)?;
+            parts.push(self.put(r, 6, add(cuts[i].clone(), extra))?);
+        }
+        self.next = first + weights.len() as u32 + 1;
+        Some(parts)
+    }
+}
+
+/// The line whose amount the transfers `{prefix}.{payer}.{provider}` pass
+/// on (split or whole).
+fn transfer_source(s: &Statement, prefix: &str) -> Option<String> {
+    Some(match prefix {
+        "shared_savings.payout" => "shared_savings.provider_payout".to_string(),
+        "shared_savings.loss_payment" => "shared_savings.provider_loss".to_string(),
+        "bundled.payment" => "bundled.settlement".to_string(),
+        "capitation.payment" => "capitation.provider_result".to_string(),
+        p if p.starts_with("impulse.") && p.ends_with(".repayment") => format!("{p}_amount"),
+        p => match p.strip_suffix(".payment") {
+            Some(base) if base.starts_with("p4p.") => base.to_string(),
+            Some(base) if base.starts_with("revenue_guarantee.") => format!("{base}.top_up"),
+            Some(base) if base.starts_with("volume.") && s.line(&format!("{base}.max")).is_none() => {
+                format!("{base}.amount")
+            }
+            _ => return None,
+        },
+    })
+}
+
+/// The payer key of the contract on the `Inputs` sheet, in party order.
+fn payer_key(r: &Refs<'_>, c: &Contract) -> Vec<(String, Ex)> {
+    c.parties_with_role(Role::Payer)
+        .filter_map(|p| {
+            let w = match &c.distribution.payers.rule {
+                PayerRule::ByContribution => {
+                    r.term(&format!("parties.{}.contribution", p.id), p.contribution.unwrap_or_default())
+                }
+                PayerRule::Fixed { shares } => {
+                    r.term(&format!("distribution.payers.shares.{}", p.id), *shares.get(&p.id)?)
+                }
+            };
+            Some((p.id.clone(), w))
+        })
+        .collect()
+}
+
+/// The provider key of the year (terms or figures), in party order.
+fn provider_key(r: &Refs<'_>, c: &Contract) -> Option<Vec<(String, Ex)>> {
+    let mut out = Vec::new();
+    for p in c.parties_with_role(Role::Provider) {
+        let w = match &c.distribution.providers.rule {
+            ProviderRule::Fixed { shares } => match shares.get(&p.id) {
+                Some(x) => r.term(&format!("distribution.providers.shares.{}", p.id), *x),
+                None => continue,
+            },
+            ProviderRule::ByIndicator { indicators } => match indicators.get(&p.id) {
+                Some(ind) => r.fig_now(ind)?,
+                None => continue,
+            },
+        };
+        out.push((p.id.clone(), w));
+    }
+    Some(out)
+}
+
+/// Lays out on the `Splits` sheet every payment the engine splits over
+/// several payers or providers. A group whose lines do not follow the
+/// contract's keys gets no helper cells (its lines keep their amounts).
+fn plan_splits(r: &Refs<'_>, c: &Contract, tr: &Tr) -> Splits {
+    let mut sp = Splits { sheet: r.names.splits.clone(), ..Splits::default() };
+    // Transfer groups in line order: prefix -> (payer, provider) pairs.
+    let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for l in r.s.lines.iter().filter(|l| l.is_transfer()) {
+        let Some((payer, provider, _)) = l.payer_provider() else { continue };
+        let Some(prefix) = l.id.strip_suffix(&format!(".{payer}.{provider}")) else { continue };
+        match groups.iter_mut().find(|(p, _)| p == prefix) {
+            Some((_, v)) => v.push((payer.to_string(), provider.to_string())),
+            None => groups.push((prefix.to_string(), vec![(payer.to_string(), provider.to_string())])),
+        }
+    }
+    for (prefix, pairs) in groups.into_iter().filter(|(_, v)| v.len() > 1) {
+        let mark = (sp.cells.len(), sp.next);
+        if plan_group(&mut sp, r, c, tr, &prefix, &pairs).is_none() {
+            sp.cells.truncate(mark.0);
+            sp.next = mark.1;
+            sp.parts.retain(|k, _| k.0 != prefix);
+        }
+    }
+    sp
+}
+
+fn plan_group(
+    sp: &mut Splits,
+    r: &Refs<'_>,
+    c: &Contract,
+    tr: &Tr,
+    prefix: &str,
+    pairs: &[(String, String)],
+) -> Option<()> {
+    let distinct = |f: fn(&(String, String)) -> &String| {
+        let mut v: Vec<String> = Vec::new();
+        for p in pairs {
+            if !v.contains(f(p)) {
+                v.push(f(p).clone());
+            }
+        }
+        v
+    };
+    let (payers, providers) = (distinct(|p| &p.0), distinct(|p| &p.1));
+    let src = r.d(&transfer_source(r.s, prefix)?)?;
+    let cents = round(mul(Ex::Max(vec![src.clone(), sub(lit(0), src)]), lit(100)), 0, Mid::AwayFromZero);
+    let title = |what: &str, of: &str| tr.t_args(what, &[("line", Arg::from(of))]);
+    let payer_parts: Vec<Ex> = if payers.len() > 1 {
+        let key = payer_key(r, c);
+        if key.iter().map(|(p, _)| p).ne(payers.iter()) {
+            return None;
+        }
+        sp.split(tr, title("xlsx-split-payers", prefix), cents, &key, c.distribution.payers.remainder)?
+    } else {
+        vec![cents]
+    };
+    for (payer, part) in payers.iter().zip(payer_parts) {
+        let parts = if providers.len() > 1 {
+            let key = provider_key(r, c)?;
+            if key.iter().map(|(p, _)| p).ne(providers.iter()) {
+                return None;
+            }
+            let t = format!("{prefix}.{payer}");
+            sp.split(tr, title("xlsx-split-providers", &t), part, &key, c.distribution.providers.remainder)?
+        } else {
+            vec![part]
+        };
+        for (provider, x) in providers.iter().zip(parts) {
+            sp.parts.insert((prefix.to_string(), payer.clone(), provider.clone()), x);
+        }
+    }
+    pairs.iter().all(|(a, b)| sp.parts.contains_key(&(prefix.to_string(), a.clone(), b.clone()))).then_some(())
+}
+
 /// The workbook's bytes.
 pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<Vec<u8>> {
     let tr = Tr::new(cx.lang);
+    let names = Names::new(&tr);
     let s = &c.statement;
     let mut wb = Workbook::new();
     let created = ExcelDateTime::from_ymd(s.year.saturating_add(1), 1, 1)?;
@@ -586,7 +1103,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     let terms_row = s.inputs.len() as u32 + 3;
 
     let ws = wb.add_worksheet();
-    ws.set_name(STATEMENT)?;
+    ws.set_name(&names.statement)?;
     let mut row = 0u32;
     if c.draft {
         ws.write_string_with_format(row, 0, tr.t("xlsx-draft"), &bold)?;
@@ -638,7 +1155,24 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     for (i, l) in s.lines.iter().enumerate() {
         rows.insert(l.id.as_str(), row + 1 + i as u32);
     }
-    let mut refs = Refs { s, rows, figs, terms_row, terms: RefCell::new(Vec::new()), local: true, mid };
+    let brows = balances_in(&tr, s);
+    debug_assert_eq!(brows.first().map(|b| b.id.as_str()), Some("losses_carried"), "Refs::losses_carried_in");
+    let balance_rows = brows.iter().enumerate().map(|(i, b)| (b.id.clone(), (i as u32 + 1, b.start))).collect();
+    let mut refs = Refs {
+        s,
+        rows,
+        figs,
+        terms_row,
+        terms: RefCell::new(Vec::new()),
+        balance_rows,
+        local: false,
+        names: names.clone(),
+        contract: cx.terms,
+        mid,
+    };
+    // The split helper cells reference the Statement sheet from their own.
+    let splits = cx.terms.map(|t| plan_splits(&refs, t, &tr)).unwrap_or_default();
+    refs.local = true;
     let mut stats = (0usize, 0usize);
     for l in &s.lines {
         row += 1;
@@ -648,7 +1182,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
         ws.write_string_with_format(row, 2, spreadsheet_cell(&words::formula(&tr, l)), &wrap)?;
         let mut plain = false;
         if let Some(a) = l.amount {
-            let ex = cx.terms.and_then(|t| rule(&refs, t, &l.id, false)).or_else(|| transfer_rule(&refs, l));
+            let ex = cx.terms.and_then(|t| rule(&refs, t, &l.id, false)).or_else(|| transfer_rule(&refs, &splits, l));
             if ex.is_some_and(|ex| formula_cell(ws, row, COL_AMOUNT, &ex, a, Some(&eur)).unwrap_or(false)) {
                 stats.0 += 1;
             } else {
@@ -682,7 +1216,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
 
     // Parties: sums of the transfer lines.
     let ws = wb.add_worksheet();
-    ws.set_name("Parties")?;
+    ws.set_name(&names.parties)?;
     let cols: Vec<String> =
         ["xlsx-party", "xlsx-role", "xlsx-cash-received", "xlsx-cash-paid", "xlsx-cash-net", "xlsx-result"]
             .iter()
@@ -734,7 +1268,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
 
     // Payments: nets of the transfer lines, FROM -> TO.
     let ws = wb.add_worksheet();
-    ws.set_name("Payments")?;
+    ws.set_name(&names.payments)?;
     let cols: Vec<String> =
         ["xlsx-col-from", "xlsx-col-to", "xlsx-col-funding", "xlsx-amount"].iter().map(|k| tr.t(k)).collect();
     header(ws, 0, &cols, &bold)?;
@@ -801,23 +1335,27 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     }
 
     let ws = wb.add_worksheet();
-    ws.set_name(BALANCES)?;
+    ws.set_name(&names.balances)?;
     let cols: Vec<String> = ["xlsx-balance", "xlsx-description", "xlsx-start-of-year", "xlsx-end-of-year"]
         .iter()
         .map(|k| tr.t(k))
         .collect();
     header(ws, 0, &cols, &bold)?;
-    let brows = balances(s);
-    debug_assert_eq!(brows.first().map(|b| b.id.as_str()), Some("losses_carried"), "Refs::losses_carried_in");
     for (i, b) in brows.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string(r, 0, &b.id)?;
         ws.write_string(r, 1, spreadsheet_cell(&b.what))?;
+        // The start is the carried state (the previous year's end); the
+        // end follows from it and this year's lines.
         if let Some(v) = b.start {
             money_cell(ws, r, 2, v, &eur)?;
         }
         if let Some(v) = b.end {
-            money_cell(ws, r, 3, v, &eur)?;
+            let start = b.start.map(|v| Ex::Cell(addr(r, 2, false), v));
+            let ex = balance_end(&refs, &b.id, start);
+            if !ex.is_some_and(|ex| formula_cell(ws, r, 3, &ex, v, Some(&eur)).unwrap_or(false)) {
+                money_cell(ws, r, 3, v, &eur)?;
+            }
         }
     }
     let g = guarantees(s);
@@ -850,7 +1388,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     }
 
     let ws = wb.add_worksheet();
-    ws.set_name(INPUTS)?;
+    ws.set_name(&names.inputs)?;
     let cols: Vec<String> =
         ["xlsx-indicator", "xlsx-year", "xlsx-value", "xlsx-source-entry"].iter().map(|k| tr.t(k)).collect();
     header(ws, 0, &cols, &bold)?;
@@ -883,7 +1421,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     ws.set_column_width(3, 66)?;
 
     let ws = wb.add_worksheet();
-    ws.set_name("Signatures")?;
+    ws.set_name(&names.signatures)?;
     let cols: Vec<String> =
         ["xlsx-party", "xlsx-signed-at", "xlsx-signing-entry", "xlsx-signed-statement", "xlsx-this-statement"]
             .iter()
@@ -907,41 +1445,189 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     for (col, width) in [(0u16, 16.0), (1, 20.0), (2, 66.0), (3, 66.0), (4, 14.0)] {
         ws.set_column_width(col, width)?;
     }
+    if !splits.cells.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name(&names.splits)?;
+        for (r, col, cell) in &splits.cells {
+            match cell {
+                Cell::Text(t, true) => ws.write_string_with_format(*r, *col, spreadsheet_cell(t), &bold)?,
+                Cell::Text(t, false) => ws.write_string(*r, *col, spreadsheet_cell(t))?,
+                Cell::Formula(ex) => {
+                    let (Some(text), Some(v)) = (ex.formula(), ex.eval()) else { continue };
+                    let f = Formula::new(format!("={text}")).set_result(v.normalize().to_string());
+                    ws.write_formula(*r, *col, f)?
+                }
+            };
+        }
+        ws.set_column_width(0, 50)?;
+        for col in 1..=6 {
+            ws.set_column_width(col, 16)?;
+        }
+    }
+    if let Some((hash, cmp)) = cx.replaced {
+        let ws = wb.add_worksheet();
+        ws.set_name(&names.corrections)?;
+        corrections_sheet(ws, &tr, &names, &refs, (hash, &c.hash), cmp, (&bold, &eur))?;
+    }
     debug_assert!(stats.0 + stats.1 <= 2 * s.lines.len());
     Ok(wb.save_to_buffer()?)
 }
 
+/// The `Corrections` sheet: every line that differs from the replaced
+/// statement (A, a number) to this one (B, a reference to this workbook's
+/// cell), with B - A as a formula; per party the net cash in A and B and
+/// the correction B - A; the correction payments FROM -> TO as the change
+/// of the net flow between the two parties in the stream (B - A, over the
+/// `Payments` sheet).
+fn corrections_sheet(
+    ws: &mut Worksheet,
+    tr: &Tr,
+    names: &Names,
+    refs: &Refs<'_>,
+    (replaced, this): (&str, &str),
+    cmp: &Comparison,
+    (bold, eur): (&Format, &Format),
+) -> Result<()> {
+    let s = refs.s;
+    ws.write_string_with_format(0, 0, tr.t("xlsx-corr-replaced"), bold)?;
+    ws.write_string(0, 1, replaced)?;
+    ws.write_string_with_format(1, 0, tr.t("xlsx-corr-this"), bold)?;
+    ws.write_string(1, 1, this)?;
+    ws.write_string(2, 0, tr.t("xlsx-corr-note"))?;
+    let mut row = 4u32;
+    let cols: Vec<String> =
+        ["xlsx-col-line", "xlsx-corr-a", "xlsx-corr-b", "xlsx-corr-difference"].iter().map(|k| tr.t(k)).collect();
+    header(ws, row, &cols, bold)?;
+    let diff = |ws: &mut Worksheet, row: u32, a: Decimal, b: Decimal, fmt: Option<&Format>| -> Result<()> {
+        let ex = sub(Ex::Cell(addr(row, 2, false), b), Ex::Cell(addr(row, 1, false), a));
+        if !formula_cell(ws, row, 3, &ex, b - a, fmt)? {
+            value_cell(ws, row, 3, b - a)?;
+        }
+        Ok(())
+    };
+    for l in cmp.lines.iter().filter(|l| l.differs()) {
+        row += 1;
+        ws.write_string(row, 0, &l.id)?;
+        let fmt = if l.money { Some(eur) } else { None };
+        let put = |ws: &mut Worksheet, col: u16, v: Decimal| -> Result<()> {
+            match fmt {
+                Some(f) => money_cell(ws, row, col, v, f),
+                None => value_cell(ws, row, col, v),
+            }
+        };
+        if let Some(a) = l.a {
+            put(ws, 1, a)?;
+        }
+        if let Some(b) = l.b {
+            let cell = if l.money { refs.d(&l.id) } else { refs.e(&l.id) };
+            if !cell.is_some_and(|ex| formula_cell(ws, row, 2, &ex, b, fmt).unwrap_or(false)) {
+                put(ws, 2, b)?;
+            }
+        }
+        if let (Some(a), Some(b)) = (l.a, l.b) {
+            diff(ws, row, a, b, fmt)?;
+        }
+    }
+    row += 2;
+    let cols: Vec<String> =
+        ["xlsx-party", "xlsx-corr-net-a", "xlsx-corr-net-b", "xlsx-corr-difference"].iter().map(|k| tr.t(k)).collect();
+    header(ws, row, &cols, bold)?;
+    for p in &cmp.parties {
+        row += 1;
+        ws.write_string(row, 0, &p.party)?;
+        money_cell(ws, row, 1, p.net_a, eur)?;
+        let at = s.parties.iter().position(|q| q.party == p.party);
+        let b = at.map(|i| Ex::Cell(on(&names.parties, &addr(i as u32 + 1, 4, true)), p.net_b));
+        if !b.is_some_and(|ex| formula_cell(ws, row, 2, &ex, p.net_b, Some(eur)).unwrap_or(false)) {
+            money_cell(ws, row, 2, p.net_b, eur)?;
+        }
+        diff(ws, row, p.net_a, p.net_b, Some(eur))?;
+    }
+    row += 2;
+    let cols: Vec<String> = [
+        "xlsx-col-from",
+        "xlsx-col-to",
+        "xlsx-col-funding",
+        "xlsx-corr-payment",
+        "xlsx-corr-flow-a",
+        "xlsx-corr-flow-b",
+    ]
+    .iter()
+    .map(|k| tr.t(k))
+    .collect();
+    header(ws, row, &cols, bold)?;
+    if cmp.corrections.is_empty() {
+        ws.write_string(row + 1, 0, tr.t("xlsx-corr-none"))?;
+    }
+    for k in &cmp.corrections {
+        row += 1;
+        ws.write_string(row, 0, &k.from)?;
+        ws.write_string(row, 1, &k.to)?;
+        ws.write_string(row, 2, k.funding.to_string())?;
+        // Net flow FROM -> TO in the stream: payments that way less those
+        // the other way.
+        let same = |p: &&crate::domain::settlement::compare::PaymentDiff, f: &str, t: &str| {
+            p.funding == k.funding && p.from == f && p.to == t
+        };
+        let flow_a: Decimal = cmp.payments.iter().filter(|p| same(p, &k.from, &k.to)).map(|p| p.a).sum::<Decimal>()
+            - cmp.payments.iter().filter(|p| same(p, &k.to, &k.from)).map(|p| p.a).sum::<Decimal>();
+        let (mut plus, mut minus) = (Vec::new(), Vec::new());
+        for (i, p) in s.payments.iter().enumerate().filter(|(_, p)| p.funding == k.funding) {
+            let cell = Ex::Cell(on(&names.payments, &addr(i as u32 + 1, 3, true)), p.amount);
+            if (p.from.as_str(), p.to.as_str()) == (k.from.as_str(), k.to.as_str()) {
+                plus.push(cell);
+            } else if (p.from.as_str(), p.to.as_str()) == (k.to.as_str(), k.from.as_str()) {
+                minus.push(cell);
+            }
+        }
+        let flow_b_ex = sub(Ex::Sum(plus), Ex::Sum(minus));
+        let flow_b = flow_b_ex.eval().unwrap_or_default();
+        money_cell(ws, row, 4, flow_a, eur)?;
+        if !formula_cell(ws, row, 5, &flow_b_ex, flow_b, Some(eur))? {
+            money_cell(ws, row, 5, flow_b, eur)?;
+        }
+        let ex = sub(Ex::Cell(addr(row, 5, false), flow_b), Ex::Cell(addr(row, 4, false), flow_a));
+        if !formula_cell(ws, row, 3, &ex, k.amount, Some(eur))? {
+            money_cell(ws, row, 3, k.amount, eur)?;
+            ws.write_string(row, 6, tr.t("xlsx-note-engine-value"))?;
+        }
+    }
+    ws.set_column_width(0, 40)?;
+    for col in 1..=5 {
+        ws.set_column_width(col, 18)?;
+    }
+    Ok(())
+}
+
 /// A transfer line that passes one computed amount on whole (a single
 /// recipient of a payout): a reference to that line.
-fn transfer_rule(r: &Refs<'_>, l: &crate::domain::settlement::Line) -> Option<Ex> {
-    let (from, to) = (l.from.as_deref()?, l.to.as_deref()?);
-    l.funding?;
-    let prefix = l.id.strip_suffix(&format!(".{from}.{to}")).or_else(|| l.id.strip_suffix(&format!(".{to}.{from}")))?;
-    // A split over several payers or providers cuts cents by weights and
-    // remainders: no formula here.
+fn transfer_rule(r: &Refs<'_>, splits: &Splits, l: &crate::domain::settlement::Line) -> Option<Ex> {
+    let (payer, provider, _) = l.payer_provider()?;
+    let prefix = l.id.strip_suffix(&format!(".{payer}.{provider}"))?;
     let parts = r.s.lines.iter().filter(|m| m.is_transfer() && m.id.starts_with(&format!("{prefix}."))).count();
     if parts != 1 {
-        return None;
+        // A split over several payers or providers: its part on the
+        // Splits sheet, in cents.
+        let key = (prefix.to_string(), payer.to_string(), provider.to_string());
+        return Some(div(splits.parts.get(&key)?.clone(), lit(100)));
     }
-    let source = match prefix {
-        "shared_savings.payout" => "shared_savings.provider_payout".to_string(),
-        "shared_savings.loss_payment" => "shared_savings.provider_loss".to_string(),
-        "bundled.payment" => "bundled.settlement".to_string(),
-        "capitation.payment" => "capitation.provider_result".to_string(),
-        p => match p.strip_suffix(".payment") {
-            Some(base) if base.starts_with("p4p.") => base.to_string(),
-            Some(base) if base.starts_with("revenue_guarantee.") => format!("{base}.top_up"),
-            Some(base) if base.starts_with("volume.") => {
-                if r.s.line(&format!("{base}.max")).is_some() {
-                    format!("{base}.max")
-                } else {
-                    format!("{base}.amount")
-                }
-            }
-            _ => return None,
-        },
-    };
-    let x = r.d(&source)?;
+    if let Some(base) = prefix.strip_prefix("volume.").and_then(|p| p.strip_suffix(".payment")) {
+        // The amount plus its tariff adjustments; at the yearly maximum,
+        // the amount + adjustments + the (negative) cut.
+        let parts: Vec<Ex> =
+            r.s.lines
+                .iter()
+                .filter(|m| {
+                    m.id == format!("volume.{base}.amount")
+                        || m.id == format!("volume.{base}.max")
+                        || m.id.starts_with(&format!("volume.{base}.adjustment."))
+                })
+                .map(|m| r.d(&m.id))
+                .collect::<Option<_>>()?;
+        let x = Ex::Sum(parts);
+        return Some(Ex::Max(vec![x.clone(), sub(lit(0), x)]));
+    }
+    let x = r.d(&transfer_source(r.s, prefix)?)?;
     // The transfer moves the amount FROM -> TO: its size.
     Some(Ex::Max(vec![x.clone(), sub(lit(0), x)]))
 }

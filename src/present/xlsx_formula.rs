@@ -35,6 +35,8 @@ pub enum Cmp {
     Ge,
     /// `>`
     Gt,
+    /// `=`
+    Eq,
 }
 
 /// An expression over cells with known values.
@@ -56,6 +58,8 @@ pub enum Ex {
     Pow(Box<Ex>, u32),
     /// `ROUND(a, dp)` with the given midpoint rule.
     Round(Box<Ex>, u32, Mid),
+    /// `INT(a)`: the largest integer not above `a` (Excel's `INT`).
+    Int(Box<Ex>),
     /// `MIN(..)`
     Min(Vec<Ex>),
     /// `MAX(..)`
@@ -89,6 +93,10 @@ pub fn round(a: Ex, dp: u32, mid: Mid) -> Ex {
 /// `IF(a cmp b, t, e)`
 pub fn if_(a: Ex, cmp: Cmp, b: Ex, t: Ex, e: Ex) -> Ex {
     Ex::If(Box::new(a), cmp, Box::new(b), Box::new(t), Box::new(e))
+}
+/// `INT(a)` (floor).
+pub fn int(a: Ex) -> Ex {
+    Ex::Int(Box::new(a))
 }
 /// A literal.
 pub fn lit(d: impl Into<Decimal>) -> Ex {
@@ -126,6 +134,7 @@ impl Ex {
                 let s = format!("10^{dp}");
                 format!("(IF(ABS(MOD({x}*{s},1))=0.5,2*ROUND({x}*{s}/2,0),ROUND({x}*{s},0))/{s})")
             }
+            Ex::Int(a) => format!("INT({})", t(a)?),
             Ex::Min(v) => format!("MIN({})", list(v)?),
             Ex::Max(v) => format!("MAX({})", list(v)?),
             Ex::Sum(v) if v.is_empty() => "0".to_string(),
@@ -135,6 +144,7 @@ impl Ex {
                     Cmp::Lt => "<",
                     Cmp::Ge => ">=",
                     Cmp::Gt => ">",
+                    Cmp::Eq => "=",
                 };
                 format!("IF({}{op}{},{},{})", t(a)?, t(b)?, t(x)?, t(y)?)
             }
@@ -176,6 +186,7 @@ impl Ex {
                 };
                 Some(v(a)?.round_dp_with_strategy(*dp, s))
             }
+            Ex::Int(a) => Some(v(a)?.floor()),
             Ex::Min(xs) => xs.iter().map(v).collect::<Option<Vec<_>>>()?.into_iter().min(),
             Ex::Max(xs) => xs.iter().map(v).collect::<Option<Vec<_>>>()?.into_iter().max(),
             Ex::Sum(xs) => xs.iter().try_fold(Decimal::ZERO, |acc, e| acc.checked_add(v(e)?)),
@@ -185,6 +196,7 @@ impl Ex {
                     Cmp::Lt => a < b,
                     Cmp::Ge => a >= b,
                     Cmp::Gt => a > b,
+                    Cmp::Eq => a == b,
                 };
                 if holds {
                     v(x)
@@ -219,6 +231,16 @@ mod tests {
         }
         assert_eq!(e.eval(), None);
         assert_eq!(e.formula(), None);
+    }
+
+    #[test]
+    fn int_is_the_floor_and_eq_compares_exactly() {
+        let x = Ex::Cell("D2".into(), dec!(-2.5));
+        assert_eq!(int(x.clone()).eval(), Some(dec!(-3)));
+        assert_eq!(int(x.clone()).formula().unwrap(), "INT(D2)");
+        let e = if_(x, Cmp::Eq, lit(dec!(-2.50)), lit(1), lit(0));
+        assert_eq!(e.eval(), Some(Decimal::ONE));
+        assert_eq!(e.formula().unwrap(), "IF(D2=(-2.5),1,0)");
     }
 
     #[test]
