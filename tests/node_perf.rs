@@ -54,6 +54,13 @@ fn copy_with(dir: &Path, n: usize, pad: usize) -> Ledger {
     l
 }
 
+/// The tests of this file one at a time: two of them count the bytes this
+/// process reads (`rchar`), which the others' reads would add to.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Bytes this process has read through read syscalls so far (`rchar`).
 fn bytes_read() -> u64 {
     let io = std::fs::read_to_string("/proc/self/io").expect("/proc/self/io");
@@ -62,6 +69,7 @@ fn bytes_read() -> u64 {
 
 #[test]
 fn reading_the_tail_of_a_large_copy_reads_the_tail_not_the_whole_journal() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let l = copy_with(&tmp.path().join("c"), 12_000, 2_000);
     let journal = std::fs::metadata(l.journal_path()).unwrap().len();
@@ -82,6 +90,7 @@ fn reading_the_tail_of_a_large_copy_reads_the_tail_not_the_whole_journal() {
 
 #[test]
 fn range_reads_and_consistency_proofs_from_points_equal_the_full_computation() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let l = copy_with(&tmp.path().join("c"), 2 * POINT_EVERY as usize + 300, 10);
     let n = l.len();
@@ -115,6 +124,7 @@ fn hex(d: &[u8; 32]) -> String {
 
 #[test]
 fn a_damaged_stale_or_foreign_set_digest_cache_never_changes_a_digest() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("c");
     let mut l = copy_with(&dir, 700, 10);
@@ -171,6 +181,7 @@ fn a_damaged_stale_or_foreign_set_digest_cache_never_changes_a_digest() {
 /// with the same entries and the digests the full computation gives.
 #[test]
 fn a_foreign_set_digest_cache_cannot_make_a_sync_skip_a_push_or_report_a_wrong_digest() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let a = home(tmp.path(), "a", &["ziekenhuis"]);
     shared_ledger(&a, LEDGER, 300);
@@ -212,6 +223,7 @@ fn a_foreign_set_digest_cache_cannot_make_a_sync_skip_a_push_or_report_a_wrong_d
 /// the full computation's every time.
 #[test]
 fn a_few_new_entries_do_not_rewrite_the_set_digest_cache() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("c");
     let mut l = copy_with(&dir, 3_000, 10);
@@ -263,6 +275,7 @@ fn signed_get(node: &vereffen::node::server::ServerHandle, pq: &str, party: &str
 /// catch-up of n entries read about n^2 / 20,000 records).
 #[test]
 fn a_range_at_the_start_of_a_large_copy_reads_the_range_not_the_rest_of_the_journal() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let a = home(tmp.path(), "a", &["ziekenhuis"]);
     let journal = {
@@ -290,6 +303,7 @@ fn a_range_at_the_start_of_a_large_copy_reads_the_range_not_the_rest_of_the_jour
 /// first, so one damaged copy failed every sync of the home.)
 #[test]
 fn a_sync_opens_only_the_copies_it_syncs() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let a = home(tmp.path(), "a", &["ziekenhuis"]);
     shared_ledger(&a, LEDGER, 20);
