@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use vereffen::ledger::entry::Entry;
 use vereffen::ledger::index::POINT_EVERY;
 use vereffen::ledger::registry::Role;
-use vereffen::ledger::{merkle, Ledger, IDS_CACHE_FILE};
+use vereffen::ledger::{merkle, Ledger, IDS_CACHE_FILE, IDS_CACHE_REWRITE_AFTER};
 use vereffen::node::client;
 
 const LEDGER: &str = "perf-1";
@@ -54,6 +54,13 @@ fn copy_with(dir: &Path, n: usize, pad: usize) -> Ledger {
     l
 }
 
+/// The tests of this file one at a time: two of them count the bytes this
+/// process reads (`rchar`), which the others' reads would add to.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Bytes this process has read through read syscalls so far (`rchar`).
 fn bytes_read() -> u64 {
     let io = std::fs::read_to_string("/proc/self/io").expect("/proc/self/io");
@@ -62,6 +69,7 @@ fn bytes_read() -> u64 {
 
 #[test]
 fn reading_the_tail_of_a_large_copy_reads_the_tail_not_the_whole_journal() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let l = copy_with(&tmp.path().join("c"), 12_000, 2_000);
     let journal = std::fs::metadata(l.journal_path()).unwrap().len();
@@ -82,6 +90,7 @@ fn reading_the_tail_of_a_large_copy_reads_the_tail_not_the_whole_journal() {
 
 #[test]
 fn range_reads_and_consistency_proofs_from_points_equal_the_full_computation() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let l = copy_with(&tmp.path().join("c"), 2 * POINT_EVERY as usize + 300, 10);
     let n = l.len();
@@ -115,6 +124,7 @@ fn hex(d: &[u8; 32]) -> String {
 
 #[test]
 fn a_damaged_stale_or_foreign_set_digest_cache_never_changes_a_digest() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("c");
     let mut l = copy_with(&dir, 700, 10);
@@ -123,8 +133,11 @@ fn a_damaged_stale_or_foreign_set_digest_cache_never_changes_a_digest() {
     let d0 = l.set_digest().unwrap();
     assert_eq!(d0, l.set_digest_uncached().unwrap());
     let stale = std::fs::read(&cache).expect("the digest is cached");
-    // The cache follows appends (from the journal after its point).
+    // The cache follows appends (from the journal after its point), and is
+    // rewritten once enough of them came.
     l.append(&notes(5_000, 3, 10)).unwrap();
+    assert_eq!(l.set_digest().unwrap(), l.set_digest_uncached().unwrap());
+    l.append(&notes(6_000, IDS_CACHE_REWRITE_AFTER as usize, 10)).unwrap();
     assert_eq!(l.set_digest().unwrap(), l.set_digest_uncached().unwrap());
     let fresh = std::fs::read(&cache).unwrap();
     assert_ne!(stale, fresh);
@@ -168,6 +181,7 @@ fn a_damaged_stale_or_foreign_set_digest_cache_never_changes_a_digest() {
 /// with the same entries and the digests the full computation gives.
 #[test]
 fn a_foreign_set_digest_cache_cannot_make_a_sync_skip_a_push_or_report_a_wrong_digest() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let a = home(tmp.path(), "a", &["ziekenhuis"]);
     shared_ledger(&a, LEDGER, 300);
@@ -200,4 +214,117 @@ fn a_foreign_set_digest_cache_cannot_make_a_sync_skip_a_push_or_report_a_wrong_d
     assert_eq!(ids_of_dir(&b_dir), served);
     let l = Ledger::open(&b_dir, &vereffen::rules::ALL).unwrap();
     assert_eq!(ls.digest, hex(&l.set_digest_uncached().unwrap()));
+}
+
+/// An incremental sync asks each side for its set digest once. Rewriting
+/// `DIR/ids.cache` costs 32 bytes per entry of the copy, so a few new
+/// entries are merged from the journal at each use instead, and the file is
+/// rewritten only after `IDS_CACHE_REWRITE_AFTER` of them; the digest is
+/// the full computation's every time.
+#[test]
+fn a_few_new_entries_do_not_rewrite_the_set_digest_cache() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let mut l = copy_with(&dir, 3_000, 10);
+    let cache = dir.join(IDS_CACHE_FILE);
+    l.set_digest().unwrap();
+    let written = std::fs::read(&cache).unwrap();
+    let mut next = 10_000;
+    // Eleven entries per round, as one sync of ten pulled entries and a witness record adds.
+    while l.len() + 11 < 3_002 + IDS_CACHE_REWRITE_AFTER {
+        l.append(&notes(next, 11, 10)).unwrap();
+        next += 11;
+        assert_eq!(hex(&l.set_digest().unwrap()), hex(&l.set_digest_uncached().unwrap()), "at {}", l.len());
+        assert!(std::fs::read(&cache).unwrap() == written, "rewritten at {} entries", l.len());
+    }
+    l.append(&notes(next, 11, 10)).unwrap();
+    assert_eq!(l.set_digest().unwrap(), l.set_digest_uncached().unwrap());
+    let rewritten = std::fs::read(&cache).unwrap();
+    assert_ne!(rewritten, written, "at {} entries", l.len());
+    assert_eq!(rewritten.len() as u64, 128 + 32 * l.len());
+}
+
+/// A signed `GET` to `node` on a fresh connection; (status, raw response).
+fn signed_get(node: &vereffen::node::server::ServerHandle, pq: &str, party: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    use vereffen::node::httpsig::{self, RequestParts};
+    let addr = node.addr();
+    let authority = addr.to_string();
+    let key = demo_key(party);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let nonce = format!("{:032x}", rand_core::RngCore::next_u64(&mut rand_core::OsRng));
+    let parts = RequestParts { method: "GET", authority: &authority, path_and_query: pq, body: b"" };
+    let key_id = vereffen::audit::key_name(party, &key.verifying_key());
+    let h = httpsig::sign_request(&parts, &key_id, &key, now, now + 60, &nonce);
+    let req = format!(
+        "GET {pq} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nSignature-Input: {}\r\nSignature: {}\r\nContent-Digest: {}\r\nContent-Length: 0\r\n\r\n",
+        h.signature_input, h.signature, h.content_digest
+    );
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    c.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    c.take(64 << 20).read_to_end(&mut out).unwrap();
+    let status = std::str::from_utf8(&out[9..12]).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, out)
+}
+
+/// A catch-up pulls a large copy in ranges from its start: the node reads
+/// each range, not the journal from the range to its end (which made a
+/// catch-up of n entries read about n^2 / 20,000 records).
+#[test]
+fn a_range_at_the_start_of_a_large_copy_reads_the_range_not_the_rest_of_the_journal() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let a = home(tmp.path(), "a", &["ziekenhuis"]);
+    let journal = {
+        let l = copy_with(&a.join("ledgers").join(LEDGER), 12_000, 2_000);
+        std::fs::metadata(l.journal_path()).unwrap().len()
+    };
+    assert!(journal > 24 << 20, "journal of {journal} bytes");
+    let node = serve(&a);
+    let before = bytes_read();
+    let (status, resp) = signed_get(&node, &format!("/v1/ledgers/{LEDGER}/entries?start=3&count=10"), "verzekeraar");
+    let read = bytes_read() - before;
+    node.shutdown();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp[..resp.len().min(400)]));
+    let text = String::from_utf8_lossy(&resp);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("{\"body\":")).collect();
+    assert_eq!(lines.len(), 10, "{}", &text[..text.len().min(600)]);
+    // The scanners' buffers (1 MiB each) and the node's other reads, never
+    // the rest of the journal.
+    assert!(read < journal / 4, "read {read} bytes of a {journal}-byte journal for records 3..=12");
+}
+
+/// `sync` opens only the copies it syncs: a copy of the home that the peer
+/// does not share, damaged or held open by another tool, neither fails nor
+/// delays the sync of the shared ledger. (It opened every copy of the home
+/// first, so one damaged copy failed every sync of the home.)
+#[test]
+fn a_sync_opens_only_the_copies_it_syncs() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let a = home(tmp.path(), "a", &["ziekenhuis"]);
+    shared_ledger(&a, LEDGER, 20);
+    let node = serve(&a);
+    let b = home(tmp.path(), "b", &["verzekeraar"]);
+    add_peer(&b, "hospital", &node.url(), "ziekenhuis");
+    let first = client::sync(&b, Some("hospital"), None).unwrap();
+    assert!(first.iter().all(|r| r.ok()), "{first:?}");
+    // Another copy of B's home held open by another tool, and a damaged one.
+    let held = Ledger::init(&b.join("ledgers").join("zz-held"), "zz-held", &vereffen::rules::ALL).unwrap();
+    let broken = b.join("ledgers").join("zz-broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join(vereffen::ledger::JOURNAL_FILE), b"not a journal").unwrap();
+    node.store().with_ledger(LEDGER, |l| l.append(&[note(LEDGER, "ziekenhuis", "new")]).unwrap()).unwrap();
+    let t = std::time::Instant::now();
+    let rep = client::sync(&b, Some("hospital"), None).expect("the sync of the shared ledger");
+    let took = t.elapsed();
+    assert!(rep.iter().all(|r| r.ok()), "{rep:?}");
+    assert_eq!(rep[0].ledgers.len(), 1, "{rep:?}");
+    assert_eq!(rep[0].ledgers[0].pulled, 1, "{rep:?}");
+    assert!(took < std::time::Duration::from_secs(4), "the sync waited {took:?} for a copy it does not sync");
+    drop(held);
+    node.shutdown();
 }

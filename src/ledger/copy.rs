@@ -470,11 +470,28 @@ impl Ledger {
     pub fn for_each(
         &self,
         since: u64,
+        f: impl FnMut(u64, Entry) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError> {
+        self.for_each_until(since, u64::MAX, f)
+    }
+
+    /// [`Ledger::for_each`] for the entries of sequence `since..=until`
+    /// only: reading stops after `until` (or the last entry), so a range
+    /// costs the range (plus at most `POINT_EVERY` records before it), not
+    /// the rest of the journal.
+    pub fn for_each_until(
+        &self,
+        since: u64,
+        until: u64,
         mut f: impl FnMut(u64, Entry) -> Result<(), LedgerError>,
     ) -> Result<(), LedgerError> {
+        let last = until.min(self.journal.len());
+        if since > last {
+            return Ok(());
+        }
         let mut scanner = self.scanner_from(since)?;
         while let Some((pos, bytes)) = scanner.next_record()? {
-            if pos.seq > self.journal.len() {
+            if pos.seq > last {
                 break;
             }
             if pos.seq >= since {
@@ -616,33 +633,53 @@ impl Ledger {
         }
         let mut bytes = Vec::with_capacity(32 * h.at.seq as usize);
         file.read_to_end(&mut bytes).ok()?;
-        let mut ids: Vec<[u8; 32]> =
-            bytes.chunks_exact(32).map(|c| <[u8; 32]>::try_from(c).unwrap_or_default()).collect();
+        let ids: Vec<[u8; 32]> = bytes.chunks_exact(32).map(|c| <[u8; 32]>::try_from(c).unwrap_or_default()).collect();
         if ids.len() as u64 != h.at.seq || ids_digest(&ids) != h.digest {
             return None;
         }
         // The entries after it, from the journal.
-        let mut added = 0u64;
+        let mut fresh: Vec<[u8; 32]> = Vec::new();
         while let Ok(Some((pos, bytes))) = scanner.next_record() {
             if pos.seq > n {
                 break;
             }
-            if pos.seq != h.at.seq + added + 1 {
+            if pos.seq != h.at.seq + fresh.len() as u64 + 1 {
                 return None;
             }
             let id = Entry::decode(&bytes).ok()?.id().0;
-            match ids.binary_search(&id) {
-                Ok(_) => return None,
-                Err(i) => ids.insert(i, id),
+            if ids.binary_search(&id).is_ok() {
+                return None;
             }
-            added += 1;
+            fresh.push(id);
         }
-        if h.at.seq + added != n {
+        if h.at.seq + fresh.len() as u64 != n {
             return None;
         }
-        debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "the cached ids are sorted and distinct");
-        let digest = ids_digest(&ids);
-        self.write_ids_cache(&ids, &digest);
+        fresh.sort_unstable();
+        if fresh.windows(2).any(|w| w[0] == w[1]) {
+            return None;
+        }
+        // One merge (not an insert per id, each moving the ids after it).
+        let mut merged = Vec::with_capacity(ids.len() + fresh.len());
+        let (mut i, mut j) = (0, 0);
+        while i < ids.len() && j < fresh.len() {
+            if ids[i] < fresh[j] {
+                merged.push(ids[i]);
+                i += 1;
+            } else {
+                merged.push(fresh[j]);
+                j += 1;
+            }
+        }
+        merged.extend_from_slice(&ids[i..]);
+        merged.extend_from_slice(&fresh[j..]);
+        debug_assert!(merged.windows(2).all(|w| w[0] < w[1]), "the cached ids are sorted and distinct");
+        let digest = ids_digest(&merged);
+        // Rewriting the file costs the whole copy; a small tail is merged
+        // from the journal again next time instead.
+        if n - h.at.seq >= IDS_CACHE_REWRITE_AFTER {
+            self.write_ids_cache(&merged, &digest);
+        }
         Some(digest)
     }
 
@@ -873,6 +910,11 @@ impl Ledger {
 
 /// Domain prefix of the set digest.
 pub const SET_DIGEST_CONTEXT: &[u8] = b"vereffen-set-v1\n";
+
+/// The set digest cache is rewritten when at least this many entries were
+/// appended since it was written; fewer are read from the journal and
+/// merged in on each use (rewriting costs 32 bytes per entry of the copy).
+pub const IDS_CACHE_REWRITE_AFTER: u64 = 1024;
 
 /// The set digest's cache in a copy's directory (derived data, see
 /// [`Ledger::set_digest`]): a header of [`IDS_CACHE_HEAD`] bytes, then the

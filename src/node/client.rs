@@ -55,9 +55,25 @@ pub const REQUEST_VALIDITY_SECS: i64 = 60;
 /// New entries since the last witnessed checkpoint looked at to decide
 /// whether anything but witness records changed (more: witness anyway).
 pub const WITNESS_LOOKAHEAD: u64 = 64;
-/// Attempts to open a ledger held by another process (a running node closes
-/// idle copies after `store::IDLE_CLOSE`).
-const LOCK_ATTEMPTS: u32 = 20;
+
+/// When this environment variable is set (to anything), `sync` prints on
+/// stderr how long each of its steps took (`sync-trace <step>: <ms> ms`),
+/// to find where a slow sync spends its time. Nothing else changes.
+pub const TRACE_ENV: &str = "VEREFFEN_SYNC_TRACE";
+
+/// True when [`TRACE_ENV`] is set (read once).
+pub(crate) fn tracing() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os(TRACE_ENV).is_some())
+}
+
+/// Prints the time since `since` for `what` when [`tracing`], and restarts it.
+pub(crate) fn trace(what: &str, since: &mut std::time::Instant) {
+    if tracing() {
+        eprintln!("sync-trace {what}: {:.2} ms", since.elapsed().as_secs_f64() * 1000.0);
+        *since = std::time::Instant::now();
+    }
+}
 
 /// Why a sync failed. Every message names the peer.
 #[derive(Debug, thiserror::Error)]
@@ -140,35 +156,29 @@ pub fn sync_keys(
     peer: Option<&str>,
     ledger: Option<&str>,
 ) -> Result<Vec<SyncReport>, SyncError> {
+    let mut t = std::time::Instant::now();
     let home = Home::open(home)?;
     let peers = match peer {
         Some(name) => vec![home.peer(name)?],
         None => home.peers()?,
     };
-    let store = Arc::new(open_store_waiting(home, keys)?);
+    trace("home and peers", &mut t);
+    // Lazily: a sync opens only the copies it syncs, once each.
+    let store = Arc::new(Store::open_lazy(home, keys));
+    trace("open the store", &mut t);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| SyncError::Peer { peer: "-".into(), what: format!("cannot start the runtime: {e}") })?;
+    trace("runtime", &mut t);
     let mut out = Vec::new();
     for p in &peers {
         out.push(rt.block_on(sync_with(&store, p, ledger))?);
+        trace("peer done", &mut t);
     }
     store.close_all();
+    trace("close", &mut t);
     Ok(out)
-}
-
-fn open_store_waiting(home: Home, keys: Vec<(String, SigningKey)>) -> Result<Store, SyncError> {
-    let mut attempt = 0;
-    loop {
-        match Store::open(home.clone(), keys.clone()) {
-            Err(StoreError::Ledger(crate::ledger::LedgerError::Locked { .. })) if attempt < LOCK_ATTEMPTS => {
-                attempt += 1;
-                std::thread::sleep(Duration::from_millis(250));
-            }
-            other => return Ok(other?),
-        }
-    }
 }
 
 /// Background sync of a serving node: every `every`, sync with every peer
@@ -292,6 +302,7 @@ impl PeerClient {
             req = req.header("content-type", "application/jsonl").body(body);
         }
         let what = format!("{method} {path_and_query}");
+        let mut t = std::time::Instant::now();
         let mut resp = req.send().await.map_err(|e| self.err(format!("{what}: {}", error_chain(&e))))?;
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -307,6 +318,7 @@ impl PeerClient {
             }
             out.extend_from_slice(&chunk);
         }
+        trace(&what, &mut t);
         Ok(Answer { status, headers, body: out })
     }
 
@@ -366,19 +378,23 @@ fn random_nonce() -> String {
 /// the party named by its file (`DIR/keys/<party>.key`).
 fn identities(store: &Store) -> Vec<(SigningKey, String)> {
     let mut out: Vec<(SigningKey, String)> = Vec::new();
+    let ids = store.home().ledger_ids().unwrap_or_default();
     for (file, key) in store.keys() {
         let name = key.verifying_key();
         let mut party = None;
-        if let Ok(ids) = store.home().ledger_ids() {
-            for id in ids {
-                let p = store
-                    .with_ledger(&id, |l| l.registry().current_owner(&KeyId::of(&name)).map(|p| p.id.clone()))
+        for id in &ids {
+            // From who may see the copy when that is known (no copy opened
+            // again for it), else from its registry.
+            let p = match store.live_party_of(id, &name) {
+                Some(p) => p,
+                None => store
+                    .with_ledger(id, |l| l.registry().current_owner(&KeyId::of(&name)).map(|p| p.id.clone()))
                     .ok()
-                    .flatten();
-                if p.is_some() {
-                    party = p;
-                    break;
-                }
+                    .flatten(),
+            };
+            if p.is_some() {
+                party = p;
+                break;
             }
         }
         let party = party.unwrap_or_else(|| file.trim_end_matches(".key").to_string());
@@ -391,11 +407,14 @@ fn identities(store: &Store) -> Vec<(SigningKey, String)> {
 
 /// Syncs the ledgers shared with `peer` (or only `only`).
 pub async fn sync_with(store: &Arc<Store>, peer: &Peer, only: Option<&str>) -> Result<SyncReport, SyncError> {
+    let mut t = std::time::Instant::now();
     let client = PeerClient::new(store.home(), peer)?;
+    trace("http client", &mut t);
     // Which ledgers the peer shares with us, asked with each of our keys.
     let mut shared = std::collections::BTreeSet::new();
     let mut last_err = None;
     let ids = identities(store);
+    trace("identities", &mut t);
     if ids.is_empty() {
         return Err(client.err(format!(
             "{} holds no keys: put the organisation's party keys there",
@@ -427,6 +446,7 @@ pub async fn sync_with(store: &Arc<Store>, peer: &Peer, only: Option<&str>) -> R
             return Err(e);
         }
     }
+    trace("list ledgers", &mut t);
     let mut report = SyncReport { peer: peer.name.clone(), ledgers: Vec::new() };
     let targets: Vec<String> = match only {
         Some(id) => {
@@ -473,6 +493,7 @@ async fn sync_ledger(
     ls: &mut LedgerSync,
 ) -> Result<(), SyncError> {
     let peer_name = client.peer.name.clone();
+    let mut t = std::time::Instant::now();
     let mut state = store.home().sync_state(&peer_name, id)?;
     if let Some(why) = &state.stopped {
         ls.stopped = true;
@@ -500,6 +521,7 @@ async fn sync_ledger(
     };
     let key_id = audit::key_name(&party, &key.verifying_key());
     let base = format!("/v1/ledgers/{id}");
+    trace("state and key", &mut t);
 
     // 1. The peer's copy must extend what we witnessed, before we take from it.
     match witness(store, client, id, &key, &party, &key_id, false).await {
@@ -511,6 +533,7 @@ async fn sync_ledger(
         Ok(_) => {}
         Err(e) => return Err(e),
     }
+    trace("1 check", &mut t);
 
     // 2. Pull.
     for _ in 0..MAX_PULL_REQUESTS {
@@ -560,6 +583,7 @@ async fn sync_ledger(
         state.pulled += n;
         state.pushed = new_pushed;
         set_state(store, &peer_name, id, &state)?;
+        trace("2 pull batch imported", &mut t);
         if state.pulled >= peer_size {
             break;
         }
@@ -569,6 +593,7 @@ async fn sync_ledger(
     // (`pushed` is our size) there is nothing to push, and no set digest is
     // computed on either side (each costs the whole copy).
     let our_size = size_of(store, id).await?;
+    trace("3 size", &mut t);
     if state.pushed < our_size {
         let ours = digest_of(store, id).await?.0;
         let theirs = peer_digest(client, &base, &key, &key_id).await?;
@@ -590,6 +615,7 @@ async fn sync_ledger(
         set_state(store, &peer_name, id, &state)?;
     }
 
+    trace("3 push", &mut t);
     // 4. Witness the peer's copy as it is now.
     match witness(store, client, id, &key, &party, &key_id, true).await? {
         Some(w) if w.starts_with("EQUIVOCATION") || w.starts_with("STOP") => {
@@ -600,8 +626,10 @@ async fn sync_ledger(
         Some(w) => ls.witness = w,
         None => {}
     }
+    trace("4 witness", &mut t);
     // The witness entry we posted is held by both sides.
     let (ours, our_size) = digest_of(store, id).await?;
+    trace("5 our digest", &mut t);
     if state.pushed + 1 == our_size {
         state.pushed = our_size;
         set_state(store, &peer_name, id, &state)?;
@@ -609,6 +637,7 @@ async fn sync_ledger(
     ls.digest = ours;
     ls.size = our_size;
     ls.peer_digest = peer_digest(client, &base, &key, &key_id).await?;
+    trace("5 peer digest", &mut t);
     Ok(())
 }
 
@@ -652,7 +681,8 @@ fn push_chunk(l: &Ledger, from: u64) -> Result<(Vec<u8>, u64), crate::ledger::Le
     let mut entries = Vec::new();
     let mut bytes = 0usize;
     let mut last = from - 1;
-    l.for_each(from, |seq, e| {
+    // Only what one bundle can hold is read (not the rest of the journal).
+    l.for_each_until(from, from.saturating_add(PUSH_BATCH as u64 - 1), |seq, e| {
         if entries.len() < PUSH_BATCH && last + 1 == seq {
             let size = e.body_bytes().len() * 2 + 1024;
             if entries.is_empty() || bytes + size <= PUSH_MAX_BYTES {
@@ -724,6 +754,7 @@ async fn witness(
 ) -> Result<Option<String>, SyncError> {
     let peer = &client.peer;
     let origin = audit::origin(id, &peer.party);
+    let mut t = std::time::Instant::now();
     let note = fetch_note(client, id, None, key, key_id).await?;
     if note.checkpoint.origin() != origin {
         return Err(client.err(format!(
@@ -750,6 +781,7 @@ async fn witness(
     })
     .await?;
     let witnessed = witnessed.map_err(|e| client.err(e))?;
+    trace("witness: verify and witnessed_by", &mut t);
     if let Err(e) = verified {
         if !record {
             // Keys we do not hold yet (a rotation the pull brings): checked after the pull.
@@ -818,6 +850,7 @@ async fn witness(
     let id2 = id.to_string();
     let e2 = entry.clone();
     blocking(move || s.with_ledger(&id2, |l| l.append(std::slice::from_ref(&e2)))).await??;
+    trace("witness: decide, sign and append", &mut t);
     if kind == audit::KIND_WITNESS {
         let mut out = Vec::new();
         bundle::write_bundle(&mut out, id, 1, &[(1, entry)]).map_err(|e| client.err(e.to_string()))?;

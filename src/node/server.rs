@@ -502,6 +502,7 @@ async fn handle(axum::extract::State(app): axum::extract::State<Arc<App>>, req: 
         .collect();
     let app2 = app.clone();
     let route2 = route.clone();
+    let mut t = std::time::Instant::now();
     let verified = tokio::task::spawn_blocking(move || {
         let req =
             RequestParts { method: &method, authority: &authority, path_and_query: &path_and_query, body: &bytes };
@@ -529,11 +530,18 @@ async fn handle(axum::extract::State(app): axum::extract::State<Arc<App>>, req: 
         }
         return r;
     }
+    if crate::node::client::tracing() {
+        crate::node::client::trace(&format!("server authenticate {path}"), &mut t);
+    }
     let app2 = app.clone();
-    match tokio::task::spawn_blocking(move || dispatch(&app2, &route, &query, &v, &bytes)).await {
+    let r = match tokio::task::spawn_blocking(move || dispatch(&app2, &route, &query, &v, &bytes)).await {
         Ok(r) => r,
         Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed inside the node"),
+    };
+    if crate::node::client::tracing() {
+        crate::node::client::trace(&format!("server dispatch {path}"), &mut t);
     }
+    r
 }
 
 /// Checks the signature and the replay cache. The key is looked up among
@@ -654,10 +662,10 @@ fn dispatch(app: &App, route: &Route, query: &str, v: &VerifiedRequest, body: &[
                 let end = start.saturating_add(count - 1).min(len);
                 let mut entries = Vec::new();
                 if start <= len {
-                    l.for_each(start, |seq, e| {
-                        if seq <= end {
-                            entries.push((seq, e));
-                        }
+                    // Only the range is read: a batch of a large copy costs the batch.
+                    l.for_each_until(start, end, |seq, e| {
+                        debug_assert!(seq >= start && seq <= end, "for_each_until stays in its range");
+                        entries.push((seq, e));
                         Ok(())
                     })?;
                 }

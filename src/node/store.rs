@@ -147,6 +147,41 @@ impl Store {
         Ok(store)
     }
 
+    /// A store over `home` that opens nothing yet: who may see a ledger is
+    /// learnt when it is first opened. For the sync client, which only
+    /// uses the copies it syncs ([`Store::open`] reads every copy, which
+    /// a node serving requests needs and one sync of one ledger does not).
+    pub fn open_lazy(home: Home, keys: Vec<(String, SigningKey)>) -> Store {
+        Store {
+            home,
+            keys,
+            cache: Mutex::new(HashMap::new()),
+            access: RwLock::new(HashMap::new()),
+            notes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The party `key` is a live key of in `ledger`, from what is known of
+    /// who may see it (brought up to date first when its journal changed):
+    /// `Some(None)` when it is no live key of a registered party there,
+    /// `None` when the copy's registry could not be read (e.g. in use).
+    pub fn live_party_of(&self, ledger: &str, key: &VerifyingKey) -> Option<Option<String>> {
+        self.refresh_if_changed(ledger);
+        let map = self.access.read().ok()?;
+        let access = map.get(ledger)?;
+        let mut parties: Vec<&str> = access
+            .live
+            .iter()
+            .filter(|(_, k)| *k == key)
+            .filter_map(|(name, _)| name.split_once('/').map(|(p, _)| p))
+            .collect();
+        // One key belongs to one party of a ledger (the registry refuses a
+        // key registered twice); sorted anyway, so the answer never
+        // depends on the map's order.
+        parties.sort_unstable();
+        Some(parties.first().map(|p| p.to_string()))
+    }
+
     /// The home.
     pub fn home(&self) -> &Home {
         &self.home
