@@ -171,8 +171,8 @@ fn every_contract_and_year_matches_its_golden_accountability_in_both_languages()
     assert!(mismatches.is_empty(), "golden accountability differs:\n{}", mismatches.join("\n"));
 }
 
-/// The keyed fixture, 2025, by hand: the hospital's savings share is split
-/// over zvw and wlz by the agreed client-months 3,205 and 1,502 (sum 4,707),
+/// The keyed fixture, 2026 (2025 pays no savings share): each savings share
+/// is split over zvw and wlz by the agreed client-months 3,310 and 1,690 (sum 5,000),
 /// largest remainder; the grant and the unkeyed advance stay in zvw.
 #[test]
 fn the_allocation_key_splits_the_savings_by_client_months_and_ties_to_the_statement() {
@@ -181,12 +181,12 @@ fn the_allocation_key_splits_the_savings_by_client_months_and_ties_to_the_statem
     let d = tmp.path();
     let c = agreed(d, &fx.join("copd-allocation.toml"), &fx.join("measurements"));
     let statement: Value =
-        serde_json::from_str(&ok(d, &["settle", &c.id, "--year", "2025", "--format", "json"])).unwrap();
+        serde_json::from_str(&ok(d, &["settle", &c.id, "--year", "2026", "--format", "json"])).unwrap();
     let lines = statement["statement"]["lines"].as_array().unwrap();
     let line = |id: &str| lines.iter().find(|l| l["id"] == id).unwrap_or_else(|| panic!("no line {id}")).clone();
     let mut checked = 0;
     for provider in ["ziekenhuis", "thuiszorg"] {
-        let whole_id = format!("shared_savings.verzekeraar.{provider}");
+        let whole_id = format!("shared_savings.payout.verzekeraar.{provider}");
         let Some(whole) = lines.iter().find(|l| l["id"] == whole_id.as_str()) else { continue };
         assert_eq!(whole["funding"], Value::Null, "the whole payment moves no money");
         let a: rust_decimal::Decimal = whole["amount"].as_str().unwrap().parse().unwrap();
@@ -194,11 +194,11 @@ fn the_allocation_key_splits_the_savings_by_client_months_and_ties_to_the_statem
         let wlz: rust_decimal::Decimal = line(&format!("{whole_id}.wlz"))["amount"].as_str().unwrap().parse().unwrap();
         assert_eq!(zvw + wlz, a, "{provider}: the parts sum to the payment");
         // Each part is within a cent of the exact share.
-        let exact = a * rust_decimal::Decimal::from(3205) / rust_decimal::Decimal::from(4707);
+        let exact = a * rust_decimal::Decimal::from(3310) / rust_decimal::Decimal::from(5000);
         assert!((zvw - exact).abs() < rust_decimal::Decimal::new(1, 2), "{provider}: {zvw} vs {exact}");
         checked += 1;
     }
-    let acc = ok(d, &["settle", "accountability", &c.id, "--year", "2025"]);
+    let acc = ok(d, &["settle", "accountability", &c.id, "--year", "2026"]);
     assert!(acc.contains("Funding stream wlz"), "{acc}");
     assert!(acc.contains("allocation key [payments.shared_savings.allocation]"), "{acc}");
     assert!(
@@ -206,7 +206,10 @@ fn the_allocation_key_splits_the_savings_by_client_months_and_ties_to_the_statem
             || acc.contains("wlz client-months-wlz 1,502, zvw client-months-zvw 3,205"),
         "{acc}"
     );
-    let nl = ok(d, &["--lang", "nl", "settle", "accountability", &c.id, "--year", "2025"]);
+    let nl = ok(d, &["--lang", "nl", "settle", "accountability", &c.id, "--year", "2026"]);
     assert!(nl.contains("Financieringsstroom wlz") && nl.contains("verdeelsleutel"), "{nl}");
-    let _ = checked;
+    assert_eq!(checked, 2, "2026 pays a savings share to both providers");
+    let table = ok(d, &["settle", &c.id, "--year", "2026"]);
+    assert!(table.contains("split over the funding streams by the allocation key below"), "{table}");
+    assert!(!table.contains("waive"), "a split payment is not a waived balance: {table}");
 }

@@ -14,7 +14,7 @@ use anyhow::{bail, Result};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use crate::domain::contract::{AllocationKey, Contract};
+use crate::domain::contract::{AllocationKey, Contract, Funding};
 use crate::domain::settlement::allocation::keyed_components;
 use crate::domain::settlement::cosign::Computed;
 use crate::domain::settlement::{Line, Statement, TransferKind};
@@ -37,7 +37,8 @@ pub struct KeyUse {
     pub whole_line: String,
     /// Its amount.
     pub whole: Decimal,
-    /// (stream, indicator, agreed figure of the year), in stream order.
+    /// (stream, indicator, agreed figure of the year), in the order of the
+    /// contract's `funding_streams`.
     pub figures: Vec<(String, String, Decimal)>,
 }
 
@@ -148,7 +149,7 @@ impl<'s> Accountability<'s> {
             } else {
                 stream.providers_to_payers += amount;
             }
-            let key = key_use(s, line, &keyed);
+            let key = key_use(s, line, &keyed, &terms.funding_streams);
             let clause = clause_of(terms, &line.id);
             stream.items.push(Item { line, from, to, amount, kind, clause, key });
         }
@@ -171,20 +172,24 @@ impl<'s> Accountability<'s> {
 
 /// The key behind `line` when it is a part `{whole}.{stream}` of a payment
 /// split by an allocation key.
-fn key_use(s: &Statement, line: &Line, keyed: &[(&'static str, &'static str, &AllocationKey)]) -> Option<KeyUse> {
+fn key_use(
+    s: &Statement,
+    line: &Line,
+    keyed: &[(&'static str, &'static str, &AllocationKey)],
+    streams: &[Funding],
+) -> Option<KeyUse> {
     let funding = line.funding.as_ref()?;
     let whole_id = line.id.strip_suffix(funding.word())?.strip_suffix('.')?;
     let whole = s.line(whole_id).filter(|w| !w.is_transfer())?;
     let (_, clause, key) = keyed.iter().find(|(prefix, _, _)| whole_id.split('.').next() == Some(*prefix))?;
-    let figures = match key {
-        AllocationKey::ByIndicator { indicators } => indicators
-            .iter()
-            .map(|(stream, ind)| {
-                let v = s.inputs.iter().find(|u| u.indicator == *ind && u.year == s.year).map(|u| u.value);
-                (stream.clone(), ind.clone(), v.unwrap_or_default())
-            })
-            .collect(),
-    };
+    let figures = key
+        .in_stream_order(streams)
+        .into_iter()
+        .map(|(stream, ind)| {
+            let v = s.inputs.iter().find(|u| u.indicator == ind && u.year == s.year).map(|u| u.value);
+            (stream.word().to_string(), ind.to_string(), v.unwrap_or_default())
+        })
+        .collect();
     Some(KeyUse { clause, whole_line: whole_id.to_string(), whole: whole.amount.unwrap_or_default(), figures })
 }
 

@@ -5,6 +5,8 @@
 accountability-line-part-label = { $a0 }: part { $a1 }
 accountability-line-part = Part { $a0 } = { $a1 } x { $a2 } ({ $a3 }) / { $a4 } = { $a5 }{ $a6 }
 
+accountability-whole-route = { $from } -> { $to }, split over the funding streams by the allocation key below
+
 accountability-title = Accountability per funding stream: { $contract }, year { $year }
 accountability-draft = DRAFT: computed from figures not all agreed; not a statement to account from
 accountability-statement = Statement { $hash } ({ $standing })

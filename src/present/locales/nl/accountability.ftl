@@ -5,6 +5,8 @@
 accountability-line-part-label = { $a0 }: deel { $a1 }
 accountability-line-part = Deel { $a0 } = { $a1 } x { $a2 } ({ $a3 }) / { $a4 } = { $a5 }{ $a6 }
 
+accountability-whole-route = { $from } -> { $to }, verdeeld over de financieringsstromen met de verdeelsleutel hieronder
+
 accountability-title = Verantwoording per financieringsstroom: { $contract }, jaar { $year }
 accountability-draft = CONCEPT: berekend met cijfers die niet alle zijn vastgesteld; geen afrekening om uit te verantwoorden
 accountability-statement = Afrekening { $hash } ({ $standing })
