@@ -102,7 +102,8 @@ fn ties_out(acc: &Value, statement: &Value, what: &str) {
                 to_providers += a;
             }
         }
-        assert_eq!(to_providers.to_string(), t["payers_to_providers"].as_str().unwrap(), "{what} {f}");
+        let expected: rust_decimal::Decimal = t["payers_to_providers"].as_str().unwrap().parse().unwrap();
+        assert_eq!(to_providers, expected, "{what} {f}");
     }
 }
 
