@@ -100,9 +100,12 @@ pub(crate) fn allocate_streams(cx: &mut Ctx<'_>) -> Result<(), SettleError> {
             l.id = format!("{}.{}", whole.id, x.stream.word());
             l.label = label;
             l.formula = formula;
-            l.amount = Some(part.amount);
+            // Exact: a part is whole cents (a zero part may come without scale).
+            let mut amount = part.amount;
+            amount.rescale(2);
+            l.amount = Some(amount);
             l.funding = Some(x.stream);
-            l.v1_amount = if whole.v1_amount.is_sign_negative() { -part.amount } else { part.amount };
+            l.v1_amount = if whole.v1_amount.is_sign_negative() { -amount } else { amount };
             out.push(l);
         }
     }
@@ -145,6 +148,12 @@ mod tests {
     /// stop-loss, two key indicators and `allocation` (`key`) on the
     /// bundled payment; `streams` replaces the default funding streams.
     fn contract(key: &str, streams: Option<&str>) -> Result<Contract, String> {
+        let t = text(key, streams);
+        parse_str("c.toml", &t).map_err(|d| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+    }
+
+    /// The file [`contract`] reads.
+    fn text(key: &str, streams: Option<&str>) -> String {
         let mut t = DIALYSIS
             .replace("target_price = 78500.00", "target_price = 1000.00")
             .replace("stop_gain = 0.05\n", "")
@@ -160,7 +169,7 @@ mod tests {
         if let Some(s) = streams {
             t = t.replace("rounding = \"half_up\"", &format!("rounding = \"half_up\"\nfunding_streams = {s}"));
         }
-        parse_str("c.toml", &t).map_err(|d| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+        t
     }
 
     const KEY: &str = r#"allocation = { method = "by_indicator", indicators = { zvw = "cm-zvw", wlz = "cm-wlz" } }"#;
@@ -280,8 +289,10 @@ mod tests {
         let unknown = r#"allocation = { method = "by_indicator", indicators = { zvw = "cm-zvw", wlx = "cm-wlz" } }"#;
         let e = contract(unknown, None).unwrap_err();
         assert!(e.contains("payments.bundled.allocation.indicators.wlx: unknown funding stream \"wlx\""), "{e}");
-        let line = DIALYSIS.lines().position(|l| l.starts_with("stop_loss")).unwrap() + 1;
-        assert!(e.starts_with(&format!("c.toml:{line}:")), "{e} (line {line})");
+        let file = text(unknown, None);
+        let line = file.lines().position(|l| l.starts_with("allocation")).unwrap() + 1;
+        let column = file.lines().nth(line - 1).unwrap().find("wlx").unwrap() + 1;
+        assert!(e.starts_with(&format!("c.toml:{line}:{column}: ")), "{e} (line {line}, column {column})");
         let missing = r#"allocation = { method = "by_indicator", indicators = { zvw = "cm-zvw", wlz = "nope" } }"#;
         let e = contract(missing, None).unwrap_err();
         assert!(e.contains("payments.bundled.allocation.indicators.wlz: \"nope\" is not an indicator"), "{e}");
@@ -302,10 +313,12 @@ mod tests {
     fn a_key_survives_the_canonical_form_and_changes_the_version_hash() {
         let c = contract(KEY, None).unwrap();
         let json = c.to_canonical_json();
-        assert!(json.to_string().contains("\"allocation\""), "{json}");
+        assert!(json["payments"]["bundled"].get("allocation").is_some(), "{json}");
         let back = Contract::from_canonical_json(&json).unwrap();
         assert_eq!(back, c);
         let plain = parse_str("d.toml", DIALYSIS).unwrap();
-        assert!(!plain.to_canonical_json().to_string().contains("allocation"), "no key: the canonical bytes of before");
+        let plain = plain.to_canonical_json();
+        assert!(plain["payments"]["bundled"].get("allocation").is_none(), "no key: the canonical bytes of before");
+        assert!(plain["payments"].get("bundled").is_some());
     }
 }
