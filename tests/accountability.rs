@@ -202,11 +202,11 @@ fn the_allocation_key_splits_the_savings_by_client_months_and_ties_to_the_statem
     let acc = ok(d, &["settle", "accountability", &c.id, "--year", "2026"]);
     assert!(acc.contains("Funding stream wlz"), "{acc}");
     assert!(acc.contains("allocation key [payments.shared_savings.allocation]"), "{acc}");
-    assert!(
-        acc.contains("zvw client-months-zvw 3,205, wlz client-months-wlz 1,502")
-            || acc.contains("wlz client-months-wlz 1,502, zvw client-months-zvw 3,205"),
-        "{acc}"
-    );
+    assert!(acc.contains("zvw client-months-zvw 3,310, wlz client-months-wlz 1,690"), "{acc}");
+    // By hand: 37,791.66 x 3,310 / 5,000 = 25,018.0789... -> 25,018.07 + the
+    // one cent left (0.89 > 0.11 of a cent); wlz 12,773.5810... -> 12,773.58.
+    assert!(acc.contains("Part zvw = 37,791.66 x 3,310 (client-months-zvw) / 5,000 = 25,018.08 + 1 cent"), "{acc}");
+    assert!(acc.contains("Part wlz = 37,791.66 x 1,690 (client-months-wlz) / 5,000 = 12,773.58\n"), "{acc}");
     let nl = ok(d, &["--lang", "nl", "settle", "accountability", &c.id, "--year", "2026"]);
     assert!(nl.contains("Financieringsstroom wlz") && nl.contains("verdeelsleutel"), "{nl}");
     assert_eq!(checked, 2, "2026 pays a savings share to both providers");
