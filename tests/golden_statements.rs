@@ -140,8 +140,10 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
         let verify = ok(d, &["verify"]);
         assert!(verify.contains("verify OK") && !verify.contains("conflict"), "{verify}");
     }
-    // tests/golden/report/ belongs to tests/report.rs.
-    mismatches.extend(orphan_goldens(&files_under(&repo().join("tests/golden"), &["report"]), &produced));
+    // tests/golden/report/ belongs to tests/report.rs, tests/golden/accountability/
+    // to tests/accountability.rs.
+    mismatches
+        .extend(orphan_goldens(&files_under(&repo().join("tests/golden"), &["report", "accountability"]), &produced));
     assert!(mismatches.is_empty(), "golden statements differ:\n{}", mismatches.join("\n"));
 }
 

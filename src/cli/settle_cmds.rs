@@ -73,6 +73,30 @@ enum SettleSub {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Accountability per funding stream (verantwoording): per stream, every
+    /// payment FROM -> TO with its title (line) and contract clause, the
+    /// allocation key and agreed figures of a split payment, and totals per
+    /// stream that tie to the statement's.
+    Accountability(AccountabilityArgs),
+}
+
+/// `vereffen settle accountability CONTRACT --year Y`.
+#[derive(Args, Debug)]
+pub struct AccountabilityArgs {
+    /// The contract id.
+    contract: String,
+    /// The contract year.
+    #[arg(long)]
+    year: u16,
+    /// Compute even with figures that are not agreed yet: a preview, marked DRAFT.
+    #[arg(long)]
+    draft: bool,
+    /// Output format (table, json or csv).
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write to this file instead of standard output (replaced whole, never half-written).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// `vereffen settle diff CONTRACT --year Y [A B]`.
@@ -325,6 +349,7 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
         Some(SettleSub::Status { contract }) => return status(cli, contract),
         Some(SettleSub::Diff(d)) => return diff(cli, d),
         Some(SettleSub::Summary { contract, format, out }) => return summary(cli, contract, *format, out.as_deref()),
+        Some(SettleSub::Accountability(a)) => return accountability(cli, a),
         None => {}
     }
     let args = &cmd.args;
@@ -868,5 +893,36 @@ fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Res
         Format::Xlsx => bail!("settle summary writes table, json or csv"),
     };
     emit(&bytes, out)?;
+    Ok(0)
+}
+
+/// `vereffen settle accountability CONTRACT --year Y`: the statement this
+/// copy computes for the year, per funding stream.
+fn accountability(cli: &Cli, args: &AccountabilityArgs) -> Result<i32> {
+    use vereffen::present::accountability as acc;
+    let format = if cli.json { Format::Json } else { args.format };
+    if format == Format::Xlsx {
+        bail!("settle accountability writes table, json or csv");
+    }
+    let ledger = open_ledger(&cli.ledger)?;
+    let view = contract_view(&ledger, &args.contract)?;
+    let c = compute(&view, args.year, args.draft)?;
+    let Some(terms) = view.status.versions.get(&c.version).map(|v| &v.terms) else {
+        bail!(
+            "the contract version {} that governs {} is not on this copy",
+            c.version.get(..16).unwrap_or(&c.version),
+            args.year
+        );
+    };
+    let doc = acc::Accountability::of(&c, terms)?;
+    let standing = standing(&view, &c);
+    let tr = Tr::new(super::lang_of(cli, &ledger)?);
+    let bytes = match format {
+        Format::Table => acc::table(&tr, &doc, &standing).into_bytes(),
+        Format::Json => (serde_json::to_string_pretty(&acc::json(&doc, &standing))? + "\n").into_bytes(),
+        Format::Csv => acc::csv(&tr, &doc)?.into_bytes(),
+        Format::Xlsx => bail!("settle accountability writes table, json or csv"),
+    };
+    emit(&bytes, args.out.as_deref())?;
     Ok(0)
 }

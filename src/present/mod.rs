@@ -18,6 +18,7 @@
 //! here decides validity or computes money: it formats what the lower
 //! layers computed.
 
+pub mod accountability;
 pub mod charts;
 pub mod diff;
 pub mod inbox;

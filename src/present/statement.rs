@@ -291,6 +291,14 @@ pub fn table_in(tr: &Tr, c: &Computed, hash: &str, standing: &Standing) -> Strin
         push_row(&mut o, label, lw, &format!(" {amount:>20}"));
         if let (Some(from), Some(to), Some(f)) = (&l.from, &l.to, l.funding) {
             o.push_str(&format!("    {} -> {} ({f})\n", escape_line(from), escape_line(to)));
+        } else if let (Some(from), Some(to), false) = (&l.from, &l.to, l.id.ends_with(".waived")) {
+            // The whole of a payment split by an allocation key: its parts
+            // per stream follow.
+            let whole = tr.t_args(
+                "accountability-whole-route",
+                &[("from", Arg::from(escape_line(from).into_owned())), ("to", Arg::from(escape_line(to).into_owned()))],
+            );
+            o.push_str(&format!("    {whole}\n"));
         } else if let (Some(from), Some(to)) = (&l.from, &l.to) {
             let waived = tr.t_args(
                 "statement-waived-route",

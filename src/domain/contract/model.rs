@@ -1068,6 +1068,44 @@ pub struct SharedSavings {
     /// its control (two-sided only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force_majeure: Option<ForceMajeure>,
+    /// Splits each payment of the component over several funding streams
+    /// by agreed figures (verantwoording); `None` = all of it in `funding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<AllocationKey>,
+}
+
+/// An allocation key (verantwoording): how a payment that serves several
+/// funding streams is split over them. Each part is a transfer in its own
+/// stream; the parts sum exactly to the payment (largest remainder, ties in
+/// the order of the contract's `funding_streams`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AllocationKey {
+    /// In proportion to an agreed figure per stream, e.g. client-months.
+    ByIndicator {
+        /// Indicator per funding stream name (at least two streams).
+        indicators: BTreeMap<String, String>,
+    },
+}
+
+impl AllocationKey {
+    /// The key's (stream, indicator) pairs in the order of `streams` (the
+    /// contract's `funding_streams`), the order that breaks remainder ties;
+    /// a name that is not among `streams` is left out.
+    pub fn in_stream_order<'a>(&'a self, streams: &[Funding]) -> Vec<(Funding, &'a str)> {
+        match self {
+            AllocationKey::ByIndicator { indicators } => {
+                streams.iter().filter_map(|f| indicators.get(f.word()).map(|ind| (*f, ind.as_str()))).collect()
+            }
+        }
+    }
+
+    /// The indicators of the key, in stream-name order.
+    pub fn indicators(&self) -> impl Iterator<Item = &str> {
+        match self {
+            AllocationKey::ByIndicator { indicators } => indicators.values().map(String::as_str),
+        }
+    }
 }
 
 /// A lower sharing tier for savings that do not pass the corridor.
@@ -1136,6 +1174,10 @@ pub struct Bundled {
     pub stop_gain: Option<Decimal>,
     /// Provider loss at most this share of target price x episodes.
     pub stop_loss: Option<Decimal>,
+    /// Splits each payment over several funding streams (see
+    /// [`AllocationKey`]); `None` = all of it in `funding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<AllocationKey>,
 }
 
 /// A risk-corridor band of a capitation budget, symmetric for gains and losses.
@@ -1168,6 +1210,10 @@ pub struct Capitation {
     pub actual_cost_indicator: String,
     /// Bands of (budget - actual) / budget, contiguous from 0.
     pub risk_corridors: Vec<RiskBand>,
+    /// Splits each payment over several funding streams (see
+    /// [`AllocationKey`]); `None` = all of it in `funding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<AllocationKey>,
 }
 
 choice! {

@@ -1293,6 +1293,7 @@ impl<'s> Parser<'s> {
                 "figure_loss_cap",
                 "participation_months_indicator",
                 "force_majeure",
+                "allocation",
             ],
         )?;
         let funding = self.req_funding(&t, "funding");
@@ -1326,6 +1327,7 @@ impl<'s> Parser<'s> {
         });
         let participation_months_indicator = self.opt_id(&t, "participation_months_indicator");
         let force_majeure = self.force_majeure(&t);
+        let allocation = self.allocation(&t);
         self.finish(&t);
         Some(SharedSavings {
             funding,
@@ -1347,7 +1349,36 @@ impl<'s> Parser<'s> {
             figure_loss_cap,
             participation_months_indicator,
             force_majeure,
+            allocation,
         })
+    }
+
+    /// An `allocation` key of a payment component: `method =
+    /// "by_indicator"` with `indicators = { stream = indicator id, ... }`.
+    /// Streams and indicators are checked by the validation.
+    fn allocation(&mut self, root: &Tbl<'_>) -> Option<AllocationKey> {
+        let mut t = self.sub(root, "allocation", &["method"])?;
+        let key = match self.method::<AllocationMethod>(&t) {
+            Some(AllocationMethod::ByIndicator) => {
+                t.allowed.push("indicators");
+                if t.table.get("indicators").is_none() {
+                    self.missing(&t, "indicators");
+                }
+                let mut indicators = BTreeMap::new();
+                for (k, item, path, at) in self.map_entries(&t, "indicators").unwrap_or_default() {
+                    if let Some(id) = self.value(item, &path, at, "an id").and_then(|v| self.as_id(v, &path, at)) {
+                        indicators.insert(k, id);
+                    }
+                }
+                Some(AllocationKey::ByIndicator { indicators })
+            }
+            None => {
+                t.allowed.push("indicators");
+                None
+            }
+        };
+        self.finish(&t);
+        key
     }
 
     fn force_majeure(&mut self, root: &Tbl<'_>) -> Option<ForceMajeure> {
@@ -1462,6 +1493,7 @@ impl<'s> Parser<'s> {
                 "actual_cost_indicator",
                 "stop_gain",
                 "stop_loss",
+                "allocation",
             ],
         )?;
         let b = Bundled {
@@ -1474,6 +1506,7 @@ impl<'s> Parser<'s> {
             actual_cost_indicator: self.req_id(&t, "actual_cost_indicator"),
             stop_gain: self.opt_num(&t, "stop_gain", Num::Rate),
             stop_loss: self.opt_num(&t, "stop_loss", Num::Rate),
+            allocation: self.allocation(&t),
         };
         self.finish(&t);
         Some(b)
@@ -1491,6 +1524,7 @@ impl<'s> Parser<'s> {
                 "members_indicator",
                 "actual_cost_indicator",
                 "risk_corridors",
+                "allocation",
             ],
         )?;
         let funding = self.req_funding(&t, "funding");
@@ -1509,6 +1543,7 @@ impl<'s> Parser<'s> {
             self.finish(&b);
             risk_corridors.push(band);
         }
+        let allocation = self.allocation(&t);
         self.finish(&t);
         Some(Capitation {
             funding,
@@ -1518,6 +1553,7 @@ impl<'s> Parser<'s> {
             members_indicator,
             actual_cost_indicator,
             risk_corridors,
+            allocation,
         })
     }
 
@@ -1884,5 +1920,13 @@ super::choice::choice! {
         ByContribution = "by_contribution",
         /// Fixed shares.
         Fixed = "fixed",
+    }
+}
+
+super::choice::choice! {
+    /// Methods of a payment's `allocation` key.
+    pub enum AllocationMethod {
+        /// In proportion to an agreed figure per funding stream.
+        ByIndicator = "by_indicator",
     }
 }

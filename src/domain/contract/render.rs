@@ -335,6 +335,7 @@ impl Contract {
                 who(c, &s.recipient, "the providers by the distribution key"),
                 who(c, &s.payer, "the payers by the distribution key")
             )?;
+            allocation_terms(o, c, &s.allocation)?;
         }
         if let Some(b) = &p.bundled {
             writeln!(o, "  Bundled payment ({})", b.funding)?;
@@ -347,6 +348,7 @@ impl Contract {
                 b.actual_cost_indicator
             )?;
             writeln!(o, "    stop-gain {}, stop-loss {} of target total", opt_pct(b.stop_gain), opt_pct(b.stop_loss))?;
+            allocation_terms(o, c, &b.allocation)?;
         }
         if let Some(cp) = &p.capitation {
             writeln!(o, "  Population budget ({})", cp.funding)?;
@@ -366,6 +368,7 @@ impl Contract {
                     percent(band.provider_share)
                 )?;
             }
+            allocation_terms(o, c, &cp.allocation)?;
         }
 
         if !c.impulse.is_empty() {
@@ -466,4 +469,12 @@ impl Contract {
         }
         Ok(())
     }
+}
+
+/// The allocation key of a component, one line (nothing without a key).
+fn allocation_terms(o: &mut String, c: &Contract, key: &Option<AllocationKey>) -> std::fmt::Result {
+    let Some(key) = key else { return Ok(()) };
+    let parts: Vec<String> =
+        key.in_stream_order(&c.funding_streams).iter().map(|(f, ind)| format!("{f} by {ind}")).collect();
+    writeln!(o, "    allocation key over funding streams: {}", parts.join(", "))
 }

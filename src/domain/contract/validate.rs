@@ -64,6 +64,11 @@ pub const MAX_CONTRACT_ID: usize = 64;
 /// (`settlement::MAX_FIGURE`).
 pub const MAX_NUMBER: i64 = 1_000_000_000_000_000;
 
+/// Units of an allocation key's figures: counts of clients, months, care
+/// or money, never a rate or a score.
+pub const ALLOCATION_UNITS: &[Unit] =
+    &[Unit::MemberMonths, Unit::Members, Unit::Episodes, Unit::Count, Unit::Hours, Unit::Days, Unit::Eur];
+
 /// `d` as a percentage; a value too large to be multiplied by 100 is shown
 /// as the plain number with "(as a fraction)" instead of overflowing.
 fn pct(d: Decimal) -> String {
@@ -914,9 +919,73 @@ impl<'c> V<'c> {
             if let Some(x) = b.stop_loss {
                 self.cap(&at("stop_loss"), x);
             }
+            self.allocation("payments.bundled", &b.funding, &b.allocation);
         }
         if let Some(cp) = &p.capitation {
             self.capitation(cp);
+            self.allocation("payments.capitation", &cp.funding, &cp.allocation);
+        }
+        if let Some(s) = &p.shared_savings {
+            self.allocation("payments.shared_savings", &s.funding, &s.allocation);
+        }
+    }
+
+    /// The allocation key of the component at `base` (whose `funding` is
+    /// `funding`): at least two streams, each a stream of the contract with
+    /// its own indicator of a countable unit, and `funding` among them.
+    fn allocation(&mut self, base: &str, funding: &Funding, key: &Option<AllocationKey>) {
+        let Some(AllocationKey::ByIndicator { indicators }) = key else { return };
+        let field = format!("{base}.allocation.indicators");
+        self.count(&field, indicators.len(), MAX_LIST);
+        let streams = &self.c.funding_streams;
+        let quoted =
+            |names: &mut dyn Iterator<Item = &str>| names.map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+        if indicators.len() < 2 {
+            let named = if indicators.is_empty() {
+                "no stream".to_string()
+            } else {
+                format!("only {}", quoted(&mut indicators.keys().map(String::as_str)))
+            };
+            self.bad(
+                format!("{base}.allocation"),
+                format!(
+                    "an allocation key splits a payment over two or more funding streams, this one names {named}; \
+                     for a payment of one stream leave `allocation` out and set `funding`"
+                ),
+            );
+        }
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (stream, ind) in indicators {
+            let f = format!("{field}.{}", short(stream));
+            self.text(&f, ind);
+            if !streams.iter().any(|s| s.word() == stream) {
+                self.bad(
+                    f.clone(),
+                    format!(
+                        "unknown funding stream \"{}\"; allowed: {}",
+                        short(stream),
+                        quoted(&mut streams.iter().map(Funding::word))
+                    ),
+                );
+            }
+            self.indicator_with(&f, ind, ALLOCATION_UNITS);
+            if let Some(other) = seen.insert(ind.as_str(), stream.as_str()) {
+                self.bad(
+                    f,
+                    format!(
+                        "indicator \"{ind}\" already gives the figure of stream \"{other}\"; each stream needs its own"
+                    ),
+                );
+            }
+        }
+        if !indicators.is_empty() && !indicators.contains_key(funding.word()) {
+            self.bad(
+                format!("{base}.funding"),
+                format!(
+                    "\"{funding}\" is not one of the allocation key's streams ({}); with a key, `funding` names one of them",
+                    quoted(&mut indicators.keys().map(String::as_str))
+                ),
+            );
         }
     }
 

@@ -46,6 +46,9 @@
 //! 7. **Revenue guarantee** (`revenue_guarantee.*`): top-up = floor -
 //!    revenue when positive; revenue is the measured indicator, or else the
 //!    provider's transfers of steps 1-5 in this year (impulse excluded).
+//! 8. **Allocation** (`{transfer}.{stream}`): a component with an
+//!    allocation key has each of its transfers split over the key's funding
+//!    streams by the agreed figures, see [`allocation`].
 //!
 //! A component without a named payer or recipient is split: first among the
 //! payers by the payer key (each payer's part stays separate), then each
@@ -94,6 +97,7 @@
 //! `carry_in` and `carry_out` are the balances at the start and end of the
 //! year.
 
+pub mod allocation;
 pub mod compare;
 mod components;
 pub mod cosign;
@@ -897,6 +901,9 @@ fn visit_required(contract: &Contract, year: u16, add: &mut dyn FnMut(&str, u16)
             }
         }
     }
+    for (_, _, k) in allocation::keyed_components(c) {
+        k.indicators().for_each(|i| add(i, year));
+    }
 }
 
 /// Settles contract year `inputs.year`, given the state carried out of the
@@ -1006,6 +1013,7 @@ fn settle_year_inner(
     let revenue_lines_end = cx.lines.len();
     carry_out.advances = impulse::settle(&mut cx, &carry.advances)?;
     components::revenue_guarantees(&mut cx, revenue_lines_end)?;
+    allocation::allocate_streams(&mut cx)?;
 
     // Every money line is exact in cents; an amount too large to carry two
     // decimals is refused rather than shown inexactly.
