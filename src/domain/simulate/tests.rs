@@ -313,7 +313,8 @@ fn a_book_in_blocks_gives_the_statistics_of_one_pass() {
     let (one_pass, mut all) = go(usize::MAX);
     assert_eq!(one_pass, both.monte_carlo(runs, 9, &|_| {}, &mut |_| {}).unwrap());
     // One variant's runs fit; two do not: two blocks of one variant each.
-    let per_variant = runs as usize * both.periods(0) * both.variants[0].parties.len();
+    // Two figures (cash and result) per run, period and party.
+    let per_variant = 2 * runs as usize * both.periods(0) * both.variants[0].parties.len();
     assert_eq!(both.blocks(runs, per_variant), vec![0..1, 1..2]);
     assert_eq!(both.blocks(runs, 2 * per_variant), vec![0..2]);
     // Below one variant's runs, a block still holds one variant.
