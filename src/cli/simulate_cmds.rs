@@ -135,9 +135,8 @@ pub fn simulate(cli: &Cli, a: &SimulateArgs) -> Result<i32> {
         Some(out) => Some(staging_dir(out)?),
         None => None,
     };
-    let result = pool.install(|| {
-        run(&model, &tr, runs, seed, staging.as_ref().map(|t| t.path()), simulate::MAX_NETS_IN_MEMORY)
-    });
+    let result =
+        pool.install(|| run(&model, &tr, runs, seed, staging.as_ref().map(|t| t.path()), simulate::MAX_NETS_IN_MEMORY));
     let (stats, sweep, tornado) = result?;
     let cliffs = pool.install(|| model.cliffs()).map_err(|e| anyhow!("{e}"))?;
     // The output directory is moved into place before anything is printed,
@@ -300,11 +299,13 @@ impl RunWriters {
     fn new(dir: &Path, m: &Model, lang: Lang, blocked: bool) -> std::io::Result<RunWriters> {
         let sep = char::from(lang.csv_separator()).to_string();
         let mut runs = Counting { inner: BufWriter::new(File::create(dir.join("runs.csv"))?), written: 0 };
-        let head = ["variant", "run", "period", "party", "net"].iter().chain(COMPONENTS.iter()).chain(["result"].iter());
+        let head =
+            ["variant", "run", "period", "party", "net"].iter().chain(COMPONENTS.iter()).chain(["result"].iter());
         writeln!(runs, "{}", head.copied().collect::<Vec<_>>().join(&sep))?;
         let header = runs.written;
         let mut inputs = BufWriter::new(File::create(dir.join("inputs.csv"))?);
-        let ids: Vec<&str> = ["run", "year"].into_iter().chain(m.scenarios.inputs.iter().map(|i| i.id.as_str())).collect();
+        let ids: Vec<&str> =
+            ["run", "year"].into_iter().chain(m.scenarios.inputs.iter().map(|i| i.id.as_str())).collect();
         writeln!(inputs, "{}", ids.join(&sep))?;
         Ok(RunWriters { dir: dir.to_path_buf(), runs, inputs, blocked, header, blocks: Vec::new(), lang })
     }
@@ -550,35 +551,36 @@ fn write_charts(
         if let Some(sw) = sweep {
             let pts = m.sweep_points();
             let x = |d: &Decimal| d.to_string().parse::<f64>().unwrap_or(0.0);
+            let euros = |c: i64| c as f64 / 100.0;
             let series: Vec<(String, Vec<(f64, f64)>)> = if m.scenarios.sweep.len() == 1 {
+                let np = m.variants[v].parties.len();
+                let pick = |o: &Outcome| (0..np).map(|p| term_result(m, v, o, p)).collect::<Vec<i64>>();
+                let grid = pts.iter().zip(sw).map(|((px, _), o)| (*px, pick(&o[v]))).collect();
+                let line = refined_line(m, v, None, grid, &pick)?;
                 m.variants[v]
                     .parties
                     .iter()
                     .enumerate()
-                    .map(|(p, party)| {
-                        let line = pts
-                            .iter()
-                            .zip(sw)
-                            .map(|((px, _), o)| (x(px), term_result(m, v, &o[v], p) as f64 / 100.0))
-                            .collect();
-                        (party.id.clone(), line)
-                    })
+                    .map(|(p, party)| (party.id.clone(), line.iter().map(|(px, f)| (x(px), euros(f[p]))).collect()))
                     .collect()
             } else {
                 let p = first_provider(m, v);
-                m.scenarios.sweep[1]
-                    .values
-                    .iter()
-                    .map(|yv| {
-                        let line = pts
-                            .iter()
-                            .zip(sw)
-                            .filter(|((_, py), _)| *py == Some(*yv))
-                            .map(|((px, _), o)| (x(px), term_result(m, v, &o[v], p) as f64 / 100.0))
-                            .collect();
-                        (format!("{} = {}", axis_name(m, tr, 1), tr.lang().plain(*yv)), line)
-                    })
-                    .collect()
+                let pick = |o: &Outcome| vec![term_result(m, v, o, p)];
+                let mut series = Vec::new();
+                for yv in &m.scenarios.sweep[1].values {
+                    let grid = pts
+                        .iter()
+                        .zip(sw)
+                        .filter(|((_, py), _)| *py == Some(*yv))
+                        .map(|((px, _), o)| (*px, pick(&o[v])))
+                        .collect();
+                    let line = refined_line(m, v, Some(*yv), grid, &pick)?;
+                    series.push((
+                        format!("{} = {}", axis_name(m, tr, 1), tr.lang().plain(*yv)),
+                        line.iter().map(|(px, f)| (x(px), euros(f[0]))).collect(),
+                    ));
+                }
+                series
             };
             let who = if m.scenarios.sweep.len() == 1 {
                 tr.t("simulate-chart-each-party")
@@ -610,7 +612,8 @@ fn write_charts(
                 .collect();
             rows.sort_by(|a, b| (b.2 - b.1).abs().total_cmp(&(a.2 - a.1).abs()).then(a.0.cmp(&b.0)));
             let chart = Chart::Tornado {
-                title: tr.t_args("simulate-chart-tornado", &[("party", Arg::from(m.variants[v].parties[p].id.as_str()))]),
+                title: tr
+                    .t_args("simulate-chart-tornado", &[("party", Arg::from(m.variants[v].parties[p].id.as_str()))]),
                 x_label: tr.t_args("simulate-chart-tornado-axis", &[("currency", cur())]),
                 base: term_result(m, v, &base[v], p) as f64 / 100.0,
                 bars: rows,
@@ -644,6 +647,78 @@ fn write_charts(
         charts::write(dir, "comparison", &chart)?;
     }
     Ok(())
+}
+
+/// Most halvings of one sweep segment when a chart looks for where the
+/// result bends or jumps: a jump is drawn within 1/1024 of a grid step of
+/// its place.
+pub const MAX_SWEEP_HALVINGS: u32 = 10;
+
+/// Most points added between the grid points of one sweep chart, so a
+/// result that is curved everywhere cannot make a chart settle without end.
+pub const MAX_SWEEP_EXTRA_POINTS: usize = 2_000;
+
+/// A midpoint whose result lies more than this (in cents) off the straight
+/// line between its segment's ends is a bend or a jump: 1 euro, well above
+/// the rounding of a statement to cents.
+pub const SWEEP_BEND_CENTS: i64 = 100;
+
+/// The points of a sweep chart's lines of variant `v` (the values `pick`
+/// gives per line, in cents) along the first axis at second-axis value
+/// `y`: the grid points, and between two of them, where some line's
+/// midpoint is off the straight line by more than [`SWEEP_BEND_CENTS`],
+/// the midpoints of the halves, halving at most [`MAX_SWEEP_HALVINGS`]
+/// times. So a corridor cliff is drawn as a step at its place and a kink
+/// at its place, not as a slope between two grid points.
+fn refined_line(
+    m: &Model,
+    v: usize,
+    y: Option<Decimal>,
+    grid: Vec<(Decimal, Vec<i64>)>,
+    pick: &dyn Fn(&Outcome) -> Vec<i64>,
+) -> Result<Vec<(Decimal, Vec<i64>)>, String> {
+    struct Walk<'a> {
+        m: &'a Model,
+        v: usize,
+        y: Option<Decimal>,
+        pick: &'a dyn Fn(&Outcome) -> Vec<i64>,
+        budget: usize,
+    }
+    fn halve(
+        w: &mut Walk<'_>,
+        a: &(Decimal, Vec<i64>),
+        b: &(Decimal, Vec<i64>),
+        depth: u32,
+        out: &mut Vec<(Decimal, Vec<i64>)>,
+    ) -> Result<(), String> {
+        if depth >= MAX_SWEEP_HALVINGS || w.budget == 0 {
+            return Ok(());
+        }
+        let x = (a.0 + b.0) / Decimal::TWO;
+        w.budget -= 1;
+        let o = w.m.sweep_outcome(w.v, x, w.y).map_err(|e| e.to_string())?;
+        let mid = (x, (w.pick)(&o));
+        let bent = mid.1.iter().zip(a.1.iter().zip(&b.1)).any(|(fm, (fa, fb))| {
+            (2 * i128::from(*fm) - i128::from(*fa) - i128::from(*fb)).abs() > 2 * i128::from(SWEEP_BEND_CENTS)
+        });
+        if !bent {
+            return Ok(());
+        }
+        halve(w, a, &mid, depth + 1, out)?;
+        out.push(mid.clone());
+        halve(w, &mid, b, depth + 1, out)
+    }
+    let mut w = Walk { m, v, y, pick, budget: MAX_SWEEP_EXTRA_POINTS };
+    let mut out = Vec::with_capacity(grid.len());
+    for pair in grid.windows(2) {
+        out.push(pair[0].clone());
+        halve(&mut w, &pair[0], &pair[1], 0, &mut out)?;
+    }
+    if let Some(last) = grid.last() {
+        out.push(last.clone());
+    }
+    debug_assert!(out.windows(2).all(|p| p[0].0 <= p[1].0), "points in axis order");
+    Ok(out)
 }
 
 /// The parties of every compared variant, in order of first appearance.
@@ -798,8 +873,7 @@ fn print_comparison(tr: &Tr, stats: &[VariantStats]) -> Result<()> {
     for party in parties {
         for (label, pick, share) in rows {
             out!("{:<PARTY_WIDTH$} {:<label_width$}", truncate(party, PARTY_WIDTH), tr.t(label));
-            let value =
-                |s: &VariantStats| s.parties.iter().position(|(p, _)| p == party).map(|p| pick(s, p));
+            let value = |s: &VariantStats| s.parties.iter().position(|(p, _)| p == party).map(|p| pick(s, p));
             let show = |x: f64| if share { pct(lang, x) } else { eur(lang, x) };
             let first = value(&stats[0]);
             for (i, s) in stats.iter().enumerate() {
@@ -809,7 +883,11 @@ fn print_comparison(tr: &Tr, stats: &[VariantStats]) -> Result<()> {
                     let d = match (x, first) {
                         (Some(b), Some(a)) => {
                             let d = show(b - a);
-                            if b - a > 0.0 { format!("+{d}") } else { d }
+                            if b - a > 0.0 {
+                                format!("+{d}")
+                            } else {
+                                d
+                            }
                         }
                         _ => "-".to_string(),
                     };
@@ -906,6 +984,39 @@ fn print_tornado(m: &Model, tr: &Tr, t: &Tornado) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 15: a corridor cliff is drawn as a step at its place, not a
+    /// slope between two grid points. The COPD contract shares from the
+    /// first euro once savings pass 2% of the benchmark: between the grid
+    /// points -2% and -1% the hospital's result jumps; the chart's points
+    /// close in on the jump to within 1/1024 of a step.
+    #[test]
+    fn a_corridor_cliff_is_a_step_in_the_sweep_chart() {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let sc = std::fs::read_to_string(repo.join("examples/scenarios/copd-telemonitoring-oost-achterhoek.toml"))
+            .unwrap()
+            .replace("from = -0.15, to = 0.15, step = 0.01", "from = -0.05, to = 0.05, step = 0.01");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), sc).unwrap();
+        let m = load(&[repo.join("contracts/copd-telemonitoring-shared-savings.toml")], &dir.path().join("s.toml"))
+            .unwrap();
+        let sw = m.sweep().unwrap();
+        let hospital = m.variants[0].parties.iter().position(|p| p.id == "ziekenhuis").unwrap();
+        let pick = |o: &Outcome| vec![term_result(&m, 0, o, hospital)];
+        let grid: Vec<(Decimal, Vec<i64>)> =
+            m.sweep_points().iter().zip(&sw).map(|((x, _), o)| (*x, pick(&o[0]))).collect();
+        let line = refined_line(&m, 0, None, grid.clone(), &pick).unwrap();
+        assert!(line.len() > grid.len(), "points added at the cliff");
+        let step = Decimal::new(1, 2);
+        let jump = line
+            .windows(2)
+            .find(|w| (w[1].1[0] - w[0].1[0]).abs() > 1_000_000 && w[1].0 - w[0].0 <= step / Decimal::from(1024));
+        let jump = jump.expect("a jump of more than 10,000 euros within 1/1024 of a step");
+        assert!(jump[0].0 > Decimal::new(-2, 2) && jump[1].0 < Decimal::new(-1, 2), "between -2% and -1%: {jump:?}");
+        // A straight stretch gets no extra point.
+        let straight = line.iter().filter(|(x, _)| *x > Decimal::new(-5, 2) && *x < Decimal::new(-4, 2)).count();
+        assert_eq!(straight, 0, "{line:?}");
+    }
 
     /// A book simulated in blocks of variants (to bound the memory of the
     /// exact percentiles) writes the same files, byte for byte, as one

@@ -101,8 +101,8 @@ pub enum Chart {
 /// on top of each other stay distinguishable.
 const DASHES: [(u32, u32); 4] = [(0, 0), (10, 6), (3, 4), (14, 4)];
 
-/// A marker on every n-th point of a line (every sweep point).
-const MARKER_EVERY: usize = 1;
+/// Least distance between two markers on a line, as a share of the x axis.
+const MARKER_GAP: f64 = 1.0 / 80.0;
 
 fn span(lo: f64, hi: f64) -> (f64, f64) {
     let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, hi) } else { (0.0, 1.0) };
@@ -212,9 +212,23 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                 } else {
                     c.draw_series(DashedLineSeries::new(p.iter().copied(), dash, gap, style)).map_err(err)?;
                 }
-                // A marker at every point, its shape by series.
+                // Markers, their shape by series, at least MARKER_GAP of
+                // the axis apart (a step drawn with many close points gets one).
                 let shape = k % 3;
-                c.draw_series(p.iter().step_by(MARKER_EVERY).map(|&(x, y)| -> DynElement<DB, (f64, f64)> {
+                let gap = (x1 - x0) * MARKER_GAP;
+                let mut last = f64::NEG_INFINITY;
+                let marked: Vec<(f64, f64)> = p
+                    .iter()
+                    .copied()
+                    .filter(|&(x, _)| {
+                        let far = x - last >= gap;
+                        if far {
+                            last = x;
+                        }
+                        far
+                    })
+                    .collect();
+                c.draw_series(marked.into_iter().map(|(x, y)| -> DynElement<DB, (f64, f64)> {
                     match shape {
                         0 => Circle::new((x, y), 3, col.filled()).into_dyn(),
                         1 => TriangleMarker::new((x, y), 4, col.filled()).into_dyn(),

@@ -861,7 +861,12 @@ fn add_to(v: &mut [i64], year_slot: usize, term_slot: usize, x: i64) {
 /// contract's payer key and remainder rule, as the engine splits a payment.
 /// One payer takes it all. A key that cannot split (no weight above 0,
 /// which a checked contract does not have) gives it to the first payer.
-fn split_savings(amount: Decimal, payers: &[(usize, Decimal)], rule: Remainder, parties: &[Party]) -> Vec<(usize, i64)> {
+fn split_savings(
+    amount: Decimal,
+    payers: &[(usize, Decimal)],
+    rule: Remainder,
+    parties: &[Party],
+) -> Vec<(usize, i64)> {
     if let [(k, _)] = payers {
         return vec![(*k, cents(amount))];
     }
@@ -1147,13 +1152,7 @@ impl Model {
 
     /// The statistics of variant `v` from its cash and economic results
     /// per slot (every run's, sorted here) and its component sums.
-    fn variant_stats(
-        &self,
-        v: usize,
-        nets: &mut [Vec<i64>],
-        results: &mut [Vec<i64>],
-        sums: &[i128],
-    ) -> VariantStats {
+    fn variant_stats(&self, v: usize, nets: &mut [Vec<i64>], results: &mut [Vec<i64>], sums: &[i128]) -> VariantStats {
         let c = &self.variants[v].contract;
         debug_assert_eq!(nets.len(), results.len(), "a cash and a result per slot");
         let stats = nets
@@ -1221,6 +1220,23 @@ impl Model {
                 },
             )
             .collect()
+    }
+
+    /// The outcome of variant `v` at one point of the sweep's axes (`x` on
+    /// the first axis, `y` on the second when there is one), every other
+    /// input at its central value: what [`Model::sweep`] gives at a grid
+    /// point, at any point between (for charts that look for where the
+    /// result bends or jumps).
+    pub fn sweep_outcome(&self, v: usize, x: Decimal, y: Option<Decimal>) -> Result<Outcome, SimError> {
+        let axes = &self.scenarios.sweep;
+        let mut p = self.central();
+        if let Some(a) = axes.first() {
+            self.with_axis(&mut p, a.input, x);
+        }
+        if let (Some(a), Some(y)) = (axes.get(1), y) {
+            self.with_axis(&mut p, a.input, y);
+        }
+        self.outcome(v, &p, None)
     }
 
     /// The tornado: per variant, per random input it reads (an indicator of

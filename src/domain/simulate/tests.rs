@@ -366,8 +366,9 @@ fn a_pool_reuses_its_runners() {
 fn economic_result_keeps_savings_and_treats_advances_as_loans() {
     let text = std::fs::read_to_string(repo().join("contracts/copd-telemonitoring-shared-savings.toml")).unwrap();
     assert!(text.contains("remaining_at_end = \"waived\""));
-    let c = contract::parse_str("copd.toml", &text.replace("remaining_at_end = \"waived\"", "remaining_at_end = \"due\""))
-        .expect("valid contract");
+    let c =
+        contract::parse_str("copd.toml", &text.replace("remaining_at_end = \"waived\"", "remaining_at_end = \"due\""))
+            .expect("valid contract");
     let s = scenarios::parse(
         "test.toml",
         r#"
@@ -449,7 +450,10 @@ fn m_party() -> Party {
 /// The central scenario on a closed quality gate is reported as a cliff.
 #[test]
 fn a_central_scenario_below_the_gate_is_a_cliff() {
-    let low = COPD_FIXED.replace("value = 2.3", "value = 3.5").replace("value = 0.78", "value = 0.5").replace("value = 0.55", "value = 0.9");
+    let low = COPD_FIXED
+        .replace("value = 2.3", "value = 3.5")
+        .replace("value = 0.78", "value = 0.5")
+        .replace("value = 0.55", "value = 0.9");
     let m = model("copd-telemonitoring-shared-savings.toml", &low);
     let cliffs = m.cliffs().unwrap();
     assert!(!cliffs.is_empty() && cliffs.iter().all(|c| !c.met && c.score < c.gate), "{cliffs:?}");
