@@ -987,9 +987,9 @@ mod tests {
 
     /// Issue 15: a corridor cliff is drawn as a step at its place, not a
     /// slope between two grid points. The COPD contract shares from the
-    /// first euro once savings reach 2% of the benchmark: from the grid
-    /// points -2% and -1% the hospital's result jumps; the chart's points
-    /// close in on the jump to within 1/1024 of a step.
+    /// first euro once savings reach 2% of the benchmark: just after the
+    /// grid point -2% (towards -1%) the hospital's result jumps; the chart's
+    /// points close in on the jump to within 1/1024 of a step.
     #[test]
     fn a_corridor_cliff_is_a_step_in_the_sweep_chart() {
         let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
