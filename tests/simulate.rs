@@ -47,6 +47,7 @@ fn every_example_scenario_runs_and_writes_its_outputs() {
         }
         let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
         assert!(runs.starts_with("variant,run,period,party,net,volume,p4p,shared_savings"));
+        assert!(runs.lines().next().unwrap().ends_with(",result"), "runs.csv has the economic result");
         n += 1;
     }
     assert_eq!(n, 5, "one scenario file per example contract");
@@ -103,9 +104,150 @@ fn variants_compare_side_by_side_on_the_same_draws() {
     assert_ne!(changed, text, "the example states a 50% share");
     std::fs::write(&sixty, changed).unwrap();
     let sc = repo().join("examples/scenarios/copd-telemonitoring-oost-achterhoek.toml");
-    let out = ok(tmp.path(), &["simulate", &s(&c), &s(&sixty), "--scenarios", &s(&sc), "--runs", "300"]);
+    let dir = tmp.path().join("out");
+    let out =
+        ok(tmp.path(), &["simulate", &s(&c), &s(&sixty), "--scenarios", &s(&sc), "--runs", "300", "--out", &s(&dir)]);
     assert!(out.contains("== comparison over the term"), "{out}");
     assert!(out.contains("share-60"), "{out}");
+    // A difference column B - A per party: the second variant against the first.
+    let head = out.lines().find(|l| l.starts_with("party") && l.contains("share-60")).expect("comparison header");
+    assert!(head.contains("... - copd..."), "a B - A column: {head}");
+    // The hospital's mean result row: A, B and B - A, which is B minus A.
+    let row = out.lines().find(|l| l.starts_with("ziekenhuis") && l.contains("result mean")).expect("row");
+    let cells: Vec<i64> =
+        row.split_whitespace().skip(3).map(|c| c.trim_start_matches('+').replace(',', "").parse().unwrap()).collect();
+    assert_eq!(cells.len(), 3, "{row}");
+    assert!((cells[1] - cells[0] - cells[2]).abs() <= 1, "B - A: {row}");
+    assert!(cells[2] > 0, "a larger share gives the hospital more: {row}");
+    let chart = std::fs::read_to_string(dir.join("comparison.svg")).expect("a comparison chart");
+    assert!(
+        chart.contains("share-60") && chart.contains("copd-telemonitoring-shared-savings"),
+        "legend names the variants"
+    );
+}
+
+/// Issue 15: the payer's P(loss) is on its economic result (savings kept
+/// minus result payments), not on its cash: the COPD insurer pays an
+/// advance in 2025 and so pays on balance in every run, but its result
+/// is not a loss in every run; both views are shown under their headings.
+#[test]
+fn loss_is_taken_on_the_economic_result_and_cash_is_shown_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = contract_for("copd-telemonitoring-oost-achterhoek");
+    let sc = repo().join("examples/scenarios/copd-telemonitoring-oost-achterhoek.toml");
+    let out = ok(tmp.path(), &["simulate", &s(&c), "--scenarios", &s(&sc), "--runs", "200", "--seed", "3"]);
+    let result = out.find("-- economic result").expect("a result table");
+    let cash = out.find("-- cash (received - paid)").expect("a cash table");
+    assert!(result < cash, "{out}");
+    let row = |from: usize, who: &str, period: &str| -> Vec<String> {
+        out[from..]
+            .lines()
+            .find(|l| l.starts_with(who) && l.split_whitespace().nth(1) == Some(period))
+            .unwrap()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // party period mean P5 P50 P95 P(loss) worst
+    assert_eq!(row(cash, "verzekeraar", "2025")[6], "100.0%", "the insurer pays the advance in every run");
+    let p_loss: f64 = row(result, "verzekeraar", "2025")[6].trim_end_matches('%').parse().unwrap();
+    assert!(p_loss < 60.0, "the insurer keeps half of the savings: P(loss) {p_loss}%\n{out}");
+    // The hospital's advance is a loan, not income: its 2025 result is far below its cash.
+    let mean = |r: Vec<String>| r[2].replace(',', "").parse::<i64>().unwrap();
+    assert!(mean(row(cash, "ziekenhuis", "2025")) - mean(row(result, "ziekenhuis", "2025")) > 150_000, "{out}");
+}
+
+/// The central scenario on a closed quality gate is warned about: a tornado
+/// would show no effect from cost there.
+#[test]
+fn a_central_scenario_on_a_closed_gate_is_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = tmp.path().join("s.toml");
+    std::fs::write(
+        &sc,
+        GOOD.replace("[inputs.ccq]\nvalue = 2.2", "[inputs.ccq]\nvalue = 3.5")
+            .replace("min = 0.7, max = 0.9", "min = 0.3, max = 0.4"),
+    )
+    .unwrap();
+    let c = contract_for("copd-telemonitoring-oost-achterhoek");
+    let out = ok(tmp.path(), &["simulate", &s(&c), "--scenarios", &s(&sc), "--runs", "20"]);
+    assert!(out.contains("the quality gate is not met (score"), "{out}");
+    assert!(out.contains("the sensitivity shows no effect from cost"), "{out}");
+    let good = tmp.path().join("g.toml");
+    std::fs::write(&good, GOOD).unwrap();
+    let out = ok(tmp.path(), &["simulate", &s(&c), "--scenarios", &s(&good), "--runs", "20"]);
+    assert!(!out.contains("warning:"), "{out}");
+}
+
+/// Under --lang nl the text is Dutch with nl-NL numbers and the CSV files
+/// are separated by `;` with `,` decimals (Dutch Excel opens them).
+#[test]
+fn dutch_output_and_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = contract_for("copd-telemonitoring-oost-achterhoek");
+    let sc = repo().join("examples/scenarios/copd-telemonitoring-oost-achterhoek.toml");
+    let dir = tmp.path().join("out");
+    let out = ok(
+        tmp.path(),
+        &["--lang", "nl", "simulate", &s(&c), "--scenarios", &s(&sc), "--runs", "40", "--out", &s(&dir)],
+    );
+    assert!(out.contains("-- economisch resultaat") && out.contains("-- kasstroom"), "{out}");
+    assert!(out.contains("P(verlies)") && out.contains("looptijd"), "{out}");
+    assert!(!out.contains("⟦"), "no missing message: {out}");
+    let row = out.lines().find(|l| l.starts_with("verzekeraar")).unwrap();
+    let mean = row.split_whitespace().nth(2).unwrap();
+    assert!(mean.contains('.') && !mean.contains(','), "grouped with dots: {row}");
+    assert!(row.contains("%") && row.split_whitespace().nth(6).unwrap().contains(','), "decimal comma: {row}");
+    for f in ["summary.csv", "runs.csv", "sweep.csv", "tornado.csv", "inputs.csv"] {
+        let text = std::fs::read_to_string(dir.join(f)).unwrap();
+        let mut lines = text.lines();
+        let head = lines.next().unwrap();
+        let n = head.split(';').count();
+        assert!(n > 2 && !head.contains(','), "{f}: {head}");
+        for l in lines {
+            assert_eq!(l.split(';').count(), n, "{f}: {l}");
+            assert!(!l.contains('.'), "{f}: no decimal points: {l}");
+        }
+    }
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert!(summary.starts_with("variant;party;role;period;result_mean;"), "{summary}");
+    assert!(summary.lines().nth(1).unwrap().contains(','), "decimal commas: {summary}");
+}
+
+/// The terminal output of every example in English and Dutch, byte for byte
+/// (`UPDATE_GOLDEN=1` rewrites the files under tests/golden/simulate/).
+#[test]
+fn simulation_text_matches_golden_files_in_both_languages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let update = std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1");
+    let dir = repo().join("tests/golden/simulate");
+    let mut mismatches = Vec::new();
+    let mut n = 0;
+    for f in std::fs::read_dir(repo().join("examples/scenarios")).unwrap() {
+        let sc = f.unwrap().path();
+        let id = sc.file_stem().unwrap().to_string_lossy().to_string();
+        let c = contract_for(&id);
+        for lang in ["en", "nl"] {
+            let text = ok(
+                tmp.path(),
+                &["--lang", lang, "simulate", &s(&c), "--scenarios", &s(&sc), "--runs", "50", "--seed", "1"],
+            );
+            let name = format!("{id}.{lang}.txt");
+            if update {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join(&name), &text).unwrap();
+            } else {
+                match std::fs::read_to_string(dir.join(&name)) {
+                    Ok(g) if g == text => {}
+                    Ok(_) => mismatches.push(format!("tests/golden/simulate/{name} differs:\n{text}")),
+                    Err(_) => mismatches.push(format!("tests/golden/simulate/{name} is missing (UPDATE_GOLDEN=1)")),
+                }
+            }
+            n += 1;
+        }
+    }
+    assert_eq!(n, 10, "five examples in two languages");
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
 /// Writes a scenarios file and checks the refusal names it, the line and the field.

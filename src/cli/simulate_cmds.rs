@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use vereffen::domain::contract::{self, Role};
 use vereffen::domain::simulate::{self, scenarios, Model, Outcome, Variant, VariantStats, COMPONENTS};
 use vereffen::present::charts::{self, Chart};
+use vereffen::present::lang::{Arg, Lang, Tr};
 
 use super::Cli;
 
@@ -51,25 +52,31 @@ pub const MAX_THREADS: usize = 256;
 /// has every variant's figures).
 pub const MAX_COMPARED_VARIANTS: usize = 32;
 
-fn money(cents: i64) -> String {
-    Decimal::new(cents, 2).to_string()
+/// An amount in cents as a CSV cell of `lang` (`1234.50` / `1234,50`).
+fn money(lang: Lang, cents: i64) -> String {
+    lang.plain(Decimal::new(cents, 2))
 }
 
-fn eur(x: f64) -> String {
-    let neg = x < 0.0;
-    let s = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
+/// A statistic (euros) rounded to whole euros and grouped, for tables.
+fn eur(lang: Lang, x: f64) -> String {
+    let whole = if x.is_finite() { x.round() } else { 0.0 };
+    // Clamped to the range of i64 (far beyond any contract's money).
+    let whole = whole.clamp(-9.0e18, 9.0e18) as i64;
+    lang.number(Decimal::from(whole))
+}
+
+/// A float formatted with `dp` decimals, with the decimal mark of `lang` (CSV).
+fn fixed(lang: Lang, x: f64, dp: usize) -> String {
+    let s = format!("{x:.dp$}");
+    match lang {
+        Lang::En => s,
+        Lang::Nl => s.replace('.', ","),
     }
-    if neg && out != "0" {
-        format!("-{out}")
-    } else {
-        out
-    }
+}
+
+/// A share as a percentage with one decimal (`12.5%` / `12,5%`).
+fn pct(lang: Lang, p: f64) -> String {
+    format!("{}%", fixed(lang, p * 100.0, 1))
 }
 
 fn variant_names(paths: &[PathBuf]) -> Vec<String> {
@@ -105,7 +112,8 @@ pub fn load(contracts: &[PathBuf], scenarios_file: &Path) -> Result<Model> {
     Model::new(s, variants).map_err(|e| anyhow!("{e}"))
 }
 
-pub fn simulate(_cli: &Cli, a: &SimulateArgs) -> Result<i32> {
+pub fn simulate(cli: &Cli, a: &SimulateArgs) -> Result<i32> {
+    let tr = Tr::new(super::config_cmds::lang_at(cli, &cli.ledger)?);
     let pool = {
         let mut b = rayon::ThreadPoolBuilder::new();
         if let Some(t) = a.threads {
@@ -128,8 +136,9 @@ pub fn simulate(_cli: &Cli, a: &SimulateArgs) -> Result<i32> {
         None => None,
     };
     let result =
-        pool.install(|| run(&model, runs, seed, staging.as_ref().map(|t| t.path()), simulate::MAX_NETS_IN_MEMORY));
+        pool.install(|| run(&model, &tr, runs, seed, staging.as_ref().map(|t| t.path()), simulate::MAX_NETS_IN_MEMORY));
     let (stats, sweep, tornado) = result?;
+    let cliffs = pool.install(|| model.cliffs()).map_err(|e| anyhow!("{e}"))?;
     // The output directory is moved into place before anything is printed,
     // so a reader that stops early (`| head`) cannot lose it.
     if let (Some(tmp), Some(out)) = (staging, &a.out) {
@@ -140,15 +149,16 @@ pub fn simulate(_cli: &Cli, a: &SimulateArgs) -> Result<i32> {
         }
         std::fs::rename(&tmp, out).with_context(|| format!("cannot move the results into {}", out.display()))?;
     }
-    print_tables(&model, &stats, runs, seed)?;
+    print_tables(&model, &tr, &stats, runs, seed)?;
+    print_cliffs(&model, &tr, &cliffs)?;
     if let Some(sw) = &sweep {
-        print_sweep(&model, sw)?;
+        print_sweep(&model, &tr, sw)?;
     }
     if let Some(t) = &tornado {
-        print_tornado(&model, t)?;
+        print_tornado(&model, &tr, t)?;
     }
     if let Some(out) = &a.out {
-        outln!("wrote {}", out.display());
+        outln!("{}", tr.t_args("simulate-wrote", &[("dir", Arg::from(out.display().to_string()))]));
     }
     Ok(0)
 }
@@ -179,6 +189,7 @@ type Tornado = (Vec<Outcome>, Vec<Vec<(usize, Outcome, Outcome)>>);
 #[allow(clippy::type_complexity)]
 fn run(
     model: &Model,
+    tr: &Tr,
     runs: u64,
     seed: u64,
     dir: Option<&Path>,
@@ -196,7 +207,7 @@ fn run(
     };
     let blocks = model.blocks(runs, max_nets).len();
     let mut writers = match dir {
-        Some(d) => Some(RunWriters::new(d, model, blocks > 1)?),
+        Some(d) => Some(RunWriters::new(d, model, tr.lang(), blocks > 1)?),
         None => None,
     };
     let mut write_err: Option<std::io::Error> = None;
@@ -231,14 +242,15 @@ fn run(
         None
     };
     if let Some(d) = dir {
-        write_summary(d, &stats).context("cannot write summary.csv")?;
+        let lang = tr.lang();
+        write_summary(d, lang, &stats).context("cannot write summary.csv")?;
         if let Some(sw) = &sweep {
-            write_sweep(d, model, sw).context("cannot write sweep.csv")?;
+            write_sweep(d, lang, model, sw).context("cannot write sweep.csv")?;
         }
         if let Some(t) = &tornado {
-            write_tornado(d, model, t).context("cannot write tornado.csv")?;
+            write_tornado(d, lang, model, t).context("cannot write tornado.csv")?;
         }
-        write_charts(d, model, &stats, sweep.as_deref(), tornado.as_ref()).map_err(|e| anyhow!(e))?;
+        write_charts(d, tr, model, &stats, sweep.as_deref(), tornado.as_ref()).map_err(|e| anyhow!(e))?;
     }
     Ok((stats, sweep, tornado))
 }
@@ -261,6 +273,8 @@ struct RunWriters {
     header: u64,
     /// Per block: its first variant and, per run, the offset of its rows.
     blocks: Vec<(usize, Vec<u64>)>,
+    /// The language of the cells (separator and decimal mark).
+    lang: Lang,
 }
 
 /// A writer that counts the bytes written through it.
@@ -282,23 +296,29 @@ impl<W: Write> Write for Counting<W> {
 }
 
 impl RunWriters {
-    fn new(dir: &Path, m: &Model, blocked: bool) -> std::io::Result<RunWriters> {
+    fn new(dir: &Path, m: &Model, lang: Lang, blocked: bool) -> std::io::Result<RunWriters> {
+        let sep = char::from(lang.csv_separator()).to_string();
         let mut runs = Counting { inner: BufWriter::new(File::create(dir.join("runs.csv"))?), written: 0 };
-        writeln!(runs, "variant,run,period,party,net,{}", COMPONENTS.join(","))?;
+        let head =
+            ["variant", "run", "period", "party", "net"].iter().chain(COMPONENTS.iter()).chain(["result"].iter());
+        writeln!(runs, "{}", head.copied().collect::<Vec<_>>().join(&sep))?;
         let header = runs.written;
         let mut inputs = BufWriter::new(File::create(dir.join("inputs.csv"))?);
-        let ids: Vec<&str> = m.scenarios.inputs.iter().map(|i| i.id.as_str()).collect();
-        writeln!(inputs, "run,year,{}", ids.join(","))?;
-        Ok(RunWriters { dir: dir.to_path_buf(), runs, inputs, blocked, header, blocks: Vec::new() })
+        let ids: Vec<&str> =
+            ["run", "year"].into_iter().chain(m.scenarios.inputs.iter().map(|i| i.id.as_str())).collect();
+        writeln!(inputs, "{}", ids.join(&sep))?;
+        Ok(RunWriters { dir: dir.to_path_buf(), runs, inputs, blocked, header, blocks: Vec::new(), lang })
     }
 
     fn run(&mut self, m: &Model, r: &simulate::Run<'_>) -> std::io::Result<()> {
         let ny = m.years.len();
+        let lang = self.lang;
+        let sep = char::from(lang.csv_separator());
         if r.first_variant == 0 {
             for (j, y) in m.years.iter().enumerate() {
-                write!(self.inputs, "{},{y}", r.run)?;
+                write!(self.inputs, "{}{sep}{y}", r.run)?;
                 for i in 0..m.scenarios.inputs.len() {
-                    write!(self.inputs, ",{}", r.point[i * ny + j])?;
+                    write!(self.inputs, "{sep}{}", lang.plain(r.point[i * ny + j]))?;
                 }
                 writeln!(self.inputs)?;
             }
@@ -320,11 +340,12 @@ impl RunWriters {
             let periods: Vec<String> = c.term.years().map(|y| y.to_string()).chain(["term".to_string()]).collect();
             for (k, period) in periods.iter().enumerate() {
                 for (p, party) in m.variants[v].parties.iter().enumerate() {
-                    write!(self.runs, "{},{},{period},{},{}", var.name, r.run, party.id, money(o.nets[k * np + p]))?;
+                    let net = money(lang, o.nets[k * np + p]);
+                    write!(self.runs, "{}{sep}{}{sep}{period}{sep}{}{sep}{net}", var.name, r.run, party.id)?;
                     for ci in 0..COMPONENTS.len() {
-                        write!(self.runs, ",{}", money(o.components[(k * np + p) * COMPONENTS.len() + ci]))?;
+                        write!(self.runs, "{sep}{}", money(lang, o.components[(k * np + p) * COMPONENTS.len() + ci]))?;
                     }
-                    writeln!(self.runs)?;
+                    writeln!(self.runs, "{sep}{}", money(lang, o.results[k * np + p]))?;
                 }
             }
         }
@@ -366,42 +387,51 @@ impl RunWriters {
     }
 }
 
-fn write_summary(dir: &Path, stats: &[VariantStats]) -> std::io::Result<()> {
+fn write_summary(dir: &Path, lang: Lang, stats: &[VariantStats]) -> std::io::Result<()> {
+    let sep = char::from(lang.csv_separator()).to_string();
     let mut w = BufWriter::new(File::create(dir.join("summary.csv"))?);
-    let comps: Vec<String> = COMPONENTS.iter().map(|c| format!("expected_{c}")).collect();
-    writeln!(w, "variant,party,role,period,mean,p5,p25,p50,p75,p95,p_loss,worst,best,{}", comps.join(","))?;
+    let mut head: Vec<String> = ["variant", "party", "role", "period"].iter().map(|s| s.to_string()).collect();
+    for q in ["mean", "p5", "p25", "p50", "p75", "p95", "p_loss", "worst", "best"] {
+        head.push(format!("result_{q}"));
+    }
+    for q in ["mean", "p5", "p25", "p50", "p75", "p95", "p_pays", "worst", "best"] {
+        head.push(format!("cash_{q}"));
+    }
+    head.extend(COMPONENTS.iter().map(|c| format!("expected_{c}")));
+    writeln!(w, "{}", head.join(&sep))?;
+    let cells = |s: &simulate::Stats| {
+        let m = |x: f64| fixed(lang, x, 2);
+        [m(s.mean), m(s.p5), m(s.p25), m(s.p50), m(s.p75), m(s.p95), fixed(lang, s.p_loss, 4), m(s.worst), m(s.best)]
+    };
     for v in stats {
         for (k, period) in v.periods.iter().enumerate() {
             for (p, (party, role)) in v.parties.iter().enumerate() {
-                let s = v.get(k, p);
-                write!(
-                    w,
-                    "{},{party},{role},{period},{:.2},{:.2},{:.2},{:.2},{:.2},{:.2},{:.4},{:.2},{:.2}",
-                    v.variant, s.mean, s.p5, s.p25, s.p50, s.p75, s.p95, s.p_loss, s.worst, s.best
-                )?;
-                for c in s.components {
-                    write!(w, ",{c:.2}")?;
-                }
-                writeln!(w)?;
+                let mut row = vec![v.variant.clone(), party.clone(), role.to_string(), period.clone()];
+                row.extend(cells(v.result(k, p)));
+                row.extend(cells(v.get(k, p)));
+                row.extend(v.get(k, p).components.iter().map(|c| fixed(lang, *c, 2)));
+                writeln!(w, "{}", row.join(&sep))?;
             }
         }
     }
     w.flush()
 }
 
-fn axis_name(m: &Model, axis: usize) -> String {
+fn axis_name(m: &Model, tr: &Tr, axis: usize) -> String {
     let a = &m.scenarios.sweep[axis];
     let i = &m.scenarios.inputs[a.input];
     match &i.base {
         scenarios::Base::Absolute => i.id.clone(),
-        _ => format!("{} change", i.id),
+        _ => tr.t_args("simulate-change", &[("input", Arg::from(i.id.as_str()))]),
     }
 }
 
-fn write_sweep(dir: &Path, m: &Model, sw: &[Vec<Outcome>]) -> std::io::Result<()> {
+fn write_sweep(dir: &Path, lang: Lang, m: &Model, sw: &[Vec<Outcome>]) -> std::io::Result<()> {
+    let sep = char::from(lang.csv_separator());
+    let en = Tr::new(Lang::En);
     let mut w = BufWriter::new(File::create(dir.join("sweep.csv"))?);
-    let y_name = if m.scenarios.sweep.len() > 1 { axis_name(m, 1) } else { "y".to_string() };
-    writeln!(w, "variant,{},{},period,party,net", axis_name(m, 0), y_name)?;
+    let y_name = if m.scenarios.sweep.len() > 1 { axis_name(m, &en, 1) } else { "y".to_string() };
+    writeln!(w, "variant{sep}{}{sep}{}{sep}period{sep}party{sep}net{sep}result", axis_name(m, &en, 0), y_name)?;
     for ((x, y), outs) in m.sweep_points().iter().zip(sw) {
         for (v, o) in outs.iter().enumerate() {
             let c = &m.variants[v].contract;
@@ -409,8 +439,16 @@ fn write_sweep(dir: &Path, m: &Model, sw: &[Vec<Outcome>]) -> std::io::Result<()
             let periods: Vec<String> = c.term.years().map(|y| y.to_string()).chain(["term".to_string()]).collect();
             for (k, period) in periods.iter().enumerate() {
                 for (p, party) in m.variants[v].parties.iter().enumerate() {
-                    let y = y.map(|y| y.to_string()).unwrap_or_default();
-                    writeln!(w, "{},{x},{y},{period},{},{}", m.variants[v].name, party.id, money(o.nets[k * np + p]))?;
+                    let y = y.map(|y| lang.plain(y)).unwrap_or_default();
+                    writeln!(
+                        w,
+                        "{}{sep}{}{sep}{y}{sep}{period}{sep}{}{sep}{}{sep}{}",
+                        m.variants[v].name,
+                        lang.plain(*x),
+                        party.id,
+                        money(lang, o.nets[k * np + p]),
+                        money(lang, o.results[k * np + p])
+                    )?;
                 }
             }
         }
@@ -418,28 +456,41 @@ fn write_sweep(dir: &Path, m: &Model, sw: &[Vec<Outcome>]) -> std::io::Result<()
     w.flush()
 }
 
+/// The economic result over the term of party `p` of variant `v`, in cents.
+fn term_result(m: &Model, v: usize, o: &Outcome, p: usize) -> i64 {
+    let np = m.variants[v].parties.len();
+    o.results[(m.periods(v) - 1) * np + p]
+}
+
 fn term_net(m: &Model, v: usize, o: &Outcome, p: usize) -> i64 {
     let np = m.variants[v].parties.len();
     o.nets[(m.periods(v) - 1) * np + p]
 }
 
-fn write_tornado(dir: &Path, m: &Model, t: &Tornado) -> std::io::Result<()> {
+fn write_tornado(dir: &Path, lang: Lang, m: &Model, t: &Tornado) -> std::io::Result<()> {
+    let sep = char::from(lang.csv_separator()).to_string();
     let mut w = BufWriter::new(File::create(dir.join("tornado.csv"))?);
-    writeln!(w, "variant,party,input,term_net_at_p5,term_net_central,term_net_at_p95")?;
+    let head = [
+        "variant",
+        "party",
+        "input",
+        "term_result_at_p5",
+        "term_result_central",
+        "term_result_at_p95",
+        "term_net_at_p5",
+        "term_net_central",
+        "term_net_at_p95",
+    ];
+    writeln!(w, "{}", head.join(&sep))?;
     let (base, bars) = t;
     for v in 0..m.variants.len() {
         for (p, party) in m.variants[v].parties.iter().enumerate() {
             for (i, lo, hi) in &bars[v] {
-                writeln!(
-                    w,
-                    "{},{},{},{},{},{}",
-                    m.variants[v].name,
-                    party.id,
-                    m.scenarios.inputs[*i].id,
-                    money(term_net(m, v, lo, p)),
-                    money(term_net(m, v, &base[v], p)),
-                    money(term_net(m, v, hi, p))
-                )?;
+                let mut row = vec![m.variants[v].name.clone(), party.id.clone(), m.scenarios.inputs[*i].id.clone()];
+                for f in [term_result, term_net] {
+                    row.extend([lo, &base[v], hi].iter().map(|o| money(lang, f(m, v, o, p))));
+                }
+                writeln!(w, "{}", row.join(&sep))?;
             }
         }
     }
@@ -450,13 +501,29 @@ fn first_provider(m: &Model, v: usize) -> usize {
     m.variants[v].parties.iter().position(|p| p.role == Role::Provider).unwrap_or(0)
 }
 
+/// The contracts' currency (EUR unless they say otherwise); mixed
+/// currencies are named each.
+fn currency_of(m: &Model) -> String {
+    let mut currencies: Vec<String> = m.variants.iter().map(|v| v.contract.currency.to_string()).collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    if currencies.is_empty() {
+        "EUR".to_string()
+    } else {
+        currencies.join("/")
+    }
+}
+
 fn write_charts(
     dir: &Path,
+    tr: &Tr,
     m: &Model,
     stats: &[VariantStats],
     sweep: Option<&[Vec<Outcome>]>,
     tornado: Option<&Tornado>,
 ) -> Result<(), String> {
+    let currency = currency_of(m);
+    let cur = || Arg::from(currency.as_str());
     for (v, s) in stats.iter().enumerate() {
         let ny = s.periods.len() - 1;
         let parties = s
@@ -466,7 +533,7 @@ fn write_charts(
             .map(|(p, (id, role))| {
                 let boxes = (0..ny)
                     .map(|k| {
-                        let x = s.get(k, p);
+                        let x = s.result(k, p);
                         [x.p5, x.p25, x.p50, x.p75, x.p95]
                     })
                     .collect();
@@ -474,7 +541,8 @@ fn write_charts(
             })
             .collect();
         let chart = Chart::Boxes {
-            title: format!("Net result per year (P5, P25, median, P75, P95): {}", s.variant),
+            title: tr.t_args("simulate-chart-distribution", &[("variant", Arg::from(s.variant.as_str()))]),
+            y_label: tr.t_args("simulate-chart-result-axis", &[("currency", cur())]),
             years: s.periods[..ny].to_vec(),
             parties,
         };
@@ -483,44 +551,49 @@ fn write_charts(
         if let Some(sw) = sweep {
             let pts = m.sweep_points();
             let x = |d: &Decimal| d.to_string().parse::<f64>().unwrap_or(0.0);
+            let euros = |c: i64| c as f64 / 100.0;
             let series: Vec<(String, Vec<(f64, f64)>)> = if m.scenarios.sweep.len() == 1 {
+                let np = m.variants[v].parties.len();
+                let pick = |o: &Outcome| (0..np).map(|p| term_result(m, v, o, p)).collect::<Vec<i64>>();
+                let grid = pts.iter().zip(sw).map(|((px, _), o)| (*px, pick(&o[v]))).collect();
+                let line = refined_line(m, v, None, grid, &pick)?;
                 m.variants[v]
                     .parties
                     .iter()
                     .enumerate()
-                    .map(|(p, party)| {
-                        let line = pts
-                            .iter()
-                            .zip(sw)
-                            .map(|((px, _), o)| (x(px), term_net(m, v, &o[v], p) as f64 / 100.0))
-                            .collect();
-                        (party.id.clone(), line)
-                    })
+                    .map(|(p, party)| (party.id.clone(), line.iter().map(|(px, f)| (x(px), euros(f[p]))).collect()))
                     .collect()
             } else {
                 let p = first_provider(m, v);
-                m.scenarios.sweep[1]
-                    .values
-                    .iter()
-                    .map(|yv| {
-                        let line = pts
-                            .iter()
-                            .zip(sw)
-                            .filter(|((_, py), _)| *py == Some(*yv))
-                            .map(|((px, _), o)| (x(px), term_net(m, v, &o[v], p) as f64 / 100.0))
-                            .collect();
-                        (format!("{} = {yv}", axis_name(m, 1)), line)
-                    })
-                    .collect()
+                let pick = |o: &Outcome| vec![term_result(m, v, o, p)];
+                let mut series = Vec::new();
+                for yv in &m.scenarios.sweep[1].values {
+                    let grid = pts
+                        .iter()
+                        .zip(sw)
+                        .filter(|((_, py), _)| *py == Some(*yv))
+                        .map(|((px, _), o)| (*px, pick(&o[v])))
+                        .collect();
+                    let line = refined_line(m, v, Some(*yv), grid, &pick)?;
+                    series.push((
+                        format!("{} = {}", axis_name(m, tr, 1), tr.lang().plain(*yv)),
+                        line.iter().map(|(px, f)| (x(px), euros(f[0]))).collect(),
+                    ));
+                }
+                series
             };
             let who = if m.scenarios.sweep.len() == 1 {
-                "each party".to_string()
+                tr.t("simulate-chart-each-party")
             } else {
                 m.variants[v].parties[first_provider(m, v)].id.clone()
             };
             let chart = Chart::Lines {
-                title: format!("Result over the term of {who} along {}", axis_name(m, 0)),
-                x_label: axis_name(m, 0),
+                title: tr.t_args(
+                    "simulate-chart-sweep",
+                    &[("who", Arg::from(who)), ("axis", Arg::from(axis_name(m, tr, 0)))],
+                ),
+                x_label: axis_name(m, tr, 0),
+                y_label: tr.t_args("simulate-chart-term-axis", &[("currency", cur())]),
                 series,
             };
             charts::write(dir, &format!("sweep-{}", s.variant), &chart)?;
@@ -532,62 +605,211 @@ fn write_charts(
                 .map(|(i, lo, hi)| {
                     (
                         m.scenarios.inputs[*i].id.clone(),
-                        term_net(m, v, lo, p) as f64 / 100.0,
-                        term_net(m, v, hi, p) as f64 / 100.0,
+                        term_result(m, v, lo, p) as f64 / 100.0,
+                        term_result(m, v, hi, p) as f64 / 100.0,
                     )
                 })
                 .collect();
             rows.sort_by(|a, b| (b.2 - b.1).abs().total_cmp(&(a.2 - a.1).abs()).then(a.0.cmp(&b.0)));
             let chart = Chart::Tornado {
-                title: format!("What moves {}'s result over the term most", m.variants[v].parties[p].id),
-                base: term_net(m, v, &base[v], p) as f64 / 100.0,
+                title: tr
+                    .t_args("simulate-chart-tornado", &[("party", Arg::from(m.variants[v].parties[p].id.as_str()))]),
+                x_label: tr.t_args("simulate-chart-tornado-axis", &[("currency", cur())]),
+                base: term_result(m, v, &base[v], p) as f64 / 100.0,
                 bars: rows,
             };
             charts::write(dir, &format!("tornado-{}", s.variant), &chart)?;
         }
     }
+    if stats.len() > 1 && stats.len() <= MAX_COMPARED_VARIANTS {
+        let parties = compared_parties(stats);
+        let groups = parties
+            .iter()
+            .map(|party| {
+                let bars = stats
+                    .iter()
+                    .map(|s| {
+                        s.parties.iter().position(|(p, _)| p == party).map(|p| {
+                            let x = s.result(s.periods.len() - 1, p);
+                            [x.p5, x.mean, x.p95]
+                        })
+                    })
+                    .collect();
+                (party.to_string(), bars)
+            })
+            .collect();
+        let chart = Chart::Compare {
+            title: tr.t("simulate-chart-comparison"),
+            y_label: tr.t_args("simulate-chart-term-axis", &[("currency", cur())]),
+            variants: stats.iter().map(|s| s.variant.clone()).collect(),
+            groups,
+        };
+        charts::write(dir, "comparison", &chart)?;
+    }
     Ok(())
 }
 
-fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) -> Result<()> {
-    // The contracts' currency (EUR unless they say otherwise); mixed
-    // currencies are named each.
-    let mut currencies: Vec<String> = m.variants.iter().map(|v| v.contract.currency.to_string()).collect();
-    currencies.sort_unstable();
-    currencies.dedup();
-    let currency = if currencies.is_empty() { "EUR".to_string() } else { currencies.join("/") };
-    outln!("Monte Carlo: {runs} runs, seed {seed}; results in {currency} (net = received - paid)");
-    for (v, s) in stats.iter().enumerate() {
-        outln!();
-        outln!("== {} ({})", s.variant, m.variants.get(v).map(|v| v.contract.id.as_str()).unwrap_or(""));
-        outln!(
-            "{:<22} {:>6} {:>14} {:>14} {:>14} {:>14} {:>7} {:>14}",
-            "party",
-            "period",
-            "mean",
-            "P5",
-            "P50",
-            "P95",
-            "P(loss)",
-            "worst"
-        );
-        for (p, (party, _)) in s.parties.iter().enumerate() {
-            for (k, period) in s.periods.iter().enumerate() {
-                let x = s.get(k, p);
-                outln!(
-                    "{:<22} {:>6} {:>14} {:>14} {:>14} {:>14} {:>6.1}% {:>14}",
-                    party,
-                    period,
-                    eur(x.mean),
-                    eur(x.p5),
-                    eur(x.p50),
-                    eur(x.p95),
-                    x.p_loss * 100.0,
-                    eur(x.worst)
-                );
+/// Most halvings of one sweep segment when a chart looks for where the
+/// result bends or jumps: a jump is drawn within 1/1024 of a grid step of
+/// its place.
+pub const MAX_SWEEP_HALVINGS: u32 = 10;
+
+/// Most points added between the grid points of one sweep chart, so a
+/// result that is curved everywhere cannot make a chart settle without end.
+pub const MAX_SWEEP_EXTRA_POINTS: usize = 2_000;
+
+/// A midpoint whose result lies more than this (in cents) off the straight
+/// line between its segment's ends is a bend or a jump: 1 euro, well above
+/// the rounding of a statement to cents.
+pub const SWEEP_BEND_CENTS: i64 = 100;
+
+/// The points of a sweep chart's lines of variant `v` (the values `pick`
+/// gives per line, in cents) along the first axis at second-axis value
+/// `y`: the grid points, and between two of them, where some line's
+/// midpoint is off the straight line by more than [`SWEEP_BEND_CENTS`],
+/// the midpoints of the halves, halving at most [`MAX_SWEEP_HALVINGS`]
+/// times. So a corridor cliff is drawn as a step at its place and a kink
+/// at its place, not as a slope between two grid points.
+fn refined_line(
+    m: &Model,
+    v: usize,
+    y: Option<Decimal>,
+    grid: Vec<(Decimal, Vec<i64>)>,
+    pick: &dyn Fn(&Outcome) -> Vec<i64>,
+) -> Result<Vec<(Decimal, Vec<i64>)>, String> {
+    struct Walk<'a> {
+        m: &'a Model,
+        v: usize,
+        y: Option<Decimal>,
+        pick: &'a dyn Fn(&Outcome) -> Vec<i64>,
+        budget: usize,
+    }
+    fn halve(
+        w: &mut Walk<'_>,
+        a: &(Decimal, Vec<i64>),
+        b: &(Decimal, Vec<i64>),
+        depth: u32,
+        out: &mut Vec<(Decimal, Vec<i64>)>,
+    ) -> Result<(), String> {
+        if depth >= MAX_SWEEP_HALVINGS || w.budget == 0 {
+            return Ok(());
+        }
+        let x = (a.0 + b.0) / Decimal::TWO;
+        w.budget -= 1;
+        let o = w.m.sweep_outcome(w.v, x, w.y).map_err(|e| e.to_string())?;
+        let mid = (x, (w.pick)(&o));
+        let bent = mid.1.iter().zip(a.1.iter().zip(&b.1)).any(|(fm, (fa, fb))| {
+            (2 * i128::from(*fm) - i128::from(*fa) - i128::from(*fb)).abs() > 2 * i128::from(SWEEP_BEND_CENTS)
+        });
+        if !bent {
+            return Ok(());
+        }
+        halve(w, a, &mid, depth + 1, out)?;
+        out.push(mid.clone());
+        halve(w, &mid, b, depth + 1, out)
+    }
+    let mut w = Walk { m, v, y, pick, budget: MAX_SWEEP_EXTRA_POINTS };
+    let mut out = Vec::with_capacity(grid.len());
+    for pair in grid.windows(2) {
+        out.push(pair[0].clone());
+        halve(&mut w, &pair[0], &pair[1], 0, &mut out)?;
+    }
+    if let Some(last) = grid.last() {
+        out.push(last.clone());
+    }
+    debug_assert!(out.windows(2).all(|p| p[0].0 <= p[1].0), "points in axis order");
+    Ok(out)
+}
+
+/// The parties of every compared variant, in order of first appearance.
+fn compared_parties(stats: &[VariantStats]) -> Vec<&str> {
+    let mut parties: Vec<&str> = Vec::new();
+    for s in stats {
+        for (p, _) in &s.parties {
+            if !parties.contains(&p.as_str()) {
+                parties.push(p);
             }
         }
-        outln!("expected value per component over the term:");
+    }
+    parties
+}
+
+/// Width of the party column of the tables.
+const PARTY_WIDTH: usize = 22;
+
+/// One table of statistics per party and period (economic result or cash).
+fn print_stats_table(
+    tr: &Tr,
+    s: &VariantStats,
+    get: fn(&VariantStats, usize, usize) -> &simulate::Stats,
+    p_col: &str,
+) -> Result<()> {
+    let lang = tr.lang();
+    outln!(
+        "{:<PARTY_WIDTH$} {:>9} {:>14} {:>14} {:>14} {:>14} {:>10} {:>14}",
+        tr.t("simulate-col-party"),
+        tr.t("simulate-col-period"),
+        tr.t("simulate-col-mean"),
+        "P5",
+        "P50",
+        "P95",
+        tr.t(p_col),
+        tr.t("simulate-col-worst")
+    );
+    let term = s.periods.len() - 1;
+    for (p, (party, _)) in s.parties.iter().enumerate() {
+        for (k, period) in s.periods.iter().enumerate() {
+            let x = get(s, k, p);
+            let period = if k == term { tr.t("simulate-term") } else { period.clone() };
+            outln!(
+                "{:<PARTY_WIDTH$} {:>9} {:>14} {:>14} {:>14} {:>14} {:>10} {:>14}",
+                vereffen::present::layout::truncate(party, PARTY_WIDTH),
+                period,
+                eur(lang, x.mean),
+                eur(lang, x.p5),
+                eur(lang, x.p50),
+                eur(lang, x.p95),
+                pct(lang, x.p_loss),
+                eur(lang, x.worst)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_tables(m: &Model, tr: &Tr, stats: &[VariantStats], runs: u64, seed: u64) -> Result<()> {
+    let lang = tr.lang();
+    let currency = currency_of(m);
+    outln!(
+        "{}",
+        tr.t_args(
+            "simulate-header",
+            &[
+                ("runs", Arg::from(lang.number(Decimal::from(runs)))),
+                ("seed", Arg::from(seed.to_string())),
+                ("currency", Arg::from(currency.as_str())),
+            ],
+        )
+    );
+    outln!("{}", tr.t("simulate-views-result"));
+    outln!("{}", tr.t("simulate-views-cash"));
+    for (v, s) in stats.iter().enumerate() {
+        outln!();
+        outln!(
+            "{}",
+            tr.t_args(
+                "simulate-variant",
+                &[
+                    ("variant", Arg::from(s.variant.as_str())),
+                    ("contract", Arg::from(m.variants.get(v).map(|v| v.contract.id.as_str()).unwrap_or(""))),
+                ],
+            )
+        );
+        outln!("{}", tr.t("simulate-result-heading"));
+        print_stats_table(tr, s, VariantStats::result, "simulate-col-p-loss")?;
+        outln!("{}", tr.t("simulate-cash-heading"));
+        print_stats_table(tr, s, VariantStats::get, "simulate-col-p-pays")?;
+        outln!("{}", tr.t("simulate-components"));
         let term = s.periods.len() - 1;
         for (p, (party, _)) in s.parties.iter().enumerate() {
             let x = s.get(term, p);
@@ -595,85 +817,82 @@ fn print_tables(m: &Model, stats: &[VariantStats], runs: u64, seed: u64) -> Resu
                 .iter()
                 .zip(x.components)
                 .filter(|(_, v)| *v != 0.0)
-                .map(|(c, v)| format!("{c} {}", eur(v)))
+                .map(|(c, v)| format!("{} {}", tr.t(&format!("simulate-comp-{c}")), eur(lang, v)))
                 .collect();
-            outln!("  {:<20} {}", party, if parts.is_empty() { "-".to_string() } else { parts.join(", ") });
+            outln!(
+                "  {:<20} {}",
+                vereffen::present::layout::truncate(party, 20),
+                if parts.is_empty() { "-".to_string() } else { parts.join(", ") }
+            );
         }
     }
     if stats.len() > MAX_COMPARED_VARIANTS {
         outln!();
         outln!(
-            "== comparison over the term: left out for more than {MAX_COMPARED_VARIANTS} variants ({}); \
-             summary.csv under --out holds every variant's figures",
-            stats.len()
+            "{}",
+            tr.t_args(
+                "simulate-comparison-left-out",
+                &[("max", Arg::from(MAX_COMPARED_VARIANTS.to_string())), ("n", Arg::from(stats.len().to_string()))],
+            )
         );
     } else if stats.len() > 1 {
-        outln!();
-        outln!("== comparison over the term (same draws for every variant)");
-        let mut parties: Vec<&str> = Vec::new();
-        for s in stats {
-            for (p, _) in &s.parties {
-                if !parties.contains(&p.as_str()) {
-                    parties.push(p);
-                }
-            }
-        }
-        out!("{:<22} {:<10}", "party", "");
-        for s in stats {
-            out!(" {:>18}", truncate(&s.variant, 18));
-        }
-        outln!();
-        for party in parties {
-            for (label, f) in [
-                ("mean", (|x: &simulate::Stats| eur(x.mean)) as fn(&simulate::Stats) -> String),
-                ("P5", |x| eur(x.p5)),
-                ("P95", |x| eur(x.p95)),
-                ("P(loss)", |x| format!("{:.1}%", x.p_loss * 100.0)),
-            ] {
-                out!("{:<22} {:<10}", party, label);
-                for s in stats {
-                    let cell = s
-                        .parties
-                        .iter()
-                        .position(|(p, _)| p == party)
-                        .map(|p| f(s.get(s.periods.len() - 1, p)))
-                        .unwrap_or_else(|| "-".to_string());
-                    out!(" {cell:>18}");
-                }
-                outln!();
-            }
-        }
+        print_comparison(tr, stats)?;
     }
     Ok(())
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n).collect()
-    }
-}
+/// Width of a column of the comparison table.
+const COMPARE_WIDTH: usize = 18;
 
-fn print_sweep(m: &Model, sw: &[Vec<Outcome>]) -> Result<()> {
+/// Variants side by side over the term, with per variant after the first
+/// a difference column against the first (B - A of the figures).
+fn print_comparison(tr: &Tr, stats: &[VariantStats]) -> Result<()> {
+    use vereffen::present::layout::truncate;
+    let lang = tr.lang();
     outln!();
-    outln!("== sweep: result over the term, other inputs at their central values");
-    for v in 0..m.variants.len() {
-        out!("{:<12} {:<10}", truncate(&m.variants[v].name, 12), truncate(&axis_name(m, 0), 10));
-        if m.scenarios.sweep.len() > 1 {
-            out!(" {:<10}", truncate(&axis_name(m, 1), 10));
+    outln!("{}", tr.t("simulate-comparison"));
+    let parties = compared_parties(stats);
+    let label_width = 20;
+    out!("{:<PARTY_WIDTH$} {:<label_width$}", tr.t("simulate-col-party"), "");
+    for (i, s) in stats.iter().enumerate() {
+        out!(" {:>COMPARE_WIDTH$}", truncate(&s.variant, COMPARE_WIDTH));
+        if i > 0 {
+            let diff = format!("{} - {}", truncate(&s.variant, 7), truncate(&stats[0].variant, 7));
+            out!(" {:>COMPARE_WIDTH$}", truncate(&diff, COMPARE_WIDTH));
         }
-        for party in &m.variants[v].parties {
-            out!(" {:>16}", truncate(&party.id, 16));
-        }
-        outln!();
-        for ((x, y), o) in m.sweep_points().iter().zip(sw) {
-            out!("{:<12} {:<10}", "", x.to_string());
-            if let Some(y) = y {
-                out!(" {:<10}", y.to_string());
-            }
-            for p in 0..m.variants[v].parties.len() {
-                out!(" {:>16}", eur(term_net(m, v, &o[v], p) as f64 / 100.0));
+    }
+    outln!();
+    type Pick = fn(&VariantStats, usize) -> f64;
+    let rows: [(&str, Pick, bool); 5] = [
+        ("simulate-row-result-mean", |s, p| s.result(s.periods.len() - 1, p).mean, false),
+        ("simulate-row-result-p5", |s, p| s.result(s.periods.len() - 1, p).p5, false),
+        ("simulate-row-result-p95", |s, p| s.result(s.periods.len() - 1, p).p95, false),
+        ("simulate-row-p-loss", |s, p| s.result(s.periods.len() - 1, p).p_loss, true),
+        ("simulate-row-cash-mean", |s, p| s.get(s.periods.len() - 1, p).mean, false),
+    ];
+    for party in parties {
+        for (label, pick, share) in rows {
+            out!("{:<PARTY_WIDTH$} {:<label_width$}", truncate(party, PARTY_WIDTH), tr.t(label));
+            let value = |s: &VariantStats| s.parties.iter().position(|(p, _)| p == party).map(|p| pick(s, p));
+            let show = |x: f64| if share { pct(lang, x) } else { eur(lang, x) };
+            let first = value(&stats[0]);
+            for (i, s) in stats.iter().enumerate() {
+                let x = value(s);
+                out!(" {:>COMPARE_WIDTH$}", x.map(show).unwrap_or_else(|| "-".to_string()));
+                if i > 0 {
+                    let d = match (x, first) {
+                        (Some(b), Some(a)) => {
+                            let d = show(b - a);
+                            if b - a > 0.0 {
+                                format!("+{d}")
+                            } else {
+                                d
+                            }
+                        }
+                        _ => "-".to_string(),
+                    };
+                    out!(" {d:>COMPARE_WIDTH$}");
+                }
             }
             outln!();
         }
@@ -681,24 +900,81 @@ fn print_sweep(m: &Model, sw: &[Vec<Outcome>]) -> Result<()> {
     Ok(())
 }
 
-fn print_tornado(m: &Model, t: &Tornado) -> Result<()> {
+fn print_cliffs(m: &Model, tr: &Tr, cliffs: &[simulate::Cliff]) -> Result<()> {
+    if cliffs.is_empty() {
+        return Ok(());
+    }
+    outln!();
+    for c in cliffs {
+        let id = if c.met { "simulate-cliff-edge" } else { "simulate-cliff-closed" };
+        outln!(
+            "{}",
+            tr.t_args(
+                id,
+                &[
+                    ("variant", Arg::from(m.variants[c.variant].name.as_str())),
+                    ("year", Arg::from(c.year.to_string())),
+                    ("score", Arg::from(tr.factor(c.score))),
+                    ("gate", Arg::from(tr.factor(c.gate))),
+                ],
+            )
+        );
+    }
+    Ok(())
+}
+
+fn print_sweep(m: &Model, tr: &Tr, sw: &[Vec<Outcome>]) -> Result<()> {
+    use vereffen::present::layout::truncate;
+    let lang = tr.lang();
+    outln!();
+    outln!("{}", tr.t("simulate-sweep"));
+    for v in 0..m.variants.len() {
+        out!("{:<12} {:<10}", truncate(&m.variants[v].name, 12), truncate(&axis_name(m, tr, 0), 10));
+        if m.scenarios.sweep.len() > 1 {
+            out!(" {:<10}", truncate(&axis_name(m, tr, 1), 10));
+        }
+        for party in &m.variants[v].parties {
+            out!(" {:>16}", truncate(&party.id, 16));
+        }
+        outln!();
+        for ((x, y), o) in m.sweep_points().iter().zip(sw) {
+            out!("{:<12} {:<10}", "", lang.plain(*x));
+            if let Some(y) = y {
+                out!(" {:<10}", lang.plain(*y));
+            }
+            for p in 0..m.variants[v].parties.len() {
+                out!(" {:>16}", eur(lang, term_result(m, v, &o[v], p) as f64 / 100.0));
+            }
+            outln!();
+        }
+    }
+    Ok(())
+}
+
+fn print_tornado(m: &Model, tr: &Tr, t: &Tornado) -> Result<()> {
+    let lang = tr.lang();
     let (base, bars) = t;
     outln!();
-    outln!("== sensitivity: first provider's result over the term, each input at its P5 / P95");
+    outln!("{}", tr.t("simulate-tornado"));
     for v in 0..m.variants.len() {
         let p = first_provider(m, v);
         outln!(
-            "{} ({}): central {}",
-            m.variants[v].name,
-            m.variants[v].parties[p].id,
-            eur(term_net(m, v, &base[v], p) as f64 / 100.0)
+            "{}",
+            tr.t_args(
+                "simulate-tornado-central",
+                &[
+                    ("variant", Arg::from(m.variants[v].name.as_str())),
+                    ("party", Arg::from(m.variants[v].parties[p].id.as_str())),
+                    ("value", Arg::from(eur(lang, term_result(m, v, &base[v], p) as f64 / 100.0))),
+                ],
+            )
         );
         for (i, lo, hi) in &bars[v] {
             outln!(
                 "  {:<24} {:>16} {:>16}",
                 m.scenarios.inputs[*i].id,
-                eur(term_net(m, v, lo, p) as f64 / 100.0),
-                eur(term_net(m, v, hi, p) as f64 / 100.0)
+                eur(lang, term_result(m, v, lo, p) as f64 / 100.0),
+                eur(lang, term_result(m, v, hi, p) as f64 / 100.0)
             );
         }
     }
@@ -708,6 +984,39 @@ fn print_tornado(m: &Model, t: &Tornado) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 15: a corridor cliff is drawn as a step at its place, not a
+    /// slope between two grid points. The COPD contract shares from the
+    /// first euro once savings reach 2% of the benchmark: just after the
+    /// grid point -2% (towards -1%) the hospital's result jumps; the chart's
+    /// points close in on the jump to within 1/1024 of a step.
+    #[test]
+    fn a_corridor_cliff_is_a_step_in_the_sweep_chart() {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let sc = std::fs::read_to_string(repo.join("examples/scenarios/copd-telemonitoring-oost-achterhoek.toml"))
+            .unwrap()
+            .replace("from = -0.15, to = 0.15, step = 0.01", "from = -0.05, to = 0.05, step = 0.01");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), sc).unwrap();
+        let m = load(&[repo.join("contracts/copd-telemonitoring-shared-savings.toml")], &dir.path().join("s.toml"))
+            .unwrap();
+        let sw = m.sweep().unwrap();
+        let hospital = m.variants[0].parties.iter().position(|p| p.id == "ziekenhuis").unwrap();
+        let pick = |o: &Outcome| vec![term_result(&m, 0, o, hospital)];
+        let grid: Vec<(Decimal, Vec<i64>)> =
+            m.sweep_points().iter().zip(&sw).map(|((x, _), o)| (*x, pick(&o[0]))).collect();
+        let line = refined_line(&m, 0, None, grid.clone(), &pick).unwrap();
+        assert!(line.len() > grid.len(), "points added at the cliff");
+        let step = Decimal::new(1, 2);
+        let jump = line
+            .windows(2)
+            .find(|w| (w[1].1[0] - w[0].1[0]).abs() > 1_000_000 && w[1].0 - w[0].0 <= step / Decimal::from(1024));
+        let jump = jump.expect("a jump of more than 10,000 euros within 1/1024 of a step");
+        assert!(jump[0].0 >= Decimal::new(-2, 2) && jump[1].0 < Decimal::new(-1, 2), "between -2% and -1%: {jump:?}");
+        // A straight stretch gets no extra point.
+        let straight = line.iter().filter(|(x, _)| *x > Decimal::new(-5, 2) && *x < Decimal::new(-4, 2)).count();
+        assert_eq!(straight, 0, "{line:?}");
+    }
 
     /// A book simulated in blocks of variants (to bound the memory of the
     /// exact percentiles) writes the same files, byte for byte, as one
@@ -722,7 +1031,7 @@ mod tests {
         assert_eq!(m.blocks(runs, 1).len(), 3);
         let files = |max_nets: usize| {
             let dir = tempfile::tempdir().unwrap();
-            run(&m, runs, 5, Some(dir.path()), max_nets).unwrap();
+            run(&m, &Tr::new(Lang::En), runs, 5, Some(dir.path()), max_nets).unwrap();
             let mut names: Vec<String> =
                 std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
             names.sort();

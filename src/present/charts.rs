@@ -8,6 +8,11 @@
 //!   when there are two axes).
 //! * `tornado-<variant>`: how far each random input, from its 5th to its
 //!   95th percentile, moves the first provider's result over the term.
+//! * `comparison`: variants side by side, per party the mean economic
+//!   result over the term of each variant with a whisker from P5 to P95.
+//!
+//! Lines of a line chart differ in colour, dash pattern and marker shape,
+//! so lines on top of each other stay distinguishable.
 //!
 //! This module writes files; everything it draws comes from [`super`].
 
@@ -47,6 +52,8 @@ pub enum Chart {
     Boxes {
         /// Title.
         title: String,
+        /// Y axis label.
+        y_label: String,
         /// Year labels.
         years: Vec<String>,
         /// Per party: name and per year the five percentiles.
@@ -58,6 +65,8 @@ pub enum Chart {
         title: String,
         /// X axis label.
         x_label: String,
+        /// Y axis label.
+        y_label: String,
         /// Per series: name and (x, y) points in euros.
         series: Vec<(String, Vec<(f64, f64)>)>,
     },
@@ -65,12 +74,35 @@ pub enum Chart {
     Tornado {
         /// Title.
         title: String,
+        /// X axis label.
+        x_label: String,
         /// The result with every input at its central value.
         base: f64,
         /// Per input: name, result at its 5th and at its 95th percentile.
         bars: Vec<(String, f64, f64)>,
     },
+    /// Variants side by side: per party a group of bars, one per variant
+    /// (the mean, with a whisker from P5 to P95).
+    Compare {
+        /// Title.
+        title: String,
+        /// Y axis label.
+        y_label: String,
+        /// Variant names, in the order of the bars in each group.
+        variants: Vec<String>,
+        /// Per party: name and per variant [P5, mean, P95] (`None` when the
+        /// variant does not have the party).
+        groups: Vec<(String, Vec<Option<[f64; 3]>>)>,
+    },
 }
+
+/// Dash patterns (dash, gap in pixels; 0 = solid) of the lines of a line
+/// chart, taken in turn with the colours and markers so that lines that lie
+/// on top of each other stay distinguishable.
+const DASHES: [(u32, u32); 4] = [(0, 0), (10, 6), (3, 4), (14, 4)];
+
+/// Least distance between two markers on a line, as a share of the x axis.
+const MARKER_GAP: f64 = 1.0 / 80.0;
 
 fn span(lo: f64, hi: f64) -> (f64, f64) {
     let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, hi) } else { (0.0, 1.0) };
@@ -92,7 +124,7 @@ fn euros(v: &f64) -> String {
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Result<(), String> {
     root.fill(&WHITE).map_err(err)?;
     match chart {
-        Chart::Boxes { title, years, parties } => {
+        Chart::Boxes { title, y_label, years, parties } => {
             let all = parties.iter().flat_map(|(_, v)| v.iter().flat_map(|b| [b[0], b[4]]));
             let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
             let (lo, hi) = span(lo.min(0.0), hi.max(0.0));
@@ -117,7 +149,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                     }
                 })
                 .y_label_formatter(&euros)
-                .y_desc("net result (EUR)")
+                .y_desc(y_label.as_str())
                 .draw()
                 .map_err(err)?;
             c.draw_series(std::iter::once(PathElement::new(vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)], BLACK)))
@@ -150,7 +182,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                 .draw()
                 .map_err(err)?;
         }
-        Chart::Lines { title, x_label, series } => {
+        Chart::Lines { title, x_label, y_label, series } => {
             let pts = series.iter().flat_map(|(_, p)| p.iter());
             let (x0, x1, y0, y1) = pts.fold((f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0.0f64), |a, p| {
                 (a.0.min(p.0), a.1.max(p.0), a.2.min(p.1), a.3.max(p.1))
@@ -166,17 +198,56 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                 .map_err(err)?;
             c.configure_mesh()
                 .x_desc(x_label.as_str())
-                .y_desc("net result over the term (EUR)")
+                .y_desc(y_label.as_str())
                 .y_label_formatter(&euros)
                 .draw()
                 .map_err(err)?;
             c.draw_series(std::iter::once(PathElement::new(vec![(x0, 0.0), (x1, 0.0)], BLACK))).map_err(err)?;
             for (k, (name, p)) in series.iter().enumerate() {
                 let col = PALETTE[k % PALETTE.len()];
-                c.draw_series(LineSeries::new(p.iter().copied(), col.stroke_width(2)))
-                    .map_err(err)?
-                    .label(name.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], col.stroke_width(2)));
+                let (dash, gap) = DASHES[k % DASHES.len()];
+                let style = col.stroke_width(2);
+                if dash == 0 {
+                    c.draw_series(LineSeries::new(p.iter().copied(), style)).map_err(err)?;
+                } else {
+                    c.draw_series(DashedLineSeries::new(p.iter().copied(), dash, gap, style)).map_err(err)?;
+                }
+                // Markers, their shape by series, at least MARKER_GAP of
+                // the axis apart (a step drawn with many close points gets one).
+                let shape = k % 3;
+                let gap = (x1 - x0) * MARKER_GAP;
+                let mut last = f64::NEG_INFINITY;
+                let marked: Vec<(f64, f64)> = p
+                    .iter()
+                    .copied()
+                    .filter(|&(x, _)| {
+                        let far = x - last >= gap;
+                        if far {
+                            last = x;
+                        }
+                        far
+                    })
+                    .collect();
+                c.draw_series(marked.into_iter().map(|(x, y)| -> DynElement<DB, (f64, f64)> {
+                    match shape {
+                        0 => Circle::new((x, y), 3, col.filled()).into_dyn(),
+                        1 => TriangleMarker::new((x, y), 4, col.filled()).into_dyn(),
+                        _ => Cross::new((x, y), 4, col.stroke_width(2)).into_dyn(),
+                    }
+                }))
+                .map_err(err)?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    let at = EmptyElement::at((x, y));
+                    let line = PathElement::new(vec![(0, 0), (18, 0)], col.stroke_width(2));
+                    // The marker's outline as a path (one element type for every shape).
+                    let mark = match shape {
+                        0 => vec![(6, -3), (12, -3), (12, 3), (6, 3), (6, -3)],
+                        1 => vec![(9, -4), (13, 3), (5, 3), (9, -4)],
+                        _ => vec![(5, -4), (13, 4), (9, 0), (5, 4), (13, -4)],
+                    };
+                    at + line + PathElement::new(mark, col.stroke_width(2))
+                });
             }
             c.configure_series_labels()
                 .position(SeriesLabelPosition::UpperRight)
@@ -185,7 +256,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                 .draw()
                 .map_err(err)?;
         }
-        Chart::Tornado { title, base, bars } => {
+        Chart::Tornado { title, x_label, base, bars } => {
             let (lo, hi) = bars.iter().fold((*base, *base), |(a, b), (_, l, h)| (a.min(*l).min(*h), b.max(*l).max(*h)));
             let (lo, hi) = span(lo, hi);
             let n = bars.len().max(1);
@@ -209,7 +280,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                     }
                 })
                 .x_label_formatter(&euros)
-                .x_desc("net result over the term (EUR); blue: input at its P5, red: at its P95")
+                .x_desc(x_label.as_str())
                 .draw()
                 .map_err(err)?;
             for (i, (_, l, h)) in bars.iter().enumerate() {
@@ -224,6 +295,62 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                 }
             }
             c.draw_series(std::iter::once(PathElement::new(vec![(*base, -0.5), (*base, n as f64 - 0.5)], BLACK)))
+                .map_err(err)?;
+        }
+        Chart::Compare { title, y_label, variants, groups } => {
+            let all = groups.iter().flat_map(|(_, v)| v.iter().flatten().flat_map(|b| [b[0], b[2]]));
+            let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+            let (lo, hi) = span(lo.min(0.0), hi.max(0.0));
+            let n = groups.len().max(1);
+            let mut c = ChartBuilder::on(root)
+                .caption(title, ("sans-serif", 22))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(70)
+                .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..hi)
+                .map_err(err)?;
+            let labels: Vec<String> = groups.iter().map(|g| g.0.clone()).collect();
+            c.configure_mesh()
+                .disable_x_mesh()
+                .x_labels(n)
+                .x_label_formatter(&|x| {
+                    let i = x.round();
+                    if (x - i).abs() < 1e-6 && i >= 0.0 {
+                        labels.get(i as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .y_label_formatter(&euros)
+                .y_desc(y_label.as_str())
+                .draw()
+                .map_err(err)?;
+            c.draw_series(std::iter::once(PathElement::new(vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)], BLACK)))
+                .map_err(err)?;
+            let nv = variants.len().max(1) as f64;
+            let w = 0.8 / nv;
+            for (k, name) in variants.iter().enumerate() {
+                let col = PALETTE[k % PALETTE.len()];
+                let mut elements: Vec<DynElement<DB, (f64, f64)>> = Vec::new();
+                for (i, (_, bars)) in groups.iter().enumerate() {
+                    let Some(Some(b)) = bars.get(k) else { continue };
+                    let x = i as f64 - 0.4 + w * (k as f64 + 0.5);
+                    let (l, r) = (x - w * 0.4, x + w * 0.4);
+                    elements.push(Rectangle::new([(l, 0.0), (r, b[1])], col.mix(0.6).filled()).into_dyn());
+                    elements.push(PathElement::new(vec![(x, b[0]), (x, b[2])], BLACK.stroke_width(1)).into_dyn());
+                    elements.push(PathElement::new(vec![(x - w * 0.15, b[0]), (x + w * 0.15, b[0])], BLACK).into_dyn());
+                    elements.push(PathElement::new(vec![(x - w * 0.15, b[2]), (x + w * 0.15, b[2])], BLACK).into_dyn());
+                }
+                c.draw_series(elements)
+                    .map_err(err)?
+                    .label(name.as_str())
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], col.filled()));
+            }
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
                 .map_err(err)?;
         }
     }

@@ -135,6 +135,7 @@ const EN: &[Resource] = &[
     ("en/xlsx.ftl", include_str!("locales/en/xlsx.ftl")),
     ("en/lines.ftl", include_str!("locales/en/lines.ftl")),
     ("en/accountability.ftl", include_str!("locales/en/accountability.ftl")),
+    ("en/simulate.ftl", include_str!("locales/en/simulate.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -147,6 +148,7 @@ const NL: &[Resource] = &[
     ("nl/xlsx.ftl", include_str!("locales/nl/xlsx.ftl")),
     ("nl/lines.ftl", include_str!("locales/nl/lines.ftl")),
     ("nl/accountability.ftl", include_str!("locales/nl/accountability.ftl")),
+    ("nl/simulate.ftl", include_str!("locales/nl/simulate.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -41,13 +41,20 @@ use rayon::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::domain::contract::{Contract, Diagnostic, Party, Role, Unit};
+use crate::domain::contract::{Contract, Diagnostic, Party, PayerRule, Remainder, Role, Unit};
 use crate::domain::settlement::{self, Carry, Figure, Inputs, SettleError, Statement};
 pub use scenarios::{Axis, Base, InputSpec, Scenarios, Spec};
 
 /// The payment components, by line-id prefix, in settlement order.
 pub const COMPONENTS: [&str; 7] =
     ["volume", "p4p", "shared_savings", "bundled", "capitation", "impulse", "revenue_guarantee"];
+
+/// The statement lines that hold the payer's savings against what the care
+/// was expected to cost (above 0: saved, below 0: overspent), per
+/// component: benchmark - actual cost, target total - actual cost, budget -
+/// actual cost. The economic result of a payer counts them
+/// (docs/SIMULATION.md, "Economic result and cash").
+pub const SAVINGS_LINES: [&str; 3] = ["shared_savings.gross_savings", "bundled.result", "capitation.result"];
 
 /// Most Monte Carlo runs in one simulation.
 pub const MAX_RUNS: u64 = 10_000_000;
@@ -60,8 +67,9 @@ const CHUNK: u64 = 4096;
 /// number of contracts times [`CHUNK`].
 pub const MAX_OUTCOMES_IN_FLIGHT: usize = 1 << 14;
 
-/// Most net results (one per run, period and party of a variant, 8 bytes
-/// each, kept for the exact percentiles) held at once by
+/// Most net results (two per run, period and party of a variant, the cash
+/// and the economic result, 8 bytes each, kept for the exact percentiles)
+/// held at once by
 /// [`Model::monte_carlo`]: 4 Mi results, 32 MiB. A larger book is
 /// simulated in blocks of variants ([`Model::blocks`]), so the memory of a
 /// simulation of 10,000 contracts x 1,000 runs does not grow with contracts
@@ -121,15 +129,56 @@ pub struct Variant {
     /// The parties with money at stake (providers and payers), in contract order.
     pub parties: Vec<Party>,
     version: String,
+    /// Per line of [`SAVINGS_LINES`] the contract has a component for: the
+    /// line id and the payers (index in `parties`, weight) who carry the
+    /// care cost, so keep the savings: the component's own payer, else
+    /// every payer by the contract's payer key.
+    savings: Vec<(&'static str, Vec<(usize, Decimal)>)>,
+    /// The contract's remainder rule for splitting savings among payers.
+    remainder: Remainder,
 }
 
 impl Variant {
     /// A variant named `name`.
     pub fn new(name: &str, contract: Contract) -> Variant {
         let version = contract.version_hash();
-        let parties =
+        let parties: Vec<Party> =
             contract.parties.iter().filter(|p| matches!(p.role, Role::Provider | Role::Payer)).cloned().collect();
-        Variant { name: name.to_string(), contract, parties, version }
+        let index = |id: &str| parties.iter().position(|p| p.id == id);
+        // The payer key (as the engine's payer distribution reads it).
+        let key: Vec<(usize, Decimal)> = parties
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.role == Role::Payer)
+            .filter_map(|(k, p)| match &contract.distribution.payers.rule {
+                PayerRule::ByContribution => Some((k, p.contribution.unwrap_or_default())),
+                PayerRule::Fixed { shares } => shares.get(&p.id).map(|s| (k, *s)),
+            })
+            .collect();
+        let pay = &contract.payments;
+        let own = [
+            pay.shared_savings.as_ref().map(|x| x.payer.as_deref()),
+            pay.bundled.as_ref().map(|x| x.payer.as_deref()),
+            pay.capitation.as_ref().map(|x| x.payer.as_deref()),
+        ];
+        let savings = SAVINGS_LINES
+            .iter()
+            .zip(own)
+            .filter_map(|(line, payer)| {
+                let payers = match payer? {
+                    Some(id) => index(id).map(|k| vec![(k, Decimal::ONE)]).unwrap_or_default(),
+                    None => key.clone(),
+                };
+                Some((*line, payers))
+            })
+            .collect();
+        let remainder = contract.distribution.payers.remainder;
+        Variant { name: name.to_string(), contract, parties, version, savings, remainder }
+    }
+
+    /// Outcome of a term's statements for this variant's parties.
+    pub fn outcome(&self, statements: &[Statement]) -> Outcome {
+        outcome_with_savings(&self.parties, &self.savings, self.remainder, statements)
     }
 }
 
@@ -151,13 +200,22 @@ pub struct Model {
 /// the value, or the change for an input with a base.
 pub type Point = Vec<Decimal>;
 
-/// Per party of a variant: the net result per year and over the term, and per
-/// component, in cents.
+/// Per party of a variant: the cash (net) and the economic result per year
+/// and over the term, and the net per component, in cents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    /// Net per (period, party): index `period * parties + party`; periods
-    /// are the term years then the whole term.
+    /// Cash, net per (period, party): what the party received minus what it
+    /// paid over every transfer (advances and repayments included); index
+    /// `period * parties + party`; periods are the term years then the
+    /// whole term.
     pub nets: Vec<i64>,
+    /// Economic result per (period, party), same index as `nets`: for a
+    /// provider, the statement's result (earned above 0, borne below 0;
+    /// advances and their repayments are loans and count for nothing, a
+    /// waived balance counts); for a payer, its statement result (minus the
+    /// result payments it makes) plus its part of the savings lines
+    /// ([`SAVINGS_LINES`]). See docs/SIMULATION.md.
+    pub results: Vec<i64>,
     /// Net per (period, party, component), index
     /// `(period * parties + party) * COMPONENTS.len() + component`.
     pub components: Vec<i64>,
@@ -396,7 +454,7 @@ impl Model {
     pub fn outcome(&self, v: usize, point: &[Decimal], run: Option<u64>) -> Result<Outcome, SimError> {
         let mut r = Runner::new(self);
         let st = r.settle(v, point, run)?;
-        Ok(outcome(&self.variants[v].parties, &st))
+        Ok(self.variants[v].outcome(&st))
     }
 }
 
@@ -793,20 +851,64 @@ fn cents(d: Decimal) -> i64 {
     }
 }
 
-/// Nets per party (of `parties`) and component from a term's statements.
-pub fn outcome(parties: &[Party], statements: &[Statement]) -> Outcome {
+/// Adds `x` to the year slot and the term slot of `party`.
+fn add_to(v: &mut [i64], year_slot: usize, term_slot: usize, x: i64) {
+    v[year_slot] = v[year_slot].saturating_add(x);
+    v[term_slot] = v[term_slot].saturating_add(x);
+}
+
+/// `amount` (cents, any sign) split among `payers` (index, weight) by the
+/// contract's payer key and remainder rule, as the engine splits a payment.
+/// One payer takes it all. A key that cannot split (no weight above 0,
+/// which a checked contract does not have) gives it to the first payer.
+fn split_savings(
+    amount: Decimal,
+    payers: &[(usize, Decimal)],
+    rule: Remainder,
+    parties: &[Party],
+) -> Vec<(usize, i64)> {
+    if let [(k, _)] = payers {
+        return vec![(*k, cents(amount))];
+    }
+    let weights: Vec<(String, Decimal)> = payers.iter().map(|(k, w)| (parties[*k].id.clone(), *w)).collect();
+    let whole = amount.abs().round_dp(2);
+    match settlement::distribution::split(whole, &weights, rule, "savings of the payers") {
+        Ok(parts) => {
+            debug_assert_eq!(parts.len(), payers.len(), "one part per payer");
+            let sign = if amount.is_sign_negative() { -1 } else { 1 };
+            payers.iter().zip(parts).map(|((k, _), part)| (*k, sign * cents(part.amount))).collect()
+        }
+        Err(_) => payers.first().map(|(k, _)| vec![(*k, cents(amount))]).unwrap_or_default(),
+    }
+}
+
+/// Cash, economic result and net per component per party (of `parties`)
+/// from a term's statements; `savings` and `rule` as in [`Variant`].
+fn outcome_with_savings(
+    parties: &[Party],
+    savings: &[(&'static str, Vec<(usize, Decimal)>)],
+    rule: Remainder,
+    statements: &[Statement],
+) -> Outcome {
     let np = parties.len();
     let nc = COMPONENTS.len();
     let periods = statements.len() + 1;
     let mut nets = vec![0i64; periods * np];
+    let mut results = vec![0i64; periods * np];
     let mut comps = vec![0i64; periods * np * nc];
     let term = statements.len();
     for (k, s) in statements.iter().enumerate() {
         for r in &s.parties {
             if let Some(p) = parties.iter().position(|q| q.id == r.party) {
-                let n = cents(r.net);
-                nets[k * np + p] = nets[k * np + p].saturating_add(n);
-                nets[term * np + p] = nets[term * np + p].saturating_add(n);
+                add_to(&mut nets, k * np + p, term * np + p, cents(r.net));
+                add_to(&mut results, k * np + p, term * np + p, cents(r.result));
+            }
+        }
+        // The payers' savings: a few lines per statement, found by id.
+        for (line, payers) in savings {
+            let Some(amount) = s.line(line).and_then(|l| l.amount) else { continue };
+            for (p, share) in split_savings(amount, payers, rule, parties) {
+                add_to(&mut results, k * np + p, term * np + p, share);
             }
         }
         for l in s.lines.iter().filter(|l| l.is_transfer()) {
@@ -823,10 +925,10 @@ pub fn outcome(parties: &[Party], statements: &[Statement]) -> Outcome {
             }
         }
     }
-    Outcome { nets, components: comps }
+    Outcome { nets, results, components: comps }
 }
 
-/// Statistics of one party in one period, in euros.
+/// Statistics of one party in one period (cash or economic result), in euros.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     /// Mean net result.
@@ -851,6 +953,26 @@ pub struct Stats {
     pub components: [f64; 7],
 }
 
+/// The statistics of one slot's values in cents (sorted here).
+fn stats_of(xs: &mut [i64], components: [f64; 7]) -> Stats {
+    xs.sort_unstable();
+    let f: Vec<f64> = xs.iter().map(|c| *c as f64 / 100.0).collect();
+    let n = f.len() as f64;
+    let total: i128 = xs.iter().map(|x| i128::from(*x)).sum();
+    Stats {
+        mean: total as f64 / 100.0 / n,
+        p5: dist::percentile(&f, 0.05),
+        p25: dist::percentile(&f, 0.25),
+        p50: dist::percentile(&f, 0.50),
+        p75: dist::percentile(&f, 0.75),
+        p95: dist::percentile(&f, 0.95),
+        p_loss: xs.iter().filter(|x| **x < 0).count() as f64 / n,
+        worst: f.first().copied().unwrap_or(0.0),
+        best: f.last().copied().unwrap_or(0.0),
+        components,
+    }
+}
+
 /// Monte Carlo statistics of one variant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariantStats {
@@ -860,14 +982,24 @@ pub struct VariantStats {
     pub parties: Vec<(String, Role)>,
     /// Period names: the years, then `term`.
     pub periods: Vec<String>,
-    /// Per (period, party): index `period * parties + party`.
+    /// Cash (received - paid, advances and repayments included) per
+    /// (period, party): index `period * parties + party`; `p_loss` is the
+    /// share of runs in which the party pays on balance.
     pub stats: Vec<Stats>,
+    /// Economic result per (period, party), same index ([`Outcome::results`]);
+    /// `p_loss` is the probability of a loss; no components.
+    pub results: Vec<Stats>,
 }
 
 impl VariantStats {
-    /// The statistics of `party` in `period`.
+    /// The cash statistics of `party` in `period`.
     pub fn get(&self, period: usize, party: usize) -> &Stats {
         &self.stats[period * self.parties.len() + party]
+    }
+
+    /// The economic-result statistics of `party` in `period`.
+    pub fn result(&self, period: usize, party: usize) -> &Stats {
+        &self.results[period * self.parties.len() + party]
     }
 }
 
@@ -911,7 +1043,8 @@ impl Model {
         let mut out = Vec::new();
         let (mut first, mut held) = (0usize, 0usize);
         for v in 0..self.variants.len() {
-            let need = runs.saturating_mul(self.periods(v) * self.variants[v].parties.len());
+            // Two figures per run, period and party: the cash and the result.
+            let need = runs.saturating_mul(2 * self.periods(v) * self.variants[v].parties.len());
             if v > first && held.saturating_add(need) > max_nets {
                 out.push(first..v);
                 first = v;
@@ -959,6 +1092,7 @@ impl Model {
                 .zip(&np)
                 .map(|(v, np)| vec![Vec::with_capacity(runs as usize); self.periods(v) * np])
                 .collect();
+            let mut results = nets.clone();
             let mut sums: Vec<Vec<i128>> =
                 block.clone().zip(&np).map(|(v, np)| vec![0i128; self.periods(v) * np * COMPONENTS.len()]).collect();
             // A chunk holds at most MAX_OUTCOMES_IN_FLIGHT outcomes (runs x
@@ -971,7 +1105,7 @@ impl Model {
                 let end = (start + chunk_runs).min(runs);
                 let points: Vec<Point> = (start..end).into_par_iter().map(|run| self.draw(seed, run)).collect();
                 let n = (end - start) as usize;
-                let results: Vec<Result<Outcome, SimError>> = (0..n * bv)
+                let outcomes: Vec<Result<Outcome, SimError>> = (0..n * bv)
                     .into_par_iter()
                     .map_init(
                         || pool.lease(),
@@ -979,17 +1113,20 @@ impl Model {
                             let (k, v) = (pair / bv, first + pair % bv);
                             let run = start + k as u64;
                             let st = r.settle_run(v, &points[k], run)?;
-                            Ok(outcome(&self.variants[v].parties, &st))
+                            Ok(self.variants[v].outcome(&st))
                         },
                     )
                     .collect();
-                let mut results = results.into_iter();
+                let mut outcomes = outcomes.into_iter();
                 for (k, p) in points.iter().enumerate() {
-                    let outs: Vec<Outcome> = results.by_ref().take(bv).collect::<Result<_, _>>()?;
+                    let outs: Vec<Outcome> = outcomes.by_ref().take(bv).collect::<Result<_, _>>()?;
                     debug_assert_eq!(outs.len(), bv, "one result per run and variant");
                     for (b, o) in outs.iter().enumerate() {
                         for (slot, n) in o.nets.iter().enumerate() {
                             nets[b][slot].push(*n);
+                        }
+                        for (slot, n) in o.results.iter().enumerate() {
+                            results[b][slot].push(*n);
                         }
                         for (slot, c) in o.components.iter().enumerate() {
                             sums[b][slot] += i128::from(*c);
@@ -1004,41 +1141,33 @@ impl Model {
                 progress(u64::try_from(done).unwrap_or(runs));
             }
             for (b, v) in block.enumerate() {
-                on_stats(self.variant_stats(v, &mut nets[b], &sums[b]));
+                on_stats(self.variant_stats(v, &mut nets[b], &mut results[b], &sums[b]));
                 // The block's net results go as its statistics are made.
                 nets[b] = Vec::new();
+                results[b] = Vec::new();
             }
         }
         Ok(())
     }
 
-    /// The statistics of variant `v` from its net results per slot (every
-    /// run's, sorted here) and its component sums.
-    fn variant_stats(&self, v: usize, nets: &mut [Vec<i64>], sums: &[i128]) -> VariantStats {
+    /// The statistics of variant `v` from its cash and economic results
+    /// per slot (every run's, sorted here) and its component sums.
+    fn variant_stats(&self, v: usize, nets: &mut [Vec<i64>], results: &mut [Vec<i64>], sums: &[i128]) -> VariantStats {
         let c = &self.variants[v].contract;
-        let mut stats = Vec::with_capacity(nets.len());
-        for (slot, xs) in nets.iter_mut().enumerate() {
-            xs.sort_unstable();
-            let f: Vec<f64> = xs.iter().map(|c| *c as f64 / 100.0).collect();
-            let n = f.len() as f64;
-            let total: i128 = xs.iter().map(|x| i128::from(*x)).sum();
-            let mut components = [0.0; 7];
-            for (ci, comp) in components.iter_mut().enumerate() {
-                *comp = sums[slot * COMPONENTS.len() + ci] as f64 / 100.0 / n;
-            }
-            stats.push(Stats {
-                mean: total as f64 / 100.0 / n,
-                p5: dist::percentile(&f, 0.05),
-                p25: dist::percentile(&f, 0.25),
-                p50: dist::percentile(&f, 0.50),
-                p75: dist::percentile(&f, 0.75),
-                p95: dist::percentile(&f, 0.95),
-                p_loss: xs.iter().filter(|x| **x < 0).count() as f64 / n,
-                worst: f.first().copied().unwrap_or(0.0),
-                best: f.last().copied().unwrap_or(0.0),
-                components,
-            });
-        }
+        debug_assert_eq!(nets.len(), results.len(), "a cash and a result per slot");
+        let stats = nets
+            .iter_mut()
+            .enumerate()
+            .map(|(slot, xs)| {
+                let mut components = [0.0; 7];
+                let n = xs.len().max(1) as f64;
+                for (ci, comp) in components.iter_mut().enumerate() {
+                    *comp = sums[slot * COMPONENTS.len() + ci] as f64 / 100.0 / n;
+                }
+                stats_of(xs, components)
+            })
+            .collect();
+        let results = results.iter_mut().map(|xs| stats_of(xs, [0.0; 7])).collect();
         let mut periods: Vec<String> = c.term.years().map(|y| y.to_string()).collect();
         periods.push("term".to_string());
         VariantStats {
@@ -1046,6 +1175,7 @@ impl Model {
             parties: self.variants[v].parties.iter().map(|p| (p.id.clone(), p.role)).collect(),
             periods,
             stats,
+            results,
         }
     }
 
@@ -1085,11 +1215,28 @@ impl Model {
                     // The point's values are set once for every variant.
                     r.prepare(&p, None)?;
                     (0..self.variants.len())
-                        .map(|v| r.settle_prepared(v, &p, None).map(|st| outcome(&self.variants[v].parties, &st)))
+                        .map(|v| r.settle_prepared(v, &p, None).map(|st| self.variants[v].outcome(&st)))
                         .collect()
                 },
             )
             .collect()
+    }
+
+    /// The outcome of variant `v` at one point of the sweep's axes (`x` on
+    /// the first axis, `y` on the second when there is one), every other
+    /// input at its central value: what [`Model::sweep`] gives at a grid
+    /// point, at any point between (for charts that look for where the
+    /// result bends or jumps).
+    pub fn sweep_outcome(&self, v: usize, x: Decimal, y: Option<Decimal>) -> Result<Outcome, SimError> {
+        let axes = &self.scenarios.sweep;
+        let mut p = self.central();
+        if let Some(a) = axes.first() {
+            self.with_axis(&mut p, a.input, x);
+        }
+        if let (Some(a), Some(y)) = (axes.get(1), y) {
+            self.with_axis(&mut p, a.input, y);
+        }
+        self.outcome(v, &p, None)
     }
 
     /// The tornado: per variant, per random input it reads (an indicator of
@@ -1106,7 +1253,7 @@ impl Model {
         let nv = self.variants.len();
         r.prepare(&central, None)?;
         let base: Vec<Outcome> = (0..nv)
-            .map(|v| r.settle_prepared(v, &central, None).map(|st| outcome(&self.variants[v].parties, &st)))
+            .map(|v| r.settle_prepared(v, &central, None).map(|st| self.variants[v].outcome(&st)))
             .collect::<Result<_, _>>()?;
         let ny = self.years.len();
         let index = self.input_index();
@@ -1147,7 +1294,7 @@ impl Model {
                         let settled = r.patch(i, p, None).and_then(|()| r.settle_prepared(v, p, None));
                         p[i * ny..(i + 1) * ny].copy_from_slice(&central[i * ny..(i + 1) * ny]);
                         r.patch(i, p, None)?;
-                        ends.push(outcome(&self.variants[v].parties, &settled?));
+                        ends.push(self.variants[v].outcome(&settled?));
                     }
                     let high = ends.pop().unwrap_or_else(|| base[v].clone());
                     let low = ends.pop().unwrap_or_else(|| base[v].clone());
@@ -1160,6 +1307,52 @@ impl Model {
             bars[v].push(bar);
         }
         Ok((base, bars))
+    }
+}
+
+/// How close (in quality score, 0..1) the central scenario's quality score
+/// may come to the quality gate before [`Model::cliffs`] says it sits on
+/// the gate: a small move of a quality input then switches the savings
+/// share on or off.
+pub const GATE_EDGE: Decimal = Decimal::from_parts(2, 0, 0, false, 2);
+
+/// Where the central scenario sits on a cliff of the contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cliff {
+    /// The variant (index in [`Model::variants`]).
+    pub variant: usize,
+    /// The contract year.
+    pub year: u16,
+    /// The year's quality score at the central values.
+    pub score: Decimal,
+    /// The contract's quality gate (`min_quality_score`).
+    pub gate: Decimal,
+    /// Whether the gate is met at the central values.
+    pub met: bool,
+}
+
+impl Model {
+    /// The cliffs the central scenario sits on, per variant and year in
+    /// order: a quality gate that is not met (the savings share is 0, so
+    /// the cost inputs move nothing around the centre and a tornado shows
+    /// no effect from them), or a quality score within [`GATE_EDGE`] of the
+    /// gate (a small move of a quality input switches the share on or off).
+    pub fn cliffs(&self) -> Result<Vec<Cliff>, SimError> {
+        let central = self.central();
+        let mut r = Runner::new(self);
+        r.prepare(&central, None)?;
+        let mut out = Vec::new();
+        for (v, var) in self.variants.iter().enumerate() {
+            let st = r.settle_prepared(v, &central, None)?;
+            for s in &st {
+                let score = s.line(settlement::gate::QUALITY_SCORE_LINE).and_then(|l| l.value.or(l.amount));
+                let Some(g) = settlement::gate::quality_gate(&var.contract, score) else { continue };
+                if !g.met || (g.score - g.gate).abs() <= GATE_EDGE {
+                    out.push(Cliff { variant: v, year: s.year, score: g.score, gate: g.gate, met: g.met });
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

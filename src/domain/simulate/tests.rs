@@ -61,7 +61,7 @@ fn a_point_scenario_is_what_settle_gives() {
     assert_eq!(full, simulated);
     // One Monte Carlo run of a fixed scenario has the same nets.
     let st = m.settle(0, &m.central(), None).unwrap();
-    let o = outcome(&m.variants[0].parties, &st);
+    let o = m.variants[0].outcome(&st);
     let stats = m.monte_carlo(3, 1, &|_| {}, &mut |_| {}).unwrap();
     let np = m.variants[0].parties.len();
     for (slot, n) in o.nets.iter().enumerate() {
@@ -313,7 +313,8 @@ fn a_book_in_blocks_gives_the_statistics_of_one_pass() {
     let (one_pass, mut all) = go(usize::MAX);
     assert_eq!(one_pass, both.monte_carlo(runs, 9, &|_| {}, &mut |_| {}).unwrap());
     // One variant's runs fit; two do not: two blocks of one variant each.
-    let per_variant = runs as usize * both.periods(0) * both.variants[0].parties.len();
+    // Two figures (cash and result) per run, period and party.
+    let per_variant = 2 * runs as usize * both.periods(0) * both.variants[0].parties.len();
     assert_eq!(both.blocks(runs, per_variant), vec![0..1, 1..2]);
     assert_eq!(both.blocks(runs, 2 * per_variant), vec![0..2]);
     // Below one variant's runs, a block still holds one variant.
@@ -352,4 +353,108 @@ fn a_pool_reuses_its_runners() {
     let free = pool.free.lock().unwrap();
     assert!(!free.is_empty() && free.len() <= threads, "{} runners for {threads} threads", free.len());
     assert!(free.iter().all(|r| r.plans.iter().all(|p| p.ready)));
+}
+
+/// Issue 15: the payer's economic result counts the savings it keeps and
+/// an advance is a loan, not a result. The COPD insurer pays an advance of
+/// 185,000, a grant and half of 8% savings in 2025: its cash is well below
+/// 0, yet it keeps the other half of the savings, which more than pays for
+/// the grant. With the advance due at the end of the term and no savings
+/// in 2027, the hospital repays the advance in 2027: cash below 0, but no
+/// loss.
+#[test]
+fn economic_result_keeps_savings_and_treats_advances_as_loans() {
+    let text = std::fs::read_to_string(repo().join("contracts/copd-telemonitoring-shared-savings.toml")).unwrap();
+    assert!(text.contains("remaining_at_end = \"waived\""));
+    let c =
+        contract::parse_str("copd.toml", &text.replace("remaining_at_end = \"waived\"", "remaining_at_end = \"due\""))
+            .expect("valid contract");
+    let s = scenarios::parse(
+        "test.toml",
+        r#"
+[inputs.patients]
+value = 4823
+[inputs.care-cost]
+base = "shared_savings.benchmark"
+change = -0.08
+years = { 2027 = 0 }
+[inputs.admissions]
+value = 0.45
+[inputs.ccq]
+value = 2.1
+[inputs.prem]
+value = { dist = "uniform", min = 0.80, max = 0.82 }
+"#,
+    )
+    .expect("valid scenarios");
+    let m = Model::new(s, vec![Variant::new("v", c)]).expect("model");
+    let parties = &m.variants[0].parties;
+    let np = parties.len();
+    let insurer = parties.iter().position(|p| p.id == "verzekeraar").unwrap();
+    let hospital = parties.iter().position(|p| p.id == "ziekenhuis").unwrap();
+    let st = m.settle(0, &m.central(), None).unwrap();
+    let o = m.variants[0].outcome(&st);
+    for (k, s) in st.iter().enumerate() {
+        // The payer's result from the lines: its savings minus the result
+        // payments it makes (advances and repayments left out).
+        let gross = s.line("shared_savings.gross_savings").and_then(|l| l.amount).unwrap();
+        let paid: Decimal = s
+            .lines
+            .iter()
+            .filter(|l| l.transfer_kind() == Some(settlement::TransferKind::Result))
+            .map(|l| l.net_to("verzekeraar"))
+            .sum();
+        assert_eq!(o.results[k * np + insurer], cents(gross + paid), "{}: savings kept minus payments", s.year);
+        let cash = s.parties.iter().find(|p| p.party == "verzekeraar").unwrap().net;
+        assert_eq!(o.nets[k * np + insurer], cents(cash), "{}: cash is the statement's net", s.year);
+    }
+    // 2025: the insurer pays out (advance, grant, share) but keeps half of the savings.
+    assert!(o.nets[insurer] < -18_500_000, "cash 2025: {}", o.nets[insurer]);
+    assert!(o.results[insurer] > 0, "result 2025: {}", o.results[insurer]);
+    // 2027: the hospital repays the advance; cash out, no loss.
+    let y2027 = 2 * np + hospital;
+    assert!(o.nets[y2027] < 0, "the hospital repays in 2027: {}", o.nets[y2027]);
+    assert_eq!(o.results[y2027], 0, "a repayment is not a loss");
+    let stats = m.monte_carlo(20, 1, &|_| {}, &mut |_| {}).unwrap();
+    let term = stats[0].periods.len() - 1;
+    assert_eq!(stats[0].get(term, insurer).p_loss, 1.0, "the insurer pays on balance in every run");
+    assert_eq!(stats[0].result(term, insurer).p_loss, 0.0, "but never makes a loss");
+    assert_eq!(stats[0].get(2, hospital).p_loss, 1.0, "the hospital pays on balance in 2027");
+    assert_eq!(stats[0].result(2, hospital).p_loss, 0.0, "but makes no loss");
+    assert!(stats[0].result(term, hospital).mean > 0.0);
+}
+
+/// A payer's savings are split among several payers by the contract's
+/// payer key, to the cent.
+#[test]
+fn savings_are_split_by_the_payer_key() {
+    let p = |id: &str, role: Role| {
+        let mut q = m_party();
+        q.id = id.to_string();
+        q.role = role;
+        q
+    };
+    let parties = vec![p("a", Role::Provider), p("x", Role::Payer), p("y", Role::Payer)];
+    let key = vec![(1, Decimal::from(2)), (2, Decimal::from(1))];
+    let split = split_savings("100.00".parse().unwrap(), &key, Remainder::LargestRemainder, &parties);
+    assert_eq!(split, vec![(1, 6_667), (2, 3_333)]);
+    let split = split_savings("-100.00".parse().unwrap(), &key, Remainder::LargestRemainder, &parties);
+    assert_eq!(split, vec![(1, -6_667), (2, -3_333)]);
+}
+
+fn m_party() -> Party {
+    let c = contract::check_file(&repo().join("contracts/copd-telemonitoring-shared-savings.toml")).unwrap();
+    c.parties[0].clone()
+}
+
+/// The central scenario on a closed quality gate is reported as a cliff.
+#[test]
+fn a_central_scenario_below_the_gate_is_a_cliff() {
+    let low = COPD_FIXED
+        .replace("value = 2.3", "value = 3.5")
+        .replace("value = 0.78", "value = 0.5")
+        .replace("value = 0.55", "value = 0.9");
+    let m = model("copd-telemonitoring-shared-savings.toml", &low);
+    let cliffs = m.cliffs().unwrap();
+    assert!(!cliffs.is_empty() && cliffs.iter().all(|c| !c.met && c.score < c.gate), "{cliffs:?}");
 }
