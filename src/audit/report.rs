@@ -61,6 +61,14 @@
 //!   tolerated here (a signature at `2028-12-31T23:59:59Z` on a 2028 figure
 //!   is listed).
 //!
+//! # Words in every language
+//!
+//! Each anomaly carries its finding as [`Words`] (`reason`: a stable code
+//! and its arguments, in the JSON too) next to the reference English
+//! `detail`; the HTML renders the words in the reader's language
+//! (`present::report_html::words`). Versions, figure states, replays and
+//! derivations carry words the same way (not in the JSON).
+//!
 //! # Readable figures
 //!
 //! Text meant for people (anomaly details, derivations, the HTML) writes
