@@ -137,6 +137,24 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
             check_golden(&name, &std::fs::read(&out).unwrap(), &mut mismatches);
             produced.push(name);
         }
+        // The audit report of the settled ledger, in both languages (HTML;
+        // the JSON is language-neutral and the same under --lang nl).
+        for (lang, ext) in [("en", "html"), ("nl", "nl.html")] {
+            let html = ok(d, &["--lang", lang, "audit", "report", "--format", "html"]);
+            assert!(!html.contains('⟦'), "{} report ({lang}): a message is missing", c.id);
+            if lang == "nl" {
+                dutch_only(&c.id, &html);
+            }
+            let name = format!("{}/report.{ext}", c.id);
+            check_golden(&name, html.as_bytes(), &mut mismatches);
+            produced.push(name);
+        }
+        assert_eq!(
+            ok(d, &["--lang", "nl", "audit", "report", "--format", "json"]),
+            ok(d, &["audit", "report", "--format", "json"]),
+            "{}: the report's JSON is language-neutral",
+            c.id
+        );
         let verify = ok(d, &["verify"]);
         assert!(verify.contains("verify OK") && !verify.contains("conflict"), "{verify}");
     }
@@ -145,6 +163,83 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
     mismatches
         .extend(orphan_goldens(&files_under(&repo().join("tests/golden"), &["report", "accountability"]), &produced));
     assert!(mismatches.is_empty(), "golden statements differ:\n{}", mismatches.join("\n"));
+}
+
+/// English words that must not appear in a Dutch document's own text (the
+/// names in the contract files, which the parties wrote, and ids are
+/// removed first).
+const ENGLISH_WORDS: &[&str] = &[
+    "Audit report",
+    "Anomalies",
+    "signed the",
+    "submitted",
+    "attested",
+    "before the period ended",
+    "Parties and key",
+    "Measurements",
+    "Settlements",
+    "Statement",
+    "Replay",
+    "MATCH",
+    "Derivation",
+    "Payments",
+    "receives",
+    "pays",
+    "waiting for",
+    "Governing version",
+    "signatories",
+    "Equivocation",
+    "None found",
+    "settled",
+    "agreed",
+    "pending",
+    "proposal",
+    "provider",
+    "payer",
+    "Savings",
+    "quality gate",
+    "Amount",
+    "entry",
+];
+
+/// Fails when `doc` (a Dutch document of contract `id`) contains one of
+/// [`ENGLISH_WORDS`] outside the names from the contract file and the HTML
+/// markup.
+fn dutch_only(id: &str, doc: &str) {
+    let file = std::fs::read_dir(repo().join("contracts"))
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .find(|f| vereffen::domain::contract::check_file(f).map(|c| c.id == id).unwrap_or(false))
+        .unwrap();
+    let c = vereffen::domain::contract::check_file(&file).unwrap();
+    // Markup (tags, attributes, CSS) is not text.
+    let mut text = String::new();
+    let mut in_tag = false;
+    let body = doc.split("</style>").last().unwrap_or(doc);
+    for ch in body.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let mut names: Vec<String> = c.parties.iter().flat_map(|p| [p.name.clone(), p.id.clone()]).collect();
+    names.push(c.id.clone());
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    for n in &names {
+        text = text.replace(n.as_str(), " ");
+    }
+    let found: Vec<String> = ENGLISH_WORDS
+        .iter()
+        .filter_map(|w| {
+            text.find(*w).map(|i| format!("{w:?} in {:?}", &text[i.saturating_sub(60)..(i + 60).min(text.len())]))
+        })
+        .collect();
+    assert!(found.is_empty(), "{id}: English in the Dutch report: {found:?}");
 }
 
 /// Only `UPDATE_GOLDEN=1` rewrites golden files; `0` or any other value is

@@ -61,6 +61,14 @@
 //!   tolerated here (a signature at `2028-12-31T23:59:59Z` on a 2028 figure
 //!   is listed).
 //!
+//! # Words in every language
+//!
+//! Each anomaly carries its finding as [`Words`] (`reason`: a stable code
+//! and its arguments, in the JSON too) next to the reference English
+//! `detail`; the HTML renders the words in the reader's language
+//! (`present::report_html::words`). Versions, figure states, replays and
+//! derivations carry words the same way (not in the JSON).
+//!
 //! # Readable figures
 //!
 //! Text meant for people (anomaly details, derivations, the HTML) writes
@@ -115,6 +123,110 @@ pub const DERIVATION_LINES: [&str; 14] = [
 /// Clock skew tolerated between claimed times before an entry counts as out
 /// of order, in seconds (five minutes).
 pub const CLOCK_SKEW_SECS: i64 = 300;
+
+/// Words for people, as data: a message code and its arguments. The
+/// presentation layer renders them in the reader's language (message
+/// `report-<code>` of `present/locales/*/report.ftl`); the JSON carries them
+/// as `{"code": ..., "args": {...}}`, a stable reason a program can act on
+/// next to the English text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    /// The message code, e.g. `figure-pending` (stable).
+    pub code: &'static str,
+    /// The named arguments, in the order the code documents them.
+    pub args: Vec<(&'static str, WordArg)>,
+}
+
+/// One argument of [`Words`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WordArg {
+    /// Text from the ledger or an id, shown as it is.
+    Text(String),
+    /// An amount of money in a currency (ISO 4217 code).
+    Money(rust_decimal::Decimal, String),
+    /// A measured figure and its unit (`eur` is money in euro).
+    Figure(rust_decimal::Decimal, String),
+    /// A claimed time (RFC 3339 as signed, or any text when it is not one).
+    Time(String),
+    /// A whole count (may select a plural form).
+    Count(u64),
+    /// Nested words.
+    Words(Box<Words>),
+    /// A quality gate (worded as the statements word it).
+    Gate(gate::GateNotice),
+}
+
+impl Words {
+    /// Words with `code` and `args`.
+    pub fn new(code: &'static str, args: Vec<(&'static str, WordArg)>) -> Words {
+        debug_assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "a code is a Fluent id part: {code}");
+        Words { code, args }
+    }
+}
+
+impl Serialize for Words {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Args<'a>(&'a [(&'static str, WordArg)]);
+        impl Serialize for Args<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(self.0.len()))?;
+                for (k, v) in self.0 {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+        }
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("code", self.code)?;
+        m.serialize_entry("args", &Args(&self.args))?;
+        m.end()
+    }
+}
+
+impl Serialize for WordArg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            WordArg::Text(t) | WordArg::Time(t) => s.serialize_str(t),
+            WordArg::Count(n) => s.serialize_u64(*n),
+            WordArg::Words(w) => w.serialize(s),
+            WordArg::Gate(g) => g.serialize(s),
+            WordArg::Money(d, c) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("amount", &d.to_string())?;
+                m.serialize_entry("currency", c)?;
+                m.end()
+            }
+            WordArg::Figure(d, u) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("value", &d.to_string())?;
+                m.serialize_entry("unit", u)?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// A text argument.
+fn tx(s: impl Into<String>) -> WordArg {
+    WordArg::Text(s.into())
+}
+
+/// A time argument.
+fn tm(s: impl Into<String>) -> WordArg {
+    WordArg::Time(s.into())
+}
+
+/// A figure argument.
+fn fig(v: &rust_decimal::Decimal, unit: &str) -> WordArg {
+    WordArg::Figure(*v, unit.to_string())
+}
+
+/// Nested words as an argument.
+fn ws(w: Words) -> WordArg {
+    WordArg::Words(Box::new(w))
+}
 
 /// Why a report could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -204,7 +316,7 @@ impl AnomalyKind {
 }
 
 /// One anomaly.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Anomaly {
     /// The kind.
     pub kind: AnomalyKind,
@@ -212,8 +324,34 @@ pub struct Anomaly {
     pub subject: String,
     /// The entry that shows it, if one does.
     pub entry: Option<String>,
-    /// What is wrong, in words.
+    /// What is wrong, in the report's reference English (stable since the
+    /// first report; a reader's language renders [`Anomaly::reason`]).
     pub detail: String,
+    /// What is wrong as a code and its arguments (the same finding as
+    /// `detail`, for programs and for every language).
+    pub reason: Words,
+    /// `subject` as words (not in the JSON, whose `subject` is data).
+    #[serde(skip)]
+    pub about: Words,
+}
+
+impl Ord for Anomaly {
+    /// The report's order: kind, then subject, entry and detail.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // `reason` and `about` say what `detail` and `subject` say.
+        (self.kind, &self.subject, &self.entry, &self.detail).cmp(&(
+            other.kind,
+            &other.subject,
+            &other.entry,
+            &other.detail,
+        ))
+    }
+}
+
+impl PartialOrd for Anomaly {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// A party and its keys.
@@ -304,6 +442,9 @@ pub struct VersionReport {
     pub effective_from: u16,
     /// `agreed`, `pending`, `rejected` or `withdrawn`.
     pub state: String,
+    /// `state` as words (not in the JSON).
+    #[serde(skip)]
+    pub state_words: Words,
     /// Parties that offered it.
     pub offered_by: Vec<String>,
     /// Parties whose signatures the terms require.
@@ -355,6 +496,9 @@ pub struct MeasurementReport {
     pub state: String,
     /// What the state depends on (who to wait for, the correcting entry...).
     pub state_detail: Option<String>,
+    /// `state_detail` as words (not in the JSON).
+    #[serde(skip)]
+    pub state_detail_words: Option<Words>,
     /// Submitting source.
     pub source: String,
     /// Claimed time of the submission.
@@ -369,6 +513,9 @@ pub struct MeasurementReport {
     pub note: Option<String>,
     /// How it was derived, if from source data.
     pub derivation: Option<String>,
+    /// `derivation` as words (not in the JSON).
+    #[serde(skip)]
+    pub derivation_words: Option<Words>,
     /// Every dispute of it.
     pub disputes: Vec<DisputeReport>,
 }
@@ -424,6 +571,14 @@ pub struct StatementReport {
     pub signatures: Vec<SignedReport>,
     /// Replay from the signed inputs: `MATCH` or `DIFFERS: ...`, over every signing entry.
     pub replay: String,
+    /// `replay` as words (not in the JSON).
+    #[serde(skip)]
+    pub replay_words: Words,
+    /// True when every signing entry replays to this statement.
+    #[serde(skip)]
+    pub replay_matches: bool,
+    /// The currency of its amounts (the contract's, ISO 4217).
+    pub currency: String,
     /// Payments (from, to, funding, amount).
     pub payments: Vec<Payment>,
     /// Net amount per party (received minus paid).
@@ -434,6 +589,9 @@ pub struct StatementReport {
     /// The quality gate of this statement in words (met or not met, and the
     /// contract's consequence), if the contract has a gate.
     pub quality_gate: Option<String>,
+    /// The quality gate as data (not in the JSON, which has `quality_gate`).
+    #[serde(skip)]
+    pub gate: Option<gate::GateNotice>,
 }
 
 /// One line of a settlement's derivation.
@@ -451,6 +609,18 @@ pub struct DerivationLine {
     pub shown: String,
     /// The computation in words, as signed.
     pub formula: String,
+    /// The line as this copy computes the very same statement (same hash),
+    /// for its words in a reader's language; `None` when this copy cannot
+    /// compute it (not in the JSON).
+    #[serde(skip)]
+    pub line: Option<crate::domain::settlement::Line>,
+    /// The amount as signed, if the line is money (not in the JSON).
+    #[serde(skip)]
+    pub amount: Option<rust_decimal::Decimal>,
+    /// The value as signed, if the line is a rate, score or other figure
+    /// (not in the JSON).
+    #[serde(skip)]
+    pub number: Option<rust_decimal::Decimal>,
 }
 
 /// A party's signature on a statement.
@@ -611,7 +781,11 @@ fn derivation_of(statement: &Value, words: Option<&crate::domain::settlement::St
         .map(|l| {
             let id = text(l, "id").unwrap_or_default();
             let (amount, value) = (text(l, "amount"), text(l, "value"));
+            let exact = |t: &Option<String>| t.as_deref().and_then(|t| rust_decimal::Decimal::from_str_exact(t).ok());
             DerivationLine {
+                line: words.and_then(|w| w.line(&id)).cloned(),
+                amount: exact(&amount),
+                number: exact(&value),
                 shown: shown_figure(&id, amount.as_deref(), value.as_deref()),
                 value: amount.or(value).unwrap_or_default(),
                 label: text(l, "label")
@@ -627,19 +801,46 @@ fn derivation_of(statement: &Value, words: Option<&crate::domain::settlement::St
 }
 
 /// An anomaly when `time` (an entry's claimed time) lies before `end`.
-fn early(subject: String, entry: &str, what: &str, time: &str, end: OffsetDateTime, anomalies: &mut Vec<Anomaly>) {
+fn early(
+    subject: (String, Words),
+    entry: &str,
+    what: (&str, Words),
+    time: &str,
+    end: OffsetDateTime,
+    anomalies: &mut Vec<Anomaly>,
+) {
     let Some(t) = parse_time(time) else { return };
     if t < end {
+        let end = end.format(&Rfc3339).unwrap_or_default();
         anomalies.push(Anomaly {
             kind: AnomalyKind::SignedBeforePeriodEnd,
-            subject,
+            subject: subject.0,
             entry: Some(entry.to_string()),
-            detail: format!(
-                "{what} at {time}, before the period ended at {}",
-                end.format(&Rfc3339).unwrap_or_default()
-            ),
+            detail: format!("{} at {time}, before the period ended at {end}", what.0),
+            reason: Words::new("signed-early", vec![("what", ws(what.1)), ("time", tm(time)), ("end", tm(end))]),
+            about: subject.1,
         });
     }
+}
+
+/// `entry seq (kind) by party` as words.
+fn about_entry_by(seq: u64, kind: &str, party: &str) -> Words {
+    Words::new("about-entry-by", vec![("seq", tx(seq.to_string())), ("kind", tx(kind)), ("party", tx(party))])
+}
+
+/// `key fingerprint of party` as words.
+fn about_key(fingerprint: &str, party: &str) -> Words {
+    Words::new("about-key", vec![("key", tx(fingerprint)), ("party", tx(party))])
+}
+
+/// `contract year` as words.
+fn about_year(contract: &str, year: u16) -> Words {
+    Words::new("about-year", vec![("contract", tx(contract)), ("year", tx(year.to_string()))])
+}
+
+/// `contract indicator period` as words.
+fn about_figure(contract: &str, indicator: &str, period: &str) -> Words {
+    Words::new("about-figure", vec![("contract", tx(contract)), ("indicator", tx(indicator)), ("period", tx(period))])
 }
 
 fn parse_time(t: &str) -> Option<OffsetDateTime> {
@@ -717,6 +918,17 @@ pub fn build(ledger: &Ledger) -> Result<Report, ReportError> {
             kind: AnomalyKind::Equivocation,
             subject: report.origin.clone(),
             entry: recorded.map(|(_, e)| e.id().to_hex()),
+            reason: Words::new(
+                "equivocation-found",
+                vec![
+                    ("finding", tx(report.finding.clone())),
+                    ("size_a", tx(a.size().to_string())),
+                    ("root_a", tx(short(&hex(a.root())))),
+                    ("size_b", tx(b.size().to_string())),
+                    ("root_b", tx(short(&hex(b.root())))),
+                ],
+            ),
+            about: Words::new("about-origin", vec![("origin", tx(report.origin.clone()))]),
             detail: format!(
                 "{}: the keeper signed a tree of size {} with root {} and a tree of size {} with root {}; they cannot both be this copy's history",
                 report.finding,
@@ -805,6 +1017,8 @@ fn contract(
             subject: id.clone(),
             entry: None,
             detail: c.clone(),
+            reason: Words::new("contract-conflict", vec![("what", tx(c.clone()))]),
+            about: Words::new("about-contract", vec![("contract", tx(id.clone()))]),
         });
     }
     let versions = st
@@ -816,15 +1030,24 @@ fn contract(
                 VersionKind::Counter { answers } => ("counter", Some(answers.clone())),
                 VersionKind::Amendment { amends, .. } => ("amendment", Some(amends.clone())),
             };
-            let state = match v.state() {
+            let (state, state_words) = match v.state() {
                 _ if st.superseded_by(&v.version).is_some() => {
                     let by = st.superseded_by(&v.version).map(|b| b.version.as_str()).unwrap_or_default();
-                    format!("superseded by {} (in force)", short(by))
+                    (
+                        format!("superseded by {} (in force)", short(by)),
+                        Words::new("version-superseded", vec![("version", tx(short(by)))]),
+                    )
                 }
-                VersionState::Agreed => "agreed".to_string(),
-                VersionState::Pending { waiting_for } => format!("pending (waiting for {})", waiting_for.join(", ")),
-                VersionState::Rejected { by } => format!("rejected by {}", by.join(", ")),
-                VersionState::Withdrawn => "withdrawn".to_string(),
+                VersionState::Agreed => ("agreed".to_string(), Words::new("version-agreed", vec![])),
+                VersionState::Pending { waiting_for } => (
+                    format!("pending (waiting for {})", waiting_for.join(", ")),
+                    Words::new("version-pending", vec![("parties", tx(waiting_for.join(", ")))]),
+                ),
+                VersionState::Rejected { by } => (
+                    format!("rejected by {}", by.join(", ")),
+                    Words::new("version-rejected", vec![("parties", tx(by.join(", ")))]),
+                ),
+                VersionState::Withdrawn => ("withdrawn".to_string(), Words::new("version-withdrawn", vec![])),
             };
             VersionReport {
                 version: v.version.clone(),
@@ -832,6 +1055,7 @@ fn contract(
                 answers,
                 effective_from: v.effective_from(),
                 state,
+                state_words,
                 offered_by: v.offered_by.iter().cloned().collect(),
                 signatories: v.signatories.clone(),
                 signatures: v
@@ -886,6 +1110,21 @@ fn contract(
                 State::Disputed { by } => by.clone(),
                 _ => BTreeMap::new(),
             };
+            let state_detail_words = match &m.state {
+                State::Agreed => None,
+                State::Pending { waiting_for } => {
+                    Some(Words::new("figure-waiting-for", vec![("parties", tx(waiting_for.join(", ")))]))
+                }
+                State::Disputed { by } => Some(Words::new(
+                    "figure-disputed-by",
+                    vec![("parties", tx(by.keys().cloned().collect::<Vec<_>>().join(", ")))],
+                )),
+                State::Superseded { by } => Some(Words::new("figure-corrected-by", vec![("entry", tx(short(by)))])),
+                State::Conflict { with } => Some(Words::new(
+                    "figure-conflicts-with",
+                    vec![("entries", tx(with.iter().map(|w| short(w)).collect::<Vec<_>>().join(", ")))],
+                )),
+            };
             let state_detail = match &m.state {
                 State::Agreed => None,
                 State::Pending { waiting_for } => Some(format!("waiting for {}", waiting_for.join(", "))),
@@ -896,11 +1135,29 @@ fn contract(
                 }
             };
             let subject = format!("{id} {} {}", m.indicator, m.period);
+            let about = about_figure(&id, &m.indicator, &m.period);
+            let figure = || fig(&m.value, &m.unit);
             match &m.state {
                 State::Disputed { by } => anomalies.push(Anomaly {
                     kind: AnomalyKind::DisputedFigure,
                     subject: subject.clone(),
                     entry: Some(m.id.clone()),
+                    reason: Words::new(
+                        "figure-disputed",
+                        vec![
+                            ("figure", figure()),
+                            ("source", tx(m.source.clone())),
+                            (
+                                "disputes",
+                                tx(by
+                                    .iter()
+                                    .map(|(p, r)| format!("{p}: {}", r.join("; ")))
+                                    .collect::<Vec<_>>()
+                                    .join(" / ")),
+                            ),
+                        ],
+                    ),
+                    about: about.clone(),
                     detail: format!(
                         "{} by {} is disputed: {}",
                         figure_text(&m.value, &m.unit),
@@ -912,6 +1169,15 @@ fn contract(
                     kind: AnomalyKind::UnresolvedFigure,
                     subject: subject.clone(),
                     entry: Some(m.id.clone()),
+                    reason: Words::new(
+                        "figure-pending",
+                        vec![
+                            ("figure", figure()),
+                            ("source", tx(m.source.clone())),
+                            ("parties", tx(waiting_for.join(", "))),
+                        ],
+                    ),
+                    about: about.clone(),
                     detail: format!(
                         "{} by {} is pending: waiting for {}",
                         figure_text(&m.value, &m.unit),
@@ -923,6 +1189,15 @@ fn contract(
                     kind: AnomalyKind::UnresolvedFigure,
                     subject: subject.clone(),
                     entry: Some(m.id.clone()),
+                    reason: Words::new(
+                        "figure-conflict",
+                        vec![
+                            ("figure", figure()),
+                            ("source", tx(m.source.clone())),
+                            ("with", tx(with.iter().map(|w| short(w)).collect::<Vec<_>>().join(", "))),
+                        ],
+                    ),
+                    about: about.clone(),
                     detail: format!(
                         "{} by {} conflicts with another live figure for the same period ({}); neither counts until one is corrected",
                         figure_text(&m.value, &m.unit),
@@ -934,15 +1209,20 @@ fn contract(
             }
             if let Some(end) = period_end(&m.period) {
                 let what = |p: &str| {
-                    if *p == m.source {
-                        format!("{p} submitted {} for {}", figure_text(&m.value, &m.unit), m.period)
+                    let (text, code) = if *p == m.source {
+                        (format!("{p} submitted {} for {}", figure_text(&m.value, &m.unit), m.period), "early-submitted")
                     } else {
-                        format!("{p} attested {} for {}", figure_text(&m.value, &m.unit), m.period)
-                    }
+                        (format!("{p} attested {} for {}", figure_text(&m.value, &m.unit), m.period), "early-attested")
+                    };
+                    let words =
+                        Words::new(code, vec![("party", tx(p)), ("figure", figure()), ("period", tx(m.period.clone()))]);
+                    (text, words)
                 };
-                early(subject.clone(), &m.id, &what(&m.source), &m.time, end, anomalies);
+                let (text, words) = what(&m.source);
+                early((subject.clone(), about.clone()), &m.id, (&text, words), &m.time, end, anomalies);
                 for (p, e) in m.signed_by.iter().filter(|(p, _)| **p != m.source) {
-                    early(subject.clone(), e, &what(p), &time_of(e), end, anomalies);
+                    let (text, words) = what(p);
+                    early((subject.clone(), about.clone()), e, (&text, words), &time_of(e), end, anomalies);
                 }
             }
             MeasurementReport {
@@ -954,6 +1234,7 @@ fn contract(
                 unit: m.unit.clone(),
                 state: m.state.name().to_string(),
                 state_detail,
+                state_detail_words,
                 source: m.source.clone(),
                 time: m.time.clone(),
                 signed_by: m
@@ -972,6 +1253,18 @@ fn contract(
                         short(&d.rules_hash),
                         d.rows_counted,
                         d.rows_read
+                    )
+                }),
+                derivation_words: m.derivation.as_ref().map(|d| {
+                    Words::new(
+                        "figure-derived",
+                        vec![
+                            ("metric", tx(d.metric.clone())),
+                            ("file", tx(short(&d.file_hash))),
+                            ("rules", tx(short(&d.rules_hash))),
+                            ("counted", tx(d.rows_counted.to_string())),
+                            ("read", tx(d.rows_read.to_string())),
+                        ],
                     )
                 }),
                 disputes: disputes
@@ -1004,6 +1297,8 @@ fn contract(
                 subject: format!("{id} settlement"),
                 entry: Some(e.id().to_hex()),
                 detail: why.clone(),
+                reason: Words::new("replay-differs", vec![("why", tx(why.clone()))]),
+                about: Words::new("about-settlement", vec![("contract", tx(id.clone()))]),
             });
         }
         replay.insert(e.id().to_hex(), result);
@@ -1019,6 +1314,8 @@ fn contract(
                 subject: format!("{id} {}", ys.year),
                 entry: None,
                 detail: c.clone(),
+                reason: Words::new("settlement-conflict", vec![("what", tx(c.clone()))]),
+                about: about_year(&id, ys.year),
             });
         }
         // Corrections of inputs of any statement every signatory signed.
@@ -1029,10 +1326,37 @@ fn contract(
                 for m in view.measurements.iter().filter(|m| m.corrects.as_deref() == Some(input.as_str())) {
                     let old = by_measurement.get(input.as_str());
                     let still_used = ys.settled_statement().is_some_and(|s| s.payload.inputs.contains(input));
+                    let old_figure = old.map(|o| fig(&o.value, &o.unit)).unwrap_or_else(|| tx(short(input)));
                     anomalies.push(Anomaly {
                         kind: AnomalyKind::CorrectionAfterSettlement,
                         subject: format!("{id} {} {}", m.indicator, m.period),
                         entry: Some(m.id.clone()),
+                        reason: Words::new(
+                            "correction-after-settlement",
+                            vec![
+                                ("source", tx(m.source.clone())),
+                                ("old", old_figure),
+                                ("new", fig(&m.value, &m.unit)),
+                                ("time", tm(m.time.clone())),
+                                (
+                                    "why",
+                                    m.reason
+                                        .as_deref()
+                                        .map(tx)
+                                        .unwrap_or_else(|| ws(Words::new("no-reason-given", vec![]))),
+                                ),
+                                ("year", tx(ys.year.to_string())),
+                                ("statement", tx(short(h))),
+                                (
+                                    "since",
+                                    ws(Words::new(
+                                        if still_used { "not-yet-resettled" } else { "since-resettled" },
+                                        vec![],
+                                    )),
+                                ),
+                            ],
+                        ),
+                        about: about_figure(&id, &m.indicator, &m.period),
                         detail: format!(
                             "{} corrected {} to {} at {} (reason: {}) after {} was settled with statement {}; {}",
                             m.source,
@@ -1088,20 +1412,46 @@ fn contract(
                         subject: format!("{id} {}", ys.year),
                         entry: s.by.values().map(|x| x.entry.clone()).min(),
                         detail: format!("settled statement {}: {}", short(&s.hash), g.words()),
+                        reason: Words::new(
+                            "quality-gate-not-met",
+                            vec![("statement", tx(short(&s.hash))), ("gate", WordArg::Gate(g.clone()))],
+                        ),
+                        about: about_year(&id, ys.year),
                     });
                 }
                 if let Some(end) = period_end(&ys.year.to_string()) {
                     for (p, sg) in &s.by {
                         let what = format!("{p} signed the {} statement {}", ys.year, short(&s.hash));
-                        early(format!("{id} {}", ys.year), &sg.entry, &what, &sg.time, end, anomalies);
+                        let words = Words::new(
+                            "early-signed-statement",
+                            vec![
+                                ("party", tx(p.clone())),
+                                ("year", tx(ys.year.to_string())),
+                                ("statement", tx(short(&s.hash))),
+                            ],
+                        );
+                        let subject = (format!("{id} {}", ys.year), about_year(&id, ys.year));
+                        early(subject, &sg.entry, (&what, words), &sg.time, end, anomalies);
                     }
                 }
                 // Words for the numbers: this copy's computation of the
                 // same statement (an equal hash), when it can compute it.
                 let words = view.compute(ys.year, false).ok().filter(|c| c.is(&s.hash));
+                let currency = view
+                    .status
+                    .versions
+                    .get(&s.payload.version)
+                    .map_or_else(|| "EUR".to_string(), |v| v.terms.currency.code().to_string());
                 StatementReport {
                     derivation: derivation_of(st, words.as_ref().map(|c| &c.statement)),
-                    quality_gate: gate.map(|g| g.words()),
+                    quality_gate: gate.as_ref().map(|g| g.words()),
+                    gate,
+                    currency,
+                    replay_matches: differs.is_none(),
+                    replay_words: match &differs {
+                        None => Words::new("replay-match", vec![("n", WordArg::Count(s.by.len() as u64))]),
+                        Some(why) => Words::new("replay-differs", vec![("why", tx(why.clone()))]),
+                    },
                     hash: s.hash.clone(),
                     standing: standing.to_string(),
                     previous: s.payload.previous.clone(),
@@ -1178,6 +1528,8 @@ fn times(all: &[(u64, Entry)], by_id: &BTreeMap<EntryId, &Entry>, anomalies: &mu
                 subject: format!("entry {seq} ({})", b.kind),
                 entry: Some(e.id().to_hex()),
                 detail: format!("claimed time {:?} is not an RFC 3339 time", b.time),
+                reason: Words::new("time-not-rfc3339", vec![("time", tx(format!("{:?}", b.time)))]),
+                about: Words::new("about-entry", vec![("seq", tx(seq.to_string())), ("kind", tx(b.kind.clone()))]),
             });
             continue;
         };
@@ -1189,6 +1541,17 @@ fn times(all: &[(u64, Entry)], by_id: &BTreeMap<EntryId, &Entry>, anomalies: &mu
                     kind: AnomalyKind::TimeOutOfOrder,
                     subject: format!("entry {seq} ({}) by {}", b.kind, b.author.party),
                     entry: Some(e.id().to_hex()),
+                    reason: Words::new(
+                        "time-before-reference",
+                        vec![
+                            ("time", tm(b.time.clone())),
+                            ("entry", tx(r.short())),
+                            ("kind", tx(other.kind())),
+                            ("party", tx(other.body().author.party.clone())),
+                            ("entry_time", tm(other.body().time.clone())),
+                        ],
+                    ),
+                    about: about_entry_by(*seq, &b.kind, &b.author.party),
                     detail: format!(
                         "claims {} but references {} ({} by {}) claimed at {}",
                         b.time,
@@ -1207,6 +1570,17 @@ fn times(all: &[(u64, Entry)], by_id: &BTreeMap<EntryId, &Entry>, anomalies: &mu
                     kind: AnomalyKind::TimeOutOfOrder,
                     subject: format!("entry {seq} ({}) by {party}", b.kind),
                     entry: Some(e.id().to_hex()),
+                    reason: Words::new(
+                        "time-before-previous",
+                        vec![
+                            ("time", tm(b.time.clone())),
+                            ("party", tx(party)),
+                            ("entry", tx(prev.id().short())),
+                            ("kind", tx(prev.kind())),
+                            ("entry_time", tm(prev.body().time.clone())),
+                        ],
+                    ),
+                    about: about_entry_by(*seq, &b.kind, party),
                     detail: format!(
                         "claims {} but the previous entry by {party} in this copy ({}, {}) claims {}",
                         b.time,
@@ -1247,6 +1621,19 @@ fn revoked_keys(reg: &Registry, all: &[(u64, Entry)], by_id: &BTreeMap<EntryId, 
                     kind: AnomalyKind::KeyUsedAfterRevocation,
                     subject: format!("key {} of {}", k.fingerprint(), rev.body().author.party),
                     entry: Some(e.id().to_hex()),
+                    reason: Words::new(
+                        "key-after-revocation",
+                        vec![
+                            ("seq", tx(seq.to_string())),
+                            ("kind", tx(e.kind())),
+                            ("time", tm(e.body().time.clone())),
+                            ("key", tx(k.fingerprint())),
+                            ("why", tx(reason.clone())),
+                            ("revocation", tx(rev.id().short())),
+                            ("revocation_time", tm(rev.body().time.clone())),
+                        ],
+                    ),
+                    about: about_key(&k.fingerprint(), &rev.body().author.party),
                     detail: format!(
                         "entry {seq} ({}) claims {} but is signed with key {}, revoked ({reason}) by {} which claims {}",
                         e.kind(),
@@ -1281,6 +1668,15 @@ fn void_entries(
                 "retired"
             }
         });
+        let how_code = match how {
+            "revoked" => "key-revoked",
+            "retired" => "key-retired",
+            _ => "key-ended",
+        };
+        let via_words = v.introduced_by_void.map_or_else(
+            || Words::new("nothing", vec![]),
+            |i| Words::new("void-introduced-by", vec![("entry", tx(i.short()))]),
+        );
         let via = v
             .introduced_by_void
             .map(|i| format!(" (its key was introduced by void entry {})", i.short()))
@@ -1289,6 +1685,18 @@ fn void_entries(
             kind: AnomalyKind::KeyUsedAfterRevocation,
             subject: format!("key {} of {}", v.key.fingerprint(), e.body().author.party),
             entry: Some(e.id().to_hex()),
+            reason: Words::new(
+                "void-entry",
+                vec![
+                    ("seq", tx(seq.to_string())),
+                    ("kind", tx(e.kind())),
+                    ("key", tx(v.key.fingerprint())),
+                    ("via", ws(via_words)),
+                    ("how", ws(Words::new(how_code, vec![]))),
+                    ("ending", tx(v.ending.short())),
+                ],
+            ),
+            about: about_key(&v.key.fingerprint(), &e.body().author.party),
             detail: format!(
                 "entry {seq} ({}) is void: it is signed with key {}{via}, {how} by {} which does not have it in its causal past; it counts for nothing",
                 e.kind(),

@@ -85,7 +85,9 @@ pub enum AuditCmd {
     Status,
     /// The audit report of this copy: anomalies first, then parties and
     /// keys, contracts, measurements, settlements replayed from their signed
-    /// inputs, checkpoints and equivocation evidence.
+    /// inputs, checkpoints and equivocation evidence. The HTML follows
+    /// `--lang` (or the ledger's language); the JSON is language-neutral
+    /// data (its words are the reference English, with codes).
     Report {
         /// html: one self-contained file that prints cleanly to PDF; json: the same data.
         #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
@@ -484,7 +486,10 @@ fn report(cli: &Cli, format: ReportFormat, out: Option<&Path>) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
     let report = vereffen::audit::report::build(&ledger)?;
     let text = match format {
-        ReportFormat::Html => vereffen::present::report_html::render(&report),
+        ReportFormat::Html => {
+            let tr = vereffen::present::lang::Tr::new(super::lang_of(cli, &ledger)?);
+            vereffen::present::report_html::render(&report, &tr)
+        }
         ReportFormat::Json => vereffen::audit::report::to_json(&report),
     };
     super::settle_cmds::emit(text.as_bytes(), out)?;

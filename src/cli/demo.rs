@@ -588,8 +588,14 @@ pub fn run(dir: Option<&Path>) -> Result<i32> {
     auditor.close()?;
     let report = vereffen::audit::report::build(&insurer)?;
     let report_path = base.join("audit-report.html");
-    std::fs::write(&report_path, vereffen::present::report_html::render(&report))
-        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    std::fs::write(
+        &report_path,
+        vereffen::present::report_html::render(
+            &report,
+            &vereffen::present::lang::Tr::new(vereffen::present::lang::Lang::En),
+        ),
+    )
+    .with_context(|| format!("cannot write {}", report_path.display()))?;
     outln!(
         "  audit report of the insurer's copy: {} anomalies, written to {}",
         report.anomalies.len(),

@@ -86,6 +86,45 @@ impl Lang {
         self.localise(d.to_string())
     }
 
+    /// An amount with its currency, as a reader of this language writes it:
+    /// the euro as its sign (`€365,057.60` / `€ 365.057,60`, negative
+    /// `-€1.50` / `€ -1,50`), any other currency by its ISO 4217 code
+    /// (`USD 1,234.00` / `USD 1.234,00`). Every digit of [`Lang::money`] is
+    /// kept.
+    pub fn amount(self, d: Decimal, currency: &str) -> String {
+        let digits = self.money(d.abs());
+        let minus = if d.is_sign_negative() && !d.is_zero() { "-" } else { "" };
+        match (self, currency) {
+            (Lang::En, "EUR") => format!("{minus}€{digits}"),
+            (Lang::Nl, "EUR") => format!("€ {minus}{digits}"),
+            (Lang::En, code) => format!("{minus}{code} {digits}"),
+            (Lang::Nl, code) => format!("{code} {minus}{digits}"),
+        }
+    }
+
+    /// A claimed time (RFC 3339) for people, in UTC: `2027-03-01 14:05 UTC`
+    /// in English, `01-03-2027 14:05 UTC` in Dutch (the nl-NL date); seconds (and their
+    /// fraction) are shown when they are not zero, so no figure of the
+    /// signed time is lost. Text that is not an RFC 3339 time is returned
+    /// as it is.
+    pub fn time(self, rfc3339: &str) -> String {
+        use time::format_description::well_known::Rfc3339;
+        let Ok(t) = time::OffsetDateTime::parse(rfc3339, &Rfc3339) else { return rfc3339.to_string() };
+        let t = t.to_offset(time::UtcOffset::UTC);
+        let mut clock = format!("{:02}:{:02}", t.hour(), t.minute());
+        if t.second() != 0 || t.nanosecond() != 0 {
+            clock.push_str(&format!(":{:02}", t.second()));
+            if t.nanosecond() != 0 {
+                let frac = format!("{:09}", t.nanosecond());
+                clock.push_str(&format!("{}{}", if self == Lang::Nl { ',' } else { '.' }, frac.trim_end_matches('0')));
+            }
+        }
+        match self {
+            Lang::En => format!("{:04}-{:02}-{:02} {clock} UTC", t.year(), u8::from(t.month()), t.day()),
+            Lang::Nl => format!("{:02}-{:02}-{:04} {clock} UTC", t.day(), u8::from(t.month()), t.year()),
+        }
+    }
+
     /// Turns an English-formatted number (`,` groups, `.` decimals) into
     /// this language's format. Exact: only the separators change.
     fn localise(self, english: String) -> String {
@@ -136,6 +175,7 @@ const EN: &[Resource] = &[
     ("en/lines.ftl", include_str!("locales/en/lines.ftl")),
     ("en/accountability.ftl", include_str!("locales/en/accountability.ftl")),
     ("en/simulate.ftl", include_str!("locales/en/simulate.ftl")),
+    ("en/report.ftl", include_str!("locales/en/report.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -149,6 +189,7 @@ const NL: &[Resource] = &[
     ("nl/lines.ftl", include_str!("locales/nl/lines.ftl")),
     ("nl/accountability.ftl", include_str!("locales/nl/accountability.ftl")),
     ("nl/simulate.ftl", include_str!("locales/nl/simulate.ftl")),
+    ("nl/report.ftl", include_str!("locales/nl/report.ftl")),
 ];
 
 /// The resources of `lang`.
@@ -310,6 +351,16 @@ impl Tr {
         self.lang.factor(f)
     }
 
+    /// An amount with its currency in this language's format ([`Lang::amount`]).
+    pub fn amount(&self, d: Decimal, currency: &str) -> String {
+        self.lang.amount(d, currency)
+    }
+
+    /// A claimed time for people in this language ([`Lang::time`]).
+    pub fn time(&self, rfc3339: &str) -> String {
+        self.lang.time(rfc3339)
+    }
+
     /// A count or quantity in this language's format ([`Lang::number`]).
     pub fn number(&self, q: Decimal) -> String {
         self.lang.number(q)
@@ -379,6 +430,26 @@ mod tests {
         assert_eq!(Lang::Nl.number(dec!(125000)), "125.000");
         assert_eq!(Lang::Nl.plain(dec!(1234.50)), "1234,50");
         assert_eq!(Lang::Nl.csv_separator(), b';');
+    }
+
+    #[test]
+    fn an_amount_carries_its_currency_in_the_readers_format() {
+        assert_eq!(Lang::En.amount(dec!(365057.60), "EUR"), "€365,057.60");
+        assert_eq!(Lang::Nl.amount(dec!(365057.60), "EUR"), "€ 365.057,60");
+        assert_eq!(Lang::En.amount(dec!(-1.5), "EUR"), "-€1.50");
+        assert_eq!(Lang::Nl.amount(dec!(-1.5), "EUR"), "€ -1,50");
+        assert_eq!(Lang::En.amount(dec!(1234), "USD"), "USD 1,234.00");
+        assert_eq!(Lang::Nl.amount(dec!(1234.125), "GBP"), "GBP 1.234,125");
+        assert_eq!(Lang::En.amount(dec!(0), "EUR"), "€0.00");
+    }
+
+    #[test]
+    fn a_time_reads_as_a_date_and_a_clock_in_utc() {
+        assert_eq!(Lang::En.time("2027-03-01T14:05:00Z"), "2027-03-01 14:05 UTC");
+        assert_eq!(Lang::Nl.time("2027-03-01T14:05:00Z"), "01-03-2027 14:05 UTC");
+        assert_eq!(Lang::En.time("2027-03-01T15:05:09+01:00"), "2027-03-01 14:05:09 UTC");
+        assert_eq!(Lang::Nl.time("2027-12-31T23:59:59.5Z"), "31-12-2027 23:59:59,5 UTC");
+        assert_eq!(Lang::En.time("yesterday"), "yesterday", "not a time: as written");
     }
 
     #[test]

@@ -5,7 +5,11 @@
 
 use std::fmt::Write;
 
-use crate::audit::report::{self, Anomaly, ContractReport, Report};
+use rust_decimal::Decimal;
+
+use crate::audit::report::{self, Anomaly, ContractReport, Report, WordArg, Words};
+use crate::present::lang::{Arg, Tr};
+use crate::present::statement;
 
 /// Escapes text for HTML element content and quoted attribute values:
 /// markup characters as entities, and control characters (other than line
@@ -81,106 +85,233 @@ nav ol { margin: .3em 0; columns: 2; }
 }
 "#;
 
-/// Renders the report as an HTML document.
-pub fn render(r: &Report) -> String {
+/// `w` in `tr`'s language, as plain text (not escaped): message
+/// `report-<code>` with every argument formatted for the reader (money with
+/// its currency, times readable, figures in the reader's number format, a
+/// quality gate as the statements word it).
+pub fn words(tr: &Tr, w: &Words) -> String {
+    let args: Vec<(&str, Arg<'_>)> = w
+        .args
+        .iter()
+        .map(|(name, a)| {
+            let v = match a {
+                WordArg::Text(t) => Arg::from(t.as_str()),
+                WordArg::Time(t) => Arg::from(tr.time(t)),
+                WordArg::Money(d, c) => Arg::from(tr.amount(*d, c)),
+                WordArg::Figure(d, u) => Arg::from(figure(tr, *d, u)),
+                WordArg::Count(n) => Arg::Count(*n),
+                WordArg::Words(inner) => Arg::from(words(tr, inner)),
+                WordArg::Gate(g) => Arg::from(statement::gate_words(tr, g)),
+            };
+            (*name, v)
+        })
+        .collect();
+    tr.t_args(&format!("report-{}", w.code), &args)
+}
+
+/// A measured figure for a reader: `eur` as money in euro, any other unit
+/// after the number.
+pub fn figure(tr: &Tr, d: Decimal, unit: &str) -> String {
+    if unit == "eur" {
+        tr.amount(d, "EUR")
+    } else {
+        format!("{} {unit}", tr.number(d))
+    }
+}
+
+/// A text value of the report (a state, a role) as message `report-<prefix>-<value>`
+/// (`_` and spaces become `-`).
+fn named(tr: &Tr, prefix: &str, value: &str) -> String {
+    tr.t(&format!("report-{prefix}-{}", value.replace(['_', ' '], "-")))
+}
+
+/// A derivation line's figure for a reader (see `DerivationLine::shown`):
+/// money with the currency, a rate as a percentage with
+/// [`report::RATE_DP`] decimals, a score with [`report::SCORE_DP`].
+fn shown(tr: &Tr, d: &report::DerivationLine, currency: &str) -> String {
+    let fixed = |v: Decimal, dp: u32| {
+        let mut r = v.round_dp(dp);
+        r.rescale(dp);
+        tr.lang().plain(r)
+    };
+    match (d.amount, d.number) {
+        (Some(a), _) => tr.amount(a, currency),
+        (None, Some(v)) if d.id.ends_with("_rate") => {
+            format!("{}%", fixed(v.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(v), report::RATE_DP))
+        }
+        (None, Some(v)) => fixed(v, report::SCORE_DP),
+        (None, None) => d.shown.clone(),
+    }
+}
+
+/// Renders the report as an HTML document in `tr`'s language.
+pub fn render(r: &Report, tr: &Tr) -> String {
+    let t = |id: &str| e(&tr.t(id));
     let mut o = String::new();
     let _ = write!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Audit report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
-        e(&r.ledger)
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        tr.lang().code(),
+        e(&tr.t_args("report-doc-title", &[("ledger", Arg::from(r.ledger.as_str()))]))
+    );
+    let generated = tr.t_args(
+        "report-generated-from",
+        &[("n", Arg::from(r.entries.to_string())), ("ledger", Arg::from(r.ledger.as_str()))],
     );
     let _ = write!(
         o,
-        "<header>\n<h1>Audit report</h1>\n<p class=\"muted\">Ledger <strong>{}</strong> &middot; {}</p>\n",
+        "<header>\n<h1>{}</h1>\n<p class=\"muted\">{} <strong>{}</strong> &middot; {}</p>\n",
+        t("report-title"),
+        t("report-ledger"),
         e(&r.ledger),
-        e(&r.generated_from)
+        e(&generated)
     );
     let _ = write!(
         o,
-        "<dl class=\"meta\">\n<dt>Ledger id</dt><dd>{}</dd>\n<dt>Entries</dt><dd>{}</dd>\n<dt>Head hash</dt><dd><code>{}</code></dd>\n<dt>Merkle root</dt><dd><code>{}</code> (tree size {})</dd>\n<dt>Clock skew tolerated</dt><dd>{} seconds</dd>\n</dl>\n</header>\n",
+        "<dl class=\"meta\">\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd><code>{}</code></dd>\n<dt>{}</dt><dd><code>{}</code> {}</dd>\n<dt>{}</dt><dd>{}</dd>\n</dl>\n</header>\n",
+        t("report-meta-ledger-id"),
         e(&r.ledger),
+        t("report-meta-entries"),
         r.entries,
+        t("report-meta-head"),
         e(&r.head),
+        t("report-meta-root"),
         e(&r.merkle_root),
-        r.merkle_size,
-        r.clock_skew_secs
+        e(&tr.t_args("report-meta-tree-size", &[("n", Arg::from(r.merkle_size.to_string()))])),
+        t("report-meta-skew"),
+        e(&tr.t_args("report-meta-skew-value", &[("n", Arg::from(r.clock_skew_secs.to_string()))]))
     );
-    o.push_str(
-        "<nav><ol><li><a href=\"#anomalies\">Anomalies</a></li><li><a href=\"#parties\">Parties and keys</a></li>",
+    let _ = write!(
+        o,
+        "<nav><ol><li><a href=\"#anomalies\">{}</a></li><li><a href=\"#parties\">{}</a></li>",
+        t("report-anomalies"),
+        t("report-nav-parties")
     );
     for c in &r.contracts {
-        let _ = write!(o, "<li><a href=\"#contract-{0}\">Contract {0}</a></li>", e(&c.id));
+        let _ = write!(
+            o,
+            "<li><a href=\"#contract-{}\">{}</a></li>",
+            e(&c.id),
+            e(&tr.t_args("report-contract", &[("contract", Arg::from(c.id.as_str()))]))
+        );
     }
-    o.push_str("<li><a href=\"#checkpoints\">Checkpoints and cosignatures</a></li><li><a href=\"#equivocations\">Equivocation evidence</a></li></ol></nav>\n");
+    let _ = writeln!(
+        o,
+        "<li><a href=\"#checkpoints\">{}</a></li><li><a href=\"#equivocations\">{}</a></li></ol></nav>",
+        t("report-checkpoints"),
+        t("report-equivocations")
+    );
 
-    anomalies(&mut o, &r.anomalies);
-    parties(&mut o, r);
+    anomalies(&mut o, tr, &r.anomalies);
+    parties(&mut o, tr, r);
     for c in &r.contracts {
-        contract(&mut o, c);
+        contract(&mut o, tr, c);
     }
-    checkpoints(&mut o, r);
+    checkpoints(&mut o, tr, r);
     o.push_str("</body>\n</html>\n");
     o
 }
 
-fn anomalies(o: &mut String, list: &[Anomaly]) {
+fn anomalies(o: &mut String, tr: &Tr, list: &[Anomaly]) {
+    let t = |id: &str| e(&tr.t(id));
     if list.is_empty() {
-        o.push_str("<section id=\"anomalies\" class=\"anomalies none\">\n<h2>Anomalies</h2>\n<p class=\"ok\">None found: no disputed or unresolved figures, no corrections after settlement, no settlement conflicts, every statement replays, no claimed times out of order, no key used after its revocation, no equivocation.</p>\n</section>\n");
+        let _ = write!(
+            o,
+            "<section id=\"anomalies\" class=\"anomalies none\">\n<h2>{}</h2>\n<p class=\"ok\">{}</p>\n</section>\n",
+            t("report-anomalies"),
+            t("report-anomalies-none")
+        );
         return;
     }
     let _ = write!(
         o,
-        "<section id=\"anomalies\" class=\"anomalies\">\n<h2>Anomalies ({})</h2>\n<table>\n<thead><tr><th>Kind</th><th>Concerns</th><th>Entry</th><th>Finding</th></tr></thead>\n<tbody>\n",
-        list.len()
+        "<section id=\"anomalies\" class=\"anomalies\">\n<h2>{}</h2>\n<table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+        e(&tr.t_args("report-anomalies-count", &[("n", Arg::from(list.len().to_string()))])),
+        t("report-col-kind"),
+        t("report-col-concerns"),
+        t("report-col-entry"),
+        t("report-col-finding")
     );
     for a in list {
+        let code = serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let _ = writeln!(
             o,
             "<tr class=\"anomaly {}\"><td class=\"bad\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            e(&serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
-            e(a.kind.label()),
-            e(&a.subject),
+            e(&code),
+            e(&named(tr, "kind", &code)),
+            e(&words(tr, &a.about)),
             oh(&a.entry),
-            e(&a.detail)
+            e(&words(tr, &a.reason))
         );
     }
     o.push_str("</tbody>\n</table>\n</section>\n");
 }
 
-fn parties(o: &mut String, r: &Report) {
-    o.push_str("<section id=\"parties\">\n<h2>Parties and key history</h2>\n<table>\n<thead><tr><th>Party</th><th>Name</th><th>Role</th><th>Key</th><th>Introduced</th><th>Ended</th></tr></thead>\n<tbody>\n");
+fn parties(o: &mut String, tr: &Tr, r: &Report) {
+    let t = |id: &str| e(&tr.t(id));
+    let _ = write!(
+        o,
+        "<section id=\"parties\">\n<h2>{}</h2>\n<table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+        t("report-parties"),
+        t("report-col-party"),
+        t("report-col-name"),
+        t("report-col-role"),
+        t("report-col-key"),
+        t("report-col-introduced"),
+        t("report-col-ended")
+    );
     for p in &r.parties {
         let n = p.keys.len().max(1);
         let lead = format!(
             "<td rowspan=\"{n}\"><strong>{}</strong></td><td rowspan=\"{n}\">{}</td><td rowspan=\"{n}\">{}</td>",
             e(&p.id),
             e(&p.name),
-            e(&p.role)
+            e(&named(tr, "role", &p.role))
         );
         if p.keys.is_empty() {
-            let _ = writeln!(o, "<tr class=\"party\">{lead}<td colspan=\"3\" class=\"muted\">no keys</td></tr>");
+            let _ = writeln!(
+                o,
+                "<tr class=\"party\">{lead}<td colspan=\"3\" class=\"muted\">{}</td></tr>",
+                t("report-no-keys")
+            );
         }
         for (i, k) in p.keys.iter().enumerate() {
             let ended = match &k.ended {
-                None => "<span class=\"ok\">valid</span>".to_string(),
-                Some(end) => format!(
-                    "<span class=\"{}\">{}</span>{} at {} by entry {} (#{})",
-                    if end.how == "revoked" { "bad" } else { "muted" },
-                    e(&end.how),
-                    end.reason.as_deref().map(|r| format!(": {}", e(r))).unwrap_or_default(),
-                    e(&end.time),
-                    h(&end.entry),
-                    end.seq
-                ),
+                None => format!("<span class=\"ok\">{}</span>", t("report-key-valid")),
+                Some(end) => {
+                    let how = format!(
+                        "<span class=\"{}\">{}</span>",
+                        if end.how == "revoked" { "bad" } else { "muted" },
+                        e(&named(tr, "key", &end.how))
+                    );
+                    tr.t_args(
+                        "report-key-end",
+                        &[
+                            ("how", Arg::from(how)),
+                            (
+                                "reason",
+                                Arg::from(end.reason.as_deref().map(|r| format!(": {}", e(r))).unwrap_or_default()),
+                            ),
+                            ("time", Arg::from(e(&tr.time(&end.time)))),
+                            ("entry", Arg::from(h(&end.entry))),
+                            ("seq", Arg::from(end.seq.to_string())),
+                        ],
+                    )
+                }
             };
+            let introduced = tr.t_args(
+                "report-key-introduced",
+                &[
+                    ("time", Arg::from(e(&tr.time(&k.added_time)))),
+                    ("entry", Arg::from(h(&k.added_by))),
+                    ("seq", Arg::from(k.added_seq.to_string())),
+                ],
+            );
             let _ = writeln!(
                 o,
-                "<tr class=\"party\">{}<td><code>{}</code></td><td>{} by entry {} (#{})</td><td>{}</td></tr>",
+                "<tr class=\"party\">{}<td><code>{}</code></td><td>{introduced}</td><td>{}</td></tr>",
                 if i == 0 { lead.as_str() } else { "" },
                 e(&k.fingerprint),
-                e(&k.added_time),
-                h(&k.added_by),
-                k.added_seq,
                 ended
             );
         }
@@ -188,50 +319,87 @@ fn parties(o: &mut String, r: &Report) {
     o.push_str("</tbody>\n</table>\n</section>\n");
 }
 
-fn contract(o: &mut String, c: &ContractReport) {
-    let _ = write!(o, "<section class=\"contract\" id=\"contract-{0}\">\n<h2>Contract {0}</h2>\n", e(&c.id));
-    let _ = writeln!(o, "<p>Agreed base version: {}</p>", oh(&c.base));
+fn contract(o: &mut String, tr: &Tr, c: &ContractReport) {
+    let t = |id: &str| e(&tr.t(id));
+    let _ = write!(
+        o,
+        "<section class=\"contract\" id=\"contract-{}\">\n<h2>{}</h2>\n",
+        e(&c.id),
+        e(&tr.t_args("report-contract", &[("contract", Arg::from(c.id.as_str()))]))
+    );
+    let _ = writeln!(o, "<p>{}</p>", tr.t_args("report-base", &[("version", Arg::from(oh(&c.base)))]));
     for conflict in &c.conflicts {
-        let _ = writeln!(o, "<p class=\"bad\">Conflict: {}</p>", e(conflict));
+        let _ =
+            writeln!(o, "<p class=\"bad\">{}</p>", tr.t_args("report-conflict", &[("what", Arg::from(e(conflict)))]));
     }
-    o.push_str("<h3>In force per year</h3>\n<table>\n<thead><tr><th>Year</th><th>Governing version</th></tr></thead>\n<tbody>\n");
+    let _ = write!(
+        o,
+        "<h3>{}</h3>\n<table>\n<thead><tr><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+        t("report-in-force"),
+        t("report-col-year"),
+        t("report-col-governing")
+    );
     for y in &c.in_force {
         let _ = writeln!(o, "<tr><td>{}</td><td>{}</td></tr>", y.year, oh(&y.version));
     }
     o.push_str("</tbody>\n</table>\n");
 
-    o.push_str("<h3>Versions and signatures</h3>\n<table>\n<thead><tr><th>Version</th><th>Kind</th><th>State</th><th>Signatories</th><th>Signed (party, by, when, entry)</th></tr></thead>\n<tbody>\n");
+    let _ = write!(
+        o,
+        "<h3>{}</h3>\n<table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+        t("report-versions"),
+        t("report-col-version"),
+        t("report-col-kind"),
+        t("report-col-state"),
+        t("report-col-signatories"),
+        t("report-col-signed")
+    );
     for v in &c.versions {
+        let kind = e(&named(tr, "vkind", &v.kind));
         let kind = match &v.answers {
-            Some(a) => format!("{} of {}", e(&v.kind), h(a)),
-            None => e(&v.kind),
+            Some(a) => tr.t_args("report-vkind-answers", &[("kind", Arg::from(kind)), ("version", Arg::from(h(a)))]),
+            None => kind,
         };
         let mut sigs = String::new();
         for s in &v.signatures {
-            let by =
-                if s.signed_by != s.party { format!(" (by {} under mandate)", e(&s.signed_by)) } else { String::new() };
-            let _ = write!(sigs, "{}{by}, {}, {}<br>", e(&s.party), e(&s.time), h(&s.entry));
+            let by = if s.signed_by != s.party {
+                tr.t_args("report-under-mandate", &[("party", Arg::from(e(&s.signed_by)))])
+            } else {
+                String::new()
+            };
+            let _ = write!(sigs, "{}{by}, {}, {}<br>", e(&s.party), e(&tr.time(&s.time)), h(&s.entry));
         }
         for rj in &v.rejections {
             let _ = write!(
                 sigs,
-                "<span class=\"bad\">rejected by {}</span>: {}<br>",
-                e(&rj.party),
+                "<span class=\"bad\">{}</span>: {}<br>",
+                e(&tr.t_args("report-rejected-by", &[("party", Arg::from(rj.party.as_str()))])),
                 e(&rj.reasons.join("; "))
             );
         }
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td>{kind}<br><span class=\"muted\">from {}</span></td><td>{}</td><td>{}</td><td>{sigs}</td></tr>",
+            "<tr><td>{}</td><td>{kind}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td>{sigs}</td></tr>",
             h(&v.version),
-            v.effective_from,
-            e(&v.state),
+            e(&tr.t_args("report-from-year", &[("year", Arg::from(v.effective_from.to_string()))])),
+            e(&words(tr, &v.state_words)),
             e(&v.signatories.join(", "))
         );
     }
     o.push_str("</tbody>\n</table>\n");
 
-    o.push_str("<h3>Measurements</h3>\n<table>\n<thead><tr><th>Indicator</th><th>Period</th><th>Value</th><th>State</th><th>Source</th><th>Signed by</th><th>Corrections, disputes, notes</th></tr></thead>\n<tbody>\n");
+    let _ = write!(
+        o,
+        "<h3>{}</h3>\n<table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+        t("report-measurements"),
+        t("report-col-indicator"),
+        t("report-col-period"),
+        t("report-col-value"),
+        t("report-col-state"),
+        t("report-col-source"),
+        t("report-col-signed-by"),
+        t("report-col-notes")
+    );
     for m in &c.measurements {
         let state_class = match m.state.as_str() {
             "agreed" => "ok",
@@ -240,44 +408,66 @@ fn contract(o: &mut String, c: &ContractReport) {
         };
         let mut notes = String::new();
         if let Some(x) = &m.corrects {
-            let _ = write!(notes, "corrects {}: {}<br>", h(x), e(m.reason.as_deref().unwrap_or("no reason given")));
-        }
-        for d in &m.disputes {
+            let why = m.reason.clone().unwrap_or_else(|| tr.t("report-no-reason-given"));
             let _ = write!(
                 notes,
-                "<span class=\"{}\">disputed by {}</span> at {} ({}): {}<br>",
+                "{}<br>",
+                tr.t_args("report-corrects", &[("entry", Arg::from(h(x))), ("why", Arg::from(e(&why)))])
+            );
+        }
+        for d in &m.disputes {
+            let who = format!(
+                "<span class=\"{}\">{}</span>",
                 if d.resolved { "muted" } else { "bad" },
-                e(&d.party),
-                e(&d.time),
-                if d.resolved { "resolved" } else { "open" },
-                e(&d.reason)
+                e(&tr.t_args("report-dispute-by", &[("party", Arg::from(d.party.as_str()))]))
+            );
+            let status = tr.t(if d.resolved { "report-dispute-resolved" } else { "report-dispute-open" });
+            let _ = write!(
+                notes,
+                "{}<br>",
+                tr.t_args(
+                    "report-dispute",
+                    &[
+                        ("who", Arg::from(who)),
+                        ("time", Arg::from(e(&tr.time(&d.time)))),
+                        ("status", Arg::from(e(&status))),
+                        ("reason", Arg::from(e(&d.reason))),
+                    ],
+                )
             );
         }
         if let Some(n) = &m.note {
-            let _ = write!(notes, "note: {}<br>", e(n));
+            let _ = write!(notes, "{}<br>", tr.t_args("report-note", &[("text", Arg::from(e(n)))]));
         }
-        if let Some(d) = &m.derivation {
-            let _ = write!(notes, "<span class=\"muted\">derived: {}</span><br>", e(d));
+        if let Some(d) = &m.derivation_words {
+            let _ = write!(
+                notes,
+                "<span class=\"muted\">{}</span><br>",
+                e(&tr.t_args("report-derived", &[("what", Arg::from(words(tr, d)))]))
+            );
         }
         let signed: Vec<String> = m.signed_by.iter().map(|s| format!("{} {}", e(&s.party), h(&s.entry))).collect();
+        let value = match Decimal::from_str_exact(&m.value) {
+            Ok(v) if m.unit == "eur" => tr.amount(v, "EUR"),
+            Ok(v) => format!("{} <span class=\"muted\">{}</span>", e(&tr.number(v)), e(&m.unit)),
+            Err(_) => format!("{} <span class=\"muted\">{}</span>", e(&m.value), e(&m.unit)),
+        };
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{} <span class=\"muted\">{}</span></td><td><span class=\"{state_class}\">{}</span>{}<br>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{notes}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{value}</td><td><span class=\"{state_class}\">{}</span>{}<br>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{notes}</td></tr>",
             e(&m.indicator),
             e(&m.period),
-            e(&if m.unit == "eur" { report::money_text(&m.value) } else { m.value.clone() }),
-            e(&if m.unit == "eur" { "EUR".to_string() } else { m.unit.clone() }),
-            e(&m.state),
-            m.state_detail.as_deref().map(|d| format!(": {}", e(d))).unwrap_or_default(),
+            e(&named(tr, "mstate", &m.state)),
+            m.state_detail_words.as_ref().map(|d| format!(": {}", e(&words(tr, d)))).unwrap_or_default(),
             h(&m.id),
             e(&m.source),
-            e(&m.time),
+            e(&tr.time(&m.time)),
             signed.join("<br>")
         );
     }
     o.push_str("</tbody>\n</table>\n");
 
-    o.push_str("<h3>Settlements</h3>\n");
+    let _ = writeln!(o, "<h3>{}</h3>", t("report-settlements"));
     for s in &c.settlements {
         let cls = if s.state.contains("conflict") {
             "bad"
@@ -286,6 +476,10 @@ fn contract(o: &mut String, c: &ContractReport) {
         } else {
             "muted"
         };
+        let state = match s.state.strip_suffix(", conflict") {
+            Some(base) => tr.t_args("report-sstate-conflict", &[("state", Arg::from(named(tr, "sstate", base)))]),
+            None => named(tr, "sstate", &s.state),
+        };
         let _ = writeln!(
             o,
             "<h4 class=\"settlement\" id=\"settlement-{}-{}\">{} {} &mdash; <span class=\"{cls}\">{}</span></h4>",
@@ -293,118 +487,207 @@ fn contract(o: &mut String, c: &ContractReport) {
             s.year,
             e(&c.id),
             s.year,
-            e(&s.state)
+            e(&state)
         );
+        let replaced = if s.replaced.is_empty() {
+            String::new()
+        } else {
+            tr.t_args(
+                "report-replaced-list",
+                &[("list", Arg::from(s.replaced.iter().map(|r| h(r)).collect::<Vec<_>>().join(", ")))],
+            )
+        };
         let _ = writeln!(
             o,
-            "<p>Governing version {}; signatories {}; settled statement {}{}.</p>",
-            oh(&s.version),
-            e(&s.signatories.join(", ")),
-            oh(&s.settled),
-            if s.replaced.is_empty() {
-                String::new()
-            } else {
-                format!("; replaced {}", s.replaced.iter().map(|r| h(r)).collect::<Vec<_>>().join(", "))
-            }
+            "<p>{}</p>",
+            tr.t_args(
+                "report-settlement-summary",
+                &[
+                    ("version", Arg::from(oh(&s.version))),
+                    ("parties", Arg::from(e(&s.signatories.join(", ")))),
+                    ("statement", Arg::from(oh(&s.settled))),
+                    ("replaced", Arg::from(replaced)),
+                ],
+            )
         );
         for conflict in &s.conflicts {
-            let _ = writeln!(o, "<p class=\"bad\">Conflict: {}</p>", e(conflict));
-        }
-        if s.statements.is_empty() {
-            o.push_str("<p class=\"muted\">No statement signed.</p>\n");
-        }
-        for st in &s.statements {
-            let replay_cls = if st.replay.starts_with("MATCH") { "ok" } else { "bad" };
-            let mut sigs = String::new();
-            for sg in &st.signatures {
-                let _ = write!(
-                    sigs,
-                    "{}, {}, {}{}<br>",
-                    e(&sg.party),
-                    e(&sg.time),
-                    h(&sg.entry),
-                    sg.replaces.as_deref().map(|r| format!(" (replaces {})", h(r))).unwrap_or_default()
-                );
-            }
-            let mut pays = String::new();
-            for p in &st.payments {
-                let _ = write!(
-                    pays,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-                    e(&p.from),
-                    e(&p.to),
-                    e(&p.funding),
-                    e(&report::money_text(&p.amount))
-                );
-            }
-            let mut net = String::new();
-            for n in &st.net {
-                let _ = write!(
-                    net,
-                    "<tr><td>{}</td><td class=\"num\">{}</td></tr>",
-                    e(&n.party),
-                    e(&report::money_text(&n.net))
-                );
-            }
             let _ = writeln!(
                 o,
-                "<table class=\"statement\">\n<tbody>\n<tr><th>Statement</th><td>{} ({})</td></tr>\n<tr><th>Starts from</th><td>{}</td></tr>\n<tr><th>Inputs</th><td>{} measurement entries: {}</td></tr>\n<tr><th>Signed by</th><td>{sigs}</td></tr>\n<tr><th>Replay</th><td class=\"{replay_cls}\">{}</td></tr>\n</tbody>\n</table>",
-                h(&st.hash),
-                e(&st.standing),
-                oh(&st.previous),
-                st.inputs.len(),
-                st.inputs.iter().map(|i| h(i)).collect::<Vec<_>>().join(" "),
-                e(&st.replay)
+                "<p class=\"bad\">{}</p>",
+                tr.t_args("report-conflict", &[("what", Arg::from(e(conflict)))])
             );
-            if let Some(g) = &st.quality_gate {
-                let cls = if g.starts_with("quality gate met") { "ok" } else { "bad" };
-                let _ = writeln!(o, "<p class=\"{cls}\">{}</p>", e(g));
-            }
-            if !st.derivation.is_empty() {
-                o.push_str("<table class=\"derivation\">\n<thead><tr><th>Derivation</th><th>Figure</th><th>Computation</th></tr></thead>\n<tbody>\n");
-                for d in &st.derivation {
-                    let _ = writeln!(
-                        o,
-                        "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-                        e(&d.label),
-                        e(&d.shown),
-                        e(&d.formula)
-                    );
-                }
-                o.push_str("</tbody>\n</table>\n");
-            }
-            if !pays.is_empty() {
-                let _ = writeln!(o, "<table class=\"payments\">\n<thead><tr><th>From</th><th>To</th><th>Funding</th><th>Amount (EUR)</th></tr></thead>\n<tbody>{pays}</tbody>\n</table>");
-            }
-            if !net.is_empty() {
-                let _ = writeln!(o, "<table class=\"net\">\n<thead><tr><th>Party</th><th>Net (EUR)</th></tr></thead>\n<tbody>{net}</tbody>\n</table>");
-            }
+        }
+        if s.statements.is_empty() {
+            let _ = writeln!(o, "<p class=\"muted\">{}</p>", t("report-no-statement"));
+        }
+        for st in &s.statements {
+            statement_html(o, tr, st);
         }
     }
     o.push_str("</section>\n");
 }
 
-fn checkpoints(o: &mut String, r: &Report) {
-    o.push_str("<section id=\"checkpoints\">\n<h2>Checkpoints and cosignatures</h2>\n");
-    if r.checkpoints.is_empty() {
-        o.push_str("<p class=\"muted\">No checkpoints recorded in this copy.</p>\n");
+/// One signed statement: what it is, who signed it, its replay and, next
+/// to it, its derivation, payments and per-party balance.
+fn statement_html(o: &mut String, tr: &Tr, st: &report::StatementReport) {
+    let t = |id: &str| e(&tr.t(id));
+    let replay_cls = if st.replay_matches { "ok" } else { "bad" };
+    let mut sigs = String::new();
+    for sg in &st.signatures {
+        let _ = write!(
+            sigs,
+            "{}, {}, {}{}<br>",
+            e(&sg.party),
+            e(&tr.time(&sg.time)),
+            h(&sg.entry),
+            sg.replaces
+                .as_deref()
+                .map(|r| tr.t_args("report-replaces", &[("statement", Arg::from(h(r)))]))
+                .unwrap_or_default()
+        );
     }
-    for c in &r.checkpoints {
-        let cos: Vec<String> = c.cosignatures.iter().map(|c| format!("{} at {}", e(&c.witness), e(&c.time))).collect();
+    let amount = |a: &str| match Decimal::from_str_exact(a) {
+        Ok(d) => tr.amount(d, &st.currency),
+        Err(_) => a.to_string(),
+    };
+    let mut pays = String::new();
+    for p in &st.payments {
+        let _ = write!(
+            pays,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            e(&p.from),
+            e(&p.to),
+            e(&p.funding),
+            e(&amount(&p.amount))
+        );
+    }
+    let mut net = String::new();
+    for n in &st.net {
+        let words = match Decimal::from_str_exact(&n.net) {
+            Ok(d) if d.is_zero() => tr.t("report-nothing-on-balance"),
+            Ok(d) if d.is_sign_negative() => {
+                tr.t_args("report-pays", &[("amount", Arg::from(tr.amount(d.abs(), &st.currency)))])
+            }
+            Ok(d) => tr.t_args("report-receives", &[("amount", Arg::from(tr.amount(d, &st.currency)))]),
+            Err(_) => n.net.clone(),
+        };
+        let _ = write!(net, "<tr><td>{}</td><td class=\"num\">{}</td></tr>", e(&n.party), e(&words));
+    }
+    let standing = named(tr, "standing", &st.standing);
+    let _ = writeln!(
+        o,
+        "<table class=\"statement\">\n<tbody>\n<tr><th>{}</th><td>{} ({})</td></tr>\n<tr><th>{}</th><td>{}</td></tr>\n<tr><th>{}</th><td>{}</td></tr>\n<tr><th>{}</th><td>{sigs}</td></tr>\n<tr><th>{}</th><td class=\"{replay_cls}\">{}</td></tr>\n</tbody>\n</table>",
+        t("report-row-statement"),
+        h(&st.hash),
+        e(&standing),
+        t("report-row-starts-from"),
+        oh(&st.previous),
+        t("report-row-inputs"),
+        tr.t_args(
+            "report-inputs",
+            &[
+                ("n", Arg::from(st.inputs.len().to_string())),
+                ("ids", Arg::from(st.inputs.iter().map(|i| h(i)).collect::<Vec<_>>().join(" "))),
+            ],
+        ),
+        t("report-row-signed-by"),
+        t("report-row-replay"),
+        e(&words(tr, &st.replay_words))
+    );
+    if let Some(g) = &st.gate {
+        let cls = if g.met { "ok" } else { "bad" };
+        let _ = writeln!(o, "<p class=\"{cls}\">{}</p>", e(&statement::gate_words(tr, g)));
+    }
+    if !st.derivation.is_empty() {
+        let _ = write!(
+            o,
+            "<table class=\"derivation\">\n<thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+            t("report-derivation"),
+            t("report-col-figure"),
+            t("report-col-computation")
+        );
+        for d in &st.derivation {
+            // This copy's computation of the very same statement words it
+            // in the reader's language; a statement it cannot compute keeps
+            // the words it was signed with.
+            let (label, formula) = match &d.line {
+                Some(line) => (crate::present::words::label(tr, line), crate::present::words::formula(tr, line)),
+                None => (d.label.clone(), d.formula.clone()),
+            };
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                e(&label),
+                e(&shown(tr, d, &st.currency)),
+                e(&formula)
+            );
+        }
+        o.push_str("</tbody>\n</table>\n");
+    }
+    if !pays.is_empty() {
         let _ = writeln!(
             o,
-            "<h3>{}</h3>\n<p>Latest of {} checkpoint(s): tree size {}, root <code>{}</code>.<br>Cosigned by: {}</p>\n<pre>{}</pre>",
+            "<table class=\"payments\">\n<caption>{}</caption>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{} ({})</th></tr></thead>\n<tbody>{pays}</tbody>\n</table>",
+            t("report-payments"),
+            t("report-col-from"),
+            t("report-col-to"),
+            t("report-col-funding"),
+            t("report-col-amount"),
+            e(&st.currency)
+        );
+    }
+    if !net.is_empty() {
+        let _ = writeln!(
+            o,
+            "<table class=\"net\">\n<caption>{}</caption>\n<thead><tr><th>{}</th><th>{}</th></tr></thead>\n<tbody>{net}</tbody>\n</table>",
+            t("report-on-balance"),
+            t("report-col-party"),
+            t("report-col-on-balance")
+        );
+    }
+}
+
+fn checkpoints(o: &mut String, tr: &Tr, r: &Report) {
+    let t = |id: &str| e(&tr.t(id));
+    let _ = write!(o, "<section id=\"checkpoints\">\n<h2>{}</h2>\n", t("report-checkpoints"));
+    if r.checkpoints.is_empty() {
+        let _ = writeln!(o, "<p class=\"muted\">{}</p>", t("report-no-checkpoints"));
+    }
+    for c in &r.checkpoints {
+        let cos: Vec<String> = c
+            .cosignatures
+            .iter()
+            .map(|c| {
+                e(&tr.t_args(
+                    "report-cosignature",
+                    &[("witness", Arg::from(c.witness.as_str())), ("time", Arg::from(tr.time(&c.time)))],
+                ))
+            })
+            .collect();
+        let latest = tr.t_args(
+            "report-checkpoint-latest",
+            &[
+                ("n", Arg::Count(c.checkpoints as u64)),
+                ("size", Arg::from(c.size.to_string())),
+                ("root", Arg::from(format!("<code>{}</code>", e(&c.root)))),
+            ],
+        );
+        let who = if cos.is_empty() {
+            format!("<span class=\"bad\">{}</span>", t("report-cosigned-nobody"))
+        } else {
+            cos.join("; ")
+        };
+        let _ = writeln!(
+            o,
+            "<h3>{}</h3>\n<p>{latest}<br>{}</p>\n<pre>{}</pre>",
             e(&c.origin),
-            c.checkpoints,
-            c.size,
-            e(&c.root),
-            if cos.is_empty() { "<span class=\"bad\">nobody</span>".to_string() } else { cos.join("; ") },
+            tr.t_args("report-cosigned-by", &[("list", Arg::from(who))]),
             e(&c.note)
         );
     }
-    o.push_str("</section>\n<section id=\"equivocations\">\n<h2>Equivocation evidence</h2>\n");
+    let _ = write!(o, "</section>\n<section id=\"equivocations\">\n<h2>{}</h2>\n", t("report-equivocations"));
     if r.equivocations.is_empty() {
-        o.push_str("<p class=\"ok\">None recorded or visible among the recorded checkpoints.</p>\n");
+        let _ = writeln!(o, "<p class=\"ok\">{}</p>", t("report-equivocations-none"));
     }
     for q in &r.equivocations {
         let _ = writeln!(o, "<h3 class=\"bad\">{}: {}</h3>\n<pre>{}</pre>", e(&q.origin), e(&q.finding), e(&q.report));
