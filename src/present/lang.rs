@@ -134,6 +134,7 @@ const EN: &[Resource] = &[
     ("en/settle.ftl", include_str!("locales/en/settle.ftl")),
     ("en/xlsx.ftl", include_str!("locales/en/xlsx.ftl")),
     ("en/lines.ftl", include_str!("locales/en/lines.ftl")),
+    ("en/document.ftl", include_str!("locales/en/document.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -145,6 +146,7 @@ const NL: &[Resource] = &[
     ("nl/settle.ftl", include_str!("locales/nl/settle.ftl")),
     ("nl/xlsx.ftl", include_str!("locales/nl/xlsx.ftl")),
     ("nl/lines.ftl", include_str!("locales/nl/lines.ftl")),
+    ("nl/document.ftl", include_str!("locales/nl/document.ftl")),
 ];
 
 /// The resources of `lang`.
