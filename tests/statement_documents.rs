@@ -71,7 +71,8 @@ fn the_pdf_shows_every_payment_party_total_and_balance_in_both_languages() {
         let c = agreed(d, &file, &repo().join("examples/measurements").join(&id));
         for year in c.term.years() {
             let y = year.to_string();
-            let doc: Value = serde_json::from_str(&ok(d, &["settle", &c.id, "--year", &y, "--format", "json"])).unwrap();
+            let doc: Value =
+                serde_json::from_str(&ok(d, &["settle", &c.id, "--year", &y, "--format", "json"])).unwrap();
             let s = &doc["statement"];
             for lang in [Lang::En, Lang::Nl] {
                 let tr = Tr::new(lang);
@@ -93,9 +94,9 @@ fn the_pdf_shows_every_payment_party_total_and_balance_in_both_languages() {
                     let route = format!("{} -> {}", p["from"].as_str().unwrap(), p["to"].as_str().unwrap());
                     let amount = tr.money(dec(&p["amount"]));
                     assert!(!amount.starts_with('-'), "{name}: {p}");
-                    let found = lines.windows(3).any(|w| {
-                        w[0] == route && w[1] == amount && w[2] == p["funding"].as_str().unwrap()
-                    });
+                    let found = lines
+                        .windows(3)
+                        .any(|w| w[0] == route && w[1] == amount && w[2] == p["funding"].as_str().unwrap());
                     assert!(found, "{name}: payment {route} {amount} is not in the PDF:\n{text}");
                     payments += 1;
                 }
@@ -131,7 +132,12 @@ fn the_pdf_shows_every_payment_party_total_and_balance_in_both_languages() {
                 );
                 balances += 1;
                 let outstanding = |c: &Value, n: &Value| {
-                    c["advances"].as_array().unwrap().iter().find(|a| a["impulse"] == *n).map(|a| dec(&a["outstanding"]))
+                    c["advances"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|a| a["impulse"] == *n)
+                        .map(|a| dec(&a["outstanding"]))
                 };
                 let mut seen = Vec::new();
                 for a in cin["advances"].as_array().unwrap().iter().chain(cout["advances"].as_array().unwrap()) {
@@ -167,10 +173,8 @@ fn hostile_ledger_text_is_escaped_and_signatures_show_key_fingerprints() {
     let d = tmp.path();
     let src = std::fs::read_to_string(repo().join("contracts/home-care-technology-hours.toml")).unwrap();
     let hostile = r#"<script>alert('x')</script> & <img src=x onerror="y"> €ë"#;
-    let text = src.replace(
-        r#"name = "Home-care technology (prestatie thuiszorgtechnologie)""#,
-        &format!("name = {hostile:?}"),
-    );
+    let text = src
+        .replace(r#"name = "Home-care technology (prestatie thuiszorgtechnologie)""#, &format!("name = {hostile:?}"));
     assert_ne!(text, src, "the example contract names its activity");
     let file = d.join("hostile.toml");
     std::fs::write(&file, text).unwrap();

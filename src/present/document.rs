@@ -15,9 +15,7 @@ use crate::domain::settlement::cosign::Computed;
 use crate::domain::settlement::ENGINE_VERSION;
 use crate::present::lang::{Arg, Lang, Tr};
 use crate::present::report_html::escape;
-use crate::present::statement::{
-    balances_in, earned_or_bore_in, guarantees, receives_or_pays_in, Standing,
-};
+use crate::present::statement::{balances_in, earned_or_bore_in, guarantees, receives_or_pays_in, Standing};
 use crate::present::words;
 
 /// One signature of a statement of the year, as the document lists it. The
@@ -151,10 +149,8 @@ pub fn statement_doc(
     let s = &c.statement;
     let year = s.year.to_string();
     let draft = c.draft.then(|| tr.t("statement-draft"));
-    let title = tr.t_args(
-        "statement-title",
-        &[("contract", Arg::from(s.contract.as_str())), ("year", Arg::from(year.as_str()))],
-    );
+    let title = tr
+        .t_args("statement-title", &[("contract", Arg::from(s.contract.as_str())), ("year", Arg::from(year.as_str()))]);
     let mut meta = vec![
         (tr.t("statement-key-version"), c.version.clone()),
         (tr.t("statement-key-hash"), c.hash.clone()),
@@ -427,10 +423,7 @@ fn corrections_section(tr: &Tr, k: CorrectionView<'_>, party_head: Cell) -> Sect
 /// when) and the settlement state of this statement.
 fn signatures_section(tr: &Tr, standing: &Standing, signatures: &[SignatureRow]) -> Section {
     let heading = tr.t("document-signatures-heading");
-    let mut blocks = vec![Block::Para(tr.t_args(
-        "document-state",
-        &[("standing", Arg::from(standing.words_in(tr)))],
-    ))];
+    let mut blocks = vec![Block::Para(tr.t_args("document-state", &[("standing", Arg::from(standing.words_in(tr)))]))];
     if signatures.is_empty() {
         blocks.push(Block::Para(tr.t("document-no-signatures")));
     } else {
@@ -557,4 +550,37 @@ fn html_table(o: &mut String, t: &Table) {
         o.push_str("</tr>\n");
     }
     o.push_str("</tbody>\n</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every text of the model (title, header, headings, captions, column
+    /// heads, cells, details, notes, the draft mark) comes out escaped.
+    #[test]
+    fn every_text_of_the_document_is_escaped_in_html() {
+        let bad = "<b onclick=\"x\">'&'</b>";
+        let table = Table {
+            caption: bad.into(),
+            head: vec![Cell::text(bad), Cell::num(bad)],
+            rows: vec![Row { cells: vec![Cell::text(bad), Cell::num(bad)], details: vec![bad.into()] }],
+        };
+        let doc = Doc {
+            lang: Lang::Nl,
+            title: bad.into(),
+            draft: Some(bad.into()),
+            meta: vec![(bad.into(), bad.into())],
+            sections: vec![Section {
+                heading: bad.into(),
+                blocks: vec![Block::Para(bad.into()), Block::Note(bad.into()), Block::Table(table)],
+            }],
+        };
+        let h = html(&doc);
+        assert!(!h.contains("<b") && !h.contains("onclick=\""), "{h}");
+        let shown = "&lt;b onclick=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/b&gt;";
+        assert_eq!(h.matches(shown).count(), 15, "{h}");
+        assert!(h.starts_with("<!DOCTYPE html>\n<html lang=\"nl\">"));
+        assert!(!h.contains("<script") && !h.contains("<link") && !h.contains("src="));
+    }
 }

@@ -38,8 +38,6 @@ const FOOTER_SIZE: f32 = 7.0;
 const LEADING: f32 = 1.3;
 /// Padding inside a table cell.
 const CELL_PAD: f32 = 3.0;
-/// The least width of a table's first column, as a part of the text width.
-const MIN_FIRST_COLUMN: f32 = 0.3;
 /// The most pages a document may have: a guard against a runaway layout.
 pub const MAX_PAGES: usize = 10_000;
 
@@ -162,41 +160,44 @@ impl Layout<'_, '_> {
         Ok(())
     }
 
-    /// The widths of a table's columns: each number/text column as wide as
-    /// its widest unwrapped text, the first column the rest (at least
-    /// MIN_FIRST_COLUMN of the text width); if the other columns leave too
-    /// little, all are narrowed in proportion and their text wraps.
+    /// The widths of a table's columns. Each column is at least as wide as
+    /// its widest word (a word is never broken while the table fits) and at
+    /// most as wide as its widest text; the room between is shared in
+    /// proportion to what each column lacks, and any room left goes to the
+    /// first column. Only a table whose widest words alone do not fit is
+    /// narrowed in proportion (its words then break).
     fn columns(&self, t: &Table) -> Vec<f32> {
         let n = t.head.len();
-        let natural = |i: usize| {
-            let cells = std::iter::once(&t.head[i]).chain(t.rows.iter().map(|r| &r.cells[i]));
-            cells.map(|c| self.font.width(&c.text, BODY_SIZE)).fold(0.0, f32::max) + 2.0 * CELL_PAD
+        let cells = |i: usize| std::iter::once(&t.head[i]).chain(t.rows.iter().map(move |r| &r.cells[i]));
+        let pad = 2.0 * CELL_PAD;
+        let widest = |i: usize| cells(i).map(|c| self.font.width(&c.text, BODY_SIZE)).fold(0.0, f32::max) + pad;
+        let word = |i: usize| {
+            cells(i).flat_map(|c| c.text.split(' ')).map(|w| self.font.width(w, BODY_SIZE)).fold(0.0, f32::max) + pad
         };
-        let mut w: Vec<f32> = (0..n).map(natural).collect();
-        let others: f32 = w[1..].iter().sum();
-        let first_min = TEXT_W * MIN_FIRST_COLUMN;
-        if others + first_min <= TEXT_W {
-            w[0] = TEXT_W - others;
+        let natural: Vec<f32> = (0..n).map(widest).collect();
+        let least: Vec<f32> = (0..n).map(word).collect();
+        let (sum_natural, sum_least): (f32, f32) = (natural.iter().sum(), least.iter().sum());
+        let mut w = if sum_natural <= TEXT_W {
+            natural
+        } else if sum_least <= TEXT_W {
+            let share = (TEXT_W - sum_least) / (sum_natural - sum_least);
+            least.iter().zip(&natural).map(|(l, a)| l + (a - l) * share).collect()
         } else {
-            let total: f32 = w.iter().sum();
-            for x in &mut w {
-                *x *= TEXT_W / total;
-            }
+            least.iter().map(|l| l * TEXT_W / sum_least).collect()
+        };
+        let slack = TEXT_W - w.iter().sum::<f32>();
+        if slack > 0.0 {
+            w[0] += slack;
         }
         w
     }
 
     /// One row's lines per cell (wrapped), and the row's height.
     fn row_lines(&self, cells: &[Cell], details: &[String], widths: &[f32]) -> (Vec<Vec<String>>, Vec<String>, f32) {
-        let lines: Vec<Vec<String>> = cells
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| self.font.wrap(&c.text, BODY_SIZE, w - 2.0 * CELL_PAD))
-            .collect();
-        let detail: Vec<String> = details
-            .iter()
-            .flat_map(|d| self.font.wrap(d, DETAIL_SIZE, widths[0] - 2.0 * CELL_PAD))
-            .collect();
+        let lines: Vec<Vec<String>> =
+            cells.iter().zip(widths).map(|(c, w)| self.font.wrap(&c.text, BODY_SIZE, w - 2.0 * CELL_PAD)).collect();
+        let detail: Vec<String> =
+            details.iter().flat_map(|d| self.font.wrap(d, DETAIL_SIZE, widths[0] - 2.0 * CELL_PAD)).collect();
         let main = lines.iter().map(Vec::len).max().unwrap_or(1) as f32 * BODY_SIZE * LEADING;
         let h = main + detail.len() as f32 * DETAIL_SIZE * LEADING + 2.0 * CELL_PAD;
         (lines, detail, h)
@@ -220,7 +221,13 @@ impl Layout<'_, '_> {
         for d in detail {
             y -= DETAIL_SIZE * LEADING;
             let text = d.clone();
-            ops.push(Op::Text { x: MARGIN_X + CELL_PAD + 6.0, y: y + DETAIL_SIZE * 0.25, size: DETAIL_SIZE, gray: 0.35, text });
+            ops.push(Op::Text {
+                x: MARGIN_X + CELL_PAD + 6.0,
+                y: y + DETAIL_SIZE * 0.25,
+                size: DETAIL_SIZE,
+                gray: 0.35,
+                text,
+            });
         }
         self.y -= h;
         ops.push(Op::Rule { x0: MARGIN_X, x1: MARGIN_X + TEXT_W, y: self.y, width: 0.3 });
@@ -299,10 +306,8 @@ pub fn render(doc: &Doc, id: &str) -> Result<Vec<u8>> {
     let total = pages.len();
     let tr = Tr::new(doc.lang);
     for (i, ops) in pages.iter_mut().enumerate() {
-        let footer = tr.t_args(
-            "document-page",
-            &[("n", Arg::from((i + 1).to_string())), ("total", Arg::from(total.to_string()))],
-        );
+        let footer = tr
+            .t_args("document-page", &[("n", Arg::from((i + 1).to_string())), ("total", Arg::from(total.to_string()))]);
         let text = format!("{}  ·  {footer}", doc.title);
         let x = PAGE_W - MARGIN_X - font.width(&text, FOOTER_SIZE);
         ops.push(Op::Text { x, y: MARGIN_BOTTOM / 2.0, size: FOOTER_SIZE, gray: 0.35, text });
