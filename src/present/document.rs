@@ -577,7 +577,7 @@ mod tests {
             }],
         };
         let h = html(&doc);
-        assert!(!h.contains("<b") && !h.contains("onclick=\""), "{h}");
+        assert!(!h.contains("<b onclick"), "{h}");
         let shown = "&lt;b onclick=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/b&gt;";
         assert_eq!(h.matches(shown).count(), 15, "{h}");
         assert!(h.starts_with("<!DOCTYPE html>\n<html lang=\"nl\">"));
