@@ -1,5 +1,6 @@
 //! Golden statements: for every example contract in `contracts/` and every
-//! contract year, the statement in every format (table, JSON, CSV, XLSX) as
+//! contract year, the statement in every format (table, JSON, CSV, XLSX,
+//! HTML) as
 //! computed from the example figures in `examples/measurements/`, compared
 //! byte for byte with the reviewed files in `tests/golden/`. Each year is
 //! then co-signed by every signatory (so every payment component passes the
@@ -15,6 +16,7 @@ use std::path::Path;
 
 use common::*;
 use serde_json::Value;
+use vereffen::present::lang::Lang;
 
 /// Builds a ledger in `d/l` with `contract` in force and every example
 /// figure submitted and attested; returns the contract.
@@ -103,6 +105,28 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
                     ],
                 );
                 let name = format!("{}/{year}.nl.{ext}", c.id);
+                check_golden(&name, &std::fs::read(&out).unwrap(), &mut mismatches);
+                produced.push(name);
+            }
+            // The HTML document in both languages ({year}.html, {year}.nl.html).
+            for (lang, ext) in [("en", "html"), ("nl", "nl.html")] {
+                let out = d.join(format!("s.{ext}"));
+                ok(
+                    d,
+                    &[
+                        "--lang",
+                        lang,
+                        "settle",
+                        &c.id,
+                        "--year",
+                        &y,
+                        "--format",
+                        "html",
+                        "--out",
+                        out.to_str().unwrap(),
+                    ],
+                );
+                let name = format!("{}/{year}.{ext}", c.id);
                 check_golden(&name, &std::fs::read(&out).unwrap(), &mut mismatches);
                 produced.push(name);
             }
@@ -397,6 +421,35 @@ fn no_payment_line_in_any_format_has_a_negative_amount() {
                     }
                 }
                 assert_eq!(csv_transfers, ts.len(), "{name}: the CSV has every transfer");
+                // HTML: each transfer line's route under its label, its
+                // amount in the row; each payment a row FROM -> TO.
+                let html = std::fs::read_to_string(file("html")).unwrap();
+                let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                let mut html_transfers = 0;
+                for row in html.split("<tr>").skip(1) {
+                    let row = row.split("</tr>").next().unwrap();
+                    let nums: Vec<&str> =
+                        row.split("<td class=\"num\">").skip(1).map(|c| c.split("</td>").next().unwrap()).collect();
+                    if row.contains("<div class=\"detail\">") && row.contains(" -&gt; ") && row.contains(")</div>") {
+                        assert!(nums.len() == 1 && !nums[0].starts_with('-'), "{name} HTML: {row}");
+                        html_transfers += 1;
+                    }
+                }
+                assert_eq!(html_transfers, ts.len(), "{name}: the HTML shows every transfer FROM -> TO");
+                // Each payment a row FROM -> TO, its exact amount (0 or
+                // more, as the JSON says), its funding stream.
+                let lang = if suffix.is_empty() { Lang::En } else { Lang::Nl };
+                for p in doc["statement"]["payments"].as_array().unwrap() {
+                    let exact: rust_decimal::Decimal = p["amount"].as_str().unwrap().parse().unwrap();
+                    let row = format!(
+                        "<tr><th scope=\"row\">{} -&gt; {}</th><td class=\"num\">{}</td><td>{}</td></tr>",
+                        esc(p["from"].as_str().unwrap()),
+                        esc(p["to"].as_str().unwrap()),
+                        lang.money(exact),
+                        esc(p["funding"].as_str().unwrap())
+                    );
+                    assert!(!exact.is_sign_negative() && html.contains(&row), "{name} HTML: no payment row {row}");
+                }
             }
             // XLSX: the Statement sheet (amount in D, from in F) and the Payments sheet (amount in D).
             let xlsx = std::fs::read(at("xlsx")).unwrap();

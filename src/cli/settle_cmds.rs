@@ -16,7 +16,7 @@ use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
 use vereffen::present::diff::{self as pdiff, Side, SideRole};
 use vereffen::present::lang::{Arg, Lang, Tr};
-use vereffen::present::{statement, xlsx};
+use vereffen::present::{document, pdf, statement, xlsx};
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
 
@@ -38,6 +38,13 @@ pub enum Format {
     Csv,
     /// An Excel workbook (needs --out): amounts as numbers in the contract's currency.
     Xlsx,
+    /// One self-contained HTML file (inline CSS with print rules, no
+    /// scripts, no external resources): everything the table shows, with
+    /// the corrections, signatures (key fingerprints) and settlement state.
+    Html,
+    /// A PDF (A4, needs --out) of what the HTML shows, written without a
+    /// browser, with its font embedded; the same bytes on every run.
+    Pdf,
 }
 
 /// `vereffen settle CONTRACT --year Y ...` or `vereffen settle status CONTRACT`.
@@ -190,7 +197,7 @@ pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format
     let c = compute(&view, year, false)?;
     let standing = standing(&view, &c);
     let corr = corrections(ledger, &view, &c)?;
-    Ok((render(&Tr::new(Lang::En), &c, format, &standing, corr.as_ref(), &Extra::of(&view, &c))?, c.hash))
+    Ok((render(&Tr::new(Lang::En), &c, format, &standing, corr.as_ref(), &Extra::of(ledger, &view, &c)?)?, c.hash))
 }
 
 /// Where the computed statement `c` stands on this copy: who signed exactly
@@ -252,17 +259,20 @@ pub fn corrections(ledger: &Ledger, view: &ContractView, c: &Computed) -> Result
     Ok(Some(Corrections { replaced: replaced.hash.clone(), settled, comparison }))
 }
 
-/// What the workbook shows besides the statement: the governing contract
-/// version (its terms and rules become the formulas), the year's
-/// signatures (the language is the statement's).
+/// What the workbook and the documents show besides the statement: the
+/// governing contract version (its terms and rules become the formulas),
+/// the year's signatures with the fingerprint of each signing key (the
+/// language is the statement's).
 struct Extra<'a> {
     terms: Option<&'a vereffen::domain::contract::Contract>,
     signatures: Vec<xlsx::Signature>,
     sources: std::collections::BTreeMap<(String, u16), Vec<String>>,
+    /// Signing entry id -> fingerprint of the key that signed it.
+    keys: std::collections::BTreeMap<String, String>,
 }
 
 impl<'a> Extra<'a> {
-    fn of(view: &'a ContractView, c: &Computed) -> Extra<'a> {
+    fn of(ledger: &Ledger, view: &'a ContractView, c: &Computed) -> Result<Extra<'a>> {
         let year = c.statement.year;
         let terms = view.status.versions.get(&c.version).map(|v| &v.terms);
         let mut signatures = Vec::new();
@@ -282,7 +292,31 @@ impl<'a> Extra<'a> {
         for m in view.measurements.iter().filter(|m| c.inputs.contains(&m.id)) {
             sources.entry((m.indicator.clone(), m.year)).or_default().push(m.id.clone());
         }
-        Extra { terms, signatures, sources }
+        let void = ledger.void_entries()?;
+        let keys = signatures
+            .iter()
+            .filter_map(|s| {
+                let id = EntryId::from_hex(&s.entry)?;
+                let e = ledger.get_live(&id, &void)?;
+                Some((s.entry.clone(), e.author_key().fingerprint()))
+            })
+            .collect();
+        Ok(Extra { terms, signatures, sources, keys })
+    }
+
+    /// The signatures as the documents list them (a key that cannot be
+    /// read on this copy shows as `?`).
+    fn signature_rows(&self) -> Vec<document::SignatureRow> {
+        self.signatures
+            .iter()
+            .map(|s| document::SignatureRow {
+                party: s.party.clone(),
+                key: self.keys.get(&s.entry).cloned().unwrap_or_else(|| "?".into()),
+                statement: s.statement.clone(),
+                entry: s.entry.clone(),
+                time: s.time.clone(),
+            })
+            .collect()
     }
 }
 
@@ -330,6 +364,19 @@ fn render_bytes(
                 replaced: corr.map(|k| (k.replaced.as_str(), &k.comparison)),
             },
         )?,
+        Format::Html | Format::Pdf => {
+            let corr = corr.map(|k| document::CorrectionView {
+                replaced: &k.replaced,
+                settled: k.settled,
+                comparison: &k.comparison,
+            });
+            let doc = document::statement_doc(tr, c, standing, corr, &extra.signature_rows());
+            if format == Format::Html {
+                document::html(&doc).into_bytes()
+            } else {
+                pdf::render(&doc, &c.hash)?
+            }
+        }
     })
 }
 
@@ -381,9 +428,12 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
     if format == Format::Xlsx && args.out.is_none() {
         bail!("--format xlsx writes a workbook: give --out FILE.xlsx");
     }
+    if format == Format::Pdf && args.out.is_none() {
+        bail!("--format pdf writes a PDF file: give --out FILE.pdf");
+    }
     let tr = Tr::new(super::lang_of(cli, &ledger)?);
     let corr = corrections(&ledger, &view, &c)?;
-    let extra = Extra::of(&view, &c);
+    let extra = Extra::of(&ledger, &view, &c)?;
     emit(&render_bytes(&tr, &c, format, &standing(&view, &c), corr.as_ref(), &extra)?, args.out.as_deref())?;
     Ok(0)
 }
@@ -833,7 +883,7 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
             (serde_json::to_string_pretty(&pdiff::diff_json(&a.side(), &b.side(), &cmp))? + "\n").into_bytes()
         }
         Format::Csv => pdiff::diff_csv(&tr, &a.side(), &b.side(), &cmp)?.into_bytes(),
-        Format::Xlsx => bail!("settle diff writes table, json or csv"),
+        Format::Xlsx | Format::Html | Format::Pdf => bail!("settle diff writes table, json or csv"),
     };
     emit(&bytes, args.out.as_deref())?;
     Ok(0)
@@ -890,7 +940,7 @@ fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Res
             (serde_json::to_string_pretty(&vereffen::present::term::json(&t, &currency))? + "\n").into_bytes()
         }
         Format::Csv => vereffen::present::term::csv(&tr, &t)?.into_bytes(),
-        Format::Xlsx => bail!("settle summary writes table, json or csv"),
+        Format::Xlsx | Format::Html | Format::Pdf => bail!("settle summary writes table, json or csv"),
     };
     emit(&bytes, out)?;
     Ok(0)

@@ -176,6 +176,7 @@ const EN: &[Resource] = &[
     ("en/accountability.ftl", include_str!("locales/en/accountability.ftl")),
     ("en/simulate.ftl", include_str!("locales/en/simulate.ftl")),
     ("en/report.ftl", include_str!("locales/en/report.ftl")),
+    ("en/document.ftl", include_str!("locales/en/document.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -190,6 +191,7 @@ const NL: &[Resource] = &[
     ("nl/accountability.ftl", include_str!("locales/nl/accountability.ftl")),
     ("nl/simulate.ftl", include_str!("locales/nl/simulate.ftl")),
     ("nl/report.ftl", include_str!("locales/nl/report.ftl")),
+    ("nl/document.ftl", include_str!("locales/nl/document.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -4,6 +4,8 @@
 //!
 //! * [`statement`]: a settlement statement as a table, JSON, CSV;
 //!   [`xlsx`]: as a workbook, with [`xlsx_formula`] for its formulas;
+//! * [`document`]: a statement as a document, HTML ([`document::html`])
+//!   and PDF ([`pdf`]);
 //! * [`diff`]: two statements of a year compared, correction payments;
 //! * [`term`]: a contract's term summary (`settle summary`);
 //! * [`summary`]: one-line descriptions of entries for `log`;
@@ -21,9 +23,11 @@
 pub mod accountability;
 pub mod charts;
 pub mod diff;
+pub mod document;
 pub mod inbox;
 pub mod lang;
 pub mod layout;
+pub mod pdf;
 pub mod report_html;
 pub mod statement;
 pub mod summary;
