@@ -951,7 +951,7 @@ fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Res
 fn accountability(cli: &Cli, args: &AccountabilityArgs) -> Result<i32> {
     use vereffen::present::accountability as acc;
     let format = if cli.json { Format::Json } else { args.format };
-    if format == Format::Xlsx {
+    if matches!(format, Format::Xlsx | Format::Html | Format::Pdf) {
         bail!("settle accountability writes table, json or csv");
     }
     let ledger = open_ledger(&cli.ledger)?;
@@ -971,7 +971,7 @@ fn accountability(cli: &Cli, args: &AccountabilityArgs) -> Result<i32> {
         Format::Table => acc::table(&tr, &doc, &standing).into_bytes(),
         Format::Json => (serde_json::to_string_pretty(&acc::json(&doc, &standing))? + "\n").into_bytes(),
         Format::Csv => acc::csv(&tr, &doc)?.into_bytes(),
-        Format::Xlsx => bail!("settle accountability writes table, json or csv"),
+        Format::Xlsx | Format::Html | Format::Pdf => bail!("settle accountability writes table, json or csv"),
     };
     emit(&bytes, args.out.as_deref())?;
     Ok(0)
