@@ -22,35 +22,11 @@ use vereffen::present::lang::Lang;
 /// contracts' statements (each belongs to its own test file).
 const NOT_STATEMENTS: &[&str] = &["report", "accountability", "simulate"];
 
-/// Builds a ledger in `d/l` with `contract` in force and every example
-/// figure submitted and attested; returns the contract.
+/// A ledger in `d` with the example contract in `file` in force and every
+/// example figure of its `examples/measurements/<id>/` submitted and attested.
 fn agreed(d: &Path, file: &Path) -> vereffen::domain::contract::Contract {
-    let c = vereffen::domain::contract::check_file(file).expect("example contract is valid");
-    ok(d, &["init", "--id", &format!("golden-{}", c.id)]);
-    for p in &c.parties {
-        ok(d, &["party", "add", "--id", &p.id, "--name", &p.name, "--role", &p.role.to_string(), "--key", &key(&p.id)]);
-    }
-    let signatories: Vec<&str> = c.parties.iter().filter(|p| p.signatory).map(|p| p.id.as_str()).collect();
-    ok(d, &["contract", "propose", file.to_str().unwrap(), "--as", &key(signatories[0])]);
-    let version = c.version_hash();
-    for p in &signatories[1..] {
-        ok(d, &["contract", "accept", &c.id, "--version", &version, "--as", &key(p)]);
-    }
-    let figures = repo().join("examples/measurements").join(&c.id);
-    let mut files: Vec<_> = std::fs::read_dir(&figures).unwrap().map(|f| f.unwrap().path()).collect();
-    files.sort();
-    for f in files {
-        let source = f.file_stem().unwrap().to_str().unwrap().to_string();
-        ok(d, &["measure", "submit", &c.id, "--file", f.to_str().unwrap(), "--as", &key(&source)]);
-    }
-    let pending: Value =
-        serde_json::from_str(&ok(d, &["--json", "measure", "list", &c.id, "--state", "pending"])).unwrap();
-    for m in pending.as_array().unwrap() {
-        for p in m["to_act"].as_array().unwrap() {
-            ok(d, &["measure", "attest", "--yes", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
-        }
-    }
-    c
+    let id = vereffen::domain::contract::check_file(file).expect("example contract is valid").id;
+    agreed_ledger(d, "golden", file, &repo().join("examples/measurements").join(id))
 }
 
 fn check_golden(name: &str, actual: &[u8], mismatches: &mut Vec<String>) {

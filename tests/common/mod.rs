@@ -308,3 +308,35 @@ pub fn xlsx_cells(xlsx: &[u8], sheet: u32) -> Vec<(String, String)> {
     }
     cells
 }
+
+/// Builds a ledger in `d` (id `PREFIX-<contract id>`) with the contract in
+/// `file` proposed by its first signatory and accepted by the others, and
+/// every figure of `figures` (one CSV per source party, named after it)
+/// submitted and attested by each party that must act; returns the contract.
+pub fn agreed_ledger(d: &Path, prefix: &str, file: &Path, figures: &Path) -> vereffen::domain::contract::Contract {
+    let c = vereffen::domain::contract::check_file(file).expect("contract is valid");
+    ok(d, &["init", "--id", &format!("{prefix}-{}", c.id)]);
+    for p in &c.parties {
+        ok(d, &["party", "add", "--id", &p.id, "--name", &p.name, "--role", &p.role.to_string(), "--key", &key(&p.id)]);
+    }
+    let signatories: Vec<&str> = c.parties.iter().filter(|p| p.signatory).map(|p| p.id.as_str()).collect();
+    ok(d, &["contract", "propose", file.to_str().unwrap(), "--as", &key(signatories[0])]);
+    let version = c.version_hash();
+    for p in &signatories[1..] {
+        ok(d, &["contract", "accept", &c.id, "--version", &version, "--as", &key(p)]);
+    }
+    let mut files: Vec<_> = std::fs::read_dir(figures).unwrap().map(|f| f.unwrap().path()).collect();
+    files.sort();
+    for f in files {
+        let source = f.file_stem().unwrap().to_str().unwrap().to_string();
+        ok(d, &["measure", "submit", &c.id, "--file", f.to_str().unwrap(), "--as", &key(&source)]);
+    }
+    let pending: serde_json::Value =
+        serde_json::from_str(&ok(d, &["--json", "measure", "list", &c.id, "--state", "pending"])).unwrap();
+    for m in pending.as_array().unwrap() {
+        for p in m["to_act"].as_array().unwrap() {
+            ok(d, &["measure", "attest", "--yes", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap())]);
+        }
+    }
+    c
+}
