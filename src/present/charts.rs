@@ -121,6 +121,47 @@ fn euros(v: &f64) -> String {
     }
 }
 
+/// The axes of a chart of groups side by side (a year's boxes per party, a
+/// party's bars per variant): one slot per label on x, euros on y from `lo`
+/// to `hi`, and the zero line drawn.
+fn grouped_axes<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    y_label: &str,
+    labels: &[String],
+    lo: f64,
+    hi: f64,
+) -> Result<
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+    String,
+> {
+    let n = labels.len().max(1);
+    let mut c = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..hi)
+        .map_err(err)?;
+    c.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&euros)
+        .y_desc(y_label)
+        .draw()
+        .map_err(err)?;
+    c.draw_series(std::iter::once(PathElement::new(vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)], BLACK))).map_err(err)?;
+    Ok(c)
+}
+
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Result<(), String> {
     root.fill(&WHITE).map_err(err)?;
     match chart {
@@ -128,32 +169,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
             let all = parties.iter().flat_map(|(_, v)| v.iter().flat_map(|b| [b[0], b[4]]));
             let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
             let (lo, hi) = span(lo.min(0.0), hi.max(0.0));
-            let n = years.len().max(1);
-            let mut c = ChartBuilder::on(root)
-                .caption(title, ("sans-serif", 22))
-                .margin(12)
-                .x_label_area_size(36)
-                .y_label_area_size(70)
-                .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..hi)
-                .map_err(err)?;
-            let labels = years.clone();
-            c.configure_mesh()
-                .disable_x_mesh()
-                .x_labels(n)
-                .x_label_formatter(&|x| {
-                    let i = x.round();
-                    if (x - i).abs() < 1e-6 && i >= 0.0 {
-                        labels.get(i as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
-                .y_label_formatter(&euros)
-                .y_desc(y_label.as_str())
-                .draw()
-                .map_err(err)?;
-            c.draw_series(std::iter::once(PathElement::new(vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)], BLACK)))
-                .map_err(err)?;
+            let mut c = grouped_axes(root, title, y_label, years, lo, hi)?;
             let np = parties.len().max(1) as f64;
             let w = 0.8 / np;
             for (k, (name, boxes)) in parties.iter().enumerate() {
@@ -301,32 +317,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
             let all = groups.iter().flat_map(|(_, v)| v.iter().flatten().flat_map(|b| [b[0], b[2]]));
             let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
             let (lo, hi) = span(lo.min(0.0), hi.max(0.0));
-            let n = groups.len().max(1);
-            let mut c = ChartBuilder::on(root)
-                .caption(title, ("sans-serif", 22))
-                .margin(12)
-                .x_label_area_size(36)
-                .y_label_area_size(70)
-                .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..hi)
-                .map_err(err)?;
             let labels: Vec<String> = groups.iter().map(|g| g.0.clone()).collect();
-            c.configure_mesh()
-                .disable_x_mesh()
-                .x_labels(n)
-                .x_label_formatter(&|x| {
-                    let i = x.round();
-                    if (x - i).abs() < 1e-6 && i >= 0.0 {
-                        labels.get(i as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
-                .y_label_formatter(&euros)
-                .y_desc(y_label.as_str())
-                .draw()
-                .map_err(err)?;
-            c.draw_series(std::iter::once(PathElement::new(vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)], BLACK)))
-                .map_err(err)?;
+            let mut c = grouped_axes(root, title, y_label, &labels, lo, hi)?;
             let nv = variants.len().max(1) as f64;
             let w = 0.8 / nv;
             for (k, name) in variants.iter().enumerate() {
