@@ -289,3 +289,22 @@ fn the_term_summary_shows_cash_with_loans_apart_results_balances_and_what_is_ope
     assert!(csv_nl.contains(";cash;2025;ziekenhuis;loans_received;;185000,00;\n"), "{csv_nl}");
     refused(d, &["settle", "summary", "no-such-contract"], "there is no contract");
 }
+
+/// A year that cannot be computed says why in the reader's language: how
+/// many figures are not agreed, and each figure with its state and who must
+/// act (the engine's English error text stayed in Dutch summaries before).
+#[test]
+fn an_open_year_in_the_term_summary_says_why_in_the_readers_language() {
+    let tmp = copd_in_force_cli("open-summary");
+    let d = tmp.path();
+    let en = ok(d, &["settle", "summary", COPD_ID]);
+    assert!(en.contains("not agreed") && en.contains("figure care-cost 2025: missing (to act: verzekeraar)"), "{en}");
+    let nl = ok(d, &["--lang", "nl", "settle", "summary", COPD_ID]);
+    assert!(
+        nl.contains("niet akkoord") && nl.contains("cijfer care-cost 2025: ontbreekt (aan zet: verzekeraar)"),
+        "{nl}"
+    );
+    for english in ["not agreed", "missing", "to act", "figure(s)"] {
+        assert!(!nl.contains(english), "English {english:?} in the Dutch summary:\n{nl}");
+    }
+}

@@ -607,6 +607,27 @@ fn open_detail(tr: &Tr, view: &ContractView, year: u16, blocked: u16, blockers: 
     )
 }
 
+/// One figure that keeps a year open, in the reader's language: indicator,
+/// period, its state and who must act.
+fn blocker_words(tr: &Tr, b: &vereffen::domain::settlement::inputs::Blocker) -> String {
+    let state = match b.state.as_str() {
+        "missing" => tr.t("settle-sum-state-missing"),
+        "pending" => tr.t("settle-sum-state-pending"),
+        "disputed" => tr.t("settle-sum-state-disputed"),
+        "conflict" => tr.t("settle-sum-state-conflict"),
+        other => other.to_string(),
+    };
+    tr.t_args(
+        "settle-sum-blocker",
+        &[
+            ("indicator", Arg::from(b.indicator.clone())),
+            ("period", Arg::from(b.period.clone())),
+            ("state", Arg::from(state)),
+            ("parties", Arg::from(b.to_act.join(", "))),
+        ],
+    )
+}
+
 /// The quality gate of `year`: from the settled statement if the year is
 /// settled, else from the statement this copy computes (none while open).
 fn year_gate(view: &ContractView, year: u16, computed: Option<&Computed>) -> Option<gate::GateNotice> {
@@ -923,6 +944,11 @@ fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Res
                     ));
                     let state = if st.signed_by.is_empty() { YearState::Computable } else { YearState::Signed };
                     (state, Some(c.hash.clone()), Some(c.statement))
+                }
+                Err(ComputeError::Blocked { year: y, blockers }) => {
+                    open.push(open_detail(&tr, &view, *year, y, blockers.len()));
+                    open.extend(blockers.iter().map(|b| blocker_words(&tr, b)));
+                    (YearState::Open, None, None)
                 }
                 Err(e) => {
                     open.push(e.to_string());
