@@ -7,6 +7,11 @@
 //!
 //! The bytes depend on the document alone: no clock, no random ids (the
 //! file id is derived from the statement hash and the text).
+//!
+//! The only floats here are page geometry in PDF points (`f32`, the type
+//! `pdf-writer` takes for positions and sizes). No amount passes through
+//! them: every number of the statement arrives as the exact text that
+//! `present::lang` formatted from its decimal.
 
 use anyhow::{anyhow, Result};
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
