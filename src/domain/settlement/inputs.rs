@@ -43,7 +43,7 @@ pub struct YearInputs {
 /// One indicator's value for `year`, aggregated from its periods; or the
 /// blockers. With `draft`, pending and disputed figures are used (and
 /// reported in `not_agreed`); missing and conflicting ones never are.
-fn indicator_value(
+pub(crate) fn indicator_value(
     ind: &Indicator,
     year: u16,
     ms: &[Measurement],
@@ -88,17 +88,22 @@ fn indicator_value(
     if !blockers.is_empty() {
         return Err(blockers);
     }
-    let sum = values.iter().try_fold(Decimal::ZERO, |a, v| a.checked_add(*v));
-    let overflow = || {
+    aggregate(ind.aggregation, &values).ok_or_else(|| {
         vec![Blocker { indicator: ind.id.clone(), period: year.to_string(), state: "overflow".into(), to_act: vec![] }]
-    };
-    Ok(match ind.aggregation {
-        Aggregation::Sum => sum.ok_or_else(overflow)?,
-        Aggregation::Mean => {
-            sum.and_then(|s| s.checked_div(Decimal::from(values.len().max(1) as u64))).ok_or_else(overflow)?
-        }
-        Aggregation::Last => values.last().copied().unwrap_or_default(),
     })
+}
+
+/// The year's value of an indicator from the values of its periods, in
+/// period order, by its aggregation: `sum`, `mean` (exact decimal division
+/// of the sum by the count) or `last`; `None` on overflow. The one
+/// aggregation of settlement and forecast (`super::forecast`).
+pub(crate) fn aggregate(aggregation: Aggregation, values: &[Decimal]) -> Option<Decimal> {
+    let sum = values.iter().try_fold(Decimal::ZERO, |a, v| a.checked_add(*v));
+    match aggregation {
+        Aggregation::Sum => sum,
+        Aggregation::Mean => sum.and_then(|s| s.checked_div(Decimal::from(values.len().max(1) as u64))),
+        Aggregation::Last => Some(values.last().copied().unwrap_or_default()),
+    }
 }
 
 /// Builds the inputs for settling `year` under `contract` from the

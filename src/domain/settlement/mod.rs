@@ -102,6 +102,7 @@ pub mod compare;
 mod components;
 pub mod cosign;
 pub mod distribution;
+pub mod forecast;
 pub mod gate;
 mod impulse;
 pub mod inputs;
