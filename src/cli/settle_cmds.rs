@@ -85,6 +85,45 @@ enum SettleSub {
     /// allocation key and agreed figures of a split payment, and totals per
     /// stream that tie to the statement's.
     Accountability(AccountabilityArgs),
+    /// A FORECAST of a year at run rate from the figures agreed so far
+    /// (monitoring during the year): each indicator's value for the year and
+    /// how it was found (monthly and quarterly figures at run rate: sum so
+    /// far x periods in the year / periods known; mean so far; last known;
+    /// year figures as agreed, else --assume, else last year's agreed
+    /// figure), the position per party that the settlement engine computes
+    /// from them (cash and result, payments FROM -> TO), and the
+    /// consequences the contract states (quality gate and its improvement
+    /// plan or review, provider loss, corridor, caps, targets, missing
+    /// measurements), each with its contract clause. Only agreed figures
+    /// count. Never signed, never written to the ledger: it only reads.
+    Forecast(ForecastArgs),
+}
+
+/// `vereffen settle forecast CONTRACT --year Y [--through P] [--assume ID=VALUE]...`.
+#[derive(Args, Debug)]
+pub struct ForecastArgs {
+    /// The contract id.
+    contract: String,
+    /// The contract year to forecast.
+    #[arg(long)]
+    year: u16,
+    /// Forecast as of the end of this period of the year: a month (2027-06),
+    /// a quarter (2027-Q2) or the year (2027); figures of periods ending
+    /// later are left out. Default: every agreed figure.
+    #[arg(long)]
+    through: Option<String>,
+    /// The year's value of an indicator with no agreed figure in the year
+    /// (INDICATOR=VALUE, an exact decimal its unit allows, e.g.
+    /// care-cost=2700000.00); repeat for several. Without it such an
+    /// indicator takes last year's agreed figure, labelled so.
+    #[arg(long, value_name = "INDICATOR=VALUE")]
+    assume: Vec<String>,
+    /// Output format (table, json or csv).
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write to this file instead of standard output (replaced whole, never half-written).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// `vereffen settle accountability CONTRACT --year Y`.
@@ -397,6 +436,7 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
         Some(SettleSub::Diff(d)) => return diff(cli, d),
         Some(SettleSub::Summary { contract, format, out }) => return summary(cli, contract, *format, out.as_deref()),
         Some(SettleSub::Accountability(a)) => return accountability(cli, a),
+        Some(SettleSub::Forecast(a)) => return forecast(cli, a),
         None => {}
     }
     let args = &cmd.args;
@@ -998,6 +1038,43 @@ fn accountability(cli: &Cli, args: &AccountabilityArgs) -> Result<i32> {
         Format::Json => (serde_json::to_string_pretty(&acc::json(&doc, &standing))? + "\n").into_bytes(),
         Format::Csv => acc::csv(&tr, &doc)?.into_bytes(),
         Format::Xlsx | Format::Html | Format::Pdf => bail!("settle accountability writes table, json or csv"),
+    };
+    emit(&bytes, args.out.as_deref())?;
+    Ok(0)
+}
+
+/// `vereffen settle forecast CONTRACT --year Y`: the year at run rate from
+/// the figures agreed on this copy; reads only (a forecast is never signed
+/// or recorded).
+fn forecast(cli: &Cli, args: &ForecastArgs) -> Result<i32> {
+    use vereffen::domain::settlement::forecast as fc;
+    use vereffen::present::forecast as pf;
+    let format = if cli.json { Format::Json } else { args.format };
+    if matches!(format, Format::Xlsx | Format::Html | Format::Pdf) {
+        bail!("settle forecast writes table, json or csv");
+    }
+    let ledger = open_ledger(&cli.ledger)?;
+    let view = contract_view(&ledger, &args.contract)?;
+    let through = args.through.as_deref().map(|t| fc::Through::parse(t, args.year)).transpose().map_err(|e| anyhow!(e))?;
+    let (carry, version) = view.carry_into(args.year).map_err(|e| match e {
+        ComputeError::Blocked { year, .. } => anyhow!(
+            "{year} cannot be settled from its agreed figures, and a forecast of {} starts from the balances at the end of {year}: {e}\n(`vereffen measure list {} --year {year}` shows them)",
+            args.year,
+            args.contract
+        ),
+        other => anyhow!("{other}"),
+    })?;
+    let terms = &version.terms;
+    let assume = fc::parse_assumptions(&args.assume, terms).map_err(|e| anyhow!(e))?;
+    let f = fc::forecast(terms, args.year, &carry, &view.measurements, &fc::Options { through, assume })
+        .map_err(|e| anyhow!("{e}"))?;
+    let tr = Tr::new(super::lang_of(cli, &ledger)?);
+    let header = pf::Header { version: &version.version, terms };
+    let bytes = match format {
+        Format::Table => pf::table(&tr, &f, &header).into_bytes(),
+        Format::Json => pf::json(&f, &header)?.into_bytes(),
+        Format::Csv => pf::csv(&tr, &f, &header)?.into_bytes(),
+        Format::Xlsx | Format::Html | Format::Pdf => bail!("settle forecast writes table, json or csv"),
     };
     emit(&bytes, args.out.as_deref())?;
     Ok(0)

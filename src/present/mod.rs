@@ -24,6 +24,7 @@ pub mod accountability;
 pub mod charts;
 pub mod diff;
 pub mod document;
+pub mod forecast;
 pub mod inbox;
 pub mod lang;
 pub mod layout;
