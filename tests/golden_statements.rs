@@ -20,7 +20,7 @@ use vereffen::present::lang::Lang;
 
 /// Directories of tests/golden/ that hold other documents than the example
 /// contracts' statements (each belongs to its own test file).
-const NOT_STATEMENTS: &[&str] = &["report", "accountability", "simulate"];
+const NOT_STATEMENTS: &[&str] = &["report", "accountability", "simulate", "forecast"];
 
 /// A ledger in `d` with the example contract in `file` in force and every
 /// example figure of its `examples/measurements/<id>/` submitted and attested.
@@ -163,7 +163,8 @@ fn every_example_contract_and_year_matches_its_golden_statements() {
         assert!(verify.contains("verify OK") && !verify.contains("conflict"), "{verify}");
     }
     // tests/golden/report/ belongs to tests/report.rs, tests/golden/accountability/
-    // to tests/accountability.rs, tests/golden/simulate/ to tests/simulate.rs.
+    // to tests/accountability.rs, tests/golden/simulate/ to tests/simulate.rs,
+    // tests/golden/forecast/ to tests/forecast.rs.
     mismatches.extend(orphan_goldens(&files_under(&repo().join("tests/golden"), NOT_STATEMENTS), &produced));
     assert!(mismatches.is_empty(), "golden statements differ:\n{}", mismatches.join("\n"));
 }
