@@ -134,7 +134,8 @@ fn every_golden_workbook_has_formulas_whose_cached_results_are_the_statement() {
         .unwrap()
         .map(|d| d.unwrap().path())
         .filter(|p| {
-            p.is_dir() && !["report", "accountability", "simulate", "forecast"].iter().any(|n| p.file_name().unwrap() == *n)
+            p.is_dir()
+                && !["report", "accountability", "simulate", "forecast"].iter().any(|n| p.file_name().unwrap() == *n)
         })
         .collect();
     dirs.sort();

@@ -1055,7 +1055,8 @@ fn forecast(cli: &Cli, args: &ForecastArgs) -> Result<i32> {
     }
     let ledger = open_ledger(&cli.ledger)?;
     let view = contract_view(&ledger, &args.contract)?;
-    let through = args.through.as_deref().map(|t| fc::Through::parse(t, args.year)).transpose().map_err(|e| anyhow!(e))?;
+    let through =
+        args.through.as_deref().map(|t| fc::Through::parse(t, args.year)).transpose().map_err(|e| anyhow!(e))?;
     let (carry, version) = view.carry_into(args.year).map_err(|e| match e {
         ComputeError::Blocked { year, .. } => anyhow!(
             "{year} cannot be settled from its agreed figures, and a forecast of {} starts from the balances at the end of {year}: {e}\n(`vereffen measure list {} --year {year}` shows them)",

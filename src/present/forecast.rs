@@ -130,7 +130,9 @@ pub fn how_words(tr: &Tr, year: u16, f: &IndicatorForecast) -> String {
                 ("from", Arg::from(f.from_year.map(|y| y.to_string()).unwrap_or_default())),
             ],
         ),
-        Basis::Unknown if f.required => tr.t_args("forecast-how-unknown-required", &[("year", Arg::from(year_s.as_str()))]),
+        Basis::Unknown if f.required => {
+            tr.t_args("forecast-how-unknown-required", &[("year", Arg::from(year_s.as_str()))])
+        }
         Basis::Unknown => tr.t_args("forecast-how-unknown-optional", &[("year", Arg::from(year_s.as_str()))]),
     };
     if f.after_through > 0 {
@@ -167,10 +169,9 @@ pub fn flag_words(tr: &Tr, f: &Flag) -> String {
         Flag::InsideLossCorridor { loss, .. } => {
             tr.t_args("forecast-flag-inside-loss-corridor", &[("loss", Arg::from(tr.money(*loss)))])
         }
-        Flag::CapReached { line, cap, .. } => tr.t_args(
-            "forecast-flag-cap",
-            &[("line", Arg::from(line.as_str())), ("cap", Arg::from(tr.money(*cap)))],
-        ),
+        Flag::CapReached { line, cap, .. } => {
+            tr.t_args("forecast-flag-cap", &[("line", Arg::from(line.as_str())), ("cap", Arg::from(tr.money(*cap)))])
+        }
         Flag::BelowTarget { indicator, score, .. } => tr.t_args(
             if score.is_zero() { "forecast-flag-not-met" } else { "forecast-flag-below-target" },
             &[("indicator", Arg::from(indicator.as_str())), ("score", Arg::from(tr.factor(*score)))],
@@ -326,11 +327,19 @@ pub fn table(tr: &Tr, f: &Forecast, h: &Header<'_>) -> String {
         }
         if !s.payments.is_empty() {
             o.push('\n');
-            o.push_str(&tr.t_args("forecast-payments-heading", &[("currency", Arg::from(h.terms.currency.to_string()))]));
+            o.push_str(
+                &tr.t_args("forecast-payments-heading", &[("currency", Arg::from(h.terms.currency.to_string()))]),
+            );
             o.push('\n');
             for p in &s.payments {
                 let route = format!("{} -> {}", escape_line(&p.from), escape_line(&p.to));
-                o.push_str(&format!("{:<width$} {:>20}  ({})\n", route, tr.money(p.amount), p.funding, width = 2 * w + 4));
+                o.push_str(&format!(
+                    "{:<width$} {:>20}  ({})\n",
+                    route,
+                    tr.money(p.amount),
+                    p.funding,
+                    width = 2 * w + 4
+                ));
             }
         }
     }

@@ -572,8 +572,9 @@ impl ContractView {
             }
             None => (Carry::initial(&base.terms), term.first_year),
         };
-        let governing =
-            |y: u16| self.status.governing(y).ok_or_else(|| ComputeError::Contract(format!("no version of {c:?} governs {y}")));
+        let governing = |y: u16| {
+            self.status.governing(y).ok_or_else(|| ComputeError::Contract(format!("no version of {c:?} governs {y}")))
+        };
         for y in from..year {
             let version = governing(y)?;
             let yi = inputs_for_year(&version.terms, y, &self.measurements, false)

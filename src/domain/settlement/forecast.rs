@@ -39,7 +39,9 @@ use serde::Serialize;
 use super::gate::{self, QUALITY_SCORE_LINE};
 use super::inputs::{aggregate, indicator_value};
 use super::why::Term;
-use super::{required_indicators, settle_year, Carry, Figure, Inputs, Line, SettleError, Statement, TransferKind, RATIO_DP};
+use super::{
+    required_indicators, settle_year, Carry, Figure, Inputs, Line, SettleError, Statement, TransferKind, RATIO_DP,
+};
 use crate::domain::contract::{Aggregation, Contract, GateAction, Indicator, MissingMeasurement, Period, Role, Unit};
 use crate::domain::measurement::{self, Measurement, State};
 
@@ -465,7 +467,10 @@ pub fn forecast(
     }
     for id in opts.assume.keys() {
         if contract.indicator(id).is_none() {
-            return Err(ForecastError::Option(format!("--assume {id}: contract {} has no such indicator", contract.id)));
+            return Err(ForecastError::Option(format!(
+                "--assume {id}: contract {} has no such indicator",
+                contract.id
+            )));
         }
     }
     let count_through = opts.through.map_or(MONTHS, |t| t.month);
@@ -495,9 +500,8 @@ pub fn forecast(
         let (known, not_counted, after_through) = classify(ind, year, ms, count_through, due_through);
         let n_year = measurement::periods_of_year(ind, year).len();
         let values: Vec<Decimal> = known.iter().map(|(_, v)| *v).collect();
-        let known_sum = (ind.period != Period::Year && !known.is_empty())
-            .then(|| aggregate(Aggregation::Sum, &values))
-            .flatten();
+        let known_sum =
+            (ind.period != Period::Year && !known.is_empty()).then(|| aggregate(Aggregation::Sum, &values)).flatten();
         let overflow = || {
             ForecastError::Engine(SettleError::Arithmetic {
                 figure: format!("the run rate of {}", ind.id),
@@ -573,7 +577,11 @@ pub fn forecast(
         let (mut e, mut n) = (Vec::new(), Vec::new());
         match indicator_value(ind, r.year, ms, false, &mut e, &mut n) {
             Ok(v) => {
-                inputs.other_years.entry(r.year).or_default().insert(r.indicator.clone(), Figure { value: v, source_entry: None });
+                inputs
+                    .other_years
+                    .entry(r.year)
+                    .or_default()
+                    .insert(r.indicator.clone(), Figure { value: v, source_entry: None });
                 other_years.push(OtherYear { indicator: r.indicator.clone(), year: r.year, value: v });
             }
             Err(blockers) => missing.push(Missing {
