@@ -129,7 +129,9 @@ fn end_month(ind: &Indicator, period: &str) -> u8 {
     let tail = period.split_once('-').map(|(_, t)| t).unwrap_or("");
     match ind.period {
         Period::Year => MONTHS,
-        Period::Quarter => tail.strip_prefix('Q').and_then(|q| q.parse::<u8>().ok()).map_or(MONTHS, |q| q * 3),
+        Period::Quarter => {
+            tail.strip_prefix('Q').and_then(|q| q.parse::<u8>().ok()).map_or(MONTHS, |q| q.saturating_mul(3))
+        }
         Period::Month => tail.parse::<u8>().unwrap_or(MONTHS),
     }
 }
