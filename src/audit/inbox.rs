@@ -431,6 +431,27 @@ pub fn home_inbox(home: &Path, keys: &[MyKey]) -> Result<Vec<InboxItem>, InboxEr
     Ok(out)
 }
 
+/// Brings the node home's inbox cache of one copy (`HOME/ledgers/<id>`)
+/// up to date for the home's own key files ([`home_keys`]), as the next
+/// `vereffen inbox --home HOME` would: a copy whose cached items still hold
+/// costs a few small reads; otherwise its items are computed and written
+/// ([`cached_copy_inbox`]). A node calls it after it appended to a copy
+/// (sync, a peer's POST), so the morning's inbox query finds the cache
+/// current instead of reading every changed copy. Nothing here can refuse
+/// a later inbox: a cache that cannot be written, or is damaged later, is
+/// recomputed by the query. `id` must be a valid ledger id.
+pub fn refresh_home_cache(home: &Path, id: &str) -> Result<(), InboxError> {
+    if !crate::ledger::entry::is_valid_name(id) {
+        return Err(InboxError::Home { path: home.to_path_buf(), what: format!("{id:?} is not a ledger id") });
+    }
+    let keys = home_keys(home)?;
+    let dir = home.join(HOME_LEDGERS_DIR).join(id);
+    // The same path `home_inbox` builds from its listing, so the cache key
+    // (which names the directory) is the one the query looks for.
+    drop(cached_copy_inbox(&dir, &keys, &home.join(HOME_CACHE_DIR)));
+    Ok(())
+}
+
 /// One copy's items as the node home keeps them (`HOME/cache/inbox/<name>.json`).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
