@@ -174,6 +174,16 @@ pub fn sync(args: &SyncArgs) -> Result<i32> {
             }
         }
     }
+    // Keeps the inbox cache of every copy synced current (after the sync and
+    // its report, so it never delays the exchange with the peers): a copy
+    // this sync changed is computed once now instead of by the next inbox.
+    let synced: std::collections::BTreeSet<&str> =
+        reports.iter().flat_map(|r| &r.ledgers).map(|l| l.ledger.as_str()).collect();
+    for id in synced {
+        if let Err(e) = vereffen::audit::inbox::refresh_home_cache(&args.home.home, id) {
+            eprintln!("note: the inbox cache of ledger {id} was not refreshed ({e}); `vereffen inbox` computes it");
+        }
+    }
     Ok(code)
 }
 

@@ -240,6 +240,8 @@ pub fn serve(config: ServeConfig) -> Result<ServerHandle, ServeError> {
         );
     }
     let store = Arc::new(Store::open(home, keys)?);
+    // What sync and peers append shows in the next inbox without recomputing.
+    store.keep_inbox_current();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(MAX_BLOCKING_THREADS)

@@ -45,6 +45,18 @@ pub const LOCK_PATIENCE: Duration = Duration::from_secs(5);
 const _: () = assert!(IDLE_HOLD_MAX.as_millis() + 1000 <= LOCK_PATIENCE.as_millis());
 const _: () = assert!(IDLE_SWEEP.as_millis() <= IDLE_CLOSE.as_millis());
 
+/// After a copy changed, how long a node waits for it to be quiet before it
+/// brings the copy's inbox cache up to date ([`Store::keep_inbox_current`]):
+/// a sync or a burst of POSTs costs one refresh, after it, not one per batch,
+/// and the refresh (which reads the whole copy) does not compete with it.
+pub const INBOX_REFRESH_QUIET: Duration = Duration::from_secs(1);
+
+/// The longest a changed copy waits for its inbox refresh while changes
+/// keep coming (a copy that never goes quiet is still refreshed).
+pub const INBOX_REFRESH_MAX_DELAY: Duration = Duration::from_secs(10);
+
+const _: () = assert!(INBOX_REFRESH_QUIET.as_millis() <= INBOX_REFRESH_MAX_DELAY.as_millis());
+
 /// Waits (bounded by [`LOCK_PATIENCE`]) for a copy another process holds:
 /// calls `open` again while it fails with [`LedgerError::Locked`] and the
 /// patience lasts. Any other outcome is returned at once.
@@ -119,6 +131,9 @@ pub struct Store {
     cache: Mutex<HashMap<String, Slot>>,
     access: RwLock<HashMap<String, Access>>,
     notes: Mutex<HashMap<String, SignedNote>>,
+    /// Ledgers whose inbox cache is to be refreshed, to the refresher
+    /// thread ([`Store::keep_inbox_current`]); unset: no refresher.
+    inbox: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<String>>>,
 }
 
 fn poisoned<T>(_: T) -> StoreError {
@@ -135,6 +150,7 @@ impl Store {
             cache: Mutex::new(HashMap::new()),
             access: RwLock::new(HashMap::new()),
             notes: Mutex::new(HashMap::new()),
+            inbox: std::sync::OnceLock::new(),
         };
         for id in store.home.ledger_ids()? {
             match Ledger::open(&store.home.ledger_dir(&id), &crate::rules::ALL) {
@@ -158,6 +174,7 @@ impl Store {
             cache: Mutex::new(HashMap::new()),
             access: RwLock::new(HashMap::new()),
             notes: Mutex::new(HashMap::new()),
+            inbox: std::sync::OnceLock::new(),
         }
     }
 
@@ -309,8 +326,40 @@ impl Store {
         let out = f(&mut ledger);
         if ledger.len() != len {
             self.refresh_access(&ledger);
+            self.inbox_changed(id);
         }
         Ok(out)
+    }
+
+    /// From now on, keeps the home's inbox cache (`HOME/cache/inbox`,
+    /// `audit::inbox::refresh_home_cache`) current for every copy this
+    /// store appends to: a thread refreshes a changed copy once it has been
+    /// quiet for [`INBOX_REFRESH_QUIET`] (at most [`INBOX_REFRESH_MAX_DELAY`]
+    /// after its first change). The thread ends when the store is dropped.
+    /// A running node calls it; a one-off sync does its refresh itself.
+    /// Calling it again does nothing.
+    pub fn keep_inbox_current(&self) {
+        let home = self.home.dir().to_path_buf();
+        self.inbox.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<String>();
+            let started = std::thread::Builder::new()
+                .name("vereffen-inbox-cache".into())
+                .spawn(move || inbox_refresher(&home, &rx));
+            if let Err(e) = started {
+                eprintln!("note: the inbox cache is not kept current by this node (cannot start its thread: {e}); `vereffen inbox` computes what changed");
+            }
+            Mutex::new(tx)
+        });
+    }
+
+    /// Tells the refresher (if any) that `id` changed.
+    fn inbox_changed(&self, id: &str) {
+        if let Some(tx) = self.inbox.get() {
+            if let Ok(tx) = tx.lock() {
+                // A refresher that ended only costs the next query time.
+                let _ = tx.send(id.to_string());
+            }
+        }
     }
 
     /// Creates an empty copy of ledger `id` in this home (to pull it whole
@@ -383,6 +432,47 @@ impl Store {
     /// Our own key name in `ledger`, if the node has a key there.
     pub fn own_key_name(&self, ledger: &Ledger) -> Result<Option<String>, StoreError> {
         Ok(self.key_for(ledger)?.map(|(k, p)| audit::key_name(&p, &k.verifying_key())))
+    }
+}
+
+/// The refresher thread of [`Store::keep_inbox_current`]: collects changed
+/// ledgers and refreshes each one once quiet; ends when the store is gone.
+fn inbox_refresher(home: &std::path::Path, rx: &std::sync::mpsc::Receiver<String>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    // Changed ledgers: when each first changed and when last.
+    let mut pending: HashMap<String, (Instant, Instant)> = HashMap::new();
+    loop {
+        let now = Instant::now();
+        // The next moment a pending ledger is due.
+        let due = pending
+            .values()
+            .map(|(first, last)| (*last + INBOX_REFRESH_QUIET).min(*first + INBOX_REFRESH_MAX_DELAY))
+            .min();
+        let got = match due {
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(at) => rx.recv_timeout(at.saturating_duration_since(now)),
+        };
+        match got {
+            Ok(id) => {
+                let now = Instant::now();
+                pending.entry(id).and_modify(|(_, last)| *last = now).or_insert((now, now));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        let now = Instant::now();
+        let mut ready: Vec<String> = pending
+            .iter()
+            .filter(|(_, (first, last))| now >= *last + INBOX_REFRESH_QUIET || now >= *first + INBOX_REFRESH_MAX_DELAY)
+            .map(|(id, _)| id.clone())
+            .collect();
+        ready.sort();
+        for id in ready {
+            pending.remove(&id);
+            if let Err(e) = crate::audit::inbox::refresh_home_cache(home, &id) {
+                eprintln!("note: the inbox cache of ledger {id} was not refreshed ({e}); `vereffen inbox` computes it");
+            }
+        }
     }
 }
 
