@@ -73,12 +73,12 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalErro
                 if u > MAX_SAFE_INTEGER {
                     return Err(CanonicalError::Number(n.to_string()));
                 }
-                out.extend_from_slice(u.to_string().as_bytes());
+                write_integer(u128::from(u), false, out);
             } else if let Some(i) = n.as_i64() {
                 if i.unsigned_abs() > MAX_SAFE_INTEGER {
                     return Err(CanonicalError::Number(n.to_string()));
                 }
-                out.extend_from_slice(i.to_string().as_bytes());
+                write_integer(u128::from(i.unsigned_abs()), i < 0, out);
             } else {
                 return Err(CanonicalError::Number(n.to_string()));
             }
@@ -98,16 +98,35 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalErro
             // serde_json's default Map is a BTreeMap<String, Value>: iteration
             // is in key byte order, which is the canonical order. Sort anyway
             // so the rule does not depend on a cargo feature of serde_json.
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            // The map's own order is used when it is already the canonical
+            // one (checked key by key, no allocation); otherwise sorted.
+            let mut prev: Option<&[u8]> = None;
+            let sorted = map.keys().all(|k| {
+                let ok = prev.is_none_or(|p| p < k.as_bytes());
+                prev = Some(k.as_bytes());
+                ok
+            });
             out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
+            if sorted {
+                for (i, (key, item)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_string(key, out);
+                    out.push(b':');
+                    write_value(item, out)?;
                 }
-                write_string(key, out);
-                out.push(b':');
-                write_value(&map[key], out)?;
+            } else {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+                for (i, key) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_string(key, out);
+                    out.push(b':');
+                    write_value(&map[key], out)?;
+                }
             }
             out.push(b'}');
         }
@@ -119,8 +138,17 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalErro
 pub fn write_string(s: &str, out: &mut Vec<u8>) {
     // Only ASCII bytes ever need escaping (every byte of a multi-byte UTF-8
     // sequence is >= 0x80), so runs of other bytes are copied whole.
-    out.push(b'"');
     let bytes = s.as_bytes();
+    // Most strings need no escape: one pass without an early exit (which
+    // the compiler can vectorize) finds out, and they are copied whole.
+    if !bytes.iter().fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\')) {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    out.push(b'"');
     let mut run = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &[u8] = match b {
@@ -147,6 +175,25 @@ pub fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// Appends `magnitude` in shortest decimal form, after a `-` when
+/// `negative` (the form `to_string` gives, without allocating).
+fn write_integer(mut magnitude: u128, negative: bool, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 40];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (magnitude % 10) as u8;
+        magnitude /= 10;
+        if magnitude == 0 {
+            break;
+        }
+    }
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +210,15 @@ mod tests {
     fn escapes_exactly_the_control_characters() {
         let v = json!("a\"b\\c/\u{1}\n\u{7f}é");
         assert_eq!(encode(&v).unwrap(), "\"a\\\"b\\\\c/\\u0001\\n\u{7f}é\"".as_bytes());
+    }
+
+    #[test]
+    fn integers_are_written_as_to_string_writes_them() {
+        let max = MAX_SAFE_INTEGER as i64;
+        for i in [0, 1, -1, 9, 10, -10, 99, 100, 12_345, -987_654_321, max, -max] {
+            assert_eq!(encode(&json!(i)).unwrap(), i.to_string().into_bytes());
+        }
+        assert_eq!(encode(&json!(MAX_SAFE_INTEGER)).unwrap(), MAX_SAFE_INTEGER.to_string().into_bytes());
     }
 
     #[test]

@@ -184,10 +184,8 @@ pub fn statement_doc(
         if let (Some(from), Some(to), Some(f)) = (&l.from, &l.to, l.funding) {
             details.push(format!("{from} -> {to} ({f})"));
         } else if let (Some(from), Some(to)) = (&l.from, &l.to) {
-            details.push(tr.t_args(
-                "statement-waived-route",
-                &[("from", Arg::from(from.as_str())), ("to", Arg::from(to.as_str()))],
-            ));
+            details
+                .push(tr.t_args("statement-waived-route", &[("from", Arg::from(&**from)), ("to", Arg::from(&**to))]));
         }
         details.push(words::formula(tr, l));
         let amount = l.amount.map(|a| tr.money(a)).unwrap_or_default();

@@ -156,9 +156,10 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
                     );
                     // No money moves; the payer waives the balance in the
                     // recipient's favour: a result for both (not a transfer).
+                    let (from, to) = (cx.party(&adv.payer), cx.party(&adv.recipient));
                     if let Some(l) = cx.lines.last_mut() {
-                        l.from = Some(adv.payer.clone());
-                        l.to = Some(adv.recipient.clone());
+                        l.from = Some(from);
+                        l.to = Some(to);
                     }
                 }
                 RemainingAtEnd::Due => cx.transfer_worded(

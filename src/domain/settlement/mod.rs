@@ -117,6 +117,7 @@ mod tests;
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -287,10 +288,11 @@ pub struct Line {
     pub amount: Option<Decimal>,
     /// A non-money figure: a rate, score, factor or quantity.
     pub value: Option<Decimal>,
-    /// For a transfer: who pays.
-    pub from: Option<String>,
-    /// For a transfer: who receives.
-    pub to: Option<String>,
+    /// For a transfer: who pays (the party id, shared with every other line
+    /// and run that names the party: no string per line).
+    pub from: Option<Arc<str>>,
+    /// For a transfer: who receives (shared as `from`).
+    pub to: Option<Arc<str>>,
     /// For a transfer: its funding stream.
     pub funding: Option<Funding>,
     /// For a transfer: the amount the payer pays the provider, negative when
@@ -316,8 +318,8 @@ impl Serialize for Line {
             amount: Option<Decimal>,
             #[serde(with = "serde_value::opt")]
             value: Option<Decimal>,
-            from: &'a Option<String>,
-            to: &'a Option<String>,
+            from: Option<&'a str>,
+            to: Option<&'a str>,
             funding: &'a Option<Funding>,
         }
         Json {
@@ -326,8 +328,8 @@ impl Serialize for Line {
             formula: self.formula.english(self.abs_figures),
             amount: self.amount,
             value: self.value,
-            from: &self.from,
-            to: &self.to,
+            from: self.from.as_deref(),
+            to: self.to.as_deref(),
             funding: &self.funding,
         }
         .serialize(ser)
@@ -630,6 +632,9 @@ pub(crate) struct Ctx<'a> {
     used: BTreeMap<(&'a str, u16), &'a Figure>,
     /// The provider key of the year, once read (see `distribution`).
     pub(crate) provider_key: Option<Vec<(&'a str, Decimal)>>,
+    /// The party ids named by the year's transfers, each shared by every
+    /// line that names it (see [`Ctx::party`]).
+    parties: Vec<Arc<str>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -670,6 +675,18 @@ impl<'a> Ctx<'a> {
             });
         }
         Ok(v)
+    }
+
+    /// The shared id of party `id`: one `Arc<str>` per party for all the
+    /// lines of the year (and, through [`why::shared`], of every run on this
+    /// thread), so a transfer line allocates no strings.
+    pub(crate) fn party(&mut self, id: &str) -> Arc<str> {
+        if let Some(p) = self.parties.iter().find(|p| ***p == *id) {
+            return Arc::clone(p);
+        }
+        let p = why::shared(id);
+        self.parties.push(Arc::clone(&p));
+        p
     }
 
     /// Pushes a money line.
@@ -717,6 +734,7 @@ impl<'a> Ctx<'a> {
         v1_label: V1Label,
     ) {
         let (from, to) = if amount.is_sign_negative() { (provider, payer) } else { (payer, provider) };
+        let (from, to) = (self.party(from), self.party(to));
         debug_assert!(amount.scale() == 2, "money lines are rounded to cents");
         debug_assert!(!amount.abs().is_sign_negative(), "a transfer's amount is never negative");
         self.push(Line {
@@ -726,8 +744,8 @@ impl<'a> Ctx<'a> {
             abs_figures: false,
             amount: Some(amount.abs()),
             value: None,
-            from: Some(from.to_string()),
-            to: Some(to.to_string()),
+            from: Some(from),
+            to: Some(to),
             funding: Some(funding),
             v1_amount: amount,
             v1_label,
@@ -928,6 +946,7 @@ pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<O
         lines: Vec::new(),
         used: BTreeMap::new(),
         provider_key: None,
+        parties: Vec::new(),
     };
     match (line, &c.payments.shared_savings, &c.payments.bundled, &c.payments.capitation) {
         ("shared_savings.benchmark", Some(_), _, _) => shared_savings::benchmark(&mut cx).map(Some),
@@ -992,6 +1011,7 @@ fn settle_year_inner(
         lines: Vec::with_capacity(LINES_HINT.with(Cell::get)),
         used: BTreeMap::new(),
         provider_key: None,
+        parties: Vec::new(),
     };
     let mut carry_out = carry.clone();
     carry_out.settled_through = Some(year);
@@ -1063,16 +1083,45 @@ thread_local! {
 
 type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, StreamTotal>);
 
+/// The largest mantissa of a [`Decimal`] (2^96 - 1): a sum of cents beyond
+/// it has no exact two-decimal amount.
+const MAX_CENTS: i128 = (1 << 96) - 1;
+
+/// `acc + x` in cents, or the overflow error naming `figure` when the sum
+/// has no exact two-decimal [`Decimal`] (the check `money::add` makes).
+fn add_cents(acc: &mut i128, x: i128, figure: &str) -> Result<(), SettleError> {
+    // Both are at most MAX_CENTS in magnitude: the i128 sum cannot overflow.
+    *acc += x;
+    if acc.abs() > MAX_CENTS {
+        return Err(money::arith(figure, "overflow"));
+    }
+    Ok(())
+}
+
+/// Cents (a two-decimal amount's mantissa) as a two-decimal [`Decimal`].
+fn from_cents(cents: i128, figure: &str) -> Result<Decimal, SettleError> {
+    Decimal::try_from_i128_with_scale(cents, 2).map_err(|_| money::arith(figure, "overflow"))
+}
+
+/// Whether two party ids are the same: the lines share one `Arc<str>` per
+/// party, so this is mostly a pointer comparison.
+fn same_party(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
 fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
     // Few parties and streams: small vectors searched in place, keys borrowed
     // from the lines; sorted at the end into the order the maps would give.
-    let mut totals: Vec<(&str, (Decimal, Decimal))> = Vec::new();
-    let mut net: Vec<((&str, &str, Funding), Decimal)> = Vec::new();
-    let mut received: Vec<(&str, Decimal)> = Vec::new();
-    let mut paid: Vec<(&str, Decimal)> = Vec::new();
-    let mut result: Vec<(&str, Decimal)> = Vec::new();
-    fn slot<K: PartialEq, V: Default>(v: &mut Vec<(K, V)>, key: K) -> &mut V {
-        let i = match v.iter().position(|(k, _)| *k == key) {
+    // Every money line has two decimals (checked before), so the sums are
+    // exact integer sums of cents, each checked as `money::add` checks a
+    // Decimal sum.
+    let mut totals: Vec<(&str, (i128, i128))> = Vec::new();
+    let mut net: Vec<((&str, &str, Funding), i128)> = Vec::new();
+    let mut received: Vec<(&str, i128)> = Vec::new();
+    let mut paid: Vec<(&str, i128)> = Vec::new();
+    let mut result: Vec<(&str, i128)> = Vec::new();
+    fn slot<'v, 'k, V: Default>(v: &'v mut Vec<(&'k str, V)>, key: &'k str) -> &'v mut V {
+        let i = match v.iter().position(|(k, _)| same_party(k, key)) {
             Some(i) => i,
             None => {
                 v.push((key, V::default()));
@@ -1081,72 +1130,90 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
         };
         &mut v[i].1
     }
+    let cents = |d: Decimal| {
+        debug_assert_eq!(d.scale(), 2, "money lines are rounded to cents");
+        d.mantissa()
+    };
     for l in lines {
-        let (Some(amount), Some(from), Some(to)) = (l.amount, &l.from, &l.to) else { continue };
+        let (Some(amount), Some(from), Some(to)) = (l.amount, l.from.as_deref(), l.to.as_deref()) else { continue };
         debug_assert!(!amount.is_sign_negative(), "a transfer's amount is never negative");
+        let amount = cents(amount);
         let Some(funding) = l.funding.as_ref() else {
             // A balance waived by `from` in favour of `to`: a result, no cash.
             if l.id.starts_with("impulse.") && l.id.ends_with(".waived") {
-                let r = slot(&mut result, to.as_str());
-                *r = money::add(*r, amount, "result of a party")?;
-                let r = slot(&mut result, from.as_str());
-                *r = money::sub(*r, amount, "result of a party")?;
+                add_cents(slot(&mut result, to), amount, "result of a party")?;
+                add_cents(slot(&mut result, from), -amount, "result of a party")?;
             }
             continue;
         };
         let Some((payer, provider, signed)) = l.payer_provider() else { continue };
         let t = slot(&mut totals, funding.word());
         if l.v1_amount.is_sign_negative() {
-            t.1 = money::add(t.1, amount, "total per funding stream")?;
+            add_cents(&mut t.1, amount, "total per funding stream")?;
         } else {
-            t.0 = money::add(t.0, amount, "total per funding stream")?;
+            add_cents(&mut t.0, amount, "total per funding stream")?;
         }
-        let n = slot(&mut net, (payer, provider, *funding));
-        *n = money::add(*n, signed, "net payment")?;
-        let r = slot(&mut received, to.as_str());
-        *r = money::add(*r, amount, "received by a party")?;
-        let p = slot(&mut paid, from.as_str());
-        *p = money::add(*p, amount, "paid by a party")?;
+        let i =
+            match net.iter().position(|((a, b, f), _)| f == funding && same_party(a, payer) && same_party(b, provider))
+            {
+                Some(i) => i,
+                None => {
+                    net.push(((payer, provider, *funding), 0));
+                    net.len() - 1
+                }
+            };
+        add_cents(&mut net[i].1, cents(signed), "net payment")?;
+        add_cents(slot(&mut received, to), amount, "received by a party")?;
+        add_cents(slot(&mut paid, from), amount, "paid by a party")?;
         if l.transfer_kind() == Some(TransferKind::Result) {
-            let r = slot(&mut result, to.as_str());
-            *r = money::add(*r, amount, "result of a party")?;
-            let r = slot(&mut result, from.as_str());
-            *r = money::sub(*r, amount, "result of a party")?;
+            add_cents(slot(&mut result, to), amount, "result of a party")?;
+            add_cents(slot(&mut result, from), -amount, "result of a party")?;
         }
     }
     let mut stream_totals = BTreeMap::new();
-    for (k, (mut to_providers, mut to_payers)) in totals {
-        to_providers.rescale(2);
-        to_payers.rescale(2);
-        let net_to_providers = money::sub(to_providers, to_payers, "net per funding stream")?;
+    for (k, (to_providers, to_payers)) in totals {
+        let net_to_providers = from_cents(to_providers - to_payers, "net per funding stream")?;
         stream_totals.insert(
             k.to_string(),
-            StreamTotal { payers_to_providers: to_providers, providers_to_payers: to_payers, net_to_providers },
+            StreamTotal {
+                payers_to_providers: from_cents(to_providers, "total per funding stream")?,
+                providers_to_payers: from_cents(to_payers, "total per funding stream")?,
+                net_to_providers,
+            },
         );
     }
     let mut parties = Vec::new();
     for party in &c.parties {
-        let find = |v: &[(&str, Decimal)]| v.iter().find(|(k, _)| *k == party.id).map(|(_, v)| *v);
+        let find = |v: &[(&str, i128)]| v.iter().find(|(k, _)| *k == party.id).map(|(_, v)| *v);
         let (r, p, res) = (find(&received), find(&paid), find(&result));
         if r.is_none() && p.is_none() && res.is_none() {
             continue;
         }
-        let (mut r, mut p, mut res) = (r.unwrap_or_default(), p.unwrap_or_default(), res.unwrap_or_default());
-        r.rescale(2);
-        p.rescale(2);
-        res.rescale(2);
-        let net = money::sub(r, p, "net result of a party")?;
-        parties.push(PartyResult { party: party.id.clone(), role: party.role, received: r, paid: p, net, result: res });
+        let (r, p, res) = (r.unwrap_or_default(), p.unwrap_or_default(), res.unwrap_or_default());
+        let net = from_cents(r - p, "net result of a party")?;
+        parties.push(PartyResult {
+            party: party.id.clone(),
+            role: party.role,
+            received: from_cents(r, "received by a party")?,
+            paid: from_cents(p, "paid by a party")?,
+            net,
+            result: from_cents(res, "result of a party")?,
+        });
     }
     net.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let payments = net
         .into_iter()
-        .filter(|(_, a)| !a.is_zero())
+        .filter(|(_, a)| *a != 0)
         .map(|((payer, provider, funding), a)| {
-            let (from, to) = if a.is_sign_negative() { (provider, payer) } else { (payer, provider) };
-            Payment { from: from.to_string(), to: to.to_string(), funding, amount: a.abs() }
+            let (from, to) = if a < 0 { (provider, payer) } else { (payer, provider) };
+            Ok(Payment {
+                from: from.to_string(),
+                to: to.to_string(),
+                funding,
+                amount: from_cents(a.abs(), "net payment")?,
+            })
         })
-        .collect();
+        .collect::<Result<_, SettleError>>()?;
     Ok((parties, payments, stream_totals))
 }
 

@@ -50,7 +50,7 @@ impl Rounder {
     }
 }
 
-fn arith(figure: &str, what: &'static str) -> SettleError {
+pub(super) fn arith(figure: &str, what: &'static str) -> SettleError {
     SettleError::Arithmetic { figure: figure.to_string(), problem: what }
 }
 

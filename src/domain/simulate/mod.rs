@@ -912,12 +912,12 @@ fn outcome_with_savings(
             }
         }
         for l in s.lines.iter().filter(|l| l.is_transfer()) {
-            let (Some(a), Some(to), Some(from)) = (l.amount, &l.to, &l.from) else { continue };
+            let (Some(a), Some(to), Some(from)) = (l.amount, l.to.as_deref(), l.from.as_deref()) else { continue };
             let prefix = l.id.split('.').next().unwrap_or("");
             let Some(ci) = COMPONENTS.iter().position(|x| *x == prefix) else { continue };
             let a = cents(a);
             for (who, signed) in [(to, a), (from, a.saturating_neg())] {
-                if let Some(p) = parties.iter().position(|q| &q.id == who) {
+                if let Some(p) = parties.iter().position(|q| q.id == who) {
                     let (year_slot, term_slot) = ((k * np + p) * nc + ci, (term * np + p) * nc + ci);
                     comps[year_slot] = comps[year_slot].saturating_add(signed);
                     comps[term_slot] = comps[term_slot].saturating_add(signed);
