@@ -144,7 +144,7 @@ fn transfers(s: &Statement, prefix: &str) -> Decimal {
 /// The transfer `id` as (from, to, amount).
 fn transfer(s: &Statement, id: &str) -> (String, String, Decimal) {
     let l = s.line(id).filter(|l| l.is_transfer()).unwrap_or_else(|| panic!("no transfer {id} in\n{}", s.to_json()));
-    (l.from.clone().unwrap(), l.to.clone().unwrap(), l.amount.unwrap())
+    (l.from.as_deref().unwrap().to_string(), l.to.as_deref().unwrap().to_string(), l.amount.unwrap())
 }
 
 fn settle1(c: &Contract, i: &Inputs) -> Statement {
