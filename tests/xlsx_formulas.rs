@@ -49,11 +49,10 @@ const SHEETS: [[&str; 6]; 2] = [
 ];
 
 /// Lines whose amount or value may still be the engine's number (with a
-/// note), by line id prefix, and why. In the five example contracts: none,
-/// every computed cell is a formula. (The workbook still falls back to the
-/// engine's number, with a note, for rules no example uses: the
-/// inside-corridor tier, pro-rating and force majeure of a loss, the lesser
-/// of two loss caps; see docs/XLSX.md.)
+/// note), by line id prefix, and why. None: in the five example contracts
+/// and in the knob contracts below every computed cell is a formula (the
+/// workbook falls back to the engine's number, with a note, only when a
+/// figure a formula needs is missing; see docs/XLSX.md).
 const STILL_VALUES: &[(&str, &str)] = &[];
 
 fn read_book(xlsx: &[u8]) -> Book {

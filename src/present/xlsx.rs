@@ -42,8 +42,8 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Formula, Workbook, Worksheet};
 
 use crate::domain::contract::{
-    BaselineUnit, Contract, Corridor, ForceMajeure, LossShare, PayerRule, ProviderRule, QualityScaling, Remainder, Role, Rounding,
-    Scoring, SharingBase, Trend, Unit,
+    BaselineUnit, Contract, Corridor, ForceMajeure, LossShare, PayerRule, ProviderRule, QualityScaling, Remainder,
+    Role, Rounding, Scoring, SharingBase, Trend, Unit,
 };
 use crate::domain::settlement::compare::Comparison;
 use crate::domain::settlement::cosign::Computed;
@@ -399,7 +399,11 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
                     .indicator(&inside.indicator)
                     .is_some_and(|i| i.direction == crate::domain::contract::Direction::LowerIsBetter);
                 // Met (1): at most the target (lower is better), else at least it.
-                Some(if lower { if_(v, Cmp::Gt, target, lit(0), lit(1)) } else { if_(v, Cmp::Ge, target, lit(1), lit(0)) })
+                Some(if lower {
+                    if_(v, Cmp::Gt, target, lit(0), lit(1))
+                } else {
+                    if_(v, Cmp::Ge, target, lit(1), lit(0))
+                })
             }
             ("shared_loss_base", false) => {
                 let (loss, corridor) = (r.d("shared_savings.loss")?, r.d("shared_savings.loss_corridor")?);
