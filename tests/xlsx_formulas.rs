@@ -49,11 +49,10 @@ const SHEETS: [[&str; 6]; 2] = [
 ];
 
 /// Lines whose amount or value may still be the engine's number (with a
-/// note), by line id prefix, and why. In the five example contracts: none,
-/// every computed cell is a formula. (The workbook still falls back to the
-/// engine's number, with a note, for rules no example uses: the
-/// inside-corridor tier, pro-rating and force majeure of a loss, the lesser
-/// of two loss caps; see docs/XLSX.md.)
+/// note), by line id prefix, and why. None: in the five example contracts
+/// and in the knob contracts below every computed cell is a formula (the
+/// workbook falls back to the engine's number, with a note, only when a
+/// figure a formula needs is missing; see docs/XLSX.md).
 const STILL_VALUES: &[(&str, &str)] = &[];
 
 fn read_book(xlsx: &[u8]) -> Book {
@@ -180,7 +179,7 @@ fn every_golden_workbook_has_formulas_whose_cached_results_are_the_statement() {
 /// Checks one workbook against its JSON statement; returns (formula cells
 /// on the statement sheet, ids of the lines kept as numbers with a note).
 fn check_workbook(xlsx: &Path, json: &Path, dutch: bool) -> (usize, Vec<String>) {
-    let name = xlsx.strip_prefix(repo()).unwrap().display().to_string();
+    let name = xlsx.strip_prefix(repo()).unwrap_or(xlsx).display().to_string();
     let bytes = std::fs::read(xlsx).unwrap();
     let book = read_book(&bytes);
     let names = SHEETS[usize::from(dutch)];
@@ -458,4 +457,377 @@ fn a_resettled_year_has_a_corrections_sheet_with_formulas_b_minus_a() {
         assert_eq!(corr[&format!("D{gross}")].formula.as_deref(), Some(format!("(C{gross}-B{gross})").as_str()));
         assert_eq!(dec(&corr[&format!("D{gross}")].value, "difference"), Decimal::from_str("39510.14").unwrap());
     }
+}
+
+/// A five-year contract with the knobs of issue 17 that no example contract
+/// uses: an agreed benchmark, a corridor table set by its own indicator
+/// (assigned members), the inside-corridor tier, the loss cap as the lesser
+/// of two limits, pro-rated losses, force majeure by a fraction, and
+/// losses carried forward.
+const KNOBS: &str = r#"format = 1
+id = "xlsx-knobs"
+title = "Every knob in the workbook"
+currency = "EUR"
+rounding = "half_up"
+[term]
+first_year = 2025
+last_year = 2029
+[knobs]
+scope = "whole_care_contract"
+financing_base = "price_volume"
+financing_goal = "result"
+contract_form = "single"
+term = "multi_year"
+chain_partners = "none"
+provider_reward = "individual"
+condition_scope = "all_patients"
+risk_allocation = { implementation = "payer", cost_overrun = "provider", volume = "shared" }
+[[parties]]
+id = "ziekenhuis"
+name = "Hospital"
+role = "provider"
+key = "QYR3-JXLY-NXZS-O44K"
+signatory = true
+[[parties]]
+id = "verzekeraar"
+name = "Insurer"
+role = "payer"
+key = "W2LZ-KL4K-SE23-5TKU"
+signatory = true
+[population]
+description = "Assigned members"
+attribution = "claims"
+size_indicator = "member-years"
+[baseline]
+mode = "agreed_total"
+base_year = 2024
+source = "Benchmark computed by the payer's actuary"
+benchmark_indicator = "benchmark"
+[[indicators]]
+id = "member-years"
+name = "Member-years"
+unit = "members"
+direction = "neutral"
+source = "verzekeraar"
+[[indicators]]
+id = "assigned"
+name = "Assigned members"
+unit = "members"
+direction = "neutral"
+source = "verzekeraar"
+[[indicators]]
+id = "benchmark"
+name = "Benchmark total"
+unit = "eur"
+direction = "neutral"
+source = "verzekeraar"
+[[indicators]]
+id = "cost"
+name = "Actual cost"
+unit = "eur"
+direction = "lower_is_better"
+source = "verzekeraar"
+[[indicators]]
+id = "revenue"
+name = "Participant revenue"
+unit = "eur"
+direction = "neutral"
+source = "verzekeraar"
+[[indicators]]
+id = "months"
+name = "Months of participation"
+unit = "count"
+direction = "neutral"
+source = "verzekeraar"
+[[indicators]]
+id = "low-revenue"
+name = "Low-revenue participant"
+unit = "yes_no"
+direction = "higher_is_better"
+source = "verzekeraar"
+[[indicators]]
+id = "readmissions"
+name = "Readmission rate"
+unit = "fraction"
+direction = "lower_is_better"
+source = "verzekeraar"
+[[indicators]]
+id = "fm-amount"
+name = "Continuity arrangement"
+unit = "eur"
+direction = "neutral"
+source = "verzekeraar"
+[[indicators]]
+id = "emergency-months"
+name = "Share of the year under an emergency"
+unit = "fraction"
+direction = "neutral"
+source = "verzekeraar"
+[[indicators]]
+id = "affected-members"
+name = "Share of members in affected areas"
+unit = "fraction"
+direction = "neutral"
+source = "verzekeraar"
+[payments.shared_savings]
+funding = "zvw"
+sided = "two_sided"
+actual_cost_indicator = "cost"
+corridor = { method = "population_table", population_indicator = "assigned", rows = [
+    { population = 5000, min_savings_rate = 0.039, min_loss_rate = 0.039 },
+    { population = 60000, min_savings_rate = 0.02, min_loss_rate = 0.02 },
+] }
+sharing_base = "first_euro"
+provider_share = 0.5
+loss_share = { method = "fixed", rate = 0.5 }
+loss_cap = 0.05
+figure_loss_cap = { rate = 0.1, indicator = "revenue" }
+participation_months_indicator = "months"
+force_majeure = { method = "fraction", factors = ["emergency-months", "affected-members"] }
+inside_corridor = { provider_share = 0.25, indicator = "low-revenue", target = 1 }
+carry_forward_losses = true
+"#;
+
+/// The figures of [`KNOBS`] per year: (year, cost, months, low-revenue,
+/// emergency-months, affected-members); benchmark 10,000,000.00, 20,000
+/// assigned members (corridors 338,180.00) and revenue 4,000,000.00 every
+/// year. By hand:
+/// 2025: savings 200,000.00 inside the corridor, condition met: 25% =
+///   50,000.00.
+/// 2026: loss 1,000,000.00: 50% = 500,000.00, caps 500,000.00 and
+///   400,000.00 (the lesser), x 9 / 12 = 300,000.00, force majeure 0.25 x
+///   0.5 = 0.125: 37,500.00 off: 262,500.00.
+/// 2027: loss 500,000.00: 250,000.00 under both caps, 12 months, force
+///   majeure 1 x 1 forgives it all: 0.00 paid, and the loss is settled,
+///   not carried (the providers shared in it).
+/// 2028: loss 200,000.00 inside the loss corridor: nothing shared, the
+///   loss is carried: 200,000.00.
+/// 2029: savings 300,000.00 net of the 200,000.00 carried: 100,000.00,
+///   inside the corridor, condition not met: nothing shared.
+const KNOBS_YEARS: &[(u16, &str, &str, &str, &str, &str)] = &[
+    (2025, "9800000.00", "12", "1", "0", "0"),
+    (2026, "11000000.00", "9", "1", "0.25", "0.5"),
+    (2027, "10500000.00", "12", "1", "1", "1"),
+    (2028, "10200000.00", "12", "1", "0", "0"),
+    (2029, "9700000.00", "12", "0", "0", "0"),
+];
+
+/// The figures CSV of [`KNOBS`] (and its variants) for `years`.
+fn knobs_figures(years: &[(u16, &str, &str, &str, &str, &str)], revenue: &str, fm_amount: &str) -> String {
+    let mut csv = String::from("indicator,period,value,note\n");
+    for (y, cost, months, low, em, aff) in years {
+        for (ind, v) in [
+            ("benchmark", "10000000.00"),
+            ("assigned", "20000"),
+            ("member-years", "20000"),
+            ("cost", cost),
+            ("revenue", revenue),
+            ("months", months),
+            ("low-revenue", low),
+            ("readmissions", if *low == "1" { "0.08" } else { "0.12" }),
+            ("fm-amount", fm_amount),
+            ("emergency-months", em),
+            ("affected-members", aff),
+        ] {
+            csv.push_str(&format!("{ind},{y},{v},\n"));
+        }
+    }
+    csv
+}
+
+/// Puts contract `text` in force in a new ledger at `d` (the demo keys of
+/// the hospital and the insurer), submits `figures` as the insurer and has
+/// the hospital attest them; returns the contract id.
+fn knobs_in_force(d: &Path, text: &str, figures: &str) -> String {
+    ok(d, &["init", "--id", "xlsx-knobs"]);
+    common::add_party(d, "ziekenhuis", "Hospital", "provider", &key("ziekenhuis"));
+    common::add_party(d, "verzekeraar", "Insurer", "payer", &key("verzekeraar"));
+    let file = d.join("contract.toml");
+    std::fs::write(&file, text).unwrap();
+    let c = vereffen::domain::contract::check_file(&file).unwrap_or_else(|e| panic!("{e:?}"));
+    ok(d, &["contract", "propose", file.to_str().unwrap(), "--as", &key("ziekenhuis")]);
+    ok(d, &["contract", "accept", &c.id, "--version", &c.version_hash(), "--as", &key("verzekeraar")]);
+    let csv = d.join("figures.csv");
+    std::fs::write(&csv, figures).unwrap();
+    ok(d, &["measure", "submit", &c.id, "--file", csv.to_str().unwrap(), "--as", &key("verzekeraar")]);
+    let pending: Value =
+        serde_json::from_str(&ok(d, &["--json", "measure", "list", &c.id, "--state", "pending"])).unwrap();
+    for m in pending.as_array().unwrap() {
+        for p in m["to_act"].as_array().unwrap() {
+            ok(d, &["measure", "attest", m["id"].as_str().unwrap(), "--as", &key(p.as_str().unwrap()), "--yes"]);
+        }
+    }
+    c.id
+}
+
+/// Writes the statement of every year of `years` as JSON and as workbooks
+/// in both languages, checks each workbook against its statement (every
+/// computed cell a formula with the statement's exact amount as its cached
+/// result, no line kept as the engine's number) and returns, per line id,
+/// its amount or value and its formula in the English workbook.
+fn check_knob_workbooks(d: &Path, id: &str, years: &[u16]) -> BTreeMap<(u16, String), (String, String)> {
+    let mut seen = BTreeMap::new();
+    for y in years {
+        let y = y.to_string();
+        let json = d.join(format!("{y}.json"));
+        std::fs::write(&json, ok(d, &["settle", id, "--year", &y, "--format", "json"])).unwrap();
+        for (lang, dutch) in [("en", false), ("nl", true)] {
+            let xlsx = d.join(format!("{y}.{lang}.xlsx"));
+            ok(d, &["--lang", lang, "settle", id, "--year", &y, "--format", "xlsx", "--out", xlsx.to_str().unwrap()]);
+            let (_, plain) = check_workbook(&xlsx, &json, dutch);
+            assert!(plain.is_empty(), "{id} {y} {lang}: lines kept as the engine's number: {plain:?}");
+            if dutch {
+                continue;
+            }
+            let book = read_book(&std::fs::read(&xlsx).unwrap());
+            let statement = &book["Statement"];
+            for (a, c) in statement.iter().filter(|(a, _)| a.starts_with('A') && !a.starts_with("AA")) {
+                let row = &a[1..];
+                for col in ["D", "E"] {
+                    if let Some(cell) = statement.get(&format!("{col}{row}")).filter(|c| c.formula.is_some()) {
+                        let f = cell.formula.clone().unwrap();
+                        seen.insert((y.parse().unwrap(), format!("{}:{col}", c.value)), (cell.value.clone(), f));
+                    }
+                }
+            }
+        }
+    }
+    seen
+}
+
+/// The (cached value, formula) of line `id`'s column `col` in `year`.
+fn knob_cell<'a>(
+    seen: &'a BTreeMap<(u16, String), (String, String)>,
+    year: u16,
+    id: &str,
+    col: &str,
+) -> &'a (String, String) {
+    seen.get(&(year, format!("{id}:{col}"))).unwrap_or_else(|| panic!("{year}: no formula for {id} {col}"))
+}
+
+fn knob_amount(seen: &BTreeMap<(u16, String), (String, String)>, year: u16, id: &str) -> Decimal {
+    dec(&knob_cell(seen, year, id, "D").0, id)
+}
+
+#[test]
+fn knobs_no_example_uses_are_formulas_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let id = knobs_in_force(d, KNOBS, &knobs_figures(KNOBS_YEARS, "4000000.00", "0"));
+    let seen = check_knob_workbooks(d, &id, &[2025, 2026, 2027, 2028, 2029]);
+    let amount = |y, l| knob_amount(&seen, y, l);
+    let money = |s: &str| Decimal::from_str(s).unwrap();
+
+    // 2025: the inside-corridor tier, as formulas over the condition.
+    let (met, f) = knob_cell(&seen, 2025, "shared_savings.inside_corridor_condition", "E");
+    assert_eq!((met.as_str(), f.starts_with("IF(Inputs!")), ("1", true), "{f}");
+    let (_, f) = knob_cell(&seen, 2025, "shared_savings.shared_base", "D");
+    assert!(f.starts_with("IF(D") && f.contains("=1,"), "{f}");
+    let (rate, f) = knob_cell(&seen, 2025, "shared_savings.provider_rate", "E");
+    assert_eq!(dec(rate, "rate"), money("0.25"), "{f}");
+    assert!(f.starts_with("IF(D") && f.matches("Inputs!").count() == 2, "{f}");
+    assert_eq!(amount(2025, "shared_savings.provider_payout"), money("50000.00"));
+    // 2025's benchmark is an agreed figure, its corridor rate set by the
+    // assigned members: both formulas over Inputs.
+    assert!(knob_cell(&seen, 2025, "shared_savings.benchmark", "D").1.starts_with("ROUND(Inputs!"));
+    assert!(knob_cell(&seen, 2025, "shared_savings.corridor_rate", "E").1.starts_with("IF(Inputs!"));
+
+    // 2026: the lesser cap, pro-rating and force majeure by a fraction.
+    assert_eq!(amount(2026, "shared_savings.figure_loss_cap"), money("400000.00"));
+    let (v, f) = knob_cell(&seen, 2026, "shared_savings.loss_prorated", "D");
+    assert_eq!(dec(v, "prorated"), money("300000.00"));
+    assert!(f.starts_with("ROUND(MIN(D") && f.ends_with("/(12),2)"), "{f}");
+    assert_eq!(amount(2026, "shared_savings.loss_before_force_majeure"), money("300000.00"));
+    let (v, f) = knob_cell(&seen, 2026, "shared_savings.force_majeure_fraction", "E");
+    assert_eq!((dec(v, "fraction"), f.matches("Inputs!").count()), (money("0.125"), 2), "{f}");
+    assert_eq!(amount(2026, "shared_savings.force_majeure_reduction"), money("37500.00"));
+    assert_eq!(amount(2026, "shared_savings.provider_loss"), money("262500.00"));
+    assert_eq!(amount(2026, "shared_savings.payer_bears"), money("737500.00"));
+
+    // 2027: force majeure forgives the whole loss; the loss was shared in,
+    // so it is settled and not carried.
+    assert_eq!(amount(2027, "shared_savings.force_majeure_reduction"), money("250000.00"));
+    assert_eq!(amount(2027, "shared_savings.provider_loss"), money("0.00"));
+    assert_eq!(amount(2027, "shared_savings.losses_carried_out"), money("0.00"));
+    // 2028: a loss inside the loss corridor is carried.
+    assert_eq!(amount(2028, "shared_savings.provider_loss"), money("0.00"));
+    assert_eq!(amount(2028, "shared_savings.losses_carried_out"), money("200000.00"));
+    // 2029: netted, then inside the corridor with the condition not met.
+    assert_eq!(amount(2029, "shared_savings.losses_netted"), money("200000.00"));
+    assert_eq!(knob_cell(&seen, 2029, "shared_savings.inside_corridor_condition", "E").0, "0");
+    assert_eq!(amount(2029, "shared_savings.shared_base"), money("0.00"));
+    assert_eq!(amount(2029, "shared_savings.provider_payout"), money("0.00"));
+}
+
+#[test]
+fn knobs_with_half_even_rounding_and_force_majeure_by_an_amount_are_formulas() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // Half-even rounding, only the figure-based loss cap, force majeure by
+    // an agreed amount, the inside-corridor condition on a lower-is-better
+    // indicator.
+    let text = KNOBS
+        .replace("rounding = \"half_up\"", "rounding = \"half_even\"")
+        .replace("last_year = 2029", "last_year = 2027")
+        .replace("loss_cap = 0.05\n", "")
+        .replace(
+            "force_majeure = { method = \"fraction\", factors = [\"emergency-months\", \"affected-members\"] }",
+            "force_majeure = { method = \"amount\", indicator = \"fm-amount\" }",
+        )
+        .replace("indicator = \"low-revenue\", target = 1 }", "indicator = \"readmissions\", target = 0.1 }");
+    // By hand, half to even at every cent:
+    // 2025: savings 200,000.02 inside the corridor, readmissions 0.08 at
+    //   most 0.1: 25% = 50,000.005 -> 50,000.00 (half up: 50,000.01).
+    // 2026: loss 1,000,000.01: 50% = 500,000.005 -> 500,000.00; the cap
+    //   10% x 6,000,000.05 = 600,000.005 -> 600,000.00 does not bind;
+    //   x 9 / 12 = 375,000.00; less the agreed 1,234.56: 373,765.44.
+    // 2027: loss 1,000,000.00: 500,000.00 x 3 / 12 = 125,000.00; less
+    //   1,234.56: 123,765.44.
+    let years: &[(u16, &str, &str, &str, &str, &str)] = &[
+        (2025, "9799999.98", "12", "1", "0", "0"),
+        (2026, "11000000.01", "9", "1", "0", "0"),
+        (2027, "11000000.00", "3", "1", "0", "0"),
+    ];
+    let id = knobs_in_force(d, &text, &knobs_figures(years, "6000000.05", "1234.56"));
+    let seen = check_knob_workbooks(d, &id, &[2025, 2026, 2027]);
+    let amount = |y, l| knob_amount(&seen, y, l);
+    let money = |s: &str| Decimal::from_str(s).unwrap();
+    let (v, f) = knob_cell(&seen, 2025, "shared_savings.provider_share", "D");
+    assert_eq!(dec(v, "share"), money("50000.00"));
+    assert!(f.starts_with("(IF(ABS(MOD("), "half-even rounding is written out: {f}");
+    assert_eq!(knob_cell(&seen, 2025, "shared_savings.inside_corridor_condition", "E").0, "1");
+    assert_eq!(amount(2026, "shared_savings.provider_loss_share"), money("500000.00"));
+    assert_eq!(amount(2026, "shared_savings.figure_loss_cap"), money("600000.00"));
+    assert_eq!(amount(2026, "shared_savings.loss_prorated"), money("375000.00"));
+    let (v, f) = knob_cell(&seen, 2026, "shared_savings.force_majeure_reduction", "D");
+    assert_eq!(dec(v, "reduction"), money("1234.56"));
+    assert!(f.starts_with("MIN(MAX((IF(ABS(MOD(Inputs!"), "{f}");
+    assert_eq!(amount(2026, "shared_savings.provider_loss"), money("373765.44"));
+    assert_eq!(amount(2027, "shared_savings.provider_loss"), money("123765.44"));
+}
+
+#[test]
+fn a_share_of_zero_in_another_currency_and_stream_is_formulas() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let text = KNOBS
+        .replace("currency = \"EUR\"", "currency = \"USD\"\nfunding_streams = [\"medicare\"]")
+        .replace("funding = \"zvw\"", "funding = \"medicare\"")
+        .replace("last_year = 2029", "last_year = 2026")
+        .replace("provider_share = 0.5", "provider_share = 0")
+        .replace("inside_corridor = { provider_share = 0.25, indicator = \"low-revenue\", target = 1 }\n", "");
+    // 2025: savings 1,000,000.00 pass the corridor, a share of 0% pays 0;
+    // 2026: as in the five-year contract: the hospital pays 262,500.00
+    // (medicare).
+    let years: &[(u16, &str, &str, &str, &str, &str)] =
+        &[(2025, "9000000.00", "12", "1", "0", "0"), (2026, "11000000.00", "9", "1", "0.25", "0.5")];
+    let id = knobs_in_force(d, &text, &knobs_figures(years, "4000000.00", "0"));
+    let seen = check_knob_workbooks(d, &id, &[2025, 2026]);
+    let money = |s: &str| Decimal::from_str(s).unwrap();
+    assert_eq!(knob_amount(&seen, 2025, "shared_savings.shared_base"), money("1000000.00"));
+    assert_eq!(dec(&knob_cell(&seen, 2025, "shared_savings.provider_rate", "E").0, "rate"), Decimal::ZERO);
+    assert_eq!(knob_amount(&seen, 2025, "shared_savings.provider_payout"), money("0.00"));
+    assert_eq!(knob_amount(&seen, 2026, "shared_savings.provider_loss"), money("262500.00"));
+    let transfer = seen.keys().find(|(y, k)| *y == 2026 && k.starts_with("shared_savings.loss_payment"));
+    assert!(transfer.is_some(), "the payout transfer is a formula: {seen:?}");
 }

@@ -42,8 +42,8 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Formula, Workbook, Worksheet};
 
 use crate::domain::contract::{
-    BaselineUnit, Contract, Corridor, LossShare, PayerRule, ProviderRule, QualityScaling, Remainder, Role, Rounding,
-    Scoring, SharingBase, Trend, Unit,
+    BaselineUnit, Contract, Corridor, ForceMajeure, LossShare, PayerRule, ProviderRule, QualityScaling, Remainder,
+    Role, Rounding, Scoring, SharingBase, Trend, Unit,
 };
 use crate::domain::settlement::compare::Comparison;
 use crate::domain::settlement::cosign::Computed;
@@ -376,13 +376,34 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
             ("loss_corridor", false) => {
                 Some(r.cents(mul(r.e("shared_savings.loss_corridor_rate")?, r.d("shared_savings.benchmark")?)))
             }
-            ("shared_base", false) if ss.inside_corridor.is_none() => {
+            ("shared_base", false) => {
                 let (net, corridor) = (net()?, r.d("shared_savings.corridor")?);
                 let base = match ss.sharing_base {
                     SharingBase::FirstEuro => net.clone(),
                     SharingBase::AboveCorridor => sub(net.clone(), corridor.clone()),
                 };
-                Some(if_(net, Cmp::Lt, corridor, lit(0), base))
+                // Inside the corridor: nothing, or all net savings when the
+                // inside-corridor condition (1 met, 0 not) holds. The
+                // condition line is there whenever savings are inside it.
+                let inside = match r.e("shared_savings.inside_corridor_condition") {
+                    Some(met) if ss.inside_corridor.is_some() => if_(met, Cmp::Eq, lit(1), net.clone(), lit(0)),
+                    _ => lit(0),
+                };
+                Some(if_(net, Cmp::Lt, corridor, inside, base))
+            }
+            ("inside_corridor_condition", true) => {
+                let inside = ss.inside_corridor.as_ref()?;
+                let v = r.fig_now(&inside.indicator)?;
+                let target = r.term("shared_savings.inside_corridor.target", inside.target);
+                let lower = c
+                    .indicator(&inside.indicator)
+                    .is_some_and(|i| i.direction == crate::domain::contract::Direction::LowerIsBetter);
+                // Met (1): at most the target (lower is better), else at least it.
+                Some(if lower {
+                    if_(v, Cmp::Gt, target, lit(0), lit(1))
+                } else {
+                    if_(v, Cmp::Ge, target, lit(1), lit(0))
+                })
             }
             ("shared_loss_base", false) => {
                 let (loss, corridor) = (r.d("shared_savings.loss")?, r.d("shared_savings.loss_corridor")?);
@@ -401,13 +422,28 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
                     x = sub(x, netted);
                 }
                 if let Some(loss) = r.d("shared_savings.loss") {
-                    let paid = r.d("shared_savings.provider_loss").unwrap_or(lit(0));
+                    // What the providers shared in, after the caps: a loss
+                    // that pro-rating or force majeure forgives is settled,
+                    // not carried.
+                    let relief = ss.participation_months_indicator.is_some() || ss.force_majeure.is_some();
+                    let paid = match r.d("shared_savings.provider_loss") {
+                        Some(_) if relief => loss_after_caps(r),
+                        Some(paid) => paid,
+                        None => lit(0),
+                    };
                     x = add(x, if_(paid, Cmp::Eq, lit(0), loss, lit(0)));
                 }
                 Some(x)
             }
-            ("provider_rate", true) if !has("shared_savings.inside_corridor_condition") => {
-                let share = r.term("shared_savings.provider_share", ss.provider_share);
+            ("provider_rate", true) => {
+                let mut share = r.term("shared_savings.provider_share", ss.provider_share);
+                if let Some(inside) = &ss.inside_corridor {
+                    // Savings inside the corridor are shared at the
+                    // inside-corridor rate (only when its condition holds
+                    // is there a rate at all).
+                    let low = r.term("shared_savings.inside_corridor.provider_share", inside.provider_share);
+                    share = if_(net()?, Cmp::Lt, r.d("shared_savings.corridor")?, low, share);
+                }
                 Some(match ss.quality_scaling {
                     QualityScaling::None => share,
                     QualityScaling::Proportional => match r.e("shared_savings.quality_score") {
@@ -428,7 +464,7 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
             ("savings_cap", false) => Some(
                 r.cents(mul(r.term("shared_savings.savings_cap", ss.savings_cap?), r.d("shared_savings.benchmark")?)),
             ),
-            ("loss_cap", false) if ss.figure_loss_cap.is_none() => {
+            ("loss_cap", false) => {
                 Some(r.cents(mul(r.term("shared_savings.loss_cap", ss.loss_cap?), r.d("shared_savings.benchmark")?)))
             }
             ("provider_payout", false) => {
@@ -461,14 +497,54 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
             ("provider_loss_share", false) => {
                 Some(r.cents(mul(r.e("shared_savings.loss_rate")?, r.d("shared_savings.shared_loss_base")?)))
             }
-            ("provider_loss", false) if ss.participation_months_indicator.is_none() && ss.force_majeure.is_none() => {
-                match r.d("shared_savings.provider_loss_share") {
-                    None => Some(lit(0)),
-                    Some(share) => Some(match r.d("shared_savings.loss_cap") {
-                        Some(cap) if ss.figure_loss_cap.is_none() => Ex::Min(vec![share, cap]),
-                        Some(_) => return None,
-                        None => share,
-                    }),
+            ("figure_loss_cap", false) => {
+                let cap = ss.figure_loss_cap.as_ref()?;
+                let figure = r.cents(r.fig_now(&cap.indicator)?);
+                Some(r.cents(mul(r.term("shared_savings.figure_loss_cap.rate", cap.rate), figure)))
+            }
+            ("loss_prorated", false) => {
+                let months = r.fig_now(ss.participation_months_indicator.as_deref()?)?;
+                Some(r.cents(div(mul(loss_after_caps(r), months), lit(crate::domain::settlement::MONTHS_PER_YEAR))))
+            }
+            ("loss_before_force_majeure", false) => {
+                Some(r.d("shared_savings.loss_prorated").unwrap_or_else(|| loss_after_caps(r)))
+            }
+            ("force_majeure_fraction", true) => match ss.force_majeure.as_ref()? {
+                ForceMajeure::Fraction { factors } => {
+                    let mut f: Option<Ex> = None;
+                    for ind in factors {
+                        let v = r.fig_now(ind)?;
+                        f = Some(match f {
+                            None => v,
+                            Some(f) => mul(f, v),
+                        });
+                    }
+                    Some(r.ratio(f.unwrap_or_else(|| lit(1))))
+                }
+                ForceMajeure::Amount { .. } => None,
+            },
+            ("force_majeure_reduction", false) => {
+                let before = r.d("shared_savings.loss_before_force_majeure")?;
+                let raw = match ss.force_majeure.as_ref()? {
+                    ForceMajeure::Fraction { .. } => {
+                        r.cents(mul(r.e("shared_savings.force_majeure_fraction")?, before.clone()))
+                    }
+                    ForceMajeure::Amount { indicator } => r.cents(r.fig_now(indicator)?),
+                };
+                // Clamped to 0 .. the loss before it.
+                Some(Ex::Min(vec![Ex::Max(vec![raw, lit(0)]), before]))
+            }
+            ("provider_loss", false) => {
+                // After the caps, then pro-rated, then less force majeure.
+                if has("shared_savings.force_majeure_reduction") {
+                    Some(sub(
+                        r.d("shared_savings.loss_before_force_majeure")?,
+                        r.d("shared_savings.force_majeure_reduction")?,
+                    ))
+                } else if let Some(prorated) = r.d("shared_savings.loss_prorated") {
+                    Some(prorated)
+                } else {
+                    Some(loss_after_caps(r))
                 }
             }
             ("payer_bears", false) => match r.d("shared_savings.provider_loss") {
@@ -611,6 +687,21 @@ fn rule(r: &Refs<'_>, c: &Contract, id: &str, value: bool) -> Option<Ex> {
         });
     }
     None
+}
+
+/// The providers' loss payment after the loss caps (the lesser of all that
+/// apply), before pro-rating and force majeure: 0 when no loss is shared.
+fn loss_after_caps(r: &Refs<'_>) -> Ex {
+    let Some(share) = r.d("shared_savings.provider_loss_share") else {
+        return lit(0);
+    };
+    let caps: Vec<Ex> =
+        ["shared_savings.loss_cap", "shared_savings.figure_loss_cap"].iter().filter_map(|id| r.d(id)).collect();
+    if caps.is_empty() {
+        share
+    } else {
+        Ex::Min(std::iter::once(share).chain(caps).collect())
+    }
 }
 
 /// Impulse lines (`impulse.{rest}`): a grant or advance is the contract's

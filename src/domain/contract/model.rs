@@ -833,6 +833,10 @@ pub struct Volume {
     pub activities: Vec<Activity>,
     /// Caps on claimed quantities.
     pub caps: Vec<ClaimCap>,
+    /// Splits each activity's payment over several funding streams by
+    /// agreed figures (verantwoording); `None` = each in its `funding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<AllocationKey>,
 }
 
 /// One paid activity.
@@ -894,6 +898,10 @@ pub struct ClaimCap {
 pub struct PayForPerformance {
     /// The bonuses.
     pub bonuses: Vec<Bonus>,
+    /// Splits each bonus payment over several funding streams by agreed
+    /// figures (verantwoording); `None` = each in its `funding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<AllocationKey>,
 }
 
 choice! {

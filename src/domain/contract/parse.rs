@@ -1102,7 +1102,7 @@ impl<'s> Parser<'s> {
     }
 
     fn volume(&mut self, root: &Tbl<'_>, who: &Who) -> Option<Volume> {
-        let t = self.sub(root, "volume", &["funding", "activities", "caps"])?;
+        let t = self.sub(root, "volume", &["funding", "activities", "caps", "allocation"])?;
         let funding = self.opt_funding(&t, "funding");
         if t.table.get("activities").is_none() {
             self.missing(&t, "activities");
@@ -1154,8 +1154,9 @@ impl<'s> Parser<'s> {
             self.finish(&c);
             caps.push(cap);
         }
+        let allocation = self.allocation(&t);
         self.finish(&t);
-        Some(Volume { activities, caps })
+        Some(Volume { activities, caps, allocation })
     }
 
     /// `funding_streams`: names of the stream grammar, no repeats, at least
@@ -1240,7 +1241,7 @@ impl<'s> Parser<'s> {
     }
 
     fn p4p(&mut self, root: &Tbl<'_>, who: &Who) -> Option<PayForPerformance> {
-        let t = self.sub(root, "pay_for_performance", &["funding", "bonuses"])?;
+        let t = self.sub(root, "pay_for_performance", &["funding", "bonuses", "allocation"])?;
         let funding = self.opt_funding(&t, "funding");
         if t.table.get("bonuses").is_none() {
             self.missing(&t, "bonuses");
@@ -1265,8 +1266,9 @@ impl<'s> Parser<'s> {
             self.finish(&b);
             bonuses.push(bonus);
         }
+        let allocation = self.allocation(&t);
         self.finish(&t);
-        Some(PayForPerformance { bonuses })
+        Some(PayForPerformance { bonuses, allocation })
     }
 
     fn shared_savings(&mut self, root: &Tbl<'_>, who: &Who) -> Option<SharedSavings> {
@@ -1572,9 +1574,19 @@ impl<'s> Parser<'s> {
                 "remaining_at_end",
                 "funding",
                 "purpose",
+                "allocation",
             ],
             MAX_LIST,
         ) {
+            if let Some((_, path, at)) = self.get(&t, "allocation") {
+                self.err(
+                    at,
+                    &path,
+                    "an impulse takes no allocation key: an advance must be repaid to the stream that lent it, and a \
+                     key's figures change from year to year; write one [[impulse]] per funding stream, each with its \
+                     own amount and funding",
+                );
+            }
             let year = self.req_year(&t, "year");
             let recipient = self.party_or_single(&t, "recipient", &who.providers, "provider");
             let payer = self.party_or_single(&t, "payer", &who.payers, "payer");
@@ -1624,9 +1636,18 @@ impl<'s> Parser<'s> {
         for t in self.list(
             root,
             "revenue_guarantees",
-            &["provider", "payer", "floor", "years", "revenue_indicator", "funding"],
+            &["provider", "payer", "floor", "years", "revenue_indicator", "funding", "allocation"],
             MAX_LIST,
         ) {
+            if let Some((_, path, at)) = self.get(&t, "allocation") {
+                self.err(
+                    at,
+                    &path,
+                    "a revenue guarantee takes no allocation key: its top-up brings one provider's revenue over all \
+                     streams up to a floor, so no agreed figure per stream says which stream owes it; pay it from one \
+                     `funding` stream, or write one guarantee per stream with its own floor",
+                );
+            }
             let provider = self.party_or_single(&t, "provider", &who.providers, "provider");
             let payer = self.party_or_single(&t, "payer", &who.payers, "payer");
             let floor = self.req_num(&t, "floor", Num::Money);

@@ -226,6 +226,7 @@ impl Contract {
                     cap.exposure_indicator.as_ref().map(|e| format!(" (clients: {e})")).unwrap_or_default()
                 )?;
             }
+            allocation_terms(o, c, &v.allocation)?;
         }
         if let Some(pf) = &p.pay_for_performance {
             writeln!(o, "  Pay for performance")?;
@@ -246,6 +247,7 @@ impl Contract {
                     b.funding
                 )?;
             }
+            allocation_terms(o, c, &pf.allocation)?;
         }
         if let Some(s) = &p.shared_savings {
             writeln!(o, "  Shared savings ({}, {})", s.sided.word().replace('_', "-"), s.funding)?;

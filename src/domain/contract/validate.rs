@@ -919,21 +919,49 @@ impl<'c> V<'c> {
             if let Some(x) = b.stop_loss {
                 self.cap(&at("stop_loss"), x);
             }
-            self.allocation("payments.bundled", &b.funding, &b.allocation);
+            self.allocation("payments.bundled", &[("payments.bundled.funding".to_string(), b.funding)], &b.allocation);
         }
         if let Some(cp) = &p.capitation {
             self.capitation(cp);
-            self.allocation("payments.capitation", &cp.funding, &cp.allocation);
+            self.allocation(
+                "payments.capitation",
+                &[("payments.capitation.funding".to_string(), cp.funding)],
+                &cp.allocation,
+            );
         }
         if let Some(s) = &p.shared_savings {
-            self.allocation("payments.shared_savings", &s.funding, &s.allocation);
+            self.allocation(
+                "payments.shared_savings",
+                &[("payments.shared_savings.funding".to_string(), s.funding)],
+                &s.allocation,
+            );
+        }
+        if let Some(v) = &p.volume {
+            let lines: Vec<(String, Funding)> = v
+                .activities
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (format!("payments.volume.activities[{i}].funding"), a.funding))
+                .collect();
+            self.allocation("payments.volume", &lines, &v.allocation);
+        }
+        if let Some(pf) = &p.pay_for_performance {
+            let lines: Vec<(String, Funding)> = pf
+                .bonuses
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (format!("payments.pay_for_performance.bonuses[{i}].funding"), b.funding))
+                .collect();
+            self.allocation("payments.pay_for_performance", &lines, &pf.allocation);
         }
     }
 
-    /// The allocation key of the component at `base` (whose `funding` is
-    /// `funding`): at least two streams, each a stream of the contract with
-    /// its own indicator of a countable unit, and `funding` among them.
-    fn allocation(&mut self, base: &str, funding: &Funding, key: &Option<AllocationKey>) {
+    /// The allocation key of the component at `base`, whose payments are in
+    /// the streams `fundings` (field path, stream: the component's own, or
+    /// each activity's or bonus's): at least two streams, each a stream of
+    /// the contract with its own indicator of a countable unit, and every
+    /// one of `fundings` among them (reported at its field).
+    fn allocation(&mut self, base: &str, fundings: &[(String, Funding)], key: &Option<AllocationKey>) {
         let Some(AllocationKey::ByIndicator { indicators }) = key else { return };
         let field = format!("{base}.allocation.indicators");
         self.count(&field, indicators.len(), MAX_LIST);
@@ -978,9 +1006,11 @@ impl<'c> V<'c> {
                 );
             }
         }
-        if !indicators.is_empty() && !indicators.contains_key(funding.word()) {
+        for (field, funding) in
+            fundings.iter().filter(|(_, f)| !indicators.is_empty() && !indicators.contains_key(f.word()))
+        {
             self.bad(
-                format!("{base}.funding"),
+                field.clone(),
                 format!(
                     "\"{funding}\" is not one of the allocation key's streams ({}); with a key, `funding` names one of them",
                     quoted(&mut indicators.keys().map(String::as_str))

@@ -37,6 +37,12 @@ pub fn keyed_components(c: &Contract) -> Vec<(&'static str, &'static str, &Alloc
     if let Some(k) = p.capitation.as_ref().and_then(|s| s.allocation.as_ref()) {
         out.push(("capitation", "payments.capitation.allocation", k));
     }
+    if let Some(k) = p.volume.as_ref().and_then(|s| s.allocation.as_ref()) {
+        out.push(("volume", "payments.volume.allocation", k));
+    }
+    if let Some(k) = p.pay_for_performance.as_ref().and_then(|s| s.allocation.as_ref()) {
+        out.push(("p4p", "payments.pay_for_performance.allocation", k));
+    }
     out
 }
 
