@@ -833,7 +833,7 @@ fn contract_items(
         for conflict in &ys.conflicts {
             out.push(InboxItem::Conflict {
                 at: place(Some(c), Some(*year), None, vec![], &["settle", "status", c]),
-                what: conflict.clone(),
+                what: conflict.to_string(),
             });
         }
         let live: Vec<_> = ys

@@ -177,6 +177,7 @@ const EN: &[Resource] = &[
     ("en/simulate.ftl", include_str!("locales/en/simulate.ftl")),
     ("en/report.ftl", include_str!("locales/en/report.ftl")),
     ("en/document.ftl", include_str!("locales/en/document.ftl")),
+    ("en/engine.ftl", include_str!("locales/en/engine.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -192,6 +193,7 @@ const NL: &[Resource] = &[
     ("nl/simulate.ftl", include_str!("locales/nl/simulate.ftl")),
     ("nl/report.ftl", include_str!("locales/nl/report.ftl")),
     ("nl/document.ftl", include_str!("locales/nl/document.ftl")),
+    ("nl/engine.ftl", include_str!("locales/nl/engine.ftl")),
 ];
 
 /// The resources of `lang`.

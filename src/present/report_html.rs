@@ -102,6 +102,7 @@ pub fn words(tr: &Tr, w: &Words) -> String {
                 WordArg::Count(n) => Arg::Count(*n),
                 WordArg::Words(inner) => Arg::from(words(tr, inner)),
                 WordArg::Gate(g) => Arg::from(statement::gate_words(tr, g)),
+                WordArg::Conflict(c) => Arg::from(crate::present::engine::conflict(tr, c)),
             };
             (*name, v)
         })
@@ -514,7 +515,10 @@ fn contract(o: &mut String, tr: &Tr, c: &ContractReport) {
             let _ = writeln!(
                 o,
                 "<p class=\"bad\">{}</p>",
-                tr.t_args("report-conflict", &[("what", Arg::from(e(conflict)))])
+                tr.t_args(
+                    "report-conflict",
+                    &[("what", Arg::from(e(&crate::present::engine::conflict(tr, conflict))))]
+                )
             );
         }
         if s.statements.is_empty() {
