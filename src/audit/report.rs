@@ -695,8 +695,17 @@ pub struct EquivocationReport {
     pub origin: String,
     /// What was found.
     pub finding: String,
-    /// The full report.
+    /// The full report (reference English).
     pub report: String,
+    /// The tree size both checkpoints claim (not in the JSON: `report` has it).
+    #[serde(skip)]
+    pub size: u64,
+    /// The first checkpoint's signed note, verbatim (not in the JSON).
+    #[serde(skip)]
+    pub first: String,
+    /// The second checkpoint's signed note, verbatim (not in the JSON).
+    #[serde(skip)]
+    pub second: String,
 }
 
 fn hex(h: &[u8]) -> String {
@@ -912,6 +921,9 @@ pub fn build(ledger: &Ledger) -> Result<Report, ReportError> {
             origin: ev.origin().to_string(),
             finding: ev.finding.as_str().to_string(),
             report: ev.report(),
+            size: ev.first.checkpoint.size(),
+            first: ev.first.to_text(),
+            second: ev.second.to_text(),
         };
         // The entry recording this evidence, if it was recorded (rather
         // than seen among recorded checkpoints).
