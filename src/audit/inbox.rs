@@ -206,8 +206,14 @@ pub enum InboxItem {
         /// Where and what to do.
         #[serde(flatten)]
         at: Place,
-        /// What conflicts, as the views word it.
+        /// What conflicts, as the views word it (the reference English).
         what: String,
+        /// A settled year's conflict as data, which the presentation layer
+        /// words in the reader's language (`None` for a contract or figure
+        /// conflict, and in items read back from the home's cache, which
+        /// keeps `what` only).
+        #[serde(skip)]
+        settlement: Option<crate::domain::settlement::cosign::Conflict>,
     },
     /// Equivocation evidence: the copy's keeper showed two histories.
     Equivocation {
@@ -779,6 +785,7 @@ fn contract_items(
         out.push(InboxItem::Conflict {
             at: place(Some(c), None, None, vec![], &["contract", "status", c]),
             what: conflict.clone(),
+            settlement: None,
         });
     }
     // Figures.
@@ -855,6 +862,7 @@ fn contract_items(
                             m.period,
                             m.source
                         ),
+                        settlement: None,
                     });
                 }
             }
@@ -868,7 +876,8 @@ fn contract_items(
         for conflict in &ys.conflicts {
             out.push(InboxItem::Conflict {
                 at: place(Some(c), Some(*year), None, vec![], &["settle", "status", c]),
-                what: conflict.clone(),
+                what: conflict.to_string(),
+                settlement: Some(conflict.clone()),
             });
         }
         let live: Vec<_> = ys

@@ -154,6 +154,9 @@ pub enum WordArg {
     Words(Box<Words>),
     /// A quality gate (worded as the statements word it).
     Gate(gate::GateNotice),
+    /// A settlement conflict (worded by `present::engine::conflict`; its
+    /// reference English in the JSON).
+    Conflict(cosign::Conflict),
 }
 
 impl Words {
@@ -192,6 +195,7 @@ impl Serialize for WordArg {
             WordArg::Count(n) => s.serialize_u64(*n),
             WordArg::Words(w) => w.serialize(s),
             WordArg::Gate(g) => g.serialize(s),
+            WordArg::Conflict(c) => c.serialize(s),
             WordArg::Money(d, c) => {
                 let mut m = s.serialize_map(Some(2))?;
                 m.serialize_entry("amount", &d.to_string())?;
@@ -550,8 +554,8 @@ pub struct SettlementReport {
     pub settled: Option<String>,
     /// Settled statements replaced by a resettlement.
     pub replaced: Vec<String>,
-    /// Conflicts.
-    pub conflicts: Vec<String>,
+    /// Conflicts (the JSON carries each in its reference English).
+    pub conflicts: Vec<cosign::Conflict>,
     /// Every signed statement.
     pub statements: Vec<StatementReport>,
 }
@@ -691,8 +695,17 @@ pub struct EquivocationReport {
     pub origin: String,
     /// What was found.
     pub finding: String,
-    /// The full report.
+    /// The full report (reference English).
     pub report: String,
+    /// The tree size both checkpoints claim (not in the JSON: `report` has it).
+    #[serde(skip)]
+    pub size: u64,
+    /// The first checkpoint's signed note, verbatim (not in the JSON).
+    #[serde(skip)]
+    pub first: String,
+    /// The second checkpoint's signed note, verbatim (not in the JSON).
+    #[serde(skip)]
+    pub second: String,
 }
 
 fn hex(h: &[u8]) -> String {
@@ -908,6 +921,9 @@ pub fn build(ledger: &Ledger) -> Result<Report, ReportError> {
             origin: ev.origin().to_string(),
             finding: ev.finding.as_str().to_string(),
             report: ev.report(),
+            size: ev.first.checkpoint.size(),
+            first: ev.first.to_text(),
+            second: ev.second.to_text(),
         };
         // The entry recording this evidence, if it was recorded (rather
         // than seen among recorded checkpoints).
@@ -1313,8 +1329,8 @@ fn contract(
                 kind: AnomalyKind::SettlementConflict,
                 subject: format!("{id} {}", ys.year),
                 entry: None,
-                detail: c.clone(),
-                reason: Words::new("settlement-conflict", vec![("what", tx(c.clone()))]),
+                detail: c.to_string(),
+                reason: Words::new("settlement-conflict", vec![("what", WordArg::Conflict(c.clone()))]),
                 about: about_year(&id, ys.year),
             });
         }

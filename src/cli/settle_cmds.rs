@@ -16,7 +16,7 @@ use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
 use vereffen::present::diff::{self as pdiff, Side, SideRole};
 use vereffen::present::lang::{Arg, Lang, Tr};
-use vereffen::present::{document, pdf, statement, xlsx};
+use vereffen::present::{document, engine, pdf, statement, xlsx};
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
 
@@ -208,14 +208,25 @@ pub fn contract_view(ledger: &Ledger, contract: &str) -> Result<ContractView> {
     Ok(ContractView::new(contract, &entries, &lookup))
 }
 
-fn compute(view: &ContractView, year: u16, draft: bool) -> Result<Computed> {
-    view.compute(year, draft).map_err(|e| match e {
-        ComputeError::Blocked { year: y, .. } => anyhow!(
-            "{year} cannot be settled: {e}\n(`vereffen measure list {} --year {y}` shows them; --draft computes a preview anyway)",
-            view.contract
-        ),
-        other => anyhow!("{other}"),
-    })
+/// The statement of `year`, or why it cannot be computed in the language
+/// of `tr` (the engine's refusal, the figures not agreed and how to see
+/// them).
+fn compute(tr: &Tr, view: &ContractView, year: u16, draft: bool) -> Result<Computed> {
+    view.compute(year, draft).map_err(|e| anyhow!("{}", engine::cannot_settle(tr, &view.contract, year, &e)))
+}
+
+/// Why a contract that is not on this copy, or not in force, has no year
+/// to settle, in the language of `tr`.
+fn no_settlements(tr: &Tr, view: &ContractView) -> Option<String> {
+    use vereffen::domain::settlement::cosign::Refusal;
+    let contract = view.contract.clone();
+    if view.status.versions.is_empty() {
+        Some(engine::refusal(tr, &Refusal::NoContract { contract }))
+    } else if view.settlements.is_empty() {
+        Some(engine::refusal(tr, &Refusal::NotInForce { contract }))
+    } else {
+        None
+    }
 }
 
 /// Writes `bytes` to `out` whole (temporary file, then rename) or to stdout.
@@ -233,10 +244,11 @@ pub(super) fn emit(bytes: &[u8], out: Option<&Path>) -> Result<()> {
 /// The agreed statement of a year in a format (in English), and its hash.
 pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format) -> Result<(String, String)> {
     let view = contract_view(ledger, contract)?;
-    let c = compute(&view, year, false)?;
+    let tr = Tr::new(Lang::En);
+    let c = compute(&tr, &view, year, false)?;
     let standing = standing(&view, &c);
     let corr = corrections(ledger, &view, &c)?;
-    Ok((render(&Tr::new(Lang::En), &c, format, &standing, corr.as_ref(), &Extra::of(ledger, &view, &c)?)?, c.hash))
+    Ok((render(&tr, &c, format, &standing, corr.as_ref(), &Extra::of(ledger, &view, &c)?)?, c.hash))
 }
 
 /// Where the computed statement `c` stands on this copy: who signed exactly
@@ -447,19 +459,29 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
         return sign(cli, args, contract, year);
     }
     let ledger = open_ledger(&cli.ledger)?;
+    let tr = Tr::new(super::lang_of(cli, &ledger)?);
     let view = contract_view(&ledger, contract)?;
-    let c = compute(&view, year, args.draft)?;
+    let c = compute(&tr, &view, year, args.draft)?;
     if let Some(ys) = view.settlements.get(&year) {
         match &ys.settled {
             Some(h) if !c.is(h) => eprintln!(
-                "warning: {year} is settled with statement {}, but this copy now computes {}: {}",
-                &h[..16],
-                &c.hash[..16],
-                if ys.conflicts.is_empty() {
-                    "see `vereffen settle status`".to_string()
-                } else {
-                    ys.conflicts.join("; ")
-                }
+                "{}",
+                tr.t_args(
+                    "settle-warn-settled-differs",
+                    &[
+                        ("year", Arg::from(year.to_string())),
+                        ("settled", Arg::from(&h[..16.min(h.len())])),
+                        ("computed", Arg::from(&c.hash[..16])),
+                        (
+                            "why",
+                            Arg::from(if ys.conflicts.is_empty() {
+                                tr.t("settle-warn-see-status")
+                            } else {
+                                ys.conflicts.iter().map(|x| engine::conflict(&tr, x)).collect::<Vec<_>>().join("; ")
+                            })
+                        ),
+                    ]
+                )
             ),
             _ => {}
         }
@@ -471,7 +493,6 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
     if format == Format::Pdf && args.out.is_none() {
         bail!("--format pdf writes a PDF file: give --out FILE.pdf");
     }
-    let tr = Tr::new(super::lang_of(cli, &ledger)?);
     let corr = corrections(&ledger, &view, &c)?;
     let extra = Extra::of(&ledger, &view, &c)?;
     emit(&render_bytes(&tr, &c, format, &standing(&view, &c), corr.as_ref(), &extra)?, args.out.as_deref())?;
@@ -486,7 +507,7 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
     let key_path = args.as_key.as_deref().ok_or_else(|| anyhow!("--sign needs --as KEY"))?;
     let (key, party) = signer(&ledger, key_path)?;
     let view = contract_view(&ledger, contract)?;
-    let c = compute(&view, year, false)?;
+    let c = compute(&Tr::new(Lang::En), &view, year, false)?;
     let ys = view.settlements.get(&year).ok_or_else(|| anyhow!("{year} is not a year of contract {contract:?}"))?;
     if !ys.signatories.contains(&party) {
         bail!(
@@ -507,7 +528,7 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
             bail!(
                 "{} is settled but in conflict ({}); resettle {} first",
                 year.wrapping_sub(1),
-                prev.conflicts.join("; "),
+                prev.conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
                 year.wrapping_sub(1)
             );
         }
@@ -524,7 +545,10 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
                 &h[..16],
                 &c.hash[..16],
                 statement::side_by_side("settled", theirs, &c.value),
-                if ys.conflicts.is_empty() { String::new() } else { format!("conflicts: {}\n", ys.conflicts.join("; ")) }
+                if ys.conflicts.is_empty() { String::new() } else { format!(
+                    "conflicts: {}\n",
+                    ys.conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                ) }
             );
         }
         Some(h) => Some(h.clone()),
@@ -684,14 +708,11 @@ fn year_gate(view: &ContractView, year: u16, computed: Option<&Computed>) -> Opt
 fn status(cli: &Cli, contract: &str) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
     let view = contract_view(&ledger, contract)?;
-    if view.status.versions.is_empty() {
-        bail!("there is no contract {contract:?} in this ledger (`vereffen contract list` shows the contracts)");
-    }
-    if view.settlements.is_empty() {
-        bail!("contract {contract:?} is not in force: no year can be settled yet");
-    }
     // JSON is language-neutral data: its words stay English.
     let tr = Tr::new(if cli.json { Lang::En } else { super::lang_of(cli, &ledger)? });
+    if let Some(why) = no_settlements(&tr, &view) {
+        bail!("{why}");
+    }
     let mut rows = Vec::new();
     for (year, ys) in &view.settlements {
         let computed = view.compute(*year, false);
@@ -734,7 +755,7 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
                 Err(ComputeError::Blocked { year: y, blockers }) => {
                     ("open".to_string(), open_detail(&tr, &view, *year, *y, blockers.len()))
                 }
-                Err(e) => ("open".to_string(), e.to_string()),
+                Err(e) => ("open".to_string(), engine::compute_error(&tr, e)),
             }
         };
         // A year settled under engine version 1 with this very statement
@@ -796,7 +817,10 @@ fn status(cli: &Cli, contract: &str) -> Result<i32> {
                 "{:<yw$} {:<sw$} {}",
                 "",
                 "",
-                tr.t_args("statement-status-conflict", &[("what", Arg::from(escape_line(c).into_owned()))])
+                tr.t_args(
+                    "statement-status-conflict",
+                    &[("what", Arg::from(escape_line(&engine::conflict(&tr, c)).into_owned()))]
+                )
             );
         }
     }
@@ -902,18 +926,26 @@ fn named_statement(
 fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
     let ledger = open_ledger(&cli.ledger)?;
     let view = contract_view(&ledger, &args.contract)?;
-    if view.status.versions.is_empty() {
-        bail!("there is no contract {:?} in this ledger (`vereffen contract list` shows the contracts)", args.contract);
+    let tr = Tr::new(super::lang_of(cli, &ledger)?);
+    if let Some(why) = no_settlements(&tr, &view) {
+        bail!("{why}");
     }
     let year = args.year;
     let ys = view.settlements.get(&year).ok_or_else(|| {
+        let contract = Arg::from(args.contract.as_str());
         anyhow!(
-            "{year} is not a year of contract {:?} in force (`vereffen settle status {}`)",
-            args.contract,
-            args.contract
+            "{}",
+            tr.t_args(
+                "settle-diff-no-year",
+                &[
+                    ("year", Arg::from(year.to_string())),
+                    ("quoted", Arg::from(format!("{:?}", args.contract))),
+                    ("contract", contract)
+                ]
+            )
         )
     })?;
-    let current = || compute(&view, year, false);
+    let current = || compute(&tr, &view, year, false);
     let (a, b) = match (&args.a, &args.b) {
         (Some(a), Some(b)) => {
             (named_statement(&ledger, &view, ys, &current, a)?, named_statement(&ledger, &view, ys, &current, b)?)
@@ -936,7 +968,6 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
         }
     };
     let cmp = compare::compare(&a.statement, &b.statement).map_err(|e| anyhow!("{e}"))?;
-    let tr = Tr::new(super::lang_of(cli, &ledger)?);
     let format = if cli.json { Format::Json } else { args.format };
     let bytes = match format {
         Format::Table => pdiff::diff_table(&tr, &a.side(), &b.side(), &cmp).into_bytes(),
@@ -954,11 +985,9 @@ fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Res
     use vereffen::domain::settlement::term::{self, YearState};
     let ledger = open_ledger(&cli.ledger)?;
     let view = contract_view(&ledger, contract)?;
-    if view.status.versions.is_empty() {
-        bail!("there is no contract {contract:?} in this ledger (`vereffen contract list` shows the contracts)");
-    }
-    if view.settlements.is_empty() {
-        bail!("contract {contract:?} is not in force: no year can be settled yet");
+    let tr = Tr::new(super::lang_of(cli, &ledger)?);
+    if let Some(why) = no_settlements(&tr, &view) {
+        bail!("{why}");
     }
     let currency = view
         .status
@@ -967,10 +996,9 @@ fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Res
         .and_then(|b| view.status.versions.get(b))
         .map(|v| v.terms.currency.code().to_string())
         .unwrap_or_default();
-    let tr = Tr::new(super::lang_of(cli, &ledger)?);
     let mut years = Vec::new();
     for (year, ys) in &view.settlements {
-        let mut open: Vec<String> = ys.conflicts.clone();
+        let mut open: Vec<String> = ys.conflicts.iter().map(|c| engine::conflict(&tr, c)).collect();
         let (state, hash, statement) = if let Some(settled) = ys.settled_statement() {
             let state = if ys.conflicts.is_empty() { YearState::Settled } else { YearState::SettledInConflict };
             (state, Some(settled.hash.clone()), Some(signed_statement(&ledger, settled)?))
@@ -991,7 +1019,7 @@ fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Res
                     (YearState::Open, None, None)
                 }
                 Err(e) => {
-                    open.push(e.to_string());
+                    open.push(engine::compute_error(&tr, &e));
                     (YearState::Open, None, None)
                 }
             }
@@ -1022,7 +1050,8 @@ fn accountability(cli: &Cli, args: &AccountabilityArgs) -> Result<i32> {
     }
     let ledger = open_ledger(&cli.ledger)?;
     let view = contract_view(&ledger, &args.contract)?;
-    let c = compute(&view, args.year, args.draft)?;
+    let tr = Tr::new(super::lang_of(cli, &ledger)?);
+    let c = compute(&tr, &view, args.year, args.draft)?;
     let Some(terms) = view.status.versions.get(&c.version).map(|v| &v.terms) else {
         bail!(
             "the contract version {} that governs {} is not on this copy",
@@ -1032,7 +1061,6 @@ fn accountability(cli: &Cli, args: &AccountabilityArgs) -> Result<i32> {
     };
     let doc = acc::Accountability::of(&c, terms)?;
     let standing = standing(&view, &c);
-    let tr = Tr::new(super::lang_of(cli, &ledger)?);
     let bytes = match format {
         Format::Table => acc::table(&tr, &doc, &standing).into_bytes(),
         Format::Json => (serde_json::to_string_pretty(&acc::json(&doc, &standing))? + "\n").into_bytes(),

@@ -105,9 +105,13 @@ pub fn describe_in(tr: &Tr, item: &InboxItem) -> String {
             "inbox-computable",
             &[("contract", a(contract)), ("year", a(&year)), ("hash", a(short(statement_hash)))],
         ),
-        InboxItem::Conflict { what, .. } => {
+        InboxItem::Conflict { what, settlement, .. } => {
             let year = at.year.map(|y| format!(" {y}")).unwrap_or_default();
-            tr.t_args("inbox-conflict", &[("contract", a(contract)), ("year", a(&year)), ("what", a(what))])
+            let what = match settlement {
+                Some(c) => crate::present::engine::conflict(tr, c),
+                None => what.clone(),
+            };
+            tr.t_args("inbox-conflict", &[("contract", a(contract)), ("year", a(&year)), ("what", a(&what))])
         }
         InboxItem::Equivocation { origin, size, .. } => {
             tr.t_args("inbox-equivocation", &[("origin", a(&origin.to_string())), ("size", a(&size.to_string()))])
@@ -214,7 +218,7 @@ mod tests {
     #[test]
     fn ledger_text_is_escaped_and_grouped() {
         let items = vec![
-            InboxItem::Conflict { at: place("a"), what: "two\nlines \u{1b}[31m".into() },
+            InboxItem::Conflict { at: place("a"), what: "two\nlines \u{1b}[31m".into(), settlement: None },
             InboxItem::CannotOpen { at: place("b\u{7}"), dir: "x".into(), reason: "r".into() },
         ];
         let t = text(&items);
@@ -233,7 +237,7 @@ mod tests {
     #[test]
     fn the_inbox_reads_in_dutch() {
         let items = vec![
-            InboxItem::Conflict { at: place("a"), what: "x".into() },
+            InboxItem::Conflict { at: place("a"), what: "x".into(), settlement: None },
             InboxItem::CannotOpen { at: place("a"), dir: "d".into(), reason: "r".into() },
         ];
         let nl = Tr::new(Lang::Nl);

@@ -178,6 +178,7 @@ const EN: &[Resource] = &[
     ("en/report.ftl", include_str!("locales/en/report.ftl")),
     ("en/document.ftl", include_str!("locales/en/document.ftl")),
     ("en/forecast.ftl", include_str!("locales/en/forecast.ftl")),
+    ("en/engine.ftl", include_str!("locales/en/engine.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -194,6 +195,7 @@ const NL: &[Resource] = &[
     ("nl/report.ftl", include_str!("locales/nl/report.ftl")),
     ("nl/document.ftl", include_str!("locales/nl/document.ftl")),
     ("nl/forecast.ftl", include_str!("locales/nl/forecast.ftl")),
+    ("nl/engine.ftl", include_str!("locales/nl/engine.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -8,6 +8,8 @@
 //!   and PDF ([`pdf`]);
 //! * [`diff`]: two statements of a year compared, correction payments;
 //! * [`term`]: a contract's term summary (`settle summary`);
+//! * [`engine`]: the settlement engine's refusals and a settled year's
+//!   conflicts in the reader's language;
 //! * [`summary`]: one-line descriptions of entries for `log`;
 //! * [`words`]: a statement line's label and formula in a language;
 //! * [`layout`]: padding and cutting columns by characters;
@@ -24,6 +26,7 @@ pub mod accountability;
 pub mod charts;
 pub mod diff;
 pub mod document;
+pub mod engine;
 pub mod forecast;
 pub mod inbox;
 pub mod lang;

@@ -102,6 +102,7 @@ pub fn words(tr: &Tr, w: &Words) -> String {
                 WordArg::Count(n) => Arg::Count(*n),
                 WordArg::Words(inner) => Arg::from(words(tr, inner)),
                 WordArg::Gate(g) => Arg::from(statement::gate_words(tr, g)),
+                WordArg::Conflict(c) => Arg::from(crate::present::engine::conflict(tr, c)),
             };
             (*name, v)
         })
@@ -514,7 +515,10 @@ fn contract(o: &mut String, tr: &Tr, c: &ContractReport) {
             let _ = writeln!(
                 o,
                 "<p class=\"bad\">{}</p>",
-                tr.t_args("report-conflict", &[("what", Arg::from(e(conflict)))])
+                tr.t_args(
+                    "report-conflict",
+                    &[("what", Arg::from(e(&crate::present::engine::conflict(tr, conflict))))]
+                )
             );
         }
         if s.statements.is_empty() {
@@ -690,7 +694,21 @@ fn checkpoints(o: &mut String, tr: &Tr, r: &Report) {
         let _ = writeln!(o, "<p class=\"ok\">{}</p>", t("report-equivocations-none"));
     }
     for q in &r.equivocations {
-        let _ = writeln!(o, "<h3 class=\"bad\">{}: {}</h3>\n<pre>{}</pre>", e(&q.origin), e(&q.finding), e(&q.report));
+        // The checkpoints' notes are signed text, shown verbatim.
+        let finding = match q.finding.as_str() {
+            "same_size_different_root" => tr.t("report-finding-same-size-different-root"),
+            other => other.to_string(),
+        };
+        let block = tr.t_args(
+            "report-equivocation-block",
+            &[
+                ("origin", Arg::from(q.origin.as_str())),
+                ("size", Arg::from(q.size.to_string())),
+                ("first", Arg::from(q.first.as_str())),
+                ("second", Arg::from(q.second.as_str())),
+            ],
+        );
+        let _ = writeln!(o, "<h3 class=\"bad\">{}: {}</h3>\n<pre>{}</pre>", e(&q.origin), e(&finding), e(&block));
     }
     o.push_str("</section>\n");
 }
@@ -698,6 +716,36 @@ fn checkpoints(o: &mut String, tr: &Tr, r: &Report) {
 #[cfg(test)]
 mod tests {
     use super::escape;
+
+    /// The equivocation block in English is `Equivocation::report` byte for
+    /// byte (its format, with notes that end in a newline); the Dutch one
+    /// has its words in Dutch and the signed notes verbatim.
+    #[test]
+    fn the_equivocation_block_is_the_reports_english_and_dutch_in_dutch() {
+        use crate::present::lang::{Arg, Lang, Tr};
+        let (first, second) = ("o\n1\nAAA\n\n— k sig1\n", "o\n1\nBBB\n\n— k sig2\n");
+        let args = |tr: &Tr| {
+            tr.t_args(
+                "report-equivocation-block",
+                &[
+                    ("origin", Arg::from("o")),
+                    ("size", Arg::from("1")),
+                    ("first", Arg::from(first)),
+                    ("second", Arg::from(second)),
+                ],
+            )
+        };
+        let what = "two signed checkpoints of o have the same tree size 1 but different roots: the copy showed two different histories";
+        let en =
+            format!("EQUIVOCATION: {what}\n\n--- first checkpoint ---\n{first}--- second checkpoint ---\n{second}");
+        assert_eq!(args(&Tr::new(Lang::En)), en);
+        let nl = args(&Tr::new(Lang::Nl));
+        assert!(
+            nl.starts_with("TEGENSTRIJDIGE CHECKPOINTS: ") && nl.contains("\n\n--- eerste checkpoint ---\no\n1\nAAA"),
+            "{nl}"
+        );
+        assert!(nl.ends_with("--- tweede checkpoint ---\no\n1\nBBB\n\n— k sig2\n"), "{nl}");
+    }
 
     #[test]
     fn escapes_markup() {

@@ -52,7 +52,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::inputs::{inputs_for_year, Blocker};
-use super::{settle_year, Carry, Statement, ENGINE_VERSION};
+use super::{settle_year, Carry, SettleError, Statement, ENGINE_VERSION};
 use crate::domain::measurement::{self as meas, Measurement, State};
 use crate::domain::negotiation::{self as neg, ContractStatus};
 use crate::ledger::entry::{Entry, EntryId};
@@ -318,8 +318,102 @@ pub struct YearSettlement {
     pub settled: Option<String>,
     /// Settled statements replaced by a resettlement.
     pub replaced: Vec<String>,
-    /// Conflicts that need a resettlement.
-    pub conflicts: Vec<String>,
+    /// Conflicts that need a resettlement (structured; the JSON carries
+    /// each as its reference English, [`Conflict`]'s `Display`).
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A conflict of a settled year that needs a resettlement, as data: the
+/// presentation layer words it in the reader's language
+/// (`present::engine::conflict`); `Display` is the reference English (the
+/// words of `settle status --json` and the audit report's JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conflict {
+    /// Several statements are settled and none replaces the others.
+    ManySettled {
+        /// Their hashes (first 12 characters), in hash order.
+        hashes: Vec<String>,
+    },
+    /// An input of the settled statement is void (its key was ended
+    /// without it in the ending entry's causal past).
+    InputVoid {
+        /// The input's entry id (first 12 characters).
+        input: String,
+        /// The settled year.
+        year: u16,
+    },
+    /// An input of the settled statement was corrected after settlement.
+    InputCorrected {
+        /// The figure's indicator.
+        indicator: String,
+        /// Its period.
+        period: String,
+        /// The input's entry id (first 12 characters).
+        input: String,
+        /// The correcting entry (first 12 characters).
+        by: String,
+        /// The settled year.
+        year: u16,
+    },
+    /// An input of the settled statement is disputed.
+    InputDisputed {
+        /// The figure's indicator.
+        indicator: String,
+        /// Its period.
+        period: String,
+        /// The input's entry id (first 12 characters).
+        input: String,
+        /// The disputing parties.
+        by: Vec<String>,
+    },
+    /// The settled statement starts from a previous-year statement that
+    /// was resettled with another carried state.
+    PreviousResettled {
+        /// The previous year.
+        previous_year: u16,
+        /// The previous statement the settled one starts from (12 characters).
+        recorded: String,
+        /// The previous year's settled statement now (12 characters).
+        now: String,
+        /// The settled year.
+        year: u16,
+    },
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conflict::ManySettled { hashes } => write!(
+                f,
+                "{} statements are settled and none replaces the others ({}): the signatories must agree on one and resettle",
+                hashes.len(),
+                hashes.join(", ")
+            ),
+            Conflict::InputVoid { input, year } => write!(
+                f,
+                "input {input} of the settled statement is void (signed with a key ended without it in the ending entry's causal past): the figure must be submitted again and {year} resettled"
+            ),
+            Conflict::InputCorrected { indicator, period, input, by, year } => write!(
+                f,
+                "input {indicator} {period} ({input}) was corrected by {by} after {year} was settled: resettle {year} to apply it"
+            ),
+            Conflict::InputDisputed { indicator, period, input, by } => write!(
+                f,
+                "input {indicator} {period} ({input}) of the settled statement is disputed by {}",
+                by.join(", ")
+            ),
+            Conflict::PreviousResettled { previous_year, recorded, now, year } => write!(
+                f,
+                "the settled statement starts from {previous_year} statement {recorded}, which was resettled as {now}: resettle {year}"
+            ),
+        }
+    }
+}
+
+impl Serialize for Conflict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl YearSettlement {
@@ -440,36 +534,33 @@ pub fn status(contract: &ContractStatus, entries: &[Entry], ms: &[Measurement]) 
         match current.as_slice() {
             [] => {}
             [one] => ys.settled = Some((*one).clone()),
-            many => ys.conflicts.push(format!(
-                "{} statements are settled and none replaces the others ({}): the signatories must agree on one and resettle",
-                many.len(),
-                many.iter().map(|h| short(h)).collect::<Vec<_>>().join(", ")
-            )),
+            many => {
+                ys.conflicts.push(Conflict::ManySettled { hashes: many.iter().map(|h| short(h).to_string()).collect() })
+            }
         }
         let used: Vec<String> = ys.settled_statement().map(|s| s.payload.inputs.clone()).unwrap_or_default();
         for id in &used {
             // Every input is a figure of the contract (the replay rule), so
             // one missing from the measurements is void (FORMAT.md 4.3).
             let Some(m) = by_id.get(id.as_str()) else {
-                ys.conflicts.push(format!(
-                    "input {} of the settled statement is void (signed with a key ended without it in the ending entry's causal past): the figure must be submitted again and {} resettled",
-                    short(id),
-                    ys.year
-                ));
+                ys.conflicts.push(Conflict::InputVoid { input: short(id).to_string(), year: ys.year });
                 continue;
             };
-            let what = format!("input {} {} ({})", m.indicator, m.period, short(id));
+            let (indicator, period, input) = (m.indicator.clone(), m.period.clone(), short(id).to_string());
             match &m.state {
-                State::Superseded { by } => ys.conflicts.push(format!(
-                    "{what} was corrected by {} after {} was settled: resettle {} to apply it",
-                    short(by),
-                    ys.year,
-                    ys.year
-                )),
-                State::Disputed { by } => ys.conflicts.push(format!(
-                    "{what} of the settled statement is disputed by {}",
-                    by.keys().cloned().collect::<Vec<_>>().join(", ")
-                )),
+                State::Superseded { by } => ys.conflicts.push(Conflict::InputCorrected {
+                    indicator,
+                    period,
+                    input,
+                    by: short(by).to_string(),
+                    year: ys.year,
+                }),
+                State::Disputed { by } => ys.conflicts.push(Conflict::InputDisputed {
+                    indicator,
+                    period,
+                    input,
+                    by: by.keys().cloned().collect(),
+                }),
                 _ => {}
             }
         }
@@ -493,12 +584,12 @@ pub fn status(contract: &ContractStatus, entries: &[Entry], ms: &[Measurement]) 
             // resettlement that carries the same state changes nothing here.
             let same_carry = carries.get(&(prev_year, recorded.clone())) == carries.get(&(prev_year, prev_now.clone()));
             if recorded != *prev_now && !same_carry {
-                ys.conflicts.push(format!(
-                    "the settled statement starts from {prev_year} statement {}, which was resettled as {}: resettle {}",
-                    short(&recorded),
-                    short(prev_now),
-                    ys.year
-                ));
+                ys.conflicts.push(Conflict::PreviousResettled {
+                    previous_year: prev_year,
+                    recorded: short(&recorded).to_string(),
+                    now: short(prev_now).to_string(),
+                    year: ys.year,
+                });
             }
         }
     }
@@ -634,11 +725,13 @@ impl Computed {
     }
 }
 
-/// Why a statement cannot be computed.
+/// Why a statement cannot be computed, as data: the presentation layer
+/// words it in the reader's language (`present::engine::compute_error`);
+/// `Display` is the reference English.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ComputeError {
     /// The contract is unknown, not in force, or the year lies outside its term.
-    Contract(String),
+    Contract(Refusal),
     /// Figures of a year are missing, pending, disputed or in conflict.
     Blocked {
         /// The year whose figures block (the requested year or an earlier one).
@@ -650,15 +743,83 @@ pub enum ComputeError {
     Engine {
         /// The year.
         year: u16,
-        /// The engine's message.
+        /// The engine's refusal.
+        error: SettleError,
+    },
+    /// The statement computed but has no signed form or hash (a
+    /// serialization failure; never seen with a validated contract).
+    Hash {
+        /// The year.
+        year: u16,
+        /// The serializer's message.
         message: String,
     },
+}
+
+/// Why a contract cannot be settled at all for a year (before any figure
+/// is read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No version of the contract is on this copy.
+    NoContract {
+        /// The contract id.
+        contract: String,
+    },
+    /// No version was signed by every signatory.
+    NotInForce {
+        /// The contract id.
+        contract: String,
+    },
+    /// The year is not a contract year.
+    OutsideTerm {
+        /// The year asked for.
+        year: u16,
+        /// First contract year.
+        first: u16,
+        /// Last contract year.
+        last: u16,
+    },
+    /// The settled statement of an earlier year carries a state that
+    /// cannot be read.
+    CarryMalformed {
+        /// The year of that statement.
+        year: u16,
+        /// The reader's message.
+        message: String,
+    },
+    /// No version governs a year of the term.
+    NoVersion {
+        /// The contract id.
+        contract: String,
+        /// The year.
+        year: u16,
+    },
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NoContract { contract } => write!(
+                f,
+                "there is no contract {contract:?} in this ledger (`vereffen contract list` shows the contracts)"
+            ),
+            Refusal::NotInForce { contract } => write!(
+                f,
+                "contract {contract:?} is not in force: nothing can be settled before every signatory has signed a version"
+            ),
+            Refusal::OutsideTerm { year, first, last } => {
+                write!(f, "{year} lies outside the contract term {first}-{last}")
+            }
+            Refusal::CarryMalformed { message, .. } => f.write_str(message),
+            Refusal::NoVersion { contract, year } => write!(f, "no version of {contract:?} governs {year}"),
+        }
+    }
 }
 
 impl std::fmt::Display for ComputeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ComputeError::Contract(m) => f.write_str(m),
+            ComputeError::Contract(r) => r.fmt(f),
             ComputeError::Blocked { year, blockers } => {
                 write!(f, "{} figure(s) of {year} are not agreed:", blockers.len())?;
                 for b in blockers {
@@ -666,7 +827,8 @@ impl std::fmt::Display for ComputeError {
                 }
                 Ok(())
             }
-            ComputeError::Engine { year, message } => write!(f, "{year}: {message}"),
+            ComputeError::Engine { year, error } => write!(f, "{year}: {error}"),
+            ComputeError::Hash { year, message } => write!(f, "{year}: {message}"),
         }
     }
 }
@@ -679,27 +841,25 @@ impl ContractView {
     pub fn compute(&self, year: u16, draft: bool) -> Result<Computed, ComputeError> {
         let c = &self.contract;
         if self.status.versions.is_empty() {
-            return Err(ComputeError::Contract(format!(
-                "there is no contract {c:?} in this ledger (`vereffen contract list` shows the contracts)"
-            )));
+            return Err(ComputeError::Contract(Refusal::NoContract { contract: c.clone() }));
         }
         let Some(base) = self.status.base.as_ref().and_then(|b| self.status.versions.get(b)) else {
-            return Err(ComputeError::Contract(format!(
-                "contract {c:?} is not in force: nothing can be settled before every signatory has signed a version"
-            )));
+            return Err(ComputeError::Contract(Refusal::NotInForce { contract: c.clone() }));
         };
         let term = &base.terms.term;
         if !term.years().contains(&year) {
-            return Err(ComputeError::Contract(format!(
-                "{year} lies outside the contract term {}-{}",
-                term.first_year, term.last_year
-            )));
+            return Err(ComputeError::Contract(Refusal::OutsideTerm {
+                year,
+                first: term.first_year,
+                last: term.last_year,
+            }));
         }
         let settled_before =
             self.settlements.range(..year).rev().find_map(|(y, s)| s.settled_statement().map(|st| (*y, st)));
         let (mut carry, from) = match settled_before {
             Some((y, st)) => {
-                let carry = carry_of(&st.payload.statement).map_err(|e| ComputeError::Contract(e.0))?;
+                let carry = carry_of(&st.payload.statement)
+                    .map_err(|e| ComputeError::Contract(Refusal::CarryMalformed { year: y, message: e.0 }))?;
                 (carry, y.saturating_add(1))
             }
             None => (Carry::initial(&base.terms), term.first_year),
@@ -708,11 +868,11 @@ impl ContractView {
             let version = self
                 .status
                 .governing(y)
-                .ok_or_else(|| ComputeError::Contract(format!("no version of {c:?} governs {y}")))?;
+                .ok_or_else(|| ComputeError::Contract(Refusal::NoVersion { contract: c.clone(), year: y }))?;
             let yi = inputs_for_year(&version.terms, y, &self.measurements, draft)
                 .map_err(|blockers| ComputeError::Blocked { year: y, blockers })?;
             let statement = settle_year(&version.terms, &yi.inputs, &carry)
-                .map_err(|e| ComputeError::Engine { year: y, message: e.to_string() })?;
+                .map_err(|error| ComputeError::Engine { year: y, error })?;
             if y < year {
                 carry = statement.carry_out.clone();
                 continue;
@@ -722,7 +882,7 @@ impl ContractView {
             let previous_entry = previous_settled
                 .and_then(|s| s.settled_statement())
                 .and_then(|s| s.by.values().map(|x| x.entry.clone()).min());
-            let engine_err = |e: String| ComputeError::Engine { year, message: e };
+            let engine_err = |e: String| ComputeError::Hash { year, message: e };
             let value = statement.signed_form().map_err(|e| engine_err(e.to_string()))?;
             let hash = statement_hash(Some(ENGINE_VERSION), draft, &yi.entries, &value)
                 .map_err(|e| engine_err(e.to_string()))?;
@@ -743,7 +903,10 @@ impl ContractView {
                 draft,
             });
         }
-        Err(ComputeError::Contract(format!("{year} was not reached")))
+        // The loop returns at `year`: `from <= year` (a settled year before
+        // it, or the first year of a term that contains it).
+        debug_assert!(false, "the loop over {from}..={year} returns at {year}");
+        Err(ComputeError::Contract(Refusal::OutsideTerm { year, first: term.first_year, last: term.last_year }))
     }
 }
 

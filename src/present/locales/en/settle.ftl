@@ -66,3 +66,7 @@ settle-sum-state-missing = missing
 settle-sum-state-pending = pending
 settle-sum-state-disputed = disputed
 settle-sum-state-conflict = in conflict
+
+settle-warn-settled-differs = warning: { $year } is settled with statement { $settled }, but this copy now computes { $computed }: { $why }
+settle-warn-see-status = see `vereffen settle status`
+settle-diff-no-year = { $year } is not a year of contract { $quoted } in force (`vereffen settle status { $contract }`)

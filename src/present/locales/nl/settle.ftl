@@ -67,3 +67,7 @@ settle-sum-state-missing = ontbreekt
 settle-sum-state-pending = wacht op akkoord
 settle-sum-state-disputed = betwist
 settle-sum-state-conflict = in conflict
+
+settle-warn-settled-differs = waarschuwing: { $year } is vastgesteld met afrekening { $settled }, maar dit exemplaar berekent nu { $computed }: { $why }
+settle-warn-see-status = zie `vereffen settle status`
+settle-diff-no-year = { $year } is geen jaar van het geldende contract { $quoted } (`vereffen settle status { $contract }`)
