@@ -643,35 +643,37 @@ impl ContractView {
     pub fn carry_into(&self, year: u16) -> Result<(Carry, &neg::VersionInfo), ComputeError> {
         let c = &self.contract;
         let Some(base) = self.status.base.as_ref().and_then(|b| self.status.versions.get(b)) else {
-            return Err(ComputeError::Contract(format!(
-                "contract {c:?} is not in force: nothing can be forecast before every signatory has signed a version"
-            )));
+            return Err(ComputeError::Contract(Refusal::NotInForce { contract: c.clone() }));
         };
         let term = &base.terms.term;
         if !term.years().contains(&year) {
-            return Err(ComputeError::Contract(format!(
-                "{year} lies outside the contract term {}-{}",
-                term.first_year, term.last_year
-            )));
+            return Err(ComputeError::Contract(Refusal::OutsideTerm {
+                year,
+                first: term.first_year,
+                last: term.last_year,
+            }));
         }
         let settled_before =
             self.settlements.range(..year).rev().find_map(|(y, s)| s.settled_statement().map(|st| (*y, st)));
         let (mut carry, from) = match settled_before {
             Some((y, st)) => {
-                let carry = carry_of(&st.payload.statement).map_err(|e| ComputeError::Contract(e.0))?;
+                let carry = carry_of(&st.payload.statement)
+                    .map_err(|e| ComputeError::Contract(Refusal::CarryMalformed { year: y, message: e.0 }))?;
                 (carry, y.saturating_add(1))
             }
             None => (Carry::initial(&base.terms), term.first_year),
         };
         let governing = |y: u16| {
-            self.status.governing(y).ok_or_else(|| ComputeError::Contract(format!("no version of {c:?} governs {y}")))
+            self.status
+                .governing(y)
+                .ok_or_else(|| ComputeError::Contract(Refusal::NoVersion { contract: c.clone(), year: y }))
         };
         for y in from..year {
             let version = governing(y)?;
             let yi = inputs_for_year(&version.terms, y, &self.measurements, false)
                 .map_err(|blockers| ComputeError::Blocked { year: y, blockers })?;
             let statement = settle_year(&version.terms, &yi.inputs, &carry)
-                .map_err(|e| ComputeError::Engine { year: y, message: e.to_string() })?;
+                .map_err(|error| ComputeError::Engine { year: y, error })?;
             carry = statement.carry_out;
         }
         Ok((carry, governing(year)?))
