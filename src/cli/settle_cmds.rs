@@ -1085,13 +1085,21 @@ fn forecast(cli: &Cli, args: &ForecastArgs) -> Result<i32> {
     let view = contract_view(&ledger, &args.contract)?;
     let through =
         args.through.as_deref().map(|t| fc::Through::parse(t, args.year)).transpose().map_err(|e| anyhow!(e))?;
+    let words = Tr::new(super::lang_of(cli, &ledger)?);
     let (carry, version) = view.carry_into(args.year).map_err(|e| match e {
         ComputeError::Blocked { year, .. } => anyhow!(
-            "{year} cannot be settled from its agreed figures, and a forecast of {} starts from the balances at the end of {year}: {e}\n(`vereffen measure list {} --year {year}` shows them)",
-            args.year,
-            args.contract
+            "{}",
+            words.t_args(
+                "forecast-previous-year-open",
+                &[
+                    ("year", Arg::from(year.to_string())),
+                    ("forecast", Arg::from(args.year.to_string())),
+                    ("why", Arg::from(engine::compute_error(&words, &e))),
+                    ("contract", Arg::from(args.contract.clone())),
+                ]
+            )
         ),
-        other => anyhow!("{other}"),
+        other => anyhow!("{}", engine::compute_error(&words, &other)),
     })?;
     let terms = &version.terms;
     let assume = fc::parse_assumptions(&args.assume, terms).map_err(|e| anyhow!(e))?;

@@ -102,3 +102,6 @@ forecast-csv-row-cash = cash
 forecast-csv-row-result = result
 forecast-csv-row-payment = payment
 forecast-csv-row-flag = flag
+
+forecast-previous-year-open = { $year } cannot be settled from its agreed figures, and a forecast of { $forecast } starts from the balances at the end of { $year }: { $why }
+    (`vereffen measure list { $contract } --year { $year }` shows them)

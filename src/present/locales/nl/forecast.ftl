@@ -103,3 +103,6 @@ forecast-csv-row-cash = kas
 forecast-csv-row-result = resultaat
 forecast-csv-row-payment = betaling
 forecast-csv-row-flag = signaal
+
+forecast-previous-year-open = { $year } kan niet worden afgerekend met de overeengekomen cijfers, en een prognose van { $forecast } begint bij de saldi aan het eind van { $year }: { $why }
+    (`vereffen measure list { $contract } --year { $year }` toont ze)
