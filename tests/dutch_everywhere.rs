@@ -9,7 +9,7 @@
 //! and a settled year's conflict. Then, with `--lang nl`, every document is
 //! rendered: `settle` (table, CSV, HTML, PDF text extracted with lopdf, XLSX
 //! shared strings and sheet names) for every year, `settle status`,
-//! `settle summary` (table, CSV), `settle diff` (table, CSV),
+//! `settle summary` (table, CSV), `settle forecast` (table, CSV), `settle diff` (table, CSV),
 //! `settle accountability` (table, CSV), `simulate` (text and its CSV
 //! files), `audit report` (HTML), `inbox`, and the refusals of `settle`
 //! (figures not agreed, a year outside the term, an unknown contract, a
@@ -414,6 +414,11 @@ fn scan_contract(file: &Path) -> Vec<String> {
     push("settle status".into(), ok_nl(&["settle", "status", &c.id]).0);
     push("settle summary table".into(), ok_nl(&["settle", "summary", &c.id]).0);
     push("settle summary csv".into(), csv_text(&ok_nl(&["settle", "summary", &c.id, "--format", "csv"]).0, b';'));
+    push("settle forecast table".into(), ok_nl(&["settle", "forecast", &c.id, "--year", &first]).0);
+    push(
+        "settle forecast csv".into(),
+        csv_text(&ok_nl(&["settle", "forecast", &c.id, "--year", &first, "--format", "csv"]).0, b';'),
+    );
     let report = out.join("report.html");
     ok_nl(&["audit", "report", "--out", report.to_str().unwrap()]);
     push("audit report html".into(), html_text(&std::fs::read_to_string(&report).unwrap()));

@@ -183,7 +183,6 @@ report-cosigned-nobody = nobody
 report-cosignature = { $witness } at { $time }
 report-equivocations = Equivocation evidence
 report-equivocations-none = None recorded or visible among the recorded checkpoints.
-report-finding-same-size-different-root = same_size_different_root (two signed trees of one size with different roots)
 
 report-finding-same-size-different-root = same_size_different_root
 report-equivocation-block = EQUIVOCATION: two signed checkpoints of { $origin } have the same tree size { $size } but different roots: the copy showed two different histories

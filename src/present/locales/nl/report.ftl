@@ -183,7 +183,6 @@ report-cosigned-nobody = niemand
 report-cosignature = { $witness } op { $time }
 report-equivocations = Bewijs van tegenstrijdige checkpoints
 report-equivocations-none = Geen vastgelegd en geen zichtbaar in de vastgelegde checkpoints.
-report-finding-same-size-different-root = same_size_different_root (twee ondertekende bomen van dezelfde grootte met verschillende wortels)
 
 report-finding-same-size-different-root = zelfde grootte, andere wortel
 report-equivocation-block = TEGENSTRIJDIGE CHECKPOINTS: twee ondertekende checkpoints van { $origin } hebben dezelfde boomgrootte { $size } maar verschillende wortels: het exemplaar liet twee verschillende geschiedenissen zien
