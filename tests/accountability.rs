@@ -20,19 +20,7 @@ fn agreed(d: &Path, file: &Path, figures: &Path) -> vereffen::domain::contract::
 }
 
 fn check_golden(name: &str, actual: &[u8], mismatches: &mut Vec<String>) {
-    let path = repo().join("tests/golden/accountability").join(name);
-    if update_golden() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    match std::fs::read(&path) {
-        Ok(expected) if expected == actual => {}
-        Ok(_) => mismatches.push(format!("{name} differs from tests/golden/accountability/{name}")),
-        Err(_) => {
-            mismatches.push(format!("tests/golden/accountability/{name} is missing (UPDATE_GOLDEN=1 generates it)"))
-        }
-    }
+    check_golden_in("golden/accountability", name, actual, mismatches);
 }
 
 /// The contracts with goldens: the five examples and the keyed fixture.

@@ -83,17 +83,7 @@ fn mid_year(d: &Path, file: &Path, reversed: bool) -> (Contract, u16) {
 }
 
 fn check_golden(name: &str, actual: &[u8], mismatches: &mut Vec<String>) {
-    let path = repo().join("tests/golden/forecast").join(name);
-    if update_golden() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    match std::fs::read(&path) {
-        Ok(expected) if expected == actual => {}
-        Ok(_) => mismatches.push(format!("{name} differs from tests/golden/forecast/{name}")),
-        Err(_) => mismatches.push(format!("tests/golden/forecast/{name} is missing (UPDATE_GOLDEN=1 generates it)")),
-    }
+    check_golden_in("golden/forecast", name, actual, mismatches);
 }
 
 /// Every format of a forecast, in both languages, as (golden name suffix, bytes).

@@ -30,17 +30,7 @@ fn agreed(d: &Path, file: &Path) -> vereffen::domain::contract::Contract {
 }
 
 fn check_golden(name: &str, actual: &[u8], mismatches: &mut Vec<String>) {
-    let path = repo().join("tests/golden").join(name);
-    if update_golden() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    match std::fs::read(&path) {
-        Ok(expected) if expected == actual => {}
-        Ok(_) => mismatches.push(format!("{name} differs from tests/golden/{name}")),
-        Err(_) => mismatches.push(format!("tests/golden/{name} is missing (UPDATE_GOLDEN=1 generates it)")),
-    }
+    check_golden_in("golden", name, actual, mismatches);
 }
 
 #[test]

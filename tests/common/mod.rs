@@ -340,3 +340,20 @@ pub fn agreed_ledger(d: &Path, prefix: &str, file: &Path, figures: &Path) -> ver
     }
     c
 }
+
+/// Compares `actual` with the golden file `tests/<folder>/<name>` (or writes
+/// it under `UPDATE_GOLDEN=1`), recording a missing or differing file in
+/// `mismatches` so one run lists every golden that differs.
+pub fn check_golden_in(folder: &str, name: &str, actual: &[u8], mismatches: &mut Vec<String>) {
+    let path = repo().join("tests").join(folder).join(name);
+    if update_golden() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    match std::fs::read(&path) {
+        Ok(expected) if expected == actual => {}
+        Ok(_) => mismatches.push(format!("{name} differs from tests/{folder}/{name}")),
+        Err(_) => mismatches.push(format!("tests/{folder}/{name} is missing (UPDATE_GOLDEN=1 generates it)")),
+    }
+}

@@ -642,27 +642,7 @@ impl ContractView {
     /// `Blocked` names the earlier year whose figures are not agreed yet.
     pub fn carry_into(&self, year: u16) -> Result<(Carry, &neg::VersionInfo), ComputeError> {
         let c = &self.contract;
-        let Some(base) = self.status.base.as_ref().and_then(|b| self.status.versions.get(b)) else {
-            return Err(ComputeError::Contract(Refusal::NotInForce { contract: c.clone() }));
-        };
-        let term = &base.terms.term;
-        if !term.years().contains(&year) {
-            return Err(ComputeError::Contract(Refusal::OutsideTerm {
-                year,
-                first: term.first_year,
-                last: term.last_year,
-            }));
-        }
-        let settled_before =
-            self.settlements.range(..year).rev().find_map(|(y, s)| s.settled_statement().map(|st| (*y, st)));
-        let (mut carry, from) = match settled_before {
-            Some((y, st)) => {
-                let carry = carry_of(&st.payload.statement)
-                    .map_err(|e| ComputeError::Contract(Refusal::CarryMalformed { year: y, message: e.0 }))?;
-                (carry, y.saturating_add(1))
-            }
-            None => (Carry::initial(&base.terms), term.first_year),
-        };
+        let (mut carry, from) = self.start_for(year)?;
         let governing = |y: u16| {
             self.status
                 .governing(y)
@@ -836,11 +816,11 @@ impl std::fmt::Display for ComputeError {
 }
 
 impl ContractView {
-    /// Computes the statement of `year` from this copy's facts. Years
-    /// before it start from the latest settled year's carried state (a
-    /// settled year is never recomputed); with `draft`, pending and
-    /// disputed figures are used and the statement is marked as a draft.
-    pub fn compute(&self, year: u16, draft: bool) -> Result<Computed, ComputeError> {
+    /// Where computing `year` starts: the state carried out of the last
+    /// settled year before it (a settled year is never recomputed) and the
+    /// first year still to settle from its figures. Refuses a contract that
+    /// is not on this copy or not in force, and a year outside its term.
+    fn start_for(&self, year: u16) -> Result<(Carry, u16), ComputeError> {
         let c = &self.contract;
         if self.status.versions.is_empty() {
             return Err(ComputeError::Contract(Refusal::NoContract { contract: c.clone() }));
@@ -858,7 +838,7 @@ impl ContractView {
         }
         let settled_before =
             self.settlements.range(..year).rev().find_map(|(y, s)| s.settled_statement().map(|st| (*y, st)));
-        let (mut carry, from) = match settled_before {
+        let start = match settled_before {
             Some((y, st)) => {
                 let carry = carry_of(&st.payload.statement)
                     .map_err(|e| ComputeError::Contract(Refusal::CarryMalformed { year: y, message: e.0 }))?;
@@ -866,6 +846,16 @@ impl ContractView {
             }
             None => (Carry::initial(&base.terms), term.first_year),
         };
+        Ok(start)
+    }
+
+    /// Computes the statement of `year` from this copy's facts. Years
+    /// before it start from the latest settled year's carried state (a
+    /// settled year is never recomputed); with `draft`, pending and
+    /// disputed figures are used and the statement is marked as a draft.
+    pub fn compute(&self, year: u16, draft: bool) -> Result<Computed, ComputeError> {
+        let c = &self.contract;
+        let (mut carry, from) = self.start_for(year)?;
         for y in from..=year {
             let version = self
                 .status
@@ -908,7 +898,13 @@ impl ContractView {
         // The loop returns at `year`: `from <= year` (a settled year before
         // it, or the first year of a term that contains it).
         debug_assert!(false, "the loop over {from}..={year} returns at {year}");
-        Err(ComputeError::Contract(Refusal::OutsideTerm { year, first: term.first_year, last: term.last_year }))
+        let (first, last) = self
+            .status
+            .base
+            .as_ref()
+            .and_then(|b| self.status.versions.get(b))
+            .map_or((from, year), |b| (b.terms.term.first_year, b.terms.term.last_year));
+        Err(ComputeError::Contract(Refusal::OutsideTerm { year, first, last }))
     }
 }
 
