@@ -349,3 +349,48 @@ fn bad_negotiation_input_is_refused_and_changes_nothing() {
     refused(d, &["contract", "withdraw", &id, "--version", &v, "--as", &key("verzekeraar")], "did not offer version");
     ok(d, &["verify"]);
 }
+
+/// Two base versions agreed by every signatory keep each other out of
+/// force: a contract conflict. Its English is the words `contract status`
+/// and every JSON have always carried; the inbox and the audit report word
+/// it in the reader's language (it was English inside Dutch pages).
+#[test]
+fn two_agreed_versions_are_a_conflict_in_the_readers_language() {
+    let (id, setup, mut entries) = negotiation();
+    let (tz, vz) = (demo_key("thuiszorg"), demo_key("verzekeraar"));
+    let p50 = copd("0.5");
+    let prop = entries[0].id().to_hex();
+    for (party, k) in [("thuiszorg", &tz), ("verzekeraar", &vz)] {
+        let payload = neg::decision_payload(&id, &p50.version_hash(), None, None);
+        entries.push(sign(party, k, neg::KIND_ACCEPT, vec![prop.clone()], payload));
+    }
+    let st = neg::status(&id, &entries);
+    let mut hashes = vec![p50.version_hash()[..12].to_string(), copd("0.45").version_hash()[..12].to_string()];
+    hashes.sort();
+    assert_eq!(st.conflicts, vec![neg::ContractConflict::ManyAgreed { hashes: hashes.clone() }]);
+    let english = format!(
+        "2 different versions were agreed ({}); nothing is in force until the parties amend or resolve this",
+        hashes.join(", ")
+    );
+    assert_eq!(st.conflicts[0].to_string(), english);
+    assert!(status_json(&id, &entries).contains(&format!("\"conflicts\":[\"{english}\"]")));
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    drop(ledger_with(&d.join("l"), &[setup, entries].concat()));
+    let inbox_en = ok(d, &["inbox", "--as", &key("ziekenhuis")]);
+    assert!(inbox_en.contains(&format!("CONFLICT: {english}")), "{inbox_en}");
+    let inbox_nl = ok(d, &["--lang", "nl", "inbox", "--as", &key("ziekenhuis")]);
+    assert!(inbox_nl.contains("2 verschillende versies zijn overeengekomen"), "{inbox_nl}");
+    assert!(!inbox_nl.contains("were agreed"), "{inbox_nl}");
+    let json = ok(d, &["--json", "inbox", "--as", &key("ziekenhuis")]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let item = v["items"].as_array().unwrap().iter().find(|i| i["kind"] == "conflict").expect("a conflict item");
+    assert_eq!(item["what"], english.as_str());
+    assert_eq!(item["detail"]["conflict"], "contract");
+    assert_eq!(item["detail"]["kind"], "many_agreed");
+    ok(d, &["--lang", "nl", "audit", "report", "--out", "report.html"]);
+    let html = fs::read_to_string(d.join("report.html")).unwrap();
+    assert!(html.contains("2 verschillende versies zijn overeengekomen"), "{html}");
+    assert!(!html.contains("were agreed"), "the Dutch report has the English conflict");
+}

@@ -65,8 +65,8 @@ use serde_json::Value;
 
 use crate::audit::witness::{self, Equivocation};
 use crate::domain::measurement::{self as meas, State};
-use crate::domain::negotiation::{ContractStatus, VersionInfo, VersionKind, VersionState};
-use crate::domain::settlement::cosign::ContractView;
+use crate::domain::negotiation::{ContractConflict, ContractStatus, VersionInfo, VersionKind, VersionState};
+use crate::domain::settlement::cosign::{Conflict, ContractView};
 use crate::ledger::entry::{Entry, EntryId};
 use crate::ledger::keys::{self, KeyId};
 use crate::ledger::liveness;
@@ -87,7 +87,7 @@ pub const MAX_HOME_KEYS: usize = 1_000;
 /// (derived data: deleting it only makes the next query slower).
 pub const HOME_CACHE_DIR: &str = "cache/inbox";
 /// The version of the cache file layout; a file of another version is ignored.
-pub const CACHE_VERSION: u32 = 1;
+pub const CACHE_VERSION: u32 = 2;
 /// Largest cache file read; a larger one is ignored (and recomputed).
 pub const MAX_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// Largest journal whose inbox cache a node refreshes by itself
@@ -131,6 +131,58 @@ pub struct Place {
     pub entries: Vec<String>,
     /// The exact `vereffen` command that acts on it.
     pub command: String,
+}
+
+/// A conflict of the inbox as data: `what` of [`InboxItem::Conflict`] is its
+/// reference English, and the presentation layer words it in the reader's
+/// language. Serialized with a `conflict` tag (`contract`, `figures`,
+/// `settlement`), in `vereffen inbox --json` and the node's cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "conflict", rename_all = "snake_case")]
+pub enum ConflictDetail {
+    /// Versions of a contract that keep each other out of force.
+    Contract(#[serde(with = "ContractConflictDef")] ContractConflict),
+    /// More than one live figure for the same indicator and period.
+    Figures {
+        /// How many figures are live at once.
+        count: usize,
+        /// Their indicator.
+        indicator: String,
+        /// Their period.
+        period: String,
+        /// The party that submitted them (and must correct one).
+        source: String,
+    },
+    /// A settled year that needs a resettlement.
+    Settlement(#[serde(with = "SettlementConflictDef")] Conflict),
+}
+
+impl ConflictDetail {
+    /// The reference English of a figure conflict (the `what` of its item).
+    fn figures_english(count: usize, indicator: &str, period: &str, source: &str) -> String {
+        format!("{count} figures of {indicator} {period} are live at once ({source}): the source corrects one of them")
+    }
+}
+
+/// The serialized form of a [`ContractConflict`] inside a [`ConflictDetail`]
+/// (its own `Serialize` is its English, for the JSON that carries words).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "ContractConflict", tag = "kind", rename_all = "snake_case")]
+enum ContractConflictDef {
+    ManyAgreed { hashes: Vec<String> },
+    ManyAmendments { year: u16, hashes: Vec<String> },
+}
+
+/// The serialized form of a settlement [`Conflict`] inside a
+/// [`ConflictDetail`] (its own `Serialize` is its English).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Conflict", tag = "kind", rename_all = "snake_case")]
+enum SettlementConflictDef {
+    ManySettled { hashes: Vec<String> },
+    InputVoid { input: String, year: u16 },
+    InputCorrected { indicator: String, period: String, input: String, by: String, year: u16 },
+    InputDisputed { indicator: String, period: String, input: String, by: Vec<String> },
+    PreviousResettled { previous_year: u16, recorded: String, now: String, year: u16 },
 }
 
 /// One thing that awaits me. Serialized as a JSON object with a `kind`
@@ -208,12 +260,10 @@ pub enum InboxItem {
         at: Place,
         /// What conflicts, as the views word it (the reference English).
         what: String,
-        /// A settled year's conflict as data, which the presentation layer
-        /// words in the reader's language (`None` for a contract or figure
-        /// conflict, and in items read back from the home's cache, which
-        /// keeps `what` only).
-        #[serde(skip)]
-        settlement: Option<crate::domain::settlement::cosign::Conflict>,
+        /// The conflict as data, which the presentation layer words in the
+        /// reader's language (`None` only in items of another version).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<ConflictDetail>,
     },
     /// Equivocation evidence: the copy's keeper showed two histories.
     Equivocation {
@@ -784,8 +834,8 @@ fn contract_items(
     for conflict in &st.conflicts {
         out.push(InboxItem::Conflict {
             at: place(Some(c), None, None, vec![], &["contract", "status", c]),
-            what: conflict.clone(),
-            settlement: None,
+            what: conflict.to_string(),
+            detail: Some(ConflictDetail::Contract(conflict.clone())),
         });
     }
     // Figures.
@@ -855,14 +905,13 @@ fn contract_items(
                             ids,
                             &["measure", "list", c, "--year", &year, "--state", "conflict"],
                         ),
-                        what: format!(
-                            "{} figures of {} {} are live at once ({}): the source corrects one of them",
-                            with.len() + 1,
-                            m.indicator,
-                            m.period,
-                            m.source
-                        ),
-                        settlement: None,
+                        what: ConflictDetail::figures_english(with.len() + 1, &m.indicator, &m.period, &m.source),
+                        detail: Some(ConflictDetail::Figures {
+                            count: with.len() + 1,
+                            indicator: m.indicator.clone(),
+                            period: m.period.clone(),
+                            source: m.source.clone(),
+                        }),
                     });
                 }
             }
@@ -877,7 +926,7 @@ fn contract_items(
             out.push(InboxItem::Conflict {
                 at: place(Some(c), Some(*year), None, vec![], &["settle", "status", c]),
                 what: conflict.to_string(),
-                settlement: Some(conflict.clone()),
+                detail: Some(ConflictDetail::Settlement(conflict.clone())),
             });
         }
         let live: Vec<_> = ys

@@ -87,7 +87,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, AuditError};
 use crate::domain::measurement::{self as meas, State};
-use crate::domain::negotiation::{VersionKind, VersionState};
+use crate::domain::negotiation::{ContractConflict, VersionKind, VersionState};
 use crate::domain::settlement::cosign::{self, ContractView};
 use crate::domain::settlement::gate;
 use crate::ledger::entry::{Entry, EntryId};
@@ -157,6 +157,9 @@ pub enum WordArg {
     /// A settlement conflict (worded by `present::engine::conflict`; its
     /// reference English in the JSON).
     Conflict(cosign::Conflict),
+    /// A contract conflict (worded by `present::engine::contract_conflict`;
+    /// its reference English in the JSON).
+    ContractConflict(ContractConflict),
 }
 
 impl Words {
@@ -196,6 +199,7 @@ impl Serialize for WordArg {
             WordArg::Words(w) => w.serialize(s),
             WordArg::Gate(g) => g.serialize(s),
             WordArg::Conflict(c) => c.serialize(s),
+            WordArg::ContractConflict(c) => c.serialize(s),
             WordArg::Money(d, c) => {
                 let mut m = s.serialize_map(Some(2))?;
                 m.serialize_entry("amount", &d.to_string())?;
@@ -414,8 +418,9 @@ pub struct ContractReport {
     pub base: Option<String>,
     /// The version governing each contract year.
     pub in_force: Vec<InForce>,
-    /// Conflicts that keep versions out of force.
-    pub conflicts: Vec<String>,
+    /// Conflicts that keep versions out of force (their JSON is the
+    /// reference English).
+    pub conflicts: Vec<ContractConflict>,
     /// Every version, by hash.
     pub versions: Vec<VersionReport>,
     /// Every measurement, by indicator, period and claimed time.
@@ -1032,8 +1037,8 @@ fn contract(
             kind: AnomalyKind::ContractConflict,
             subject: id.clone(),
             entry: None,
-            detail: c.clone(),
-            reason: Words::new("contract-conflict", vec![("what", tx(c.clone()))]),
+            detail: c.to_string(),
+            reason: Words::new("contract-conflict", vec![("what", WordArg::ContractConflict(c.clone()))]),
             about: Words::new("about-contract", vec![("contract", tx(id.clone()))]),
         });
     }

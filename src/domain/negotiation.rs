@@ -600,7 +600,55 @@ pub struct ContractStatus {
     /// Agreed amendments in force, by effective year.
     pub amendments: BTreeMap<u16, String>,
     /// Conflicts that keep versions out of force.
-    pub conflicts: Vec<String>,
+    pub conflicts: Vec<ContractConflict>,
+}
+
+/// A conflict that keeps versions of a contract out of force, as data: the
+/// presentation layer words it in the reader's language
+/// (`present::engine::contract_conflict`); `Display` is the reference
+/// English, and its JSON is that English (the words of `contract status
+/// --json` and the audit report's JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContractConflict {
+    /// More than one base version (proposal or counter) was agreed, so none
+    /// is in force.
+    ManyAgreed {
+        /// The agreed versions' hashes (first 12 characters), in hash order.
+        hashes: Vec<String>,
+    },
+    /// More than one amendment effective from the same year was agreed: that
+    /// year and later follow the last unambiguous version.
+    ManyAmendments {
+        /// The year the amendments take effect.
+        year: u16,
+        /// The amendments' hashes (first 12 characters), in hash order.
+        hashes: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for ContractConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContractConflict::ManyAgreed { hashes } => write!(
+                f,
+                "{} different versions were agreed ({}); nothing is in force until the parties amend or resolve this",
+                hashes.len(),
+                hashes.join(", ")
+            ),
+            ContractConflict::ManyAmendments { year, hashes } => write!(
+                f,
+                "{} amendments effective from {year} were agreed ({}); that year and later follow the last unambiguous version until resolved",
+                hashes.len(),
+                hashes.join(", ")
+            ),
+        }
+    }
+}
+
+impl Serialize for ContractConflict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl ContractStatus {
@@ -718,11 +766,8 @@ pub fn status(contract: &str, entries: &[Entry]) -> ContractStatus {
         [one] => Some((*one).clone()),
         [] => None,
         many => {
-            conflicts.push(format!(
-                "{} different versions were agreed ({}); nothing is in force until the parties amend or resolve this",
-                many.len(),
-                many.iter().map(|h| &h[..12]).collect::<Vec<_>>().join(", ")
-            ));
+            conflicts
+                .push(ContractConflict::ManyAgreed { hashes: many.iter().map(|h| short12(h).to_string()).collect() });
             None
         }
     };
@@ -754,16 +799,22 @@ pub fn status(contract: &str, entries: &[Entry]) -> ContractStatus {
             if hs.len() == 1 {
                 amendments.insert(year, hs[0].clone());
             } else {
-                conflicts.push(format!(
-                    "{} amendments effective from {year} were agreed ({}); that year and later follow the last unambiguous version until resolved",
-                    hs.len(),
-                    hs.iter().map(|h| &h[..12]).collect::<Vec<_>>().join(", ")
-                ));
+                conflicts.push(ContractConflict::ManyAmendments {
+                    year,
+                    hashes: hs.iter().map(|h| short12(h).to_string()).collect(),
+                });
                 break;
             }
         }
     }
     ContractStatus { contract: contract.to_string(), versions, base, amendments, conflicts }
+}
+
+/// The first 12 characters of a version hash (all of a shorter one: a
+/// version hash is 64 hex digits, so that never happens, but a slice must
+/// not panic).
+fn short12(h: &str) -> &str {
+    h.get(..12).unwrap_or(h)
 }
 
 /// Payload builder for an offer.

@@ -9,6 +9,7 @@
 //! Names from the ledger or the contract (contract ids, indicators, parties,
 //! periods) are passed as written; the caller escapes for its medium.
 
+use crate::domain::negotiation::ContractConflict;
 use crate::domain::settlement::cosign::{ComputeError, Conflict, Refusal};
 use crate::domain::settlement::inputs::Blocker;
 use crate::domain::settlement::{SettleError, MAX_TERM_YEARS};
@@ -45,6 +46,19 @@ pub fn conflict(tr: &Tr, c: &Conflict) -> String {
         Conflict::PreviousResettled { previous_year, recorded, now, year } => tr.t_args(
             "engine-conflict-previous-resettled",
             &[("previous", s(previous_year)), ("recorded", s(recorded)), ("now", s(now)), ("year", s(year))],
+        ),
+    }
+}
+
+/// A conflict that keeps versions of a contract out of force, in the
+/// reader's language.
+pub fn contract_conflict(tr: &Tr, c: &ContractConflict) -> String {
+    match c {
+        ContractConflict::ManyAgreed { hashes } => tr
+            .t_args("engine-conflict-many-agreed", &[("n", s(hashes.len())), ("hashes", Arg::from(hashes.join(", ")))]),
+        ContractConflict::ManyAmendments { year, hashes } => tr.t_args(
+            "engine-conflict-many-amendments",
+            &[("n", s(hashes.len())), ("year", s(year)), ("hashes", Arg::from(hashes.join(", ")))],
         ),
     }
 }
@@ -238,9 +252,19 @@ mod tests {
         ]
     }
 
+    fn contract_conflicts() -> Vec<ContractConflict> {
+        vec![
+            ContractConflict::ManyAgreed { hashes: vec!["aaaa".into(), "bbbb".into()] },
+            ContractConflict::ManyAmendments { year: 2027, hashes: vec!["cccc".into(), "dddd".into()] },
+        ]
+    }
+
     #[test]
     fn the_english_words_are_the_engines_reference_english() {
         let en = Tr::new(Lang::En);
+        for c in contract_conflicts() {
+            assert_eq!(contract_conflict(&en, &c), c.to_string());
+        }
         for e in errors() {
             assert_eq!(compute_error(&en, &e), e.to_string());
         }
@@ -263,6 +287,10 @@ mod tests {
         for c in conflicts() {
             let d = conflict(&nl, &c);
             assert!(!d.contains('⟦') && d != conflict(&en, &c), "{d}");
+        }
+        for c in contract_conflicts() {
+            let d = contract_conflict(&nl, &c);
+            assert!(!d.contains('⟦') && d != contract_conflict(&en, &c), "{d}");
         }
         let blocked = ComputeError::Blocked { year: 2025, blockers: blockers() };
         let d = cannot_settle(&nl, "c-1", 2026, &blocked);

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::audit::inbox::InboxItem;
+use crate::audit::inbox::{ConflictDetail, InboxItem};
 use crate::ledger::text::escape_line;
 use crate::present::lang::{Arg, Lang, Tr};
 
@@ -105,10 +105,20 @@ pub fn describe_in(tr: &Tr, item: &InboxItem) -> String {
             "inbox-computable",
             &[("contract", a(contract)), ("year", a(&year)), ("hash", a(short(statement_hash)))],
         ),
-        InboxItem::Conflict { what, settlement, .. } => {
+        InboxItem::Conflict { what, detail, .. } => {
             let year = at.year.map(|y| format!(" {y}")).unwrap_or_default();
-            let what = match settlement {
-                Some(c) => crate::present::engine::conflict(tr, c),
+            let what = match detail {
+                Some(ConflictDetail::Settlement(c)) => crate::present::engine::conflict(tr, c),
+                Some(ConflictDetail::Contract(c)) => crate::present::engine::contract_conflict(tr, c),
+                Some(ConflictDetail::Figures { count, indicator, period, source }) => tr.t_args(
+                    "inbox-figures-conflict",
+                    &[
+                        ("n", a(&count.to_string())),
+                        ("indicator", a(indicator)),
+                        ("period", a(period)),
+                        ("source", a(source)),
+                    ],
+                ),
                 None => what.clone(),
             };
             tr.t_args("inbox-conflict", &[("contract", a(contract)), ("year", a(&year)), ("what", a(&what))])
@@ -218,7 +228,7 @@ mod tests {
     #[test]
     fn ledger_text_is_escaped_and_grouped() {
         let items = vec![
-            InboxItem::Conflict { at: place("a"), what: "two\nlines \u{1b}[31m".into(), settlement: None },
+            InboxItem::Conflict { at: place("a"), what: "two\nlines \u{1b}[31m".into(), detail: None },
             InboxItem::CannotOpen { at: place("b\u{7}"), dir: "x".into(), reason: "r".into() },
         ];
         let t = text(&items);
@@ -237,7 +247,7 @@ mod tests {
     #[test]
     fn the_inbox_reads_in_dutch() {
         let items = vec![
-            InboxItem::Conflict { at: place("a"), what: "x".into(), settlement: None },
+            InboxItem::Conflict { at: place("a"), what: "x".into(), detail: None },
             InboxItem::CannotOpen { at: place("a"), dir: "d".into(), reason: "r".into() },
         ];
         let nl = Tr::new(Lang::Nl);
@@ -248,5 +258,53 @@ mod tests {
         assert!(!t.contains('⟦'), "{t}");
         assert_eq!(text_in(&nl, &[]), "er wacht niets op u\n");
         assert_eq!(text_in(&Tr::new(Lang::En), &items), text(&items));
+    }
+
+    /// Every kind of conflict the inbox reports is worded in Dutch under
+    /// `--lang nl`, also when the items come back from the node's cache
+    /// (serialized and read back), and the English is the item's `what`.
+    #[test]
+    fn every_conflict_reads_in_dutch_also_from_the_cache() {
+        use crate::audit::inbox::ConflictDetail;
+        use crate::domain::negotiation::ContractConflict;
+        use crate::domain::settlement::cosign::Conflict;
+        let details = vec![
+            ConflictDetail::Contract(ContractConflict::ManyAgreed { hashes: vec!["aaaa".into(), "bbbb".into()] }),
+            ConflictDetail::Contract(ContractConflict::ManyAmendments { year: 2027, hashes: vec!["cc".into()] }),
+            ConflictDetail::Figures {
+                count: 2,
+                indicator: "copd-admissions".into(),
+                period: "2026-03".into(),
+                source: "zorgverzekeraar".into(),
+            },
+            ConflictDetail::Settlement(Conflict::InputDisputed {
+                indicator: "ccq".into(),
+                period: "2026".into(),
+                input: "abc".into(),
+                by: vec!["p".into()],
+            }),
+        ];
+        let (en, nl) = (Tr::new(Lang::En), Tr::new(Lang::Nl));
+        for d in details {
+            let english = match &d {
+                ConflictDetail::Contract(c) => c.to_string(),
+                ConflictDetail::Settlement(c) => c.to_string(),
+                ConflictDetail::Figures { .. } => {
+                    "2 figures of copd-admissions 2026-03 are live at once (zorgverzekeraar): the source corrects one of them"
+                        .to_string()
+                }
+            };
+            let item = InboxItem::Conflict { at: place("a"), what: english.clone(), detail: Some(d) };
+            let cached: InboxItem =
+                serde_json::from_str(&serde_json::to_string(&item).expect("serializes")).expect("reads back");
+            assert_eq!(cached, item);
+            let t_en = text_in(&en, std::slice::from_ref(&cached));
+            assert!(t_en.contains(&format!("CONFLICT: {english}")), "{t_en}");
+            let t_nl = text_in(&nl, &[cached]);
+            assert!(!t_nl.contains(&english) && !t_nl.contains('⟦'), "{t_nl}");
+            for english_word in [" are live at once", " were agreed", " disputed by", " the source "] {
+                assert!(!t_nl.contains(english_word), "{t_nl}");
+            }
+        }
     }
 }

@@ -103,6 +103,7 @@ pub fn words(tr: &Tr, w: &Words) -> String {
                 WordArg::Words(inner) => Arg::from(words(tr, inner)),
                 WordArg::Gate(g) => Arg::from(statement::gate_words(tr, g)),
                 WordArg::Conflict(c) => Arg::from(crate::present::engine::conflict(tr, c)),
+                WordArg::ContractConflict(c) => Arg::from(crate::present::engine::contract_conflict(tr, c)),
             };
             (*name, v)
         })
@@ -330,8 +331,8 @@ fn contract(o: &mut String, tr: &Tr, c: &ContractReport) {
     );
     let _ = writeln!(o, "<p>{}</p>", tr.t_args("report-base", &[("version", Arg::from(oh(&c.base)))]));
     for conflict in &c.conflicts {
-        let _ =
-            writeln!(o, "<p class=\"bad\">{}</p>", tr.t_args("report-conflict", &[("what", Arg::from(e(conflict)))]));
+        let what = e(&crate::present::engine::contract_conflict(tr, conflict));
+        let _ = writeln!(o, "<p class=\"bad\">{}</p>", tr.t_args("report-conflict", &[("what", Arg::from(what))]));
     }
     let _ = write!(
         o,

@@ -9,6 +9,8 @@ engine-conflict-input-void = input { $input } of the settled statement is void (
 engine-conflict-input-corrected = input { $indicator } { $period } ({ $input }) was corrected by { $by } after { $year } was settled: resettle { $year } to apply it
 engine-conflict-input-disputed = input { $indicator } { $period } ({ $input }) of the settled statement is disputed by { $parties }
 engine-conflict-previous-resettled = the settled statement starts from { $previous } statement { $recorded }, which was resettled as { $now }: resettle { $year }
+engine-conflict-many-agreed = { $n } different versions were agreed ({ $hashes }); nothing is in force until the parties amend or resolve this
+engine-conflict-many-amendments = { $n } amendments effective from { $year } were agreed ({ $hashes }); that year and later follow the last unambiguous version until resolved
 
 engine-no-contract = there is no contract { $contract } in this ledger (`vereffen contract list` shows the contracts)
 engine-not-in-force = contract { $contract } is not in force: nothing can be settled before every signatory has signed a version

@@ -12,6 +12,7 @@ inbox-statement = statement { $hash }
 inbox-cosign = { $contract }: { $year } { $what } signed by { $signed } awaits { $who }'s co-signature
 inbox-computable = { $contract }: { $year } is computable (every required figure agreed; statement { $hash }); nobody signed it yet
 inbox-conflict = { $contract }{ $year }: CONFLICT: { $what }
+inbox-figures-conflict = { $n } figures of { $indicator } { $period } are live at once ({ $source }): the source corrects one of them
 inbox-equivocation = EQUIVOCATION: { $origin } signed two different histories of size { $size }; do not trust that copy's keeper until it is resolved
 inbox-key-revoked = revoked
 inbox-key-retired = retired

@@ -7,6 +7,8 @@ engine-conflict-input-void = invoercijfer { $input } van de vastgestelde afreken
 engine-conflict-input-corrected = invoercijfer { $indicator } { $period } ({ $input }) is gecorrigeerd door { $by } nadat { $year } was vastgesteld: stel { $year } opnieuw vast om de correctie te verwerken
 engine-conflict-input-disputed = invoercijfer { $indicator } { $period } ({ $input }) van de vastgestelde afrekening wordt betwist door { $parties }
 engine-conflict-previous-resettled = de vastgestelde afrekening gaat uit van afrekening { $recorded } van { $previous }, die opnieuw is vastgesteld als { $now }: stel { $year } opnieuw vast
+engine-conflict-many-agreed = { $n } verschillende versies zijn overeengekomen ({ $hashes }); niets is van kracht tot de partijen dit met een wijziging of anderszins oplossen
+engine-conflict-many-amendments = { $n } wijzigingen die ingaan in { $year } zijn overeengekomen ({ $hashes }); dat jaar en de jaren erna volgen de laatste eenduidige versie tot dit is opgelost
 
 engine-no-contract = dit grootboek bevat geen contract { $contract } (`vereffen contract list` toont de contracten)
 engine-not-in-force = contract { $contract } is niet van kracht: er valt niets af te rekenen voordat elke ondertekenaar een versie heeft getekend

@@ -12,6 +12,7 @@ inbox-statement = afrekening { $hash }
 inbox-cosign = { $contract }: { $year } { $what } ondertekend door { $signed } wacht op de medeondertekening van { $who }
 inbox-computable = { $contract }: { $year } is berekenbaar (alle benodigde cijfers akkoord; afrekening { $hash }); nog niemand heeft ondertekend
 inbox-conflict = { $contract }{ $year }: CONFLICT: { $what }
+inbox-figures-conflict = { $n } cijfers voor { $indicator } { $period } gelden tegelijk ({ $source }): de aanleverende partij corrigeert er één
 inbox-equivocation = DUBBELSPEL: { $origin } ondertekende twee verschillende geschiedenissen van omvang { $size }; vertrouw de beheerder van die kopie niet tot dit is opgelost
 inbox-key-revoked = ingetrokken
 inbox-key-retired = buiten gebruik gesteld
