@@ -10,6 +10,7 @@
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use smallvec::{smallvec, SmallVec};
 
 use super::money;
 use super::why::{int, money as m, number, rate, w, Phrase, Term};
@@ -43,6 +44,14 @@ pub fn split(
         .zip(cut)
         .map(|((party, _), (amount, extra_cents))| Part { party: party.clone(), amount, extra_cents })
         .collect())
+}
+
+/// The amounts of [`split`] (one per weight, in order) without naming the
+/// parties: for a caller that keeps its own party order.
+pub fn split_amounts(total: Decimal, weights: &[Decimal], rule: Remainder) -> Result<Vec<Decimal>, SettleError> {
+    let mut cut = Vec::with_capacity(weights.len());
+    split_cents(total, weights, rule, &mut cut)?;
+    Ok(cut.into_iter().map(|(amount, _)| amount).collect())
 }
 
 /// The error `e` of [`split_cents`] (which names no figure) naming `what`.
@@ -246,10 +255,12 @@ fn payer_weights(c: &Contract) -> Vec<(&str, Decimal)> {
 }
 
 /// The provider key for this year: (provider, weight) in party order.
-/// Computed once per year (it reads the year's figures) and kept in `cx`.
+/// Computed once per year (it reads the year's figures) and kept in `cx`;
+/// the caller gives it back with [`Ctx::provider_key`] set (taken, not
+/// copied, so a payout splits without allocating a key).
 fn provider_weights<'a>(cx: &mut Ctx<'a>) -> Result<Vec<(&'a str, Decimal)>, SettleError> {
-    if let Some(w) = &cx.provider_key {
-        return Ok(w.clone());
+    if let Some(w) = cx.provider_key.take() {
+        return Ok(w);
     }
     let c: &'a Contract = cx.c;
     let mut out = Vec::new();
@@ -267,7 +278,6 @@ fn provider_weights<'a>(cx: &mut Ctx<'a>) -> Result<Vec<(&'a str, Decimal)>, Set
             }
         }
     }
-    cx.provider_key = Some(out.clone());
     Ok(out)
 }
 
@@ -291,8 +301,9 @@ pub(crate) struct Payout<'p> {
 /// transfer line per (payer, provider), id `{id}.{payer}.{provider}`.
 /// A zero amount makes no lines.
 ///
-/// The words of each part are built once and copied into each line's
-/// formula in place (no list of phrases per line): the same terms as
+/// The words of each payer part are built once and copied into each line's
+/// formula; those of a provider part are written straight into the formula
+/// (no phrase or list of phrases per line): the same terms as
 /// `w!("line-split", "{}; {} = {}", label, List("; ", words), part)`.
 pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), SettleError> {
     debug_assert_eq!(p.amount.scale(), 2);
@@ -300,13 +311,13 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
         return Ok(());
     }
     let c: &'a Contract = cx.c;
-    let mut cut = Vec::new();
-    let payer_parts: Vec<(&str, Decimal, Option<Phrase>)> = match p.payer {
-        Some(payer) => vec![(payer, p.amount, None)],
+    let mut cut: Vec<(Decimal, u32)> = Vec::new();
+    let payer_parts: SmallVec<[(&str, Decimal, Option<Phrase>); 4]> = match p.payer {
+        Some(payer) => smallvec![(payer, p.amount, None)],
         None => {
             let w = payer_weights(c);
             let by_contribution = matches!(c.distribution.payers.rule, PayerRule::ByContribution);
-            let key: Vec<Decimal> = w.iter().map(|(_, x)| *x).collect();
+            let key: SmallVec<[Decimal; 8]> = w.iter().map(|(_, x)| *x).collect();
             split_cents(p.amount, &key, c.distribution.payers.remainder, &mut cut)
                 .map_err(|e| named(e, || format!("payer split of {}", p.id)))?;
             let total: Decimal = key.iter().sum();
@@ -338,28 +349,42 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
         Some(_) => None,
         None => Some(provider_weights(cx)?),
     };
+    let result = split_payer_parts(cx, p, &payer_parts, provider_key.as_deref(), &mut cut);
+    if provider_key.is_some() {
+        cx.provider_key = provider_key;
+    }
+    result
+}
+
+/// The second half of [`allocate`]: each payer's part split among the
+/// providers by `provider_key` (`None`: the named recipient takes it).
+fn split_payer_parts<'a>(
+    cx: &mut Ctx<'a>,
+    p: &Payout<'_>,
+    payer_parts: &[(&str, Decimal, Option<Phrase>)],
+    provider_key: Option<&[(&'a str, Decimal)]>,
+    cut: &mut Vec<(Decimal, u32)>,
+) -> Result<(), SettleError> {
+    let c: &'a Contract = cx.c;
     let by_indicator = matches!(c.distribution.providers.rule, ProviderRule::ByIndicator { .. });
     // The key's total for the words; `split_cents` refuses a key whose sum
     // overflows before any words are made.
     let provider_total = provider_key
-        .as_deref()
         .unwrap_or_default()
         .iter()
         .try_fold(Decimal::ZERO, |t, (_, x)| t.checked_add(*x))
         .unwrap_or_default();
-    let mut provider_parts: Vec<(&str, Decimal, Option<Phrase>)> = Vec::new();
-    let mut key: Vec<Decimal> = Vec::new();
+    let key: SmallVec<[Decimal; 8]> = provider_key.unwrap_or_default().iter().map(|(_, x)| *x).collect();
     for (payer, amount, payer_words) in payer_parts {
-        provider_parts.clear();
-        match (p.recipient, &provider_key) {
-            (Some(r), _) => provider_parts.push((r, amount, None)),
+        let (payer, amount) = (*payer, *amount);
+        match (p.recipient, provider_key) {
+            (Some(r), _) => push_part(cx, p, payer, r, amount, payer_words.as_ref(), None),
             (None, w) => {
-                let w = w.as_deref().unwrap_or_default();
-                key.clear();
-                key.extend(w.iter().map(|(_, x)| *x));
-                split_cents(amount, &key, c.distribution.providers.remainder, &mut cut)
+                let w = w.unwrap_or_default();
+                split_cents(amount, &key, c.distribution.providers.remainder, cut)
                     .map_err(|e| named(e, || format!("provider split of {}", p.id)))?;
-                for (&(party, x), &(part, extra_cents)) in w.iter().zip(&cut) {
+                debug_assert_eq!(w.len(), cut.len(), "one part per provider");
+                for (&(party, x), &(part, extra_cents)) in w.iter().zip(cut.iter()) {
                     let words = if w.len() == 1 {
                         None
                     } else {
@@ -368,57 +393,72 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
                         } else {
                             w!("line-key-rate", "{}", rate(x))
                         };
-                        Some(w!(
-                            "line-provider-part",
-                            "provider part: {} of {}{}",
-                            key,
-                            m(amount),
-                            cents_words(extra_cents)
-                        ))
+                        Some((key, amount, extra_cents))
                     };
-                    provider_parts.push((party, part, words));
-                }
-            }
-        }
-        for (provider, part, provider_words) in provider_parts.drain(..) {
-            let words = [payer_words.as_ref(), provider_words.as_ref()];
-            let n = words.iter().flatten().count();
-            let formula = if n == 0 {
-                let mut f = w!("line-split-whole", "{} = {}");
-                f.arg_ref(&p.label);
-                f.arg(m(part));
-                f
-            } else {
-                let mut f = w!("line-split", "{}; {} = {}");
-                let len = p.label.terms.len() + words.iter().flatten().map(|w| w.terms.len() + 1).sum::<usize>() + 4;
-                f.terms.reserve(len);
-                f.arg_ref(&p.label);
-                f.terms.push(Term::List("; ", n as u8));
-                for w in words.into_iter().flatten() {
-                    f.arg_ref(w);
-                }
-                f.arg(m(part));
-                f
-            };
-            let mut id = String::with_capacity(p.id.len() + payer.len() + provider.len() + 2);
-            id.push_str(p.id);
-            id.push('.');
-            id.push_str(payer);
-            id.push('.');
-            id.push_str(provider);
-            // The label names the component; the line's `from` and `to` say who pays whom.
-            let label = p.label.clone();
-            cx.transfer_worded(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
-            if p.amount.is_sign_negative() {
-                // A payment from the providers: the words show what moves
-                // FROM -> TO (positive); version 1 showed the signed figures.
-                if let Some(l) = cx.lines.last_mut() {
-                    l.abs_figures = true;
+                    push_part(cx, p, payer, party, part, payer_words.as_ref(), words);
                 }
             }
         }
     }
     Ok(())
+}
+
+/// Pushes the transfer of `part` from `payer` to `provider` of payout `p`,
+/// its formula written in place: the payer's words (copied) and the
+/// provider's (the key's words, the payer's part split and the extra cents).
+fn push_part(
+    cx: &mut Ctx<'_>,
+    p: &Payout<'_>,
+    payer: &str,
+    provider: &str,
+    part: Decimal,
+    payer_words: Option<&Phrase>,
+    provider_words: Option<(Phrase, Decimal, u32)>,
+) {
+    let n = usize::from(payer_words.is_some()) + usize::from(provider_words.is_some());
+    let formula = if n == 0 {
+        let mut f = Phrase::with_capacity(w!("line-split-whole", "{} = {}").msg, p.label.term_count() + 2);
+        f.arg_ref(&p.label);
+        f.arg(m(part));
+        f
+    } else {
+        let mut f = Phrase::with_capacity(
+            w!("line-split", "{}; {} = {}").msg,
+            p.label.term_count() + payer_words.map_or(0, |w| w.term_count() + 1) + 12,
+        );
+        f.arg_ref(&p.label);
+        // At most two items: the payer's words and the provider's.
+        f.arg_list("; ", n as u8);
+        if let Some(w) = payer_words {
+            f.item_ref(w);
+        }
+        if let Some((key, amount, extra_cents)) = provider_words {
+            // w!("line-provider-part", "provider part: {} of {}{}", key,
+            // m(amount), cents_words(extra_cents)), written in place.
+            f.terms.push(Term::Sub(w!("line-provider-part", "provider part: {} of {}{}").msg, 3));
+            f.item(key);
+            f.terms.push(m(amount));
+            f.item(cents_words(extra_cents));
+        }
+        f.arg(m(part));
+        f
+    };
+    let mut id = String::with_capacity(p.id.len() + payer.len() + provider.len() + 2);
+    id.push_str(p.id);
+    id.push('.');
+    id.push_str(payer);
+    id.push('.');
+    id.push_str(provider);
+    // The label names the component; the line's `from` and `to` say who pays whom.
+    let label = p.label.clone();
+    cx.transfer_worded(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
+    if p.amount.is_sign_negative() {
+        // A payment from the providers: the words show what moves
+        // FROM -> TO (positive); version 1 showed the signed figures.
+        if let Some(l) = cx.lines.last_mut() {
+            l.abs_figures = true;
+        }
+    }
 }
 
 fn cents_words(n: u32) -> Phrase {
@@ -506,6 +546,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn split_amounts_are_the_amounts_of_split() {
+        let k = w(&[("a", dec!(1)), ("b", dec!(2)), ("c", dec!(4))]);
+        let weights: Vec<Decimal> = k.iter().map(|(_, x)| *x).collect();
+        for total in [dec!(10.00), dec!(-0.05), dec!(0.00), dec!(123456789.01)] {
+            for rule in [Remainder::LargestRemainder, Remainder::LargestShare] {
+                let parts = split(total, &k, rule, "t").unwrap();
+                assert_eq!(split_amounts(total, &weights, rule).unwrap(), amounts(&parts), "{total}");
+            }
+        }
+        assert!(split_amounts(dec!(1.00), &[dec!(0), dec!(0)], Remainder::LargestRemainder).is_err());
     }
 
     #[test]

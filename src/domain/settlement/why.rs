@@ -75,15 +75,20 @@ pub struct Phrase {
     pub msg: &'static Msg,
     /// Its arguments, flat (see the module docs).
     pub terms: SmallVec<[Term; INLINE_TERMS]>,
+    /// The number of arguments (items at the top level of `terms`), kept as
+    /// they are added so that nesting the phrase need not count them again
+    /// (the count [`top_level_items`] gives; saturating at 255 as it does).
+    items: u8,
 }
 
 /// Something that can be an argument of a phrase.
 pub(crate) trait IntoArg {
-    /// Appends the argument's terms.
+    /// Appends the argument's terms (one item at the top level).
     fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>);
 }
 
 impl IntoArg for Term {
+    #[inline]
     fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
         terms.push(self);
     }
@@ -92,9 +97,9 @@ impl IntoArg for Term {
 impl IntoArg for Phrase {
     #[inline]
     fn push_into(mut self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
-        let n = top_level_items(&self.terms);
+        debug_assert_eq!(self.items, top_level_items(&self.terms), "a phrase counts its arguments");
         terms.reserve(1 + self.terms.len());
-        terms.push(Term::Sub(self.msg, n));
+        terms.push(Term::Sub(self.msg, self.items));
         // Drained in place: moving the phrase's inline terms into an
         // iterator first would copy them twice.
         terms.extend(self.terms.drain(..));
@@ -114,6 +119,8 @@ impl IntoArg for List {
     }
 }
 
+/// The number of items (arguments) at the top level of `terms`, saturating
+/// at 255.
 fn top_level_items(terms: &[Term]) -> u8 {
     let mut i = 0;
     let mut n: u8 = 0;
@@ -139,22 +146,53 @@ fn skip_item(terms: &[Term], i: &mut usize) {
 impl Phrase {
     /// A phrase of `msg` without arguments yet.
     pub(crate) fn new(msg: &'static Msg) -> Phrase {
-        Phrase { msg, terms: SmallVec::new() }
+        Phrase { msg, terms: SmallVec::new(), items: 0 }
+    }
+
+    /// A phrase of `msg` with room for `terms` terms before it grows.
+    pub(crate) fn with_capacity(msg: &'static Msg, terms: usize) -> Phrase {
+        Phrase { msg, terms: SmallVec::with_capacity(terms), items: 0 }
     }
 
     /// Adds an argument.
     #[inline]
     pub(crate) fn arg(&mut self, a: impl IntoArg) {
         a.push_into(&mut self.terms);
+        self.items = self.items.saturating_add(1);
     }
 
     /// Adds the nested phrase `p` as an argument, copying its terms: the
     /// same terms as `arg(p.clone())` without building the clone.
     pub(crate) fn arg_ref(&mut self, p: &Phrase) {
-        let n = top_level_items(&p.terms);
+        self.item_ref(p);
+        self.items = self.items.saturating_add(1);
+    }
+
+    /// Adds a list of `n` items as an argument: the caller adds its items
+    /// next with [`Phrase::item`] / [`Phrase::item_ref`] (the same terms as
+    /// `arg(List(sep, items))` without building the list).
+    pub(crate) fn arg_list(&mut self, sep: &'static str, n: u8) {
+        self.terms.push(Term::List(sep, n));
+        self.items = self.items.saturating_add(1);
+    }
+
+    /// Adds a nested phrase as an item of a list begun by
+    /// [`Phrase::arg_list`] (not an argument of its own).
+    pub(crate) fn item(&mut self, p: Phrase) {
+        p.push_into(&mut self.terms);
+    }
+
+    /// [`Phrase::item`] copying the terms of `p`.
+    pub(crate) fn item_ref(&mut self, p: &Phrase) {
+        debug_assert_eq!(p.items, top_level_items(&p.terms), "a phrase counts its arguments");
         self.terms.reserve(1 + p.terms.len());
-        self.terms.push(Term::Sub(p.msg, n));
+        self.terms.push(Term::Sub(p.msg, p.items));
         self.terms.extend(p.terms.iter().cloned());
+    }
+
+    /// The number of terms (nested ones included).
+    pub(crate) fn term_count(&self) -> usize {
+        self.terms.len()
     }
 
     /// The phrase rendered by `w`.
@@ -351,6 +389,7 @@ mod tests {
         assert_eq!(p.english(false), "B = 10.00 x (1 + 3.00% 2024) x (1 + 2.00% 2025) x 2,000 members = -5.00");
         assert_eq!(p.english(true), "B = 10.00 x (1 + 3.00% 2024) x (1 + 2.00% 2025) x 2,000 members = 5.00");
         assert_eq!(top_level_items(&p.terms), 4);
+        assert_eq!(p.items, 4);
     }
 
     #[test]

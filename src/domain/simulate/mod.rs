@@ -40,6 +40,7 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
+use smallvec::SmallVec;
 
 use crate::domain::contract::{Contract, Diagnostic, Party, PayerRule, Remainder, Role, Unit};
 use crate::domain::settlement::{self, Carry, Figure, Inputs, SettleError, Statement};
@@ -866,19 +867,20 @@ fn split_savings(
     payers: &[(usize, Decimal)],
     rule: Remainder,
     parties: &[Party],
-) -> Vec<(usize, i64)> {
+) -> SmallVec<[(usize, i64); 4]> {
     if let [(k, _)] = payers {
-        return vec![(*k, cents(amount))];
+        return smallvec::smallvec![(*k, cents(amount))];
     }
-    let weights: Vec<(String, Decimal)> = payers.iter().map(|(k, w)| (parties[*k].id.clone(), *w)).collect();
+    debug_assert!(payers.iter().all(|(k, _)| *k < parties.len()), "payers are parties of the variant");
+    let weights: SmallVec<[Decimal; 8]> = payers.iter().map(|(_, w)| *w).collect();
     let whole = amount.abs().round_dp(2);
-    match settlement::distribution::split(whole, &weights, rule, "savings of the payers") {
+    match settlement::distribution::split_amounts(whole, &weights, rule) {
         Ok(parts) => {
             debug_assert_eq!(parts.len(), payers.len(), "one part per payer");
             let sign = if amount.is_sign_negative() { -1 } else { 1 };
-            payers.iter().zip(parts).map(|((k, _), part)| (*k, sign * cents(part.amount))).collect()
+            payers.iter().zip(parts).map(|((k, _), part)| (*k, sign * cents(part))).collect()
         }
-        Err(_) => payers.first().map(|(k, _)| vec![(*k, cents(amount))]).unwrap_or_default(),
+        Err(_) => payers.first().map(|(k, _)| smallvec::smallvec![(*k, cents(amount))]).unwrap_or_default(),
     }
 }
 
@@ -897,6 +899,7 @@ fn outcome_with_savings(
     let mut results = vec![0i64; periods * np];
     let mut comps = vec![0i64; periods * np * nc];
     let term = statements.len();
+    debug_assert!(savings.len() <= SAVINGS_LINES.len(), "at most one entry per savings line");
     for (k, s) in statements.iter().enumerate() {
         for r in &s.parties {
             if let Some(p) = parties.iter().position(|q| q.id == r.party) {
@@ -904,14 +907,17 @@ fn outcome_with_savings(
                 add_to(&mut results, k * np + p, term * np + p, cents(r.result));
             }
         }
-        // The payers' savings: a few lines per statement, found by id.
-        for (line, payers) in savings {
-            let Some(amount) = s.line(line).and_then(|l| l.amount) else { continue };
-            for (p, share) in split_savings(amount, payers, rule, parties) {
-                add_to(&mut results, k * np + p, term * np + p, share);
+        // One pass over the lines: the payers' savings lines (the first
+        // line with each id, as `Statement::line` finds it), and every
+        // transfer's net per component.
+        let mut found: [Option<Option<Decimal>>; SAVINGS_LINES.len()] = [None; SAVINGS_LINES.len()];
+        for l in &s.lines {
+            if let Some(i) = savings.iter().position(|(line, _)| l.id == *line) {
+                found[i].get_or_insert(l.amount);
             }
-        }
-        for l in s.lines.iter().filter(|l| l.is_transfer()) {
+            if !l.is_transfer() {
+                continue;
+            }
             let (Some(a), Some(to), Some(from)) = (l.amount, l.to.as_deref(), l.from.as_deref()) else { continue };
             let prefix = l.id.split('.').next().unwrap_or("");
             let Some(ci) = COMPONENTS.iter().position(|x| *x == prefix) else { continue };
@@ -922,6 +928,13 @@ fn outcome_with_savings(
                     comps[year_slot] = comps[year_slot].saturating_add(signed);
                     comps[term_slot] = comps[term_slot].saturating_add(signed);
                 }
+            }
+        }
+        // The payers' savings, in the order of `savings`.
+        for ((_, payers), amount) in savings.iter().zip(found) {
+            let Some(amount) = amount.flatten() else { continue };
+            for (p, share) in split_savings(amount, payers, rule, parties) {
+                add_to(&mut results, k * np + p, term * np + p, share);
             }
         }
     }

@@ -1,0 +1,101 @@
+//! Settling a year of the benchmark contract (every payment component,
+//! payouts split over two payers and three providers) allocates a bounded
+//! number of heap blocks: the split payouts write their words in place (no
+//! phrase per part that spills to the heap, no copied provider key).
+//! Counted per thread with a counting allocator, on the thread's second
+//! settlement (the first fills the per-thread name interner).
+//!
+//! Issue 17 ("Speed"): the bound below sits between what main allocated
+//! before (measured: see the constant) and what it allocates now, so a
+//! change that brings the per-part phrases back fails here.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use rust_decimal::Decimal;
+use vereffen::domain::contract;
+use vereffen::domain::settlement::{self, Carry, Inputs};
+
+/// Counts the allocations of the current thread.
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the
+// counter is a const-initialised thread-local Cell (no allocation, no
+// destructor).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// The bench contract's first year with every figure it reads.
+fn first_year() -> (contract::Contract, Inputs) {
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let c = contract::check_file(&repo.join("examples/bench/all-components.toml")).expect("valid contract");
+    let inputs = Inputs::new(2025)
+        .with("dm2-member-months", d("71000"))
+        .with("dm2-cost", d("12400000.00"))
+        .with("ss-cost", d("14900000.00"))
+        .with("foot-visits", d("1800"))
+        .with("episodes", d("40"))
+        .with("episode-cost", d("255000.00"))
+        .with("hba1c-control", d("0.68"))
+        .with("amputations", d("2.2"))
+        .with("patients-huisartsen", d("5800"))
+        .with("patients-ziekenhuis", d("1201"))
+        .with("patients-thuiszorg", d("653"));
+    (c, inputs)
+}
+
+/// Most allocations settling the year may make. Main before issue 17's
+/// speed work (c5542ed) made 1,009 for this year (60 lines); with the
+/// payouts split in place it makes 986 (both counted by this test). The
+/// bound leaves a little room for other work on the engine.
+const MAX_ALLOCATIONS_PER_YEAR: u64 = 1000;
+
+#[test]
+fn a_split_payout_year_allocates_a_bounded_number_of_blocks() {
+    let (c, inputs) = first_year();
+    let carry = Carry::initial(&c);
+    let first = settlement::settle_year(&c, &inputs, &carry).expect("the year settles");
+    let transfers = first.lines.iter().filter(|l| l.is_transfer()).count();
+    assert!(transfers >= 15, "the year splits payouts over payers and providers ({transfers} transfers)");
+    drop(first);
+    let before = allocations();
+    let again = settlement::settle_year(&c, &inputs, &carry).expect("the year settles");
+    let made = allocations() - before;
+    assert!(
+        made <= MAX_ALLOCATIONS_PER_YEAR,
+        "settling the year made {made} allocations, more than {MAX_ALLOCATIONS_PER_YEAR} ({} lines)",
+        again.lines.len()
+    );
+    println!("allocations={made} lines={}", again.lines.len());
+}
