@@ -304,3 +304,76 @@ fn a_sync_opens_only_the_copies_it_syncs() {
     drop(held);
     node.shutdown();
 }
+
+/// `vereffen sync` on a home whose node runs hands the sync to that node
+/// over the owner-only socket `HOME/run/node.sock`: the node holds its
+/// copies open, so the sync costs what is new instead of opening the copy's
+/// index in a new process (which grows with the copy). With no node (or a
+/// socket left by a stopped one) it syncs by itself, as before.
+#[test]
+fn vereffen_sync_hands_the_work_to_the_node_running_on_its_home() {
+    use std::os::unix::fs::PermissionsExt;
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let a = home(tmp.path(), "a", &["ziekenhuis"]);
+    shared_ledger(&a, LEDGER, 20);
+    let node_a = serve(&a);
+    let b = home(tmp.path(), "b", &["verzekeraar"]);
+    add_peer(&b, "hospital", &node_a.url(), "ziekenhuis");
+    let first = client::sync(&b, Some("hospital"), None).unwrap();
+    assert!(first.iter().all(|r| r.ok()), "{first:?}");
+    let cli_sync = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vereffen"))
+            .args(["sync", "--home", b.to_str().unwrap(), "--peer", "hospital"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // B's node runs (and holds B's copy open once it served it).
+    let node_b = serve(&b);
+    let socket = vereffen::node::local::socket_path(&b);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(socket.parent().unwrap()), 0o700);
+    assert_eq!(mode(&socket), 0o600);
+    let before = node_b.store().with_ledger(LEDGER, |l| l.len()).unwrap();
+    node_a.store().with_ledger(LEDGER, |l| l.append(&[note(LEDGER, "ziekenhuis", "new")]).unwrap()).unwrap();
+    let (code, out, err) = cli_sync();
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(err.contains("synced by the node running on this home"), "{err}");
+    assert!(out.contains("pulled 1 new"), "{out}");
+    // The node's own open copy holds the pulled entry and its witness record.
+    assert_eq!(node_b.store().with_ledger(LEDGER, |l| l.len()).unwrap(), before + 2);
+    assert_eq!(digest_served(&node_b, LEDGER), digest_served(&node_a, LEDGER));
+    // A request that is not one, and a request for a peer it lacks: clear
+    // errors, nothing synced.
+    {
+        use std::io::{Read, Write};
+        let mut s = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        s.write_all(b"garbage\n").unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.contains("\"error\":\"not a request"), "{answer}");
+    }
+    let nobody = vereffen::node::local::sync_via_node(&b, Some("nobody"), None);
+    assert!(nobody.as_ref().is_err_and(|e| e.to_string().contains("nobody")), "{nobody:?}");
+    // Stopped: the socket is gone and `vereffen sync` syncs by itself.
+    node_b.shutdown();
+    assert!(!socket.exists());
+    node_a.store().with_ledger(LEDGER, |l| l.append(&[note(LEDGER, "ziekenhuis", "newer")]).unwrap()).unwrap();
+    let (code, out, err) = cli_sync();
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(!err.contains("synced by the node"), "{err}");
+    assert!(out.contains("pulled 1 new"), "{out}");
+    // A socket left by a node that did not stop cleanly is not a node.
+    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+    assert!(socket.exists());
+    let (code, out, err) = cli_sync();
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(!err.contains("synced by the node"), "{err}");
+    node_a.shutdown();
+}

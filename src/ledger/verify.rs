@@ -17,9 +17,9 @@ use rayon::prelude::*;
 use crate::ledger::entry::{Entry, EntryId};
 use crate::ledger::journal::{Hash, JournalError, Resume, Scanner, TornTail};
 use crate::ledger::registry::Registry;
+use crate::ledger::setsum::SetSum;
 use crate::ledger::sigs::{self, SigFailure, SigItem};
 use crate::ledger::EntryRules;
-use crate::ledger::setsum::SetSum;
 
 /// Records per pipeline chunk.
 const CHUNK_RECORDS: usize = 8192;
@@ -334,13 +334,10 @@ pub fn verify_journal_against(
     let void = if registry.any_key_ended() { void_of_journal(path, done)? } else { Vec::new() };
     // The set sum (FORMAT.md 9) of every id, in parallel (a sum: any order).
     let ids: Vec<EntryId> = seen.into_iter().collect();
-    let set_sum = ids
-        .par_chunks(4096)
-        .map(|c| SetSum::of(c.iter().map(|id| &id.0)))
-        .reduce(SetSum::new, |mut a, b| {
-            a.merge(&b);
-            a
-        });
+    let set_sum = ids.par_chunks(4096).map(|c| SetSum::of(c.iter().map(|id| &id.0))).reduce(SetSum::new, |mut a, b| {
+        a.merge(&b);
+        a
+    });
     Ok(Summary {
         ledger,
         entries: done,
