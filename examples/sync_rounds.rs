@@ -4,7 +4,8 @@
 //! (e.g. under `perf`) and against two builds in the same minutes.
 //!
 //! ```text
-//! cargo run --release --example sync_rounds -- --dir D [--entries 300000] [--rounds 10] [--mode both|new|held]
+//! cargo run --release --example sync_rounds -- --dir D [--entries 300000] [--rounds 10] [--mode both|new|held|cli]
+//!     [--vereffen target/release/vereffen]
 //! ```
 //!
 //! `D/a` is the hospital's node home (the source), `D/b` the insurer's,
@@ -13,7 +14,10 @@
 //! appends 10 notes at the hospital's node and syncs the insurer's home with
 //! it: `new`, as `vereffen sync` does (a new store that opens the copy and
 //! closes it), `held`, by a store that keeps its copy open between rounds
-//! (`serve --sync-every`). Every round adds entries, so run the two builds
+//! (`serve --sync-every`), `cli`, the `vereffen sync` binary as a new
+//! process, first with no node on the insurer's home (it opens the copy
+//! itself), then with the insurer's node running (it hands the sync to the
+//! node over `HOME/run/node.sock`). Every round adds entries, so run the two builds
 //! being compared on copies of `D` made before either ran.
 //!
 //! Prints one `name=value` line per figure.
@@ -240,6 +244,47 @@ fn main() {
         }
         store.close_all();
         report("node_held", &mut ms, cpu);
+    }
+    if mode == "cli" {
+        let exe = args
+            .iter()
+            .position(|a| a == "--vereffen")
+            .map(|i| PathBuf::from(&args[i + 1]))
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/vereffen"));
+        let run = |next: &mut usize| {
+            new_entries(next);
+            let t = Instant::now();
+            let out = std::process::Command::new(&exe)
+                .args(["sync", "--home", b.to_str().unwrap(), "--peer", "hospital", "--ledger-id", LEDGER])
+                .output()
+                .expect("run vereffen sync");
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && text.contains("pulled 10 new"),
+                "{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (ms, String::from_utf8_lossy(&out.stderr).contains("synced by the node"))
+        };
+        let mut ms = Vec::new();
+        for _ in 0..rounds {
+            let (m, by_node) = run(&mut next);
+            assert!(!by_node);
+            ms.push(m);
+        }
+        report("cli_no_node", &mut ms, 0.0);
+        let node_b = serve(&b);
+        let mut ms = Vec::new();
+        for _ in 0..rounds {
+            let (m, by_node) = run(&mut next);
+            // The first `vereffen sync` of a home whose node runs may precede
+            // the node's socket; every later one must use it.
+            assert!(by_node || ms.is_empty(), "the node did not take the sync");
+            ms.push(m);
+        }
+        node_b.shutdown();
+        report("cli_node_running", &mut ms, 0.0);
     }
     node.shutdown();
 }
