@@ -154,8 +154,19 @@ pub fn serve(args: &ServeArgs) -> Result<i32> {
 }
 
 pub fn sync(args: &SyncArgs) -> Result<i32> {
-    let keys = home_keys(&args.home.home)?;
-    let reports = client::sync_keys(&args.home.home, keys, args.peer.as_deref(), args.ledger_id.as_deref())?;
+    // A node running on this home holds its copies open (and its keys):
+    // it syncs in the time of what is new, without this process opening
+    // every copy's index (vereffen::node::local).
+    let (peer, ledger) = (args.peer.as_deref(), args.ledger_id.as_deref());
+    let by_node = vereffen::node::local::sync_via_node(&args.home.home, peer, ledger)?;
+    let node_did = by_node.is_some();
+    if node_did {
+        eprintln!("note: synced by the node running on this home");
+    }
+    let reports = match by_node {
+        Some(r) => r,
+        None => client::sync_keys(&args.home.home, home_keys(&args.home.home)?, peer, ledger)?,
+    };
     if reports.is_empty() {
         bail!("there are no peers; add one with `vereffen peer add NAME URL --party PARTY --key-fingerprint FP --home DIR`");
     }
@@ -177,8 +188,12 @@ pub fn sync(args: &SyncArgs) -> Result<i32> {
     // Keeps the inbox cache of every copy synced current (after the sync and
     // its report, so it never delays the exchange with the peers): a copy
     // this sync changed is computed once now instead of by the next inbox.
-    let synced: std::collections::BTreeSet<&str> =
-        reports.iter().flat_map(|r| &r.ledgers).map(|l| l.ledger.as_str()).collect();
+    // (A running node keeps them current itself: `Store::keep_inbox_current`.)
+    let synced: std::collections::BTreeSet<&str> = if node_did {
+        Default::default()
+    } else {
+        reports.iter().flat_map(|r| &r.ledgers).map(|l| l.ledger.as_str()).collect()
+    };
     for id in synced {
         if let Err(e) = vereffen::audit::inbox::refresh_home_cache(&args.home.home, id) {
             eprintln!("note: the inbox cache of ledger {id} was not refreshed ({e}); `vereffen inbox` computes it");

@@ -31,6 +31,7 @@ use crate::ledger::keys::KeyId;
 use crate::ledger::liveness::{self, VoidSet};
 use crate::ledger::merkle::{self, CompactTree};
 use crate::ledger::registry::{KeyUse, Registry};
+use crate::ledger::setsum::SetSum;
 use crate::ledger::sigs::{self, SigItem};
 use crate::ledger::EntryRules;
 
@@ -143,6 +144,8 @@ pub struct Ledger {
     index: Index,
     registry: Registry,
     tree: CompactTree,
+    /// The set sum of every entry (the set digest's state), kept with each append.
+    setsum: SetSum,
     report: OpenReport,
     rules: &'static dyn EntryRules,
     _lock: File,
@@ -247,7 +250,7 @@ impl Ledger {
                 loaded
             }
         };
-        let Loaded { journal, index, registry, tree, mut report } = loaded;
+        let Loaded { journal, index, registry, tree, setsum, mut report } = loaded;
         if !index_existed && report.caught_up > 0 && report.index_rebuilt.is_none() {
             report.index_rebuilt = Some("its directory was missing".into());
         }
@@ -259,7 +262,11 @@ impl Ledger {
         if recorded.as_ref() != Some(&now) {
             head::write(dir, &now)?;
         }
-        Ok(Ledger { dir: dir.to_path_buf(), journal, index, registry, tree, report, rules, _lock: lock })
+        assert_eq!(setsum.count(), journal.len(), "the set sum covers exactly the journal");
+        // The set digest cache of index version 3 (every sorted id, 32
+        // bytes an entry) is not used any more: only its space is freed.
+        let _ = fs::remove_file(dir.join(IDS_CACHE_FILE));
+        Ok(Ledger { dir: dir.to_path_buf(), journal, index, registry, tree, setsum, report, rules, _lock: lock })
     }
 
     /// One attempt at opening with `index`. Problems of the index come back
@@ -277,6 +284,11 @@ impl Ledger {
         }
         let rebuilt = false;
         let (resume, mut tree, mut registry) = guarded(|| index.state()).map_err(Attempt::Index)?;
+        let mut setsum = match guarded(|| index.set_sum()).map_err(Attempt::Index)? {
+            Some(sum) if sum.count() == resume.seq => sum,
+            None if resume.seq == 0 => SetSum::new(),
+            _ => return Err(Attempt::Index(format!("its set sum does not cover its head (entry {})", resume.seq))),
+        };
         let path = dir.join(JOURNAL_FILE);
         if resume.seq > 0 {
             // The index's resume point must lie on the journal. With a
@@ -311,6 +323,7 @@ impl Ledger {
                 return Ok(());
             }
             registry.apply(&entry, pos.seq);
+            setsum.add(&entry.id().0);
             let leaf = merkle::leaf_hash(bytes);
             tree.push(leaf);
             batch.add(&entry, &pos, &leaf);
@@ -320,7 +333,7 @@ impl Ledger {
             if pending == CATCH_UP_BATCH {
                 let resume = crate::ledger::journal::Resume { seq: pos.seq, end: pos.end(), hash: pos.hash };
                 let full = std::mem::take(&mut batch);
-                if let Err(e) = finish_and_apply(&index, full, resume, &tree, &registry, dir) {
+                if let Err(e) = finish_and_apply(&index, full, resume, &tree, &registry, &setsum, dir) {
                     failure.get_or_insert(Attempt::from(e));
                 }
                 pending = 0;
@@ -340,7 +353,7 @@ impl Ledger {
             return Err(e);
         }
         if caught_up > 0 || torn.is_some() {
-            finish_and_apply(&index, batch, journal.resume_point(), &tree, &registry, dir)?;
+            finish_and_apply(&index, batch, journal.resume_point(), &tree, &registry, &setsum, dir)?;
             index.flush().map_err(ix)?;
         }
         Ok(Loaded {
@@ -348,6 +361,7 @@ impl Ledger {
             index,
             registry,
             tree,
+            setsum,
             report: OpenReport { torn, caught_up, rebuilt, index_rebuilt: None },
         })
     }
@@ -566,140 +580,29 @@ impl Ledger {
         LedgerError::Index(IndexError { path: self.dir.join(INDEX_DIR), what: e.to_string() })
     }
 
-    /// The digest of the *set* of entries, independent of arrival order:
-    /// `blake3("vereffen-set-v1\n" || id_1 || ... || id_n)` over the ids in
-    /// ascending byte order. Two copies with the same entries agree on it.
-    ///
-    /// Kept incrementally in `DIR/ids.cache` ([`IDS_CACHE_FILE`], derived
-    /// data): when the copy did not grow since the file was written, its
-    /// recorded digest is returned (O(1)); when it grew, the new entries'
-    /// ids are read from the journal after the recorded point and merged
-    /// into the cached sorted ids (no index scan). The file is never trusted
-    /// over the journal: its header is checksummed and names the journal
-    /// record it was written at (end offset and hash, checked on the
-    /// journal), its ids must hash to its recorded digest, and any mismatch,
-    /// damage or missing file means the digest is computed from the index
-    /// as [`Ledger::set_digest_uncached`] does, and the file rewritten.
+    /// The digest of the *set* of entries, independent of arrival order
+    /// (`docs/FORMAT.md` 9, [`crate::ledger::setsum`]): two copies with the
+    /// same entries agree on it. Read from the set sum this copy keeps with
+    /// each append (stored with the index), so it costs the same at any size.
     pub fn set_digest(&self) -> Result<Hash, LedgerError> {
-        if let Some(d) = self.cached_set_digest() {
-            return Ok(d);
-        }
-        let mut ids = Vec::with_capacity(self.len() as usize);
+        assert_eq!(self.setsum.count(), self.len(), "the set sum covers exactly the journal");
+        Ok(self.setsum.digest())
+    }
+
+    /// [`Ledger::set_digest`] computed from the index's entry ids, every one
+    /// read (not from the kept set sum).
+    pub fn set_digest_uncached(&self) -> Result<Hash, LedgerError> {
+        let mut sum = SetSum::new();
         for id in self.index.ids() {
-            ids.push(id?.0);
+            sum.add(&id?.0);
         }
-        if ids.len() as u64 != self.len() {
+        if sum.count() != self.len() {
             return Err(LedgerError::Index(index_err(
                 &self.dir,
-                format!("it lists {} entry ids for {} entries", ids.len(), self.len()),
+                format!("it lists {} entry ids for {} entries", sum.count(), self.len()),
             )));
         }
-        let digest = ids_digest(&ids);
-        self.write_ids_cache(&ids, &digest);
-        Ok(digest)
-    }
-
-    /// [`Ledger::set_digest`] computed from the index alone (every id read),
-    /// ignoring `DIR/ids.cache`.
-    pub fn set_digest_uncached(&self) -> Result<Hash, LedgerError> {
-        let mut h = blake3::Hasher::new();
-        h.update(SET_DIGEST_CONTEXT);
-        for id in self.index.ids() {
-            h.update(&id?.0);
-        }
-        Ok(*h.finalize().as_bytes())
-    }
-
-    /// The set digest from `DIR/ids.cache` brought up to date, or `None`
-    /// when the file is missing, damaged, stale in a way the journal does
-    /// not vouch for, or anything does not add up.
-    fn cached_set_digest(&self) -> Option<Hash> {
-        let path = self.dir.join(IDS_CACHE_FILE);
-        let mut file = File::open(&path).ok()?;
-        let mut head = [0u8; IDS_CACHE_HEAD];
-        file.read_exact(&mut head).ok()?;
-        let h = IdsCacheHead::decode(&head)?;
-        let n = self.len();
-        if h.at.seq > n || file.metadata().ok()?.len() != IDS_CACHE_HEAD as u64 + 32 * h.at.seq {
-            return None;
-        }
-        // The record the file was written at must be this journal's.
-        let mut scanner = Scanner::open(self.journal.path()).ok()?;
-        if h.at.seq > 0 {
-            scanner.resume(h.at).ok()?;
-        }
-        if h.at.seq == n {
-            return Some(h.digest);
-        }
-        let mut bytes = Vec::with_capacity(32 * h.at.seq as usize);
-        file.read_to_end(&mut bytes).ok()?;
-        let ids: Vec<[u8; 32]> = bytes.chunks_exact(32).map(|c| <[u8; 32]>::try_from(c).unwrap_or_default()).collect();
-        if ids.len() as u64 != h.at.seq || ids_digest(&ids) != h.digest {
-            return None;
-        }
-        // The entries after it, from the journal.
-        let mut fresh: Vec<[u8; 32]> = Vec::new();
-        while let Ok(Some((pos, bytes))) = scanner.next_record() {
-            if pos.seq > n {
-                break;
-            }
-            if pos.seq != h.at.seq + fresh.len() as u64 + 1 {
-                return None;
-            }
-            let id = Entry::decode(&bytes).ok()?.id().0;
-            if ids.binary_search(&id).is_ok() {
-                return None;
-            }
-            fresh.push(id);
-        }
-        if h.at.seq + fresh.len() as u64 != n {
-            return None;
-        }
-        fresh.sort_unstable();
-        if fresh.windows(2).any(|w| w[0] == w[1]) {
-            return None;
-        }
-        // One merge (not an insert per id, each moving the ids after it).
-        let mut merged = Vec::with_capacity(ids.len() + fresh.len());
-        let (mut i, mut j) = (0, 0);
-        while i < ids.len() && j < fresh.len() {
-            if ids[i] < fresh[j] {
-                merged.push(ids[i]);
-                i += 1;
-            } else {
-                merged.push(fresh[j]);
-                j += 1;
-            }
-        }
-        merged.extend_from_slice(&ids[i..]);
-        merged.extend_from_slice(&fresh[j..]);
-        debug_assert!(merged.windows(2).all(|w| w[0] < w[1]), "the cached ids are sorted and distinct");
-        let digest = ids_digest(&merged);
-        // Rewriting the file costs the whole copy; a small tail is merged
-        // from the journal again next time instead.
-        if n - h.at.seq >= IDS_CACHE_REWRITE_AFTER {
-            self.write_ids_cache(&merged, &digest);
-        }
-        Some(digest)
-    }
-
-    /// Writes `DIR/ids.cache` for the copy as it is now (temporary file and
-    /// rename; a failure only costs time on the next call).
-    fn write_ids_cache(&self, ids: &[[u8; 32]], digest: &Hash) {
-        let at = self.journal.resume_point();
-        if at.seq != ids.len() as u64 {
-            return;
-        }
-        let mut out = Vec::with_capacity(IDS_CACHE_HEAD + 32 * ids.len());
-        out.extend_from_slice(&IdsCacheHead { at, digest: *digest }.encode());
-        out.extend_from_slice(ids.as_flattened());
-        let tmp = self.dir.join(format!("{IDS_CACHE_FILE}.tmp"));
-        let written = File::create(&tmp)
-            .and_then(|mut f| f.write_all(&out))
-            .and_then(|()| fs::rename(&tmp, self.dir.join(IDS_CACHE_FILE)));
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
+        Ok(sum.digest())
     }
 
     /// The void entries of this copy (`crate::ledger::liveness`): a function of the
@@ -885,13 +788,23 @@ impl Ledger {
         self.registry = registry;
         let mut batch = IndexBatch::default();
         for ((e, pos), wire) in entries.iter().zip(&positions).zip(&wires) {
+            self.setsum.add(&e.id().0);
             let leaf = merkle::leaf_hash(wire);
             let index = self.tree.push(leaf);
             debug_assert_eq!(index + 1, pos.seq, "leaf index = sequence number - 1");
             batch.add(e, pos, &leaf);
             batch.add_point(pos, &self.tree);
         }
-        finish_and_apply(&self.index, batch, self.journal.resume_point(), &self.tree, &self.registry, &self.dir)?;
+        debug_assert_eq!(self.setsum.count(), self.journal.len(), "the set sum covers exactly the journal");
+        finish_and_apply(
+            &self.index,
+            batch,
+            self.journal.resume_point(),
+            &self.tree,
+            &self.registry,
+            &self.setsum,
+            &self.dir,
+        )?;
         // Record the acknowledged head outside the index (durably, once per
         // batch): a journal found shorter than it later is reported as
         // truncated, never mistaken for a torn tail or accepted as whole,
@@ -908,65 +821,13 @@ impl Ledger {
     }
 }
 
-/// Domain prefix of the set digest.
-pub const SET_DIGEST_CONTEXT: &[u8] = b"vereffen-set-v1\n";
+pub use crate::ledger::setsum::SET_DIGEST_CONTEXT;
 
-/// The set digest cache is rewritten when at least this many entries were
-/// appended since it was written; fewer are read from the journal and
-/// merged in on each use (rewriting costs 32 bytes per entry of the copy).
-pub const IDS_CACHE_REWRITE_AFTER: u64 = 1024;
-
-/// The set digest's cache in a copy's directory (derived data, see
-/// [`Ledger::set_digest`]): a header of [`IDS_CACHE_HEAD`] bytes, then the
-/// entry ids sorted ascending, 32 bytes each.
+/// The set digest cache of index version 3 and earlier in a copy's
+/// directory (every entry id sorted, read and hashed whole whenever the copy
+/// had grown): no longer used (the set sum replaces it) and removed when the
+/// copy is opened.
 pub const IDS_CACHE_FILE: &str = "ids.cache";
-/// Bytes of the ids cache header: magic (16), seq (8 BE), end (8 BE), the
-/// record hash (32), the set digest (32), and blake3 of those (32).
-pub const IDS_CACHE_HEAD: usize = 16 + 8 + 8 + 32 + 32 + 32;
-const IDS_CACHE_MAGIC: &[u8; 16] = b"vereffen-ids-v1\n";
-
-/// The header of `DIR/ids.cache`.
-struct IdsCacheHead {
-    /// The journal record the file was written at (its ids are those of
-    /// records `1..=at.seq`).
-    at: crate::ledger::journal::Resume,
-    /// The set digest of those ids.
-    digest: Hash,
-}
-
-impl IdsCacheHead {
-    fn encode(&self) -> [u8; IDS_CACHE_HEAD] {
-        let mut b = [0u8; IDS_CACHE_HEAD];
-        b[..16].copy_from_slice(IDS_CACHE_MAGIC);
-        b[16..24].copy_from_slice(&self.at.seq.to_be_bytes());
-        b[24..32].copy_from_slice(&self.at.end.to_be_bytes());
-        b[32..64].copy_from_slice(&self.at.hash);
-        b[64..96].copy_from_slice(&self.digest);
-        let check = *blake3::hash(&b[..96]).as_bytes();
-        b[96..].copy_from_slice(&check);
-        b
-    }
-
-    fn decode(b: &[u8; IDS_CACHE_HEAD]) -> Option<IdsCacheHead> {
-        if &b[..16] != IDS_CACHE_MAGIC || blake3::hash(&b[..96]).as_bytes() != &b[96..] {
-            return None;
-        }
-        let at = crate::ledger::journal::Resume {
-            seq: u64::from_be_bytes(b[16..24].try_into().ok()?),
-            end: u64::from_be_bytes(b[24..32].try_into().ok()?),
-            hash: b[32..64].try_into().ok()?,
-        };
-        Some(IdsCacheHead { at, digest: b[64..96].try_into().ok()? })
-    }
-}
-
-/// The set digest of ids sorted ascending.
-fn ids_digest(ids: &[[u8; 32]]) -> Hash {
-    let mut h = blake3::Hasher::new();
-    h.update(SET_DIGEST_CONTEXT);
-    h.update(ids.as_flattened());
-    *h.finalize().as_bytes()
-}
 
 fn index_err(dir: &Path, e: impl std::fmt::Display) -> IndexError {
     IndexError { path: dir.join(INDEX_DIR), what: e.to_string() }
@@ -990,6 +851,7 @@ struct Loaded {
     index: Index,
     registry: Registry,
     tree: CompactTree,
+    setsum: SetSum,
     report: OpenReport,
 }
 
@@ -1026,9 +888,12 @@ fn finish_and_apply(
     resume: crate::ledger::journal::Resume,
     tree: &CompactTree,
     registry: &Registry,
+    setsum: &SetSum,
     dir: &Path,
 ) -> Result<(), LedgerError> {
+    debug_assert_eq!(setsum.count(), resume.seq, "the set sum covers exactly the journal");
     batch.finish(resume, tree, registry).map_err(|e| index_err(dir, e))?;
+    batch.set_sum(setsum);
     index.apply(batch)?;
     Ok(())
 }

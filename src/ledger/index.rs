@@ -33,8 +33,15 @@
 //! "m" "head"                      -> seq(8) end(8) hash(32)
 //! "m" "merkle"                    -> the compact Merkle tree (frontier) after the head
 //! "m" "registry"                  -> registry (JSON)
+//! "m" "setsum"                    -> the set sum of the entries up to the head (`setsum::SetSum`)
 //! "m" "version"                   -> INDEX_VERSION (4 BE)
 //! ```
+//!
+//! The set sum makes the set digest (`docs/FORMAT.md` 9) a read of one
+//! value, however large the copy: it is brought up to date with each batch
+//! at the cost of the batch's entries (version 3 kept no sum: the digest
+//! was computed from a file of every sorted id, `DIR/ids.cache`, read and
+//! hashed whole whenever the copy had grown).
 //!
 //! A batch is applied to the data tree first and to the meta tree after, so
 //! the head never claims entries whose keys are missing; if a crash comes in
@@ -57,6 +64,7 @@ use crate::ledger::entry::{Entry, EntryId};
 use crate::ledger::journal::{Hash, RecordPos, Resume};
 use crate::ledger::merkle::CompactTree;
 use crate::ledger::registry::Registry;
+use crate::ledger::setsum::SetSum;
 
 /// Index problems.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +103,8 @@ const SLED_LOCK_RETRIES: u32 = 500;
 /// The layout version of the index. An index of another version (written
 /// by another version of vereffen) is rebuilt from the journal on open.
 /// Version 3: one key per posting and per leaf hash (see the module docs).
-pub const INDEX_VERSION: u32 = 3;
+/// Version 4: the set sum in the meta tree.
+pub const INDEX_VERSION: u32 = 4;
 
 /// Bytes of a posting key after its list prefix: the sequence number.
 const POSTING_SEQ: usize = 8;
@@ -184,6 +193,12 @@ impl IndexBatch {
         self.meta.insert(b"mregistry".as_slice(), serde_json::to_vec(registry)?);
         Ok(())
     }
+
+    /// Records the set sum of the entries up to the batch's head (with
+    /// [`IndexBatch::finish`], in the same atomic meta update).
+    pub fn set_sum(&mut self, sum: &SetSum) {
+        self.meta.insert(b"msetsum".as_slice(), sum.to_bytes());
+    }
 }
 
 impl Index {
@@ -259,6 +274,12 @@ impl Index {
             )));
         }
         Ok((resume, tree, registry))
+    }
+
+    /// The set sum stored by the last batch: `Ok(None)` when there is none
+    /// (an empty index) or it is malformed.
+    pub fn set_sum(&self) -> Result<Option<SetSum>, IndexError> {
+        Ok(self.meta.get(b"msetsum").map_err(|e| self.err(e))?.and_then(|v| SetSum::from_bytes(&v)))
     }
 
     /// Applies a batch: its data keys atomically, then its meta values

@@ -28,6 +28,7 @@ pub mod keys;
 pub mod liveness;
 pub mod merkle;
 pub mod registry;
+pub mod setsum;
 pub mod sigs;
 pub mod snapshot;
 pub mod text;

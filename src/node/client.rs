@@ -95,10 +95,13 @@ pub enum SyncError {
     /// This node's copy refused or failed.
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    /// The running node a sync was handed to (`node::local`) failed it: its message.
+    #[error("{0}")]
+    Node(String),
 }
 
 /// What happened to one ledger in a sync with one peer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LedgerSync {
     /// The ledger id.
     pub ledger: String,
@@ -126,7 +129,7 @@ pub struct LedgerSync {
 }
 
 /// What a sync with one peer did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncReport {
     /// The peer's name.
     pub peer: String,
@@ -197,6 +200,8 @@ pub(crate) async fn sync_loop(store: Arc<Store>, every: Duration, mut stop: toki
             }
         };
         for peer in peers {
+            // Never at the same time as a sync the owner asked for (`node::local`).
+            let _one_at_a_time = store.sync_gate().lock().await;
             let round = sync_with(&store, &peer, None);
             let result = tokio::select! {
                 r = round => r,

@@ -16,7 +16,9 @@
 //!   (`docs/FORMAT.md` 12);
 //! * [`server`]: `serve`, the HTTP API v1 (`docs/PROTOCOL.md`) over
 //!   hyper-util and tokio, TLS with rustls, every limit a named constant;
-//! * [`client`]: `sync` with one peer: pull, push, witness, equivocation.
+//! * [`client`]: `sync` with one peer: pull, push, witness, equivocation;
+//! * [`local`]: the running node's owner-only unix socket, to which
+//!   `vereffen sync` hands its work when a node runs on the home.
 //!
 //! IO lives here by nature (network, files), but every rule stays below:
 //! what is valid is decided by the same `ledger::bundle` import as
@@ -26,6 +28,7 @@
 pub mod client;
 pub mod home;
 pub mod httpsig;
+pub mod local;
 pub mod server;
 pub mod store;
 pub mod tls;

@@ -270,6 +270,10 @@ pub fn serve(config: ServeConfig) -> Result<ServerHandle, ServeError> {
         ),
     );
     let done = runtime.spawn(accept_loop(listener, tls, router, config.limits.clone(), stop_rx.clone()));
+    // `vereffen sync` on this home hands its work to this node (node::local).
+    if let Err(e) = crate::node::local::listen(&runtime, store.clone(), stop_rx.clone()) {
+        eprintln!("note: `vereffen sync` on this home will not use this node ({e}): it syncs by itself");
+    }
     // Idle copies are closed, so other tools can use them between requests.
     runtime.spawn(close_idle(store.clone(), stop_rx.clone()));
     if let Some(every) = config.sync_every {

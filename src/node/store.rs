@@ -134,6 +134,9 @@ pub struct Store {
     /// Ledgers whose inbox cache is to be refreshed, to the refresher
     /// thread ([`Store::keep_inbox_current`]); unset: no refresher.
     inbox: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<String>>>,
+    /// Held by a running node's syncs (background rounds and those asked
+    /// over `node::local`), so they run one at a time.
+    sync_gate: tokio::sync::Mutex<()>,
 }
 
 fn poisoned<T>(_: T) -> StoreError {
@@ -151,6 +154,7 @@ impl Store {
             access: RwLock::new(HashMap::new()),
             notes: Mutex::new(HashMap::new()),
             inbox: std::sync::OnceLock::new(),
+            sync_gate: tokio::sync::Mutex::new(()),
         };
         for id in store.home.ledger_ids()? {
             match Ledger::open(&store.home.ledger_dir(&id), &crate::rules::ALL) {
@@ -175,7 +179,14 @@ impl Store {
             access: RwLock::new(HashMap::new()),
             notes: Mutex::new(HashMap::new()),
             inbox: std::sync::OnceLock::new(),
+            sync_gate: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The lock a running node's syncs hold, so that its background rounds
+    /// and the syncs its owner asks for (`node::local`) never overlap.
+    pub fn sync_gate(&self) -> &tokio::sync::Mutex<()> {
+        &self.sync_gate
     }
 
     /// The party `key` is a live key of in `ledger`, from what is known of
