@@ -367,7 +367,11 @@ mod direct {
         fn serialize_unit_variant(self, _name: &'static str, _i: u32, variant: &'static str) -> Result<(), Fallback> {
             self.serialize_str(variant)
         }
-        fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<(), Fallback> {
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _name: &'static str,
+            value: &T,
+        ) -> Result<(), Fallback> {
             value.serialize(self)
         }
         fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -578,7 +582,11 @@ mod direct {
         fn serialize_unit_variant(self, _name: &'static str, _i: u32, variant: &'static str) -> Result<(), Fallback> {
             self.serialize_str(variant)
         }
-        fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<(), Fallback> {
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _name: &'static str,
+            value: &T,
+        ) -> Result<(), Fallback> {
             value.serialize(self)
         }
         fn serialize_bool(self, _v: bool) -> Result<(), Fallback> {
@@ -629,7 +637,11 @@ mod direct {
         fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, Fallback> {
             Err(Fallback)
         }
-        fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeTupleStruct, Fallback> {
+        fn serialize_tuple_struct(
+            self,
+            _name: &'static str,
+            _len: usize,
+        ) -> Result<Self::SerializeTupleStruct, Fallback> {
             Err(Fallback)
         }
         fn serialize_tuple_variant(
@@ -967,15 +979,21 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn arb_inner() -> impl Strategy<Value = Inner> {
-        (any::<bool>(), any::<i32>(), any::<i32>(), any::<Option<char>>())
-            .prop_map(|(z, quoted, hash, maybe)| Inner { z, quoted, hash, maybe, unit: () })
+        (any::<bool>(), any::<i32>(), any::<i32>(), any::<Option<char>>()).prop_map(|(z, quoted, hash, maybe)| Inner {
+            z,
+            quoted,
+            hash,
+            maybe,
+            unit: (),
+        })
     }
 
     fn arb_outer() -> impl Strategy<Value = Outer> {
         prop_oneof![
             Just(Outer::Unit),
             arb_inner().prop_map(Outer::Newtype),
-            (-(MAX_SAFE_INTEGER as i64)..=(MAX_SAFE_INTEGER as i64), any::<String>()).prop_map(|(i, s)| Outer::Tuple(i, s)),
+            (-(MAX_SAFE_INTEGER as i64)..=(MAX_SAFE_INTEGER as i64), any::<String>())
+                .prop_map(|(i, s)| Outer::Tuple(i, s)),
             (any::<u16>(), any::<Option<String>>(), prop::collection::vec(arb_inner(), 0..3))
                 .prop_map(|(zeta, alpha, mid)| Outer::Struct { zeta, alpha, mid }),
         ]
@@ -984,7 +1002,8 @@ mod tests {
     fn arb_tagged() -> impl Strategy<Value = Tagged> {
         prop_oneof![
             ("\\PC{0,6}", 0..=MAX_SAFE_INTEGER).prop_map(|(rate, base)| Tagged::Fixed { rate, base }),
-            prop::collection::btree_map("[a\"#\\\\\u{1}é]{0,4}", "\\PC{0,4}", 0..5).prop_map(|keys| Tagged::ByKey { keys }),
+            prop::collection::btree_map("[a\"#\\\\\u{1}é]{0,4}", "\\PC{0,4}", 0..5)
+                .prop_map(|keys| Tagged::ByKey { keys }),
             Just(Tagged::Nothing),
         ]
     }
