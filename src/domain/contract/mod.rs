@@ -44,6 +44,10 @@ use diagnostic::{locate, Pos};
 /// Domain-separation prefix of the version hash.
 pub const HASH_DOMAIN: &str = "vereffen-contract-v1\n";
 
+/// Bytes reserved for a contract's canonical JSON before it is written (a
+/// capacity only: the example contracts take 3 to 8 KiB).
+const CANONICAL_BYTES_HINT: usize = 8192;
+
 /// Why canonical JSON is not a valid contract.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CanonicalContractError {
@@ -134,7 +138,25 @@ impl Contract {
     /// the contract has none: an integer beyond 2^53-1, which only a
     /// contract built in code without [`validate`] can hold.
     pub fn try_canonical_bytes(&self) -> Result<Vec<u8>, crate::ledger::canonical::CanonicalError> {
-        crate::ledger::canonical::encode(&self.to_canonical_json())
+        let mut out = Vec::with_capacity(CANONICAL_BYTES_HINT);
+        self.write_canonical(&mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the canonical JSON bytes to `out` (see
+    /// [`Contract::try_canonical_bytes`]). The bytes are written straight from
+    /// the normalized contract ([`crate::ledger::canonical::write_direct`]),
+    /// without the `serde_json::Value` tree of [`Contract::to_canonical_json`];
+    /// they are the bytes `canonical::encode(&self.to_canonical_json())`
+    /// gives (that path is taken whenever the direct writer declines, and
+    /// tests compare the two on every example contract and on generated ones).
+    fn write_canonical(&self, out: &mut Vec<u8>) -> Result<(), crate::ledger::canonical::CanonicalError> {
+        let mut copy = self.clone();
+        copy.normalize();
+        if crate::ledger::canonical::write_direct(&copy, out).is_ok() {
+            return Ok(());
+        }
+        crate::ledger::canonical::write_value(&self.to_canonical_json(), out)
     }
 
     /// The canonical JSON bytes of a validated contract.
@@ -153,11 +175,10 @@ impl Contract {
     /// The version hash (lowercase hex blake3 of [`HASH_DOMAIN`] followed by
     /// the canonical bytes), or why the contract has no canonical form.
     pub fn try_version_hash(&self) -> Result<String, crate::ledger::canonical::CanonicalError> {
-        let bytes = self.try_canonical_bytes()?;
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(HASH_DOMAIN.as_bytes());
-        hasher.update(&bytes);
-        Ok(hasher.finalize().to_hex().to_string())
+        let mut bytes = Vec::with_capacity(HASH_DOMAIN.len() + CANONICAL_BYTES_HINT);
+        bytes.extend_from_slice(HASH_DOMAIN.as_bytes());
+        self.write_canonical(&mut bytes)?;
+        Ok(blake3::hash(&bytes).to_hex().to_string())
     }
 
     /// The version hash of a validated contract: lowercase hex blake3 of

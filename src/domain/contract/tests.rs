@@ -177,3 +177,163 @@ fn a_contract_without_canonical_form_has_no_hash() {
     assert!(!validate(&ok).iter().any(|p| p.field == "population.expected_size"));
     assert_eq!(ok.try_version_hash().unwrap(), ok.version_hash());
 }
+
+/// The canonical bytes and version hash as they were computed before the
+/// direct writer: the contract's `serde_json::Value` tree, encoded. The
+/// oracle of the tests below.
+fn value_path(c: &Contract) -> (Result<Vec<u8>, crate::ledger::canonical::CanonicalError>, Option<String>) {
+    let bytes = crate::ledger::canonical::encode(&c.to_canonical_json());
+    let hash = bytes.as_ref().ok().map(|b| {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(HASH_DOMAIN.as_bytes());
+        hasher.update(b);
+        hasher.finalize().to_hex().to_string()
+    });
+    (bytes, hash)
+}
+
+fn assert_same_as_value_path(c: &Contract, what: &str) {
+    let (bytes, hash) = value_path(c);
+    assert_eq!(c.try_canonical_bytes(), bytes, "{what}: canonical bytes differ from the value path");
+    assert_eq!(c.try_version_hash().ok(), hash, "{what}: version hash differs from the value path");
+}
+
+/// Every contract file of the repository (valid or not: the reader gives a
+/// contract with placeholders for a file with problems) has the canonical
+/// bytes and the version hash of the value path.
+#[test]
+fn canonical_bytes_equal_the_value_path_for_every_contract_file() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push(p);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for d in ["contracts", "tests", "examples"] {
+        walk(&root.join(d), &mut files);
+    }
+    files.sort();
+    let mut compared = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        if let (Some(c), _, _) = parse::parse("t.toml", &text) {
+            assert_same_as_value_path(&c, &f.display().to_string());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "only {compared} contract files found");
+}
+
+mod generated {
+    //! Generated contracts: the example contracts with random leaves of
+    //! their canonical JSON replaced (any text, non-normalized decimals,
+    //! integers), read back without validation.
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    const EXAMPLES: [&str; 5] = [
+        include_str!("../../../contracts/copd-telemonitoring-shared-savings.toml"),
+        include_str!("../../../contracts/home-dialysis-bundled.toml"),
+        include_str!("../../../contracts/regional-population-budget.toml"),
+        include_str!("../../../contracts/home-care-technology-hours.toml"),
+        include_str!("../../../contracts/heart-failure-telemonitoring-p4p.toml"),
+    ];
+
+    #[derive(Debug, Clone)]
+    enum Change {
+        Text(String),
+        Decimal(i64, u32),
+        Integer(i64),
+        Drop,
+    }
+
+    fn arb_change() -> impl Strategy<Value = Change> {
+        prop_oneof![
+            any::<String>().prop_map(Change::Text),
+            "[a-z\"\\\\\u{0}-\u{1f}\u{7f}é€-]{0,12}".prop_map(Change::Text),
+            (any::<i64>(), 0u32..=12).prop_map(|(m, s)| Change::Decimal(m, s)),
+            (-(1i64 << 53)..(1i64 << 53)).prop_map(Change::Integer),
+            Just(Change::Drop),
+        ]
+    }
+
+    /// The leaves (strings, numbers) and array elements of `v`, as JSON pointers.
+    fn leaves(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, x)| leaves(x, format!("{at}/{k}"), out)),
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    out.push(format!("{at}/{i}"));
+                    leaves(x, format!("{at}/{i}"), out);
+                }
+            }
+            Value::String(_) | Value::Number(_) => out.push(at),
+            Value::Null | Value::Bool(_) => {}
+        }
+    }
+
+    /// Applies each change to a leaf that takes it (the contract still
+    /// reads back); returns the changed contract.
+    fn mutate(base: &Contract, changes: &[(usize, Change)]) -> Contract {
+        let mut json = serde_json::to_value(base).unwrap();
+        let mut current = base.clone();
+        for (pick, change) in changes {
+            let mut paths = Vec::new();
+            leaves(&json, String::new(), &mut paths);
+            let path = &paths[pick % paths.len()];
+            let mut next = json.clone();
+            let (parent, last) = path.rsplit_once('/').unwrap();
+            match change {
+                Change::Drop => {
+                    if let Some(Value::Array(a)) = next.pointer_mut(parent) {
+                        if let Ok(i) = last.parse::<usize>() {
+                            a.remove(i);
+                        }
+                    }
+                }
+                Change::Text(t) => *next.pointer_mut(path).unwrap() = Value::String(t.clone()),
+                Change::Decimal(m, s) => {
+                    *next.pointer_mut(path).unwrap() = Value::String(rust_decimal::Decimal::new(*m, *s).to_string())
+                }
+                Change::Integer(i) => *next.pointer_mut(path).unwrap() = Value::from(*i),
+            }
+            if let Ok(c) = serde_json::from_value::<Contract>(next.clone()) {
+                json = next;
+                current = c;
+            }
+        }
+        current
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn canonical_bytes_equal_the_value_path(
+            which in 0usize..EXAMPLES.len(),
+            changes in prop::collection::vec((any::<usize>(), arb_change()), 1..12),
+        ) {
+            let base = super::parse(EXAMPLES[which]);
+            let c = mutate(&base, &changes);
+            assert_same_as_value_path(&c, "generated contract");
+        }
+    }
+
+    /// The generator does change contracts (the test above is not run on the
+    /// five examples only): most changes take.
+    #[test]
+    fn generated_contracts_differ_from_the_examples() {
+        let base = super::parse(EXAMPLES[0]);
+        let changes: Vec<(usize, Change)> =
+            (0..40).map(|i| (i * 7919, Change::Decimal(15_000 + i as i64, 3))).collect();
+        let c = mutate(&base, &changes);
+        assert_ne!(c.try_canonical_bytes().unwrap(), base.try_canonical_bytes().unwrap());
+        assert_same_as_value_path(&c, "changed contract");
+    }
+}
