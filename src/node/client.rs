@@ -569,7 +569,7 @@ async fn sync_ledger(
         let (rep, new_pushed) = blocking(move || {
             s.with_ledger(&id2, |l| {
                 let before = l.len();
-                let rep = bundle::import_entries(l, entries, &source)?;
+                let rep = bundle::import_entries_uncounted(l, entries, &source)?;
                 // What the peer sent it holds: if it held all of ours
                 // before, it holds all of ours now.
                 let np = if pushed == before { l.len() } else { pushed };
