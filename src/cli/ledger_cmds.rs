@@ -410,10 +410,7 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
     // by batch (FORMAT.md 7): say how far it got, on stderr.
     let mut progress = |b: &bundle::BatchDone| {
         if b.batches > 1 {
-            eprintln!(
-                "imported batch {} of {}: {} of {} new entries appended",
-                b.batch, b.batches, b.added, b.to_add
-            );
+            eprintln!("imported batch {} of {}: {} of {} new entries appended", b.batch, b.batches, b.added, b.to_add);
         }
         std::ops::ControlFlow::Continue(())
     };

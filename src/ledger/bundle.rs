@@ -631,10 +631,12 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportReport, BundleEr
 ///    in that order ([`Ledger::check_batch_after`]: exactly the checks of one
 ///    batch of all of them), reading each again from the file; a refused
 ///    entry refuses the bundle and nothing is appended.
-/// 4. Appends them in that order in batches of `opts.batch` (each checked
-///    again as it is appended, one journal batch, all or nothing and
-///    crash-atomic), calling `progress` after each. A bundle of at most
-///    `opts.batch` new entries is thus one batch, exactly as before. If an
+/// 4. Appends them in that order in batches of `opts.batch` (each one
+///    journal batch, all or nothing and crash-atomic; a batch checked in
+///    step 3 is appended only if its bytes are those checked, without
+///    checking it twice), calling `progress` after each. A bundle of at
+///    most `opts.batch` new entries is one batch, checked as it is appended,
+///    exactly as [`import_entries`] does. If an
 ///    append fails after earlier batches were appended (a full disk, a crash,
 ///    or `progress` breaking: [`BundleError::Stopped`]), the copy holds those
 ///    whole batches, a prefix of the order in which every entry is valid
@@ -713,13 +715,16 @@ pub fn import_with(
     let mut added = 0usize;
     let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
     for (k, chunk) in order.chunks(opts.batch).enumerate() {
-        let partial = |source: BundleError| {
-            if k == 0 {
+        // A failure after some batches were appended says how far it got.
+        let partial_at = |source: BundleError, added: usize, done: usize| {
+            if done == 0 {
                 source
             } else {
-                BundleError::Partial { path: path.to_path_buf(), added, done: k, batches, source: Box::new(source) }
+                BundleError::Partial { path: path.to_path_buf(), added, done, batches, source: Box::new(source) }
             }
         };
+        let before = added;
+        let partial = |source: BundleError| partial_at(source, before, k);
         let entries = reader.read_all(chunk).map_err(partial)?;
         if checked.is_empty() {
             // One batch: checked as it is appended.
@@ -732,8 +737,7 @@ pub fn import_with(
                 return Err(partial(BundleError::Line {
                     path: path.to_path_buf(),
                     line: slots[chunk[0] as usize].line,
-                    what: "the file changed while it was imported (a batch's entries are not the bytes checked)"
-                        .into(),
+                    what: "the file changed while it was imported (a batch's entries are not the bytes checked)".into(),
                 }));
             }
             let after = checked[k + 1].0.clone();
@@ -742,6 +746,13 @@ pub fn import_with(
         added += entries.len();
         for e in &entries {
             *kinds.entry(e.kind().to_string()).or_default() += 1;
+        }
+        drop(entries);
+        if batches > 1 {
+            // Write the index out after each batch: sled otherwise holds the
+            // whole import's index updates in memory until its next flush
+            // (a 100,000-entry import grew to 1.2 GB without this).
+            ledger.index().flush().map_err(|e| partial_at(BundleError::Ledger(e.into()), added, k + 1))?;
         }
         let done = BatchDone { batch: k + 1, batches, added, to_add };
         if progress(&done).is_break() && k + 1 < batches {

@@ -9,7 +9,7 @@
 //!    that ledger with that peer until `peer reset-fork`;
 //! 2. **pull**: the peer's entries from the last pulled position of its
 //!    journal (its tree only grows, so positions are stable), in batches
-//!    imported through `ledger::bundle::import_entries`, the one import
+//!    imported through `ledger::bundle::import_entries_uncounted`, the one import
 //!    path (all or nothing per batch, crash-atomic);
 //! 3. **push**: when the set digests differ, our entries from the last
 //!    position the peer is known to hold, POSTed as bundles;
