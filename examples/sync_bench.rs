@@ -24,11 +24,15 @@
 //!    also the first query of a new process with the cache, as the command
 //!    runs (`--inbox-query HOME` runs only that).
 //!
-//! `--entries 1000000` takes a while: the source ledger is appended in
-//! batches of 50,000 (signed on every core), at the product's append rate.
+//! The source ledger's entries are signed on every core into a bundle that
+//! the source copy imports (`bundle::import`, the product's bulk path), so
+//! `--entries 1000000` costs about one more import. `--keep-bundle PATH`
+//! keeps a copy of the exported bundle (for `vereffen import` under
+//! `/usr/bin/time -v`); with `--bundle-only` the bench stops there.
 //!
 //! Prints one `name=value` line per figure.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -54,8 +58,36 @@ use vereffen::node::server::{self, Limits, ServeConfig, ServerHandle};
 use vereffen::node::store::Store;
 
 const LEDGER: &str = "bench-sync";
-/// Largest bundle the reference import takes as one batch (see `main`).
-const IMPORT_ONE_BATCH_MAX: u64 = 200_002;
+/// Entries of the source ledger signed at a time (on every core) before
+/// they are written to the setup's bundle.
+const SETUP_SIGN_BATCH: usize = 50_000;
+
+/// `--keep-bundle PATH`: where to keep a copy of the exported bundle (for
+/// timing `vereffen import` on it afterwards).
+fn keep_bundle() -> Option<PathBuf> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == "--keep-bundle").and_then(|i| args.get(i + 1)).map(PathBuf::from)
+}
+
+/// `bundle::import_with` with each batch's time on stderr (the trend shows
+/// whether a batch costs more as the copy grows).
+fn import_logged(l: &mut Ledger, path: &Path, what: &str) -> bundle::ImportReport {
+    let mut last = Instant::now();
+    let mut progress = |b: &bundle::BatchDone| {
+        if b.batch % 10 == 0 || b.batch == b.batches {
+            eprintln!(
+                "{what}: batch {} of {} appended ({} entries), {:.2} s since the last report",
+                b.batch,
+                b.batches,
+                b.added,
+                last.elapsed().as_secs_f64()
+            );
+            last = Instant::now();
+        }
+        std::ops::ControlFlow::Continue(())
+    };
+    bundle::import_with(l, path, &bundle::ImportOptions::default(), &mut progress).expect("import")
+}
 
 fn demo_key(name: &str) -> SigningKey {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys").join(format!("demo-{name}.key"));
@@ -196,61 +228,73 @@ fn main() {
     let zh = demo_key("ziekenhuis");
     let vz = demo_key("verzekeraar");
 
-    // The source node's ledger.
+    // The source node's ledger: its entries are signed on every core and
+    // written straight into a bundle file, which the source copy imports
+    // through the product's bulk path (`bundle::import`: every entry
+    // checked, appended in batches of `bundle::IMPORT_BATCH`).
     let a = home(root, "a", "ziekenhuis");
+    let size = n as u64 + 2;
     let t = Instant::now();
+    let generated = root.join("generated.bundle");
     {
-        let mut l = Ledger::init(&a.join("ledgers").join(LEDGER), LEDGER, &vereffen::rules::ALL).expect("init");
-        l.append(&registrations(LEDGER, &zh, &vz)).expect("register");
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&generated).expect("bundle file"));
+        let header = format!(
+            "{{\"bundle\":\"vereffen\",\"entries\":{size},\"ledger\":\"{LEDGER}\",\"since\":1,\"version\":1}}\n"
+        );
+        w.write_all(header.as_bytes()).unwrap();
+        let mut seq = 0u64;
+        let mut line = |e: &Entry, w: &mut std::io::BufWriter<std::fs::File>| {
+            seq += 1;
+            w.write_all(&bundle::entry_line(seq, e).unwrap()).unwrap();
+            w.write_all(b"\n").unwrap();
+        };
+        for e in registrations(LEDGER, &zh, &vz) {
+            line(&e, &mut w);
+        }
         let mut done = 0;
         while done < n {
-            let k = (n - done).min(50_000);
-            let tb = Instant::now();
-            let batch = notes(&zh, done, k);
-            let signed = tb.elapsed().as_secs_f64();
-            l.append(&batch).expect("append");
+            let k = (n - done).min(SETUP_SIGN_BATCH);
+            for e in notes(&zh, done, k) {
+                line(&e, &mut w);
+            }
             done += k;
-            eprintln!(
-                "setup: {done} entries; this batch signed in {signed:.1} s, appended in {:.1} s",
-                tb.elapsed().as_secs_f64() - signed
-            );
         }
+        w.flush().unwrap();
     }
+    println!("setup_sign_secs={:.1}", t.elapsed().as_secs_f64());
+    {
+        let mut l = Ledger::init(&a.join("ledgers").join(LEDGER), LEDGER, &vereffen::rules::ALL).expect("init");
+        let rep = import_logged(&mut l, &generated, "setup");
+        assert_eq!(rep.added as u64, size);
+    }
+    std::fs::remove_file(&generated).unwrap();
     println!("setup_secs={:.1}", t.elapsed().as_secs_f64());
-    let size = n as u64 + 2;
 
-    // Local import of the same bundle (the reference).
+    // Local import of the same bundle (the reference): `vereffen import`'s
+    // path, in batches of `bundle::IMPORT_BATCH` above that size.
     let bundle_path = root.join("all.bundle");
     {
         let l = Ledger::open(&a.join("ledgers").join(LEDGER), &vereffen::rules::ALL).expect("open");
         bundle::export(&l, &bundle_path, 0).expect("export");
     }
-    // One batch of the whole bundle (`vereffen import`) holds every entry
-    // and its index keys in memory at once: a 1,000,000-entry bundle needed
-    // more than 20 GB (killed by the kernel on the 23 GB machine). Above
-    // IMPORT_ONE_BATCH_MAX entries the same bundle is imported through the
-    // same path in batches of the sync's size (what a catch-up does too).
-    let t = Instant::now();
-    {
-        let mut l = Ledger::init(&root.join("imported"), LEDGER, &vereffen::rules::ALL).expect("init");
-        if size <= IMPORT_ONE_BATCH_MAX {
-            let rep = bundle::import(&mut l, &bundle_path).expect("import");
-            assert_eq!(rep.added as u64, size);
-        } else {
-            let all = bundle::read(&bundle_path, LEDGER).expect("read the bundle");
-            let mut added = 0;
-            let mut rest = all.into_iter().peekable();
-            while rest.peek().is_some() {
-                let batch: Vec<_> = rest.by_ref().take(client::PULL_BATCH as usize).collect();
-                added += bundle::import_entries(&mut l, batch, &bundle_path).expect("import").added;
-            }
-            assert_eq!(added as u64, size);
+    if let Some(keep) = keep_bundle() {
+        std::fs::copy(&bundle_path, &keep).expect("--keep-bundle");
+        println!("bundle_kept={}", keep.display());
+        if std::env::args().any(|a| a == "--bundle-only") {
+            return;
         }
     }
+    let t = Instant::now();
+    let batches = {
+        let mut l = Ledger::init(&root.join("imported"), LEDGER, &vereffen::rules::ALL).expect("init");
+        let rep = import_logged(&mut l, &bundle_path, "import");
+        assert_eq!(rep.added as u64, size);
+        rep.batches
+    };
     let import_s = t.elapsed().as_secs_f64();
     let import_eps = size as f64 / import_s;
     println!("import_entries={size}");
-    println!("import_batches={}", if size <= IMPORT_ONE_BATCH_MAX { 1 } else { size.div_ceil(client::PULL_BATCH) });
+    println!("import_batches={batches}");
     println!("import_secs={import_s:.2}");
     println!("import_entries_per_sec={import_eps:.0}");
 

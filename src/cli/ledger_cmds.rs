@@ -406,11 +406,19 @@ pub fn export(cli: &Cli, out: &Path, since: u64) -> Result<i32> {
 
 pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
     let mut ledger = open_ledger(&cli.ledger)?;
-    let report = bundle::import(&mut ledger, file)?;
+    // A bundle of more than one batch is checked whole, then appended batch
+    // by batch (FORMAT.md 7): say how far it got, on stderr.
+    let mut progress = |b: &bundle::BatchDone| {
+        if b.batches > 1 {
+            eprintln!("imported batch {} of {}: {} of {} new entries appended", b.batch, b.batches, b.added, b.to_add);
+        }
+        std::ops::ControlFlow::Continue(())
+    };
+    let report = bundle::import_with(&mut ledger, file, &bundle::ImportOptions::default(), &mut progress)?;
     if cli.json {
         outln!(
             "{}",
-            serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds, "added_void": report.added_void, "void_total": report.void_total})
+            serde_json::json!({"in_bundle": report.in_bundle, "added": report.added, "already_present": report.already_present, "added_kinds": report.added_kinds, "added_void": report.added_void, "void_total": report.void_total, "batches": report.batches})
         );
     } else {
         outln!(
@@ -420,6 +428,13 @@ pub fn import(cli: &Cli, file: &Path) -> Result<i32> {
             report.added,
             report.already_present
         );
+        if report.batches > 1 {
+            outln!(
+                "  appended in {} batches of at most {} entries, each all or nothing",
+                report.batches,
+                bundle::IMPORT_BATCH
+            );
+        }
         for (k, n) in &report.added_kinds {
             outln!("  added {n} {k}");
         }

@@ -137,6 +137,21 @@ pub struct OpenReport {
     pub index_rebuilt: Option<String>,
 }
 
+/// Entries checked but not yet appended, that a batch checked by
+/// [`Ledger::check_batch_after`] follows (in append order).
+pub struct Pending<'a> {
+    /// The registry as the copy and the pending entries leave it.
+    pub registry: &'a Registry,
+    /// How many entries are pending (the batch's entries get the sequence
+    /// numbers after them).
+    pub count: u64,
+    /// True if the id is a pending entry's.
+    pub contains: &'a dyn Fn(&EntryId) -> bool,
+    /// The pending entry with this id, if it is one (for the rules that read
+    /// referenced entries).
+    pub get: &'a dyn Fn(&EntryId) -> Option<Entry>,
+}
+
 /// An open ledger copy, locked for this process.
 pub struct Ledger {
     dir: PathBuf,
@@ -651,10 +666,29 @@ impl Ledger {
     /// the first failure ([`EntryRules::check_verified`]). The error names
     /// the first bad entry in batch order, whichever step found it.
     pub fn check_batch_as(&self, entries: &[Entry], mode: KeyUse) -> Result<Registry, LedgerError> {
+        let nothing = Pending { registry: &self.registry, count: 0, contains: &|_| false, get: &|_| None };
+        self.check_batch_after(entries, mode, &nothing)
+    }
+
+    /// [`Ledger::check_batch_as`] for a batch that follows `pending`: entries
+    /// checked before but not appended yet (the earlier batches of a bundle
+    /// import that checks every batch before it appends any, see
+    /// `bundle::import_with`). The batch is checked exactly as if `pending`'s
+    /// entries were already in the copy: against the registry they leave,
+    /// with references to them allowed and their sequence numbers counted.
+    /// Returns the registry as it would be after `pending` and the batch.
+    pub fn check_batch_after(
+        &self,
+        entries: &[Entry],
+        mode: KeyUse,
+        pending: &Pending<'_>,
+    ) -> Result<Registry, LedgerError> {
         let void = match mode {
             KeyUse::New if self.registry.any_key_ended() => self.void_entries()?,
             _ => VoidSet::new(),
         };
+        // The sequence number the batch's first entry would get.
+        let first_seq = self.journal.len() + pending.count + 1;
         let reject = |position: usize, e: &Entry, reason: String| LedgerError::Rejected {
             position,
             id: e.id(),
@@ -667,14 +701,14 @@ impl Ledger {
             batch_pos.entry(e.id()).or_insert(i);
         }
         // Step 1: place and signing keys, in order.
-        let mut keys_reg = self.registry.clone();
+        let mut keys_reg = pending.registry.clone();
         let mut batch_ids: HashSet<EntryId> = HashSet::with_capacity(entries.len());
         let mut signers: Vec<Vec<VerifyingKey>> = Vec::with_capacity(entries.len());
         let mut items = Vec::with_capacity(entries.len());
         let mut owners = Vec::with_capacity(entries.len());
         let mut failure: Option<LedgerError> = None;
         for (i, e) in entries.iter().enumerate() {
-            if let Some(reason) = self.misplaced(e, &batch_ids)? {
+            if let Some(reason) = self.misplaced(e, &batch_ids, pending)? {
                 failure = Some(reject(i, e, reason));
                 break;
             }
@@ -692,7 +726,7 @@ impl Ledger {
                 owners.push(i);
             }
             signers.push(keys);
-            keys_reg.apply(e, self.journal.len() + 1 + i as u64);
+            keys_reg.apply(e, first_seq + i as u64);
             batch_ids.insert(e.id());
         }
         // Step 2: every signature of the entries that got through step 1.
@@ -702,21 +736,23 @@ impl Ledger {
             let e = &entries[limit];
             failure = Some(reject(limit, e, sigs::refusal(why)));
         }
+        drop(items);
         // Step 3: the rules of the signed entries before the first failure, in order.
-        let mut reg = self.registry.clone();
+        let mut reg = pending.registry.clone();
         for (i, (e, keys)) in entries.iter().zip(&signers).take(limit).enumerate() {
-            // Referenced entries come from earlier in the batch or from the ledger.
+            // Referenced entries come from earlier in the batch, from the
+            // pending entries before it, or from the ledger.
             let lookup = |id: &EntryId| -> Option<Entry> {
                 match batch_pos.get(id) {
                     Some(&j) if j < i => Some(entries[j].clone()),
-                    _ => self.get(id).ok().flatten().map(|(_, e)| e),
+                    _ => (pending.get)(id).or_else(|| self.get(id).ok().flatten().map(|(_, e)| e)),
                 }
             };
             self.rules.check_verified(e, keys, &reg, &lookup, mode).map_err(|err| reject(i, e, err.0))?;
             if let Some(v) = self.void_intro(&reg, e, &void) {
                 return Err(reject(i, e, v));
             }
-            reg.apply(e, self.journal.len() + 1 + i as u64);
+            reg.apply(e, first_seq + i as u64);
         }
         match failure {
             Some(f) => Err(f),
@@ -730,7 +766,12 @@ impl Ledger {
     /// Why `e` cannot take the next place in this copy after the batch
     /// entries `before`: another ledger, already present, or a reference to
     /// an entry that is in neither.
-    fn misplaced(&self, e: &Entry, before: &HashSet<EntryId>) -> Result<Option<String>, LedgerError> {
+    fn misplaced(
+        &self,
+        e: &Entry,
+        before: &HashSet<EntryId>,
+        pending: &Pending<'_>,
+    ) -> Result<Option<String>, LedgerError> {
         if e.body().ledger != self.id() {
             return Ok(Some(format!(
                 "it belongs to ledger {:?}, this copy is ledger {:?}",
@@ -738,11 +779,11 @@ impl Ledger {
                 self.id()
             )));
         }
-        if before.contains(&e.id()) || self.contains(&e.id())? {
+        if before.contains(&e.id()) || (pending.contains)(&e.id()) || self.contains(&e.id())? {
             return Ok(Some("it is already in the ledger".into()));
         }
         for r in e.body().ref_ids() {
-            if !before.contains(&r) && !self.contains(&r)? {
+            if !before.contains(&r) && !(pending.contains)(&r) && !self.contains(&r)? {
                 return Ok(Some(format!("it references entry {}, which is not in this ledger", r.short())));
             }
         }
@@ -781,6 +822,33 @@ impl Ledger {
             return Ok(Vec::new());
         }
         let registry = self.check_batch_as(entries, mode)?;
+        self.write_checked(entries, registry)
+    }
+
+    /// Appends a batch that [`Ledger::check_batch_after`] accepted, without
+    /// checking it again: `before` is the registry that check started from
+    /// (its `pending.registry`, which must be this copy's registry now: the
+    /// pending entries it followed have been appended since) and `after`
+    /// what it returned. For a bundle import that checked every batch before
+    /// appending any; the caller guarantees these are the very entries it
+    /// checked (same bytes, same order).
+    pub(crate) fn append_prechecked(
+        &mut self,
+        entries: &[Entry],
+        before: &Registry,
+        after: Registry,
+    ) -> Result<Vec<u64>, LedgerError> {
+        assert!(self.registry == *before, "a pre-checked batch is appended to the state it was checked against");
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write_checked(entries, after)
+    }
+
+    /// Writes a checked batch: the journal (one batch, one fsync), then the
+    /// index, the Merkle tree and the head file; `registry` is the registry
+    /// after the batch.
+    fn write_checked(&mut self, entries: &[Entry], registry: Registry) -> Result<Vec<u64>, LedgerError> {
         let wires: Vec<Vec<u8>> = entries.iter().map(Entry::encode).collect();
         let positions = self.journal.append(&wires)?;
         // Durable from here on. The index follows; if it fails, the next open

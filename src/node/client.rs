@@ -9,7 +9,7 @@
 //!    that ledger with that peer until `peer reset-fork`;
 //! 2. **pull**: the peer's entries from the last pulled position of its
 //!    journal (its tree only grows, so positions are stable), in batches
-//!    imported through `ledger::bundle::import_entries`, the one import
+//!    imported through `ledger::bundle::import_entries_uncounted`, the one import
 //!    path (all or nothing per batch, crash-atomic);
 //! 3. **push**: when the set digests differ, our entries from the last
 //!    position the peer is known to hold, POSTed as bundles;
@@ -574,7 +574,7 @@ async fn sync_ledger(
         let (rep, new_pushed) = blocking(move || {
             s.with_ledger(&id2, |l| {
                 let before = l.len();
-                let rep = bundle::import_entries(l, entries, &source)?;
+                let rep = bundle::import_entries_uncounted(l, entries, &source)?;
                 // What the peer sent it holds: if it held all of ours
                 // before, it holds all of ours now.
                 let np = if pushed == before { l.len() } else { pushed };

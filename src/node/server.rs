@@ -738,7 +738,8 @@ fn dispatch(app: &App, route: &Route, query: &str, v: &VerifiedRequest, body: &[
                 }
             }
             let source = PathBuf::from(format!("request body of {}", v.key_id));
-            let r = store.with_ledger(id, |l| bundle::import_entries(l, entries, &source).map(|rep| (rep, l.len())));
+            let r = store
+                .with_ledger(id, |l| bundle::import_entries_uncounted(l, entries, &source).map(|rep| (rep, l.len())));
             match r {
                 Ok(Ok((rep, size))) => respond(
                     StatusCode::OK,
