@@ -74,7 +74,7 @@ fn keep_bundle() -> Option<PathBuf> {
 fn import_logged(l: &mut Ledger, path: &Path, what: &str) -> bundle::ImportReport {
     let mut last = Instant::now();
     let mut progress = |b: &bundle::BatchDone| {
-        if b.batch % 10 == 0 || b.batch == b.batches {
+        if b.batch.is_multiple_of(10) || b.batch == b.batches {
             eprintln!(
                 "{what}: batch {} of {} appended ({} entries), {:.2} s since the last report",
                 b.batch,
