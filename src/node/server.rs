@@ -152,6 +152,8 @@ pub struct ServerHandle {
     runtime: Option<tokio::runtime::Runtime>,
     done: Option<tokio::task::JoinHandle<()>>,
     store: Arc<Store>,
+    /// The node's local socket (`node::local`), removed when the node stops.
+    local_socket: Option<std::path::PathBuf>,
 }
 
 impl ServerHandle {
@@ -194,6 +196,12 @@ impl ServerHandle {
         if let (Some(rt), Some(done)) = (self.runtime.take(), self.done.take()) {
             let _ = rt.block_on(async { tokio::time::timeout(SHUTDOWN_GRACE, done).await });
             rt.shutdown_timeout(Duration::from_secs(1));
+        }
+        // The socket's accept task removes it when it sees the stop, but the
+        // runtime may end before that task runs again: remove it here too,
+        // so a stopped node never leaves a socket that looks like a node.
+        if let Some(path) = self.local_socket.take() {
+            let _ = std::fs::remove_file(path);
         }
         self.store.close_all();
     }
@@ -271,15 +279,27 @@ pub fn serve(config: ServeConfig) -> Result<ServerHandle, ServeError> {
     );
     let done = runtime.spawn(accept_loop(listener, tls, router, config.limits.clone(), stop_rx.clone()));
     // `vereffen sync` on this home hands its work to this node (node::local).
-    if let Err(e) = crate::node::local::listen(&runtime, store.clone(), stop_rx.clone()) {
-        eprintln!("note: `vereffen sync` on this home will not use this node ({e}): it syncs by itself");
-    }
+    let local_socket = match crate::node::local::listen(&runtime, store.clone(), stop_rx.clone()) {
+        Ok(path) => Some(path),
+        Err(e) => {
+            eprintln!("note: `vereffen sync` on this home will not use this node ({e}): it syncs by itself");
+            None
+        }
+    };
     // Idle copies are closed, so other tools can use them between requests.
     runtime.spawn(close_idle(store.clone(), stop_rx.clone()));
     if let Some(every) = config.sync_every {
         runtime.spawn(crate::node::client::sync_loop(store.clone(), every, stop_rx));
     }
-    Ok(ServerHandle { addr, tls: config.tls.is_some(), stop, runtime: Some(runtime), done: Some(done), store })
+    Ok(ServerHandle {
+        addr,
+        tls: config.tls.is_some(),
+        stop,
+        runtime: Some(runtime),
+        done: Some(done),
+        store,
+        local_socket,
+    })
 }
 
 async fn close_idle(store: Arc<Store>, mut stop: tokio::sync::watch::Receiver<bool>) {
