@@ -335,3 +335,149 @@ fn sigkill_during_index_creation_needs_no_manual_step() {
         "only {killed_mid_build} kills hit a running build: the test tested little"
     );
 }
+
+/// Notes in the bundle of the multi-batch kill test: two whole batches of
+/// `bundle::IMPORT_BATCH` and a part batch, so `vereffen import` appends
+/// three batches after checking every entry.
+const MULTI_NOTES: usize = 2 * vereffen::ledger::bundle::IMPORT_BATCH + 700;
+/// Kill moments in the multi-batch kill test.
+const MULTI_TRIALS: usize = 8;
+
+/// `vereffen import` of a bundle larger than one batch (FORMAT.md 7,
+/// "Batches") killed with SIGKILL at moments spread over the import, most of
+/// them while batches are being appended: each time the copy opens with no
+/// manual step and verifies, it holds the bundle's first 0, 1, 2 or all
+/// batches (whole batches, never part of one), and running the same import
+/// again completes it to the Merkle root of an uninterrupted import.
+#[test]
+fn multi_batch_import_killed_anywhere_leaves_whole_batches_and_resumes() {
+    let batch = vereffen::ledger::bundle::IMPORT_BATCH as u64;
+    let tmp = tempfile::tempdir().unwrap();
+    let zh = demo_key("ziekenhuis");
+    let reg = register("ziekenhuis", "Ziekenhuis", vereffen::ledger::registry::Role::Provider, &zh);
+    let base = tmp.path().join("base");
+    drop(ledger_with(&base, std::slice::from_ref(&reg)));
+    let source = tmp.path().join("source");
+    let mut src = ledger_with(&source, std::slice::from_ref(&reg));
+    let notes: Vec<_> = (0..MULTI_NOTES)
+        .into_par_iter()
+        .map(|i| note("ziekenhuis", &zh, &format!("batch kill note {i}"), vec![]))
+        .collect();
+    for chunk in notes.chunks(5000) {
+        src.append(chunk).unwrap();
+    }
+    let bundle = tmp.path().join("bundle.jsonl");
+    vereffen::ledger::bundle::export(&src, &bundle, 1).unwrap();
+    drop(src);
+    let base_journal = file_len(&base.join("journal"));
+    let import = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_vereffen"))
+            .arg("--ledger")
+            .arg(dir)
+            .arg("import")
+            .arg(&bundle)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+
+    // One uninterrupted import: its duration, its Merkle root, and how long
+    // the first pass (checking, nothing appended) takes.
+    let whole = tmp.path().join("whole");
+    copy_dir(&base, &whole);
+    let start = Instant::now();
+    let mut child = import(&whole);
+    let journal = whole.join("journal");
+    let mut first_append = None;
+    let status = loop {
+        if first_append.is_none() && file_len(&journal) > base_journal {
+            first_append = Some(start.elapsed());
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(600), "the uninterrupted import takes over 10 minutes");
+        std::thread::sleep(Duration::from_micros(500));
+    };
+    assert!(status.success(), "an uninterrupted import fails");
+    let full = start.elapsed();
+    let appending_from = first_append.unwrap_or(Duration::ZERO);
+    let expected_root = {
+        let l = Ledger::open(&whole, &vereffen::rules::ALL).unwrap();
+        assert_eq!(l.len(), 1 + MULTI_NOTES as u64);
+        l.merkle_tree().root()
+    };
+    std::fs::remove_dir_all(&whole).unwrap();
+
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut random = move |below: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below.max(1)
+    };
+    // How many trials ended with 0, 1, 2 and all 3 batches.
+    let mut held = [0usize; 4];
+    for trial in 0..MULTI_TRIALS {
+        let dir = tmp.path().join(format!("multi-{trial}"));
+        copy_dir(&base, &dir);
+        let journal = dir.join("journal");
+        let mut child = import(&dir);
+        let t = Instant::now();
+        // One trial in four anywhere in the import (the first pass
+        // included); the others in the appending phase.
+        let at = if trial % 4 == 0 {
+            Duration::from_micros(random(full.as_micros() as u64))
+        } else {
+            let span = full.saturating_sub(appending_from);
+            appending_from + Duration::from_micros(random(span.as_micros() as u64))
+        };
+        while t.elapsed() < at {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        // Read-only first: the killed copy verifies (an unfinished batch is
+        // a torn tail, never damage).
+        vereffen::ledger::verify::verify_journal(&journal, &vereffen::rules::ALL, |_| {})
+            .unwrap_or_else(|f| panic!("trial {trial}: verify of the killed copy failed: {f}"));
+        let ledger =
+            Ledger::open(&dir, &vereffen::rules::ALL).unwrap_or_else(|e| panic!("trial {trial}: open failed: {e}"));
+        let summary = vereffen::ledger::verify::verify_journal(ledger.journal_path(), &vereffen::rules::ALL, |_| {})
+            .unwrap_or_else(|f| panic!("trial {trial}: verify failed: {f}"));
+        assert_eq!(summary.torn, None, "trial {trial}: the open left a torn tail");
+        let imported = ledger.len() - 1;
+        let whole_batches = match imported {
+            0 => 0,
+            n if n == batch => 1,
+            n if n == 2 * batch => 2,
+            n if n == MULTI_NOTES as u64 => 3,
+            n => panic!("trial {trial}: the copy holds {n} of the bundle's entries: not a whole number of batches"),
+        };
+        held[whole_batches] += 1;
+        drop(ledger);
+        // The same import again completes the copy to the same history.
+        let mut again = import(&dir);
+        let t = Instant::now();
+        let status = loop {
+            if let Some(s) = again.try_wait().unwrap() {
+                break s;
+            }
+            assert!(t.elapsed() < full * 4 + Duration::from_secs(60), "trial {trial}: the repeated import hangs");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert!(status.success(), "trial {trial}: importing again fails");
+        let ledger = Ledger::open(&dir, &vereffen::rules::ALL).unwrap();
+        assert_eq!(ledger.len(), 1 + MULTI_NOTES as u64, "trial {trial}: the repeated import is incomplete");
+        assert_eq!(ledger.merkle_tree().root(), expected_root, "trial {trial}: the completed copy is another history");
+        drop(ledger);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    eprintln!(
+        "multi-batch import kill trials: {} none, {} one batch, {} two batches, {} whole (import {:?}, appending from {:?})",
+        held[0], held[1], held[2], held[3], full, appending_from
+    );
+    assert!(held[1] + held[2] > 0, "no kill landed between two batches: the test tested nothing");
+}
