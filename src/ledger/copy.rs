@@ -287,7 +287,7 @@ impl Ledger {
     /// One attempt at opening with `index`. Problems of the index come back
     /// as [`Attempt::Index`] (the caller rebuilds it), everything else as
     /// [`Attempt::Other`].
-    fn open_with(dir: &Path, index: Index, recorded: Option<&Head>) -> Result<Loaded, Attempt> {
+    fn open_with(dir: &Path, mut index: Index, recorded: Option<&Head>) -> Result<Loaded, Attempt> {
         let ix = |e: IndexError| Attempt::Index(e.what);
         // An index written by another version of vereffen is rebuilt from the
         // journal (it holds only derived data). The caller removes its
@@ -350,6 +350,8 @@ impl Ledger {
                 let full = std::mem::take(&mut batch);
                 if let Err(e) = finish_and_apply(&index, full, resume, &tree, &registry, &setsum, dir) {
                     failure.get_or_insert(Attempt::from(e));
+                } else if let Err(e) = index.reopen_if_due(pending as u64) {
+                    failure.get_or_insert(Attempt::Index(e.what));
                 }
                 pending = 0;
             }
@@ -394,6 +396,12 @@ impl Ledger {
             fs::remove_dir_all(&index_dir).map_err(io_err(&index_dir))?;
         }
         Self::open_locked(dir, lock, rules)
+    }
+
+    /// Reopens the index's sled instance after every `entries` appended
+    /// (see [`crate::ledger::index::INDEX_REOPEN_ENTRIES`], the default).
+    pub fn set_index_reopen_every(&mut self, entries: u64) {
+        self.index.set_reopen_every(entries);
     }
 
     /// The ledger directory.
@@ -879,6 +887,10 @@ impl Ledger {
         // even if the index is deleted or rebuilt. The index itself is
         // flushed in the background; after a crash it catches up on open.
         head::write(&self.dir, &Head { ledger: self.id().to_string(), at: self.journal.resume_point() })?;
+        // The batch is durable and acknowledged from here on: a failure to
+        // reopen the index is not this append's failure. The index reports
+        // it on its next use, and the next open rebuilds it from the journal.
+        let _ = self.index.reopen_if_due(entries.len() as u64);
         Ok(positions.iter().map(|p| p.seq).collect())
     }
 

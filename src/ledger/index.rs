@@ -89,10 +89,24 @@ pub struct Located {
 
 /// The open index.
 pub struct Index {
+    /// The sled instance; `None` only if reopening it failed (then every
+    /// call reports that, see [`Index::reopen_if_due`]).
+    handles: Option<Handles>,
+    path: PathBuf,
+    /// Entries written through this sled instance since it was opened.
+    written: u64,
+    /// Entries after which the instance is reopened ([`INDEX_REOPEN_ENTRIES`]
+    /// unless [`Index::set_reopen_every`] said otherwise).
+    reopen_every: u64,
+    /// Times the instance was reopened since [`Index::open`].
+    reopens: u64,
+}
+
+/// One open sled instance of an index.
+struct Handles {
     db: sled::Db,
     tree: sled::Tree,
     meta: sled::Tree,
-    path: PathBuf,
 }
 
 /// How often (every 10 ms) to retry sled's own lock while a just-dropped
@@ -105,6 +119,18 @@ const SLED_LOCK_RETRIES: u32 = 500;
 /// import peaked at 1.3 GB). Reads beyond it come from the file (the
 /// operating system's page cache).
 pub const INDEX_CACHE_BYTES: u64 = 128 << 20;
+
+/// Entries one sled instance of an index takes before it is flushed,
+/// closed and opened again ([`Index::reopen_if_due`]). sled 0.34 keeps
+/// in memory what a process wrote through an instance, whatever
+/// [`INDEX_CACHE_BYTES`] says (measured: about 15 kB an entry; a
+/// 1,000,000-entry import peaked at 7.6 GB, a rebuild of that index at
+/// 14.9 GB, and a cache of 16 MiB instead of 128 MiB changed nothing), and
+/// gives it back only when the instance is dropped. Reopening every
+/// 25,000 entries bounds that to a few hundred MB at the cost of one open
+/// (under a quarter of a second for a 1,000,000-entry copy) per 25,000
+/// entries written.
+pub const INDEX_REOPEN_ENTRIES: u64 = 25_000;
 
 /// The layout version of the index. An index of another version (written
 /// by another version of vereffen) is rebuilt from the journal on open.
@@ -232,7 +258,53 @@ impl Index {
         };
         let tree = db.open_tree("v1").map_err(|e| err(format!("cannot open tree: {e}")))?;
         let meta = db.open_tree("meta").map_err(|e| err(format!("cannot open tree: {e}")))?;
-        Ok(Index { db, tree, meta, path: dir.to_path_buf() })
+        Ok(Index {
+            handles: Some(Handles { db, tree, meta }),
+            path: dir.to_path_buf(),
+            written: 0,
+            reopen_every: INDEX_REOPEN_ENTRIES,
+            reopens: 0,
+        })
+    }
+
+    /// The open sled instance, or the error of a failed reopening.
+    fn h(&self) -> Result<&Handles, IndexError> {
+        self.handles.as_ref().ok_or_else(|| self.err("it could not be opened again after a flush"))
+    }
+
+    /// Counts `entries` written through this instance and, once
+    /// [`INDEX_REOPEN_ENTRIES`] are reached, flushes it, closes it and opens
+    /// it again, so that the memory sled holds for what was written is
+    /// given back (see [`INDEX_REOPEN_ENTRIES`]). Call it between batches,
+    /// after [`Index::apply`].
+    pub fn reopen_if_due(&mut self, entries: u64) -> Result<(), IndexError> {
+        self.written = self.written.saturating_add(entries);
+        if self.written < self.reopen_every {
+            return Ok(());
+        }
+        self.flush()?;
+        // sled allows one instance per directory: the old one goes first.
+        drop(self.handles.take());
+        let mut fresh = Index::open(&self.path)?;
+        assert_eq!(fresh.path, self.path, "an index reopens in its own directory");
+        fresh.reopen_every = self.reopen_every;
+        fresh.reopens = self.reopens + 1;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Reopens the sled instance after every `entries` written (at least 1)
+    /// instead of [`INDEX_REOPEN_ENTRIES`]: for tests that exercise the
+    /// reopening with few entries, and for tools that trade memory against
+    /// opens differently.
+    pub fn set_reopen_every(&mut self, entries: u64) {
+        self.reopen_every = entries.max(1);
+    }
+
+    /// Times the sled instance was reopened ([`Index::reopen_if_due`]) since
+    /// the index was opened.
+    pub fn reopens(&self) -> u64 {
+        self.reopens
     }
 
     fn err(&self, what: impl std::fmt::Display) -> IndexError {
@@ -241,14 +313,14 @@ impl Index {
 
     /// True if the index was written by this layout version (or is empty).
     pub fn is_current(&self) -> Result<bool, IndexError> {
-        let version = self.meta.get(b"mversion").map_err(|e| self.err(e))?;
-        let empty = self.tree.is_empty() && self.meta.is_empty();
+        let version = self.h()?.meta.get(b"mversion").map_err(|e| self.err(e))?;
+        let empty = self.h()?.tree.is_empty() && self.h()?.meta.is_empty();
         Ok(empty || version.as_deref() == Some(INDEX_VERSION.to_be_bytes().as_slice()))
     }
 
     /// The resume point, Merkle tree and registry stored by the last batch.
     pub fn state(&self) -> Result<(Resume, CompactTree, Registry), IndexError> {
-        let head = self.meta.get(b"mhead").map_err(|e| self.err(e))?;
+        let head = self.h()?.meta.get(b"mhead").map_err(|e| self.err(e))?;
         let resume = match head {
             None => Resume { seq: 0, end: 0, hash: [0; 32] },
             Some(v) if v.len() == 48 => Resume {
@@ -258,7 +330,7 @@ impl Index {
             },
             Some(_) => return Err(self.err("the stored head is malformed")),
         };
-        let registry = match self.meta.get(b"mregistry").map_err(|e| self.err(e))? {
+        let registry = match self.h()?.meta.get(b"mregistry").map_err(|e| self.err(e))? {
             None => Registry::default(),
             Some(v) => {
                 serde_json::from_slice(&v).map_err(|e| self.err(format!("the stored registry is malformed: {e}")))?
@@ -267,7 +339,7 @@ impl Index {
         if resume.seq == 0 && registry != Registry::default() {
             return Err(self.err("it holds parties but no head"));
         }
-        let tree = match self.meta.get(b"mmerkle").map_err(|e| self.err(e))? {
+        let tree = match self.h()?.meta.get(b"mmerkle").map_err(|e| self.err(e))? {
             None => CompactTree::new(),
             Some(v) => CompactTree::from_bytes(&v)
                 .map_err(|e| self.err(format!("the stored Merkle tree is malformed: {e}")))?,
@@ -285,20 +357,20 @@ impl Index {
     /// The set sum stored by the last batch: `Ok(None)` when there is none
     /// (an empty index) or it is malformed.
     pub fn set_sum(&self) -> Result<Option<SetSum>, IndexError> {
-        Ok(self.meta.get(b"msetsum").map_err(|e| self.err(e))?.and_then(|v| SetSum::from_bytes(&v)))
+        Ok(self.h()?.meta.get(b"msetsum").map_err(|e| self.err(e))?.and_then(|v| SetSum::from_bytes(&v)))
     }
 
     /// Applies a batch: its data keys atomically, then its meta values
     /// (head, Merkle frontier, registry) atomically.
     pub fn apply(&self, batch: IndexBatch) -> Result<(), IndexError> {
-        self.tree.apply_batch(batch.batch).map_err(|e| self.err(e))?;
-        self.meta.apply_batch(batch.meta).map_err(|e| self.err(e))
+        self.h()?.tree.apply_batch(batch.batch).map_err(|e| self.err(e))?;
+        self.h()?.meta.apply_batch(batch.meta).map_err(|e| self.err(e))
     }
 
     /// Every Merkle leaf hash, in journal order.
     pub fn leaf_hashes(&self) -> Result<Vec<Hash>, IndexError> {
         let mut out = Vec::new();
-        for kv in self.tree.scan_prefix(b"L") {
+        for kv in self.h()?.tree.scan_prefix(b"L") {
             let (k, v) = kv.map_err(|e| self.err(e))?;
             let leaf = <Hash>::try_from(v.as_ref()).map_err(|_| self.err("a leaf hash is malformed"))?;
             let seq = k.get(1..).and_then(|s| <[u8; 8]>::try_from(s).ok()).map(u64::from_be_bytes);
@@ -316,7 +388,7 @@ impl Index {
     pub fn point_before(&self, seq: u64) -> Result<Option<Point>, IndexError> {
         let first = [b"r".as_slice(), &0u64.to_be_bytes()].concat();
         let last = [b"r".as_slice(), &seq.to_be_bytes()].concat();
-        let Some(kv) = self.tree.range(first..=last).next_back() else { return Ok(None) };
+        let Some(kv) = self.h()?.tree.range(first..=last).next_back() else { return Ok(None) };
         let (k, v) = kv.map_err(|e| self.err(e))?;
         let Some(at) = k.get(1..).and_then(|s| <[u8; 8]>::try_from(s).ok()).map(u64::from_be_bytes) else {
             return Ok(None);
@@ -342,7 +414,7 @@ impl Index {
         }
         let lo = [b"L".as_slice(), &from.to_be_bytes()].concat();
         let hi = [b"L".as_slice(), &to.to_be_bytes()].concat();
-        for kv in self.tree.range(lo..=hi) {
+        for kv in self.h()?.tree.range(lo..=hi) {
             let (k, v) = kv.map_err(|e| self.err(e))?;
             let leaf = <Hash>::try_from(v.as_ref()).map_err(|_| self.err("a leaf hash is malformed"))?;
             let seq = k.get(1..).and_then(|s| <[u8; 8]>::try_from(s).ok()).map(u64::from_be_bytes);
@@ -360,18 +432,18 @@ impl Index {
     /// Flushes to disk (the journal is durable regardless; this only saves
     /// catch-up work on the next open).
     pub fn flush(&self) -> Result<(), IndexError> {
-        self.db.flush().map(|_| ()).map_err(|e| self.err(e))
+        self.h()?.db.flush().map(|_| ()).map_err(|e| self.err(e))
     }
 
     /// Deletes everything (for reindex).
     pub fn clear(&self) -> Result<(), IndexError> {
-        self.meta.clear().map_err(|e| self.err(e))?;
-        self.tree.clear().map_err(|e| self.err(e))
+        self.h()?.meta.clear().map_err(|e| self.err(e))?;
+        self.h()?.tree.clear().map_err(|e| self.err(e))
     }
 
     /// Where the entry with this id is, if present.
     pub fn locate(&self, id: &EntryId) -> Result<Option<Located>, IndexError> {
-        let v = self.tree.get([b"e".as_slice(), &id.0].concat()).map_err(|e| self.err(e))?;
+        let v = self.h()?.tree.get([b"e".as_slice(), &id.0].concat()).map_err(|e| self.err(e))?;
         Ok(v.and_then(|v| {
             (v.len() == 20).then(|| Located {
                 seq: u64::from_be_bytes(v[0..8].try_into().unwrap_or_default()),
@@ -384,7 +456,7 @@ impl Index {
     fn scan(&self, prefix: u8, name: &str) -> Result<Vec<(u64, EntryId)>, IndexError> {
         let p = list_prefix(prefix, name);
         let mut out = Vec::new();
-        for kv in self.tree.scan_prefix(&p) {
+        for kv in self.h()?.tree.scan_prefix(&p) {
             let (k, v) = kv.map_err(|e| self.err(e))?;
             if k.len() != p.len() + POSTING_SEQ {
                 // Another list, whose name is this one's plus NUL and more.
@@ -415,9 +487,11 @@ impl Index {
 
     /// All entry ids in byte order (for the set digest).
     pub fn ids(&self) -> impl Iterator<Item = Result<EntryId, IndexError>> + '_ {
-        self.tree.scan_prefix(b"e").map(move |kv| {
+        let handles = self.handles.as_ref();
+        let closed = handles.is_none().then(|| Err(self.err("it could not be opened again after a flush")));
+        closed.into_iter().chain(handles.into_iter().flat_map(|h| h.tree.scan_prefix(b"e")).map(move |kv| {
             let (k, _) = kv.map_err(|e| self.err(e))?;
             <[u8; 32]>::try_from(&k[1..]).map(EntryId).map_err(|_| self.err("an id key is malformed"))
-        })
+        }))
     }
 }
