@@ -30,13 +30,12 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[allow(dead_code)] // this bench uses only the argument parsing
 mod bench_common;
 
-use bench_common::arg;
+use bench_common::{arg, demo_key, signed};
 use ed25519_dalek::SigningKey;
 use rayon::prelude::*;
 use vereffen::domain::measurement as meas;
 use vereffen::domain::negotiation as neg;
-use vereffen::ledger::entry::{Author, Body, Entry, FORMAT_VERSION};
-use vereffen::ledger::keys::KeyId;
+use vereffen::ledger::entry::Entry;
 use vereffen::ledger::registry::{self, Role};
 use vereffen::ledger::Ledger;
 
@@ -47,23 +46,6 @@ const CONTRACT: &str = "contracts/home-dialysis-bundled.toml";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn demo_key(party: &str) -> SigningKey {
-    vereffen::ledger::keys::load_signing_key(&repo().join("keys").join(format!("demo-{party}.key"))).expect("demo key")
-}
-
-fn sign(party: &str, key: &SigningKey, kind: &str, refs: Vec<String>, payload: serde_json::Value) -> Entry {
-    let body = Body {
-        v: FORMAT_VERSION,
-        ledger: LEDGER.into(),
-        kind: kind.into(),
-        author: Author { party: party.into(), key: KeyId::of(&key.verifying_key()).to_hex() },
-        time: "2026-11-22T12:00:00Z".into(),
-        refs,
-        payload,
-    };
-    Entry::sign(body, &[key]).expect("sign")
 }
 
 /// Bytes of every file under `dir`.
@@ -82,7 +64,8 @@ fn contract_entries(i: usize, keys: &[(&str, SigningKey)]) -> Vec<Entry> {
     let mut c = vereffen::domain::contract::check_file(&repo().join(CONTRACT)).expect("example contract");
     c.id = format!("dialysis-{i:05}");
     let v = c.version_hash();
-    let prop = sign(
+    let prop = signed(
+        LEDGER,
         "dialysecentrum",
         key("dialysecentrum"),
         neg::KIND_PROPOSE,
@@ -90,7 +73,8 @@ fn contract_entries(i: usize, keys: &[(&str, SigningKey)]) -> Vec<Entry> {
         neg::offer_payload(&c, None, None, None),
     );
     let pv = prop.id().to_hex();
-    let accept = sign(
+    let accept = signed(
+        LEDGER,
         "verzekeraar",
         key("verzekeraar"),
         neg::KIND_ACCEPT,
@@ -107,7 +91,7 @@ fn contract_entries(i: usize, keys: &[(&str, SigningKey)]) -> Vec<Entry> {
     for (party, indicator, value) in figures {
         let payload =
             meas::figure_payload(&c.id, &v, indicator, "2025", value.parse().expect("decimal"), None, None, None);
-        out.push(sign(party, key(party), meas::KIND_SUBMIT, vec![pv.clone()], payload));
+        out.push(signed(LEDGER, party, key(party), meas::KIND_SUBMIT, vec![pv.clone()], payload));
     }
     out
 }
@@ -131,7 +115,8 @@ fn main() {
         [("dialysecentrum", Role::Provider), ("verzekeraar", Role::Payer), ("vektis", Role::MeasurementSource)]
     {
         let k = &keys.iter().find(|(p, _)| *p == party).expect("key").1;
-        let reg = sign(
+        let reg = signed(
+            LEDGER,
             party,
             k,
             registry::KIND_REGISTER,

@@ -39,22 +39,19 @@ use std::time::{Duration, Instant};
 #[path = "bench_common/mod.rs"]
 #[allow(dead_code)]
 mod bench_common;
-use bench_common::arg;
+use bench_common::{arg, cpu_secs, demo_key, measurement_notes, node_home, registrations, serve_loopback, signed};
 
 // The same allocator as the `vereffen` binary, so the figures are the product's.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use ed25519_dalek::SigningKey;
 use rayon::prelude::*;
 use vereffen::audit::inbox;
-use vereffen::ledger::entry::{Author, Body, Entry, FORMAT_VERSION};
-use vereffen::ledger::keys::{self, KeyId};
-use vereffen::ledger::registry::{self, Role};
+use vereffen::ledger::entry::Entry;
+use vereffen::ledger::keys::KeyId;
 use vereffen::ledger::{bundle, Ledger};
 use vereffen::node::client;
 use vereffen::node::home::Home;
-use vereffen::node::server::{self, Limits, ServeConfig, ServerHandle};
 use vereffen::node::store::Store;
 
 const LEDGER: &str = "bench-sync";
@@ -89,84 +86,6 @@ fn import_logged(l: &mut Ledger, path: &Path, what: &str) -> bundle::ImportRepor
     bundle::import_with(l, path, &bundle::ImportOptions::default(), &mut progress).expect("import")
 }
 
-fn demo_key(name: &str) -> SigningKey {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys").join(format!("demo-{name}.key"));
-    keys::load_signing_key(&p).expect("demo key")
-}
-
-fn entry(ledger: &str, party: &str, key: &SigningKey, kind: &str, payload: serde_json::Value) -> Entry {
-    let body = Body {
-        v: FORMAT_VERSION,
-        ledger: ledger.into(),
-        kind: kind.into(),
-        author: Author { party: party.into(), key: KeyId::of(&key.verifying_key()).to_hex() },
-        time: "2026-11-22T12:00:00Z".into(),
-        refs: vec![],
-        payload,
-    };
-    Entry::sign(body, &[key]).expect("sign")
-}
-
-fn registrations(ledger: &str, zh: &SigningKey, vz: &SigningKey) -> Vec<Entry> {
-    vec![
-        entry(
-            ledger,
-            "ziekenhuis",
-            zh,
-            registry::KIND_REGISTER,
-            registry::register_payload("Ziekenhuis", Role::Provider, &zh.verifying_key()),
-        ),
-        entry(
-            ledger,
-            "verzekeraar",
-            vz,
-            registry::KIND_REGISTER,
-            registry::register_payload("Verzekeraar", Role::Payer, &vz.verifying_key()),
-        ),
-    ]
-}
-
-fn notes(zh: &SigningKey, from: usize, n: usize) -> Vec<Entry> {
-    (from..from + n)
-        .into_par_iter()
-        .map(|i| {
-            let text = format!("measurement note {i}: bed-days 1.63 per patient, admissions 0.94 per patient");
-            entry(
-                LEDGER,
-                "ziekenhuis",
-                zh,
-                vereffen::domain::note::KIND_NOTE,
-                vereffen::domain::note::payload(&text, Some("copd-achterhoek")),
-            )
-        })
-        .collect()
-}
-
-fn home(root: &Path, name: &str, party: &str) -> PathBuf {
-    let h = root.join(name);
-    std::fs::create_dir_all(h.join("keys")).unwrap();
-    std::fs::create_dir_all(h.join("ledgers")).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys").join(format!("demo-{party}.key"));
-    std::fs::copy(src, h.join("keys").join(format!("{party}.key"))).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(h.join("keys").join(format!("{party}.key")), std::fs::Permissions::from_mode(0o600))
-        .unwrap();
-    h
-}
-
-fn serve(home: &Path) -> ServerHandle {
-    server::serve(ServeConfig {
-        home: home.to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        tls: None,
-        insecure_http: false,
-        sync_every: None,
-        limits: Limits::default(),
-        keys: None,
-    })
-    .expect("serve")
-}
-
 fn add_peer(home: &Path, url: &str) {
     let fp = KeyId::of(&demo_key("ziekenhuis").verifying_key()).fingerprint();
     Home::open(home).unwrap().add_peer("hospital", url, "ziekenhuis", &fp, None, false).unwrap();
@@ -177,15 +96,6 @@ fn sync(home: &Path) -> client::LedgerSync {
     let l = r.into_iter().flat_map(|r| r.ledgers).next().expect("one ledger");
     assert!(l.error.is_none(), "sync: {:?}", l.error);
     l
-}
-
-/// CPU seconds of this process so far (user + system, every thread).
-fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat.rsplit_once(") ").expect("stat").1.split(' ').collect();
-    // Fields 14 and 15 of the file (utime, stime) in clock ticks of 10 ms.
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
 }
 
 /// The inbox of `home` as `vereffen inbox --home` answers it: (items, seconds).
@@ -232,7 +142,7 @@ fn main() {
     // written straight into a bundle file, which the source copy imports
     // through the product's bulk path (`bundle::import`: every entry
     // checked, appended in batches of `bundle::IMPORT_BATCH`).
-    let a = home(root, "a", "ziekenhuis");
+    let a = node_home(root, "a", "ziekenhuis");
     let size = n as u64 + 2;
     let t = Instant::now();
     let generated = root.join("generated.bundle");
@@ -254,7 +164,7 @@ fn main() {
         let mut done = 0;
         while done < n {
             let k = (n - done).min(SETUP_SIGN_BATCH);
-            for e in notes(&zh, done, k) {
+            for e in measurement_notes(LEDGER, &zh, "", done, k) {
                 line(&e, &mut w);
             }
             done += k;
@@ -299,8 +209,8 @@ fn main() {
     println!("import_entries_per_sec={import_eps:.0}");
 
     // Catch-up over loopback.
-    let node = serve(&a);
-    let b = home(root, "b", "verzekeraar");
+    let node = serve_loopback(&a);
+    let b = node_home(root, "b", "verzekeraar");
     add_peer(&b, &node.url());
     let t = Instant::now();
     let l = sync(&b);
@@ -320,7 +230,7 @@ fn main() {
     let mut cpu = 0.0;
     let mut next = n;
     for _ in 0..5 {
-        let fresh = notes(&zh, next, 10);
+        let fresh = measurement_notes(LEDGER, &zh, "", next, 10);
         next += 10;
         node.store().with_ledger(LEDGER, |l| l.append(&fresh).expect("append")).expect("ledger");
         let c = cpu_secs();
@@ -366,7 +276,7 @@ fn main() {
         let mut all = Vec::new();
         let mut cpu = 0.0;
         for _ in 0..5 {
-            let fresh = notes(&zh, next, 10);
+            let fresh = measurement_notes(LEDGER, &zh, "", next, 10);
             next += 10;
             node.store().with_ledger(LEDGER, |l| l.append(&fresh).expect("append")).expect("ledger");
             let c = cpu_secs();
@@ -387,23 +297,24 @@ fn main() {
     node.shutdown();
 
     // A node hosting many ledgers: the inbox of its home.
-    let c = home(root, "c", "verzekeraar");
+    let c = node_home(root, "c", "verzekeraar");
     let t = Instant::now();
     let ids: Vec<String> = (0..n_ledgers).map(|i| format!("rel-{i:05}")).collect();
     ids.par_iter().for_each(|id| {
         let mut l = Ledger::init(&c.join("ledgers").join(id), id, &vereffen::rules::ALL).expect("init");
         l.append(&registrations(id, &zh, &vz)).expect("register");
-        let note = entry(
+        let note = signed(
             id,
             "ziekenhuis",
             &zh,
             vereffen::domain::note::KIND_NOTE,
+            vec![],
             vereffen::domain::note::payload("first note", None),
         );
         l.append(&[note]).expect("note");
     });
     println!("ledgers_setup_secs={:.1}", t.elapsed().as_secs_f64());
-    let node = serve(&c);
+    let node = serve_loopback(&c);
     let (items, first) = home_inbox(&c);
     let mut warm = Vec::new();
     for _ in 0..5 {
@@ -421,11 +332,12 @@ fn main() {
     // The node appends to 1% of its copies and refreshes their cache itself.
     let changed: Vec<&String> = ids.iter().step_by(100).collect();
     for id in &changed {
-        let note = entry(
+        let note = signed(
             id,
             "ziekenhuis",
             &zh,
             vereffen::domain::note::KIND_NOTE,
+            vec![],
             vereffen::domain::note::payload("second note", None),
         );
         node.store().with_ledger(id, |l| l.append(&[note]).expect("append")).expect("ledger");

@@ -29,119 +29,34 @@ use std::time::Instant;
 #[path = "bench_common/mod.rs"]
 #[allow(dead_code)]
 mod bench_common;
-use bench_common::arg;
+use bench_common::{arg, cpu_secs, demo_key, measurement_notes, node_home, registrations, serve_loopback};
 
 // The same allocator as the `vereffen` binary, so the figures are the product's.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use ed25519_dalek::SigningKey;
-use rayon::prelude::*;
-use vereffen::ledger::entry::{Author, Body, Entry, FORMAT_VERSION};
-use vereffen::ledger::keys::{self, KeyId};
-use vereffen::ledger::registry::{self, Role};
+use vereffen::ledger::keys::KeyId;
 use vereffen::ledger::Ledger;
 use vereffen::node::client;
 use vereffen::node::home::{Home, SyncState};
-use vereffen::node::server::{self, Limits, ServeConfig, ServerHandle};
 use vereffen::node::store::Store;
 
 const LEDGER: &str = "bench-sync";
 
-fn demo_key(name: &str) -> SigningKey {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys").join(format!("demo-{name}.key"));
-    keys::load_signing_key(&p).expect("demo key")
-}
-
-fn entry(party: &str, key: &SigningKey, kind: &str, payload: serde_json::Value) -> Entry {
-    let body = Body {
-        v: FORMAT_VERSION,
-        ledger: LEDGER.into(),
-        kind: kind.into(),
-        author: Author { party: party.into(), key: KeyId::of(&key.verifying_key()).to_hex() },
-        time: "2026-11-22T12:00:00Z".into(),
-        refs: vec![],
-        payload,
-    };
-    Entry::sign(body, &[key]).expect("sign")
-}
-
-fn notes(zh: &SigningKey, tag: &str, from: usize, n: usize) -> Vec<Entry> {
-    (from..from + n)
-        .into_par_iter()
-        .map(|i| {
-            let text = format!("measurement note {tag}{i}: bed-days 1.63 per patient, admissions 0.94 per patient");
-            entry(
-                "ziekenhuis",
-                zh,
-                vereffen::domain::note::KIND_NOTE,
-                vereffen::domain::note::payload(&text, Some("copd-achterhoek")),
-            )
-        })
-        .collect()
-}
-
-fn home(root: &Path, name: &str, party: &str) -> PathBuf {
-    let h = root.join(name);
-    std::fs::create_dir_all(h.join("keys")).unwrap();
-    std::fs::create_dir_all(h.join("ledgers")).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys").join(format!("demo-{party}.key"));
-    std::fs::copy(src, h.join("keys").join(format!("{party}.key"))).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(h.join("keys").join(format!("{party}.key")), std::fs::Permissions::from_mode(0o600))
-        .unwrap();
-    h
-}
-
-fn serve(home: &Path) -> ServerHandle {
-    server::serve(ServeConfig {
-        home: home.to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        tls: None,
-        insecure_http: false,
-        sync_every: None,
-        limits: Limits::default(),
-        keys: None,
-    })
-    .expect("serve")
-}
-
-/// CPU seconds of this process so far (user + system, every thread).
-fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat.rsplit_once(") ").expect("stat").1.split(' ').collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
-}
-
 fn setup(dir: &Path, n: usize) {
     let zh = demo_key("ziekenhuis");
     let vz = demo_key("verzekeraar");
-    let a = home(dir, "a", "ziekenhuis");
-    let b = home(dir, "b", "verzekeraar");
+    let a = node_home(dir, "a", "ziekenhuis");
+    let b = node_home(dir, "b", "verzekeraar");
     let t = Instant::now();
     let size;
     {
         let mut l = Ledger::init(&a.join("ledgers").join(LEDGER), LEDGER, &vereffen::rules::ALL).expect("init");
-        l.append(&[
-            entry(
-                "ziekenhuis",
-                &zh,
-                registry::KIND_REGISTER,
-                registry::register_payload("Ziekenhuis", Role::Provider, &zh.verifying_key()),
-            ),
-            entry(
-                "verzekeraar",
-                &vz,
-                registry::KIND_REGISTER,
-                registry::register_payload("Verzekeraar", Role::Payer, &vz.verifying_key()),
-            ),
-        ])
-        .expect("register");
+        l.append(&registrations(LEDGER, &zh, &vz)).expect("register");
         let mut done = 0;
         while done < n {
             let k = (n - done).min(50_000);
-            l.append(&notes(&zh, "", done, k)).expect("append");
+            l.append(&measurement_notes(LEDGER, &zh, "", done, k)).expect("append");
             done += k;
             eprintln!("setup: {done} entries");
         }
@@ -174,7 +89,7 @@ fn main() {
     }
     let (a, b) = (dir.join("a"), dir.join("b"));
     let zh = demo_key("ziekenhuis");
-    let node = serve(&a);
+    let node = serve_loopback(&a);
     {
         // `peer remove` would forget the sync positions: only the URL changes.
         let path = b.join("peers.json");
@@ -186,7 +101,7 @@ fn main() {
     let tag = format!("{}-", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
     let mut next = 0;
     let new_entries = |next: &mut usize| {
-        let fresh = notes(&zh, &tag, *next, 10);
+        let fresh = measurement_notes(LEDGER, &zh, &tag, *next, 10);
         *next += 10;
         node.store().with_ledger(LEDGER, |l| l.append(&fresh).expect("append")).expect("ledger");
     };
@@ -274,7 +189,7 @@ fn main() {
             ms.push(m);
         }
         report("cli_no_node", &mut ms, 0.0);
-        let node_b = serve(&b);
+        let node_b = serve_loopback(&b);
         let mut ms = Vec::new();
         for _ in 0..rounds {
             let (m, by_node) = run(&mut next);
