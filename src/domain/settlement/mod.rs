@@ -968,6 +968,37 @@ pub fn settle_year_versioned(
     settle_year_inner(contract, inputs, carry, version)
 }
 
+/// How much of a statement the engine builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// The whole statement: every line with its words (label and formula).
+    /// Everything that shows, signs or stores a statement settles so.
+    #[default]
+    Words,
+    /// The numbers only, for a simulation: the same lines in the same order
+    /// with the same ids, amounts, values, parties and streams, the same
+    /// cash and result per party, payments, totals, figures used and
+    /// carried state, the same errors; but every line's label and formula
+    /// is its message without terms. Never shown, signed or stored.
+    Numbers,
+}
+
+/// [`settle_year_versioned`] at the given [`Detail`]: a simulation settles
+/// with [`Detail::Numbers`].
+pub fn settle_year_detailed(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    version: &str,
+    detail: Detail,
+) -> Result<Statement, SettleError> {
+    // The phrase builders read the words flag of this thread (`why::words`);
+    // the engine runs on the caller's thread only, so the flag holds for
+    // exactly this settlement and is restored when it ends, also on error.
+    let _words = why::WordsOff::new(detail == Detail::Numbers);
+    settle_year_inner(contract, inputs, carry, version)
+}
+
 fn settle_year_inner(
     contract: &Contract,
     inputs: &Inputs,
