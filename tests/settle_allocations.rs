@@ -106,8 +106,9 @@ fn a_split_payout_year_allocates_a_bounded_number_of_blocks() {
 /// Most allocations settling the year with the words off (as a simulation
 /// settles it) may make: no phrase gets a term, so none spills to the heap
 /// and no list of phrases is built. Measured at 9d7073c plus the words-off
-/// detail: 153 (with words: 346); what is left is mostly the line ids, the
-/// figures used and the summaries.
+/// detail: 153 (with words: 346); 148 (341) once the line ids were built
+/// without `format!`. What is left is mostly the line ids, the figures
+/// used and the summaries.
 const MAX_ALLOCATIONS_PER_YEAR_WORDS_OFF: u64 = 170;
 
 #[test]

@@ -261,6 +261,28 @@ impl Carry {
     }
 }
 
+/// A line id: `parts` joined by `.` (e.g. `["p4p", "hba1c"]` is
+/// `p4p.hba1c`), written straight into one string of the right size. Every
+/// line of every simulation run gets an id; `format!` costs several times
+/// the allocation. A number in an id is a part written by [`num`].
+pub(crate) fn line_id(parts: &[&str]) -> String {
+    let len = parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
+    let mut id = String::with_capacity(len);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            id.push('.');
+        }
+        id.push_str(p);
+    }
+    id
+}
+
+/// A whole number as an id part of [`line_id`] (decimal, as `format!`
+/// writes it), in `buf`.
+pub(crate) fn num(buf: &mut itoa::Buffer, n: usize) -> &str {
+    buf.format(n)
+}
+
 /// One line of a statement: a figure, or a transfer when `funding` is set.
 ///
 /// A transfer reads FROM -> TO: `from` pays `to` `amount`, which is never
