@@ -801,7 +801,13 @@ impl<'m> Runner<'m> {
                 for &i in line_inputs {
                     let input = &m.scenarios.inputs[i];
                     let Base::Line(line) = &input.base else { continue };
-                    let direct = settlement::base_amount(c, &self.plans[v].templates[k], line).map_err(settle_err)?;
+                    let direct = {
+                        // The base's words are never read: built only as
+                        // the runner's statements are.
+                        let _words = settlement::why::WordsOff::new(self.detail == Detail::Numbers);
+                        settlement::base_amount(c, &self.plans[v].templates[k], line)
+                    }
+                    .map_err(settle_err)?;
                     let base = match direct {
                         Some(b) => Some(b),
                         None => {
