@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 
 use super::distribution::split;
 use super::why::{int, money as m, name, number, w, Phrase};
-use super::{Ctx, Line, SettleError};
+use super::{line_id, Ctx, Line, SettleError};
 use crate::domain::contract::{AllocationKey, Contract, Funding, Remainder};
 
 /// The components that may carry an allocation key: (line id prefix,
@@ -103,7 +103,7 @@ pub(crate) fn allocate_streams(cx: &mut Ctx<'_>) -> Result<(), SettleError> {
             let label = w!("accountability-line-part-label", "{} ({})", whole.label.clone(), name(x.stream.word()));
             let formula = part_words(&whole, x, total, part.amount, part.extra_cents);
             let mut l = whole.clone();
-            l.id = format!("{}.{}", whole.id, x.stream.word());
+            l.id = line_id(&[&whole.id, x.stream.word()]);
             l.label = label;
             l.formula = formula;
             // Exact: a part is whole cents (a zero part may come without scale).

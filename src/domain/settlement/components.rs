@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use super::distribution::{allocate, Payout};
 use super::money;
 use super::why::{money as m, name, number, rate, ratio, w, List, Phrase};
-use super::{Ctx, SettleError};
+use super::{line_id, num, Ctx, SettleError};
 use crate::domain::contract::{
     AdjustmentKind, BonusBasis, Bundled, CapPer, Capitation, Direction, MissingMeasurement, PayForPerformance, Trigger,
     Unit, Volume,
@@ -79,7 +79,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
             *q = capped;
         }
         cx.push_value(
-            format!("volume.cap.{}", i + 1),
+            line_id(&["volume.cap", num(&mut itoa::Buffer::new(), i + 1)]),
             w!(
                 "line-cap-label",
                 "Claim cap on {}",
@@ -104,7 +104,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
             w!("line-volume-activity-code-label", "{} (code {})", name(&a.name), name(&a.code))
         };
         cx.push_money(
-            format!("volume.{}.amount", a.id),
+            line_id(&["volume", &a.id, "amount"]),
             label,
             w!("line-volume-amount", "{} {}s (after caps) x {} = {}", number(q), name(&a.unit), m(a.price), m(base)),
             base,
@@ -150,14 +150,14 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
             } else {
                 w!("line-discount-label", "Discount: {}", name(&t.reason))
             };
-            cx.push_money(format!("volume.{}.adjustment.{}", a.id, t.id), label, formula, adj);
+            cx.push_money(line_id(&["volume", &a.id, "adjustment", &t.id]), label, formula, adj);
             total = money::add(total, adj, "volume amount")?;
         }
         if let Some(max) = a.max_amount_per_year {
             if total > max {
                 let cut = money::sub(max, total, "volume maximum")?;
                 cx.push_money(
-                    format!("volume.{}.max", a.id),
+                    line_id(&["volume", &a.id, "max"]),
                     w!("line-volume-max-label", "Yearly maximum"),
                     w!(
                         "line-volume-max",
@@ -175,7 +175,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
         allocate(
             cx,
             &Payout {
-                id: &format!("volume.{}.payment", a.id),
+                id: &line_id(&["volume", &a.id, "payment"]),
                 label: w!("line-volume-payment-label", "Volume payment {}", name(&a.id)),
                 amount: total,
                 payer: Some(&a.payer),
@@ -214,7 +214,7 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
         } else {
             w!("line-p4p-at-least", "{} = {}, target at least {}: {}", name(&b.indicator), shown, number(b.target), how)
         };
-        let mut line_id = format!("p4p.{}", b.id);
+        let mut line_id = line_id(&["p4p", &b.id]);
         cx.push_money(line_id.clone(), w!("line-p4p-label", "Bonus {}", name(&b.id)), formula, amount);
         line_id.push_str(".payment");
         allocate(
@@ -387,7 +387,7 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
             None => w!("line-band-open", "open"),
         };
         cx.push_money(
-            format!("capitation.band.{}", i + 1),
+            line_id(&["capitation.band", num(&mut itoa::Buffer::new(), i + 1)]),
             w!("line-band-label", "Risk band {}", range()),
             w!(
                 "line-band",
@@ -456,7 +456,7 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
         revenue.rescale(2);
         let n = i + 1;
         cx.push_money(
-            format!("revenue_guarantee.{n}.revenue"),
+            line_id(&["revenue_guarantee", num(&mut itoa::Buffer::new(), n), "revenue"]),
             w!("line-revenue-label", "Revenue of {}", name(&g.provider)),
             w!("line-revenue", "Revenue, {} = {}", source, m(revenue)),
             revenue,
@@ -464,7 +464,7 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
         let floor = cx.round.cents(g.floor);
         let top_up = money::sub(floor, revenue, "revenue top-up")?.max(zero());
         cx.push_money(
-            format!("revenue_guarantee.{n}.top_up"),
+            line_id(&["revenue_guarantee", num(&mut itoa::Buffer::new(), n), "top_up"]),
             w!("line-top-up-label", "Revenue guarantee top-up"),
             w!("line-top-up", "Top-up = max(0, {} floor - {} revenue) = {}", m(floor), m(revenue), m(top_up)),
             top_up,
@@ -472,7 +472,7 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
         allocate(
             cx,
             &Payout {
-                id: &format!("revenue_guarantee.{n}.payment"),
+                id: &line_id(&["revenue_guarantee", num(&mut itoa::Buffer::new(), n), "payment"]),
                 label: w!("line-top-up-label", "Revenue guarantee top-up"),
                 amount: top_up,
                 payer: Some(&g.payer),

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use smallvec::{smallvec, SmallVec};
 
 use super::money;
-use super::why::{int, money as m, number, rate, w, Phrase, Term};
+use super::why::{self, int, money as m, number, rate, w, Phrase, Term};
 use super::{Ctx, SettleError, V1Label};
 use crate::domain::contract::{Contract, Funding, PayerRule, ProviderRule, Remainder, Role};
 
@@ -416,7 +416,10 @@ fn push_part(
     provider_words: Option<(Phrase, Decimal, u32)>,
 ) {
     let n = usize::from(payer_words.is_some()) + usize::from(provider_words.is_some());
-    let formula = if n == 0 {
+    let formula = if !why::words() {
+        // Numbers only: the message, no terms (see `why::words`).
+        Phrase::new(if n == 0 { w!("line-split-whole", "{} = {}").msg } else { w!("line-split", "{}; {} = {}").msg })
+    } else if n == 0 {
         let mut f = Phrase::with_capacity(w!("line-split-whole", "{} = {}").msg, p.label.term_count() + 2);
         f.arg_ref(&p.label);
         f.arg(m(part));

@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 
 use super::money;
 use super::why::{int, money as m, name, rate, w};
-use super::{AdvanceBalance, Ctx, SettleError, V1Label};
+use super::{line_id, num, AdvanceBalance, Ctx, SettleError, V1Label};
 use crate::domain::contract::{ImpulseKind, RemainingAtEnd};
 
 /// Settles impulse financing for the year; returns the advances still open.
@@ -44,7 +44,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         let after = money::sub(adv.outstanding, repay, "advance balance")?;
         let n = adv.impulse;
         cx.push_money(
-            format!("impulse.{n}.repayment_amount"),
+            line_id(&["impulse", num(&mut itoa::Buffer::new(), n), "repayment_amount"]),
             w!("line-repayment-amount-label", "Repayment of the {} advance to {}", int(adv.year), name(&adv.recipient)),
             if left < payout {
                 w!(
@@ -72,7 +72,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
         );
         if !repay.is_zero() {
             cx.transfer_worded(
-                format!("impulse.{n}.repayment.{}.{}", adv.payer, adv.recipient),
+                line_id(&["impulse", num(&mut itoa::Buffer::new(), n), "repayment", &adv.payer, &adv.recipient]),
                 w!("line-repayment-label", "Advance repayment"),
                 w!("line-repayment", "{} repays {} of the {} advance", name(&adv.recipient), m(repay), int(adv.year)),
                 -repay,
@@ -118,7 +118,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
             ),
         };
         cx.transfer(
-            format!("impulse.{n}.{kind}.{}.{}", imp.payer, imp.recipient),
+            line_id(&["impulse", num(&mut itoa::Buffer::new(), n), kind, &imp.payer, &imp.recipient]),
             label,
             formula,
             amount,
@@ -149,7 +149,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
             match adv.remaining_at_end {
                 RemainingAtEnd::Waived => {
                     cx.push_money(
-                        format!("impulse.{n}.waived"),
+                        line_id(&["impulse", num(&mut itoa::Buffer::new(), n), "waived"]),
                         w!("line-waived-label", "Advance balance waived at the end of the term"),
                         w!("line-waived", "Balance of the {} advance waived = {}", int(adv.year), m(adv.outstanding)),
                         adv.outstanding,
@@ -163,7 +163,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
                     }
                 }
                 RemainingAtEnd::Due => cx.transfer_worded(
-                    format!("impulse.{n}.due.{}.{}", adv.payer, adv.recipient),
+                    line_id(&["impulse", num(&mut itoa::Buffer::new(), n), "due", &adv.payer, &adv.recipient]),
                     w!("line-due-label", "Advance balance due at the end of the term"),
                     w!("line-due", "Balance of the {} advance due = {}", int(adv.year), m(adv.outstanding)),
                     -adv.outstanding,

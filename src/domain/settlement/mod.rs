@@ -261,6 +261,28 @@ impl Carry {
     }
 }
 
+/// A line id: `parts` joined by `.` (e.g. `["p4p", "hba1c"]` is
+/// `p4p.hba1c`), written straight into one string of the right size. Every
+/// line of every simulation run gets an id; `format!` costs several times
+/// the allocation. A number in an id is a part written by [`num`].
+pub(crate) fn line_id(parts: &[&str]) -> String {
+    let len = parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
+    let mut id = String::with_capacity(len);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            id.push('.');
+        }
+        id.push_str(p);
+    }
+    id
+}
+
+/// A whole number as an id part of [`line_id`] (decimal, as `format!`
+/// writes it), in `buf`.
+pub(crate) fn num(buf: &mut itoa::Buffer, n: usize) -> &str {
+    buf.format(n)
+}
+
 /// One line of a statement: a figure, or a transfer when `funding` is set.
 ///
 /// A transfer reads FROM -> TO: `from` pays `to` `amount`, which is never
@@ -965,6 +987,37 @@ pub fn settle_year_versioned(
     carry: &Carry,
     version: &str,
 ) -> Result<Statement, SettleError> {
+    settle_year_inner(contract, inputs, carry, version)
+}
+
+/// How much of a statement the engine builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// The whole statement: every line with its words (label and formula).
+    /// Everything that shows, signs or stores a statement settles so.
+    #[default]
+    Words,
+    /// The numbers only, for a simulation: the same lines in the same order
+    /// with the same ids, amounts, values, parties and streams, the same
+    /// cash and result per party, payments, totals, figures used and
+    /// carried state, the same errors; but every line's label and formula
+    /// is its message without terms. Never shown, signed or stored.
+    Numbers,
+}
+
+/// [`settle_year_versioned`] at the given [`Detail`]: a simulation settles
+/// with [`Detail::Numbers`].
+pub fn settle_year_detailed(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    version: &str,
+    detail: Detail,
+) -> Result<Statement, SettleError> {
+    // The phrase builders read the words flag of this thread (`why::words`);
+    // the engine runs on the caller's thread only, so the flag holds for
+    // exactly this settlement and is restored when it ends, also on error.
+    let _words = why::WordsOff::new(detail == Detail::Numbers);
     settle_year_inner(contract, inputs, carry, version)
 }
 

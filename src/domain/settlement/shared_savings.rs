@@ -59,7 +59,7 @@ use super::components::meets;
 use super::distribution::{allocate, Payout};
 use super::money;
 use super::why::{factor, int, money as m, name, number, rate, ratio, w, List, Phrase};
-use super::{Ctx, SettleError};
+use super::{line_id, Ctx, SettleError};
 use crate::domain::contract::{
     Baseline, BaselineMode, BaselineUnit, Corridor, Direction, ForceMajeure, LossShare, QualityScaling, RiskAdjustment,
     Scoring, SharedSavings, SharingBase, Sided, Trend, Unit,
@@ -440,7 +440,7 @@ fn quality_score(cx: &mut Ctx<'_>) -> Result<Option<Decimal>, SettleError> {
             )
         };
         cx.push_value(
-            format!("quality.{}", ind.id),
+            line_id(&["quality", &ind.id]),
             w!("line-q-label", "Quality score: {}", name(&ind.name)),
             formula,
             score,

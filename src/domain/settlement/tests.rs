@@ -1756,3 +1756,15 @@ fn the_iso_4217_list_is_sorted_upper_case_and_complete_for_the_usual_codes() {
         assert!(Currency::from_code(code).is_none(), "{code}");
     }
 }
+
+#[test]
+fn line_ids_are_what_format_wrote() {
+    let mut b = itoa::Buffer::new();
+    assert_eq!(super::line_id(&["impulse", super::num(&mut b, 12), "due", "zv", "zh"]), "impulse.12.due.zv.zh");
+    assert_eq!(super::line_id(&["p4p", "hba1c"]), format!("p4p.{}", "hba1c"));
+    assert_eq!(super::line_id(&["x"]), "x");
+    assert_eq!(super::line_id(&[]), "");
+    for n in [0usize, 7, 10, 999, usize::MAX] {
+        assert_eq!(super::num(&mut b, n), n.to_string());
+    }
+}

@@ -13,8 +13,15 @@
 //! [`Term::Sub`] followed by its own terms, a list is a [`Term::List`]
 //! followed by its items. Building a phrase copies numbers and an interned
 //! name; it formats nothing.
+//!
+//! A simulation needs only a statement's numbers: it settles with the words
+//! off ([`super::Detail::Numbers`]), and while it does, every phrase keeps
+//! its message and nothing else ([`words`] is false on that thread, set by
+//! [`WordsOff`] for the one settlement): [`w!`] evaluates no argument and
+//! the builders of [`Phrase`] add no term. The lines, their ids and their
+//! numbers are the same.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -157,6 +164,17 @@ impl Phrase {
     /// Adds an argument.
     #[inline]
     pub(crate) fn arg(&mut self, a: impl IntoArg) {
+        if !words() {
+            return;
+        }
+        a.push_into(&mut self.terms);
+        self.items = self.items.saturating_add(1);
+    }
+
+    /// [`Phrase::arg`] for a caller that has checked [`words`] (the [`w!`]
+    /// macro): one thread-local read per phrase, not per argument.
+    #[inline]
+    pub(crate) fn arg_on(&mut self, a: impl IntoArg) {
         a.push_into(&mut self.terms);
         self.items = self.items.saturating_add(1);
     }
@@ -164,6 +182,9 @@ impl Phrase {
     /// Adds the nested phrase `p` as an argument, copying its terms: the
     /// same terms as `arg(p.clone())` without building the clone.
     pub(crate) fn arg_ref(&mut self, p: &Phrase) {
+        if !words() {
+            return;
+        }
         self.item_ref(p);
         self.items = self.items.saturating_add(1);
     }
@@ -172,6 +193,9 @@ impl Phrase {
     /// next with [`Phrase::item`] / [`Phrase::item_ref`] (the same terms as
     /// `arg(List(sep, items))` without building the list).
     pub(crate) fn arg_list(&mut self, sep: &'static str, n: u8) {
+        if !words() {
+            return;
+        }
         self.terms.push(Term::List(sep, n));
         self.items = self.items.saturating_add(1);
     }
@@ -179,11 +203,17 @@ impl Phrase {
     /// Adds a nested phrase as an item of a list begun by
     /// [`Phrase::arg_list`] (not an argument of its own).
     pub(crate) fn item(&mut self, p: Phrase) {
+        if !words() {
+            return;
+        }
         p.push_into(&mut self.terms);
     }
 
     /// [`Phrase::item`] copying the terms of `p`.
     pub(crate) fn item_ref(&mut self, p: &Phrase) {
+        if !words() {
+            return;
+        }
         debug_assert_eq!(p.items, top_level_items(&p.terms), "a phrase counts its arguments");
         self.terms.reserve(1 + p.terms.len());
         self.terms.push(Term::Sub(p.msg, p.items));
@@ -333,7 +363,40 @@ impl Hasher for Fnv {
 }
 
 thread_local! {
+    /// Whether phrases get their terms on this thread (see [`words`]).
+    static WORDS: Cell<bool> = const { Cell::new(true) };
     static NAMES: RefCell<HashMap<Box<str>, Arc<str>, BuildHasherDefault<Fnv>>> = RefCell::new(HashMap::default());
+}
+
+/// Whether the phrases built on this thread get their terms: true except
+/// while a settlement with the words off runs here ([`WordsOff`]).
+#[inline]
+pub(crate) fn words() -> bool {
+    WORDS.with(Cell::get)
+}
+
+/// Turns the words off on this thread until dropped (then they are as they
+/// were): a settlement with [`super::Detail::Numbers`] holds one while it
+/// runs, on the thread that runs it (the engine starts no other thread).
+pub(crate) struct WordsOff {
+    before: bool,
+}
+
+impl WordsOff {
+    /// Words off, or left as they are when `off` is false.
+    pub(crate) fn new(off: bool) -> WordsOff {
+        let before = words();
+        if off {
+            WORDS.with(|w| w.set(false));
+        }
+        WordsOff { before }
+    }
+}
+
+impl Drop for WordsOff {
+    fn drop(&mut self) {
+        WORDS.with(|w| w.set(self.before));
+    }
 }
 
 /// Interns `s` (per thread, at most [`MAX_INTERNED_NAMES`]): the contract's
@@ -359,12 +422,16 @@ pub(crate) fn name(s: &str) -> Term {
 }
 
 /// A phrase of message `key` (Fluent id) whose version 1 English is `en`,
-/// with arguments (terms, phrases, lists) in the order of `en`'s `{}`.
+/// with arguments (terms, phrases, lists) in the order of `en`'s `{}`. With
+/// the words off ([`words`]) the arguments are not evaluated: they must be
+/// words only (no `?`, nothing the settlement reads later).
 macro_rules! w {
     ($key:literal, $en:literal $(, $arg:expr)* $(,)?) => {{
         #[allow(unused_mut)]
         let mut p = $crate::domain::settlement::why::Phrase::new(&$crate::domain::settlement::why::Msg { key: $key, en: $en });
-        $( p.arg($arg); )*
+        if $crate::domain::settlement::why::words() {
+            $( p.arg_on($arg); )*
+        }
         p
     }};
 }

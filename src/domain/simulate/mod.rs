@@ -22,8 +22,11 @@
 //! episodes, yes/no to whole numbers; money to cents; everything else to 4
 //! decimals); a change is rounded to 4 decimals (0.01%) and the value
 //! `base x (1 + change)` is rounded by the unit. Floats are used only for
-//! drawing and for statistics. Settlement is [`settlement::settle_year_versioned`]:
-//! the same engine and statements as `settle` (the engine formats no words).
+//! drawing and for statistics. Settlement is [`settlement::settle_year_detailed`]:
+//! the same engine and statements as `settle`, with the words left out
+//! ([`Detail::Numbers`]: the same lines and numbers, no terms in labels and
+//! formulas) wherever only numbers are read; [`Model::settle`] returns whole
+//! statements.
 //!
 //! This module is pure except for the caller's progress and run callbacks;
 //! [`charts`] writes chart files.
@@ -43,7 +46,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use smallvec::SmallVec;
 
 use crate::domain::contract::{Contract, Diagnostic, Party, PayerRule, Remainder, Role, Unit};
-use crate::domain::settlement::{self, Carry, Figure, Inputs, SettleError, Statement};
+use crate::domain::settlement::{self, Carry, Detail, Figure, Inputs, SettleError, Statement};
 pub use scenarios::{Axis, Base, InputSpec, Scenarios, Spec};
 
 /// The payment components, by line-id prefix, in settlement order.
@@ -445,15 +448,16 @@ impl Model {
         }
     }
 
-    /// Settles variant `v` at `point` (quiet statements, one per term year).
+    /// Settles variant `v` at `point` (quiet statements, one per term year,
+    /// with their words).
     pub fn settle(&self, v: usize, point: &[Decimal], run: Option<u64>) -> Result<Vec<Statement>, SimError> {
-        let mut r = Runner::new(self);
+        let mut r = Runner::new(self, Detail::Words);
         r.settle(v, point, run)
     }
 
     /// The outcome of variant `v` at `point`.
     pub fn outcome(&self, v: usize, point: &[Decimal], run: Option<u64>) -> Result<Outcome, SimError> {
-        let mut r = Runner::new(self);
+        let mut r = Runner::new(self, Detail::Numbers);
         let st = r.settle(v, point, run)?;
         Ok(self.variants[v].outcome(&st))
     }
@@ -490,6 +494,10 @@ struct Runner<'m> {
     /// The Monte Carlo run whose values (other than line-based ones) are in
     /// `values`, so that the variants of one run share that work.
     prepared: Option<u64>,
+    /// What the statements carry: [`Detail::Numbers`] wherever only an
+    /// [`Outcome`] (or a line's amount) is read, the words only for
+    /// [`Model::settle`], which returns the statements.
+    detail: Detail,
 }
 
 /// Runners kept between the parallel jobs of one computation: a job takes
@@ -510,7 +518,7 @@ impl<'m> Pool<'m> {
     fn lease(&self) -> Lease<'_, 'm> {
         // A poisoned lock only means a job panicked; its runners are whole.
         let free = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        Lease { runner: Some(free.unwrap_or_else(|| Runner::new(self.m))), pool: self }
+        Lease { runner: Some(free.unwrap_or_else(|| Runner::new(self.m, Detail::Numbers))), pool: self }
     }
 }
 
@@ -561,7 +569,7 @@ struct Plan {
 }
 
 impl<'m> Runner<'m> {
-    fn new(m: &'m Model) -> Runner<'m> {
+    fn new(m: &'m Model, detail: Detail) -> Runner<'m> {
         Runner {
             m,
             index: m.input_index(),
@@ -570,6 +578,7 @@ impl<'m> Runner<'m> {
             beyond_fixed: false,
             beyond: false,
             prepared: None,
+            detail,
         }
     }
 
@@ -656,7 +665,7 @@ impl<'m> Runner<'m> {
         debug_assert!(plan.ready, "a variant is planned before it is settled");
         let t = &plan.templates[k];
         if !self.beyond || !plan.partial[k] {
-            return settlement::settle_year_versioned(&var.contract, t, carry, &var.version);
+            return settlement::settle_year_detailed(&var.contract, t, carry, &var.version, self.detail);
         }
         let ny = m.years.len();
         let mut all = Inputs::new(t.year);
@@ -675,7 +684,7 @@ impl<'m> Runner<'m> {
                 }
             }
         }
-        settlement::settle_year_versioned(&var.contract, &all, carry, &var.version)
+        settlement::settle_year_detailed(&var.contract, &all, carry, &var.version, self.detail)
     }
 
     /// Sets the values of `point` that do not depend on a variant (every
@@ -792,7 +801,13 @@ impl<'m> Runner<'m> {
                 for &i in line_inputs {
                     let input = &m.scenarios.inputs[i];
                     let Base::Line(line) = &input.base else { continue };
-                    let direct = settlement::base_amount(c, &self.plans[v].templates[k], line).map_err(settle_err)?;
+                    let direct = {
+                        // The base's words are never read: built only as
+                        // the runner's statements are.
+                        let _words = settlement::why::WordsOff::new(self.detail == Detail::Numbers);
+                        settlement::base_amount(c, &self.plans[v].templates[k], line)
+                    }
+                    .map_err(settle_err)?;
                     let base = match direct {
                         Some(b) => Some(b),
                         None => {
@@ -1262,7 +1277,7 @@ impl Model {
     #[allow(clippy::type_complexity)]
     pub fn tornado(&self) -> Result<(Vec<Outcome>, Vec<Vec<(usize, Outcome, Outcome)>>), SimError> {
         let central = self.central();
-        let mut r = Runner::new(self);
+        let mut r = Runner::new(self, Detail::Numbers);
         let nv = self.variants.len();
         r.prepare(&central, None)?;
         let base: Vec<Outcome> = (0..nv)
@@ -1352,7 +1367,7 @@ impl Model {
     /// gate (a small move of a quality input switches the share on or off).
     pub fn cliffs(&self) -> Result<Vec<Cliff>, SimError> {
         let central = self.central();
-        let mut r = Runner::new(self);
+        let mut r = Runner::new(self, Detail::Numbers);
         r.prepare(&central, None)?;
         let mut out = Vec::new();
         for (v, var) in self.variants.iter().enumerate() {

@@ -220,7 +220,7 @@ value = { dist = "normal", mean = 2.2, sd = 0.15, min = 0, max = 6 }
 #[test]
 fn a_contract_is_given_only_the_inputs_it_reads() {
     let (both, _, _) = two_contracts_with_own_inputs();
-    let mut r = Runner::new(&both);
+    let mut r = Runner::new(&both, Detail::Numbers);
     for (v, own) in [(0, "prem"), (1, "prem-b")] {
         r.ensure(v);
         for t in &r.plans[v].templates {
@@ -457,4 +457,98 @@ fn a_central_scenario_below_the_gate_is_a_cliff() {
     let m = model("copd-telemonitoring-shared-savings.toml", &low);
     let cliffs = m.cliffs().unwrap();
     assert!(!cliffs.is_empty() && cliffs.iter().all(|c| !c.met && c.score < c.gate), "{cliffs:?}");
+}
+
+// ------------------------------------------------ words off: same numbers
+
+/// Every example contract with its example scenarios, and the benchmark's
+/// all-components contract with its scenarios.
+fn models_with_words_and_without() -> Vec<(String, Model)> {
+    let mut out = Vec::new();
+    let mut pairs: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for f in std::fs::read_dir(repo().join("examples/scenarios")).unwrap() {
+        let sc = f.unwrap().path();
+        let id = sc.file_stem().unwrap().to_string_lossy().to_string();
+        let c = std::fs::read_dir(repo().join("contracts"))
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .find(|p| std::fs::read_to_string(p).unwrap().contains(&format!("\nid = \"{id}\"")))
+            .expect("a contract per example scenario");
+        pairs.push((c, sc));
+    }
+    pairs.sort();
+    assert_eq!(pairs.len(), 5, "five example contracts");
+    let bench = repo().join("examples/bench");
+    pairs.push((bench.join("all-components.toml"), bench.join("all-components-scenarios.toml")));
+    for (c, sc) in pairs {
+        let contract = contract::check_file(&c).expect("valid contract");
+        let text = std::fs::read_to_string(&sc).unwrap();
+        let s = scenarios::parse(&sc.display().to_string(), &text).expect("valid scenarios");
+        out.push((c.display().to_string(), Model::new(s, vec![Variant::new("v", contract)]).expect("model")));
+    }
+    out
+}
+
+/// `s` with each line's label and formula cut to their message: what a
+/// statement settled with the words off must be, and all it may differ in.
+fn numbers_only(s: &Statement) -> Statement {
+    let mut s = s.clone();
+    for l in &mut s.lines {
+        l.label = crate::domain::settlement::why::Phrase::new(l.label.msg);
+        l.formula = crate::domain::settlement::why::Phrase::new(l.formula.msg);
+    }
+    s
+}
+
+/// The statements of one run with and without words: equal line for line
+/// in everything but the terms of the words (ids, amounts, values, parties,
+/// streams, cash and result per party, payments, totals, carried state),
+/// or the same error. Returns the number of terms the words had.
+fn same_numbers(name: &str, m: &Model, point: &[Decimal], run: u64) -> usize {
+    let with = Runner::new(m, Detail::Words).settle(0, point, Some(run));
+    let without = Runner::new(m, Detail::Numbers).settle(0, point, Some(run));
+    match (with, without) {
+        (Ok(with), Ok(without)) => {
+            assert_eq!(with.len(), without.len(), "{name} run {run}");
+            let mut terms = 0;
+            for (a, b) in with.iter().zip(&without) {
+                assert_eq!(numbers_only(a), *b, "{name} run {run} year {}", a.year);
+                assert!(b.lines.iter().all(|l| l.label.term_count() == 0 && l.formula.term_count() == 0));
+                terms += a.lines.iter().map(|l| l.label.term_count() + l.formula.term_count()).sum::<usize>();
+            }
+            // The words are back on once a settlement without them ends.
+            assert!(crate::domain::settlement::why::words(), "words restored");
+            terms
+        }
+        (Err(a), Err(b)) => {
+            assert_eq!(a.to_string(), b.to_string(), "{name} run {run}");
+            0
+        }
+        (a, b) => panic!("{name} run {run}: with words {:?}, without {:?}", a.err(), b.err()),
+    }
+}
+
+#[test]
+fn statements_without_words_have_the_numbers_of_statements_with_them() {
+    let mut terms = 0;
+    for (name, m) in models_with_words_and_without() {
+        terms += same_numbers(&name, &m, &m.central(), 0);
+        for run in 0..40 {
+            terms += same_numbers(&name, &m, &m.draw(7, run), run);
+        }
+    }
+    assert!(terms > 1000, "the statements with words have their terms ({terms})");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// Any seed and run of the examples' scenarios: the same numbers with
+    /// the words off.
+    #[test]
+    fn any_draw_has_the_same_numbers_without_words(seed in proptest::prelude::any::<u64>(), run in 0u64..1_000_000) {
+        for (name, m) in models_with_words_and_without() {
+            same_numbers(&name, &m, &m.draw(seed, run), run);
+        }
+    }
 }
