@@ -555,6 +555,10 @@ struct Plan {
     /// Per template: whether some input of some year is left out (then a
     /// run with a value beyond the limit settles with all).
     partial: Vec<bool>,
+    /// Per template: whether it holds every figure the engine requires for
+    /// its year (its keys never change, so this is checked once; then the
+    /// engine is not asked to look for missing figures in every run).
+    complete: Vec<bool>,
     /// The inputs with a statement line as base that are indicators of
     /// its contract, in file order.
     line_inputs: Vec<usize>,
@@ -628,7 +632,8 @@ impl<'m> Runner<'m> {
                 this.chain(other).collect()
             })
             .collect();
-        self.plans[v] = Plan { ready: true, templates, slots, partial, line_inputs };
+        let complete = templates.iter().map(|t| settlement::has_required(c, t)).collect();
+        self.plans[v] = Plan { ready: true, templates, slots, partial, complete, line_inputs };
     }
 
     /// Writes `values` into the figures of template `t` (one pass, no lookups).
@@ -656,6 +661,9 @@ impl<'m> Runner<'m> {
         debug_assert!(plan.ready, "a variant is planned before it is settled");
         let t = &plan.templates[k];
         if !self.beyond || !plan.partial[k] {
+            if plan.complete[k] {
+                return settlement::settle_year_complete(&var.contract, t, carry, &var.version);
+            }
             return settlement::settle_year_versioned(&var.contract, t, carry, &var.version);
         }
         let ny = m.years.len();
