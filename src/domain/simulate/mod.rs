@@ -892,6 +892,21 @@ fn split_savings(
     }
 }
 
+/// The index in `parties` of the party `who`, found first among the ids
+/// already `known` by address and length (see `outcome_with_savings`).
+fn party_index<'s>(
+    known: &mut SmallVec<[(&'s str, Option<usize>); 8]>,
+    parties: &[Party],
+    who: &'s str,
+) -> Option<usize> {
+    if let Some((_, p)) = known.iter().find(|(id, _)| std::ptr::eq(*id, who)) {
+        return *p;
+    }
+    let p = parties.iter().position(|q| q.id == who);
+    known.push((who, p));
+    p
+}
+
 /// Cash, economic result and net per component per party (of `parties`)
 /// from a term's statements; `savings` and `rule` as in [`Variant`].
 fn outcome_with_savings(
@@ -908,6 +923,12 @@ fn outcome_with_savings(
     let mut comps = vec![0i64; periods * np * nc];
     let term = statements.len();
     debug_assert!(savings.len() <= SAVINGS_LINES.len(), "at most one entry per savings line");
+    // The party index of each party id met in a transfer, by the id's
+    // address: the lines of every statement share one `Arc<str>` per party,
+    // so each id is looked up by text about once. The ids are borrowed from
+    // the statements, which all live until the end: two with the same
+    // address and length are the same text.
+    let mut known: SmallVec<[(&str, Option<usize>); 8]> = SmallVec::new();
     for (k, s) in statements.iter().enumerate() {
         for r in &s.parties {
             if let Some(p) = parties.iter().position(|q| q.id == r.party) {
@@ -931,7 +952,7 @@ fn outcome_with_savings(
             let Some(ci) = COMPONENTS.iter().position(|x| *x == prefix) else { continue };
             let a = cents(a);
             for (who, signed) in [(to, a), (from, a.saturating_neg())] {
-                if let Some(p) = parties.iter().position(|q| q.id == who) {
+                if let Some(p) = party_index(&mut known, parties, who) {
                     let (year_slot, term_slot) = ((k * np + p) * nc + ci, (term * np + p) * nc + ci);
                     comps[year_slot] = comps[year_slot].saturating_add(signed);
                     comps[term_slot] = comps[term_slot].saturating_add(signed);
