@@ -199,7 +199,12 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut V
     let mut given: i128 = 0;
     for k in 0..n {
         let scaled = c * w[k];
-        let base = scaled / sw;
+        // Both are below 2^96 and not negative; most fit in 64 bits, where
+        // the quotient is one machine division, not a 128-bit routine.
+        let base = match (u64::try_from(scaled), u64::try_from(sw)) {
+            (Ok(a), Ok(b)) => i128::from(a / b),
+            _ => scaled / sw,
+        };
         rem[k] = scaled - base * sw;
         given += base;
         bases[k] = base;
@@ -233,12 +238,18 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut V
     out.clear();
     let cent = Decimal::new(1, 2);
     for k in 0..n {
-        // The last step as `split_decimal` takes it (a zero part comes out
-        // as that addition gives it).
-        let base = Decimal::from_i128_with_scale(bases[k], 2);
-        let Some(amount) = Decimal::from(extra[k]).checked_mul(cent).and_then(|x| base.checked_add(x)) else {
-            return false;
+        // The last step as `split_decimal` takes it, base + extra x 0.01:
+        // for a part above 0, both terms have two decimals and no sign and
+        // their sum is at most `c` (below 2^96), so that Decimal sum is
+        // exactly these cents at scale 2. A zero part comes out as that
+        // addition gives it (its scale is not 2).
+        let cents = bases[k] + i128::from(extra[k]);
+        let amount = if cents == 0 {
+            Decimal::from(extra[k]).checked_mul(cent).and_then(|x| Decimal::from_i128_with_scale(0, 2).checked_add(x))
+        } else {
+            Decimal::try_from_i128_with_scale(cents, 2).ok()
         };
+        let Some(amount) = amount else { return false };
         out.push((amount, extra[k]));
     }
     true
@@ -546,6 +557,44 @@ mod tests {
                 assert_eq!(a, b, "{whole} by {weights:?}");
                 for (x, y) in a.iter().zip(&b) {
                     assert_eq!(x.0.serialize(), y.0.serialize(), "{whole} by {weights:?}: {a:?}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The integer path gives the very bytes of the Decimal path, for
+        /// amounts up to the largest mantissa (2^96 - 1 cents) and keys of
+        /// any scale, or declines; `split_cents` itself never panics on
+        /// them (an overflow is an error).
+        #[test]
+        fn integer_split_is_the_decimal_split_up_to_overflow(
+            cents in 0u128..(1u128 << 96),
+            small in proptest::bool::ANY,
+            negative in proptest::bool::ANY,
+            key in proptest::collection::vec((0u64..u64::MAX, 0u32..=28, 0u64..1000), 1..8),
+            largest_share in proptest::bool::ANY,
+        ) {
+            let rule = if largest_share { Remainder::LargestShare } else { Remainder::LargestRemainder };
+            let cents = if small { cents % 10_000_000_000 } else { cents };
+            let whole = Decimal::from_i128_with_scale(cents as i128, 2);
+            // Large weights of any scale, and small whole ones as keys have.
+            let weights: Vec<Decimal> = key
+                .iter()
+                .map(|&(m, s, k)| if s % 2 == 0 { Decimal::from(k) } else { Decimal::from_i128_with_scale(i128::from(m), s) })
+                .collect();
+            let mut c = Vec::new();
+            let _ = split_cents(if negative { -whole } else { whole }, &weights, rule, &mut c);
+            let Ok(sum) = money::sum(weights.iter().copied(), "") else { return Ok(()) };
+            if sum.is_zero() {
+                return Ok(());
+            }
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            if split_exact(whole, &weights, rule, &mut a) {
+                proptest::prop_assert!(split_decimal(whole, sum, &weights, rule, &mut b).is_ok());
+                proptest::prop_assert_eq!(&a, &b);
+                for (x, y) in a.iter().zip(&b) {
+                    proptest::prop_assert_eq!(x.0.serialize(), y.0.serialize());
                 }
             }
         }

@@ -650,8 +650,11 @@ pub(crate) struct Ctx<'a> {
     inputs: &'a Inputs,
     pub(crate) round: Rounder,
     pub(crate) lines: Vec<Line>,
-    /// The figures read, by (indicator, year): borrowed from the inputs.
-    used: BTreeMap<(&'a str, u16), &'a Figure>,
+    /// The figures read, each once, as (indicator, year, figure) borrowed
+    /// from the inputs, in the order first read (sorted by indicator and
+    /// year for the statement). A figure read again is found here by a
+    /// short scan instead of a lookup by string key in the inputs.
+    used: Vec<(&'a str, u16, &'a Figure)>,
     /// The provider key of the year, once read (see `distribution`).
     pub(crate) provider_key: Option<Vec<(&'a str, Decimal)>>,
     /// The party ids named by the year's transfers, each shared by every
@@ -667,6 +670,9 @@ impl<'a> Ctx<'a> {
 
     /// The figure for `indicator` in `year`; an error when missing.
     pub(crate) fn fig_in(&mut self, indicator: &str, year: u16) -> Result<Decimal, SettleError> {
+        if let Some((_, _, f)) = self.used.iter().find(|(k, y, _)| *y == year && *k == indicator) {
+            return Ok(f.value);
+        }
         let inputs: &'a Inputs = self.inputs;
         let found = if year == inputs.year {
             inputs.figures.get_key_value(indicator)
@@ -675,7 +681,7 @@ impl<'a> Ctx<'a> {
         };
         match found {
             Some((k, f)) => {
-                self.used.insert((k.as_str(), year), f);
+                self.used.push((k.as_str(), year, f));
                 Ok(f.value)
             }
             None => Err(SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }])),
@@ -950,7 +956,7 @@ fn visit_required(contract: &Contract, year: u16, add: &mut dyn FnMut(&str, u16)
 /// Settles contract year `inputs.year`, given the state carried out of the
 /// year before (or [`Carry::initial`] for the first year).
 pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Result<Statement, SettleError> {
-    settle_year_inner(contract, inputs, carry, &version_of(contract)?)
+    settle_year_inner(contract, inputs, carry, &version_of(contract)?, false)
 }
 
 /// The amount of a line that an input may be measured against before the
@@ -966,7 +972,7 @@ pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<O
         inputs,
         round: Rounder::new(c.rounding),
         lines: Vec::new(),
-        used: BTreeMap::new(),
+        used: Vec::new(),
         provider_key: None,
         parties: Vec::new(),
     };
@@ -987,7 +993,34 @@ pub fn settle_year_versioned(
     carry: &Carry,
     version: &str,
 ) -> Result<Statement, SettleError> {
-    settle_year_inner(contract, inputs, carry, version)
+    settle_year_inner(contract, inputs, carry, version, false)
+}
+
+/// Whether `inputs` holds every figure [`required_indicators`] lists for
+/// its year (then [`settle_year_complete`] may settle it).
+pub(crate) fn has_required(contract: &Contract, inputs: &Inputs) -> bool {
+    let mut all = true;
+    visit_required(contract, inputs.year, &mut |id: &str, y: u16| {
+        all &= inputs.get(id, y).is_some();
+    });
+    all
+}
+
+/// [`settle_year_versioned`] for inputs that [`has_required`] accepted
+/// (a simulation checks its templates once, then only changes their
+/// values): the same statement or error, without looking for missing
+/// figures again.
+pub(crate) fn settle_year_complete(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    version: &str,
+    detail: Detail,
+) -> Result<Statement, SettleError> {
+    debug_assert!(has_required(contract, inputs), "the caller checked the inputs");
+    // As in `settle_year_detailed`: the flag holds for this settlement only.
+    let _words = why::WordsOff::new(detail == Detail::Numbers);
+    settle_year_inner(contract, inputs, carry, version, true)
 }
 
 /// How much of a statement the engine builds.
@@ -1018,7 +1051,7 @@ pub fn settle_year_detailed(
     // the engine runs on the caller's thread only, so the flag holds for
     // exactly this settlement and is restored when it ends, also on error.
     let _words = why::WordsOff::new(detail == Detail::Numbers);
-    settle_year_inner(contract, inputs, carry, version)
+    settle_year_inner(contract, inputs, carry, version, false)
 }
 
 fn settle_year_inner(
@@ -1026,6 +1059,7 @@ fn settle_year_inner(
     inputs: &Inputs,
     carry: &Carry,
     version: &str,
+    complete: bool,
 ) -> Result<Statement, SettleError> {
     let c = contract;
     let year = inputs.year;
@@ -1036,14 +1070,16 @@ fn settle_year_inner(
     if expected != year {
         return Err(SettleError::CarryOutOfOrder { expected, year });
     }
-    let mut missing: BTreeSet<FigureRef> = BTreeSet::new();
-    visit_required(c, year, &mut |id: &str, y: u16| {
-        if inputs.get(id, y).is_none() {
-            missing.insert(FigureRef { indicator: id.to_string(), year: y });
+    if !complete {
+        let mut missing: BTreeSet<FigureRef> = BTreeSet::new();
+        visit_required(c, year, &mut |id: &str, y: u16| {
+            if inputs.get(id, y).is_none() {
+                missing.insert(FigureRef { indicator: id.to_string(), year: y });
+            }
+        });
+        if !missing.is_empty() {
+            return Err(SettleError::MissingFigures(missing.into_iter().collect()));
         }
-    });
-    if !missing.is_empty() {
-        return Err(SettleError::MissingFigures(missing.into_iter().collect()));
     }
 
     let limit = Decimal::from(MAX_FIGURE);
@@ -1062,7 +1098,7 @@ fn settle_year_inner(
         inputs,
         round: Rounder::new(c.rounding),
         lines: Vec::with_capacity(LINES_HINT.with(Cell::get)),
-        used: BTreeMap::new(),
+        used: Vec::with_capacity(figure_count(inputs)),
         provider_key: None,
         parties: Vec::new(),
     };
@@ -1096,10 +1132,13 @@ fn settle_year_inner(
     }
     LINES_HINT.with(|h| h.set(cx.lines.len().clamp(MIN_LINES_HINT, MAX_LINES_HINT)));
     let (parties, payments, totals_by_stream) = summarize(c, &cx.lines)?;
+    // (indicator, year) pairs are unique in `used`: the order of the map it
+    // replaces.
+    cx.used.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let inputs = cx
         .used
         .into_iter()
-        .map(|((indicator, year), f)| UsedFigure {
+        .map(|(indicator, year, f)| UsedFigure {
             indicator: indicator.to_string(),
             year,
             value: f.value,
@@ -1118,6 +1157,12 @@ fn settle_year_inner(
         carry_in: carry.clone(),
         carry_out,
     })
+}
+
+/// The number of figures in `inputs`, of every year: at most that many are
+/// read.
+fn figure_count(inputs: &Inputs) -> usize {
+    inputs.figures.len() + inputs.other_years.values().map(BTreeMap::len).sum::<usize>()
 }
 
 /// Lines reserved for a statement before the first settlement on a thread.
@@ -1167,21 +1212,28 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
     // from the lines; sorted at the end into the order the maps would give.
     // Every money line has two decimals (checked before), so the sums are
     // exact integer sums of cents, each checked as `money::add` checks a
-    // Decimal sum.
+    // Decimal sum. Each line's two parties are looked up once; their
+    // received, paid and result sums sit side by side.
     let mut totals: Vec<(&str, (i128, i128))> = Vec::new();
-    let mut net: Vec<((&str, &str, Funding), i128)> = Vec::new();
-    let mut received: Vec<(&str, i128)> = Vec::new();
-    let mut paid: Vec<(&str, i128)> = Vec::new();
-    let mut result: Vec<(&str, i128)> = Vec::new();
+    let mut net: Vec<((usize, usize, Funding), i128)> = Vec::new();
+    // Per party named by a transfer or a waived balance: its id and its
+    // cents received, paid and resulted.
+    let mut sums: Vec<(&str, [i128; 3])> = Vec::new();
+    const RECEIVED: usize = 0;
+    const PAID: usize = 1;
+    const RESULT: usize = 2;
     fn slot<'v, 'k, V: Default>(v: &'v mut Vec<(&'k str, V)>, key: &'k str) -> &'v mut V {
-        let i = match v.iter().position(|(k, _)| same_party(k, key)) {
+        let i = index(v, key);
+        &mut v[i].1
+    }
+    fn index<'k, V: Default>(v: &mut Vec<(&'k str, V)>, key: &'k str) -> usize {
+        match v.iter().position(|(k, _)| same_party(k, key)) {
             Some(i) => i,
             None => {
                 v.push((key, V::default()));
                 v.len() - 1
             }
-        };
-        &mut v[i].1
+        }
     }
     let cents = |d: Decimal| {
         debug_assert_eq!(d.scale(), 2, "money lines are rounded to cents");
@@ -1194,33 +1246,39 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
         let Some(funding) = l.funding.as_ref() else {
             // A balance waived by `from` in favour of `to`: a result, no cash.
             if l.id.starts_with("impulse.") && l.id.ends_with(".waived") {
-                add_cents(slot(&mut result, to), amount, "result of a party")?;
-                add_cents(slot(&mut result, from), -amount, "result of a party")?;
+                let (t, f) = (index(&mut sums, to), index(&mut sums, from));
+                add_cents(&mut sums[t].1[RESULT], amount, "result of a party")?;
+                add_cents(&mut sums[f].1[RESULT], -amount, "result of a party")?;
             }
             continue;
         };
-        let Some((payer, provider, signed)) = l.payer_provider() else { continue };
+        if l.payer_provider().is_none() {
+            continue;
+        }
         let t = slot(&mut totals, funding.word());
-        if l.v1_amount.is_sign_negative() {
+        let provider_pays = l.v1_amount.is_sign_negative();
+        if provider_pays {
             add_cents(&mut t.1, amount, "total per funding stream")?;
         } else {
             add_cents(&mut t.0, amount, "total per funding stream")?;
         }
-        let i =
-            match net.iter().position(|((a, b, f), _)| f == funding && same_party(a, payer) && same_party(b, provider))
-            {
-                Some(i) => i,
-                None => {
-                    net.push(((payer, provider, *funding), 0));
-                    net.len() - 1
-                }
-            };
-        add_cents(&mut net[i].1, cents(signed), "net payment")?;
-        add_cents(slot(&mut received, to), amount, "received by a party")?;
-        add_cents(slot(&mut paid, from), amount, "paid by a party")?;
+        let (ti, fi) = (index(&mut sums, to), index(&mut sums, from));
+        // As `Line::payer_provider` orders them: the payer is `to` when the
+        // provider pays.
+        let (payer, provider) = if provider_pays { (ti, fi) } else { (fi, ti) };
+        let i = match net.iter().position(|((a, b, f), _)| f == funding && *a == payer && *b == provider) {
+            Some(i) => i,
+            None => {
+                net.push(((payer, provider, *funding), 0));
+                net.len() - 1
+            }
+        };
+        add_cents(&mut net[i].1, cents(l.v1_amount), "net payment")?;
+        add_cents(&mut sums[ti].1[RECEIVED], amount, "received by a party")?;
+        add_cents(&mut sums[fi].1[PAID], amount, "paid by a party")?;
         if l.transfer_kind() == Some(TransferKind::Result) {
-            add_cents(slot(&mut result, to), amount, "result of a party")?;
-            add_cents(slot(&mut result, from), -amount, "result of a party")?;
+            add_cents(&mut sums[ti].1[RESULT], amount, "result of a party")?;
+            add_cents(&mut sums[fi].1[RESULT], -amount, "result of a party")?;
         }
     }
     let mut stream_totals = BTreeMap::new();
@@ -1237,12 +1295,8 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
     }
     let mut parties = Vec::new();
     for party in &c.parties {
-        let find = |v: &[(&str, i128)]| v.iter().find(|(k, _)| *k == party.id).map(|(_, v)| *v);
-        let (r, p, res) = (find(&received), find(&paid), find(&result));
-        if r.is_none() && p.is_none() && res.is_none() {
-            continue;
-        }
-        let (r, p, res) = (r.unwrap_or_default(), p.unwrap_or_default(), res.unwrap_or_default());
+        let Some((_, [r, p, res])) = sums.iter().find(|(k, _)| *k == party.id) else { continue };
+        let (r, p, res) = (*r, *p, *res);
         let net = from_cents(r - p, "net result of a party")?;
         parties.push(PartyResult {
             party: party.id.clone(),
@@ -1253,6 +1307,8 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
             result: from_cents(res, "result of a party")?,
         });
     }
+    let mut net: Vec<((&str, &str, Funding), i128)> =
+        net.into_iter().map(|((a, b, f), x)| ((sums[a].0, sums[b].0, f), x)).collect();
     net.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let payments = net
         .into_iter()
@@ -1292,7 +1348,7 @@ pub fn settle_term_versioned(
     let mut carry = Carry::initial(contract);
     let mut out = Vec::with_capacity(inputs_by_year.len());
     for inputs in inputs_by_year {
-        let s = settle_year_inner(contract, inputs, &carry, version)?;
+        let s = settle_year_inner(contract, inputs, &carry, version, false)?;
         carry = s.carry_out.clone();
         out.push(s);
     }

@@ -563,6 +563,10 @@ struct Plan {
     /// Per template: whether some input of some year is left out (then a
     /// run with a value beyond the limit settles with all).
     partial: Vec<bool>,
+    /// Per template: whether it holds every figure the engine requires for
+    /// its year (its keys never change, so this is checked once; then the
+    /// engine is not asked to look for missing figures in every run).
+    complete: Vec<bool>,
     /// The inputs with a statement line as base that are indicators of
     /// its contract, in file order.
     line_inputs: Vec<usize>,
@@ -637,7 +641,8 @@ impl<'m> Runner<'m> {
                 this.chain(other).collect()
             })
             .collect();
-        self.plans[v] = Plan { ready: true, templates, slots, partial, line_inputs };
+        let complete = templates.iter().map(|t| settlement::has_required(c, t)).collect();
+        self.plans[v] = Plan { ready: true, templates, slots, partial, complete, line_inputs };
     }
 
     /// Writes `values` into the figures of template `t` (one pass, no lookups).
@@ -665,6 +670,9 @@ impl<'m> Runner<'m> {
         debug_assert!(plan.ready, "a variant is planned before it is settled");
         let t = &plan.templates[k];
         if !self.beyond || !plan.partial[k] {
+            if plan.complete[k] {
+                return settlement::settle_year_complete(&var.contract, t, carry, &var.version, self.detail);
+            }
             return settlement::settle_year_detailed(&var.contract, t, carry, &var.version, self.detail);
         }
         let ny = m.years.len();
@@ -899,6 +907,21 @@ fn split_savings(
     }
 }
 
+/// The index in `parties` of the party `who`, found first among the ids
+/// already `known` by address and length (see `outcome_with_savings`).
+fn party_index<'s>(
+    known: &mut SmallVec<[(&'s str, Option<usize>); 8]>,
+    parties: &[Party],
+    who: &'s str,
+) -> Option<usize> {
+    if let Some((_, p)) = known.iter().find(|(id, _)| std::ptr::eq(*id, who)) {
+        return *p;
+    }
+    let p = parties.iter().position(|q| q.id == who);
+    known.push((who, p));
+    p
+}
+
 /// Cash, economic result and net per component per party (of `parties`)
 /// from a term's statements; `savings` and `rule` as in [`Variant`].
 fn outcome_with_savings(
@@ -915,6 +938,12 @@ fn outcome_with_savings(
     let mut comps = vec![0i64; periods * np * nc];
     let term = statements.len();
     debug_assert!(savings.len() <= SAVINGS_LINES.len(), "at most one entry per savings line");
+    // The party index of each party id met in a transfer, by the id's
+    // address: the lines of every statement share one `Arc<str>` per party,
+    // so each id is looked up by text about once. The ids are borrowed from
+    // the statements, which all live until the end: two with the same
+    // address and length are the same text.
+    let mut known: SmallVec<[(&str, Option<usize>); 8]> = SmallVec::new();
     for (k, s) in statements.iter().enumerate() {
         for r in &s.parties {
             if let Some(p) = parties.iter().position(|q| q.id == r.party) {
@@ -938,7 +967,7 @@ fn outcome_with_savings(
             let Some(ci) = COMPONENTS.iter().position(|x| *x == prefix) else { continue };
             let a = cents(a);
             for (who, signed) in [(to, a), (from, a.saturating_neg())] {
-                if let Some(p) = parties.iter().position(|q| q.id == who) {
+                if let Some(p) = party_index(&mut known, parties, who) {
                     let (year_slot, term_slot) = ((k * np + p) * nc + ci, (term * np + p) * nc + ci);
                     comps[year_slot] = comps[year_slot].saturating_add(signed);
                     comps[term_slot] = comps[term_slot].saturating_add(signed);
