@@ -16,6 +16,7 @@
 use std::time::Instant;
 
 #[path = "bench_common/mod.rs"]
+#[allow(dead_code)] // each bench uses a part of the shared helpers
 mod bench_common;
 use bench_common::{arg, body, registered_ledger};
 

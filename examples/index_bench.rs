@@ -27,7 +27,7 @@ use std::time::Instant;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "bench_common/mod.rs"]
-#[allow(dead_code)] // this bench uses only the argument parsing
+#[allow(dead_code)] // this bench uses the arguments, keys and signing
 mod bench_common;
 
 use bench_common::{arg, demo_key, signed};
