@@ -102,6 +102,7 @@ fn serve(home: &Path) -> ServerHandle {
         sync_every: None,
         limits: Limits::default(),
         keys: None,
+        extra: None,
     })
     .expect("serve")
 }
