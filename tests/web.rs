@@ -305,3 +305,34 @@ fn pages_escape_ledger_text_and_show_the_statement_settle_computes() {
     });
     node.shutdown();
 }
+
+#[test]
+fn serve_prints_the_workspace_url_and_serves_the_login_page_there() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let home = empty_home(tmp.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vereffen"))
+        .args(["serve", "--home", home.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start vereffen serve");
+    let mut read_until = |r: &mut dyn Read, end: &dyn Fn(&str) -> bool| {
+        let (mut text, mut byte) = (Vec::new(), [0u8; 1]);
+        while text.len() < 4096 && !end(&String::from_utf8_lossy(&text)) && r.read(&mut byte).unwrap_or(0) == 1 {
+            text.push(byte[0]);
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    };
+    let out = read_until(&mut child.stdout.take().unwrap(), &|t| t.ends_with('\n'));
+    let url = out.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{out:?}")).to_string();
+    let err = read_until(&mut child.stderr.take().unwrap(), &|t| t.contains("auditor --home"));
+    let page = runtime().block_on(async { get(&client(), &url, "/login").await });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(err.contains(&format!("web workspace: {url}/login\n")), "{err}");
+    assert!(err.contains("vereffen user add NAME --role viewer|signer|auditor --home"), "the hint: {err}");
+    assert_eq!(page.0, 200, "{}", page.2);
+    assert!(page.2.contains("name=\"password\""), "{}", page.2);
+}

@@ -182,8 +182,9 @@ pub fn serve(args: &ServeArgs) -> Result<i32> {
     };
     let handle = server::serve(config)?;
     outln!("listening on {}", handle.url());
+    // On stderr: scripts read the one line above from stdout and may close it.
     let users = users::Users::of_home(&args.home.home).list().map(|u| u.len()).unwrap_or(0);
-    outln!("web workspace: {}/login", handle.url());
+    eprintln!("web workspace: {}/login", handle.url());
     if users == 0 {
         eprintln!(
             "note: the web workspace has no users yet; add one with `vereffen user add NAME --role viewer|signer|auditor --home {}`",
