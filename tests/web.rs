@@ -318,7 +318,7 @@ fn serve_prints_the_workspace_url_and_serves_the_login_page_there() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start vereffen serve");
-    let mut read_until = |r: &mut dyn Read, end: &dyn Fn(&str) -> bool| {
+    let read_until = |r: &mut dyn Read, end: &dyn Fn(&str) -> bool| {
         let (mut text, mut byte) = (Vec::new(), [0u8; 1]);
         while text.len() < 4096 && !end(&String::from_utf8_lossy(&text)) && r.read(&mut byte).unwrap_or(0) == 1 {
             text.push(byte[0]);
