@@ -325,12 +325,16 @@ fn serve_prints_the_workspace_url_and_serves_the_login_page_there() {
         }
         String::from_utf8_lossy(&text).into_owned()
     };
-    let out = read_until(&mut child.stdout.take().unwrap(), &|t| t.ends_with('\n'));
+    // Both pipes stay open until the node is stopped: a node whose stderr
+    // is closed while it writes a line stops.
+    let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out = read_until(&mut stdout, &|t| t.ends_with('\n'));
     let url = out.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{out:?}")).to_string();
-    let err = read_until(&mut child.stderr.take().unwrap(), &|t| t.contains("auditor --home"));
+    let err = read_until(&mut stderr, &|t| t.contains("auditor --home"));
     let page = runtime().block_on(async { get(&client(), &url, "/login").await });
     let _ = child.kill();
     let _ = child.wait();
+    drop((stdout, stderr));
     assert!(err.contains(&format!("web workspace: {url}/login\n")), "{err}");
     assert!(err.contains("vereffen user add NAME --role viewer|signer|auditor --home"), "the hint: {err}");
     assert_eq!(page.0, 200, "{}", page.2);
