@@ -5,7 +5,7 @@
 //! point one way (`tests/layering.rs` keeps it so):
 //!
 //! ```text
-//! cli (binary) -> node -> present -> audit -> domain -> ledger
+//! cli (binary) -> web -> node -> present -> audit -> domain -> ledger
 //!                                    rules (composition root: every kind's rules)
 //! ```
 //!
@@ -22,6 +22,8 @@
 //!   simulation into text, CSV, XLSX, HTML or charts.
 //! * [`node`]: the party node: server, client, sync and request signing
 //!   (RFC 9421); uses every layer below, used by the CLI.
+//! * [`web`]: the web workspace a node serves beside its API (users,
+//!   sessions, read-only pages); above `node`, used by the CLI.
 //!
 //! `docs/ARCHITECTURE.md` maps every module.
 
@@ -34,3 +36,4 @@ pub mod ledger;
 pub mod node;
 pub mod present;
 pub mod rules;
+pub mod web;

@@ -256,6 +256,7 @@ fn served_home(root: &Path, limits: Limits) -> (server::ServerHandle, PathBuf) {
         sync_every: None,
         limits,
         keys: None,
+        extra: None,
     };
     (server::serve(cfg).unwrap(), a)
 }
@@ -327,6 +328,7 @@ fn unsigned_expired_replayed_wrong_ledger_and_revoked_key_requests_are_refused()
         sync_every: None,
         limits: Limits::default(),
         keys: None,
+        extra: None,
     };
     let node = server::serve(cfg).unwrap();
     let before = std::fs::read(&journal).unwrap();

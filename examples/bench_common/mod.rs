@@ -120,6 +120,7 @@ pub fn serve_loopback(home: &std::path::Path) -> vereffen::node::server::ServerH
         sync_every: None,
         limits: Limits::default(),
         keys: None,
+        extra: None,
     })
     .expect("serve")
 }

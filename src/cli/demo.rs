@@ -231,6 +231,7 @@ fn start_node(party: &'static str, home: PathBuf, keys: Vec<(String, SigningKey)
         sync_every: None,
         limits: server::Limits::default(),
         keys: Some(keys),
+        extra: None,
     })
     .with_context(|| format!("cannot start the {party} node"))?;
     assert!(handle.addr().ip().is_loopback(), "the demo nodes listen on loopback only");

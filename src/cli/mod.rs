@@ -172,6 +172,9 @@ pub enum Command {
     /// The peers of a node: other parties' nodes.
     #[command(subcommand)]
     Peer(node_cmds::PeerCmd),
+    /// The users of a node's web workspace (`vereffen serve` serves it).
+    #[command(subcommand)]
+    User(node_cmds::UserCmd),
     /// Local settings of this copy (`lang`: the default language of its
     /// documents); not signed, not shared, ignored by `verify`.
     #[command(subcommand)]
@@ -300,6 +303,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Serve(args) => node_cmds::serve(args),
         Command::Sync(args) => node_cmds::sync(args),
         Command::Peer(cmd) => node_cmds::peer(cmd),
+        Command::User(cmd) => node_cmds::user(cmd),
         Command::Config(cmd) => config_cmds::config(cli, cmd),
         Command::Demo { dir } => demo::run(dir.as_deref()),
     }

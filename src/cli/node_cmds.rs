@@ -1,4 +1,5 @@
-//! `serve`, `sync` and `peer`: the party node. The work is in `vereffen::node`.
+//! `serve`, `sync`, `peer` and `user`: the party node and its web
+//! workspace. The work is in `vereffen::node` and `vereffen::web`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,7 +8,9 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
 
+use vereffen::ledger::keys::Passphrase;
 use vereffen::node::{client, home::Home, server};
+use vereffen::web::{self, users};
 
 /// Exit code when sync found equivocation or is stopped by it.
 const EXIT_EQUIVOCATION: i32 = 3;
@@ -101,6 +104,39 @@ pub enum PeerCmd {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add a user of the web workspace (the password is asked, or read
+    /// with --password-file / --password-env; only its argon2id hash is stored).
+    Add {
+        #[command(flatten)]
+        home: HomeArg,
+        /// The login name (1 to 64 characters, no spaces).
+        name: String,
+        /// What the user may do: read (viewer), also sign (signer), also read the audit pages (auditor).
+        #[arg(long)]
+        role: users::Role,
+        /// Read the password from this file (its first line end is dropped).
+        #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
+        password_file: Option<PathBuf>,
+        /// Read the password from this environment variable.
+        #[arg(long, value_name = "NAME")]
+        password_env: Option<String>,
+    },
+    /// List the users and their roles.
+    List {
+        #[command(flatten)]
+        home: HomeArg,
+    },
+    /// Remove a user (their open sessions end at their next request).
+    Remove {
+        #[command(flatten)]
+        home: HomeArg,
+        /// The login name.
+        name: String,
+    },
+}
+
 /// `60s`, `5m`, `1h` or plain seconds; at least one second.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let (num, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
@@ -133,6 +169,7 @@ fn home_keys(home: &std::path::Path) -> Result<Vec<(String, ed25519_dalek::Signi
 }
 
 pub fn serve(args: &ServeArgs) -> Result<i32> {
+    let tls = args.tls_cert.is_some();
     let config = server::ServeConfig {
         home: args.home.home.clone(),
         listen: args.listen,
@@ -141,9 +178,19 @@ pub fn serve(args: &ServeArgs) -> Result<i32> {
         sync_every: args.sync_every,
         limits: server::Limits::default(),
         keys: Some(home_keys(&args.home.home)?),
+        extra: Some(server::ExtraRoutes(std::sync::Arc::new(move |store| web::router(store, web::WebConfig { tls })))),
     };
     let handle = server::serve(config)?;
     outln!("listening on {}", handle.url());
+    // On stderr: scripts read the one line above from stdout and may close it.
+    let users = users::Users::of_home(&args.home.home).list().map(|u| u.len()).unwrap_or(0);
+    eprintln!("web workspace: {}/login", handle.url());
+    if users == 0 {
+        eprintln!(
+            "note: the web workspace has no users yet; add one with `vereffen user add NAME --role viewer|signer|auditor --home {}`",
+            args.home.home.display()
+        );
+    }
     {
         use std::io::Write as _;
         std::io::stdout().lock().flush().map_err(super::StdoutError)?;
@@ -236,6 +283,58 @@ pub fn peer(cmd: &PeerCmd) -> Result<i32> {
             outln!(
                 "sync of ledger {ledger} with peer {name} resumes (it had stopped: {why}); the evidence stays recorded"
             );
+        }
+    }
+    Ok(0)
+}
+
+/// The new user's password: from the file or variable (read as key
+/// passphrases are read), else asked twice on a terminal.
+fn new_password(file: Option<&std::path::Path>, env: Option<&str>) -> Result<Passphrase> {
+    if let Some(f) = file {
+        return Ok(Passphrase::from_file(f)?);
+    }
+    if let Some(n) = env {
+        return Ok(Passphrase::from_env(n)?);
+    }
+    use std::io::IsTerminal as _;
+    if !std::io::stdin().is_terminal() {
+        bail!("give the password with --password-file FILE or --password-env NAME (or run in a terminal to be asked)");
+    }
+    let ask = |prompt: &str| -> Result<Passphrase> {
+        let text = zeroize::Zeroizing::new(rpassword::prompt_password(prompt)?);
+        Ok(Passphrase::new(text.as_bytes().to_vec(), "prompt")?)
+    };
+    let first = ask("password: ")?;
+    if ask("password (again): ")?.as_bytes() != first.as_bytes() {
+        bail!("the two passwords differ; nothing was written");
+    }
+    Ok(first)
+}
+
+pub fn user(cmd: &UserCmd) -> Result<i32> {
+    match cmd {
+        UserCmd::Add { home, name, role, password_file, password_env } => {
+            Home::open(&home.home)?;
+            if !users::is_valid_name(name) {
+                bail!("{}", users::UserError::BadName(name.clone()));
+            }
+            let password = new_password(password_file.as_deref(), password_env.as_deref())?;
+            let u = users::Users::of_home(&home.home).add(name, *role, password.as_bytes())?;
+            outln!("added user {} ({})", u.name, u.role.name());
+        }
+        UserCmd::List { home } => {
+            let all = users::Users::of_home(&home.home).list()?;
+            if all.is_empty() {
+                outln!("no users");
+            }
+            for u in &all {
+                outln!("{}  {}", u.name, u.role.name());
+            }
+        }
+        UserCmd::Remove { home, name } => {
+            users::Users::of_home(&home.home).remove(name)?;
+            outln!("removed user {name}");
         }
     }
     Ok(0)

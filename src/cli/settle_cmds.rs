@@ -8,15 +8,16 @@ use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
-use vereffen::domain::settlement::compare::{self, Comparison};
+use vereffen::domain::settlement::compare;
 use vereffen::domain::settlement::cosign::{self, ComputeError, Computed, ContractView};
 use vereffen::domain::settlement::gate;
 use vereffen::domain::settlement::Statement;
-use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
 use vereffen::present::diff::{self as pdiff, Side, SideRole};
 use vereffen::present::lang::{Arg, Lang, Tr};
-use vereffen::present::{document, engine, pdf, statement, xlsx};
+pub use vereffen::present::settle::{contract_view, corrections, standing, Corrections};
+use vereffen::present::settle::{render_bytes, signed_statement, Extra};
+use vereffen::present::{engine, statement};
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
 
@@ -45,6 +46,20 @@ pub enum Format {
     /// A PDF (A4, needs --out) of what the HTML shows, written without a
     /// browser, with its font embedded; the same bytes on every run.
     Pdf,
+}
+
+impl From<Format> for vereffen::present::settle::Format {
+    fn from(f: Format) -> Self {
+        use vereffen::present::settle::Format as P;
+        match f {
+            Format::Table => P::Table,
+            Format::Json => P::Json,
+            Format::Csv => P::Csv,
+            Format::Xlsx => P::Xlsx,
+            Format::Html => P::Html,
+            Format::Pdf => P::Pdf,
+        }
+    }
 }
 
 /// `vereffen settle CONTRACT --year Y ...` or `vereffen settle status CONTRACT`.
@@ -200,14 +215,6 @@ pub struct SettleArgs {
     yes: bool,
 }
 
-/// Reads a contract's entries on this copy once.
-pub fn contract_view(ledger: &Ledger, contract: &str) -> Result<ContractView> {
-    let entries: Vec<Entry> = ledger.contract_entries(contract)?;
-    let void = ledger.void_entries()?;
-    let lookup = |id: &EntryId| ledger.get_live(id, &void);
-    Ok(ContractView::new(contract, &entries, &lookup))
-}
-
 /// The statement of `year`, or why it cannot be computed in the language
 /// of `tr` (the engine's refusal, the figures not agreed and how to see
 /// them).
@@ -251,186 +258,6 @@ pub fn statement_text(ledger: &Ledger, contract: &str, year: u16, format: Format
     Ok((render(&tr, &c, format, &standing, corr.as_ref(), &Extra::of(ledger, &view, &c)?)?, c.hash))
 }
 
-/// Where the computed statement `c` stands on this copy: who signed exactly
-/// it (under this engine version or, for a year settled before, under
-/// version 1), who has not, and whether it is the settled statement.
-pub fn standing(view: &ContractView, c: &Computed) -> statement::Standing {
-    let Some(ys) = view.settlements.get(&c.statement.year) else { return statement::Standing::default() };
-    if c.draft {
-        return statement::Standing { signed_by: Vec::new(), waiting_for: ys.signatories.clone(), settled: false };
-    }
-    let mine: Vec<&cosign::Signatures> = ys.statements.values().filter(|s| c.is(&s.hash)).collect();
-    let mut signed_by: Vec<String> = mine.iter().flat_map(|s| s.by.keys().cloned()).collect();
-    signed_by.sort();
-    signed_by.dedup();
-    let waiting_for = ys.signatories.iter().filter(|p| !signed_by.contains(p)).cloned().collect();
-    let settled = ys.settled.as_deref().is_some_and(|h| c.is(h));
-    statement::Standing { signed_by, waiting_for, settled }
-}
-
-/// A statement's corrections against its replaced statement
-/// (docs/FORMAT.md 5.8): the replaced statement's hash, whether the shown
-/// statement is the settled one, and the comparison.
-pub struct Corrections {
-    /// The replaced statement's hash.
-    pub replaced: String,
-    /// Whether the shown statement is the settled one (it replaced `replaced`).
-    pub settled: bool,
-    /// Replaced statement (A) against the shown one (B).
-    pub comparison: Comparison,
-}
-
-/// The statement a year's signatures `sigs` signed, recomputed by replay
-/// from its signing entry with the smallest id (docs/FORMAT.md 5.8).
-fn signed_statement(ledger: &Ledger, sigs: &cosign::Signatures) -> Result<Statement> {
-    let id = sigs
-        .by
-        .values()
-        .map(|s| s.entry.as_str())
-        .min()
-        .ok_or_else(|| anyhow!("statement {} has no signature", &sigs.hash[..16]))?;
-    let id = EntryId::from_hex(id).ok_or_else(|| anyhow!("settlement entry id {id:?} is malformed"))?;
-    let void = ledger.void_entries()?;
-    let lookup = |x: &EntryId| ledger.get_live(x, &void);
-    let entry = lookup(&id).ok_or_else(|| anyhow!("settlement entry {} is not live on this copy", id.short()))?;
-    let (_, st) = cosign::replay(&entry, &lookup).map_err(|e| {
-        anyhow!("statement {} cannot be recomputed from its entry {}: {}", &sigs.hash[..16], id.short(), e.0)
-    })?;
-    Ok(st)
-}
-
-/// The corrections of the computed statement `c` against its replaced
-/// statement, if it has one.
-pub fn corrections(ledger: &Ledger, view: &ContractView, c: &Computed) -> Result<Option<Corrections>> {
-    let Some(ys) = view.settlements.get(&c.statement.year) else { return Ok(None) };
-    let Some(replaced) = ys.replaced_statement(&|h| c.is(h)) else { return Ok(None) };
-    let old = signed_statement(ledger, replaced)?;
-    let comparison = compare::compare(&old, &c.statement).map_err(|e| anyhow!("{e}"))?;
-    let settled = ys.settled.as_deref().is_some_and(|h| c.is(h));
-    Ok(Some(Corrections { replaced: replaced.hash.clone(), settled, comparison }))
-}
-
-/// What the workbook and the documents show besides the statement: the
-/// governing contract version (its terms and rules become the formulas),
-/// the year's signatures with the fingerprint of each signing key (the
-/// language is the statement's).
-struct Extra<'a> {
-    terms: Option<&'a vereffen::domain::contract::Contract>,
-    signatures: Vec<xlsx::Signature>,
-    sources: std::collections::BTreeMap<(String, u16), Vec<String>>,
-    /// Signing entry id -> fingerprint of the key that signed it.
-    keys: std::collections::BTreeMap<String, String>,
-}
-
-impl<'a> Extra<'a> {
-    fn of(ledger: &Ledger, view: &'a ContractView, c: &Computed) -> Result<Extra<'a>> {
-        let year = c.statement.year;
-        let terms = view.status.versions.get(&c.version).map(|v| &v.terms);
-        let mut signatures = Vec::new();
-        if let Some(ys) = view.settlements.get(&year) {
-            for (hash, sigs) in &ys.statements {
-                for (party, signed) in &sigs.by {
-                    signatures.push(xlsx::Signature {
-                        party: party.clone(),
-                        statement: hash.clone(),
-                        entry: signed.entry.clone(),
-                        time: signed.time.clone(),
-                    });
-                }
-            }
-        }
-        let mut sources: std::collections::BTreeMap<(String, u16), Vec<String>> = Default::default();
-        for m in view.measurements.iter().filter(|m| c.inputs.contains(&m.id)) {
-            sources.entry((m.indicator.clone(), m.year)).or_default().push(m.id.clone());
-        }
-        let void = ledger.void_entries()?;
-        let keys = signatures
-            .iter()
-            .filter_map(|s| {
-                let id = EntryId::from_hex(&s.entry)?;
-                let e = ledger.get_live(&id, &void)?;
-                Some((s.entry.clone(), e.author_key().fingerprint()))
-            })
-            .collect();
-        Ok(Extra { terms, signatures, sources, keys })
-    }
-
-    /// The signatures as the documents list them (a key that cannot be
-    /// read on this copy shows as `?`).
-    fn signature_rows(&self) -> Vec<document::SignatureRow> {
-        self.signatures
-            .iter()
-            .map(|s| document::SignatureRow {
-                party: s.party.clone(),
-                key: self.keys.get(&s.entry).cloned().unwrap_or_else(|| "?".into()),
-                statement: s.statement.clone(),
-                entry: s.entry.clone(),
-                time: s.time.clone(),
-            })
-            .collect()
-    }
-}
-
-/// The statement in `format`, as bytes, with its corrections (if it has a
-/// replaced statement): text, CSV and the workbook in the language of
-/// `tr`; JSON is language-neutral data.
-fn render_bytes(
-    tr: &Tr,
-    c: &Computed,
-    format: Format,
-    standing: &statement::Standing,
-    corr: Option<&Corrections>,
-    extra: &Extra<'_>,
-) -> Result<Vec<u8>> {
-    Ok(match format {
-        Format::Table => {
-            let mut t = statement::table_in(tr, c, &c.hash, standing);
-            if let Some(k) = corr {
-                t.push_str(&pdiff::corrections_table(tr, &k.replaced, k.settled, &k.comparison));
-            }
-            t.into_bytes()
-        }
-        Format::Json => {
-            let mut doc = statement::document(c, standing);
-            if let (Some(k), Some(m)) = (corr, doc.as_object_mut()) {
-                m.insert("corrections".into(), pdiff::corrections_json(&k.replaced, &k.comparison));
-            }
-            (serde_json::to_string_pretty(&doc)? + "\n").into_bytes()
-        }
-        Format::Csv => {
-            let mut t = statement::csv_in(tr, c, &c.hash, standing)?;
-            if let Some(k) = corr {
-                t.push_str(&pdiff::corrections_csv(tr, &c.statement, &c.hash, c.draft, &k.replaced, &k.comparison)?);
-            }
-            t.into_bytes()
-        }
-        Format::Xlsx => xlsx::workbook(
-            c,
-            standing,
-            &xlsx::Context {
-                terms: extra.terms,
-                signatures: &extra.signatures,
-                sources: &extra.sources,
-                lang: tr.lang(),
-                replaced: corr.map(|k| (k.replaced.as_str(), &k.comparison)),
-            },
-        )?,
-        Format::Html | Format::Pdf => {
-            let corr = corr.map(|k| document::CorrectionView {
-                replaced: &k.replaced,
-                settled: k.settled,
-                comparison: &k.comparison,
-            });
-            let doc = document::statement_doc(tr, c, standing, corr, &extra.signature_rows());
-            if format == Format::Html {
-                document::html(&doc).into_bytes()
-            } else {
-                pdf::render(&doc, &c.hash)?
-            }
-        }
-    })
-}
-
 fn render(
     tr: &Tr,
     c: &Computed,
@@ -439,7 +266,7 @@ fn render(
     corr: Option<&Corrections>,
     extra: &Extra<'_>,
 ) -> Result<String> {
-    Ok(String::from_utf8(render_bytes(tr, c, format, standing, corr, extra)?)?)
+    Ok(String::from_utf8(render_bytes(tr, c, format.into(), standing, corr, extra)?)?)
 }
 
 pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
@@ -495,7 +322,7 @@ pub fn settle(cli: &Cli, cmd: &SettleCmd) -> Result<i32> {
     }
     let corr = corrections(&ledger, &view, &c)?;
     let extra = Extra::of(&ledger, &view, &c)?;
-    emit(&render_bytes(&tr, &c, format, &standing(&view, &c), corr.as_ref(), &extra)?, args.out.as_deref())?;
+    emit(&render_bytes(&tr, &c, format.into(), &standing(&view, &c), corr.as_ref(), &extra)?, args.out.as_deref())?;
     Ok(0)
 }
 

@@ -120,6 +120,24 @@ pub struct ServeConfig {
     /// read them (encrypted ones need a passphrase); `None`: the plain key
     /// files under `DIR/keys`.
     pub keys: Option<Vec<(String, ed25519_dalek::SigningKey)>>,
+    /// Routes served beside the API for every path the API does not own
+    /// (the web workspace, built by the command line): `/v1/...` stays the
+    /// API whatever this router holds. `None`: the API only.
+    pub extra: Option<ExtraRoutes>,
+}
+
+/// Builds the router of the paths outside `/v1` from the node's store,
+/// once the store is open (the node layer does not know what it serves
+/// there). Its requests carry the peer address as an
+/// `axum::extract::ConnectInfo<SocketAddr>` extension and are bounded by
+/// the same request timeout as the API; the router bounds its own bodies.
+#[derive(Clone)]
+pub struct ExtraRoutes(pub Arc<dyn Fn(Arc<Store>) -> axum::Router + Send + Sync>);
+
+impl std::fmt::Debug for ExtraRoutes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExtraRoutes(..)")
+    }
 }
 
 /// Why a node cannot start.
@@ -271,12 +289,30 @@ pub fn serve(config: ServeConfig) -> Result<ServerHandle, ServeError> {
         large_bodies: tokio::sync::Semaphore::new(MAX_LARGE_BODIES),
     });
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let router = axum::Router::new().fallback(handle).with_state(app.clone()).layer(
-        tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            config.limits.request_timeout,
-        ),
-    );
+    let api = axum::Router::new().fallback(handle).with_state(app.clone());
+    // Paths under /v1 always reach the API; the extra routes get the rest.
+    let api = match &config.extra {
+        None => api,
+        Some(extra) => {
+            let extra = (extra.0)(store.clone());
+            axum::Router::new().fallback_service(tower::service_fn(move |req: Request<Body>| {
+                let (api, extra) = (api.clone(), extra.clone());
+                async move {
+                    use tower::ServiceExt as _;
+                    let path = req.uri().path();
+                    if path == "/v1" || path.starts_with("/v1/") {
+                        api.oneshot(req).await
+                    } else {
+                        extra.oneshot(req).await
+                    }
+                }
+            }))
+        }
+    };
+    let router = api.layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        config.limits.request_timeout,
+    ));
     let done = runtime.spawn(accept_loop(listener, tls, router, config.limits.clone(), stop_rx.clone()));
     // `vereffen sync` on this home hands its work to this node (node::local).
     let local_socket = match crate::node::local::listen(&runtime, store.clone(), stop_rx.clone()) {
@@ -336,7 +372,7 @@ async fn accept_loop(
             p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
             _ = stop.changed() => break,
         };
-        let (tcp, _) = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(c) => c,
                 Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
@@ -345,7 +381,10 @@ async fn accept_loop(
         };
         let _ = tcp.set_nodelay(true);
         let builder = builder.clone();
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let service = hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+            router.clone(),
+            with_peer(peer),
+        ));
         let tls = tls.clone();
         let mut stop = stop.clone();
         let head_timeout = limits.header_read_timeout;
@@ -378,6 +417,15 @@ async fn accept_loop(
     }
     drop(listener);
     while tasks.join_next().await.is_some() {}
+}
+
+/// Adds the peer address of the connection to each of its requests (the
+/// extension `axum::extract::ConnectInfo` reads).
+fn with_peer<B>(peer: SocketAddr) -> impl Fn(Request<B>) -> Request<B> + Clone {
+    move |mut req| {
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        req
+    }
 }
 
 /// The one 404 of ledger routes: unknown ledger, a ledger the signer is not

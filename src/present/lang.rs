@@ -179,6 +179,7 @@ const EN: &[Resource] = &[
     ("en/document.ftl", include_str!("locales/en/document.ftl")),
     ("en/forecast.ftl", include_str!("locales/en/forecast.ftl")),
     ("en/engine.ftl", include_str!("locales/en/engine.ftl")),
+    ("en/web.ftl", include_str!("locales/en/web.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -196,6 +197,7 @@ const NL: &[Resource] = &[
     ("nl/document.ftl", include_str!("locales/nl/document.ftl")),
     ("nl/forecast.ftl", include_str!("locales/nl/forecast.ftl")),
     ("nl/engine.ftl", include_str!("locales/nl/engine.ftl")),
+    ("nl/web.ftl", include_str!("locales/nl/web.ftl")),
 ];
 
 /// The resources of `lang`.

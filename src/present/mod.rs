@@ -1,6 +1,6 @@
 //! The presentation layer: everything that turns signed facts and computed
-//! results into something a person reads, shared by the CLI (and the web
-//! workspace to come).
+//! results into something a person reads, shared by the CLI and the web
+//! workspace.
 //!
 //! * [`statement`]: a settlement statement as a table, JSON, CSV;
 //!   [`xlsx`]: as a workbook, with [`xlsx_formula`] for its formulas;
@@ -15,6 +15,8 @@
 //! * [`layout`]: padding and cutting columns by characters;
 //! * [`lang`]: languages (English, Dutch) and their number formats;
 //! * [`inbox`]: what awaits a party, as text grouped by ledger and as JSON;
+//! * [`settle`]: a year's statement as `settle` and the web show it (view,
+//!   standing, corrections, every format);
 //! * [`report_html`]: the audit report as self-contained HTML;
 //! * [`charts`]: simulation charts (SVG, PNG).
 //!
@@ -33,6 +35,7 @@ pub mod lang;
 pub mod layout;
 pub mod pdf;
 pub mod report_html;
+pub mod settle;
 pub mod statement;
 pub mod summary;
 pub mod term;

@@ -148,6 +148,7 @@ pub fn serve_with(home: &Path, limits: Limits) -> ServerHandle {
         sync_every: None,
         limits,
         keys: None,
+        extra: None,
     })
     .expect("start a node")
 }

@@ -1,0 +1,225 @@
+//! The statement of a year as `vereffen settle` and the web workspace
+//! show it: a contract's view on one copy, where a computed statement
+//! stands (signed by whom, settled), its corrections against a replaced
+//! statement, and the statement rendered in every format (text, JSON, CSV,
+//! XLSX, HTML, PDF). Here rather than in the command line so that every
+//! front end renders the same bytes.
+
+use anyhow::{anyhow, Result};
+
+use crate::domain::settlement::compare::{self, Comparison};
+use crate::domain::settlement::cosign::{self, Computed, ContractView};
+use crate::domain::settlement::Statement;
+use crate::ledger::entry::{Entry, EntryId};
+use crate::ledger::Ledger;
+use crate::present::diff as pdiff;
+use crate::present::lang::Tr;
+use crate::present::statement::{self, Standing};
+use crate::present::{document, pdf, xlsx};
+
+/// The formats a statement renders in (the command line's `--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A financial statement for the terminal.
+    Table,
+    /// Pretty-printed JSON (`vereffen settle --help` describes it).
+    Json,
+    /// One row per fact, for spreadsheets.
+    Csv,
+    /// An Excel workbook.
+    Xlsx,
+    /// One self-contained HTML file.
+    Html,
+    /// A PDF (A4).
+    Pdf,
+}
+
+/// Reads a contract's entries on this copy once.
+pub fn contract_view(ledger: &Ledger, contract: &str) -> Result<ContractView> {
+    let entries: Vec<Entry> = ledger.contract_entries(contract)?;
+    let void = ledger.void_entries()?;
+    let lookup = |id: &EntryId| ledger.get_live(id, &void);
+    Ok(ContractView::new(contract, &entries, &lookup))
+}
+
+/// Where the computed statement `c` stands on this copy: who signed exactly
+/// it (under this engine version or, for a year settled before, under
+/// version 1), who has not, and whether it is the settled statement.
+pub fn standing(view: &ContractView, c: &Computed) -> Standing {
+    let Some(ys) = view.settlements.get(&c.statement.year) else { return Standing::default() };
+    if c.draft {
+        return Standing { signed_by: Vec::new(), waiting_for: ys.signatories.clone(), settled: false };
+    }
+    let mine: Vec<&cosign::Signatures> = ys.statements.values().filter(|s| c.is(&s.hash)).collect();
+    let mut signed_by: Vec<String> = mine.iter().flat_map(|s| s.by.keys().cloned()).collect();
+    signed_by.sort();
+    signed_by.dedup();
+    let waiting_for = ys.signatories.iter().filter(|p| !signed_by.contains(p)).cloned().collect();
+    let settled = ys.settled.as_deref().is_some_and(|h| c.is(h));
+    Standing { signed_by, waiting_for, settled }
+}
+
+/// A statement's corrections against its replaced statement
+/// (docs/FORMAT.md 5.8): the replaced statement's hash, whether the shown
+/// statement is the settled one, and the comparison.
+pub struct Corrections {
+    /// The replaced statement's hash.
+    pub replaced: String,
+    /// Whether the shown statement is the settled one (it replaced `replaced`).
+    pub settled: bool,
+    /// Replaced statement (A) against the shown one (B).
+    pub comparison: Comparison,
+}
+
+/// The statement a year's signatures `sigs` signed, recomputed by replay
+/// from its signing entry with the smallest id (docs/FORMAT.md 5.8).
+pub fn signed_statement(ledger: &Ledger, sigs: &cosign::Signatures) -> Result<Statement> {
+    let id = sigs
+        .by
+        .values()
+        .map(|s| s.entry.as_str())
+        .min()
+        .ok_or_else(|| anyhow!("statement {} has no signature", &sigs.hash[..16]))?;
+    let id = EntryId::from_hex(id).ok_or_else(|| anyhow!("settlement entry id {id:?} is malformed"))?;
+    let void = ledger.void_entries()?;
+    let lookup = |x: &EntryId| ledger.get_live(x, &void);
+    let entry = lookup(&id).ok_or_else(|| anyhow!("settlement entry {} is not live on this copy", id.short()))?;
+    let (_, st) = cosign::replay(&entry, &lookup).map_err(|e| {
+        anyhow!("statement {} cannot be recomputed from its entry {}: {}", &sigs.hash[..16], id.short(), e.0)
+    })?;
+    Ok(st)
+}
+
+/// The corrections of the computed statement `c` against its replaced
+/// statement, if it has one.
+pub fn corrections(ledger: &Ledger, view: &ContractView, c: &Computed) -> Result<Option<Corrections>> {
+    let Some(ys) = view.settlements.get(&c.statement.year) else { return Ok(None) };
+    let Some(replaced) = ys.replaced_statement(&|h| c.is(h)) else { return Ok(None) };
+    let old = signed_statement(ledger, replaced)?;
+    let comparison = compare::compare(&old, &c.statement).map_err(|e| anyhow!("{e}"))?;
+    let settled = ys.settled.as_deref().is_some_and(|h| c.is(h));
+    Ok(Some(Corrections { replaced: replaced.hash.clone(), settled, comparison }))
+}
+
+/// What the workbook and the documents show besides the statement: the
+/// governing contract version (its terms and rules become the formulas),
+/// the year's signatures with the fingerprint of each signing key (the
+/// language is the statement's).
+pub struct Extra<'a> {
+    terms: Option<&'a crate::domain::contract::Contract>,
+    signatures: Vec<xlsx::Signature>,
+    sources: std::collections::BTreeMap<(String, u16), Vec<String>>,
+    /// Signing entry id -> fingerprint of the key that signed it.
+    keys: std::collections::BTreeMap<String, String>,
+}
+
+impl<'a> Extra<'a> {
+    /// What the documents of the computed statement `c` show besides it,
+    /// read from the copy `ledger` and the contract's `view`.
+    pub fn of(ledger: &Ledger, view: &'a ContractView, c: &Computed) -> Result<Extra<'a>> {
+        let year = c.statement.year;
+        let terms = view.status.versions.get(&c.version).map(|v| &v.terms);
+        let mut signatures = Vec::new();
+        if let Some(ys) = view.settlements.get(&year) {
+            for (hash, sigs) in &ys.statements {
+                for (party, signed) in &sigs.by {
+                    signatures.push(xlsx::Signature {
+                        party: party.clone(),
+                        statement: hash.clone(),
+                        entry: signed.entry.clone(),
+                        time: signed.time.clone(),
+                    });
+                }
+            }
+        }
+        let mut sources: std::collections::BTreeMap<(String, u16), Vec<String>> = Default::default();
+        for m in view.measurements.iter().filter(|m| c.inputs.contains(&m.id)) {
+            sources.entry((m.indicator.clone(), m.year)).or_default().push(m.id.clone());
+        }
+        let void = ledger.void_entries()?;
+        let keys = signatures
+            .iter()
+            .filter_map(|s| {
+                let id = EntryId::from_hex(&s.entry)?;
+                let e = ledger.get_live(&id, &void)?;
+                Some((s.entry.clone(), e.author_key().fingerprint()))
+            })
+            .collect();
+        Ok(Extra { terms, signatures, sources, keys })
+    }
+
+    /// The signatures as the documents list them (a key that cannot be
+    /// read on this copy shows as `?`).
+    pub fn signature_rows(&self) -> Vec<document::SignatureRow> {
+        self.signatures
+            .iter()
+            .map(|s| document::SignatureRow {
+                party: s.party.clone(),
+                key: self.keys.get(&s.entry).cloned().unwrap_or_else(|| "?".into()),
+                statement: s.statement.clone(),
+                entry: s.entry.clone(),
+                time: s.time.clone(),
+            })
+            .collect()
+    }
+}
+
+/// The statement in `format`, as bytes, with its corrections (if it has a
+/// replaced statement): text, CSV and the workbook in the language of
+/// `tr`; JSON is language-neutral data.
+pub fn render_bytes(
+    tr: &Tr,
+    c: &Computed,
+    format: Format,
+    standing: &Standing,
+    corr: Option<&Corrections>,
+    extra: &Extra<'_>,
+) -> Result<Vec<u8>> {
+    Ok(match format {
+        Format::Table => {
+            let mut t = statement::table_in(tr, c, &c.hash, standing);
+            if let Some(k) = corr {
+                t.push_str(&pdiff::corrections_table(tr, &k.replaced, k.settled, &k.comparison));
+            }
+            t.into_bytes()
+        }
+        Format::Json => {
+            let mut doc = statement::document(c, standing);
+            if let (Some(k), Some(m)) = (corr, doc.as_object_mut()) {
+                m.insert("corrections".into(), pdiff::corrections_json(&k.replaced, &k.comparison));
+            }
+            (serde_json::to_string_pretty(&doc)? + "\n").into_bytes()
+        }
+        Format::Csv => {
+            let mut t = statement::csv_in(tr, c, &c.hash, standing)?;
+            if let Some(k) = corr {
+                t.push_str(&pdiff::corrections_csv(tr, &c.statement, &c.hash, c.draft, &k.replaced, &k.comparison)?);
+            }
+            t.into_bytes()
+        }
+        Format::Xlsx => xlsx::workbook(
+            c,
+            standing,
+            &xlsx::Context {
+                terms: extra.terms,
+                signatures: &extra.signatures,
+                sources: &extra.sources,
+                lang: tr.lang(),
+                replaced: corr.map(|k| (k.replaced.as_str(), &k.comparison)),
+            },
+        )?,
+        Format::Html | Format::Pdf => {
+            let corr = corr.map(|k| document::CorrectionView {
+                replaced: &k.replaced,
+                settled: k.settled,
+                comparison: &k.comparison,
+            });
+            let doc = document::statement_doc(tr, c, standing, corr, &extra.signature_rows());
+            if format == Format::Html {
+                document::html(&doc).into_bytes()
+            } else {
+                pdf::render(&doc, &c.hash)?
+            }
+        }
+    })
+}

@@ -1,0 +1,342 @@
+//! The web workspace (issue 16, first slice): users, logins, sessions,
+//! CSRF, and the read-only pages (inbox, contracts, a contract, a year's
+//! statement) in English and Dutch, served by a node in this process on
+//! 127.0.0.1 port 0 beside its API. Every wait is bounded (client
+//! timeouts).
+
+mod common;
+mod node_support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{agreed_ledger, copy_dir, key, ok, repo, COPD_FILE, COPD_ID};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use vereffen::node::server::{self, ExtraRoutes, Limits, ServeConfig, ServerHandle};
+use vereffen::present::lang::Lang;
+use vereffen::web::{self, session, users};
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
+const PASSWORD: &str = "correct horse battery staple";
+/// Longest a request of these tests may take.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A node serving `home` with the web workspace, in this process.
+fn serve_web(home: &Path) -> ServerHandle {
+    server::serve(ServeConfig {
+        home: home.to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        tls: None,
+        insecure_http: false,
+        sync_every: None,
+        limits: Limits::default(),
+        keys: None,
+        extra: Some(ExtraRoutes(Arc::new(|store| web::router(store, web::WebConfig::default())))),
+    })
+    .expect("the node starts")
+}
+
+/// `vereffen user add NAME --role ROLE --home HOME --password-file F`.
+fn add_user(d: &Path, home: &Path, name: &str, role: &str) {
+    let pw = d.join(format!("{name}.password"));
+    std::fs::write(&pw, format!("{PASSWORD}\n")).unwrap();
+    let h = home.to_str().unwrap();
+    ok(d, &["user", "add", name, "--role", role, "--home", h, "--password-file", pw.to_str().unwrap()]);
+}
+
+/// A client with a cookie store that follows no redirects.
+fn client() -> reqwest::Client {
+    let tls = vereffen::node::tls::client_config(None).unwrap();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(CLIENT_TIMEOUT)
+        .build()
+        .unwrap()
+}
+
+/// The CSRF token in the first hidden `csrf` field of a page.
+fn csrf_in(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    page[at..at + 64].to_string()
+}
+
+/// GET `path`: (status, Location header, body).
+async fn get(c: &reqwest::Client, base: &str, path: &str) -> (u16, String, String) {
+    let r = c.get(format!("{base}{path}")).send().await.unwrap();
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+/// POST a form: (status, Location header, body).
+async fn post(c: &reqwest::Client, base: &str, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let r = c.post(format!("{base}{path}")).form(form).send().await.unwrap();
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+/// Logs `user` in with `password`; returns the status of the POST.
+async fn login(c: &reqwest::Client, base: &str, user: &str, password: &str) -> (u16, String, String) {
+    let (s, _, page) = get(c, base, "/login").await;
+    assert_eq!(s, 200);
+    let token = csrf_in(&page);
+    post(c, base, "/login", &[("user", user), ("password", password), ("csrf", &token)]).await
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// A node home with the hospital's key, no ledgers.
+fn empty_home(d: &Path) -> PathBuf {
+    node_support::home(d, "h", &["ziekenhuis"])
+}
+
+#[test]
+fn user_add_stores_an_argon2id_hash_never_the_password() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let home = empty_home(d);
+    add_user(d, &home, "anna", "signer");
+    let text = std::fs::read_to_string(home.join(users::USERS_FILE)).unwrap();
+    assert!(!text.contains(PASSWORD) && !text.contains("horse"), "the password is stored: {text}");
+    assert!(text.contains("$argon2id$"), "{text}");
+    let h = home.to_str().unwrap();
+    assert_eq!(ok(d, &["user", "list", "--home", h]), "anna  signer\n");
+    // A second user of the same name, a bad name, a short password: refused, file unchanged.
+    let pw = d.join("short");
+    std::fs::write(&pw, "short\n").unwrap();
+    for (name, file) in [("anna", d.join("anna.password")), ("a b", d.join("anna.password")), ("bert", pw)] {
+        let args = ["user", "add", name, "--role", "viewer", "--home", h, "--password-file", file.to_str().unwrap()];
+        let (code, _, err) = common::run(d, &args);
+        assert_ne!(code, 0, "{name}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(home.join(users::USERS_FILE)).unwrap(), text);
+    ok(d, &["user", "remove", "anna", "--home", h]);
+    assert_eq!(ok(d, &["user", "list", "--home", h]), "no users\n");
+}
+
+#[test]
+fn logins_sessions_rate_limit_and_csrf() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let home = empty_home(d);
+    add_user(d, &home, "anna", "viewer");
+    add_user(d, &home, "carl", "viewer");
+    let node = serve_web(&home);
+    let base = node.url();
+    runtime().block_on(async {
+        let c = client();
+        // Without a session every page redirects to the login page.
+        for path in ["/inbox", "/contracts", "/contracts/x/y", "/contracts/x/y/2025", "/"] {
+            let (s, loc, _) = get(&c, &base, path).await;
+            assert_eq!(s, 303, "{path}");
+            assert!(loc == "/login" || (path == "/" && loc == "/inbox"), "{path}: {loc}");
+        }
+        // The API keeps its own answers (a signed-request API, JSON).
+        let r = c.get(format!("{base}/v1/ledgers")).send().await.unwrap();
+        assert_ne!(r.status().as_u16(), 303);
+        assert_eq!(r.headers()["content-type"], "application/json");
+
+        // A wrong password and an unknown user get the same answer.
+        let (s1, _, wrong) = login(&c, &base, "anna", "not the password at all").await;
+        let (s2, _, unknown) = login(&c, &base, "nobody", PASSWORD).await;
+        assert_eq!((s1, s2), (401, 401));
+        let strip = |p: &str| p.replace(&csrf_in(p), "");
+        assert_eq!(strip(&wrong), strip(&unknown));
+        assert_eq!(get(&c, &base, "/inbox").await.0, 303, "a refused login gives no session");
+
+        // A login POST without the login form's token is refused.
+        let (s, _, _) = post(&c, &base, "/login", &[("user", "anna"), ("password", PASSWORD)]).await;
+        assert_eq!(s, 403);
+
+        // After N failures for a name, even the right password is refused for it.
+        for _ in 1..session::LOGIN_FAILURES_PER_NAME {
+            assert_eq!(login(&c, &base, "anna", "not the password at all").await.0, 401);
+        }
+        assert_eq!(login(&c, &base, "anna", PASSWORD).await.0, 429);
+        assert_eq!(get(&c, &base, "/inbox").await.0, 303);
+
+        // Another name logs in.
+        let (s, loc, _) = login(&c, &base, "carl", PASSWORD).await;
+        assert_eq!((s, loc.as_str()), (303, "/inbox"));
+        let (s, _, page) = get(&c, &base, "/inbox").await;
+        assert_eq!(s, 200);
+        let token = csrf_in(&page);
+
+        // A POST without or with a wrong CSRF token: 403, and the session stays.
+        assert_eq!(post(&c, &base, "/logout", &[]).await.0, 403);
+        assert_eq!(post(&c, &base, "/logout", &[("csrf", &"0".repeat(64))]).await.0, 403);
+        assert_eq!(get(&c, &base, "/inbox").await.0, 200, "a refused POST changed nothing");
+        // With the right token the session ends.
+        assert_eq!(post(&c, &base, "/logout", &[("csrf", &token)]).await.0, 303);
+        assert_eq!(get(&c, &base, "/inbox").await.0, 303);
+
+        // A removed user's session ends at the next request.
+        assert_eq!(login(&c, &base, "carl", PASSWORD).await.0, 303);
+        assert_eq!(get(&c, &base, "/inbox").await.0, 200);
+        ok(d, &["user", "remove", "carl", "--home", home.to_str().unwrap()]);
+        assert_eq!(get(&c, &base, "/inbox").await.0, 303);
+    });
+    node.shutdown();
+}
+
+/// The COPD example contract with `<script>` in its title and in the
+/// hospital's name.
+fn hostile_contract(d: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join(COPD_FILE)).unwrap();
+    let text = text
+        .replacen("title = \"COPD telemonitoring", &format!("title = \"{SCRIPT} COPD telemonitoring"), 1)
+        .replacen("name = \"Ziekenhuis Oost-Achterhoek\"", &format!("name = \"Ziekenhuis {SCRIPT}\""), 1);
+    assert!(text.matches(SCRIPT).count() == 2);
+    let file = d.join("copd.toml");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+#[test]
+fn pages_escape_ledger_text_and_show_the_statement_settle_computes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let file = hostile_contract(d);
+    let figures = repo().join("examples/measurements").join(COPD_ID);
+    let c = agreed_ledger(d, "web", &file, &figures);
+    let ledger = format!("web-{}", c.id);
+    // A corrected 2027 figure of the hospital, disputed with a hostile reason:
+    // the hospital's inbox shows the dispute.
+    let agreed: Value =
+        serde_json::from_str(&ok(d, &["--json", "measure", "list", &c.id, "--year", "2027", "--state", "agreed"]))
+            .unwrap();
+    let m = agreed.as_array().unwrap().iter().find(|m| m["source"] == "ziekenhuis").expect("a hospital figure");
+    let id = m["id"].as_str().unwrap();
+    let value: Decimal = m["value"].as_str().unwrap().parse().unwrap();
+    let new = (value + Decimal::ONE).to_string();
+    ok(d, &["measure", "correct", id, "--value", &new, "--reason", "recount", "--as", &key("ziekenhuis")]);
+    let pending: Value =
+        serde_json::from_str(&ok(d, &["--json", "measure", "list", &c.id, "--year", "2027", "--state", "pending"]))
+            .unwrap();
+    let p = pending.as_array().unwrap().first().expect("the corrected figure is pending");
+    ok(d, &["measure", "dispute", p["id"].as_str().unwrap(), "--reason", SCRIPT, "--as", &key("verzekeraar")]);
+
+    let home = empty_home(d);
+    copy_dir(&d.join("l"), &home.join("ledgers").join(&ledger));
+    // The inbox holds the reason as it was written (so the page has it to escape).
+    let cli_inbox = ok(d, &["--json", "inbox", "--home", home.to_str().unwrap()]);
+    assert!(cli_inbox.contains(SCRIPT), "{cli_inbox}");
+    // The statement `vereffen settle` computes for 2025.
+    let settled: Value = serde_json::from_str(&ok(d, &["--json", "settle", &c.id, "--year", "2025"])).unwrap();
+    let st = &settled["statement"];
+
+    add_user(d, &home, "anna", "viewer");
+    let node = serve_web(&home);
+    let base = node.url();
+    runtime().block_on(async {
+        let cl = client();
+        assert_eq!(login(&cl, &base, "anna", PASSWORD).await.0, 303);
+        let contract_page = format!("/contracts/{ledger}/{}", c.id);
+        for path in ["/inbox?lang=en", "/contracts", &contract_page] {
+            let (s, _, page) = get(&cl, &base, path).await;
+            assert_eq!(s, 200, "{path}: {page}");
+            assert!(page.contains(ESCAPED), "{path} does not show the escaped text:\n{page}");
+            assert!(!page.contains(SCRIPT), "{path} holds a script:\n{page}");
+            assert!(!page.contains("<script"), "{path} holds a script:\n{page}");
+        }
+        let (_, _, contracts) = get(&cl, &base, "/contracts").await;
+        assert!(contracts.contains(&format!("href=\"{contract_page}\"")), "{contracts}");
+        assert!(contracts.contains("Thuiszorg Berkelland"), "{contracts}");
+        let (_, _, contract) = get(&cl, &base, &contract_page).await;
+        assert!(contract.contains(&format!("href=\"{contract_page}/2025\"")), "{contract}");
+        assert!(contract.contains("<th scope=\"col\">"), "semantic tables: {contract}");
+
+        // The statement in both languages: every amount settle computed, in the language's format.
+        let path = format!("{contract_page}/2025");
+        let (s, _, en) = get(&cl, &base, &format!("{path}?lang=en")).await;
+        assert_eq!(s, 200, "{en}");
+        let (s, _, nl) = get(&cl, &base, &format!("{path}?lang=nl")).await;
+        assert_eq!(s, 200, "{nl}");
+        assert!(nl.contains("<html lang=\"nl\">") && en.contains("<html lang=\"en\">"));
+        assert!(nl.contains("href=\"#main\""), "a skip link: {nl}");
+        let dec = |v: &Value| -> Decimal { v.as_str().unwrap_or_else(|| panic!("{v}")).parse().unwrap() };
+        let mut amounts: Vec<Decimal> = Vec::new();
+        for p in st["payments"].as_array().unwrap() {
+            amounts.push(dec(&p["amount"]));
+        }
+        for p in st["parties"].as_array().unwrap() {
+            amounts.push(dec(&p["received"]));
+            amounts.push(dec(&p["paid"]));
+        }
+        assert!(!st["payments"].as_array().unwrap().is_empty(), "the year has payments");
+        for a in &amounts {
+            assert!(en.contains(&Lang::En.money(*a)), "{} not on the English page", Lang::En.money(*a));
+            assert!(nl.contains(&Lang::Nl.money(*a)), "{} not on the Dutch page", Lang::Nl.money(*a));
+        }
+        let big = amounts.iter().copied().max().unwrap();
+        assert!(big >= Decimal::from(1000), "an amount with a thousands separator: {big}");
+        let (e, n) = (Lang::En.money(big), Lang::Nl.money(big));
+        assert!(e.contains(',') && e.contains('.') && e.rfind('.') > e.rfind(','), "{e}");
+        assert!(n.contains('.') && n.contains(',') && n.rfind(',') > n.rfind('.'), "{n}");
+        assert!(nl.contains(&format!(">{n}<")), "{n} in a cell of the Dutch page");
+        // The statement's hash, as settle computed it.
+        let hash = settled["statement_hash"].as_str().unwrap();
+        assert!(en.contains(&hash[..16]), "the statement hash");
+
+        // Downloads: the bytes `settle` writes.
+        let csv = cl.get(format!("{base}{path}/statement.csv?lang=en")).send().await.unwrap();
+        assert_eq!(csv.status().as_u16(), 200);
+        let csv = csv.text().await.unwrap();
+        assert_eq!(csv, ok(d, &["settle", &c.id, "--year", "2025", "--format", "csv"]));
+        for ext in ["xlsx", "pdf"] {
+            let r = cl.get(format!("{base}{path}/statement.{ext}")).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200, "{ext}");
+            assert!(r.headers()["content-disposition"].to_str().unwrap().contains(&format!(".{ext}")));
+            assert!(r.bytes().await.unwrap().len() > 1000, "{ext}");
+        }
+        // An unknown ledger, contract or file: 404.
+        for bad in ["/contracts/nope/x", &format!("/contracts/{ledger}/nope"), &format!("{path}/statement.exe")] {
+            assert_eq!(get(&cl, &base, bad).await.0, 404, "{bad}");
+        }
+    });
+    node.shutdown();
+}
+
+#[test]
+fn serve_prints_the_workspace_url_and_serves_the_login_page_there() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let home = empty_home(tmp.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vereffen"))
+        .args(["serve", "--home", home.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start vereffen serve");
+    let read_until = |r: &mut dyn Read, end: &dyn Fn(&str) -> bool| {
+        let (mut text, mut byte) = (Vec::new(), [0u8; 1]);
+        while text.len() < 4096 && !end(&String::from_utf8_lossy(&text)) && r.read(&mut byte).unwrap_or(0) == 1 {
+            text.push(byte[0]);
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    };
+    // Both pipes stay open until the node is stopped: a node whose stderr
+    // is closed while it writes a line stops.
+    let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out = read_until(&mut stdout, &|t| t.ends_with('\n'));
+    let url = out.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{out:?}")).to_string();
+    let err = read_until(&mut stderr, &|t| t.contains("auditor --home"));
+    let page = runtime().block_on(async { get(&client(), &url, "/login").await });
+    let _ = child.kill();
+    let _ = child.wait();
+    drop((stdout, stderr));
+    assert!(err.contains(&format!("web workspace: {url}/login\n")), "{err}");
+    assert!(err.contains("vereffen user add NAME --role viewer|signer|auditor --home"), "the hint: {err}");
+    assert_eq!(page.0, 200, "{}", page.2);
+    assert!(page.2.contains("name=\"password\""), "{}", page.2);
+}
