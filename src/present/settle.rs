@@ -79,13 +79,18 @@ pub fn signed_statement(ledger: &Ledger, sigs: &cosign::Signatures) -> Result<St
         .values()
         .map(|s| s.entry.as_str())
         .min()
-        .ok_or_else(|| anyhow!("statement {} has no signature", &sigs.hash[..16]))?;
+        .ok_or_else(|| anyhow!("statement {} has no signature", sigs.hash.get(..16).unwrap_or(&sigs.hash)))?;
     let id = EntryId::from_hex(id).ok_or_else(|| anyhow!("settlement entry id {id:?} is malformed"))?;
     let void = ledger.void_entries()?;
     let lookup = |x: &EntryId| ledger.get_live(x, &void);
     let entry = lookup(&id).ok_or_else(|| anyhow!("settlement entry {} is not live on this copy", id.short()))?;
     let (_, st) = cosign::replay(&entry, &lookup).map_err(|e| {
-        anyhow!("statement {} cannot be recomputed from its entry {}: {}", &sigs.hash[..16], id.short(), e.0)
+        anyhow!(
+            "statement {} cannot be recomputed from its entry {}: {}",
+            sigs.hash.get(..16).unwrap_or(&sigs.hash),
+            id.short(),
+            e.0
+        )
     })?;
     Ok(st)
 }

@@ -226,7 +226,9 @@ fn state_words(tr: &Tr, s: &ContractState) -> String {
 }
 
 fn short(h: &str) -> &str {
-    &h[..12.min(h.len())]
+    // Version hashes are hex, but this text comes from the ledger: cut at a
+    // character boundary whatever it holds.
+    h.char_indices().nth(12).map_or(h, |(i, _)| &h[..i])
 }
 
 /// The contracts page.
@@ -564,4 +566,15 @@ pub fn download(
         }
         r
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_short_version_cuts_any_ledger_text_at_a_character_boundary() {
+        assert_eq!(super::short("0123456789abcdef"), "0123456789ab");
+        assert_eq!(super::short("abc"), "abc");
+        // 12 characters of 3 bytes each: byte 12 is inside the fifth.
+        assert_eq!(super::short("€€€€€€€€€€€€€€"), "€€€€€€€€€€€€");
+    }
 }
