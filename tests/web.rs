@@ -6,46 +6,20 @@
 
 mod common;
 mod node_support;
+mod web_support;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{agreed_ledger, copy_dir, key, ok, repo, COPD_FILE, COPD_ID};
+use common::{key, ok};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use vereffen::node::server::{self, ExtraRoutes, Limits, ServeConfig, ServerHandle};
 use vereffen::present::lang::Lang;
-use vereffen::web::{self, session, users};
+use vereffen::web::{session, users};
+use web_support::{add_user, empty_home, home_with_ledger, hostile_agreed_ledger, serve_web, PASSWORD, SCRIPT};
 
-const SCRIPT: &str = "<script>alert(1)</script>";
 const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
-const PASSWORD: &str = "correct horse battery staple";
 /// Longest a request of these tests may take.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A node serving `home` with the web workspace, in this process.
-fn serve_web(home: &Path) -> ServerHandle {
-    server::serve(ServeConfig {
-        home: home.to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        tls: None,
-        insecure_http: false,
-        sync_every: None,
-        limits: Limits::default(),
-        keys: None,
-        extra: Some(ExtraRoutes(Arc::new(|store| web::router(store, web::WebConfig::default())))),
-    })
-    .expect("the node starts")
-}
-
-/// `vereffen user add NAME --role ROLE --home HOME --password-file F`.
-fn add_user(d: &Path, home: &Path, name: &str, role: &str) {
-    let pw = d.join(format!("{name}.password"));
-    std::fs::write(&pw, format!("{PASSWORD}\n")).unwrap();
-    let h = home.to_str().unwrap();
-    ok(d, &["user", "add", name, "--role", role, "--home", h, "--password-file", pw.to_str().unwrap()]);
-}
 
 /// A client with a cookie store that follows no redirects.
 fn client() -> reqwest::Client {
@@ -91,11 +65,6 @@ async fn login(c: &reqwest::Client, base: &str, user: &str, password: &str) -> (
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
-
-/// A node home with the hospital's key, no ledgers.
-fn empty_home(d: &Path) -> PathBuf {
-    node_support::home(d, "h", &["ziekenhuis"])
 }
 
 #[test]
@@ -188,27 +157,11 @@ fn logins_sessions_rate_limit_and_csrf() {
     node.shutdown();
 }
 
-/// The COPD example contract with `<script>` in its title and in the
-/// hospital's name.
-fn hostile_contract(d: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(repo().join(COPD_FILE)).unwrap();
-    let text = text
-        .replacen("title = \"COPD telemonitoring", &format!("title = \"{SCRIPT} COPD telemonitoring"), 1)
-        .replacen("name = \"Ziekenhuis Oost-Achterhoek\"", &format!("name = \"Ziekenhuis {SCRIPT}\""), 1);
-    assert!(text.matches(SCRIPT).count() == 2);
-    let file = d.join("copd.toml");
-    std::fs::write(&file, text).unwrap();
-    file
-}
-
 #[test]
 fn pages_escape_ledger_text_and_show_the_statement_settle_computes() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let file = hostile_contract(d);
-    let figures = repo().join("examples/measurements").join(COPD_ID);
-    let c = agreed_ledger(d, "web", &file, &figures);
-    let ledger = format!("web-{}", c.id);
+    let (c, ledger) = hostile_agreed_ledger(d);
     // A corrected 2027 figure of the hospital, disputed with a hostile reason:
     // the hospital's inbox shows the dispute.
     let agreed: Value =
@@ -225,8 +178,7 @@ fn pages_escape_ledger_text_and_show_the_statement_settle_computes() {
     let p = pending.as_array().unwrap().first().expect("the corrected figure is pending");
     ok(d, &["measure", "dispute", p["id"].as_str().unwrap(), "--reason", SCRIPT, "--as", &key("verzekeraar")]);
 
-    let home = empty_home(d);
-    copy_dir(&d.join("l"), &home.join("ledgers").join(&ledger));
+    let home = home_with_ledger(d, &ledger);
     // The inbox holds the reason as it was written (so the page has it to escape).
     let cli_inbox = ok(d, &["--json", "inbox", "--home", home.to_str().unwrap()]);
     assert!(cli_inbox.contains(SCRIPT), "{cli_inbox}");
