@@ -93,6 +93,58 @@ fn user_add_stores_an_argon2id_hash_never_the_password() {
 }
 
 #[test]
+fn user_add_speaks_of_the_password_and_refuses_a_folder_that_is_not_a_node_home() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let home = empty_home(d);
+    let h = home.to_str().unwrap();
+    // An unset variable: the error is about the password, not a passphrase.
+    let args = ["user", "add", "anna", "--role", "signer", "--home", h, "--password-env", "VEREFFEN_TEST_NO_SUCH_VAR"];
+    let (code, _, err) = common::run(d, &args);
+    assert_ne!(code, 0);
+    assert!(err.contains("password") && err.contains("VEREFFEN_TEST_NO_SUCH_VAR") && err.contains("not set"), "{err}");
+    assert!(!err.contains("passphrase"), "{err}");
+    assert!(!home.join(users::USERS_FILE).exists());
+    // A ledger copy given as the home: refused, and nothing is added to it.
+    ok(d, &["init", "--id", "not-a-home"]);
+    let copy = d.join("l");
+    let before = common::files_under(&copy, &[]);
+    std::fs::write(d.join("pw"), format!("{PASSWORD}\n")).unwrap();
+    let pw = d.join("pw");
+    let args = [
+        "user",
+        "add",
+        "anna",
+        "--role",
+        "signer",
+        "--home",
+        copy.to_str().unwrap(),
+        "--password-file",
+        pw.to_str().unwrap(),
+    ];
+    let (code, _, err) = common::run(d, &args);
+    assert_ne!(code, 0);
+    assert!(err.contains("not a node home") && err.contains("nothing was written"), "{err}");
+    assert_eq!(common::files_under(&copy, &[]), before, "the ledger copy got new files");
+    assert!(!copy.join("ledgers").exists() && !copy.join("keys").exists(), "the ledger copy got a home's folders");
+    // A folder that does not exist yet becomes a home, as `serve` makes one.
+    let fresh = d.join("fresh-home");
+    let args = [
+        "user",
+        "add",
+        "anna",
+        "--role",
+        "signer",
+        "--home",
+        fresh.to_str().unwrap(),
+        "--password-file",
+        pw.to_str().unwrap(),
+    ];
+    ok(d, &args);
+    assert!(fresh.join(users::USERS_FILE).is_file() && fresh.join("ledgers").is_dir());
+}
+
+#[test]
 fn logins_sessions_rate_limit_and_csrf() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();

@@ -291,11 +291,18 @@ pub fn peer(cmd: &PeerCmd) -> Result<i32> {
 /// The new user's password: from the file or variable (read as key
 /// passphrases are read), else asked twice on a terminal.
 fn new_password(file: Option<&std::path::Path>, env: Option<&str>) -> Result<Passphrase> {
+    // The reader is the passphrase reader; its errors say "password" here.
+    let worded = |e: vereffen::ledger::keys::KeyError| match e {
+        vereffen::ledger::keys::KeyError::Passphrase { origin, why } => {
+            anyhow!("cannot use the password in {}: {why}; nothing was written", origin.replacen("passphrase ", "", 1))
+        }
+        other => anyhow!(other),
+    };
     if let Some(f) = file {
-        return Ok(Passphrase::from_file(f)?);
+        return Passphrase::from_file(f).map_err(worded);
     }
     if let Some(n) = env {
-        return Ok(Passphrase::from_env(n)?);
+        return Passphrase::from_env(n).map_err(worded);
     }
     use std::io::IsTerminal as _;
     if !std::io::stdin().is_terminal() {
@@ -312,9 +319,31 @@ fn new_password(file: Option<&std::path::Path>, env: Option<&str>) -> Result<Pas
     Ok(first)
 }
 
+/// Refuses a directory that exists, holds something, and is not a node
+/// home (no `ledgers/` and no `keys/`): a ledger copy or any other folder
+/// given by mistake would otherwise get a home's folders and a users file.
+/// A missing or empty directory becomes a home, as `serve` makes it one.
+fn refuse_non_home(dir: &std::path::Path) -> Result<()> {
+    let mut entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => bail!("{}: {e}", dir.display()),
+    };
+    let is_home =
+        dir.join(vereffen::node::home::LEDGERS_DIR).is_dir() || dir.join(vereffen::node::home::KEYS_DIR).is_dir();
+    if !is_home && entries.next().is_some() {
+        bail!(
+            "{} is not a node home (it has no ledgers/ or keys/ folder) and is not empty: give the --home of `vereffen serve`; nothing was written",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn user(cmd: &UserCmd) -> Result<i32> {
     match cmd {
         UserCmd::Add { home, name, role, password_file, password_env } => {
+            refuse_non_home(&home.home)?;
             Home::open(&home.home)?;
             if !users::is_valid_name(name) {
                 bail!("{}", users::UserError::BadName(name.clone()));
