@@ -9,6 +9,7 @@
 //! and a settled year's conflict. Then, with `--lang nl`, every document is
 //! rendered: `settle` (table, CSV, HTML, PDF text extracted with lopdf, XLSX
 //! shared strings and sheet names) for every year, `settle status`,
+//! `contract status`,
 //! `settle summary` (table, CSV), `settle forecast` (table, CSV), `settle diff` (table, CSV),
 //! `settle accountability` (table, CSV), `simulate` (text and its CSV
 //! files), `audit report` (HTML), `inbox`, and the refusals of `settle`
@@ -412,6 +413,7 @@ fn scan_contract(file: &Path) -> Vec<String> {
         csv_text(&ok_nl(&["settle", "diff", &c.id, "--year", &first, "--format", "csv"]).0, b';'),
     );
     push("settle status".into(), ok_nl(&["settle", "status", &c.id]).0);
+    push("contract status".into(), ok_nl(&["contract", "status", &c.id]).0);
     push("settle summary table".into(), ok_nl(&["settle", "summary", &c.id]).0);
     push("settle summary csv".into(), csv_text(&ok_nl(&["settle", "summary", &c.id, "--format", "csv"]).0, b';'));
     push("settle forecast table".into(), ok_nl(&["settle", "forecast", &c.id, "--year", &first]).0);

@@ -14,6 +14,8 @@ use vereffen::domain::negotiation::{
 };
 use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
+use vereffen::present::lang::{Lang, Tr};
+use vereffen::present::negotiation as words;
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
 
@@ -214,29 +216,6 @@ fn carrier(v: &VersionInfo) -> Result<String> {
     v.entries.iter().next().cloned().ok_or_else(|| anyhow!("version {} has no entry", short(&v.version)))
 }
 
-fn kind_word(v: &VersionInfo) -> String {
-    match &v.kind {
-        VersionKind::Proposal => "proposal".into(),
-        VersionKind::Counter { answers } => format!("counter to {}", short(answers)),
-        VersionKind::Amendment { amends, effective_from } => {
-            format!("amendment of {} from {effective_from}", short(amends))
-        }
-    }
-}
-
-fn state_words(st: &ContractStatus, v: &VersionInfo) -> String {
-    if let Some(by) = st.superseded_by(&v.version) {
-        let entry = by.entries.iter().next().map(|e| short(e).to_string()).unwrap_or_default();
-        return format!("superseded by {} (entry {entry}), which is in force", short(&by.version));
-    }
-    match v.state() {
-        VersionState::Agreed => "agreed".into(),
-        VersionState::Pending { waiting_for } => format!("pending: waiting for {}", waiting_for.join(", ")),
-        VersionState::Rejected { by } => format!("rejected by {}", by.join(", ")),
-        VersionState::Withdrawn => "withdrawn".into(),
-    }
-}
-
 pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
     if let ContractCmd::Check { files } = cmd {
         return check(cli, files);
@@ -396,7 +375,10 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
                 );
             }
         }
-        ContractCmd::Status { id } => print_status(cli, &status_of(&ledger, id)?)?,
+        ContractCmd::Status { id } => {
+            let tr = Tr::new(if cli.json { Lang::En } else { super::lang_of(cli, &ledger)? });
+            print_status(cli, &tr, &status_of(&ledger, id)?)?
+        }
         ContractCmd::Show { id, version } => {
             let st = status_of(&ledger, id)?;
             let v = match version {
@@ -416,7 +398,13 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             if cli.json {
                 outln!("{}", serde_json::to_string_pretty(&v.terms.to_canonical_json())?);
             } else {
-                outln!("version {} ({}, {})\n", v.version, kind_word(v), state_words(&st, v));
+                let tr = Tr::new(super::lang_of(cli, &ledger)?);
+                outln!(
+                    "version {} ({}, {})\n",
+                    v.version,
+                    words::version_kind(&tr, v),
+                    words::version_state(&tr, &st, v)
+                );
                 out!("{}", v.terms.render_terms());
             }
         }
@@ -616,7 +604,7 @@ fn find_mandate(
     }
 }
 
-fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
+fn print_status(cli: &Cli, tr: &Tr, st: &ContractStatus) -> Result<()> {
     if cli.json {
         let versions: Vec<Value> = st
             .versions
@@ -650,82 +638,8 @@ fn print_status(cli: &Cli, st: &ContractStatus) -> Result<()> {
         );
         return Ok(());
     }
-    let title = st.versions.values().next().map(|v| v.terms.title.clone()).unwrap_or_default();
-    outln!("contract {} \"{}\"", st.contract, vereffen::ledger::text::escape_line(&title));
-    match st.base.as_ref().and_then(|b| st.versions.get(b)) {
-        Some(base) => {
-            let years: Vec<String> = base
-                .terms
-                .term
-                .years()
-                .map(|y| {
-                    format!("{y}: {}", st.governing(y).map(|v| short(&v.version).to_string()).unwrap_or("-".into()))
-                })
-                .collect();
-            outln!("in force   {}", years.join(", "));
-        }
-        None => outln!("in force   nothing yet"),
-    }
-    for c in &st.conflicts {
-        outln!("CONFLICT   {c}");
-    }
-    outln!("versions");
-    // Roots are versions that answer or amend nothing known; children follow their parent.
-    let parent = |v: &VersionInfo| match &v.kind {
-        VersionKind::Proposal => None,
-        VersionKind::Counter { answers } => Some(answers.clone()),
-        VersionKind::Amendment { amends, .. } => Some(amends.clone()),
-    };
-    fn walk(
-        st: &ContractStatus,
-        v: &VersionInfo,
-        depth: usize,
-        parent: &dyn Fn(&VersionInfo) -> Option<String>,
-    ) -> Result<()> {
-        let pad = "   ".repeat(depth);
-        let arrow = if depth == 0 { "" } else { "└─ " };
-        outln!(
-            "  {pad}{arrow}{}  {} by {}  [{}]",
-            short(&v.version),
-            kind_word(v),
-            v.offered_by.iter().cloned().collect::<Vec<_>>().join(", "),
-            state_words(st, v)
-        );
-        for (party, sigs) in &v.signatures {
-            for s in sigs {
-                let via = if s.signed_by != *party {
-                    format!(" (signed by {} under mandate)", s.signed_by)
-                } else {
-                    String::new()
-                };
-                outln!("  {pad}      signed by {party}{via} at {} in entry {}", s.time, short(&s.entry));
-            }
-        }
-        for (party, reasons) in &v.rejections {
-            for r in reasons {
-                outln!("  {pad}      rejected by {party}: {}", vereffen::ledger::text::escape_line(r));
-            }
-        }
-        for child in st.versions.values().filter(|c| parent(c).as_deref() == Some(v.version.as_str())) {
-            walk(st, child, depth + 1, parent)?;
-        }
-        Ok(())
-    }
-    for v in st.versions.values().filter(|v| parent(v).is_none_or(|p| !st.versions.contains_key(&p))) {
-        walk(st, v, 0, &parent)?;
-    }
-    let pending: Vec<String> = st
-        .versions
-        .values()
-        .filter_map(|v| match v.state() {
-            VersionState::Pending { waiting_for } => {
-                Some(format!("{} waits for {}", short(&v.version), waiting_for.join(", ")))
-            }
-            _ => None,
-        })
-        .collect();
-    if !pending.is_empty() {
-        outln!("pending    {}", pending.join("; "));
+    for line in words::status_lines(tr, st) {
+        outln!("{line}");
     }
     Ok(())
 }

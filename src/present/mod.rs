@@ -14,6 +14,8 @@
 //! * [`words`]: a statement line's label and formula in a language;
 //! * [`layout`]: padding and cutting columns by characters;
 //! * [`lang`]: languages (English, Dutch) and their number formats;
+//! * [`negotiation`]: a contract's versions and their states in words
+//!   (`contract status`, the web's contract page);
 //! * [`inbox`]: what awaits a party, as text grouped by ledger and as JSON;
 //! * [`settle`]: a year's statement as `settle` and the web show it (view,
 //!   standing, corrections, every format);
@@ -33,6 +35,7 @@ pub mod forecast;
 pub mod inbox;
 pub mod lang;
 pub mod layout;
+pub mod negotiation;
 pub mod pdf;
 pub mod report_html;
 pub mod settle;

@@ -11,7 +11,7 @@ use maud::{html, Markup, DOCTYPE};
 use super::page_response;
 use super::session::Session;
 use crate::audit::inbox::InboxItem;
-use crate::domain::negotiation::{self as neg, VersionKind, VersionState};
+use crate::domain::negotiation as neg;
 use crate::domain::settlement::cosign::{ContractView, YearSettlement};
 use crate::ledger::Ledger;
 use crate::node::store::{Store, StoreError};
@@ -302,31 +302,6 @@ fn with_view(
     r.unwrap_or_else(|e| failed(tr, session, &store_error(e)))
 }
 
-fn version_kind(tr: &Tr, v: &neg::VersionInfo) -> String {
-    match &v.kind {
-        VersionKind::Proposal => tr.t("web-kind-proposal"),
-        VersionKind::Counter { answers } => tr.t_args("web-kind-counter", &[("answers", Arg::from(short(answers)))]),
-        VersionKind::Amendment { amends, effective_from } => tr.t_args(
-            "web-kind-amendment",
-            &[("amends", Arg::from(short(amends))), ("year", Arg::from(effective_from.to_string()))],
-        ),
-    }
-}
-
-fn version_state(tr: &Tr, st: &neg::ContractStatus, v: &neg::VersionInfo) -> String {
-    if let Some(by) = st.superseded_by(&v.version) {
-        return tr.t_args("web-version-superseded", &[("version", Arg::from(short(&by.version)))]);
-    }
-    match v.state() {
-        VersionState::Agreed => tr.t("web-version-agreed"),
-        VersionState::Pending { waiting_for } => {
-            tr.t_args("web-version-pending", &[("parties", Arg::from(waiting_for.join(", ")))])
-        }
-        VersionState::Rejected { by } => tr.t_args("web-version-rejected", &[("parties", Arg::from(by.join(", ")))]),
-        VersionState::Withdrawn => tr.t("web-version-withdrawn"),
-    }
-}
-
 /// A settlement year's state in words: settled, signed by some, or open.
 fn year_words(tr: &Tr, ys: &YearSettlement) -> String {
     let mut words = if ys.settled.is_some() {
@@ -400,9 +375,9 @@ pub fn contract_page(store: &Store, tr: &Tr, session: &Session, ledger: &str, co
                 } }
                 tbody { @for v in st.versions.values() { tr {
                     th scope="row" { code { (short(&v.version)) } }
-                    td { (version_kind(tr, v)) }
+                    td { (crate::present::negotiation::version_kind(tr, v)) }
                     td { (v.offered_by.iter().cloned().collect::<Vec<_>>().join(", ")) }
-                    td { (version_state(tr, st, v)) }
+                    td { (crate::present::negotiation::version_state(tr, st, v)) }
                 } } }
             }
             @if !st.conflicts.is_empty() {
