@@ -15,6 +15,8 @@
 //! * [`layout`]: padding and cutting columns by characters;
 //! * [`lang`]: languages (English, Dutch) and their number formats;
 //! * [`inbox`]: what awaits a party, as text grouped by ledger and as JSON;
+//! * [`measure`]: the figures of `measure list` and the checked entries
+//!   of submit, attest, dispute and correct (the CLI and the web share them);
 //! * [`settle`]: a year's statement as `settle` and the web show it (view,
 //!   standing, corrections, every format);
 //! * [`report_html`]: the audit report as self-contained HTML;
@@ -33,6 +35,7 @@ pub mod forecast;
 pub mod inbox;
 pub mod lang;
 pub mod layout;
+pub mod measure;
 pub mod pdf;
 pub mod report_html;
 pub mod settle;
