@@ -96,6 +96,14 @@ pub enum AuditCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The web workspace's signature log of a node home (HOME/web/signatures.jsonl):
+    /// which user caused which signature, from where, newest first; torn or
+    /// damaged lines are reported on stderr and skipped.
+    Signatures {
+        /// The node home.
+        #[arg(long)]
+        home: PathBuf,
+    },
 }
 
 /// Output format of `audit report`.
@@ -118,7 +126,43 @@ pub fn audit(cli: &Cli, cmd: &AuditCmd) -> Result<i32> {
         AuditCmd::VerifyProof { file, keys, origin } => verify_proof(cli, file, keys, origin.as_deref()),
         AuditCmd::Status => status(cli),
         AuditCmd::Report { format, out } => report(cli, *format, out.as_deref()),
+        AuditCmd::Signatures { home } => signatures(cli, home),
     }
+}
+
+/// `vereffen audit signatures --home H [--json]`: the signature log, read
+/// by the reader the workspace's `/signatures` page uses.
+fn signatures(cli: &Cli, home: &Path) -> Result<i32> {
+    let path = vereffen::web::signlog::path_of(home);
+    let read = vereffen::web::signlog::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    for s in &read.skipped {
+        eprintln!("note: {}: skipped {s}", path.display());
+    }
+    let newest_first: Vec<_> = read.records.iter().rev().collect();
+    if cli.json {
+        outln!("{}", serde_json::to_string_pretty(&newest_first)?);
+        return Ok(0);
+    }
+    if newest_first.is_empty() {
+        outln!("no signatures caused by the web workspace");
+        return Ok(0);
+    }
+    let esc = vereffen::ledger::text::escape_line;
+    for r in newest_first {
+        let ids: Vec<&str> = r.entries.iter().map(|e| e.get(..16).unwrap_or(e)).collect();
+        outln!(
+            "{}  {} ({})  from {}  {}  {}  {}  {}",
+            esc(&r.time),
+            esc(&r.user),
+            esc(&r.role),
+            esc(&r.address),
+            esc(&r.ledger),
+            esc(&r.contract),
+            esc(&r.action),
+            esc(&ids.join(","))
+        );
+    }
+    Ok(0)
 }
 
 /// Reads at most `max` bytes of `path`; more is an error.

@@ -7,15 +7,15 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use serde_json::{json, Value};
 
-use ed25519_dalek::SigningKey;
-use vereffen::domain::contract::Indicator;
 use vereffen::domain::derive::{self, Granularity, Rules};
-use vereffen::domain::measurement::{self as meas, Measurement, State};
-use vereffen::domain::negotiation::{self as neg, VersionInfo};
-use vereffen::ledger::entry::{Body, Entry, EntryId};
+use vereffen::domain::measurement as meas;
+use vereffen::ledger::entry::Entry;
 use vereffen::ledger::Ledger;
+use vereffen::present::measure::{
+    self as pm, attestation, contract_state, find_measurement, governing, lookup, pending_for, FigureRow as Row, Target,
+};
 
-use super::{new_body, open_ledger, signer, Cli};
+use super::{open_ledger, signer, Cli};
 
 /// Most rows one measurement file may hold.
 const MAX_FILE_ROWS: usize = 10_000;
@@ -127,61 +127,6 @@ pub enum MeasureCmd {
         #[arg(long)]
         state: Option<String>,
     },
-}
-
-fn lookup(ledger: &Ledger) -> impl Fn(&EntryId) -> Option<Entry> + '_ {
-    move |id| ledger.get(id).ok().flatten().map(|(_, e)| e)
-}
-
-fn contract_entries(ledger: &Ledger, contract: &str) -> Result<Vec<Entry>> {
-    Ok(ledger.contract_entries(contract)?)
-}
-
-/// The negotiation status and the measurements of a contract.
-fn contract_state(ledger: &Ledger, contract: &str) -> Result<(neg::ContractStatus, Vec<Measurement>)> {
-    let entries = contract_entries(ledger, contract)?;
-    let st = neg::status(contract, &entries);
-    if st.versions.is_empty() {
-        bail!("there is no contract {contract:?} in this ledger (`vereffen contract list` shows the contracts)");
-    }
-    let ms = meas::states(contract, &entries, &lookup(ledger));
-    Ok((st, ms))
-}
-
-fn governing(st: &neg::ContractStatus, year: u16) -> Result<&VersionInfo> {
-    if st.base.is_none() {
-        bail!("contract {:?} is not in force: figures are submitted under the version in force (`vereffen contract status {}`)", st.contract, st.contract);
-    }
-    st.governing(year)
-        .ok_or_else(|| anyhow!("no version of contract {:?} governs {year}: it lies outside the term", st.contract))
-}
-
-/// Finds a measurement by id or unique prefix among all measurement entries.
-fn find_measurement(ledger: &Ledger, id: &str) -> Result<Entry> {
-    if id.len() < 8 {
-        bail!("measurement id {id:?} is too short: give at least 8 characters");
-    }
-    let mut hits = Vec::new();
-    for kind in [meas::KIND_SUBMIT, meas::KIND_CORRECT] {
-        for (seq, eid) in ledger.index().by_kind(kind)? {
-            if eid.to_hex().starts_with(id) {
-                hits.push((seq, eid));
-            }
-        }
-    }
-    match hits.as_slice() {
-        [one] => Ok(ledger.load(&[*one])?.remove(0).1),
-        [] => bail!("there is no measurement {id} in this ledger (`vereffen measure list CONTRACT` shows them)"),
-        _ => bail!("measurement id prefix {id} is ambiguous; give more characters"),
-    }
-}
-
-struct Row {
-    line: usize,
-    indicator: String,
-    period: String,
-    value: String,
-    note: Option<String>,
 }
 
 /// Largest measurement file read, in bytes.
@@ -405,43 +350,13 @@ pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
         MeasureCmd::Dispute { id, reason, as_key } => {
             let (key, party) = signer(&ledger, as_key)?;
             let m = find_measurement(&ledger, id)?;
-            let this = response_target(&ledger, &m, &party)?;
-            let body = new_body(
-                &ledger,
-                &party,
-                &key,
-                meas::KIND_DISPUTE,
-                vec![m.id().to_hex()],
-                meas::response_payload(&this.contract, &m.id().to_hex(), Some(reason.as_str())),
-            );
+            let body = pm::dispute_body(&ledger, &m, &party, &key, reason)?;
             super::append_one(&mut ledger, body, &[&key], cli.json)?;
         }
         MeasureCmd::Correct { id, value, reason, as_key } => {
             let (key, party) = signer(&ledger, as_key)?;
             let m = find_measurement(&ledger, id)?;
-            let (p, _, ind) = meas::figure_of(&m, &lookup(&ledger))?;
-            let (st, ms) = contract_state(&ledger, &p.contract)?;
-            if let Some(State::Superseded { by }) = ms.iter().find(|x| x.id == m.id().to_hex()).map(|x| &x.state) {
-                bail!("measurement {} was already superseded by {}; correct that one", m.id().short(), &by[..12]);
-            }
-            let v = meas::parse_value(ind.unit, value).map_err(|e| anyhow!(e))?;
-            if v.to_string() == p.value {
-                bail!("the value {v} is unchanged: a correction must change the figure (attest or dispute instead)");
-            }
-            let year = meas::period_year(&ind, &p.period).map_err(|e| anyhow!(e))?;
-            let version = governing(&st, year)?;
-            let payload = meas::figure_payload(
-                &p.contract,
-                &version.version,
-                &p.indicator,
-                &p.period,
-                v,
-                None,
-                None,
-                Some((&m.id().to_hex(), reason)),
-            );
-            let body =
-                new_body(&ledger, &party, &key, meas::KIND_CORRECT, vec![carrier(version)?, m.id().to_hex()], payload);
+            let body = pm::correct_body(&ledger, &m, &party, &key, value, reason)?;
             super::append_one(&mut ledger, body, &[&key], cli.json)?;
         }
         MeasureCmd::List { contract, year, state } => list(cli, &ledger, contract, *year, state.as_deref())?,
@@ -498,71 +413,6 @@ pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
     Ok(0)
 }
 
-/// The entry carrying a version (the lowest id, for determinism).
-fn carrier(v: &VersionInfo) -> Result<String> {
-    v.entries.iter().next().cloned().ok_or_else(|| anyhow!("version {} has no entry", &v.version[..12]))
-}
-
-/// A measurement a party responds to (attests or disputes), with its contract.
-struct Target {
-    contract: String,
-    m: Measurement,
-}
-
-/// Checks that `party` may respond to figure `m` at all: it is readable, not
-/// superseded, and `party` is not its source.
-fn response_target(ledger: &Ledger, m: &Entry, party: &str) -> Result<Target> {
-    let contract = m.contract().unwrap_or_default().to_string();
-    let (_, ms) = contract_state(ledger, &contract)?;
-    let this = ms
-        .into_iter()
-        .find(|x| x.id == m.id().to_hex())
-        .ok_or_else(|| anyhow!("measurement {} is not readable", m.id().short()))?;
-    if let State::Superseded { by } = &this.state {
-        bail!("measurement {} was superseded by correction {}; act on that one instead", m.id().short(), &by[..12]);
-    }
-    if this.source == party {
-        bail!("{party:?} is the source of measurement {}: the source signed its figure by submitting it; to change it use `vereffen measure correct`", m.id().short());
-    }
-    Ok(Target { contract, m: this })
-}
-
-/// The unsigned attestation of figure `m` by `party` (it also resolves the
-/// party's own open disputes of it), after every check; and what it attests.
-fn attestation(ledger: &Ledger, m: &Entry, party: &str, key: &SigningKey) -> Result<(Body, Target)> {
-    let this = response_target(ledger, m, party)?;
-    let own_disputes = own_open_disputes(ledger, m, party)?;
-    if this.m.signed_by.contains_key(party) && own_disputes.is_empty() {
-        bail!("{party:?} has already signed measurement {}", m.id().short());
-    }
-    let mut refs = vec![m.id().to_hex()];
-    refs.extend(own_disputes);
-    let payload = meas::response_payload(&this.contract, &m.id().to_hex(), None);
-    Ok((new_body(ledger, party, key, meas::KIND_ATTEST, refs, payload), this))
-}
-
-/// Every figure of `contract`'s `year` that waits for `party`'s attestation,
-/// by indicator and period.
-fn pending_for(ledger: &Ledger, contract: &str, year: u16, party: &str) -> Result<Vec<Entry>> {
-    let (_, ms) = contract_state(ledger, contract)?;
-    let mut ids: Vec<(String, String, EntryId)> = ms
-        .iter()
-        .filter(|m| m.year == year)
-        .filter(|m| matches!(&m.state, State::Pending { waiting_for } if waiting_for.iter().any(|p| p == party)))
-        .filter_map(|m| EntryId::from_hex(&m.id).map(|id| (m.indicator.clone(), m.period.clone(), id)))
-        .collect();
-    ids.sort();
-    if ids.is_empty() {
-        bail!("no figure of {contract:?} {year} waits for {party:?}'s attestation; nothing was signed (`vereffen measure list {contract} --year {year}` shows every figure)");
-    }
-    let mut out = Vec::with_capacity(ids.len());
-    for (_, _, id) in ids {
-        let (_, e) = ledger.get(&id)?.ok_or_else(|| anyhow!("measurement {} is not in this copy", id.short()))?;
-        out.push(e);
-    }
-    Ok(out)
-}
-
 /// What an attestation signs, for a person to check: per figure the
 /// contract, indicator, period, value with its unit, source and entry.
 fn attest_summary(party: &str, targets: &[Target]) -> String {
@@ -590,20 +440,6 @@ fn attest_summary(party: &str, targets: &[Target]) -> String {
     s
 }
 
-/// The author's disputes of a measurement, which an attestation resolves.
-fn own_open_disputes(ledger: &Ledger, m: &Entry, party: &str) -> Result<Vec<String>> {
-    let contract = m.contract().unwrap_or_default();
-    Ok(contract_entries(ledger, contract)?
-        .into_iter()
-        .filter(|e| {
-            e.kind() == meas::KIND_DISPUTE
-                && e.body().author.party == party
-                && e.body().payload.get("measurement").and_then(Value::as_str) == Some(&m.id().to_hex())
-        })
-        .map(|e| e.id().to_hex())
-        .collect())
-}
-
 /// Checks every row and appends all of them in one batch, or none.
 fn submit_rows(
     cli: &Cli,
@@ -615,85 +451,7 @@ fn submit_rows(
     derivations: Option<Vec<meas::Derivation>>,
 ) -> Result<()> {
     let (key, party) = signer(ledger, as_key)?;
-    let (st, ms) = contract_state(ledger, contract)?;
-    let mut problems = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut entries = Vec::new();
-    for (n, r) in rows.iter().enumerate() {
-        let derivation = derivations.as_ref().and_then(|d| d.get(n).cloned());
-        let at = if r.line == 0 { origin.to_string() } else { format!("{origin}:{}", r.line) };
-        let mut bad = |m: String| problems.push(format!("{at}: {m}"));
-        // The version in force for the period's year defines the indicator.
-        // A base-year figure (for a measured index) is defined by the version
-        // governing the first contract year.
-        let first_year = st.base.as_ref().and_then(|b| st.versions.get(b)).map(|v| v.terms.term.first_year);
-        let year_hint =
-            r.period.get(..4).and_then(|y| y.parse::<u16>().ok()).map(|y| first_year.map_or(y, |f| y.max(f)));
-        let Some(version) = year_hint.and_then(|y| st.governing(y)) else {
-            if st.base.is_none() {
-                bad(format!("contract {contract:?} is not in force"));
-            } else {
-                bad(format!("period {:?} is not within the contract term", r.period));
-            }
-            continue;
-        };
-        let Some(ind) = version.terms.indicators.iter().find(|i| i.id == r.indicator) else {
-            let known: Vec<&str> = version.terms.indicators.iter().map(|i| i.id.as_str()).collect();
-            bad(format!("unknown indicator {:?} (the contract has: {})", r.indicator, known.join(", ")));
-            continue;
-        };
-        if let Some(Err(m)) = r.note.as_deref().map(|n| vereffen::ledger::text::check_free_text("the note", n)) {
-            bad(m);
-            continue;
-        }
-        if let Err(m) = row_checks(ind, r, &party) {
-            bad(m);
-            continue;
-        }
-        if let Ok(y) = meas::period_year(ind, &r.period) {
-            if !meas::measured_years(&version.terms, ind).contains(&y) {
-                bad(format!("period {:?} is not within the contract term", r.period));
-                continue;
-            }
-        }
-        let value = match meas::parse_value(ind.unit, &r.value) {
-            Ok(v) => v,
-            Err(m) => {
-                bad(m);
-                continue;
-            }
-        };
-        if !seen.insert((r.indicator.clone(), r.period.clone())) {
-            bad(format!("{} {} appears twice in this file", r.indicator, r.period));
-            continue;
-        }
-        if let Some(existing) = ms.iter().find(|m| {
-            m.indicator == r.indicator && m.period == r.period && !matches!(m.state, State::Superseded { .. })
-        }) {
-            bad(format!(
-                "{} {} already has figure {} ({}); change it with `vereffen measure correct {} --value V --reason TEXT`",
-                r.indicator, r.period, existing.value, &existing.id[..12], &existing.id[..12]
-            ));
-            continue;
-        }
-        let payload = meas::figure_payload(
-            contract,
-            &version.version,
-            &r.indicator,
-            &r.period,
-            value,
-            r.note.as_deref(),
-            derivation,
-            None,
-        );
-        entries.push(Entry::sign(
-            new_body(ledger, &party, &key, meas::KIND_SUBMIT, vec![carrier(version)?], payload),
-            &[&key],
-        )?);
-    }
-    if !problems.is_empty() {
-        bail!("nothing was submitted; {} problem(s):\n{}", problems.len(), problems.join("\n"));
-    }
+    let entries = pm::submit_entries(ledger, &key, &party, contract, rows, origin, derivations)?;
     let seqs = ledger.append(&entries)?;
     if cli.json {
         let list: Vec<Value> =
@@ -788,88 +546,8 @@ fn recompute(cli: &Cli, ledger: &Ledger, id: &str, file: &Path) -> Result<i32> {
     Ok(if same_value { 0 } else { 1 })
 }
 
-fn row_checks(ind: &Indicator, r: &Row, party: &str) -> Result<(), String> {
-    if ind.source != party {
-        return Err(format!(
-            "{party:?} is not the measurement source of {} (the contract names {:?})",
-            ind.id, ind.source
-        ));
-    }
-    meas::period_year(ind, &r.period)?;
-    Ok(())
-}
-
 fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Option<&str>) -> Result<()> {
-    const STATES: [&str; 6] = ["agreed", "pending", "disputed", "superseded", "conflict", "missing"];
-    if let Some(s) = state {
-        if !STATES.contains(&s) {
-            bail!("unknown state {s:?}; use one of {}", STATES.join(", "));
-        }
-    }
-    let view = super::settle_cmds::contract_view(ledger, contract)?;
-    let (st, ms) = (&view.status, &view.measurements);
-    let Some(base) = st.base.as_ref().and_then(|b| st.versions.get(b)) else {
-        bail!("contract {contract:?} is not in force: there are no figures to list yet");
-    };
-    // The term's years and any year before it that a measured trend needs (its base year).
-    let measured: std::collections::BTreeSet<u16> =
-        base.terms.indicators.iter().flat_map(|i| meas::measured_years(&base.terms, i)).collect();
-    let years: Vec<u16> = measured.into_iter().filter(|y| year.is_none_or(|x| x == *y)).collect();
-    if years.is_empty() {
-        bail!(
-            "{} lies outside the term {}-{}",
-            year.unwrap_or(0),
-            base.terms.term.first_year,
-            base.terms.term.last_year
-        );
-    }
-    let mut rows: Vec<Value> = Vec::new();
-    for y in years {
-        let Some(version) = st.governing(y).or(if y < base.terms.term.first_year { Some(base) } else { None }) else {
-            continue;
-        };
-        for ind in &version.terms.indicators {
-            if !meas::measured_years(&version.terms, ind).contains(&y) {
-                continue;
-            }
-            for period in meas::periods_of_year(ind, y) {
-                let here: Vec<&Measurement> =
-                    ms.iter().filter(|m| m.indicator == ind.id && m.period == period).collect();
-                if !here.iter().any(|m| !matches!(m.state, State::Superseded { .. })) {
-                    rows.push(json!({"indicator": ind.id, "period": period, "year": y, "value": null, "unit": ind.unit.to_string(),
-                        "source": ind.source, "state": "missing", "to_act": [ind.source], "id": null}));
-                }
-                for m in here {
-                    let to_act: Vec<String> = match &m.state {
-                        State::Pending { waiting_for } => waiting_for.clone(),
-                        State::Disputed { .. } | State::Conflict { .. } => vec![m.source.clone()],
-                        _ => vec![],
-                    };
-                    let shown = if m.unit == "eur" { format!("{:.2}", m.value) } else { m.value.to_string() };
-                    // A settled year that used this figure, or the figure this one corrects.
-                    let mut settled = view.settled_years_using(&m.id);
-                    if let Some(c) = &m.corrects {
-                        settled.extend(view.settled_years_using(c));
-                    }
-                    let conflict = match (&m.state, settled.first()) {
-                        (State::Agreed | State::Pending { .. }, Some(y)) if m.corrects.is_some() => {
-                            Some(format!("corrects a figure of settled {y}: resettle {y} to apply it"))
-                        }
-                        (State::Superseded { .. } | State::Disputed { .. }, Some(y)) => {
-                            Some(format!("used by settled {y}: resettle {y}"))
-                        }
-                        _ => None,
-                    };
-                    rows.push(json!({"indicator": m.indicator, "period": m.period, "year": y, "value": shown,
-                        "unit": m.unit, "source": m.source, "state": m.state.name(), "detail": m.state, "to_act": to_act,
-                        "id": m.id, "signed_by": m.signed_by, "corrects": m.corrects, "reason": m.reason,
-                        "derived_from": m.derivation.as_ref().map(|d| &d.file_hash),
-                        "settled_in": settled, "settlement_conflict": conflict}));
-                }
-            }
-        }
-    }
-    rows.retain(|r| state.is_none_or(|s| r["state"] == s));
+    let rows = pm::list_rows(ledger, contract, year, state)?;
     if cli.json {
         outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());

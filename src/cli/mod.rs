@@ -8,7 +8,7 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand};
 use ed25519_dalek::SigningKey;
 
-use vereffen::ledger::entry::{claimed_time_now, Author, Body, Entry, FORMAT_VERSION};
+use vereffen::ledger::entry::{Body, Entry};
 use vereffen::ledger::keys::{self, KeyId};
 use vereffen::ledger::Ledger;
 
@@ -442,25 +442,7 @@ pub fn signer(ledger: &Ledger, path: &Path) -> Result<(SigningKey, String)> {
     Ok((key, party.id.clone()))
 }
 
-/// Builds the body of a new entry by `party` signed with `key`.
-pub fn new_body(
-    ledger: &Ledger,
-    party: &str,
-    key: &SigningKey,
-    kind: &str,
-    refs: Vec<String>,
-    payload: serde_json::Value,
-) -> Body {
-    Body {
-        v: FORMAT_VERSION,
-        ledger: ledger.id().to_string(),
-        kind: kind.to_string(),
-        author: Author { party: party.to_string(), key: KeyId::of(&key.verifying_key()).to_hex() },
-        time: claimed_time_now(),
-        refs,
-        payload,
-    }
-}
+pub use vereffen::present::measure::new_body;
 
 /// Signs and appends one entry; prints its sequence and id.
 pub fn append_one(ledger: &mut Ledger, body: Body, signers: &[&SigningKey], json: bool) -> Result<Entry> {

@@ -16,7 +16,7 @@ use vereffen::ledger::Ledger;
 use vereffen::present::diff::{self as pdiff, Side, SideRole};
 use vereffen::present::lang::{Arg, Lang, Tr};
 pub use vereffen::present::settle::{contract_view, corrections, standing, Corrections};
-use vereffen::present::settle::{render_bytes, signed_statement, Extra};
+use vereffen::present::settle::{render_bytes, sign_plan, signed_statement, Extra, SignPlan};
 use vereffen::present::{engine, statement};
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
@@ -343,68 +343,21 @@ fn sign(cli: &Cli, args: &SettleArgs, contract: &str, year: u16) -> Result<i32> 
             ys.signatories.join(", ")
         );
     }
-    let first = view.status.base.as_ref().and_then(|b| view.status.versions.get(b)).map(|v| v.terms.term.first_year);
-    if first.is_some_and(|f| year > f) && c.previous.is_none() {
-        bail!(
-            "{} is not settled yet: years are settled in order (`vereffen settle status {contract}`)",
-            year.saturating_sub(1)
-        );
-    }
-    if let Some(prev) = view.settlements.get(&(year.wrapping_sub(1))) {
-        if !prev.conflicts.is_empty() {
-            bail!(
-                "{} is settled but in conflict ({}); resettle {} first",
-                year.wrapping_sub(1),
-                prev.conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-                year.wrapping_sub(1)
-            );
-        }
-    }
-    let replaces = match &ys.settled {
-        Some(h) if c.is(h) => {
-            outln!("{year} is already settled with this statement ({}); nothing to sign", &h[..16]);
+    let replaces = match sign_plan(&view, &c, &party, args.resettle)? {
+        SignPlan::AlreadySettled { hash } => {
+            outln!("{year} is already settled with this statement ({}); nothing to sign", &hash[..16]);
             return Ok(0);
         }
-        Some(h) if !args.resettle => {
-            let theirs = &ys.statements[h].payload.statement;
-            bail!(
-                "{year} is settled with statement {}, but this copy computes {}:\n{}{}To replace the settled statement, every signatory signs the new one with --resettle.",
-                &h[..16],
+        SignPlan::AlreadySigned { waiting_for } => {
+            outln!(
+                "{party} already signed the {year} statement {}; waiting for {}",
                 &c.hash[..16],
-                statement::side_by_side("settled", theirs, &c.value),
-                if ys.conflicts.is_empty() { String::new() } else { format!(
-                    "conflicts: {}\n",
-                    ys.conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-                ) }
+                waiting_for.join(", ")
             );
+            return Ok(0);
         }
-        Some(h) => Some(h.clone()),
-        None if args.resettle => bail!("{year} is not settled: there is nothing to resettle; sign without --resettle"),
-        None => None,
+        SignPlan::Sign { replaces } => replaces,
     };
-    if ys.statements.values().any(|s| c.is(&s.hash) && s.by.contains_key(&party)) {
-        outln!(
-            "{party} already signed the {year} statement {}; waiting for {}",
-            &c.hash[..16],
-            ys.waiting_for(&c.hash).join(", ")
-        );
-        return Ok(0);
-    }
-    // Another party signed a different statement (and not ours): show where we differ.
-    for (h, s) in &ys.statements {
-        let pending = Some(h) != ys.settled.as_ref() && !ys.replaced.contains(h) && !view.is_stale(&s.payload);
-        let disagree: Vec<&String> =
-            s.by.keys().filter(|p| !ys.statements.get(&c.hash).is_some_and(|m| m.by.contains_key(*p))).collect();
-        if !c.is(h) && pending && !disagree.is_empty() && s.payload.replaces.as_ref() == replaces.as_ref() {
-            bail!(
-                "{} signed the {year} statement {}, but this copy computes {}; the signature is refused. Where they differ:\n{}Compare the inputs (`vereffen measure list {contract} --year {year}`) and exchange bundles before signing.",
-                disagree.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "),
-                &h[..16],
-                &c.hash[..16],
-                statement::side_by_side(&format!("signed by {}", disagree[0]), &s.payload.statement, &c.value)
-            );
-        }
-    }
     let summary = sign_summary(&party, &c, replaces.as_deref());
     super::confirm::confirm(&summary, &format!("Sign the {year} statement as {party}?"), args.yes, cli.json)?;
     let (payload, refs) = cosign::sign_payload(&c, replaces.as_deref()).map_err(|e| anyhow!(e))?;

@@ -181,6 +181,7 @@ const EN: &[Resource] = &[
     ("en/engine.ftl", include_str!("locales/en/engine.ftl")),
     ("en/web.ftl", include_str!("locales/en/web.ftl")),
     ("en/negotiation.ftl", include_str!("locales/en/negotiation.ftl")),
+    ("en/web-webact.ftl", include_str!("locales/en/web-webact.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -200,6 +201,7 @@ const NL: &[Resource] = &[
     ("nl/engine.ftl", include_str!("locales/nl/engine.ftl")),
     ("nl/web.ftl", include_str!("locales/nl/web.ftl")),
     ("nl/negotiation.ftl", include_str!("locales/nl/negotiation.ftl")),
+    ("nl/web-webact.ftl", include_str!("locales/nl/web-webact.ftl")),
 ];
 
 /// The resources of `lang`.

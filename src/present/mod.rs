@@ -17,6 +17,8 @@
 //! * [`negotiation`]: a contract's versions and their states in words
 //!   (`contract status`, the web's contract page);
 //! * [`inbox`]: what awaits a party, as text grouped by ledger and as JSON;
+//! * [`measure`]: the figures of `measure list` and the checked entries
+//!   of submit, attest, dispute and correct (the CLI and the web share them);
 //! * [`settle`]: a year's statement as `settle` and the web show it (view,
 //!   standing, corrections, every format);
 //! * [`report_html`]: the audit report as self-contained HTML;
@@ -36,6 +38,7 @@ pub mod inbox;
 pub mod lang;
 pub mod layout;
 pub mod negotiation;
+pub mod measure;
 pub mod pdf;
 pub mod report_html;
 pub mod settle;

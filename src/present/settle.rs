@@ -228,3 +228,101 @@ pub fn render_bytes(
         }
     })
 }
+
+/// What co-signing the computed statement `c` would do for `party`, after
+/// the checks `vereffen settle --sign` and the web's co-sign form share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignPlan {
+    /// The year is settled with exactly this statement: nothing to sign.
+    AlreadySettled {
+        /// The settled statement's hash.
+        hash: String,
+    },
+    /// `party` signed this statement already.
+    AlreadySigned {
+        /// The signatories still to sign it.
+        waiting_for: Vec<String>,
+    },
+    /// Sign it (replacing the settled statement `replaces`, a resettlement).
+    Sign {
+        /// The settled statement this one replaces, if any.
+        replaces: Option<String>,
+    },
+}
+
+/// Checks that `party` may co-sign the computed statement `c` of contract
+/// `view` (a signatory; the years before settled and not in conflict; a
+/// settled year replaced only when `resettle`; no other party signed a
+/// different statement for the same place) and says what signing does.
+/// The refusals name the statements and where they differ.
+pub fn sign_plan(view: &ContractView, c: &Computed, party: &str, resettle: bool) -> Result<SignPlan> {
+    let year = c.statement.year;
+    let contract = &view.contract;
+    if c.draft {
+        anyhow::bail!("a DRAFT can never be signed: it uses figures that are not agreed; sign once every figure of {year} is agreed");
+    }
+    let ys = view.settlements.get(&year).ok_or_else(|| anyhow!("{year} is not a year of contract {contract:?}"))?;
+    if !ys.signatories.iter().any(|p| p == party) {
+        anyhow::bail!(
+            "{party:?} is not a signatory of contract {contract:?}; its signatories are {}",
+            ys.signatories.join(", ")
+        );
+    }
+    let first = view.status.base.as_ref().and_then(|b| view.status.versions.get(b)).map(|v| v.terms.term.first_year);
+    if first.is_some_and(|f| year > f) && c.previous.is_none() {
+        anyhow::bail!(
+            "{} is not settled yet: years are settled in order (`vereffen settle status {contract}`)",
+            year.saturating_sub(1)
+        );
+    }
+    if let Some(prev) = view.settlements.get(&(year.wrapping_sub(1))) {
+        if !prev.conflicts.is_empty() {
+            anyhow::bail!(
+                "{} is settled but in conflict ({}); resettle {} first",
+                year.wrapping_sub(1),
+                prev.conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                year.wrapping_sub(1)
+            );
+        }
+    }
+    let replaces = match &ys.settled {
+        Some(h) if c.is(h) => return Ok(SignPlan::AlreadySettled { hash: h.clone() }),
+        Some(h) if !resettle => {
+            let theirs = &ys.statements[h].payload.statement;
+            anyhow::bail!(
+                "{year} is settled with statement {}, but this copy computes {}:\n{}{}To replace the settled statement, every signatory signs the new one with --resettle.",
+                &h[..16],
+                &c.hash[..16],
+                statement::side_by_side("settled", theirs, &c.value),
+                if ys.conflicts.is_empty() { String::new() } else { format!(
+                    "conflicts: {}\n",
+                    ys.conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                ) }
+            );
+        }
+        Some(h) => Some(h.clone()),
+        None if resettle => {
+            anyhow::bail!("{year} is not settled: there is nothing to resettle; sign without --resettle")
+        }
+        None => None,
+    };
+    if ys.statements.values().any(|s| c.is(&s.hash) && s.by.contains_key(party)) {
+        return Ok(SignPlan::AlreadySigned { waiting_for: ys.waiting_for(&c.hash) });
+    }
+    // Another party signed a different statement (and not ours): show where we differ.
+    for (h, s) in &ys.statements {
+        let pending = Some(h) != ys.settled.as_ref() && !ys.replaced.contains(h) && !view.is_stale(&s.payload);
+        let disagree: Vec<&String> =
+            s.by.keys().filter(|p| !ys.statements.get(&c.hash).is_some_and(|m| m.by.contains_key(*p))).collect();
+        if !c.is(h) && pending && !disagree.is_empty() && s.payload.replaces.as_ref() == replaces.as_ref() {
+            anyhow::bail!(
+                "{} signed the {year} statement {}, but this copy computes {}; the signature is refused. Where they differ:\n{}Compare the inputs (`vereffen measure list {contract} --year {year}`) and exchange bundles before signing.",
+                disagree.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "),
+                &h[..16],
+                &c.hash[..16],
+                statement::side_by_side(&format!("signed by {}", disagree[0]), &s.payload.statement, &c.value)
+            );
+        }
+    }
+    Ok(SignPlan::Sign { replaces })
+}

@@ -10,7 +10,10 @@
 //!
 //! * [`users`]: `HOME/users.json`, names, roles, argon2id hashes;
 //! * [`session`]: sessions in memory, CSRF tokens, the login rate limit;
-//! * [`pages`]: the pages, rendered with maud (escapes every text).
+//! * [`pages`]: the pages, rendered with maud (escapes every text);
+//! * [`act`]: signing from the browser (password again, role, the log),
+//!   [`figures`]: the figures page and its actions, [`cosign`]: co-signing
+//!   a statement, [`signlog`]: the signature log.
 //!
 //! Every bound is a named constant: [`MAX_FORM_BYTES`],
 //! [`FORM_READ_TIMEOUT`], [`MAX_CONCURRENT_LOGINS`] here, the session and
@@ -20,6 +23,11 @@
 pub mod pages;
 pub mod session;
 pub mod users;
+// webact: signing from the browser (figures, co-signing, the signature log).
+pub mod act;
+pub mod cosign;
+pub mod figures;
+pub mod signlog;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -85,6 +93,15 @@ pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
         .route("/contracts/{ledger}/{contract}", get(contract))
         .route("/contracts/{ledger}/{contract}/{year}", get(statement))
         .route("/contracts/{ledger}/{contract}/{year}/{file}", get(download))
+        // webact: the figures page and its actions, co-signing, the signature log.
+        .route("/contracts/{ledger}/{contract}/{year}/figures", get(figures::page))
+        .route("/contracts/{ledger}/{contract}/{year}/figures/submit", post(figures::submit))
+        .route("/contracts/{ledger}/{contract}/{year}/figures/attest", post(figures::attest))
+        .route("/contracts/{ledger}/{contract}/{year}/figures/attest-all", post(figures::attest_all))
+        .route("/contracts/{ledger}/{contract}/{year}/figures/dispute", post(figures::dispute))
+        .route("/contracts/{ledger}/{contract}/{year}/figures/correct", post(figures::correct))
+        .route("/contracts/{ledger}/{contract}/{year}/sign", post(cosign::sign))
+        .route("/signatures", get(act::signatures_page))
         .route("/style.css", get(|| async { css() }))
         .fallback(|headers: HeaderMap, Query(q): Query<LangQuery>| async move {
             let tr = Tr::new(lang_of(&headers, &q).0);

@@ -35,7 +35,7 @@ a:focus,button:focus,input:focus{outline:3px solid #f5a623}\n";
 
 /// A page in the workspace's frame: skip link, header (navigation,
 /// language switch, user and logout when signed in), main content.
-fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Markup) -> Markup {
+pub(super) fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(tr.lang().code()) {
@@ -53,6 +53,7 @@ fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Markup) -> Mark
                         nav aria-label=(tr.t("web-nav")) {
                             a href="/inbox" { (tr.t("web-inbox")) } " · "
                             a href="/contracts" { (tr.t("web-contracts")) }
+                            @if session.is_some_and(|s| s.role != super::users::Role::Viewer) { " · " a href="/signatures" { (tr.t("web-sig-title")) } } // webact
                         }
                     }
                     span {
@@ -127,7 +128,10 @@ pub fn inbox(tr: &Tr, session: &Session, items: &[InboxItem]) -> Markup {
                         @for item in items {
                             @let at = item.place();
                             tr {
-                                th scope="row" { (crate::present::inbox::describe_in(tr, item)) }
+                                th scope="row" { @match super::figures::act_href(item) { // webact: where it is acted on
+                                    Some(h) => a href=(h) { (crate::present::inbox::describe_in(tr, item)) },
+                                    None => (crate::present::inbox::describe_in(tr, item)),
+                                } }
                                 td { (at.ledger) }
                                 td { @if let Some(c) = &at.contract { a href=(contract_href(&at.ledger, c)) { (c) } } }
                                 td { @if let (Some(c), Some(y)) = (&at.contract, at.year) {
@@ -362,7 +366,7 @@ pub fn contract_page(store: &Store, tr: &Tr, session: &Session, ledger: &str, co
                 tbody { @for (year, ys) in &view.settlements { tr {
                     th scope="row" { a href=(format!("{}/{year}", contract_href(ledger, contract))) { (year) } }
                     td { code { (st.governing(*year).map(|v| short(&v.version)).unwrap_or("")) } }
-                    td { (year_words(tr, ys)) }
+                    td { (year_words(tr, ys)) " · " a href=(super::figures::figures_href(ledger, contract, *year)) { (tr.t("web-fig-link")) } }
                 } } }
             }
             table {
@@ -451,7 +455,8 @@ pub fn statement_page(
     year: u16,
 ) -> Response<Body> {
     with_view(store, tr, session, ledger, contract, |l, view| {
-        let back = html! { p { a href=(contract_href(ledger, contract)) { (tr.t("web-back-to-contract")) } } };
+        let back = html! { p { a href=(contract_href(ledger, contract)) { (tr.t("web-back-to-contract")) }
+        " · " a href=(super::figures::figures_href(ledger, contract, year)) { (tr.t("web-fig-link")) } } };
         let c = match view.compute(year, false) {
             Ok(c) => c,
             Err(e) => {
@@ -477,6 +482,7 @@ pub fn statement_page(
         let page = html! {
             (back)
             p { (tr.t("web-standing")) ": " strong { (standing.words_in(tr)) } }
+            (super::cosign::section(store, tr, session, l, view, &c, &standing)) // webact: co-sign
             nav aria-label=(tr.t("web-downloads")) {
                 (tr.t("web-downloads")) ": "
                 a href=(format!("{base}/statement.xlsx?lang={lang}")) download { "XLSX" } " · "
