@@ -9,6 +9,18 @@
 //! `target/screenshots/` (and, with `SCREENSHOTS_TO_DOCS=1`, the contract
 //! and the Dutch statement to `docs/screenshots/`).
 //!
+//!
+//! The second test is the whole year in the browser: three
+//! organisations (insurer, hospital, home care), each its own node on
+//! loopback syncing with the other two in the background. The insurer's
+//! signer submits its 2025 figures on the figures page and attests the
+//! providers'; after the sync the hospital's and home care's signers
+//! attest the insurer's; a hospital viewer is offered no form to sign;
+//! every signer co-signs the statement (each confirmation with the
+//! password); every node then shows 2025 settled, in English and in Dutch
+//! with `2.578.182,88`-style amounts, and each copy, read by the CLI after
+//! the nodes stopped, verifies and has 2025 settled.
+//!
 //! Without chromium or chromedriver the test prints a NOTICE and passes,
 //! unless `CI` is set (`.ci/run` installs both), then it fails. Every wait
 //! is bounded in count and time; chromedriver (and the Chromium it starts)
@@ -23,13 +35,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{ok, repo};
+use common::{copy_dir, key, ok, repo, COPD_FILE, COPD_ID};
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
+use vereffen::node::server::ServerHandle;
 use vereffen::present::lang::Lang;
-use web_support::{add_user, home_with_ledger, hostile_agreed_ledger, serve_web, PASSWORD, SCRIPT};
+use web_support::{add_user, home_with_ledger, hostile_agreed_ledger, serve_web, serve_web_syncing, PASSWORD, SCRIPT};
 
 /// Longest chromedriver may take to accept connections.
 const DRIVER_READY: Duration = Duration::from_secs(30);
@@ -37,6 +51,8 @@ const DRIVER_READY: Duration = Duration::from_secs(30);
 const NAVIGATION: Duration = Duration::from_secs(60);
 /// Longest the whole browser walk may take.
 const WALK: Duration = Duration::from_secs(300);
+/// Longest the nodes' background syncs may take to converge.
+const SYNC: Duration = Duration::from_secs(60);
 /// How often a bounded wait looks again.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -181,6 +197,81 @@ async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("body")).await.unwrap().text().await.unwrap().replace('\u{a0}', " ")
 }
 
+/// Logs `user` in with the real login form (and its CSRF token) on the
+/// node at `base`, and waits until the inbox shows.
+async fn log_in(c: &Client, base: &str, user: &str) {
+    c.goto(&format!("{base}/login?lang=en")).await.unwrap();
+    let form = c.find(Locator::Css("form[action=\"/login\"]")).await.expect("the login form");
+    let token = form.find(Locator::Css("input[name=\"csrf\"]")).await.unwrap().attr("value").await.unwrap();
+    assert_eq!(token.as_deref().map(str::len), Some(64), "a CSRF token in the form: {token:?}");
+    form.find(Locator::Css("input[name=\"user\"]")).await.unwrap().send_keys(user).await.unwrap();
+    form.find(Locator::Css("input[name=\"password\"]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    form.find(Locator::Css("button[type=\"submit\"]")).await.unwrap().click().await.unwrap();
+    wait_at(c, base, "/inbox").await;
+    assert!(c.find(Locator::Css("form[action=\"/logout\"]")).await.is_ok(), "{user} logged in: a logout button");
+}
+
+/// The first form inside `scope` (a CSS selector) whose action ends in
+/// `action`, if the page has one.
+async fn form_in(c: &Client, scope: &str, action: &str) -> Option<Element> {
+    c.find_all(Locator::Css(&format!("{scope} form[action$=\"{action}\"]"))).await.unwrap().into_iter().next()
+}
+
+/// Fills `fields` and the password re-entered for signing into `form`,
+/// submits it, and waits (bounded) until a new page has loaded at `back`
+/// (a path; a query is allowed): the action succeeded and the browser was
+/// sent back to the page of the form. An error page fails with its text.
+async fn confirm(c: &Client, base: &str, form: Element, fields: &[(&str, &str)], back: &str) {
+    for (name, value) in fields {
+        let input = form
+            .find(Locator::Css(&format!("[name=\"{name}\"]")))
+            .await
+            .unwrap_or_else(|e| panic!("a field {name} in the form: {e}"));
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    form.find(Locator::Css("input[name=\"password\"]"))
+        .await
+        .expect("a password field")
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    // Mark this page, so the wait below sees a new page load, not this one.
+    c.execute("document.documentElement.dataset.before = '1'", vec![]).await.unwrap();
+    form.find(Locator::Css("button[type=\"submit\"]")).await.expect("a submit button").click().await.unwrap();
+    let start = Instant::now();
+    loop {
+        let marked = c.execute("return document.documentElement.dataset.before === '1'", vec![]).await;
+        let loaded = c.execute("return document.readyState", vec![]).await;
+        if matches!(marked, Ok(Value::Bool(false))) && matches!(loaded, Ok(Value::String(ref s)) if s == "complete") {
+            break;
+        }
+        assert!(start.elapsed() < NAVIGATION, "no page loaded within {NAVIGATION:?} after submitting a form");
+        tokio::time::sleep(POLL).await;
+    }
+    let now = c.current_url().await.unwrap();
+    let path = &now.as_str()[base.len().min(now.as_str().len())..];
+    assert!(
+        now.as_str().starts_with(base) && path.split('?').next() == Some(back),
+        "after submitting, the browser is at {now}, not back at {back}:\n{}",
+        body_text(c).await
+    );
+}
+
+/// Waits (bounded) until every node holds the same number of entries of
+/// `ledger`, at least `at_least`: the background syncs have converged.
+async fn converged(nodes: &[&ServerHandle], ledger: &str, at_least: u64) -> u64 {
+    let start = Instant::now();
+    loop {
+        let sizes: Vec<u64> = nodes.iter().map(|n| n.store().with_ledger(ledger, |l| l.len()).unwrap()).collect();
+        if sizes.iter().all(|s| *s == sizes[0] && *s >= at_least) {
+            return sizes[0];
+        }
+        assert!(start.elapsed() < SYNC, "the nodes did not converge within {SYNC:?}: sizes {sizes:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Saves a PNG screenshot as `target/screenshots/NAME.png`, and as
 /// `docs/screenshots/NAME.png` too when `to_docs` and `SCREENSHOTS_TO_DOCS=1`.
 async fn screenshot(c: &Client, name: &str, to_docs: bool) {
@@ -229,15 +320,7 @@ fn a_viewer_logs_in_and_reads_the_dutch_statement_in_chromium() {
             let b = session(&driver, &chromium, &profile).await;
 
             // The real login form, with the CSRF token the server put in it.
-            b.goto(&format!("{base}/login?lang=en")).await.unwrap();
-            let form = b.find(Locator::Css("form[action=\"/login\"]")).await.expect("the login form");
-            let token = form.find(Locator::Css("input[name=\"csrf\"]")).await.unwrap().attr("value").await.unwrap();
-            assert_eq!(token.as_deref().map(str::len), Some(64), "a CSRF token in the form: {token:?}");
-            form.find(Locator::Css("input[name=\"user\"]")).await.unwrap().send_keys("anna").await.unwrap();
-            form.find(Locator::Css("input[name=\"password\"]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-            form.find(Locator::Css("button[type=\"submit\"]")).await.unwrap().click().await.unwrap();
-            wait_at(&b, &base, "/inbox").await;
-            assert!(b.find(Locator::Css("form[action=\"/logout\"]")).await.is_ok(), "logged in: a logout button");
+            log_in(&b, &base, "anna").await;
             no_script_ran(&b, "the inbox").await;
             screenshot(&b, "inbox", false).await;
 
@@ -276,4 +359,198 @@ fn a_viewer_logs_in_and_reads_the_dutch_statement_in_chromium() {
     });
     drop(driver);
     node.shutdown();
+}
+
+/// The ledger of the three-node test.
+const SHARED: &str = "copd-three-nodes";
+/// The parties of the COPD contract that sign, each with its own node.
+const SIGNATORIES: [&str; 3] = ["verzekeraar", "ziekenhuis", "thuiszorg"];
+
+/// In `d/l` (the CLI's ledger): the four COPD parties registered, the COPD
+/// example contract in force, and the providers' 2025 figures submitted
+/// (the hospital's monthly patients and quality score, home care's PREM):
+/// only the insurer has to attest them, and the insurer's own 2025 figures
+/// are left to be submitted in the browser.
+fn providers_figures_submitted(d: &Path) {
+    ok(d, &["init", "--id", SHARED]);
+    for (p, role) in [
+        ("ziekenhuis", "provider"),
+        ("thuiszorg", "provider"),
+        ("verzekeraar", "payer"),
+        ("vektis", "measurement_source"),
+    ] {
+        common::add_party(d, p, p, role, &key(p));
+    }
+    let copd = repo().join(COPD_FILE);
+    let c = vereffen::domain::contract::check_file(&copd).unwrap();
+    ok(d, &["contract", "propose", copd.to_str().unwrap(), "--as", &key("ziekenhuis")]);
+    for p in ["thuiszorg", "verzekeraar"] {
+        ok(d, &["contract", "accept", COPD_ID, "--version", &c.version_hash(), "--as", &key(p)]);
+    }
+    let figures = repo().join("examples/measurements").join(COPD_ID);
+    for p in ["ziekenhuis", "thuiszorg"] {
+        let all = std::fs::read_to_string(figures.join(format!("{p}.csv"))).unwrap();
+        let mut rows = all.lines();
+        let mut csv = format!("{}\n", rows.next().unwrap());
+        for r in rows.filter(|r| r.split(',').nth(1).is_some_and(|period| period.starts_with("2025"))) {
+            csv.push_str(r);
+            csv.push('\n');
+        }
+        let file = d.join(format!("{p}-2025.csv"));
+        std::fs::write(&file, csv).unwrap();
+        ok(d, &["measure", "submit", COPD_ID, "--file", file.to_str().unwrap(), "--as", &key(p)]);
+    }
+}
+
+/// Submits every `attest` form the figures page shows, one after the
+/// other (each confirmed with the password), until none is left; returns
+/// how many it submitted.
+async fn attest_all(c: &Client, base: &str, figures: &str) -> usize {
+    let mut done = 0;
+    loop {
+        c.goto(&format!("{base}{figures}")).await.unwrap();
+        let Some(form) = form_in(c, "main", "/figures/attest").await else { return done };
+        confirm(c, base, form, &[], figures).await;
+        done += 1;
+        assert!(done <= 40, "more attest forms than the year has figures");
+    }
+}
+
+#[test]
+fn three_signatories_attest_and_cosign_2025_in_their_browsers_and_every_node_shows_it_settled() {
+    let Some((chromium, chromedriver)) = browser() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    providers_figures_submitted(d);
+    // The insurer's 2025 figures, as its signer types them.
+    let insurer_figures = [("care-cost", "2539510.14"), ("admissions", "0.55")];
+
+    // Three organisations, each its own node home with its party key, a
+    // copy of the ledger and a signer; the hospital also has a viewer.
+    let homes: Vec<PathBuf> = SIGNATORIES
+        .iter()
+        .map(|p| {
+            let h = node_support::home(d, &format!("home-{p}"), &[p]);
+            copy_dir(&d.join("l"), &h.join("ledgers").join(SHARED));
+            add_user(d, &h, &format!("{p}-signer"), "signer");
+            h
+        })
+        .collect();
+    add_user(d, &homes[1], "ziekenhuis-viewer", "viewer");
+    let nodes: Vec<ServerHandle> =
+        homes.iter().map(|h| serve_web_syncing(h, Some(Duration::from_millis(300)))).collect();
+    for (i, h) in homes.iter().enumerate() {
+        for (j, n) in nodes.iter().enumerate() {
+            if i != j {
+                node_support::add_peer(h, SIGNATORIES[j], &n.url(), SIGNATORIES[j]);
+            }
+        }
+    }
+    let bases: Vec<String> = nodes.iter().map(|n| n.url()).collect();
+    let node_refs: Vec<&ServerHandle> = nodes.iter().collect();
+    let contract = format!("/contracts/{SHARED}/{COPD_ID}");
+    let statement = format!("{contract}/2025");
+    let figures = format!("{statement}/figures");
+
+    let driver = Driver::start(&chromedriver, d);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let walk = async {
+            // One browser per organisation (its own profile, so its own cookies).
+            let mut browsers = Vec::new();
+            for (i, p) in SIGNATORIES.iter().enumerate() {
+                let b = session(&driver, &chromium, &d.join(format!("profile-{p}"))).await;
+                log_in(&b, &bases[i], &format!("{p}-signer")).await;
+                browsers.push(b);
+            }
+            let (insurer, ins_base) = (&browsers[0], bases[0].as_str());
+
+            // The insurer submits its two 2025 figures from their rows on
+            // the figures page, then attests the providers' figures.
+            for (indicator, value) in insurer_figures {
+                insurer.goto(&format!("{ins_base}{figures}")).await.unwrap();
+                let row = format!("tr#fig-{indicator}-2025");
+                let Some(form) = form_in(insurer, &row, "/figures/submit").await else {
+                    panic!("no submit form in {row}:\n{}", body_text(insurer).await)
+                };
+                confirm(insurer, ins_base, form, &[("value", value)], &figures).await;
+            }
+            let attested = attest_all(insurer, ins_base, &figures).await;
+            assert!(attested >= 1, "the insurer had the providers' figures to attest");
+            no_script_ran(insurer, "the insurer's figures page").await;
+            screenshot(insurer, "figures", false).await;
+
+            // After the background syncs, the hospital and home care attest
+            // the insurer's figures (care-cost: both; admissions: the hospital).
+            let size = converged(&node_refs, SHARED, 0).await;
+            for i in 1..3 {
+                let n = attest_all(&browsers[i], &bases[i], &figures).await;
+                assert!(n >= 1, "{} had the insurer's figures to attest", SIGNATORIES[i]);
+            }
+            let size = converged(&node_refs, SHARED, size + 3).await;
+
+            // A viewer sees the statement but no form to sign it or a figure.
+            let viewer = session(&driver, &chromium, &d.join("profile-viewer")).await;
+            log_in(&viewer, &bases[1], "ziekenhuis-viewer").await;
+            viewer.goto(&format!("{}{statement}", bases[1])).await.unwrap();
+            assert!(form_in(&viewer, "body", "/sign").await.is_none(), "a viewer is offered to sign the statement");
+            viewer.goto(&format!("{}{figures}", bases[1])).await.unwrap();
+            assert!(form_in(&viewer, "body", "/figures/attest").await.is_none(), "a viewer is offered to attest");
+            viewer.close().await.unwrap();
+
+            // Every signatory co-signs the 2025 statement on its own node.
+            for (i, b) in browsers.iter().enumerate() {
+                b.goto(&format!("{}{statement}", bases[i])).await.unwrap();
+                let form = form_in(b, "main", "/2025/sign")
+                    .await
+                    .unwrap_or_else(|| panic!("{}: no co-sign form", SIGNATORIES[i]));
+                confirm(b, &bases[i], form, &[], &statement).await;
+            }
+            converged(&node_refs, SHARED, size + 3).await;
+
+            // Settled on every node, in English and in Dutch with nl-NL amounts.
+            let benchmark = Lang::Nl.money("2578182.88".parse().unwrap()).replace('\u{a0}', " ");
+            assert_eq!(benchmark, "2.578.182,88");
+            for (i, b) in browsers.iter().enumerate() {
+                for (lang, settled) in [("en", "settled"), ("nl", "vastgesteld")] {
+                    b.goto(&format!("{}{statement}?lang={lang}", bases[i])).await.unwrap();
+                    let text = body_text(b).await;
+                    assert!(
+                        text.contains(&format!(": {settled},")),
+                        "{}: 2025 is not shown {settled} ({lang}):\n{text}",
+                        SIGNATORIES[i]
+                    );
+                    if lang == "nl" {
+                        assert!(text.contains(&benchmark), "{}: no {benchmark} on the Dutch page", SIGNATORIES[i]);
+                    }
+                    assert!(form_in(b, "body", "/sign").await.is_none(), "a settled year still offers to sign");
+                }
+                no_script_ran(b, "a settled statement").await;
+            }
+            screenshot(&browsers[1], "statement-settled-nl", false).await;
+            for b in browsers {
+                b.close().await.unwrap();
+            }
+        };
+        tokio::time::timeout(WALK, walk).await.unwrap_or_else(|_| panic!("the three-node walk took over {WALK:?}"));
+    });
+    drop(driver);
+    for n in nodes {
+        n.shutdown();
+    }
+    // Each copy, read by the CLI after the nodes stopped: 2025 settled, and
+    // the journal verifies.
+    for h in &homes {
+        let l = h.join("ledgers").join(SHARED);
+        let l = l.to_str().unwrap();
+        ok(d, &["--ledger", l, "verify"]);
+        let status = ok(d, &["--ledger", l, "--json", "settle", "status", COPD_ID]);
+        let status: Value = serde_json::from_str(&status).unwrap();
+        let y2025 = status.as_array().unwrap().iter().find(|y| y["year"] == json!(2025)).expect("2025 in the status");
+        assert!(
+            y2025["state"] == json!("settled") && y2025["settled"].is_string(),
+            "{}: 2025 not settled: {y2025}",
+            h.display()
+        );
+    }
 }

@@ -1,7 +1,8 @@
 //! Set-up shared by the web workspace tests (tests/web.rs, driven with
 //! reqwest, and tests/web_browser.rs, driven in headless Chromium): a node
 //! home, its users, the COPD contract with `<script>` in its ledger text,
-//! and a node serving the workspace in this process.
+//! and a node serving the workspace in this process (syncing with its
+//! peers in the background when asked).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -21,12 +22,18 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// A node serving `home` with the web workspace, in this process, on
 /// 127.0.0.1 port 0 (plain HTTP: loopback).
 pub fn serve_web(home: &Path) -> ServerHandle {
+    serve_web_syncing(home, None)
+}
+
+/// [`serve_web`], syncing with the home's peers every `sync_every` in the
+/// background when set (the peers file is read again each round).
+pub fn serve_web_syncing(home: &Path, sync_every: Option<std::time::Duration>) -> ServerHandle {
     server::serve(ServeConfig {
         home: home.to_path_buf(),
         listen: "127.0.0.1:0".parse().unwrap(),
         tls: None,
         insecure_http: false,
-        sync_every: None,
+        sync_every,
         limits: Limits::default(),
         keys: None,
         extra: Some(ExtraRoutes(Arc::new(|store| web::router(store, web::WebConfig::default())))),
