@@ -344,3 +344,108 @@ fn serve_prints_the_workspace_url_and_serves_the_login_page_there() {
     assert_eq!(page.0, 200, "{}", page.2);
     assert!(page.2.contains("name=\"password\""), "{}", page.2);
 }
+
+/// The value of the hidden field `name` in the first form of `page` whose
+/// action ends in `action`.
+fn hidden_in_form(page: &str, action: &str, name: &str) -> Option<String> {
+    let at = page.find(&format!("{action}\""))?;
+    let form = &page[at..page[at..].find("</form>").map_or(page.len(), |e| at + e)];
+    let key = format!("name=\"{name}\" value=\"");
+    let v = form.find(&key)? + key.len();
+    Some(form[v..v + form[v..].find('"')?].to_string())
+}
+
+#[test]
+fn a_signer_accepts_a_pending_version_from_the_contract_page_and_a_viewer_cannot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // The COPD contract proposed by the hospital and accepted by home
+    // care: it waits for the insurer, whose key this node holds.
+    ok(d, &["init", "--id", "negotiate"]);
+    for (p, role) in [
+        ("ziekenhuis", "provider"),
+        ("thuiszorg", "provider"),
+        ("verzekeraar", "payer"),
+        ("vektis", "measurement_source"),
+    ] {
+        common::add_party(d, p, p, role, &key(p));
+    }
+    let copd = common::repo().join(common::COPD_FILE);
+    let version = vereffen::domain::contract::check_file(&copd).unwrap().version_hash();
+    ok(d, &["contract", "propose", copd.to_str().unwrap(), "--as", &key("ziekenhuis")]);
+    ok(d, &["contract", "accept", common::COPD_ID, "--version", &version, "--as", &key("thuiszorg")]);
+    let home = node_support::home(d, "h", &["verzekeraar"]);
+    common::copy_dir(&d.join("l"), &home.join("ledgers").join("negotiate"));
+    add_user(d, &home, "sara", "signer");
+    add_user(d, &home, "vera", "viewer");
+    let journal = home.join("ledgers/negotiate/journal");
+    let log = home.join("web/signatures.jsonl");
+    let node = serve_web(&home);
+    let base = node.url();
+    let page_path = format!("/contracts/negotiate/{}", common::COPD_ID);
+    let decide = format!("{page_path}/decide");
+    runtime().block_on(async {
+        // A viewer sees no decision form, and her POST is refused unwritten.
+        let v = client();
+        assert_eq!(login(&v, &base, "vera", PASSWORD).await.0, 303);
+        let (s, _, page) = get(&v, &base, &page_path).await;
+        assert_eq!(s, 200);
+        assert!(!page.contains(&format!("{decide}\"")), "a viewer is offered to decide");
+        let before = std::fs::read(&journal).unwrap();
+        let token = csrf_in(&page);
+        let form = [("csrf", token.as_str()), ("password", PASSWORD), ("version", &version), ("decision", "accept")];
+        assert_eq!(post(&v, &base, &decide, &form).await.0, 403);
+        assert_eq!(std::fs::read(&journal).unwrap(), before, "a viewer's POST wrote to the ledger");
+
+        // The signer sees the version waiting for verzekeraar, with its full hash.
+        let c = client();
+        assert_eq!(login(&c, &base, "sara", PASSWORD).await.0, 303);
+        let (_, _, page) = get(&c, &base, &page_path).await;
+        assert_eq!(hidden_in_form(&page, &decide, "version").as_deref(), Some(version.as_str()), "{page}");
+        let token = csrf_in(&page);
+        // Refused, nothing written: a wrong password, an unknown version, a
+        // rejection without a reason, no decision.
+        for (form, status) in [
+            (vec![("password", "not the password at all"), ("version", &version), ("decision", "accept")], 403),
+            (vec![("password", PASSWORD), ("version", &"0".repeat(64)), ("decision", "accept")], 422),
+            (vec![("password", PASSWORD), ("version", &version), ("decision", "reject"), ("reason", " ")], 422),
+            (vec![("password", PASSWORD), ("version", &version), ("decision", "maybe")], 422),
+        ] {
+            let mut form = form.clone();
+            form.push(("csrf", &token));
+            assert_eq!(post(&c, &base, &decide, &form).await.0, status, "{form:?}");
+            assert_eq!(std::fs::read(&journal).unwrap(), before, "a refused decision wrote: {form:?}");
+        }
+        assert!(!log.exists() || std::fs::read_to_string(&log).unwrap().is_empty());
+        // Accepted: back to the contract page, which confirms it and now
+        // shows the contract in force and no form.
+        let form = [("csrf", token.as_str()), ("password", PASSWORD), ("version", &version), ("decision", "accept")];
+        let (s, loc, _) = post(&c, &base, &decide, &form).await;
+        assert_eq!((s, loc.as_str()), (303, format!("{page_path}?done=accept").as_str()));
+        let (_, _, page) = get(&c, &base, &loc).await;
+        assert!(page.contains("Signed: the version is accepted."), "{page}");
+        assert!(!page.contains(&format!("{decide}\"")), "still offered to decide after signing");
+        // A second acceptance is refused by the same check as the CLI's.
+        let after = std::fs::read(&journal).unwrap();
+        assert_eq!(post(&c, &base, &decide, &form).await.0, 422);
+        assert_eq!(std::fs::read(&journal).unwrap(), after);
+        // The signature log names the user and the accept.
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("\"user\":\"sara\"") && text.contains("\"action\":\"accept\""), "{text}");
+    });
+    node.shutdown();
+    let status = ok(
+        d,
+        &[
+            "--ledger",
+            home.join("ledgers/negotiate").to_str().unwrap(),
+            "--json",
+            "contract",
+            "status",
+            common::COPD_ID,
+        ],
+    );
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["base"], serde_json::json!(version), "the version is in force: {status}");
+}

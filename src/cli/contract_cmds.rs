@@ -213,7 +213,7 @@ fn status_of(ledger: &Ledger, id: &str) -> Result<ContractStatus> {
 
 /// The entry that carries a version (the lowest id, for determinism).
 fn carrier(v: &VersionInfo) -> Result<String> {
-    v.entries.iter().next().cloned().ok_or_else(|| anyhow!("version {} has no entry", short(&v.version)))
+    neg::carrier(v).map(str::to_string).map_err(|e| anyhow!(e))
 }
 
 pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
@@ -513,39 +513,7 @@ fn decide(
     let st = status_of(ledger, id)?;
     let v = st.resolve(version).map_err(|e| anyhow!(e))?;
     let principal = on_behalf_of.unwrap_or(&party).to_string();
-    if v.terms.parties.iter().all(|p| p.id != principal) {
-        bail!("{principal:?} is not a party of contract {id:?}: only its parties sign it");
-    }
-    let verb = if action == MandateAction::Accept { "accept" } else { "reject" };
-    match v.state() {
-        VersionState::Withdrawn => {
-            bail!("version {} was withdrawn by its offerer and cannot be {verb}ed", short(&v.version))
-        }
-        VersionState::Agreed if action == MandateAction::Reject => {
-            bail!(
-                "version {} is already agreed by every signatory; propose changes with `vereffen contract amend`",
-                short(&v.version)
-            )
-        }
-        _ => {}
-    }
-    if action == MandateAction::Accept {
-        if v.signatures.contains_key(&principal) {
-            bail!("{principal:?} has already signed version {}", short(&v.version));
-        }
-        if !matches!(v.kind, VersionKind::Amendment { .. }) {
-            if let Some(base) = &st.base {
-                if *base != v.version {
-                    bail!(
-                        "another version ({}) of {id:?} is already in force; change it with `vereffen contract amend`",
-                        short(base)
-                    );
-                }
-            }
-        }
-    } else if v.rejections.contains_key(&principal) {
-        bail!("{principal:?} has already rejected version {}", short(&v.version));
-    }
+    neg::check_decision(&st, v, &principal, action).map_err(|e| anyhow!(e))?;
     let mut refs = vec![carrier(v)?];
     if principal != party {
         refs.push(find_mandate(ledger, &principal, &party, id, action)?);

@@ -702,6 +702,61 @@ impl ContractStatus {
     }
 }
 
+/// Whether `principal` may accept or reject version `v` of this contract
+/// now, with the reason when not: the principal is a party of the version,
+/// the version is not withdrawn, an agreed version is not rejected, a party
+/// signs a version once and rejects it once, and a proposal or counter is
+/// not accepted while another version is in force (that is an amendment's
+/// work). `contract accept|reject` and the web's contract page both ask
+/// this before they sign.
+pub fn check_decision(
+    st: &ContractStatus,
+    v: &VersionInfo,
+    principal: &str,
+    action: MandateAction,
+) -> Result<(), String> {
+    let short = |h: &str| h.chars().take(12).collect::<String>();
+    let id = &st.contract;
+    if v.terms.parties.iter().all(|p| p.id != principal) {
+        return Err(format!("{principal:?} is not a party of contract {id:?}: only its parties sign it"));
+    }
+    let verb = if action == MandateAction::Accept { "accept" } else { "reject" };
+    match v.state() {
+        VersionState::Withdrawn => {
+            return Err(format!("version {} was withdrawn by its offerer and cannot be {verb}ed", short(&v.version)))
+        }
+        VersionState::Agreed if action == MandateAction::Reject => {
+            return Err(format!(
+                "version {} is already agreed by every signatory; propose changes with `vereffen contract amend`",
+                short(&v.version)
+            ))
+        }
+        _ => {}
+    }
+    if action == MandateAction::Accept {
+        if v.signatures.contains_key(principal) {
+            return Err(format!("{principal:?} has already signed version {}", short(&v.version)));
+        }
+        if !matches!(v.kind, VersionKind::Amendment { .. }) {
+            if let Some(base) = st.base.as_ref().filter(|b| **b != v.version) {
+                return Err(format!(
+                    "another version ({}) of {id:?} is already in force; change it with `vereffen contract amend`",
+                    short(base)
+                ));
+            }
+        }
+    } else if v.rejections.contains_key(principal) {
+        return Err(format!("{principal:?} has already rejected version {}", short(&v.version)));
+    }
+    Ok(())
+}
+
+/// The entry that carries a version (the lowest id, for determinism): what
+/// a decision on it refers to.
+pub fn carrier(v: &VersionInfo) -> Result<&str, String> {
+    v.entries.iter().next().map(String::as_str).ok_or_else(|| format!("version {} has no entry", v.version))
+}
+
 /// Computes the status of `contract` from its entries (any order; entries
 /// of other contracts and kinds are ignored).
 pub fn status(contract: &str, entries: &[Entry]) -> ContractStatus {

@@ -181,6 +181,7 @@ const EN: &[Resource] = &[
     ("en/engine.ftl", include_str!("locales/en/engine.ftl")),
     ("en/web.ftl", include_str!("locales/en/web.ftl")),
     ("en/negotiation.ftl", include_str!("locales/en/negotiation.ftl")),
+    ("en/web-negotiate.ftl", include_str!("locales/en/web-negotiate.ftl")),
     ("en/web-webact.ftl", include_str!("locales/en/web-webact.ftl")),
 ];
 
@@ -201,6 +202,7 @@ const NL: &[Resource] = &[
     ("nl/engine.ftl", include_str!("locales/nl/engine.ftl")),
     ("nl/web.ftl", include_str!("locales/nl/web.ftl")),
     ("nl/negotiation.ftl", include_str!("locales/nl/negotiation.ftl")),
+    ("nl/web-negotiate.ftl", include_str!("locales/nl/web-negotiate.ftl")),
     ("nl/web-webact.ftl", include_str!("locales/nl/web-webact.ftl")),
 ];
 

@@ -20,6 +20,7 @@
 //! rate-limit bounds in [`session`]; the node's request timeout applies to
 //! every page.
 
+pub mod negotiate;
 pub mod pages;
 pub mod session;
 pub mod users;
@@ -101,6 +102,8 @@ pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
         .route("/contracts/{ledger}/{contract}/{year}/figures/dispute", post(figures::dispute))
         .route("/contracts/{ledger}/{contract}/{year}/figures/correct", post(figures::correct))
         .route("/contracts/{ledger}/{contract}/{year}/sign", post(cosign::sign))
+        // browser2: accepting or rejecting a contract version from the contract page
+        .route("/contracts/{ledger}/{contract}/decide", post(negotiate::decide))
         .route("/signatures", get(act::signatures_page))
         .route("/style.css", get(|| async { css() }))
         .fallback(|headers: HeaderMap, Query(q): Query<LangQuery>| async move {
@@ -382,6 +385,7 @@ async fn contract(
     State(web): State<Arc<Web>>,
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
+    Query(d): Query<negotiate::DoneQuery>,
     Path((ledger, id)): Path<(String, String)>,
 ) -> Response<Body> {
     let ctx = match signed_in(&web, &headers, &q) {
@@ -389,7 +393,8 @@ async fn contract(
         Err(r) => return *r,
     };
     let (tr, set_lang) = (ctx.tr, ctx.set_lang.clone());
-    let r = blocking(tr, move || pages::contract_page(&web.store, &ctx.tr, &ctx.session, &ledger, &id)).await;
+    let done = act::done_note(&tr, d.done.as_deref());
+    let r = blocking(tr, move || pages::contract_page(&web.store, &ctx.tr, &ctx.session, &ledger, &id, done)).await;
     with_cookie(r, set_lang)
 }
 

@@ -330,13 +330,23 @@ fn year_words(tr: &Tr, ys: &YearSettlement) -> String {
 
 /// A contract's page: parties, versions and their state, the years and
 /// what governs each, and the terms of the version in force.
-pub fn contract_page(store: &Store, tr: &Tr, session: &Session, ledger: &str, contract: &str) -> Response<Body> {
-    with_view(store, tr, session, ledger, contract, |_, view| {
+///
+/// `done` is the confirmation of a decision just taken on the page.
+pub fn contract_page(
+    store: &Store,
+    tr: &Tr,
+    session: &Session,
+    ledger: &str,
+    contract: &str,
+    done: Option<String>,
+) -> Response<Body> {
+    with_view(store, tr, session, ledger, contract, |l, view| {
         let st = &view.status;
         let latest = st.latest_in_force().or_else(|| st.versions.values().next());
         let title = latest.map(|v| v.terms.title.clone()).unwrap_or_default();
         let page = html! {
             h1 { (title) }
+            @if let Some(d) = &done { p.done role="status" { (d) } }
             p { (tr.t("web-col-contract")) ": " code { (contract) } " · " (tr.t("web-col-ledger")) ": " code { (ledger) }
                 " · " (state_words(tr, &state_of(st))) }
             @if let Some(v) = latest {
@@ -384,6 +394,7 @@ pub fn contract_page(store: &Store, tr: &Tr, session: &Session, ledger: &str, co
                     td { (crate::present::negotiation::version_state(tr, st, v)) }
                 } } }
             }
+            (super::negotiate::section(store, tr, session, l, st))
             @if !st.conflicts.is_empty() {
                 h2 { (tr.t("web-state-conflict")) }
                 ul { @for c in &st.conflicts { li { (crate::present::engine::contract_conflict(tr, c)) } } }
