@@ -135,6 +135,9 @@ fn a_signer_submits_attests_disputes_and_corrects_and_the_log_says_who() {
         }
         assert!(page.contains("name=\"password\""), "a signer sees the forms");
         assert!(page.contains(&format!("{figs}/submit")) && page.contains(&format!("{figs}/attest")));
+        // The inbox links a figure to attest to this page.
+        let (_, _, inbox) = get(&c, &base, "/inbox").await;
+        assert!(inbox.contains(&format!("href=\"{figs}\"")), "{inbox}");
         // The statement and contract pages link here.
         let (_, _, contract_page) = get(&c, &base, &format!("/contracts/{ledger}/{COPD_ID}")).await;
         assert!(contract_page.contains(&format!("href=\"{figs}\"")), "{contract_page}");

@@ -100,14 +100,15 @@ pub(super) async fn sign(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
     Path((ledger, contract, year)): Path<(String, String, String)>,
-    Form(form): Form<SignForm>,
+    Form(mut form): Form<SignForm>,
 ) -> Response<Body> {
     let tr = Tr::new(super::lang_of(&headers, &q).0);
     let Ok(year) = year.parse::<u16>() else {
         return page_response(StatusCode::NOT_FOUND, pages::message(&tr, None, &tr.t("web-not-found")));
     };
     let back = format!("/contracts/{ledger}/{contract}/{year}");
-    let who = match act::confirm(&web, &headers, peer, &q, &form.csrf, form.password.clone(), &back).await {
+    let password = std::mem::take(&mut form.password);
+    let who = match act::confirm(&web, &headers, peer, &q, &form.csrf, password, &back).await {
         Ok(w) => w,
         Err(r) => return r,
     };

@@ -335,14 +335,15 @@ async fn act_on(
     headers: HeaderMap,
     q: LangQuery,
     (ledger, contract, year): (String, String, String),
-    form: FigureForm,
+    mut form: FigureForm,
 ) -> Response<Body> {
     let tr = Tr::new(super::lang_of(&headers, &q).0);
     let Ok(year) = year.parse::<u16>() else {
         return page_response(StatusCode::NOT_FOUND, pages::message(&tr, None, &tr.t("web-not-found")));
     };
     let back = figures_href(&ledger, &contract, year);
-    let who = match act::confirm(&web, &headers, peer, &q, &form.csrf, form.password.clone(), &back).await {
+    let password = std::mem::take(&mut form.password);
+    let who = match act::confirm(&web, &headers, peer, &q, &form.csrf, password, &back).await {
         Ok(w) => w,
         Err(r) => return r,
     };
