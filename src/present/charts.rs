@@ -14,7 +14,9 @@
 //! Lines of a line chart differ in colour, dash pattern and marker shape,
 //! so lines on top of each other stay distinguishable.
 //!
-//! This module writes files; everything it draws comes from [`super`].
+//! Each chart is drawn by one function into any plotters backend: a file
+//! ([`write`]: SVG and PNG) or a string ([`svg`], shown inline by the web
+//! workspace). Everything it draws comes from [`super::simulation`].
 
 use std::path::Path;
 use std::sync::Once;
@@ -349,14 +351,24 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
     root.present().map_err(err)
 }
 
-/// Writes `chart` as `DIR/NAME.svg` and `DIR/NAME.png`.
-pub fn write(dir: &Path, name: &str, chart: &Chart) -> Result<(), String> {
+/// `chart` as an SVG document in a string: the same drawing as the file
+/// [`write`] writes (its SVG file holds these bytes). Plotters escapes
+/// every text it writes into the SVG (`<`, `>`, `&`, quotes), so names
+/// from contract files are text, not markup: the web shows it inline.
+pub fn svg(chart: &Chart) -> Result<String, String> {
     fonts();
+    let mut s = String::new();
     {
-        let path = dir.join(format!("{name}.svg"));
-        let root = SVGBackend::new(&path, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut s, SIZE).into_drawing_area();
         draw(&root, chart)?;
     }
+    Ok(s)
+}
+
+/// Writes `chart` as `DIR/NAME.svg` and `DIR/NAME.png`.
+pub fn write(dir: &Path, name: &str, chart: &Chart) -> Result<(), String> {
+    let path = dir.join(format!("{name}.svg"));
+    std::fs::write(&path, svg(chart)?).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let path = dir.join(format!("{name}.png"));
     let root = BitMapBackend::new(&path, SIZE).into_drawing_area();
     draw(&root, chart)
