@@ -180,6 +180,7 @@ const EN: &[Resource] = &[
     ("en/forecast.ftl", include_str!("locales/en/forecast.ftl")),
     ("en/engine.ftl", include_str!("locales/en/engine.ftl")),
     ("en/web.ftl", include_str!("locales/en/web.ftl")),
+    ("en/web-webmodel.ftl", include_str!("locales/en/web-webmodel.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -198,6 +199,7 @@ const NL: &[Resource] = &[
     ("nl/forecast.ftl", include_str!("locales/nl/forecast.ftl")),
     ("nl/engine.ftl", include_str!("locales/nl/engine.ftl")),
     ("nl/web.ftl", include_str!("locales/nl/web.ftl")),
+    ("nl/web-webmodel.ftl", include_str!("locales/nl/web-webmodel.ftl")),
 ];
 
 /// The resources of `lang`.

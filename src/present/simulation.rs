@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 
-use crate::domain::contract::{self, Role};
+use crate::domain::contract::{self, Contract, Role};
 use crate::domain::simulate::{self, scenarios, Model, Outcome, Variant, VariantStats, COMPONENTS};
 use crate::present::charts::{self, Chart};
 use crate::present::lang::{Arg, Lang, Tr};
@@ -106,22 +106,29 @@ pub struct NamedText {
 
 /// The model from contract texts and a scenarios text, as [`load`] builds
 /// it from files: the same checks and the same diagnostics with each
-/// text's `name` as the file. A variant is named by its file name without
-/// directories and `.toml`.
-pub fn load_texts(contracts: &[NamedText], scenarios_file: &NamedText) -> Result<Model, String> {
-    let stems: Vec<String> = contracts
+/// text's `name` as the file. The variants are `held` (contracts already
+/// checked, e.g. a version on a ledger, named by their contract id) and
+/// then the texts, each named by its file name without directories and
+/// `.toml`.
+pub fn load_texts(held: Vec<Contract>, contracts: &[NamedText], scenarios_file: &NamedText) -> Result<Model, String> {
+    let stems: Vec<String> = held
         .iter()
-        .map(|c| {
+        .map(|c| c.id.clone())
+        .chain(contracts.iter().map(|c| {
             let base = c.name.rsplit(['/', '\\']).next().unwrap_or("");
             base.strip_suffix(".toml").unwrap_or(base).to_string()
-        })
+        }))
         .collect();
-    let mut variants = Vec::with_capacity(contracts.len());
-    for (c, name) in contracts.iter().zip(variant_names(&stems)) {
+    let names = variant_names(&stems);
+    let mut variants = Vec::with_capacity(names.len());
+    for (c, name) in held.into_iter().zip(&names) {
+        variants.push(Variant::new(name, c));
+    }
+    for (c, name) in contracts.iter().zip(names.iter().skip(variants.len())) {
         if c.text.len() > contract::MAX_FILE_BYTES {
             return Err(format!("{}:1:1: file is larger than {} bytes", c.name, contract::MAX_FILE_BYTES));
         }
-        variants.push(Variant::new(&name, contract::parse_str(&c.name, &c.text).map_err(|d| diagnostics(&d))?));
+        variants.push(Variant::new(name, contract::parse_str(&c.name, &c.text).map_err(|d| diagnostics(&d))?));
     }
     let s = scenarios::parse(&scenarios_file.name, &scenarios_file.text).map_err(|d| diagnostics(&d))?;
     Model::new(s, variants).map_err(|e| e.to_string())

@@ -17,6 +17,7 @@
 //! rate-limit bounds in [`session`]; the node's request timeout applies to
 //! every page.
 
+pub mod model;
 pub mod pages;
 pub mod session;
 pub mod users;
@@ -85,6 +86,8 @@ pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
         .route("/contracts/{ledger}/{contract}", get(contract))
         .route("/contracts/{ledger}/{contract}/{year}", get(statement))
         .route("/contracts/{ledger}/{contract}/{year}/{file}", get(download))
+        // webmodel: the model page, its results and their CSV downloads (model.rs)
+        .merge(model::routes())
         .route("/style.css", get(|| async { css() }))
         .fallback(|headers: HeaderMap, Query(q): Query<LangQuery>| async move {
             let tr = Tr::new(lang_of(&headers, &q).0);

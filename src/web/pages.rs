@@ -35,7 +35,7 @@ a:focus,button:focus,input:focus{outline:3px solid #f5a623}\n";
 
 /// A page in the workspace's frame: skip link, header (navigation,
 /// language switch, user and logout when signed in), main content.
-fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Markup) -> Markup {
+pub(super) fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(tr.lang().code()) {
@@ -53,6 +53,7 @@ fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Markup) -> Mark
                         nav aria-label=(tr.t("web-nav")) {
                             a href="/inbox" { (tr.t("web-inbox")) } " · "
                             a href="/contracts" { (tr.t("web-contracts")) }
+                            " · " a href="/model" { (tr.t("web-model")) }
                         }
                     }
                     span {

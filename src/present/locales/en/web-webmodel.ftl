@@ -1,0 +1,43 @@
+# The web workspace's model page (branch `webmodel`, src/web/model.rs).
+# Every id has a Dutch twin in ../nl/web-webmodel.ftl.
+
+web-model = Model a contract
+web-model-intro = Run a contract through scenarios of its figures before anyone signs, as `vereffen simulate` does: on this node, writing nothing to any ledger.
+web-model-contract = Contract
+web-model-held = A contract this node holds (the version in force)
+web-model-held-none = none: upload a contract file
+web-model-upload = Contract files (TOML); several are variants compared on the same draws
+web-model-upload-note = At most { $files } contract files of at most { $mib } MiB each. A chosen contract comes first, the uploaded files after it.
+web-model-scenarios = Scenarios
+web-model-scenarios-file = Scenarios file (TOML, docs/SIMULATION.md)
+web-model-scenarios-note = Leave it empty to use the example scenarios of an example contract ({ $contracts }).
+web-model-runs = Runs
+web-model-runs-note = at most { $max }; empty: the scenarios file's, else 10,000
+web-model-seed = Seed
+web-model-seed-note = empty: the scenarios file's, else 1; the same seed gives the same results
+web-model-run = Run the simulation
+web-model-too-many-fields = The form has more than { $max } fields.
+web-model-too-many-files = Give at most { $max } contract files.
+web-model-not-utf8 = file is not UTF-8 text
+web-model-bad-number = { $field }: give a whole number.
+web-model-too-large = The upload is too large: each file may be at most { $mib } MiB and the whole form at most { $total } MiB. Nothing was run.
+web-model-busy = { $n } simulations are running on this node already. Try again in a minute.
+web-model-too-long = The simulation took longer than { $s } seconds. Try fewer runs, or run `vereffen simulate` on your own machine.
+web-model-no-contract = Choose a contract this node holds or upload a contract file.
+web-model-no-scenarios = Upload a scenarios file: there are no example scenarios for this contract.
+web-model-runs-bounds = Runs must be between 1 and { $max } here (`vereffen simulate` allows more).
+web-model-comparison = Comparison over the term (same draws for every variant; difference columns: B − A of the figures)
+web-model-again = Model another contract
+web-model-results = Simulation results
+web-model-scenarios-example = Scenarios: the example file { $file }.
+web-model-scenarios-used = Scenarios: { $file }.
+web-model-not-kept = The CSV files of this simulation are too large to keep for download; `vereffen simulate --out` writes them.
+web-model-kept-note = (kept for 30 minutes, the last 4 simulations of your session)
+web-model-result = Economic result (earned, or borne below 0)
+web-model-cash = Cash (received − paid)
+web-model-components = Expected cash per component over the term
+web-model-input = Input
+web-model-at-p5 = Result at the input's P5
+web-model-at-p95 = Result at the input's P95
+web-model-charts = Charts
+web-model-gone = These results are no longer kept (30 minutes, the last 4 of a session). Run the simulation again.

@@ -1,0 +1,43 @@
+# De modelpagina van de webwerkplek (branch `webmodel`, src/web/model.rs).
+# Elke id heeft een Engelse tweeling in ../en/web-webmodel.ftl.
+
+web-model = Contract doorrekenen
+web-model-intro = Reken een contract door onder scenario's van zijn cijfers voordat iemand tekent, zoals `vereffen simulate` dat doet: op deze node, zonder iets in een grootboek te schrijven.
+web-model-contract = Contract
+web-model-held = Een contract dat deze node bewaart (de geldende versie)
+web-model-held-none = geen: upload een contractbestand
+web-model-upload = Contractbestanden (TOML); meerdere bestanden zijn varianten, vergeleken op dezelfde trekkingen
+web-model-upload-note = Hoogstens { $files } contractbestanden van elk hoogstens { $mib } MiB. Een gekozen contract komt eerst, de geüploade bestanden daarna.
+web-model-scenarios = Scenario's
+web-model-scenarios-file = Scenariobestand (TOML, docs/SIMULATION.md)
+web-model-scenarios-note = Laat dit leeg om de voorbeeldscenario's van een voorbeeldcontract te gebruiken ({ $contracts }).
+web-model-runs = Trekkingen
+web-model-runs-note = hoogstens { $max }; leeg: die van het scenariobestand, anders 10.000
+web-model-seed = Startwaarde
+web-model-seed-note = leeg: die van het scenariobestand, anders 1; dezelfde startwaarde geeft dezelfde uitkomsten
+web-model-run = Doorrekenen
+web-model-too-many-fields = Het formulier heeft meer dan { $max } velden.
+web-model-too-many-files = Geef hoogstens { $max } contractbestanden.
+web-model-not-utf8 = bestand is geen UTF-8-tekst
+web-model-bad-number = { $field }: geef een geheel getal.
+web-model-too-large = De upload is te groot: elk bestand mag hoogstens { $mib } MiB zijn en het hele formulier hoogstens { $total } MiB. Er is niets doorgerekend.
+web-model-busy = Op deze node lopen al { $n } doorrekeningen. Probeer het over een minuut opnieuw.
+web-model-too-long = De doorrekening duurde langer dan { $s } seconden. Kies minder trekkingen, of gebruik `vereffen simulate` op uw eigen computer.
+web-model-no-contract = Kies een contract dat deze node bewaart of upload een contractbestand.
+web-model-no-scenarios = Upload een scenariobestand: voor dit contract zijn er geen voorbeeldscenario's.
+web-model-runs-bounds = Het aantal trekkingen moet hier tussen 1 en { $max } liggen (`vereffen simulate` staat meer toe).
+web-model-comparison = Vergelijking over de looptijd (dezelfde trekkingen voor elke variant; verschilkolommen: B − A van de cijfers)
+web-model-again = Een ander contract doorrekenen
+web-model-results = Uitkomsten van de doorrekening
+web-model-scenarios-example = Scenario's: het voorbeeldbestand { $file }.
+web-model-scenarios-used = Scenario's: { $file }.
+web-model-not-kept = De CSV-bestanden van deze doorrekening zijn te groot om te bewaren voor downloaden; `vereffen simulate --out` schrijft ze.
+web-model-kept-note = (30 minuten bewaard, de laatste 4 doorrekeningen van uw sessie)
+web-model-result = Economisch resultaat (verdiend, of onder 0 gedragen)
+web-model-cash = Kasstroom (ontvangen − betaald)
+web-model-components = Verwachte kasstroom per onderdeel over de looptijd
+web-model-input = Invoer
+web-model-at-p5 = Resultaat bij P5 van de invoer
+web-model-at-p95 = Resultaat bij P95 van de invoer
+web-model-charts = Grafieken
+web-model-gone = Deze uitkomsten worden niet meer bewaard (30 minuten, de laatste 4 van een sessie). Reken opnieuw door.
