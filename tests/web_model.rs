@@ -353,3 +353,72 @@ fn script_in_names_is_text_in_the_tables_and_the_svg() {
         assert!(svg_text, "the variant's name is escaped text in a chart");
     });
 }
+
+/// The contract page shows the term summary as a bar chart per party
+/// (inline SVG, no script), with its figures as a table: the amounts
+/// `settle summary` prints, in English and in Dutch; a party's name with
+/// `<script>` from the ledger is text in the chart.
+#[test]
+fn the_contract_page_charts_the_term_per_party() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (contract, ledger) = hostile_agreed_ledger(d);
+    let home = home_with_ledger(d, &ledger);
+    add_user(d, &home, "vera", "viewer");
+    let node = serve_web(&home);
+    let base = node.url();
+    runtime().block_on(async {
+        let c = client();
+        login(&c, &base, "vera").await;
+        for lang in ["en", "nl"] {
+            let json: serde_json::Value =
+                serde_json::from_str(&ok(d, &["--json", "settle", "summary", COPD_ID])).unwrap();
+            let mut known = std::collections::BTreeSet::new();
+            decimals(&json, &mut known);
+            let (s, page) = get(&c, &format!("{base}/contracts/{ledger}/{COPD_ID}?lang={lang}")).await;
+            assert_eq!(s, 200);
+            let page = String::from_utf8(page).unwrap();
+            let at = page.find("<svg").expect("a term chart");
+            let charts = &page[at..];
+            assert_eq!(charts.matches("<svg").count(), contract.parties.len(), "one chart per party");
+            assert!(!page.contains(SCRIPT) && !page.contains("<script"), "no markup from the ledger");
+            let in_svg = charts.split("<svg").skip(1).any(|svg| svg.split("</svg>").next().unwrap().contains(ESCAPED));
+            assert!(in_svg, "the hospital's name is escaped text in its chart");
+            // Every amount of the charts' tables is one of `settle summary`,
+            // written in the page's language (`-225,000.00` / `-225.000,00`).
+            let mut amounts = 0;
+            for cell in charts.split("<td class=\"num\">").skip(1) {
+                let amount = cell.split('<').next().unwrap();
+                if !amount.is_empty() {
+                    let plain = match lang {
+                        "en" => amount.replace(',', ""),
+                        _ => amount.replace('.', "").replace(',', "."),
+                    };
+                    let value: rust_decimal::Decimal = plain.parse().unwrap_or_else(|_| panic!("{lang}: {amount}"));
+                    assert!(known.contains(&value), "{lang}: {amount} is not in settle summary --json");
+                    amounts += 1;
+                }
+            }
+            assert!(amounts >= 2 * contract.parties.len(), "{amounts} amounts");
+        }
+    });
+}
+
+/// Every decimal (as a string or a number) in a JSON document.
+fn decimals(v: &serde_json::Value, out: &mut std::collections::BTreeSet<rust_decimal::Decimal>) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let Ok(d) = s.parse() {
+                out.insert(d);
+            }
+        }
+        serde_json::Value::Number(n) => {
+            if let Ok(d) = n.to_string().parse() {
+                out.insert(d);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| decimals(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| decimals(x, out)),
+        _ => {}
+    }
+}

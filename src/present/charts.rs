@@ -10,6 +10,8 @@
 //!   95th percentile, moves the first provider's result over the term.
 //! * `comparison`: variants side by side, per party the mean economic
 //!   result over the term of each variant with a whisker from P5 to P95.
+//! * Bars ([`Chart::Bars`]): a party's cash and economic result per year
+//!   of a contract's term summary (the web's contract page).
 //!
 //! Lines of a line chart differ in colour, dash pattern and marker shape,
 //! so lines on top of each other stay distinguishable.
@@ -96,6 +98,30 @@ pub enum Chart {
         /// variant does not have the party).
         groups: Vec<(String, Vec<Option<[f64; 3]>>)>,
     },
+    /// Bars side by side per label (a year): one bar per series.
+    Bars {
+        /// Title.
+        title: String,
+        /// Y axis label.
+        y_label: String,
+        /// The labels on the x axis, in order.
+        labels: Vec<String>,
+        /// Per series: name and a value per label (euros).
+        series: Vec<(String, Vec<f64>)>,
+    },
+}
+
+impl Chart {
+    /// The chart's title.
+    pub fn title(&self) -> &str {
+        match self {
+            Chart::Boxes { title, .. }
+            | Chart::Lines { title, .. }
+            | Chart::Tornado { title, .. }
+            | Chart::Compare { title, .. }
+            | Chart::Bars { title, .. } => title,
+        }
+    }
 }
 
 /// Dash patterns (dash, gap in pixels; 0 = solid) of the lines of a line
@@ -336,6 +362,30 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                     elements.push(PathElement::new(vec![(x - w * 0.15, b[2]), (x + w * 0.15, b[2])], BLACK).into_dyn());
                 }
                 c.draw_series(elements)
+                    .map_err(err)?
+                    .label(name.as_str())
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], col.filled()));
+            }
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(err)?;
+        }
+        Chart::Bars { title, y_label, labels, series } => {
+            let all = series.iter().flat_map(|(_, v)| v.iter().copied());
+            let (lo, hi) = all.fold((0.0f64, 0.0f64), |(a, b), x| (a.min(x), b.max(x)));
+            let (lo, hi) = span(lo, hi);
+            let mut c = grouped_axes(root, title, y_label, labels, lo, hi)?;
+            let w = 0.8 / series.len().max(1) as f64;
+            for (k, (name, values)) in series.iter().enumerate() {
+                let col = PALETTE[k % PALETTE.len()];
+                let bars = values.iter().enumerate().map(|(i, v)| {
+                    let x = i as f64 - 0.4 + w * (k as f64 + 0.5);
+                    Rectangle::new([(x - w * 0.4, 0.0), (x + w * 0.4, *v)], col.mix(0.7).filled())
+                });
+                c.draw_series(bars)
                     .map_err(err)?
                     .label(name.as_str())
                     .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], col.filled()));

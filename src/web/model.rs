@@ -30,6 +30,9 @@
 //!   (`present::charts::svg`: the same drawing code; plotters escapes every
 //!   text, so a party named `<script>` is text; no script, the CSP stays
 //!   `default-src 'none'`).
+//! * The contract page's term charts ([`term_charts`]): the term summary
+//!   of `settle summary` as a bar chart per party (cash and result per
+//!   year), with its figures as a table, without JavaScript.
 //! * `GET /model/results/ID/FILE.csv`: the CSV files `simulate --out`
 //!   writes (`summary.csv`, `sweep.csv`, `tornado.csv`, byte for byte, in
 //!   the language the page was run in). They are KEPT in memory rather
@@ -55,7 +58,10 @@ use maud::{html, Markup, PreEscaped};
 use super::session::{self, Session};
 use super::{lang_of, page_response, pages, with_cookie, LangQuery, Web};
 use crate::domain::contract::Contract;
+use crate::domain::settlement::cosign::ContractView;
+use crate::domain::settlement::term::PartyFigures;
 use crate::domain::simulate::{self, Cliff, Model, VariantStats, COMPONENTS};
+use crate::ledger::Ledger;
 use crate::present::charts::{self, Chart};
 use crate::present::lang::{Arg, Tr};
 use crate::present::simulation::{self as sim, NamedText, Results};
@@ -479,7 +485,7 @@ fn simulate_upload(
     let mut svgs = Vec::new();
     for (name, chart) in sim::charts(tr, &model, &results).map_err(failed)? {
         let svg = charts::svg(&chart).map_err(failed)?;
-        svgs.push((name, title_of(&chart).to_string(), svg));
+        svgs.push((name, chart.title().to_string(), svg));
     }
     let size: usize = files.iter().map(|f| f.1.len()).sum();
     let files = (size <= MAX_KEPT_BYTES).then_some(files);
@@ -487,15 +493,6 @@ fn simulate_upload(
     let run = Run { runs, seed, scenarios: &scenarios.name, example, id, files: &names };
     let page = results_page(tr, session, &model, &results, &cliffs, &svgs, &run);
     Ok((page, files))
-}
-
-fn title_of(c: &Chart) -> &str {
-    match c {
-        Chart::Boxes { title, .. }
-        | Chart::Lines { title, .. }
-        | Chart::Tornado { title, .. }
-        | Chart::Compare { title, .. } => title,
-    }
 }
 
 /// How a simulation was run, for its page.
@@ -733,6 +730,76 @@ async fn download(
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     r
+}
+
+/// The contract's term summary (`present::term::summary`, what `settle
+/// summary` shows) as one bar chart per party, its cash (received - paid)
+/// and economic result per year that has a statement, each followed by
+/// the same figures as a table; for the contract page. Empty while no
+/// year has a statement.
+pub(super) fn term_charts(l: &Ledger, view: &ContractView, tr: &Tr) -> Markup {
+    use rust_decimal::prelude::ToPrimitive;
+    let t = match crate::present::term::summary(l, view, tr) {
+        Ok(t) => t,
+        Err(e) => return html! { p.error { (e.to_string()) } },
+    };
+    let years: Vec<_> = t.years.iter().filter(|y| !y.parties.is_empty()).collect();
+    if years.is_empty() {
+        return html! {};
+    }
+    let st = &view.status;
+    let terms = st.latest_in_force().or_else(|| st.versions.values().next()).map(|v| &v.terms);
+    let name_of = |id: &str| {
+        terms
+            .and_then(|c| c.parties.iter().find(|p| p.id == id))
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let currency = terms.map(|c| c.currency.code().to_string()).unwrap_or_default();
+    let figure =
+        |party: &str, pick: fn(&PartyFigures) -> rust_decimal::Decimal| -> Vec<Option<rust_decimal::Decimal>> {
+            years.iter().map(|y| y.parties.iter().find(|p| p.party == party).map(pick)).collect()
+        };
+    let labels: Vec<String> = years.iter().map(|y| y.year.to_string()).collect();
+    html! {
+        section {
+            h2 { (tr.t("web-term-charts")) }
+            p.note { (tr.t("web-term-charts-note")) }
+            @for total in &t.totals {
+                @let (cash, result) = (figure(&total.party, |p| p.net), figure(&total.party, |p| p.result));
+                @let euros = |v: &[Option<rust_decimal::Decimal>]| v.iter().map(|d| d.and_then(|d| d.to_f64()).unwrap_or(0.0)).collect::<Vec<f64>>();
+                @let name = name_of(&total.party);
+                @let chart = Chart::Bars {
+                    title: tr.t_args("web-term-chart-title", &[("party", Arg::from(name.as_str()))]),
+                    y_label: currency.clone(),
+                    labels: labels.clone(),
+                    series: vec![(tr.t("web-term-cash"), euros(&cash)), (tr.t("web-term-result"), euros(&result))],
+                };
+                figure {
+                    @match charts::svg(&chart) {
+                        // plotters escapes every text (the party's name from the ledger).
+                        Ok(svg) => (PreEscaped(svg)),
+                        Err(e) => p.error { (e) },
+                    }
+                    figcaption {
+                        table {
+                            caption { (chart.title()) }
+                            thead { tr {
+                                th scope="col" { (tr.t("web-col-year")) }
+                                th.num scope="col" { (tr.t("web-term-cash")) }
+                                th.num scope="col" { (tr.t("web-term-result")) }
+                            } }
+                            tbody { @for (i, y) in labels.iter().enumerate() { tr {
+                                th scope="row" { (y) }
+                                td.num { (cash[i].map(|d| tr.money(d)).unwrap_or_default()) }
+                                td.num { (result[i].map(|d| tr.money(d)).unwrap_or_default()) }
+                            } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -353,7 +353,7 @@ fn year_words(tr: &Tr, ys: &YearSettlement) -> String {
 /// A contract's page: parties, versions and their state, the years and
 /// what governs each, and the terms of the version in force.
 pub fn contract_page(store: &Store, tr: &Tr, session: &Session, ledger: &str, contract: &str) -> Response<Body> {
-    with_view(store, tr, session, ledger, contract, |_, view| {
+    with_view(store, tr, session, ledger, contract, |l, view| {
         let st = &view.status;
         let latest = st.latest_in_force().or_else(|| st.versions.values().next());
         let title = latest.map(|v| v.terms.title.clone()).unwrap_or_default();
@@ -410,6 +410,7 @@ pub fn contract_page(store: &Store, tr: &Tr, session: &Session, ledger: &str, co
                 h2 { (tr.t("web-state-conflict")) }
                 ul { @for c in &st.conflicts { li { (crate::present::engine::contract_conflict(tr, c)) } } }
             }
+            (super::model::term_charts(l, view, tr))
             @if let Some(v) = latest {
                 h2 { (tr.t("web-terms")) }
                 p.note { (tr.t("web-terms-note")) }
