@@ -149,17 +149,17 @@ pub(super) fn routes() -> axum::Router<Arc<Web>> {
         .layer(Extension(state))
 }
 
+/// A signed-in request: the session's id, the session, the translator and
+/// the language cookie to set.
+type SignedIn = (String, Session, Tr, Option<String>);
+
 /// The signed-in session with its id, the translator and the language
 /// cookie to set; else the redirect to the login page.
-fn signed_in(
-    web: &Web,
-    headers: &HeaderMap,
-    q: &LangQuery,
-) -> Result<(String, Session, Tr, Option<String>), Response<Body>> {
+fn signed_in(web: &Web, headers: &HeaderMap, q: &LangQuery) -> Result<SignedIn, Box<Response<Body>>> {
     let (lang, set_lang) = lang_of(headers, q);
     match web.session(headers) {
         Some((id, s)) => Ok((id, s, Tr::new(lang), set_lang)),
-        None => Err(with_cookie(super::redirect("/login"), set_lang)),
+        None => Err(Box::new(with_cookie(super::redirect("/login"), set_lang))),
     }
 }
 
@@ -170,7 +170,7 @@ fn message(tr: &Tr, session: &Session, status: StatusCode, text: &str) -> Respon
 async fn form_page(State(web): State<Arc<Web>>, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response<Body> {
     let (_, session, tr, set_lang) = match signed_in(&web, &headers, &q) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let store = web.store.clone();
     let rows = tokio::task::spawn_blocking(move || pages::contract_rows(&store)).await;
@@ -341,7 +341,7 @@ async fn run_model(
 ) -> Response<Body> {
     let (sid, session, tr, set_lang) = match signed_in(&web, &headers, &q) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mp = match mp {
         Ok(mp) => mp,
@@ -712,7 +712,7 @@ async fn download(
 ) -> Response<Body> {
     let (sid, session, tr, _) = match signed_in(&web, &headers, &q) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let now = Instant::now();
     let bytes = state.kept.lock().ok().and_then(|kept| {
