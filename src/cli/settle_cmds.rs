@@ -17,6 +17,7 @@ use vereffen::present::diff::{self as pdiff, Side, SideRole};
 use vereffen::present::lang::{Arg, Lang, Tr};
 pub use vereffen::present::settle::{contract_view, corrections, standing, Corrections};
 use vereffen::present::settle::{render_bytes, sign_plan, signed_statement, Extra, SignPlan};
+use vereffen::present::term::open_detail;
 use vereffen::present::{engine, statement};
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
@@ -429,49 +430,6 @@ fn sign_summary(party: &str, c: &Computed, replaces: Option<&str>) -> String {
     s
 }
 
-/// Why `year` is open: its own figures that are not agreed and, when an
-/// earlier unsettled year's figures block it (its statement starts from that
-/// year's), that year too. `blocked` is the year the computation stopped
-/// at with `blockers` figures not agreed.
-fn open_detail(tr: &Tr, view: &ContractView, year: u16, blocked: u16, blockers: usize) -> String {
-    use vereffen::domain::settlement::inputs::inputs_for_year;
-    debug_assert!(blocked <= year, "a year is blocked by itself or an earlier year");
-    let not_agreed = |n: usize, y: u16| {
-        tr.t_args("statement-status-not-agreed", &[("n", Arg::from(n.to_string())), ("year", Arg::from(y.to_string()))])
-    };
-    let own = match view.status.governing(year).map(|v| inputs_for_year(&v.terms, year, &view.measurements, false)) {
-        _ if blocked == year => return not_agreed(blockers, year),
-        Some(Err(own)) => not_agreed(own.len(), year),
-        Some(Ok(_)) => tr.t_args("statement-status-all-agreed", &[("year", Arg::from(year.to_string()))]),
-        None => tr.t_args("statement-status-no-version", &[("year", Arg::from(year.to_string()))]),
-    };
-    tr.t_args(
-        "statement-status-waits-for",
-        &[("own", Arg::from(own)), ("blocked", Arg::from(blocked.to_string())), ("n", Arg::from(blockers.to_string()))],
-    )
-}
-
-/// One figure that keeps a year open, in the reader's language: indicator,
-/// period, its state and who must act.
-fn blocker_words(tr: &Tr, b: &vereffen::domain::settlement::inputs::Blocker) -> String {
-    let state = match b.state.as_str() {
-        "missing" => tr.t("settle-sum-state-missing"),
-        "pending" => tr.t("settle-sum-state-pending"),
-        "disputed" => tr.t("settle-sum-state-disputed"),
-        "conflict" => tr.t("settle-sum-state-conflict"),
-        other => other.to_string(),
-    };
-    tr.t_args(
-        "settle-sum-blocker",
-        &[
-            ("indicator", Arg::from(b.indicator.clone())),
-            ("period", Arg::from(b.period.clone())),
-            ("state", Arg::from(state)),
-            ("parties", Arg::from(b.to_act.join(", "))),
-        ],
-    )
-}
-
 /// The quality gate of `year`: from the settled statement if the year is
 /// settled, else from the statement this copy computes (none while open).
 fn year_gate(view: &ContractView, year: u16, computed: Option<&Computed>) -> Option<gate::GateNotice> {
@@ -762,7 +720,6 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
 }
 
 fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Result<i32> {
-    use vereffen::domain::settlement::term::{self, YearState};
     let ledger = open_ledger(&cli.ledger)?;
     let view = contract_view(&ledger, contract)?;
     let tr = Tr::new(super::lang_of(cli, &ledger)?);
@@ -776,37 +733,7 @@ fn summary(cli: &Cli, contract: &str, format: Format, out: Option<&Path>) -> Res
         .and_then(|b| view.status.versions.get(b))
         .map(|v| v.terms.currency.code().to_string())
         .unwrap_or_default();
-    let mut years = Vec::new();
-    for (year, ys) in &view.settlements {
-        let mut open: Vec<String> = ys.conflicts.iter().map(|c| engine::conflict(&tr, c)).collect();
-        let (state, hash, statement) = if let Some(settled) = ys.settled_statement() {
-            let state = if ys.conflicts.is_empty() { YearState::Settled } else { YearState::SettledInConflict };
-            (state, Some(settled.hash.clone()), Some(signed_statement(&ledger, settled)?))
-        } else {
-            match view.compute(*year, false) {
-                Ok(c) => {
-                    let st = standing(&view, &c);
-                    open.push(tr.t_args(
-                        "settle-sum-waiting",
-                        &[("parties", vereffen::present::lang::Arg::from(st.waiting_for.join(", ")))],
-                    ));
-                    let state = if st.signed_by.is_empty() { YearState::Computable } else { YearState::Signed };
-                    (state, Some(c.hash.clone()), Some(c.statement))
-                }
-                Err(ComputeError::Blocked { year: y, blockers }) => {
-                    open.push(open_detail(&tr, &view, *year, y, blockers.len()));
-                    open.extend(blockers.iter().map(|b| blocker_words(&tr, b)));
-                    (YearState::Open, None, None)
-                }
-                Err(e) => {
-                    open.push(engine::compute_error(&tr, &e));
-                    (YearState::Open, None, None)
-                }
-            }
-        };
-        years.push(term::year_summary(*year, state, hash, statement.as_ref(), open).map_err(|e| anyhow!("{e}"))?);
-    }
-    let t = term::term_summary(contract, years).map_err(|e| anyhow!("{e}"))?;
+    let t = vereffen::present::term::summary(&ledger, &view, &tr)?;
     let format = if cli.json { Format::Json } else { format };
     let bytes = match format {
         Format::Table => vereffen::present::term::table(&tr, &t, &currency).into_bytes(),

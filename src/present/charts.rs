@@ -10,11 +10,15 @@
 //!   95th percentile, moves the first provider's result over the term.
 //! * `comparison`: variants side by side, per party the mean economic
 //!   result over the term of each variant with a whisker from P5 to P95.
+//! * Bars ([`Chart::Bars`]): a party's cash and economic result per year
+//!   of a contract's term summary (the web's contract page).
 //!
 //! Lines of a line chart differ in colour, dash pattern and marker shape,
 //! so lines on top of each other stay distinguishable.
 //!
-//! This module writes files; everything it draws comes from [`super`].
+//! Each chart is drawn by one function into any plotters backend: a file
+//! ([`write`]: SVG and PNG) or a string ([`svg`], shown inline by the web
+//! workspace). Everything it draws comes from [`super::simulation`].
 
 use std::path::Path;
 use std::sync::Once;
@@ -94,6 +98,30 @@ pub enum Chart {
         /// variant does not have the party).
         groups: Vec<(String, Vec<Option<[f64; 3]>>)>,
     },
+    /// Bars side by side per label (a year): one bar per series.
+    Bars {
+        /// Title.
+        title: String,
+        /// Y axis label.
+        y_label: String,
+        /// The labels on the x axis, in order.
+        labels: Vec<String>,
+        /// Per series: name and a value per label (euros).
+        series: Vec<(String, Vec<f64>)>,
+    },
+}
+
+impl Chart {
+    /// The chart's title.
+    pub fn title(&self) -> &str {
+        match self {
+            Chart::Boxes { title, .. }
+            | Chart::Lines { title, .. }
+            | Chart::Tornado { title, .. }
+            | Chart::Compare { title, .. }
+            | Chart::Bars { title, .. } => title,
+        }
+    }
 }
 
 /// Dash patterns (dash, gap in pixels; 0 = solid) of the lines of a line
@@ -345,18 +373,52 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
                 .draw()
                 .map_err(err)?;
         }
+        Chart::Bars { title, y_label, labels, series } => {
+            let all = series.iter().flat_map(|(_, v)| v.iter().copied());
+            let (lo, hi) = all.fold((0.0f64, 0.0f64), |(a, b), x| (a.min(x), b.max(x)));
+            let (lo, hi) = span(lo, hi);
+            let mut c = grouped_axes(root, title, y_label, labels, lo, hi)?;
+            let w = 0.8 / series.len().max(1) as f64;
+            for (k, (name, values)) in series.iter().enumerate() {
+                let col = PALETTE[k % PALETTE.len()];
+                let bars = values.iter().enumerate().map(|(i, v)| {
+                    let x = i as f64 - 0.4 + w * (k as f64 + 0.5);
+                    Rectangle::new([(x - w * 0.4, 0.0), (x + w * 0.4, *v)], col.mix(0.7).filled())
+                });
+                c.draw_series(bars)
+                    .map_err(err)?
+                    .label(name.as_str())
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], col.filled()));
+            }
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(err)?;
+        }
     }
     root.present().map_err(err)
 }
 
-/// Writes `chart` as `DIR/NAME.svg` and `DIR/NAME.png`.
-pub fn write(dir: &Path, name: &str, chart: &Chart) -> Result<(), String> {
+/// `chart` as an SVG document in a string: the same drawing as the file
+/// [`write`] writes (its SVG file holds these bytes). Plotters escapes
+/// every text it writes into the SVG (`<`, `>`, `&`, quotes), so names
+/// from contract files are text, not markup: the web shows it inline.
+pub fn svg(chart: &Chart) -> Result<String, String> {
     fonts();
+    let mut s = String::new();
     {
-        let path = dir.join(format!("{name}.svg"));
-        let root = SVGBackend::new(&path, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut s, SIZE).into_drawing_area();
         draw(&root, chart)?;
     }
+    Ok(s)
+}
+
+/// Writes `chart` as `DIR/NAME.svg` and `DIR/NAME.png`.
+pub fn write(dir: &Path, name: &str, chart: &Chart) -> Result<(), String> {
+    let path = dir.join(format!("{name}.svg"));
+    std::fs::write(&path, svg(chart)?).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let path = dir.join(format!("{name}.png"));
     let root = BitMapBackend::new(&path, SIZE).into_drawing_area();
     draw(&root, chart)

@@ -183,6 +183,7 @@ const EN: &[Resource] = &[
     ("en/negotiation.ftl", include_str!("locales/en/negotiation.ftl")),
     ("en/web-negotiate.ftl", include_str!("locales/en/web-negotiate.ftl")),
     ("en/web-webact.ftl", include_str!("locales/en/web-webact.ftl")),
+    ("en/web-webmodel.ftl", include_str!("locales/en/web-webmodel.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -204,6 +205,7 @@ const NL: &[Resource] = &[
     ("nl/negotiation.ftl", include_str!("locales/nl/negotiation.ftl")),
     ("nl/web-negotiate.ftl", include_str!("locales/nl/web-negotiate.ftl")),
     ("nl/web-webact.ftl", include_str!("locales/nl/web-webact.ftl")),
+    ("nl/web-webmodel.ftl", include_str!("locales/nl/web-webmodel.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -22,7 +22,9 @@
 //! * [`settle`]: a year's statement as `settle` and the web show it (view,
 //!   standing, corrections, every format);
 //! * [`report_html`]: the audit report as self-contained HTML;
-//! * [`charts`]: simulation charts (SVG, PNG).
+//! * [`simulation`]: a simulation's model, run, CSV files and charts, as
+//!   `simulate` and the web's model page run it;
+//! * [`charts`]: simulation charts (SVG, PNG, or an SVG string).
 //!
 //! May use: [`crate::ledger`], [`crate::domain`], [`crate::audit`]. Nothing
 //! here decides validity or computes money: it formats what the lower
@@ -42,6 +44,7 @@ pub mod negotiation;
 pub mod pdf;
 pub mod report_html;
 pub mod settle;
+pub mod simulation;
 pub mod statement;
 pub mod summary;
 pub mod term;

@@ -7,10 +7,14 @@ use anyhow::{anyhow, Result};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use crate::domain::settlement::term::{PartyFigures, TermSummary, YearState};
+use crate::domain::settlement::cosign::{ComputeError, ContractView};
+use crate::domain::settlement::term::{self, PartyFigures, TermSummary, YearState};
 use crate::ledger::text::{escape_line, spreadsheet_cell};
+use crate::ledger::Ledger;
+use crate::present::engine;
 use crate::present::lang::{Arg, Tr};
 use crate::present::layout::{pad, truncate};
+use crate::present::settle::{signed_statement, standing};
 use crate::present::statement::{earned_or_bore_in as earned_or_bore, receives_or_pays_in as receives_or_pays};
 
 /// The narrowest party column.
@@ -249,4 +253,83 @@ pub fn csv(tr: &Tr, t: &TermSummary) -> Result<String> {
         }
     }
     Ok(String::from_utf8(w.into_inner().map_err(|e| anyhow!("{e}"))?)?)
+}
+
+/// The term summary of `contract` on one copy, as `settle summary` shows
+/// it and the web's contract page charts it: per year the settled
+/// statement, else the one this copy computes (and who it waits for),
+/// else why the year is open.
+pub fn summary(ledger: &Ledger, view: &ContractView, tr: &Tr) -> Result<TermSummary> {
+    let contract = view.contract.as_str();
+    let mut years = Vec::new();
+    for (year, ys) in &view.settlements {
+        let mut open: Vec<String> = ys.conflicts.iter().map(|c| engine::conflict(tr, c)).collect();
+        let (state, hash, statement) = if let Some(settled) = ys.settled_statement() {
+            let state = if ys.conflicts.is_empty() { YearState::Settled } else { YearState::SettledInConflict };
+            (state, Some(settled.hash.clone()), Some(signed_statement(ledger, settled)?))
+        } else {
+            match view.compute(*year, false) {
+                Ok(c) => {
+                    let st = standing(view, &c);
+                    open.push(tr.t_args("settle-sum-waiting", &[("parties", Arg::from(st.waiting_for.join(", ")))]));
+                    let state = if st.signed_by.is_empty() { YearState::Computable } else { YearState::Signed };
+                    (state, Some(c.hash.clone()), Some(c.statement))
+                }
+                Err(ComputeError::Blocked { year: y, blockers }) => {
+                    open.push(open_detail(tr, view, *year, y, blockers.len()));
+                    open.extend(blockers.iter().map(|b| blocker_words(tr, b)));
+                    (YearState::Open, None, None)
+                }
+                Err(e) => {
+                    open.push(engine::compute_error(tr, &e));
+                    (YearState::Open, None, None)
+                }
+            }
+        };
+        years.push(term::year_summary(*year, state, hash, statement.as_ref(), open).map_err(|e| anyhow!("{e}"))?);
+    }
+    term::term_summary(contract, years).map_err(|e| anyhow!("{e}"))
+}
+
+/// Why `year` is open: its own figures that are not agreed and, when an
+/// earlier unsettled year's figures block it (its statement starts from that
+/// year's), that year too. `blocked` is the year the computation stopped
+/// at with `blockers` figures not agreed.
+pub fn open_detail(tr: &Tr, view: &ContractView, year: u16, blocked: u16, blockers: usize) -> String {
+    use crate::domain::settlement::inputs::inputs_for_year;
+    debug_assert!(blocked <= year, "a year is blocked by itself or an earlier year");
+    let not_agreed = |n: usize, y: u16| {
+        tr.t_args("statement-status-not-agreed", &[("n", Arg::from(n.to_string())), ("year", Arg::from(y.to_string()))])
+    };
+    let own = match view.status.governing(year).map(|v| inputs_for_year(&v.terms, year, &view.measurements, false)) {
+        _ if blocked == year => return not_agreed(blockers, year),
+        Some(Err(own)) => not_agreed(own.len(), year),
+        Some(Ok(_)) => tr.t_args("statement-status-all-agreed", &[("year", Arg::from(year.to_string()))]),
+        None => tr.t_args("statement-status-no-version", &[("year", Arg::from(year.to_string()))]),
+    };
+    tr.t_args(
+        "statement-status-waits-for",
+        &[("own", Arg::from(own)), ("blocked", Arg::from(blocked.to_string())), ("n", Arg::from(blockers.to_string()))],
+    )
+}
+
+/// One figure that keeps a year open, in the reader's language: indicator,
+/// period, its state and who must act.
+pub fn blocker_words(tr: &Tr, b: &crate::domain::settlement::inputs::Blocker) -> String {
+    let state = match b.state.as_str() {
+        "missing" => tr.t("settle-sum-state-missing"),
+        "pending" => tr.t("settle-sum-state-pending"),
+        "disputed" => tr.t("settle-sum-state-disputed"),
+        "conflict" => tr.t("settle-sum-state-conflict"),
+        other => other.to_string(),
+    };
+    tr.t_args(
+        "settle-sum-blocker",
+        &[
+            ("indicator", Arg::from(b.indicator.clone())),
+            ("period", Arg::from(b.period.clone())),
+            ("state", Arg::from(state)),
+            ("parties", Arg::from(b.to_act.join(", "))),
+        ],
+    )
 }

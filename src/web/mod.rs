@@ -21,6 +21,7 @@
 //! every page.
 
 pub mod negotiate;
+pub mod model;
 pub mod pages;
 pub mod session;
 pub mod users;
@@ -105,6 +106,8 @@ pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
         // browser2: accepting or rejecting a contract version from the contract page
         .route("/contracts/{ledger}/{contract}/decide", post(negotiate::decide))
         .route("/signatures", get(act::signatures_page))
+        // webmodel: the model page, its results and their CSV downloads (model.rs)
+        .merge(model::routes())
         .route("/style.css", get(|| async { css() }))
         .fallback(|headers: HeaderMap, Query(q): Query<LangQuery>| async move {
             let tr = Tr::new(lang_of(&headers, &q).0);

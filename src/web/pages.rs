@@ -54,6 +54,7 @@ pub(super) fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Mark
                             a href="/inbox" { (tr.t("web-inbox")) } " · "
                             a href="/contracts" { (tr.t("web-contracts")) }
                             @if session.is_some_and(|s| s.role != super::users::Role::Viewer) { " · " a href="/signatures" { (tr.t("web-sig-title")) } } // webact
+                            " · " a href="/model" { (tr.t("web-model")) }
                         }
                     }
                     span {
@@ -399,6 +400,7 @@ pub fn contract_page(
                 h2 { (tr.t("web-state-conflict")) }
                 ul { @for c in &st.conflicts { li { (crate::present::engine::contract_conflict(tr, c)) } } }
             }
+            (super::model::term_charts(l, view, tr))
             @if let Some(v) = latest {
                 h2 { (tr.t("web-terms")) }
                 p.note { (tr.t("web-terms-note")) }
