@@ -180,6 +180,7 @@ const EN: &[Resource] = &[
     ("en/forecast.ftl", include_str!("locales/en/forecast.ftl")),
     ("en/engine.ftl", include_str!("locales/en/engine.ftl")),
     ("en/web.ftl", include_str!("locales/en/web.ftl")),
+    ("en/web-webaudit.ftl", include_str!("locales/en/web-webaudit.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -198,6 +199,7 @@ const NL: &[Resource] = &[
     ("nl/forecast.ftl", include_str!("locales/nl/forecast.ftl")),
     ("nl/engine.ftl", include_str!("locales/nl/engine.ftl")),
     ("nl/web.ftl", include_str!("locales/nl/web.ftl")),
+    ("nl/web-webaudit.ftl", include_str!("locales/nl/web-webaudit.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -35,7 +35,7 @@ a:focus,button:focus,input:focus{outline:3px solid #f5a623}\n";
 
 /// A page in the workspace's frame: skip link, header (navigation,
 /// language switch, user and logout when signed in), main content.
-fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Markup) -> Markup {
+pub(super) fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(tr.lang().code()) {
@@ -53,6 +53,7 @@ fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Markup) -> Mark
                         nav aria-label=(tr.t("web-nav")) {
                             a href="/inbox" { (tr.t("web-inbox")) } " · "
                             a href="/contracts" { (tr.t("web-contracts")) }
+                            " · " a href="/audit" { (tr.t("web-audit")) }
                         }
                     }
                     span {
@@ -144,7 +145,7 @@ pub fn inbox(tr: &Tr, session: &Session, items: &[InboxItem]) -> Markup {
 }
 
 /// One contract in the list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContractRow {
     /// The ledger it is on.
     pub ledger: String,
@@ -159,7 +160,7 @@ pub struct ContractRow {
 }
 
 /// Where a contract's negotiation stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ContractState {
     /// A version is in force (its hash).
     InForce(String),
@@ -184,7 +185,7 @@ fn store_error(e: StoreError) -> String {
 }
 
 /// The contracts of one copy, as `vereffen contract list` finds them.
-fn contracts_of(ledger_id: &str, l: &mut Ledger) -> Result<Vec<ContractRow>, String> {
+pub fn contracts_of(ledger_id: &str, l: &mut Ledger) -> Result<Vec<ContractRow>, String> {
     let mut ids = std::collections::BTreeSet::new();
     let ix = l.index().by_kind(neg::KIND_PROPOSE).map_err(|e| e.to_string())?;
     for (_, e) in l.load(&ix).map_err(|e| e.to_string())? {
@@ -258,7 +259,7 @@ pub fn contracts(tr: &Tr, session: &Session, rows: &[ContractRow]) -> Markup {
                                 td { (r.title) }
                                 td { (r.parties.join(", ")) }
                                 td { (state_words(tr, &r.state)) }
-                                td { (r.ledger) }
+                                td { (r.ledger) " " a href=(super::audit::audit_href(&r.ledger)) { (tr.t("web-audit")) } }
                             }
                         }
                     }
@@ -359,7 +360,8 @@ pub fn contract_page(store: &Store, tr: &Tr, session: &Session, ledger: &str, co
         let page = html! {
             h1 { (title) }
             p { (tr.t("web-col-contract")) ": " code { (contract) } " · " (tr.t("web-col-ledger")) ": " code { (ledger) }
-                " · " (state_words(tr, &state_of(st))) }
+                " · " (state_words(tr, &state_of(st)))
+                " · " a href=(super::audit::audit_href(ledger)) { (tr.t("web-audit-of-ledger")) } }
             @if let Some(v) = latest {
                 table {
                     caption { (tr.t("web-parties")) }
