@@ -172,12 +172,12 @@ fn audit_data(web: &Web, ledger: &str) -> Result<Arc<AuditData>, String> {
     })
 }
 
+/// A row of the audit list, or the ledger that could not be read and why.
+pub type AuditListRow = Result<AuditRow, (String, String)>;
+
 /// The audit list's rows: every hosted copy, each read only when its head moved.
 /// A copy that cannot be read is listed with the reason.
-pub fn audit_rows(
-    store: &Store,
-    caches: &super::cache::Caches,
-) -> Result<Vec<Result<AuditRow, (String, String)>>, String> {
+pub fn audit_rows(store: &Store, caches: &super::cache::Caches) -> Result<Vec<AuditListRow>, String> {
     let ids = store.home().ledger_ids().map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for id in ids.iter().filter(|id| store.hosts(id)) {
@@ -207,7 +207,7 @@ fn checkpoint_words(tr: &Tr, c: &Option<LastCheckpoint>) -> String {
 }
 
 /// The audit list page.
-pub fn index_page(tr: &Tr, session: &Session, rows: &[Result<AuditRow, (String, String)>]) -> Markup {
+pub fn index_page(tr: &Tr, session: &Session, rows: &[AuditListRow]) -> Markup {
     layout(
         tr,
         Some(session),
