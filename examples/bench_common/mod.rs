@@ -2,6 +2,8 @@
 //! the synthetic entries they sign (all by one `ziekenhuis` key, ledger
 //! `bench`, a fixed claimed time).
 
+pub mod hf_home;
+
 use vereffen::ledger::entry::{Author, Body, Entry, FORMAT_VERSION};
 use vereffen::ledger::keys::KeyId;
 use vereffen::ledger::registry;

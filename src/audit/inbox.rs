@@ -555,7 +555,7 @@ fn cache_key(dir: &Path, keys: &[MyKey], head_line: &str) -> CacheFile {
 /// recorded head (nothing appended since, no torn tail) and its last record
 /// carries the head's hash: then the head line names the journal's whole
 /// content (its hash chains every record), and items computed at it still hold.
-fn settled_head(dir: &Path) -> Option<String> {
+pub fn settled_head(dir: &Path) -> Option<String> {
     let h = crate::ledger::head::read(dir).ok()??;
     let journal = dir.join(crate::ledger::JOURNAL_FILE);
     let len = std::fs::metadata(&journal).ok()?.len();

@@ -9,9 +9,7 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use vereffen::domain::contract::{self, Contract};
-use vereffen::domain::negotiation::{
-    self as neg, ContractStatus, MandateAction, VersionInfo, VersionKind, VersionState,
-};
+use vereffen::domain::negotiation::{self as neg, ContractStatus, MandateAction, VersionInfo, VersionState};
 use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
 use vereffen::present::lang::{Lang, Tr};

@@ -5,16 +5,12 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
 use vereffen::audit;
-use vereffen::domain::settlement::cosign;
 use vereffen::ledger::bundle;
-use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::head;
-use vereffen::ledger::journal::{Hash, Scanner};
+use vereffen::ledger::journal::Hash;
 use vereffen::ledger::verify;
-use vereffen::ledger::{Ledger, LedgerError, JOURNAL_FILE};
+use vereffen::ledger::Ledger;
 
 use super::{open_ledger, stderr_is_terminal, Cli};
 
@@ -124,56 +120,6 @@ pub fn log(cli: &Cli, args: &LogArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// What `verify` reads from the journal itself (never from the index) for
-/// the checks that need entries after the full pass: the copy's own
-/// checkpoints, `--checkpoint`, and settlement conflicts.
-#[derive(Default)]
-struct JournalFacts {
-    /// Merkle leaf hashes in journal order (when checkpoints are checked).
-    leaves: Vec<Hash>,
-    /// `audit.checkpoint` entries with their sequence numbers.
-    checkpoints: Vec<(u64, Entry)>,
-    /// Entries concerning each contract that has a `settlement.sign`, in journal order.
-    by_contract: BTreeMap<String, Vec<Entry>>,
-    /// Contracts with at least one `settlement.sign`.
-    signed_contracts: BTreeSet<String>,
-    /// Entries that other entries may reference, by id.
-    referenceable: HashMap<EntryId, Entry>,
-}
-
-/// Reads the first `records` records of a journal that `verify` has just
-/// checked (records after them, appended meanwhile by a writer, are not
-/// read).
-fn journal_facts(path: &Path, records: u64, want_leaves: bool, want_contracts: bool) -> Result<JournalFacts> {
-    let mut facts = JournalFacts::default();
-    let mut scanner = Scanner::open(path)?;
-    while let Some((pos, bytes)) = scanner.next_record()? {
-        if pos.seq > records {
-            break;
-        }
-        if want_leaves {
-            facts.leaves.push(vereffen::ledger::merkle::leaf_hash(&bytes));
-        }
-        let e = Entry::decode(&bytes).map_err(|source| LedgerError::BadRecord { seq: pos.seq, source })?;
-        if e.kind() == audit::KIND_CHECKPOINT {
-            facts.checkpoints.push((pos.seq, e.clone()));
-        }
-        if want_contracts {
-            if let Some(c) = e.contract() {
-                if e.kind() == cosign::KIND_SIGN {
-                    facts.signed_contracts.insert(c.to_string());
-                }
-                facts.by_contract.entry(c.to_string()).or_default().push(e.clone());
-            }
-            if vereffen::rules::is_referenceable(e.kind()) {
-                facts.referenceable.insert(e.id(), e);
-            }
-        }
-    }
-    facts.by_contract.retain(|c, _| facts.signed_contracts.contains(c));
-    Ok(facts)
-}
-
 /// Checks the copy against a signed checkpoint given from outside: signed by
 /// a key of the verified registry, of this ledger (and of this copy's origin
 /// if it has one), and the journal's first `size` entries give its root.
@@ -230,31 +176,14 @@ fn check_given_checkpoint(
     }
 }
 
-/// `verify`: reads the journal (and `DIR/head`, `DIR/origin`) with
-/// read-only handles; takes no lock, never opens the index, truncates
-/// nothing. It may run while a writer appends: it checks the prefix that
-/// was in the file when it started.
+/// `verify`: the checks of `node::verify::check_copy` (read-only, no
+/// lock, no index), printed; with `--checkpoint`, also that checkpoint.
 pub fn verify(cli: &Cli, checkpoint: Option<&Path>) -> Result<i32> {
     let dir = &cli.ledger;
-    if !dir.is_dir() {
-        return Err(LedgerError::NoSuchDir(dir.clone()).into());
-    }
-    let journal = dir.join(JOURNAL_FILE);
-    if !journal.is_file() {
-        return Err(LedgerError::NotALedger(dir.clone()).into());
-    }
-    let mut problems = Vec::new();
-    // Read before the journal: a writer records its head only after the
-    // journal's fsync, so the journal read next holds at least this much.
-    let recorded = match head::read(dir) {
-        Ok(h) => h,
-        Err(e) => {
-            problems.push(e.to_string());
-            None
-        }
-    };
+    // The head file's count sizes the progress bar; the check reads it again.
+    let total = head::read(dir).ok().flatten().map_or(0, |h| h.at.seq);
     let bar = if stderr_is_terminal() && !cli.json {
-        let b = indicatif::ProgressBar::new(recorded.as_ref().map_or(0, |h| h.at.seq));
+        let b = indicatif::ProgressBar::new(total);
         b.set_style(
             indicatif::ProgressStyle::with_template("verifying {bar:40} {pos}/{len} entries ({per_sec}, eta {eta})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -263,17 +192,16 @@ pub fn verify(cli: &Cli, checkpoint: Option<&Path>) -> Result<i32> {
     } else {
         None
     };
-    let result =
-        verify::verify_journal_against(&journal, recorded.as_ref().map(|h| h.at), &vereffen::rules::ALL, |done| {
-            if let Some(b) = &bar {
-                b.set_position(done);
-            }
-        });
+    let result = vereffen::node::verify::check_copy(dir, checkpoint.is_some(), |done| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    });
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let summary = match result {
-        Ok(s) => s,
+    let mut check = match result? {
+        Ok(c) => c,
         Err(f) => {
             if cli.json {
                 outln!(
@@ -286,62 +214,31 @@ pub fn verify(cli: &Cli, checkpoint: Option<&Path>) -> Result<i32> {
             return Ok(1);
         }
     };
-    if let Some(h) = recorded.as_ref().filter(|h| h.ledger != summary.ledger) {
-        problems.push(format!(
-            "the head file {} belongs to ledger {:?}, the journal to {:?}: the journal was replaced",
-            dir.join(head::HEAD_FILE).display(),
-            h.ledger,
-            summary.ledger
-        ));
-    }
-    let origin = audit::copy_origin(dir)?;
-    let signs = summary.kinds.get(cosign::KIND_SIGN).copied().unwrap_or(0);
-    let own_checkpoints = origin.is_some() && summary.kinds.contains_key(audit::KIND_CHECKPOINT);
-    let want_leaves = own_checkpoints || checkpoint.is_some();
-    let facts = if want_leaves || signs > 0 {
-        journal_facts(&journal, summary.entries, want_leaves, signs > 0)?
-    } else {
-        JournalFacts::default()
-    };
-    debug_assert!(!want_leaves || facts.leaves.len() as u64 == summary.entries);
-    if want_leaves && vereffen::ledger::merkle::root_of(&facts.leaves) != summary.merkle_root {
-        problems.push("the journal changed while it was read (its Merkle root differs between two reads)".into());
-    }
-    if let Some(origin) = origin.as_deref().filter(|_| own_checkpoints) {
-        problems.extend(audit::check_own_checkpoints_in(&facts.checkpoints, &facts.leaves, origin));
-    }
     let given = match checkpoint {
-        Some(file) => match check_given_checkpoint(file, &summary, origin.as_deref(), &facts.leaves)? {
+        Some(file) => match check_given_checkpoint(file, &check.summary, check.origin.as_deref(), &check.leaves)? {
             Ok(line) => Some(line),
             Err(problem) => {
-                problems.push(problem);
+                check.problems.push(problem);
                 None
             }
         },
         None => None,
     };
+    let vereffen::node::verify::CopyCheck {
+        summary,
+        problems,
+        conflicts,
+        settlements_replayed: signs,
+        contracts_replayed,
+        torn,
+        acknowledged,
+        ..
+    } = check;
     let parties = summary.registry.parties().count();
-    // Every settlement statement was recomputed from its signed inputs by the
-    // rules during the pass above; here: corrections after settlement.
-    // Void entries (FORMAT.md 4.3) count for nothing in derived states.
-    let void: std::collections::HashSet<EntryId> = summary.void.iter().map(|v| v.id).collect();
-    let lookup = |id: &EntryId| if void.contains(id) { None } else { facts.referenceable.get(id).cloned() };
-    let mut conflicts = Vec::new();
-    for (c, entries) in &facts.by_contract {
-        let live: Vec<_> = entries.iter().filter(|e| !void.contains(&e.id())).cloned().collect();
-        let view = cosign::ContractView::new(c, &live, &lookup);
-        conflicts.extend(view.conflicts().into_iter().map(|x| format!("{c} {x}")));
-    }
-    let torn = summary.torn.map(|t| {
-        format!(
-            "{} bytes of an unfinished write at offset {}; the next write to this copy drops them",
-            t.bytes, t.offset
-        )
-    });
     if cli.json {
         outln!(
             "{}",
-            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems, "settlements_replayed": signs, "settlement_conflicts": conflicts, "torn_tail": summary.torn.map(|t| serde_json::json!({"offset": t.offset, "bytes": t.bytes, "note": torn})), "acknowledged": recorded.as_ref().map(|h| h.at.seq), "checkpoint": given, "void": summary.void.iter().map(|v| v.to_json()).collect::<Vec<_>>()})
+            serde_json::json!({"ok": problems.is_empty(), "ledger": summary.ledger, "entries": summary.entries, "signatures": summary.signatures, "parties": parties, "head": hex(&summary.head), "set_digest": hex(&summary.set_digest), "merkle_root": hex(&summary.merkle_root), "kinds": summary.kinds, "problems": problems, "settlements_replayed": signs, "settlement_conflicts": conflicts, "torn_tail": summary.torn.map(|t| serde_json::json!({"offset": t.offset, "bytes": t.bytes, "note": torn})), "acknowledged": acknowledged, "checkpoint": given, "void": summary.void.iter().map(|v| v.to_json()).collect::<Vec<_>>()})
         );
     } else {
         outln!("ledger      {}", summary.ledger);
@@ -359,7 +256,7 @@ pub fn verify(cli: &Cli, checkpoint: Option<&Path>) -> Result<i32> {
             outln!(
                 "settlements {} signature(s) on statements of {} contract(s), each recomputed from its signed inputs: all match",
                 signs,
-                facts.by_contract.len()
+                contracts_replayed
             );
         }
         if let Some(line) = &given {

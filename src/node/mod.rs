@@ -18,7 +18,9 @@
 //!   hyper-util and tokio, TLS with rustls, every limit a named constant;
 //! * [`client`]: `sync` with one peer: pull, push, witness, equivocation;
 //! * [`local`]: the running node's owner-only unix socket, to which
-//!   `vereffen sync` hands its work when a node runs on the home.
+//!   `vereffen sync` hands its work when a node runs on the home;
+//! * [`verify`]: what `vereffen verify` checks of a copy, read-only (the
+//!   command and the web workspace's audit page both call it).
 //!
 //! IO lives here by nature (network, files), but every rule stays below:
 //! what is valid is decided by the same `ledger::bundle` import as
@@ -32,3 +34,4 @@ pub mod local;
 pub mod server;
 pub mod store;
 pub mod tls;
+pub mod verify;

@@ -184,6 +184,7 @@ const EN: &[Resource] = &[
     ("en/web-negotiate.ftl", include_str!("locales/en/web-negotiate.ftl")),
     ("en/web-webact.ftl", include_str!("locales/en/web-webact.ftl")),
     ("en/web-webmodel.ftl", include_str!("locales/en/web-webmodel.ftl")),
+    ("en/web-webaudit.ftl", include_str!("locales/en/web-webaudit.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -206,6 +207,7 @@ const NL: &[Resource] = &[
     ("nl/web-negotiate.ftl", include_str!("locales/nl/web-negotiate.ftl")),
     ("nl/web-webact.ftl", include_str!("locales/nl/web-webact.ftl")),
     ("nl/web-webmodel.ftl", include_str!("locales/nl/web-webmodel.ftl")),
+    ("nl/web-webaudit.ftl", include_str!("locales/nl/web-webaudit.ftl")),
 ];
 
 /// The resources of `lang`.

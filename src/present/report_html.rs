@@ -148,7 +148,6 @@ fn shown(tr: &Tr, d: &report::DerivationLine, currency: &str) -> String {
 
 /// Renders the report as an HTML document in `tr`'s language.
 pub fn render(r: &Report, tr: &Tr) -> String {
-    let t = |id: &str| e(&tr.t(id));
     let mut o = String::new();
     let _ = write!(
         o,
@@ -156,6 +155,19 @@ pub fn render(r: &Report, tr: &Tr) -> String {
         tr.lang().code(),
         e(&tr.t_args("report-doc-title", &[("ledger", Arg::from(r.ledger.as_str()))]))
     );
+    o.push_str(&body(r, tr));
+    o.push_str("</body>\n</html>\n");
+    o
+}
+
+/// The report's content without the document around it (no `<html>`,
+/// `<head>` or style): its header, contents, anomalies first, parties,
+/// contracts, checkpoints and equivocations. [`render`] wraps it into the
+/// file `audit report` writes; the web workspace's audit page shows it in
+/// its own frame. Ledger text is escaped as in [`render`].
+pub fn body(r: &Report, tr: &Tr) -> String {
+    let t = |id: &str| e(&tr.t(id));
+    let mut o = String::new();
     let generated = tr.t_args(
         "report-generated-from",
         &[("n", Arg::from(r.entries.to_string())), ("ledger", Arg::from(r.ledger.as_str()))],
@@ -210,7 +222,6 @@ pub fn render(r: &Report, tr: &Tr) -> String {
         contract(&mut o, tr, c);
     }
     checkpoints(&mut o, tr, r);
-    o.push_str("</body>\n</html>\n");
     o
 }
 

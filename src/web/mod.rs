@@ -14,14 +14,21 @@
 //! * [`act`]: signing from the browser (password again, role, the log),
 //!   [`figures`]: the figures page and its actions, [`cosign`]: co-signing
 //!   a statement, [`signlog`]: the signature log.
+//! * [`audit`]: the audit list and each copy's audit page (report and
+//!   verification), readable by every role;
+//! * [`cache`]: per-copy derived data kept by each copy's head, so a page
+//!   over thousands of ledgers reads only the copies that changed.
 //!
 //! Every bound is a named constant: [`MAX_FORM_BYTES`],
 //! [`FORM_READ_TIMEOUT`], [`MAX_CONCURRENT_LOGINS`] here, the session and
 //! rate-limit bounds in [`session`]; the node's request timeout applies to
 //! every page.
 
-pub mod negotiate;
 pub mod model;
+pub mod negotiate;
+// webaudit: the audit pages and the caches by head.
+pub mod audit;
+pub mod cache;
 pub mod pages;
 pub mod session;
 pub mod users;
@@ -73,11 +80,13 @@ struct Web {
     limiter: Mutex<LoginLimiter>,
     logins: tokio::sync::Semaphore,
     tls: bool,
+    caches: cache::Caches,
 }
 
 /// The workspace's routes, for `node::server::ServeConfig::extra`.
 pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
     let users = Users::of_home(store.home().dir());
+    let caches = cache::Caches::of_home(store.home().dir());
     let web = Arc::new(Web {
         store,
         users,
@@ -85,6 +94,7 @@ pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
         limiter: Mutex::new(LoginLimiter::default()),
         logins: tokio::sync::Semaphore::new(MAX_CONCURRENT_LOGINS),
         tls: config.tls,
+        caches,
     });
     axum::Router::new()
         .route("/", get(|| async { redirect("/inbox") }))
@@ -108,6 +118,10 @@ pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
         .route("/signatures", get(act::signatures_page))
         // webmodel: the model page, its results and their CSV downloads (model.rs)
         .merge(model::routes())
+        // webaudit: the audit list, a copy's audit page and its report files.
+        .route("/audit", get(audit::index))
+        .route("/ledgers/{ledger}/audit", get(audit::page))
+        .route("/ledgers/{ledger}/audit/{file}", get(audit::download))
         .route("/style.css", get(|| async { css() }))
         .fallback(|headers: HeaderMap, Query(q): Query<LangQuery>| async move {
             let tr = Tr::new(lang_of(&headers, &q).0);
@@ -376,7 +390,7 @@ async fn contracts(State(web): State<Arc<Web>>, headers: HeaderMap, Query(q): Qu
         Err(r) => return *r,
     };
     let (tr, set_lang) = (ctx.tr, ctx.set_lang.clone());
-    let r = blocking(tr, move || match pages::contract_rows(&web.store) {
+    let r = blocking(tr, move || match cache::contract_rows(&web.store, &web.caches) {
         Ok(rows) => page_response(StatusCode::OK, pages::contracts(&ctx.tr, &ctx.session, &rows)),
         Err(e) => page_response(StatusCode::INTERNAL_SERVER_ERROR, pages::message(&ctx.tr, Some(&ctx.session), &e)),
     })

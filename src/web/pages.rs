@@ -55,6 +55,7 @@ pub(super) fn layout(tr: &Tr, session: Option<&Session>, title: &str, main: Mark
                             a href="/contracts" { (tr.t("web-contracts")) }
                             @if session.is_some_and(|s| s.role != super::users::Role::Viewer) { " · " a href="/signatures" { (tr.t("web-sig-title")) } } // webact
                             " · " a href="/model" { (tr.t("web-model")) }
+                            " · " a href="/audit" { (tr.t("web-audit")) }
                         }
                     }
                     span {
@@ -149,7 +150,7 @@ pub fn inbox(tr: &Tr, session: &Session, items: &[InboxItem]) -> Markup {
 }
 
 /// One contract in the list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContractRow {
     /// The ledger it is on.
     pub ledger: String,
@@ -164,7 +165,7 @@ pub struct ContractRow {
 }
 
 /// Where a contract's negotiation stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ContractState {
     /// A version is in force (its hash).
     InForce(String),
@@ -189,7 +190,7 @@ fn store_error(e: StoreError) -> String {
 }
 
 /// The contracts of one copy, as `vereffen contract list` finds them.
-fn contracts_of(ledger_id: &str, l: &mut Ledger) -> Result<Vec<ContractRow>, String> {
+pub fn contracts_of(ledger_id: &str, l: &mut Ledger) -> Result<Vec<ContractRow>, String> {
     let mut ids = std::collections::BTreeSet::new();
     let ix = l.index().by_kind(neg::KIND_PROPOSE).map_err(|e| e.to_string())?;
     for (_, e) in l.load(&ix).map_err(|e| e.to_string())? {
@@ -263,7 +264,7 @@ pub fn contracts(tr: &Tr, session: &Session, rows: &[ContractRow]) -> Markup {
                                 td { (r.title) }
                                 td { (r.parties.join(", ")) }
                                 td { (state_words(tr, &r.state)) }
-                                td { (r.ledger) }
+                                td { (r.ledger) " " a href=(super::audit::audit_href(&r.ledger)) { (tr.t("web-audit")) } }
                             }
                         }
                     }
@@ -349,7 +350,8 @@ pub fn contract_page(
             h1 { (title) }
             @if let Some(d) = &done { p.done role="status" { (d) } }
             p { (tr.t("web-col-contract")) ": " code { (contract) } " · " (tr.t("web-col-ledger")) ": " code { (ledger) }
-                " · " (state_words(tr, &state_of(st))) }
+                " · " (state_words(tr, &state_of(st)))
+                " · " a href=(super::audit::audit_href(ledger)) { (tr.t("web-audit-of-ledger")) } }
             @if let Some(v) = latest {
                 table {
                     caption { (tr.t("web-parties")) }
