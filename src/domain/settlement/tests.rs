@@ -1779,3 +1779,33 @@ fn a_line_moves_as_a_small_struct() {
     let size = std::mem::size_of::<Line>();
     assert!(size <= 256, "a statement line is {size} bytes");
 }
+
+/// The payments come in the order of (payer id, provider id, stream), as a
+/// map by those keys gives them (`summarize` sorts by the ids' ranks, not
+/// by the ids), for every example contract over its term.
+#[test]
+fn payments_in_payer_provider_stream_order() {
+    let mut seen = 0;
+    for text in examples_text() {
+        let c = parse(text);
+        let role = |id: &str| c.parties.iter().find(|p| p.id == id).map(|p| p.role);
+        for s in settle_term(&c, &term_inputs(&c, None)).unwrap() {
+            let keys: Vec<(&str, &str, Funding)> = s
+                .payments
+                .iter()
+                .map(|p| {
+                    if role(&p.from) == Some(Role::Payer) {
+                        (p.from.as_str(), p.to.as_str(), p.funding)
+                    } else {
+                        (p.to.as_str(), p.from.as_str(), p.funding)
+                    }
+                })
+                .collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            assert_eq!(keys, sorted, "{} {}", c.id, s.year);
+            seen += keys.len();
+        }
+    }
+    assert!(seen >= 10, "only {seen} payments");
+}
