@@ -106,9 +106,7 @@ impl IntoArg for Phrase {
         debug_assert_eq!(self.items, top_level_items(&self.terms), "a phrase counts its arguments");
         terms.reserve(1 + self.terms.len());
         terms.push(Term::Sub(self.msg, self.items));
-        // Drained in place: moving the phrase's inline terms into an
-        // iterator first would copy them twice.
-        terms.extend(self.terms.drain(..));
+        terms.append(&mut self.terms);
     }
 }
 
