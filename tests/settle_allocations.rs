@@ -82,9 +82,15 @@ fn first_year() -> (contract::Contract, Inputs) {
 /// speed work (c5542ed) made 1,009 for this year (60 lines); with the
 /// payouts split in place it made 986, and 346 at 9d7073c (all counted by
 /// this test). With the figures read and the parties summed in short
-/// vectors (simcore) it makes 343. The bound leaves a little room for other
-/// work on the engine.
-const MAX_ALLOCATIONS_PER_YEAR: u64 = 400;
+/// vectors (simcore) it makes 343. With a phrase's terms in a plain vector
+/// rather than six inline (simfast: a line moves as ~200 bytes, not ~480,
+/// which took a tenth of a simulation's instructions) a phrase with terms
+/// allocates, and the year makes 466; the instructions of settling with
+/// words stay within 0.5% (callgrind, settle_bench --contracts 1000, 720.4 M
+/// inline vs 724.0 M in a vector). The bound leaves a little room for other
+/// work on the engine and still fails when the per-part phrases come back
+/// (986).
+const MAX_ALLOCATIONS_PER_YEAR: u64 = 500;
 
 #[test]
 fn a_split_payout_year_allocates_a_bounded_number_of_blocks() {

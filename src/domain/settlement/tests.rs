@@ -1768,3 +1768,44 @@ fn line_ids_are_what_format_wrote() {
         assert_eq!(super::num(&mut b, n), n.to_string());
     }
 }
+
+// ------------------------------------------------------------ simulation speed
+
+/// A simulation builds and moves some 60 lines per year: the words stay out
+/// of the line (each phrase a vector, empty with the words off), so a line
+/// moves as a small struct. Terms kept inline made it about 480 bytes.
+#[test]
+fn a_line_moves_as_a_small_struct() {
+    let size = std::mem::size_of::<Line>();
+    assert!(size <= 256, "a statement line is {size} bytes");
+}
+
+/// The payments come in the order of (payer id, provider id, stream), as a
+/// map by those keys gives them (`summarize` sorts by the ids' ranks, not
+/// by the ids), for every example contract over its term.
+#[test]
+fn payments_in_payer_provider_stream_order() {
+    let mut seen = 0;
+    for text in examples_text() {
+        let c = parse(text);
+        let role = |id: &str| c.parties.iter().find(|p| p.id == id).map(|p| p.role);
+        for s in settle_term(&c, &term_inputs(&c, None)).unwrap() {
+            let keys: Vec<(&str, &str, Funding)> = s
+                .payments
+                .iter()
+                .map(|p| {
+                    if role(&p.from) == Some(Role::Payer) {
+                        (p.from.as_str(), p.to.as_str(), p.funding)
+                    } else {
+                        (p.to.as_str(), p.from.as_str(), p.funding)
+                    }
+                })
+                .collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            assert_eq!(keys, sorted, "{} {}", c.id, s.year);
+            seen += keys.len();
+        }
+    }
+    assert!(seen >= 10, "only {seen} payments");
+}

@@ -9,7 +9,7 @@
 //! version 1 (docs/FORMAT.md 5.8), used only to replay version 1 signatures
 //! and for the reference English of a statement's JSON.
 //!
-//! Terms are stored flat in one small vector: a nested phrase is a
+//! Terms are stored flat in one vector: a nested phrase is a
 //! [`Term::Sub`] followed by its own terms, a list is a [`Term::List`]
 //! followed by its items. Building a phrase copies numbers and an interned
 //! name; it formats nothing.
@@ -27,12 +27,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use smallvec::SmallVec;
 
 use super::money::{format_factor, format_money, format_number, format_rate};
-
-/// Terms kept inline in a phrase before it spills to the heap.
-pub const INLINE_TERMS: usize = 6;
 
 /// Limit on the names kept by the per-thread interner ([`name`]); it starts
 /// afresh when full.
@@ -80,8 +76,11 @@ pub enum Term {
 pub struct Phrase {
     /// The message.
     pub msg: &'static Msg,
-    /// Its arguments, flat (see the module docs).
-    pub terms: SmallVec<[Term; INLINE_TERMS]>,
+    /// Its arguments, flat (see the module docs). A plain vector, no terms
+    /// inline: a statement line carries two phrases and is moved often, so
+    /// they are kept small (a line is about 200 bytes, not 480); with the
+    /// words off the vector stays empty and allocates nothing.
+    pub terms: Vec<Term>,
     /// The number of arguments (items at the top level of `terms`), kept as
     /// they are added so that nesting the phrase need not count them again
     /// (the count [`top_level_items`] gives; saturating at 255 as it does).
@@ -91,25 +90,23 @@ pub struct Phrase {
 /// Something that can be an argument of a phrase.
 pub(crate) trait IntoArg {
     /// Appends the argument's terms (one item at the top level).
-    fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>);
+    fn push_into(self, terms: &mut Vec<Term>);
 }
 
 impl IntoArg for Term {
     #[inline]
-    fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
+    fn push_into(self, terms: &mut Vec<Term>) {
         terms.push(self);
     }
 }
 
 impl IntoArg for Phrase {
     #[inline]
-    fn push_into(mut self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
+    fn push_into(mut self, terms: &mut Vec<Term>) {
         debug_assert_eq!(self.items, top_level_items(&self.terms), "a phrase counts its arguments");
         terms.reserve(1 + self.terms.len());
         terms.push(Term::Sub(self.msg, self.items));
-        // Drained in place: moving the phrase's inline terms into an
-        // iterator first would copy them twice.
-        terms.extend(self.terms.drain(..));
+        terms.append(&mut self.terms);
     }
 }
 
@@ -117,7 +114,7 @@ impl IntoArg for Phrase {
 pub(crate) struct List(pub &'static str, pub Vec<Phrase>);
 
 impl IntoArg for List {
-    fn push_into(self, terms: &mut SmallVec<[Term; INLINE_TERMS]>) {
+    fn push_into(self, terms: &mut Vec<Term>) {
         let n = u8::try_from(self.1.len()).unwrap_or(u8::MAX);
         terms.push(Term::List(self.0, n));
         for p in self.1.into_iter().take(usize::from(n)) {
@@ -153,12 +150,12 @@ fn skip_item(terms: &[Term], i: &mut usize) {
 impl Phrase {
     /// A phrase of `msg` without arguments yet.
     pub(crate) fn new(msg: &'static Msg) -> Phrase {
-        Phrase { msg, terms: SmallVec::new(), items: 0 }
+        Phrase { msg, terms: Vec::new(), items: 0 }
     }
 
     /// A phrase of `msg` with room for `terms` terms before it grows.
     pub(crate) fn with_capacity(msg: &'static Msg, terms: usize) -> Phrase {
-        Phrase { msg, terms: SmallVec::with_capacity(terms), items: 0 }
+        Phrase { msg, terms: Vec::with_capacity(terms), items: 0 }
     }
 
     /// Adds an argument.
