@@ -11,8 +11,9 @@
 //! ledgers, adds an auditor user, starts the node with the workspace in
 //! this process on loopback (plain HTTP), logs in, and requests each page
 //! `--runs` times one after another: inbox, contracts, a contract, a
-//! statement, its XLSX and PDF, a copy's audit page, the audit list, and
-//! the figures page when the node has one. The time is the response time
+//! statement, its XLSX and PDF, a copy's audit page, the audit list, the
+//! year's figures page, the signature log and the model page (its form).
+//! The time is the response time
 //! on loopback, head to last body byte. Prints, per page, the first
 //! request (`first_ms`, with the caches as found: cold in a new home) and
 //! `page=<name> p50_ms= p99_ms=` over the runs after it.
@@ -141,11 +142,9 @@ fn main() {
             ("audit_page", format!("/ledgers/{ledger}/audit")),
             ("audit_list", "/audit".into()),
         ];
-        // The figures page, when this build's workspace has one.
-        let figures = format!("/contracts/{ledger}/{id}/figures");
-        if timed_get(&c, &base, &figures).await.0 == 200 {
-            pages.push(("figures", figures));
-        }
+        pages.push(("figures", format!("{statement}/figures")));
+        pages.push(("signatures", "/signatures".into()));
+        pages.push(("model", "/model".into()));
         for (name, path) in &pages {
             let (status, first, bytes) = timed_get(&c, &base, path).await;
             assert_eq!(status, 200, "{path}");

@@ -172,8 +172,11 @@ async fn form_page(State(web): State<Arc<Web>>, headers: HeaderMap, Query(q): Qu
         Ok(c) => c,
         Err(r) => return *r,
     };
-    let store = web.store.clone();
-    let rows = tokio::task::spawn_blocking(move || pages::contract_rows(&store)).await;
+    // The contracts the node holds, from the contracts cache kept by each
+    // copy's head (as the contracts page reads them): no copy is opened
+    // unless it changed.
+    let held = web.clone();
+    let rows = tokio::task::spawn_blocking(move || super::cache::contract_rows(&held.store, &held.caches)).await;
     let r = match rows {
         Ok(Ok(rows)) => page_response(StatusCode::OK, form(&tr, &session, &rows)),
         Ok(Err(e)) => message(&tr, &session, StatusCode::INTERNAL_SERVER_ERROR, &e),
