@@ -8,64 +8,15 @@ mod common;
 mod node_support;
 mod web_support;
 
-use std::time::Duration;
-
 use common::{key, ok};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use vereffen::present::lang::Lang;
 use vereffen::web::{session, users};
-use web_support::{add_user, empty_home, home_with_ledger, hostile_agreed_ledger, serve_web, PASSWORD, SCRIPT};
-
-const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
-/// Longest a request of these tests may take.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A client with a cookie store that follows no redirects.
-fn client() -> reqwest::Client {
-    let tls = vereffen::node::tls::client_config(None).unwrap();
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(CLIENT_TIMEOUT)
-        .build()
-        .unwrap()
-}
-
-/// The CSRF token in the first hidden `csrf` field of a page.
-fn csrf_in(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
-    page[at..at + 64].to_string()
-}
-
-/// GET `path`: (status, Location header, body).
-async fn get(c: &reqwest::Client, base: &str, path: &str) -> (u16, String, String) {
-    let r = c.get(format!("{base}{path}")).send().await.unwrap();
-    let status = r.status().as_u16();
-    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    (status, location, r.text().await.unwrap())
-}
-
-/// POST a form: (status, Location header, body).
-async fn post(c: &reqwest::Client, base: &str, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-    let r = c.post(format!("{base}{path}")).form(form).send().await.unwrap();
-    let status = r.status().as_u16();
-    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    (status, location, r.text().await.unwrap())
-}
-
-/// Logs `user` in with `password`; returns the status of the POST.
-async fn login(c: &reqwest::Client, base: &str, user: &str, password: &str) -> (u16, String, String) {
-    let (s, _, page) = get(c, base, "/login").await;
-    assert_eq!(s, 200);
-    let token = csrf_in(&page);
-    post(c, base, "/login", &[("user", user), ("password", password), ("csrf", &token)]).await
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
+use web_support::{
+    add_user, client, csrf_in, empty_home, get, home_with_ledger, hostile_agreed_ledger, login, post, runtime,
+    serve_web, ESCAPED, PASSWORD, SCRIPT,
+};
 
 #[test]
 fn user_add_stores_an_argon2id_hash_never_the_password() {

@@ -10,58 +10,20 @@ mod node_support;
 mod web_support;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use common::{key, ok, repo, COPD_FILE, COPD_ID};
 use serde_json::Value;
-use web_support::{add_user, home_with_ledger, hostile_agreed_ledger, serve_web, PASSWORD, SCRIPT};
-
-const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn client() -> reqwest::Client {
-    let tls = vereffen::node::tls::client_config(None).unwrap();
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(CLIENT_TIMEOUT)
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
-    page[at..at + 64].to_string()
-}
-
-async fn get(c: &reqwest::Client, base: &str, path: &str) -> (u16, String, String) {
-    let r = c.get(format!("{base}{path}")).send().await.unwrap();
-    let status = r.status().as_u16();
-    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    (status, location, r.text().await.unwrap())
-}
-
-async fn post(c: &reqwest::Client, base: &str, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-    let r = c.post(format!("{base}{path}")).form(form).send().await.unwrap();
-    let status = r.status().as_u16();
-    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    (status, location, r.text().await.unwrap())
-}
+use web_support::{
+    add_user, client, csrf_in, get, home_with_ledger, hostile_agreed_ledger, post, runtime, serve_web, ESCAPED,
+    PASSWORD, SCRIPT,
+};
 
 /// Logs `user` in (with [`PASSWORD`]) and returns the session's CSRF token.
 async fn login(c: &reqwest::Client, base: &str, user: &str) -> String {
-    let (s, _, page) = get(c, base, "/login").await;
-    assert_eq!(s, 200);
-    let token = csrf_in(&page);
-    let (s, loc, _) = post(c, base, "/login", &[("user", user), ("password", PASSWORD), ("csrf", &token)]).await;
+    let (s, loc, _) = web_support::login(c, base, user, PASSWORD).await;
     assert_eq!((s, loc.as_str()), (303, "/inbox"), "{user} logs in");
     let (_, _, inbox) = get(c, base, "/inbox").await;
     csrf_in(&inbox)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 /// The COPD contract in force in `d/l` with the home-care figures agreed

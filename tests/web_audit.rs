@@ -10,32 +10,11 @@ mod node_support;
 mod web_support;
 
 use std::path::Path;
-use std::time::Duration;
 
 use common::{copy_dir, key, ok, run};
-use web_support::{add_user, empty_home, hostile_agreed_ledger, serve_web, PASSWORD, SCRIPT};
-
-const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
-/// Longest a request of these tests may take.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// A client with a cookie store that follows no redirects.
-fn client() -> reqwest::Client {
-    let tls = vereffen::node::tls::client_config(None).unwrap();
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(CLIENT_TIMEOUT)
-        .build()
-        .unwrap()
-}
-
-/// The CSRF token in the first hidden `csrf` field of a page.
-fn csrf_in(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
-    page[at..at + 64].to_string()
-}
+use web_support::{
+    add_user, client, csrf_in, empty_home, hostile_agreed_ledger, runtime, serve_web, ESCAPED, PASSWORD, SCRIPT,
+};
 
 /// GET `path`: (status, body bytes).
 async fn get(c: &reqwest::Client, base: &str, path: &str) -> (u16, Vec<u8>) {
@@ -55,10 +34,6 @@ async fn login(c: &reqwest::Client, base: &str, user: &str) -> u16 {
     assert_eq!(s, 200);
     let form = [("user", user), ("password", PASSWORD), ("csrf", &csrf_in(&page))];
     c.post(format!("{base}/login")).form(&form).send().await.unwrap().status().as_u16()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 /// The hostile COPD ledger (`d/l`) with an equivocation recorded in a

@@ -15,30 +15,14 @@ use std::time::Duration;
 
 use common::{ok, repo, COPD_FILE, COPD_ID};
 use vereffen::web::model::{MAX_FILE_BYTES, MAX_RUNS};
-use web_support::{add_user, empty_home, home_with_ledger, hostile_agreed_ledger, serve_web, PASSWORD, SCRIPT};
+use web_support::{
+    add_user, client, csrf_in, empty_home, home_with_ledger, hostile_agreed_ledger, runtime, serve_web, ESCAPED,
+    PASSWORD, SCRIPT,
+};
 
-const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
 const SCENARIOS: &str = "examples/scenarios/copd-telemonitoring-oost-achterhoek.toml";
-/// Longest a request of these tests may take.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
 const SEED: &str = "11";
 const RUNS: &str = "200";
-
-fn client() -> reqwest::Client {
-    let tls = vereffen::node::tls::client_config(None).unwrap();
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(CLIENT_TIMEOUT)
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
-    page[at..at + 64].to_string()
-}
 
 async fn get(c: &reqwest::Client, url: &str) -> (u16, Vec<u8>) {
     let r = c.get(url).send().await.unwrap();
@@ -173,10 +157,6 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     }
     out.sort();
     out
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 /// The COPD example uploaded with 200 runs and a seed: the results page

@@ -16,6 +16,10 @@ use vereffen::web;
 
 /// Ledger text a counterparty could write to run code in a colleague's browser.
 pub const SCRIPT: &str = "<script>alert(1)</script>";
+/// [`SCRIPT`] as a page must show it: escaped, as text.
+pub const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
+/// Longest one request of the web tests may take.
+pub const CLIENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 /// The password every test user gets.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -85,4 +89,53 @@ pub fn home_with_ledger(d: &Path, ledger: &str) -> PathBuf {
     let home = empty_home(d);
     copy_dir(&d.join("l"), &home.join("ledgers").join(ledger));
     home
+}
+
+/// An HTTP client for the workspace: a cookie store, no redirects
+/// followed, every request bounded by [`CLIENT_TIMEOUT`].
+pub fn client() -> reqwest::Client {
+    let tls = vereffen::node::tls::client_config(None).unwrap();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(CLIENT_TIMEOUT)
+        .build()
+        .unwrap()
+}
+
+/// The CSRF token in the first hidden `csrf` field of a page.
+pub fn csrf_in(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    page[at..at + 64].to_string()
+}
+
+/// GET `path`: (status, Location header, body).
+pub async fn get(c: &reqwest::Client, base: &str, path: &str) -> (u16, String, String) {
+    let r = c.get(format!("{base}{path}")).send().await.unwrap();
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+/// POST a form: (status, Location header, body).
+pub async fn post(c: &reqwest::Client, base: &str, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let r = c.post(format!("{base}{path}")).form(form).send().await.unwrap();
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+/// Logs `user` in with `password` through the login form and its token:
+/// the answer to the POST (status, Location header, body).
+pub async fn login(c: &reqwest::Client, base: &str, user: &str, password: &str) -> (u16, String, String) {
+    let (s, _, page) = get(c, base, "/login").await;
+    assert_eq!(s, 200);
+    let token = csrf_in(&page);
+    post(c, base, "/login", &[("user", user), ("password", password), ("csrf", &token)]).await
+}
+
+/// A current-thread tokio runtime for a test's client.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
