@@ -242,19 +242,28 @@ fn row_forms(tr: &Tr, csrf: &str, base: &str, r: &Value, me: &str) -> Markup {
                     (act::confirm_fields(tr, csrf, &tr.t("web-fig-attest")))
                 }
             }
+            // Disputing and correcting are the exception: each form is folded
+            // under its name (a native <details>, no script), so a year of
+            // agreed figures reads as a table, not as a wall of forms.
             @if !mine && matches!(state, "pending" | "agreed") {
-                form method="post" action=(format!("{base}/dispute")) {
-                    input type="hidden" name="entry" value=(id);
-                    label { (tr.t("web-fig-reason")) " " input type="text" name="reason" required; } " "
-                    (act::confirm_fields(tr, csrf, &tr.t("web-fig-dispute")))
+                details {
+                    summary { (tr.t("web-fig-dispute")) }
+                    form method="post" action=(format!("{base}/dispute")) {
+                        input type="hidden" name="entry" value=(id);
+                        label { (tr.t("web-fig-reason")) " " input type="text" name="reason" required; } " "
+                        (act::confirm_fields(tr, csrf, &tr.t("web-fig-dispute")))
+                    }
                 }
             }
             @if mine && state != "superseded" {
-                form method="post" action=(format!("{base}/correct")) {
-                    input type="hidden" name="entry" value=(id);
-                    label { (tr.t("web-fig-new-value")) " " input type="text" name="value" inputmode="decimal" required; } " "
-                    label { (tr.t("web-fig-reason")) " " input type="text" name="reason" required; } " "
-                    (act::confirm_fields(tr, csrf, &tr.t("web-fig-correct")))
+                details {
+                    summary { (tr.t("web-fig-correct")) }
+                    form method="post" action=(format!("{base}/correct")) {
+                        input type="hidden" name="entry" value=(id);
+                        label { (tr.t("web-fig-new-value")) " " input type="text" name="value" inputmode="decimal" required; } " "
+                        label { (tr.t("web-fig-reason")) " " input type="text" name="reason" required; } " "
+                        (act::confirm_fields(tr, csrf, &tr.t("web-fig-correct")))
+                    }
                 }
             }
         }
