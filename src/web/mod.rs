@@ -37,6 +37,8 @@ pub mod act;
 pub mod cosign;
 pub mod figures;
 pub mod signlog;
+// drill: the signed entries behind a statement, and the entry page.
+pub mod entry;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -119,6 +121,8 @@ pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
         // webmodel: the model page, its results and their CSV downloads (model.rs)
         .merge(model::routes())
         // webaudit: the audit list, a copy's audit page and its report files.
+        // drill: every entry of a copy, readable by every role.
+        .route("/ledgers/{ledger}/entries/{id}", get(entry::page))
         .route("/audit", get(audit::index))
         .route("/ledgers/{ledger}/audit", get(audit::page))
         .route("/ledgers/{ledger}/audit/{file}", get(audit::download))

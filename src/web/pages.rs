@@ -505,6 +505,7 @@ pub fn statement_page(
                 a href=(format!("{base}/statement.pdf?lang={lang}")) download { "PDF" }
             }
             (doc_main(&doc))
+            (super::entry::figures_used(tr, ledger, view, &c)) // drill: figures used and their entries
         };
         page_response(StatusCode::OK, layout(tr, Some(session), &doc.title, page))
     })
