@@ -208,6 +208,7 @@ pub(super) fn done_note(tr: &Tr, done: Option<&str>) -> Option<String> {
         "dispute" => "web-act-done-dispute",
         "correct" => "web-act-done-correct",
         "cosign" => "web-act-done-cosign",
+        "resettle" => "web-act-done-resettle",
         "accept" => "web-act-done-accept",
         "reject" => "web-act-done-reject",
         _ => return None,

@@ -4,6 +4,14 @@
 //! shown. The POST recomputes the statement; a different hash (figures
 //! changed since the page was drawn) is refused with "reload". The checks
 //! are those of `vereffen settle --sign` (`present::settle::sign_plan`).
+//!
+//! A year settled with a statement the agreed figures no longer give (a
+//! figure corrected after settling) is resettled the same way: the page
+//! shows the corrections against the settled statement (the statement
+//! document's own section) and the form carries the settled statement's
+//! hash as `replaces`; the signature replaces it once every signatory
+//! signed (`settle --sign --resettle`). A `replaces` that is no longer the
+//! settled statement is refused with "reload".
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,16 +52,25 @@ pub fn section(
         return html! {};
     }
     let Ok(Some((_, party))) = store.key_for(l) else { return html! {} };
-    let signatory = view.settlements.get(&c.statement.year).is_some_and(|ys| ys.signatories.contains(&party));
+    let ys = view.settlements.get(&c.statement.year);
+    let signatory = ys.is_some_and(|ys| ys.signatories.contains(&party));
     if !signatory || standing.signed_by.contains(&party) {
         return html! {};
     }
+    // Settled with another statement: signing this one resettles the year.
+    let replaces = ys.and_then(|ys| ys.settled.as_ref()).filter(|h| !c.is(h));
     let st = &c.statement;
     let action = format!("/contracts/{}/{}/{}/sign", l.id(), view.contract, st.year);
+    let short = |h: &str| h.get(..16).unwrap_or(h).to_string();
     html! {
         section aria-labelledby="cosign" {
-            h2 #cosign { (tr.t_args("web-sign-heading", &[("party", Arg::from(party.as_str()))])) }
-            p { (tr.t_args("web-sign-you-sign", &[("party", Arg::from(party.as_str())), ("year", Arg::from(st.year.to_string())), ("hash", Arg::from(c.hash.get(..16).unwrap_or(&c.hash)))])) }
+            @if let Some(old) = replaces {
+                h2 #cosign { (tr.t_args("web-resettle-heading", &[("party", Arg::from(party.as_str())), ("year", Arg::from(st.year.to_string()))])) }
+                p { (tr.t_args("web-resettle-explain", &[("year", Arg::from(st.year.to_string())), ("old", Arg::from(short(old))), ("new", Arg::from(short(&c.hash)))])) }
+            } @else {
+                h2 #cosign { (tr.t_args("web-sign-heading", &[("party", Arg::from(party.as_str()))])) }
+            }
+            p { (tr.t_args("web-sign-you-sign", &[("party", Arg::from(party.as_str())), ("year", Arg::from(st.year.to_string())), ("hash", Arg::from(short(&c.hash)))])) }
             table {
                 caption { (tr.t("web-sign-amounts")) }
                 thead { tr {
@@ -76,7 +93,12 @@ pub fn section(
             }
             form method="post" action=(action) {
                 input type="hidden" name="statement" value=(c.hash);
-                (act::confirm_fields(tr, &session.csrf, &tr.t("web-sign-button")))
+                @if let Some(old) = replaces {
+                    input type="hidden" name="replaces" value=(old);
+                    (act::confirm_fields(tr, &session.csrf, &tr.t("web-resettle-button")))
+                } @else {
+                    (act::confirm_fields(tr, &session.csrf, &tr.t("web-sign-button")))
+                }
             }
         }
     }
@@ -91,6 +113,10 @@ pub(super) struct SignForm {
     password: String,
     #[serde(default)]
     statement: String,
+    /// The settled statement this signature replaces (a resettlement);
+    /// empty for a first settlement.
+    #[serde(default)]
+    replaces: String,
 }
 
 /// POST `/contracts/{ledger}/{contract}/{year}/sign`.
@@ -114,7 +140,9 @@ pub(super) async fn sign(
     };
     let tr = who.ctx.tr;
     let c = contract.clone();
-    let action = Action { ledger, contract, name: "cosign", back };
+    let resettle = !form.replaces.trim().is_empty();
+    let name = if resettle { "resettle" } else { "cosign" };
+    let action = Action { ledger, contract, name, back };
     act::perform(web, who, action, move |l, key, party| {
         let view = psettle::contract_view(l, &c).map_err(Refusal::bad)?;
         let computed = view
@@ -123,7 +151,15 @@ pub(super) async fn sign(
         if computed.hash != form.statement.trim() {
             return Err(Refusal(StatusCode::CONFLICT, tr.t("web-sign-stale")));
         }
-        let replaces = match psettle::sign_plan(&view, &computed, party, false).map_err(Refusal::bad)? {
+        // What the page showed as settled must still be: a resettlement
+        // replaces exactly the statement the signer saw replaced, and a
+        // first signature is not turned into a resettlement behind the
+        // signer's back.
+        let settled = view.settlements.get(&year).and_then(|ys| ys.settled.as_deref()).filter(|h| !computed.is(h));
+        if settled != resettle.then(|| form.replaces.trim()) {
+            return Err(Refusal(StatusCode::CONFLICT, tr.t("web-sign-stale")));
+        }
+        let replaces = match psettle::sign_plan(&view, &computed, party, resettle).map_err(Refusal::bad)? {
             SignPlan::Sign { replaces } => replaces,
             SignPlan::AlreadySettled { .. } | SignPlan::AlreadySigned { .. } => {
                 return Err(Refusal(StatusCode::CONFLICT, tr.t("web-sign-already")));

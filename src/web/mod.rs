@@ -423,6 +423,7 @@ async fn statement(
     State(web): State<Arc<Web>>,
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
+    Query(d): Query<negotiate::DoneQuery>,
     Path((ledger, id, year)): Path<(String, String, String)>,
 ) -> Response<Body> {
     let ctx = match signed_in(&web, &headers, &q) {
@@ -433,7 +434,9 @@ async fn statement(
     let Ok(year) = year.parse::<u16>() else {
         return page_response(StatusCode::NOT_FOUND, pages::message(&tr, Some(&ctx.session), &tr.t("web-not-found")));
     };
-    let r = blocking(tr, move || pages::statement_page(&web.store, &ctx.tr, &ctx.session, &ledger, &id, year)).await;
+    let done = act::done_note(&tr, d.done.as_deref());
+    let r =
+        blocking(tr, move || pages::statement_page(&web.store, &ctx.tr, &ctx.session, &ledger, &id, year, done)).await;
     with_cookie(r, set_lang)
 }
 

@@ -460,7 +460,8 @@ fn doc_main(doc: &Doc) -> Markup {
 }
 
 /// The agreed statement of `year` as the document the HTML and PDF of
-/// `vereffen settle` show, with the download links.
+/// `vereffen settle` show, with the download links; `done` is the
+/// confirmation of a signature just given on the page.
 pub fn statement_page(
     store: &Store,
     tr: &Tr,
@@ -468,6 +469,7 @@ pub fn statement_page(
     ledger: &str,
     contract: &str,
     year: u16,
+    done: Option<String>,
 ) -> Response<Body> {
     with_view(store, tr, session, ledger, contract, |l, view| {
         let back = html! { p { a href=(contract_href(ledger, contract)) { (tr.t("web-back-to-contract")) }
@@ -496,6 +498,7 @@ pub fn statement_page(
         let lang = tr.lang().code();
         let page = html! {
             (back)
+            @if let Some(d) = &done { p.done role="status" { (d) } }
             p { (tr.t("web-standing")) ": " strong { (standing.words_in(tr)) } }
             (super::cosign::section(store, tr, session, l, view, &c, &standing)) // webact: co-sign
             nav aria-label=(tr.t("web-downloads")) {
