@@ -145,6 +145,11 @@ fn main() {
         pages.push(("figures", format!("{statement}/figures")));
         pages.push(("signatures", "/signatures".into()));
         pages.push(("model", "/model".into()));
+        // An entry page: the first entry the statement page links to.
+        let st = c.get(format!("{base}{statement}")).send().await.expect("statement").text().await.expect("text");
+        let prefix = format!("/ledgers/{ledger}/entries/");
+        let at = st.find(&prefix).expect("the statement links its entries") + prefix.len();
+        pages.push(("entry", format!("{prefix}{}", &st[at..at + 64])));
         for (name, path) in &pages {
             let (status, first, bytes) = timed_get(&c, &base, path).await;
             assert_eq!(status, 200, "{path}");
