@@ -23,9 +23,11 @@
 //! conflict: nothing is in force for the years concerned until the parties
 //! resolve it.
 //!
-//! The command line adds policy on top (no accepting a withdrawn version, no
-//! countering an agreed one); policy prevents pointless entries but is not a
-//! validity rule, because a copy cannot know what other copies saw.
+//! The command line and the web workspace add policy on top (no accepting a
+//! withdrawn version, no countering an agreed one): [`check_decision`] and
+//! [`plan_propose`], [`plan_counter`], [`plan_amend`], [`plan_withdraw`].
+//! Policy prevents pointless entries but is not a validity rule, because a
+//! copy cannot know what other copies saw.
 
 use std::collections::{BTreeMap, BTreeSet};
 

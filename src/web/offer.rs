@@ -156,7 +156,7 @@ async fn propose_page(State(web): State<Arc<Web>>, headers: HeaderMap, Query(q):
         Err(r) => return *r,
     };
     let tr = ctx.tr;
-    if let Err(r) = signer_only(&ctx, "/contracts") {
+    if let Some(r) = not_signer(&ctx, "/contracts") {
         return r;
     }
     let set_lang = ctx.set_lang.clone();
@@ -350,14 +350,14 @@ async fn read_form(
     Ok(f)
 }
 
-/// Refuses a user who is not a signer (403), before anything is read.
-fn signer_only(ctx: &Ctx, back: &str) -> Result<(), Response<Body>> {
+/// The refusal (403) of a user who is not a signer; `None` for a signer.
+fn not_signer(ctx: &Ctx, back: &str) -> Option<Response<Body>> {
     if act::may_sign(ctx.session.role) {
-        return Ok(());
+        return None;
     }
     let tr = &ctx.tr;
     let why = tr.t_args("web-act-not-signer", &[("role", Arg::from(ctx.session.role.name()))]);
-    Err(act::refused(tr, ctx, StatusCode::FORBIDDEN, &why, back))
+    Some(act::refused(tr, ctx, StatusCode::FORBIDDEN, &why, back))
 }
 
 /// What is offered: a proposal, a counter-proposal (to a version) or an
@@ -426,9 +426,9 @@ fn invalid_page(ctx: &Ctx, problems: &[String], back: &str) -> Response<Body> {
 }
 
 /// Parses a contract text; the invalid page when it is not a contract.
-fn parse(ctx: &Ctx, name: &str, text: &str, back: &str) -> Result<Contract, Response<Body>> {
+fn parse(ctx: &Ctx, name: &str, text: &str, back: &str) -> Result<Contract, Box<Response<Body>>> {
     contract::parse_str(name, text)
-        .map_err(|diags| invalid_page(ctx, &diags.iter().map(|d| d.to_string()).collect::<Vec<_>>(), back))
+        .map_err(|diags| Box::new(invalid_page(ctx, &diags.iter().map(|d| d.to_string()).collect::<Vec<_>>(), back)))
 }
 
 /// POST `/propose`: the preview of a new contract.
@@ -492,7 +492,7 @@ async fn preview(
     if !session::tokens_equal(&ctx.session.csrf, &form.csrf) {
         return act::refused(&tr, &ctx, StatusCode::FORBIDDEN, &tr.t("web-csrf-refused"), &back);
     }
-    if let Err(r) = signer_only(&ctx, &back) {
+    if let Some(r) = not_signer(&ctx, &back) {
         return r;
     }
     let (name, text) = match (&form.file, form.text.trim().is_empty()) {
@@ -505,7 +505,7 @@ async fn preview(
     blocking(tr, move || {
         let c = match parse(&ctx, &name, &text, &back) {
             Ok(c) => c,
-            Err(r) => return r,
+            Err(r) => return *r,
         };
         let tr = &ctx.tr;
         if !web.store.hosts(&ledger) {
@@ -660,7 +660,7 @@ async fn confirm(
     }
     let c = match parse(&ctx, "confirmed.toml", &form.toml, &back) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(pc) = page_contract.as_ref().filter(|pc| **pc != c.id) {
         let why = tr.t_args(
