@@ -117,6 +117,24 @@ fn a_signer_previews_and_proposes_a_contract_and_every_refusal_writes_nothing() 
         let (s, _, _) = post_multipart(&c, &base, "/propose", &form[..2]).await;
         assert_eq!(s, 422);
 
+        // A text larger than the workspace's 16 KiB form limit is read (the
+        // offer routes take a contract's 1 MiB); one over 1 MiB is 413.
+        let long = format!("{text}{}", "# a comment line to make the text long enough\n".repeat(2_000));
+        assert!(long.len() > 64 << 10);
+        let big = [form[0], form[1], ("contract", Some("long.toml"), long.as_bytes())];
+        let (s, _, page) = post_multipart(&c, &base, "/propose", &big).await;
+        assert_eq!(s, 200, "{page}");
+        let huge = vec![b'#'; (1 << 20) + 1];
+        let too_big = [form[0], form[1], ("contract", Some("huge.toml"), huge.as_slice())];
+        let (s, _, _) = post_multipart(&c, &base, "/propose", &too_big).await;
+        assert_eq!(s, 413);
+        // In Dutch.
+        let (s, _, page) = post_multipart(&c, &base, "/propose?lang=nl", &big).await;
+        assert_eq!(s, 200);
+        assert!(page.contains("Ondertekenen en aanbieden"), "{page}");
+        let (_, _, _) = get(&c, &base, "/inbox?lang=en").await;
+        assert_eq!(unchanged(&copy, &home), before);
+
         // The preview: the terms as a document, escaped; nothing written.
         let form = [
             ("csrf", None, csrf.as_bytes()),
