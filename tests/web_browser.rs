@@ -21,6 +21,14 @@
 //! with `2.578.182,88`-style amounts, and each copy, read by the CLI after
 //! the nodes stopped, verifies and has 2025 settled.
 //!
+//! The third test offers versions in the browser on three such nodes: the
+//! hospital's signer proposes the COPD contract by uploading its file and
+//! signs after reading the preview; after the sync the insurer's signer
+//! counters with a file whose provider share is 45% and reads
+//! "provider share of savings: 50% -> 45%" in the preview; the hospital and
+//! home care accept the counter-proposal from the contract page; every node
+//! shows it in force, and each copy's `contract status` says so.
+//!
 //! Without chromium or chromedriver the test prints a NOTICE and passes,
 //! unless `CI` is set (`.ci/run` installs both), then it fails. Every wait
 //! is bounded in count and time; chromedriver (and the Chromium it starts)
