@@ -21,6 +21,14 @@
 //! with `2.578.182,88`-style amounts, and each copy, read by the CLI after
 //! the nodes stopped, verifies and has 2025 settled.
 //!
+//! The third test offers versions in the browser on three such nodes: the
+//! hospital's signer proposes the COPD contract by uploading its file and
+//! signs after reading the preview; after the sync the insurer's signer
+//! counters with a file whose provider share is 45% and reads
+//! "provider share of savings: 50% -> 45%" in the preview; the hospital and
+//! home care accept the counter-proposal from the contract page; every node
+//! shows it in force, and each copy's `contract status` says so.
+//!
 //! Without chromium or chromedriver the test prints a NOTICE and passes,
 //! unless `CI` is set (`.ci/run` installs both), then it fails. Every wait
 //! is bounded in count and time; chromedriver (and the Chromium it starts)
@@ -552,5 +560,155 @@ fn three_signatories_attest_and_cosign_2025_in_their_browsers_and_every_node_sho
             "{}: 2025 not settled: {y2025}",
             h.display()
         );
+    }
+}
+
+/// The ledger of the offer test: the COPD contract's parties, no contract.
+const OFFERED: &str = "copd-offered";
+
+/// Clicks `form`'s submit button and waits (bounded) until a new page has
+/// loaded; returns the page's body text. For a step that asks no password
+/// (a preview).
+async fn submit_and_wait(c: &Client, form: Element) -> String {
+    c.execute("document.documentElement.dataset.before = '1'", vec![]).await.unwrap();
+    form.find(Locator::Css("button[type=\"submit\"]")).await.expect("a submit button").click().await.unwrap();
+    let start = Instant::now();
+    loop {
+        let marked = c.execute("return document.documentElement.dataset.before === '1'", vec![]).await;
+        let loaded = c.execute("return document.readyState", vec![]).await;
+        if matches!(marked, Ok(Value::Bool(false))) && matches!(loaded, Ok(Value::String(ref s)) if s == "complete") {
+            return body_text(c).await;
+        }
+        assert!(start.elapsed() < NAVIGATION, "no page loaded within {NAVIGATION:?} after submitting a form");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Chooses the file `path` in `form`'s contract file input (WebDriver
+/// sends a file input its absolute path as keys), previews it and returns
+/// the preview's text.
+async fn upload_and_preview(c: &Client, form: Element, path: &Path) -> String {
+    let input = form.find(Locator::Css("input[type=\"file\"][name=\"contract\"]")).await.expect("a file input");
+    input.send_keys(path.to_str().unwrap()).await.unwrap();
+    submit_and_wait(c, form).await
+}
+
+#[test]
+fn the_hospital_proposes_the_insurer_counters_and_both_accept_in_their_browsers() {
+    let Some((chromium, chromedriver)) = browser() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["init", "--id", OFFERED]);
+    for (p, role) in [
+        ("ziekenhuis", "provider"),
+        ("thuiszorg", "provider"),
+        ("verzekeraar", "payer"),
+        ("vektis", "measurement_source"),
+    ] {
+        common::add_party(d, p, p, role, &key(p));
+    }
+    let copd = repo().join(COPD_FILE);
+    let text = std::fs::read_to_string(&copd).unwrap();
+    let counter_file = d.join("copd-counter.toml");
+    std::fs::write(&counter_file, text.replacen("provider_share = 0.5\n", "provider_share = 0.45\n", 1)).unwrap();
+    let counter = vereffen::domain::contract::check_file(&counter_file).unwrap().version_hash();
+
+    // The three signatories, each its own node with its party key and a signer.
+    let homes: Vec<PathBuf> = SIGNATORIES
+        .iter()
+        .map(|p| {
+            let h = node_support::home(d, &format!("home-{p}"), &[p]);
+            copy_dir(&d.join("l"), &h.join("ledgers").join(OFFERED));
+            add_user(d, &h, &format!("{p}-signer"), "signer");
+            h
+        })
+        .collect();
+    let nodes: Vec<ServerHandle> =
+        homes.iter().map(|h| serve_web_syncing(h, Some(Duration::from_millis(300)))).collect();
+    for (i, h) in homes.iter().enumerate() {
+        for (j, n) in nodes.iter().enumerate() {
+            if i != j {
+                node_support::add_peer(h, SIGNATORIES[j], &n.url(), SIGNATORIES[j]);
+            }
+        }
+    }
+    let bases: Vec<String> = nodes.iter().map(|n| n.url()).collect();
+    let node_refs: Vec<&ServerHandle> = nodes.iter().collect();
+    let contract = format!("/contracts/{OFFERED}/{COPD_ID}");
+
+    let driver = Driver::start(&chromedriver, d);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let walk = async {
+            let mut browsers = Vec::new();
+            for (i, p) in SIGNATORIES.iter().enumerate() {
+                let b = session(&driver, &chromium, &d.join(format!("profile-offer-{p}"))).await;
+                log_in(&b, &bases[i], &format!("{p}-signer")).await;
+                browsers.push(b);
+            }
+            let size = converged(&node_refs, OFFERED, 0).await;
+
+            // The hospital proposes the contract by uploading its file,
+            // reads the preview and signs it.
+            let (hospital, h_base) = (&browsers[1], bases[1].as_str());
+            hospital.goto(&format!("{h_base}/contracts")).await.unwrap();
+            follow(hospital, h_base, "/propose", "/propose").await;
+            let form = form_in(hospital, "main", "/propose").await.expect("the new-contract form");
+            let preview = upload_and_preview(hospital, form, &copd).await;
+            assert!(preview.contains("Preview: proposing contract") && preview.contains("Term: 2025-2027"), "{preview}");
+            no_script_ran(hospital, "the proposal's preview").await;
+            let form = form_in(hospital, "main", "/propose/confirm").await.expect("the confirm form");
+            confirm(hospital, h_base, form, &[], &contract).await;
+            let size = converged(&node_refs, OFFERED, size + 1).await;
+
+            // The insurer counters with a provider share of 45%: the
+            // preview says what changes, in words.
+            let (insurer, i_base) = (&browsers[0], bases[0].as_str());
+            insurer.goto(&format!("{i_base}{contract}")).await.unwrap();
+            let form = form_in(insurer, "main", "/offer").await.expect("the counter form");
+            let preview = upload_and_preview(insurer, form, &counter_file).await;
+            assert!(preview.contains("provider share of savings: 50% -> 45%"), "{preview}");
+            screenshot(insurer, "counter-preview", false).await;
+            let form = form_in(insurer, "main", "/offer/confirm").await.expect("the confirm form");
+            confirm(insurer, i_base, form, &[], &contract).await;
+            let size = converged(&node_refs, OFFERED, size + 1).await;
+
+            // The hospital and home care accept the counter-proposal from the contract page.
+            for i in [1, 2] {
+                let b = &browsers[i];
+                b.goto(&format!("{}{contract}", bases[i])).await.unwrap();
+                let css = format!(
+                    "main form[action$=\"/decide\"]:has(input[name=\"version\"][value=\"{counter}\"]):has(input[name=\"decision\"][value=\"accept\"])"
+                );
+                let form = b.find(Locator::Css(&css)).await.unwrap_or_else(|e| panic!("{}: no accept form: {e}", SIGNATORIES[i]));
+                confirm(b, &bases[i], form, &[], &contract).await;
+            }
+            converged(&node_refs, OFFERED, size + 2).await;
+
+            // Every node shows the counter-proposal in force.
+            let in_force = format!("in force (version {})", &counter[..12]);
+            for (i, b) in browsers.iter().enumerate() {
+                b.goto(&format!("{}{contract}", bases[i])).await.unwrap();
+                let text = body_text(b).await;
+                assert!(text.contains(&in_force), "{}: not {in_force}:\n{text}", SIGNATORIES[i]);
+                no_script_ran(b, "the contract page").await;
+            }
+            for b in browsers {
+                b.close().await.unwrap();
+            }
+        };
+        tokio::time::timeout(WALK, walk).await.unwrap_or_else(|_| panic!("the offer walk took over {WALK:?}"));
+    });
+    drop(driver);
+    for n in nodes {
+        n.shutdown();
+    }
+    // Each copy, read by the CLI after the nodes stopped: the counter is in force.
+    for h in &homes {
+        let l = h.join("ledgers").join(OFFERED);
+        let status: Value =
+            serde_json::from_str(&ok(d, &["--ledger", l.to_str().unwrap(), "--json", "contract", "status", COPD_ID]))
+                .unwrap();
+        assert_eq!(status["base"], json!(counter), "{}: {status}", h.display());
     }
 }

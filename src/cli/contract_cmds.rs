@@ -214,6 +214,19 @@ fn carrier(v: &VersionInfo) -> Result<String> {
     neg::carrier(v).map(str::to_string).map_err(|e| anyhow!(e))
 }
 
+/// Signs and appends a planned negotiation entry.
+fn append_plan(
+    ledger: &mut Ledger,
+    party: &str,
+    key: &ed25519_dalek::SigningKey,
+    plan: neg::Planned,
+    json: bool,
+) -> Result<()> {
+    let body = new_body(ledger, party, key, plan.kind, plan.refs, plan.payload);
+    append_one(ledger, body, &[key], json)?;
+    Ok(())
+}
+
 pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
     if let ContractCmd::Check { files } = cmd {
         return check(cli, files);
@@ -224,61 +237,20 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
         ContractCmd::Propose { file, as_key } => {
             let c = load_contract(file)?;
             let (key, party) = signer(&ledger, as_key)?;
-            neg::check_parties(&c, ledger.registry())?;
-            if !entries_of(&ledger, &c.id)?.is_empty() {
-                bail!(
-                    "contract {:?} already exists in this ledger: answer a version with `vereffen contract counter {} FILE`, or change an in-force contract with `vereffen contract amend`",
-                    c.id,
-                    c.id
-                );
-            }
-            let body =
-                new_body(&ledger, &party, &key, neg::KIND_PROPOSE, vec![], neg::offer_payload(&c, None, None, None));
-            append_one(&mut ledger, body, &[&key], cli.json)?;
+            let plan =
+                neg::plan_propose(&c, ledger.registry(), &entries_of(&ledger, &c.id)?).map_err(|e| anyhow!(e))?;
+            append_plan(&mut ledger, &party, &key, plan, cli.json)?;
             if !cli.json {
                 outln!("proposed version {} of contract {}", c.version_hash(), c.id);
             }
         }
         ContractCmd::Counter { id, file, to, as_key } => {
             let (c, key, party, st) = new_version(&ledger, id, file, as_key)?;
-            if st.base.is_some() {
-                bail!("contract {id:?} is in force: change it with `vereffen contract amend {id} FILE --effective-from YEAR`");
-            }
-            let target = match to {
-                Some(t) => st.resolve(t).map_err(|e| anyhow!(e))?,
-                None => {
-                    let open: Vec<&VersionInfo> = st
-                        .versions
-                        .values()
-                        .filter(|v| matches!(v.state(), VersionState::Pending { .. }) && !v.offered_by.contains(&party))
-                        .collect();
-                    match open.as_slice() {
-                        [one] => *one,
-                        [] => bail!("no open version of {id:?} offered by another party to answer; name one with --to"),
-                        many => bail!(
-                            "several open versions could be answered ({}); name one with --to",
-                            many.iter().map(|v| short(&v.version)).collect::<Vec<_>>().join(", ")
-                        ),
-                    }
-                }
-            };
-            if matches!(target.state(), VersionState::Withdrawn) {
-                bail!("version {} was withdrawn; answer another version", short(&target.version));
-            }
-            if st.versions.contains_key(&c.version_hash()) {
-                bail!("these terms are already version {} of {id:?}: accept it instead", short(&c.version_hash()));
-            }
-            let body = new_body(
-                &ledger,
-                &party,
-                &key,
-                neg::KIND_COUNTER,
-                vec![carrier(target)?],
-                neg::offer_payload(&c, Some(&target.version), None, None),
-            );
-            append_one(&mut ledger, body, &[&key], cli.json)?;
+            let plan = neg::plan_counter(&st, &c, ledger.registry(), &party, to.as_deref()).map_err(|e| anyhow!(e))?;
+            let answered = plan.payload.get("answers").and_then(Value::as_str).unwrap_or_default().to_string();
+            append_plan(&mut ledger, &party, &key, plan, cli.json)?;
             if !cli.json {
-                outln!("countered version {} with version {}", short(&target.version), c.version_hash());
+                outln!("countered version {} with version {}", short(&answered), c.version_hash());
             }
         }
         ContractCmd::Accept { id, version, on_behalf_of, as_key } => {
@@ -299,77 +271,28 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
         ContractCmd::Withdraw { id, version, reason, as_key } => {
             let (key, party) = signer(&ledger, as_key)?;
             let st = status_of(&ledger, id)?;
-            let v = st.resolve(version).map_err(|e| anyhow!(e))?;
-            if !v.offered_by.contains(&party) {
-                bail!("{party:?} did not offer version {}: only its offerer can withdraw it", short(&v.version));
-            }
-            match v.state() {
-                VersionState::Agreed => {
-                    bail!("version {} is agreed by every signatory and can no longer be withdrawn", short(&v.version))
-                }
-                VersionState::Withdrawn => bail!("version {} is already withdrawn", short(&v.version)),
-                _ => {}
-            }
-            let entry = v
-                .signatures
-                .get(&party)
-                .and_then(|s| s.iter().find(|s| v.entries.contains(&s.entry)))
-                .map(|s| s.entry.clone())
-                .ok_or_else(|| anyhow!("cannot find {party:?}'s offer of this version"))?;
-            let body = new_body(
-                &ledger,
-                &party,
-                &key,
-                neg::KIND_WITHDRAW,
-                vec![entry],
-                neg::decision_payload(id, &v.version, None, reason.as_deref()),
-            );
-            append_one(&mut ledger, body, &[&key], cli.json)?;
+            let plan = neg::plan_withdraw(&st, &party, version, reason.as_deref()).map_err(|e| anyhow!(e))?;
+            append_plan(&mut ledger, &party, &key, plan, cli.json)?;
         }
         ContractCmd::Amend { id, file, effective_from, as_key } => {
             let (c, key, party, st) = new_version(&ledger, id, file, as_key)?;
-            let Some(current) = st.latest_in_force() else {
-                bail!("contract {id:?} is not in force: an amendment changes an in-force contract; agree on a version first (`vereffen contract status {id}`)");
-            };
-            if st.versions.contains_key(&c.version_hash()) {
-                bail!("these terms are already version {} of {id:?}", short(&c.version_hash()));
-            }
-            // The first year still open: not before the current version's
-            // effective year, and after every year already settled (a settled
-            // year changes only by a resettlement of the version it was
-            // settled under).
-            let view = super::settle_cmds::contract_view(&ledger, id)?;
-            let last_settled = view.settlements.iter().filter(|(_, s)| s.settled.is_some()).map(|(y, _)| *y).max();
-            let first_open = current.effective_from().max(last_settled.map_or(0, |y| y.saturating_add(1)));
-            if *effective_from < first_open || !c.term.years().contains(effective_from) {
-                bail!(
-                    "an amendment effective from {effective_from} is not allowed: it must lie within the term {}-{} and not before {first_open}, the first year still open",
-                    c.term.first_year,
-                    c.term.last_year
-                );
-            }
-            let mut refs = vec![carrier(current)?];
-            for (_, sigs) in current.signatures.iter().filter(|(p, _)| current.signatories.contains(p)) {
-                if let Some(s) = sigs.iter().next() {
-                    if !refs.contains(&s.entry) {
-                        refs.push(s.entry.clone());
-                    }
+            let current = st.latest_in_force().map(|v| v.version.clone());
+            // The last settled year bounds the first year still open.
+            let last_settled = match &current {
+                Some(_) => {
+                    let view = super::settle_cmds::contract_view(&ledger, id)?;
+                    view.settlements.iter().filter(|(_, s)| s.settled.is_some()).map(|(y, _)| *y).max()
                 }
-            }
-            let body = new_body(
-                &ledger,
-                &party,
-                &key,
-                neg::KIND_AMEND,
-                refs,
-                neg::offer_payload(&c, None, Some(&current.version), Some(*effective_from)),
-            );
-            append_one(&mut ledger, body, &[&key], cli.json)?;
+                None => None,
+            };
+            let plan =
+                neg::plan_amend(&st, &c, ledger.registry(), *effective_from, last_settled).map_err(|e| anyhow!(e))?;
+            append_plan(&mut ledger, &party, &key, plan, cli.json)?;
             if !cli.json {
                 outln!(
                     "proposed amendment {} of version {}, effective from {effective_from}",
                     c.version_hash(),
-                    short(&current.version)
+                    short(&current.unwrap_or_default())
                 );
             }
         }

@@ -23,9 +23,11 @@
 //! conflict: nothing is in force for the years concerned until the parties
 //! resolve it.
 //!
-//! The command line adds policy on top (no accepting a withdrawn version, no
-//! countering an agreed one); policy prevents pointless entries but is not a
-//! validity rule, because a copy cannot know what other copies saw.
+//! The command line and the web workspace add policy on top (no accepting a
+//! withdrawn version, no countering an agreed one): [`check_decision`] and
+//! [`plan_propose`], [`plan_counter`], [`plan_amend`], [`plan_withdraw`].
+//! Policy prevents pointless entries but is not a validity rule, because a
+//! copy cannot know what other copies saw.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -894,4 +896,213 @@ pub fn decision_payload(contract: &str, version: &str, on_behalf_of: Option<&str
         reason: reason.map(str::to_string),
     };
     serde_json::to_value(p).unwrap_or(Value::Null)
+}
+
+/// A new negotiation entry ready to sign: what `contract propose|counter|
+/// amend|withdraw` and the web's offer forms append, once the checks of
+/// [`plan_propose`], [`plan_counter`], [`plan_amend`] or [`plan_withdraw`]
+/// passed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    /// The entry kind (`contract.propose`, ...).
+    pub kind: &'static str,
+    /// The entries it references (hex ids).
+    pub refs: Vec<String>,
+    /// Its payload.
+    pub payload: Value,
+    /// The version it offers or withdraws.
+    pub version: String,
+}
+
+/// The versions of `st` that `party` may answer with a counter-proposal:
+/// pending (not agreed, not withdrawn, not rejected away) and offered by
+/// another party.
+pub fn counterable<'a>(st: &'a ContractStatus, party: &str) -> Vec<&'a VersionInfo> {
+    st.versions
+        .values()
+        .filter(|v| matches!(v.state(), VersionState::Pending { .. }) && !v.offered_by.contains(party))
+        .collect()
+}
+
+/// The versions of `st` that `party` offered and may still withdraw (not
+/// agreed, not withdrawn).
+pub fn withdrawable<'a>(st: &'a ContractStatus, party: &str) -> Vec<&'a VersionInfo> {
+    st.versions
+        .values()
+        .filter(|v| v.offered_by.contains(party))
+        .filter(|v| !matches!(v.state(), VersionState::Agreed | VersionState::Withdrawn))
+        .collect()
+}
+
+/// The first year an amendment of `current` may take effect: not before
+/// `current` does, and after every year already settled (`last_settled`;
+/// a settled year changes only by a resettlement of the version it was
+/// settled under).
+pub fn first_open_year(current: &VersionInfo, last_settled: Option<u16>) -> u16 {
+    current.effective_from().max(last_settled.map_or(0, |y| y.saturating_add(1)))
+}
+
+/// Checks a first version `c` of a contract offered on a ledger whose
+/// registry is `reg` and which holds `existing` entries of that contract:
+/// every party registered in its role (and key), and no such contract yet.
+pub fn plan_propose(c: &Contract, reg: &Registry, existing: &[Entry]) -> Result<Planned, String> {
+    check_parties(c, reg).map_err(|e| e.to_string())?;
+    if !existing.is_empty() {
+        return Err(format!(
+            "contract {:?} already exists in this ledger: answer a version with `vereffen contract counter {} FILE`, or change an in-force contract with `vereffen contract amend`",
+            c.id, c.id
+        ));
+    }
+    Ok(Planned {
+        kind: KIND_PROPOSE,
+        refs: vec![],
+        payload: offer_payload(c, None, None, None),
+        version: c.version_hash(),
+    })
+}
+
+/// Checks the offer of `c` as a new version of the contract whose status
+/// is `st`: the same contract, some version, every party registered.
+fn check_new_version(st: &ContractStatus, c: &Contract, reg: &Registry) -> Result<(), String> {
+    if c.id != st.contract {
+        return Err(format!("the terms are of contract {:?}, not {:?}", c.id, st.contract));
+    }
+    check_parties(c, reg).map_err(|e| e.to_string())?;
+    if st.versions.is_empty() {
+        return Err(format!(
+            "there is no contract {:?} in this ledger (`vereffen contract list` shows the contracts)",
+            st.contract
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `party`'s counter-proposal `c` to version `to` (a hash or a
+/// prefix; `None`: the one open version offered by another party) of the
+/// contract whose status is `st`: the contract is not in force, the version
+/// answered is not withdrawn, and the terms are not already a version.
+pub fn plan_counter(
+    st: &ContractStatus,
+    c: &Contract,
+    reg: &Registry,
+    party: &str,
+    to: Option<&str>,
+) -> Result<Planned, String> {
+    check_new_version(st, c, reg)?;
+    let id = &st.contract;
+    if st.base.is_some() {
+        return Err(format!(
+            "contract {id:?} is in force: change it with `vereffen contract amend {id} FILE --effective-from YEAR`"
+        ));
+    }
+    let target = match to {
+        Some(t) => st.resolve(t)?,
+        None => match counterable(st, party).as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(format!("no open version of {id:?} offered by another party to answer; name one with --to"))
+            }
+            many => {
+                return Err(format!(
+                    "several open versions could be answered ({}); name one with --to",
+                    many.iter().map(|v| short12(&v.version)).collect::<Vec<_>>().join(", ")
+                ))
+            }
+        },
+    };
+    if matches!(target.state(), VersionState::Withdrawn) {
+        return Err(format!("version {} was withdrawn; answer another version", short12(&target.version)));
+    }
+    let version = c.version_hash();
+    if st.versions.contains_key(&version) {
+        return Err(format!("these terms are already version {} of {id:?}: accept it instead", short12(&version)));
+    }
+    Ok(Planned {
+        kind: KIND_COUNTER,
+        refs: vec![carrier(target)?.to_string()],
+        payload: offer_payload(c, Some(&target.version), None, None),
+        version,
+    })
+}
+
+/// Checks an amendment `c`, effective from `effective_from`, of the
+/// contract whose status is `st` (`last_settled`: its last settled year):
+/// the contract is in force, the terms are new, and the year lies within
+/// the term and not before [`first_open_year`]. The amendment references
+/// the version in force and one signature of each of its signatories.
+pub fn plan_amend(
+    st: &ContractStatus,
+    c: &Contract,
+    reg: &Registry,
+    effective_from: u16,
+    last_settled: Option<u16>,
+) -> Result<Planned, String> {
+    check_new_version(st, c, reg)?;
+    let id = &st.contract;
+    let Some(current) = st.latest_in_force() else {
+        return Err(format!(
+            "contract {id:?} is not in force: an amendment changes an in-force contract; agree on a version first (`vereffen contract status {id}`)"
+        ));
+    };
+    let version = c.version_hash();
+    if st.versions.contains_key(&version) {
+        return Err(format!("these terms are already version {} of {id:?}", short12(&version)));
+    }
+    let first_open = first_open_year(current, last_settled);
+    if effective_from < first_open || !c.term.years().contains(&effective_from) {
+        return Err(format!(
+            "an amendment effective from {effective_from} is not allowed: it must lie within the term {}-{} and not before {first_open}, the first year still open",
+            c.term.first_year, c.term.last_year
+        ));
+    }
+    let mut refs = vec![carrier(current)?.to_string()];
+    for (_, sigs) in current.signatures.iter().filter(|(p, _)| current.signatories.contains(p)) {
+        if let Some(s) = sigs.iter().next() {
+            if !refs.contains(&s.entry) {
+                refs.push(s.entry.clone());
+            }
+        }
+    }
+    Ok(Planned {
+        kind: KIND_AMEND,
+        refs,
+        payload: offer_payload(c, None, Some(&current.version), Some(effective_from)),
+        version,
+    })
+}
+
+/// Checks `party`'s withdrawal of `version` (a hash or a prefix) of the
+/// contract whose status is `st`, with an optional reason: only its
+/// offerer withdraws a version, and not once it is agreed or withdrawn.
+/// The withdrawal references the party's own offer of it.
+pub fn plan_withdraw(st: &ContractStatus, party: &str, version: &str, reason: Option<&str>) -> Result<Planned, String> {
+    let v = st.resolve(version)?;
+    if !v.offered_by.contains(party) {
+        return Err(format!(
+            "{party:?} did not offer version {}: only its offerer can withdraw it",
+            short12(&v.version)
+        ));
+    }
+    match v.state() {
+        VersionState::Agreed => {
+            return Err(format!(
+                "version {} is agreed by every signatory and can no longer be withdrawn",
+                short12(&v.version)
+            ))
+        }
+        VersionState::Withdrawn => return Err(format!("version {} is already withdrawn", short12(&v.version))),
+        _ => {}
+    }
+    let entry = v
+        .signatures
+        .get(party)
+        .and_then(|s| s.iter().find(|s| v.entries.contains(&s.entry)))
+        .map(|s| s.entry.clone())
+        .ok_or_else(|| format!("cannot find {party:?}'s offer of this version"))?;
+    Ok(Planned {
+        kind: KIND_WITHDRAW,
+        refs: vec![entry],
+        payload: decision_payload(&st.contract, &v.version, None, reason),
+        version: v.version.clone(),
+    })
 }

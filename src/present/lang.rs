@@ -186,6 +186,7 @@ const EN: &[Resource] = &[
     ("en/web-webmodel.ftl", include_str!("locales/en/web-webmodel.ftl")),
     ("en/web-webaudit.ftl", include_str!("locales/en/web-webaudit.ftl")),
     ("en/web-entry.ftl", include_str!("locales/en/web-entry.ftl")),
+    ("en/web-offer.ftl", include_str!("locales/en/web-offer.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -210,6 +211,7 @@ const NL: &[Resource] = &[
     ("nl/web-webmodel.ftl", include_str!("locales/nl/web-webmodel.ftl")),
     ("nl/web-webaudit.ftl", include_str!("locales/nl/web-webaudit.ftl")),
     ("nl/web-entry.ftl", include_str!("locales/nl/web-entry.ftl")),
+    ("nl/web-offer.ftl", include_str!("locales/nl/web-offer.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -211,6 +211,8 @@ pub(super) fn done_note(tr: &Tr, done: Option<&str>) -> Option<String> {
         "resettle" => "web-act-done-resettle",
         "accept" => "web-act-done-accept",
         "reject" => "web-act-done-reject",
+        // weboffer
+        d @ ("propose" | "counter" | "amend" | "withdraw") => return Some(tr.t(&format!("web-offer-done-{d}"))),
         _ => return None,
     };
     Some(tr.t(id))

@@ -39,6 +39,8 @@ pub mod figures;
 pub mod signlog;
 // drill: the signed entries behind a statement, and the entry page.
 pub mod entry;
+// weboffer: offering contract versions (propose, counter, amend, withdraw).
+pub mod offer;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -120,6 +122,8 @@ pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
         .route("/signatures", get(act::signatures_page))
         // webmodel: the model page, its results and their CSV downloads (model.rs)
         .merge(model::routes())
+        // weboffer: propose, counter, amend (preview, then confirm) and withdraw (offer.rs)
+        .merge(offer::routes())
         // webaudit: the audit list, a copy's audit page and its report files.
         // drill: every entry of a copy, readable by every role.
         .route("/ledgers/{ledger}/entries/{id}", get(entry::page))

@@ -252,32 +252,49 @@ struct Upload {
 }
 
 /// Why an upload was refused before anything ran.
-enum Refused {
+pub(super) enum Refused {
     /// The body or a file is too large (413).
     TooLarge,
     /// The form is malformed (400), in words.
     Bad(String),
 }
 
-/// Reads the multipart form, every part bounded.
-async fn read_upload(tr: &Tr, mut mp: Multipart) -> Result<Upload, Refused> {
-    let mut u = Upload::default();
-    let mut fields = 0usize;
+/// One part of a multipart form as read: its field name, its file name
+/// (set for a file input, cut to 200 characters) and its bytes.
+pub(super) struct Part {
+    /// The field name.
+    pub name: String,
+    /// The file name, for a file input.
+    pub file_name: Option<String>,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Reads a multipart form, every part bounded: at most `max_fields`
+/// parts, each at most `limit(name, is_file)` bytes (more is
+/// [`Refused::TooLarge`]); the route's body limit and the workspace's read
+/// timeout bound the whole. The model page and the offer forms
+/// (`web::offer`) read their uploads with it.
+pub(super) async fn read_parts(
+    tr: &Tr,
+    mut mp: Multipart,
+    max_fields: usize,
+    limit: impl Fn(&str, bool) -> usize,
+) -> Result<Vec<Part>, Refused> {
+    let mut parts = Vec::new();
     loop {
-        let field = match mp.next_field().await {
+        let mut field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Refused::TooLarge),
             Err(e) => return Err(Refused::Bad(e.body_text())),
         };
-        fields += 1;
-        if fields > MAX_FIELDS {
-            return Err(Refused::Bad(tr.t_args("web-model-too-many-fields", &[("max", Arg::from(MAX_FIELDS))])));
+        if parts.len() >= max_fields {
+            return Err(Refused::Bad(tr.t_args("web-model-too-many-fields", &[("max", Arg::from(max_fields))])));
         }
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().map(|f| f.chars().take(200).collect::<String>());
-        let limit = if file_name.is_some() { MAX_FILE_BYTES } else { 1024 };
-        let mut field = field;
+        let limit = limit(&name, file_name.is_some());
         let mut bytes = Vec::new();
         loop {
             match field.chunk().await {
@@ -292,18 +309,32 @@ async fn read_upload(tr: &Tr, mut mp: Multipart) -> Result<Upload, Refused> {
                 Err(e) => return Err(Refused::Bad(e.body_text())),
             }
         }
-        let file = |bytes: Vec<u8>, file_name: Option<String>| -> Result<Option<NamedText>, Refused> {
-            let name = file_name.unwrap_or_default();
-            if name.is_empty() && bytes.is_empty() {
-                // A file input left empty.
-                return Ok(None);
-            }
-            let name = if name.is_empty() { "upload.toml".to_string() } else { name };
-            match String::from_utf8(bytes) {
-                Ok(text) => Ok(Some(NamedText { name, text })),
-                Err(_) => Err(Refused::Bad(format!("{name}:1:1: {}", tr.t("web-model-not-utf8")))),
-            }
-        };
+        parts.push(Part { name, file_name, bytes });
+    }
+    Ok(parts)
+}
+
+/// An uploaded file as text: `None` for a file input left empty; a file
+/// without a name is called `upload.toml`; bytes that are not UTF-8 are
+/// refused as `NAME:1:1: ...`.
+pub(super) fn file_text(tr: &Tr, bytes: Vec<u8>, file_name: Option<String>) -> Result<Option<NamedText>, Refused> {
+    let name = file_name.unwrap_or_default();
+    if name.is_empty() && bytes.is_empty() {
+        // A file input left empty.
+        return Ok(None);
+    }
+    let name = if name.is_empty() { "upload.toml".to_string() } else { name };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(NamedText { name, text })),
+        Err(_) => Err(Refused::Bad(format!("{name}:1:1: {}", tr.t("web-model-not-utf8")))),
+    }
+}
+
+/// Reads the model form, every part bounded.
+async fn read_upload(tr: &Tr, mp: Multipart) -> Result<Upload, Refused> {
+    let mut u = Upload::default();
+    let parts = read_parts(tr, mp, MAX_FIELDS, |_, file| if file { MAX_FILE_BYTES } else { 1024 }).await?;
+    for Part { name, file_name, bytes } in parts {
         let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap_or_default();
         match name.as_str() {
             "csrf" => u.csrf = text(bytes),
@@ -311,7 +342,7 @@ async fn read_upload(tr: &Tr, mut mp: Multipart) -> Result<Upload, Refused> {
             "runs" => u.runs = text(bytes).trim().to_string(),
             "seed" => u.seed = text(bytes).trim().to_string(),
             "contract" => {
-                if let Some(f) = file(bytes, file_name)? {
+                if let Some(f) = file_text(tr, bytes, file_name)? {
                     if u.contracts.len() >= MAX_CONTRACT_FILES {
                         return Err(Refused::Bad(
                             tr.t_args("web-model-too-many-files", &[("max", Arg::from(MAX_CONTRACT_FILES))]),
@@ -320,7 +351,7 @@ async fn read_upload(tr: &Tr, mut mp: Multipart) -> Result<Upload, Refused> {
                     u.contracts.push(f);
                 }
             }
-            "scenarios" => u.scenarios = file(bytes, file_name)?,
+            "scenarios" => u.scenarios = file_text(tr, bytes, file_name)?,
             _ => {}
         }
     }

@@ -5,8 +5,8 @@
 //! every signature the web causes ([`super::act`]); the checks are those
 //! of `vereffen contract accept|reject` (`negotiation::check_decision`).
 //!
-//! Offering a version (propose, counter, amend) takes a contract file and
-//! stays with the command line, run on the node's home.
+//! Offering a version (propose, counter, amend, withdraw) is
+//! [`super::offer`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;

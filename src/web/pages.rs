@@ -245,6 +245,7 @@ pub fn contracts(tr: &Tr, session: &Session, rows: &[ContractRow]) -> Markup {
         &tr.t("web-contracts"),
         html! {
             h1 { (tr.t("web-contracts")) }
+            (super::offer::propose_link(tr, session)) // weboffer
             @if rows.is_empty() {
                 p { (tr.t("web-contracts-none")) }
             } @else {
@@ -398,6 +399,7 @@ pub fn contract_page(
                 } } }
             }
             (super::negotiate::section(store, tr, session, l, st))
+            (super::offer::section(store, tr, session, l, view)) // weboffer
             @if !st.conflicts.is_empty() {
                 h2 { (tr.t("web-state-conflict")) }
                 ul { @for c in &st.conflicts { li { (crate::present::engine::contract_conflict(tr, c)) } } }

@@ -139,3 +139,52 @@ pub async fn login(c: &reqwest::Client, base: &str, user: &str, password: &str) 
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
+
+/// One part of a multipart form: field name, file name (a file), bytes.
+pub type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+
+/// The boundary of [`multipart`] bodies.
+pub const BOUNDARY: &str = "----vereffen-test-boundary-7c1f";
+
+/// A multipart/form-data body of `parts`.
+pub fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (name, file, bytes) in parts {
+        b.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match file {
+            Some(f) => b.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/toml\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => b.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        b.extend_from_slice(bytes);
+        b.extend_from_slice(b"\r\n");
+    }
+    b.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    b
+}
+
+/// POST a multipart form: (status, Location header, body).
+pub async fn post_multipart(c: &reqwest::Client, base: &str, path: &str, parts: &[Part<'_>]) -> (u16, String, String) {
+    let r = c
+        .post(format!("{base}{path}"))
+        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(multipart(parts))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+/// The value of the first hidden field `name` of a page, unescaped.
+pub fn hidden_in(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page.find(&marker).unwrap_or_else(|| panic!("a hidden {name} field")) + marker.len();
+    let end = at + page[at..].find('"').unwrap();
+    page[at..end].replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
