@@ -245,7 +245,7 @@ pub fn table(tr: &Tr, a: &Accountability<'_>, standing: &Standing) -> String {
             let detail = tr.t_args(
                 "accountability-detail",
                 &[
-                    ("line", Arg::from(it.line.id.as_str())),
+                    ("line", Arg::from(&*it.line.id)),
                     ("clause", Arg::from(it.clause.as_str())),
                     ("kind", Arg::from(kind_word(tr, it.kind).as_str())),
                 ],

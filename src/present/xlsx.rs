@@ -1244,7 +1244,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     ws.set_freeze_panes(row + 1, 0)?;
     let mut rows = BTreeMap::new();
     for (i, l) in s.lines.iter().enumerate() {
-        rows.insert(l.id.as_str(), row + 1 + i as u32);
+        rows.insert(&*l.id, row + 1 + i as u32);
     }
     let brows = balances_in(&tr, s);
     debug_assert_eq!(brows.first().map(|b| b.id.as_str()), Some("losses_carried"), "Refs::losses_carried_in");
@@ -1267,7 +1267,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     let mut stats = (0usize, 0usize);
     for l in &s.lines {
         row += 1;
-        ws.write_string(row, 0, &l.id)?;
+        ws.write_string(row, 0, &*l.id)?;
         // Labels and formulas quote contract text: escaped, never a formula.
         ws.write_string(row, 1, spreadsheet_cell(&words::label(&tr, l)))?;
         ws.write_string_with_format(row, 2, spreadsheet_cell(&words::formula(&tr, l)), &wrap)?;

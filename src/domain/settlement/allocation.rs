@@ -103,7 +103,7 @@ pub(crate) fn allocate_streams(cx: &mut Ctx<'_>) -> Result<(), SettleError> {
             let label = w!("accountability-line-part-label", "{} ({})", whole.label.clone(), name(x.stream.word()));
             let formula = part_words(&whole, x, total, part.amount, part.extra_cents);
             let mut l = whole.clone();
-            l.id = line_id(&[&whole.id, x.stream.word()]);
+            l.id = line_id(&[&whole.id, x.stream.word()]).into();
             l.label = label;
             l.formula = formula;
             // Exact: a part is whole cents (a zero part may come without scale).
@@ -198,7 +198,7 @@ mod tests {
             .filter(|l| l.id.starts_with("bundled.") && l.is_transfer())
             .map(|l| {
                 (
-                    l.id.clone(),
+                    l.id.to_string(),
                     format!("{}->{}", l.from.as_deref().unwrap_or(""), l.to.as_deref().unwrap_or("")),
                     l.funding.map(|f| f.to_string()).unwrap_or_default(),
                     l.amount.unwrap_or_default(),

@@ -181,8 +181,8 @@ pub fn compare(a: &Statement, b: &Statement) -> Result<Comparison, CompareError>
     // Lines: B's order, then A's lines B does not have.
     let figure = |s: &Statement, id: &str| s.line(id).and_then(|l| l.amount.or(l.value));
     let mut lines = Vec::new();
-    let b_ids: BTreeSet<&str> = b.lines.iter().map(|l| l.id.as_str()).collect();
-    for l in b.lines.iter().chain(a.lines.iter().filter(|l| !b_ids.contains(l.id.as_str()))) {
+    let b_ids: BTreeSet<&str> = b.lines.iter().map(|l| &*l.id).collect();
+    for l in b.lines.iter().chain(a.lines.iter().filter(|l| !b_ids.contains(&*l.id))) {
         let money = l.amount.is_some();
         let (fa, fb) = (figure(a, &l.id), figure(b, &l.id));
         let kind = |s: &Statement| s.line(&l.id).map(|x| x.amount.is_some());
@@ -192,7 +192,7 @@ pub fn compare(a: &Statement, b: &Statement) -> Result<Comparison, CompareError>
             (Some(x), Some(y)) if kind(a) == kind(b) => Some(sub(y, x, &l.id)?),
             _ => None,
         };
-        lines.push(LineDiff { id: l.id.clone(), money, a: fa, b: fb, difference });
+        lines.push(LineDiff { id: l.id.to_string(), money, a: fa, b: fb, difference });
     }
     // Payments, directed as each statement has them.
     let key = |p: &Payment| (p.from.clone(), p.to.clone(), p.funding);

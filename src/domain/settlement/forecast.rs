@@ -712,7 +712,7 @@ fn statement_flags(contract: &Contract, st: &Statement) -> Vec<Flag> {
     // Caps that bind.
     for l in st.lines.iter().filter(|l| cap_binds(l)) {
         if let Some(cap) = l.amount {
-            flags.push(Flag::CapReached { line: l.id.clone(), cap, clause: cap_clause(&l.id) });
+            flags.push(Flag::CapReached { line: l.id.to_string(), cap, clause: cap_clause(&l.id) });
         }
     }
     // Bonuses not met.

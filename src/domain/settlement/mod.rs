@@ -115,6 +115,7 @@ pub mod why;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -294,8 +295,11 @@ pub(crate) fn num(buf: &mut itoa::Buffer, n: usize) -> &str {
 /// are not signed (docs/FORMAT.md 5.8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
-    /// Stable id, e.g. `shared_savings.benchmark`.
-    pub id: String,
+    /// Stable id, e.g. `shared_savings.benchmark`: the engine's own text
+    /// when the id is fixed (no allocation per line of every simulation
+    /// run), an owned string when it names the contract's parties,
+    /// activities or bands.
+    pub id: Cow<'static, str>,
     /// Label for a reader, as a message and its terms (not signed; worded by
     /// `present::words`).
     pub label: Phrase,
@@ -385,7 +389,7 @@ pub enum TransferKind {
 }
 
 impl Line {
-    fn money(id: impl Into<String>, label: Phrase, formula: Phrase, amount: Decimal) -> Line {
+    fn money(id: impl Into<Cow<'static, str>>, label: Phrase, formula: Phrase, amount: Decimal) -> Line {
         debug_assert!(amount.scale() == 2, "money lines are rounded to cents");
         Line {
             id: id.into(),
@@ -402,7 +406,7 @@ impl Line {
         }
     }
 
-    fn value(id: impl Into<String>, label: Phrase, formula: Phrase, value: Decimal) -> Line {
+    fn value(id: impl Into<Cow<'static, str>>, label: Phrase, formula: Phrase, value: Decimal) -> Line {
         Line {
             id: id.into(),
             label,
@@ -719,12 +723,24 @@ impl<'a> Ctx<'a> {
     }
 
     /// Pushes a money line.
-    pub(crate) fn push_money(&mut self, id: impl Into<String>, label: Phrase, formula: Phrase, amount: Decimal) {
+    pub(crate) fn push_money(
+        &mut self,
+        id: impl Into<Cow<'static, str>>,
+        label: Phrase,
+        formula: Phrase,
+        amount: Decimal,
+    ) {
         self.push(Line::money(id, label, formula, amount));
     }
 
     /// Pushes a value line.
-    pub(crate) fn push_value(&mut self, id: impl Into<String>, label: Phrase, formula: Phrase, value: Decimal) {
+    pub(crate) fn push_value(
+        &mut self,
+        id: impl Into<Cow<'static, str>>,
+        label: Phrase,
+        formula: Phrase,
+        value: Decimal,
+    ) {
         self.push(Line::value(id, label, formula, value));
     }
 
@@ -767,7 +783,7 @@ impl<'a> Ctx<'a> {
         debug_assert!(amount.scale() == 2, "money lines are rounded to cents");
         debug_assert!(!amount.abs().is_sign_negative(), "a transfer's amount is never negative");
         self.push(Line {
-            id,
+            id: id.into(),
             label,
             formula,
             abs_figures: false,
@@ -1129,7 +1145,7 @@ fn settle_year_inner(
     // Every money line is exact in cents; an amount too large to carry two
     // decimals is refused rather than shown inexactly.
     if let Some(l) = cx.lines.iter().find(|l| l.amount.is_some_and(|a| a.scale() != 2)) {
-        return Err(SettleError::Arithmetic { figure: l.id.clone(), problem: "overflow" });
+        return Err(SettleError::Arithmetic { figure: l.id.to_string(), problem: "overflow" });
     }
     LINES_HINT.with(|h| h.set(cx.lines.len().clamp(MIN_LINES_HINT, MAX_LINES_HINT)));
     let (parties, payments, totals_by_stream) = summarize(c, &cx.lines)?;

@@ -178,7 +178,7 @@ fn assert_balanced(s: &Statement) {
     for p in &s.parties {
         assert_eq!(p.net, p.received - p.paid);
     }
-    let ids: std::collections::BTreeSet<&str> = s.lines.iter().map(|l| l.id.as_str()).collect();
+    let ids: std::collections::BTreeSet<&str> = s.lines.iter().map(|l| &*l.id).collect();
     assert_eq!(ids.len(), s.lines.len(), "line ids are unique");
 }
 
