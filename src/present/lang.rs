@@ -185,6 +185,7 @@ const EN: &[Resource] = &[
     ("en/web-webact.ftl", include_str!("locales/en/web-webact.ftl")),
     ("en/web-webmodel.ftl", include_str!("locales/en/web-webmodel.ftl")),
     ("en/web-webaudit.ftl", include_str!("locales/en/web-webaudit.ftl")),
+    ("en/contract-diff.ftl", include_str!("locales/en/contract-diff.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -208,6 +209,7 @@ const NL: &[Resource] = &[
     ("nl/web-webact.ftl", include_str!("locales/nl/web-webact.ftl")),
     ("nl/web-webmodel.ftl", include_str!("locales/nl/web-webmodel.ftl")),
     ("nl/web-webaudit.ftl", include_str!("locales/nl/web-webaudit.ftl")),
+    ("nl/contract-diff.ftl", include_str!("locales/nl/contract-diff.ftl")),
 ];
 
 /// The resources of `lang`.
