@@ -186,6 +186,7 @@ const EN: &[Resource] = &[
     ("en/web-webmodel.ftl", include_str!("locales/en/web-webmodel.ftl")),
     ("en/web-webaudit.ftl", include_str!("locales/en/web-webaudit.ftl")),
     ("en/contract-diff.ftl", include_str!("locales/en/contract-diff.ftl")),
+    ("en/web-timeline.ftl", include_str!("locales/en/web-timeline.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -210,6 +211,7 @@ const NL: &[Resource] = &[
     ("nl/web-webmodel.ftl", include_str!("locales/nl/web-webmodel.ftl")),
     ("nl/web-webaudit.ftl", include_str!("locales/nl/web-webaudit.ftl")),
     ("nl/contract-diff.ftl", include_str!("locales/nl/contract-diff.ftl")),
+    ("nl/web-timeline.ftl", include_str!("locales/nl/web-timeline.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -37,6 +37,8 @@ pub mod act;
 pub mod cosign;
 pub mod figures;
 pub mod signlog;
+// webdiff: the negotiation as a timeline on the contract page (no routes of its own).
+pub mod timeline;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
