@@ -234,6 +234,19 @@ fn the_five_examples_negotiate_to_in_force() {
             version = version_of(d, "counter.toml");
             let diff = ok(d, &["contract", "diff", &c.id, &c.version_hash()[..10], &version[..10]]);
             assert!(diff.contains("provider share of savings: 50% -> 45%"), "{diff}");
+            let (a, b) = (&c.version_hash()[..12], &version[..12]);
+            assert!(diff.starts_with(&format!("{a} -> {b}: 1 change(s)\n")), "{diff}");
+            // In Dutch (`--lang nl`): the field's Dutch name, Dutch numbers.
+            let nl = ok(d, &["--lang", "nl", "contract", "diff", &c.id, a, b]);
+            assert_eq!(nl, format!("{a} -> {b}: 1 wijziging\n  aandeel aanbieder in de besparing: 50% -> 45%\n"));
+            // JSON stays English for scripts, whatever the language.
+            let json = ok(d, &["--lang", "nl", "--json", "contract", "diff", &c.id, a, b]);
+            let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(
+                json,
+                serde_json::json!([{"path": "payments.shared_savings.provider_share",
+                    "label": "provider share of savings", "before": "50%", "after": "45%"}])
+            );
         }
         for s in &signatories {
             let st = ok(d, &["contract", "status", &c.id, "--json"]);

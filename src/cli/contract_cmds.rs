@@ -12,7 +12,7 @@ use vereffen::domain::contract::{self, Contract};
 use vereffen::domain::negotiation::{self as neg, ContractStatus, MandateAction, VersionInfo, VersionState};
 use vereffen::ledger::entry::{Entry, EntryId};
 use vereffen::ledger::Ledger;
-use vereffen::present::lang::{Lang, Tr};
+use vereffen::present::lang::{Arg, Lang, Tr};
 use vereffen::present::negotiation as words;
 
 use super::{append_one, new_body, open_ledger, signer, Cli};
@@ -334,15 +334,32 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
             let (va, vb) = (st.resolve(a).map_err(|e| anyhow!(e))?, st.resolve(b).map_err(|e| anyhow!(e))?);
             let changes = contract::diff(&va.terms, &vb.terms);
             if cli.json {
+                // JSON stays English whatever the language: scripts read it.
+                let en = Tr::new(Lang::En);
+                let value = |v: &Option<contract::FieldValue>| v.as_ref().map(|v| words::value_words(&en, v));
                 let list: Vec<Value> = changes
                     .iter()
-                    .map(|c| json!({"path": c.path, "label": c.label, "before": c.before, "after": c.after}))
+                    .map(|c| {
+                        json!({"path": c.path, "label": words::change_label(&en, c),
+                            "before": value(&c.before), "after": value(&c.after)})
+                    })
                     .collect();
                 outln!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                outln!("{} -> {}: {} change(s)", short(&va.version), short(&vb.version), changes.len());
+                let tr = Tr::new(super::lang_of(cli, &ledger)?);
+                outln!(
+                    "{}",
+                    tr.t_args(
+                        "diff-heading",
+                        &[
+                            ("a", Arg::from(short(&va.version).to_string())),
+                            ("b", Arg::from(short(&vb.version).to_string())),
+                            ("n", Arg::from(changes.len())),
+                        ],
+                    )
+                );
                 for c in &changes {
-                    outln!("  {c}");
+                    outln!("  {}", words::change_words(&tr, c));
                 }
             }
         }

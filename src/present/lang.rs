@@ -187,6 +187,8 @@ const EN: &[Resource] = &[
     ("en/web-webaudit.ftl", include_str!("locales/en/web-webaudit.ftl")),
     ("en/web-entry.ftl", include_str!("locales/en/web-entry.ftl")),
     ("en/web-offer.ftl", include_str!("locales/en/web-offer.ftl")),
+    ("en/contract-diff.ftl", include_str!("locales/en/contract-diff.ftl")),
+    ("en/web-timeline.ftl", include_str!("locales/en/web-timeline.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -212,6 +214,8 @@ const NL: &[Resource] = &[
     ("nl/web-webaudit.ftl", include_str!("locales/nl/web-webaudit.ftl")),
     ("nl/web-entry.ftl", include_str!("locales/nl/web-entry.ftl")),
     ("nl/web-offer.ftl", include_str!("locales/nl/web-offer.ftl")),
+    ("nl/contract-diff.ftl", include_str!("locales/nl/contract-diff.ftl")),
+    ("nl/web-timeline.ftl", include_str!("locales/nl/web-timeline.ftl")),
 ];
 
 /// The resources of `lang`.

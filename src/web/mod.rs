@@ -41,6 +41,8 @@ pub mod signlog;
 pub mod entry;
 // weboffer: offering contract versions (propose, counter, amend, withdraw).
 pub mod offer;
+// webdiff: the negotiation as a timeline on the contract page (no routes of its own).
+pub mod timeline;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -74,9 +74,10 @@ pub(super) fn routes() -> axum::Router<Arc<Web>> {
         .route("/contracts/{ledger}/{contract}/withdraw", post(withdraw))
 }
 
-/// The words for one change between two versions (`contract::diff`).
-pub(super) fn change_text(_tr: &Tr, c: &Change) -> String {
-    c.to_string()
+/// The words for one change between two versions (`contract::diff`), in
+/// the page's language.
+pub(super) fn change_text(tr: &Tr, c: &Change) -> String {
+    crate::present::negotiation::change_words(tr, c)
 }
 
 /// The first 12 characters of a version hash.

@@ -400,6 +400,7 @@ pub fn contract_page(
             }
             (super::negotiate::section(store, tr, session, l, st))
             (super::offer::section(store, tr, session, l, view)) // weboffer
+            (super::timeline::section(l, tr, st))
             @if !st.conflicts.is_empty() {
                 h2 { (tr.t("web-state-conflict")) }
                 ul { @for c in &st.conflicts { li { (crate::present::engine::contract_conflict(tr, c)) } } }

@@ -31,7 +31,7 @@ use std::path::Path;
 
 pub use choice::Choice;
 pub use diagnostic::Diagnostic;
-pub use diff::{diff, Change};
+pub use diff::{diff, label_ids as diff_label_ids, Change, FieldLabel, FieldValue};
 pub use model::*;
 pub use parse::{MAX_FILE_BYTES, MAX_INDICATORS, MAX_LIST, MAX_PARTIES, MAX_TEXT};
 pub use validate::{
@@ -351,4 +351,6 @@ impl Contract {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod diff_tests;
+#[cfg(test)]
+pub(crate) mod tests;

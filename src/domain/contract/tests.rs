@@ -230,7 +230,7 @@ fn canonical_bytes_equal_the_value_path_for_every_contract_file() {
     assert!(compared >= 20, "only {compared} contract files found");
 }
 
-mod generated {
+pub(crate) mod generated {
     //! Generated contracts: the example contracts with random leaves of
     //! their canonical JSON replaced (any text, non-normalized decimals,
     //! integers), read back without validation.
@@ -238,7 +238,7 @@ mod generated {
     use proptest::prelude::*;
     use serde_json::Value;
 
-    const EXAMPLES: [&str; 5] = [
+    pub(crate) const EXAMPLES: [&str; 5] = [
         include_str!("../../../contracts/copd-telemonitoring-shared-savings.toml"),
         include_str!("../../../contracts/home-dialysis-bundled.toml"),
         include_str!("../../../contracts/regional-population-budget.toml"),
@@ -247,14 +247,14 @@ mod generated {
     ];
 
     #[derive(Debug, Clone)]
-    enum Change {
+    pub(crate) enum Change {
         Text(String),
         Decimal(i64, u32),
         Integer(i64),
         Drop,
     }
 
-    fn arb_change() -> impl Strategy<Value = Change> {
+    pub(crate) fn arb_change() -> impl Strategy<Value = Change> {
         prop_oneof![
             any::<String>().prop_map(Change::Text),
             "[a-z\"\\\\\u{0}-\u{1f}\u{7f}é€-]{0,12}".prop_map(Change::Text),
@@ -281,7 +281,7 @@ mod generated {
 
     /// Applies each change to a leaf that takes it (the contract still
     /// reads back); returns the changed contract.
-    fn mutate(base: &Contract, changes: &[(usize, Change)]) -> Contract {
+    pub(crate) fn mutate(base: &Contract, changes: &[(usize, Change)]) -> Contract {
         let mut json = serde_json::to_value(base).unwrap();
         let mut current = base.clone();
         for (pick, change) in changes {

@@ -1701,7 +1701,8 @@ fn currency_and_funding_streams_come_from_the_contract() {
     let dearer = parse(&text.replace("cost = 1000.00", "cost = 2000.00"));
     let changes = crate::domain::contract::diff(&c, &dearer);
     let cost = changes.iter().find(|ch| ch.path == "baseline.cost").expect("the cost changed");
-    assert_eq!((cost.before.as_deref(), cost.after.as_deref()), (Some("USD 1,000.00"), Some("USD 2,000.00")));
+    let shown = |v: &Option<crate::domain::contract::FieldValue>| v.as_ref().map(ToString::to_string);
+    assert_eq!((shown(&cost.before), shown(&cost.after)), (Some("USD 1,000.00".into()), Some("USD 2,000.00".into())));
     // The canonical form carries both; a Dutch contract's has no funding_streams.
     let json = c.to_canonical_json();
     assert_eq!(json["currency"], "USD");

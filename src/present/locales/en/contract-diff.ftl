@@ -1,0 +1,67 @@
+# The changes between two contract versions in words (`contract diff`, the
+# web's negotiation timeline): present/negotiation.rs `change_words`, field
+# ids from domain/contract/diff.rs.
+
+diff-heading = { $a } -> { $b }: { $n } change(s)
+diff-changed = { $label }: { $before } -> { $after }
+diff-added = { $label }: added ({ $after })
+diff-removed = { $label }: removed (was { $before })
+diff-unchanged = { $label }: unchanged
+diff-none = none
+diff-true = true
+diff-false = false
+diff-as-fraction = { $value } (as a fraction)
+
+diff-title = title
+diff-rounding = rounding
+diff-first-year = first contract year
+diff-last-year = last contract year
+diff-knob-scope = knob 1, scope
+diff-knob-financing-base = knob 2, financing base
+diff-knob-financing-goal = knob 3, financing goal
+diff-knob-contract-form = knob 4, contract form
+diff-knob-term = knob 5, term
+diff-knob-risk-implementation = knob 6, risk of failed implementation
+diff-knob-risk-cost-overrun = knob 6, risk of cost overrun
+diff-knob-risk-volume = knob 6, risk of more patients
+diff-knob-chain-partners = knob 7, chain partners
+diff-knob-provider-reward = knob 8, reward of providers
+diff-knob-condition-scope = knob 9, condition scope
+diff-baseline-cost = baseline cost
+diff-baseline-year = baseline year
+diff-trend-rate = yearly trend
+diff-trend-rates = trend rate
+diff-payer-contribution = payer contribution
+diff-quality-weight = quality weight
+diff-provider-share = provider share of savings
+diff-sided = shared savings risk
+diff-sharing-base = sharing base
+diff-min-quality-score = minimum quality score
+diff-quality-scaling = quality scaling of the share
+diff-withhold = withhold
+diff-savings-cap = savings cap (share of benchmark)
+diff-loss-cap = loss cap (share of benchmark)
+diff-carry-forward-losses = carry forward of losses
+diff-corridor-min-savings-rate = minimum savings rate (corridor)
+diff-corridor-min-loss-rate = minimum loss rate (corridor)
+diff-corridor-row-min-savings-rate = corridor row, minimum savings rate
+diff-corridor-row-min-loss-rate = corridor row, minimum loss rate
+diff-loss-share-rate = provider share of losses
+diff-loss-share-min = minimum loss share
+diff-loss-share-max = maximum loss share
+diff-price = price
+diff-max-amount-per-year = most paid per year
+diff-claim-cap = claim cap
+diff-bonus = bonus
+diff-bonus-target = bonus target
+diff-target-price = target price per episode
+diff-stop-gain = stop-gain
+diff-stop-loss = stop-loss
+diff-amount-per-member = budget per member per year
+diff-risk-band-provider-share = risk band provider share
+diff-impulse-amount = impulse amount
+diff-impulse-repayment-rate = impulse repayment rate
+diff-revenue-floor = revenue floor
+diff-tariff-adjustment = tariff adjustment
+diff-provider-payout-share = provider share of payouts
+diff-payer-share = payer share

@@ -1,0 +1,32 @@
+# The negotiation as a timeline on the web's contract page: web/timeline.rs.
+
+tl-heading = Negotiation timeline
+tl-caption = Every negotiation entry on this copy, in the order the ledger records them
+tl-col-when = When
+tl-col-who = Who
+tl-col-what = What
+tl-col-version = Version
+tl-col-details = Details
+tl-offer-signed = the offer carries the signature of { $party }
+tl-changes-against = Changes against { $version }:
+tl-no-changes = no changes to the terms
+tl-unknown-version = the version it answers is not on this copy
+tl-signed = signed
+tl-signed-for = signed for { $party } under mandate { $mandate }
+tl-rejected = rejected
+tl-rejected-for = rejected for { $party } under mandate { $mandate }
+tl-withdrawn = withdrawn
+tl-reason = Reason:
+tl-mandate = mandate
+tl-mandate-words = { $grantor } lets { $grantee } { $actions } for { $contracts }, contract years { $first } to { $last }
+tl-action-accept = sign
+tl-action-reject = reject
+tl-action-and = and
+tl-every-contract = every contract
+tl-none = There are no negotiation entries on this copy.
+tl-unreadable = The negotiation entries could not be read: { $error }
+tl-in-force = In force per contract year
+tl-col-year = Contract year
+tl-col-kind = Kind
+tl-nothing-in-force = no version in force
+tl-versions = The terms of each version
