@@ -185,6 +185,7 @@ const EN: &[Resource] = &[
     ("en/web-webact.ftl", include_str!("locales/en/web-webact.ftl")),
     ("en/web-webmodel.ftl", include_str!("locales/en/web-webmodel.ftl")),
     ("en/web-webaudit.ftl", include_str!("locales/en/web-webaudit.ftl")),
+    ("en/web-derive.ftl", include_str!("locales/en/web-derive.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -208,6 +209,7 @@ const NL: &[Resource] = &[
     ("nl/web-webact.ftl", include_str!("locales/nl/web-webact.ftl")),
     ("nl/web-webmodel.ftl", include_str!("locales/nl/web-webmodel.ftl")),
     ("nl/web-webaudit.ftl", include_str!("locales/nl/web-webaudit.ftl")),
+    ("nl/web-derive.ftl", include_str!("locales/nl/web-derive.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -37,6 +37,8 @@ pub mod act;
 pub mod cosign;
 pub mod figures;
 pub mod signlog;
+// webderive: derived figures: provenance, recompute, derive and submit (derive.rs).
+pub mod derive;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -118,6 +120,8 @@ pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
         .route("/signatures", get(act::signatures_page))
         // webmodel: the model page, its results and their CSV downloads (model.rs)
         .merge(model::routes())
+        // webderive: a figure's provenance page, recomputing it from a claims file, deriving a year's figures.
+        .merge(derive::routes())
         // webaudit: the audit list, a copy's audit page and its report files.
         .route("/audit", get(audit::index))
         .route("/ledgers/{ledger}/audit", get(audit::page))

@@ -252,11 +252,42 @@ struct Upload {
 }
 
 /// Why an upload was refused before anything ran.
-enum Refused {
+pub(super) enum Refused {
     /// The body or a file is too large (413).
     TooLarge,
     /// The form is malformed (400), in words.
     Bad(String),
+    /// What was received could not be kept (500), in words.
+    Io(String),
+}
+
+/// Copies one multipart field into `sink` as it arrives, at most `limit`
+/// bytes (more is [`Refused::TooLarge`] at once): the bytes copied. The
+/// model page reads its files into memory with it; the derive pages
+/// (`web::derive`) stream claims files to a temporary file.
+pub(super) async fn read_field<W: tokio::io::AsyncWrite + Unpin>(
+    field: &mut axum::extract::multipart::Field<'_>,
+    limit: u64,
+    sink: &mut W,
+) -> Result<u64, Refused> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut n = 0u64;
+    loop {
+        match field.chunk().await {
+            Ok(Some(c)) => {
+                if n + c.len() as u64 > limit {
+                    return Err(Refused::TooLarge);
+                }
+                sink.write_all(&c).await.map_err(|e| Refused::Io(e.to_string()))?;
+                n += c.len() as u64;
+            }
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Refused::TooLarge),
+            Err(e) => return Err(Refused::Bad(e.body_text())),
+        }
+    }
+    sink.flush().await.map_err(|e| Refused::Io(e.to_string()))?;
+    Ok(n)
 }
 
 /// Reads the multipart form, every part bounded.
@@ -279,19 +310,7 @@ async fn read_upload(tr: &Tr, mut mp: Multipart) -> Result<Upload, Refused> {
         let limit = if file_name.is_some() { MAX_FILE_BYTES } else { 1024 };
         let mut field = field;
         let mut bytes = Vec::new();
-        loop {
-            match field.chunk().await {
-                Ok(Some(c)) => {
-                    if bytes.len() + c.len() > limit {
-                        return Err(Refused::TooLarge);
-                    }
-                    bytes.extend_from_slice(&c);
-                }
-                Ok(None) => break,
-                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Refused::TooLarge),
-                Err(e) => return Err(Refused::Bad(e.body_text())),
-            }
-        }
+        read_field(&mut field, limit as u64, &mut bytes).await?;
         let file = |bytes: Vec<u8>, file_name: Option<String>| -> Result<Option<NamedText>, Refused> {
             let name = file_name.unwrap_or_default();
             if name.is_empty() && bytes.is_empty() {
@@ -360,6 +379,7 @@ async fn run_model(
             return message(&tr, &session, StatusCode::PAYLOAD_TOO_LARGE, &why);
         }
         Err(Refused::Bad(why)) => return message(&tr, &session, StatusCode::BAD_REQUEST, &why),
+        Err(Refused::Io(why)) => return message(&tr, &session, StatusCode::INTERNAL_SERVER_ERROR, &why),
     };
     if !session::tokens_equal(&session.csrf, &upload.csrf) {
         return message(&tr, &session, StatusCode::FORBIDDEN, &tr.t("web-csrf-refused"));
