@@ -274,6 +274,7 @@ fn derived_figures_show_their_provenance_recompute_and_derive_from_the_browser()
         let (s, _, figures) = get(&v, &base, &format!("{year}/figures")).await;
         assert_eq!(s, 200);
         assert!(figures.contains(&file_hash[..16]) && figures.contains(&format!("href=\"{provenance}\"")), "{figures}");
+        assert!(figures.contains(&rules_hash[..16]), "the row shows its rules' hash");
         assert!(figures.contains(&cost_id[..16]), "the submission's entry is shown");
         let (s, _, page) = get(&v, &base, &provenance).await;
         assert_eq!(s, 200, "{page}");

@@ -133,7 +133,7 @@ fn short(h: &str) -> &str {
 }
 
 /// The figures page's trace of one row: for a derived figure its file's
-/// blake3, and for every figure the entries that signed it (the source's
+/// and its rules' blake3, and for every figure the entries that signed it (the source's
 /// submission, each attestation), with a link to its provenance page.
 pub(super) fn trace(tr: &Tr, ledger: &str, contract: &str, year: u16, row: &Value) -> Markup {
     let Some(id) = row["id"].as_str() else { return html! {} };
@@ -145,6 +145,9 @@ pub(super) fn trace(tr: &Tr, ledger: &str, contract: &str, year: u16, row: &Valu
         @if let Some(h) = row["derived_from"].as_str() {
             span.detail { (tr.t_args("web-fig-derived", &[("hash", Arg::from(short(h)))])) }
         }
+        @if let Some(h) = row["rules_hash"].as_str() {
+            span.detail { (tr.t_args("web-der-rules-short", &[("hash", Arg::from(short(h)))])) }
+        }
         span.detail {
             (tr.t_args("web-der-entry", &[("entry", Arg::from(short(id)))]))
             @for (party, entry) in &signed {
@@ -152,6 +155,23 @@ pub(super) fn trace(tr: &Tr, ledger: &str, contract: &str, year: u16, row: &Valu
             }
         }
         span.detail { a href=(provenance_href(ledger, contract, year, id)) { (tr.t("web-der-provenance-link")) } }
+    }
+}
+
+/// Adds to each row of the figures page the blake3 of the rules its
+/// figure was derived by (`rules_hash`), from the contract's measurements,
+/// so the page shows it beside the file's (`measure list --json` stays as
+/// it is).
+pub(super) fn add_rules_hashes(measurements: &[Measurement], rows: &mut [Value]) {
+    let by_id: std::collections::BTreeMap<&str, &str> = measurements
+        .iter()
+        .filter_map(|m| m.derivation.as_ref().map(|d| (m.id.as_str(), d.rules_hash.as_str())))
+        .collect();
+    for r in rows.iter_mut() {
+        let hash = r["id"].as_str().and_then(|id| by_id.get(id)).map(|h| h.to_string());
+        if let Some(h) = hash {
+            r["rules_hash"] = Value::from(h);
+        }
     }
 }
 

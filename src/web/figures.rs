@@ -67,7 +67,8 @@ pub(super) async fn page(
             if view.status.versions.is_empty() {
                 return Ok(None);
             }
-            let rows = pm::list_rows_of(&view, Some(year), None).map_err(|e| e.to_string())?;
+            let mut rows = pm::list_rows_of(&view, Some(year), None).map_err(|e| e.to_string())?;
+            super::derive::add_rules_hashes(&view.measurements, &mut rows);
             let party = web.store.key_for(l).map_err(|e| e.to_string())?.map(|(_, p)| p);
             Ok::<_, String>(Some((rows, party)))
         });

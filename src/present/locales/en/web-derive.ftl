@@ -4,6 +4,7 @@
 web-act-done-derive = Derived figures submitted and signed.
 web-der-entry = entry { $entry }
 web-der-signed = signed by { $party } in { $entry }
+web-der-rules-short = by rules with blake3 { $hash }
 web-der-provenance-link = provenance
 web-der-derive-link = Derive figures from a claims file
 web-der-title = Figure { $indicator } { $period }

@@ -4,6 +4,7 @@
 web-act-done-derive = Afgeleide cijfers ingediend en ondertekend.
 web-der-entry = boeking { $entry }
 web-der-signed = ondertekend door { $party } in { $entry }
+web-der-rules-short = volgens regels met blake3 { $hash }
 web-der-provenance-link = herkomst
 web-der-derive-link = Cijfers afleiden uit een declaratiebestand
 web-der-title = Cijfer { $indicator } { $period }
