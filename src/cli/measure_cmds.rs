@@ -7,13 +7,11 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use serde_json::{json, Value};
 
-use vereffen::domain::derive::{self, Granularity, Rules};
+use vereffen::domain::derive::Rules;
 use vereffen::domain::measurement as meas;
 use vereffen::ledger::entry::Entry;
 use vereffen::ledger::Ledger;
-use vereffen::present::measure::{
-    self as pm, attestation, contract_state, find_measurement, governing, lookup, pending_for, FigureRow as Row, Target,
-};
+use vereffen::present::measure::{self as pm, attestation, find_measurement, pending_for, FigureRow as Row, Target};
 
 use super::{open_ledger, signer, Cli};
 
@@ -362,38 +360,8 @@ pub fn measure(cli: &Cli, cmd: &MeasureCmd) -> Result<i32> {
         MeasureCmd::List { contract, year, state } => list(cli, &ledger, contract, *year, state.as_deref())?,
         MeasureCmd::Derive { contract, rules, file, period, as_key } => {
             let rules_parsed = Rules::from_file(rules)?;
-            let (st, _) = contract_state(&ledger, contract)?;
-            let version = governing(&st, *period)?;
-            let derivation = derive::derive_file(&rules_parsed, file, *period)?;
-            let mut rows = Vec::new();
-            let mut derivations = Vec::new();
-            for (i, m) in rules_parsed.metrics.iter().enumerate() {
-                let Some(ind) = version.terms.indicators.iter().find(|x| x.id == m.indicator) else {
-                    bail!(
-                        "{}: metric {} fills indicator {:?}, which contract {contract:?} does not have",
-                        rules.display(),
-                        i + 1,
-                        m.indicator
-                    );
-                };
-                for f in derivation.figures(&rules_parsed, i, granularity(ind.period))? {
-                    rows.push(Row {
-                        line: 0,
-                        indicator: f.indicator.clone(),
-                        period: f.period.clone(),
-                        value: f.value.to_string(),
-                        note: None,
-                    });
-                    derivations.push(meas::Derivation {
-                        file_hash: derivation.file_hash.clone(),
-                        rules_hash: derivation.rules_hash.clone(),
-                        rules: rules_parsed.canonical_json(),
-                        metric: format!("{:?}", m.measure).to_lowercase(),
-                        rows_read: derivation.rows_read,
-                        rows_counted: derivation.rows_counted,
-                    });
-                }
-            }
+            let pm::Derived { rows, derivations, derivation } =
+                pm::derive_figures(&ledger, contract, &rules_parsed, &rules.display().to_string(), file, *period)?;
             if !cli.json {
                 outln!(
                     "derived from {} ({} rows read, {} counted, {} outside {period}, {} outside the fence; file blake3 {})",
@@ -472,78 +440,47 @@ fn submit_rows(
     Ok(())
 }
 
-fn granularity(p: vereffen::domain::contract::Period) -> Granularity {
-    match p {
-        vereffen::domain::contract::Period::Year => Granularity::Year,
-        vereffen::domain::contract::Period::Quarter => Granularity::Quarter,
-        vereffen::domain::contract::Period::Month => Granularity::Month,
-    }
-}
-
 /// Recomputes a derived measurement from a copy of its source file.
 fn recompute(cli: &Cli, ledger: &Ledger, id: &str, file: &Path) -> Result<i32> {
     let m = find_measurement(ledger, id)?;
-    let (p, _, ind) = meas::figure_of(&m, &lookup(ledger))?;
-    let Some(d) = p.derivation else {
-        bail!("measurement {} was submitted, not derived from a file: there is nothing to recompute", m.id().short());
-    };
-    let rules = Rules::from_canonical(&d.rules)?;
-    if rules.hash() != d.rules_hash {
-        bail!("the rules recorded with measurement {} do not match their recorded hash", m.id().short());
-    }
-    let year = meas::period_year(&ind, &p.period).map_err(|e| anyhow!(e))?;
-    let again = derive::derive_file(&rules, file, year)?;
-    let i = rules
-        .metrics
-        .iter()
-        .position(|x| x.indicator == p.indicator)
-        .ok_or_else(|| anyhow!("the recorded rules have no metric for {}", p.indicator))?;
-    let figure = again
-        .figures(&rules, i, granularity(ind.period))?
-        .into_iter()
-        .find(|f| f.period == p.period)
-        .ok_or_else(|| anyhow!("the rules give no figure for period {}", p.period))?;
-    let recorded: rust_decimal::Decimal =
-        p.value.parse().map_err(|_| anyhow!("recorded value {} is not a decimal", p.value))?;
-    let same_file = again.file_hash == d.file_hash;
-    let same_value = figure.value == recorded.normalize();
+    let r = pm::recompute(ledger, &m, file)?;
     if cli.json {
         outln!(
             "{}",
-            json!({"measurement": m.id().to_hex(), "indicator": p.indicator, "period": p.period, "recorded": p.value,
-            "recomputed": figure.value.to_string(), "match": same_value, "same_file": same_file,
-            "recorded_file_hash": d.file_hash, "file_hash": again.file_hash, "rows_read": again.rows_read, "recorded_rows_read": d.rows_read})
+            json!({"measurement": r.measurement, "indicator": r.indicator, "period": r.period, "recorded": r.recorded,
+            "recomputed": r.recomputed.to_string(), "match": r.same_value, "same_file": r.same_file,
+            "recorded_file_hash": r.recorded_file_hash, "file_hash": r.file_hash, "rows_read": r.rows_read, "recorded_rows_read": r.recorded_rows_read})
         );
     } else {
         outln!(
             "{} {}: recorded {}, recomputed {} from {}",
-            p.indicator,
-            p.period,
-            p.value,
-            figure.value,
+            r.indicator,
+            r.period,
+            r.recorded,
+            r.recomputed,
             file.display()
         );
-        if same_file {
-            outln!("file: identical to the one the figure was derived from (blake3 {})", &d.file_hash[..16]);
+        if r.same_file {
+            outln!("file: identical to the one the figure was derived from (blake3 {})", &r.recorded_file_hash[..16]);
         } else {
             outln!(
                 "file: DIFFERS from the one the figure was derived from (blake3 {} recorded, {} here; {} rows recorded, {} here)",
-                &d.file_hash[..16],
-                &again.file_hash[..16],
-                d.rows_read,
-                again.rows_read
+                &r.recorded_file_hash[..16],
+                &r.file_hash[..16],
+                r.recorded_rows_read,
+                r.rows_read
             );
         }
         outln!(
             "{}",
-            if same_value {
+            if r.same_value {
                 "MATCH: the figure follows from this file and the recorded rules"
             } else {
                 "DIFFERENT: the figure does not follow from this file"
             }
         );
     }
-    Ok(if same_value { 0 } else { 1 })
+    Ok(if r.same_value { 0 } else { 1 })
 }
 
 fn list(cli: &Cli, ledger: &Ledger, contract: &str, year: Option<u16>, state: Option<&str>) -> Result<()> {

@@ -189,6 +189,7 @@ const EN: &[Resource] = &[
     ("en/web-offer.ftl", include_str!("locales/en/web-offer.ftl")),
     ("en/contract-diff.ftl", include_str!("locales/en/contract-diff.ftl")),
     ("en/web-timeline.ftl", include_str!("locales/en/web-timeline.ftl")),
+    ("en/web-derive.ftl", include_str!("locales/en/web-derive.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -216,6 +217,7 @@ const NL: &[Resource] = &[
     ("nl/web-offer.ftl", include_str!("locales/nl/web-offer.ftl")),
     ("nl/contract-diff.ftl", include_str!("locales/nl/contract-diff.ftl")),
     ("nl/web-timeline.ftl", include_str!("locales/nl/web-timeline.ftl")),
+    ("nl/web-derive.ftl", include_str!("locales/nl/web-derive.ftl")),
 ];
 
 /// The resources of `lang`.

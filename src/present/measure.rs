@@ -2,7 +2,9 @@
 //! figures page share: which figures a contract year has and in what state
 //! ([`list_rows`]), and the checked, signed entries that submit, attest,
 //! dispute or correct a figure ([`submit_entries`], [`attestation`],
-//! [`dispute_body`], [`correct_body`]). Both front ends call these, so a
+//! [`dispute_body`], [`correct_body`]), the figures a claims file gives
+//! by stated rules ([`derive_figures`]) and the check of a derived figure
+//! against a copy of its file ([`recompute`]). Both front ends call these, so a
 //! figure refused on the command line is refused in the browser for the
 //! same reason; the callers append the entries and say what happened.
 
@@ -13,6 +15,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
 use crate::domain::contract::Indicator;
+use crate::domain::derive;
 use crate::domain::measurement::{self as meas, Measurement, State};
 use crate::domain::negotiation::{self as neg, VersionInfo};
 use crate::domain::settlement::cosign::ContractView;
@@ -418,4 +421,203 @@ pub fn list_rows_of(view: &ContractView, year: Option<u16>, state: Option<&str>)
     }
     rows.retain(|r| state.is_none_or(|s| r["state"] == s));
     Ok(rows)
+}
+
+/// The period granularity of a contract period, for [`derive::Derivation::figures`].
+pub fn granularity(p: crate::domain::contract::Period) -> derive::Granularity {
+    match p {
+        crate::domain::contract::Period::Year => derive::Granularity::Year,
+        crate::domain::contract::Period::Quarter => derive::Granularity::Quarter,
+        crate::domain::contract::Period::Month => derive::Granularity::Month,
+    }
+}
+
+/// The figures a derivation would submit: one row and its recorded
+/// derivation per figure, and the derivation's counts.
+pub struct Derived {
+    /// The figures, in the rules' metric order.
+    pub rows: Vec<FigureRow>,
+    /// What each figure records about its derivation (same order as `rows`).
+    pub derivations: Vec<meas::Derivation>,
+    /// The derivation itself (hashes, rows read, counted, outside).
+    pub derivation: derive::Derivation,
+}
+
+/// The indicators of the version of `contract` governing `year`: what a
+/// derivation for that year fills (read under the ledger's lock; the
+/// derivation itself, [`derive_with`], needs no ledger).
+pub fn derive_indicators(ledger: &Ledger, contract: &str, year: u16) -> Result<Vec<Indicator>> {
+    let (st, _) = contract_state(ledger, contract)?;
+    Ok(governing(&st, year)?.terms.indicators.clone())
+}
+
+/// Derives `contract`'s figures of `year` from the claims file at `claims`
+/// by `rules` (named `rules_name` in errors), as `vereffen measure derive`
+/// does: every metric must fill an indicator of the version governing
+/// `year`. Nothing is signed or appended; [`submit_entries`] with the rows
+/// and derivations signs them.
+pub fn derive_figures(
+    ledger: &Ledger,
+    contract: &str,
+    rules: &derive::Rules,
+    rules_name: &str,
+    claims: &std::path::Path,
+    year: u16,
+) -> Result<Derived> {
+    let indicators = derive_indicators(ledger, contract, year)?;
+    derive_with(&indicators, contract, rules, rules_name, claims, year)
+}
+
+/// [`derive_figures`] with the governing version's indicators read already
+/// ([`derive_indicators`]).
+pub fn derive_with(
+    indicators: &[Indicator],
+    contract: &str,
+    rules: &derive::Rules,
+    rules_name: &str,
+    claims: &std::path::Path,
+    year: u16,
+) -> Result<Derived> {
+    let derivation = derive::derive_file(rules, claims, year)?;
+    let mut rows = Vec::new();
+    let mut derivations = Vec::new();
+    for (i, m) in rules.metrics.iter().enumerate() {
+        let Some(ind) = indicators.iter().find(|x| x.id == m.indicator) else {
+            bail!(
+                "{rules_name}: metric {} fills indicator {:?}, which contract {contract:?} does not have",
+                i + 1,
+                m.indicator
+            );
+        };
+        for f in derivation.figures(rules, i, granularity(ind.period))? {
+            rows.push(FigureRow {
+                line: 0,
+                indicator: f.indicator.clone(),
+                period: f.period.clone(),
+                value: f.value.to_string(),
+                note: None,
+            });
+            derivations.push(meas::Derivation {
+                file_hash: derivation.file_hash.clone(),
+                rules_hash: derivation.rules_hash.clone(),
+                rules: rules.canonical_json(),
+                metric: format!("{:?}", m.measure).to_lowercase(),
+                rows_read: derivation.rows_read,
+                rows_counted: derivation.rows_counted,
+            });
+        }
+    }
+    Ok(Derived { rows, derivations, derivation })
+}
+
+/// What recomputing a derived figure from a copy of its claims file found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recomputed {
+    /// The measurement's entry id (hex).
+    pub measurement: String,
+    /// Its indicator.
+    pub indicator: String,
+    /// Its period.
+    pub period: String,
+    /// The value recorded in the ledger, as written there.
+    pub recorded: String,
+    /// The value the copy gives by the recorded rules.
+    pub recomputed: rust_decimal::Decimal,
+    /// Whether the two values are equal.
+    pub same_value: bool,
+    /// Whether the copy has the recorded file's blake3.
+    pub same_file: bool,
+    /// The blake3 recorded with the figure.
+    pub recorded_file_hash: String,
+    /// The copy's blake3.
+    pub file_hash: String,
+    /// The rows the recorded file had.
+    pub recorded_rows_read: u64,
+    /// The rows the copy has.
+    pub rows_read: u64,
+}
+
+/// A derived figure read from the ledger, ready to be recomputed from a
+/// copy of its file without the ledger ([`RecomputePlan::run`]).
+#[derive(Debug, Clone)]
+pub struct RecomputePlan {
+    measurement: String,
+    indicator: String,
+    period: String,
+    value: String,
+    derivation: meas::Derivation,
+    rules: derive::Rules,
+    year: u16,
+    granularity: derive::Granularity,
+}
+
+/// Reads derived measurement `m` for [`RecomputePlan::run`]: an error for a
+/// figure that was not derived or whose recorded rules do not match their
+/// recorded hash.
+pub fn recompute_plan(ledger: &Ledger, m: &Entry) -> Result<RecomputePlan> {
+    let (p, _, ind) = meas::figure_of(m, &lookup(ledger))?;
+    let Some(d) = p.derivation else {
+        bail!("measurement {} was submitted, not derived from a file: there is nothing to recompute", m.id().short());
+    };
+    let rules = derive::Rules::from_canonical(&d.rules)?;
+    if rules.hash() != d.rules_hash {
+        bail!("the rules recorded with measurement {} do not match their recorded hash", m.id().short());
+    }
+    let year = meas::period_year(&ind, &p.period).map_err(|e| anyhow!(e))?;
+    Ok(RecomputePlan {
+        measurement: m.id().to_hex(),
+        indicator: p.indicator,
+        period: p.period,
+        value: p.value,
+        derivation: d,
+        rules,
+        year,
+        granularity: granularity(ind.period),
+    })
+}
+
+impl RecomputePlan {
+    /// The rules recorded with the figure.
+    pub fn rules(&self) -> &derive::Rules {
+        &self.rules
+    }
+
+    /// Derives the figure again from the claims file at `claims` by the
+    /// recorded rules and compares value and file.
+    pub fn run(&self, claims: &std::path::Path) -> Result<Recomputed> {
+        let again = derive::derive_file(&self.rules, claims, self.year)?;
+        let i = self
+            .rules
+            .metrics
+            .iter()
+            .position(|x| x.indicator == self.indicator)
+            .ok_or_else(|| anyhow!("the recorded rules have no metric for {}", self.indicator))?;
+        let figure = again
+            .figures(&self.rules, i, self.granularity)?
+            .into_iter()
+            .find(|f| f.period == self.period)
+            .ok_or_else(|| anyhow!("the rules give no figure for period {}", self.period))?;
+        let recorded: rust_decimal::Decimal =
+            self.value.parse().map_err(|_| anyhow!("recorded value {} is not a decimal", self.value))?;
+        Ok(Recomputed {
+            measurement: self.measurement.clone(),
+            indicator: self.indicator.clone(),
+            period: self.period.clone(),
+            recorded: self.value.clone(),
+            recomputed: figure.value,
+            same_value: figure.value == recorded.normalize(),
+            same_file: again.file_hash == self.derivation.file_hash,
+            recorded_file_hash: self.derivation.file_hash.clone(),
+            file_hash: again.file_hash,
+            recorded_rows_read: self.derivation.rows_read,
+            rows_read: again.rows_read,
+        })
+    }
+}
+
+/// Recomputes derived measurement `m` from the claims file at `claims` by
+/// the rules recorded with it, as `vereffen measure recompute` does
+/// ([`recompute_plan`], then [`RecomputePlan::run`]).
+pub fn recompute(ledger: &Ledger, m: &Entry, claims: &std::path::Path) -> Result<Recomputed> {
+    recompute_plan(ledger, m)?.run(claims)
 }

@@ -203,6 +203,7 @@ pub(super) fn confirm_fields(tr: &Tr, csrf: &str, button: &str) -> Markup {
 pub(super) fn done_note(tr: &Tr, done: Option<&str>) -> Option<String> {
     let id = match done? {
         "submit" => "web-act-done-submit",
+        "derive" => "web-act-done-derive",
         "attest" => "web-act-done-attest",
         "attest-all" => "web-act-done-attest-all",
         "dispute" => "web-act-done-dispute",

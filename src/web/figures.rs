@@ -67,7 +67,8 @@ pub(super) async fn page(
             if view.status.versions.is_empty() {
                 return Ok(None);
             }
-            let rows = pm::list_rows_of(&view, Some(year), None).map_err(|e| e.to_string())?;
+            let mut rows = pm::list_rows_of(&view, Some(year), None).map_err(|e| e.to_string())?;
+            super::derive::add_rules_hashes(&view.measurements, &mut rows);
             let party = web.store.key_for(l).map_err(|e| e.to_string())?.map(|(_, p)| p);
             Ok::<_, String>(Some((rows, party)))
         });
@@ -173,6 +174,7 @@ fn figures_main(
             Some(p) => p { (tr.t_args("web-fig-acting-as", &[("party", Arg::from(p))])) },
             None => p.note { (tr.t("web-act-no-key")) },
         }
+        @if signer && party.is_some() { (super::derive::derive_link(tr, ledger, contract, year)) }
         @if signer && pending_for_me {
             form method="post" action=(format!("{base}/attest-all")) {
                 (tr.t("web-fig-attest-all-intro")) " "
@@ -203,9 +205,7 @@ fn figures_main(
                     td { (r["source"].as_str().unwrap_or("")) }
                     td {
                         (state_word(tr, state))
-                        @if let Some(h) = r["derived_from"].as_str() {
-                            span.detail { (tr.t_args("web-fig-derived", &[("hash", Arg::from(h.get(..16).unwrap_or(h)))])) }
-                        }
+                        (super::derive::trace(tr, ledger, contract, year, r))
                         @if let Some(why) = r["reason"].as_str() {
                             span.detail { (tr.t_args("web-fig-correction-reason", &[("reason", Arg::from(why))])) }
                         }

@@ -43,6 +43,8 @@ pub mod entry;
 pub mod offer;
 // webdiff: the negotiation as a timeline on the contract page (no routes of its own).
 pub mod timeline;
+// webderive: derived figures: provenance, recompute, derive and submit (derive.rs).
+pub mod derive;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -126,6 +128,8 @@ pub fn router(store: Arc<Store>, config: WebConfig) -> axum::Router {
         .merge(model::routes())
         // weboffer: propose, counter, amend (preview, then confirm) and withdraw (offer.rs)
         .merge(offer::routes())
+        // webderive: a figure's provenance page, recomputing it from a claims file, deriving a year's figures.
+        .merge(derive::routes())
         // webaudit: the audit list, a copy's audit page and its report files.
         // drill: every entry of a copy, readable by every role.
         .route("/ledgers/{ledger}/entries/{id}", get(entry::page))

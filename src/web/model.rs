@@ -257,6 +257,37 @@ pub(super) enum Refused {
     TooLarge,
     /// The form is malformed (400), in words.
     Bad(String),
+    /// What was received could not be kept (500), in words.
+    Io(String),
+}
+
+/// Copies one multipart field into `sink` as it arrives, at most `limit`
+/// bytes (more is [`Refused::TooLarge`] at once): the bytes copied. The
+/// model page reads its files into memory with it; the derive pages
+/// (`web::derive`) stream claims files to a temporary file.
+pub(super) async fn read_field<W: tokio::io::AsyncWrite + Unpin>(
+    field: &mut axum::extract::multipart::Field<'_>,
+    limit: u64,
+    sink: &mut W,
+) -> Result<u64, Refused> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut n = 0u64;
+    loop {
+        match field.chunk().await {
+            Ok(Some(c)) => {
+                if n + c.len() as u64 > limit {
+                    return Err(Refused::TooLarge);
+                }
+                sink.write_all(&c).await.map_err(|e| Refused::Io(e.to_string()))?;
+                n += c.len() as u64;
+            }
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Refused::TooLarge),
+            Err(e) => return Err(Refused::Bad(e.body_text())),
+        }
+    }
+    sink.flush().await.map_err(|e| Refused::Io(e.to_string()))?;
+    Ok(n)
 }
 
 /// One part of a multipart form as read: its field name, its file name
@@ -296,19 +327,7 @@ pub(super) async fn read_parts(
         let file_name = field.file_name().map(|f| f.chars().take(200).collect::<String>());
         let limit = limit(&name, file_name.is_some());
         let mut bytes = Vec::new();
-        loop {
-            match field.chunk().await {
-                Ok(Some(c)) => {
-                    if bytes.len() + c.len() > limit {
-                        return Err(Refused::TooLarge);
-                    }
-                    bytes.extend_from_slice(&c);
-                }
-                Ok(None) => break,
-                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Refused::TooLarge),
-                Err(e) => return Err(Refused::Bad(e.body_text())),
-            }
-        }
+        read_field(&mut field, limit as u64, &mut bytes).await?;
         parts.push(Part { name, file_name, bytes });
     }
     Ok(parts)
@@ -391,6 +410,7 @@ async fn run_model(
             return message(&tr, &session, StatusCode::PAYLOAD_TOO_LARGE, &why);
         }
         Err(Refused::Bad(why)) => return message(&tr, &session, StatusCode::BAD_REQUEST, &why),
+        Err(Refused::Io(why)) => return message(&tr, &session, StatusCode::INTERNAL_SERVER_ERROR, &why),
     };
     if !session::tokens_equal(&session.csrf, &upload.csrf) {
         return message(&tr, &session, StatusCode::FORBIDDEN, &tr.t("web-csrf-refused"));

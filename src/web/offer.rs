@@ -314,6 +314,7 @@ async fn read_form(
             return Err(bad(StatusCode::PAYLOAD_TOO_LARGE, &why));
         }
         Err(Refused::Bad(why)) => return Err(bad(StatusCode::BAD_REQUEST, &why)),
+        Err(Refused::Io(why)) => return Err(bad(StatusCode::INTERNAL_SERVER_ERROR, &why)),
     };
     let mut f = OfferForm::default();
     for Part { name, file_name, bytes } in parts {
@@ -328,6 +329,7 @@ async fn read_form(
                     let why = tr.t_args("web-offer-too-large", &[("mib", Arg::from(MAX_TEXT_BYTES >> 20))]);
                     return Err(bad(StatusCode::PAYLOAD_TOO_LARGE, &why));
                 }
+                Err(Refused::Io(why)) => return Err(bad(StatusCode::INTERNAL_SERVER_ERROR, &why)),
             }
             continue;
         }
