@@ -255,7 +255,7 @@ fn provenance_main(tr: &Tr, csrf: &str, ledger: &str, contract: &str, year: u16,
             dt { (tr.t("web-fig-col-value")) } dd { (shown(tr, &m.unit, m.value)) " " (m.unit) }
             dt { (tr.t("web-fig-col-source")) } dd { (m.source) }
             dt { (tr.t("web-col-state")) } dd { (tr.t(&format!("web-fig-state-{}", m.state.name()))) }
-            dt { (tr.t("web-der-measurement")) } dd { code { (m.id) } }
+            dt { (tr.t("web-der-measurement")) } dd { a href=(super::entry::entry_href(ledger, &m.id)) { code { (m.id) } } }
         }
         table {
             caption { (tr.t("web-der-entries")) }
@@ -267,7 +267,7 @@ fn provenance_main(tr: &Tr, csrf: &str, ledger: &str, contract: &str, year: u16,
             tbody { @for (party, entry) in &m.signed_by { tr {
                 th scope="row" { (party) }
                 td { (tr.t(if *party == m.source { "web-der-as-source" } else { "web-der-as-attester" })) }
-                td { code { (entry) } }
+                td { a href=(super::entry::entry_href(ledger, entry)) { code { (entry) } } }
             } } }
         }
         @match &m.derivation {
