@@ -18,50 +18,19 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use vereffen::present::lang::Lang;
 use vereffen::web::derive::{MAX_CLAIMS_BYTES, UPLOAD_DIR};
-use web_support::{add_user, client, csrf_in, get, post, runtime, serve_web, ESCAPED, PASSWORD, SCRIPT};
+use web_support::{
+    add_user, client, csrf_in, get, multipart, post, post_multipart_body as post_multipart, runtime, serve_web,
+    BOUNDARY, ESCAPED, PASSWORD, SCRIPT,
+};
 
 const RULES: &str = "examples/data/rules-copd.toml";
 const CLAIMS: &str = "examples/data/claims-copd-2027.csv";
-const BOUNDARY: &str = "vereffen-derive-boundary-51c2e8";
 
 /// Logs `user` in; the session's CSRF token.
 async fn login(c: &reqwest::Client, base: &str, user: &str) -> String {
     let (s, loc, _) = web_support::login(c, base, user, PASSWORD).await;
     assert_eq!((s, loc.as_str()), (303, "/inbox"), "{user} logs in");
     csrf_in(&get(c, base, "/inbox").await.2)
-}
-
-/// A multipart/form-data body of (field, file name, bytes) parts.
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
-    let mut b = Vec::with_capacity(parts.iter().map(|p| p.2.len() + 256).sum());
-    for (name, file, bytes) in parts {
-        b.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        let disposition = match file {
-            Some(f) => format!(
-                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/plain\r\n\r\n"
-            ),
-            None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
-        };
-        b.extend_from_slice(disposition.as_bytes());
-        b.extend_from_slice(bytes);
-        b.extend_from_slice(b"\r\n");
-    }
-    b.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    b
-}
-
-/// POSTs a multipart body: (status, Location, page).
-async fn post_multipart(c: &reqwest::Client, base: &str, path: &str, body: Vec<u8>) -> (u16, String, String) {
-    let r = c
-        .post(format!("{base}{path}"))
-        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    (status, location, r.text().await.unwrap())
 }
 
 /// The `measure.submit` payloads of a ledger folder, as `vereffen log --json` shows them (one entry a line).
@@ -176,7 +145,7 @@ fn derived_figures_show_their_provenance_recompute_and_derive_from_the_browser()
         let before = journal();
         let body = multipart(&[
             ("csrf", None, vcsrf.as_bytes()),
-            ("rules", Some("r.toml"), &rules_text),
+            ("rules", Some("r.toml"), &rules_text[..]),
             ("claims", Some("c.csv"), claims_bytes),
         ]);
         let (s, _, page) = post_multipart(&v, &base, &derive, body).await;
@@ -193,13 +162,13 @@ fn derived_figures_show_their_provenance_recompute_and_derive_from_the_browser()
         for token in ["", "0000000000000000000000000000000000000000000000000000000000000000"] {
             let body = multipart(&[
                 ("csrf", None, token.as_bytes()),
-                ("rules", Some("r.toml"), &rules_text),
+                ("rules", Some("r.toml"), &rules_text[..]),
                 ("claims", Some("c.csv"), claims_bytes),
             ]);
             let (s, _, page) = post_multipart(&c, &base, &derive, body).await;
             assert_eq!(s, 403, "{page}");
         }
-        let body = multipart(&[("rules", Some("r.toml"), &rules_text), ("claims", Some("c.csv"), claims_bytes)]);
+        let body = multipart(&[("rules", Some("r.toml"), &rules_text[..]), ("claims", Some("c.csv"), claims_bytes)]);
         assert_eq!(post_multipart(&c, &base, &derive, body).await.0, 403);
         assert_eq!(journal(), before);
         assert_eq!(uploads_left(&home), 0);
@@ -224,14 +193,14 @@ fn derived_figures_show_their_provenance_recompute_and_derive_from_the_browser()
         // Derive and submit: the preview, then the confirmation with the password.
         let body = multipart(&[
             ("csrf", None, csrf.as_bytes()),
-            ("rules", Some("rules-copd.toml"), &rules_text),
+            ("rules", Some("rules-copd.toml"), &rules_text[..]),
             ("claims", Some("claims-copd-2027.csv"), claims_bytes),
         ]);
         let (s, _, page) = post_multipart(&c, &base, &derive, body).await;
         assert_eq!(s, 200, "{page}");
         let file_hash = blake3::hash(claims_bytes).to_hex().to_string();
         let rules_hash =
-            vereffen::domain::derive::Rules::parse("r", std::str::from_utf8(&rules_text).unwrap()).unwrap().hash();
+            vereffen::domain::derive::Rules::parse("r", std::str::from_utf8(&rules_text[..]).unwrap()).unwrap().hash();
         assert!(page.contains(&file_hash[..16]) && page.contains(&rules_hash[..16]), "{page}");
         assert!(page.contains("care-cost") && page.contains("3,101,192.36"), "{page}");
         assert_eq!(uploads_left(&home), 0, "the claims file is not kept");
@@ -266,7 +235,7 @@ fn derived_figures_show_their_provenance_recompute_and_derive_from_the_browser()
     let cost_id = cost["id"].as_str().unwrap().to_string();
     let file_hash = blake3::hash(claims_bytes).to_hex().to_string();
     let rules_hash =
-        vereffen::domain::derive::Rules::parse("r", std::str::from_utf8(&rules_text).unwrap()).unwrap().hash();
+        vereffen::domain::derive::Rules::parse("r", std::str::from_utf8(&rules_text[..]).unwrap()).unwrap().hash();
     let provenance = format!("{year}/derived/{cost_id}");
     runtime().block_on(async {
         let v = client();

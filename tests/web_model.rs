@@ -16,8 +16,8 @@ use std::time::Duration;
 use common::{ok, repo, COPD_FILE, COPD_ID};
 use vereffen::web::model::{MAX_FILE_BYTES, MAX_RUNS};
 use web_support::{
-    add_user, client, csrf_in, empty_home, home_with_ledger, hostile_agreed_ledger, runtime, serve_web, ESCAPED,
-    PASSWORD, SCRIPT,
+    add_user, client, csrf_in, empty_home, home_with_ledger, hostile_agreed_ledger, multipart, runtime, serve_web,
+    BOUNDARY, ESCAPED, PASSWORD, SCRIPT,
 };
 
 const SCENARIOS: &str = "examples/scenarios/copd-telemonitoring-oost-achterhoek.toml";
@@ -47,29 +47,6 @@ async fn login(c: &reqwest::Client, base: &str, user: &str) -> String {
 
 /// One part of a multipart form: field name, file name (a file), bytes.
 type Part<'a> = (&'a str, Option<&'a str>, Vec<u8>);
-
-const BOUNDARY: &str = "vereffen-test-boundary-7f3a9c";
-
-/// A multipart/form-data body.
-fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
-    let mut b = Vec::new();
-    for (name, file, bytes) in parts {
-        b.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        match file {
-            Some(f) => b.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/toml\r\n\r\n"
-                )
-                .as_bytes(),
-            ),
-            None => b.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
-        }
-        b.extend_from_slice(bytes);
-        b.extend_from_slice(b"\r\n");
-    }
-    b.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    b
-}
 
 /// POSTs a multipart form to `/model` (with `?lang=` when given): status, page.
 async fn post_model(c: &reqwest::Client, base: &str, lang: &str, parts: &[Part<'_>]) -> (u16, String) {

@@ -146,8 +146,9 @@ pub type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
 /// The boundary of [`multipart`] bodies.
 pub const BOUNDARY: &str = "----vereffen-test-boundary-7c1f";
 
-/// A multipart/form-data body of `parts`.
-pub fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+/// A multipart/form-data body of `parts` (field name, file name for a
+/// file, bytes), with [`BOUNDARY`].
+pub fn multipart<B: AsRef<[u8]>>(parts: &[(&str, Option<&str>, B)]) -> Vec<u8> {
     let mut b = Vec::new();
     for (name, file, bytes) in parts {
         b.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
@@ -160,7 +161,7 @@ pub fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
             ),
             None => b.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
         }
-        b.extend_from_slice(bytes);
+        b.extend_from_slice(bytes.as_ref());
         b.extend_from_slice(b"\r\n");
     }
     b.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
@@ -169,10 +170,16 @@ pub fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
 
 /// POST a multipart form: (status, Location header, body).
 pub async fn post_multipart(c: &reqwest::Client, base: &str, path: &str, parts: &[Part<'_>]) -> (u16, String, String) {
+    post_multipart_body(c, base, path, multipart(parts)).await
+}
+
+/// POST a multipart body built with [`multipart`]: (status, Location
+/// header, body).
+pub async fn post_multipart_body(c: &reqwest::Client, base: &str, path: &str, body: Vec<u8>) -> (u16, String, String) {
     let r = c
         .post(format!("{base}{path}"))
         .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
-        .body(multipart(parts))
+        .body(body)
         .send()
         .await
         .unwrap();
