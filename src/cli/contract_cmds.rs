@@ -326,7 +326,7 @@ pub fn contract(cli: &Cli, cmd: &ContractCmd) -> Result<i32> {
                     words::version_kind(&tr, v),
                     words::version_state(&tr, &st, v)
                 );
-                out!("{}", v.terms.render_terms());
+                out!("{}", vereffen::present::terms::render(&tr, &v.terms));
             }
         }
         ContractCmd::Diff { id, a, b } => {

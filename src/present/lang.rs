@@ -190,6 +190,7 @@ const EN: &[Resource] = &[
     ("en/contract-diff.ftl", include_str!("locales/en/contract-diff.ftl")),
     ("en/web-timeline.ftl", include_str!("locales/en/web-timeline.ftl")),
     ("en/web-derive.ftl", include_str!("locales/en/web-derive.ftl")),
+    ("en/terms.ftl", include_str!("locales/en/terms.ftl")),
 ];
 
 /// The Dutch resources, file for file the twins of [`EN`].
@@ -218,6 +219,7 @@ const NL: &[Resource] = &[
     ("nl/contract-diff.ftl", include_str!("locales/nl/contract-diff.ftl")),
     ("nl/web-timeline.ftl", include_str!("locales/nl/web-timeline.ftl")),
     ("nl/web-derive.ftl", include_str!("locales/nl/web-derive.ftl")),
+    ("nl/terms.ftl", include_str!("locales/nl/terms.ftl")),
 ];
 
 /// The resources of `lang`.

@@ -8,6 +8,8 @@
 //!   and PDF ([`pdf`]);
 //! * [`diff`]: two statements of a year compared, correction payments;
 //! * [`term`]: a contract's term summary (`settle summary`);
+//! * [`terms`]: a contract's terms document in the reader's language
+//!   (`contract show`, the web's contract, timeline and offer pages);
 //! * [`engine`]: the settlement engine's refusals and a settled year's
 //!   conflicts in the reader's language;
 //! * [`summary`]: one-line descriptions of entries for `log`;
@@ -48,6 +50,7 @@ pub mod simulation;
 pub mod statement;
 pub mod summary;
 pub mod term;
+pub mod terms;
 pub mod words;
 pub mod xlsx;
 pub mod xlsx_formula;

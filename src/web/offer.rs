@@ -562,7 +562,7 @@ async fn preview(
             }
             section aria-labelledby="terms" {
                 h2 #terms { (tr.t("web-terms")) }
-                pre { (c.render_terms()) }
+                pre { (crate::present::terms::render(tr, &c)) }
             }
             section aria-labelledby="sign" {
                 h2 #sign { (tr.t("web-offer-sign-heading")) }

@@ -409,7 +409,7 @@ pub fn contract_page(
             @if let Some(v) = latest {
                 h2 { (tr.t("web-terms")) }
                 p.note { (tr.t("web-terms-note")) }
-                pre { (v.terms.render_terms()) }
+                pre { (crate::present::terms::render(tr, &v.terms)) }
             }
         };
         page_response(StatusCode::OK, layout(tr, Some(session), &title, page))

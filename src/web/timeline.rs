@@ -79,7 +79,7 @@ pub fn section(l: &Ledger, tr: &Tr, st: &ContractStatus) -> Markup {
             @for v in st.versions.values() {
                 details id=(version_anchor(&v.version)) {
                     summary { code { (short(&v.version)) } " · " (version_kind(tr, v)) " · " (version_state(tr, st, v)) }
-                    pre { (v.terms.render_terms()) }
+                    pre { (crate::present::terms::render(tr, &v.terms)) }
                 }
             }
         }
