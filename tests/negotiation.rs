@@ -278,6 +278,13 @@ fn the_five_examples_negotiate_to_in_force() {
             assert_eq!(governing, vec![version.as_str(), amended.as_str(), amended.as_str()]);
             let show = ok(d, &["contract", "show", &c.id]);
             assert!(show.contains(&amended), "{show}");
+            assert!(show.contains("provider share of savings: 60%"), "{show}");
+            // `--lang nl`: the terms in Dutch with nl-NL amounts.
+            let nl = ok(d, &["--lang", "nl", "contract", "show", &c.id]);
+            assert!(nl.contains(&amended), "{nl}");
+            assert!(nl.contains("\nBetalingen\n") && !nl.contains("\nPayments\n"), "{nl}");
+            assert!(nl.contains("aandeel aanbieders in besparingen: 60%"), "{nl}");
+            assert!(nl.contains("€ 185.000,00") && !nl.contains("EUR 185,000.00"), "{nl}");
         }
     }
     let list = ok(d, &["contract", "list"]);

@@ -209,6 +209,11 @@ fn pages_escape_ledger_text_and_show_the_statement_settle_computes() {
         let (_, _, contract) = get(&cl, &base, &contract_page).await;
         assert!(contract.contains(&format!("href=\"{contract_page}/2025\"")), "{contract}");
         assert!(contract.contains("<th scope=\"col\">"), "semantic tables: {contract}");
+        // The terms document in the page's language.
+        assert!(contract.contains("\nDistribution\n"), "{contract}");
+        let (s, _, contract_nl) = get(&cl, &base, &format!("{contract_page}?lang=nl")).await;
+        assert_eq!(s, 200, "{contract_nl}");
+        assert!(contract_nl.contains("\nVerdeling\n") && !contract_nl.contains("\nDistribution\n"), "{contract_nl}");
 
         // The statement in both languages: every amount settle computed, in the language's format.
         let path = format!("{contract_page}/2025");

@@ -56,7 +56,9 @@ fn line(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl Contract {
-    /// The terms as plain text for a reader (backs `vereffen contract show`):
+    /// The terms as plain text for a reader, in English: the reference that
+    /// `present::terms::render` (what `vereffen contract show` and the web
+    /// show, in the reader's language) reproduces byte for byte in English:
     /// parties, term, knobs, population, baseline, indicators, payment
     /// components, impulse financing, other instruments, distribution and
     /// monitoring, with amounts as `EUR 1,234.50` and rates as percentages.
