@@ -134,3 +134,111 @@ fn every_terms_message_exists_in_both_languages() {
     assert!(en.len() > 90, "{en:?}");
     assert_eq!(en, nl);
 }
+
+/// The branches no example contract takes (force majeure, loss caps on a
+/// figure, measured trends, tariff triggers, distribution by indicator,
+/// overflowing rates, negative amounts...): built by changing the
+/// all-components contract, each compared with the English reference and
+/// rendered in Dutch without a missing message.
+#[test]
+fn every_branch_of_the_terms_matches_the_reference() {
+    use rust_decimal::Decimal;
+    use std::collections::BTreeMap;
+    use vereffen::domain::contract::*;
+    let base = contract::check_file(&repo().join("examples/bench/all-components.toml")).unwrap();
+    let d = |s: &str| -> Decimal { s.parse().unwrap() };
+    let mut variants: Vec<Contract> = Vec::new();
+
+    let mut c = base.clone();
+    c.rounding = if c.rounding == Rounding::HalfUp { Rounding::HalfEven } else { Rounding::HalfUp };
+    c.description = String::new();
+    if let Some(s) = c.payments.shared_savings.as_mut() {
+        s.inside_corridor =
+            Some(InsideCorridor { provider_share: d("0.25"), indicator: "q".into(), target: d("0.875") });
+        s.figure_loss_cap = Some(FigureCap { rate: d("0.035"), indicator: "cost".into() });
+        s.participation_months_indicator = Some("months".into());
+        s.force_majeure = Some(ForceMajeure::Fraction { factors: vec!["a".into(), "b".into()] });
+        s.loss_share = Some(LossShare::Fixed { rate: d("0.125") });
+        s.quality_scaling = QualityScaling::None;
+        s.savings_cap = None;
+        s.carry_forward_losses = !s.carry_forward_losses;
+        s.recipient = c.parties.first().map(|p| p.id.clone());
+        s.provider_share = Decimal::MAX;
+    }
+    if let Some(b) = c.baseline.as_mut() {
+        b.trend = Some(Trend::RatesPerYear { rates: BTreeMap::from([(2025, d("0.031")), (2026, d("-0.5"))]) });
+        b.risk_adjustment = Some(RiskAdjustment::Fixed { factor: d("1.0625") });
+    }
+    if let Some(v) = c.payments.volume.as_mut() {
+        for a in &mut v.activities {
+            a.max_amount_per_year = Some(d("-1234567.891"));
+        }
+    }
+    for t in &mut c.tariff_adjustments {
+        t.trigger = Trigger::TargetMissed { indicator: "q".into(), target: d("0.5") };
+    }
+    c.distribution.providers.rule =
+        ProviderRule::ByIndicator { indicators: BTreeMap::from([("p1".to_string(), "visits".to_string())]) };
+    c.distribution.payers.rule = PayerRule::Fixed { shares: BTreeMap::from([("z".to_string(), d("0.333"))]) };
+    for i in &mut c.indicators {
+        i.agreed_by.clear();
+    }
+    variants.push(c);
+
+    let mut c = base.clone();
+    if let Some(s) = c.payments.shared_savings.as_mut() {
+        s.force_majeure = Some(ForceMajeure::Amount { indicator: "relief".into() });
+    }
+    if let Some(b) = c.baseline.as_mut() {
+        b.trend = Some(Trend::MeasuredRate { indicator: "growth".into() });
+        b.risk_adjustment = Some(RiskAdjustment::Measured { indicator: "risk".into() });
+    }
+    for t in &mut c.tariff_adjustments {
+        t.trigger = Trigger::Always;
+    }
+    c.distribution.payers.rule = PayerRule::ByContribution;
+    variants.push(c);
+
+    let mut c = base.clone();
+    if let Some(b) = c.baseline.as_mut() {
+        b.cost = None;
+    }
+    variants.push(c);
+
+    // Tariff triggers: the home care contract has a tariff adjustment.
+    let hours = contract::check_file(&repo().join("contracts/home-care-technology-hours.toml")).unwrap();
+    assert!(!hours.tariff_adjustments.is_empty());
+    for trigger in [
+        Trigger::Always,
+        Trigger::TargetMet { indicator: "q".into(), target: d("0.5") },
+        Trigger::TargetMissed { indicator: "q".into(), target: d("0.5") },
+    ] {
+        let mut c = hours.clone();
+        for t in &mut c.tariff_adjustments {
+            t.trigger = trigger.clone();
+        }
+        variants.push(c);
+    }
+
+    let en = Tr::new(Lang::En);
+    let nl = Tr::new(Lang::Nl);
+    for (n, c) in variants.iter().enumerate() {
+        let reference = c.render_terms();
+        assert_eq!(terms::render(&en, c), reference, "variant {n}");
+        let dutch = terms::render(&nl, c);
+        assert!(!dutch.contains('⟦'), "variant {n}: a missing message\n{dutch}");
+        assert_eq!(dutch.lines().count(), reference.lines().count(), "variant {n}\n{dutch}");
+    }
+    // The changes took: the branches are in the text.
+    let first = variants[0].render_terms();
+    for text in ["force majeure", "second loss cap", "inside the corridor", "(as a fraction)", "-EUR 1,234,567.89"] {
+        assert!(first.contains(text), "{text:?} not in\n{first}");
+    }
+    let dutch = terms::render(&nl, &variants[0]);
+    for text in ["overmacht", "tweede verliesplafond", "binnen de corridor", "(als breuk)", "€ -1.234.567,89"] {
+        assert!(dutch.contains(text), "{text:?} not in\n{dutch}");
+    }
+    let missed = variants.last().unwrap();
+    assert!(missed.render_terms().contains("when q misses 0.5"), "{}", missed.render_terms());
+    assert!(terms::render(&nl, missed).contains("als q 0,5 niet haalt"), "{}", terms::render(&nl, missed));
+}
