@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example simulate_bench -- --runs 100000
+//! cargo run --release --example simulate_bench -- --runs 1000 --only bench-all-components
 //! ```
 //!
 //! Prints, per contract, the seconds for N runs and the runs per second.
@@ -25,6 +26,8 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(|v| v.replace('_', "").parse().expect("--runs N"))
         .unwrap_or(100_000);
+    // `--only ID`: just the contract with this id (for profiling one).
+    let only: Option<&String> = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1));
     let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     println!("runs={runs}");
     println!("threads={}", rayon::current_num_threads());
@@ -41,6 +44,9 @@ fn main() {
             "home-dialysis-bundle-2025",
         ),
     ] {
+        if only.is_some_and(|o| o != id) {
+            continue;
+        }
         let c = contract::check_file(&repo.join(file)).expect("valid contract");
         let s = scenarios::read_file(&repo.join(scenario)).expect("scenarios");
         let m = Model::new(s, vec![Variant::new(id, c)]).expect("model");
