@@ -66,6 +66,10 @@ pub const MAX_RUNS: u64 = 10_000_000;
 /// Runs evaluated in parallel between two progress reports.
 const CHUNK: u64 = 4096;
 
+/// The runs in a chunk from which a variant's slots are filled in parallel
+/// (below, the variants of the chunk are).
+const PARALLEL_SLOTS_FROM: usize = 256;
+
 /// Most outcomes (runs x variants) evaluated before they are aggregated: the
 /// memory of a simulation of many contracts is bounded by this, not by the
 /// number of contracts times [`CHUNK`].
@@ -375,24 +379,52 @@ impl Model {
     fn value_of(&self, i: usize, spec: &Spec, z: Option<f64>) -> Decimal {
         match spec {
             Spec::Fixed(d) => *d,
-            Spec::Dist(d) => {
-                let x = match z {
+            Spec::Dist(d) => self.drawn_value(
+                i,
+                match z {
                     Some(z) => d.at_z(z),
                     None => d.median(),
-                };
-                let dp = if self.scenarios.inputs[i].base == Base::Absolute { dp_of(self.units[i]) } else { 4 };
-                // Out-of-range floats become an impossible value caught by `check`.
-                f64_to_decimal(x, dp).unwrap_or(Decimal::MIN)
-            }
+                },
+            ),
         }
+    }
+
+    /// Input `i`'s value for the float `x` of its distribution: exact
+    /// decimal places by its unit (4 for a change).
+    fn drawn_value(&self, i: usize, x: f64) -> Decimal {
+        let dp = if self.scenarios.inputs[i].base == Base::Absolute { dp_of(self.units[i]) } else { 4 };
+        // Out-of-range floats become an impossible value caught by `check`.
+        f64_to_decimal(x, dp).unwrap_or(Decimal::MIN)
     }
 
     /// Draws run `run` of a simulation with `seed`.
     pub fn draw(&self, seed: u64, run: u64) -> Point {
+        self.draw_with(&self.samplers(), seed, run)
+    }
+
+    /// Per input and year (index as in [`Point`]): the sampler of its
+    /// distribution, `None` for a fixed value. Made once per simulation, so
+    /// that a draw does not recompute the probabilities of the bounds.
+    fn samplers(&self) -> Vec<Option<dist::Sampler>> {
+        let mut out = Vec::with_capacity(self.scenarios.inputs.len() * self.years.len());
+        for input in &self.scenarios.inputs {
+            for &y in &self.years {
+                out.push(match input.spec(y) {
+                    Spec::Fixed(_) => None,
+                    Spec::Dist(d) => Some(dist::Sampler::new(d)),
+                });
+            }
+        }
+        out
+    }
+
+    /// [`Model::draw`] with the samplers of [`Model::samplers`].
+    fn draw_with(&self, samplers: &[Option<dist::Sampler>], seed: u64, run: u64) -> Point {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(run);
         let s = &self.scenarios;
         let ny = self.years.len();
+        debug_assert_eq!(samplers.len(), s.inputs.len() * ny, "a sampler slot per input and year");
         let mut p = vec![Decimal::ZERO; s.inputs.len() * ny];
         let mut z = vec![0.0f64; s.inputs.len()];
         let mut x = vec![0.0f64; s.correlated.len()];
@@ -408,7 +440,10 @@ impl Model {
                 z[i] = (0..=r).map(|k| s.cholesky[r * n + k] * x[k]).sum();
             }
             for (i, input) in s.inputs.iter().enumerate() {
-                p[i * ny + j] = self.value_of(i, input.spec(y), Some(z[i]));
+                p[i * ny + j] = match (input.spec(y), &samplers[i * ny + j]) {
+                    (Spec::Dist(_), Some(d)) => self.drawn_value(i, d.at_z(z[i])),
+                    (spec, _) => self.value_of(i, spec, Some(z[i])),
+                };
             }
         }
         p
@@ -1143,16 +1178,19 @@ impl Model {
         let runs = runs.clamp(1, MAX_RUNS);
         let nv = self.variants.len();
         let pool = Pool::new(self);
+        let samplers = self.samplers();
         for block in self.blocks(runs, max_nets) {
             let bv = block.len();
             let first = block.start;
             let np: Vec<usize> = block.clone().map(|v| self.variants[v].parties.len()).collect();
-            let mut nets: Vec<Vec<Vec<i64>>> = block
-                .clone()
-                .zip(&np)
-                .map(|(v, np)| vec![Vec::with_capacity(runs as usize); self.periods(v) * np])
-                .collect();
-            let mut results = nets.clone();
+            // Each slot's vector holds every run of the block from the
+            // start (`vec![v; n]` would clone an empty vector without its
+            // capacity, and each would grow by copying).
+            let slots = |v: usize, np: &usize| -> Vec<Vec<i64>> {
+                (0..self.periods(v) * np).map(|_| Vec::with_capacity(runs as usize)).collect()
+            };
+            let mut nets: Vec<Vec<Vec<i64>>> = block.clone().zip(&np).map(|(v, np)| slots(v, np)).collect();
+            let mut results: Vec<Vec<Vec<i64>>> = block.clone().zip(&np).map(|(v, np)| slots(v, np)).collect();
             let mut sums: Vec<Vec<i128>> =
                 block.clone().zip(&np).map(|(v, np)| vec![0i128; self.periods(v) * np * COMPONENTS.len()]).collect();
             // A chunk holds at most MAX_OUTCOMES_IN_FLIGHT outcomes (runs x
@@ -1163,7 +1201,8 @@ impl Model {
             let mut start = 0;
             while start < runs {
                 let end = (start + chunk_runs).min(runs);
-                let points: Vec<Point> = (start..end).into_par_iter().map(|run| self.draw(seed, run)).collect();
+                let points: Vec<Point> =
+                    (start..end).into_par_iter().map(|run| self.draw_with(&samplers, seed, run)).collect();
                 let n = (end - start) as usize;
                 let outcomes: Vec<Result<Outcome, SimError>> = (0..n * bv)
                     .into_par_iter()
@@ -1177,22 +1216,37 @@ impl Model {
                         },
                     )
                     .collect();
-                let mut outcomes = outcomes.into_iter();
+                // The first error in (run, variant) order, as a run-by-run
+                // evaluation would meet it.
+                let outs: Vec<Outcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
+                debug_assert_eq!(outs.len(), n * bv, "one result per run and variant");
+                // Into each slot's vector, in run order: the slots of a
+                // variant side by side on the cores when the chunk has many
+                // runs (one contract), the variants when it has few.
+                let outs_ref = &outs;
+                nets.par_iter_mut().zip(results.par_iter_mut()).zip(sums.par_iter_mut()).enumerate().for_each(
+                    |(b, ((nb, rb), sb))| {
+                        let of = |k: usize| &outs_ref[k * bv + b];
+                        let fill = |slot: usize, xs: &mut Vec<i64>, pick: fn(&Outcome) -> &[i64]| {
+                            xs.extend((0..n).map(|k| pick(of(k))[slot]));
+                        };
+                        let add = |slot: usize, sum: &mut i128| {
+                            *sum += (0..n).map(|k| i128::from(of(k).components[slot])).sum::<i128>();
+                        };
+                        if n >= PARALLEL_SLOTS_FROM {
+                            nb.par_iter_mut().enumerate().for_each(|(slot, xs)| fill(slot, xs, |o| &o.nets));
+                            rb.par_iter_mut().enumerate().for_each(|(slot, xs)| fill(slot, xs, |o| &o.results));
+                            sb.par_iter_mut().enumerate().for_each(|(slot, sum)| add(slot, sum));
+                        } else {
+                            nb.iter_mut().enumerate().for_each(|(slot, xs)| fill(slot, xs, |o| &o.nets));
+                            rb.iter_mut().enumerate().for_each(|(slot, xs)| fill(slot, xs, |o| &o.results));
+                            sb.iter_mut().enumerate().for_each(|(slot, sum)| add(slot, sum));
+                        }
+                    },
+                );
                 for (k, p) in points.iter().enumerate() {
-                    let outs: Vec<Outcome> = outcomes.by_ref().take(bv).collect::<Result<_, _>>()?;
-                    debug_assert_eq!(outs.len(), bv, "one result per run and variant");
-                    for (b, o) in outs.iter().enumerate() {
-                        for (slot, n) in o.nets.iter().enumerate() {
-                            nets[b][slot].push(*n);
-                        }
-                        for (slot, n) in o.results.iter().enumerate() {
-                            results[b][slot].push(*n);
-                        }
-                        for (slot, c) in o.components.iter().enumerate() {
-                            sums[b][slot] += i128::from(*c);
-                        }
-                    }
-                    on_run(&Run { run: start + k as u64, point: p, first_variant: first, outcomes: &outs });
+                    let outcomes = &outs[k * bv..(k + 1) * bv];
+                    on_run(&Run { run: start + k as u64, point: p, first_variant: first, outcomes });
                 }
                 start = end;
                 // Runs done over the whole book, as if every block were one
@@ -1215,8 +1269,9 @@ impl Model {
     fn variant_stats(&self, v: usize, nets: &mut [Vec<i64>], results: &mut [Vec<i64>], sums: &[i128]) -> VariantStats {
         let c = &self.variants[v].contract;
         debug_assert_eq!(nets.len(), results.len(), "a cash and a result per slot");
+        // Each slot sorts its own runs: the slots side by side on the cores.
         let stats = nets
-            .iter_mut()
+            .par_iter_mut()
             .enumerate()
             .map(|(slot, xs)| {
                 let mut components = [0.0; 7];
@@ -1227,7 +1282,7 @@ impl Model {
                 stats_of(xs, components)
             })
             .collect();
-        let results = results.iter_mut().map(|xs| stats_of(xs, [0.0; 7])).collect();
+        let results = results.par_iter_mut().map(|xs| stats_of(xs, [0.0; 7])).collect();
         let mut periods: Vec<String> = c.term.years().map(|y| y.to_string()).collect();
         periods.push("term".to_string());
         VariantStats {
