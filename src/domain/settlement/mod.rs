@@ -145,6 +145,25 @@ pub const MAX_TERM_YEARS: usize = 15;
 /// care contract, low enough that money lines always fit in exact cents.
 pub const MAX_FIGURE: i64 = 1_000_000_000_000_000;
 
+/// Whether `|v| > MAX_FIGURE`, read exactly from the mantissa and scale
+/// (`|v| = m / 10^s > 10^15` exactly when `m > 10^(15 + s)`) without
+/// Decimal arithmetic: every figure of every simulated year is checked.
+pub fn beyond_max_figure(v: Decimal) -> bool {
+    /// `10^k` for `k` in `0..=28`.
+    const POW10: [u128; 29] = {
+        let mut t = [1u128; 29];
+        let mut k = 1;
+        while k < 29 {
+            t[k] = t[k - 1] * 10;
+            k += 1;
+        }
+        t
+    };
+    let m = v.mantissa().unsigned_abs();
+    // A mantissa is below 2^96 < 10^29: beyond every 10^(15 + s) past 10^28.
+    POW10.get(15 + v.scale() as usize).is_some_and(|p| m > *p)
+}
+
 /// One agreed measurement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Figure {
@@ -1099,10 +1118,9 @@ fn settle_year_inner(
         }
     }
 
-    let limit = Decimal::from(MAX_FIGURE);
     let this_year = inputs.figures.iter().map(|(k, f)| (year, k, f));
     let others = inputs.other_years.iter().flat_map(|(y, m)| m.iter().map(move |(k, f)| (*y, k, f)));
-    if let Some((y, k, f)) = this_year.chain(others).find(|(_, _, f)| f.value.abs() > limit) {
+    if let Some((y, k, f)) = this_year.chain(others).find(|(_, _, f)| beyond_max_figure(f.value)) {
         return Err(SettleError::InvalidFigure {
             figure: format!("{k} ({y})"),
             reason: format!("{} is beyond the limit of 10^15", f.value),

@@ -467,6 +467,23 @@ fn huge_figures_are_errors_not_panics() {
     assert_balanced(&s);
 }
 
+proptest! {
+    /// The limit read from the mantissa and scale is the Decimal comparison.
+    #[test]
+    fn the_figure_limit_is_the_decimal_comparison(m in any::<i128>(), scale in 0u32..=28, near in any::<bool>()) {
+        // Half the cases near the limit (10^15 at every scale, give or take).
+        let m = if near {
+            let p = 10i128.pow(15 + scale.min(13));
+            p + m % 3
+        } else {
+            m % (1i128 << 96)
+        };
+        let scale = if near { scale.min(13) } else { scale };
+        let v = Decimal::from_i128_with_scale(m, scale);
+        prop_assert_eq!(beyond_max_figure(v), v.abs() > Decimal::from(MAX_FIGURE), "{}", v);
+    }
+}
+
 #[test]
 fn missing_figures_are_listed_each() {
     let c = ss_contract(2025, 2025, "per_member_year", "1000.00", "members", ONE_SIDED, "");

@@ -690,7 +690,7 @@ impl<'m> Runner<'m> {
 
     fn set(&mut self, slot: usize, value: Decimal) {
         self.values[slot] = value;
-        if value.abs() > Decimal::from(settlement::MAX_FIGURE) {
+        if settlement::beyond_max_figure(value) {
             self.beyond = true;
         }
     }
