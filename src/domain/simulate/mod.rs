@@ -880,9 +880,15 @@ impl<'m> Runner<'m> {
                     m.check(i, y, value, run)?;
                     self.set(i * ny + j, value);
                 }
+                // Only the templates that hold a value just set (this
+                // year's; a later year's when it reads this year's figure).
                 let plan = &mut self.plans[v];
+                let changed =
+                    |sk: &[usize]| sk.iter().any(|&slot| slot % ny == j && line_inputs.contains(&(slot / ny)));
                 for (tk, sk) in plan.templates[k..].iter_mut().zip(&plan.slots[k..]) {
-                    Runner::fill(tk, sk, &self.values);
+                    if changed(sk) {
+                        Runner::fill(tk, sk, &self.values);
+                    }
                 }
             }
             let s = self.settle_year(v, k, &carry).map_err(settle_err)?;
