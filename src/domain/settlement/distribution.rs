@@ -72,16 +72,19 @@ fn split_cents(
 ) -> Result<(), SettleError> {
     const WHAT: &str = "";
     out.clear();
-    let sum = money::sum(weights.iter().copied(), WHAT)?;
-    if sum <= Decimal::ZERO || weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
-        return Err(SettleError::InvalidFigure {
-            figure: WHAT.to_string(),
-            reason: "the distribution key must have weights of 0 or more with a positive sum".to_string(),
-        });
-    }
     let negative = total.is_sign_negative();
     let whole = total.abs();
+    // The integer path takes only keys of weights 0 or more whose sum is
+    // above 0 and fits (so the Decimal sum below would be exact and the
+    // key valid): then the checks below cannot fail and are not made.
     if !split_exact(whole, weights, rule, out) {
+        let sum = money::sum(weights.iter().copied(), WHAT)?;
+        if sum <= Decimal::ZERO || weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
+            return Err(SettleError::InvalidFigure {
+                figure: WHAT.to_string(),
+                reason: "the distribution key must have weights of 0 or more with a positive sum".to_string(),
+            });
+        }
         split_decimal(whole, sum, weights, rule, out)?;
     }
     if negative {
@@ -189,7 +192,9 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut V
         let Some(t) = sw.checked_add(v) else { return false };
         sw = t;
     }
-    if sw <= 0 || c.checked_mul(sw).is_none_or(|p| p >= LIMIT) {
+    // The key's sum fits in a mantissa (at scale `s`, so its Decimal sum is
+    // exact), and so does every product (the total is 0 or more cents).
+    if sw <= 0 || sw >= LIMIT || c.checked_mul(sw).is_none_or(|p| p >= LIMIT) {
         return false;
     }
     let n = weights.len();
@@ -594,6 +599,69 @@ mod tests {
                 proptest::prop_assert!(split_decimal(whole, sum, &weights, rule, &mut b).is_ok());
                 proptest::prop_assert_eq!(&a, &b);
                 for (x, y) in a.iter().zip(&b) {
+                    proptest::prop_assert_eq!(x.0.serialize(), y.0.serialize());
+                }
+            }
+        }
+    }
+
+    /// `split_cents` as it was before it tried the integer path first: the
+    /// key summed and checked, then the Decimal split (which the integer
+    /// path equals where it splits, as the proptest above shows).
+    fn split_cents_checking_first(
+        total: Decimal,
+        weights: &[Decimal],
+        rule: Remainder,
+    ) -> Result<Vec<(Decimal, u32)>, SettleError> {
+        let mut out = Vec::new();
+        let sum = money::sum(weights.iter().copied(), "")?;
+        if sum <= Decimal::ZERO || weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
+            return Err(SettleError::InvalidFigure {
+                figure: String::new(),
+                reason: "the distribution key must have weights of 0 or more with a positive sum".to_string(),
+            });
+        }
+        split_decimal(total.abs(), sum, weights, rule, &mut out)?;
+        if total.is_sign_negative() {
+            for p in out.iter_mut() {
+                p.0 = -p.0;
+            }
+        }
+        Ok(out)
+    }
+
+    proptest::proptest! {
+        /// Trying the integer path before checking the key changes no
+        /// split and no refusal: negative, zero and overflowing keys and
+        /// zero totals included.
+        #[test]
+        fn splitting_before_checking_the_key_changes_nothing(
+            cents in 0u128..(1u128 << 96),
+            small in proptest::bool::ANY,
+            zero in proptest::bool::ANY,
+            negative in proptest::bool::ANY,
+            key in proptest::collection::vec((0u64..u64::MAX, 0u32..=28, -3i64..1000, 0u8..4), 1..8),
+            largest_share in proptest::bool::ANY,
+        ) {
+            let rule = if largest_share { Remainder::LargestShare } else { Remainder::LargestRemainder };
+            let cents = if zero { 0 } else if small { cents % 10_000_000_000 } else { cents };
+            let whole = Decimal::from_i128_with_scale(cents as i128, 2);
+            let total = if negative { -whole } else { whole };
+            let weights: Vec<Decimal> = key
+                .iter()
+                .map(|&(m, s, k, kind)| match kind {
+                    0 => Decimal::from(k),
+                    1 => Decimal::from_i128_with_scale(i128::from(m), s),
+                    2 => Decimal::MAX,
+                    _ => Decimal::ZERO,
+                })
+                .collect();
+            let mut now = Vec::new();
+            let got = split_cents(total, &weights, rule, &mut now).map(|()| now);
+            let before = split_cents_checking_first(total, &weights, rule);
+            proptest::prop_assert_eq!(&got, &before);
+            if let (Ok(a), Ok(b)) = (&got, &before) {
+                for (x, y) in a.iter().zip(b) {
                     proptest::prop_assert_eq!(x.0.serialize(), y.0.serialize());
                 }
             }
