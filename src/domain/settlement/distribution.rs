@@ -8,13 +8,15 @@
 //! `[[parties]]`. The contract's rounding rule is not used here: a split
 //! never creates or loses a cent.
 
+use std::sync::Arc;
+
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use smallvec::{smallvec, SmallVec};
 
 use super::money;
 use super::why::{self, int, money as m, number, rate, w, Phrase, Term};
-use super::{Ctx, SettleError, V1Label};
+use super::{Ctx, LineId, SettleError, V1Label};
 use crate::domain::contract::{Contract, Funding, PayerRule, ProviderRule, Remainder, Role};
 
 /// One party's part of a split.
@@ -294,8 +296,9 @@ fn provider_weights<'a>(cx: &mut Ctx<'a>) -> Result<Vec<(&'a str, Decimal)>, Set
 
 /// A payment to be made for a component.
 pub(crate) struct Payout<'p> {
-    /// Line id prefix, e.g. `shared_savings.payout`.
-    pub(crate) id: &'p str,
+    /// Line id prefix, e.g. `shared_savings.payout` or `p4p.hba1c.payment`:
+    /// each transfer's id is it with the payer and the provider.
+    pub(crate) id: PayoutId<'p>,
     /// Label of the transfers (the component).
     pub(crate) label: Phrase,
     /// Rounded amount; positive: payer pays provider; negative: provider pays payer.
@@ -306,6 +309,33 @@ pub(crate) struct Payout<'p> {
     pub(crate) recipient: Option<&'p str>,
     /// Funding stream.
     pub(crate) funding: Funding,
+}
+
+/// The line id prefix of a [`Payout`].
+pub(crate) enum PayoutId<'p> {
+    /// The engine's own text, e.g. `shared_savings.payout`.
+    Fixed(&'static str),
+    /// Parts joined by `.`, e.g. `["p4p", "hba1c", "payment"]`.
+    Parts(&'p [&'p str]),
+}
+
+impl PayoutId<'_> {
+    /// The prefix shared ([`why::shared`]), to join with each transfer's
+    /// payer and provider ([`why::transfer_id`]).
+    fn shared(&self) -> Arc<str> {
+        match self {
+            PayoutId::Fixed(s) => why::shared_static(s),
+            PayoutId::Parts(parts) => why::shared_joined(parts),
+        }
+    }
+
+    /// The prefix as text (for an error).
+    fn text(&self) -> String {
+        match self {
+            PayoutId::Fixed(s) => s.to_string(),
+            PayoutId::Parts(parts) => parts.join("."),
+        }
+    }
 }
 
 /// Splits `p` among payers and providers as the contract says and pushes one
@@ -330,7 +360,7 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
             let by_contribution = matches!(c.distribution.payers.rule, PayerRule::ByContribution);
             let key: SmallVec<[Decimal; 8]> = w.iter().map(|(_, x)| *x).collect();
             split_cents(p.amount, &key, c.distribution.payers.remainder, &mut cut)
-                .map_err(|e| named(e, || format!("payer split of {}", p.id)))?;
+                .map_err(|e| named(e, || format!("payer split of {}", p.id.text())))?;
             let total: Decimal = key.iter().sum();
             w.iter()
                 .zip(&cut)
@@ -360,7 +390,10 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
         Some(_) => None,
         None => Some(provider_weights(cx)?),
     };
-    let result = split_payer_parts(cx, p, &payer_parts, provider_key.as_deref(), &mut cut);
+    // The transfers' ids begin with the payout's: shared once, joined with
+    // each payer and provider through `why::transfer_id`.
+    let prefix = p.id.shared();
+    let result = split_payer_parts(cx, p, &prefix, &payer_parts, provider_key.as_deref(), &mut cut);
     if provider_key.is_some() {
         cx.provider_key = provider_key;
     }
@@ -372,6 +405,7 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
 fn split_payer_parts<'a>(
     cx: &mut Ctx<'a>,
     p: &Payout<'_>,
+    prefix: &Arc<str>,
     payer_parts: &[(&str, Decimal, Option<Phrase>)],
     provider_key: Option<&[(&'a str, Decimal)]>,
     cut: &mut Vec<(Decimal, u32)>,
@@ -389,11 +423,11 @@ fn split_payer_parts<'a>(
     for (payer, amount, payer_words) in payer_parts {
         let (payer, amount) = (*payer, *amount);
         match (p.recipient, provider_key) {
-            (Some(r), _) => push_part(cx, p, payer, r, amount, payer_words.as_ref(), None),
+            (Some(r), _) => push_part(cx, p, prefix, payer, r, amount, payer_words.as_ref(), None),
             (None, w) => {
                 let w = w.unwrap_or_default();
                 split_cents(amount, &key, c.distribution.providers.remainder, cut)
-                    .map_err(|e| named(e, || format!("provider split of {}", p.id)))?;
+                    .map_err(|e| named(e, || format!("provider split of {}", p.id.text())))?;
                 debug_assert_eq!(w.len(), cut.len(), "one part per provider");
                 for (&(party, x), &(part, extra_cents)) in w.iter().zip(cut.iter()) {
                     let words = if w.len() == 1 {
@@ -406,7 +440,7 @@ fn split_payer_parts<'a>(
                         };
                         Some((key, amount, extra_cents))
                     };
-                    push_part(cx, p, payer, party, part, payer_words.as_ref(), words);
+                    push_part(cx, p, prefix, payer, party, part, payer_words.as_ref(), words);
                 }
             }
         }
@@ -417,9 +451,11 @@ fn split_payer_parts<'a>(
 /// Pushes the transfer of `part` from `payer` to `provider` of payout `p`,
 /// its formula written in place: the payer's words (copied) and the
 /// provider's (the key's words, the payer's part split and the extra cents).
+#[allow(clippy::too_many_arguments)]
 fn push_part(
     cx: &mut Ctx<'_>,
     p: &Payout<'_>,
+    prefix: &Arc<str>,
     payer: &str,
     provider: &str,
     part: Decimal,
@@ -457,15 +493,11 @@ fn push_part(
         f.arg(m(part));
         f
     };
-    let mut id = String::with_capacity(p.id.len() + payer.len() + provider.len() + 2);
-    id.push_str(p.id);
-    id.push('.');
-    id.push_str(payer);
-    id.push('.');
-    id.push_str(provider);
+    let (payer, provider) = (cx.party(payer), cx.party(provider));
+    let id = LineId::from(why::transfer_id(prefix, &payer, &provider));
     // The label names the component; the line's `from` and `to` say who pays whom.
     let label = p.label.clone();
-    cx.transfer_worded(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
+    cx.transfer_between(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
     if p.amount.is_sign_negative() {
         // A payment from the providers: the words show what moves
         // FROM -> TO (positive); version 1 showed the signed figures.
