@@ -39,7 +39,7 @@ pub fn split(
     what: &str,
 ) -> Result<Vec<Part>, SettleError> {
     let w: Vec<Decimal> = weights.iter().map(|(_, w)| *w).collect();
-    let mut cut = Vec::with_capacity(w.len());
+    let mut cut = Cut::new();
     split_cents(total, &w, rule, &mut cut).map_err(|e| named(e, || what.to_string()))?;
     Ok(weights
         .iter()
@@ -51,10 +51,15 @@ pub fn split(
 /// The amounts of [`split`] (one per weight, in order) without naming the
 /// parties: for a caller that keeps its own party order.
 pub fn split_amounts(total: Decimal, weights: &[Decimal], rule: Remainder) -> Result<Vec<Decimal>, SettleError> {
-    let mut cut = Vec::with_capacity(weights.len());
+    let mut cut = Cut::new();
     split_cents(total, weights, rule, &mut cut)?;
     Ok(cut.into_iter().map(|(amount, _)| amount).collect())
 }
+
+/// The parts of a split, per weight: (amount, extra cents). Inline up to
+/// 16 weights (the keys of a contract: its payers, providers or streams),
+/// so a split allocates nothing.
+type Cut = SmallVec<[(Decimal, u32); 16]>;
 
 /// The error `e` of [`split_cents`] (which names no figure) naming `what`.
 fn named(mut e: SettleError, what: impl FnOnce() -> String) -> SettleError {
@@ -66,12 +71,7 @@ fn named(mut e: SettleError, what: impl FnOnce() -> String) -> SettleError {
 
 /// The arithmetic of [`split`]: per weight, in order, (amount, extra cents)
 /// into `out` (cleared first). Errors name no figure: the caller names it.
-fn split_cents(
-    total: Decimal,
-    weights: &[Decimal],
-    rule: Remainder,
-    out: &mut Vec<(Decimal, u32)>,
-) -> Result<(), SettleError> {
+fn split_cents(total: Decimal, weights: &[Decimal], rule: Remainder, out: &mut Cut) -> Result<(), SettleError> {
     const WHAT: &str = "";
     out.clear();
     let sum = money::sum(weights.iter().copied(), WHAT)?;
@@ -101,7 +101,7 @@ fn split_decimal(
     sum: Decimal,
     weights: &[Decimal],
     rule: Remainder,
-    out: &mut Vec<(Decimal, u32)>,
+    out: &mut Cut,
 ) -> Result<(), SettleError> {
     const WHAT: &str = "";
     out.clear();
@@ -168,7 +168,7 @@ fn split_decimal(
 /// `whole x weight / sum` in cents, and the remainders compare as the
 /// integers `whole x weight - part x sum`; the results are the same
 /// Decimals. Returns false (and leaves `out` to be refilled) otherwise.
-fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut Vec<(Decimal, u32)>) -> bool {
+fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut Cut) -> bool {
     const LIMIT: i128 = 1 << 96;
     if whole.scale() != 2 || weights.len() > 16 {
         return false;
@@ -352,7 +352,7 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
         return Ok(());
     }
     let c: &'a Contract = cx.c;
-    let mut cut: Vec<(Decimal, u32)> = Vec::new();
+    let mut cut = Cut::new();
     let payer_parts: SmallVec<[(&str, Decimal, Option<Phrase>); 4]> = match p.payer {
         Some(payer) => smallvec![(payer, p.amount, None)],
         None => {
@@ -408,7 +408,7 @@ fn split_payer_parts<'a>(
     prefix: &Arc<str>,
     payer_parts: &[(&str, Decimal, Option<Phrase>)],
     provider_key: Option<&[(&'a str, Decimal)]>,
-    cut: &mut Vec<(Decimal, u32)>,
+    cut: &mut Cut,
 ) -> Result<(), SettleError> {
     let c: &'a Contract = cx.c;
     let by_indicator = matches!(c.distribution.providers.rule, ProviderRule::ByIndicator { .. });
@@ -581,7 +581,7 @@ mod tests {
             // Wrapping on purpose (the cases as they were drawn before overflow checks).
             let whole = Decimal::new(next(100_000_000).wrapping_mul(big) as i64, 2);
             for rule in [Remainder::LargestRemainder, Remainder::LargestShare] {
-                let (mut a, mut b) = (Vec::new(), Vec::new());
+                let (mut a, mut b) = (Cut::new(), Cut::new());
                 if !split_exact(whole, &weights, rule, &mut a) {
                     continue;
                 }
@@ -615,13 +615,13 @@ mod tests {
                 .iter()
                 .map(|&(m, s, k)| if s % 2 == 0 { Decimal::from(k) } else { Decimal::from_i128_with_scale(i128::from(m), s) })
                 .collect();
-            let mut c = Vec::new();
+            let mut c = Cut::new();
             let _ = split_cents(if negative { -whole } else { whole }, &weights, rule, &mut c);
             let Ok(sum) = money::sum(weights.iter().copied(), "") else { return Ok(()) };
             if sum.is_zero() {
                 return Ok(());
             }
-            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let (mut a, mut b) = (Cut::new(), Cut::new());
             if split_exact(whole, &weights, rule, &mut a) {
                 proptest::prop_assert!(split_decimal(whole, sum, &weights, rule, &mut b).is_ok());
                 proptest::prop_assert_eq!(&a, &b);
