@@ -103,7 +103,7 @@ pub(crate) fn allocate_streams(cx: &mut Ctx<'_>) -> Result<(), SettleError> {
             let label = w!("accountability-line-part-label", "{} ({})", whole.label.clone(), name(x.stream.word()));
             let formula = part_words(&whole, x, total, part.amount, part.extra_cents);
             let mut l = whole.clone();
-            l.id = line_id(&[&whole.id, x.stream.word()]).into();
+            l.id = line_id(&[&whole.id, x.stream.word()]);
             l.label = label;
             l.formula = formula;
             // Exact: a part is whole cents (a zero part may come without scale).

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use super::distribution::{allocate, Payout};
+use super::distribution::{allocate, Payout, PayoutId};
 use super::money;
 use super::why::{money as m, name, number, rate, ratio, w, List, Phrase};
 use super::{line_id, num, Ctx, SettleError};
@@ -175,7 +175,7 @@ pub(crate) fn volume(cx: &mut Ctx<'_>, v: &Volume) -> Result<(), SettleError> {
         allocate(
             cx,
             &Payout {
-                id: &line_id(&["volume", &a.id, "payment"]),
+                id: PayoutId::Parts(&["volume", &a.id, "payment"]),
                 label: w!("line-volume-payment-label", "Volume payment {}", name(&a.id)),
                 amount: total,
                 payer: Some(&a.payer),
@@ -214,13 +214,11 @@ pub(crate) fn pay_for_performance(cx: &mut Ctx<'_>, p: &PayForPerformance) -> Re
         } else {
             w!("line-p4p-at-least", "{} = {}, target at least {}: {}", name(&b.indicator), shown, number(b.target), how)
         };
-        let mut line_id = line_id(&["p4p", &b.id]);
-        cx.push_money(line_id.clone(), w!("line-p4p-label", "Bonus {}", name(&b.id)), formula, amount);
-        line_id.push_str(".payment");
+        cx.push_money(line_id(&["p4p", &b.id]), w!("line-p4p-label", "Bonus {}", name(&b.id)), formula, amount);
         allocate(
             cx,
             &Payout {
-                id: &line_id,
+                id: PayoutId::Parts(&["p4p", &b.id, "payment"]),
                 label: w!("line-p4p-label", "Bonus {}", name(&b.id)),
                 amount,
                 payer: b.payer.as_deref(),
@@ -301,7 +299,7 @@ pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> 
     allocate(
         cx,
         &Payout {
-            id: "bundled.payment",
+            id: PayoutId::Fixed("bundled.payment"),
             label: w!("line-bundled-settlement-label", "Bundled settlement"),
             amount: result,
             payer: b.payer.as_deref(),
@@ -426,7 +424,7 @@ pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), Settl
     allocate(
         cx,
         &Payout {
-            id: "capitation.payment",
+            id: PayoutId::Fixed("capitation.payment"),
             label: w!("line-capitation-payment-label", "Capitation settlement"),
             amount: signed,
             payer: cap.payer.as_deref(),
@@ -472,7 +470,7 @@ pub(crate) fn revenue_guarantees(cx: &mut Ctx<'_>, end: usize) -> Result<(), Set
         allocate(
             cx,
             &Payout {
-                id: &line_id(&["revenue_guarantee", num(&mut itoa::Buffer::new(), n), "payment"]),
+                id: PayoutId::Parts(&["revenue_guarantee", num(&mut itoa::Buffer::new(), n), "payment"]),
                 label: w!("line-top-up-label", "Revenue guarantee top-up"),
                 amount: top_up,
                 payer: Some(&g.payer),

@@ -8,13 +8,15 @@
 //! `[[parties]]`. The contract's rounding rule is not used here: a split
 //! never creates or loses a cent.
 
+use std::sync::Arc;
+
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use smallvec::{smallvec, SmallVec};
 
 use super::money;
 use super::why::{self, int, money as m, number, rate, w, Phrase, Term};
-use super::{Ctx, SettleError, V1Label};
+use super::{Ctx, LineId, SettleError, V1Label};
 use crate::domain::contract::{Contract, Funding, PayerRule, ProviderRule, Remainder, Role};
 
 /// One party's part of a split.
@@ -37,7 +39,7 @@ pub fn split(
     what: &str,
 ) -> Result<Vec<Part>, SettleError> {
     let w: Vec<Decimal> = weights.iter().map(|(_, w)| *w).collect();
-    let mut cut = Vec::with_capacity(w.len());
+    let mut cut = Cut::new();
     split_cents(total, &w, rule, &mut cut).map_err(|e| named(e, || what.to_string()))?;
     Ok(weights
         .iter()
@@ -49,10 +51,15 @@ pub fn split(
 /// The amounts of [`split`] (one per weight, in order) without naming the
 /// parties: for a caller that keeps its own party order.
 pub fn split_amounts(total: Decimal, weights: &[Decimal], rule: Remainder) -> Result<Vec<Decimal>, SettleError> {
-    let mut cut = Vec::with_capacity(weights.len());
+    let mut cut = Cut::new();
     split_cents(total, weights, rule, &mut cut)?;
     Ok(cut.into_iter().map(|(amount, _)| amount).collect())
 }
+
+/// The parts of a split, per weight: (amount, extra cents). Inline up to
+/// 16 weights (the keys of a contract: its payers, providers or streams),
+/// so a split allocates nothing.
+type Cut = SmallVec<[(Decimal, u32); 16]>;
 
 /// The error `e` of [`split_cents`] (which names no figure) naming `what`.
 fn named(mut e: SettleError, what: impl FnOnce() -> String) -> SettleError {
@@ -64,12 +71,7 @@ fn named(mut e: SettleError, what: impl FnOnce() -> String) -> SettleError {
 
 /// The arithmetic of [`split`]: per weight, in order, (amount, extra cents)
 /// into `out` (cleared first). Errors name no figure: the caller names it.
-fn split_cents(
-    total: Decimal,
-    weights: &[Decimal],
-    rule: Remainder,
-    out: &mut Vec<(Decimal, u32)>,
-) -> Result<(), SettleError> {
+fn split_cents(total: Decimal, weights: &[Decimal], rule: Remainder, out: &mut Cut) -> Result<(), SettleError> {
     const WHAT: &str = "";
     out.clear();
     let negative = total.is_sign_negative();
@@ -102,7 +104,7 @@ fn split_decimal(
     sum: Decimal,
     weights: &[Decimal],
     rule: Remainder,
-    out: &mut Vec<(Decimal, u32)>,
+    out: &mut Cut,
 ) -> Result<(), SettleError> {
     const WHAT: &str = "";
     out.clear();
@@ -169,7 +171,7 @@ fn split_decimal(
 /// `whole x weight / sum` in cents, and the remainders compare as the
 /// integers `whole x weight - part x sum`; the results are the same
 /// Decimals. Returns false (and leaves `out` to be refilled) otherwise.
-fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut Vec<(Decimal, u32)>) -> bool {
+fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut Cut) -> bool {
     const LIMIT: i128 = 1 << 96;
     if whole.scale() != 2 || weights.len() > 16 {
         return false;
@@ -299,8 +301,9 @@ fn provider_weights<'a>(cx: &mut Ctx<'a>) -> Result<Vec<(&'a str, Decimal)>, Set
 
 /// A payment to be made for a component.
 pub(crate) struct Payout<'p> {
-    /// Line id prefix, e.g. `shared_savings.payout`.
-    pub(crate) id: &'p str,
+    /// Line id prefix, e.g. `shared_savings.payout` or `p4p.hba1c.payment`:
+    /// each transfer's id is it with the payer and the provider.
+    pub(crate) id: PayoutId<'p>,
     /// Label of the transfers (the component).
     pub(crate) label: Phrase,
     /// Rounded amount; positive: payer pays provider; negative: provider pays payer.
@@ -311,6 +314,33 @@ pub(crate) struct Payout<'p> {
     pub(crate) recipient: Option<&'p str>,
     /// Funding stream.
     pub(crate) funding: Funding,
+}
+
+/// The line id prefix of a [`Payout`].
+pub(crate) enum PayoutId<'p> {
+    /// The engine's own text, e.g. `shared_savings.payout`.
+    Fixed(&'static str),
+    /// Parts joined by `.`, e.g. `["p4p", "hba1c", "payment"]`.
+    Parts(&'p [&'p str]),
+}
+
+impl PayoutId<'_> {
+    /// The prefix shared ([`why::shared`]), to join with each transfer's
+    /// payer and provider ([`why::transfer_id`]).
+    fn shared(&self) -> Arc<str> {
+        match self {
+            PayoutId::Fixed(s) => why::shared_static(s),
+            PayoutId::Parts(parts) => why::shared_joined(parts),
+        }
+    }
+
+    /// The prefix as text (for an error).
+    fn text(&self) -> String {
+        match self {
+            PayoutId::Fixed(s) => s.to_string(),
+            PayoutId::Parts(parts) => parts.join("."),
+        }
+    }
 }
 
 /// Splits `p` among payers and providers as the contract says and pushes one
@@ -327,7 +357,7 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
         return Ok(());
     }
     let c: &'a Contract = cx.c;
-    let mut cut: Vec<(Decimal, u32)> = Vec::new();
+    let mut cut = Cut::new();
     let payer_parts: SmallVec<[(&str, Decimal, Option<Phrase>); 4]> = match p.payer {
         Some(payer) => smallvec![(payer, p.amount, None)],
         None => {
@@ -335,7 +365,7 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
             let by_contribution = matches!(c.distribution.payers.rule, PayerRule::ByContribution);
             let key: SmallVec<[Decimal; 8]> = w.iter().map(|(_, x)| *x).collect();
             split_cents(p.amount, &key, c.distribution.payers.remainder, &mut cut)
-                .map_err(|e| named(e, || format!("payer split of {}", p.id)))?;
+                .map_err(|e| named(e, || format!("payer split of {}", p.id.text())))?;
             let total: Decimal = key.iter().sum();
             w.iter()
                 .zip(&cut)
@@ -365,7 +395,10 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
         Some(_) => None,
         None => Some(provider_weights(cx)?),
     };
-    let result = split_payer_parts(cx, p, &payer_parts, provider_key.as_deref(), &mut cut);
+    // The transfers' ids begin with the payout's: shared once, joined with
+    // each payer and provider through `why::transfer_id`.
+    let prefix = p.id.shared();
+    let result = split_payer_parts(cx, p, &prefix, &payer_parts, provider_key.as_deref(), &mut cut);
     if provider_key.is_some() {
         cx.provider_key = provider_key;
     }
@@ -377,9 +410,10 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
 fn split_payer_parts<'a>(
     cx: &mut Ctx<'a>,
     p: &Payout<'_>,
+    prefix: &Arc<str>,
     payer_parts: &[(&str, Decimal, Option<Phrase>)],
     provider_key: Option<&[(&'a str, Decimal)]>,
-    cut: &mut Vec<(Decimal, u32)>,
+    cut: &mut Cut,
 ) -> Result<(), SettleError> {
     let c: &'a Contract = cx.c;
     let by_indicator = matches!(c.distribution.providers.rule, ProviderRule::ByIndicator { .. });
@@ -394,11 +428,11 @@ fn split_payer_parts<'a>(
     for (payer, amount, payer_words) in payer_parts {
         let (payer, amount) = (*payer, *amount);
         match (p.recipient, provider_key) {
-            (Some(r), _) => push_part(cx, p, payer, r, amount, payer_words.as_ref(), None),
+            (Some(r), _) => push_part(cx, p, prefix, payer, r, amount, payer_words.as_ref(), None),
             (None, w) => {
                 let w = w.unwrap_or_default();
                 split_cents(amount, &key, c.distribution.providers.remainder, cut)
-                    .map_err(|e| named(e, || format!("provider split of {}", p.id)))?;
+                    .map_err(|e| named(e, || format!("provider split of {}", p.id.text())))?;
                 debug_assert_eq!(w.len(), cut.len(), "one part per provider");
                 for (&(party, x), &(part, extra_cents)) in w.iter().zip(cut.iter()) {
                     let words = if w.len() == 1 {
@@ -411,7 +445,7 @@ fn split_payer_parts<'a>(
                         };
                         Some((key, amount, extra_cents))
                     };
-                    push_part(cx, p, payer, party, part, payer_words.as_ref(), words);
+                    push_part(cx, p, prefix, payer, party, part, payer_words.as_ref(), words);
                 }
             }
         }
@@ -422,9 +456,11 @@ fn split_payer_parts<'a>(
 /// Pushes the transfer of `part` from `payer` to `provider` of payout `p`,
 /// its formula written in place: the payer's words (copied) and the
 /// provider's (the key's words, the payer's part split and the extra cents).
+#[allow(clippy::too_many_arguments)]
 fn push_part(
     cx: &mut Ctx<'_>,
     p: &Payout<'_>,
+    prefix: &Arc<str>,
     payer: &str,
     provider: &str,
     part: Decimal,
@@ -462,15 +498,11 @@ fn push_part(
         f.arg(m(part));
         f
     };
-    let mut id = String::with_capacity(p.id.len() + payer.len() + provider.len() + 2);
-    id.push_str(p.id);
-    id.push('.');
-    id.push_str(payer);
-    id.push('.');
-    id.push_str(provider);
+    let (payer, provider) = (cx.party(payer), cx.party(provider));
+    let id = LineId::from(why::transfer_id(prefix, &payer, &provider));
     // The label names the component; the line's `from` and `to` say who pays whom.
     let label = p.label.clone();
-    cx.transfer_worded(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
+    cx.transfer_between(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
     if p.amount.is_sign_negative() {
         // A payment from the providers: the words show what moves
         // FROM -> TO (positive); version 1 showed the signed figures.
@@ -554,7 +586,7 @@ mod tests {
             // Wrapping on purpose (the cases as they were drawn before overflow checks).
             let whole = Decimal::new(next(100_000_000).wrapping_mul(big) as i64, 2);
             for rule in [Remainder::LargestRemainder, Remainder::LargestShare] {
-                let (mut a, mut b) = (Vec::new(), Vec::new());
+                let (mut a, mut b) = (Cut::new(), Cut::new());
                 if !split_exact(whole, &weights, rule, &mut a) {
                     continue;
                 }
@@ -588,13 +620,13 @@ mod tests {
                 .iter()
                 .map(|&(m, s, k)| if s % 2 == 0 { Decimal::from(k) } else { Decimal::from_i128_with_scale(i128::from(m), s) })
                 .collect();
-            let mut c = Vec::new();
+            let mut c = Cut::new();
             let _ = split_cents(if negative { -whole } else { whole }, &weights, rule, &mut c);
             let Ok(sum) = money::sum(weights.iter().copied(), "") else { return Ok(()) };
             if sum.is_zero() {
                 return Ok(());
             }
-            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let (mut a, mut b) = (Cut::new(), Cut::new());
             if split_exact(whole, &weights, rule, &mut a) {
                 proptest::prop_assert!(split_decimal(whole, sum, &weights, rule, &mut b).is_ok());
                 proptest::prop_assert_eq!(&a, &b);

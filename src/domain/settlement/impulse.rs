@@ -11,9 +11,10 @@
 //! 3. In the last contract year a remaining balance is waived (shown, not
 //!    paid) or falls due (the recipient pays it), as the contract says.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
+use smallvec::SmallVec;
 
 use super::money;
 use super::why::{int, money as m, name, rate, w};
@@ -24,19 +25,32 @@ use crate::domain::contract::{ImpulseKind, RemainingAtEnd};
 pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<AdvanceBalance>, SettleError> {
     let c = cx.c;
     let year = cx.year;
-    let mut payout_left: BTreeMap<String, Decimal> = BTreeMap::new();
+    // Per provider: (id, savings payout, payout left to repay from), in the
+    // order first paid (only looked up, never listed); the ids shared with
+    // the lines, inline: no string or map per year.
+    let mut payouts: SmallVec<[(Arc<str>, Decimal, Decimal); 8]> = SmallVec::new();
     for l in cx.lines.iter().filter(|l| l.is_transfer() && l.id.starts_with("shared_savings.payout.")) {
         if let Some((_, provider, a)) = l.payer_provider() {
-            let e = payout_left.entry(provider.to_string()).or_default();
+            let i = match payouts.iter().position(|(p, _, _)| **p == *provider) {
+                Some(i) => i,
+                None => {
+                    // `provider` is the line's `from` or `to`: share that.
+                    let shared = [&l.from, &l.to].into_iter().flatten().find(|p| ***p == *provider).cloned();
+                    payouts.push((shared.unwrap_or_else(|| Arc::from(provider)), Decimal::ZERO, Decimal::ZERO));
+                    payouts.len() - 1
+                }
+            };
+            let e = &mut payouts[i].1;
             *e = money::add(*e, a, "savings payout of a provider")?;
+            payouts[i].2 = payouts[i].1;
         }
     }
-    let payout_total = payout_left.clone();
-    let mut out: Vec<AdvanceBalance> = Vec::new();
+    let mut out: Vec<AdvanceBalance> = Vec::with_capacity(open.len() + c.impulse.len());
     for adv in open {
         let mut adv = adv.clone();
-        let payout = payout_total.get(&adv.recipient).copied().unwrap_or_default().max(Decimal::ZERO);
-        let left = payout_left.get(&adv.recipient).copied().unwrap_or_default().max(Decimal::ZERO);
+        let of = payouts.iter().position(|(p, _, _)| **p == *adv.recipient);
+        let (payout, left) = of.map_or((Decimal::ZERO, Decimal::ZERO), |i| (payouts[i].1, payouts[i].2));
+        let (payout, left) = (payout.max(Decimal::ZERO), left.max(Decimal::ZERO));
         let due = cx.round.cents(money::mul(adv.repayment_rate, payout, "advance repayment")?);
         let repay = due.min(adv.outstanding).min(left);
         let mut repay = repay;
@@ -81,8 +95,8 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
                 adv.funding,
                 V1Label::ProviderToPayer,
             );
-            if let Some(l) = payout_left.get_mut(&adv.recipient) {
-                *l = money::sub(*l, repay, "savings payout left")?;
+            if let Some(i) = of {
+                payouts[i].2 = money::sub(payouts[i].2, repay, "savings payout left")?;
             }
         }
         adv.outstanding = after;

@@ -115,7 +115,6 @@ pub mod why;
 #[cfg(test)]
 mod tests;
 
-use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -283,19 +282,156 @@ impl Carry {
 }
 
 /// A line id: `parts` joined by `.` (e.g. `["p4p", "hba1c"]` is
-/// `p4p.hba1c`), written straight into one string of the right size. Every
-/// line of every simulation run gets an id; `format!` costs several times
-/// the allocation. A number in an id is a part written by [`num`].
-pub(crate) fn line_id(parts: &[&str]) -> String {
-    let len = parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
-    let mut id = String::with_capacity(len);
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            id.push('.');
+/// `p4p.hba1c`). Every line of every simulation run gets an id, and one that
+/// names the contract's parties, activities or bands is the same in every
+/// run: it is interned per thread ([`why::shared_joined`]), so the line
+/// shares it and no string is allocated (or freed) per line. A number in an
+/// id is a part written by [`num`].
+pub(crate) fn line_id(parts: &[&str]) -> LineId {
+    LineId(IdRepr::Shared(why::shared_joined(parts)))
+}
+
+/// The id of a statement line, e.g. `shared_savings.benchmark` or
+/// `shared_savings.payout.zorgverzekeraar.huisartsen`: it reads as a `&str`
+/// (it dereferences to one) and compares, orders, hashes, prints and
+/// serializes as its text. A fixed id is the engine's own text; one that
+/// names the contract's parties, activities or bands is shared by every
+/// line (and every run on the thread) that names the same, so a line's id
+/// costs no allocation.
+#[derive(Clone)]
+pub struct LineId(IdRepr);
+
+#[derive(Clone)]
+enum IdRepr {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl LineId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            IdRepr::Static(s) => s,
+            IdRepr::Shared(s) => s,
         }
-        id.push_str(p);
     }
-    id
+}
+
+impl std::ops::Deref for LineId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for LineId {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for LineId {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&'static str> for LineId {
+    fn from(s: &'static str) -> LineId {
+        LineId(IdRepr::Static(s))
+    }
+}
+
+impl From<String> for LineId {
+    fn from(s: String) -> LineId {
+        LineId(IdRepr::Shared(Arc::from(s)))
+    }
+}
+
+impl From<Arc<str>> for LineId {
+    fn from(s: Arc<str>) -> LineId {
+        LineId(IdRepr::Shared(s))
+    }
+}
+
+impl PartialEq for LineId {
+    fn eq(&self, other: &LineId) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for LineId {}
+
+impl PartialOrd for LineId {
+    fn partial_cmp(&self, other: &LineId) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for LineId {
+    fn cmp(&self, other: &LineId) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for LineId {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h);
+    }
+}
+
+impl PartialEq<str> for LineId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for LineId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for LineId {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<LineId> for str {
+    fn eq(&self, other: &LineId) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<LineId> for &str {
+    fn eq(&self, other: &LineId) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialEq<LineId> for String {
+    fn eq(&self, other: &LineId) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl std::fmt::Debug for LineId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for LineId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for LineId {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(self.as_str())
+    }
 }
 
 /// A whole number as an id part of [`line_id`] (decimal, as `format!`
@@ -315,10 +451,10 @@ pub(crate) fn num(buf: &mut itoa::Buffer, n: usize) -> &str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     /// Stable id, e.g. `shared_savings.benchmark`: the engine's own text
-    /// when the id is fixed (no allocation per line of every simulation
-    /// run), an owned string when it names the contract's parties,
-    /// activities or bands.
-    pub id: Cow<'static, str>,
+    /// when the id is fixed, an id interned per thread when it names the
+    /// contract's parties, activities or bands (no allocation per line of
+    /// every simulation run either way; see [`LineId`]).
+    pub id: LineId,
     /// Label for a reader, as a message and its terms (not signed; worded by
     /// `present::words`).
     pub label: Phrase,
@@ -408,7 +544,7 @@ pub enum TransferKind {
 }
 
 impl Line {
-    fn money(id: impl Into<Cow<'static, str>>, label: Phrase, formula: Phrase, amount: Decimal) -> Line {
+    fn money(id: impl Into<LineId>, label: Phrase, formula: Phrase, amount: Decimal) -> Line {
         debug_assert!(amount.scale() == 2, "money lines are rounded to cents");
         Line {
             id: id.into(),
@@ -425,7 +561,7 @@ impl Line {
         }
     }
 
-    fn value(id: impl Into<Cow<'static, str>>, label: Phrase, formula: Phrase, value: Decimal) -> Line {
+    fn value(id: impl Into<LineId>, label: Phrase, formula: Phrase, value: Decimal) -> Line {
         Line {
             id: id.into(),
             label,
@@ -682,8 +818,10 @@ pub(crate) struct Ctx<'a> {
     /// The provider key of the year, once read (see `distribution`).
     pub(crate) provider_key: Option<Vec<(&'a str, Decimal)>>,
     /// The party ids named by the year's transfers, each shared by every
-    /// line that names it (see [`Ctx::party`]).
-    parties: Vec<Arc<str>>,
+    /// line that names it (see [`Ctx::party`]), with the contract's own text
+    /// of the id: a caller that passes that very text is found by address.
+    /// Inline: a contract has few parties.
+    parties: SmallVec<[(&'a str, Arc<str>); 8]>,
 }
 
 impl<'a> Ctx<'a> {
@@ -733,33 +871,32 @@ impl<'a> Ctx<'a> {
     /// lines of the year (and, through [`why::shared`], of every run on this
     /// thread), so a transfer line allocates no strings.
     pub(crate) fn party(&mut self, id: &str) -> Arc<str> {
-        if let Some(p) = self.parties.iter().find(|p| ***p == *id) {
+        // Most callers pass the contract's own text of the id: the same
+        // address and length is the same text (both are alive), found
+        // without comparing bytes.
+        if let Some((_, p)) = self.parties.iter().find(|(k, _)| std::ptr::eq(*k, id)) {
             return Arc::clone(p);
         }
+        if let Some((_, p)) = self.parties.iter().find(|(k, _)| *k == id) {
+            return Arc::clone(p);
+        }
+        let c: &'a Contract = self.c;
         let p = why::shared(id);
-        self.parties.push(Arc::clone(&p));
+        // Kept under the contract's text (a party the contract does not
+        // list, e.g. from a carried state read elsewhere, is not kept).
+        if let Some(q) = c.parties.iter().find(|q| q.id == id) {
+            self.parties.push((q.id.as_str(), Arc::clone(&p)));
+        }
         p
     }
 
     /// Pushes a money line.
-    pub(crate) fn push_money(
-        &mut self,
-        id: impl Into<Cow<'static, str>>,
-        label: Phrase,
-        formula: Phrase,
-        amount: Decimal,
-    ) {
+    pub(crate) fn push_money(&mut self, id: impl Into<LineId>, label: Phrase, formula: Phrase, amount: Decimal) {
         self.push(Line::money(id, label, formula, amount));
     }
 
     /// Pushes a value line.
-    pub(crate) fn push_value(
-        &mut self,
-        id: impl Into<Cow<'static, str>>,
-        label: Phrase,
-        formula: Phrase,
-        value: Decimal,
-    ) {
+    pub(crate) fn push_value(&mut self, id: impl Into<LineId>, label: Phrase, formula: Phrase, value: Decimal) {
         self.push(Line::value(id, label, formula, value));
     }
 
@@ -773,7 +910,7 @@ impl<'a> Ctx<'a> {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn transfer(
         &mut self,
-        id: String,
+        id: LineId,
         label: Phrase,
         formula: Phrase,
         amount: Decimal,
@@ -788,7 +925,7 @@ impl<'a> Ctx<'a> {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn transfer_worded(
         &mut self,
-        id: String,
+        id: LineId,
         label: Phrase,
         formula: Phrase,
         amount: Decimal,
@@ -797,12 +934,28 @@ impl<'a> Ctx<'a> {
         funding: Funding,
         v1_label: V1Label,
     ) {
+        let (payer, provider) = (self.party(payer), self.party(provider));
+        self.transfer_between(id, label, formula, amount, payer, provider, funding, v1_label);
+    }
+
+    /// [`Ctx::transfer_worded`] between parties already shared ([`Ctx::party`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn transfer_between(
+        &mut self,
+        id: LineId,
+        label: Phrase,
+        formula: Phrase,
+        amount: Decimal,
+        payer: Arc<str>,
+        provider: Arc<str>,
+        funding: Funding,
+        v1_label: V1Label,
+    ) {
         let (from, to) = if amount.is_sign_negative() { (provider, payer) } else { (payer, provider) };
-        let (from, to) = (self.party(from), self.party(to));
         debug_assert!(amount.scale() == 2, "money lines are rounded to cents");
         debug_assert!(!amount.abs().is_sign_negative(), "a transfer's amount is never negative");
         self.push(Line {
-            id: id.into(),
+            id,
             label,
             formula,
             abs_figures: false,
@@ -1010,7 +1163,7 @@ pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<O
         lines: Vec::new(),
         used: Vec::new(),
         provider_key: None,
-        parties: Vec::new(),
+        parties: SmallVec::new(),
     };
     match (line, &c.payments.shared_savings, &c.payments.bundled, &c.payments.capitation) {
         ("shared_savings.benchmark", Some(_), _, _) => shared_savings::benchmark(&mut cx).map(Some),
@@ -1135,7 +1288,7 @@ fn settle_year_inner(
         lines: Vec::with_capacity(LINES_HINT.with(Cell::get)),
         used: Vec::with_capacity(figure_count(inputs)),
         provider_key: None,
-        parties: Vec::new(),
+        parties: SmallVec::new(),
     };
     let mut carry_out = carry.clone();
     carry_out.settled_through = Some(year);

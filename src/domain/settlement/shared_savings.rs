@@ -56,7 +56,7 @@ use rust_decimal::Decimal;
 
 use super::components::applies;
 use super::components::meets;
-use super::distribution::{allocate, Payout};
+use super::distribution::{allocate, Payout, PayoutId};
 use super::money;
 use super::why::{factor, int, money as m, name, number, rate, ratio, w, List, Phrase};
 use super::{line_id, Ctx, SettleError};
@@ -722,7 +722,7 @@ fn savings(
     allocate(
         cx,
         &Payout {
-            id: "shared_savings.payout",
+            id: PayoutId::Fixed("shared_savings.payout"),
             label: w!("line-ss-payment-label", "Shared savings payout"),
             amount: payout,
             payer: ss.payer.as_deref(),
@@ -1049,7 +1049,7 @@ fn losses(
     allocate(
         cx,
         &Payout {
-            id: "shared_savings.loss_payment",
+            id: PayoutId::Fixed("shared_savings.loss_payment"),
             label: w!("line-ss-loss-payment-label", "Shared loss payment"),
             amount: -paid,
             payer: ss.payer.as_deref(),

@@ -22,8 +22,7 @@
 //! numbers are the same.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -334,35 +333,10 @@ pub(crate) fn int(n: impl Into<i64>) -> Term {
     Term::Int(n.into())
 }
 
-/// FNV-1a: the interner's hash. Names are few and short (at most
-/// [`MAX_INTERNED_NAMES`] per thread), so a keyed hash buys nothing there
-/// and costs a line's worth of time per name; the map is only a cache (its
-/// iteration order is never used).
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
 thread_local! {
     /// Whether phrases get their terms on this thread (see [`words`]).
     static WORDS: Cell<bool> = const { Cell::new(true) };
-    static NAMES: RefCell<HashMap<Box<str>, Arc<str>, BuildHasherDefault<Fnv>>> = RefCell::new(HashMap::default());
+    static INTERNED: RefCell<Interner> = RefCell::new(Interner::default());
 }
 
 /// Whether the phrases built on this thread get their terms: true except
@@ -396,22 +370,139 @@ impl Drop for WordsOff {
     }
 }
 
+/// The names and line ids shared on one thread: each distinct text once,
+/// as an `Arc<str>` every line and run that names it clones. Hashed with
+/// `rustc-hash` (FxHash): the texts are few and short (at most
+/// [`MAX_INTERNED_NAMES`] per thread), so a keyed hash buys nothing there and
+/// costs a line's worth of time per lookup; the set is only a cache (its
+/// iteration order is never used).
+#[derive(Default)]
+struct Interner {
+    texts: HashSet<Arc<str>, rustc_hash::FxBuildHasher>,
+    /// Where a joined id is written before it is looked up (kept, so that
+    /// joining allocates nothing once it has grown).
+    joined: String,
+    /// Transfer ids by their three parts ([`transfer_id`]), in
+    /// [`TRANSFER_SLOTS`] slots by the parts' addresses (open addressing).
+    transfers: Vec<Option<TransferId>>,
+    /// The slots of `transfers` taken (at most half: then it starts afresh).
+    transfer_count: usize,
+    /// The engine's own texts shared so far, by address ([`shared_static`]).
+    fixed: Vec<(&'static str, Arc<str>)>,
+}
+
+/// The slots of the memo of transfer ids (a power of two).
+const TRANSFER_SLOTS: usize = 256;
+
+/// A transfer id with the three shared texts it joins. The entry holds
+/// them, so they stay allocated: another shared text at the same address is
+/// the same text.
+struct TransferId {
+    parts: [Arc<str>; 3],
+    id: Arc<str>,
+}
+
+/// `s` from `texts`, added when new (the set starts afresh when full).
+fn intern(texts: &mut HashSet<Arc<str>, rustc_hash::FxBuildHasher>, s: &str) -> Arc<str> {
+    if let Some(a) = texts.get(s) {
+        return Arc::clone(a);
+    }
+    if texts.len() >= MAX_INTERNED_NAMES {
+        texts.clear();
+    }
+    let a: Arc<str> = Arc::from(s);
+    texts.insert(Arc::clone(&a));
+    a
+}
+
 /// Interns `s` (per thread, at most [`MAX_INTERNED_NAMES`]): the contract's
 /// ids and names are shared by every line and every run that names them.
 pub(crate) fn shared(s: &str) -> Arc<str> {
-    NAMES.with(|m| {
-        let mut m = m.borrow_mut();
-        if let Some(a) = m.get(s) {
+    INTERNED.with(|i| intern(&mut i.borrow_mut().texts, s))
+}
+
+/// `parts` joined by `.`, interned as [`shared`] interns a text: a line id
+/// that names parties, activities or bands, the same in every run. Joined
+/// in a buffer the thread keeps, so a known id allocates nothing.
+pub(crate) fn shared_joined(parts: &[&str]) -> Arc<str> {
+    INTERNED.with(|i| {
+        let Interner { texts, joined, .. } = &mut *i.borrow_mut();
+        joined.clear();
+        for (k, p) in parts.iter().enumerate() {
+            if k > 0 {
+                joined.push('.');
+            }
+            joined.push_str(p);
+        }
+        intern(texts, joined)
+    })
+}
+
+/// The id `{prefix}.{payer}.{provider}` of a transfer, from texts already
+/// shared ([`shared`], [`shared_joined`], [`shared_static`]): found by the
+/// addresses of the three, with no text joined, hashed or compared, when
+/// the thread made it before (every run of a simulation makes the same
+/// transfers); else joined and interned as [`shared_joined`] does, and
+/// remembered.
+pub(crate) fn transfer_id(prefix: &Arc<str>, payer: &Arc<str>, provider: &Arc<str>) -> Arc<str> {
+    let addr = |a: &Arc<str>| Arc::as_ptr(a).cast::<u8>() as usize;
+    let mix = (addr(prefix) ^ addr(payer).rotate_left(21) ^ addr(provider).rotate_left(42))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let start = mix >> (usize::BITS - TRANSFER_SLOTS.trailing_zeros());
+    INTERNED.with(|i| {
+        let Interner { texts, joined, transfers, transfer_count, .. } = &mut *i.borrow_mut();
+        if transfers.is_empty() || *transfer_count >= TRANSFER_SLOTS / 2 {
+            transfers.clear();
+            transfers.resize_with(TRANSFER_SLOTS, || None);
+            *transfer_count = 0;
+        }
+        // Open addressing, probing on: at most half the slots are taken,
+        // so an empty slot ends every search.
+        let mut slot = start;
+        while let Some(t) = &transfers[slot] {
+            let [a, b, c] = &t.parts;
+            if Arc::ptr_eq(a, prefix) && Arc::ptr_eq(b, payer) && Arc::ptr_eq(c, provider) {
+                return Arc::clone(&t.id);
+            }
+            slot = (slot + 1) % TRANSFER_SLOTS;
+        }
+        joined.clear();
+        for (k, p) in [prefix, payer, provider].into_iter().enumerate() {
+            if k > 0 {
+                joined.push('.');
+            }
+            joined.push_str(p);
+        }
+        let id = intern(texts, joined);
+        transfers[slot] = Some(TransferId {
+            parts: [Arc::clone(prefix), Arc::clone(payer), Arc::clone(provider)],
+            id: Arc::clone(&id),
+        });
+        *transfer_count += 1;
+        id
+    })
+}
+
+/// Interns the engine's own text `s` as [`shared`] does, found by its
+/// address when the thread shared it before (the engine's texts are few
+/// and never move: no hashing or comparing of bytes).
+pub(crate) fn shared_static(s: &'static str) -> Arc<str> {
+    INTERNED.with(|i| {
+        let Interner { texts, fixed, .. } = &mut *i.borrow_mut();
+        if let Some((_, a)) = fixed.iter().find(|(k, _)| std::ptr::eq(*k, s)) {
             return Arc::clone(a);
         }
-        if m.len() >= MAX_INTERNED_NAMES {
-            m.clear();
+        let a = intern(texts, s);
+        if fixed.len() >= MAX_FIXED {
+            fixed.clear();
         }
-        let a: Arc<str> = Arc::from(s);
-        m.insert(Box::from(s), Arc::clone(&a));
+        fixed.push((s, Arc::clone(&a)));
         a
     })
 }
+
+/// Limit on the engine's texts kept by address ([`shared_static`]).
+const MAX_FIXED: usize = 32;
 
 /// Text term from the contract (interned).
 pub(crate) fn name(s: &str) -> Term {
@@ -461,5 +552,47 @@ mod tests {
         let a = shared("zorgverzekeraar");
         let b = shared("zorgverzekeraar");
         assert!(Arc::ptr_eq(&a, &b));
+    }
+
+    #[test]
+    fn joined_ids_are_the_joined_text_and_shared() {
+        let a = shared_joined(&["shared_savings.payout", "zorgverzekeraar", "huisartsen"]);
+        assert_eq!(&*a, "shared_savings.payout.zorgverzekeraar.huisartsen");
+        let b = shared_joined(&["shared_savings", "payout.zorgverzekeraar", "huisartsen"]);
+        assert!(Arc::ptr_eq(&a, &b), "the same text is the same id, however it was cut");
+        assert!(Arc::ptr_eq(&a, &shared("shared_savings.payout.zorgverzekeraar.huisartsen")));
+        assert_eq!(&*shared_joined(&["p4p", "hba1c"]), "p4p.hba1c");
+        assert_eq!(&*shared_joined(&["p4p"]), "p4p");
+        assert_ne!(&*shared_joined(&["p4p", "hba1c"]), &*a);
+    }
+
+    #[test]
+    fn transfer_ids_are_the_joined_text_whatever_the_memo_holds() {
+        let prefix = shared("shared_savings.payout");
+        let (a, b) = (shared("zorgverzekeraar"), shared("huisartsen"));
+        let id = transfer_id(&prefix, &a, &b);
+        assert_eq!(&*id, "shared_savings.payout.zorgverzekeraar.huisartsen");
+        assert!(Arc::ptr_eq(&id, &transfer_id(&prefix, &a, &b)), "made once");
+        assert!(Arc::ptr_eq(&id, &shared("shared_savings.payout.zorgverzekeraar.huisartsen")));
+        assert_eq!(&*transfer_id(&prefix, &b, &a), "shared_savings.payout.huisartsen.zorgverzekeraar");
+        // Texts that are not shared (other addresses, the same words) and
+        // many ids through the few slots: always the joined text.
+        for k in 0..500 {
+            let (p, x, y) = (Arc::from(format!("p{}", k % 7)), Arc::from(format!("x{k}")), Arc::from("y"));
+            assert_eq!(*transfer_id(&p, &x, &y), *format!("p{}.x{k}.y", k % 7));
+            assert_eq!(*transfer_id(&p, &x, &y), *format!("p{}.x{k}.y", k % 7));
+        }
+    }
+
+    #[test]
+    fn a_full_interner_starts_afresh_and_still_gives_the_text() {
+        let first = shared("first-of-many");
+        for k in 0..MAX_INTERNED_NAMES + 10 {
+            let id = shared_joined(&["t", &k.to_string()]);
+            assert_eq!(*id, *format!("t.{k}"));
+        }
+        let again = shared("first-of-many");
+        assert_eq!(first, again);
+        assert!(INTERNED.with(|i| i.borrow().texts.len()) <= MAX_INTERNED_NAMES);
     }
 }
