@@ -644,8 +644,8 @@ mod tests {
         total: Decimal,
         weights: &[Decimal],
         rule: Remainder,
-    ) -> Result<Vec<(Decimal, u32)>, SettleError> {
-        let mut out = Vec::new();
+    ) -> Result<Cut, SettleError> {
+        let mut out = Cut::new();
         let sum = money::sum(weights.iter().copied(), "")?;
         if sum <= Decimal::ZERO || weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
             return Err(SettleError::InvalidFigure {
@@ -688,7 +688,7 @@ mod tests {
                     _ => Decimal::ZERO,
                 })
                 .collect();
-            let mut now = Vec::new();
+            let mut now = Cut::new();
             let got = split_cents(total, &weights, rule, &mut now).map(|()| now);
             let before = split_cents_checking_first(total, &weights, rule);
             proptest::prop_assert_eq!(&got, &before);
