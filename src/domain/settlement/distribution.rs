@@ -640,11 +640,7 @@ mod tests {
     /// `split_cents` as it was before it tried the integer path first: the
     /// key summed and checked, then the Decimal split (which the integer
     /// path equals where it splits, as the proptest above shows).
-    fn split_cents_checking_first(
-        total: Decimal,
-        weights: &[Decimal],
-        rule: Remainder,
-    ) -> Result<Cut, SettleError> {
+    fn split_cents_checking_first(total: Decimal, weights: &[Decimal], rule: Remainder) -> Result<Cut, SettleError> {
         let mut out = Cut::new();
         let sum = money::sum(weights.iter().copied(), "")?;
         if sum <= Decimal::ZERO || weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {

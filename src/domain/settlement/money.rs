@@ -39,15 +39,48 @@ impl Rounder {
 
     /// A money line: rounded to cents, scale exactly 2.
     pub(crate) fn cents(self, d: Decimal) -> Decimal {
-        let mut r = d.round_dp_with_strategy(2, self.strategy);
+        let mut r = round_dp(d, 2, self.strategy);
         r.rescale(2);
         r
     }
 
     /// A computed ratio or factor, rounded to [`RATIO_DP`] decimals.
     pub(crate) fn ratio(self, d: Decimal) -> Decimal {
-        d.round_dp_with_strategy(RATIO_DP, self.strategy).normalize()
+        round_dp(d, RATIO_DP, self.strategy).normalize()
     }
+}
+
+/// `d.round_dp_with_strategy(dp, strategy)`, the very same Decimal (value,
+/// scale and the sign of a zero), computed in one 128-bit division for the
+/// two rules contracts use (half up, half even); any other strategy is
+/// left to `rust_decimal`. Its own rounding divides and multiplies the
+/// 96-bit mantissa digit group by digit group, and every money line and
+/// ratio of every settled year is rounded.
+pub(crate) fn round_dp(d: Decimal, dp: u32, strategy: RoundingStrategy) -> Decimal {
+    let scale = d.scale();
+    if scale <= dp {
+        return d;
+    }
+    let half_even = match strategy {
+        RoundingStrategy::MidpointNearestEven => true,
+        RoundingStrategy::MidpointAwayFromZero => false,
+        _ => return d.round_dp_with_strategy(dp, strategy),
+    };
+    // |d| = m / 10^scale with m < 2^96, and 1 <= scale - dp <= 28, so the
+    // divisor 10^(scale - dp) <= 10^28 and every step fits in u128.
+    let m = d.mantissa().unsigned_abs();
+    let p = 10u128.pow(scale - dp);
+    let (q, r) = (m / p, m % p);
+    let up = match (2 * r).cmp(&p) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => !half_even || q % 2 == 1,
+        std::cmp::Ordering::Less => false,
+    };
+    let q = q + u128::from(up);
+    // q <= m / 10 + 1 < 2^96: a valid mantissa.
+    let mut out = Decimal::from_i128_with_scale(q as i128, dp);
+    out.set_sign_negative(d.is_sign_negative());
+    out
 }
 
 pub(super) fn arith(figure: &str, what: &'static str) -> SettleError {
@@ -252,6 +285,41 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
+
+    proptest::proptest! {
+        /// The one-division rounding is `rust_decimal`'s, to the byte:
+        /// value, scale and the sign of a zero, for every scale and both
+        /// rules, midpoints and negative zeros included.
+        #[test]
+        fn rounding_is_rust_decimals(
+            m in proptest::prelude::any::<i128>(),
+            scale in 0u32..=28,
+            dp in 0u32..=28,
+            midpoint in proptest::bool::ANY,
+            zero in proptest::bool::ANY,
+            negative in proptest::bool::ANY,
+            half_even in proptest::bool::ANY,
+        ) {
+            let strategy =
+                if half_even { RoundingStrategy::MidpointNearestEven } else { RoundingStrategy::MidpointAwayFromZero };
+            let mut m = m % (1i128 << 96);
+            if midpoint && scale > dp {
+                // ...5 right after the kept digits (an exact midpoint).
+                let p = 10i128.pow(scale - dp);
+                m = (m / p / 10) * p * 10 + if m % 2 == 0 { p / 2 } else { p + p / 2 };
+            }
+            if zero {
+                m = 0;
+            }
+            let mut d = Decimal::from_i128_with_scale(m, scale);
+            if negative {
+                d.set_sign_negative(true);
+            }
+            let ours = round_dp(d, dp, strategy);
+            let theirs = d.round_dp_with_strategy(dp, strategy);
+            proptest::prop_assert_eq!(ours.serialize(), theirs.serialize(), "{} to {} dp", d, dp);
+        }
+    }
 
     #[test]
     fn a_sum_that_would_drop_cents_is_an_overflow_not_a_rounded_amount() {
