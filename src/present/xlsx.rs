@@ -1485,10 +1485,10 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     header(ws, 0, &cols, &bold)?;
     for (i, f) in s.inputs.iter().enumerate() {
         let r = i as u32 + 1;
-        ws.write_string(r, 0, &f.indicator)?;
+        ws.write_string(r, 0, f.indicator.as_str())?;
         ws.write_number(r, 1, f.year)?;
         value_cell(ws, r, 2, f.value)?;
-        let from_entries = cx.sources.get(&(f.indicator.clone(), f.year)).map(|v| v.join(" "));
+        let from_entries = cx.sources.get(&(f.indicator.to_string(), f.year)).map(|v| v.join(" "));
         ws.write_string(r, 3, f.source_entry.clone().or(from_entries).unwrap_or_default())?;
     }
     let cols: Vec<String> = ["xlsx-term", "", "xlsx-value", ""]

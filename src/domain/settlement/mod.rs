@@ -520,8 +520,8 @@ pub struct Payment {
 /// A figure used by the settlement, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UsedFigure {
-    /// Indicator id.
-    pub indicator: String,
+    /// Indicator id (shared by every statement of the thread that names it).
+    pub indicator: SharedId,
     /// Year of the measurement.
     pub year: u16,
     /// The value.
@@ -1153,19 +1153,7 @@ fn settle_year_inner(
     }
     LINES_HINT.with(|h| h.set(cx.lines.len().clamp(MIN_LINES_HINT, MAX_LINES_HINT)));
     let (parties, payments, totals_by_stream) = summarize(c, &cx.lines)?;
-    // (indicator, year) pairs are unique in `used`: the order of the map it
-    // replaces.
-    cx.used.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let inputs = cx
-        .used
-        .into_iter()
-        .map(|(indicator, year, f)| UsedFigure {
-            indicator: indicator.to_string(),
-            year,
-            value: f.value,
-            source_entry: f.source_entry.clone(),
-        })
-        .collect();
+    let inputs = used_figures(&cx.used);
     Ok(Statement {
         contract: c.id.clone(),
         contract_version: version.to_string(),
@@ -1178,6 +1166,67 @@ fn settle_year_inner(
         carry_in: carry.clone(),
         carry_out,
     })
+}
+
+/// The figures `used` as the statement lists them: in (indicator, year)
+/// order (the pairs are unique: the order of the map it replaces), each
+/// indicator a [`SharedId`] (no string per figure of every simulation run).
+fn used_figures(used: &[(&str, u16, &Figure)]) -> Vec<UsedFigure> {
+    // Sorted by the indicators' heads first (numbers), their whole text only
+    // where two heads are equal: comparing ids was a tenth of the engine.
+    let mut sorted: SmallVec<[(u128, &str, u16, &Figure); 32]> =
+        used.iter().map(|&(k, y, f)| (text_head(k), k, y, f)).collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| (a.1, a.2).cmp(&(b.1, b.2))));
+    let build = |ids: &mut Vec<SharedId>| -> Vec<UsedFigure> {
+        sorted
+            .iter()
+            .enumerate()
+            .map(|(i, &(_, key, year, f))| UsedFigure {
+                indicator: used_id(ids, i, key),
+                year,
+                value: f.value,
+                source_entry: f.source_entry.clone(),
+            })
+            .collect()
+    };
+    USED_IDS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut ids) => build(&mut ids),
+        // Never the case (nothing here settles), but never a panic.
+        Err(_) => build(&mut Vec::new()),
+    })
+}
+
+thread_local! {
+    /// The indicator ids of the statement settled last on this thread, in
+    /// its order: the next statement of a simulation names the same ones.
+    /// Only a cache: it changes no output.
+    static USED_IDS: std::cell::RefCell<Vec<SharedId>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The shared id of `key`, the `i`th figure of a statement: the id of the
+/// `i`th figure of the statement before when it has the same text, else
+/// the thread's interned one (`why::shared`), remembered for the next.
+fn used_id(ids: &mut Vec<SharedId>, i: usize, key: &str) -> SharedId {
+    if let Some(id) = ids.get(i).filter(|id| id.as_str() == key) {
+        return id.clone();
+    }
+    let id = SharedId::from(why::shared(key));
+    match ids.get_mut(i) {
+        Some(slot) => *slot = id.clone(),
+        None => ids.push(id.clone()),
+    }
+    id
+}
+
+/// The first 16 bytes of `s` as a number, zeros after a shorter text: two
+/// texts whose heads differ are ordered as their heads are; two with the
+/// same head need their whole text compared.
+fn text_head(s: &str) -> u128 {
+    let mut head = [0u8; 16];
+    for (h, b) in head.iter_mut().zip(s.as_bytes()) {
+        *h = *b;
+    }
+    u128::from_be_bytes(head)
 }
 
 /// The number of figures in `inputs`, of every year: at most that many are
