@@ -1173,7 +1173,8 @@ fn settle_year_inner(
 /// indicator a [`SharedId`] (no string per figure of every simulation run).
 fn used_figures(used: &[(&str, u16, &Figure)]) -> Vec<UsedFigure> {
     // Sorted by the indicators' heads first (numbers), their whole text only
-    // where two heads are equal: comparing ids was a tenth of the engine.
+    // where two heads are equal (sorting by text was 1.8% of a simulation's
+    // instructions).
     let mut sorted: SmallVec<[(u128, &str, u16, &Figure); 32]> =
         used.iter().map(|&(k, y, f)| (text_head(k), k, y, f)).collect();
     sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| (a.1, a.2).cmp(&(b.1, b.2))));
