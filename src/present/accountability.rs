@@ -128,7 +128,7 @@ impl<'s> Accountability<'s> {
             .totals_by_stream
             .keys()
             .map(|f| Stream {
-                funding: f.clone(),
+                funding: f.to_string(),
                 items: Vec::new(),
                 payers_to_providers: Decimal::new(0, 2),
                 providers_to_payers: Decimal::new(0, 2),
@@ -154,7 +154,7 @@ impl<'s> Accountability<'s> {
             stream.items.push(Item { line, from, to, amount, kind, clause, key });
         }
         for st in &streams {
-            let t = &s.totals_by_stream[&st.funding];
+            let t = &s.totals_by_stream[st.funding.as_str()];
             if t.payers_to_providers != st.payers_to_providers || t.providers_to_payers != st.providers_to_payers {
                 bail!(
                     "the transfers of funding stream {} sum to {} / {}, but the statement's totals are {} / {}",

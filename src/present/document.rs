@@ -296,7 +296,7 @@ pub fn statement_doc(
             .iter()
             .map(|(k, t)| Row {
                 cells: vec![
-                    Cell::text(k.as_str()),
+                    Cell::text(k.as_ref()),
                     Cell::num(tr.money(t.payers_to_providers)),
                     Cell::num(tr.money(t.providers_to_payers)),
                     Cell::num(tr.money(t.net_to_providers)),

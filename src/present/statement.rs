@@ -368,7 +368,7 @@ pub fn table_in(tr: &Tr, c: &Computed, hash: &str, standing: &Standing) -> Strin
             "statement-stream-net",
         ]
         .map(|k| tr.t(k));
-        let sw = widest(20, s.totals_by_stream.keys().map(String::as_str).chain([heads[0].as_str()]));
+        let sw = widest(20, s.totals_by_stream.keys().map(|k| k.as_ref()).chain([heads[0].as_str()]));
         let cw = widest(22, heads[1..].iter().map(String::as_str));
         o.push_str(&format!("\n{:<sw$} {:>cw$} {:>cw$} {:>cw$}\n", heads[0], heads[1], heads[2], heads[3]));
         for (k, t) in &s.totals_by_stream {

@@ -1316,7 +1316,7 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     header(ws, 0, &cols, &bold)?;
     for (i, p) in s.parties.iter().enumerate() {
         let r = i as u32 + 1;
-        ws.write_string(r, 0, &p.party)?;
+        ws.write_string(r, 0, p.party.as_str())?;
         ws.write_string(r, 1, p.role.to_string())?;
         let transfers = |to: bool, results: bool| -> Option<Ex> {
             let mut v = Vec::new();
@@ -1365,8 +1365,8 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     header(ws, 0, &cols, &bold)?;
     for (i, p) in s.payments.iter().enumerate() {
         let r = i as u32 + 1;
-        ws.write_string(r, 0, &p.from)?;
-        ws.write_string(r, 1, &p.to)?;
+        ws.write_string(r, 0, p.from.as_str())?;
+        ws.write_string(r, 1, p.to.as_str())?;
         ws.write_string(r, 2, p.funding.to_string())?;
         let mut plus = Vec::new();
         let mut minus = Vec::new();
@@ -1398,9 +1398,9 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     header(ws, r, &cols, &bold)?;
     for (i, (k, t)) in s.totals_by_stream.iter().enumerate() {
         let row = r + 1 + i as u32;
-        ws.write_string(row, 2, k)?;
+        ws.write_string(row, 2, k.as_ref())?;
         let (mut up, mut down) = (Vec::new(), Vec::new());
-        for l in s.lines.iter().filter(|l| l.funding.is_some_and(|f| f.word() == k.as_str())) {
+        for l in s.lines.iter().filter(|l| l.funding.is_some_and(|f| f.word() == k.as_ref())) {
             let Some((payer, _, _)) = l.payer_provider() else { continue };
             let Some(cell) = refs.d(&l.id) else { continue };
             if l.from.as_deref() == Some(payer) {
@@ -1485,10 +1485,10 @@ pub fn workbook(c: &Computed, standing: &Standing, cx: &Context<'_>) -> Result<V
     header(ws, 0, &cols, &bold)?;
     for (i, f) in s.inputs.iter().enumerate() {
         let r = i as u32 + 1;
-        ws.write_string(r, 0, &f.indicator)?;
+        ws.write_string(r, 0, f.indicator.as_str())?;
         ws.write_number(r, 1, f.year)?;
         value_cell(ws, r, 2, f.value)?;
-        let from_entries = cx.sources.get(&(f.indicator.clone(), f.year)).map(|v| v.join(" "));
+        let from_entries = cx.sources.get(&(f.indicator.to_string(), f.year)).map(|v| v.join(" "));
         ws.write_string(r, 3, f.source_entry.clone().or(from_entries).unwrap_or_default())?;
     }
     let cols: Vec<String> = ["xlsx-term", "", "xlsx-value", ""]
@@ -1652,8 +1652,8 @@ fn corrections_sheet(
     }
     for k in &cmp.corrections {
         row += 1;
-        ws.write_string(row, 0, &k.from)?;
-        ws.write_string(row, 1, &k.to)?;
+        ws.write_string(row, 0, k.from.as_str())?;
+        ws.write_string(row, 1, k.to.as_str())?;
         ws.write_string(row, 2, k.funding.to_string())?;
         // Net flow FROM -> TO in the stream: payments that way less those
         // the other way.

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::money::serde_money;
-use super::{Payment, Statement};
+use super::{Payment, SharedId, Statement};
 use crate::domain::contract::Funding;
 
 /// One line of the two statements: its figure in A and in B (an amount or
@@ -154,8 +154,8 @@ fn add(a: Decimal, b: Decimal, what: &str) -> Result<Decimal, CompareError> {
 
 /// The net flow per (party, party, stream) with the first party the smaller
 /// id: what the first pays the second (below 0: the second pays the first).
-fn flows(s: &Statement) -> Result<BTreeMap<(String, String, Funding), Decimal>, CompareError> {
-    let mut out: BTreeMap<(String, String, Funding), Decimal> = BTreeMap::new();
+fn flows(s: &Statement) -> Result<BTreeMap<(SharedId, SharedId, Funding), Decimal>, CompareError> {
+    let mut out: BTreeMap<(SharedId, SharedId, Funding), Decimal> = BTreeMap::new();
     for p in &s.payments {
         let (key, signed) = if p.from <= p.to {
             ((p.from.clone(), p.to.clone(), p.funding), p.amount)
@@ -198,13 +198,13 @@ pub fn compare(a: &Statement, b: &Statement) -> Result<Comparison, CompareError>
     let key = |p: &Payment| (p.from.clone(), p.to.clone(), p.funding);
     let pa: BTreeMap<_, Decimal> = a.payments.iter().map(|p| (key(p), p.amount)).collect();
     let pb: BTreeMap<_, Decimal> = b.payments.iter().map(|p| (key(p), p.amount)).collect();
-    let keys: BTreeSet<&(String, String, Funding)> = pa.keys().chain(pb.keys()).collect();
+    let keys: BTreeSet<&(SharedId, SharedId, Funding)> = pa.keys().chain(pb.keys()).collect();
     let mut payments = Vec::new();
     for k in keys {
         let (x, y) = (pa.get(k).copied().unwrap_or(Decimal::ZERO), pb.get(k).copied().unwrap_or(Decimal::ZERO));
         payments.push(PaymentDiff {
-            from: k.0.clone(),
-            to: k.1.clone(),
+            from: k.0.to_string(),
+            to: k.1.to_string(),
             funding: k.2,
             a: x,
             b: y,
@@ -236,7 +236,7 @@ pub fn compare(a: &Statement, b: &Statement) -> Result<Comparison, CompareError>
     }
     // Correction payments: the change of each pair's net flow.
     let (fa, fb) = (flows(a)?, flows(b)?);
-    let pairs: BTreeSet<&(String, String, Funding)> = fa.keys().chain(fb.keys()).collect();
+    let pairs: BTreeSet<&(SharedId, SharedId, Funding)> = fa.keys().chain(fb.keys()).collect();
     let mut corrections = Vec::new();
     for k in pairs {
         let d = sub(

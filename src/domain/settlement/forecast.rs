@@ -736,7 +736,7 @@ fn statement_flags(contract: &Contract, st: &Statement) -> Vec<Flag> {
             .map(|l| format!("payments.{}", l.id.split('.').next().unwrap_or(&l.id)))
             .collect();
         clauses.dedup();
-        flags.push(Flag::ProviderLoss { party: p.party.clone(), amount: -p.result, clause: clauses.join("; ") });
+        flags.push(Flag::ProviderLoss { party: p.party.to_string(), amount: -p.result, clause: clauses.join("; ") });
     }
     flags
 }

@@ -107,6 +107,7 @@ pub mod gate;
 mod impulse;
 pub mod inputs;
 mod money;
+mod shared_id;
 mod shared_savings;
 pub mod term;
 mod v1;
@@ -115,6 +116,7 @@ pub mod why;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -126,6 +128,7 @@ use smallvec::SmallVec;
 use crate::domain::contract::{Contract, Funding, MissingMeasurement, ProviderRule, RemainingAtEnd, Role, Trend, Unit};
 pub use money::{format_factor, format_money, format_number, format_rate, RATIO_DP};
 use money::{serde_money, serde_value, Rounder};
+pub use shared_id::SharedId;
 use why::{w, Phrase};
 
 /// The version of the settlement engine and of the signed form of its
@@ -621,8 +624,8 @@ impl Line {
 /// cash view), and what it earned or bore (the result view).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PartyResult {
-    /// Party id.
-    pub party: String,
+    /// Party id (shared by every statement that names the party).
+    pub party: SharedId,
     /// Its role.
     pub role: Role,
     /// Cash: sum of the transfers it receives (advances included).
@@ -659,10 +662,10 @@ pub struct StreamTotal {
 /// A net payment between two parties in one funding stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Payment {
-    /// Who pays.
-    pub from: String,
-    /// Who receives.
-    pub to: String,
+    /// Who pays (shared as [`PartyResult::party`]).
+    pub from: SharedId,
+    /// Who receives (shared as `from`).
+    pub to: SharedId,
     /// Funding stream.
     pub funding: Funding,
     /// Amount, above 0.
@@ -673,8 +676,8 @@ pub struct Payment {
 /// A figure used by the settlement, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UsedFigure {
-    /// Indicator id.
-    pub indicator: String,
+    /// Indicator id (shared by every statement of the thread that names it).
+    pub indicator: SharedId,
     /// Year of the measurement.
     pub year: u16,
     /// The value.
@@ -702,8 +705,10 @@ pub struct Statement {
     pub parties: Vec<PartyResult>,
     /// Net payments per payer, provider and funding stream.
     pub payments: Vec<Payment>,
-    /// The transfers per funding stream, per direction.
-    pub totals_by_stream: BTreeMap<String, StreamTotal>,
+    /// The transfers per funding stream, per direction, by the stream's
+    /// word (the engine's own text for a Dutch stream: no string per
+    /// statement).
+    pub totals_by_stream: BTreeMap<Cow<'static, str>, StreamTotal>,
     /// State carried in from the year before: the balances at the start of
     /// the year.
     pub carry_in: Carry,
@@ -1320,19 +1325,7 @@ fn settle_year_inner(
     }
     LINES_HINT.with(|h| h.set(cx.lines.len().clamp(MIN_LINES_HINT, MAX_LINES_HINT)));
     let (parties, payments, totals_by_stream) = summarize(c, &cx.lines)?;
-    // (indicator, year) pairs are unique in `used`: the order of the map it
-    // replaces.
-    cx.used.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let inputs = cx
-        .used
-        .into_iter()
-        .map(|(indicator, year, f)| UsedFigure {
-            indicator: indicator.to_string(),
-            year,
-            value: f.value,
-            source_entry: f.source_entry.clone(),
-        })
-        .collect();
+    let inputs = used_figures(&cx.used);
     Ok(Statement {
         contract: c.id.clone(),
         contract_version: version.to_string(),
@@ -1345,6 +1338,68 @@ fn settle_year_inner(
         carry_in: carry.clone(),
         carry_out,
     })
+}
+
+/// The figures `used` as the statement lists them: in (indicator, year)
+/// order (the pairs are unique: the order of the map it replaces), each
+/// indicator a [`SharedId`] (no string per figure of every simulation run).
+fn used_figures(used: &[(&str, u16, &Figure)]) -> Vec<UsedFigure> {
+    // Sorted by the indicators' heads first (numbers), their whole text only
+    // where two heads are equal (sorting by text was 1.8% of a simulation's
+    // instructions).
+    let mut sorted: SmallVec<[(u128, &str, u16, &Figure); 32]> =
+        used.iter().map(|&(k, y, f)| (text_head(k), k, y, f)).collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| (a.1, a.2).cmp(&(b.1, b.2))));
+    let build = |ids: &mut Vec<SharedId>| -> Vec<UsedFigure> {
+        sorted
+            .iter()
+            .enumerate()
+            .map(|(i, &(_, key, year, f))| UsedFigure {
+                indicator: used_id(ids, i, key),
+                year,
+                value: f.value,
+                source_entry: f.source_entry.clone(),
+            })
+            .collect()
+    };
+    USED_IDS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut ids) => build(&mut ids),
+        // Never the case (nothing here settles), but never a panic.
+        Err(_) => build(&mut Vec::new()),
+    })
+}
+
+thread_local! {
+    /// The indicator ids of the statement settled last on this thread, in
+    /// its order: the next statement of a simulation names the same ones.
+    /// Only a cache: it changes no output.
+    static USED_IDS: std::cell::RefCell<Vec<SharedId>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The shared id of `key`, the `i`th figure of a statement: the id of the
+/// `i`th figure of the statement before when it has the same text, else
+/// the thread's interned one (`why::shared`), remembered for the next.
+fn used_id(ids: &mut Vec<SharedId>, i: usize, key: &str) -> SharedId {
+    if let Some(id) = ids.get(i).filter(|id| id.as_str() == key) {
+        return id.clone();
+    }
+    let id = SharedId::from(why::shared(key));
+    match ids.get_mut(i) {
+        Some(slot) => *slot = id.clone(),
+        None => ids.push(id.clone()),
+    }
+    id
+}
+
+/// The first 16 bytes of `s` as a number, zeros after a shorter text: two
+/// texts whose heads differ are ordered as their heads are; two with the
+/// same head need their whole text compared.
+fn text_head(s: &str) -> u128 {
+    let mut head = [0u8; 16];
+    for (h, b) in head.iter_mut().zip(s.as_bytes()) {
+        *h = *b;
+    }
+    u128::from_be_bytes(head)
 }
 
 /// The number of figures in `inputs`, of every year: at most that many are
@@ -1367,7 +1422,7 @@ thread_local! {
     static LINES_HINT: Cell<usize> = const { Cell::new(MIN_LINES_HINT) };
 }
 
-type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<String, StreamTotal>);
+type Summary = (Vec<PartyResult>, Vec<Payment>, BTreeMap<Cow<'static, str>, StreamTotal>);
 
 /// The largest mantissa of a [`Decimal`] (2^96 - 1): a sum of cents beyond
 /// it has no exact two-decimal amount.
@@ -1389,77 +1444,116 @@ fn from_cents(cents: i128, figure: &str) -> Result<Decimal, SettleError> {
     Decimal::try_from_i128_with_scale(cents, 2).map_err(|_| money::arith(figure, "overflow"))
 }
 
-/// Whether two party ids are the same: the lines share one `Arc<str>` per
-/// party, so this is mostly a pointer comparison.
-fn same_party(a: &str, b: &str) -> bool {
-    std::ptr::eq(a, b) || a == b
+/// The word of `funding` as a key of `totals_by_stream`: the engine's own
+/// text for a Dutch stream (no string per statement).
+fn stream_key(funding: &Funding) -> Cow<'static, str> {
+    match Funding::DUTCH.iter().find(|(_, f)| f == funding) {
+        Some((word, _)) => Cow::Borrowed(word),
+        None => Cow::Owned(funding.word().to_string()),
+    }
+}
+
+/// The working sums of [`summarize`], kept per thread from one statement
+/// to the next (a simulation summarizes many thousand): cleared, never
+/// freed, so a statement's sums allocate nothing.
+#[derive(Default)]
+struct SummaryScratch {
+    /// Per stream met: the stream, and its cents to providers and to payers.
+    streams: Vec<(Funding, [i128; 2])>,
+    /// Per party named by a transfer or a waived balance: the address of
+    /// its id's text, and its cents received, paid and resulted.
+    parties: Vec<(usize, [i128; 3])>,
+    /// Per (payer, provider, stream), as positions in `parties` and
+    /// `streams`: the net cents the payer pays the provider.
+    net: Vec<((usize, usize, usize), i128)>,
+}
+
+thread_local! {
+    /// [`summarize`]'s sums of the statement settled last on this thread.
+    /// Only room: it changes no output.
+    static SUMMARY_SCRATCH: std::cell::RefCell<SummaryScratch> = std::cell::RefCell::new(SummaryScratch::default());
 }
 
 fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
-    // Few parties and streams: small vectors searched in place, keys borrowed
-    // from the lines; sorted at the end into the order the maps would give.
+    SUMMARY_SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => summarize_in(&mut scratch, c, lines),
+        // Never the case (`summarize` calls nothing that summarizes), but
+        // never a panic either.
+        Err(_) => summarize_in(&mut SummaryScratch::default(), c, lines),
+    })
+}
+
+fn summarize_in(sc: &mut SummaryScratch, c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
+    // Few parties and streams: short vectors searched in place, sorted at
+    // the end into the order the maps would give. A party is found by the
+    // address of its id's text: the lines of a year share one `Arc<str>`
+    // per party (`Ctx::party`), so the text is compared only for an id met
+    // the first time (another `Arc` with the same text is the same party).
+    // The statement gets the lines' shared ids and the engine's own stream
+    // words: its only allocations are the two vectors and the map's node.
     // Every money line has two decimals (checked before), so the sums are
     // exact integer sums of cents, each checked as `money::add` checks a
     // Decimal sum. Each line's two parties are looked up once; their
     // received, paid and result sums sit side by side.
-    // Room for a usual contract up front: growing each vector from empty
-    // was a tenth of the work here.
-    let mut totals: Vec<(&str, (i128, i128))> = Vec::with_capacity(4);
-    let mut net: Vec<((usize, usize, Funding), i128)> = Vec::with_capacity(16);
-    // Per party named by a transfer or a waived balance: its id and its
-    // cents received, paid and resulted.
-    let mut sums: Vec<(&str, [i128; 3])> = Vec::with_capacity(c.parties.len());
+    sc.streams.clear();
+    sc.parties.clear();
+    sc.net.clear();
+    let SummaryScratch { streams, parties: sums, net } = sc;
+    // The id of each party of `sums`, in the same order.
+    let mut ids: SmallVec<[&Arc<str>; 8]> = SmallVec::new();
+    const TO_PROVIDERS: usize = 0;
+    const TO_PAYERS: usize = 1;
     const RECEIVED: usize = 0;
     const PAID: usize = 1;
     const RESULT: usize = 2;
-    fn slot<'v, 'k, V: Default>(v: &'v mut Vec<(&'k str, V)>, key: &'k str) -> &'v mut V {
-        let i = index(v, key);
-        &mut v[i].1
-    }
-    fn index<'k, V: Default>(v: &mut Vec<(&'k str, V)>, key: &'k str) -> usize {
-        match v.iter().position(|(k, _)| same_party(k, key)) {
-            Some(i) => i,
-            None => {
-                v.push((key, V::default()));
-                v.len() - 1
-            }
+    fn index<'l>(sums: &mut Vec<(usize, [i128; 3])>, ids: &mut SmallVec<[&'l Arc<str>; 8]>, id: &'l Arc<str>) -> usize {
+        // The address of a live `Arc`'s text is that `Arc`'s alone.
+        let addr = Arc::as_ptr(id).addr();
+        if let Some(i) = sums.iter().position(|(a, _)| *a == addr) {
+            return i;
         }
+        if let Some(i) = ids.iter().position(|k| ***k == **id) {
+            return i;
+        }
+        sums.push((addr, [0; 3]));
+        ids.push(id);
+        sums.len() - 1
     }
     let cents = |d: Decimal| {
         debug_assert_eq!(d.scale(), 2, "money lines are rounded to cents");
         d.mantissa()
     };
     for l in lines {
-        let (Some(amount), Some(from), Some(to)) = (l.amount, l.from.as_deref(), l.to.as_deref()) else { continue };
+        let (Some(amount), Some(from), Some(to)) = (l.amount, l.from.as_ref(), l.to.as_ref()) else { continue };
         debug_assert!(!amount.is_sign_negative(), "a transfer's amount is never negative");
         let amount = cents(amount);
         let Some(funding) = l.funding.as_ref() else {
             // A balance waived by `from` in favour of `to`: a result, no cash.
             if l.id.starts_with("impulse.") && l.id.ends_with(".waived") {
-                let (t, f) = (index(&mut sums, to), index(&mut sums, from));
+                let (t, f) = (index(sums, &mut ids, to), index(sums, &mut ids, from));
                 add_cents(&mut sums[t].1[RESULT], amount, "result of a party")?;
                 add_cents(&mut sums[f].1[RESULT], -amount, "result of a party")?;
             }
             continue;
         };
-        if l.payer_provider().is_none() {
-            continue;
-        }
-        let t = slot(&mut totals, funding.word());
+        let s = match streams.iter().position(|(f, _)| f == funding) {
+            Some(s) => s,
+            None => {
+                streams.push((*funding, [0; 2]));
+                streams.len() - 1
+            }
+        };
         let provider_pays = l.v1_amount.is_sign_negative();
-        if provider_pays {
-            add_cents(&mut t.1, amount, "total per funding stream")?;
-        } else {
-            add_cents(&mut t.0, amount, "total per funding stream")?;
-        }
-        let (ti, fi) = (index(&mut sums, to), index(&mut sums, from));
+        let direction = if provider_pays { TO_PAYERS } else { TO_PROVIDERS };
+        add_cents(&mut streams[s].1[direction], amount, "total per funding stream")?;
+        let (ti, fi) = (index(sums, &mut ids, to), index(sums, &mut ids, from));
         // As `Line::payer_provider` orders them: the payer is `to` when the
         // provider pays.
-        let (payer, provider) = if provider_pays { (ti, fi) } else { (fi, ti) };
-        let i = match net.iter().position(|((a, b, f), _)| f == funding && *a == payer && *b == provider) {
+        let key = if provider_pays { (ti, fi, s) } else { (fi, ti, s) };
+        let i = match net.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
-                net.push(((payer, provider, *funding), 0));
+                net.push((key, 0));
                 net.len() - 1
             }
         };
@@ -1472,24 +1566,24 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
         }
     }
     let mut stream_totals = BTreeMap::new();
-    for (k, (to_providers, to_payers)) in totals {
+    for (f, [to_providers, to_payers]) in streams.iter() {
         let net_to_providers = from_cents(to_providers - to_payers, "net per funding stream")?;
         stream_totals.insert(
-            k.to_string(),
+            stream_key(f),
             StreamTotal {
-                payers_to_providers: from_cents(to_providers, "total per funding stream")?,
-                providers_to_payers: from_cents(to_payers, "total per funding stream")?,
+                payers_to_providers: from_cents(*to_providers, "total per funding stream")?,
+                providers_to_payers: from_cents(*to_payers, "total per funding stream")?,
                 net_to_providers,
             },
         );
     }
     let mut parties = Vec::with_capacity(sums.len());
     for party in &c.parties {
-        let Some((_, [r, p, res])) = sums.iter().find(|(k, _)| *k == party.id) else { continue };
-        let (r, p, res) = (*r, *p, *res);
+        let Some(i) = ids.iter().position(|k| ***k == *party.id) else { continue };
+        let [r, p, res] = sums[i].1;
         let net = from_cents(r - p, "net result of a party")?;
         parties.push(PartyResult {
-            party: party.id.clone(),
+            party: SharedId::from(ids[i]),
             role: party.role,
             received: from_cents(r, "received by a party")?,
             paid: from_cents(p, "paid by a party")?,
@@ -1498,26 +1592,37 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
         });
     }
     // The payments in the order of (payer id, provider id, stream): the
-    // parties' ids are sorted once and each payment sorted by their ranks
-    // (the ids in `sums` are distinct, so the order is the same), not by
-    // comparing ids per comparison.
-    let mut by_id: SmallVec<[usize; 16]> = (0..sums.len()).collect();
-    by_id.sort_unstable_by(|a, b| sums[*a].0.cmp(sums[*b].0));
-    let mut rank: SmallVec<[usize; 16]> = smallvec::smallvec![0; sums.len()];
+    // parties' ids and the streams are ranked once and each payment sorted
+    // by its three ranks (the ids and the streams are distinct, so the
+    // order is the same), not by comparing ids per comparison.
+    let mut by_id: SmallVec<[usize; 8]> = (0..ids.len()).collect();
+    by_id.sort_unstable_by(|a, b| ids[*a].cmp(ids[*b]));
+    let mut id_rank: SmallVec<[usize; 8]> = smallvec::smallvec![0; ids.len()];
     for (r, &i) in by_id.iter().enumerate() {
-        rank[i] = r;
+        id_rank[i] = r;
     }
-    net.sort_unstable_by(|((a, b, f), _), ((x, y, g), _)| (rank[*a], rank[*b], f).cmp(&(rank[*x], rank[*y], g)));
+    // A statement has a stream or two: each ranked by counting.
+    let stream_rank: SmallVec<[usize; 4]> =
+        streams.iter().map(|(f, _)| streams.iter().filter(|(g, _)| g < f).count()).collect();
+    let mut by_stream: SmallVec<[usize; 4]> = smallvec::smallvec![0; streams.len()];
+    for (i, &r) in stream_rank.iter().enumerate() {
+        by_stream[r] = i;
+    }
+    for ((payer, provider, s), _) in net.iter_mut() {
+        (*payer, *provider, *s) = (id_rank[*payer], id_rank[*provider], stream_rank[*s]);
+    }
+    net.sort_unstable_by_key(|(k, _)| *k);
     let mut payments = Vec::with_capacity(net.len());
-    for ((payer, provider), funding, a) in net.into_iter().map(|((a, b, f), x)| ((sums[a].0, sums[b].0), f, x)) {
+    for &((payer, provider, s), a) in net.iter() {
         if a == 0 {
             continue;
         }
+        let (payer, provider) = (ids[by_id[payer]], ids[by_id[provider]]);
         let (from, to) = if a < 0 { (provider, payer) } else { (payer, provider) };
         payments.push(Payment {
-            from: from.to_string(),
-            to: to.to_string(),
-            funding,
+            from: SharedId::from(from),
+            to: SharedId::from(to),
+            funding: streams[by_stream[s]].0,
             amount: from_cents(a.abs(), "net payment")?,
         });
     }

@@ -128,7 +128,7 @@ pub fn year_summary(
     let mut parties = Vec::new();
     for p in &s.parties {
         let mut f = PartyFigures {
-            party: p.party.clone(),
+            party: p.party.to_string(),
             received: p.received,
             paid: p.paid,
             net: p.net,

@@ -166,7 +166,7 @@ fn assert_balanced(s: &Statement) {
         }
     }
     let net: BTreeMap<String, Decimal> =
-        s.totals_by_stream.iter().map(|(k, t)| (k.clone(), t.net_to_providers)).collect();
+        s.totals_by_stream.iter().map(|(k, t)| (k.to_string(), t.net_to_providers)).collect();
     assert_eq!(by_stream, net, "totals are the sums of the transfer lines");
     for t in s.totals_by_stream.values() {
         assert_eq!(t.net_to_providers, t.payers_to_providers - t.providers_to_payers);

@@ -107,7 +107,7 @@ pub fn statement_value(s: &Statement) -> Result<Value, serde_json::Error> {
             .map(|p| PartyV1 { party: &p.party, role: p.role, received: p.received, paid: p.paid, net: p.net })
             .collect(),
         payments: &s.payments,
-        totals_by_stream: s.totals_by_stream.iter().map(|(k, t)| (k.clone(), t.net_to_providers)).collect(),
+        totals_by_stream: s.totals_by_stream.iter().map(|(k, t)| (k.to_string(), t.net_to_providers)).collect(),
         carry_out: &s.carry_out,
     };
     serde_json::to_value(v1)
