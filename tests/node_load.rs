@@ -28,8 +28,13 @@ const NOTES_PER_ROUND: usize = 4;
 const MAX_NODE_HWM_KIB: u64 = 256 * 1024;
 /// The whole test's time bound.
 const TIME_BOUND: Duration = Duration::from_secs(400);
-/// Final catch-up passes (witness records settle after one or two).
-const FINAL_PASSES: usize = 4;
+/// Final catch-up passes. Witness records usually settle after one or two:
+/// a sync that witnesses a hub checkpoint newer than the peer's last one
+/// appends a witness record, which the hub then imports, so how many passes
+/// it takes depends on how the last concurrent round interleaved (a full
+/// `cargo test --release` on 2 December once needed more than 4). Still a
+/// bound: copies that never converge fail.
+const FINAL_PASSES: usize = 8;
 
 fn party(i: usize) -> String {
     format!("p{i:02}")
