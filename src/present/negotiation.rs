@@ -374,6 +374,25 @@ mod tests {
         assert!(compared > 200, "only {compared} changes compared");
     }
 
+    /// The case the generated contracts found (CI, 2 December): an empty
+    /// list and a list of one empty text read the same, `[]`, so they are
+    /// no change, as the wording before the typed diff had it.
+    #[test]
+    fn lists_that_read_the_same_are_no_change() {
+        let a = parse(EXAMPLES[1]);
+        let mut b = a.clone();
+        let i = b.indicators.iter().position(|x| x.agreed_by.is_empty()).unwrap_or(0);
+        b.indicators[i].agreed_by = vec![String::new()];
+        let mut c = a.clone();
+        c.indicators[i].agreed_by = Vec::new();
+        assert!(words(Lang::En, &c, &b).is_empty(), "{:?}", words(Lang::En, &c, &b));
+        assert_eq!(words(Lang::En, &c, &b), old_words(&c, &b));
+        // A list that reads differently is a change.
+        c.indicators[i].agreed_by = vec!["zorgverzekeraar".to_string()];
+        assert_eq!(words(Lang::En, &c, &b).len(), 1);
+        assert_eq!(words(Lang::En, &c, &b), old_words(&c, &b));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
         #[test]

@@ -176,6 +176,14 @@ pub fn diff(old: &Contract, new: &Contract) -> Vec<Change> {
         let (label, fmt) = label(path);
         let before = x.map(|v| show(v, fmt, old.currency));
         let after = y.map(|v| show(v, fmt, new.currency));
+        if let (Some(b @ FieldValue::List(_)), Some(a @ FieldValue::List(_))) = (&before, &after) {
+            // Two lists that read the same (`[]` and `[""]`, which no valid
+            // contract holds) are no change a reader could see; the
+            // wording compared lists as shown before it was typed.
+            if b.to_string() == a.to_string() {
+                continue;
+            }
+        }
         out.push(Change { path: path.clone(), label, before, after });
     }
     out
