@@ -8,15 +8,13 @@
 //! `[[parties]]`. The contract's rounding rule is not used here: a split
 //! never creates or loses a cent.
 
-use std::sync::Arc;
-
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use smallvec::{smallvec, SmallVec};
 
 use super::money;
 use super::why::{self, int, money as m, number, rate, w, Phrase, Term};
-use super::{Ctx, LineId, SettleError, V1Label};
+use super::{Ctx, LineId, SettleError, SharedId, V1Label};
 use crate::domain::contract::{Contract, Funding, PayerRule, ProviderRule, Remainder, Role};
 
 /// One party's part of a split.
@@ -327,7 +325,7 @@ pub(crate) enum PayoutId<'p> {
 impl PayoutId<'_> {
     /// The prefix shared ([`why::shared`]), to join with each transfer's
     /// payer and provider ([`why::transfer_id`]).
-    fn shared(&self) -> Arc<str> {
+    fn shared(&self) -> SharedId {
         match self {
             PayoutId::Fixed(s) => why::shared_static(s),
             PayoutId::Parts(parts) => why::shared_joined(parts),
@@ -410,7 +408,7 @@ pub(crate) fn allocate<'a>(cx: &mut Ctx<'a>, p: &Payout<'_>) -> Result<(), Settl
 fn split_payer_parts<'a>(
     cx: &mut Ctx<'a>,
     p: &Payout<'_>,
-    prefix: &Arc<str>,
+    prefix: &SharedId,
     payer_parts: &[(&str, Decimal, Option<Phrase>)],
     provider_key: Option<&[(&'a str, Decimal)]>,
     cut: &mut Cut,
@@ -460,7 +458,7 @@ fn split_payer_parts<'a>(
 fn push_part(
     cx: &mut Ctx<'_>,
     p: &Payout<'_>,
-    prefix: &Arc<str>,
+    prefix: &SharedId,
     payer: &str,
     provider: &str,
     part: Decimal,

@@ -11,14 +11,12 @@
 //! 3. In the last contract year a remaining balance is waived (shown, not
 //!    paid) or falls due (the recipient pays it), as the contract says.
 
-use std::sync::Arc;
-
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use super::money;
 use super::why::{int, money as m, name, rate, w};
-use super::{line_id, num, AdvanceBalance, Ctx, SettleError, V1Label};
+use super::{line_id, num, AdvanceBalance, Ctx, SettleError, SharedId, V1Label};
 use crate::domain::contract::{ImpulseKind, RemainingAtEnd};
 
 /// Settles impulse financing for the year; returns the advances still open.
@@ -28,7 +26,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
     // Per provider: (id, savings payout, payout left to repay from), in the
     // order first paid (only looked up, never listed); the ids shared with
     // the lines, inline: no string or map per year.
-    let mut payouts: SmallVec<[(Arc<str>, Decimal, Decimal); 8]> = SmallVec::new();
+    let mut payouts: SmallVec<[(SharedId, Decimal, Decimal); 8]> = SmallVec::new();
     for l in cx.lines.iter().filter(|l| l.is_transfer() && l.id.starts_with("shared_savings.payout.")) {
         if let Some((_, provider, a)) = l.payer_provider() {
             let i = match payouts.iter().position(|(p, _, _)| **p == *provider) {
@@ -36,7 +34,7 @@ pub(crate) fn settle(cx: &mut Ctx<'_>, open: &[AdvanceBalance]) -> Result<Vec<Ad
                 None => {
                     // `provider` is the line's `from` or `to`: share that.
                     let shared = [&l.from, &l.to].into_iter().flatten().find(|p| ***p == *provider).cloned();
-                    payouts.push((shared.unwrap_or_else(|| Arc::from(provider)), Decimal::ZERO, Decimal::ZERO));
+                    payouts.push((shared.unwrap_or_else(|| SharedId::from(provider)), Decimal::ZERO, Decimal::ZERO));
                     payouts.len() - 1
                 }
             };

@@ -287,11 +287,11 @@ impl Carry {
 /// A line id: `parts` joined by `.` (e.g. `["p4p", "hba1c"]` is
 /// `p4p.hba1c`). Every line of every simulation run gets an id, and one that
 /// names the contract's parties, activities or bands is the same in every
-/// run: it is interned per thread ([`why::shared_joined`]), so the line
+/// run: it is interned ([`why::shared_joined`], [`SharedId`]), so the line
 /// shares it and no string is allocated (or freed) per line. A number in an
 /// id is a part written by [`num`].
 pub(crate) fn line_id(parts: &[&str]) -> LineId {
-    LineId(IdRepr::Shared(why::shared_joined(parts)))
+    LineId(why::shared_joined(parts))
 }
 
 /// The id of a statement line, e.g. `shared_savings.benchmark` or
@@ -302,21 +302,12 @@ pub(crate) fn line_id(parts: &[&str]) -> LineId {
 /// line (and every run on the thread) that names the same, so a line's id
 /// costs no allocation.
 #[derive(Clone)]
-pub struct LineId(IdRepr);
-
-#[derive(Clone)]
-enum IdRepr {
-    Static(&'static str),
-    Shared(Arc<str>),
-}
+pub struct LineId(SharedId);
 
 impl LineId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            IdRepr::Static(s) => s,
-            IdRepr::Shared(s) => s,
-        }
+        self.0.as_str()
     }
 }
 
@@ -341,19 +332,25 @@ impl std::borrow::Borrow<str> for LineId {
 
 impl From<&'static str> for LineId {
     fn from(s: &'static str) -> LineId {
-        LineId(IdRepr::Static(s))
+        LineId(SharedId::from_static(s))
     }
 }
 
 impl From<String> for LineId {
     fn from(s: String) -> LineId {
-        LineId(IdRepr::Shared(Arc::from(s)))
+        LineId(SharedId::from(s))
     }
 }
 
 impl From<Arc<str>> for LineId {
     fn from(s: Arc<str>) -> LineId {
-        LineId(IdRepr::Shared(s))
+        LineId(SharedId::from(s))
+    }
+}
+
+impl From<SharedId> for LineId {
+    fn from(s: SharedId) -> LineId {
+        LineId(s)
     }
 }
 
@@ -454,7 +451,7 @@ pub(crate) fn num(buf: &mut itoa::Buffer, n: usize) -> &str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     /// Stable id, e.g. `shared_savings.benchmark`: the engine's own text
-    /// when the id is fixed, an id interned per thread when it names the
+    /// when the id is fixed, an interned name when it names the
     /// contract's parties, activities or bands (no allocation per line of
     /// every simulation run either way; see [`LineId`]).
     pub id: LineId,
@@ -475,9 +472,9 @@ pub struct Line {
     pub value: Option<Decimal>,
     /// For a transfer: who pays (the party id, shared with every other line
     /// and run that names the party: no string per line).
-    pub from: Option<Arc<str>>,
+    pub from: Option<SharedId>,
     /// For a transfer: who receives (shared as `from`).
-    pub to: Option<Arc<str>>,
+    pub to: Option<SharedId>,
     /// For a transfer: its funding stream.
     pub funding: Option<Funding>,
     /// For a transfer: the amount the payer pays the provider, negative when
@@ -826,7 +823,7 @@ pub(crate) struct Ctx<'a> {
     /// line that names it (see [`Ctx::party`]), with the contract's own text
     /// of the id: a caller that passes that very text is found by address.
     /// Inline: a contract has few parties.
-    parties: SmallVec<[(&'a str, Arc<str>); 8]>,
+    parties: SmallVec<[(&'a str, SharedId); 8]>,
 }
 
 impl<'a> Ctx<'a> {
@@ -872,25 +869,26 @@ impl<'a> Ctx<'a> {
         Ok(v)
     }
 
-    /// The shared id of party `id`: one `Arc<str>` per party for all the
-    /// lines of the year (and, through [`why::shared`], of every run on this
-    /// thread), so a transfer line allocates no strings.
-    pub(crate) fn party(&mut self, id: &str) -> Arc<str> {
+    /// The shared id of party `id`: one [`SharedId`] per party for all the
+    /// lines of the year (and, through [`why::shared`], of every run in the
+    /// process), so a transfer line allocates no strings and copies its
+    /// parties without touching a reference count.
+    pub(crate) fn party(&mut self, id: &str) -> SharedId {
         // Most callers pass the contract's own text of the id: the same
         // address and length is the same text (both are alive), found
         // without comparing bytes.
         if let Some((_, p)) = self.parties.iter().find(|(k, _)| std::ptr::eq(*k, id)) {
-            return Arc::clone(p);
+            return p.clone();
         }
         if let Some((_, p)) = self.parties.iter().find(|(k, _)| *k == id) {
-            return Arc::clone(p);
+            return p.clone();
         }
         let c: &'a Contract = self.c;
         let p = why::shared(id);
         // Kept under the contract's text (a party the contract does not
         // list, e.g. from a carried state read elsewhere, is not kept).
         if let Some(q) = c.parties.iter().find(|q| q.id == id) {
-            self.parties.push((q.id.as_str(), Arc::clone(&p)));
+            self.parties.push((q.id.as_str(), p.clone()));
         }
         p
     }
@@ -951,8 +949,8 @@ impl<'a> Ctx<'a> {
         label: Phrase,
         formula: Phrase,
         amount: Decimal,
-        payer: Arc<str>,
-        provider: Arc<str>,
+        payer: SharedId,
+        provider: SharedId,
         funding: Funding,
         v1_label: V1Label,
     ) {
@@ -1383,7 +1381,7 @@ fn used_id(ids: &mut Vec<SharedId>, i: usize, key: &str) -> SharedId {
     if let Some(id) = ids.get(i).filter(|id| id.as_str() == key) {
         return id.clone();
     }
-    let id = SharedId::from(why::shared(key));
+    let id = why::shared(key);
     match ids.get_mut(i) {
         Some(slot) => *slot = id.clone(),
         None => ids.push(id.clone()),
@@ -1460,9 +1458,9 @@ fn stream_key(funding: &Funding) -> Cow<'static, str> {
 struct SummaryScratch {
     /// Per stream met: the stream, and its cents to providers and to payers.
     streams: Vec<(Funding, [i128; 2])>,
-    /// Per party named by a transfer or a waived balance: the address of
-    /// its id's text, and its cents received, paid and resulted.
-    parties: Vec<(usize, [i128; 3])>,
+    /// Per party named by a transfer or a waived balance: the address and
+    /// length of its id's text, and its cents received, paid and resulted.
+    parties: Vec<((usize, usize), [i128; 3])>,
     /// Per (payer, provider, stream), as positions in `parties` and
     /// `streams`: the net cents the payer pays the provider.
     net: Vec<((usize, usize, usize), i128)>,
@@ -1486,9 +1484,10 @@ fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
 fn summarize_in(sc: &mut SummaryScratch, c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
     // Few parties and streams: short vectors searched in place, sorted at
     // the end into the order the maps would give. A party is found by the
-    // address of its id's text: the lines of a year share one `Arc<str>`
-    // per party (`Ctx::party`), so the text is compared only for an id met
-    // the first time (another `Arc` with the same text is the same party).
+    // address and length of its id's text: the lines of a year share one
+    // [`SharedId`] per party (`Ctx::party`), so the text is compared only
+    // for an id met the first time (another id with the same text at
+    // another address is the same party).
     // The statement gets the lines' shared ids and the engine's own stream
     // words: its only allocations are the two vectors and the map's node.
     // Every money line has two decimals (checked before), so the sums are
@@ -1500,25 +1499,30 @@ fn summarize_in(sc: &mut SummaryScratch, c: &Contract, lines: &[Line]) -> Result
     sc.net.clear();
     let SummaryScratch { streams, parties: sums, net } = sc;
     // The id of each party of `sums`, in the same order.
-    let mut ids: SmallVec<[&Arc<str>; 8]> = SmallVec::new();
+    let mut ids: SmallVec<[&SharedId; 8]> = SmallVec::new();
     const TO_PROVIDERS: usize = 0;
     const TO_PAYERS: usize = 1;
     const RECEIVED: usize = 0;
     const PAID: usize = 1;
     const RESULT: usize = 2;
-    fn index<'l>(sums: &mut Vec<(usize, [i128; 3])>, ids: &mut SmallVec<[&'l Arc<str>; 8]>, id: &'l Arc<str>) -> usize {
-        // The address of a live `Arc`'s text is that `Arc`'s alone.
-        let addr = Arc::as_ptr(id).addr();
-        if let Some(i) = sums.iter().position(|(a, _)| *a == addr) {
+    fn index<'l>(
+        sums: &mut Vec<((usize, usize), [i128; 3])>,
+        ids: &mut SmallVec<[&'l SharedId; 8]>,
+        id: &'l SharedId,
+    ) -> usize {
+        // The same text at the same address (both alive) is the same party.
+        let at = (id.addr(), id.len());
+        if let Some(i) = sums.iter().position(|(a, _)| *a == at) {
             return i;
         }
-        if let Some(i) = ids.iter().position(|k| ***k == **id) {
+        if let Some(i) = ids.iter().position(|k| k.as_str() == id.as_str()) {
             return i;
         }
-        sums.push((addr, [0; 3]));
+        sums.push((at, [0; 3]));
         ids.push(id);
         sums.len() - 1
     }
+
     let cents = |d: Decimal| {
         debug_assert_eq!(d.scale(), 2, "money lines are rounded to cents");
         d.mantissa()

@@ -22,16 +22,11 @@
 //! numbers are the same.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
-use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
 use super::money::{format_factor, format_money, format_number, format_rate};
-
-/// Limit on the names kept by the per-thread interner ([`name`]); it starts
-/// afresh when full.
-pub const MAX_INTERNED_NAMES: usize = 4096;
+use super::shared_id::SharedId;
 
 /// A message: its Fluent id and the English wording of engine version 1,
 /// with `{}` for each argument in order.
@@ -61,7 +56,7 @@ pub enum Term {
     /// A whole number shown without separators (a year, a table row).
     Int(i64),
     /// Text from the contract (an id, a name, a purpose), as written there.
-    Text(Arc<str>),
+    Text(SharedId),
     /// A nested phrase: its message, then the number of items (arguments)
     /// that follow it in the term list.
     Sub(&'static Msg, u8),
@@ -370,15 +365,11 @@ impl Drop for WordsOff {
     }
 }
 
-/// The names and line ids shared on one thread: each distinct text once,
-/// as an `Arc<str>` every line and run that names it clones. Hashed with
-/// `rustc-hash` (FxHash): the texts are few and short (at most
-/// [`MAX_INTERNED_NAMES`] per thread), so a keyed hash buys nothing there and
-/// costs a line's worth of time per lookup; the set is only a cache (its
-/// iteration order is never used).
+/// The line ids one thread joins from shared names: the buffer they are
+/// joined in, and the memo of transfer ids. The names themselves are kept
+/// by [`super::shared_id::intern`].
 #[derive(Default)]
 struct Interner {
-    texts: HashSet<Arc<str>, rustc_hash::FxBuildHasher>,
     /// Where a joined id is written before it is looked up (kept, so that
     /// joining allocates nothing once it has grown).
     joined: String,
@@ -387,46 +378,31 @@ struct Interner {
     transfers: Vec<Option<TransferId>>,
     /// The slots of `transfers` taken (at most half: then it starts afresh).
     transfer_count: usize,
-    /// The engine's own texts shared so far, by address ([`shared_static`]).
-    fixed: Vec<(&'static str, Arc<str>)>,
 }
 
 /// The slots of the memo of transfer ids (a power of two).
 const TRANSFER_SLOTS: usize = 256;
 
 /// A transfer id with the three shared texts it joins. The entry holds
-/// them, so they stay allocated: another shared text at the same address is
-/// the same text.
+/// them, so they stay alive: another shared text at the same address (and
+/// of the same length) is the same text.
 struct TransferId {
-    parts: [Arc<str>; 3],
-    id: Arc<str>,
+    parts: [SharedId; 3],
+    id: SharedId,
 }
 
-/// `s` from `texts`, added when new (the set starts afresh when full).
-fn intern(texts: &mut HashSet<Arc<str>, rustc_hash::FxBuildHasher>, s: &str) -> Arc<str> {
-    if let Some(a) = texts.get(s) {
-        return Arc::clone(a);
-    }
-    if texts.len() >= MAX_INTERNED_NAMES {
-        texts.clear();
-    }
-    let a: Arc<str> = Arc::from(s);
-    texts.insert(Arc::clone(&a));
-    a
-}
-
-/// Interns `s` (per thread, at most [`MAX_INTERNED_NAMES`]): the contract's
-/// ids and names are shared by every line and every run that names them.
-pub(crate) fn shared(s: &str) -> Arc<str> {
-    INTERNED.with(|i| intern(&mut i.borrow_mut().texts, s))
+/// `s` as a shared name ([`super::shared_id::intern`]): the contract's ids
+/// and names are shared by every line and every run that names them.
+pub(crate) fn shared(s: &str) -> SharedId {
+    super::shared_id::intern(s)
 }
 
 /// `parts` joined by `.`, interned as [`shared`] interns a text: a line id
 /// that names parties, activities or bands, the same in every run. Joined
 /// in a buffer the thread keeps, so a known id allocates nothing.
-pub(crate) fn shared_joined(parts: &[&str]) -> Arc<str> {
+pub(crate) fn shared_joined(parts: &[&str]) -> SharedId {
     INTERNED.with(|i| {
-        let Interner { texts, joined, .. } = &mut *i.borrow_mut();
+        let Interner { joined, .. } = &mut *i.borrow_mut();
         joined.clear();
         for (k, p) in parts.iter().enumerate() {
             if k > 0 {
@@ -434,7 +410,7 @@ pub(crate) fn shared_joined(parts: &[&str]) -> Arc<str> {
             }
             joined.push_str(p);
         }
-        intern(texts, joined)
+        shared(joined)
     })
 }
 
@@ -444,13 +420,12 @@ pub(crate) fn shared_joined(parts: &[&str]) -> Arc<str> {
 /// the thread made it before (every run of a simulation makes the same
 /// transfers); else joined and interned as [`shared_joined`] does, and
 /// remembered.
-pub(crate) fn transfer_id(prefix: &Arc<str>, payer: &Arc<str>, provider: &Arc<str>) -> Arc<str> {
-    let addr = |a: &Arc<str>| Arc::as_ptr(a).cast::<u8>() as usize;
-    let mix = (addr(prefix) ^ addr(payer).rotate_left(21) ^ addr(provider).rotate_left(42))
+pub(crate) fn transfer_id(prefix: &SharedId, payer: &SharedId, provider: &SharedId) -> SharedId {
+    let mix = (prefix.addr() ^ payer.addr().rotate_left(21) ^ provider.addr().rotate_left(42))
         .wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let start = mix >> (usize::BITS - TRANSFER_SLOTS.trailing_zeros());
     INTERNED.with(|i| {
-        let Interner { texts, joined, transfers, transfer_count, .. } = &mut *i.borrow_mut();
+        let Interner { joined, transfers, transfer_count } = &mut *i.borrow_mut();
         if transfers.is_empty() || *transfer_count >= TRANSFER_SLOTS / 2 {
             transfers.clear();
             transfers.resize_with(TRANSFER_SLOTS, || None);
@@ -461,8 +436,8 @@ pub(crate) fn transfer_id(prefix: &Arc<str>, payer: &Arc<str>, provider: &Arc<st
         let mut slot = start;
         while let Some(t) = &transfers[slot] {
             let [a, b, c] = &t.parts;
-            if Arc::ptr_eq(a, prefix) && Arc::ptr_eq(b, payer) && Arc::ptr_eq(c, provider) {
-                return Arc::clone(&t.id);
+            if a.same(prefix) && b.same(payer) && c.same(provider) {
+                return t.id.clone();
             }
             slot = (slot + 1) % TRANSFER_SLOTS;
         }
@@ -473,36 +448,18 @@ pub(crate) fn transfer_id(prefix: &Arc<str>, payer: &Arc<str>, provider: &Arc<st
             }
             joined.push_str(p);
         }
-        let id = intern(texts, joined);
-        transfers[slot] = Some(TransferId {
-            parts: [Arc::clone(prefix), Arc::clone(payer), Arc::clone(provider)],
-            id: Arc::clone(&id),
-        });
+        let id = shared(joined);
+        transfers[slot] = Some(TransferId { parts: [prefix.clone(), payer.clone(), provider.clone()], id: id.clone() });
         *transfer_count += 1;
         id
     })
 }
 
-/// Interns the engine's own text `s` as [`shared`] does, found by its
-/// address when the thread shared it before (the engine's texts are few
-/// and never move: no hashing or comparing of bytes).
-pub(crate) fn shared_static(s: &'static str) -> Arc<str> {
-    INTERNED.with(|i| {
-        let Interner { texts, fixed, .. } = &mut *i.borrow_mut();
-        if let Some((_, a)) = fixed.iter().find(|(k, _)| std::ptr::eq(*k, s)) {
-            return Arc::clone(a);
-        }
-        let a = intern(texts, s);
-        if fixed.len() >= MAX_FIXED {
-            fixed.clear();
-        }
-        fixed.push((s, Arc::clone(&a)));
-        a
-    })
+/// The engine's own text `s` as a shared id: kept for the life of the
+/// process already, so it is used as it is (no look-up, no copy).
+pub(crate) fn shared_static(s: &'static str) -> SharedId {
+    SharedId::from_static(s)
 }
-
-/// Limit on the engine's texts kept by address ([`shared_static`]).
-const MAX_FIXED: usize = 32;
 
 /// Text term from the contract (interned).
 pub(crate) fn name(s: &str) -> Term {
@@ -551,7 +508,7 @@ mod tests {
     fn interned_names_are_shared() {
         let a = shared("zorgverzekeraar");
         let b = shared("zorgverzekeraar");
-        assert!(Arc::ptr_eq(&a, &b));
+        assert!(a.same(&b));
     }
 
     #[test]
@@ -559,8 +516,8 @@ mod tests {
         let a = shared_joined(&["shared_savings.payout", "zorgverzekeraar", "huisartsen"]);
         assert_eq!(&*a, "shared_savings.payout.zorgverzekeraar.huisartsen");
         let b = shared_joined(&["shared_savings", "payout.zorgverzekeraar", "huisartsen"]);
-        assert!(Arc::ptr_eq(&a, &b), "the same text is the same id, however it was cut");
-        assert!(Arc::ptr_eq(&a, &shared("shared_savings.payout.zorgverzekeraar.huisartsen")));
+        assert!(a.same(&b), "the same text is the same id, however it was cut");
+        assert!(a.same(&shared("shared_savings.payout.zorgverzekeraar.huisartsen")));
         assert_eq!(&*shared_joined(&["p4p", "hba1c"]), "p4p.hba1c");
         assert_eq!(&*shared_joined(&["p4p"]), "p4p");
         assert_ne!(&*shared_joined(&["p4p", "hba1c"]), &*a);
@@ -572,27 +529,16 @@ mod tests {
         let (a, b) = (shared("zorgverzekeraar"), shared("huisartsen"));
         let id = transfer_id(&prefix, &a, &b);
         assert_eq!(&*id, "shared_savings.payout.zorgverzekeraar.huisartsen");
-        assert!(Arc::ptr_eq(&id, &transfer_id(&prefix, &a, &b)), "made once");
-        assert!(Arc::ptr_eq(&id, &shared("shared_savings.payout.zorgverzekeraar.huisartsen")));
+        assert!(id.same(&transfer_id(&prefix, &a, &b)), "made once");
+        assert!(id.same(&shared("shared_savings.payout.zorgverzekeraar.huisartsen")));
         assert_eq!(&*transfer_id(&prefix, &b, &a), "shared_savings.payout.huisartsen.zorgverzekeraar");
         // Texts that are not shared (other addresses, the same words) and
         // many ids through the few slots: always the joined text.
         for k in 0..500 {
-            let (p, x, y) = (Arc::from(format!("p{}", k % 7)), Arc::from(format!("x{k}")), Arc::from("y"));
+            let (p, x, y) =
+                (SharedId::from(format!("p{}", k % 7)), SharedId::from(format!("x{k}")), SharedId::from("y"));
             assert_eq!(*transfer_id(&p, &x, &y), *format!("p{}.x{k}.y", k % 7));
             assert_eq!(*transfer_id(&p, &x, &y), *format!("p{}.x{k}.y", k % 7));
         }
-    }
-
-    #[test]
-    fn a_full_interner_starts_afresh_and_still_gives_the_text() {
-        let first = shared("first-of-many");
-        for k in 0..MAX_INTERNED_NAMES + 10 {
-            let id = shared_joined(&["t", &k.to_string()]);
-            assert_eq!(*id, *format!("t.{k}"));
-        }
-        let again = shared("first-of-many");
-        assert_eq!(first, again);
-        assert!(INTERNED.with(|i| i.borrow().texts.len()) <= MAX_INTERNED_NAMES);
     }
 }
