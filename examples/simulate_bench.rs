@@ -29,9 +29,7 @@ fn main() {
     // `--only ID`: just the contract with this id (for profiling one).
     let only: Option<&String> = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1));
     let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    println!("runs={runs}");
-    println!("threads={}", rayon::current_num_threads());
-    for (file, scenario, id) in [
+    let benches = [
         ("examples/bench/all-components.toml", "examples/bench/all-components-scenarios.toml", "bench-all-components"),
         (
             "contracts/regional-population-budget.toml",
@@ -43,7 +41,15 @@ fn main() {
             "examples/scenarios/home-dialysis-bundle-2025.toml",
             "home-dialysis-bundle-2025",
         ),
-    ] {
+    ];
+    if let Some(o) = only.filter(|o| !benches.iter().any(|(_, _, id)| id == o)) {
+        let ids: Vec<&str> = benches.iter().map(|(_, _, id)| *id).collect();
+        eprintln!("error: --only {o}: no such contract; the bench has {}", ids.join(", "));
+        std::process::exit(2);
+    }
+    println!("runs={runs}");
+    println!("threads={}", rayon::current_num_threads());
+    for (file, scenario, id) in benches {
         if only.is_some_and(|o| o != id) {
             continue;
         }
