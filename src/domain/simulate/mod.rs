@@ -948,6 +948,54 @@ fn split_savings(
     }
 }
 
+/// Per first byte of a line id: the index in [`COMPONENTS`] of the one
+/// component whose name starts with that byte (`u8::MAX`: none). The
+/// components' first bytes are distinct (checked here, at compile time),
+/// so a line's component is found by one table read and one comparison.
+const COMPONENT_BY_FIRST_BYTE: [u8; 256] = {
+    let mut table = [u8::MAX; 256];
+    let mut i = 0;
+    while i < COMPONENTS.len() {
+        let first = COMPONENTS[i].as_bytes()[0] as usize;
+        assert!(table[first] == u8::MAX, "the components' names start with distinct bytes");
+        table[first] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// The component (index in [`COMPONENTS`]) of line id `id`: the one whose
+/// name is the id up to its first dot. As no name holds a dot, that is the
+/// one name the id starts with, followed by a dot or the end.
+fn component_of(id: &str) -> Option<usize> {
+    let bytes = id.as_bytes();
+    let ci = usize::from(*COMPONENT_BY_FIRST_BYTE.get(usize::from(*bytes.first()?))?);
+    let name = COMPONENTS.get(ci)?.as_bytes();
+    let after = bytes.get(name.len());
+    (bytes.starts_with(name) && after.is_none_or(|&b| b == b'.')).then_some(ci)
+}
+
+/// The lengths of the savings lines' ids: bit `n` set when some id of
+/// `savings` is `n` bytes long, so that a line whose id has another length
+/// is known at once not to be one of them. Every bit is set when an id is
+/// 64 bytes or longer (then every line is compared).
+fn savings_lengths(savings: &[(&'static str, Vec<(usize, Decimal)>)]) -> u64 {
+    savings.iter().fold(0u64, |m, (line, _)| m | 1u64.checked_shl(line.len() as u32).unwrap_or(u64::MAX))
+}
+
+/// The index in `savings` of the first savings line with id `id` (as a
+/// scan of `savings` finds it), given their [`savings_lengths`].
+fn savings_index(savings: &[(&'static str, Vec<(usize, Decimal)>)], lengths: u64, id: &str) -> Option<usize> {
+    let maybe = match 1u64.checked_shl(id.len() as u32) {
+        Some(bit) => lengths & bit != 0,
+        None => lengths == u64::MAX,
+    };
+    if !maybe {
+        return None;
+    }
+    savings.iter().position(|(line, _)| id == *line)
+}
+
 /// The index in `parties` of the party `who`, found first among the ids
 /// already `known` by address and length (see `outcome_with_savings`).
 fn party_index<'s>(
@@ -985,6 +1033,7 @@ fn outcome_with_savings(
     // the statements, which all live until the end: two with the same
     // address and length are the same text.
     let mut known: SmallVec<[(&str, Option<usize>); 8]> = SmallVec::new();
+    let lengths = savings_lengths(savings);
     for (k, s) in statements.iter().enumerate() {
         for r in &s.parties {
             if let Some(p) = parties.iter().position(|q| q.id == r.party) {
@@ -997,18 +1046,16 @@ fn outcome_with_savings(
         // transfer's net per component.
         let mut found: [Option<Option<Decimal>>; SAVINGS_LINES.len()] = [None; SAVINGS_LINES.len()];
         for l in &s.lines {
-            if let Some(i) = savings.iter().position(|(line, _)| l.id == *line) {
+            let id: &str = &l.id;
+            if let Some(i) = savings_index(savings, lengths, id) {
                 found[i].get_or_insert(l.amount);
             }
             if !l.is_transfer() {
                 continue;
             }
             let (Some(a), Some(to), Some(from)) = (l.amount, l.to.as_deref(), l.from.as_deref()) else { continue };
-            // The component: the id up to its first dot (a byte scan; a
-            // `split` searched with `memchr` for every transfer).
-            let dot = l.id.as_bytes().iter().position(|&b| b == b'.').unwrap_or(l.id.len());
-            let prefix = l.id.get(..dot).unwrap_or(&l.id);
-            let Some(ci) = COMPONENTS.iter().position(|x| *x == prefix) else { continue };
+            // The component: the id up to its first dot.
+            let Some(ci) = component_of(id) else { continue };
             let a = cents(a);
             for (who, signed) in [(to, a), (from, a.saturating_neg())] {
                 if let Some(p) = party_index(&mut known, parties, who) {
