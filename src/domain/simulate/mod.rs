@@ -186,7 +186,16 @@ impl Variant {
 
     /// Outcome of a term's statements for this variant's parties.
     pub fn outcome(&self, statements: &[Statement]) -> Outcome {
-        outcome_with_savings(&self.parties, &self.savings, self.remainder, statements)
+        let mut out = Outcome::default();
+        self.outcome_into(statements, &mut out);
+        out
+    }
+
+    /// [`Variant::outcome`] written into `out`, whatever it held before
+    /// (its buffers are reused: a Monte Carlo fills the same outcomes
+    /// chunk after chunk).
+    pub fn outcome_into(&self, statements: &[Statement], out: &mut Outcome) {
+        outcome_with_savings(&self.parties, &self.savings, self.remainder, statements, out)
     }
 }
 
@@ -210,7 +219,7 @@ pub type Point = Vec<Decimal>;
 
 /// Per party of a variant: the cash (net) and the economic result per year
 /// and over the term, and the net per component, in cents.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Outcome {
     /// Cash, net per (period, party): what the party received minus what it
     /// paid over every transfer (advances and repayments included); index
@@ -420,12 +429,21 @@ impl Model {
 
     /// [`Model::draw`] with the samplers of [`Model::samplers`].
     fn draw_with(&self, samplers: &[Option<dist::Sampler>], seed: u64, run: u64) -> Point {
+        let mut p = Vec::new();
+        self.draw_into(samplers, seed, run, &mut p);
+        p
+    }
+
+    /// [`Model::draw_with`] written into `p`, whatever it held before (its
+    /// buffer is reused).
+    fn draw_into(&self, samplers: &[Option<dist::Sampler>], seed: u64, run: u64, p: &mut Point) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(run);
         let s = &self.scenarios;
         let ny = self.years.len();
         debug_assert_eq!(samplers.len(), s.inputs.len() * ny, "a sampler slot per input and year");
-        let mut p = vec![Decimal::ZERO; s.inputs.len() * ny];
+        p.clear();
+        p.resize(s.inputs.len() * ny, Decimal::ZERO);
         let mut z = vec![0.0f64; s.inputs.len()];
         let mut x = vec![0.0f64; s.correlated.len()];
         for (j, &y) in self.years.iter().enumerate() {
@@ -446,7 +464,6 @@ impl Model {
                 };
             }
         }
-        p
     }
 
     /// Checks an absolute value for its unit; the error names the input.
@@ -948,6 +965,54 @@ fn split_savings(
     }
 }
 
+/// Per first byte of a line id: the index in [`COMPONENTS`] of the one
+/// component whose name starts with that byte (`u8::MAX`: none). The
+/// components' first bytes are distinct (checked here, at compile time),
+/// so a line's component is found by one table read and one comparison.
+const COMPONENT_BY_FIRST_BYTE: [u8; 256] = {
+    let mut table = [u8::MAX; 256];
+    let mut i = 0;
+    while i < COMPONENTS.len() {
+        let first = COMPONENTS[i].as_bytes()[0] as usize;
+        assert!(table[first] == u8::MAX, "the components' names start with distinct bytes");
+        table[first] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// The component (index in [`COMPONENTS`]) of line id `id`: the one whose
+/// name is the id up to its first dot. As no name holds a dot, that is the
+/// one name the id starts with, followed by a dot or the end.
+fn component_of(id: &str) -> Option<usize> {
+    let bytes = id.as_bytes();
+    let ci = usize::from(*COMPONENT_BY_FIRST_BYTE.get(usize::from(*bytes.first()?))?);
+    let name = COMPONENTS.get(ci)?.as_bytes();
+    let after = bytes.get(name.len());
+    (bytes.starts_with(name) && after.is_none_or(|&b| b == b'.')).then_some(ci)
+}
+
+/// The lengths of the savings lines' ids: bit `n` set when some id of
+/// `savings` is `n` bytes long, so that a line whose id has another length
+/// is known at once not to be one of them. Every bit is set when an id is
+/// 64 bytes or longer (then every line is compared).
+fn savings_lengths(savings: &[(&'static str, Vec<(usize, Decimal)>)]) -> u64 {
+    savings.iter().fold(0u64, |m, (line, _)| m | 1u64.checked_shl(line.len() as u32).unwrap_or(u64::MAX))
+}
+
+/// The index in `savings` of the first savings line with id `id` (as a
+/// scan of `savings` finds it), given their [`savings_lengths`].
+fn savings_index(savings: &[(&'static str, Vec<(usize, Decimal)>)], lengths: u64, id: &str) -> Option<usize> {
+    let maybe = match 1u64.checked_shl(id.len() as u32) {
+        Some(bit) => lengths & bit != 0,
+        None => lengths == u64::MAX,
+    };
+    if !maybe {
+        return None;
+    }
+    savings.iter().position(|(line, _)| id == *line)
+}
+
 /// The index in `parties` of the party `who`, found first among the ids
 /// already `known` by address and length (see `outcome_with_savings`).
 fn party_index<'s>(
@@ -965,18 +1030,25 @@ fn party_index<'s>(
 
 /// Cash, economic result and net per component per party (of `parties`)
 /// from a term's statements; `savings` and `rule` as in [`Variant`].
+/// Written into `out` (its buffers reused, every figure set).
 fn outcome_with_savings(
     parties: &[Party],
     savings: &[(&'static str, Vec<(usize, Decimal)>)],
     rule: Remainder,
     statements: &[Statement],
-) -> Outcome {
+    out: &mut Outcome,
+) {
     let np = parties.len();
     let nc = COMPONENTS.len();
     let periods = statements.len() + 1;
-    let mut nets = vec![0i64; periods * np];
-    let mut results = vec![0i64; periods * np];
-    let mut comps = vec![0i64; periods * np * nc];
+    let zeroed = |v: &mut Vec<i64>, n: usize| {
+        v.clear();
+        v.resize(n, 0);
+    };
+    zeroed(&mut out.nets, periods * np);
+    zeroed(&mut out.results, periods * np);
+    zeroed(&mut out.components, periods * np * nc);
+    let Outcome { nets, results, components: comps } = out;
     let term = statements.len();
     debug_assert!(savings.len() <= SAVINGS_LINES.len(), "at most one entry per savings line");
     // The party index of each party id met in a transfer, by the id's
@@ -985,11 +1057,12 @@ fn outcome_with_savings(
     // the statements, which all live until the end: two with the same
     // address and length are the same text.
     let mut known: SmallVec<[(&str, Option<usize>); 8]> = SmallVec::new();
+    let lengths = savings_lengths(savings);
     for (k, s) in statements.iter().enumerate() {
         for r in &s.parties {
             if let Some(p) = parties.iter().position(|q| q.id == r.party) {
-                add_to(&mut nets, k * np + p, term * np + p, cents(r.net));
-                add_to(&mut results, k * np + p, term * np + p, cents(r.result));
+                add_to(nets, k * np + p, term * np + p, cents(r.net));
+                add_to(results, k * np + p, term * np + p, cents(r.result));
             }
         }
         // One pass over the lines: the payers' savings lines (the first
@@ -997,18 +1070,16 @@ fn outcome_with_savings(
         // transfer's net per component.
         let mut found: [Option<Option<Decimal>>; SAVINGS_LINES.len()] = [None; SAVINGS_LINES.len()];
         for l in &s.lines {
-            if let Some(i) = savings.iter().position(|(line, _)| l.id == *line) {
+            let id: &str = &l.id;
+            if let Some(i) = savings_index(savings, lengths, id) {
                 found[i].get_or_insert(l.amount);
             }
             if !l.is_transfer() {
                 continue;
             }
             let (Some(a), Some(to), Some(from)) = (l.amount, l.to.as_deref(), l.from.as_deref()) else { continue };
-            // The component: the id up to its first dot (a byte scan; a
-            // `split` searched with `memchr` for every transfer).
-            let dot = l.id.as_bytes().iter().position(|&b| b == b'.').unwrap_or(l.id.len());
-            let prefix = l.id.get(..dot).unwrap_or(&l.id);
-            let Some(ci) = COMPONENTS.iter().position(|x| *x == prefix) else { continue };
+            // The component: the id up to its first dot.
+            let Some(ci) = component_of(id) else { continue };
             let a = cents(a);
             for (who, signed) in [(to, a), (from, a.saturating_neg())] {
                 if let Some(p) = party_index(&mut known, parties, who) {
@@ -1022,11 +1093,10 @@ fn outcome_with_savings(
         for ((_, payers), amount) in savings.iter().zip(found) {
             let Some(amount) = amount.flatten() else { continue };
             for (p, share) in split_savings(amount, payers, rule, parties) {
-                add_to(&mut results, k * np + p, term * np + p, share);
+                add_to(results, k * np + p, term * np + p, share);
             }
         }
     }
-    Outcome { nets, results, components: comps }
 }
 
 /// Statistics of one party in one period (cash or economic result), in euros.
@@ -1185,6 +1255,10 @@ impl Model {
         let nv = self.variants.len();
         let pool = Pool::new(self);
         let samplers = self.samplers();
+        // The chunk's points and outcomes, their buffers reused chunk after
+        // chunk (not allocated, zeroed and freed for every run).
+        let mut points: Vec<Point> = Vec::new();
+        let mut outs: Vec<Outcome> = Vec::new();
         for block in self.blocks(runs, max_nets) {
             let bv = block.len();
             let first = block.start;
@@ -1207,24 +1281,30 @@ impl Model {
             let mut start = 0;
             while start < runs {
                 let end = (start + chunk_runs).min(runs);
-                let points: Vec<Point> =
-                    (start..end).into_par_iter().map(|run| self.draw_with(&samplers, seed, run)).collect();
                 let n = (end - start) as usize;
-                let outcomes: Vec<Result<Outcome, SimError>> = (0..n * bv)
-                    .into_par_iter()
+                points.resize_with(n, Vec::new);
+                points.par_iter_mut().enumerate().for_each(|(k, p)| {
+                    self.draw_into(&samplers, seed, start + k as u64, p);
+                });
+                let points = &points;
+                outs.resize_with(n * bv, Outcome::default);
+                let settled: Vec<Result<(), SimError>> = outs
+                    .par_iter_mut()
+                    .enumerate()
                     .map_init(
                         || pool.lease(),
-                        |r, pair| {
+                        |r, (pair, o)| {
                             let (k, v) = (pair / bv, first + pair % bv);
                             let run = start + k as u64;
                             let st = r.settle_run(v, &points[k], run)?;
-                            Ok(self.variants[v].outcome(&st))
+                            self.variants[v].outcome_into(&st, o);
+                            Ok(())
                         },
                     )
                     .collect();
                 // The first error in (run, variant) order, as a run-by-run
                 // evaluation would meet it.
-                let outs: Vec<Outcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
+                settled.into_iter().collect::<Result<(), _>>()?;
                 debug_assert_eq!(outs.len(), n * bv, "one result per run and variant");
                 // Into each slot's vector, in run order: the slots of a
                 // variant side by side on the cores when the chunk has many

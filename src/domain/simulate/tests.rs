@@ -552,3 +552,75 @@ proptest::proptest! {
         }
     }
 }
+
+/// The component of a line id as `outcome_with_savings` found it before
+/// [`component_of`] (kept as the oracle): the id up to its first dot,
+/// looked up among the names.
+fn component_by_scan(id: &str) -> Option<usize> {
+    let dot = id.as_bytes().iter().position(|&b| b == b'.').unwrap_or(id.len());
+    let prefix = id.get(..dot).unwrap_or(id);
+    COMPONENTS.iter().position(|x| *x == prefix)
+}
+
+/// Ids made of the components' names, the savings lines, dots and a few
+/// other pieces, so that near misses (a name without its dot, a longer
+/// name, an empty id) are common.
+fn line_id() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let piece = prop_oneof![
+        proptest::sample::select(COMPONENTS.to_vec()).prop_map(str::to_string),
+        proptest::sample::select(SAVINGS_LINES.to_vec()).prop_map(str::to_string),
+        Just(".".to_string()),
+        "[a-z_.]{0,4}",
+        "\\PC{0,3}",
+    ];
+    proptest::collection::vec(piece, 0..4).prop_map(|p| p.concat())
+}
+
+/// Every engine line id of the example contracts' statements.
+#[test]
+fn component_of_is_the_scan_on_every_engine_line() {
+    let mut ids = 0;
+    for (_, m) in models_with_words_and_without() {
+        for v in 0..m.variants.len() {
+            for st in m.settle(v, &m.central(), None).expect("settles") {
+                for l in &st.lines {
+                    let id: &str = &l.id;
+                    assert_eq!(component_of(id), component_by_scan(id), "{id}");
+                    ids += 1;
+                }
+            }
+        }
+    }
+    assert!(ids > 100, "{ids} lines");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// `component_of` gives what the scan gave, for any id.
+    #[test]
+    fn component_of_is_the_scan(id in line_id()) {
+        proptest::prop_assert_eq!(component_of(&id), component_by_scan(&id));
+    }
+
+    /// `savings_index` gives what a scan of the savings lines gave, for any
+    /// id and any choice of savings lines (long ones included).
+    #[test]
+    fn savings_index_is_the_scan(
+        id in line_id(),
+        pick in proptest::collection::vec(0usize..5, 0..4),
+    ) {
+        const LONG: &str = "a_savings_line_id_of_sixty_four_bytes_or_more_compares_every_line";
+        let names: Vec<&'static str> =
+            pick.iter().map(|&k| SAVINGS_LINES.get(k).copied().unwrap_or(if k == 3 { LONG } else { "" })).collect();
+        let savings: Vec<(&'static str, Vec<(usize, Decimal)>)> = names.iter().map(|n| (*n, Vec::new())).collect();
+        let lengths = savings_lengths(&savings);
+        let by_scan = savings.iter().position(|(line, _)| id == *line);
+        proptest::prop_assert_eq!(savings_index(&savings, lengths, &id), by_scan);
+        // The long id itself is found.
+        if let Some(k) = savings.iter().position(|(line, _)| *line == LONG) {
+            proptest::prop_assert_eq!(savings_index(&savings, lengths, LONG), Some(k));
+        }
+    }
+}
