@@ -205,14 +205,18 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut C
     let mut extra = [0u32; 16];
     let mut given: i128 = 0;
     for k in 0..n {
-        let scaled = c * w[k];
+        // 0 <= w[k] <= sw, so 0 <= scaled <= c x sw < 2^96: the product
+        // cannot wrap (the release profile checks overflow, and a checked
+        // 128-bit product is a library call).
+        let scaled = c.wrapping_mul(w[k]);
         // Both are below 2^96 and not negative; most fit in 64 bits, where
         // the quotient is one machine division, not a 128-bit routine.
         let base = match (u64::try_from(scaled), u64::try_from(sw)) {
             (Ok(a), Ok(b)) => i128::from(a / b),
             _ => scaled / sw,
         };
-        rem[k] = scaled - base * sw;
+        // base x sw <= scaled: no wrap either.
+        rem[k] = scaled - base.wrapping_mul(sw);
         given += base;
         bases[k] = base;
     }
@@ -243,7 +247,6 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut C
         }
     }
     out.clear();
-    let cent = Decimal::new(1, 2);
     for k in 0..n {
         // The last step as `split_decimal` takes it, base + extra x 0.01:
         // for a part above 0, both terms have two decimals and no sign and
@@ -252,7 +255,9 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut C
         // addition gives it (its scale is not 2).
         let cents = bases[k] + i128::from(extra[k]);
         let amount = if cents == 0 {
-            Decimal::from(extra[k]).checked_mul(cent).and_then(|x| Decimal::from_i128_with_scale(0, 2).checked_add(x))
+            Decimal::from(extra[k])
+                .checked_mul(Decimal::new(1, 2))
+                .and_then(|x| Decimal::from_i128_with_scale(0, 2).checked_add(x))
         } else {
             Decimal::try_from_i128_with_scale(cents, 2).ok()
         };
