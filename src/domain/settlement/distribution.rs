@@ -321,8 +321,9 @@ fn floors_u64(c: u64, weights: &[Decimal], s: u32, bases: &mut [i128; 16], rem: 
     Some(i128::from(given))
 }
 
-/// The payer key of the contract: (payer, weight) in party order.
-fn payer_weights(c: &Contract) -> Vec<(&str, Decimal)> {
+/// The payer key of the contract: (payer, weight) in party order. Inline
+/// up to 8 payers: a payout split among the payers allocates no key.
+fn payer_weights(c: &Contract) -> SmallVec<[(&str, Decimal); 8]> {
     c.parties_with_role(Role::Payer)
         .filter_map(|p| match &c.distribution.payers.rule {
             PayerRule::ByContribution => Some((p.id.as_str(), p.contribution.unwrap_or_default())),
