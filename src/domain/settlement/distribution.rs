@@ -170,7 +170,6 @@ fn split_decimal(
 /// integers `whole x weight - part x sum`; the results are the same
 /// Decimals. Returns false (and leaves `out` to be refilled) otherwise.
 fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut Cut) -> bool {
-    const LIMIT: i128 = 1 << 96;
     if whole.scale() != 2 || weights.len() > 16 {
         return false;
     }
@@ -179,41 +178,17 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut C
     if s > 26 || c < 0 {
         return false;
     }
-    let mut w = [0i128; 16];
-    let mut sw: i128 = 0;
-    for (k, x) in weights.iter().enumerate() {
-        let Some(v) = 10i128.checked_pow(s - x.scale()).and_then(|f| x.mantissa().checked_mul(f)) else {
-            return false;
-        };
-        if v < 0 {
-            return false;
-        }
-        w[k] = v;
-        let Some(t) = sw.checked_add(v) else { return false };
-        sw = t;
-    }
-    // The key's sum fits in a mantissa (at scale `s`, so its Decimal sum is
-    // exact), and so does every product (the total is 0 or more cents).
-    if sw <= 0 || sw >= LIMIT || c.checked_mul(sw).is_none_or(|p| p >= LIMIT) {
-        return false;
-    }
     let n = weights.len();
     let mut rem = [0i128; 16];
     let mut bases = [0i128; 16];
     let mut extra = [0u32; 16];
-    let mut given: i128 = 0;
-    for k in 0..n {
-        let scaled = c * w[k];
-        // Both are below 2^96 and not negative; most fit in 64 bits, where
-        // the quotient is one machine division, not a 128-bit routine.
-        let base = match (u64::try_from(scaled), u64::try_from(sw)) {
-            (Ok(a), Ok(b)) => i128::from(a / b),
-            _ => scaled / sw,
-        };
-        rem[k] = scaled - base * sw;
-        given += base;
-        bases[k] = base;
-    }
+    let given = match u64::try_from(c).ok().and_then(|c| floors_u64(c, weights, s, &mut bases, &mut rem)) {
+        Some(given) => given,
+        None => match floors_i128(c, weights, s, &mut bases, &mut rem) {
+            Some(given) => given,
+            None => return false,
+        },
+    };
     let left = (c - given) as u32;
     match rule {
         Remainder::LargestRemainder => {
@@ -241,7 +216,6 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut C
         }
     }
     out.clear();
-    let cent = Decimal::new(1, 2);
     for k in 0..n {
         // The last step as `split_decimal` takes it, base + extra x 0.01:
         // for a part above 0, both terms have two decimals and no sign and
@@ -250,7 +224,9 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut C
         // addition gives it (its scale is not 2).
         let cents = bases[k] + i128::from(extra[k]);
         let amount = if cents == 0 {
-            Decimal::from(extra[k]).checked_mul(cent).and_then(|x| Decimal::from_i128_with_scale(0, 2).checked_add(x))
+            Decimal::from(extra[k])
+                .checked_mul(Decimal::new(1, 2))
+                .and_then(|x| Decimal::from_i128_with_scale(0, 2).checked_add(x))
         } else {
             Decimal::try_from_i128_with_scale(cents, 2).ok()
         };
@@ -260,8 +236,92 @@ fn split_exact(whole: Decimal, weights: &[Decimal], rule: Remainder, out: &mut C
     true
 }
 
-/// The payer key of the contract: (payer, weight) in party order.
-fn payer_weights(c: &Contract) -> Vec<(&str, Decimal)> {
+/// The cut parts of [`split_exact`] in 128-bit integers: per weight, the
+/// floor of `c x w / sw` (cents) into `bases` and its remainder into `rem`,
+/// with the key `w` at scale `s` (the weights' largest) and `sw` its sum;
+/// returns the sum of the parts. `None` (and nothing to use) unless every
+/// weight is 0 or more, their sum above 0 and `c x sw` below 2^96.
+fn floors_i128(c: i128, weights: &[Decimal], s: u32, bases: &mut [i128; 16], rem: &mut [i128; 16]) -> Option<i128> {
+    const LIMIT: i128 = 1 << 96;
+    let mut w = [0i128; 16];
+    let mut sw: i128 = 0;
+    for (k, x) in weights.iter().enumerate() {
+        let v = 10i128.checked_pow(s - x.scale()).and_then(|f| x.mantissa().checked_mul(f))?;
+        if v < 0 {
+            return None;
+        }
+        w[k] = v;
+        sw = sw.checked_add(v)?;
+    }
+    // The key's sum fits in a mantissa (at scale `s`, so its Decimal sum is
+    // exact), and so does every product (the total is 0 or more cents).
+    if sw <= 0 || sw >= LIMIT || c.checked_mul(sw).is_none_or(|p| p >= LIMIT) {
+        return None;
+    }
+    let mut given: i128 = 0;
+    for k in 0..weights.len() {
+        // 0 <= w[k] <= sw, so 0 <= scaled <= c x sw < 2^96: the product
+        // cannot wrap (the release profile checks overflow, and a checked
+        // 128-bit product is a library call).
+        let scaled = c.wrapping_mul(w[k]);
+        // Both are below 2^96 and not negative; most fit in 64 bits, where
+        // the quotient is one machine division, not a 128-bit routine.
+        let base = match (u64::try_from(scaled), u64::try_from(sw)) {
+            (Ok(a), Ok(b)) => i128::from(a / b),
+            _ => scaled / sw,
+        };
+        // base x sw <= scaled: no wrap either.
+        rem[k] = scaled - base.wrapping_mul(sw);
+        given += base;
+        bases[k] = base;
+    }
+    Some(given)
+}
+
+/// Powers of ten that fit in a u64: 10^0 ..= 10^19.
+const POW10_U64: [u64; 20] = {
+    let mut p = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
+/// [`floors_i128`] in 64-bit integers, for the common case where every
+/// weight at scale `s`, their sum and `c x sum` fit in a u64 (then they
+/// are below 2^96 too): the same parts and remainders, as the same
+/// integers, without 128-bit arithmetic. `None` where they do not fit (or
+/// a weight is negative, or the sum is 0): [`floors_i128`] decides.
+fn floors_u64(c: u64, weights: &[Decimal], s: u32, bases: &mut [i128; 16], rem: &mut [i128; 16]) -> Option<i128> {
+    let mut w = [0u64; 16];
+    let mut sw: u64 = 0;
+    for (k, x) in weights.iter().enumerate() {
+        let m = u64::try_from(x.mantissa()).ok()?;
+        let v = m.checked_mul(*POW10_U64.get((s - x.scale()) as usize)?)?;
+        w[k] = v;
+        sw = sw.checked_add(v)?;
+    }
+    if sw == 0 {
+        return None;
+    }
+    c.checked_mul(sw)?;
+    let mut given: u64 = 0;
+    for k in 0..weights.len() {
+        // w[k] <= sw: c x w[k] <= c x sw fits.
+        let scaled = c * w[k];
+        let base = scaled / sw;
+        rem[k] = i128::from(scaled - base * sw);
+        bases[k] = i128::from(base);
+        given += base;
+    }
+    Some(i128::from(given))
+}
+
+/// The payer key of the contract: (payer, weight) in party order. Inline
+/// up to 8 payers: a payout split among the payers allocates no key.
+fn payer_weights(c: &Contract) -> SmallVec<[(&str, Decimal); 8]> {
     c.parties_with_role(Role::Payer)
         .filter_map(|p| match &c.distribution.payers.rule {
             PayerRule::ByContribution => Some((p.id.as_str(), p.contribution.unwrap_or_default())),
@@ -631,6 +691,29 @@ mod tests {
                 for (x, y) in a.iter().zip(&b) {
                     proptest::prop_assert_eq!(x.0.serialize(), y.0.serialize());
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The 64-bit floors are the 128-bit ones wherever they are given.
+        #[test]
+        fn floors_u64_are_floors_i128(
+            cents in 0u64..u64::MAX,
+            small in proptest::bool::ANY,
+            key in proptest::collection::vec((0u64..u64::MAX, 0u32..=28, 0u64..1000, proptest::bool::ANY), 1..16),
+        ) {
+            let c = if small { cents % 10_000_000_000 } else { cents };
+            let weights: Vec<Decimal> = key
+                .iter()
+                .map(|&(m, s, k, whole)| if whole { Decimal::from(k) } else { Decimal::from_i128_with_scale(i128::from(m % 10u64.pow(s % 8)), s) })
+                .collect();
+            let s = weights.iter().map(|w| w.scale()).max().unwrap_or(0);
+            let (mut b1, mut r1, mut b2, mut r2) = ([0i128; 16], [0i128; 16], [0i128; 16], [0i128; 16]);
+            if let Some(g) = floors_u64(c, &weights, s, &mut b1, &mut r1) {
+                proptest::prop_assert_eq!(Some(g), floors_i128(i128::from(c), &weights, s, &mut b2, &mut r2));
+                proptest::prop_assert_eq!(b1, b2);
+                proptest::prop_assert_eq!(r1, r2);
             }
         }
     }
