@@ -1148,7 +1148,7 @@ fn visit_required(contract: &Contract, year: u16, add: &mut dyn FnMut(&str, u16)
 /// Settles contract year `inputs.year`, given the state carried out of the
 /// year before (or [`Carry::initial`] for the first year).
 pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Result<Statement, SettleError> {
-    settle_year_inner(contract, inputs, carry, &version_of(contract)?, false)
+    settle_year_inner(contract, inputs, carry, &version_of(contract)?, false, Detail::Words)
 }
 
 /// The amount of a line that an input may be measured against before the
@@ -1185,7 +1185,7 @@ pub fn settle_year_versioned(
     carry: &Carry,
     version: &str,
 ) -> Result<Statement, SettleError> {
-    settle_year_inner(contract, inputs, carry, version, false)
+    settle_year_inner(contract, inputs, carry, version, false, Detail::Words)
 }
 
 /// Whether `inputs` holds every figure [`required_indicators`] lists for
@@ -1212,7 +1212,7 @@ pub(crate) fn settle_year_complete(
     debug_assert!(has_required(contract, inputs), "the caller checked the inputs");
     // As in `settle_year_detailed`: the flag holds for this settlement only.
     let _words = why::WordsOff::new(detail == Detail::Numbers);
-    settle_year_inner(contract, inputs, carry, version, true)
+    settle_year_inner(contract, inputs, carry, version, true, detail)
 }
 
 /// How much of a statement the engine builds.
@@ -1224,9 +1224,11 @@ pub enum Detail {
     Words,
     /// The numbers only, for a simulation: the same lines in the same order
     /// with the same ids, amounts, values, parties and streams, the same
-    /// cash and result per party, payments, totals, figures used and
-    /// carried state, the same errors; but every line's label and formula
-    /// is its message without terms. Never shown, signed or stored.
+    /// cash and result per party and carried state, the same errors; but
+    /// every line's label and formula is its message without terms, and
+    /// the lists a simulation never reads are left empty: the payments
+    /// ([`Statement::payments`]), the totals per stream and the figures
+    /// used. Never shown, signed or stored.
     Numbers,
 }
 
@@ -1243,7 +1245,7 @@ pub fn settle_year_detailed(
     // the engine runs on the caller's thread only, so the flag holds for
     // exactly this settlement and is restored when it ends, also on error.
     let _words = why::WordsOff::new(detail == Detail::Numbers);
-    settle_year_inner(contract, inputs, carry, version, false)
+    settle_year_inner(contract, inputs, carry, version, false, detail)
 }
 
 fn settle_year_inner(
@@ -1252,6 +1254,7 @@ fn settle_year_inner(
     carry: &Carry,
     version: &str,
     complete: bool,
+    detail: Detail,
 ) -> Result<Statement, SettleError> {
     let c = contract;
     let year = inputs.year;
@@ -1322,8 +1325,10 @@ fn settle_year_inner(
         return Err(SettleError::Arithmetic { figure: l.id.to_string(), problem: "overflow" });
     }
     LINES_HINT.with(|h| h.set(cx.lines.len().clamp(MIN_LINES_HINT, MAX_LINES_HINT)));
-    let (parties, payments, totals_by_stream) = summarize(c, &cx.lines)?;
-    let inputs = used_figures(&cx.used);
+    let full = detail == Detail::Words;
+    let (parties, payments, totals_by_stream) = summarize(c, &cx.lines, full)?;
+    // A simulation reads no figures used (its inputs are its own).
+    let inputs = if full { used_figures(&cx.used) } else { Vec::new() };
     Ok(Statement {
         contract: c.id.clone(),
         contract_version: version.to_string(),
@@ -1472,16 +1477,22 @@ thread_local! {
     static SUMMARY_SCRATCH: std::cell::RefCell<SummaryScratch> = std::cell::RefCell::new(SummaryScratch::default());
 }
 
-fn summarize(c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
+fn summarize(c: &Contract, lines: &[Line], full: bool) -> Result<Summary, SettleError> {
     SUMMARY_SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => summarize_in(&mut scratch, c, lines),
+        Ok(mut scratch) => summarize_in(&mut scratch, c, lines, full),
         // Never the case (`summarize` calls nothing that summarizes), but
         // never a panic either.
-        Err(_) => summarize_in(&mut SummaryScratch::default(), c, lines),
+        Err(_) => summarize_in(&mut SummaryScratch::default(), c, lines, full),
     })
 }
 
-fn summarize_in(sc: &mut SummaryScratch, c: &Contract, lines: &[Line]) -> Result<Summary, SettleError> {
+/// The cash and result per party, and, when `full`, the payments and the
+/// totals per stream (else both empty, for [`Detail::Numbers`]). The sums
+/// are made and checked line by line either way, so the same lines give
+/// the same error; what `full` adds only converts sums already checked
+/// (each within [`MAX_CENTS`], as is a difference of two of them), which
+/// cannot fail.
+fn summarize_in(sc: &mut SummaryScratch, c: &Contract, lines: &[Line], full: bool) -> Result<Summary, SettleError> {
     // Few parties and streams: short vectors searched in place, sorted at
     // the end into the order the maps would give. A party is found by the
     // address and length of its id's text: the lines of a year share one
@@ -1570,7 +1581,7 @@ fn summarize_in(sc: &mut SummaryScratch, c: &Contract, lines: &[Line]) -> Result
         }
     }
     let mut stream_totals = BTreeMap::new();
-    for (f, [to_providers, to_payers]) in streams.iter() {
+    for (f, [to_providers, to_payers]) in streams.iter().filter(|_| full) {
         let net_to_providers = from_cents(to_providers - to_payers, "net per funding stream")?;
         stream_totals.insert(
             stream_key(f),
@@ -1594,6 +1605,9 @@ fn summarize_in(sc: &mut SummaryScratch, c: &Contract, lines: &[Line]) -> Result
             net,
             result: from_cents(res, "result of a party")?,
         });
+    }
+    if !full {
+        return Ok((parties, Vec::new(), stream_totals));
     }
     // The payments in the order of (payer id, provider id, stream): the
     // parties' ids and the streams are ranked once and each payment sorted
@@ -1655,7 +1669,7 @@ pub fn settle_term_versioned(
     let mut carry = Carry::initial(contract);
     let mut out = Vec::with_capacity(inputs_by_year.len());
     for inputs in inputs_by_year {
-        let s = settle_year_inner(contract, inputs, &carry, version, false)?;
+        let s = settle_year_inner(contract, inputs, &carry, version, false, Detail::Words)?;
         carry = s.carry_out.clone();
         out.push(s);
     }
