@@ -483,16 +483,21 @@ fn split_payer_parts<'a>(
         .try_fold(Decimal::ZERO, |t, (_, x)| t.checked_add(*x))
         .unwrap_or_default();
     let key: SmallVec<[Decimal; 8]> = provider_key.unwrap_or_default().iter().map(|(_, x)| *x).collect();
+    // Each party's shared id once per payout, not once per transfer.
+    let provider_ids: SmallVec<[SharedId; 8]> =
+        provider_key.unwrap_or_default().iter().map(|(party, _)| cx.party(party)).collect();
+    let recipient = p.recipient.map(|r| cx.party(r));
     for (payer, amount, payer_words) in payer_parts {
-        let (payer, amount) = (*payer, *amount);
-        match (p.recipient, provider_key) {
-            (Some(r), _) => push_part(cx, p, prefix, payer, r, amount, payer_words.as_ref(), None),
+        let (payer, amount) = (cx.party(payer), *amount);
+        match (&recipient, provider_key) {
+            (Some(r), _) => push_part(cx, p, prefix, &payer, r, amount, payer_words.as_ref(), None),
             (None, w) => {
                 let w = w.unwrap_or_default();
                 split_cents(amount, &key, c.distribution.providers.remainder, cut)
                     .map_err(|e| named(e, || format!("provider split of {}", p.id.text())))?;
                 debug_assert_eq!(w.len(), cut.len(), "one part per provider");
-                for (&(party, x), &(part, extra_cents)) in w.iter().zip(cut.iter()) {
+                debug_assert_eq!(w.len(), provider_ids.len(), "one id per provider");
+                for ((&(_, x), &(part, extra_cents)), provider) in w.iter().zip(cut.iter()).zip(&provider_ids) {
                     let words = if w.len() == 1 {
                         None
                     } else {
@@ -503,7 +508,7 @@ fn split_payer_parts<'a>(
                         };
                         Some((key, amount, extra_cents))
                     };
-                    push_part(cx, p, prefix, payer, party, part, payer_words.as_ref(), words);
+                    push_part(cx, p, prefix, &payer, provider, part, payer_words.as_ref(), words);
                 }
             }
         }
@@ -519,8 +524,8 @@ fn push_part(
     cx: &mut Ctx<'_>,
     p: &Payout<'_>,
     prefix: &SharedId,
-    payer: &str,
-    provider: &str,
+    payer: &SharedId,
+    provider: &SharedId,
     part: Decimal,
     payer_words: Option<&Phrase>,
     provider_words: Option<(Phrase, Decimal, u32)>,
@@ -556,8 +561,8 @@ fn push_part(
         f.arg(m(part));
         f
     };
-    let (payer, provider) = (cx.party(payer), cx.party(provider));
-    let id = LineId::from(why::transfer_id(prefix, &payer, &provider));
+    let id = LineId::from(why::transfer_id(prefix, payer, provider));
+    let (payer, provider) = (payer.clone(), provider.clone());
     // The label names the component; the line's `from` and `to` say who pays whom.
     let label = p.label.clone();
     cx.transfer_between(id, label, formula, part, payer, provider, p.funding, V1Label::PayerToProvider);
