@@ -342,13 +342,29 @@ pub fn cholesky(m: &[f64], n: usize) -> Option<Vec<f64>> {
 /// The `q`-quantile (0..=1) of sorted `xs` by linear interpolation between
 /// order statistics (type 7, as in R and spreadsheets). `xs` non-empty.
 pub fn percentile(xs: &[f64], q: f64) -> f64 {
-    if xs.is_empty() {
-        return f64::NAN;
+    percentile_by(xs.len(), q, |i| xs[i])
+}
+
+/// The positions in a sorted list of `len` values that [`percentile`] reads
+/// for `q` (the same position twice at the end); `None` when `len` is 0.
+pub fn percentile_at(len: usize, q: f64) -> Option<(usize, usize)> {
+    if len == 0 {
+        return None;
     }
-    let h = (xs.len() - 1) as f64 * q.clamp(0.0, 1.0);
+    let h = (len - 1) as f64 * q.clamp(0.0, 1.0);
     let lo = h.floor() as usize;
-    let hi = (lo + 1).min(xs.len() - 1);
-    xs[lo] + (h - lo as f64) * (xs[hi] - xs[lo])
+    Some((lo, (lo + 1).min(len - 1)))
+}
+
+/// [`percentile`] of a sorted list of `len` values read by `at`: only the
+/// two positions of [`percentile_at`] are read, so they are all a caller
+/// needs in order (the same float operations, so the same value to the bit).
+pub fn percentile_by(len: usize, q: f64, at: impl Fn(usize) -> f64) -> f64 {
+    let Some((lo, hi)) = percentile_at(len, q) else {
+        return f64::NAN;
+    };
+    let h = (len - 1) as f64 * q.clamp(0.0, 1.0);
+    at(lo) + (h - lo as f64) * (at(hi) - at(lo))
 }
 
 #[cfg(test)]

@@ -629,3 +629,55 @@ proptest::proptest! {
         }
     }
 }
+
+/// [`stats_of`] as it was, sorting every value: the oracle of
+/// `stats_by_selection_are_the_sorted_stats`.
+fn sorted_stats_of(xs: &mut [i64], components: [f64; 7]) -> Stats {
+    xs.sort_unstable();
+    let f: Vec<f64> = xs.iter().map(|c| *c as f64 / 100.0).collect();
+    let n = f.len() as f64;
+    let total: i128 = xs.iter().map(|x| i128::from(*x)).sum();
+    Stats {
+        mean: total as f64 / 100.0 / n,
+        p5: dist::percentile(&f, 0.05),
+        p25: dist::percentile(&f, 0.25),
+        p50: dist::percentile(&f, 0.50),
+        p75: dist::percentile(&f, 0.75),
+        p95: dist::percentile(&f, 0.95),
+        p_loss: xs.iter().filter(|x| **x < 0).count() as f64 / n,
+        worst: f.first().copied().unwrap_or(0.0),
+        best: f.last().copied().unwrap_or(0.0),
+        components,
+    }
+}
+
+/// The figures of a [`Stats`] as bits (NaN included), to compare exactly.
+fn stats_bits(s: &Stats) -> Vec<u64> {
+    let mut v = vec![s.mean, s.p5, s.p25, s.p50, s.p75, s.p95, s.p_loss, s.worst, s.best];
+    v.extend(s.components);
+    v.into_iter().map(f64::to_bits).collect()
+}
+
+use proptest::prelude::Strategy as _;
+
+proptest::proptest! {
+    /// The statistics from the selected order statistics are those of the
+    /// sorted list, bit for bit: any length (0, 1, 2 and many), repeated
+    /// values, either sign, extreme cents.
+    #[test]
+    fn stats_by_selection_are_the_sorted_stats(
+        xs in proptest::collection::vec(
+            proptest::prop_oneof![
+                -5i64..5,
+                -1_000_000_000i64..1_000_000_000,
+                proptest::prelude::any::<i64>().prop_map(|x| x / 4),
+            ],
+            0..300,
+        ),
+    ) {
+        let components = [1.5, -2.0, 0.0, 3.25, 0.0, 0.0, 7.0];
+        let mut a = xs.clone();
+        let mut b = xs;
+        proptest::prop_assert_eq!(stats_bits(&stats_of(&mut a, components)), stats_bits(&sorted_stats_of(&mut b, components)));
+    }
+}
