@@ -66,7 +66,7 @@ pub enum Term {
 
 /// A message with its terms: the words of a label, a formula or a part of
 /// one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Phrase {
     /// The message.
     pub msg: &'static Msg,
@@ -138,6 +138,15 @@ fn skip_item(terms: &[Term], i: &mut usize) {
                 skip_item(terms, i);
             }
         }
+    }
+}
+
+/// A phrase without terms (every phrase of a statement settled without
+/// words) is copied without a call to copy its empty list.
+impl Clone for Phrase {
+    fn clone(&self) -> Phrase {
+        let terms = if self.terms.is_empty() { Vec::new() } else { self.terms.clone() };
+        Phrase { msg: self.msg, terms, items: self.items }
     }
 }
 

@@ -847,10 +847,12 @@ impl<'m> Runner<'m> {
         let var = &m.variants[v];
         let c = &var.contract;
         let ny = m.years.len();
-        let mut carry = Carry::initial(c);
+        let initial = Carry::initial(c);
         let nt = self.plans[v].templates.len();
-        let mut out = Vec::with_capacity(nt);
+        let mut out: Vec<Statement> = Vec::with_capacity(nt);
         for k in 0..nt {
+            // What the year before carried out (borrowed, not copied).
+            let carry = out.last().map_or(&initial, |s| &s.carry_out);
             let y = self.plans[v].templates[k].year;
             if !line_inputs.is_empty() {
                 // The benchmark, target total or budget straight from the
@@ -872,7 +874,7 @@ impl<'m> Runner<'m> {
                         Some(b) => Some(b),
                         None => {
                             if pre.is_none() {
-                                pre = Some(self.settle_year(v, k, &carry).map_err(settle_err)?);
+                                pre = Some(self.settle_year(v, k, carry).map_err(settle_err)?);
                             }
                             pre.as_ref().and_then(|p| p.line(line)).and_then(|l| l.amount.or(l.value))
                         }
@@ -908,8 +910,7 @@ impl<'m> Runner<'m> {
                     }
                 }
             }
-            let s = self.settle_year(v, k, &carry).map_err(settle_err)?;
-            carry = s.carry_out.clone();
+            let s = self.settle_year(v, k, carry).map_err(settle_err)?;
             out.push(s);
         }
         Ok(out)
@@ -1060,7 +1061,7 @@ fn outcome_with_savings(
     let lengths = savings_lengths(savings);
     for (k, s) in statements.iter().enumerate() {
         for r in &s.parties {
-            if let Some(p) = parties.iter().position(|q| q.id == r.party) {
+            if let Some(p) = party_index(&mut known, parties, r.party.as_str()) {
                 add_to(nets, k * np + p, term * np + p, cents(r.net));
                 add_to(results, k * np + p, term * np + p, cents(r.result));
             }
