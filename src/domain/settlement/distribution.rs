@@ -49,6 +49,16 @@ pub fn split(
 /// The amounts of [`split`] (one per weight, in order) without naming the
 /// parties: for a caller that keeps its own party order.
 pub fn split_amounts(total: Decimal, weights: &[Decimal], rule: Remainder) -> Result<Vec<Decimal>, SettleError> {
+    Ok(split_amounts_inline(total, weights, rule)?.into_vec())
+}
+
+/// [`split_amounts`] kept inline up to 16 weights (a simulation splits
+/// every run's savings by the payer key without allocating).
+pub fn split_amounts_inline(
+    total: Decimal,
+    weights: &[Decimal],
+    rule: Remainder,
+) -> Result<SmallVec<[Decimal; 16]>, SettleError> {
     let mut cut = Cut::new();
     split_cents(total, weights, rule, &mut cut)?;
     Ok(cut.into_iter().map(|(amount, _)| amount).collect())

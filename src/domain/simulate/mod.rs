@@ -956,7 +956,7 @@ fn split_savings(
     debug_assert!(payers.iter().all(|(k, _)| *k < parties.len()), "payers are parties of the variant");
     let weights: SmallVec<[Decimal; 8]> = payers.iter().map(|(_, w)| *w).collect();
     let whole = amount.abs().round_dp(2);
-    match settlement::distribution::split_amounts(whole, &weights, rule) {
+    match settlement::distribution::split_amounts_inline(whole, &weights, rule) {
         Ok(parts) => {
             debug_assert_eq!(parts.len(), payers.len(), "one part per payer");
             let sign = if amount.is_sign_negative() { -1 } else { 1 };
