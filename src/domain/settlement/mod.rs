@@ -299,9 +299,9 @@ pub(crate) fn line_id(parts: &[&str]) -> LineId {
 /// (it dereferences to one) and compares, orders, hashes, prints and
 /// serializes as its text. A fixed id is the engine's own text; one that
 /// names the contract's parties, activities or bands is shared by every
-/// line (and every run on the thread) that names the same, so a line's id
+/// line (and every run in the process) that names the same, so a line's id
 /// costs no allocation.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LineId(SharedId);
 
 impl LineId {
@@ -351,32 +351,6 @@ impl From<Arc<str>> for LineId {
 impl From<SharedId> for LineId {
     fn from(s: SharedId) -> LineId {
         LineId(s)
-    }
-}
-
-impl PartialEq for LineId {
-    fn eq(&self, other: &LineId) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for LineId {}
-
-impl PartialOrd for LineId {
-    fn partial_cmp(&self, other: &LineId) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for LineId {
-    fn cmp(&self, other: &LineId) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
-    }
-}
-
-impl std::hash::Hash for LineId {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.as_str().hash(h);
     }
 }
 

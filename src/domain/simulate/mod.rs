@@ -1053,7 +1053,7 @@ fn outcome_with_savings(
     let term = statements.len();
     debug_assert!(savings.len() <= SAVINGS_LINES.len(), "at most one entry per savings line");
     // The party index of each party id met in a transfer, by the id's
-    // address: the lines of every statement share one `Arc<str>` per party,
+    // address: the lines of every statement share one `SharedId` per party,
     // so each id is looked up by text about once. The ids are borrowed from
     // the statements, which all live until the end: two with the same
     // address and length are the same text.
