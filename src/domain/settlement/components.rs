@@ -252,6 +252,7 @@ pub(crate) fn bundled_target(cx: &mut Ctx<'_>, b: &Bundled) -> Result<Decimal, S
 /// Step 4: target price x episodes - actual cost, within stop-gain / stop-loss.
 pub(crate) fn bundled(cx: &mut Ctx<'_>, b: &Bundled) -> Result<(), SettleError> {
     let target = bundled_target(cx, b)?;
+    cx.base_line("bundled.target_total", target)?;
     let actual = cx.round.cents(cx.fig_nonneg(&b.actual_cost_indicator)?);
     cx.push_money(
         "bundled.actual_cost",
@@ -341,6 +342,7 @@ pub(crate) fn capitation_budget(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<De
 /// Step 5: budget - actual cost, shared per risk band.
 pub(crate) fn capitation(cx: &mut Ctx<'_>, cap: &Capitation) -> Result<(), SettleError> {
     let budget = capitation_budget(cx, cap)?;
+    cx.base_line("capitation.budget", budget)?;
     let actual = cx.round.cents(cx.fig_nonneg(&cap.actual_cost_indicator)?);
     cx.push_money(
         "capitation.actual_cost",

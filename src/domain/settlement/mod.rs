@@ -798,6 +798,27 @@ pub(crate) struct Ctx<'a> {
     /// of the id: a caller that passes that very text is found by address.
     /// Inline: a contract has few parties.
     parties: SmallVec<[(&'a str, SharedId); 8]>,
+    /// Figures of the year that depend on a line the year computes, read
+    /// from here rather than from `inputs` (see [`LaterFigures`]); `None`
+    /// outside a simulation.
+    later: Option<&'a mut dyn LaterFigures>,
+}
+
+/// Figures of the year being settled whose values depend on a line that
+/// the same settlement computes: a simulation's inputs measured against the
+/// benchmark, the population budget or the bundled target total (the lines
+/// [`base_amount`] computes). The engine tells the source each such line as
+/// soon as it has computed it ([`Ctx::base_line`]), and reads these figures
+/// of the year from the source, not from the inputs; so the year is settled
+/// once instead of computing its bases in a settlement of their own first.
+pub(crate) trait LaterFigures {
+    /// Whether figure `indicator` of `year` depends on a line: `None` when
+    /// it does not (it is read from the inputs), `Some(None)` when its line
+    /// is not computed yet, `Some(Some(value))` when it is.
+    fn figure(&mut self, indicator: &str, year: u16) -> Option<Option<Decimal>>;
+    /// Line `line` of the year has been computed as `amount`. An error
+    /// ends the settlement with it.
+    fn base_line(&mut self, line: &str, amount: Decimal) -> Result<(), SettleError>;
 }
 
 impl<'a> Ctx<'a> {
@@ -808,6 +829,17 @@ impl<'a> Ctx<'a> {
 
     /// The figure for `indicator` in `year`; an error when missing.
     pub(crate) fn fig_in(&mut self, indicator: &str, year: u16) -> Result<Decimal, SettleError> {
+        if let Some(later) = self.later.as_deref_mut() {
+            match later.figure(indicator, year) {
+                None => {}
+                Some(Some(value)) => return Ok(value),
+                // Read before its line is computed: the caller settles the
+                // year the other way (with the figure in the inputs).
+                Some(None) => {
+                    return Err(SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }]))
+                }
+            }
+        }
         if let Some((_, _, f)) = self.used.iter().find(|(k, y, _)| *y == year && *k == indicator) {
             return Ok(f.value);
         }
@@ -823,6 +855,15 @@ impl<'a> Ctx<'a> {
                 Ok(f.value)
             }
             None => Err(SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }])),
+        }
+    }
+
+    /// Line `line` (one [`base_amount`] computes) is `amount`: tells the
+    /// settlement's [`LaterFigures`], if any.
+    pub(crate) fn base_line(&mut self, line: &str, amount: Decimal) -> Result<(), SettleError> {
+        match self.later.as_deref_mut() {
+            Some(later) => later.base_line(line, amount),
+            None => Ok(()),
         }
     }
 
@@ -1122,7 +1163,7 @@ fn visit_required(contract: &Contract, year: u16, add: &mut dyn FnMut(&str, u16)
 /// Settles contract year `inputs.year`, given the state carried out of the
 /// year before (or [`Carry::initial`] for the first year).
 pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Result<Statement, SettleError> {
-    settle_year_inner(contract, inputs, carry, &version_of(contract)?, false, Detail::Words)
+    settle_year_inner(contract, inputs, carry, &version_of(contract)?, false, Detail::Words, None)
 }
 
 /// The amount of a line that an input may be measured against before the
@@ -1141,12 +1182,25 @@ pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<O
         used: Vec::new(),
         provider_key: None,
         parties: SmallVec::new(),
+        later: None,
     };
     match (line, &c.payments.shared_savings, &c.payments.bundled, &c.payments.capitation) {
         ("shared_savings.benchmark", Some(_), _, _) => shared_savings::benchmark(&mut cx).map(Some),
         ("bundled.target_total", _, Some(b), _) => components::bundled_target(&mut cx, b).map(Some),
         ("capitation.budget", _, _, Some(cap)) => components::capitation_budget(&mut cx, cap).map(Some),
         _ => Ok(None),
+    }
+}
+
+/// Whether [`base_amount`] computes line `line` of `contract` (the
+/// contract has the component).
+pub(crate) fn is_base_line(contract: &Contract, line: &str) -> bool {
+    let p = &contract.payments;
+    match line {
+        "shared_savings.benchmark" => p.shared_savings.is_some(),
+        "bundled.target_total" => p.bundled.is_some(),
+        "capitation.budget" => p.capitation.is_some(),
+        _ => false,
     }
 }
 
@@ -1159,7 +1213,7 @@ pub fn settle_year_versioned(
     carry: &Carry,
     version: &str,
 ) -> Result<Statement, SettleError> {
-    settle_year_inner(contract, inputs, carry, version, false, Detail::Words)
+    settle_year_inner(contract, inputs, carry, version, false, Detail::Words, None)
 }
 
 /// Whether `inputs` holds every figure [`required_indicators`] lists for
@@ -1186,7 +1240,27 @@ pub(crate) fn settle_year_complete(
     debug_assert!(has_required(contract, inputs), "the caller checked the inputs");
     // As in `settle_year_detailed`: the flag holds for this settlement only.
     let _words = why::WordsOff::new(detail == Detail::Numbers);
-    settle_year_inner(contract, inputs, carry, version, true, detail)
+    settle_year_inner(contract, inputs, carry, version, true, detail, None)
+}
+
+/// [`settle_year_detailed`] with the figures of the year that depend on a
+/// line of the year read from `later` (a simulation's line-based inputs):
+/// `complete` when [`has_required`] accepted `inputs`. The statement is the
+/// one [`settle_year_detailed`] gives for inputs holding those figures,
+/// provided no figure of `later` is read before its line is computed (that
+/// read is an error, [`SettleError::MissingFigures`] naming it).
+pub(crate) fn settle_year_later(
+    contract: &Contract,
+    inputs: &Inputs,
+    carry: &Carry,
+    version: &str,
+    complete: bool,
+    detail: Detail,
+    later: &mut dyn LaterFigures,
+) -> Result<Statement, SettleError> {
+    debug_assert!(!complete || has_required(contract, inputs), "the caller checked the inputs");
+    let _words = why::WordsOff::new(detail == Detail::Numbers);
+    settle_year_inner(contract, inputs, carry, version, complete, detail, Some(later))
 }
 
 /// How much of a statement the engine builds.
@@ -1219,7 +1293,7 @@ pub fn settle_year_detailed(
     // the engine runs on the caller's thread only, so the flag holds for
     // exactly this settlement and is restored when it ends, also on error.
     let _words = why::WordsOff::new(detail == Detail::Numbers);
-    settle_year_inner(contract, inputs, carry, version, false, detail)
+    settle_year_inner(contract, inputs, carry, version, false, detail, None)
 }
 
 fn settle_year_inner(
@@ -1229,6 +1303,7 @@ fn settle_year_inner(
     version: &str,
     complete: bool,
     detail: Detail,
+    later: Option<&mut dyn LaterFigures>,
 ) -> Result<Statement, SettleError> {
     let c = contract;
     let year = inputs.year;
@@ -1269,6 +1344,9 @@ fn settle_year_inner(
         used: Vec::with_capacity(figure_count(inputs)),
         provider_key: None,
         parties: SmallVec::new(),
+        // Shortened to the settlement's borrows (a coercion of the trait
+        // object's lifetime, which `Option` does not make by itself).
+        later: later.map(|l| l as &mut dyn LaterFigures),
     };
     let mut carry_out = carry.clone();
     carry_out.settled_through = Some(year);
@@ -1643,7 +1721,7 @@ pub fn settle_term_versioned(
     let mut carry = Carry::initial(contract);
     let mut out = Vec::with_capacity(inputs_by_year.len());
     for inputs in inputs_by_year {
-        let s = settle_year_inner(contract, inputs, &carry, version, false, Detail::Words)?;
+        let s = settle_year_inner(contract, inputs, &carry, version, false, Detail::Words, None)?;
         carry = s.carry_out.clone();
         out.push(s);
     }

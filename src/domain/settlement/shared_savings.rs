@@ -114,6 +114,7 @@ fn apply_cap(
 
 pub(crate) fn settle(cx: &mut Ctx<'_>, ss: &SharedSavings, carried_in: Decimal) -> Result<Decimal, SettleError> {
     let benchmark = benchmark(cx)?;
+    cx.base_line("shared_savings.benchmark", benchmark)?;
     let actual = cx.round.cents(cx.fig_nonneg(&ss.actual_cost_indicator)?);
     cx.push_money(
         id!("actual_cost"),

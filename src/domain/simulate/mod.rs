@@ -622,6 +622,11 @@ struct Plan {
     /// The inputs with a statement line as base that are indicators of
     /// its contract, in file order.
     line_inputs: Vec<usize>,
+    /// Whether a year is settled in one pass with its line-based inputs
+    /// computed as the engine reaches their lines ([`RunLater`]): every
+    /// such input's line is one [`settlement::base_amount`] computes, and
+    /// no run so far read one before its line.
+    one_pass: bool,
 }
 
 impl<'m> Runner<'m> {
@@ -694,7 +699,12 @@ impl<'m> Runner<'m> {
             })
             .collect();
         let complete = templates.iter().map(|t| settlement::has_required(c, t)).collect();
-        self.plans[v] = Plan { ready: true, templates, slots, partial, complete, line_inputs };
+        let one_pass = !line_inputs.is_empty()
+            && line_inputs.iter().all(|&i| match &m.scenarios.inputs[i].base {
+                Base::Line(line) => settlement::is_base_line(c, line),
+                _ => false,
+            });
+        self.plans[v] = Plan { ready: true, templates, slots, partial, complete, line_inputs, one_pass };
     }
 
     /// Writes `values` into the figures of template `t` (one pass, no lookups).
@@ -854,6 +864,10 @@ impl<'m> Runner<'m> {
             // What the year before carried out (borrowed, not copied).
             let carry = out.last().map_or(&initial, |s| &s.carry_out);
             let y = self.plans[v].templates[k].year;
+            if let Some(s) = self.settle_one_pass(v, k, point, run, line_inputs, carry) {
+                out.push(s);
+                continue;
+            }
             if !line_inputs.is_empty() {
                 // The benchmark, target total or budget straight from the
                 // engine's own functions; any other line from a settlement
@@ -914,6 +928,127 @@ impl<'m> Runner<'m> {
             out.push(s);
         }
         Ok(out)
+    }
+    /// Settles year `k` of variant `v` in one pass: its line-based inputs
+    /// are computed as the engine reaches their lines ([`RunLater`]), not
+    /// from a computation of those lines of their own first; then they are
+    /// set as [`Runner::settle_years`] sets them. `None` when the year must
+    /// be settled the other way: the plan does not allow it, the run has a
+    /// value beyond the limit, the statement shows words, a value is out of
+    /// range or beyond the limit, a line was not reached, or the engine
+    /// refused (the other way then gives the same statement or error as
+    /// always).
+    fn settle_one_pass(
+        &mut self,
+        v: usize,
+        k: usize,
+        point: &[Decimal],
+        run: Option<u64>,
+        line_inputs: &[usize],
+        carry: &Carry,
+    ) -> Option<Statement> {
+        let m = self.m;
+        let var = &m.variants[v];
+        let plan = &self.plans[v];
+        if !plan.one_pass || self.detail != Detail::Numbers || (self.beyond && plan.partial[k]) {
+            return None;
+        }
+        let t = &plan.templates[k];
+        let j = m.years.binary_search(&t.year).ok()?;
+        let mut later = RunLater {
+            m,
+            point,
+            run,
+            year: t.year,
+            j,
+            inputs: line_inputs,
+            values: line_inputs.iter().map(|_| None).collect(),
+            early: false,
+        };
+        let settled = settlement::settle_year_later(
+            &var.contract,
+            t,
+            carry,
+            &var.version,
+            plan.complete[k],
+            self.detail,
+            &mut later,
+        );
+        if later.early {
+            // This contract reads an input before its line (an optional
+            // read may even have settled without it): this year and every
+            // later run are settled the other way.
+            self.plans[v].one_pass = false;
+            return None;
+        }
+        let s = settled.ok()?;
+        let values: SmallVec<[Decimal; 4]> = later.values.iter().copied().collect::<Option<_>>()?;
+        let ny = m.years.len();
+        for (&i, &value) in line_inputs.iter().zip(&values) {
+            self.set(i * ny + j, value);
+        }
+        debug_assert!(!self.beyond || !self.plans[v].partial[k], "a value beyond the limit settles the other way");
+        // The later templates that read a value just set.
+        let plan = &mut self.plans[v];
+        let changed = |sk: &[usize]| sk.iter().any(|&slot| slot % ny == j && line_inputs.contains(&(slot / ny)));
+        for (tk, sk) in plan.templates[k + 1..].iter_mut().zip(&plan.slots[k + 1..]) {
+            if changed(sk) {
+                Runner::fill(tk, sk, &self.values);
+            }
+        }
+        Some(s)
+    }
+}
+
+/// The line-based inputs of one year of one run, computed as the engine
+/// computes their lines (see [`settlement::LaterFigures`]): each is its
+/// line's amount changed by the run's draw and rounded by its unit, as
+/// [`Runner::settle_years`] computes it from [`settlement::base_amount`].
+struct RunLater<'r> {
+    m: &'r Model,
+    point: &'r [Decimal],
+    run: Option<u64>,
+    /// The year settled, and its index in the model's years.
+    year: u16,
+    j: usize,
+    /// The line-based inputs of the contract.
+    inputs: &'r [usize],
+    /// Per input: its value once its line is computed.
+    values: SmallVec<[Option<Decimal>; 4]>,
+    /// Whether the engine read an input before its line was computed.
+    early: bool,
+}
+
+impl settlement::LaterFigures for RunLater<'_> {
+    fn figure(&mut self, indicator: &str, year: u16) -> Option<Option<Decimal>> {
+        if year != self.year {
+            return None;
+        }
+        let n = self.inputs.iter().position(|&i| self.m.scenarios.inputs[i].id == indicator)?;
+        self.early |= self.values[n].is_none();
+        Some(self.values[n])
+    }
+
+    fn base_line(&mut self, line: &str, amount: Decimal) -> Result<(), SettleError> {
+        let m = self.m;
+        let ny = m.years.len();
+        for (n, &i) in self.inputs.iter().enumerate() {
+            let input = &m.scenarios.inputs[i];
+            if !matches!(&input.base, Base::Line(l) if l == line) {
+                continue;
+            }
+            let value = based(amount, self.point[i * ny + self.j], m.units[i]);
+            // Out of range or beyond the limit: the year is settled the
+            // other way, which reports or handles it as always.
+            if m.check(i, self.year, value, self.run).is_err() || settlement::beyond_max_figure(value) {
+                return Err(SettleError::InvalidFigure {
+                    figure: format!("{} ({})", input.id, self.year),
+                    reason: "out of range for a one-pass settlement".to_string(),
+                });
+            }
+            self.values[n] = Some(value);
+        }
+        Ok(())
     }
 }
 

@@ -561,6 +561,114 @@ proptest::proptest! {
 /// The component of a line id as `outcome_with_savings` found it before
 /// [`component_of`] (kept as the oracle): the id up to its first dot,
 /// looked up among the names.
+/// Settles every variant of `m` at `point` twice with the words off: in one
+/// pass ([`Runner::settle_one_pass`], the line-based inputs computed as the
+/// engine reaches their lines) and the other way (their lines computed
+/// first, by `settlement::base_amount`). The same statements, or the same
+/// error. Returns how many years of variants that allow one pass settled.
+fn same_in_one_pass(name: &str, m: &Model, point: &[Decimal], run: u64) -> usize {
+    let mut years = 0;
+    for v in 0..m.variants.len() {
+        let mut one = Runner::new(m, Detail::Numbers);
+        let by_one = one.settle(v, point, Some(run));
+        let mut two = Runner::new(m, Detail::Numbers);
+        two.ensure(v);
+        two.plans[v].one_pass = false;
+        let by_two = two.settle(v, point, Some(run));
+        assert!(!two.plans[v].one_pass, "{name}: still the other way");
+        match (by_one, by_two) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a, b, "{name} run {run}");
+                if one.plans[v].one_pass {
+                    years += a.len();
+                }
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name} run {run}"),
+            (a, b) => panic!("{name} run {run}: in one pass {:?}, the other way {:?}", a.err(), b.err()),
+        }
+    }
+    years
+}
+
+/// The slots of the point that hold the change of a line-based input.
+fn line_slots(m: &Model) -> Vec<usize> {
+    let ny = m.years.len();
+    let lines = m.scenarios.inputs.iter().enumerate().filter(|(_, i)| matches!(i.base, Base::Line(_)));
+    lines.flat_map(|(i, _)| (0..ny).map(move |j| i * ny + j)).collect()
+}
+
+#[test]
+fn a_year_settled_in_one_pass_is_the_year_settled_with_its_bases_first() {
+    let mut years = 0;
+    for (name, m) in models_with_words_and_without() {
+        years += same_in_one_pass(&name, &m, &m.central(), 0);
+        for run in 0..40 {
+            years += same_in_one_pass(&name, &m, &m.draw(11, run), run);
+        }
+    }
+    // The bench contract and the example contracts with line-based inputs
+    // settle in one pass: every year of every run above.
+    assert!(years >= 3 * 41 * 5, "one pass taken ({years} years)");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// Any draw, with the change of a line-based input set to a value that
+    /// is out of range, at a bound or beyond the limit of a figure: the same
+    /// statements or the same error in one pass as the other way.
+    #[test]
+    fn any_change_settles_the_same_in_one_pass(
+        seed in proptest::prelude::any::<u64>(),
+        run in 0u64..1_000_000,
+        pick in proptest::prelude::any::<proptest::sample::Index>(),
+        odd in proptest::prelude::prop_oneof![
+            proptest::prelude::Just(Decimal::new(-15, 1)),
+            proptest::prelude::Just(Decimal::NEGATIVE_ONE),
+            proptest::prelude::Just(Decimal::new(-4, 1)),
+            proptest::prelude::Just(Decimal::new(4, 1)),
+            proptest::prelude::Just(Decimal::new(1, 12)),
+            proptest::prelude::Just(Decimal::from(1_000_000_000_000_i64)),
+            proptest::prelude::Just(Decimal::MAX),
+            proptest::prelude::Just(Decimal::MIN),
+            (-10_000i64..10_000).prop_map(|x| Decimal::new(x, 4)),
+        ],
+    ) {
+        for (name, m) in models_with_words_and_without() {
+            let mut point = m.draw(seed, run);
+            let slots = line_slots(&m);
+            if !slots.is_empty() {
+                point[slots[pick.index(slots.len())]] = odd;
+            }
+            same_in_one_pass(&name, &m, &point, run);
+        }
+    }
+}
+
+#[test]
+fn an_input_read_before_its_line_settles_the_other_way() {
+    // The visits the volume component reads (before the population budget
+    // is computed) measured against the budget: the first year finds it and
+    // the variant settles the other way from then on, with the same numbers.
+    let bench = repo().join("examples/bench");
+    let c = contract::check_file(&bench.join("all-components.toml")).expect("valid contract");
+    let text = std::fs::read_to_string(bench.join("all-components-scenarios.toml")).unwrap();
+    let early = "[inputs.foot-visits]\nbase = \"capitation.budget\"\nchange = { dist = \"normal\", mean = -0.9999, sd = 0.00001, min = -0.99999, max = -0.999 }";
+    let text =
+        text.replace("[inputs.foot-visits]\nvalue = { dist = \"normal\", mean = 1800, sd = 150, min = 0 }", early);
+    assert!(text.contains(early), "the scenarios changed");
+    let s = scenarios::parse("early.toml", &text).expect("valid scenarios");
+    let m = Model::new(s, vec![Variant::new("v", c)]).expect("model");
+    let mut r = Runner::new(&m, Detail::Numbers);
+    r.ensure(0);
+    assert!(r.plans[0].one_pass, "every line is one the engine computes first");
+    for run in 0..5 {
+        assert_eq!(same_in_one_pass("early", &m, &m.draw(3, run), run), 0, "never in one pass");
+    }
+    r.settle(0, &m.draw(3, 0), Some(0)).expect("settles");
+    assert!(!r.plans[0].one_pass, "found on the first run");
+}
+
 fn component_by_scan(id: &str) -> Option<usize> {
     let dot = id.as_bytes().iter().position(|&b| b == b'.').unwrap_or(id.len());
     let prefix = id.get(..dot).unwrap_or(id);
