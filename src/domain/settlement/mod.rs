@@ -126,6 +126,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::domain::contract::{Contract, Funding, MissingMeasurement, ProviderRule, RemainingAtEnd, Role, Trend, Unit};
+pub(crate) use money::round_dp;
 pub use money::{format_factor, format_money, format_number, format_rate, RATIO_DP};
 use money::{serde_money, serde_value, Rounder};
 pub use shared_id::SharedId;

@@ -246,8 +246,10 @@ fn dp_of(unit: Unit) -> u32 {
     }
 }
 
+/// `d` rounded half-even to `dp` decimals: `rust_decimal`'s rounding, to
+/// the byte, in one division (the engine's [`settlement::round_dp`]).
 fn round_dp(d: Decimal, dp: u32) -> Decimal {
-    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven)
+    settlement::round_dp(d, dp, RoundingStrategy::MidpointNearestEven)
 }
 
 /// `base x (1 + change)` rounded by the unit; an impossible change (a draw
