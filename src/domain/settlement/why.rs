@@ -446,7 +446,15 @@ struct Interner {
     transfers: Vec<Option<TransferId>>,
     /// The slots of `transfers` taken (at most half: then it starts afresh).
     transfer_count: usize,
+    /// The ids [`shared_joined`] made last (at most [`JOINED_MEMO`], then it
+    /// starts afresh): a known one is found by comparing its text with the
+    /// parts, nothing joined or hashed.
+    joined_ids: Vec<SharedId>,
 }
+
+/// The most ids [`Interner::joined_ids`] keeps (a contract's payouts name
+/// a few).
+const JOINED_MEMO: usize = 32;
 
 /// The slots of the memo of transfer ids (a power of two).
 const TRANSFER_SLOTS: usize = 256;
@@ -470,7 +478,12 @@ pub(crate) fn shared(s: &str) -> SharedId {
 /// in a buffer the thread keeps, so a known id allocates nothing.
 pub(crate) fn shared_joined(parts: &[&str]) -> SharedId {
     INTERNED.with(|i| {
-        let Interner { joined, .. } = &mut *i.borrow_mut();
+        let Interner { joined, joined_ids, .. } = &mut *i.borrow_mut();
+        // The same text is the same id (`shared` gives one id per text).
+        let len = parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
+        if let Some(id) = joined_ids.iter().find(|id| id.len() == len && is_joined(id.as_str(), parts)) {
+            return id.clone();
+        }
         joined.clear();
         for (k, p) in parts.iter().enumerate() {
             if k > 0 {
@@ -478,8 +491,31 @@ pub(crate) fn shared_joined(parts: &[&str]) -> SharedId {
             }
             joined.push_str(p);
         }
-        shared(joined)
+        let id = shared(joined);
+        if joined_ids.len() >= JOINED_MEMO {
+            joined_ids.clear();
+        }
+        joined_ids.push(id.clone());
+        id
     })
+}
+
+/// Whether `id` is `parts` joined by `.`.
+fn is_joined(id: &str, parts: &[&str]) -> bool {
+    let mut rest = id.as_bytes();
+    for (k, p) in parts.iter().enumerate() {
+        if k > 0 {
+            match rest.split_first() {
+                Some((b'.', r)) => rest = r,
+                _ => return false,
+            }
+        }
+        match rest.strip_prefix(p.as_bytes()) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// The id `{prefix}.{payer}.{provider}` of a transfer, from texts already
@@ -493,7 +529,7 @@ pub(crate) fn transfer_id(prefix: &SharedId, payer: &SharedId, provider: &Shared
         .wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let start = mix >> (usize::BITS - TRANSFER_SLOTS.trailing_zeros());
     INTERNED.with(|i| {
-        let Interner { joined, transfers, transfer_count } = &mut *i.borrow_mut();
+        let Interner { joined, transfers, transfer_count, .. } = &mut *i.borrow_mut();
         if transfers.is_empty() || *transfer_count >= TRANSFER_SLOTS / 2 {
             transfers.clear();
             transfers.resize_with(TRANSFER_SLOTS, || None);
@@ -589,6 +625,33 @@ mod tests {
         assert_eq!(&*shared_joined(&["p4p", "hba1c"]), "p4p.hba1c");
         assert_eq!(&*shared_joined(&["p4p"]), "p4p");
         assert_ne!(&*shared_joined(&["p4p", "hba1c"]), &*a);
+    }
+
+    #[test]
+    fn remembered_joined_ids_are_the_joined_text() {
+        // Texts of one length cut in other places, met again, and more
+        // ids than the memo keeps: always the parts joined.
+        for round in 0..3 {
+            for (parts, text) in [
+                (&["ab", "c"][..], "ab.c"),
+                (&["a", "bc"][..], "a.bc"),
+                (&["a", "b", "c"][..], "a.b.c"),
+                (&["a.b", "c"][..], "a.b.c"),
+                (&["abc"][..], "abc"),
+                (&["", "abc"][..], ".abc"),
+                (&["abc", ""][..], "abc."),
+            ] {
+                assert_eq!(&*shared_joined(parts), text, "round {round}");
+            }
+            for k in 0..(JOINED_MEMO + 3) {
+                let n = k.to_string();
+                assert_eq!(&*shared_joined(&["m", &n]), format!("m.{n}"));
+            }
+        }
+        assert!(!is_joined("a.bc", &["ab", "c"]));
+        assert!(!is_joined("a.b.c", &["a", "b"]));
+        assert!(!is_joined("a", &["a", ""]));
+        assert!(is_joined("a.", &["a", ""]));
     }
 
     #[test]
