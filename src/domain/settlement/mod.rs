@@ -581,6 +581,7 @@ impl Line {
 
     /// For a transfer: whether it is a result or a loan (advances, their
     /// repayments and a balance due are loans), by its line id.
+    #[inline]
     pub fn transfer_kind(&self) -> Option<TransferKind> {
         self.funding?;
         let loan = self.id.strip_prefix("impulse.").is_some_and(|rest| {
@@ -794,10 +795,10 @@ pub(crate) struct Ctx<'a> {
     used: Vec<(&'a str, u16, &'a Figure)>,
     /// The provider key of the year, once read (see `distribution`).
     pub(crate) provider_key: Option<Vec<(&'a str, Decimal)>>,
-    /// The party ids named by the year's transfers, each shared by every
-    /// line that names it (see [`Ctx::party`]), with the contract's own text
-    /// of the id: a caller that passes that very text is found by address.
-    /// Inline: a contract has few parties.
+    /// The contract's party ids, each shared by every line that names it
+    /// (see [`Ctx::party`]; empty until the year's first transfer), with the
+    /// contract's own text of the id: a caller that passes that very text is
+    /// found by address. Inline: a contract has few parties.
     parties: SmallVec<[(&'a str, SharedId); 8]>,
     /// Figures of the year that depend on a line the year computes, read
     /// from here rather than from `inputs` (see [`LaterFigures`]); `None`
@@ -890,6 +891,9 @@ impl<'a> Ctx<'a> {
     /// process), so a transfer line allocates no strings and copies its
     /// parties without touching a reference count.
     pub(crate) fn party(&mut self, id: &str) -> SharedId {
+        if self.parties.is_empty() {
+            self.share_parties();
+        }
         // Most callers pass the contract's own text of the id: the same
         // address and length is the same text (both are alive), found
         // without comparing bytes.
@@ -899,14 +903,44 @@ impl<'a> Ctx<'a> {
         if let Some((_, p)) = self.parties.iter().find(|(k, _)| *k == id) {
             return p.clone();
         }
+        // A party the contract does not list (e.g. from a carried state read
+        // elsewhere): shared, not kept.
+        why::shared(id)
+    }
+
+    /// Keeps every party of the contract shared under the contract's text
+    /// of its id, all at once at the year's first transfer (each year of a
+    /// simulation names the same parties: found in the thread's
+    /// [`PARTY_IDS`], with one thread-local access a year).
+    fn share_parties(&mut self) {
         let c: &'a Contract = self.c;
-        let p = why::shared(id);
-        // Kept under the contract's text (a party the contract does not
-        // list, e.g. from a carried state read elsewhere, is not kept).
-        if let Some(q) = c.parties.iter().find(|q| q.id == id) {
-            self.parties.push((q.id.as_str(), p.clone()));
-        }
-        p
+        let parties = &mut self.parties;
+        PARTY_IDS.with(|cell| {
+            let Ok(mut ids) = cell.try_borrow_mut() else {
+                // Never the case (nothing here shares a party), but never a
+                // panic.
+                parties.extend(c.parties.iter().map(|q| (q.id.as_str(), why::shared(&q.id))));
+                return;
+            };
+            // The parties of the contract settled last on this thread, in
+            // the contract's order: each compared with its own slot only.
+            for (i, q) in c.parties.iter().enumerate() {
+                let p = match ids.get_mut(i) {
+                    Some(p) if p.as_str() == q.id => p.clone(),
+                    Some(slot) => {
+                        *slot = why::shared(&q.id);
+                        slot.clone()
+                    }
+                    None => {
+                        let p = why::shared(&q.id);
+                        ids.push(p.clone());
+                        p
+                    }
+                };
+                parties.push((q.id.as_str(), p));
+            }
+            ids.truncate(c.parties.len());
+        });
     }
 
     /// Pushes a money line.
@@ -1022,6 +1056,15 @@ impl<'a> Ctx<'a> {
         let amount = self.round.cents(money::div(money::mul(rate, size, figure)?, divisor, figure)?);
         Ok((amount, words))
     }
+}
+
+thread_local! {
+    /// The party ids of the contract [`Ctx::party`] shared last on this
+    /// thread, in the contract's order: each year of a simulation names the
+    /// same parties, found here by comparing each with its slot, without
+    /// hashing it. Only a cache: the same text is the same id
+    /// ([`why::shared`]).
+    static PARTY_IDS: std::cell::RefCell<Vec<SharedId>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Months in a year: member-months / 12 = members.
@@ -1569,6 +1612,8 @@ fn summarize_in(sc: &mut SummaryScratch, c: &Contract, lines: &[Line], full: boo
     const RECEIVED: usize = 0;
     const PAID: usize = 1;
     const RESULT: usize = 2;
+    // Two per transfer line: inline (a call was a third of its cost).
+    #[inline(always)]
     fn index<'l>(
         sums: &mut Vec<((usize, usize), [i128; 3])>,
         ids: &mut SmallVec<[&'l SharedId; 8]>,
