@@ -109,6 +109,7 @@ pub mod inputs;
 mod money;
 mod shared_id;
 mod shared_savings;
+mod template;
 pub mod term;
 mod v1;
 pub mod why;
@@ -129,6 +130,7 @@ use crate::domain::contract::{Contract, Funding, MissingMeasurement, ProviderRul
 pub use money::{format_factor, format_money, format_number, format_rate, RATIO_DP};
 use money::{serde_money, serde_value, Rounder};
 pub use shared_id::SharedId;
+pub(crate) use template::{FigTable, Template};
 use why::{w, Phrase};
 
 /// The version of the settlement engine and of the signed form of its
@@ -779,6 +781,11 @@ fn version_of(contract: &Contract) -> Result<String, SettleError> {
     contract.try_version_hash().map_err(|e| SettleError::NotCanonical(e.to_string()))
 }
 
+/// The error of a lookup of `indicator` in `year` that found no figure.
+fn missing_figure(indicator: &str, year: u16) -> SettleError {
+    SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }])
+}
+
 /// The settlement state of one year while it is computed.
 pub(crate) struct Ctx<'a> {
     pub(crate) c: &'a Contract,
@@ -789,8 +796,13 @@ pub(crate) struct Ctx<'a> {
     /// The figures read, each once, as (indicator, year, figure) borrowed
     /// from the inputs, in the order first read (sorted by indicator and
     /// year for the statement). A figure read again is found here by a
-    /// short scan instead of a lookup by string key in the inputs.
+    /// short scan instead of a lookup by string key in the inputs. Empty
+    /// when `known` is set.
     used: Vec<(&'a str, u16, &'a Figure)>,
+    /// The table of a simulation's template when the year is settled
+    /// without words ([`Detail::Numbers`], which lists no figures used):
+    /// every figure is found there, and none is recorded in `used`.
+    known: Option<&'a FigTable>,
     /// The provider key of the year, once read (see `distribution`).
     pub(crate) provider_key: Option<Vec<(&'a str, Decimal)>>,
     /// The party ids named by the year's transfers, each shared by every
@@ -808,6 +820,10 @@ impl<'a> Ctx<'a> {
 
     /// The figure for `indicator` in `year`; an error when missing.
     pub(crate) fn fig_in(&mut self, indicator: &str, year: u16) -> Result<Decimal, SettleError> {
+        if let Some(t) = self.known {
+            // The table gives what the inputs give (see `template`).
+            return t.get(indicator, year).ok_or_else(|| missing_figure(indicator, year));
+        }
         if let Some((_, _, f)) = self.used.iter().find(|(k, y, _)| *y == year && *k == indicator) {
             return Ok(f.value);
         }
@@ -822,12 +838,15 @@ impl<'a> Ctx<'a> {
                 self.used.push((k.as_str(), year, f));
                 Ok(f.value)
             }
-            None => Err(SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }])),
+            None => Err(missing_figure(indicator, year)),
         }
     }
 
     /// This year's figure, or `None` when it is missing.
     pub(crate) fn fig_opt(&mut self, indicator: &str) -> Option<Decimal> {
+        if let Some(t) = self.known {
+            return t.get(indicator, self.year);
+        }
         self.fig(indicator).ok()
     }
 
@@ -1139,6 +1158,7 @@ pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<O
         round: Rounder::new(c.rounding),
         lines: Vec::new(),
         used: Vec::new(),
+        known: None,
         provider_key: None,
         parties: SmallVec::new(),
     };
@@ -1172,21 +1192,23 @@ pub(crate) fn has_required(contract: &Contract, inputs: &Inputs) -> bool {
     all
 }
 
-/// [`settle_year_versioned`] for inputs that [`has_required`] accepted
-/// (a simulation checks its templates once, then only changes their
-/// values): the same statement or error, without looking for missing
-/// figures again.
+/// [`settle_year_versioned`] for a template whose inputs [`has_required`]
+/// accepted (a simulation checks its templates once, then only changes
+/// their values): the same statement or error, without looking for missing
+/// figures again, and, without words, reading the figures through the
+/// template's table.
 pub(crate) fn settle_year_complete(
     contract: &Contract,
-    inputs: &Inputs,
+    template: &Template,
     carry: &Carry,
     version: &str,
     detail: Detail,
 ) -> Result<Statement, SettleError> {
+    let inputs = template.inputs();
     debug_assert!(has_required(contract, inputs), "the caller checked the inputs");
     // As in `settle_year_detailed`: the flag holds for this settlement only.
     let _words = why::WordsOff::new(detail == Detail::Numbers);
-    settle_year_inner(contract, inputs, carry, version, true, detail)
+    settle_year_known(contract, inputs, Some(template.table()), carry, version, true, detail)
 }
 
 /// How much of a statement the engine builds.
@@ -1230,6 +1252,20 @@ fn settle_year_inner(
     complete: bool,
     detail: Detail,
 ) -> Result<Statement, SettleError> {
+    settle_year_known(contract, inputs, None, carry, version, complete, detail)
+}
+
+/// [`settle_year_inner`], reading the figures through `table` (the table of
+/// `inputs`) when one is given and the year is settled without words.
+fn settle_year_known(
+    contract: &Contract,
+    inputs: &Inputs,
+    table: Option<&FigTable>,
+    carry: &Carry,
+    version: &str,
+    complete: bool,
+    detail: Detail,
+) -> Result<Statement, SettleError> {
     let c = contract;
     let year = inputs.year;
     if !c.term.years().contains(&year) {
@@ -1260,13 +1296,16 @@ fn settle_year_inner(
         });
     }
 
+    // `used` is read only for the words (the figures used).
+    let known = table.filter(|_| detail == Detail::Numbers);
     let mut cx = Ctx {
         c,
         year,
         inputs,
         round: Rounder::new(c.rounding),
         lines: Vec::with_capacity(LINES_HINT.with(Cell::get)),
-        used: Vec::with_capacity(figure_count(inputs)),
+        used: if known.is_some() { Vec::new() } else { Vec::with_capacity(figure_count(inputs)) },
+        known,
         provider_key: None,
         parties: SmallVec::new(),
     };
