@@ -799,9 +799,9 @@ pub(crate) struct Ctx<'a> {
     /// short scan instead of a lookup by string key in the inputs. Empty
     /// when `known` is set.
     used: Vec<(&'a str, u16, &'a Figure)>,
-    /// The table of a simulation's template when the year is settled
-    /// without words ([`Detail::Numbers`], which lists no figures used):
-    /// every figure is found there, and none is recorded in `used`.
+    /// The table of a simulation's template when nothing reads the figures
+    /// used (a year settled without words, [`Detail::Numbers`], or a base
+    /// amount): every figure is found there, and none is recorded in `used`.
     known: Option<&'a FigTable>,
     /// The provider key of the year, once read (see `distribution`).
     pub(crate) provider_key: Option<Vec<(&'a str, Decimal)>>,
@@ -1150,6 +1150,27 @@ pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Resul
 /// them depends on the actual cost). `None` for any other line, or when the
 /// contract has no such component.
 pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<Option<Decimal>, SettleError> {
+    base_amount_known(contract, inputs, None, line)
+}
+
+/// [`base_amount`] of a simulation's template, its figures read through
+/// the template's table: the same amount or error.
+pub(crate) fn template_base_amount(
+    contract: &Contract,
+    template: &Template,
+    line: &str,
+) -> Result<Option<Decimal>, SettleError> {
+    base_amount_known(contract, template.inputs(), Some(template.table()), line)
+}
+
+/// [`base_amount`], reading the figures through `known` (the table of
+/// `inputs`) when one is given: the figures used are never listed here.
+fn base_amount_known(
+    contract: &Contract,
+    inputs: &Inputs,
+    known: Option<&FigTable>,
+    line: &str,
+) -> Result<Option<Decimal>, SettleError> {
     let c = contract;
     let mut cx = Ctx {
         c,
@@ -1158,7 +1179,7 @@ pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<O
         round: Rounder::new(c.rounding),
         lines: Vec::new(),
         used: Vec::new(),
-        known: None,
+        known,
         provider_key: None,
         parties: SmallVec::new(),
     };

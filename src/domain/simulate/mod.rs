@@ -864,7 +864,7 @@ impl<'m> Runner<'m> {
                         // The base's words are never read: built only as
                         // the runner's statements are.
                         let _words = settlement::why::WordsOff::new(self.detail == Detail::Numbers);
-                        settlement::base_amount(c, &self.plans[v].templates[k], line)
+                        settlement::template_base_amount(c, &self.plans[v].templates[k], line)
                     }
                     .map_err(settle_err)?;
                     let base = match direct {

@@ -547,13 +547,15 @@ fn statements_without_words_have_the_numbers_of_statements_with_them() {
 
 /// A template's figures read through its table give what they give read
 /// from its maps: every figure, a text of another address with the same
-/// content, a figure of no year the template holds, after runs that set
-/// the values.
+/// content, a figure of no year the template holds, and every base amount
+/// (the same amount or the same error) after runs that set the values.
 #[test]
 fn a_template_table_reads_what_its_maps_hold() {
+    let lines = ["shared_savings.benchmark", "bundled.target_total", "capitation.budget", "savings.net", ""];
     let mut reads = 0;
     for (name, m) in models_with_words_and_without() {
         let mut r = Runner::new(&m, Detail::Numbers);
+        let c = &m.variants[0].contract;
         for run in 0..8 {
             let point = if run == 0 { m.central() } else { m.draw(11, run) };
             let _ = r.settle(0, &point, Some(run));
@@ -572,6 +574,11 @@ fn a_template_table_reads_what_its_maps_hold() {
                         assert_eq!(t.table().get(text, y2), mapped.map(|f| f.value), "{name} {text} {y2}");
                         reads += 1;
                     }
+                }
+                for line in lines {
+                    let by_table = settlement::template_base_amount(c, t, line);
+                    let by_maps = settlement::base_amount(c, t.inputs(), line);
+                    assert_eq!(format!("{by_table:?}"), format!("{by_maps:?}"), "{name} {line} {}", t.year);
                 }
             }
         }
