@@ -852,7 +852,10 @@ impl<'a> Ctx<'a> {
 
     /// A figure that must not be negative (counts, costs, quantities).
     pub(crate) fn fig_nonneg(&mut self, indicator: &str) -> Result<Decimal, SettleError> {
-        let v = self.fig(indicator)?;
+        let v = match self.known {
+            Some(t) => t.get(indicator, self.year).ok_or_else(|| missing_figure(indicator, self.year))?,
+            None => self.fig(indicator)?,
+        };
         if v.is_sign_negative() && !v.is_zero() {
             return Err(SettleError::InvalidFigure {
                 figure: format!("{indicator} ({})", self.year),

@@ -67,35 +67,39 @@ impl std::ops::Deref for Template {
 /// or `None` when the inputs have none.
 #[derive(Debug, Clone)]
 pub(crate) struct FigTable {
-    /// Per figure, in the maps' iteration order: its key, and its text
-    /// (compared only for a text longer than [`EXACT_LEN`]).
-    keys: Vec<(Key, Box<str>)>,
+    /// Per figure, in the maps' iteration order: its text (compared only
+    /// for a text longer than [`EXACT_LEN`]).
+    texts: Vec<Box<str>>,
     /// Per figure, in the same order: its value.
     values: Vec<Decimal>,
-    /// Open addressing: 0 for an empty slot, else 1 + the figure's index.
-    /// A power of two long and at most half full, so every search meets
-    /// an empty slot.
-    slots: Vec<u32>,
+    /// Open addressing: a figure's key and its index in the order, or
+    /// [`EMPTY`]. A power of two long and at most half full, so every
+    /// search meets an empty slot.
+    slots: Vec<(Key, u32)>,
 }
+
+/// The index of an empty slot of a [`FigTable`].
+const EMPTY: u32 = u32::MAX;
 
 /// The length up to which a text's [`Key`] holds every byte of it: two
 /// texts of at most this length are equal exactly when their keys are.
 const EXACT_LEN: usize = 32;
 
-/// A text and year as integers: its length, and its first and last 16
-/// bytes (for a text of fewer than 16 bytes: its first and last 8; of
-/// fewer than 8: its first and last 4; of fewer than 4: its first, middle
-/// and last byte). For texts of equal length up to [`EXACT_LEN`] these
-/// cover every byte, so equal keys are equal texts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A text and year as integers: its first and last 16 bytes (for a text of
+/// fewer than 16 bytes: its first and last 8; of fewer than 8: its first
+/// and last 4; of fewer than 4: its first, middle and last byte), its
+/// length and the year. For texts of equal length up to [`EXACT_LEN`]
+/// these cover every byte, so equal keys are equal texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Key {
     head: u128,
     tail: u128,
-    len: usize,
-    year: u16,
+    /// The length, shifted 16 bits up, and the year.
+    len_year: u64,
 }
 
 impl Key {
+    #[inline]
     fn of(text: &str, year: u16) -> Key {
         let b = text.as_bytes();
         let (head, tail) = if let (Some(h), Some(t)) = (b.first_chunk::<16>(), b.last_chunk::<16>()) {
@@ -110,17 +114,22 @@ impl Key {
             let at = |i: usize| b.get(i).map_or(0, |&x| u128::from(x));
             (at(0) | at(b.len() / 2) << 8 | at(b.len().wrapping_sub(1)) << 16, 0)
         };
-        Key { head, tail, len: b.len(), year }
+        Key { head, tail, len_year: (b.len() as u64) << 16 | u64::from(year) }
+    }
+
+    /// The text's length.
+    fn len(&self) -> u64 {
+        self.len_year >> 16
     }
 
     /// A hash of the key (a fixed function: no randomness, no state).
+    #[inline]
     fn hash(&self) -> u64 {
         let h = (self.head as u64)
             ^ ((self.head >> 64) as u64).rotate_left(17)
             ^ (self.tail as u64).rotate_left(31)
             ^ ((self.tail >> 64) as u64).rotate_left(47)
-            ^ ((self.len as u64) << 16)
-            ^ u64::from(self.year);
+            ^ self.len_year;
         h.wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 }
@@ -130,38 +139,38 @@ impl FigTable {
     pub(crate) fn new(inputs: &Inputs) -> FigTable {
         let this = inputs.figures.iter().map(|(k, f)| (inputs.year, k, f));
         let others = inputs.other_years.iter().flat_map(|(y, m)| m.iter().map(move |(k, f)| (*y, k, f)));
-        let mut keys = Vec::new();
+        let mut texts = Vec::new();
         let mut values = Vec::new();
         // `other_years` may hold the inputs' own year, which a lookup never
         // reads (this year's figures are `figures`): such figures keep
         // their place in the order, but are not in the table.
         let mut readable = Vec::new();
         for (pos, (year, k, f)) in this.chain(others).enumerate() {
-            keys.push((Key::of(k, year), Box::from(k.as_str())));
+            texts.push(Box::from(k.as_str()));
             values.push(f.value);
             let own_year_elsewhere = pos >= inputs.figures.len() && year == inputs.year;
             if !own_year_elsewhere {
-                readable.push(pos);
+                readable.push((pos, Key::of(k, year)));
             }
         }
         let len = (readable.len() * 2).next_power_of_two().max(8);
-        let mut slots = vec![0u32; len];
+        let mut slots = vec![(Key::default(), EMPTY); len];
         let mask = len - 1;
-        for pos in readable {
-            let Some((key, _)) = keys.get(pos) else { continue };
-            let Ok(entry) = u32::try_from(pos + 1) else { continue };
+        for (pos, key) in readable {
+            // Fewer than 2^32 - 1 figures: every one has its index.
+            let Ok(index) = u32::try_from(pos) else { continue };
             let mut i = key.hash() as usize;
             for _ in 0..len {
                 match slots.get_mut(i & mask) {
-                    Some(s) if *s == 0 => {
-                        *s = entry;
+                    Some(s) if s.1 == EMPTY => {
+                        *s = (key, index);
                         break;
                     }
                     _ => i = i.wrapping_add(1),
                 }
             }
         }
-        FigTable { keys, values, slots }
+        FigTable { texts, values, slots }
     }
 
     /// The value of the figure of `indicator` in `year`; `None` when there
@@ -172,16 +181,24 @@ impl FigTable {
         let mask = self.slots.len().wrapping_sub(1);
         let mut i = key.hash() as usize;
         for _ in 0..self.slots.len() {
-            let entry = *self.slots.get(i & mask)?;
-            let pos = (entry as usize).checked_sub(1)?;
-            if let Some((k, text)) = self.keys.get(pos) {
-                if *k == key && (key.len <= EXACT_LEN || **text == *indicator) {
-                    return self.values.get(pos).copied();
-                }
+            let &(k, index) = self.slots.get(i & mask)?;
+            if index == EMPTY {
+                return None;
+            }
+            if k == key && (key.len() <= EXACT_LEN as u64 || self.text_is(index, indicator)) {
+                return self.values.get(index as usize).copied();
             }
             i = i.wrapping_add(1);
         }
         None
+    }
+
+    /// Whether figure `index` is of `text` (for texts the key does not hold
+    /// whole).
+    #[cold]
+    #[inline(never)]
+    fn text_is(&self, index: u32, text: &str) -> bool {
+        self.texts.get(index as usize).is_some_and(|t| **t == *text)
     }
 }
 
