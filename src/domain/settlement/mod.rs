@@ -109,6 +109,7 @@ pub mod inputs;
 mod money;
 mod shared_id;
 mod shared_savings;
+mod template;
 pub mod term;
 mod v1;
 pub mod why;
@@ -130,6 +131,7 @@ pub(crate) use money::round_dp;
 pub use money::{format_factor, format_money, format_number, format_rate, RATIO_DP};
 use money::{serde_money, serde_value, Rounder};
 pub use shared_id::SharedId;
+pub(crate) use template::{FigTable, Template};
 use why::{w, Phrase};
 
 /// The version of the settlement engine and of the signed form of its
@@ -781,6 +783,11 @@ fn version_of(contract: &Contract) -> Result<String, SettleError> {
     contract.try_version_hash().map_err(|e| SettleError::NotCanonical(e.to_string()))
 }
 
+/// The error of a lookup of `indicator` in `year` that found no figure.
+fn missing_figure(indicator: &str, year: u16) -> SettleError {
+    SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }])
+}
+
 /// The settlement state of one year while it is computed.
 pub(crate) struct Ctx<'a> {
     pub(crate) c: &'a Contract,
@@ -791,8 +798,13 @@ pub(crate) struct Ctx<'a> {
     /// The figures read, each once, as (indicator, year, figure) borrowed
     /// from the inputs, in the order first read (sorted by indicator and
     /// year for the statement). A figure read again is found here by a
-    /// short scan instead of a lookup by string key in the inputs.
+    /// short scan instead of a lookup by string key in the inputs. Empty
+    /// when `known` is set.
     used: Vec<(&'a str, u16, &'a Figure)>,
+    /// The table of a simulation's template when nothing reads the figures
+    /// used (a year settled without words, [`Detail::Numbers`], or a base
+    /// amount): every figure is found there, and none is recorded in `used`.
+    known: Option<&'a FigTable>,
     /// The provider key of the year, once read (see `distribution`).
     pub(crate) provider_key: Option<Vec<(&'a str, Decimal)>>,
     /// The contract's party ids, each shared by every line that names it
@@ -837,10 +849,12 @@ impl<'a> Ctx<'a> {
                 Some(Some(value)) => return Ok(value),
                 // Read before its line is computed: the caller settles the
                 // year the other way (with the figure in the inputs).
-                Some(None) => {
-                    return Err(SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }]))
-                }
+                Some(None) => return Err(missing_figure(indicator, year)),
             }
+        }
+        if let Some(t) = self.known {
+            // The table gives what the inputs give (see `template`).
+            return t.get(indicator, year).ok_or_else(|| missing_figure(indicator, year));
         }
         if let Some((_, _, f)) = self.used.iter().find(|(k, y, _)| *y == year && *k == indicator) {
             return Ok(f.value);
@@ -856,7 +870,7 @@ impl<'a> Ctx<'a> {
                 self.used.push((k.as_str(), year, f));
                 Ok(f.value)
             }
-            None => Err(SettleError::MissingFigures(vec![FigureRef { indicator: indicator.to_string(), year }])),
+            None => Err(missing_figure(indicator, year)),
         }
     }
 
@@ -871,12 +885,20 @@ impl<'a> Ctx<'a> {
 
     /// This year's figure, or `None` when it is missing.
     pub(crate) fn fig_opt(&mut self, indicator: &str) -> Option<Decimal> {
+        // Straight from the table unless some figures come later (then
+        // `fig_in` asks their source first).
+        if let (Some(t), None) = (self.known, &self.later) {
+            return t.get(indicator, self.year);
+        }
         self.fig(indicator).ok()
     }
 
     /// A figure that must not be negative (counts, costs, quantities).
     pub(crate) fn fig_nonneg(&mut self, indicator: &str) -> Result<Decimal, SettleError> {
-        let v = self.fig(indicator)?;
+        let v = match (self.known, &self.later) {
+            (Some(t), None) => t.get(indicator, self.year).ok_or_else(|| missing_figure(indicator, self.year))?,
+            _ => self.fig(indicator)?,
+        };
         if v.is_sign_negative() && !v.is_zero() {
             return Err(SettleError::InvalidFigure {
                 figure: format!("{indicator} ({})", self.year),
@@ -1216,6 +1238,27 @@ pub fn settle_year(contract: &Contract, inputs: &Inputs, carry: &Carry) -> Resul
 /// them depends on the actual cost). `None` for any other line, or when the
 /// contract has no such component.
 pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<Option<Decimal>, SettleError> {
+    base_amount_known(contract, inputs, None, line)
+}
+
+/// [`base_amount`] of a simulation's template, its figures read through
+/// the template's table: the same amount or error.
+pub(crate) fn template_base_amount(
+    contract: &Contract,
+    template: &Template,
+    line: &str,
+) -> Result<Option<Decimal>, SettleError> {
+    base_amount_known(contract, template.inputs(), Some(template.table()), line)
+}
+
+/// [`base_amount`], reading the figures through `known` (the table of
+/// `inputs`) when one is given: the figures used are never listed here.
+fn base_amount_known(
+    contract: &Contract,
+    inputs: &Inputs,
+    known: Option<&FigTable>,
+    line: &str,
+) -> Result<Option<Decimal>, SettleError> {
     let c = contract;
     let mut cx = Ctx {
         c,
@@ -1224,6 +1267,7 @@ pub fn base_amount(contract: &Contract, inputs: &Inputs, line: &str) -> Result<O
         round: Rounder::new(c.rounding),
         lines: Vec::new(),
         used: Vec::new(),
+        known,
         provider_key: None,
         parties: SmallVec::new(),
         later: None,
@@ -1270,41 +1314,48 @@ pub(crate) fn has_required(contract: &Contract, inputs: &Inputs) -> bool {
     all
 }
 
-/// [`settle_year_versioned`] for inputs that [`has_required`] accepted
-/// (a simulation checks its templates once, then only changes their
-/// values): the same statement or error, without looking for missing
-/// figures again.
+/// [`settle_year_versioned`] for a template whose inputs [`has_required`]
+/// accepted (a simulation checks its templates once, then only changes
+/// their values): the same statement or error, without looking for missing
+/// figures again, and, without words, reading the figures through the
+/// template's table.
 pub(crate) fn settle_year_complete(
     contract: &Contract,
-    inputs: &Inputs,
+    template: &Template,
     carry: &Carry,
     version: &str,
     detail: Detail,
 ) -> Result<Statement, SettleError> {
+    let inputs = template.inputs();
     debug_assert!(has_required(contract, inputs), "the caller checked the inputs");
     // As in `settle_year_detailed`: the flag holds for this settlement only.
     let _words = why::WordsOff::new(detail == Detail::Numbers);
-    settle_year_inner(contract, inputs, carry, version, true, detail, None)
+    let reads = Reads { table: Some(template.table()), later: None };
+    settle_year_known(contract, inputs, reads, carry, version, true, detail)
 }
 
 /// [`settle_year_detailed`] with the figures of the year that depend on a
-/// line of the year read from `later` (a simulation's line-based inputs):
-/// `complete` when [`has_required`] accepted `inputs`. The statement is the
-/// one [`settle_year_detailed`] gives for inputs holding those figures,
-/// provided no figure of `later` is read before its line is computed (that
-/// read is an error, [`SettleError::MissingFigures`] naming it).
+/// line of the year read from `later` (a simulation's line-based inputs),
+/// the others through the template's table when the year is settled
+/// without words: `complete` when [`has_required`] accepted the template.
+/// The statement is the one [`settle_year_detailed`] gives for inputs
+/// holding those figures, provided no figure of `later` is read before its
+/// line is computed (that read is an error, [`SettleError::MissingFigures`]
+/// naming it).
 pub(crate) fn settle_year_later(
     contract: &Contract,
-    inputs: &Inputs,
+    template: &Template,
     carry: &Carry,
     version: &str,
     complete: bool,
     detail: Detail,
     later: &mut dyn LaterFigures,
 ) -> Result<Statement, SettleError> {
+    let inputs = template.inputs();
     debug_assert!(!complete || has_required(contract, inputs), "the caller checked the inputs");
     let _words = why::WordsOff::new(detail == Detail::Numbers);
-    settle_year_inner(contract, inputs, carry, version, complete, detail, Some(later))
+    let reads = Reads { table: Some(template.table()), later: Some(later) };
+    settle_year_known(contract, inputs, reads, carry, version, complete, detail)
 }
 
 /// How much of a statement the engine builds.
@@ -1340,6 +1391,15 @@ pub fn settle_year_detailed(
     settle_year_inner(contract, inputs, carry, version, false, detail, None)
 }
 
+/// Where a settlement reads its figures besides its inputs.
+struct Reads<'r> {
+    /// The table of the inputs (a simulation's template), read instead of
+    /// the inputs' maps when the year is settled without words.
+    table: Option<&'r FigTable>,
+    /// The figures that depend on a line of the year (see [`LaterFigures`]).
+    later: Option<&'r mut dyn LaterFigures>,
+}
+
 fn settle_year_inner(
     contract: &Contract,
     inputs: &Inputs,
@@ -1349,6 +1409,21 @@ fn settle_year_inner(
     detail: Detail,
     later: Option<&mut dyn LaterFigures>,
 ) -> Result<Statement, SettleError> {
+    settle_year_known(contract, inputs, Reads { table: None, later }, carry, version, complete, detail)
+}
+
+/// [`settle_year_inner`], reading the figures through `table` (the table of
+/// `inputs`) when one is given and the year is settled without words.
+fn settle_year_known(
+    contract: &Contract,
+    inputs: &Inputs,
+    reads: Reads<'_>,
+    carry: &Carry,
+    version: &str,
+    complete: bool,
+    detail: Detail,
+) -> Result<Statement, SettleError> {
+    let Reads { table, later } = reads;
     let c = contract;
     let year = inputs.year;
     if !c.term.years().contains(&year) {
@@ -1379,13 +1454,16 @@ fn settle_year_inner(
         });
     }
 
+    // `used` is read only for the words (the figures used).
+    let known = table.filter(|_| detail == Detail::Numbers);
     let mut cx = Ctx {
         c,
         year,
         inputs,
         round: Rounder::new(c.rounding),
         lines: Vec::with_capacity(LINES_HINT.with(Cell::get)),
-        used: Vec::with_capacity(figure_count(inputs)),
+        used: if known.is_some() { Vec::new() } else { Vec::with_capacity(figure_count(inputs)) },
+        known,
         provider_key: None,
         parties: SmallVec::new(),
         // Shortened to the settlement's borrows (a coercion of the trait

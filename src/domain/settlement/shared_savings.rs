@@ -283,9 +283,9 @@ pub(crate) fn benchmark(cx: &mut Ctx<'_>) -> Result<Decimal, SettleError> {
             risk,
         );
     }
-    let size_id = c.population.size_indicator.clone();
-    let size = cx.fig_nonneg(&size_id)?;
-    let size_unit = c.indicator(&size_id).map(|i| i.unit);
+    let size_id: &str = &c.population.size_indicator;
+    let size = cx.fig_nonneg(size_id)?;
+    let size_unit = c.indicator(size_id).map(|i| i.unit);
     let twelve = Decimal::from(12);
     let per_year = || w!("line-per-member-year", "per member-year");
     let per_month = || w!("line-per-member-month", "per member-month");

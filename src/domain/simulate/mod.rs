@@ -46,7 +46,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use smallvec::SmallVec;
 
 use crate::domain::contract::{Contract, Diagnostic, Party, PayerRule, Remainder, Role, Unit};
-use crate::domain::settlement::{self, Carry, Detail, Figure, Inputs, SettleError, Statement};
+use crate::domain::settlement::{self, Carry, Detail, Figure, Inputs, SettleError, Statement, Template};
 pub use scenarios::{Axis, Base, InputSpec, Scenarios, Spec};
 
 /// The payment components, by line-id prefix, in settlement order.
@@ -609,8 +609,8 @@ impl Drop for Lease<'_, '_> {
 struct Plan {
     /// Whether the fields below have been built.
     ready: bool,
-    /// One template per term year.
-    templates: Vec<Inputs>,
+    /// One template per term year (its table built with it, once).
+    templates: Vec<Template>,
     /// Per template: the point slot of each figure, in the maps' iteration
     /// order (this year's figures, then other years').
     slots: Vec<Vec<usize>>,
@@ -665,7 +665,7 @@ impl<'m> Runner<'m> {
         let line_inputs: Vec<usize> =
             own.iter().copied().filter(|&i| matches!(m.scenarios.inputs[i].base, Base::Line(_))).collect();
         let mut partial = Vec::new();
-        let templates: Vec<Inputs> = c
+        let templates: Vec<Template> = c
             .term
             .years()
             .map(|ty| {
@@ -689,7 +689,7 @@ impl<'m> Runner<'m> {
                     given += usize::from(fresh);
                 }
                 partial.push(given < m.scenarios.inputs.len() * ny);
-                inp
+                Template::new(inp)
             })
             .collect();
         let slots = templates
@@ -710,11 +710,8 @@ impl<'m> Runner<'m> {
     }
 
     /// Writes `values` into the figures of template `t` (one pass, no lookups).
-    fn fill(t: &mut Inputs, slots: &[usize], values: &[Decimal]) {
-        let figs = t.figures.values_mut().chain(t.other_years.values_mut().flat_map(|m| m.values_mut()));
-        for (f, &k) in figs.zip(slots) {
-            f.value = values[k];
-        }
+    fn fill(t: &mut Template, slots: &[usize], values: &[Decimal]) {
+        t.fill(slots.iter().map(|&k| values[k]));
     }
 
     fn set(&mut self, slot: usize, value: Decimal) {
@@ -883,7 +880,7 @@ impl<'m> Runner<'m> {
                         // The base's words are never read: built only as
                         // the runner's statements are.
                         let _words = settlement::why::WordsOff::new(self.detail == Detail::Numbers);
-                        settlement::base_amount(c, &self.plans[v].templates[k], line)
+                        settlement::template_base_amount(c, &self.plans[v].templates[k], line)
                     }
                     .map_err(settle_err)?;
                     let base = match direct {

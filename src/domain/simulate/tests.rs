@@ -545,6 +545,47 @@ fn statements_without_words_have_the_numbers_of_statements_with_them() {
     assert!(terms > 1000, "the statements with words have their terms ({terms})");
 }
 
+/// A template's figures read through its table give what they give read
+/// from its maps: every figure, a text of another address with the same
+/// content, a figure of no year the template holds, and every base amount
+/// (the same amount or the same error) after runs that set the values.
+#[test]
+fn a_template_table_reads_what_its_maps_hold() {
+    let lines = ["shared_savings.benchmark", "bundled.target_total", "capitation.budget", "savings.net", ""];
+    let mut reads = 0;
+    for (name, m) in models_with_words_and_without() {
+        let mut r = Runner::new(&m, Detail::Numbers);
+        let c = &m.variants[0].contract;
+        for run in 0..8 {
+            let point = if run == 0 { m.central() } else { m.draw(11, run) };
+            let _ = r.settle(0, &point, Some(run));
+            for t in &r.plans[0].templates {
+                let this = t.figures.keys().map(|k| (k.to_string(), t.year));
+                let other = t.other_years.iter().flat_map(|(y, f)| f.keys().map(move |k| (k.to_string(), *y)));
+                for (k, y) in this.chain(other).chain([("none".to_string(), t.year), ("none".to_string(), 1999)]) {
+                    // The same text at another address; the same text in the next year.
+                    let copy = k.clone();
+                    for (text, y2) in [(&k, y), (&copy, y), (&k, y.wrapping_add(1))] {
+                        let mapped = if y2 == t.year {
+                            t.figures.get(text.as_str())
+                        } else {
+                            t.other_years.get(&y2).and_then(|f| f.get(text.as_str()))
+                        };
+                        assert_eq!(t.table().get(text, y2), mapped.map(|f| f.value), "{name} {text} {y2}");
+                        reads += 1;
+                    }
+                }
+                for line in lines {
+                    let by_table = settlement::template_base_amount(c, t, line);
+                    let by_maps = settlement::base_amount(c, t.inputs(), line);
+                    assert_eq!(format!("{by_table:?}"), format!("{by_maps:?}"), "{name} {line} {}", t.year);
+                }
+            }
+        }
+    }
+    assert!(reads > 1000, "{reads}");
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..proptest::prelude::ProptestConfig::default() })]
 
