@@ -288,17 +288,6 @@ fn floors_i128(c: i128, weights: &[Decimal], s: u32, bases: &mut [i128; 16], rem
     Some(given)
 }
 
-/// Powers of ten that fit in a u64: 10^0 ..= 10^19.
-const POW10_U64: [u64; 20] = {
-    let mut p = [1u64; 20];
-    let mut i = 1;
-    while i < 20 {
-        p[i] = p[i - 1] * 10;
-        i += 1;
-    }
-    p
-};
-
 /// [`floors_i128`] in 64-bit integers, for the common case where every
 /// weight at scale `s`, their sum and `c x sum` fit in a u64 (then they
 /// are below 2^96 too): the same parts and remainders, as the same
@@ -309,7 +298,7 @@ fn floors_u64(c: u64, weights: &[Decimal], s: u32, bases: &mut [i128; 16], rem: 
     let mut sw: u64 = 0;
     for (k, x) in weights.iter().enumerate() {
         let m = u64::try_from(x.mantissa()).ok()?;
-        let v = m.checked_mul(*POW10_U64.get((s - x.scale()) as usize)?)?;
+        let v = m.checked_mul(*money::POW10_U64.get((s - x.scale()) as usize)?)?;
         w[k] = v;
         sw = sw.checked_add(v)?;
     }

@@ -154,19 +154,9 @@ pub const MAX_FIGURE: i64 = 1_000_000_000_000_000;
 /// (`|v| = m / 10^s > 10^15` exactly when `m > 10^(15 + s)`) without
 /// Decimal arithmetic: every figure of every simulated year is checked.
 pub fn beyond_max_figure(v: Decimal) -> bool {
-    /// `10^k` for `k` in `0..=28`.
-    const POW10: [u128; 29] = {
-        let mut t = [1u128; 29];
-        let mut k = 1;
-        while k < 29 {
-            t[k] = t[k - 1] * 10;
-            k += 1;
-        }
-        t
-    };
     let m = v.mantissa().unsigned_abs();
     // A mantissa is below 2^96 < 10^29: beyond every 10^(15 + s) past 10^28.
-    POW10.get(15 + v.scale() as usize).is_some_and(|p| m > *p)
+    money::POW10_U128.get(15 + v.scale() as usize).is_some_and(|p| m > *p)
 }
 
 /// One agreed measurement.

@@ -50,6 +50,29 @@ impl Rounder {
     }
 }
 
+/// Powers of ten that fit in a u64: `POW10_U64[k]` is 10^k for k in 0..=19.
+pub(crate) const POW10_U64: [u64; 20] = {
+    let mut p = [1u64; 20];
+    let mut k = 1;
+    while k < 20 {
+        p[k] = p[k - 1] * 10;
+        k += 1;
+    }
+    p
+};
+
+/// Powers of ten up to a Decimal's largest scale: `POW10_U128[k]` is 10^k
+/// for k in 0..=28.
+pub(crate) const POW10_U128: [u128; 29] = {
+    let mut p = [1u128; 29];
+    let mut k = 1;
+    while k < 29 {
+        p[k] = p[k - 1] * 10;
+        k += 1;
+    }
+    p
+};
+
 /// `d.round_dp_with_strategy(dp, strategy)`, the very same Decimal (value,
 /// scale and the sign of a zero), computed in one 128-bit division for the
 /// two rules contracts use (half up, half even); any other strategy is
@@ -72,14 +95,14 @@ pub(crate) fn round_dp(d: Decimal, dp: u32, strategy: RoundingStrategy) -> Decim
     // times faster than u128's: the same quotient and remainder.
     let m = d.mantissa().unsigned_abs();
     let k = scale - dp;
-    let (q, r_vs_rest) = match u64::try_from(m) {
-        Ok(m) if k <= 19 => {
-            let p = 10u64.pow(k);
+    let (q, r_vs_rest) = match (u64::try_from(m), POW10_U64.get(k as usize)) {
+        (Ok(m), Some(&p)) => {
             let (q, r) = (m / p, m % p);
             (u128::from(q), r.cmp(&(p - r)))
         }
         _ => {
-            let p = 10u128.pow(k);
+            // k <= 28: a Decimal's scale is at most 28.
+            let p = POW10_U128[k as usize];
             let (q, r) = (m / p, m % p);
             (q, r.cmp(&(p - r)))
         }
